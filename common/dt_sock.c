@@ -1,0 +1,62 @@
+/* dt_sock.c - creates the ZeroMQ sockets dtask uses, with its safety options. */
+#include "dt_sock.h"
+#include "dt_limits.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* ZMTP heartbeats detect a dead TCP link (peer host gone, cable cut) that
+ * would otherwise look alive until the kernel gives up, which can take
+ * minutes; ZeroMQ then closes and redials it. */
+#define DT_SOCK_ZMTP_HEARTBEAT_MS 1000
+#define DT_SOCK_ZMTP_TIMEOUT_MS 5000
+
+/* High-water marks in messages. Messages carry batches of up to
+ * DT_LIMIT_BATCH_MAX items, so a few thousand messages is ample buffering;
+ * the credit protocol, not the HWM, is what bounds work in flight. */
+#define DT_SOCK_HWM 10000
+
+static void s_common (zsock_t *sock)
+{
+    zsock_set_maxmsgsize (sock, DT_LIMIT_FRAME_MAX);
+    zsock_set_heartbeat_ivl (sock, DT_SOCK_ZMTP_HEARTBEAT_MS);
+    zsock_set_heartbeat_timeout (sock, DT_SOCK_ZMTP_TIMEOUT_MS);
+    zsock_set_sndhwm (sock, DT_SOCK_HWM);
+    zsock_set_rcvhwm (sock, DT_SOCK_HWM);
+    /* Closing must never hang a process on an unreachable peer; anything
+     * unsent is covered by the protocol's resend and lease rules. */
+    zsock_set_linger (sock, 0);
+}
+
+zsock_t *dt_sock_new_router (const char *endpoint, char *err, size_t err_size)
+{
+    zsock_t *sock = zsock_new (ZMQ_ROUTER);
+    if (!sock) {
+        snprintf (err, err_size, "zsock_new(ROUTER): %s", strerror (errno));
+        return NULL;
+    }
+    s_common (sock);
+    zsock_set_router_mandatory (sock, 1);
+    if (zsock_bind (sock, "%s", endpoint) == -1) {
+        snprintf (err, err_size, "bind %s: %s", endpoint, zmq_strerror (zmq_errno ()));
+        zsock_destroy (&sock);
+        return NULL;
+    }
+    return sock;
+}
+
+zsock_t *dt_sock_new_dealer (const char *endpoint, char *err, size_t err_size)
+{
+    zsock_t *sock = zsock_new (ZMQ_DEALER);
+    if (!sock) {
+        snprintf (err, err_size, "zsock_new(DEALER): %s", strerror (errno));
+        return NULL;
+    }
+    s_common (sock);
+    if (zsock_connect (sock, "%s", endpoint) == -1) {
+        snprintf (err, err_size, "connect %s: %s", endpoint, zmq_strerror (zmq_errno ()));
+        zsock_destroy (&sock);
+        return NULL;
+    }
+    return sock;
+}

@@ -1,0 +1,77 @@
+/* dt_store.h - the master's durable record of jobs, tasks and results.
+ *
+ * SQLite in WAL mode under --data DIR. The master's in-memory state is the
+ * working copy; the store is what survives kill -9. Writes made between two
+ * dt_store_commit() calls form one transaction, so the master's event loop
+ * commits once per turn (group commit) and only then sends the replies that
+ * depend on those writes (SUBMIT_OK, PAGEs): nothing is acknowledged before
+ * it is on disk.
+ *
+ * Every function returns 0 on success and -1 on failure, after logging the
+ * SQLite error with tag STORE-ERROR. After a failed write the caller must
+ * not acknowledge anything written since the last commit.
+ */
+#ifndef DT_STORE_H
+#define DT_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dt_msg.h"
+
+typedef struct dt_store_t dt_store_t;
+
+/* Task states as stored. */
+#define DT_STORE_PENDING 0
+#define DT_STORE_DONE 1   /* == DT_STATE_DONE */
+#define DT_STORE_FAILED 2 /* == DT_STATE_FAILED */
+
+/* Opens (creating when missing) the store in directory `dir`, which is
+ * created too. Returns NULL with a reason in `err` on failure. */
+dt_store_t *dt_store_open (const char *dir, char *err, size_t err_size);
+
+/* Commits nothing: writes since the last commit are rolled back. */
+void dt_store_destroy (dt_store_t **self_p);
+
+/* Records that (job, chunk) created tasks first_id .. first_id+count-1. */
+int dt_store_add_chunk (dt_store_t *self, dt_str_t job, uint32_t chunk, uint64_t first_id,
+                        uint32_t count);
+
+/* Records a new pending task. */
+int dt_store_add_task (dt_store_t *self, uint64_t id, dt_str_t job, dt_str_t url);
+
+/* Records how many times the task has been dispatched. Optional for
+ * correctness (a restart would only forget attempts), so the master may
+ * call it lazily. */
+int dt_store_set_attempts (dt_store_t *self, uint64_t id, uint32_t attempts);
+
+/* Records the final result of task r->id at position `seq` of the results
+ * log (seq starts at 1 and only grows). `r` is in PAGE form: state,
+ * attempt (attempts made), http_status, bytes, elapsed_ms, final_url,
+ * content_type, worker, error. The task's state becomes r->state. */
+int dt_store_finish (dt_store_t *self, uint64_t seq, const dt_msg_result_t *r);
+
+/* Puts a final task back to pending with attempts 0 and deletes its result
+ * from the log (REQUEUE). */
+int dt_store_reopen (dt_store_t *self, uint64_t id);
+
+/* Makes every write since the last commit durable (fsync'd), and opens the
+ * next group. Cheap when nothing was written. */
+int dt_store_commit (dt_store_t *self);
+
+/* Recovery, called once after open. Calls, in this order:
+ *   on_chunk for every chunk (any order),
+ *   on_task for every task in id order (result is NULL unless final),
+ *   with final tasks' results given in seq order through on_result.
+ * Borrowed pointers are valid only during the callback. A callback that
+ * returns -1 stops the load, which then returns -1. */
+typedef struct {
+    int (*on_chunk) (void *arg, dt_str_t job, uint32_t chunk, uint64_t first_id, uint32_t count);
+    int (*on_task) (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uint32_t attempts,
+                    int state);
+    int (*on_result) (void *arg, uint64_t seq, const dt_msg_result_t *r);
+} dt_store_loader_t;
+
+int dt_store_load (dt_store_t *self, const dt_store_loader_t *loader, void *arg);
+
+#endif

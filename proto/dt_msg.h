@@ -1,0 +1,268 @@
+/* dt_msg.h - the dtask wire codec: the only code that touches wire bytes.
+ *
+ * Every message is one ZeroMQ frame holding one msgpack array (see
+ * PROTOCOL.md). dt_msg_t is the decoded, validated, typed form. Master,
+ * worker and CLI build a dt_msg_t and call dt_msg_send(), or call
+ * dt_msg_recv() and read the typed fields; nothing else encodes or decodes.
+ *
+ * Lifetime: a dt_msg_t lives on the caller's stack. dt_msg_init() before
+ * first use, dt_msg_reset() after each use (it frees what decoding
+ * allocated). Strings in a received message (dt_str_t) are borrowed from the
+ * received frame: valid until dt_msg_reset(), NOT NUL-terminated.
+ */
+#ifndef DT_MSG_H
+#define DT_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <zmq.h>
+
+#define DT_PROTO_VERSION 1
+
+/* Decoder / sender results. 0 is success. */
+#define DT_PROTO_EMALFORMED -1 /* not a valid dtask message: wrong types, counts, caps */
+#define DT_PROTO_EVERSION -2   /* well-formed header, unsupported protocol version */
+#define DT_PROTO_ETOOBIG -3    /* frame or item count over a cap in dt_limits.h */
+#define DT_PROTO_ENOMEM -4     /* allocation failed */
+#define DT_PROTO_EFRAMES -5    /* wrong number of ZeroMQ frames in the message */
+#define DT_PROTO_EAGAIN -6     /* recv: nothing to read (non-blocking); send: peer's HWM full */
+#define DT_PROTO_EUNREACH -7   /* send on ROUTER: peer not connected */
+#define DT_PROTO_EIO -8        /* any other zmq error; errno is set */
+
+/* Message types: element 1 of the array. */
+typedef enum {
+    DT_MSG_HELLO = 1,      /* worker -> master: register, offer credit */
+    DT_MSG_WELCOME = 2,    /* master -> worker: registered; timing rules */
+    DT_MSG_TASKS = 3,      /* master -> worker: tasks to run (uses credit) */
+    DT_MSG_RESULTS = 4,    /* worker -> master: outcomes (returns credit) */
+    DT_MSG_HEARTBEAT = 5,  /* both ways between master and worker */
+    DT_MSG_BYE = 6,        /* worker -> master: leaving; requeue my tasks */
+    DT_MSG_SUBMIT = 7,     /* client -> master: a chunk of URLs */
+    DT_MSG_SUBMIT_OK = 8,  /* master -> client: chunk is accepted (durable) */
+    DT_MSG_FETCH = 9,      /* client -> master: results after a cursor */
+    DT_MSG_PAGE = 10,      /* master -> client: a page of results */
+    DT_MSG_STATUS = 11,    /* client -> master: queue and worker status */
+    DT_MSG_STATUS_OK = 12, /* master -> client */
+    DT_MSG_REQUEUE = 13,   /* client -> master: requeue failed tasks of a job */
+    DT_MSG_REQUEUE_OK = 14, /* master -> client */
+    DT_MSG_ERROR = 15,     /* master -> any peer: request refused */
+} dt_msg_type_t;
+
+/* ERROR codes (dt_msg_t.error.code). */
+typedef enum {
+    DT_ERR_MALFORMED = 1,       /* the peer's message did not decode */
+    DT_ERR_VERSION = 2,         /* unsupported protocol version */
+    DT_ERR_TOO_BIG = 3,         /* over a cap */
+    DT_ERR_UNKNOWN_PEER = 4,    /* worker traffic from an unregistered peer: send HELLO */
+    DT_ERR_QUEUE_FULL = 5,      /* --max-pending reached: retry later */
+    DT_ERR_BAD_URL = 6,         /* text says which URL and why; nothing was accepted */
+    DT_ERR_STORE = 7,           /* master could not make the request durable: retry later */
+    DT_ERR_DENIED = 8,          /* peer's key has no right to this message */
+    DT_ERR_STOPPING = 9,        /* master is shutting down */
+    DT_ERR_TOO_MANY_WORKERS = 10, /* DT_LIMIT_WORKERS_MAX reached */
+} dt_msg_error_t;
+
+/* RESULTS outcome, as classified by the worker. */
+#define DT_OUTCOME_DONE 0  /* a response was received; any status not retryable */
+#define DT_OUTCOME_RETRY 1 /* transient: connect error, timeout, HTTP 5xx or 429 */
+#define DT_OUTCOME_FAIL 2  /* permanent: bad URL, body too large, protocol refused */
+
+/* PAGE state of a final task. */
+#define DT_STATE_DONE 1
+#define DT_STATE_FAILED 2
+
+/* FETCH flags. */
+#define DT_FETCH_FAILED_ONLY 1u
+
+/* A byte string borrowed from a frame (or from the sender's memory when
+ * encoding). NOT NUL-terminated. */
+typedef struct {
+    const char *ptr;
+    uint32_t len;
+} dt_str_t;
+
+typedef struct {
+    uint64_t id;      /* master-assigned task id */
+    uint32_t attempt; /* 1 for the first dispatch */
+    dt_str_t url;
+} dt_msg_task_t;
+
+/* One result. RESULTS (worker -> master) carries id, attempt, outcome,
+ * http_status, bytes, elapsed_ms, final_url, content_type, error.
+ * PAGE (master -> client) carries id, attempt (attempts made), state,
+ * http_status, bytes, elapsed_ms, url, final_url, content_type, worker,
+ * error. Fields not carried decode as zero / empty. */
+typedef struct {
+    uint64_t id;
+    uint32_t attempt;
+    uint8_t outcome;      /* DT_OUTCOME_* (RESULTS only) */
+    uint8_t state;        /* DT_STATE_* (PAGE only) */
+    uint16_t http_status; /* 0: no HTTP response */
+    uint64_t bytes;       /* body bytes received */
+    uint32_t elapsed_ms;
+    dt_str_t url;          /* as submitted (PAGE only) */
+    dt_str_t final_url;    /* after redirects; empty if none */
+    dt_str_t content_type; /* empty if none */
+    dt_str_t worker;       /* name of the worker whose result was recorded (PAGE only) */
+    dt_str_t error;        /* empty when no error */
+} dt_msg_result_t;
+
+/* Counters. In PAGE only total/done/failed are meaningful (for the job). */
+typedef struct {
+    uint64_t submitted;  /* tasks ever accepted */
+    uint64_t pending;    /* waiting in the queue */
+    uint64_t inflight;   /* leased to a worker */
+    uint64_t delayed;    /* waiting for a retry backoff to pass */
+    uint64_t done;       /* final: done */
+    uint64_t failed;     /* final: failed */
+    uint64_t retried;    /* dispatches beyond the first */
+    uint64_t duplicates; /* results dropped because the task was already final */
+    uint64_t invalid;    /* messages dropped as invalid */
+} dt_msg_stats_t;
+
+typedef struct {
+    dt_str_t name;
+    uint32_t capacity; /* credit offered */
+    uint32_t inflight; /* tasks leased now */
+    uint64_t done;     /* results returned */
+    uint32_t idle_ms;  /* since last message from it */
+} dt_msg_worker_t;
+
+typedef struct {
+    dt_msg_type_t type;
+    /* Request id: chosen by the client, echoed in the reply so a client can
+     * drop stale replies after a resend. 0 in worker traffic. */
+    uint64_t req;
+    union {
+        struct {
+            dt_str_t name;
+            uint32_t capacity;     /* tasks it can hold at once (credit) */
+            uint32_t heartbeat_ms; /* the worker's heartbeat interval */
+        } hello;
+        struct {
+            uint32_t heartbeat_ms; /* master's heartbeat interval */
+            uint32_t liveness;     /* beats missed before a peer is dead */
+            uint32_t task_ms;      /* master's per-task time limit */
+        } welcome;
+        struct {
+            uint32_t count;
+            dt_msg_task_t *items;
+        } tasks;
+        struct {
+            uint32_t count;
+            dt_msg_result_t *items;
+        } results;
+        struct {
+            dt_str_t job;   /* client-chosen job id: idempotence key with chunk */
+            uint32_t chunk; /* 0,1,2... within the job */
+            uint32_t flags; /* reserved, 0 */
+            uint32_t count;
+            dt_str_t *urls;
+        } submit;
+        struct {
+            dt_str_t job;
+            uint32_t chunk;
+            uint64_t first_id; /* ids first_id .. first_id+count-1, in URL order */
+            uint32_t count;
+        } submit_ok;
+        struct {
+            dt_str_t job;     /* empty: all jobs */
+            uint64_t cursor;  /* 0 at first; then PAGE's cursor */
+            uint32_t max;     /* results wanted, <= DT_LIMIT_BATCH_MAX */
+            uint32_t wait_ms; /* long poll: hold the reply this long if nothing new */
+            uint32_t flags;   /* DT_FETCH_* */
+        } fetch;
+        struct {
+            uint64_t cursor;      /* pass back in the next FETCH */
+            dt_msg_stats_t stats; /* the job's total/done/failed */
+            uint32_t count;
+            dt_msg_result_t *items;
+        } page;
+        struct {
+            dt_str_t job; /* empty: whole master */
+        } status;
+        struct {
+            dt_msg_stats_t stats;
+            uint32_t count;
+            dt_msg_worker_t *workers;
+        } status_ok;
+        struct {
+            dt_str_t job; /* empty: all jobs */
+        } requeue;
+        struct {
+            uint64_t count; /* tasks put back in the queue */
+        } requeue_ok;
+        struct {
+            uint32_t code; /* dt_msg_error_t */
+            dt_str_t text;
+        } error;
+    };
+    /* Private to the codec: storage owned by a received message. */
+    void *zone_;
+    zmq_msg_t frame_;
+    int has_frame_;
+} dt_msg_t;
+
+/* A ROUTER peer's routing id, copied out of the envelope. */
+typedef struct {
+    uint8_t id[256];
+    size_t len;
+} dt_peer_t;
+
+void dt_msg_init (dt_msg_t *self);
+
+/* Frees what decoding allocated, releases the frame, zeroes the message. */
+void dt_msg_reset (dt_msg_t *self);
+
+/* Decodes `size` bytes at `data` into `self` (which must be initialised or
+ * reset). Strings borrow from `data`. Returns 0, or a DT_PROTO_E* code with
+ * `self` reset. Validates: frame size, array shape, version, type, every
+ * field's type, every string and count against dt_limits.h. Never reads
+ * past `size`, never allocates more than a bound derived from `size`. */
+int dt_msg_decode (dt_msg_t *self, const void *data, size_t size);
+
+/* Encodes `self` into a new malloc'd buffer returned in *data_p (caller
+ * frees) with its size in *size_p. Returns 0, DT_PROTO_ETOOBIG when a cap
+ * would be broken (the sender must split), or DT_PROTO_ENOMEM. */
+int dt_msg_encode (const dt_msg_t *self, void **data_p, size_t *size_p);
+
+/* Encodes and sends `self` on a libzmq socket (not a zsock_t; pass
+ * zsock_resolve()). With `peer` the routing id frame is sent first (ROUTER);
+ * with NULL the body alone (DEALER). Never blocks: returns 0,
+ * DT_PROTO_EAGAIN, DT_PROTO_EUNREACH (ROUTER_MANDATORY, peer gone),
+ * DT_PROTO_ETOOBIG, DT_PROTO_ENOMEM or DT_PROTO_EIO. */
+int dt_msg_send (const dt_msg_t *self, void *socket, const dt_peer_t *peer);
+
+/* Receives one whole ZeroMQ message from `socket` and decodes it into
+ * `self` (initialised or reset). With `peer` the first frame is taken as
+ * the routing id (ROUTER). `flags` is 0 or ZMQ_DONTWAIT. All frames of the
+ * message are consumed even when it is invalid, so the next call starts at
+ * the next message. Returns 0, DT_PROTO_EAGAIN, DT_PROTO_EFRAMES, a decode
+ * error (peer is still filled in, for the error reply), or DT_PROTO_EIO. */
+int dt_msg_recv (dt_msg_t *self, void *socket, dt_peer_t *peer, int flags);
+
+/* Upper bound of the bytes one result or task adds to an encoded message,
+ * so senders can fill a batch up to DT_LIMIT_BATCH_BYTES. */
+size_t dt_msg_result_size (const dt_msg_result_t *r);
+size_t dt_msg_task_size (const dt_msg_task_t *t);
+
+const char *dt_msg_type_name (int type);  /* "HELLO", ..., "?" */
+const char *dt_msg_strerror (int rc);     /* for DT_PROTO_E* codes */
+const char *dt_msg_error_name (int code); /* "QUEUE_FULL", ... for DT_ERR_* */
+
+/* Helpers to fill a dt_str_t from C strings when encoding. */
+static inline dt_str_t dt_str (const char *s)
+{
+    dt_str_t r = {s, 0};
+    if (s)
+        while (s[r.len])
+            r.len++;
+    return r;
+}
+static inline dt_str_t dt_str_n (const char *s, size_t len)
+{
+    dt_str_t r = {s, (uint32_t) len};
+    return r;
+}
+
+#endif

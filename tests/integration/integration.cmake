@@ -1,0 +1,1 @@
+# End-to-end tests: one dt_script_test() line per script
