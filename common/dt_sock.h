@@ -9,8 +9,8 @@
 
 #include <czmq.h>
 
-/* Creates a ROUTER bound to `endpoint` (e.g. "tcp://*:5555") for the master.
- * Returns NULL on failure with a reason in `err` (e.g. "bind tcp://*:5555:
+/* Creates a ROUTER bound to `endpoint` (e.g. "tcp://0.0.0.0:5555") for the master.
+ * Returns NULL on failure with a reason in `err` (e.g. "bind tcp://0.0.0.0:5555:
  * Address already in use"). The caller owns the socket (zsock_destroy). */
 zsock_t *dt_sock_new_router (const char *endpoint, char *err, size_t err_size);
 

@@ -1,0 +1,340 @@
+/* dt_cmd_submit.c - `dtask submit`: check URLs, send them in pipelined chunks, optionally wait for
+ * results. */
+#include "dt_cli.h"
+#include "dt_limits.h"
+#include "dt_log.h"
+#include "dt_stream.h"
+#include "dt_urls.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Chunks in flight at once: enough to keep the master busy while replies
+ * travel back (8 x 4096 URLs), few enough that a full queue wastes little. */
+#define DT_SUBMIT_WINDOW 8
+
+/* Waiting for room in a full queue: first pause, doubled per refusal. */
+#define DT_SUBMIT_ROOM_FIRST_MS 250
+#define DT_SUBMIT_ROOM_MAX_MS   5000
+
+/* Invalid URLs printed one by one; beyond that only counted, so a wrong
+ * file does not bury the terminal. */
+#define DT_SUBMIT_BAD_SHOWN 100
+
+/* Random job ids: 8 bytes as 16 hex digits. */
+#define DT_SUBMIT_JOB_BYTES 8
+
+static const char s_usage[] =
+    "usage: dtask submit [--job ID] [--wait] [--no-wait-room] [-f FILE] [URL...]\n"
+    "\n"
+    "Submits http(s) URLs to the master as one job. Every URL is checked first;\n"
+    "if any is invalid, each bad one is reported and nothing is submitted.\n"
+    "\n"
+    "  -f, --file FILE     read URLs from FILE, one per line ('-': standard input);\n"
+    "                      blank lines and lines starting with '#' are skipped\n"
+    "  -j, --job ID        job id (default: 16 random hex digits); submitting the\n"
+    "                      same input under the same id again adds nothing twice\n"
+    "  -w, --wait          then print each task's result as a JSON line on stdout\n"
+    "                      until all are final (a progress line on stderr when it\n"
+    "                      is a terminal); keeps waiting across master restarts\n"
+    "      --no-wait-room  exit 4 if the master's queue is full, instead of\n"
+    "                      waiting for room\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "Prints \"accepted N tasks (job ID)\" on stdout, or on stderr with --wait.\n"
+    "With --wait, exits 0 once every task is final, done or failed, and prints\n"
+    "\"N done, M failed\" on stderr.\n";
+
+typedef enum {
+    S_CHUNK_QUEUED,   /* to be sent (again), not before retry_at */
+    S_CHUNK_INFLIGHT, /* sent, no reply yet */
+    S_CHUNK_ACCEPTED, /* SUBMIT_OK received */
+} s_chunk_state_t;
+
+typedef struct {
+    dt_urls_chunk_t range; /* its URLs */
+    s_chunk_state_t state;
+    uint32_t number; /* chunk number in the job */
+} s_chunk_t;
+
+typedef struct {
+    const dt_cli_opts_t *cli;
+    const char *job;         /* borrowed */
+    const dt_str_t *urls;    /* borrowed from the URL list */
+    s_chunk_t *chunks;       /* owned */
+    size_t nchunks;          /* entries in chunks */
+    size_t accepted_chunks;  /* chunks with SUBMIT_OK */
+    uint64_t accepted_tasks; /* sum of SUBMIT_OK counts */
+    int wait_room;           /* on QUEUE_FULL, wait and resend */
+    int64_t paused_until;    /* monotonic ms: no sends before this (queue full) */
+    int room_backoff_ms;     /* next pause when the queue is full */
+    int full;                /* the last answer was QUEUE_FULL */
+} s_submit_t;
+
+typedef struct {
+    size_t shown; /* bad URLs printed so far */
+} s_report_t;
+
+static void s_report_bad(void *arg, const char *where, const char *why, dt_str_t url)
+{
+    s_report_t *report = arg;
+    if (report->shown++ >= DT_SUBMIT_BAD_SHOWN) return;
+    char shown[120];
+    dt_cli_printable(shown, sizeof shown, url);
+    fprintf(stderr, "dtask: %s: not a url: %s: %s\n", where, why, shown);
+}
+
+static int s_random_job(char *out, size_t out_size)
+{
+    unsigned char bytes[DT_SUBMIT_JOB_BYTES];
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd == -1) return -1;
+    ssize_t n = read(fd, bytes, sizeof bytes);
+    close(fd);
+    if (n != (ssize_t)sizeof bytes) return -1;
+    assert(out_size > 2 * sizeof bytes);
+    for (size_t i = 0; i < sizeof bytes; i++)
+        snprintf(out + 2 * i, 3, "%02x", bytes[i]);
+    return 0;
+}
+
+/* Lowest-numbered chunk that may be sent now, or -1. */
+static ssize_t s_next_to_send(const s_submit_t *self)
+{
+    for (size_t i = 0; i < self->nchunks; i++)
+        if (self->chunks[i].state == S_CHUNK_QUEUED) return (ssize_t)i;
+    return -1;
+}
+
+static int s_send_chunk(s_submit_t *self, dt_rpc_t *rpc, s_chunk_t *chunk)
+{
+    dt_msg_t msg;
+    dt_msg_init(&msg);
+    msg.type = DT_MSG_SUBMIT;
+    msg.submit.job = dt_str(self->job);
+    msg.submit.chunk = chunk->number;
+    msg.submit.flags = 0;
+    msg.submit.count = chunk->range.count;
+    /* Sending only reads the URLs; the codec's API is shared with decoding. */
+    msg.submit.urls = (dt_str_t *)&self->urls[chunk->range.first];
+    if (dt_rpc_start(rpc, &msg, chunk) != 0) return -1;
+    chunk->state = S_CHUNK_INFLIGHT;
+    return 0;
+}
+
+/* Handles the reply to one chunk. Returns 0 to go on, or an exit code. */
+static int s_on_reply(s_submit_t *self, s_chunk_t *chunk, const dt_msg_t *reply)
+{
+    if (!chunk) return dt_cli_refused(reply); /* an ERROR the master could not address */
+    if (reply->type == DT_MSG_SUBMIT_OK) {
+        if (reply->submit_ok.chunk != chunk->number)
+            dt_log_warn("SUBMIT-MISMATCH",
+                        "job %s: SUBMIT_OK names chunk %" PRIu32 " for chunk %" PRIu32, self->job,
+                        reply->submit_ok.chunk, chunk->number);
+        chunk->state = S_CHUNK_ACCEPTED;
+        self->accepted_chunks++;
+        self->accepted_tasks += reply->submit_ok.count;
+        self->full = 0;
+        self->room_backoff_ms = DT_SUBMIT_ROOM_FIRST_MS;
+        dt_log_debug("SUBMIT-OK", "job %s chunk %" PRIu32 ": %" PRIu32 " tasks from id %" PRIu64,
+                     self->job, chunk->number, reply->submit_ok.count, reply->submit_ok.first_id);
+        return 0;
+    }
+    if (reply->type == DT_MSG_ERROR && reply->error.code == DT_ERR_QUEUE_FULL) {
+        chunk->state = S_CHUNK_QUEUED;
+        if (!self->wait_room)
+            return 0; /* the caller stops sending and reports once all replies are in */
+        if (!self->full)
+            dt_log_info("QUEUE-FULL",
+                        "queue full, waiting for room (job %s, %zu of %zu chunks "
+                        "accepted)",
+                        self->job, self->accepted_chunks, self->nchunks);
+        self->full = 1;
+        /* The other chunks of the window come back full too: one pause
+         * for all of them, not one doubling each. */
+        int64_t now = zclock_mono();
+        if (now >= self->paused_until) {
+            self->paused_until = now + self->room_backoff_ms;
+            self->room_backoff_ms *= 2;
+            if (self->room_backoff_ms > DT_SUBMIT_ROOM_MAX_MS)
+                self->room_backoff_ms = DT_SUBMIT_ROOM_MAX_MS;
+        }
+        return 0;
+    }
+    return dt_cli_refused(reply);
+}
+
+/* Sends every chunk, DT_SUBMIT_WINDOW at a time (one at a time while the
+ * queue is full). Returns 0 once all are accepted, or an exit code. */
+static int s_submit_all(s_submit_t *self, dt_rpc_t *rpc)
+{
+    int stopping = 0; /* QUEUE_FULL with --no-wait-room: drain, then report */
+    dt_msg_t reply;
+    dt_msg_init(&reply);
+    while (self->accepted_chunks < self->nchunks) {
+        int64_t now = zclock_mono();
+        size_t window = self->full ? 1 : DT_SUBMIT_WINDOW;
+        while (!stopping && now >= self->paused_until && dt_rpc_inflight(rpc) < window) {
+            ssize_t i = s_next_to_send(self);
+            if (i < 0) break;
+            if (s_send_chunk(self, rpc, &self->chunks[i]) != 0) return DT_CLI_EXIT_FAIL;
+        }
+        if (dt_rpc_inflight(rpc) == 0 && stopping) break;
+        int max_ms = -1;
+        if (dt_rpc_inflight(rpc) == 0 || (now < self->paused_until))
+            max_ms = self->paused_until > now ? (int)(self->paused_until - now) : 0;
+        void *tag = NULL;
+        int rc = dt_rpc_wait(rpc, &reply, &tag, max_ms);
+        if (rc == DT_RPC_EAGAIN) continue;
+        if (rc != 0) return dt_cli_rpc_failed(self->cli, rc);
+        int code = s_on_reply(self, tag, &reply);
+        int full = reply.type == DT_MSG_ERROR && reply.error.code == DT_ERR_QUEUE_FULL;
+        dt_msg_reset(&reply);
+        if (code != 0) return code;
+        if (full && !self->wait_room) stopping = 1;
+    }
+    if (stopping) {
+        fprintf(stderr, "dtask: master queue is full (%zu of %zu chunks accepted; job %s)\n",
+                self->accepted_chunks, self->nchunks, self->job);
+        return DT_CLI_EXIT_REFUSED;
+    }
+    return 0;
+}
+
+int dt_cmd_submit(const dt_cli_opts_t *opts, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"job", required_argument, NULL, 'j'},    {"wait", no_argument, NULL, 'w'},
+        {"no-wait-room", no_argument, NULL, 'R'}, {"file", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    const char *job = NULL, *file = NULL;
+    int wait = 0, wait_room = 1, c;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":j:wf:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'j':
+            job = optarg;
+            break;
+        case 'w':
+            wait = 1;
+            break;
+        case 'R':
+            wait_room = 0;
+            break;
+        case 'f':
+            if (file) return dt_cli_usage_error(s_usage, "give -f only once");
+            file = optarg;
+            break;
+        case 'h':
+            fputs(s_usage, stdout);
+            return DT_CLI_EXIT_OK;
+        default:
+            return dt_cli_bad_option(c, argv, s_usage);
+        }
+    }
+    if (job && dt_cli_check_job(job, s_usage) != 0) return DT_CLI_EXIT_USAGE;
+    if (optind == argc && !file)
+        return dt_cli_usage_error(s_usage, "submit: no URLs given (pass URLs or -f FILE)");
+
+    int code = DT_CLI_EXIT_FAIL;
+    dt_rpc_t *rpc = NULL;
+    s_submit_t self = {
+        .cli = opts, .wait_room = wait_room, .room_backoff_ms = DT_SUBMIT_ROOM_FIRST_MS};
+    dt_urls_chunk_t *ranges = NULL;
+    dt_urls_t *urls = dt_urls_new();
+    if (!urls) goto nomem;
+    for (int i = optind; i < argc; i++)
+        if (dt_urls_add_arg(urls, argv[i]) != 0) goto nomem;
+    if (file && dt_urls_load_file(urls, file) != 0) {
+        fprintf(stderr, "dtask: cannot read %s: %s\n", strcmp(file, "-") ? file : "standard input",
+                strerror(errno));
+        code = DT_CLI_EXIT_USAGE;
+        goto done;
+    }
+    s_report_t report = {0};
+    size_t bad = dt_urls_check(urls, s_report_bad, &report);
+    if (bad > 0) {
+        if (bad > DT_SUBMIT_BAD_SHOWN)
+            fprintf(stderr, "dtask: ... %zu more invalid URLs not shown\n",
+                    bad - DT_SUBMIT_BAD_SHOWN);
+        fprintf(stderr, "dtask: %zu of %zu URLs are invalid: nothing was submitted\n", bad,
+                dt_urls_count(urls));
+        code = DT_CLI_EXIT_USAGE;
+        goto done;
+    }
+    if (dt_urls_count(urls) == 0) {
+        fprintf(stderr, "dtask: no URLs in %s: nothing to submit\n",
+                !file               ? "the arguments"
+                : strcmp(file, "-") ? file
+                                    : "standard input");
+        code = DT_CLI_EXIT_USAGE;
+        goto done;
+    }
+
+    char random_job[2 * DT_SUBMIT_JOB_BYTES + 1];
+    if (!job) {
+        if (s_random_job(random_job, sizeof random_job) != 0) {
+            fprintf(stderr, "dtask: cannot read /dev/urandom for a job id: %s\n", strerror(errno));
+            goto done;
+        }
+        job = random_job;
+    }
+    self.job = job;
+    self.urls = dt_urls_items(urls);
+    ranges = dt_urls_chunk(urls, DT_LIMIT_BATCH_MAX, DT_LIMIT_BATCH_BYTES, &self.nchunks);
+    if (!ranges) goto nomem;
+    if (self.nchunks > UINT32_MAX) {
+        fprintf(stderr, "dtask: too many URLs for one job\n");
+        code = DT_CLI_EXIT_USAGE;
+        goto done;
+    }
+    self.chunks = calloc(self.nchunks, sizeof *self.chunks);
+    if (!self.chunks) goto nomem;
+    for (size_t i = 0; i < self.nchunks; i++)
+        self.chunks[i] = (s_chunk_t){ranges[i], S_CHUNK_QUEUED, (uint32_t)i};
+
+    rpc = dt_cli_connect(opts);
+    if (!rpc) goto done;
+    dt_rpc_set_persistent(rpc, wait);
+    dt_log_debug("SUBMIT", "job %s: %zu URLs in %zu chunks to %s", job, dt_urls_count(urls),
+                 self.nchunks, opts->master);
+    code = s_submit_all(&self, rpc);
+    if (code != 0) goto done;
+    if (!wait) {
+        printf("accepted %" PRIu64 " tasks (job %s)\n", self.accepted_tasks, job);
+        code = dt_cli_flush_stdout() == 0 ? DT_CLI_EXIT_OK : DT_CLI_EXIT_FAIL;
+        goto done;
+    }
+    if (!opts->quiet)
+        fprintf(stderr, "accepted %" PRIu64 " tasks (job %s)\n", self.accepted_tasks, job);
+    if (self.accepted_tasks == 0) {
+        if (!opts->quiet) fprintf(stderr, "0 done, 0 failed\n");
+        code = DT_CLI_EXIT_OK;
+        goto done;
+    }
+    dt_stream_opts_t stream = {
+        .job = job,
+        .expect = self.accepted_tasks,
+        .progress = !opts->quiet && isatty(STDERR_FILENO),
+        .summary = 1,
+    };
+    code = dt_stream_run(opts, rpc, &stream);
+    goto done;
+nomem:
+    fprintf(stderr, "dtask: out of memory\n");
+    code = DT_CLI_EXIT_FAIL;
+done:
+    dt_rpc_destroy(&rpc);
+    free(self.chunks);
+    free(ranges);
+    dt_urls_destroy(&urls);
+    return code;
+}

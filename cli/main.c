@@ -1,0 +1,120 @@
+/* main.c - dtask, the command-line client: parses global options and runs one command. */
+#include "dt_cli.h"
+#include "dt_log.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char s_usage[] =
+    "usage: dtask [--master EP] [--timeout SECONDS] [-v|-q] COMMAND [ARGS]\n"
+    "\n"
+    "Commands:\n"
+    "  submit [--job ID] [--wait] [--no-wait-room] [-f FILE] [URL...]\n"
+    "                         submit URLs; with --wait, print results as JSON lines\n"
+    "  results [--job ID] [--follow] [--failed]\n"
+    "                         print stored results as JSON lines\n"
+    "  status [--json] [--job ID]\n"
+    "                         counters and connected workers\n"
+    "  retry --failed [--job ID]\n"
+    "                         put failed tasks back in the queue\n"
+    "Run 'dtask COMMAND --help' for a command's options.\n"
+    "\n"
+    "Options:\n"
+    "  -m, --master EP        master endpoint (default: $DTASK_MASTER, else\n"
+    "                         " DT_CLI_DEFAULT_MASTER ")\n"
+    "  -t, --timeout SECONDS  give up when the master has not answered for this long\n"
+    "                         (default 10); submit --wait and results --follow keep\n"
+    "                         retrying once the master has answered\n"
+    "  -v, --verbose          debug logging on stderr\n"
+    "  -q, --quiet            only warnings and errors on stderr\n"
+    "  -h, --help             this help\n"
+    "  -V, --version          print the version\n"
+    "\n"
+    "Exit status:\n"
+    "  0  success (submit --wait: every task is final, done or failed)\n"
+    "  1  local failure (cannot write output, out of memory)\n"
+    "  2  bad usage or invalid input (nothing was sent)\n"
+    "  3  master unreachable: no reply within --timeout\n"
+    "  4  refused by the master (e.g. queue full with --no-wait-room)\n";
+
+typedef struct {
+    const char *name;
+    int (*run)(const dt_cli_opts_t *opts, int argc, char **argv);
+} s_command_t;
+
+static const s_command_t s_commands[] = {
+    {"submit", dt_cmd_submit},
+    {"results", dt_cmd_results},
+    {"status", dt_cmd_status},
+    {"retry", dt_cmd_retry},
+};
+
+/* Seconds as a positive number, possibly fractional, up to a day. */
+static int s_parse_timeout(const char *text, int *ms_p)
+{
+    char *end;
+    double s = strtod(text, &end);
+    if (end == text || *end != '\0' || !isfinite(s) || s <= 0 || s > 86400) return -1;
+    *ms_p = (int)ceil(s * 1000.0);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"master", required_argument, NULL, 'm'},
+        {"timeout", required_argument, NULL, 't'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    dt_cli_opts_t opts = {.timeout_ms = DT_CLI_DEFAULT_TIMEOUT_S * 1000};
+    const char *env = getenv("DTASK_MASTER");
+    opts.master = env && *env ? env : DT_CLI_DEFAULT_MASTER;
+    int c;
+    opterr = 0;
+    /* '+': stop at the command name; what follows is the command's. */
+    while ((c = getopt_long(argc, argv, "+:m:t:vqhV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            if (!*optarg) return dt_cli_usage_error(s_usage, "--master: empty endpoint");
+            opts.master = optarg;
+            break;
+        case 't':
+            if (s_parse_timeout(optarg, &opts.timeout_ms) != 0)
+                return dt_cli_usage_error(
+                    s_usage, "--timeout: '%s' is not a number of seconds between 0 and 86400",
+                    optarg);
+            break;
+        case 'v':
+            opts.verbose = 1;
+            break;
+        case 'q':
+            opts.quiet = 1;
+            break;
+        case 'h':
+            fputs(s_usage, stdout);
+            return DT_CLI_EXIT_OK;
+        case 'V':
+            printf("dtask %s\n", DTASK_VERSION);
+            return DT_CLI_EXIT_OK;
+        default:
+            return dt_cli_bad_option(c, argv, s_usage);
+        }
+    }
+    if (opts.verbose && opts.quiet)
+        return dt_cli_usage_error(s_usage, "-v and -q do not go together");
+    if (optind == argc) return dt_cli_usage_error(s_usage, "no command given");
+    dt_log_init("dtask", opts.verbose ? DT_LOG_DEBUG : opts.quiet ? DT_LOG_WARN : DT_LOG_INFO);
+
+    const char *name = argv[optind];
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
+        if (strcmp(name, s_commands[i].name) == 0)
+            return s_commands[i].run(&opts, argc - optind, argv + optind);
+    return dt_cli_usage_error(s_usage, "unknown command '%s'", name);
+}

@@ -1,0 +1,35 @@
+/* dt_arena.h - append-only storage for strings that live as long as the master. */
+#ifndef DT_ARENA_H
+#define DT_ARENA_H
+
+#include <stddef.h>
+
+/* URLs and result strings are written once and never freed one by one
+ * (tasks are never deleted), so they go into large blocks: one malloc per
+ * block instead of one per string, and no per-string header. */
+typedef struct dt_arena_t dt_arena_t;
+
+/* Default block size: large enough that block headers and the space wasted
+ * at a block's end are noise, small enough for a tiny master. */
+#define DT_ARENA_BLOCK (1024 * 1024)
+
+/* Creates an arena with blocks of `block_size` bytes (0: DT_ARENA_BLOCK).
+ * Returns NULL on failure. */
+dt_arena_t *dt_arena_new (size_t block_size);
+
+/* Frees every block: all strings handed out become invalid. NULL-safe. */
+void dt_arena_destroy (dt_arena_t **self_p);
+
+/* Copies `len` bytes of `data` followed by a NUL into the arena. Returns the
+ * copy (owned by the arena, valid until it is destroyed), or NULL when
+ * memory runs out. */
+const char *dt_arena_strdup (dt_arena_t *self, const void *data, size_t len);
+
+/* Makes sure that copies totalling `bytes` (count len + 1 for each) succeed
+ * without allocating. Returns 0, or -1 when memory runs out. */
+int dt_arena_reserve (dt_arena_t *self, size_t bytes);
+
+/* Bytes held in blocks, for memory accounting. */
+size_t dt_arena_allocated (const dt_arena_t *self);
+
+#endif

@@ -1,0 +1,108 @@
+/* dt_state.h - the master's model: tasks, queue, jobs, results and workers, and every transition between them. */
+#ifndef DT_STATE_H
+#define DT_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dt_msg.h"
+#include "dt_store.h"
+#include "dt_workers.h"
+
+/* Everything here is in memory and changes only through these functions,
+ * which also keep the counters and the durable store in step. Nothing here
+ * touches a socket: dt_master.c turns messages into calls and results into
+ * replies. When a store write or an allocation fails, the model stops being
+ * trustworthy: dt_state_broken() turns true, and the master must exit
+ * without acknowledging anything (a restart recovers from the store). */
+typedef struct dt_state_t dt_state_t;
+
+typedef struct {
+    uint64_t max_pending;   /* unfinished tasks above which SUBMIT is refused; 0: no limit */
+    uint32_t max_attempts;  /* dispatches a task gets before it fails */
+    uint32_t retry_base_ms; /* first retry delay; doubles with each attempt */
+    uint32_t task_ms;       /* a lease older than this ends */
+} dt_state_opts_t;
+
+/* Longest retry delay, whatever the attempt. */
+#define DT_STATE_RETRY_MAX_MS 60000
+
+/* Creates an empty model. `store` (borrowed; NULL for --memory) receives
+ * every durable change. Returns NULL on failure. */
+dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store);
+
+/* NULL-safe; nulls the pointer. */
+void dt_state_destroy (dt_state_t **self_p);
+
+/* Rebuilds the model from the store (once, before anything else): jobs,
+ * chunks, tasks, the results log, and the queue of every unfinished task in
+ * id order. Returns 0 or -1. */
+int dt_state_load (dt_state_t *self);
+
+/* True once a store write or an allocation failed. */
+int dt_state_broken (const dt_state_t *self);
+
+/* SUBMIT of chunk `chunk` of job `job`. Returns 0 and the ids created (or
+ * created earlier by the same chunk) in *first_id and *count; or a DT_ERR_*
+ * code (BAD_URL, QUEUE_FULL, STORE) with a reason in `err`, nothing created. */
+int dt_state_submit (dt_state_t *self, dt_str_t job, uint32_t chunk, const dt_str_t *urls,
+                     uint32_t nurls, uint64_t *first_id, uint32_t *count, char *err,
+                     size_t err_size);
+
+/* Applies one result from a worker (`from`: NULL when the peer is unknown):
+ * records it once, schedules a retry, or counts it as a duplicate or
+ * invalid. Frees the task's lease wherever it is. */
+void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_msg_result_t *result,
+                      int64_t now);
+
+/* Takes up to `max` queued tasks for one TASKS message, keeping the batch
+ * under DT_LIMIT_BATCH_BYTES: fills items (borrowing the URLs) and tasks.
+ * Then exactly one of dt_state_lease (sent) or dt_state_untake (not sent,
+ * back to the front of the queue in order) must follow. Returns the count. */
+uint32_t dt_state_take (dt_state_t *self, uint32_t max, dt_msg_task_t *items, dt_task_t **tasks);
+void dt_state_lease (dt_state_t *self, dt_worker_t *worker, dt_task_t **tasks, uint32_t count,
+                     int64_t now);
+void dt_state_untake (dt_state_t *self, dt_task_t **tasks, uint32_t count);
+
+/* Ends every lease of a worker that is gone (dead, BYE, unreachable) and
+ * forgets it; nulls the pointer. Returns the tasks it held. */
+uint32_t dt_state_drop_worker (dt_state_t *self, dt_worker_t **worker_p);
+
+/* Ends the leases of `worker` older than task_ms. Returns how many. */
+uint32_t dt_state_expire_leases (dt_state_t *self, dt_worker_t *worker, int64_t now);
+
+/* Moves the retries due at `now` to the front of the queue. */
+void dt_state_promote_due (dt_state_t *self, int64_t now);
+
+/* When the next retry is due (monotonic ms), INT64_MAX when none. */
+int64_t dt_state_next_due (const dt_state_t *self);
+
+/* Fills a PAGE: results of `job` (empty: all) after *cursor, oldest first,
+ * at most `max` (and under DT_LIMIT_BATCH_BYTES), only failed ones with
+ * DT_FETCH_FAILED_ONLY. Items borrow strings from the model. Advances
+ * *cursor past what was returned or skipped. Returns the count. */
+uint32_t dt_state_page (dt_state_t *self, dt_str_t job, uint64_t *cursor, uint32_t max,
+                        uint32_t flags, dt_msg_result_t *items);
+
+/* Counters of the whole master (`job` empty) or of one job (zero when the
+ * job is unknown; retried, duplicates and invalid are master-wide only). */
+void dt_state_stats (dt_state_t *self, dt_str_t job, dt_msg_stats_t *stats);
+
+/* Puts the failed tasks of `job` (empty: every job) back at the end of the
+ * queue with attempts 0, and takes their results out of the log. Returns
+ * how many in *count. Returns 0, or -1 when the model broke. */
+int dt_state_requeue (dt_state_t *self, dt_str_t job, uint64_t *count);
+
+/* Counts an invalid message (STATUS `invalid`). */
+void dt_state_count_invalid (dt_state_t *self);
+
+/* Results recorded so far (the last results log position). */
+uint64_t dt_state_last_seq (const dt_state_t *self);
+
+/* Tasks waiting in the queue (not delayed, not leased). */
+uint64_t dt_state_queued (const dt_state_t *self);
+
+/* The worker registry (owned by the model). */
+dt_workers_t *dt_state_workers (dt_state_t *self);
+
+#endif

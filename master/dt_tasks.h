@@ -1,0 +1,80 @@
+/* dt_tasks.h - the task table: every task ever accepted, indexed by id. */
+#ifndef DT_TASKS_H
+#define DT_TASKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Where a task is in its life. */
+typedef enum {
+    DT_TASK_NONE = 0,     /* no task has this id (a gap left by recovery) */
+    DT_TASK_QUEUED = 1,   /* waiting in the deque */
+    DT_TASK_INFLIGHT = 2, /* leased to a worker */
+    DT_TASK_DELAYED = 3,  /* waiting for a retry backoff to pass */
+    DT_TASK_DONE = 4,     /* final: a result was recorded */
+    DT_TASK_FAILED = 5,   /* final: failed after its attempts */
+} dt_task_state_t;
+#define DT_TASK_NSTATES 6
+
+/* One task. Ids are assigned contiguously from 1, so the table is an array
+ * indexed by id - 1, split into fixed chunks so records never move (the
+ * lease lists link records by address) and growth never copies. 64 bytes a
+ * task, plus its URL in the arena. */
+typedef struct dt_task_t {
+    uint64_t id;             /* 1, 2, ... */
+    const char *url;         /* in the table's arena, NUL-terminated */
+    struct dt_task_t *prev;  /* INFLIGHT: neighbours in its worker's lease list */
+    struct dt_task_t *next;
+    int64_t since;           /* INFLIGHT: when it was leased (monotonic ms) */
+    uint32_t url_len;        /* bytes in url */
+    uint32_t job;            /* index of its job in dt_jobs */
+    uint32_t worker;         /* INFLIGHT: slot of the worker holding it */
+    uint32_t gen;            /* generation stamped on its queue entries */
+    uint32_t attempts;       /* dispatches so far */
+    uint8_t state;           /* dt_task_state_t */
+} dt_task_t;
+
+/* A worker's leases, oldest first: dispatch appends, and since task_ms is
+ * the same for all tasks the head is always the next lease to expire. */
+typedef struct {
+    dt_task_t *head;
+    dt_task_t *tail;
+    uint32_t count;
+} dt_lease_list_t;
+
+typedef struct dt_tasks_t dt_tasks_t;
+
+/* Creates an empty table. Returns NULL on failure. */
+dt_tasks_t *dt_tasks_new (void);
+
+/* Frees every task and URL. NULL-safe; nulls the pointer. */
+void dt_tasks_destroy (dt_tasks_t **self_p);
+
+/* Makes sure the next `count` dt_tasks_add() calls with consecutive ids
+ * after dt_tasks_max_id() and URLs totalling `url_bytes` cannot fail.
+ * Returns 0 or -1 (no memory). */
+int dt_tasks_reserve (dt_tasks_t *self, uint32_t count, size_t url_bytes);
+
+/* Adds task `id` (which must be above dt_tasks_max_id(); ids skipped become
+ * DT_TASK_NONE) in state DT_TASK_NONE with a copy of the URL. The caller
+ * sets its state. Returns the record (owned by the table, address stable),
+ * or NULL when memory runs out (table unchanged). */
+dt_task_t *dt_tasks_add (dt_tasks_t *self, uint64_t id, uint32_t job, const char *url,
+                         size_t len);
+
+/* The task with this id, or NULL when there is none. */
+dt_task_t *dt_tasks_get (dt_tasks_t *self, uint64_t id);
+
+/* Highest id added, 0 when empty. */
+uint64_t dt_tasks_max_id (const dt_tasks_t *self);
+
+/* Bytes held by the table and its URLs, for memory accounting. */
+size_t dt_tasks_memory (const dt_tasks_t *self);
+
+/* Appends `task` (in no list) at the tail of `list`. */
+void dt_lease_append (dt_lease_list_t *list, dt_task_t *task);
+
+/* Unlinks `task` from `list`, which must hold it. */
+void dt_lease_remove (dt_lease_list_t *list, dt_task_t *task);
+
+#endif

@@ -1,0 +1,137 @@
+/* dt_workers.c - the workers the master knows: routing id, credit and the leases each holds. */
+#include "dt_workers.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct dt_workers_t {
+    zhashx_t *by_peer;                         /* dt_worker_t by routing id (not owned) */
+    dt_worker_t *slots[DT_LIMIT_WORKERS_MAX];  /* owned; NULL: free slot */
+    uint32_t high;                             /* slots in use are below this */
+    size_t count;                              /* workers registered */
+    uint64_t free_total;                       /* sum of dt_workers_free() */
+};
+
+dt_workers_t *dt_workers_new (void)
+{
+    dt_workers_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->by_peer = dt_bkey_table_new (NULL);
+    if (!self->by_peer) {
+        free (self);
+        return NULL;
+    }
+    return self;
+}
+
+void dt_workers_destroy (dt_workers_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    dt_workers_t *self = *self_p;
+    zhashx_destroy (&self->by_peer);
+    for (uint32_t i = 0; i < self->high; i++)
+        free (self->slots[i]);
+    free (self);
+    *self_p = NULL;
+}
+
+dt_worker_t *dt_workers_find (dt_workers_t *self, const dt_peer_t *peer)
+{
+    dt_bkey_t key = dt_bkey (peer->id, peer->len);
+    return zhashx_lookup (self->by_peer, &key);
+}
+
+dt_worker_t *dt_workers_add (dt_workers_t *self, const dt_peer_t *peer, dt_str_t name,
+                             uint32_t capacity, int64_t now)
+{
+    if (self->count >= DT_LIMIT_WORKERS_MAX)
+        return NULL;
+    uint32_t slot = 0;
+    while (slot < DT_LIMIT_WORKERS_MAX && self->slots[slot])
+        slot++;
+    assert (slot < DT_LIMIT_WORKERS_MAX);
+    dt_worker_t *worker = calloc (1, sizeof *worker);
+    if (!worker)
+        return NULL;
+    worker->peer = *peer;
+    worker->key = dt_bkey (worker->peer.id, worker->peer.len);
+    uint32_t len = name.len > DT_LIMIT_NAME_MAX ? DT_LIMIT_NAME_MAX : name.len;
+    if (len)
+        memcpy (worker->name, name.ptr, len);
+    worker->name_len = len;
+    worker->slot = slot;
+    worker->last_seen = worker->last_sent = now;
+    if (zhashx_insert (self->by_peer, &worker->key, worker) != 0) {
+        free (worker);
+        return NULL;
+    }
+    self->slots[slot] = worker;
+    if (slot >= self->high)
+        self->high = slot + 1;
+    self->count++;
+    dt_workers_set_capacity (self, worker, capacity);
+    return worker;
+}
+
+void dt_workers_set_capacity (dt_workers_t *self, dt_worker_t *worker, uint32_t capacity)
+{
+    self->free_total -= dt_workers_free (worker);
+    worker->capacity = capacity;
+    self->free_total += dt_workers_free (worker);
+}
+
+void dt_workers_remove (dt_workers_t *self, dt_worker_t **worker_p)
+{
+    dt_worker_t *worker = *worker_p;
+    assert (worker && worker->leases.count == 0);
+    self->free_total -= dt_workers_free (worker);
+    zhashx_delete (self->by_peer, &worker->key);
+    self->slots[worker->slot] = NULL;
+    while (self->high > 0 && !self->slots[self->high - 1])
+        self->high--;
+    self->count--;
+    free (worker);
+    *worker_p = NULL;
+}
+
+void dt_workers_lease (dt_workers_t *self, dt_worker_t *worker, dt_task_t *task, int64_t now)
+{
+    self->free_total -= dt_workers_free (worker);
+    task->since = now;
+    task->worker = worker->slot;
+    dt_lease_append (&worker->leases, task);
+    self->free_total += dt_workers_free (worker);
+}
+
+dt_worker_t *dt_workers_release (dt_workers_t *self, dt_task_t *task)
+{
+    dt_worker_t *worker = self->slots[task->worker];
+    assert (worker);
+    self->free_total -= dt_workers_free (worker);
+    dt_lease_remove (&worker->leases, task);
+    self->free_total += dt_workers_free (worker);
+    return worker;
+}
+
+uint64_t dt_workers_free_total (const dt_workers_t *self)
+{
+    return self->free_total;
+}
+
+size_t dt_workers_count (const dt_workers_t *self)
+{
+    return self->count;
+}
+
+uint32_t dt_workers_slots (const dt_workers_t *self)
+{
+    return self->high;
+}
+
+dt_worker_t *dt_workers_at (dt_workers_t *self, uint32_t slot)
+{
+    return slot < self->high ? self->slots[slot] : NULL;
+}

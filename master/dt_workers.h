@@ -1,0 +1,79 @@
+/* dt_workers.h - the workers the master knows: routing id, credit and the leases each holds. */
+#ifndef DT_WORKERS_H
+#define DT_WORKERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dt_bkey.h"
+#include "dt_limits.h"
+#include "dt_msg.h"
+#include "dt_tasks.h"
+
+/* A registered worker. Capacity and leases change only through this
+ * module, which keeps the master-wide free credit in step. */
+typedef struct {
+    dt_bkey_t key;                    /* the registry's key: points at peer.id */
+    dt_peer_t peer;                   /* ROUTER routing id */
+    char name[DT_LIMIT_NAME_MAX + 1]; /* from HELLO, NUL-terminated for logs */
+    uint32_t name_len;                /* bytes in name */
+    uint32_t slot;                    /* index in the registry; leased tasks refer to it */
+    uint32_t capacity;                /* tasks it may hold at once (credit) */
+    dt_lease_list_t leases;           /* tasks it holds, oldest lease first */
+    int64_t last_seen;                /* monotonic ms of its last valid message */
+    int64_t last_sent;                /* monotonic ms of our last message to it */
+    uint64_t done;                    /* results it returned that were recorded */
+    uint64_t blocked_turn;            /* loop turn in which a send to it would block */
+} dt_worker_t;
+
+typedef struct dt_workers_t dt_workers_t;
+
+/* Creates an empty registry. Returns NULL on failure. */
+dt_workers_t *dt_workers_new (void);
+
+/* Frees every worker (their lease lists are only links into the task table).
+ * NULL-safe; nulls the pointer. */
+void dt_workers_destroy (dt_workers_t **self_p);
+
+/* The worker with this routing id, or NULL. */
+dt_worker_t *dt_workers_find (dt_workers_t *self, const dt_peer_t *peer);
+
+/* Registers a new worker (the routing id must be unknown). Returns it (owned
+ * by the registry), or NULL when DT_LIMIT_WORKERS_MAX are registered or
+ * memory runs out. */
+dt_worker_t *dt_workers_add (dt_workers_t *self, const dt_peer_t *peer, dt_str_t name,
+                             uint32_t capacity, int64_t now);
+
+/* Sets a worker's capacity (it may be below its leases for a while). */
+void dt_workers_set_capacity (dt_workers_t *self, dt_worker_t *worker, uint32_t capacity);
+
+/* Forgets a worker, which must hold no lease, and nulls the pointer. */
+void dt_workers_remove (dt_workers_t *self, dt_worker_t **worker_p);
+
+/* Leases `task` to `worker` from `now`: appends it to its lease list. The
+ * caller has checked the worker's free credit. */
+void dt_workers_lease (dt_workers_t *self, dt_worker_t *worker, dt_task_t *task, int64_t now);
+
+/* Ends the lease of `task` (which must be INFLIGHT), giving the credit back.
+ * Returns the worker that held it. */
+dt_worker_t *dt_workers_release (dt_workers_t *self, dt_task_t *task);
+
+/* Tasks the worker may still be given. */
+static inline uint32_t dt_workers_free (const dt_worker_t *worker)
+{
+    return worker->capacity > worker->leases.count ? worker->capacity - worker->leases.count : 0;
+}
+
+/* Sum of every worker's free credit. */
+uint64_t dt_workers_free_total (const dt_workers_t *self);
+
+/* Workers registered. */
+size_t dt_workers_count (const dt_workers_t *self);
+
+/* Iteration by slot: slots 0 .. dt_workers_slots() - 1, where dt_workers_at()
+ * is NULL for an empty slot. Removing the worker in the current slot while
+ * iterating is safe. */
+uint32_t dt_workers_slots (const dt_workers_t *self);
+dt_worker_t *dt_workers_at (dt_workers_t *self, uint32_t slot);
+
+#endif

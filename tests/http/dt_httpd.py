@@ -1,0 +1,330 @@
+#!/usr/bin/env python3
+"""dt_httpd.py - the HTTP/1.1 test server for dtask's fetch tests and demo (standard library only).
+
+It binds 127.0.0.1 only and answers a small set of routes whose bodies are a pure function of the
+path, so a test can compute what a fetch must have returned (import this module and call
+expected_body(path)) without fetching it again:
+
+  /size/N          N bytes of text/plain (N capped at SIZE_MAX)
+  /page/K          a ~1 KiB HTML page linking to a few other pages; its size depends only on K
+  /status/C        status C (200..599) with a short body (empty for 204 and 304)
+  /redirect/N      302 to /redirect/N-1; /redirect/0 answers 200 "done"
+  /slow/MS         sleeps MS milliseconds (capped at SLOW_MAX_MS), then 200
+  /flaky/KEY/N     the first N requests for KEY answer 503, later ones 200
+  /fail/KEY        always 503
+  /hits            JSON object: requests served per path (itself not counted)
+  /robots.txt      allows everything
+  anything else    a static file under --root, else 404
+
+Every response carries Content-Length, so connections are kept alive (HTTP/1.1).
+"""
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+SIZE_MAX = 64 * 1024 * 1024  # largest /size/N body: the worker's default body cap
+SLOW_MAX_MS = 120 * 1000  # a test never needs a longer stall; bounds a stuck handler thread
+REDIRECT_MAX = 100  # deeper chains are answered 404 rather than looping for long
+PAGE_COUNT = 1000  # /page/K links stay within 0..PAGE_COUNT-1 so a crawl is finite
+CHUNK = 64 * 1024  # write granularity for big bodies: memory stays flat for /size/N
+
+_FILLER = b"dtask test body 0123456789 abcdefghijklmnopqrstuvwxyz\n"
+# The filler repeated past CHUNK bytes, so any chunk of a /size/N body is one slice of it.
+_FILLER_RUN = _FILLER * (CHUNK // len(_FILLER) + 2)
+
+STATIC_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".htm": "text/html; charset=utf-8",
+    ".css": "text/css",
+    ".js": "application/javascript",
+    ".json": "application/json",
+    ".txt": "text/plain; charset=utf-8",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+}
+
+
+def page_size(k):
+    """Exact byte length of /page/K: varies with K so a result mixed up with another URL's shows."""
+    return 1024 + (k % 101)
+
+
+def page_links(k):
+    """The /page/K paths that page K links to."""
+    return ["/page/%d" % ((k * m + 1) % PAGE_COUNT) for m in (3, 7, 11)] + ["/page/%d" % ((k + 1) % PAGE_COUNT)]
+
+
+def page_body(k):
+    """The HTML of /page/K, padded with a comment to exactly page_size(k) bytes."""
+    links = "".join('<li><a href="%s">%s</a></li>\n' % (p, p) for p in page_links(k))
+    head = (
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>page %d</title></head>\n"
+        "<body><h1>page %d</h1>\n<ul>\n%s</ul>\n" % (k, k, links)
+    )
+    tail = "</body></html>\n"
+    pad = page_size(k) - len(head) - len(tail) - len("<!--  -->\n")
+    assert pad >= 0, "page template outgrew page_size()"
+    return (head + "<!-- " + "x" * pad + " -->\n" + tail).encode("ascii")
+
+
+def size_chunk(offset, n):
+    """n bytes of the /size/N body starting at offset (the body repeats _FILLER)."""
+    out = bytearray()
+    while len(out) < n:
+        pos = (offset + len(out)) % len(_FILLER)
+        take = min(CHUNK, n - len(out))
+        out += _FILLER_RUN[pos : pos + take]
+    return bytes(out)
+
+
+def status_body(code):
+    """Body of /status/C; statuses that must not carry a body get none."""
+    if code in (204, 304):
+        return b""
+    return ("status %d\n" % code).encode("ascii")
+
+
+def _int(text, lo, hi):
+    """text as an int in [lo, hi], or None when it is not a plain decimal in range."""
+    if not text.isdigit() or len(text) > 12:
+        return None
+    v = int(text)
+    return v if lo <= v <= hi else None
+
+
+def route(path):
+    """Resolves a built-in route to (status, content_type, body_len, headers, body) or None.
+
+    body is bytes, or a callable(offset, n) for bodies generated in chunks. Routes with side effects
+    (/flaky counts, /slow sleeps) are handled by the server, not here, so this stays pure and a test
+    can call it to learn what a fetch of `path` returns.
+    """
+    parts = path.split("/")[1:]
+    if len(parts) == 2 and parts[0] == "size":
+        n = _int(parts[1], 0, 1 << 40)
+        if n is None:
+            return None
+        n = min(n, SIZE_MAX)
+        return (200, "text/plain", n, {}, size_chunk)
+    if len(parts) == 2 and parts[0] == "page":
+        k = _int(parts[1], 0, 1 << 40)
+        if k is None:
+            return None
+        body = page_body(k)
+        return (200, "text/html; charset=utf-8", len(body), {}, body)
+    if len(parts) == 2 and parts[0] == "status":
+        # 1xx are interim answers: sent alone they leave the client waiting for a final one.
+        c = _int(parts[1], 200, 599)
+        if c is None:
+            return None
+        body = status_body(c)
+        return (c, "text/plain", len(body), {}, body)
+    if len(parts) == 2 and parts[0] == "redirect":
+        n = _int(parts[1], 0, REDIRECT_MAX)
+        if n is None:
+            return None
+        if n == 0:
+            return (200, "text/plain", 4, {}, b"done")
+        return (302, "text/plain", 0, {"Location": "/redirect/%d" % (n - 1)}, b"")
+    if len(parts) == 2 and parts[0] == "slow":
+        ms = _int(parts[1], 0, SLOW_MAX_MS)
+        if ms is None:
+            return None
+        body = ("slow %d\n" % ms).encode("ascii")
+        return (200, "text/plain", len(body), {}, body)
+    if len(parts) == 2 and parts[0] == "fail" and parts[1]:
+        body = b"failing on purpose\n"
+        return (503, "text/plain", len(body), {}, body)
+    if len(parts) == 1 and parts[0] == "robots.txt":
+        body = b"User-agent: *\nAllow: /\n"
+        return (200, "text/plain", len(body), {}, body)
+    return None
+
+
+def expected_body(path):
+    """What a successful fetch of a built-in `path` ends with: (status, body bytes), or None.
+
+    Follows /redirect chains and treats /flaky as recovered and /slow as answered, which is what a
+    test checks after retries; /hits and static files are not predictable and give None.
+    """
+    path = urllib.parse.urlsplit(path).path
+    parts = path.split("/")[1:]
+    if len(parts) == 3 and parts[0] == "flaky" and _int(parts[2], 0, 1 << 30) is not None:
+        return (200, b"ok\n")
+    if len(parts) == 2 and parts[0] == "redirect" and _int(parts[1], 0, REDIRECT_MAX) is not None:
+        return (200, b"done")
+    r = route(path)
+    if r is None:
+        return None
+    status, _, n, _, body = r
+    return (status, body(0, n) if callable(body) else body)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "dt_httpd/1"
+    # Enough for a /slow request to finish, short enough that idle keep-alive threads go away.
+    timeout = 150
+
+    def log_message(self, fmt, *args):
+        if not self.server.quiet:
+            sys.stderr.write("dt_httpd: %s %s\n" % (self.address_string(), fmt % args))
+
+    def do_GET(self):
+        self._serve(send_body=True)
+
+    def do_HEAD(self):
+        self._serve(send_body=False)
+
+    def _serve(self, send_body):
+        path = urllib.parse.urlsplit(self.path).path
+        if path != "/hits":
+            self.server.count_hit(path)
+        try:
+            self._dispatch(path, send_body)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up (a fetch timeout): normal in tests, not an error.
+            self.close_connection = True
+
+    def _dispatch(self, path, send_body):
+        parts = path.split("/")[1:]
+        if path == "/hits":
+            body = json.dumps(self.server.hits_snapshot(), sort_keys=True).encode("utf-8") + b"\n"
+            return self._reply(200, "application/json", len(body), {}, body, send_body)
+        if len(parts) == 3 and parts[0] == "flaky" and parts[1]:
+            n = _int(parts[2], 0, 1 << 30)
+            if n is not None:
+                if self.server.flaky_take(parts[1]) < n:
+                    body = b"flaky: not yet\n"
+                    return self._reply(503, "text/plain", len(body), {}, body, send_body)
+                return self._reply(200, "text/plain", 3, {}, b"ok\n", send_body)
+        r = route(path)
+        if r is not None:
+            if parts[0] == "slow":
+                time.sleep(int(parts[1]) / 1000.0)
+            status, ctype, n, headers, body = r
+            return self._reply(status, ctype, n, headers, body, send_body)
+        static = self._static_file(path)
+        if static is not None:
+            with open(static, "rb") as f:
+                body = f.read()
+            ext = os.path.splitext(static)[1].lower()
+            ctype = STATIC_TYPES.get(ext, "application/octet-stream")
+            return self._reply(200, ctype, len(body), {}, body, send_body)
+        body = b"not found\n"
+        return self._reply(404, "text/plain", len(body), {}, body, send_body)
+
+    def _static_file(self, path):
+        """The file under --root that `path` names, or None; never a path outside the root."""
+        root = self.server.root
+        if root is None:
+            return None
+        rel = urllib.parse.unquote(path).lstrip("/")
+        full = os.path.realpath(os.path.join(root, rel))
+        if full != root and not full.startswith(root + os.sep):
+            return None
+        if os.path.isdir(full):
+            full = os.path.join(full, "index.html")
+        return full if os.path.isfile(full) else None
+
+    def _reply(self, status, ctype, n, headers, body, send_body):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(n))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        if not send_body or n == 0:
+            return
+        if callable(body):
+            off = 0
+            while off < n:
+                take = min(CHUNK, n - off)
+                self.wfile.write(body(off, take))
+                off += take
+        else:
+            self.wfile.write(body)
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # A worker opens dozens of connections at once; the default backlog of 5 drops SYNs and turns
+    # into one-second retransmit stalls that look like slow fetches.
+    request_queue_size = 1024
+
+    def __init__(self, addr, root, quiet):
+        super().__init__(addr, Handler)
+        self.root = os.path.realpath(root) if root else None
+        self.quiet = quiet
+        self._lock = threading.Lock()
+        self._hits = {}
+        self._flaky = {}
+
+    def count_hit(self, path):
+        with self._lock:
+            self._hits[path] = self._hits.get(path, 0) + 1
+
+    def hits_snapshot(self):
+        with self._lock:
+            return dict(self._hits)
+
+    def flaky_take(self, key):
+        """Returns how many /flaky requests for key came before this one."""
+        with self._lock:
+            seen = self._flaky.get(key, 0)
+            self._flaky[key] = seen + 1
+            return seen
+
+
+def main():
+    ap = argparse.ArgumentParser(description="HTTP/1.1 test server for dtask (binds 127.0.0.1 only)")
+    ap.add_argument("--host", default="127.0.0.1", help="address to bind: 127.0.0.1 only")
+    ap.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one")
+    ap.add_argument("--port-file", help="write the bound port here once listening")
+    ap.add_argument("--root", help="also serve static files from this directory")
+    ap.add_argument("--quiet", action="store_true", help="do not log requests")
+    args = ap.parse_args()
+
+    if args.host != "127.0.0.1":
+        ap.error("--host must be 127.0.0.1: this server is for local tests only")
+    if args.root and not os.path.isdir(args.root):
+        ap.error("--root %s: not a directory" % args.root)
+
+    try:
+        srv = Server((args.host, args.port), args.root, args.quiet)
+    except OSError as e:
+        sys.stderr.write("dt_httpd: bind %s:%d: %s\n" % (args.host, args.port, e.strerror))
+        return 1
+    port = srv.server_address[1]
+    if args.port_file:
+        # Written whole and then renamed, so a reader never sees a partial number.
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % port)
+        os.replace(tmp, args.port_file)
+    if not args.quiet:
+        sys.stderr.write("dt_httpd: listening on http://%s:%d/\n" % (args.host, port))
+
+    def stop(signum, frame):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        srv.serve_forever(poll_interval=0.2)
+    except SystemExit:
+        pass
+    finally:
+        srv.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

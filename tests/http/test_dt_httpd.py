@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""test_dt_httpd.py - the test HTTP server answers each route as documented, over kept-alive connections."""
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import dt_httpd  # noqa: E402
+
+
+class HttpdTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        root = os.path.join(cls.tmp.name, "site")
+        os.makedirs(os.path.join(root, "docs"))
+        with open(os.path.join(root, "index.html"), "w") as f:
+            f.write("<html>home</html>\n")
+        with open(os.path.join(root, "docs", "index.html"), "w") as f:
+            f.write("<html>docs</html>\n")
+        with open(os.path.join(cls.tmp.name, "secret.txt"), "w") as f:
+            f.write("outside the root\n")
+        port_file = os.path.join(cls.tmp.name, "port")
+        cls.proc = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "dt_httpd.py"), "--port", "0", "--port-file", port_file,
+             "--root", root, "--quiet"]
+        )
+        for _ in range(100):
+            if os.path.exists(port_file):
+                break
+            if cls.proc.poll() is not None:
+                raise RuntimeError("dt_httpd.py exited at start")
+            time.sleep(0.1)
+        with open(port_file) as f:
+            cls.port = int(f.read())
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proc.terminate()
+        cls.proc.wait(timeout=10)
+        cls.tmp.cleanup()
+
+    def setUp(self):
+        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+
+    def tearDown(self):
+        self.conn.close()
+
+    def get(self, path, method="GET"):
+        self.conn.request(method, path)
+        r = self.conn.getresponse()
+        body = r.read()
+        self.assertIsNotNone(r.getheader("Content-Length"), path)
+        if method == "GET":
+            self.assertEqual(int(r.getheader("Content-Length")), len(body), path)
+        return r, body
+
+    def test_routes_answer_what_expected_body_predicts(self):
+        for path in ["/size/0", "/size/1", "/size/100000", "/page/0", "/page/57", "/page/999",
+                     "/status/200", "/status/404", "/status/503", "/status/204", "/robots.txt",
+                     "/slow/10", "/fail/x"]:
+            r, body = self.get(path)
+            status, want = dt_httpd.expected_body(path)
+            self.assertEqual((r.status, body), (status, want), path)
+
+    def test_page_size_depends_only_on_k(self):
+        for k in (0, 1, 100, 101, 5000):
+            self.assertEqual(len(dt_httpd.page_body(k)), dt_httpd.page_size(k))
+            _, body = self.get("/page/%d" % k)
+            self.assertEqual(len(body), dt_httpd.page_size(k))
+            self.assertIn(b'href="/page/', body)
+
+    def test_connection_is_kept_alive(self):
+        self.get("/page/1")
+        sock = self.conn.sock
+        for path in ("/size/10", "/status/404", "/redirect/1", "/page/2"):
+            self.get(path)
+            self.assertIs(self.conn.sock, sock, "reconnected after " + path)
+
+    def test_redirect_chain_ends_in_done(self):
+        r, _ = self.get("/redirect/3")
+        self.assertEqual((r.status, r.getheader("Location")), (302, "/redirect/2"))
+        r, body = self.get("/redirect/0")
+        self.assertEqual((r.status, body), (200, b"done"))
+
+    def test_flaky_key_fails_n_times_then_succeeds(self):
+        got = [self.get("/flaky/k1/2")[0].status for _ in range(4)]
+        self.assertEqual(got, [503, 503, 200, 200])
+        self.assertEqual(self.get("/flaky/k2/0")[0].status, 200)
+
+    def test_hits_counts_requests_per_path(self):
+        for _ in range(3):
+            self.get("/size/7")
+        hits = json.loads(self.get("/hits")[1])
+        self.assertEqual(hits["/size/7"], 3)
+        self.assertNotIn("/hits", hits)
+
+    def test_size_is_capped_and_head_has_no_body(self):
+        r, body = self.get("/size/99999999999", method="HEAD")
+        self.assertEqual((r.status, int(r.getheader("Content-Length")), body),
+                         (200, dt_httpd.SIZE_MAX, b""))
+
+    def test_slow_waits_before_answering(self):
+        t0 = time.monotonic()
+        r, _ = self.get("/slow/300")
+        self.assertEqual(r.status, 200)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.3)
+
+    def test_static_files_come_from_root_only(self):
+        r, body = self.get("/")
+        self.assertEqual((r.status, body), (200, b"<html>home</html>\n"))
+        self.assertTrue(r.getheader("Content-Type").startswith("text/html"))
+        self.assertEqual(self.get("/docs/")[1], b"<html>docs</html>\n")
+        self.assertEqual(self.get("/../secret.txt")[0].status, 404)
+        self.assertEqual(self.get("/%2e%2e/secret.txt")[0].status, 404)
+        self.assertEqual(self.get("/missing.html")[0].status, 404)
+
+    def test_bad_numbers_are_not_found(self):
+        for path in ("/size/-1", "/size/abc", "/page/", "/status/99", "/status/600", "/status/101",
+                     "/redirect/1000", "/slow/9999999"):
+            self.assertEqual(self.get(path)[0].status, 404, path)
+
+    def test_binds_loopback_only(self):
+        p = subprocess.run([sys.executable, os.path.join(HERE, "dt_httpd.py"), "--host", "0.0.0.0"],
+                           capture_output=True, timeout=30)
+        self.assertNotEqual(p.returncode, 0)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
