@@ -86,7 +86,8 @@ static int s_status(dt_rpc_t *rpc, dt_msg_t *reply)
 
 static void test_answered_request_returns_its_reply(void)
 {
-    s_fake_t fake = {{0}};
+    s_fake_t fake;
+    memset (&fake, 0, sizeof fake);
     zactor_t *actor = s_fake_start(&fake);
     DT_CHECK(actor);
     char err[256];
@@ -206,7 +207,8 @@ static void test_unaddressed_error_is_returned_without_a_tag(void)
 
 static void test_pipelined_requests_each_get_their_reply(void)
 {
-    s_fake_t fake = {{0}};
+    s_fake_t fake;
+    memset (&fake, 0, sizeof fake);
     zactor_t *actor = s_fake_start(&fake);
     DT_CHECK(actor);
     char err[256];
@@ -245,7 +247,8 @@ static void test_pipelined_requests_each_get_their_reply(void)
 
 static void test_persistent_engine_waits_out_a_master_restart(void)
 {
-    s_fake_t fake = {{0}};
+    s_fake_t fake;
+    memset (&fake, 0, sizeof fake);
     zactor_t *actor = s_fake_start(&fake);
     DT_CHECK(actor);
     char err[256];
@@ -266,7 +269,8 @@ static void test_persistent_engine_waits_out_a_master_restart(void)
     void *tag;
     if (rc == 0) rc = dt_rpc_wait(rpc, &reply, &tag, 1200);
     int rc_down = rc;
-    s_fake_t again = {{0}};
+    s_fake_t again;
+    memset (&again, 0, sizeof again);
     memcpy(again.endpoint, fake.endpoint, sizeof again.endpoint);
     actor = s_fake_start(&again);
     rc = actor ? dt_rpc_wait(rpc, &reply, &tag, 8000) : -99;
