@@ -16,6 +16,23 @@
  * the credit protocol, not the HWM, is what bounds work in flight. */
 #define DT_SOCK_HWM 10000
 
+static dt_sock_curve_t s_curve;
+static int s_secure;
+
+void dt_sock_set_curve (const dt_sock_curve_t *curve)
+{
+    s_secure = curve != NULL;
+    if (curve)
+        s_curve = *curve;
+    else
+        memset (&s_curve, 0, sizeof s_curve);
+}
+
+int dt_sock_is_secure (void)
+{
+    return s_secure;
+}
+
 static void s_common (zsock_t *sock)
 {
     zsock_set_maxmsgsize (sock, DT_LIMIT_FRAME_MAX);
@@ -37,6 +54,11 @@ zsock_t *dt_sock_new_router (const char *endpoint, char *err, size_t err_size)
     }
     s_common (sock);
     zsock_set_router_mandatory (sock, 1);
+    if (s_secure) {
+        zcert_apply (s_curve.cert, sock);
+        zsock_set_curve_server (sock, 1);
+        zsock_set_zap_domain (sock, s_curve.zap_domain ? s_curve.zap_domain : "");
+    }
     if (zsock_bind (sock, "%s", endpoint) == -1) {
         snprintf (err, err_size, "bind %s: %s", endpoint, zmq_strerror (zmq_errno ()));
         zsock_destroy (&sock);
@@ -53,6 +75,10 @@ zsock_t *dt_sock_new_dealer (const char *endpoint, char *err, size_t err_size)
         return NULL;
     }
     s_common (sock);
+    if (s_secure) {
+        zcert_apply (s_curve.cert, sock);
+        zsock_set_curve_serverkey (sock, s_curve.server_key);
+    }
     if (zsock_connect (sock, "%s", endpoint) == -1) {
         snprintf (err, err_size, "connect %s: %s", endpoint, zmq_strerror (zmq_errno ()));
         zsock_destroy (&sock);

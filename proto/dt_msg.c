@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <msgpack.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -707,6 +708,10 @@ int dt_msg_recv (dt_msg_t *self, void *socket, dt_peer_t *peer, int flags)
         zmq_msg_close (&frame);
         s_drain (socket);
         return DT_PROTO_EFRAMES;
+    }
+    if (peer) {
+        const char *role = zmq_msg_gets (&frame, "User-Id");
+        snprintf (peer->role, sizeof peer->role, "%s", role ? role : "");
     }
     zmq_msg_init (&self->frame_);
     zmq_msg_move (&self->frame_, &frame);

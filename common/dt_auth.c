@@ -1,0 +1,231 @@
+/* dt_auth.c - CURVE keys and the master's ZAP handler (RFC 27). */
+#include "dt_auth.h"
+#include "dt_log.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define S_ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define S_CURVE_KEY_BYTES 32
+
+struct dt_auth_t {
+    zsock_t *zap;          /* REP bound on the ZAP endpoint */
+    zcert_t *cert;         /* the master's key pair */
+    zcertstore_t *workers; /* public keys admitted as workers */
+    zcertstore_t *clients; /* public keys admitted as clients */
+    uint64_t denied;       /* handshakes refused */
+};
+
+static int s_is_dir (const char *path)
+{
+    struct stat st;
+    return stat (path, &st) == 0 && S_ISDIR (st.st_mode);
+}
+
+zcert_t *dt_auth_load_cert (const char *path, int need_secret, char *err, size_t err_size)
+{
+    if (!zsys_file_exists (path)) {
+        snprintf (err, err_size, "key file %s: %s", path, strerror (ENOENT));
+        return NULL;
+    }
+    zcert_t *cert = zcert_load (path);
+    if (!cert) {
+        snprintf (err, err_size, "key file %s: not a CURVE certificate", path);
+        return NULL;
+    }
+    /* A public-only certificate has an all-zero secret. */
+    static const char zero[41] = "0000000000000000000000000000000000000000";
+    if (need_secret && strcmp (zcert_secret_txt (cert), zero) == 0) {
+        snprintf (err, err_size, "key file %s holds no secret key (use NAME.key_secret)", path);
+        zcert_destroy (&cert);
+        return NULL;
+    }
+    return cert;
+}
+
+dt_auth_t *dt_auth_new (const char *dir, char *err, size_t err_size)
+{
+    if (!zsys_has_curve ()) {
+        snprintf (err, err_size, "this libzmq was built without CURVE support");
+        return NULL;
+    }
+    if (!s_is_dir (dir)) {
+        snprintf (err, err_size, "key directory %s: not a directory", dir);
+        return NULL;
+    }
+    dt_auth_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        snprintf (err, err_size, "out of memory");
+        return NULL;
+    }
+    char path[4096];
+    snprintf (path, sizeof path, "%s/master.key_secret", dir);
+    self->cert = dt_auth_load_cert (path, 1, err, err_size);
+    if (!self->cert)
+        goto fail;
+    snprintf (path, sizeof path, "%s/workers", dir);
+    self->workers = zcertstore_new (path);
+    snprintf (path, sizeof path, "%s/clients", dir);
+    self->clients = zcertstore_new (path);
+    if (!self->workers || !self->clients) {
+        snprintf (err, err_size, "cannot read the allow-lists in %s", dir);
+        goto fail;
+    }
+    self->zap = zsock_new (ZMQ_REP);
+    if (!self->zap || zsock_bind (self->zap, S_ZAP_ENDPOINT) != 0) {
+        snprintf (err, err_size, "cannot bind the ZAP handler: %s", zmq_strerror (zmq_errno ()));
+        goto fail;
+    }
+    return self;
+fail:
+    dt_auth_destroy (&self);
+    return NULL;
+}
+
+void dt_auth_destroy (dt_auth_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    dt_auth_t *self = *self_p;
+    zsock_destroy (&self->zap);
+    zcertstore_destroy (&self->workers);
+    zcertstore_destroy (&self->clients);
+    zcert_destroy (&self->cert);
+    free (self);
+    *self_p = NULL;
+}
+
+zcert_t *dt_auth_cert (dt_auth_t *self)
+{
+    return self->cert;
+}
+
+zsock_t *dt_auth_socket (dt_auth_t *self)
+{
+    return self->zap;
+}
+
+uint64_t dt_auth_denied (const dt_auth_t *self)
+{
+    return self->denied;
+}
+
+/* The role a CURVE public key is admitted in, or NULL. */
+static const char *s_role (dt_auth_t *self, const uint8_t *key)
+{
+    char text[41];
+    zmq_z85_encode (text, key, S_CURVE_KEY_BYTES);
+    if (zcertstore_lookup (self->workers, text))
+        return DT_AUTH_ROLE_WORKER;
+    if (zcertstore_lookup (self->clients, text))
+        return DT_AUTH_ROLE_CLIENT;
+    return NULL;
+}
+
+/* One request: [version, request id, domain, address, identity, mechanism,
+ * credentials...]; the reply: [version, request id, status, text, user id,
+ * metadata]. Anything but a listed CURVE key is refused. */
+static int s_answer (dt_auth_t *self, zmsg_t *request)
+{
+    char *version = zmsg_popstr (request);
+    char *request_id = zmsg_popstr (request);
+    char *domain = zmsg_popstr (request);
+    char *address = zmsg_popstr (request);
+    char *identity = zmsg_popstr (request);
+    char *mechanism = zmsg_popstr (request);
+    zframe_t *key = zmsg_pop (request);
+
+    const char *role = NULL;
+    const char *why = "malformed ZAP request";
+    if (version && strcmp (version, "1.0") == 0 && mechanism) {
+        if (strcmp (mechanism, "CURVE") != 0)
+            why = "CURVE required";
+        else if (!key || zframe_size (key) != S_CURVE_KEY_BYTES)
+            why = "bad CURVE key";
+        else if (!(role = s_role (self, zframe_data (key))))
+            why = "key not in the allow-list";
+    }
+    if (!role) {
+        char text[41] = "-";
+        if (key && zframe_size (key) == S_CURVE_KEY_BYTES)
+            zmq_z85_encode (text, zframe_data (key), S_CURVE_KEY_BYTES);
+        dt_log_warn ("AUTH-DENIED", "%s from %s (key %s)", why, address ? address : "?", text);
+        self->denied++;
+    }
+    zmsg_t *reply = zmsg_new ();
+    zmsg_addstr (reply, "1.0");
+    zmsg_addstr (reply, request_id ? request_id : "");
+    zmsg_addstr (reply, role ? "200" : "400");
+    zmsg_addstr (reply, role ? "OK" : why);
+    zmsg_addstr (reply, role ? role : "");
+    zmsg_addmem (reply, NULL, 0);
+    int rc = zmsg_send (&reply, self->zap);
+
+    zframe_destroy (&key);
+    zstr_free (&version);
+    zstr_free (&request_id);
+    zstr_free (&domain);
+    zstr_free (&address);
+    zstr_free (&identity);
+    zstr_free (&mechanism);
+    return rc;
+}
+
+int dt_auth_handle (dt_auth_t *self)
+{
+    void *zap = zsock_resolve (self->zap);
+    while (zsock_events (self->zap) & ZMQ_POLLIN) {
+        zmsg_t *request = zmsg_recv (zap);
+        if (!request)
+            return -1;
+        int rc = s_answer (self, request);
+        zmsg_destroy (&request);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int dt_auth_keygen (const char *dir, const char *name, const char *role, char *err,
+                    size_t err_size)
+{
+    if (!zsys_has_curve ()) {
+        snprintf (err, err_size, "this libzmq was built without CURVE support");
+        return -1;
+    }
+    if (!*name || strchr (name, '/') || name[0] == '.') {
+        snprintf (err, err_size, "bad key name '%s': use letters, digits, '-' and '_'", name);
+        return -1;
+    }
+    char path[4096], secret[4200];
+    snprintf (path, sizeof path, "%s/%s.key", dir, name);
+    snprintf (secret, sizeof secret, "%s_secret", path);
+    if (zsys_file_exists (path) || zsys_file_exists (secret)) {
+        snprintf (err, err_size, "%s exists: not overwriting a key", path);
+        return -1;
+    }
+    if (zsys_dir_create ("%s", dir) != 0) {
+        snprintf (err, err_size, "cannot create %s: %s", dir, strerror (errno));
+        return -1;
+    }
+    zcert_t *cert = zcert_new ();
+    if (!cert) {
+        snprintf (err, err_size, "cannot make a key pair");
+        return -1;
+    }
+    zcert_set_meta (cert, "name", "%s", name);
+    zcert_set_meta (cert, "role", "%s", role);
+    /* The secret file must never be readable by others, not even briefly. */
+    mode_t old = umask (077);
+    int rc = zcert_save_secret (cert, secret);
+    umask (old);
+    if (rc == 0)
+        rc = zcert_save_public (cert, path);
+    zcert_destroy (&cert);
+    if (rc != 0) {
+        snprintf (err, err_size, "cannot write %s: %s", path, strerror (errno));
+        return -1;
+    }
+    return 0;
+}
