@@ -1,5 +1,6 @@
 /* dt_cli.c - what the dtask CLI's commands share: option errors, connecting, failure messages. */
 #include "dt_cli.h"
+#include "dt_sock.h"
 #include "dt_limits.h"
 #include "dt_log.h"
 
@@ -63,8 +64,11 @@ int dt_cli_rpc_failed(const dt_cli_opts_t *opts, int rc)
     case DT_RPC_EUNREACH:
         fprintf(stderr,
                 "dtask: no reply from master at %s within %g s (is dtask-master running? check "
-                "--master or DTASK_MASTER)\n",
-                opts->master, opts->timeout_ms / 1000.0);
+                "--master or DTASK_MASTER%s)\n",
+                opts->master, opts->timeout_ms / 1000.0,
+                dt_sock_is_secure() ? "; is our key in the master's clients/ allow-list, and "
+                                      "--master-key the master's key?"
+                                    : "");
         return DT_CLI_EXIT_UNREACHABLE;
     case DT_RPC_EINTR:
         fprintf(stderr, "dtask: interrupted\n");

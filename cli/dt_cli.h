@@ -26,12 +26,15 @@ typedef struct {
     int timeout_ms;     /* give up after this long without any reply */
     int quiet;          /* -q: no informational lines on stderr */
     int verbose;        /* -v: debug logging */
+    const char *key;        /* --key: our NAME.key_secret (CURVE); NULL: plaintext */
+    const char *master_key; /* --master-key: the master's master.key */
 } dt_cli_opts_t;
 
 int dt_cmd_submit(const dt_cli_opts_t *opts, int argc, char **argv);
 int dt_cmd_results(const dt_cli_opts_t *opts, int argc, char **argv);
 int dt_cmd_status(const dt_cli_opts_t *opts, int argc, char **argv);
 int dt_cmd_retry(const dt_cli_opts_t *opts, int argc, char **argv);
+int dt_cmd_keygen(const dt_cli_opts_t *opts, int argc, char **argv);
 
 /* Prints "dtask: <message>" and then `usage` on stderr; returns
  * DT_CLI_EXIT_USAGE so a command can `return dt_cli_usage_error (...)`. */

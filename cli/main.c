@@ -1,5 +1,6 @@
 /* main.c - dtask, the command-line client: parses global options and runs one command. */
 #include "dt_cli.h"
+#include "dt_auth.h"
 #include "dt_log.h"
 
 #include <getopt.h>
@@ -20,6 +21,8 @@ static const char s_usage[] =
     "                         counters and connected workers\n"
     "  retry --failed [--job ID]\n"
     "                         put failed tasks back in the queue\n"
+    "  keygen [--role ROLE] [--dir DIR] NAME\n"
+    "                         write a CURVE key pair\n"
     "Run 'dtask COMMAND --help' for a command's options.\n"
     "\n"
     "Options:\n"
@@ -28,6 +31,10 @@ static const char s_usage[] =
     "  -t, --timeout SECONDS  give up when the master has not answered for this long\n"
     "                         (default 10); submit --wait and results --follow keep\n"
     "                         retrying once the master has answered\n"
+    "  -k, --key FILE         our key pair, NAME.key_secret (default: $DTASK_KEY);\n"
+    "                         with --master-key, the link is CURVE-encrypted\n"
+    "  -K, --master-key FILE  the master's public key, master.key\n"
+    "                         (default: $DTASK_MASTER_KEY)\n"
     "  -v, --verbose          debug logging on stderr\n"
     "  -q, --quiet            only warnings and errors on stderr\n"
     "  -h, --help             this help\n"
@@ -50,6 +57,7 @@ static const s_command_t s_commands[] = {
     {"results", dt_cmd_results},
     {"status", dt_cmd_status},
     {"retry", dt_cmd_retry},
+    {"keygen", dt_cmd_keygen},
 };
 
 /* Seconds as a positive number, possibly fractional, up to a day. */
@@ -67,6 +75,8 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {
         {"master", required_argument, NULL, 'm'},
         {"timeout", required_argument, NULL, 't'},
+        {"key", required_argument, NULL, 'k'},
+        {"master-key", required_argument, NULL, 'K'},
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -76,10 +86,12 @@ int main(int argc, char **argv)
     dt_cli_opts_t opts = {.timeout_ms = DT_CLI_DEFAULT_TIMEOUT_S * 1000};
     const char *env = getenv("DTASK_MASTER");
     opts.master = env && *env ? env : DT_CLI_DEFAULT_MASTER;
+    opts.key = getenv("DTASK_KEY");
+    opts.master_key = getenv("DTASK_MASTER_KEY");
     int c;
     opterr = 0;
     /* '+': stop at the command name; what follows is the command's. */
-    while ((c = getopt_long(argc, argv, "+:m:t:vqhV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:m:t:k:K:vqhV", longopts, NULL)) != -1) {
         switch (c) {
         case 'm':
             if (!*optarg) return dt_cli_usage_error(s_usage, "--master: empty endpoint");
@@ -90,6 +102,12 @@ int main(int argc, char **argv)
                 return dt_cli_usage_error(
                     s_usage, "--timeout: '%s' is not a number of seconds between 0 and 86400",
                     optarg);
+            break;
+        case 'k':
+            opts.key = optarg;
+            break;
+        case 'K':
+            opts.master_key = optarg;
             break;
         case 'v':
             opts.verbose = 1;
@@ -113,8 +131,18 @@ int main(int argc, char **argv)
     dt_log_init("dtask", opts.verbose ? DT_LOG_DEBUG : opts.quiet ? DT_LOG_WARN : DT_LOG_INFO);
 
     const char *name = argv[optind];
+    char err[512];
+    if (strcmp(name, "keygen") != 0 &&
+        dt_auth_client_init(opts.key, opts.master_key, err, sizeof err) != 0) {
+        fprintf(stderr, "dtask: %s\n", err);
+        return DT_CLI_EXIT_USAGE;
+    }
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
         if (strcmp(name, s_commands[i].name) == 0)
-            return s_commands[i].run(&opts, argc - optind, argv + optind);
+        {
+            int rc = s_commands[i].run(&opts, argc - optind, argv + optind);
+            dt_auth_client_end();
+            return rc;
+        }
     return dt_cli_usage_error(s_usage, "unknown command '%s'", name);
 }

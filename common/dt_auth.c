@@ -1,6 +1,7 @@
 /* dt_auth.c - CURVE keys and the master's ZAP handler (RFC 27). */
 #include "dt_auth.h"
 #include "dt_log.h"
+#include "dt_sock.h"
 
 #include <errno.h>
 #include <string.h>
@@ -228,4 +229,44 @@ int dt_auth_keygen (const char *dir, const char *name, const char *role, char *e
         return -1;
     }
     return 0;
+}
+
+/* A process has one identity, kept for the life of its sockets. */
+static zcert_t *s_own;
+static zcert_t *s_master;
+
+int dt_auth_client_init (const char *key_path, const char *master_key_path, char *err,
+                         size_t err_size)
+{
+    int has_key = key_path && *key_path;
+    int has_master = master_key_path && *master_key_path;
+    if (!has_key && !has_master)
+        return 0;
+    if (!has_key || !has_master) {
+        snprintf (err, err_size, "CURVE needs both --key (our NAME.key_secret) and --master-key "
+                                 "(the master's master.key)");
+        return -1;
+    }
+    if (!zsys_has_curve ()) {
+        snprintf (err, err_size, "this libzmq was built without CURVE support");
+        return -1;
+    }
+    dt_auth_client_end ();
+    s_own = dt_auth_load_cert (key_path, 1, err, err_size);
+    if (s_own)
+        s_master = dt_auth_load_cert (master_key_path, 0, err, err_size);
+    if (!s_master) {
+        dt_auth_client_end ();
+        return -1;
+    }
+    dt_sock_curve_t curve = {s_own, zcert_public_txt (s_master), NULL};
+    dt_sock_set_curve (&curve);
+    return 0;
+}
+
+void dt_auth_client_end (void)
+{
+    dt_sock_set_curve (NULL);
+    zcert_destroy (&s_own);
+    zcert_destroy (&s_master);
 }

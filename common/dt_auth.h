@@ -61,4 +61,15 @@ zcert_t *dt_auth_load_cert (const char *path, int need_secret, char *err, size_t
 int dt_auth_keygen (const char *dir, const char *name, const char *role, char *err,
                     size_t err_size);
 
+/* For workers and clients: loads our key pair (`key_path`, a
+ * NAME.key_secret) and the master's public key (`master_key_path`, its
+ * master.key) and makes every new socket of this process use them
+ * (dt_sock_set_curve). Both NULL or empty: plaintext. One without the other
+ * is an error. Returns 0, or -1 with a reason in `err`. */
+int dt_auth_client_init (const char *key_path, const char *master_key_path, char *err,
+                         size_t err_size);
+
+/* Frees what dt_auth_client_init loaded, once no socket uses it. */
+void dt_auth_client_end (void);
+
 #endif
