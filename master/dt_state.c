@@ -162,7 +162,9 @@ static void s_finish (dt_state_t *self, dt_task_t *task, uint8_t state,
     if (from)
         r = *from;
     r.id = task->id;
-    r.attempt = task->attempts;
+    /* A result from a dispatch the model does not remember (made before a
+     * restart: attempts are stored lazily) still counts its own attempt. */
+    r.attempt = from && from->attempt > task->attempts ? from->attempt : task->attempts;
     r.state = state;
     r.outcome = 0;
     r.url = dt_str_n (task->url, task->url_len);
@@ -201,6 +203,11 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
                      uint32_t nurls, uint64_t *first_id, uint32_t *count, char *err,
                      size_t err_size)
 {
+    /* The codec already enforces both; the model does not rely on it. */
+    if (nurls == 0 || job_name.len == 0 || job_name.len > DT_LIMIT_JOB_MAX) {
+        snprintf (err, err_size, "%s", nurls == 0 ? "no urls" : "bad job id");
+        return DT_ERR_MALFORMED;
+    }
     dt_job_t *job = dt_jobs_find (self->jobs, job_name);
     if (job && dt_jobs_chunk_find (self->jobs, job, chunk, first_id, count) == 0)
         return 0; /* a resend: same answer, nothing new */
@@ -225,7 +232,7 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
     }
     /* Reserve first, so that once tasks are being created nothing can fail
      * half-way through the chunk. */
-    if (nurls == 0 || !(job = dt_jobs_ensure (self->jobs, job_name)) ||
+    if (!(job = dt_jobs_ensure (self->jobs, job_name)) ||
         dt_tasks_reserve (self->tasks, nurls, url_bytes) != 0 ||
         dt_queue_reserve (self->queue, nurls) != 0) {
         snprintf (err, err_size, "out of memory");
@@ -255,6 +262,17 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
     return 0;
 }
 
+/* True when `result` reports the attempt of `task` that is leased now, to a
+ * worker of the name the result carries. */
+static int s_leased_to (dt_state_t *self, const dt_task_t *task, const dt_msg_result_t *result)
+{
+    if (task->state != DT_TASK_INFLIGHT || result->attempt != task->attempts)
+        return 0;
+    const dt_worker_t *holder = dt_workers_at (self->workers, task->worker);
+    return holder && holder->name_len == result->worker.len &&
+           memcmp (holder->name, result->worker.ptr, result->worker.len) == 0;
+}
+
 void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_msg_result_t *result,
                       int64_t now)
 {
@@ -267,6 +285,17 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_msg_result_t
     }
     if (s_is_final (task)) {
         self->duplicates++;
+        return;
+    }
+    if (!from && !s_leased_to (self, task, result)) {
+        /* A peer that is not registered may only report the attempt now
+         * leased to the worker of its name (a worker whose master just
+         * forgot it). Anything else is not attributable: the task runs
+         * again or is running elsewhere, so dropping it loses nothing,
+         * and a stray peer cannot write results into the store. */
+        self->invalid++;
+        dt_log_debug ("RESULT-UNLEASED", "task %" PRIu64 " attempt %u from unregistered peer",
+                      result->id, result->attempt);
         return;
     }
     if (result->outcome == DT_OUTCOME_RETRY) {
@@ -284,7 +313,8 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_msg_result_t
             return;
         }
     }
-    dt_str_t worker = from ? dt_str_n (from->name, from->name_len) : dt_str_n ("", 0);
+    /* From a peer not (yet) registered, the name its RESULTS carried. */
+    dt_str_t worker = from ? dt_str_n (from->name, from->name_len) : result->worker;
     s_finish (self, task, result->outcome == DT_OUTCOME_DONE ? DT_STATE_DONE : DT_STATE_FAILED,
               result, worker, NULL);
     if (from)

@@ -19,7 +19,7 @@
 
 /* Fields after the 3-element header, per type (index = type). */
 static const uint8_t s_fields[] = {
-    [DT_MSG_HELLO] = 3,     [DT_MSG_WELCOME] = 3,   [DT_MSG_TASKS] = 1,     [DT_MSG_RESULTS] = 1,
+    [DT_MSG_HELLO] = 3,     [DT_MSG_WELCOME] = 3,   [DT_MSG_TASKS] = 1,     [DT_MSG_RESULTS] = 2,
     [DT_MSG_HEARTBEAT] = 0, [DT_MSG_BYE] = 0,       [DT_MSG_SUBMIT] = 4,    [DT_MSG_SUBMIT_OK] = 4,
     [DT_MSG_FETCH] = 5,     [DT_MSG_PAGE] = 3,      [DT_MSG_STATUS] = 1,    [DT_MSG_STATUS_OK] = 2,
     [DT_MSG_REQUEUE] = 1,   [DT_MSG_REQUEUE_OK] = 1, [DT_MSG_ERROR] = 2,
@@ -314,6 +314,7 @@ static void s_get_body (dt_msg_t *self, s_reader_t *r)
         break;
     }
     case DT_MSG_RESULTS: {
+        self->results.worker = s_str (r, 0, DT_LIMIT_NAME_MAX);
         uint32_t n = s_list (r, 1, DT_LIMIT_BATCH_MAX);
         dt_msg_result_t *items = s_items (self, r, n, sizeof *items);
         for (uint32_t i = 0; i < n && !r->rc; i++)
@@ -503,6 +504,7 @@ static void s_put_body (s_writer_t *w, const dt_msg_t *m)
         }
         break;
     case DT_MSG_RESULTS:
+        s_put_str (w, m->results.worker, DT_LIMIT_NAME_MAX);
         s_put_list (w, m->results.count, DT_LIMIT_BATCH_MAX);
         for (uint32_t i = 0; i < m->results.count; i++) {
             const dt_msg_result_t *x = &m->results.items[i];

@@ -149,6 +149,10 @@ typedef struct {
             dt_msg_task_t *items;
         } tasks;
         struct {
+            /* The sender's HELLO name: a result is credited to its worker
+             * even when it arrives before that worker's HELLO (a master
+             * that just restarted). */
+            dt_str_t worker;
             uint32_t count;
             dt_msg_result_t *items;
         } results;

@@ -4,7 +4,11 @@
 #include "dt_rpc.h"
 #include "dt_sock.h"
 
+#include <arpa/inet.h>
 #include <czmq.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 /* The scripted master: a ROUTER in its own thread that answers STATUS and
  * FETCH, misbehaving as told. Fields are set before the actor starts and
@@ -245,11 +249,35 @@ static void test_pipelined_requests_each_get_their_reply(void)
         DT_CHECK_EQ(seen[i], 1);
 }
 
+/* Listens on the port of "tcp://127.0.0.1:PORT" without ever accepting. */
+static int s_hold_port(const char *endpoint)
+{
+    const char *colon = strrchr(endpoint, ':');
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (!colon || fd < 0) return -1;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, 1) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 static void test_persistent_engine_waits_out_a_master_restart(void)
 {
+    /* A port outside the ephemeral range, so that other tests binding
+     * "tcp://127.0.0.1:*" cannot take it while this master is down. */
     s_fake_t fake;
-    memset (&fake, 0, sizeof fake);
-    zactor_t *actor = s_fake_start(&fake);
+    zactor_t *actor = NULL;
+    for (int try = 0; try < 20 && !actor; try++) {
+        memset(&fake, 0, sizeof fake);
+        snprintf(fake.endpoint, sizeof fake.endpoint, "tcp://127.0.0.1:%d",
+                 20000 + (int)((getpid() * 7919 + try * 104729) % 10000));
+        actor = s_fake_start(&fake);
+    }
     DT_CHECK(actor);
     char err[256];
     dt_rpc_t *rpc = dt_rpc_new(fake.endpoint, 400, err, sizeof err);
@@ -260,6 +288,9 @@ static void test_persistent_engine_waits_out_a_master_restart(void)
     int rc1 = s_status(rpc, &reply);
     dt_msg_reset(&reply);
     zactor_destroy(&actor);
+    /* Hold the port while "down" with a listener that never speaks ZMTP, so
+     * no other test binding an ephemeral port can answer in its place. */
+    int hold = s_hold_port(fake.endpoint);
 
     /* Down for three timeouts, then back on the same endpoint. */
     dt_msg_t req;
@@ -272,6 +303,7 @@ static void test_persistent_engine_waits_out_a_master_restart(void)
     s_fake_t again;
     memset (&again, 0, sizeof again);
     memcpy(again.endpoint, fake.endpoint, sizeof again.endpoint);
+    if (hold >= 0) close(hold);
     actor = s_fake_start(&again);
     rc = actor ? dt_rpc_wait(rpc, &reply, &tag, 8000) : -99;
     int ok = rc == 0 && reply.type == DT_MSG_STATUS_OK;

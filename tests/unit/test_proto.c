@@ -48,6 +48,7 @@ static void s_sample (dt_msg_t *m, int type)
         m->tasks.items = tasks;
         break;
     case DT_MSG_RESULTS:
+        m->results.worker = dt_str ("worker-1");
         m->results.count = 2;
         m->results.items = results;
         break;
@@ -139,6 +140,7 @@ static void test_decoded_fields_have_the_sent_values (void)
     dt_msg_init (&m);
     DT_CHECK_EQ (dt_msg_decode (&m, data, size), 0);
     DT_CHECK_EQ (m.results.count, 2);
+    DT_CHECK (s_str_eq (m.results.worker, "worker-1"));
     DT_CHECK_EQ (m.results.items[0].http_status, 404);
     DT_CHECK_EQ (m.results.items[0].bytes, 1 << 20);
     DT_CHECK (s_str_eq (m.results.items[0].final_url, "http://a.test/x"));
@@ -231,9 +233,9 @@ static void test_unknown_types_and_wrong_shapes_are_malformed (void)
     DT_CHECK_EQ (s_decode ("\x96\x01\x02\x00\xcf\x00\x00\x00\x01\x00\x00\x00\x00\x01\x01", 15),
                  DT_PROTO_EMALFORMED);
     /* RESULTS whose outcome is 3. */
-    DT_CHECK_EQ (s_decode ("\x94\x01\x04\x00\x91\x99\x01\x01\x03\x00\x00\x00\xa0\xa0\xa0", 15),
+    DT_CHECK_EQ (s_decode ("\x95\x01\x04\x00\xa0\x91\x99\x01\x01\x03\x00\x00\x00\xa0\xa0\xa0", 16),
                  DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x94\x01\x04\x00\x91\x99\x01\x01\x02\x00\x00\x00\xa0\xa0\xa0", 15), 0);
+    DT_CHECK_EQ (s_decode ("\x95\x01\x04\x00\xa0\x91\x99\x01\x01\x02\x00\x00\x00\xa0\xa0\xa0", 16), 0);
     /* A task whose url is empty; a TASKS with no task. */
     DT_CHECK_EQ (s_decode ("\x94\x01\x03\x00\x91\x93\x01\x01\xa0", 9), DT_PROTO_EMALFORMED);
     DT_CHECK_EQ (s_decode ("\x94\x01\x03\x00\x90", 5), DT_PROTO_EMALFORMED);

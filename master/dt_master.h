@@ -1,0 +1,43 @@
+/* dt_master.h - the master's event loop: one ROUTER socket in front of the model and the store. */
+#ifndef DT_MASTER_H
+#define DT_MASTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct dt_master_t dt_master_t;
+
+typedef struct {
+    const char *bind;       /* ZeroMQ endpoint to bind (borrowed) */
+    const char *data_dir;   /* durable store directory (borrowed); NULL: memory only */
+    const char *keys_dir;   /* CURVE key directory (dt_auth.h) (borrowed); NULL: plaintext */
+    uint64_t max_pending;   /* unfinished tasks above which SUBMIT is refused; 0: no limit */
+    uint32_t max_attempts;  /* dispatches a task gets before it fails */
+    uint32_t heartbeat_ms;  /* heartbeat interval told to workers and used for ours */
+    uint32_t liveness;      /* heartbeats missed before a worker is declared dead */
+    uint32_t task_ms;       /* per-task lease limit */
+    uint32_t retry_base_ms; /* first retry delay; doubles with each attempt */
+} dt_master_opts_t;
+
+/* Opens the store (with data_dir) and recovers the model from it, loads the
+ * keys (with keys_dir), then binds the ROUTER, in that order, so no peer is
+ * served before recovery is done. One master per process: CURVE settings
+ * are process-wide (dt_sock_set_curve).
+ * Returns NULL with a reason in `err` ("bind tcp://...: Address already in
+ * use", "store ...: ...") on failure; nothing is left open. */
+dt_master_t *dt_master_new (const dt_master_opts_t *opts, char *err, size_t err_size);
+
+/* Closes the socket and the store (nothing uncommitted is kept: it was never
+ * acknowledged). NULL-safe; nulls the pointer. */
+void dt_master_destroy (dt_master_t **self_p);
+
+/* The endpoint actually bound (a wildcard port resolved), borrowed. */
+const char *dt_master_endpoint (dt_master_t *self);
+
+/* Serves until SIGINT/SIGTERM (zsys_interrupted): then commits, answers
+ * what is pending, tells parked clients STOPPING, and returns 0. Returns -1
+ * at once, without acknowledging anything more, when the store cannot
+ * commit or the model breaks: a restart recovers from the last commit. */
+int dt_master_run (dt_master_t *self);
+
+#endif

@@ -1,0 +1,536 @@
+/* dt_store.c - the master's durable record of jobs, tasks and results, in SQLite. */
+#include "dt_store.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "dt_log.h"
+
+/* The schema this code writes. A store with a higher PRAGMA user_version was
+ * written by a newer master and is refused rather than misread. */
+#define DT_STORE_SCHEMA 1
+
+/* The store is locked exclusively by its master, so waiting only covers a
+ * previous master that is still exiting; a live one keeps the lock and the
+ * second open fails after this long. */
+#define DT_STORE_BUSY_MS 2000
+
+/* Page cache in KiB (negative cache_size): a group of a few thousand tasks
+ * plus their index pages fits without spilling to the WAL before commit. */
+#define DT_STORE_CACHE_KIB 16384
+
+/* The WAL is truncated back to this size after a checkpoint, so one large
+ * burst does not leave a large file behind. */
+#define DT_STORE_WAL_LIMIT (64 * 1024 * 1024)
+
+static const char *s_schema =
+    "CREATE TABLE IF NOT EXISTS chunks ("
+    "  job TEXT NOT NULL, chunk INTEGER NOT NULL, first_id INTEGER NOT NULL,"
+    "  count INTEGER NOT NULL, PRIMARY KEY (job, chunk)) WITHOUT ROWID;"
+    /* seq: the position of the task's result in `results`, NULL while pending. */
+    "CREATE TABLE IF NOT EXISTS tasks ("
+    "  id INTEGER PRIMARY KEY, job TEXT NOT NULL, url TEXT NOT NULL,"
+    "  attempts INTEGER NOT NULL, state INTEGER NOT NULL, seq INTEGER);"
+    "CREATE TABLE IF NOT EXISTS results ("
+    "  seq INTEGER PRIMARY KEY, id INTEGER NOT NULL, state INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL, http_status INTEGER NOT NULL, bytes INTEGER NOT NULL,"
+    "  elapsed_ms INTEGER NOT NULL, final_url TEXT NOT NULL, content_type TEXT NOT NULL,"
+    "  worker TEXT NOT NULL, error TEXT NOT NULL);";
+
+/* Statements prepared once at open and reused for the store's life. */
+typedef enum {
+    S_BEGIN,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_ADD_CHUNK,
+    S_ADD_TASK,
+    S_SET_ATTEMPTS,
+    S_DROP_RESULT,
+    S_ADD_RESULT,
+    S_FINISH_TASK,
+    S_REOPEN_TASK,
+    S_COUNT
+} s_stmt_id_t;
+
+static const char *s_sql[S_COUNT] = {
+    /* IMMEDIATE takes the write lock at once; with locking_mode=EXCLUSIVE it
+     * is then held until close, which keeps a second master out. */
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_ADD_CHUNK] = "INSERT INTO chunks (job, chunk, first_id, count) VALUES (?1, ?2, ?3, ?4)",
+    [S_ADD_TASK] = "INSERT INTO tasks (id, job, url, attempts, state) VALUES (?1, ?2, ?3, 0, 0)",
+    [S_SET_ATTEMPTS] = "UPDATE tasks SET attempts = ?2 WHERE id = ?1",
+    /* A task has at most one result: a new one (or REQUEUE) drops the old. */
+    [S_DROP_RESULT] = "DELETE FROM results WHERE seq = (SELECT seq FROM tasks WHERE id = ?1)",
+    [S_ADD_RESULT] = "INSERT INTO results (seq, id, state, attempts, http_status, bytes,"
+                     " elapsed_ms, final_url, content_type, worker, error)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [S_FINISH_TASK] = "UPDATE tasks SET state = ?2, attempts = ?3, seq = ?4 WHERE id = ?1",
+    [S_REOPEN_TASK] = "UPDATE tasks SET state = 0, attempts = 0, seq = NULL WHERE id = ?1",
+};
+
+struct dt_store_t {
+    sqlite3 *db;                  /* one connection, used from one thread */
+    sqlite3_stmt *stmts[S_COUNT]; /* indexed by s_stmt_id_t */
+    int in_txn;                   /* a BEGIN is open: writes join the current group */
+    int dirty;                    /* written since the last commit */
+    int failed;                   /* a write failed: the group must not be committed */
+};
+
+static void s_err (char *err, size_t err_size, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+static void s_err (char *err, size_t err_size, const char *fmt, ...)
+{
+    if (!err || !err_size)
+        return;
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (err, err_size, fmt, args);
+    va_end (args);
+}
+
+/* mkdir -p with mode 0700 for every directory it creates. Fills `err` on
+ * failure, including when `dir` (or a parent) exists and is not a directory. */
+static int s_mkdirs (const char *dir, char *err, size_t err_size)
+{
+    size_t len = strlen (dir);
+    char *path = strdup (dir);
+    if (!path) {
+        s_err (err, err_size, "%s: out of memory", dir);
+        return -1;
+    }
+    for (size_t i = 1; i <= len; i++) {
+        if (path[i] != '/' && path[i] != '\0')
+            continue;
+        char saved = path[i];
+        path[i] = '\0';
+        struct stat st;
+        /* EEXIST is not the only answer for a directory that exists (EROFS,
+         * EACCES), so those are checked before giving up. */
+        int rc = mkdir (path, 0700);
+        int error = errno;
+        if (rc != 0 && error != EEXIST && !(stat (path, &st) == 0 && S_ISDIR (st.st_mode))) {
+            s_err (err, err_size, "cannot create directory %s: %s", path, strerror (error));
+            free (path);
+            return -1;
+        }
+        path[i] = saved;
+    }
+    free (path);
+    struct stat st;
+    if (stat (dir, &st) != 0) {
+        s_err (err, err_size, "%s: %s", dir, strerror (errno));
+        return -1;
+    }
+    if (!S_ISDIR (st.st_mode)) {
+        s_err (err, err_size, "%s: exists and is not a directory", dir);
+        return -1;
+    }
+    return 0;
+}
+
+/* Logs the connection's last error for `what` and returns -1. */
+static int s_fail (dt_store_t *self, const char *what)
+{
+    dt_log_error ("STORE-ERROR", "%s: %s", what, sqlite3_errmsg (self->db));
+    return -1;
+}
+
+/* Runs a statement that returns no rows and readies it for reuse. */
+static int s_run (dt_store_t *self, s_stmt_id_t id, const char *what)
+{
+    sqlite3_stmt *stmt = self->stmts[id];
+    int rc = sqlite3_step (stmt);
+    if (rc != SQLITE_DONE)
+        s_fail (self, what);
+    sqlite3_reset (stmt);
+    sqlite3_clear_bindings (stmt);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int s_begin (dt_store_t *self)
+{
+    if (s_run (self, S_BEGIN, "begin") != 0)
+        return -1;
+    self->in_txn = 1;
+    return 0;
+}
+
+/* Throws the current group away. SQLite rolls some failures back by itself
+ * (a full disk, an I/O error), so the transaction may already be gone. */
+static void s_rollback (dt_store_t *self)
+{
+    if (!sqlite3_get_autocommit (self->db))
+        s_run (self, S_ROLLBACK, "rollback");
+    self->in_txn = 0;
+    self->dirty = 0;
+    self->failed = 0;
+}
+
+/* Every write starts here. Once a write of the group has failed, the rest
+ * are refused too: after SQLite's own rollback they would otherwise each
+ * commit on their own, and half a group must never become durable. */
+static int s_write (dt_store_t *self, const char *what)
+{
+    if (self->failed) {
+        dt_log_error ("STORE-ERROR", "%s: refused, an earlier write of this group failed", what);
+        return -1;
+    }
+    if (!self->in_txn && s_begin (self) != 0) {
+        self->failed = 1;
+        return -1;
+    }
+    self->dirty = 1;
+    return 0;
+}
+
+/* Ends a write: a failure marks the group so dt_store_commit rolls it back. */
+static int s_wrote (dt_store_t *self, int rc)
+{
+    if (rc != 0)
+        self->failed = 1;
+    return rc;
+}
+
+/* Strings are bytes (may hold NUL, need not be UTF-8): stored as blobs, and
+ * an empty string is a zero-length blob rather than NULL. */
+static void s_bind_str (sqlite3_stmt *stmt, int index, dt_str_t s)
+{
+    sqlite3_bind_blob64 (stmt, index, s.len ? s.ptr : "", s.len, SQLITE_STATIC);
+}
+
+static dt_str_t s_column_str (sqlite3_stmt *stmt, int index)
+{
+    const char *ptr = sqlite3_column_blob (stmt, index); /* before column_bytes, as documented */
+    int len = sqlite3_column_bytes (stmt, index);
+    dt_str_t s = {ptr ? ptr : "", ptr ? (uint32_t) len : 0};
+    return s;
+}
+
+static int s_user_version (sqlite3 *db, int *version)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL) != SQLITE_OK)
+        return -1;
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW)
+        *version = sqlite3_column_int (stmt, 0);
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* Sets the connection up and creates or checks the schema. */
+static int s_setup (dt_store_t *self, const char *path, char *err, size_t err_size)
+{
+    sqlite3 *db = self->db;
+    const char *pragmas = "PRAGMA locking_mode = EXCLUSIVE;"
+                          "PRAGMA journal_mode = WAL;"
+                          /* FULL: the WAL is fsync'd at every commit, so an
+                           * acknowledged group survives power loss. */
+                          "PRAGMA synchronous = FULL;"
+                          "PRAGMA foreign_keys = OFF;";
+    char tuning[128];
+    snprintf (tuning, sizeof tuning, "PRAGMA cache_size = -%d; PRAGMA journal_size_limit = %d;",
+              DT_STORE_CACHE_KIB, DT_STORE_WAL_LIMIT);
+    if (sqlite3_busy_timeout (db, DT_STORE_BUSY_MS) != SQLITE_OK ||
+        sqlite3_exec (db, pragmas, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec (db, tuning, NULL, NULL, NULL) != SQLITE_OK)
+        goto fail;
+
+    int version = 0;
+    if (s_user_version (db, &version) != 0)
+        goto fail;
+    if (version > DT_STORE_SCHEMA) {
+        s_err (err, err_size,
+               "%s: schema version %d is newer than this master's %d: run a newer dtask-master",
+               path, version, DT_STORE_SCHEMA);
+        return -1;
+    }
+    if (version < DT_STORE_SCHEMA) {
+        char *sql = sqlite3_mprintf ("BEGIN IMMEDIATE; %s PRAGMA user_version = %d; COMMIT;",
+                                     s_schema, DT_STORE_SCHEMA);
+        if (!sql) {
+            s_err (err, err_size, "%s: out of memory", path);
+            return -1;
+        }
+        int rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
+        sqlite3_free (sql);
+        if (rc != SQLITE_OK) {
+            s_err (err, err_size, "%s: creating the schema: %s", path, sqlite3_errmsg (db));
+            sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+    }
+
+    /* journal_mode answers with the mode in effect, which is not WAL when
+     * the file system cannot do it. */
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (db, "PRAGMA journal_mode", -1, &stmt, NULL) != SQLITE_OK)
+        goto fail;
+    const char *mode =
+        sqlite3_step (stmt) == SQLITE_ROW ? (const char *) sqlite3_column_text (stmt, 0) : NULL;
+    int wal = mode && strcmp (mode, "wal") == 0;
+    sqlite3_finalize (stmt);
+    if (!wal) {
+        s_err (err, err_size, "%s: the file system does not support WAL journal mode", path);
+        return -1;
+    }
+
+    for (int i = 0; i < S_COUNT; i++)
+        if (sqlite3_prepare_v3 (db, s_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &self->stmts[i],
+                                NULL) != SQLITE_OK)
+            goto fail;
+    return 0;
+
+fail:
+    s_err (err, err_size, "%s: %s%s", path, sqlite3_errmsg (db),
+           sqlite3_errcode (db) == SQLITE_BUSY ? " (is another dtask-master using it?)" : "");
+    return -1;
+}
+
+dt_store_t *dt_store_open (const char *dir, char *err, size_t err_size)
+{
+    if (!dir || !*dir) {
+        s_err (err, err_size, "no data directory given");
+        return NULL;
+    }
+    if (s_mkdirs (dir, err, err_size) != 0)
+        return NULL;
+    char *path = sqlite3_mprintf ("%s/dtask.db", dir);
+    dt_store_t *self = calloc (1, sizeof *self);
+    if (!path || !self) {
+        s_err (err, err_size, "%s: out of memory", dir);
+        goto fail;
+    }
+    /* NOMUTEX: the master uses the store from its one event-loop thread. */
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2 (path, &self->db, flags, NULL) != SQLITE_OK) {
+        s_err (err, err_size, "%s: %s", path,
+               self->db ? sqlite3_errmsg (self->db) : "out of memory");
+        goto fail;
+    }
+    if (s_setup (self, path, err, err_size) != 0)
+        goto fail;
+    if (s_begin (self) != 0) {
+        s_err (err, err_size, "%s: %s", path, sqlite3_errmsg (self->db));
+        goto fail;
+    }
+    sqlite3_free (path);
+    return self;
+
+fail:
+    sqlite3_free (path);
+    dt_store_destroy (&self);
+    return NULL;
+}
+
+void dt_store_destroy (dt_store_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    dt_store_t *self = *self_p;
+    if (self->db && self->stmts[S_ROLLBACK])
+        s_rollback (self);
+    for (int i = 0; i < S_COUNT; i++)
+        sqlite3_finalize (self->stmts[i]);
+    /* Closing the last connection also checkpoints and removes the WAL. */
+    if (self->db && sqlite3_close (self->db) != SQLITE_OK)
+        s_fail (self, "close");
+    free (self);
+    *self_p = NULL;
+}
+
+int dt_store_add_chunk (dt_store_t *self, dt_str_t job, uint32_t chunk, uint64_t first_id,
+                        uint32_t count)
+{
+    if (s_write (self, "add chunk") != 0)
+        return -1;
+    sqlite3_stmt *stmt = self->stmts[S_ADD_CHUNK];
+    s_bind_str (stmt, 1, job);
+    sqlite3_bind_int64 (stmt, 2, chunk);
+    sqlite3_bind_int64 (stmt, 3, (sqlite3_int64) first_id);
+    sqlite3_bind_int64 (stmt, 4, count);
+    return s_wrote (self, s_run (self, S_ADD_CHUNK, "add chunk"));
+}
+
+int dt_store_add_task (dt_store_t *self, uint64_t id, dt_str_t job, dt_str_t url)
+{
+    if (s_write (self, "add task") != 0)
+        return -1;
+    sqlite3_stmt *stmt = self->stmts[S_ADD_TASK];
+    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) id);
+    s_bind_str (stmt, 2, job);
+    s_bind_str (stmt, 3, url);
+    if (s_run (self, S_ADD_TASK, "add task") != 0) {
+        dt_log_error ("STORE-ERROR", "task %" PRIu64 " not recorded", id);
+        return s_wrote (self, -1);
+    }
+    return 0;
+}
+
+int dt_store_set_attempts (dt_store_t *self, uint64_t id, uint32_t attempts)
+{
+    if (s_write (self, "set attempts") != 0)
+        return -1;
+    sqlite3_stmt *stmt = self->stmts[S_SET_ATTEMPTS];
+    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) id);
+    sqlite3_bind_int64 (stmt, 2, attempts);
+    return s_wrote (self, s_run (self, S_SET_ATTEMPTS, "set attempts"));
+}
+
+int dt_store_finish (dt_store_t *self, uint64_t seq, const dt_msg_result_t *r)
+{
+    if (r->state != DT_STORE_DONE && r->state != DT_STORE_FAILED) {
+        dt_log_error ("STORE-ERROR", "finish task %" PRIu64 ": state %u is not final", r->id,
+                      r->state);
+        return -1;
+    }
+    if (s_write (self, "finish") != 0)
+        return -1;
+    sqlite3_stmt *stmt = self->stmts[S_DROP_RESULT];
+    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) r->id);
+    if (s_run (self, S_DROP_RESULT, "finish: drop old result") != 0)
+        return s_wrote (self, -1);
+
+    stmt = self->stmts[S_ADD_RESULT];
+    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) seq);
+    sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) r->id);
+    sqlite3_bind_int (stmt, 3, r->state);
+    sqlite3_bind_int64 (stmt, 4, r->attempt);
+    sqlite3_bind_int (stmt, 5, r->http_status);
+    sqlite3_bind_int64 (stmt, 6, (sqlite3_int64) r->bytes);
+    sqlite3_bind_int64 (stmt, 7, r->elapsed_ms);
+    s_bind_str (stmt, 8, r->final_url);
+    s_bind_str (stmt, 9, r->content_type);
+    s_bind_str (stmt, 10, r->worker);
+    s_bind_str (stmt, 11, r->error);
+    if (s_run (self, S_ADD_RESULT, "finish: add result") != 0)
+        return s_wrote (self, -1);
+
+    stmt = self->stmts[S_FINISH_TASK];
+    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) r->id);
+    sqlite3_bind_int (stmt, 2, r->state);
+    sqlite3_bind_int64 (stmt, 3, r->attempt);
+    sqlite3_bind_int64 (stmt, 4, (sqlite3_int64) seq);
+    return s_wrote (self, s_run (self, S_FINISH_TASK, "finish: task state"));
+}
+
+int dt_store_reopen (dt_store_t *self, uint64_t id)
+{
+    if (s_write (self, "reopen") != 0)
+        return -1;
+    sqlite3_bind_int64 (self->stmts[S_DROP_RESULT], 1, (sqlite3_int64) id);
+    if (s_run (self, S_DROP_RESULT, "reopen: drop result") != 0)
+        return s_wrote (self, -1);
+    sqlite3_bind_int64 (self->stmts[S_REOPEN_TASK], 1, (sqlite3_int64) id);
+    return s_wrote (self, s_run (self, S_REOPEN_TASK, "reopen: task state"));
+}
+
+/* A failed group is rolled back here and reported, so the caller learns at
+ * the one point where it decides what to acknowledge. */
+int dt_store_commit (dt_store_t *self)
+{
+    if (self->failed) {
+        dt_log_error ("STORE-ERROR", "commit: rolling back a group with a failed write");
+        s_rollback (self);
+        s_begin (self);
+        return -1;
+    }
+    if (!self->dirty)
+        return self->in_txn || s_begin (self) == 0 ? 0 : -1;
+    if (s_run (self, S_COMMIT, "commit") != 0) {
+        s_rollback (self);
+        s_begin (self);
+        return -1;
+    }
+    self->in_txn = 0;
+    self->dirty = 0;
+    /* The group is durable even if the next BEGIN fails; the next write
+     * retries it, so this commit still succeeded. */
+    s_begin (self);
+    return 0;
+}
+
+/* Steps `stmt` through its rows, calling `row` for each. Returns 0 at the
+ * end, -1 on an SQLite error or when `row` returns -1. Finalizes `stmt`. */
+static int s_each (dt_store_t *self, sqlite3_stmt *stmt, const char *what,
+                   int (*row) (sqlite3_stmt *stmt, const dt_store_loader_t *loader, void *arg),
+                   const dt_store_loader_t *loader, void *arg)
+{
+    int rc;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        if (row (stmt, loader, arg) != 0)
+            break;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        s_fail (self, what);
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int s_chunk_row (sqlite3_stmt *stmt, const dt_store_loader_t *loader, void *arg)
+{
+    return loader->on_chunk (arg, s_column_str (stmt, 0), (uint32_t) sqlite3_column_int64 (stmt, 1),
+                             (uint64_t) sqlite3_column_int64 (stmt, 2),
+                             (uint32_t) sqlite3_column_int64 (stmt, 3));
+}
+
+static int s_task_row (sqlite3_stmt *stmt, const dt_store_loader_t *loader, void *arg)
+{
+    return loader->on_task (arg, (uint64_t) sqlite3_column_int64 (stmt, 0), s_column_str (stmt, 1),
+                            s_column_str (stmt, 2), (uint32_t) sqlite3_column_int64 (stmt, 3),
+                            sqlite3_column_int (stmt, 4));
+}
+
+static int s_result_row (sqlite3_stmt *stmt, const dt_store_loader_t *loader, void *arg)
+{
+    dt_msg_result_t r;
+    memset (&r, 0, sizeof r);
+    uint64_t seq = (uint64_t) sqlite3_column_int64 (stmt, 0);
+    r.id = (uint64_t) sqlite3_column_int64 (stmt, 1);
+    r.state = (uint8_t) sqlite3_column_int (stmt, 2);
+    r.attempt = (uint32_t) sqlite3_column_int64 (stmt, 3);
+    r.http_status = (uint16_t) sqlite3_column_int (stmt, 4);
+    r.bytes = (uint64_t) sqlite3_column_int64 (stmt, 5);
+    r.elapsed_ms = (uint32_t) sqlite3_column_int64 (stmt, 6);
+    r.final_url = s_column_str (stmt, 7);
+    r.content_type = s_column_str (stmt, 8);
+    r.worker = s_column_str (stmt, 9);
+    r.error = s_column_str (stmt, 10);
+    return loader->on_result (arg, seq, &r);
+}
+
+int dt_store_load (dt_store_t *self, const dt_store_loader_t *loader, void *arg)
+{
+    static const struct {
+        const char *sql;
+        const char *what;
+    } passes[] = {
+        {"SELECT job, chunk, first_id, count FROM chunks", "load chunks"},
+        /* Both scans follow the rowid, so they need no sort. */
+        {"SELECT id, job, url, attempts, state FROM tasks ORDER BY id", "load tasks"},
+        {"SELECT seq, id, state, attempts, http_status, bytes, elapsed_ms, final_url,"
+         " content_type, worker, error FROM results ORDER BY seq",
+         "load results"},
+    };
+    int (*rows[]) (sqlite3_stmt *, const dt_store_loader_t *, void *) = {s_chunk_row, s_task_row,
+                                                                         s_result_row};
+    int wanted[] = {loader->on_chunk != NULL, loader->on_task != NULL, loader->on_result != NULL};
+    for (int i = 0; i < 3; i++) {
+        if (!wanted[i])
+            continue;
+        sqlite3_stmt *stmt = NULL;
+        if (sqlite3_prepare_v2 (self->db, passes[i].sql, -1, &stmt, NULL) != SQLITE_OK)
+            return s_fail (self, passes[i].what);
+        if (s_each (self, stmt, passes[i].what, rows[i], loader, arg) != 0)
+            return -1;
+    }
+    return 0;
+}

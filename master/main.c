@@ -1,0 +1,212 @@
+/* main.c - dtask-master: parses the command line and runs the master's loop. */
+#include "dt_log.h"
+#include "dt_master.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DT_MAIN_EXIT_FAIL  1
+#define DT_MAIN_EXIT_USAGE 2
+
+static const char s_usage[] =
+    "usage: dtask-master [--bind EP] [--data DIR | --memory] [--max-pending N]\n"
+    "                    [--max-attempts N] [--heartbeat MS] [--liveness N]\n"
+    "                    [--task-timeout SECONDS] [--retry-base MS] [--keys DIR] [-v|-q]\n"
+    "\n"
+    "Serves workers and clients on one ZeroMQ ROUTER endpoint.\n"
+    "\n"
+    "  --bind EP               endpoint to bind (default tcp://*:5555)\n"
+    "  --data DIR              keep jobs, tasks and results in DIR (default ./dtask-data)\n"
+    "  --memory                keep nothing on disk: a restart forgets everything\n"
+    "  --max-pending N         refuse SUBMIT beyond N unfinished tasks (default 0: no limit)\n"
+    "  --max-attempts N        dispatches a task gets before it fails (default 3)\n"
+    "  --heartbeat MS          heartbeat interval (default 1000)\n"
+    "  --liveness N            heartbeats missed before a worker is dead (default 3)\n"
+    "  --task-timeout SECONDS  a task leased longer than this is requeued (default 120)\n"
+    "  --retry-base MS         first retry delay, doubling per attempt (default 500)\n"
+    "  --keys DIR              CURVE: DIR/master.key_secret is our key pair; only the keys in\n"
+    "                          DIR/workers and DIR/clients may connect, each in that role\n"
+    "  -v, --verbose           debug logging\n"
+    "  -q, --quiet             warnings and errors only\n"
+    "  -h, --help              this text\n"
+    "      --version           print the version\n"
+    "\n"
+    "Exit status: 0 stopped by SIGINT/SIGTERM, 1 failure (bind, store), 2 bad usage.\n";
+
+enum {
+    OPT_BIND = 256,
+    OPT_DATA,
+    OPT_MEMORY,
+    OPT_MAX_PENDING,
+    OPT_MAX_ATTEMPTS,
+    OPT_HEARTBEAT,
+    OPT_LIVENESS,
+    OPT_TASK_TIMEOUT,
+    OPT_RETRY_BASE,
+    OPT_KEYS,
+    OPT_VERSION,
+};
+
+/* Prints "dtask-master: <message>" and the usage on stderr; returns the
+ * usage exit code. */
+static int s_usage_error (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+static int s_usage_error (const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    fprintf (stderr, "dtask-master: ");
+    vfprintf (stderr, fmt, ap);
+    fprintf (stderr, "\n%s", s_usage);
+    va_end (ap);
+    return DT_MAIN_EXIT_USAGE;
+}
+
+/* Parses a decimal number in [min, max]: digits only, no sign, no trailing
+ * garbage, no overflow. Leaves *out untouched on failure. Returns 0 or -1. */
+static int s_parse_u64 (const char *text, uint64_t min, uint64_t max, uint64_t *out)
+{
+    if (!text || *text < '0' || *text > '9')
+        return -1;
+    errno = 0;
+    char *end = NULL;
+    unsigned long long value = strtoull (text, &end, 10);
+    if (errno || *end || value < min || value > max)
+        return -1;
+    *out = value;
+    return 0;
+}
+
+int main (int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"bind", required_argument, NULL, OPT_BIND},
+        {"data", required_argument, NULL, OPT_DATA},
+        {"memory", no_argument, NULL, OPT_MEMORY},
+        {"max-pending", required_argument, NULL, OPT_MAX_PENDING},
+        {"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
+        {"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
+        {"liveness", required_argument, NULL, OPT_LIVENESS},
+        {"task-timeout", required_argument, NULL, OPT_TASK_TIMEOUT},
+        {"retry-base", required_argument, NULL, OPT_RETRY_BASE},
+        {"keys", required_argument, NULL, OPT_KEYS},
+        {"verbose", no_argument, NULL, 'v'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {NULL, 0, NULL, 0},
+    };
+    dt_master_opts_t opts = {
+        .bind = "tcp://*:5555",
+        .data_dir = "./dtask-data",
+        .max_pending = 0,
+        .max_attempts = 3,
+        .heartbeat_ms = 1000,
+        .liveness = 3,
+        .task_ms = 120 * 1000,
+        .retry_base_ms = 500,
+    };
+    int memory = 0, data_given = 0;
+    dt_log_level_t level = DT_LOG_INFO;
+    uint64_t value = 0;
+
+    opterr = 0;
+    int c;
+    while ((c = getopt_long (argc, argv, ":vqh", options, NULL)) != -1) {
+        const char *arg = optarg;
+        switch (c) {
+        case OPT_BIND:
+            if (!*arg)
+                return s_usage_error ("--bind: empty endpoint");
+            opts.bind = arg;
+            break;
+        case OPT_DATA:
+            if (!*arg)
+                return s_usage_error ("--data: empty directory");
+            opts.data_dir = arg;
+            data_given = 1;
+            break;
+        case OPT_MEMORY:
+            memory = 1;
+            break;
+        case OPT_MAX_PENDING:
+            if (s_parse_u64 (arg, 0, UINT64_MAX, &value))
+                return s_usage_error ("--max-pending: '%s' is not a number", arg);
+            opts.max_pending = value;
+            break;
+        case OPT_MAX_ATTEMPTS:
+            if (s_parse_u64 (arg, 1, 1000, &value))
+                return s_usage_error ("--max-attempts: '%s' is not a number in 1..1000", arg);
+            opts.max_attempts = (uint32_t) value;
+            break;
+        case OPT_HEARTBEAT:
+            /* Below 10 ms the heartbeats alone would keep the loop busy. */
+            if (s_parse_u64 (arg, 10, 3600 * 1000, &value))
+                return s_usage_error ("--heartbeat: '%s' is not a number of ms in 10..3600000",
+                                      arg);
+            opts.heartbeat_ms = (uint32_t) value;
+            break;
+        case OPT_LIVENESS:
+            if (s_parse_u64 (arg, 1, 1000, &value))
+                return s_usage_error ("--liveness: '%s' is not a number in 1..1000", arg);
+            opts.liveness = (uint32_t) value;
+            break;
+        case OPT_TASK_TIMEOUT:
+            /* task_ms travels as a u32 in WELCOME. */
+            if (s_parse_u64 (arg, 1, UINT32_MAX / 1000, &value))
+                return s_usage_error ("--task-timeout: '%s' is not a number of seconds", arg);
+            opts.task_ms = (uint32_t) value * 1000;
+            break;
+        case OPT_RETRY_BASE:
+            if (s_parse_u64 (arg, 0, 3600 * 1000, &value))
+                return s_usage_error ("--retry-base: '%s' is not a number of ms", arg);
+            opts.retry_base_ms = (uint32_t) value;
+            break;
+        case OPT_KEYS:
+            if (!*arg)
+                return s_usage_error ("--keys: empty directory");
+            opts.keys_dir = arg;
+            break;
+        case 'v':
+            level = DT_LOG_DEBUG;
+            break;
+        case 'q':
+            level = DT_LOG_WARN;
+            break;
+        case 'h':
+            fputs (s_usage, stdout);
+            return 0;
+        case OPT_VERSION:
+            printf ("dtask-master %s\n", DTASK_VERSION);
+            return 0;
+        case ':':
+            return s_usage_error ("option '%s' needs a value", argv[optind - 1]);
+        default:
+            if (optopt)
+                return s_usage_error ("unknown option '-%c'", optopt);
+            return s_usage_error ("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return s_usage_error ("unexpected argument '%s'", argv[optind]);
+    if (memory && data_given)
+        return s_usage_error ("--data and --memory exclude each other");
+    if (memory)
+        opts.data_dir = NULL;
+
+    dt_log_init ("dtask-master", level);
+    char err[512] = "";
+    dt_master_t *master = dt_master_new (&opts, err, sizeof err);
+    if (!master) {
+        dt_log_error ("MASTER-START", "%s", err);
+        return DT_MAIN_EXIT_FAIL;
+    }
+    int rc = dt_master_run (master);
+    dt_master_destroy (&master);
+    return rc == 0 ? 0 : DT_MAIN_EXIT_FAIL;
+}

@@ -1,0 +1,496 @@
+/* test_state.c - the master's model in memory: submit, dispatch, results, retries, leases, pages.
+ */
+#include "dt_state.h"
+#include "dt_test.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define NOW 1000000 /* any monotonic time; the model never reads the clock */
+
+static dt_state_opts_t s_opts (void)
+{
+    dt_state_opts_t opts = {
+        .max_pending = 0, .max_attempts = 3, .retry_base_ms = 100, .task_ms = 1000};
+    return opts;
+}
+
+/* Submits `n` URLs http://h/<job>/<chunk>/<i> as chunk `chunk` of `job`. */
+static int s_submit (dt_state_t *st, const char *job, uint32_t chunk, uint32_t n,
+                     uint64_t *first_id, uint32_t *count)
+{
+    static char bufs[16][64];
+    dt_str_t urls[16];
+    for (uint32_t i = 0; i < n && i < 16; i++) {
+        snprintf (bufs[i], sizeof bufs[i], "http://h/%s/%u/%u", job, chunk, i);
+        urls[i] = dt_str (bufs[i]);
+    }
+    char err[256] = "";
+    return dt_state_submit (st, dt_str (job), chunk, urls, n, first_id, count, err, sizeof err);
+}
+
+static dt_worker_t *s_worker (dt_state_t *st, const char *name, uint32_t capacity)
+{
+    dt_peer_t peer;
+    memset (&peer, 0, sizeof peer);
+    peer.len = strlen (name);
+    memcpy (peer.id, name, peer.len);
+    return dt_workers_add (dt_state_workers (st), &peer, dt_str (name), capacity, NOW);
+}
+
+static dt_task_t *s_tasks[DT_LIMIT_BATCH_MAX];
+static dt_msg_task_t s_items[DT_LIMIT_BATCH_MAX];
+static dt_msg_result_t s_page[DT_LIMIT_BATCH_MAX];
+
+/* Takes up to `max` tasks and leases them to `worker`. Returns the count. */
+static uint32_t s_dispatch (dt_state_t *st, dt_worker_t *worker, uint32_t max, int64_t now)
+{
+    uint32_t n = dt_state_take (st, max, s_items, s_tasks);
+    dt_state_lease (st, worker, s_tasks, n, now);
+    return n;
+}
+
+static void s_result (dt_state_t *st, dt_worker_t *from, uint64_t id, uint32_t attempt,
+                      uint8_t outcome, int64_t now)
+{
+    dt_msg_result_t r;
+    memset (&r, 0, sizeof r);
+    r.id = id;
+    r.attempt = attempt;
+    r.outcome = outcome;
+    r.http_status = outcome == DT_OUTCOME_DONE ? 200 : 503;
+    r.final_url = dt_str ("");
+    r.content_type = dt_str ("text/html");
+    r.error = dt_str (outcome == DT_OUTCOME_DONE ? "" : "HTTP 503");
+    dt_state_result (st, from, &r, now);
+}
+
+static dt_msg_stats_t s_stats (dt_state_t *st, const char *job)
+{
+    dt_msg_stats_t stats;
+    dt_state_stats (st, dt_str (job), &stats);
+    return stats;
+}
+
+static void test_submit_assigns_ids_in_order (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    DT_CHECK (st);
+    uint64_t first = 0;
+    uint32_t count = 0;
+    DT_CHECK_EQ (s_submit (st, "j1", 0, 3, &first, &count), 0);
+    DT_CHECK_EQ (first, 1);
+    DT_CHECK_EQ (count, 3);
+    DT_CHECK_EQ (s_submit (st, "j2", 0, 2, &first, &count), 0);
+    DT_CHECK_EQ (first, 4);
+    DT_CHECK_EQ (count, 2);
+    DT_CHECK_EQ (s_submit (st, "j1", 1, 1, &first, &count), 0);
+    DT_CHECK_EQ (first, 6);
+    dt_msg_stats_t all = s_stats (st, "");
+    DT_CHECK_EQ (all.submitted, 6);
+    DT_CHECK_EQ (all.pending, 6);
+    DT_CHECK_EQ (s_stats (st, "j1").submitted, 4);
+    DT_CHECK_EQ (s_stats (st, "j2").pending, 2);
+    DT_CHECK_EQ (s_stats (st, "nope").submitted, 0);
+    /* Dispatch order is submission order. */
+    dt_worker_t *w = s_worker (st, "w", 100);
+    DT_CHECK_EQ (s_dispatch (st, w, 100, NOW), 6);
+    for (uint32_t i = 0; i < 6; i++) {
+        DT_CHECK_EQ (s_items[i].id, i + 1);
+        DT_CHECK_EQ (s_items[i].attempt, 1);
+    }
+    DT_CHECK (memcmp (s_items[5].url.ptr, "http://h/j1/1/0", s_items[5].url.len) == 0);
+    dt_state_destroy (&st);
+    DT_CHECK (st == NULL);
+    dt_state_destroy (&st);
+}
+
+static void test_same_chunk_twice_returns_same_ids_and_creates_nothing (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    uint64_t first = 0, first2 = 0;
+    uint32_t count = 0, count2 = 0;
+    DT_CHECK_EQ (s_submit (st, "job", 7, 4, &first, &count), 0);
+    DT_CHECK_EQ (s_submit (st, "job", 7, 4, &first2, &count2), 0);
+    DT_CHECK_EQ (first2, first);
+    DT_CHECK_EQ (count2, count);
+    DT_CHECK_EQ (s_stats (st, "").submitted, 4);
+    DT_CHECK_EQ (s_stats (st, "").pending, 4);
+    /* The same chunk number in another job is another chunk. */
+    DT_CHECK_EQ (s_submit (st, "other", 7, 1, &first2, &count2), 0);
+    DT_CHECK_EQ (first2, 5);
+    dt_state_destroy (&st);
+}
+
+static void test_bad_url_refuses_the_whole_chunk (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    dt_str_t urls[3] = {dt_str ("http://ok/1"), dt_str ("ftp://x/"), dt_str ("http://ok/3")};
+    uint64_t first = 99;
+    uint32_t count = 99;
+    char err[256] = "";
+    DT_CHECK_EQ (dt_state_submit (st, dt_str ("j"), 0, urls, 3, &first, &count, err, sizeof err),
+                 DT_ERR_BAD_URL);
+    DT_CHECK (strncmp (err, "url 2:", 6) == 0);
+    DT_CHECK_EQ (s_stats (st, "").submitted, 0);
+    DT_CHECK_EQ (s_stats (st, "").pending, 0);
+    /* The chunk was not recorded: fixed, the same chunk is accepted. */
+    urls[1] = dt_str ("https://ok/2");
+    DT_CHECK_EQ (dt_state_submit (st, dt_str ("j"), 0, urls, 3, &first, &count, err, sizeof err),
+                 0);
+    DT_CHECK_EQ (first, 1);
+    DT_CHECK_EQ (count, 3);
+    dt_state_destroy (&st);
+}
+
+static void test_max_pending_refuses_with_queue_full (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    opts.max_pending = 3;
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "j", 0, 2, &first, &count), 0);
+    DT_CHECK_EQ (s_submit (st, "j", 1, 2, &first, &count), DT_ERR_QUEUE_FULL);
+    DT_CHECK_EQ (s_stats (st, "").submitted, 2);
+    DT_CHECK_EQ (s_submit (st, "j", 1, 1, &first, &count), 0);
+    DT_CHECK_EQ (first, 3);
+    /* Finished tasks do not count against the limit. */
+    dt_worker_t *w = s_worker (st, "w", 10);
+    DT_CHECK_EQ (s_dispatch (st, w, 10, NOW), 3);
+    for (uint64_t id = 1; id <= 3; id++)
+        s_result (st, w, id, 1, DT_OUTCOME_DONE, NOW);
+    DT_CHECK_EQ (s_submit (st, "j", 2, 3, &first, &count), 0);
+    dt_state_destroy (&st);
+}
+
+static void test_result_makes_task_final_once_and_second_is_duplicate (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "j", 0, 2, &first, &count), 0);
+    dt_worker_t *w = s_worker (st, "w1", 4);
+    DT_CHECK_EQ (s_dispatch (st, w, dt_workers_free (w), NOW), 2);
+    DT_CHECK_EQ (dt_workers_free (w), 2);
+    DT_CHECK_EQ (s_stats (st, "").inflight, 2);
+    DT_CHECK_EQ (s_stats (st, "").pending, 0);
+    s_result (st, w, 1, 1, DT_OUTCOME_DONE, NOW);
+    DT_CHECK_EQ (s_stats (st, "").done, 1);
+    DT_CHECK_EQ (s_stats (st, "").inflight, 1);
+    DT_CHECK_EQ (dt_workers_free (w), 3);
+    DT_CHECK_EQ (w->done, 1);
+    /* Again, and from an unknown peer: dropped as duplicates. */
+    s_result (st, w, 1, 1, DT_OUTCOME_DONE, NOW);
+    s_result (st, NULL, 1, 1, DT_OUTCOME_FAIL, NOW);
+    dt_msg_stats_t stats = s_stats (st, "");
+    DT_CHECK_EQ (stats.done, 1);
+    DT_CHECK_EQ (stats.failed, 0);
+    DT_CHECK_EQ (stats.duplicates, 2);
+    DT_CHECK_EQ (dt_state_last_seq (st), 1);
+    /* A permanent failure is final at once. */
+    s_result (st, w, 2, 1, DT_OUTCOME_FAIL, NOW);
+    DT_CHECK_EQ (s_stats (st, "").failed, 1);
+    DT_CHECK_EQ (dt_workers_free (w), 4);
+    /* A result for an id that does not exist is invalid. */
+    s_result (st, w, 999, 1, DT_OUTCOME_DONE, NOW);
+    DT_CHECK_EQ (s_stats (st, "").invalid, 1);
+    /* The page carries the URL and worker name. */
+    uint64_t cursor = 0;
+    DT_CHECK_EQ (dt_state_page (st, dt_str ("j"), &cursor, 10, 0, s_page), 2);
+    DT_CHECK_EQ (s_page[0].id, 1);
+    DT_CHECK_EQ (s_page[0].state, DT_STATE_DONE);
+    DT_CHECK_EQ (s_page[0].http_status, 200);
+    DT_CHECK (s_page[0].worker.len == 2 && memcmp (s_page[0].worker.ptr, "w1", 2) == 0);
+    DT_CHECK (s_page[0].url.len == strlen ("http://h/j/0/0"));
+    DT_CHECK_EQ (s_page[1].state, DT_STATE_FAILED);
+    dt_state_destroy (&st);
+}
+
+static void test_retry_outcome_schedules_delayed_retry_and_promote_requeues_it (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "j", 0, 1, &first, &count), 0);
+    dt_worker_t *w = s_worker (st, "w", 1);
+    DT_CHECK_EQ (dt_state_next_due (st), INT64_MAX);
+    DT_CHECK_EQ (s_dispatch (st, w, 1, NOW), 1);
+    s_result (st, w, 1, 1, DT_OUTCOME_RETRY, NOW);
+    dt_msg_stats_t stats = s_stats (st, "");
+    DT_CHECK_EQ (stats.delayed, 1);
+    DT_CHECK_EQ (stats.inflight, 0);
+    DT_CHECK_EQ (dt_workers_free (w), 1);
+    int64_t due = dt_state_next_due (st);
+    /* base 100 ms, +-50 % jitter */
+    DT_CHECK (due >= NOW + 50 && due <= NOW + 150);
+    dt_state_promote_due (st, due - 1);
+    DT_CHECK_EQ (s_stats (st, "").delayed, 1);
+    DT_CHECK_EQ (dt_state_take (st, 1, s_items, s_tasks), 0);
+    dt_state_promote_due (st, due);
+    DT_CHECK_EQ (s_stats (st, "").delayed, 0);
+    DT_CHECK_EQ (s_stats (st, "").pending, 1);
+    DT_CHECK_EQ (dt_state_next_due (st), INT64_MAX);
+    DT_CHECK_EQ (s_dispatch (st, w, 1, due), 1);
+    DT_CHECK_EQ (s_items[0].attempt, 2);
+    DT_CHECK_EQ (s_stats (st, "").retried, 1);
+    /* A RETRY from the earlier attempt does not cut the running one short. */
+    s_result (st, w, 1, 1, DT_OUTCOME_RETRY, due);
+    DT_CHECK_EQ (s_stats (st, "").inflight, 1);
+    s_result (st, w, 1, 2, DT_OUTCOME_DONE, due);
+    DT_CHECK_EQ (s_stats (st, "").done, 1);
+    dt_state_destroy (&st);
+}
+
+static void test_retry_on_last_attempt_fails_the_task (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    opts.max_attempts = 2;
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "j", 0, 1, &first, &count), 0);
+    dt_worker_t *w = s_worker (st, "w", 1);
+    DT_CHECK_EQ (s_dispatch (st, w, 1, NOW), 1);
+    s_result (st, w, 1, 1, DT_OUTCOME_RETRY, NOW);
+    int64_t due = dt_state_next_due (st);
+    dt_state_promote_due (st, due);
+    DT_CHECK_EQ (s_dispatch (st, w, 1, due), 1);
+    DT_CHECK_EQ (s_items[0].attempt, 2);
+    s_result (st, w, 1, 2, DT_OUTCOME_RETRY, due);
+    dt_msg_stats_t stats = s_stats (st, "");
+    DT_CHECK_EQ (stats.failed, 1);
+    DT_CHECK_EQ (stats.delayed, 0);
+    DT_CHECK_EQ (stats.pending, 0);
+    uint64_t cursor = 0;
+    DT_CHECK_EQ (dt_state_page (st, dt_str (""), &cursor, 10, 0, s_page), 1);
+    DT_CHECK_EQ (s_page[0].state, DT_STATE_FAILED);
+    DT_CHECK_EQ (s_page[0].attempt, 2);
+    DT_CHECK_EQ (s_page[0].http_status, 503);
+    DT_CHECK (s_page[0].error.len == 8 && memcmp (s_page[0].error.ptr, "HTTP 503", 8) == 0);
+    dt_state_destroy (&st);
+}
+
+static void test_drop_worker_puts_leased_tasks_back_at_the_front (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "j", 0, 5, &first, &count), 0);
+    dt_worker_t *w = s_worker (st, "w", 3);
+    DT_CHECK_EQ (s_dispatch (st, w, 3, NOW), 3); /* 1, 2, 3 leased; 4, 5 queued */
+    DT_CHECK_EQ (dt_state_drop_worker (st, &w), 3);
+    DT_CHECK (w == NULL);
+    DT_CHECK_EQ (dt_workers_count (dt_state_workers (st)), 0);
+    DT_CHECK_EQ (s_stats (st, "").pending, 5);
+    DT_CHECK_EQ (s_stats (st, "").inflight, 0);
+    dt_worker_t *w2 = s_worker (st, "w2", 10);
+    DT_CHECK_EQ (s_dispatch (st, w2, 10, NOW), 5);
+    for (uint32_t i = 0; i < 5; i++)
+        DT_CHECK_EQ (s_items[i].id, i + 1);
+    DT_CHECK_EQ (s_items[0].attempt, 2);
+    DT_CHECK_EQ (s_items[4].attempt, 1);
+    dt_state_destroy (&st);
+}
+
+static void test_drop_worker_fails_tasks_that_used_their_attempts (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    opts.max_attempts = 1;
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "j", 0, 1, &first, &count), 0);
+    dt_worker_t *w = s_worker (st, "w", 1);
+    DT_CHECK_EQ (s_dispatch (st, w, 1, NOW), 1);
+    DT_CHECK_EQ (dt_state_drop_worker (st, &w), 1);
+    DT_CHECK_EQ (s_stats (st, "").failed, 1);
+    DT_CHECK_EQ (s_stats (st, "").pending, 0);
+    dt_state_destroy (&st);
+}
+
+static void test_expire_leases_requeues_tasks_older_than_task_ms (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "j", 0, 2, &first, &count), 0);
+    dt_worker_t *w = s_worker (st, "w", 2);
+    DT_CHECK_EQ (s_dispatch (st, w, 1, NOW), 1);
+    DT_CHECK_EQ (s_dispatch (st, w, 1, NOW + 500), 1);
+    DT_CHECK_EQ (dt_state_expire_leases (st, w, NOW + 999), 0);
+    DT_CHECK_EQ (dt_state_expire_leases (st, w, NOW + 1000), 1);
+    DT_CHECK_EQ (dt_workers_free (w), 1);
+    DT_CHECK_EQ (s_stats (st, "").pending, 1);
+    DT_CHECK_EQ (s_stats (st, "").inflight, 1);
+    DT_CHECK_EQ (dt_state_expire_leases (st, w, NOW + 1500), 1);
+    DT_CHECK_EQ (s_stats (st, "").pending, 2);
+    /* The late result of the first lease is still recorded, once. */
+    s_result (st, w, 1, 1, DT_OUTCOME_DONE, NOW + 1600);
+    DT_CHECK_EQ (s_stats (st, "").done, 1);
+    DT_CHECK_EQ (s_stats (st, "").pending, 1);
+    DT_CHECK_EQ (s_dispatch (st, w, 2, NOW + 1700), 1);
+    DT_CHECK_EQ (s_items[0].id, 2);
+    dt_state_destroy (&st);
+}
+
+static void test_page_with_cursor_returns_each_result_once (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    opts.max_attempts = 1;
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "a", 0, 3, &first, &count), 0); /* 1..3 */
+    DT_CHECK_EQ (s_submit (st, "b", 0, 3, &first, &count), 0); /* 4..6 */
+    dt_worker_t *w = s_worker (st, "w", 10);
+    DT_CHECK_EQ (s_dispatch (st, w, 10, NOW), 6);
+    /* Finish in a mixed order: 4 2 6 1 5 3; 2 and 5 fail. */
+    uint64_t order[6] = {4, 2, 6, 1, 5, 3};
+    for (int i = 0; i < 6; i++)
+        s_result (st, w, order[i], 1,
+                  order[i] == 2 || order[i] == 5 ? DT_OUTCOME_FAIL : DT_OUTCOME_DONE, NOW);
+
+    /* All jobs, two at a time, in the order recorded. */
+    uint64_t cursor = 0, seen[6];
+    uint32_t n = 0, got;
+    while ((got = dt_state_page (st, dt_str (""), &cursor, 2, 0, s_page)) > 0) {
+        DT_CHECK (got <= 2);
+        for (uint32_t i = 0; i < got; i++)
+            seen[n++] = s_page[i].id;
+        DT_CHECK (n <= 6);
+    }
+    DT_CHECK_EQ (n, 6);
+    for (int i = 0; i < 6; i++)
+        DT_CHECK_EQ (seen[i], order[i]);
+    /* Resending the same cursor gives the same results again. */
+    uint64_t again = 2;
+    DT_CHECK_EQ (dt_state_page (st, dt_str (""), &again, 2, 0, s_page), 2);
+    DT_CHECK_EQ (s_page[0].id, 6);
+    DT_CHECK_EQ (again, 4);
+
+    /* One job. */
+    cursor = 0;
+    DT_CHECK_EQ (dt_state_page (st, dt_str ("a"), &cursor, 10, 0, s_page), 3);
+    DT_CHECK_EQ (s_page[0].id, 2);
+    DT_CHECK_EQ (s_page[1].id, 1);
+    DT_CHECK_EQ (s_page[2].id, 3);
+    DT_CHECK_EQ (dt_state_page (st, dt_str ("a"), &cursor, 10, 0, s_page), 0);
+    cursor = 0;
+    DT_CHECK_EQ (dt_state_page (st, dt_str ("zz"), &cursor, 10, 0, s_page), 0);
+
+    /* Failed only, across jobs and in one. */
+    cursor = 0;
+    DT_CHECK_EQ (dt_state_page (st, dt_str (""), &cursor, 10, DT_FETCH_FAILED_ONLY, s_page), 2);
+    DT_CHECK_EQ (s_page[0].id, 2);
+    DT_CHECK_EQ (s_page[1].id, 5);
+    DT_CHECK_EQ (cursor, 6); /* past everything skipped */
+    cursor = 0;
+    DT_CHECK_EQ (dt_state_page (st, dt_str ("b"), &cursor, 10, DT_FETCH_FAILED_ONLY, s_page), 1);
+    DT_CHECK_EQ (s_page[0].id, 5);
+
+    dt_msg_stats_t a = s_stats (st, "a");
+    DT_CHECK_EQ (a.submitted, 3);
+    DT_CHECK_EQ (a.done, 2);
+    DT_CHECK_EQ (a.failed, 1);
+    dt_state_destroy (&st);
+}
+
+static void test_requeue_puts_failed_tasks_back_with_fresh_attempts (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    opts.max_attempts = 1;
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "a", 0, 2, &first, &count), 0); /* 1, 2 */
+    DT_CHECK_EQ (s_submit (st, "b", 0, 1, &first, &count), 0); /* 3 */
+    dt_worker_t *w = s_worker (st, "w", 10);
+    DT_CHECK_EQ (s_dispatch (st, w, 10, NOW), 3);
+    s_result (st, w, 1, 1, DT_OUTCOME_DONE, NOW);
+    s_result (st, w, 2, 1, DT_OUTCOME_FAIL, NOW);
+    s_result (st, w, 3, 1, DT_OUTCOME_FAIL, NOW);
+
+    uint64_t n = 99;
+    DT_CHECK_EQ (dt_state_requeue (st, dt_str ("a"), &n), 0);
+    DT_CHECK_EQ (n, 1);
+    dt_msg_stats_t a = s_stats (st, "a");
+    DT_CHECK_EQ (a.failed, 0);
+    DT_CHECK_EQ (a.pending, 1);
+    DT_CHECK_EQ (s_stats (st, "b").failed, 1);
+    /* Its old result is gone from the pages. */
+    uint64_t cursor = 0;
+    DT_CHECK_EQ (dt_state_page (st, dt_str ("a"), &cursor, 10, 0, s_page), 1);
+    DT_CHECK_EQ (s_page[0].id, 1);
+    /* Run again with attempt 1, and recorded once more. */
+    DT_CHECK_EQ (s_dispatch (st, w, 10, NOW), 1);
+    DT_CHECK_EQ (s_items[0].id, 2);
+    DT_CHECK_EQ (s_items[0].attempt, 1);
+    s_result (st, w, 2, 1, DT_OUTCOME_DONE, NOW);
+    DT_CHECK_EQ (dt_state_page (st, dt_str ("a"), &cursor, 10, 0, s_page), 1);
+    DT_CHECK_EQ (s_page[0].id, 2);
+    DT_CHECK_EQ (s_page[0].state, DT_STATE_DONE);
+    /* Nothing failed left in a; every job: b's task. */
+    DT_CHECK_EQ (dt_state_requeue (st, dt_str ("a"), &n), 0);
+    DT_CHECK_EQ (n, 0);
+    DT_CHECK_EQ (dt_state_requeue (st, dt_str (""), &n), 0);
+    DT_CHECK_EQ (n, 1);
+    DT_CHECK_EQ (s_stats (st, "").pending, 1);
+    DT_CHECK_EQ (s_stats (st, "").failed, 0);
+    dt_state_destroy (&st);
+}
+
+static void test_untake_puts_tasks_back_in_order (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "j", 0, 4, &first, &count), 0);
+    DT_CHECK_EQ (dt_state_take (st, 3, s_items, s_tasks), 3);
+    dt_state_untake (st, s_tasks, 3);
+    DT_CHECK_EQ (dt_state_queued (st), 4);
+    DT_CHECK_EQ (dt_state_take (st, 10, s_items, s_tasks), 4);
+    for (uint32_t i = 0; i < 4; i++) {
+        DT_CHECK_EQ (s_items[i].id, i + 1);
+        DT_CHECK_EQ (s_items[i].attempt, 1);
+    }
+    dt_state_untake (st, s_tasks, 4);
+    dt_state_destroy (&st);
+}
+
+int main (void)
+{
+    static dt_test_t tests[] = {
+        {"submit assigns ids in order", test_submit_assigns_ids_in_order},
+        {"same chunk twice returns the same ids and creates nothing",
+         test_same_chunk_twice_returns_same_ids_and_creates_nothing},
+        {"bad url refuses the whole chunk", test_bad_url_refuses_the_whole_chunk},
+        {"max pending refuses with queue full", test_max_pending_refuses_with_queue_full},
+        {"result makes a task final once and a second is a duplicate",
+         test_result_makes_task_final_once_and_second_is_duplicate},
+        {"retry outcome schedules a delayed retry and promote requeues it",
+         test_retry_outcome_schedules_delayed_retry_and_promote_requeues_it},
+        {"retry on the last attempt fails the task", test_retry_on_last_attempt_fails_the_task},
+        {"drop worker puts leased tasks back at the front",
+         test_drop_worker_puts_leased_tasks_back_at_the_front},
+        {"drop worker fails tasks that used their attempts",
+         test_drop_worker_fails_tasks_that_used_their_attempts},
+        {"expire leases requeues tasks older than task_ms",
+         test_expire_leases_requeues_tasks_older_than_task_ms},
+        {"page with cursor returns each result once",
+         test_page_with_cursor_returns_each_result_once},
+        {"requeue puts failed tasks back with fresh attempts",
+         test_requeue_puts_failed_tasks_back_with_fresh_attempts},
+        {"untake puts tasks back in order", test_untake_puts_tasks_back_in_order},
+        {0},
+    };
+    return dt_test_run (tests);
+}

@@ -1,0 +1,106 @@
+/* dt_handler.h - what runs a task: a vtable the worker loop drives the same way for every handler.
+ *
+ * A handler starts tasks and reports each one's completion exactly once
+ * through the `done` callback given at creation. The loop owns the waiting:
+ * it asks the handler how soon it needs attention (timeout), lets it wait on
+ * its own fds plus the loop's extra fd (wait), then lets it make progress
+ * (perform), which is the only place completions are reported. So the http
+ * handler (libcurl multi) and the noop handler plug in the same way.
+ */
+#ifndef DT_HANDLER_H
+#define DT_HANDLER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One finished task. Strings are borrowed: valid only during the callback,
+ * NUL-terminated, never NULL ("" when absent). */
+typedef struct {
+    uint64_t id;              /* task id, as given to start */
+    uint32_t attempt;         /* as given to start */
+    uint8_t outcome;          /* DT_OUTCOME_DONE / RETRY / FAIL (dt_msg.h) */
+    uint16_t http_status;     /* 0: no HTTP response */
+    uint64_t bytes;           /* body bytes received */
+    uint32_t elapsed_ms;      /* time the task took */
+    const char *final_url;    /* after redirects */
+    const char *content_type; /* as the server sent it */
+    const char *error;        /* why it is RETRY or FAIL */
+} dt_handler_result_t;
+
+/* Completion callback. It must not call back into the handler (it runs
+ * inside dt_handler_perform). */
+typedef void (dt_handler_done_fn) (void *arg, const dt_handler_result_t *result);
+
+typedef struct dt_handler_t dt_handler_t;
+
+typedef struct {
+    const char *name;
+    /* Starts a task; `url` is copied. Its completion comes later, from
+     * perform. Returns 0, or -1 when it cannot start (out of memory): then
+     * no completion will come. */
+    int (*start) (dt_handler_t *self, uint64_t id, uint32_t attempt, const char *url);
+    /* Milliseconds until the handler needs perform to be called: 0 now, -1
+     * no deadline of its own. */
+    long (*timeout) (dt_handler_t *self);
+    /* Waits at most `timeout_ms` until the handler has progress to make or
+     * `extra_fd` (if >= 0) is readable. Returns 0 (also when interrupted by
+     * a signal), -1 on an unrecoverable error. */
+    int (*wait) (dt_handler_t *self, int extra_fd, int timeout_ms);
+    /* Advances every task and reports each finished one through `done`.
+     * Returns 0, or -1 on an unrecoverable error. */
+    int (*perform) (dt_handler_t *self);
+    /* Tasks started whose completion has not been reported yet. */
+    size_t (*running) (dt_handler_t *self);
+    /* Frees the handler, abandoning running tasks without reporting them. */
+    void (*destroy) (dt_handler_t *self);
+} dt_handler_ops_t;
+
+/* The common head of every handler: an implementation embeds it as its
+ * first member. */
+struct dt_handler_t {
+    const dt_handler_ops_t *ops;
+    dt_handler_done_fn *done; /* completion callback */
+    void *done_arg;           /* its argument */
+};
+
+static inline int dt_handler_start (dt_handler_t *self, uint64_t id, uint32_t attempt,
+                                    const char *url)
+{
+    return self->ops->start (self, id, attempt, url);
+}
+static inline long dt_handler_timeout (dt_handler_t *self)
+{
+    return self->ops->timeout (self);
+}
+static inline int dt_handler_wait (dt_handler_t *self, int extra_fd, int timeout_ms)
+{
+    return self->ops->wait (self, extra_fd, timeout_ms);
+}
+static inline int dt_handler_perform (dt_handler_t *self)
+{
+    return self->ops->perform (self);
+}
+static inline size_t dt_handler_running (dt_handler_t *self)
+{
+    return self->ops->running (self);
+}
+static inline const char *dt_handler_name (const dt_handler_t *self)
+{
+    return self->ops->name;
+}
+
+/* NULL-safe; nulls the pointer. */
+static inline void dt_handler_destroy (dt_handler_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    (*self_p)->ops->destroy (*self_p);
+    *self_p = NULL;
+}
+
+/* The noop handler: completes every task at the next perform with status
+ * 200, 0 bytes, the task's URL as final URL. Measures the transport alone.
+ * Returns NULL when out of memory. */
+dt_handler_t *dt_noop_new (dt_handler_done_fn *done, void *done_arg);
+
+#endif

@@ -1,0 +1,228 @@
+/* main.c - dtask-worker: parses options and runs the worker. */
+#include "dt_limits.h"
+#include "dt_log.h"
+#include "dt_worker.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char s_usage[] =
+    "usage: dtask-worker [--master EP] [--concurrency N] [--prefetch N] [--name NAME]\n"
+    "                    [--handler http|noop] [--timeout SECONDS] [--connect-timeout SECONDS]\n"
+    "                    [--max-bytes N] [--heartbeat MS] [--grace SECONDS] [-v|-q]\n"
+    "\n"
+    "Fetches the URLs a dtask-master hands out (http and https only, up to 5 redirects)\n"
+    "and sends back status, byte count, final URL and content type; bodies are counted,\n"
+    "not kept.\n"
+    "\n"
+    "Options:\n"
+    "  -m, --master EP          master endpoint (default: $DTASK_MASTER, else\n"
+    "                           " DT_WORKER_DEFAULT_MASTER ")\n"
+    "  -c, --concurrency N      fetches at once, 1..2048 (default 16)\n"
+    "  -p, --prefetch N         tasks held waiting beyond those running\n"
+    "                           (default: same as --concurrency)\n"
+    "  -n, --name NAME          worker name in results and status (default: hostname-pid)\n"
+    "      --handler H          http (default), or noop: complete every task at once\n"
+    "                           without fetching (measures the transport alone)\n"
+    "  -t, --timeout SECONDS    total time limit of one fetch (default 30)\n"
+    "      --connect-timeout SECONDS\n"
+    "                           time limit of one connect (default 10)\n"
+    "      --max-bytes N        a body over N bytes fails the task (default 67108864)\n"
+    "      --heartbeat MS       heartbeat interval offered to the master (default 1000)\n"
+    "      --grace SECONDS      on SIGTERM/SIGINT: time to finish held tasks (default 30);\n"
+    "                           a second signal stops at once\n"
+    "  -v, --verbose            debug logging on stderr\n"
+    "  -q, --quiet              only warnings and errors on stderr\n"
+    "  -h, --help               this help\n"
+    "  -V, --version            print the version\n"
+    "\n"
+    "Exit status: 0 stopped by a signal after finishing its tasks, 1 failure or forced\n"
+    "stop, 2 bad usage.\n";
+
+enum {
+    OPT_HANDLER = 256,
+    OPT_CONNECT_TIMEOUT,
+    OPT_MAX_BYTES,
+    OPT_HEARTBEAT,
+    OPT_GRACE,
+};
+
+static int s_usage_error (const char *fmt, const char *arg)
+{
+    fprintf (stderr, "dtask-worker: ");
+    fprintf (stderr, fmt, arg);
+    fprintf (stderr, "\n\n%s", s_usage);
+    return 2;
+}
+
+/* A decimal integer in [lo, hi], nothing else. Leaves *out alone on failure. */
+static int s_parse_u64 (const char *text, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    if (!text[0] || text[0] == '-' || text[0] == '+')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull (text, &end, 10);
+    if (errno || *end != '\0' || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Seconds, possibly fractional, in (0, max_s]; stored in ms (at least 1). */
+static int s_parse_seconds (const char *text, double max_s, uint32_t *ms_out)
+{
+    char *end;
+    errno = 0;
+    double s = strtod (text, &end);
+    if (end == text || *end != '\0' || errno || !isfinite (s) || s <= 0 || s > max_s)
+        return -1;
+    double ms = ceil (s * 1000.0);
+    *ms_out = (uint32_t) ms;
+    return 0;
+}
+
+/* Seconds in [0, max_s] (0 allowed: a grace of nothing). */
+static int s_parse_grace (const char *text, double max_s, uint32_t *ms_out)
+{
+    if (strcmp (text, "0") == 0) {
+        *ms_out = 0;
+        return 0;
+    }
+    return s_parse_seconds (text, max_s, ms_out);
+}
+
+int main (int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"master", required_argument, NULL, 'm'},
+        {"concurrency", required_argument, NULL, 'c'},
+        {"prefetch", required_argument, NULL, 'p'},
+        {"name", required_argument, NULL, 'n'},
+        {"handler", required_argument, NULL, OPT_HANDLER},
+        {"timeout", required_argument, NULL, 't'},
+        {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+        {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
+        {"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
+        {"grace", required_argument, NULL, OPT_GRACE},
+        {"verbose", no_argument, NULL, 'v'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    dt_worker_options_t opts;
+    dt_worker_options_defaults (&opts);
+    const char *env_master = getenv ("DTASK_MASTER");
+    opts.master = env_master && env_master[0] ? env_master : DT_WORKER_DEFAULT_MASTER;
+    int prefetch_set = 0;
+    dt_log_level_t level = DT_LOG_INFO;
+    uint64_t v;
+
+    opterr = 0; /* our own messages, with the usage */
+    int c;
+    while ((c = getopt_long (argc, argv, ":m:c:p:n:t:vqhV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            if (!strstr (optarg, "://"))
+                return s_usage_error ("--master: '%s' is not an endpoint like tcp://host:port",
+                                      optarg);
+            opts.master = optarg;
+            break;
+        case 'c':
+            if (s_parse_u64 (optarg, 1, DT_LIMIT_CREDIT_MAX / 2, &v) != 0)
+                return s_usage_error ("--concurrency: '%s' is not a number from 1 to 2048", optarg);
+            opts.concurrency = (uint32_t) v;
+            break;
+        case 'p':
+            if (s_parse_u64 (optarg, 0, DT_LIMIT_CREDIT_MAX / 2, &v) != 0)
+                return s_usage_error ("--prefetch: '%s' is not a number from 0 to 2048", optarg);
+            opts.prefetch = (uint32_t) v;
+            prefetch_set = 1;
+            break;
+        case 'n':
+            if (!optarg[0] || strlen (optarg) > DT_LIMIT_NAME_MAX)
+                return s_usage_error ("--name: '%s' must be 1 to 128 bytes", optarg);
+            opts.name = optarg;
+            break;
+        case OPT_HANDLER:
+            if (strcmp (optarg, "http") != 0 && strcmp (optarg, "noop") != 0)
+                return s_usage_error ("--handler: '%s' is not http or noop", optarg);
+            opts.handler = optarg;
+            break;
+        case 't':
+            if (s_parse_seconds (optarg, 86400, &opts.fetch.timeout_ms) != 0)
+                return s_usage_error ("--timeout: '%s' is not a number of seconds (0 < s <= 86400)",
+                                      optarg);
+            break;
+        case OPT_CONNECT_TIMEOUT:
+            if (s_parse_seconds (optarg, 86400, &opts.fetch.connect_timeout_ms) != 0)
+                return s_usage_error (
+                    "--connect-timeout: '%s' is not a number of seconds (0 < s <= 86400)", optarg);
+            break;
+        case OPT_MAX_BYTES:
+            if (s_parse_u64 (optarg, 0, (uint64_t) DT_LIMIT_BODY_MAX, &v) != 0)
+                return s_usage_error ("--max-bytes: '%s' is not a number from 0 to 67108864",
+                                      optarg);
+            opts.fetch.max_bytes = v;
+            break;
+        case OPT_HEARTBEAT:
+            if (s_parse_u64 (optarg, 10, 600000, &v) != 0)
+                return s_usage_error ("--heartbeat: '%s' is not a number of ms from 10 to 600000",
+                                      optarg);
+            opts.heartbeat_ms = (uint32_t) v;
+            break;
+        case OPT_GRACE:
+            if (s_parse_grace (optarg, 3600, &opts.grace_ms) != 0)
+                return s_usage_error ("--grace: '%s' is not a number of seconds from 0 to 3600",
+                                      optarg);
+            break;
+        case 'v':
+            level = DT_LOG_DEBUG;
+            break;
+        case 'q':
+            level = DT_LOG_WARN;
+            break;
+        case 'h':
+            fputs (s_usage, stdout);
+            return 0;
+        case 'V':
+            printf ("dtask-worker " DTASK_VERSION "\n");
+            return 0;
+        case ':':
+            return s_usage_error ("%s needs a value", argv[optind - 1]);
+        default:
+            return s_usage_error ("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return s_usage_error ("unexpected argument '%s'", argv[optind]);
+    if (!prefetch_set)
+        opts.prefetch = opts.concurrency;
+
+    char name[DT_LIMIT_NAME_MAX + 1];
+    if (!opts.name) {
+        /* Room for "-" and a pid after the host name. */
+        char host[DT_LIMIT_NAME_MAX - 12] = "";
+        if (gethostname (host, sizeof host) != 0 || !host[0])
+            snprintf (host, sizeof host, "worker");
+        host[sizeof host - 1] = '\0';
+        snprintf (name, sizeof name, "%s-%d", host, (int) getpid ());
+        opts.name = name;
+    }
+
+    dt_log_init ("dtask-worker", level);
+    if (curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        dt_log_error ("WORKER-START", "curl_global_init failed");
+        return 1;
+    }
+    int rc = dt_worker_run (&opts);
+    curl_global_cleanup ();
+    return rc == 0 ? 0 : 1;
+}
