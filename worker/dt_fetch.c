@@ -1,5 +1,6 @@
 /* dt_fetch.c - the http handler: fetches URLs with libcurl multi; bodies are counted, not kept. */
 #include "dt_fetch.h"
+#include "dt_addr.h"
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_msg.h"
@@ -26,6 +27,7 @@ typedef struct s_xfer_t {
     uint32_t attempt;             /* its attempt number */
     uint64_t bytes;               /* body bytes counted so far */
     int too_big;                  /* the write callback refused the body */
+    int denied;                   /* --deny-private refused the address */
     int active;                   /* added to the multi handle */
     char errbuf[CURL_ERROR_SIZE]; /* curl's detailed error text */
     struct s_xfer_t *next_free;   /* free list link */
@@ -58,6 +60,7 @@ void dt_fetch_options_defaults (dt_fetch_options_t *opts)
     opts->timeout_ms = DT_FETCH_TIMEOUT_MS_DEFAULT;
     opts->connect_timeout_ms = DT_FETCH_CONNECT_TIMEOUT_MS_DEFAULT;
     opts->max_bytes = (uint64_t) DT_LIMIT_BODY_MAX;
+    opts->deny_private = 0;
 }
 
 /* Counts body bytes; refusing them (returning less than given) makes curl
@@ -72,6 +75,18 @@ static size_t s_on_body (char *ptr, size_t size, size_t nmemb, void *arg)
     }
     x->bytes += n;
     return n;
+}
+
+/* Opens each connection's socket, after DNS and for every redirect, so the
+ * address checked is the one connected to, whatever the URL said. */
+static curl_socket_t s_open_socket (void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    s_xfer_t *x = arg;
+    if (purpose == CURLSOCKTYPE_IPCXN && dt_addr_is_private (&addr->addr)) {
+        x->denied = 1;
+        return CURL_SOCKET_BAD;
+    }
+    return socket (addr->family, addr->socktype, addr->protocol);
 }
 
 /* Sets the options every task shares, once per easy handle. */
@@ -99,6 +114,10 @@ static int s_configure (s_fetch_t *self, s_xfer_t *x)
     rc |= curl_easy_setopt (e, CURLOPT_NOSIGNAL, 1L);
     rc |= curl_easy_setopt (e, CURLOPT_TCP_KEEPALIVE, 1L);
     rc |= curl_easy_setopt (e, CURLOPT_USERAGENT, "dtask-worker/" DTASK_VERSION);
+    if (self->opts.deny_private) {
+        rc |= curl_easy_setopt (e, CURLOPT_OPENSOCKETFUNCTION, s_open_socket);
+        rc |= curl_easy_setopt (e, CURLOPT_OPENSOCKETDATA, x);
+    }
     return rc == CURLE_OK ? 0 : -1;
 }
 
@@ -161,6 +180,7 @@ static int s_start (dt_handler_t *h, uint64_t id, uint32_t attempt, const char *
     x->attempt = attempt;
     x->bytes = 0;
     x->too_big = 0;
+    x->denied = 0;
     x->errbuf[0] = '\0';
     if (curl_easy_setopt (x->easy, CURLOPT_URL, url) != CURLE_OK ||
         curl_multi_add_handle (self->multi, x->easy) != CURLM_OK) {
@@ -203,7 +223,10 @@ static void s_finish (s_fetch_t *self, s_xfer_t *x, CURLcode code)
     char error[DT_LIMIT_ERROR_MAX];
     error[0] = '\0';
     uint8_t outcome;
-    if (x->too_big || code == CURLE_FILESIZE_EXCEEDED) {
+    if (x->denied) {
+        outcome = DT_OUTCOME_FAIL;
+        snprintf (error, sizeof error, "destination address is not allowed (--deny-private)");
+    } else if (x->too_big || code == CURLE_FILESIZE_EXCEEDED) {
         outcome = DT_OUTCOME_FAIL;
         snprintf (error, sizeof error, "body over %" PRIu64 " bytes", self->opts.max_bytes);
     } else if (code != CURLE_OK) {

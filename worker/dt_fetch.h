@@ -26,6 +26,7 @@ typedef struct {
     uint32_t timeout_ms;         /* whole fetch, redirects included */
     uint32_t connect_timeout_ms; /* each TCP + TLS connect */
     uint64_t max_bytes;          /* body bytes over this fail the fetch */
+    int deny_private;            /* refuse private, loopback, link-local... (dt_addr.h) */
 } dt_fetch_options_t;
 
 /* Fills `opts` with the defaults (DT_LIMIT_BODY_MAX body cap). */

@@ -1,4 +1,5 @@
 /* main.c - dtask-worker: parses options and runs the worker. */
+#include "dt_auth.h"
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_worker.h"
@@ -15,7 +16,8 @@
 static const char s_usage[] =
     "usage: dtask-worker [--master EP] [--concurrency N] [--prefetch N] [--name NAME]\n"
     "                    [--handler http|noop] [--timeout SECONDS] [--connect-timeout SECONDS]\n"
-    "                    [--max-bytes N] [--heartbeat MS] [--grace SECONDS] [-v|-q]\n"
+    "                    [--max-bytes N] [--heartbeat MS] [--grace SECONDS] [--deny-private]\n"
+    "                    [--key FILE --master-key FILE] [-v|-q]\n"
     "\n"
     "Fetches the URLs a dtask-master hands out (http and https only, up to 5 redirects)\n"
     "and sends back status, byte count, final URL and content type; bodies are counted,\n"
@@ -37,10 +39,21 @@ static const char s_usage[] =
     "      --heartbeat MS       heartbeat interval offered to the master (default 1000)\n"
     "      --grace SECONDS      on SIGTERM/SIGINT: time to finish held tasks (default 30);\n"
     "                           a second signal stops at once\n"
+    "      --deny-private       refuse to connect to loopback, private, link-local and\n"
+    "                           other internal addresses (checked after DNS and on\n"
+    "                           every redirect)\n"
+    "  -k, --key FILE           our CURVE key pair, NAME.key_secret (dtask keygen)\n"
+    "  -K, --master-key FILE    the master's public key, master.key; with --key the\n"
+    "                           link is encrypted and the master checks our key\n"
     "  -v, --verbose            debug logging on stderr\n"
     "  -q, --quiet              only warnings and errors on stderr\n"
     "  -h, --help               this help\n"
     "  -V, --version            print the version\n"
+    "\n"
+    "Every option can also be set in the environment: DTASK_MASTER, DTASK_CONCURRENCY,\n"
+    "DTASK_PREFETCH, DTASK_NAME, DTASK_HANDLER, DTASK_TIMEOUT, DTASK_MAX_BYTES,\n"
+    "DTASK_HEARTBEAT, DTASK_GRACE, DTASK_DENY_PRIVATE=1, DTASK_KEY, DTASK_MASTER_KEY;\n"
+    "flags win.\n"
     "\n"
     "Exit status: 0 stopped by a signal after finishing its tasks, 1 failure or forced\n"
     "stop, 2 bad usage.\n";
@@ -51,7 +64,46 @@ enum {
     OPT_MAX_BYTES,
     OPT_HEARTBEAT,
     OPT_GRACE,
+    OPT_DENY_PRIVATE,
 };
+
+/* Options that may come from the environment, as the flags they stand for. */
+static const struct {
+    const char *env;
+    const char *flag;
+} s_env_flags[] = {
+    {"DTASK_CONCURRENCY", "--concurrency"}, {"DTASK_PREFETCH", "--prefetch"},
+    {"DTASK_NAME", "--name"},               {"DTASK_HANDLER", "--handler"},
+    {"DTASK_TIMEOUT", "--timeout"},         {"DTASK_MAX_BYTES", "--max-bytes"},
+    {"DTASK_HEARTBEAT", "--heartbeat"},     {"DTASK_GRACE", "--grace"},
+    {"DTASK_KEY", "--key"},                 {"DTASK_MASTER_KEY", "--master-key"},
+};
+#define S_ENV_FLAGS (sizeof s_env_flags / sizeof s_env_flags[0])
+
+/* argv with the environment's options first, so that flags given on the
+ * command line (parsed later) win, and both go through the same checks. */
+static char **s_with_env (int argc, char **argv, int *argc_out)
+{
+    char **out = calloc ((size_t) argc + 2 * S_ENV_FLAGS + 2, sizeof *out);
+    if (!out)
+        return NULL;
+    int n = 0;
+    out[n++] = argv[0];
+    for (size_t i = 0; i < S_ENV_FLAGS; i++) {
+        const char *value = getenv (s_env_flags[i].env);
+        if (value && *value) {
+            out[n++] = (char *) s_env_flags[i].flag;
+            out[n++] = (char *) value;
+        }
+    }
+    const char *deny = getenv ("DTASK_DENY_PRIVATE");
+    if (deny && strcmp (deny, "1") == 0)
+        out[n++] = "--deny-private";
+    for (int i = 1; i < argc; i++)
+        out[n++] = argv[i];
+    *argc_out = n;
+    return out;
+}
 
 static int s_usage_error (const char *fmt, const char *arg)
 {
@@ -111,6 +163,9 @@ int main (int argc, char **argv)
         {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
         {"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
         {"grace", required_argument, NULL, OPT_GRACE},
+        {"deny-private", no_argument, NULL, OPT_DENY_PRIVATE},
+        {"key", required_argument, NULL, 'k'},
+        {"master-key", required_argument, NULL, 'K'},
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -124,10 +179,19 @@ int main (int argc, char **argv)
     int prefetch_set = 0;
     dt_log_level_t level = DT_LOG_INFO;
     uint64_t v;
+    const char *key = NULL, *master_key = NULL;
+    /* Kept in a static: reachable until exit, whichever return is taken. */
+    static char **args;
+    args = s_with_env (argc, argv, &argc);
+    if (!args) {
+        fprintf (stderr, "dtask-worker: out of memory\n");
+        return 1;
+    }
+    argv = args;
 
     opterr = 0; /* our own messages, with the usage */
     int c;
-    while ((c = getopt_long (argc, argv, ":m:c:p:n:t:vqhV", longopts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, ":m:c:p:n:t:k:K:vqhV", longopts, NULL)) != -1) {
         switch (c) {
         case 'm':
             if (!strstr (optarg, "://"))
@@ -183,6 +247,15 @@ int main (int argc, char **argv)
                 return s_usage_error ("--grace: '%s' is not a number of seconds from 0 to 3600",
                                       optarg);
             break;
+        case OPT_DENY_PRIVATE:
+            opts.fetch.deny_private = 1;
+            break;
+        case 'k':
+            key = optarg;
+            break;
+        case 'K':
+            master_key = optarg;
+            break;
         case 'v':
             level = DT_LOG_DEBUG;
             break;
@@ -218,11 +291,18 @@ int main (int argc, char **argv)
     }
 
     dt_log_init ("dtask-worker", level);
+    char err[512];
+    if (dt_auth_client_init (key, master_key, err, sizeof err) != 0) {
+        fprintf (stderr, "dtask-worker: %s\n", err);
+        return 2;
+    }
     if (curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         dt_log_error ("WORKER-START", "curl_global_init failed");
         return 1;
     }
     int rc = dt_worker_run (&opts);
     curl_global_cleanup ();
+    dt_auth_client_end ();
+    free (args);
     return rc == 0 ? 0 : 1;
 }

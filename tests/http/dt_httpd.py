@@ -170,6 +170,9 @@ def expected_body(path):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "dt_httpd/1"
+    # Headers and body go out in separate writes: without this, Nagle holds the body back until
+    # the client's delayed ACK, 40 ms per kept-alive request.
+    disable_nagle_algorithm = True
     # Enough for a /slow request to finish, short enough that idle keep-alive threads go away.
     timeout = 150
 

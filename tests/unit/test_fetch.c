@@ -154,6 +154,18 @@ static void test_404_is_done_with_status_404 (void)
     DT_CHECK (g->error[0] == '\0');
 }
 
+static void test_deny_private_refuses_a_loopback_server (void)
+{
+    /* The test server is on 127.0.0.1: exactly what --deny-private refuses. */
+    dt_fetch_options_t o = s_opts ();
+    o.deny_private = 1;
+    s_got_t *g = s_fetch (&o, "/size/10");
+    DT_CHECK (g);
+    DT_CHECK_EQ (g->r.outcome, DT_OUTCOME_FAIL);
+    DT_CHECK_EQ (g->r.http_status, 0);
+    DT_CHECK (strstr (g->error, "not allowed"));
+}
+
 static void test_redirect_chain_gives_the_final_url (void)
 {
     dt_fetch_options_t o = s_opts ();
@@ -521,6 +533,7 @@ int main (void)
         {"200 gives the exact byte count", test_200_gives_the_exact_byte_count},
         {"empty body is done with zero bytes", test_empty_body_is_done_with_zero_bytes},
         {"404 is done with status 404", test_404_is_done_with_status_404},
+        {"deny-private refuses a loopback server", test_deny_private_refuses_a_loopback_server},
         {"redirect chain gives the final url", test_redirect_chain_gives_the_final_url},
         {"five redirects are followed", test_five_redirects_are_followed},
         {"too many redirects fail", test_too_many_redirects_fail},
