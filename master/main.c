@@ -17,13 +17,16 @@
 static const char s_usage[] =
     "usage: dtask-master [--bind EP] [--data DIR | --memory] [--max-pending N]\n"
     "                    [--max-attempts N] [--heartbeat MS] [--liveness N]\n"
-    "                    [--task-timeout SECONDS] [--retry-base MS] [--keys DIR] [-v|-q]\n"
+    "                    [--task-timeout SECONDS] [--retry-base MS] [--keys DIR | --insecure]\n"
+    "                    [-v|-q]\n"
     "\n"
     "Serves workers and clients on one ZeroMQ ROUTER endpoint.\n"
     "\n"
-    "  --bind EP               endpoint to bind (default tcp://*:5555)\n"
+    "  --bind EP               endpoint to bind (default tcp://*:5555 with --keys,\n"
+    "                          else tcp://127.0.0.1:5555)\n"
     "  --data DIR              keep jobs, tasks and results in DIR (default ./dtask-data)\n"
     "  --memory                keep nothing on disk: a restart forgets everything\n"
+    "                          (so does --data '')\n"
     "  --max-pending N         refuse SUBMIT beyond N unfinished tasks (default 0: no limit)\n"
     "  --max-attempts N        dispatches a task gets before it fails (default 3)\n"
     "  --heartbeat MS          heartbeat interval (default 1000)\n"
@@ -32,6 +35,8 @@ static const char s_usage[] =
     "  --retry-base MS         first retry delay, doubling per attempt (default 500)\n"
     "  --keys DIR              CURVE: DIR/master.key_secret is our key pair; only the keys in\n"
     "                          DIR/workers and DIR/clients may connect, each in that role\n"
+    "  --insecure              allow a plaintext bind on a non-loopback address: anyone who\n"
+    "                          reaches the port can submit, read results and take tasks\n"
     "  -v, --verbose           debug logging\n"
     "  -q, --quiet             warnings and errors only\n"
     "  -h, --help              this text\n"
@@ -50,6 +55,7 @@ enum {
     OPT_TASK_TIMEOUT,
     OPT_RETRY_BASE,
     OPT_KEYS,
+    OPT_INSECURE,
     OPT_VERSION,
 };
 
@@ -82,6 +88,28 @@ static int s_parse_u64 (const char *text, uint64_t min, uint64_t max, uint64_t *
     return 0;
 }
 
+/* True for endpoints only this host can reach: ipc, inproc, and tcp on a
+ * loopback address. An interface name or a wildcard is not loopback. */
+static int s_is_loopback (const char *endpoint)
+{
+    if (strncmp (endpoint, "ipc://", 6) == 0 || strncmp (endpoint, "inproc://", 9) == 0)
+        return 1;
+    if (strncmp (endpoint, "tcp://", 6) != 0)
+        return 0;
+    const char *host = endpoint + 6;
+    const char *colon = strrchr (host, ':');
+    if (!colon)
+        return 0;
+    size_t len = (size_t) (colon - host);
+    if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
+        host++;
+        len -= 2;
+    }
+    return (len > 4 && strncmp (host, "127.", 4) == 0) ||
+           (len == 9 && strncmp (host, "localhost", 9) == 0) ||
+           (len == 3 && strncmp (host, "::1", 3) == 0) || (len == 2 && strncmp (host, "lo", 2) == 0);
+}
+
 int main (int argc, char **argv)
 {
     static const struct option options[] = {
@@ -95,6 +123,7 @@ int main (int argc, char **argv)
         {"task-timeout", required_argument, NULL, OPT_TASK_TIMEOUT},
         {"retry-base", required_argument, NULL, OPT_RETRY_BASE},
         {"keys", required_argument, NULL, OPT_KEYS},
+        {"insecure", no_argument, NULL, OPT_INSECURE},
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -102,7 +131,7 @@ int main (int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     dt_master_opts_t opts = {
-        .bind = "tcp://*:5555",
+        .bind = NULL,
         .data_dir = "./dtask-data",
         .max_pending = 0,
         .max_attempts = 3,
@@ -111,7 +140,7 @@ int main (int argc, char **argv)
         .task_ms = 120 * 1000,
         .retry_base_ms = 500,
     };
-    int memory = 0, data_given = 0;
+    int memory = 0, data_given = 0, insecure = 0;
     dt_log_level_t level = DT_LOG_INFO;
     uint64_t value = 0;
 
@@ -126,10 +155,9 @@ int main (int argc, char **argv)
             opts.bind = arg;
             break;
         case OPT_DATA:
-            if (!*arg)
-                return s_usage_error ("--data: empty directory");
+            /* --data '' is the documented spelling of --memory. */
             opts.data_dir = arg;
-            data_given = 1;
+            data_given = *arg != '\0';
             break;
         case OPT_MEMORY:
             memory = 1;
@@ -178,6 +206,9 @@ int main (int argc, char **argv)
         case 'q':
             level = DT_LOG_WARN;
             break;
+        case OPT_INSECURE:
+            insecure = 1;
+            break;
         case 'h':
             fputs (s_usage, stdout);
             return 0;
@@ -196,10 +227,21 @@ int main (int argc, char **argv)
         return s_usage_error ("unexpected argument '%s'", argv[optind]);
     if (memory && data_given)
         return s_usage_error ("--data and --memory exclude each other");
-    if (memory)
+    if (memory || (opts.data_dir && !opts.data_dir[0]))
         opts.data_dir = NULL;
+    if (!opts.bind)
+        opts.bind = opts.keys_dir ? "tcp://*:5555" : "tcp://127.0.0.1:5555";
+    if (!opts.keys_dir && !insecure && !s_is_loopback (opts.bind))
+        return s_usage_error ("refusing to serve %s in plaintext: give --keys DIR (CURVE), or "
+                              "--insecure to accept anyone who can reach it",
+                              opts.bind);
+    if (opts.keys_dir && insecure)
+        return s_usage_error ("--keys and --insecure exclude each other");
 
     dt_log_init ("dtask-master", level);
+    if (insecure && !s_is_loopback (opts.bind))
+        dt_log_warn ("MASTER-INSECURE", "serving %s in plaintext (--insecure): anyone who can "
+                     "reach it can submit, read results and take tasks", opts.bind);
     char err[512] = "";
     dt_master_t *master = dt_master_new (&opts, err, sizeof err);
     if (!master) {

@@ -123,15 +123,15 @@ static size_t s_held (const s_worker_t *self)
     return (self->opts.concurrency - self->nfree) + self->queued;
 }
 
-/* Sends HELLO. With `free_only` it offers only the credit not taken by the
- * tasks we hold (the master may not know them: a restarted master, or one
- * that declared us dead), else the full capacity. */
-static void s_send_hello (s_worker_t *self, int free_only)
+/* Sends HELLO offering the full capacity. A HELLO starts a new session at
+ * the master, which forgets any lease of ours it still had, so the tasks we
+ * hold from before count against nothing there: they finish from the local
+ * queue while the new ones wait behind them (at most twice the capacity,
+ * briefly), and their results are recorded if the master still wants them. */
+static void s_send_hello (s_worker_t *self)
 {
     uint32_t capacity = self->capacity;
     size_t held = s_held (self);
-    if (free_only)
-        capacity = held < self->capacity ? self->capacity - (uint32_t) held : 1;
     dt_msg_t msg;
     dt_msg_init (&msg);
     msg.type = DT_MSG_HELLO;
@@ -390,7 +390,7 @@ static void s_on_error (s_worker_t *self, const dt_msg_t *msg)
                  s_held (self));
     self->state = S_CONNECTING;
     self->hello_interval = self->liveness * self->heartbeat_ms;
-    s_send_hello (self, 1);
+    s_send_hello (self);
 }
 
 static void s_on_message (s_worker_t *self, const dt_msg_t *msg)
@@ -458,7 +458,7 @@ static void s_tick (s_worker_t *self, int64_t now)
                      self->opts.master, now - self->last_heard);
         self->state = S_CONNECTING;
         self->hello_interval = (uint32_t) s_silence_ms (self);
-        s_send_hello (self, 1);
+        s_send_hello (self);
     } else if (self->state == S_CONNECTING && !self->hello_this_turn &&
                now - self->hello_sent >= self->hello_interval) {
         dt_log_debug ("HELLO-AGAIN", "no WELCOME from %s after %" PRIu32 " ms", self->opts.master,
@@ -468,15 +468,8 @@ static void s_tick (s_worker_t *self, int64_t now)
         if (next > DT_WORKER_HELLO_BACKOFF_MAX_MS)
             next = DT_WORKER_HELLO_BACKOFF_MAX_MS;
         self->hello_interval = next > base ? next : base;
-        s_send_hello (self, 1);
+        s_send_hello (self);
     }
-    /* After a HELLO with less credit, the full capacity is offered again
-     * once we hold nothing and every result is sent: a HELLO restarts our
-     * session at the master, which requeues whatever it had leased to us,
-     * so only an idle moment makes it cost no duplicate fetch. */
-    if (self->state == S_READY && !self->stopping && !self->hello_this_turn &&
-        self->offered < self->capacity && s_held (self) == 0 && self->rhead == self->nresults)
-        s_send_hello (self, 0);
     if (self->state == S_READY && now - self->last_sent >= self->heartbeat_ms) {
         dt_msg_t msg;
         dt_msg_init (&msg);
@@ -598,7 +591,7 @@ static int s_loop (s_worker_t *self)
     self->last_heard = now;
     self->state = S_CONNECTING;
     self->hello_interval = (uint32_t) s_silence_ms (self);
-    s_send_hello (self, 0);
+    s_send_hello (self);
     int fd = zsock_fd (self->sock);
     for (;;) {
         self->hello_this_turn = 0;
