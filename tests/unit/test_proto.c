@@ -407,8 +407,40 @@ static int s_write_seeds (const char *dir)
     return 0;
 }
 
+/* `test_proto --replay FILE...` decodes each file (a fuzzer corpus or a
+ * crash it once found) and re-encodes what decodes: none may crash. */
+static int s_replay (int argc, char **argv)
+{
+    for (int i = 2; i < argc; i++) {
+        FILE *f = fopen (argv[i], "rb");
+        if (!f) {
+            perror (argv[i]);
+            return 1;
+        }
+        static uint8_t data[DT_LIMIT_FRAME_MAX + 1];
+        size_t size = fread (data, 1, sizeof data, f);
+        fclose (f);
+        dt_msg_t m;
+        dt_msg_init (&m);
+        if (dt_msg_decode (&m, data, size) == 0) {
+            void *again;
+            size_t again_size;
+            if (dt_msg_encode (&m, &again, &again_size) != 0) {
+                fprintf (stderr, "%s: decodes but does not encode again\n", argv[i]);
+                return 1;
+            }
+            free (again);
+        }
+        dt_msg_reset (&m);
+    }
+    printf ("replayed %d inputs\n", argc - 2);
+    return 0;
+}
+
 int main (int argc, char **argv)
 {
+    if (argc >= 2 && strcmp (argv[1], "--replay") == 0)
+        return s_replay (argc, argv);
     if (argc == 3 && strcmp (argv[1], "--seeds") == 0)
         return s_write_seeds (argv[2]);
     static dt_test_t tests[] = {
