@@ -43,6 +43,7 @@ COPY master/ master/
 COPY worker/ worker/
 COPY cli/ cli/
 COPY tests/ tests/
+COPY bench/ bench/
 RUN cmake -S /src -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     && cmake --build /build -j"$(nproc)" --target dtask-master dtask-worker dtask \
     && strip --strip-debug /build/bin/dtask-master /build/bin/dtask-worker /build/bin/dtask
@@ -77,7 +78,9 @@ RUN set -eu; \
       libzmq5 libczmq4 libmsgpackc2 libcurl4 libsqlite3-0 libjansson4 ca-certificates; \
     rm -rf /var/lib/apt/lists/*; \
     useradd --system --user-group --home-dir /var/lib/dtask --shell /usr/sbin/nologin dtask; \
-    install -d -o dtask -g dtask -m 0750 /var/lib/dtask
+    install -d -o dtask -g dtask -m 0750 /var/lib/dtask; \
+    install -d -m 0755 /etc/dtask /etc/dtask/keys; \
+    install -d -o dtask -g dtask -m 0700 /etc/dtask/keys/master /etc/dtask/keys/worker /etc/dtask/keys/client
 
 COPY --from=build /build/bin/dtask-master /build/bin/dtask-worker /build/bin/dtask /usr/local/bin/
 # Every program fails at once here if a runtime library is missing from the list above.
@@ -88,6 +91,7 @@ WORKDIR /var/lib/dtask
 # The master's port: workers and clients connect here.
 EXPOSE 5555
 # The master's durable store (with --data /var/lib/dtask); the named volume keeps this image's
-# ownership (dtask), so the master can write it without running as root.
+# ownership (dtask), so the master can write it without running as root. The same goes for the key
+# directories under /etc/dtask/keys, which docker-compose.yml mounts as one volume per role.
 VOLUME ["/var/lib/dtask"]
 CMD ["dtask", "--help"]
