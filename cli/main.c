@@ -21,6 +21,7 @@ static const char s_usage[] =
     "                         counters and connected workers\n"
     "  retry --failed [--job ID]\n"
     "                         put failed tasks back in the queue\n"
+    "  cancel --job ID        end a job's unfinished tasks (final 'failed', 'cancelled')\n"
     "  keygen [--role ROLE] [--dir DIR] NAME\n"
     "                         write a CURVE key pair\n"
     "Run 'dtask COMMAND --help' for a command's options.\n"
@@ -58,6 +59,7 @@ static const s_command_t s_commands[] = {
     {"status", dt_cmd_status},
     {"retry", dt_cmd_retry},
     {"keygen", dt_cmd_keygen},
+    {"cancel", dt_cmd_cancel},
 };
 
 /* Seconds as a positive number, possibly fractional, up to a day. */

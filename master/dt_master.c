@@ -58,12 +58,12 @@
 typedef struct {
     dt_peer_t peer;             /* client routing id */
     uint64_t req;               /* echoed */
-    dt_msg_type_t type;         /* DT_MSG_SUBMIT_OK or DT_MSG_REQUEUE_OK */
+    dt_msg_type_t type;         /* DT_MSG_SUBMIT_OK, DT_MSG_REQUEUE_OK or DT_MSG_CANCEL_OK */
     char job[DT_LIMIT_JOB_MAX]; /* SUBMIT_OK: job id bytes, NOT NUL-terminated */
     uint32_t job_len;           /* bytes in job */
     uint32_t chunk;             /* SUBMIT_OK */
     uint64_t first_id;          /* SUBMIT_OK */
-    uint64_t count;             /* SUBMIT_OK: tasks; REQUEUE_OK: tasks requeued */
+    uint64_t count;             /* SUBMIT_OK: tasks; REQUEUE_OK, CANCEL_OK: tasks affected */
 } s_intent_t;
 
 /* A FETCH not answered yet (long poll, or just arrived this turn). */
@@ -308,6 +308,8 @@ static void s_send_intents (dt_master_t *self)
             msg.submit_ok.chunk = intent->chunk;
             msg.submit_ok.first_id = intent->first_id;
             msg.submit_ok.count = (uint32_t) intent->count;
+        } else if (intent->type == DT_MSG_CANCEL_OK) {
+            msg.cancel_ok.count = intent->count;
         } else {
             msg.requeue_ok.count = intent->count;
         }
@@ -501,6 +503,22 @@ static void s_on_requeue (dt_master_t *self, const dt_peer_t *peer, const dt_msg
         dt_log_info ("MASTER-REQUEUE", "%" PRIu64 " failed tasks requeued", count);
 }
 
+static void s_on_cancel (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
+{
+    uint64_t count = 0;
+    if (dt_state_cancel (self->state, msg->cancel.job, &count) != 0)
+        return; /* broken: the loop stops before anything is acknowledged */
+    s_intent_t *intent = s_intent_new (self, peer, msg->req, DT_MSG_CANCEL_OK);
+    if (!intent) {
+        dt_log_warn ("MASTER-NOMEM", "CANCEL_OK dropped: out of memory");
+        return;
+    }
+    intent->count = count;
+    char job[DT_LIMIT_JOB_MAX * 4 + 1];
+    dt_log_escape (job, sizeof job, msg->cancel.job.ptr, msg->cancel.job.len, DT_LIMIT_JOB_MAX);
+    dt_log_info ("MASTER-CANCEL", "job %s: %" PRIu64 " unfinished tasks cancelled", job, count);
+}
+
 /* Counts and (rate-limited) logs a message that did not decode or makes no
  * sense here, and answers ERROR when it can. */
 static void s_on_invalid (dt_master_t *self, const dt_peer_t *peer, uint64_t req, int rc,
@@ -588,6 +606,9 @@ static void s_dispatch_message (dt_master_t *self, const dt_peer_t *peer, const 
         break;
     case DT_MSG_REQUEUE:
         s_on_requeue (self, peer, msg);
+        break;
+    case DT_MSG_CANCEL:
+        s_on_cancel (self, peer, msg);
         break;
     default: {
         char why[64];

@@ -509,6 +509,30 @@ int dt_state_requeue (dt_state_t *self, dt_str_t job_name, uint64_t *count)
     return self->broken ? -1 : 0;
 }
 
+int dt_state_cancel (dt_state_t *self, dt_str_t job_name, uint64_t *count)
+{
+    *count = 0;
+    const dt_job_t *job = dt_jobs_find (self->jobs, job_name);
+    if (!job)
+        return 0;
+    /* Jobs keep no list of their tasks; cancelling is rare, so one pass over
+     * the table costs less than keeping one up to date on every submit. */
+    uint64_t unfinished = job->states[DT_TASK_QUEUED] + job->states[DT_TASK_DELAYED] +
+                          job->states[DT_TASK_INFLIGHT];
+    uint64_t max = dt_tasks_max_id (self->tasks);
+    for (uint64_t id = 1; id <= max && *count < unfinished && !self->broken; id++) {
+        dt_task_t *task = dt_tasks_get (self->tasks, id);
+        if (!task || task->job != job->index || s_is_final (task) ||
+            (task->state != DT_TASK_QUEUED && task->state != DT_TASK_DELAYED &&
+             task->state != DT_TASK_INFLIGHT))
+            continue;
+        /* Its queue or retry entry goes stale with the state change. */
+        s_finish (self, task, DT_STATE_FAILED, NULL, dt_str_n ("", 0), "cancelled");
+        (*count)++;
+    }
+    return self->broken ? -1 : 0;
+}
+
 void dt_state_count_invalid (dt_state_t *self)
 {
     self->invalid++;

@@ -94,6 +94,12 @@ void dt_state_stats (dt_state_t *self, dt_str_t job, dt_msg_stats_t *stats);
  * how many in *count. Returns 0, or -1 when the model broke. */
 int dt_state_requeue (dt_state_t *self, dt_str_t job, uint64_t *count);
 
+/* Makes every unfinished task of `job` final failed with the error
+ * "cancelled" (a leased one's lease ends; its worker's result will be a
+ * duplicate). Returns how many in *count (0 for an unknown job). Returns 0,
+ * or -1 when the model broke. */
+int dt_state_cancel (dt_state_t *self, dt_str_t job, uint64_t *count);
+
 /* Counts an invalid message (STATUS `invalid`). */
 void dt_state_count_invalid (dt_state_t *self);
 

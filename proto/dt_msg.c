@@ -23,10 +23,11 @@ static const uint8_t s_fields[] = {
     [DT_MSG_HEARTBEAT] = 0, [DT_MSG_BYE] = 0,       [DT_MSG_SUBMIT] = 4,    [DT_MSG_SUBMIT_OK] = 4,
     [DT_MSG_FETCH] = 5,     [DT_MSG_PAGE] = 3,      [DT_MSG_STATUS] = 1,    [DT_MSG_STATUS_OK] = 2,
     [DT_MSG_REQUEUE] = 1,   [DT_MSG_REQUEUE_OK] = 1, [DT_MSG_ERROR] = 2,
+    [DT_MSG_CANCEL] = 1,    [DT_MSG_CANCEL_OK] = 1,
 };
 
 #define S_HEADER 3
-#define S_TYPE_VALID(t) ((t) >= DT_MSG_HELLO && (t) <= DT_MSG_ERROR)
+#define S_TYPE_VALID(t) ((t) >= DT_MSG_HELLO && (t) <= DT_MSG_CANCEL_OK)
 
 /* Elements of the composite items. */
 #define S_TASK_FIELDS 3
@@ -381,6 +382,12 @@ static void s_get_body (dt_msg_t *self, s_reader_t *r)
     case DT_MSG_REQUEUE_OK:
         self->requeue_ok.count = s_u64 (r);
         break;
+    case DT_MSG_CANCEL:
+        self->cancel.job = s_str (r, 1, DT_LIMIT_JOB_MAX);
+        break;
+    case DT_MSG_CANCEL_OK:
+        self->cancel_ok.count = s_u64 (r);
+        break;
     case DT_MSG_ERROR:
         self->error.code = s_u32 (r);
         self->error.text = s_str (r, 0, DT_LIMIT_ERROR_MAX);
@@ -586,6 +593,12 @@ static void s_put_body (s_writer_t *w, const dt_msg_t *m)
     case DT_MSG_REQUEUE_OK:
         s_put_u64 (w, m->requeue_ok.count);
         break;
+    case DT_MSG_CANCEL:
+        s_put_str (w, m->cancel.job, DT_LIMIT_JOB_MAX);
+        break;
+    case DT_MSG_CANCEL_OK:
+        s_put_u64 (w, m->cancel_ok.count);
+        break;
     case DT_MSG_ERROR:
         s_put_u64 (w, m->error.code);
         s_put_str (w, m->error.text, DT_LIMIT_ERROR_MAX);
@@ -746,7 +759,8 @@ const char *dt_msg_type_name (int type)
         [DT_MSG_FETCH] = "FETCH",         [DT_MSG_PAGE] = "PAGE",
         [DT_MSG_STATUS] = "STATUS",       [DT_MSG_STATUS_OK] = "STATUS_OK",
         [DT_MSG_REQUEUE] = "REQUEUE",     [DT_MSG_REQUEUE_OK] = "REQUEUE_OK",
-        [DT_MSG_ERROR] = "ERROR",
+        [DT_MSG_ERROR] = "ERROR",         [DT_MSG_CANCEL] = "CANCEL",
+        [DT_MSG_CANCEL_OK] = "CANCEL_OK",
     };
     return S_TYPE_VALID (type) ? names[type] : "?";
 }

@@ -46,6 +46,8 @@ typedef enum {
     DT_MSG_REQUEUE = 13,   /* client -> master: requeue failed tasks of a job */
     DT_MSG_REQUEUE_OK = 14, /* master -> client */
     DT_MSG_ERROR = 15,     /* master -> any peer: request refused */
+    DT_MSG_CANCEL = 16,    /* client -> master: end a job's unfinished tasks */
+    DT_MSG_CANCEL_OK = 17, /* master -> client */
 } dt_msg_type_t;
 
 /* ERROR codes (dt_msg_t.error.code). */
@@ -196,6 +198,12 @@ typedef struct {
         struct {
             uint64_t count; /* tasks put back in the queue */
         } requeue_ok;
+        struct {
+            dt_str_t job; /* the job to cancel (not empty) */
+        } cancel;
+        struct {
+            uint64_t count; /* unfinished tasks now final "cancelled" */
+        } cancel_ok;
         struct {
             uint32_t code; /* dt_msg_error_t */
             dt_str_t text;

@@ -115,7 +115,7 @@ int main (int argc, char **argv)
             else if (kind == VERSION)
                 valid[1] = (uint8_t) (2 + s_rand () % 100); /* version is a fixint here */
             else if (kind == TYPE)
-                valid[2] = (uint8_t) (16 + s_rand () % 100);
+                valid[2] = (uint8_t) (18 + s_rand () % 100);
             rc = zmq_send (sock, valid, size, 0);
             free (valid);
             break;

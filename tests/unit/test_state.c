@@ -447,6 +447,45 @@ static void test_requeue_puts_failed_tasks_back_with_fresh_attempts (void)
     dt_state_destroy (&st);
 }
 
+static void test_cancel_ends_every_unfinished_task_of_a_job_once (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "a", 0, 5, &first, &count), 0); /* 1..5 */
+    DT_CHECK_EQ (s_submit (st, "b", 0, 2, &first, &count), 0); /* 6, 7 */
+    dt_worker_t *w = s_worker (st, "w", 3);
+    DT_CHECK_EQ (s_dispatch (st, w, 3, NOW), 3);       /* 1, 2, 3 leased */
+    s_result (st, w, 1, 1, DT_OUTCOME_DONE, NOW);      /* 1 done */
+    s_result (st, w, 2, 1, DT_OUTCOME_RETRY, NOW);     /* 2 waits for a retry */
+
+    uint64_t n = 99;
+    DT_CHECK_EQ (dt_state_cancel (st, dt_str ("a"), &n), 0);
+    DT_CHECK_EQ (n, 4); /* 2 delayed, 3 leased, 4 and 5 queued */
+    dt_msg_stats_t a = s_stats (st, "a");
+    DT_CHECK_EQ (a.done, 1);
+    DT_CHECK_EQ (a.failed, 4);
+    DT_CHECK_EQ (a.pending + a.inflight + a.delayed, 0);
+    /* Job b is untouched, and the worker's lease on 3 is gone. */
+    DT_CHECK_EQ (s_stats (st, "b").pending, 2);
+    DT_CHECK_EQ (s_stats (st, "").inflight, 0);
+    /* The late result for 3 is a duplicate; 4 and 5 are never dispatched. */
+    s_result (st, w, 3, 1, DT_OUTCOME_DONE, NOW);
+    DT_CHECK_EQ (s_stats (st, "").duplicates, 1);
+    DT_CHECK_EQ (s_dispatch (st, w, 10, NOW), 2);
+    DT_CHECK (s_items[0].id == 6 && s_items[1].id == 7);
+    uint64_t cursor = 0;
+    DT_CHECK_EQ (dt_state_page (st, dt_str ("a"), &cursor, 10, DT_FETCH_FAILED_ONLY, s_page), 4);
+    DT_CHECK (s_page[0].error.len == 9 && memcmp (s_page[0].error.ptr, "cancelled", 9) == 0);
+    /* Again: nothing more; an unknown job: nothing. */
+    DT_CHECK_EQ (dt_state_cancel (st, dt_str ("a"), &n), 0);
+    DT_CHECK_EQ (n, 0);
+    DT_CHECK_EQ (dt_state_cancel (st, dt_str ("zz"), &n), 0);
+    DT_CHECK_EQ (n, 0);
+    dt_state_destroy (&st);
+}
+
 static void test_untake_puts_tasks_back_in_order (void)
 {
     dt_state_opts_t opts = s_opts ();
@@ -489,6 +528,8 @@ int main (void)
          test_page_with_cursor_returns_each_result_once},
         {"requeue puts failed tasks back with fresh attempts",
          test_requeue_puts_failed_tasks_back_with_fresh_attempts},
+        {"cancel ends every unfinished task of a job once",
+         test_cancel_ends_every_unfinished_task_of_a_job_once},
         {"untake puts tasks back in order", test_untake_puts_tasks_back_in_order},
         {0},
     };
