@@ -68,6 +68,7 @@ typedef struct {
     int64_t hello_sent;       /* monotonic ms of our last HELLO */
     uint32_t hello_interval;  /* wait before resending HELLO while CONNECTING */
     int hello_this_turn;      /* a HELLO went out in this loop turn */
+    int waiting_warned;       /* said once that the master does not answer */
     uint32_t offered;         /* capacity offered in the last HELLO */
     s_task_t *queue_head;     /* received, not started, oldest first */
     s_task_t *queue_tail;     /* newest */
@@ -369,6 +370,7 @@ static void s_on_welcome (s_worker_t *self, const dt_msg_t *msg)
                      self->opts.master, self->opts.name, self->offered, self->heartbeat_ms,
                      self->liveness);
     self->state = S_READY;
+    self->waiting_warned = 0;
 }
 
 static void s_on_error (s_worker_t *self, const dt_msg_t *msg)
@@ -461,8 +463,15 @@ static void s_tick (s_worker_t *self, int64_t now)
         s_send_hello (self);
     } else if (self->state == S_CONNECTING && !self->hello_this_turn &&
                now - self->hello_sent >= self->hello_interval) {
-        dt_log_debug ("HELLO-AGAIN", "no WELCOME from %s after %" PRIu32 " ms", self->opts.master,
-                      self->hello_interval);
+        /* Once per outage at WARN, so an operator sees why nothing happens. */
+        if (!self->waiting_warned)
+            dt_log_warn ("MASTER-WAIT", "no answer from %s yet: still trying (is it running%s?)",
+                         self->opts.master,
+                         dt_sock_is_secure () ? ", is our key in its workers/ allow-list" : "");
+        else
+            dt_log_debug ("HELLO-AGAIN", "no WELCOME from %s after %" PRIu32 " ms",
+                          self->opts.master, self->hello_interval);
+        self->waiting_warned = 1;
         uint32_t base = (uint32_t) s_silence_ms (self);
         uint32_t next = self->hello_interval * 2;
         if (next > DT_WORKER_HELLO_BACKOFF_MAX_MS)
