@@ -132,33 +132,150 @@ json_t *dt_jsonl_result(const dt_msg_result_t *r)
     return o;
 }
 
-int dt_jsonl_add(dt_jsonl_t *self, const dt_msg_result_t *result)
+/* Upper bound of one escaped byte: a control character becomes \u00XX (6
+ * bytes) and a byte that starts no UTF-8 sequence becomes U+FFFD (3). */
+#define DT_JSONL_ESCAPE_MAX 6
+
+/* The line's fixed text: 11 keys, punctuation, 4 nulls or small words and 6
+ * integers of at most 20 digits each, well under this. */
+#define DT_JSONL_FIXED_MAX 512
+
+/* Makes room for `need` more bytes. Returns 0 or -1 (no memory). */
+static int s_reserve(dt_jsonl_t *self, size_t need)
 {
-    json_t *o = dt_jsonl_result(result);
-    if (!o) return -1;
-    int rc = -1;
-    for (;;) {
-        size_t room = self->capacity - self->len;
-        size_t n = json_dumpb(o, self->buf + self->len, room, JSON_COMPACT);
-        if (n == 0) goto done; /* cannot happen for an object; refuse rather than print "" */
-        if (n + 1 <= room) {
-            self->len += n;
-            self->buf[self->len++] = '\n';
-            rc = 0;
-            goto done;
+    if (self->capacity - self->len >= need) return 0;
+    size_t capacity = self->capacity * 2;
+    while (capacity - self->len < need)
+        capacity *= 2;
+    char *bigger = realloc(self->buf, capacity);
+    if (!bigger) return -1;
+    self->buf = bigger;
+    self->capacity = capacity;
+    return 0;
+}
+
+static void s_raw(dt_jsonl_t *self, const char *text, size_t len)
+{
+    memcpy(self->buf + self->len, text, len);
+    self->len += len;
+}
+
+#define S_LITERAL(self, text) s_raw((self), (text), sizeof(text) - 1)
+
+/* A signed decimal, as jansson prints a json_int_t. */
+static void s_int(dt_jsonl_t *self, long long v)
+{
+    char digits[24];
+    size_t n = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        digits[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) self->buf[self->len++] = '-';
+    while (n)
+        self->buf[self->len++] = digits[--n];
+}
+
+/* A JSON string written exactly as jansson's compact dump writes the
+ * string dt_jsonl_string() makes of the same bytes: '"' and '\\' and
+ * control characters escaped (short forms where JSON has them, else
+ * \u00XX), everything else as is, and each byte that starts no valid UTF-8
+ * sequence as U+FFFD. Room is reserved by the caller. */
+static void s_string(dt_jsonl_t *self, dt_str_t s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *p = (const unsigned char *)s.ptr;
+    char *o = self->buf + self->len;
+    *o++ = '"';
+    for (size_t i = 0; i < s.len;) {
+        unsigned char c = p[i];
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            *o++ = (char)c;
+            i++;
+            continue;
         }
-        /* json_dumpb() told us the size it needs: grow and dump again. */
-        size_t capacity = self->capacity * 2;
-        while (capacity - self->len < n + 1)
-            capacity *= 2;
-        char *bigger = realloc(self->buf, capacity);
-        if (!bigger) goto done;
-        self->buf = bigger;
-        self->capacity = capacity;
+        if (c < 0x80) {
+            *o++ = '\\';
+            switch (c) {
+            case '"': *o++ = '"'; break;
+            case '\\': *o++ = '\\'; break;
+            case '\b': *o++ = 'b'; break;
+            case '\f': *o++ = 'f'; break;
+            case '\n': *o++ = 'n'; break;
+            case '\r': *o++ = 'r'; break;
+            case '\t': *o++ = 't'; break;
+            default:
+                memcpy(o, "u00", 3);
+                o[3] = hex[c >> 4];
+                o[4] = hex[c & 0xf];
+                o += 5;
+            }
+            i++;
+            continue;
+        }
+        size_t n = s_utf8_seq(p + i, s.len - i);
+        if (n) {
+            memcpy(o, p + i, n);
+            o += n;
+            i += n;
+        } else {
+            memcpy(o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i++;
+        }
     }
-done:
-    json_decref(o);
-    return rc;
+    *o++ = '"';
+    self->len = (size_t)(o - self->buf);
+}
+
+static void s_string_or_null_raw(dt_jsonl_t *self, dt_str_t s)
+{
+    if (s.len)
+        s_string(self, s);
+    else
+        S_LITERAL(self, "null");
+}
+
+/* The same line as json_dumpb(dt_jsonl_result(r), JSON_COMPACT) gives, and
+ * the unit test holds it to that, but written straight into the buffer:
+ * building and freeing eleven jansson values per result was most of what
+ * `dtask submit --wait` spent its time on. */
+int dt_jsonl_add(dt_jsonl_t *self, const dt_msg_result_t *r)
+{
+    size_t strings = (size_t)r->url.len + r->final_url.len + r->content_type.len +
+                     r->worker.len + r->error.len;
+    if (s_reserve(self, DT_JSONL_FIXED_MAX + strings * DT_JSONL_ESCAPE_MAX) != 0) return -1;
+    S_LITERAL(self, "{\"id\":");
+    s_int(self, (long long)(json_int_t)r->id);
+    S_LITERAL(self, ",\"url\":");
+    s_string(self, r->url);
+    S_LITERAL(self, ",\"final_url\":");
+    s_string(self, r->final_url);
+    if (r->state == DT_STATE_DONE)
+        S_LITERAL(self, ",\"state\":\"done\",\"http_status\":");
+    else if (r->state == DT_STATE_FAILED)
+        S_LITERAL(self, ",\"state\":\"failed\",\"http_status\":");
+    else
+        S_LITERAL(self, ",\"state\":\"unknown\",\"http_status\":");
+    if (r->http_status)
+        s_int(self, r->http_status);
+    else
+        S_LITERAL(self, "null");
+    S_LITERAL(self, ",\"bytes\":");
+    s_int(self, (long long)(json_int_t)r->bytes);
+    S_LITERAL(self, ",\"content_type\":");
+    s_string_or_null_raw(self, r->content_type);
+    S_LITERAL(self, ",\"elapsed_ms\":");
+    s_int(self, r->elapsed_ms);
+    S_LITERAL(self, ",\"attempts\":");
+    s_int(self, r->attempt);
+    S_LITERAL(self, ",\"worker\":");
+    s_string_or_null_raw(self, r->worker);
+    S_LITERAL(self, ",\"error\":");
+    s_string_or_null_raw(self, r->error);
+    S_LITERAL(self, "}\n");
+    return 0;
 }
 
 int dt_jsonl_flush(dt_jsonl_t *self)

@@ -1,5 +1,6 @@
 /* dt_stream.c - pages through a job's results with FETCH and prints them as JSON lines. */
 #include "dt_stream.h"
+#include "dt_idset.h"
 #include "dt_jsonl.h"
 #include "dt_limits.h"
 #include "dt_log.h"
@@ -25,6 +26,14 @@ int dt_stream_run(const dt_cli_opts_t *cli, dt_rpc_t *rpc, const dt_stream_opts_
     dt_progress_t *progress = NULL;
     dt_jsonl_t *out = dt_jsonl_new(stdout);
     if (!out) {
+        fprintf(stderr, "dtask: out of memory\n");
+        return DT_CLI_EXIT_FAIL;
+    }
+    /* Waiting for a job, each task counts once: a task run again (dtask
+     * retry) while we wait has a second final result, not a new task. */
+    dt_idset_t *seen = NULL;
+    if (opts->expect > 0 && !(seen = dt_idset_new ())) {
+        dt_jsonl_destroy (&out);
         fprintf(stderr, "dtask: out of memory\n");
         return DT_CLI_EXIT_FAIL;
     }
@@ -75,7 +84,10 @@ int dt_stream_run(const dt_cli_opts_t *cli, dt_rpc_t *rpc, const dt_stream_opts_
         int write_failed = 0;
         for (uint32_t i = 0; i < reply.page.count; i++) {
             const dt_msg_result_t *r = &reply.page.items[i];
-            if (dt_jsonl_add(out, r) != 0) {
+            int fresh = seen ? dt_idset_add (seen, r->id) : 1;
+            if (fresh == 0)
+                continue;
+            if (fresh < 0 || dt_jsonl_add(out, r) != 0) {
                 write_failed = 1;
                 errno = ENOMEM;
                 break;
@@ -103,6 +115,7 @@ int dt_stream_run(const dt_cli_opts_t *cli, dt_rpc_t *rpc, const dt_stream_opts_
         dt_progress_destroy(&progress);
     }
     dt_jsonl_destroy(&out);
+    dt_idset_destroy (&seen);
     if (code == DT_CLI_EXIT_OK && dt_cli_flush_stdout() != 0) code = DT_CLI_EXIT_FAIL;
     if (code == DT_CLI_EXIT_OK && opts->summary && !cli->quiet)
         fprintf(stderr, "%" PRIu64 " done, %" PRIu64 " failed\n", printed - failed, failed);

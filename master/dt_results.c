@@ -133,6 +133,15 @@ static const char *s_share (dt_results_t *self, dt_str_t s, int *failed)
     return shared->data;
 }
 
+int dt_results_skip_to (dt_results_t *self, uint64_t seq)
+{
+    assert (seq > self->last);
+    if (s_cover (self, seq) != 0)
+        return -1;
+    self->last = seq;
+    return 0;
+}
+
 int dt_results_append (dt_results_t *self, uint64_t seq, uint64_t task, const dt_msg_result_t *r)
 {
     assert (seq > self->last && task > 0);

@@ -49,6 +49,11 @@ dt_result_t *dt_results_get (dt_results_t *self, uint64_t seq);
 /* Highest position recorded, 0 when empty. */
 uint64_t dt_results_last (const dt_results_t *self);
 
+/* Makes `seq` (above the last) the last position, leaving it and any gap
+ * before it as tombstones (task 0): a retired result's place, kept so that
+ * it is never given to another result. Returns 0 or -1 (no memory). */
+int dt_results_skip_to (dt_results_t *self, uint64_t seq);
+
 /* Fills `out` (PAGE form) from `entry`, borrowing its strings; `out->url`
  * is left for the caller (the URL belongs to the task). */
 void dt_results_to_msg (const dt_result_t *entry, dt_msg_result_t *out);

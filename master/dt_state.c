@@ -606,6 +606,12 @@ static int s_on_result (void *arg, uint64_t seq, const dt_msg_result_t *r)
 {
     s_loader_t *loader = arg;
     dt_state_t *self = loader->state;
+    if (r->id == 0) {
+        /* A retired result: its position stays taken. */
+        if (seq > dt_results_last (self->results))
+            return dt_results_skip_to (self->results, seq);
+        return 0;
+    }
     dt_task_t *task = dt_tasks_get (self->tasks, r->id);
     if (!task || !s_is_final (task) || seq <= dt_results_last (self->results)) {
         loader->skipped++;

@@ -67,8 +67,11 @@ static const char *s_sql[S_COUNT] = {
     [S_ADD_CHUNK] = "INSERT INTO chunks (job, chunk, first_id, count) VALUES (?1, ?2, ?3, ?4)",
     [S_ADD_TASK] = "INSERT INTO tasks (id, job, url, attempts, state) VALUES (?1, ?2, ?3, 0, 0)",
     [S_SET_ATTEMPTS] = "UPDATE tasks SET attempts = ?2 WHERE id = ?1",
-    /* A task has at most one result: a new one (or REQUEUE) drops the old. */
-    [S_DROP_RESULT] = "DELETE FROM results WHERE seq = (SELECT seq FROM tasks WHERE id = ?1)",
+    /* A task has at most one result: a new one (or REQUEUE) retires the old.
+     * The row stays as a tombstone (id 0) so that its position is never
+     * handed out again after a restart: a client's cursor may be past it. */
+    [S_DROP_RESULT] = "UPDATE results SET id = 0, final_url = '', content_type = '', worker = '',"
+                      " error = '' WHERE seq = (SELECT seq FROM tasks WHERE id = ?1)",
     [S_ADD_RESULT] = "INSERT INTO results (seq, id, state, attempts, http_status, bytes,"
                      " elapsed_ms, final_url, content_type, worker, error)"
                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",

@@ -51,8 +51,9 @@ int dt_store_set_attempts (dt_store_t *self, uint64_t id, uint32_t attempts);
  * content_type, worker, error. The task's state becomes r->state. */
 int dt_store_finish (dt_store_t *self, uint64_t seq, const dt_msg_result_t *r);
 
-/* Puts a final task back to pending with attempts 0 and deletes its result
- * from the log (REQUEUE). */
+/* Puts a final task back to pending with attempts 0 and retires its result
+ * (REQUEUE): the load gives it as a tombstone, with id 0, so that its log
+ * position is kept and never reused. */
 int dt_store_reopen (dt_store_t *self, uint64_t id);
 
 /* Makes every write since the last commit durable (fsync'd), and opens the
@@ -62,7 +63,8 @@ int dt_store_commit (dt_store_t *self);
 /* Recovery, called once after open. Calls, in this order:
  *   on_chunk for every chunk (any order),
  *   on_task for every task in id order (result is NULL unless final),
- *   with final tasks' results given in seq order through on_result.
+ *   with final tasks' results given in seq order through on_result,
+ *   retired results (REQUEUE) included as tombstones with r->id == 0.
  * Borrowed pointers are valid only during the callback. A callback that
  * returns -1 stops the load, which then returns -1. */
 typedef struct {

@@ -4,6 +4,7 @@
 #include "dt_test.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NOW 1000000 /* any monotonic time; the model never reads the clock */
@@ -486,6 +487,48 @@ static void test_cancel_ends_every_unfinished_task_of_a_job_once (void)
     dt_state_destroy (&st);
 }
 
+static void test_a_retired_result_position_is_never_reused_after_a_restart (void)
+{
+    char dir[] = "/tmp/dtask-state-XXXXXX";
+    DT_CHECK (mkdtemp (dir));
+    char err[256];
+    dt_store_t *store = dt_store_open (dir, err, sizeof err);
+    DT_CHECK (store);
+    dt_state_opts_t opts = s_opts ();
+    opts.max_attempts = 1;
+    dt_state_t *st = dt_state_new (&opts, store);
+    uint64_t first, n;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "a", 0, 1, &first, &count), 0);
+    dt_worker_t *w = s_worker (st, "w", 1);
+    DT_CHECK_EQ (s_dispatch (st, w, 1, NOW), 1);
+    s_result (st, w, 1, 1, DT_OUTCOME_FAIL, NOW); /* result position 1 */
+    DT_CHECK_EQ (dt_state_requeue (st, dt_str ("a"), &n), 0);
+    DT_CHECK_EQ (n, 1);
+    DT_CHECK_EQ (dt_store_commit (store), 0);
+    dt_state_destroy (&st);
+    dt_store_destroy (&store);
+
+    /* A client's cursor may already be past position 1: the re-run's result
+     * must come after it. */
+    store = dt_store_open (dir, err, sizeof err);
+    st = dt_state_new (&opts, store);
+    DT_CHECK_EQ (dt_state_load (st), 0);
+    DT_CHECK_EQ (dt_state_last_seq (st), 1);
+    w = s_worker (st, "w", 1);
+    DT_CHECK_EQ (s_dispatch (st, w, 1, NOW), 1);
+    s_result (st, w, 1, 1, DT_OUTCOME_DONE, NOW);
+    DT_CHECK_EQ (dt_state_last_seq (st), 2);
+    uint64_t cursor = 1;
+    DT_CHECK_EQ (dt_state_page (st, dt_str ("a"), &cursor, 10, 0, s_page), 1);
+    DT_CHECK_EQ (s_page[0].state, DT_STATE_DONE);
+    dt_state_destroy (&st);
+    dt_store_destroy (&store);
+    char cmd[64];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+    DT_CHECK_EQ (system (cmd), 0);
+}
+
 static void test_untake_puts_tasks_back_in_order (void)
 {
     dt_state_opts_t opts = s_opts ();
@@ -528,6 +571,8 @@ int main (void)
          test_page_with_cursor_returns_each_result_once},
         {"requeue puts failed tasks back with fresh attempts",
          test_requeue_puts_failed_tasks_back_with_fresh_attempts},
+        {"a retired result's position is never reused after a restart",
+         test_a_retired_result_position_is_never_reused_after_a_restart},
         {"cancel ends every unfinished task of a job once",
          test_cancel_ends_every_unfinished_task_of_a_job_once},
         {"untake puts tasks back in order", test_untake_puts_tasks_back_in_order},

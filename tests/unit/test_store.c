@@ -313,11 +313,14 @@ static void test_reopen_after_finish_makes_task_pending_with_no_result (void)
                              "task 1 job=j url=http://127.0.0.1/1 attempts=0 state=0\n"
                              "task 2 job=j url=http://127.0.0.1/2 attempts=1 state=1\n"
                              "task 3 job=j url=http://127.0.0.1/3 attempts=0 state=0\n"
+                             /* The retired result: a tombstone holding its position. */
+                             "result 1 task=0 state=2 attempts=3 http=0 bytes=1003 ms=13 "
+                             "final_url= type= worker= error=\n"
                              "result 2 task=2 state=1 attempts=1 http=200 bytes=1002 ms=12 "
                              "final_url=http://127.0.0.1/final type=text/html worker=w1 error=\n");
     s_transcript_free (&t);
 
-    /* Finished again, it has exactly one result: the new one. */
+    /* Finished again, at a new position: exactly one result, the new one. */
     dt_msg_result_t again = s_result (3, DT_STORE_DONE, 1, 204);
     int finished = dt_store_finish (store, 3, &again) == 0 && dt_store_commit (store) == 0;
     dt_store_destroy (&store);
@@ -656,7 +659,7 @@ int main (void)
          test_committed_writes_survive_kill_9_of_the_writer},
         {"uncommitted writes are gone after destroy",
          test_uncommitted_writes_are_gone_after_destroy},
-        {"reopen after finish makes the task pending with attempts 0 and no result",
+        {"reopen after finish makes the task pending with attempts 0 and retires its result",
          test_reopen_after_finish_makes_task_pending_with_no_result},
         {"set attempts persists", test_set_attempts_persists},
         {"strings with NUL bytes and 8 KiB URLs round trip",
