@@ -209,8 +209,24 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
         return DT_ERR_MALFORMED;
     }
     dt_job_t *job = dt_jobs_find (self->jobs, job_name);
-    if (job && dt_jobs_chunk_find (self->jobs, job, chunk, first_id, count) == 0)
-        return 0; /* a resend: same answer, nothing new */
+    if (job && dt_jobs_chunk_find (self->jobs, job, chunk, first_id, count) == 0) {
+        /* A resend gets the same answer and creates nothing; the same
+         * (job, chunk) with other URLs is another submission reusing a job
+         * id, and must not be taken for a resend and silently dropped. */
+        int same = *count == nurls;
+        for (uint32_t i = 0; same && i < nurls; i++) {
+            const dt_task_t *task = dt_tasks_get (self->tasks, *first_id + i);
+            same = task && task->url_len == urls[i].len &&
+                   memcmp (task->url, urls[i].ptr, urls[i].len) == 0;
+        }
+        if (same)
+            return 0;
+        snprintf (err, err_size,
+                  "chunk %" PRIu32 " of this job was already submitted with other URLs: "
+                  "use a new job id",
+                  chunk);
+        return DT_ERR_CONFLICT;
+    }
 
     size_t url_bytes = 0;
     for (uint32_t i = 0; i < nurls; i++) {

@@ -62,6 +62,7 @@ typedef enum {
     DT_ERR_DENIED = 8,          /* peer's key has no right to this message */
     DT_ERR_STOPPING = 9,        /* master is shutting down */
     DT_ERR_TOO_MANY_WORKERS = 10, /* DT_LIMIT_WORKERS_MAX reached */
+    DT_ERR_CONFLICT = 11,         /* (job, chunk) already submitted with other URLs */
 } dt_msg_error_t;
 
 /* RESULTS outcome, as classified by the worker. */

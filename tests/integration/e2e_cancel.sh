@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# e2e_cancel.sh - cancelling a job ends its unfinished tasks at once, tells a waiting client, and spares other jobs.
+# e2e_cancel.sh - cancelling a job ends its unfinished tasks at once, tells a waiting client, and spares other jobs; a reused job id is refused.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 dt_init e2e_cancel
@@ -46,4 +46,8 @@ again=$(dt_cli --timeout 10 cancel --job crawl-a 2>>"$DT_TMP/cli.log")
 [ "$(printf '%s' "$again" | awk '{print $2}')" -eq 0 ] || fail "a second cancel cancelled more: $again"
 rc=0; dt_cli --timeout 5 cancel >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || fail "cancel without --job exited $rc, expected 2"
+# Reusing a job id with other URLs is refused, not mistaken for a resend and dropped.
+rc=0; dt_cli --timeout 5 submit --job crawl-b "$DT_HTTP/page/999" >/dev/null 2>"$DT_TMP/conflict.err" || rc=$?
+[ "$rc" -eq 4 ] || fail "reusing job crawl-b with other URLs exited $rc, expected 4"
+grep -q CONFLICT "$DT_TMP/conflict.err" || fail "no CONFLICT message: $(cat "$DT_TMP/conflict.err")"
 dt_say "PASS"

@@ -122,6 +122,16 @@ static void test_same_chunk_twice_returns_same_ids_and_creates_nothing (void)
     /* The same chunk number in another job is another chunk. */
     DT_CHECK_EQ (s_submit (st, "other", 7, 1, &first2, &count2), 0);
     DT_CHECK_EQ (first2, 5);
+    /* The same (job, chunk) with other URLs, or fewer, is a conflict, not a resend. */
+    DT_CHECK_EQ (s_submit (st, "job", 7, 3, &first2, &count2), DT_ERR_CONFLICT);
+    dt_str_t other[4] = {dt_str ("http://h/job/7/0"), dt_str ("http://h/job/7/1"),
+                         dt_str ("http://h/job/7/X"), dt_str ("http://h/job/7/3")};
+    char err[256];
+    DT_CHECK_EQ (dt_state_submit (st, dt_str ("job"), 7, other, 4, &first2, &count2, err,
+                                  sizeof err),
+                 DT_ERR_CONFLICT);
+    DT_CHECK (strstr (err, "other URLs"));
+    DT_CHECK_EQ (s_stats (st, "").submitted, 5);
     dt_state_destroy (&st);
 }
 
