@@ -3,6 +3,7 @@
 #include "dt_limits.h"
 
 #include <errno.h>
+#include <sys/random.h>
 #include <string.h>
 
 /* ZMTP heartbeats detect a dead TCP link (peer host gone, cable cut) that
@@ -54,6 +55,10 @@ zsock_t *dt_sock_new_router (const char *endpoint, char *err, size_t err_size)
     }
     s_common (sock);
     zsock_set_router_mandatory (sock, 1);
+    /* A peer that reconnects (same process, new TCP connection) takes its
+     * routing id back at once instead of waiting for the old link to time
+     * out; ids are random, so no other peer can claim one. */
+    zsock_set_router_handover (sock, 1);
     if (s_secure) {
         zcert_apply (s_curve.cert, sock);
         zsock_set_curve_server (sock, 1);
@@ -75,6 +80,13 @@ zsock_t *dt_sock_new_dealer (const char *endpoint, char *err, size_t err_size)
         return NULL;
     }
     s_common (sock);
+    /* A random routing id, the same over every reconnect of this socket:
+     * the master knows a returning worker process from a new one by it. */
+    uint8_t id[16];
+    if (getrandom (id, sizeof id, 0) == (ssize_t) sizeof id) {
+        id[0] |= 1; /* ids starting with a zero byte are reserved */
+        zmq_setsockopt (zsock_resolve (sock), ZMQ_ROUTING_ID, id, sizeof id);
+    }
     if (s_secure) {
         zcert_apply (s_curve.cert, sock);
         zsock_set_curve_serverkey (sock, s_curve.server_key);

@@ -372,23 +372,27 @@ static void s_on_hello (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t
 {
     dt_workers_t *workers = dt_state_workers (self->state);
     dt_worker_t *worker = dt_workers_find (workers, peer);
-    /* A known worker saying HELLO again has restarted its session: what it
-     * held is requeued (its results still count if they come first) and it
-     * starts over with the credit it offers now. */
-    if (worker)
-        s_drop_worker (self, &worker, "WORKER-REJOIN");
     uint32_t capacity = msg->hello.capacity;
     if (capacity < 1)
         capacity = 1;
     if (capacity > DT_LIMIT_CREDIT_MAX)
         capacity = DT_LIMIT_CREDIT_MAX;
-    worker = dt_workers_add (workers, peer, msg->hello.name, capacity, self->now);
-    if (!worker) {
-        s_reply_error (self, peer, msg->req, DT_ERR_TOO_MANY_WORKERS, "too many workers");
-        return;
+    if (worker) {
+        /* The same worker process (a routing id is one process's, kept
+         * across reconnects) that thought we had gone quiet: it still runs
+         * what it holds, so its leases stay; only its credit is renewed. */
+        dt_workers_set_capacity (workers, worker, capacity);
+        dt_log_info ("WORKER-AGAIN", "worker %s: capacity %" PRIu32 ", %" PRIu32 " leases kept",
+                     s_worker_name (worker).text, capacity, worker->leases.count);
+    } else {
+        worker = dt_workers_add (workers, peer, msg->hello.name, capacity, self->now);
+        if (!worker) {
+            s_reply_error (self, peer, msg->req, DT_ERR_TOO_MANY_WORKERS, "too many workers");
+            return;
+        }
+        dt_log_info ("WORKER-JOIN", "worker %s: capacity %" PRIu32 ", %zu workers",
+                     s_worker_name (worker).text, capacity, dt_workers_count (workers));
     }
-    dt_log_info ("WORKER-JOIN", "worker %s: capacity %" PRIu32 ", %zu workers",
-                 s_worker_name (worker).text, capacity, dt_workers_count (workers));
     dt_msg_t welcome;
     dt_msg_init (&welcome);
     welcome.type = DT_MSG_WELCOME;
