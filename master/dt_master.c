@@ -34,6 +34,10 @@
  * long a flood of requests can hold back acknowledgements and dispatch. */
 #define DT_MASTER_DRAIN_MAX 4096
 
+/* New tasks accepted in one turn before the turn commits: bounds one
+ * transaction, and the time between heartbeats, when submitters flood. */
+#define DT_MASTER_TURN_TASKS_MAX 65536
+
 /* FETCH requests parked at once. Each costs ~400 bytes; past this many a
  * FETCH is answered at once with what there is, so a client cannot make the
  * master hold unbounded state by long-polling from many sockets. */
@@ -89,6 +93,8 @@ struct dt_master_t {
     char *endpoint;                  /* bound endpoint, resolved */
     int64_t now;                     /* monotonic ms at the start of the turn's work */
     uint64_t turn;                   /* loop turns so far; marks blocked workers */
+    uint64_t turn_tasks;             /* tasks accepted in this turn */
+    int backlog;                     /* the last drain left messages waiting */
     uint32_t rr;                     /* slot the next dispatch round starts after */
     int blocked;                     /* a send to a worker would block while tasks wait */
     int64_t next_deadline;           /* from the last tick */
@@ -422,6 +428,7 @@ static void s_on_submit (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
         s_reply_error (self, peer, msg->req, (uint32_t) rc, why);
         return;
     }
+    self->turn_tasks += count;
     s_intent_t *intent = s_intent_new (self, peer, msg->req, DT_MSG_SUBMIT_OK);
     if (!intent) {
         /* Accepted but not answerable: the client resends, and the resend
@@ -653,6 +660,8 @@ static int s_drain (dt_master_t *self)
         dt_msg_reset (&msg);
         if (dt_state_broken (self->state))
             goto done;
+        if (self->turn_tasks >= DT_MASTER_TURN_TASKS_MAX)
+            break;
     }
     rc = 1;
 done:
@@ -755,7 +764,8 @@ static int64_t s_tick (dt_master_t *self)
         dt_worker_t *worker = dt_workers_at (workers, slot);
         if (!worker)
             continue;
-        if (now - worker->last_seen >= dead_ms) {
+        /* With messages still waiting, its heartbeat may be among them. */
+        if (!self->backlog && now - worker->last_seen >= dead_ms) {
             s_drop_worker (self, &worker, "WORKER-DEAD");
             continue;
         }
@@ -859,7 +869,9 @@ int dt_master_run (dt_master_t *self)
             dt_log_warn ("AUTH-ZAP", "answering ZAP requests failed");
         self->now = zclock_mono ();
         self->turn++;
+        self->turn_tasks = 0;
         more = s_drain (self);
+        self->backlog = more > 0;
         if (more < 0 || s_commit (self) != 0)
             return -1;
         s_send_intents (self);

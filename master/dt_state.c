@@ -513,13 +513,16 @@ static int s_reopen (dt_state_t *self, uint64_t seq)
 int dt_state_requeue (dt_state_t *self, dt_str_t job_name, uint64_t *count)
 {
     *count = 0;
+    /* The scans stop once every failed task is back: nothing failed, no scan. */
     if (job_name.len) {
         const dt_job_t *job = dt_jobs_find (self->jobs, job_name);
-        for (size_t i = 0; job && i < job->nseqs; i++)
+        uint64_t failed = job ? job->states[DT_TASK_FAILED] : 0;
+        for (size_t i = 0; *count < failed && i < job->nseqs; i++)
             *count += s_reopen (self, job->seqs[i]);
     } else {
+        uint64_t failed = self->states[DT_TASK_FAILED];
         uint64_t last = dt_results_last (self->results);
-        for (uint64_t seq = 1; seq <= last; seq++)
+        for (uint64_t seq = 1; *count < failed && seq <= last; seq++)
             *count += s_reopen (self, seq);
     }
     return self->broken ? -1 : 0;
