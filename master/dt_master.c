@@ -378,9 +378,7 @@ static void s_on_hello (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t
 {
     dt_workers_t *workers = dt_state_workers (self->state);
     dt_worker_t *worker = dt_workers_find (workers, peer);
-    uint32_t capacity = msg->hello.capacity;
-    if (capacity < 1)
-        capacity = 1;
+    uint32_t capacity = msg->hello.capacity; /* 0: draining, it wants nothing more */
     if (capacity > DT_LIMIT_CREDIT_MAX)
         capacity = DT_LIMIT_CREDIT_MAX;
     if (worker) {

@@ -139,7 +139,7 @@ typedef struct {
     union {
         struct {
             dt_str_t name;
-            uint32_t capacity;     /* tasks it can hold at once (credit) */
+            uint32_t capacity;     /* tasks it can hold at once (credit); 0: draining */
             uint32_t heartbeat_ms; /* the worker's heartbeat interval */
         } hello;
         struct {

@@ -131,7 +131,9 @@ static size_t s_held (const s_worker_t *self)
  * briefly), and their results are recorded if the master still wants them. */
 static void s_send_hello (s_worker_t *self)
 {
-    uint32_t capacity = self->capacity;
+    /* Stopping, it asks for nothing more: the master keeps its leases and
+     * stops sending, instead of leasing tasks it would only refuse. */
+    uint32_t capacity = self->stopping ? 0 : self->capacity;
     size_t held = s_held (self);
     dt_msg_t msg;
     dt_msg_init (&msg);
@@ -615,6 +617,8 @@ static int s_loop (s_worker_t *self)
             dt_log_info ("WORKER-STOPPING",
                          "finishing %zu running and %zu queued tasks within %" PRIu32 " ms",
                          s_held (self) - self->queued, self->queued, self->opts.grace_ms);
+            if (self->state == S_READY)
+                s_send_hello (self);
         }
         if (dt_handler_perform (self->handler) != 0)
             return -1;

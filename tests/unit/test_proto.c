@@ -231,8 +231,8 @@ static void test_unknown_types_and_wrong_shapes_are_malformed (void)
     DT_CHECK_EQ (s_decode ("\x96\x01\x01\x00\xa1w\xca\x00\x00\x00\x00\x0a", 12),
                  DT_PROTO_EMALFORMED);
     DT_CHECK_EQ (s_decode ("\x96\x01\x01\x00\xc4\x01w\x01\x0a", 9), DT_PROTO_EMALFORMED);
-    /* HELLO with capacity 0 and over the credit cap. */
-    DT_CHECK_EQ (s_decode ("\x96\x01\x01\x00\xa1w\x00\x0a", 8), DT_PROTO_EMALFORMED);
+    /* HELLO with capacity 0 (a draining worker) is valid; over the credit cap is not. */
+    DT_CHECK_EQ (s_decode ("\x96\x01\x01\x00\xa1w\x00\x0a", 8), 0);
     DT_CHECK_EQ (s_decode ("\x96\x01\x01\x00\xa1w\xcd\x10\x01\x0a", 10), DT_PROTO_EMALFORMED);
     DT_CHECK_EQ (s_decode ("\x96\x01\x01\x00\xa1w\xcd\x10\x00\x0a", 10), 0);
     /* A u32 field holding 2^32. */
