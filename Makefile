@@ -42,3 +42,7 @@ fuzz: deps
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+.PHONY: bench
+bench: # dtask against its peers: installs the peers, builds build-bench/ (Release), prints one table
+	bench/run $(BENCH_ARGS)

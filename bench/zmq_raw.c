@@ -1,6 +1,7 @@
 /* zmq_raw - the transport ceiling for bench/run: N tiny tasks over plain ZeroMQ.
  *
  *   zmq_raw vent   --tasks EP --results EP -n N -w W [--credit C] [--timeout SECONDS]
+ *   zmq_raw lat    --tasks EP --results EP -n N -w W --credit C [--timeout SECONDS]
  *   zmq_raw worker --tasks EP --results EP [--credit C]
  *
  * The ventilator binds a PUSH socket for tasks and a PULL socket for results (it is also the sink).
@@ -15,7 +16,12 @@
  * With --credit C (on both sides) the shape is dtask's instead: the ventilator binds a ROUTER on the
  * tasks endpoint, each worker connects a DEALER, says "ready" and gets up to C tasks in flight, dealt
  * round-robin; each result, sent back on the same socket, returns one credit. Still one message per
- * task each way and nothing else, so it is the ceiling for a credit-based dispatcher.
+ * task each way and nothing else, so it is the ceiling for a credit-based dispatcher: a load-balancing
+ * broker one hop from its workers.
+ *
+ * `lat` is that broker with one task in flight at a time: it sends a task, waits for its result, N
+ * times, and prints the percentiles of the round trip: `p50_us=`, `p99_us=`, `p999_us=` (and
+ * `elapsed_ms=`).
  *
  * Exit codes: 0 ok, 1 failure (timeout, socket error), 2 bad usage.
  */
@@ -26,7 +32,8 @@
 #include <time.h>
 #include <zmq.h>
 
-#define ZR_TASK_MAX     128   /* a task is "http://127.0.0.1:1/t/<i>": far below this */
+#define ZR_TASK_MAX     128   /* a task is a 60-byte URL: far below this */
+#define ZR_TASK_FMT     "http://127.0.0.1:1/bench/noop/tasks/%024ld"
 #define ZR_READY        "ready"
 #define ZR_STOP         ""    /* an empty task tells a worker to exit */
 #define ZR_WARMUP_MS    100   /* lets the last worker's task pipe finish connecting after "ready" */
@@ -41,6 +48,7 @@ typedef struct {
     long w;               /* workers to wait for (vent) */
     long timeout_s;       /* whole-run limit (vent) */
     long credit;          /* 0: PUSH/PULL; else ROUTER/DEALER with this many tasks in flight each */
+    int latency;          /* mode "lat" */
 } zr_args_t;
 
 /* One worker as the credit-based ventilator sees it. */
@@ -108,7 +116,10 @@ static int s_parse(int argc, char **argv, zr_args_t *a)
     }
     if (!a->tasks || !a->results)
         return -1;
-    if (strcmp(a->mode, "vent") == 0 && (a->n < 1 || a->w < 1))
+    a->latency = strcmp(a->mode, "lat") == 0;
+    if ((strcmp(a->mode, "vent") == 0 || a->latency) && (a->n < 1 || a->w < 1))
+        return -1;
+    if (a->latency && a->credit < 1)
         return -1;
     return 0;
 }
@@ -210,7 +221,7 @@ static int s_vent(void *ctx, const zr_args_t *a)
         }
         /* Drain what can go without blocking on each side, then poll again. */
         while (sent < a->n) {
-            int len = snprintf(task, sizeof task, "http://127.0.0.1:1/t/%ld", sent);
+            int len = snprintf(task, sizeof task, ZR_TASK_FMT, sent);
             if (zmq_send(push, task, (size_t)len, ZMQ_DONTWAIT) < 0)
                 break;
             sent++;
@@ -267,7 +278,7 @@ static int s_credit_deal(void *router, zr_peer_t *peers, long w, long n, long *s
         for (long i = 0; i < w && *sent < n; i++) {
             if (peers[i].credit == 0)
                 continue;
-            int len = snprintf(task, sizeof task, "http://127.0.0.1:1/t/%ld", *sent);
+            int len = snprintf(task, sizeof task, ZR_TASK_FMT, *sent);
             if (zmq_send(router, peers[i].id, peers[i].idlen, ZMQ_SNDMORE) < 0 ||
                 zmq_send(router, task, (size_t)len, 0) < 0)
                 return -1;
@@ -338,6 +349,65 @@ done:
     return rc;
 }
 
+static int s_cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* s_vent_latency: N sequential round trips through the ROUTER, dealt round-robin to the W workers. */
+static int s_vent_latency(void *ctx, const zr_args_t *a)
+{
+    int rc = 1;
+    double deadline = s_now_ms() + (double)a->timeout_s * 1e3;
+    zr_peer_t *peers = calloc((size_t)a->w, sizeof *peers);
+    double *us = calloc((size_t)a->n, sizeof *us);
+    void *router = s_socket(ctx, ZMQ_ROUTER, a->tasks, 1);
+    if (!peers || !us || !router || s_credit_ready(router, peers, a->w, a->credit, deadline) != 0)
+        goto done;
+    char task[ZR_TASK_MAX], res[ZR_TASK_MAX + 8];
+    unsigned char id[ZR_ID_MAX];
+    double t0 = s_now_ms();
+    for (long i = 0; i < a->n; i++) {
+        zr_peer_t *p = &peers[i % a->w];
+        int len = snprintf(task, sizeof task, ZR_TASK_FMT, i);
+        double ts = s_now_ms();
+        if (zmq_send(router, p->id, p->idlen, ZMQ_SNDMORE) < 0 || zmq_send(router, task, (size_t)len, 0) < 0)
+            goto done;
+        for (;;) {
+            if (s_now_ms() > deadline) {
+                fprintf(stderr, "zmq_raw: timeout after %ld round trips\n", i);
+                goto done;
+            }
+            zmq_pollitem_t it = {router, 0, ZMQ_POLLIN, 0};
+            if (zmq_poll(&it, 1, ZR_POLL_MS) < 0 && errno != EINTR)
+                goto done;
+            if (it.revents & ZMQ_POLLIN)
+                break;
+        }
+        if (zmq_recv(router, id, sizeof id, 0) < 0 || zmq_recv(router, res, sizeof res, 0) < 0)
+            goto done;
+        us[i] = (s_now_ms() - ts) * 1e3;
+    }
+    double t1 = s_now_ms();
+    qsort(us, (size_t)a->n, sizeof *us, s_cmp_double);
+    printf("elapsed_ms=%.3f\n", t1 - t0);
+    printf("p50_us=%.1f\np99_us=%.1f\np999_us=%.1f\n", us[(a->n - 1) * 50 / 100], us[(a->n - 1) * 99 / 100],
+           us[(a->n - 1) * 999 / 1000]);
+    fflush(stdout);
+    for (long i = 0; i < a->w; i++) {
+        if (zmq_send(router, peers[i].id, peers[i].idlen, ZMQ_SNDMORE) >= 0)
+            zmq_send(router, ZR_STOP, 0, ZMQ_DONTWAIT); /* best effort, as in s_vent */
+    }
+    rc = 0;
+done:
+    if (router)
+        zmq_close(router);
+    free(us);
+    free(peers);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     zr_args_t a = {0};
@@ -349,6 +419,8 @@ int main(int argc, char **argv)
     int rc;
     if (strcmp(a.mode, "vent") == 0)
         rc = a.credit ? s_vent_credit(ctx, &a) : s_vent(ctx, &a);
+    else if (a.latency)
+        rc = s_vent_latency(ctx, &a);
     else if (strcmp(a.mode, "worker") == 0)
         rc = s_worker(ctx, &a);
     else
