@@ -22,8 +22,8 @@ static int s_fail (char *why, size_t why_size, const char *reason)
  * an out-of-range number as a name). */
 static int s_host_byte (unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-';
 }
 
 /* True when `url` (scheme already checked, `start` is just past "//") has

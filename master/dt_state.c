@@ -270,9 +270,9 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
         job->total++;
         self->submitted++;
         s_enqueue (self, task, 0);
-        if (self->store)
-            s_store_check (self, dt_store_add_task (self->store, task->id, job_name, urls[i]));
     }
+    if (self->store)
+        s_store_check (self, dt_store_add_tasks (self->store, first, job_name, urls, nurls));
     *first_id = first;
     *count = nurls;
     return 0;

@@ -40,6 +40,12 @@ int dt_store_add_chunk (dt_store_t *self, dt_str_t job, uint32_t chunk, uint64_t
 /* Records a new pending task. */
 int dt_store_add_task (dt_store_t *self, uint64_t id, dt_str_t job, dt_str_t url);
 
+/* Records `count` new pending tasks with ids first_id, first_id+1, ... and
+ * urls[0..count-1] (a SUBMIT chunk), in few statements. Same rows as
+ * dt_store_add_task for each. */
+int dt_store_add_tasks (dt_store_t *self, uint64_t first_id, dt_str_t job, const dt_str_t *urls,
+                        uint32_t count);
+
 /* Records how many times the task has been dispatched. Optional for
  * correctness (a restart would only forget attempts), so the master may
  * call it lazily. */

@@ -297,7 +297,7 @@ static void s_get_body (dt_msg_t *self, s_reader_t *r)
     switch (self->type) {
     case DT_MSG_HELLO:
         self->hello.name = s_str (r, 0, DT_LIMIT_NAME_MAX);
-        self->hello.capacity = s_range (r, 1, DT_LIMIT_CREDIT_MAX);
+        self->hello.capacity = s_range (r, 0, DT_LIMIT_CREDIT_MAX);
         self->hello.heartbeat_ms = s_u32 (r);
         break;
     case DT_MSG_WELCOME:
@@ -606,6 +606,67 @@ static void s_put_body (s_writer_t *w, const dt_msg_t *m)
     }
 }
 
+/* Bytes for the header and every field that is not a list item or a
+ * string: a uint takes at most 9 bytes, an array or str header 5, and no
+ * message has more than a dozen such fields. */
+#define S_FIXED_BOUND 256
+
+/* An upper bound of the encoded size of `m` (see dt_msg_task_size and
+ * dt_msg_result_size), capped just above the frame limit: a bigger
+ * message fails with ETOOBIG, and the sbuffer still grows if it must. */
+static size_t s_size_bound (const dt_msg_t *m)
+{
+    size_t n = S_FIXED_BOUND;
+    switch (m->type) {
+    case DT_MSG_HELLO:
+        n += m->hello.name.len;
+        break;
+    case DT_MSG_TASKS:
+        for (uint32_t i = 0; i < m->tasks.count && n <= DT_LIMIT_FRAME_MAX; i++)
+            n += dt_msg_task_size (&m->tasks.items[i]);
+        break;
+    case DT_MSG_RESULTS:
+        n += m->results.worker.len;
+        for (uint32_t i = 0; i < m->results.count && n <= DT_LIMIT_FRAME_MAX; i++)
+            n += dt_msg_result_size (&m->results.items[i]);
+        break;
+    case DT_MSG_SUBMIT:
+        n += m->submit.job.len;
+        for (uint32_t i = 0; i < m->submit.count && n <= DT_LIMIT_FRAME_MAX; i++)
+            n += 5 + (size_t) m->submit.urls[i].len;
+        break;
+    case DT_MSG_SUBMIT_OK:
+        n += m->submit_ok.job.len;
+        break;
+    case DT_MSG_FETCH:
+        n += m->fetch.job.len;
+        break;
+    case DT_MSG_PAGE:
+        for (uint32_t i = 0; i < m->page.count && n <= DT_LIMIT_FRAME_MAX; i++)
+            n += dt_msg_result_size (&m->page.items[i]);
+        break;
+    case DT_MSG_STATUS:
+        n += m->status.job.len;
+        break;
+    case DT_MSG_STATUS_OK:
+        for (uint32_t i = 0; i < m->status_ok.count && n <= DT_LIMIT_FRAME_MAX; i++)
+            n += 1 + 5 + 4 * 9 + (size_t) m->status_ok.workers[i].name.len;
+        break;
+    case DT_MSG_REQUEUE:
+        n += m->requeue.job.len;
+        break;
+    case DT_MSG_ERROR:
+        n += m->error.text.len;
+        break;
+    case DT_MSG_CANCEL:
+        n += m->cancel.job.len;
+        break;
+    default:
+        break; /* numbers only */
+    }
+    return n <= DT_LIMIT_FRAME_MAX ? n : DT_LIMIT_FRAME_MAX + 1;
+}
+
 int dt_msg_encode (const dt_msg_t *self, void **data_p, size_t *size_p)
 {
     /* A bad type is the caller's bug, not a runtime condition. */
@@ -613,6 +674,13 @@ int dt_msg_encode (const dt_msg_t *self, void **data_p, size_t *size_p)
         return DT_PROTO_EMALFORMED;
     s_writer_t w;
     msgpack_sbuffer_init (&w.buf);
+    /* One allocation of the right size: the sbuffer would start at 8 KiB
+     * (too much for a HEARTBEAT) and double its way up through several
+     * reallocs and copies for a 200 KiB PAGE or TASKS. */
+    w.buf.alloc = s_size_bound (self);
+    w.buf.data = malloc (w.buf.alloc);
+    if (!w.buf.data)
+        return DT_PROTO_ENOMEM;
     msgpack_packer_init (&w.pk, &w.buf, msgpack_sbuffer_write);
     w.rc = 0;
     s_put_array (&w, S_HEADER + s_fields[self->type]);

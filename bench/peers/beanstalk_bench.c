@@ -261,7 +261,7 @@ static int s_collect(bb_conn_t *c, long n)
 
 static int s_driver(const bb_args_t *a)
 {
-    bb_conn_t *prod = malloc(sizeof *prod), *coll = malloc(sizeof *coll);
+    bb_conn_t *prod = calloc(1, sizeof *prod), *coll = calloc(1, sizeof *coll);
     int rc = 1;
     if (!prod || !coll || s_connect(prod, a->port, a->timeout_s) != 0 ||
         s_connect(coll, a->port, a->timeout_s) != 0)
