@@ -5,19 +5,19 @@
  *   zmq_raw worker --tasks EP --results EP [--credit C]
  *
  * The ventilator binds a PUSH socket for tasks and a PULL socket for results (it is also the sink).
- * Each worker connects a PULL to the tasks endpoint and a PUSH to the results endpoint, says "ready",
- * then answers every task with one result. Nothing is stored, leased, retried or encoded: one message
- * per task each way is all the transport itself has to do, which is what the other systems are
- * compared against.
+ * Each worker connects a PULL to the tasks endpoint and a PUSH to the results endpoint, says
+ * "ready", then answers every task with one result. Nothing is stored, leased, retried or encoded:
+ * one message per task each way is all the transport itself has to do, which is what the other
+ * systems are compared against.
  *
  * The ventilator waits for W workers to say ready, starts the clock, pushes the N tasks while it
  * collects results (one poll loop: pushing everything first could fill every high-water mark and
  * stall both sides), stops the clock at the N-th result and prints `elapsed_ms=MS` on stdout.
- * With --credit C (on both sides) the shape is dtask's instead: the ventilator binds a ROUTER on the
- * tasks endpoint, each worker connects a DEALER, says "ready" and gets up to C tasks in flight, dealt
- * round-robin; each result, sent back on the same socket, returns one credit. Still one message per
- * task each way and nothing else, so it is the ceiling for a credit-based dispatcher: a load-balancing
- * broker one hop from its workers.
+ * With --credit C (on both sides) the shape is dtask's instead: the ventilator binds a ROUTER on
+ * the tasks endpoint, each worker connects a DEALER, says "ready" and gets up to C tasks in flight,
+ * dealt round-robin; each result, sent back on the same socket, returns one credit. Still one
+ * message per task each way and nothing else, so it is the ceiling for a credit-based dispatcher: a
+ * load-balancing broker one hop from its workers.
  *
  * `lat` is that broker with one task in flight at a time: it sends a task, waits for its result, N
  * times, and prints the percentiles of the round trip: `p50_us=`, `p99_us=`, `p999_us=` (and
@@ -32,23 +32,23 @@
 #include <time.h>
 #include <zmq.h>
 
-#define ZR_TASK_MAX     128   /* a task is a 60-byte URL: far below this */
-#define ZR_TASK_FMT     "http://127.0.0.1:1/bench/noop/tasks/%024ld"
-#define ZR_READY        "ready"
-#define ZR_STOP         ""    /* an empty task tells a worker to exit */
-#define ZR_WARMUP_MS    100   /* lets the last worker's task pipe finish connecting after "ready" */
-#define ZR_POLL_MS      100   /* poll slice: the deadline is checked at least this often */
-#define ZR_ID_MAX       256   /* a ROUTER routing id is at most 255 bytes */
+#define ZR_TASK_MAX  128 /* a task is a 60-byte URL: far below this */
+#define ZR_TASK_FMT  "http://127.0.0.1:1/bench/noop/tasks/%024ld"
+#define ZR_READY     "ready"
+#define ZR_STOP      ""  /* an empty task tells a worker to exit */
+#define ZR_WARMUP_MS 100 /* lets the last worker's task pipe finish connecting after "ready" */
+#define ZR_POLL_MS   100 /* poll slice: the deadline is checked at least this often */
+#define ZR_ID_MAX    256 /* a ROUTER routing id is at most 255 bytes */
 
 typedef struct {
-    const char *mode;     /* "vent" or "worker" */
-    const char *tasks;    /* endpoint of the task PUSH/PULL pair */
-    const char *results;  /* endpoint of the result PUSH/PULL pair */
-    long n;               /* tasks to send (vent) */
-    long w;               /* workers to wait for (vent) */
-    long timeout_s;       /* whole-run limit (vent) */
-    long credit;          /* 0: PUSH/PULL; else ROUTER/DEALER with this many tasks in flight each */
-    int latency;          /* mode "lat" */
+    const char *mode;    /* "vent" or "worker" */
+    const char *tasks;   /* endpoint of the task PUSH/PULL pair */
+    const char *results; /* endpoint of the result PUSH/PULL pair */
+    long n;              /* tasks to send (vent) */
+    long w;              /* workers to wait for (vent) */
+    long timeout_s;      /* whole-run limit (vent) */
+    long credit;         /* 0: PUSH/PULL; else ROUTER/DEALER with this many tasks in flight each */
+    int latency;         /* mode "lat" */
 } zr_args_t;
 
 /* One worker as the credit-based ventilator sees it. */
@@ -58,34 +58,34 @@ typedef struct {
     long credit;                 /* tasks it may still be sent */
 } zr_peer_t;
 
-static double s_now_ms(void)
+static double s_now_ms (void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
 }
 
-static int s_usage(void)
+static int s_usage (void)
 {
-    fprintf(stderr, "usage: zmq_raw vent --tasks EP --results EP -n N -w W [--credit C] "
-                    "[--timeout SECONDS]\n"
-                    "       zmq_raw worker --tasks EP --results EP [--credit C]\n");
+    fprintf (stderr, "usage: zmq_raw vent --tasks EP --results EP -n N -w W [--credit C] "
+                     "[--timeout SECONDS]\n"
+                     "       zmq_raw worker --tasks EP --results EP [--credit C]\n");
     return 2;
 }
 
 /* s_parse_long: a whole decimal number in [min, max], else -1 with *out untouched. */
-static int s_parse_long(const char *s, long min, long max, long *out)
+static int s_parse_long (const char *s, long min, long max, long *out)
 {
     char *end = NULL;
     errno = 0;
-    long v = strtol(s, &end, 10);
+    long v = strtol (s, &end, 10);
     if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
         return -1;
     *out = v;
     return 0;
 }
 
-static int s_parse(int argc, char **argv, zr_args_t *a)
+static int s_parse (int argc, char **argv, zr_args_t *a)
 {
     if (argc < 2)
         return -1;
@@ -95,29 +95,29 @@ static int s_parse(int argc, char **argv, zr_args_t *a)
         if (i + 1 >= argc)
             return -1;
         const char *opt = argv[i], *val = argv[++i];
-        if (strcmp(opt, "--tasks") == 0)
+        if (strcmp (opt, "--tasks") == 0)
             a->tasks = val;
-        else if (strcmp(opt, "--results") == 0)
+        else if (strcmp (opt, "--results") == 0)
             a->results = val;
-        else if (strcmp(opt, "-n") == 0) {
-            if (s_parse_long(val, 1, 100000000, &a->n) != 0)
+        else if (strcmp (opt, "-n") == 0) {
+            if (s_parse_long (val, 1, 100000000, &a->n) != 0)
                 return -1;
-        } else if (strcmp(opt, "-w") == 0) {
-            if (s_parse_long(val, 1, 1024, &a->w) != 0)
+        } else if (strcmp (opt, "-w") == 0) {
+            if (s_parse_long (val, 1, 1024, &a->w) != 0)
                 return -1;
-        } else if (strcmp(opt, "--credit") == 0) {
-            if (s_parse_long(val, 0, 100000, &a->credit) != 0)
+        } else if (strcmp (opt, "--credit") == 0) {
+            if (s_parse_long (val, 0, 100000, &a->credit) != 0)
                 return -1;
-        } else if (strcmp(opt, "--timeout") == 0) {
-            if (s_parse_long(val, 1, 86400, &a->timeout_s) != 0)
+        } else if (strcmp (opt, "--timeout") == 0) {
+            if (s_parse_long (val, 1, 86400, &a->timeout_s) != 0)
                 return -1;
         } else
             return -1;
     }
     if (!a->tasks || !a->results)
         return -1;
-    a->latency = strcmp(a->mode, "lat") == 0;
-    if ((strcmp(a->mode, "vent") == 0 || a->latency) && (a->n < 1 || a->w < 1))
+    a->latency = strcmp (a->mode, "lat") == 0;
+    if ((strcmp (a->mode, "vent") == 0 || a->latency) && (a->n < 1 || a->w < 1))
         return -1;
     if (a->latency && a->credit < 1)
         return -1;
@@ -125,33 +125,34 @@ static int s_parse(int argc, char **argv, zr_args_t *a)
 }
 
 /* s_socket: a socket of TYPE bound or connected to EP, with no linger so exit never blocks. */
-static void *s_socket(void *ctx, int type, const char *ep, int bind)
+static void *s_socket (void *ctx, int type, const char *ep, int bind)
 {
-    void *s = zmq_socket(ctx, type);
+    void *s = zmq_socket (ctx, type);
     if (!s)
         return NULL;
     int zero = 0;
-    if (zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
-        (bind ? zmq_bind(s, ep) : zmq_connect(s, ep)) != 0) {
-        fprintf(stderr, "zmq_raw: %s %s: %s\n", bind ? "bind" : "connect", ep, zmq_strerror(errno));
-        zmq_close(s);
+    if (zmq_setsockopt (s, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
+        (bind ? zmq_bind (s, ep) : zmq_connect (s, ep)) != 0) {
+        fprintf (stderr, "zmq_raw: %s %s: %s\n", bind ? "bind" : "connect", ep,
+                 zmq_strerror (errno));
+        zmq_close (s);
         return NULL;
     }
     return s;
 }
 
-static int s_worker(void *ctx, const zr_args_t *a)
+static int s_worker (void *ctx, const zr_args_t *a)
 {
     int rc = 1;
-    void *in = s_socket(ctx, a->credit ? ZMQ_DEALER : ZMQ_PULL, a->tasks, 0);
-    void *out = a->credit ? in : s_socket(ctx, ZMQ_PUSH, a->results, 0);
+    void *in = s_socket (ctx, a->credit ? ZMQ_DEALER : ZMQ_PULL, a->tasks, 0);
+    void *out = a->credit ? in : s_socket (ctx, ZMQ_PUSH, a->results, 0);
     if (!in || !out)
         goto done;
-    if (zmq_send(out, ZR_READY, strlen(ZR_READY), 0) < 0)
+    if (zmq_send (out, ZR_READY, strlen (ZR_READY), 0) < 0)
         goto done;
     char buf[ZR_TASK_MAX + 8];
     for (;;) {
-        int n = zmq_recv(in, buf, ZR_TASK_MAX, 0);
+        int n = zmq_recv (in, buf, ZR_TASK_MAX, 0);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -161,107 +162,108 @@ static int s_worker(void *ctx, const zr_args_t *a)
             break; /* ZR_STOP */
         if (n > ZR_TASK_MAX)
             n = ZR_TASK_MAX; /* truncated by zmq_recv: still one result for one task */
-        memcpy(buf + n, " ok", 3);
-        if (zmq_send(out, buf, (size_t)n + 3, 0) < 0)
+        memcpy (buf + n, " ok", 3);
+        if (zmq_send (out, buf, (size_t) n + 3, 0) < 0)
             goto done;
     }
     rc = 0;
 done:
     if (out && out != in)
-        zmq_close(out);
+        zmq_close (out);
     if (in)
-        zmq_close(in);
+        zmq_close (in);
     return rc;
 }
 
 /* s_wait_ready: receives W "ready" messages from the results socket before DEADLINE. */
-static int s_wait_ready(void *sink, long w, double deadline)
+static int s_wait_ready (void *sink, long w, double deadline)
 {
     char buf[ZR_TASK_MAX];
     long ready = 0;
     while (ready < w) {
-        if (s_now_ms() > deadline) {
-            fprintf(stderr, "zmq_raw: only %ld of %ld workers ready\n", ready, w);
+        if (s_now_ms () > deadline) {
+            fprintf (stderr, "zmq_raw: only %ld of %ld workers ready\n", ready, w);
             return -1;
         }
         zmq_pollitem_t it = {sink, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&it, 1, ZR_POLL_MS) < 0 && errno != EINTR)
+        if (zmq_poll (&it, 1, ZR_POLL_MS) < 0 && errno != EINTR)
             return -1;
-        if ((it.revents & ZMQ_POLLIN) && zmq_recv(sink, buf, sizeof buf, 0) >= 0)
+        if ((it.revents & ZMQ_POLLIN) && zmq_recv (sink, buf, sizeof buf, 0) >= 0)
             ready++;
     }
     return 0;
 }
 
-static int s_vent(void *ctx, const zr_args_t *a)
+static int s_vent (void *ctx, const zr_args_t *a)
 {
     int rc = 1;
-    double deadline = s_now_ms() + (double)a->timeout_s * 1e3;
-    void *push = s_socket(ctx, ZMQ_PUSH, a->tasks, 1);
-    void *sink = s_socket(ctx, ZMQ_PULL, a->results, 1);
-    if (!push || !sink || s_wait_ready(sink, a->w, deadline) != 0)
+    double deadline = s_now_ms () + (double) a->timeout_s * 1e3;
+    void *push = s_socket (ctx, ZMQ_PUSH, a->tasks, 1);
+    void *sink = s_socket (ctx, ZMQ_PULL, a->results, 1);
+    if (!push || !sink || s_wait_ready (sink, a->w, deadline) != 0)
         goto done;
     zmq_pollitem_t warm = {sink, 0, ZMQ_POLLIN, 0};
-    zmq_poll(&warm, 0, ZR_WARMUP_MS); /* a sleep: nothing is expected on it */
+    zmq_poll (&warm, 0, ZR_WARMUP_MS); /* a sleep: nothing is expected on it */
 
     char task[ZR_TASK_MAX], res[ZR_TASK_MAX + 8];
     long sent = 0, got = 0;
-    double t0 = s_now_ms();
+    double t0 = s_now_ms ();
     while (got < a->n) {
-        if (s_now_ms() > deadline) {
-            fprintf(stderr, "zmq_raw: timeout: %ld sent, %ld of %ld results\n", sent, got, a->n);
+        if (s_now_ms () > deadline) {
+            fprintf (stderr, "zmq_raw: timeout: %ld sent, %ld of %ld results\n", sent, got, a->n);
             goto done;
         }
         zmq_pollitem_t items[2] = {{sink, 0, ZMQ_POLLIN, 0}, {push, 0, ZMQ_POLLOUT, 0}};
         int nitems = sent < a->n ? 2 : 1;
-        if (zmq_poll(items, nitems, ZR_POLL_MS) < 0) {
+        if (zmq_poll (items, nitems, ZR_POLL_MS) < 0) {
             if (errno == EINTR)
                 continue;
             goto done;
         }
         /* Drain what can go without blocking on each side, then poll again. */
         while (sent < a->n) {
-            int len = snprintf(task, sizeof task, ZR_TASK_FMT, sent);
-            if (zmq_send(push, task, (size_t)len, ZMQ_DONTWAIT) < 0)
+            int len = snprintf (task, sizeof task, ZR_TASK_FMT, sent);
+            if (zmq_send (push, task, (size_t) len, ZMQ_DONTWAIT) < 0)
                 break;
             sent++;
         }
-        while (got < a->n && zmq_recv(sink, res, sizeof res, ZMQ_DONTWAIT) >= 0)
+        while (got < a->n && zmq_recv (sink, res, sizeof res, ZMQ_DONTWAIT) >= 0)
             got++;
     }
-    double t1 = s_now_ms();
-    printf("elapsed_ms=%.3f\n", t1 - t0);
-    fflush(stdout);
+    double t1 = s_now_ms ();
+    printf ("elapsed_ms=%.3f\n", t1 - t0);
+    fflush (stdout);
     for (long i = 0; i < a->w; i++)
-        zmq_send(push, ZR_STOP, 0, ZMQ_DONTWAIT); /* best effort: the harness stops them anyway */
+        zmq_send (push, ZR_STOP, 0, ZMQ_DONTWAIT); /* best effort: the harness stops them anyway */
     rc = 0;
 done:
     if (push)
-        zmq_close(push);
+        zmq_close (push);
     if (sink)
-        zmq_close(sink);
+        zmq_close (sink);
     return rc;
 }
 
-/* s_credit_ready: receives W "ready" messages on the ROUTER before DEADLINE, recording each peer. */
-static int s_credit_ready(void *router, zr_peer_t *peers, long w, long credit, double deadline)
+/* s_credit_ready: receives W "ready" messages on the ROUTER before DEADLINE, recording each peer.
+ */
+static int s_credit_ready (void *router, zr_peer_t *peers, long w, long credit, double deadline)
 {
     char buf[ZR_TASK_MAX];
     long ready = 0;
     while (ready < w) {
-        if (s_now_ms() > deadline) {
-            fprintf(stderr, "zmq_raw: only %ld of %ld workers ready\n", ready, w);
+        if (s_now_ms () > deadline) {
+            fprintf (stderr, "zmq_raw: only %ld of %ld workers ready\n", ready, w);
             return -1;
         }
         zmq_pollitem_t it = {router, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&it, 1, ZR_POLL_MS) < 0 && errno != EINTR)
+        if (zmq_poll (&it, 1, ZR_POLL_MS) < 0 && errno != EINTR)
             return -1;
         if (!(it.revents & ZMQ_POLLIN))
             continue;
-        int idlen = zmq_recv(router, peers[ready].id, ZR_ID_MAX, 0);
-        if (idlen < 0 || zmq_recv(router, buf, sizeof buf, 0) < 0)
+        int idlen = zmq_recv (router, peers[ready].id, ZR_ID_MAX, 0);
+        if (idlen < 0 || zmq_recv (router, buf, sizeof buf, 0) < 0)
             return -1;
-        peers[ready].idlen = (size_t)idlen;
+        peers[ready].idlen = (size_t) idlen;
         peers[ready].credit = credit;
         ready++;
     }
@@ -269,7 +271,7 @@ static int s_credit_ready(void *router, zr_peer_t *peers, long w, long credit, d
 }
 
 /* s_credit_deal: sends tasks round-robin, one per peer with credit per pass, until none has any. */
-static int s_credit_deal(void *router, zr_peer_t *peers, long w, long n, long *sent)
+static int s_credit_deal (void *router, zr_peer_t *peers, long w, long n, long *sent)
 {
     char task[ZR_TASK_MAX];
     int any = 1;
@@ -278,9 +280,9 @@ static int s_credit_deal(void *router, zr_peer_t *peers, long w, long n, long *s
         for (long i = 0; i < w && *sent < n; i++) {
             if (peers[i].credit == 0)
                 continue;
-            int len = snprintf(task, sizeof task, ZR_TASK_FMT, *sent);
-            if (zmq_send(router, peers[i].id, peers[i].idlen, ZMQ_SNDMORE) < 0 ||
-                zmq_send(router, task, (size_t)len, 0) < 0)
+            int len = snprintf (task, sizeof task, ZR_TASK_FMT, *sent);
+            if (zmq_send (router, peers[i].id, peers[i].idlen, ZMQ_SNDMORE) < 0 ||
+                zmq_send (router, task, (size_t) len, 0) < 0)
                 return -1;
             peers[i].credit--;
             (*sent)++;
@@ -290,19 +292,20 @@ static int s_credit_deal(void *router, zr_peer_t *peers, long w, long n, long *s
     return 0;
 }
 
-/* s_credit_collect: takes every result waiting on the ROUTER, giving each sender one credit back. */
-static int s_credit_collect(void *router, zr_peer_t *peers, long w, long *got)
+/* s_credit_collect: takes every result waiting on the ROUTER, giving each sender one credit back.
+ */
+static int s_credit_collect (void *router, zr_peer_t *peers, long w, long *got)
 {
     unsigned char id[ZR_ID_MAX];
     char res[ZR_TASK_MAX + 8];
     for (;;) {
-        int idlen = zmq_recv(router, id, sizeof id, ZMQ_DONTWAIT);
+        int idlen = zmq_recv (router, id, sizeof id, ZMQ_DONTWAIT);
         if (idlen < 0)
             return errno == EAGAIN ? 0 : -1;
-        if (zmq_recv(router, res, sizeof res, 0) < 0)
+        if (zmq_recv (router, res, sizeof res, 0) < 0)
             return -1;
         for (long i = 0; i < w; i++) {
-            if (peers[i].idlen == (size_t)idlen && memcmp(peers[i].id, id, (size_t)idlen) == 0) {
+            if (peers[i].idlen == (size_t) idlen && memcmp (peers[i].id, id, (size_t) idlen) == 0) {
                 peers[i].credit++;
                 break;
             }
@@ -311,120 +314,122 @@ static int s_credit_collect(void *router, zr_peer_t *peers, long w, long *got)
     }
 }
 
-static int s_vent_credit(void *ctx, const zr_args_t *a)
+static int s_vent_credit (void *ctx, const zr_args_t *a)
 {
     int rc = 1;
-    double deadline = s_now_ms() + (double)a->timeout_s * 1e3;
-    zr_peer_t *peers = calloc((size_t)a->w, sizeof *peers);
-    void *router = s_socket(ctx, ZMQ_ROUTER, a->tasks, 1);
-    if (!peers || !router || s_credit_ready(router, peers, a->w, a->credit, deadline) != 0)
+    double deadline = s_now_ms () + (double) a->timeout_s * 1e3;
+    zr_peer_t *peers = calloc ((size_t) a->w, sizeof *peers);
+    void *router = s_socket (ctx, ZMQ_ROUTER, a->tasks, 1);
+    if (!peers || !router || s_credit_ready (router, peers, a->w, a->credit, deadline) != 0)
         goto done;
     long sent = 0, got = 0;
-    double t0 = s_now_ms();
+    double t0 = s_now_ms ();
     while (got < a->n) {
-        if (s_now_ms() > deadline) {
-            fprintf(stderr, "zmq_raw: timeout: %ld sent, %ld of %ld results\n", sent, got, a->n);
+        if (s_now_ms () > deadline) {
+            fprintf (stderr, "zmq_raw: timeout: %ld sent, %ld of %ld results\n", sent, got, a->n);
             goto done;
         }
-        if (s_credit_deal(router, peers, a->w, a->n, &sent) != 0)
+        if (s_credit_deal (router, peers, a->w, a->n, &sent) != 0)
             goto done;
         zmq_pollitem_t it = {router, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&it, 1, ZR_POLL_MS) < 0 && errno != EINTR)
+        if (zmq_poll (&it, 1, ZR_POLL_MS) < 0 && errno != EINTR)
             goto done;
-        if (s_credit_collect(router, peers, a->w, &got) != 0)
+        if (s_credit_collect (router, peers, a->w, &got) != 0)
             goto done;
     }
-    double t1 = s_now_ms();
-    printf("elapsed_ms=%.3f\n", t1 - t0);
-    fflush(stdout);
+    double t1 = s_now_ms ();
+    printf ("elapsed_ms=%.3f\n", t1 - t0);
+    fflush (stdout);
     for (long i = 0; i < a->w; i++) {
-        if (zmq_send(router, peers[i].id, peers[i].idlen, ZMQ_SNDMORE) >= 0)
-            zmq_send(router, ZR_STOP, 0, ZMQ_DONTWAIT); /* best effort, as in s_vent */
+        if (zmq_send (router, peers[i].id, peers[i].idlen, ZMQ_SNDMORE) >= 0)
+            zmq_send (router, ZR_STOP, 0, ZMQ_DONTWAIT); /* best effort, as in s_vent */
     }
     rc = 0;
 done:
     if (router)
-        zmq_close(router);
-    free(peers);
+        zmq_close (router);
+    free (peers);
     return rc;
 }
 
-static int s_cmp_double(const void *x, const void *y)
+static int s_cmp_double (const void *x, const void *y)
 {
-    double a = *(const double *)x, b = *(const double *)y;
+    double a = *(const double *) x, b = *(const double *) y;
     return (a > b) - (a < b);
 }
 
-/* s_vent_latency: N sequential round trips through the ROUTER, dealt round-robin to the W workers. */
-static int s_vent_latency(void *ctx, const zr_args_t *a)
+/* s_vent_latency: N sequential round trips through the ROUTER, dealt round-robin to the W workers.
+ */
+static int s_vent_latency (void *ctx, const zr_args_t *a)
 {
     int rc = 1;
-    double deadline = s_now_ms() + (double)a->timeout_s * 1e3;
-    zr_peer_t *peers = calloc((size_t)a->w, sizeof *peers);
-    double *us = calloc((size_t)a->n, sizeof *us);
-    void *router = s_socket(ctx, ZMQ_ROUTER, a->tasks, 1);
-    if (!peers || !us || !router || s_credit_ready(router, peers, a->w, a->credit, deadline) != 0)
+    double deadline = s_now_ms () + (double) a->timeout_s * 1e3;
+    zr_peer_t *peers = calloc ((size_t) a->w, sizeof *peers);
+    double *us = calloc ((size_t) a->n, sizeof *us);
+    void *router = s_socket (ctx, ZMQ_ROUTER, a->tasks, 1);
+    if (!peers || !us || !router || s_credit_ready (router, peers, a->w, a->credit, deadline) != 0)
         goto done;
     char task[ZR_TASK_MAX], res[ZR_TASK_MAX + 8];
     unsigned char id[ZR_ID_MAX];
-    double t0 = s_now_ms();
+    double t0 = s_now_ms ();
     for (long i = 0; i < a->n; i++) {
         zr_peer_t *p = &peers[i % a->w];
-        int len = snprintf(task, sizeof task, ZR_TASK_FMT, i);
-        double ts = s_now_ms();
-        if (zmq_send(router, p->id, p->idlen, ZMQ_SNDMORE) < 0 || zmq_send(router, task, (size_t)len, 0) < 0)
+        int len = snprintf (task, sizeof task, ZR_TASK_FMT, i);
+        double ts = s_now_ms ();
+        if (zmq_send (router, p->id, p->idlen, ZMQ_SNDMORE) < 0 ||
+            zmq_send (router, task, (size_t) len, 0) < 0)
             goto done;
         for (;;) {
-            if (s_now_ms() > deadline) {
-                fprintf(stderr, "zmq_raw: timeout after %ld round trips\n", i);
+            if (s_now_ms () > deadline) {
+                fprintf (stderr, "zmq_raw: timeout after %ld round trips\n", i);
                 goto done;
             }
             zmq_pollitem_t it = {router, 0, ZMQ_POLLIN, 0};
-            if (zmq_poll(&it, 1, ZR_POLL_MS) < 0 && errno != EINTR)
+            if (zmq_poll (&it, 1, ZR_POLL_MS) < 0 && errno != EINTR)
                 goto done;
             if (it.revents & ZMQ_POLLIN)
                 break;
         }
-        if (zmq_recv(router, id, sizeof id, 0) < 0 || zmq_recv(router, res, sizeof res, 0) < 0)
+        if (zmq_recv (router, id, sizeof id, 0) < 0 || zmq_recv (router, res, sizeof res, 0) < 0)
             goto done;
-        us[i] = (s_now_ms() - ts) * 1e3;
+        us[i] = (s_now_ms () - ts) * 1e3;
     }
-    double t1 = s_now_ms();
-    qsort(us, (size_t)a->n, sizeof *us, s_cmp_double);
-    printf("elapsed_ms=%.3f\n", t1 - t0);
-    printf("p50_us=%.1f\np99_us=%.1f\np999_us=%.1f\n", us[(a->n - 1) * 50 / 100], us[(a->n - 1) * 99 / 100],
-           us[(a->n - 1) * 999 / 1000]);
-    fflush(stdout);
+    double t1 = s_now_ms ();
+    qsort (us, (size_t) a->n, sizeof *us, s_cmp_double);
+    printf ("elapsed_ms=%.3f\n", t1 - t0);
+    printf ("p50_us=%.1f\np99_us=%.1f\np999_us=%.1f\n", us[(a->n - 1) * 50 / 100],
+            us[(a->n - 1) * 99 / 100], us[(a->n - 1) * 999 / 1000]);
+    fflush (stdout);
     for (long i = 0; i < a->w; i++) {
-        if (zmq_send(router, peers[i].id, peers[i].idlen, ZMQ_SNDMORE) >= 0)
-            zmq_send(router, ZR_STOP, 0, ZMQ_DONTWAIT); /* best effort, as in s_vent */
+        if (zmq_send (router, peers[i].id, peers[i].idlen, ZMQ_SNDMORE) >= 0)
+            zmq_send (router, ZR_STOP, 0, ZMQ_DONTWAIT); /* best effort, as in s_vent */
     }
     rc = 0;
 done:
     if (router)
-        zmq_close(router);
-    free(us);
-    free(peers);
+        zmq_close (router);
+    free (us);
+    free (peers);
     return rc;
 }
 
-int main(int argc, char **argv)
+int main (int argc, char **argv)
 {
     zr_args_t a = {0};
-    if (s_parse(argc, argv, &a) != 0)
-        return s_usage();
-    void *ctx = zmq_ctx_new();
+    if (s_parse (argc, argv, &a) != 0)
+        return s_usage ();
+    void *ctx = zmq_ctx_new ();
     if (!ctx)
         return 1;
     int rc;
-    if (strcmp(a.mode, "vent") == 0)
-        rc = a.credit ? s_vent_credit(ctx, &a) : s_vent(ctx, &a);
+    if (strcmp (a.mode, "vent") == 0)
+        rc = a.credit ? s_vent_credit (ctx, &a) : s_vent (ctx, &a);
     else if (a.latency)
-        rc = s_vent_latency(ctx, &a);
-    else if (strcmp(a.mode, "worker") == 0)
-        rc = s_worker(ctx, &a);
+        rc = s_vent_latency (ctx, &a);
+    else if (strcmp (a.mode, "worker") == 0)
+        rc = s_worker (ctx, &a);
     else
-        rc = s_usage();
-    zmq_ctx_term(ctx);
+        rc = s_usage ();
+    zmq_ctx_term (ctx);
     return rc;
 }

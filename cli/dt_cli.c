@@ -10,68 +10,71 @@
 #include <stdio.h>
 #include <string.h>
 
-int dt_cli_usage_error(const char *usage, const char *fmt, ...)
+int dt_cli_usage_error (const char *usage, const char *fmt, ...)
 {
     va_list ap;
-    va_start(ap, fmt);
-    fputs("dtask: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs("\n", stderr);
-    va_end(ap);
-    if (usage) fputs(usage, stderr);
+    va_start (ap, fmt);
+    fputs ("dtask: ", stderr);
+    vfprintf (stderr, fmt, ap);
+    fputs ("\n", stderr);
+    va_end (ap);
+    if (usage)
+        fputs (usage, stderr);
     return DT_CLI_EXIT_USAGE;
 }
 
-int dt_cli_bad_option(int c, char **argv, const char *usage)
+int dt_cli_bad_option (int c, char **argv, const char *usage)
 {
     /* getopt_long leaves the offending word at argv[optind - 1]; for a
      * bundled short option (-xq) optopt names the letter. */
     const char *word = argv[optind - 1];
-    if (c == ':') return dt_cli_usage_error(usage, "option '%s' needs a value", word);
+    if (c == ':')
+        return dt_cli_usage_error (usage, "option '%s' needs a value", word);
     if (optopt && word[0] == '-' && word[1] != '-')
-        return dt_cli_usage_error(usage, "unknown option '-%c'", optopt);
-    return dt_cli_usage_error(usage, "unknown option '%s'", word);
+        return dt_cli_usage_error (usage, "unknown option '-%c'", optopt);
+    return dt_cli_usage_error (usage, "unknown option '%s'", word);
 }
 
-int dt_cli_check_job(const char *job, const char *usage)
+int dt_cli_check_job (const char *job, const char *usage)
 {
-    size_t len = strlen(job);
+    size_t len = strlen (job);
     if (len == 0 || len > DT_LIMIT_JOB_MAX) {
-        dt_cli_usage_error(usage, "--job: a job id has 1 to %d characters", DT_LIMIT_JOB_MAX);
+        dt_cli_usage_error (usage, "--job: a job id has 1 to %d characters", DT_LIMIT_JOB_MAX);
         return -1;
     }
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)job[i];
+        unsigned char c = (unsigned char) job[i];
         if (c <= 0x20 || c >= 0x7f) {
-            dt_cli_usage_error(usage, "--job: a job id is printable ASCII without spaces");
+            dt_cli_usage_error (usage, "--job: a job id is printable ASCII without spaces");
             return -1;
         }
     }
     return 0;
 }
 
-dt_rpc_t *dt_cli_connect(const dt_cli_opts_t *opts)
+dt_rpc_t *dt_cli_connect (const dt_cli_opts_t *opts)
 {
     char err[256];
-    dt_rpc_t *rpc = dt_rpc_new(opts->master, opts->timeout_ms, err, sizeof err);
-    if (!rpc) fprintf(stderr, "dtask: cannot use master endpoint '%s': %s\n", opts->master, err);
+    dt_rpc_t *rpc = dt_rpc_new (opts->master, opts->timeout_ms, err, sizeof err);
+    if (!rpc)
+        fprintf (stderr, "dtask: cannot use master endpoint '%s': %s\n", opts->master, err);
     return rpc;
 }
 
-int dt_cli_rpc_failed(const dt_cli_opts_t *opts, int rc)
+int dt_cli_rpc_failed (const dt_cli_opts_t *opts, int rc)
 {
     switch (rc) {
     case DT_RPC_EUNREACH:
-        fprintf(stderr,
-                "dtask: no reply from master at %s within %g s (is dtask-master running? check "
-                "--master or DTASK_MASTER%s)\n",
-                opts->master, opts->timeout_ms / 1000.0,
-                dt_sock_is_secure() ? "; is our key in the master's clients/ allow-list, and "
-                                      "--master-key the master's key?"
-                                    : "");
+        fprintf (stderr,
+                 "dtask: no reply from master at %s within %g s (is dtask-master running? check "
+                 "--master or DTASK_MASTER%s)\n",
+                 opts->master, opts->timeout_ms / 1000.0,
+                 dt_sock_is_secure () ? "; is our key in the master's clients/ allow-list, and "
+                                        "--master-key the master's key?"
+                                      : "");
         return DT_CLI_EXIT_UNREACHABLE;
     case DT_RPC_EINTR:
-        fprintf(stderr, "dtask: interrupted\n");
+        fprintf (stderr, "dtask: interrupted\n");
         return DT_CLI_EXIT_INTERRUPTED;
     default:
         /* The engine logged the cause. */
@@ -79,29 +82,29 @@ int dt_cli_rpc_failed(const dt_cli_opts_t *opts, int rc)
     }
 }
 
-char *dt_cli_printable(char *out, size_t out_size, dt_str_t s)
+char *dt_cli_printable (char *out, size_t out_size, dt_str_t s)
 {
-    return dt_log_escape(out, out_size, s.ptr, s.len, out_size);
+    return dt_log_escape (out, out_size, s.ptr, s.len, out_size);
 }
 
-int dt_cli_refused(const dt_msg_t *reply)
+int dt_cli_refused (const dt_msg_t *reply)
 {
     if (reply->type == DT_MSG_ERROR) {
         char text[DT_LIMIT_ERROR_MAX + 64];
-        dt_cli_printable(text, sizeof text, reply->error.text);
-        fprintf(stderr, "dtask: master refused: %s: %s\n",
-                dt_msg_error_name((int)reply->error.code), text);
+        dt_cli_printable (text, sizeof text, reply->error.text);
+        fprintf (stderr, "dtask: master refused: %s: %s\n",
+                 dt_msg_error_name ((int) reply->error.code), text);
         return DT_CLI_EXIT_REFUSED;
     }
-    dt_log_error("PROTO-UNEXPECTED", "unexpected %s reply from master",
-                 dt_msg_type_name(reply->type));
+    dt_log_error ("PROTO-UNEXPECTED", "unexpected %s reply from master",
+                  dt_msg_type_name (reply->type));
     return DT_CLI_EXIT_FAIL;
 }
 
-int dt_cli_flush_stdout(void)
+int dt_cli_flush_stdout (void)
 {
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "dtask: cannot write output: %s\n", strerror(errno));
+    if (fflush (stdout) != 0 || ferror (stdout)) {
+        fprintf (stderr, "dtask: cannot write output: %s\n", strerror (errno));
         return -1;
     }
     return 0;

@@ -22,53 +22,53 @@
 #define DT_CLI_DEFAULT_TIMEOUT_S 10
 
 typedef struct {
-    const char *master; /* endpoint; borrowed from argv or the environment */
-    int timeout_ms;     /* give up after this long without any reply */
-    int quiet;          /* -q: no informational lines on stderr */
-    int verbose;        /* -v: debug logging */
+    const char *master;     /* endpoint; borrowed from argv or the environment */
+    int timeout_ms;         /* give up after this long without any reply */
+    int quiet;              /* -q: no informational lines on stderr */
+    int verbose;            /* -v: debug logging */
     const char *key;        /* --key: our NAME.key_secret (CURVE); NULL: plaintext */
     const char *master_key; /* --master-key: the master's master.key */
 } dt_cli_opts_t;
 
-int dt_cmd_submit(const dt_cli_opts_t *opts, int argc, char **argv);
-int dt_cmd_results(const dt_cli_opts_t *opts, int argc, char **argv);
-int dt_cmd_status(const dt_cli_opts_t *opts, int argc, char **argv);
-int dt_cmd_retry(const dt_cli_opts_t *opts, int argc, char **argv);
-int dt_cmd_keygen(const dt_cli_opts_t *opts, int argc, char **argv);
-int dt_cmd_cancel(const dt_cli_opts_t *opts, int argc, char **argv);
+int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv);
+int dt_cmd_results (const dt_cli_opts_t *opts, int argc, char **argv);
+int dt_cmd_status (const dt_cli_opts_t *opts, int argc, char **argv);
+int dt_cmd_retry (const dt_cli_opts_t *opts, int argc, char **argv);
+int dt_cmd_keygen (const dt_cli_opts_t *opts, int argc, char **argv);
+int dt_cmd_cancel (const dt_cli_opts_t *opts, int argc, char **argv);
 
 /* Prints "dtask: <message>" and then `usage` on stderr; returns
  * DT_CLI_EXIT_USAGE so a command can `return dt_cli_usage_error (...)`. */
-int dt_cli_usage_error(const char *usage, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int dt_cli_usage_error (const char *usage, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
 
 /* Reports what getopt_long() (run with a leading ':' in its optstring and
  * opterr = 0) rejected: `c` is its '?' or ':' return. Returns
  * DT_CLI_EXIT_USAGE. */
-int dt_cli_bad_option(int c, char **argv, const char *usage);
+int dt_cli_bad_option (int c, char **argv, const char *usage);
 
 /* Parses a job id given with --job: 1..DT_LIMIT_JOB_MAX printable ASCII
  * characters, no spaces. Returns 0, or -1 after printing why. */
-int dt_cli_check_job(const char *job, const char *usage);
+int dt_cli_check_job (const char *job, const char *usage);
 
 /* Creates the request engine for opts->master. Returns NULL after printing
  * why (a malformed endpoint). */
-dt_rpc_t *dt_cli_connect(const dt_cli_opts_t *opts);
+dt_rpc_t *dt_cli_connect (const dt_cli_opts_t *opts);
 
 /* Turns a failed dt_rpc_wait()/dt_rpc_call() code into a message on stderr
  * and an exit code (3 for no reply, 130 for a signal, 1 otherwise). */
-int dt_cli_rpc_failed(const dt_cli_opts_t *opts, int rc);
+int dt_cli_rpc_failed (const dt_cli_opts_t *opts, int rc);
 
 /* Prints "dtask: master refused: CODE: text" for an ERROR reply, or
  * "dtask: unexpected TYPE reply" for any other type, and returns
  * DT_CLI_EXIT_REFUSED (ERROR) or DT_CLI_EXIT_FAIL. */
-int dt_cli_refused(const dt_msg_t *reply);
+int dt_cli_refused (const dt_msg_t *reply);
 
 /* Flushes stdout; on a write error prints it and returns -1. */
-int dt_cli_flush_stdout(void);
+int dt_cli_flush_stdout (void);
 
 /* Copies a peer's string into `out` (NUL-terminated, escaped, cut to fit)
  * for printing to a terminal. Returns `out`. */
-char *dt_cli_printable(char *out, size_t out_size, dt_str_t s);
+char *dt_cli_printable (char *out, size_t out_size, dt_str_t s);
 
 #endif

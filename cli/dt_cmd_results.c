@@ -19,7 +19,7 @@ static const char s_usage[] =
     "      --failed   only failed results\n"
     "  -h, --help     this help\n";
 
-int dt_cmd_results(const dt_cli_opts_t *opts, int argc, char **argv)
+int dt_cmd_results (const dt_cli_opts_t *opts, int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"job", required_argument, NULL, 'j'},
@@ -32,7 +32,7 @@ int dt_cmd_results(const dt_cli_opts_t *opts, int argc, char **argv)
     int c;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":j:Fh", longopts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, ":j:Fh", longopts, NULL)) != -1) {
         switch (c) {
         case 'j':
             stream.job = optarg;
@@ -44,20 +44,22 @@ int dt_cmd_results(const dt_cli_opts_t *opts, int argc, char **argv)
             stream.flags |= DT_FETCH_FAILED_ONLY;
             break;
         case 'h':
-            fputs(s_usage, stdout);
+            fputs (s_usage, stdout);
             return DT_CLI_EXIT_OK;
         default:
-            return dt_cli_bad_option(c, argv, s_usage);
+            return dt_cli_bad_option (c, argv, s_usage);
         }
     }
     if (optind < argc)
-        return dt_cli_usage_error(s_usage, "results: unexpected argument '%s'", argv[optind]);
-    if (*stream.job && dt_cli_check_job(stream.job, s_usage) != 0) return DT_CLI_EXIT_USAGE;
+        return dt_cli_usage_error (s_usage, "results: unexpected argument '%s'", argv[optind]);
+    if (*stream.job && dt_cli_check_job (stream.job, s_usage) != 0)
+        return DT_CLI_EXIT_USAGE;
 
-    dt_rpc_t *rpc = dt_cli_connect(opts);
-    if (!rpc) return DT_CLI_EXIT_FAIL;
-    dt_rpc_set_persistent(rpc, stream.follow);
-    int code = dt_stream_run(opts, rpc, &stream);
-    dt_rpc_destroy(&rpc);
+    dt_rpc_t *rpc = dt_cli_connect (opts);
+    if (!rpc)
+        return DT_CLI_EXIT_FAIL;
+    dt_rpc_set_persistent (rpc, stream.follow);
+    int code = dt_stream_run (opts, rpc, &stream);
+    dt_rpc_destroy (&rpc);
     return code;
 }

@@ -14,7 +14,7 @@ static const char s_usage[] = "usage: dtask retry --failed [--job ID]\n"
                               "  -j, --job ID   only this job's tasks (default: all jobs)\n"
                               "  -h, --help     this help\n";
 
-int dt_cmd_retry(const dt_cli_opts_t *opts, int argc, char **argv)
+int dt_cmd_retry (const dt_cli_opts_t *opts, int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"job", required_argument, NULL, 'j'},
@@ -26,7 +26,7 @@ int dt_cmd_retry(const dt_cli_opts_t *opts, int argc, char **argv)
     int failed = 0, c;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":j:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, ":j:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'j':
             job = optarg;
@@ -35,36 +35,39 @@ int dt_cmd_retry(const dt_cli_opts_t *opts, int argc, char **argv)
             failed = 1;
             break;
         case 'h':
-            fputs(s_usage, stdout);
+            fputs (s_usage, stdout);
             return DT_CLI_EXIT_OK;
         default:
-            return dt_cli_bad_option(c, argv, s_usage);
+            return dt_cli_bad_option (c, argv, s_usage);
         }
     }
     if (optind < argc)
-        return dt_cli_usage_error(s_usage, "retry: unexpected argument '%s'", argv[optind]);
-    if (!failed) return dt_cli_usage_error(s_usage, "retry: say which tasks: --failed");
-    if (*job && dt_cli_check_job(job, s_usage) != 0) return DT_CLI_EXIT_USAGE;
+        return dt_cli_usage_error (s_usage, "retry: unexpected argument '%s'", argv[optind]);
+    if (!failed)
+        return dt_cli_usage_error (s_usage, "retry: say which tasks: --failed");
+    if (*job && dt_cli_check_job (job, s_usage) != 0)
+        return DT_CLI_EXIT_USAGE;
 
-    dt_rpc_t *rpc = dt_cli_connect(opts);
-    if (!rpc) return DT_CLI_EXIT_FAIL;
+    dt_rpc_t *rpc = dt_cli_connect (opts);
+    if (!rpc)
+        return DT_CLI_EXIT_FAIL;
     dt_msg_t request, reply;
-    dt_msg_init(&request);
-    dt_msg_init(&reply);
+    dt_msg_init (&request);
+    dt_msg_init (&reply);
     request.type = DT_MSG_REQUEUE;
-    request.requeue.job = dt_str(job);
+    request.requeue.job = dt_str (job);
     int code;
-    int rc = dt_rpc_call(rpc, &request, &reply);
+    int rc = dt_rpc_call (rpc, &request, &reply);
     if (rc != 0)
-        code = dt_cli_rpc_failed(opts, rc);
+        code = dt_cli_rpc_failed (opts, rc);
     else if (reply.type != DT_MSG_REQUEUE_OK)
-        code = dt_cli_refused(&reply);
+        code = dt_cli_refused (&reply);
     else {
-        printf("requeued %" PRIu64 " failed tasks%s%s\n", reply.requeue_ok.count,
-               *job ? " of job " : "", job);
-        code = dt_cli_flush_stdout() == 0 ? DT_CLI_EXIT_OK : DT_CLI_EXIT_FAIL;
+        printf ("requeued %" PRIu64 " failed tasks%s%s\n", reply.requeue_ok.count,
+                *job ? " of job " : "", job);
+        code = dt_cli_flush_stdout () == 0 ? DT_CLI_EXIT_OK : DT_CLI_EXIT_FAIL;
     }
-    dt_msg_reset(&reply);
-    dt_rpc_destroy(&rpc);
+    dt_msg_reset (&reply);
+    dt_rpc_destroy (&rpc);
     return code;
 }

@@ -27,78 +27,85 @@ static const struct {
     const char *name;
     size_t offset;
 } s_counters[] = {
-    {"submitted", offsetof(dt_msg_stats_t, submitted)},
-    {"pending", offsetof(dt_msg_stats_t, pending)},
-    {"inflight", offsetof(dt_msg_stats_t, inflight)},
-    {"delayed", offsetof(dt_msg_stats_t, delayed)},
-    {"done", offsetof(dt_msg_stats_t, done)},
-    {"failed", offsetof(dt_msg_stats_t, failed)},
-    {"retried", offsetof(dt_msg_stats_t, retried)},
-    {"duplicates", offsetof(dt_msg_stats_t, duplicates)},
-    {"invalid", offsetof(dt_msg_stats_t, invalid)},
+    {"submitted", offsetof (dt_msg_stats_t, submitted)},
+    {"pending", offsetof (dt_msg_stats_t, pending)},
+    {"inflight", offsetof (dt_msg_stats_t, inflight)},
+    {"delayed", offsetof (dt_msg_stats_t, delayed)},
+    {"done", offsetof (dt_msg_stats_t, done)},
+    {"failed", offsetof (dt_msg_stats_t, failed)},
+    {"retried", offsetof (dt_msg_stats_t, retried)},
+    {"duplicates", offsetof (dt_msg_stats_t, duplicates)},
+    {"invalid", offsetof (dt_msg_stats_t, invalid)},
 };
 #define S_NCOUNTERS (sizeof s_counters / sizeof s_counters[0])
 
-static uint64_t s_counter(const dt_msg_stats_t *stats, size_t i)
+static uint64_t s_counter (const dt_msg_stats_t *stats, size_t i)
 {
-    return *(const uint64_t *)((const char *)stats + s_counters[i].offset);
+    return *(const uint64_t *) ((const char *) stats + s_counters[i].offset);
 }
 
-static int s_print_json(const dt_msg_t *reply)
+static int s_print_json (const dt_msg_t *reply)
 {
-    json_t *o = json_object();
-    json_t *workers = json_array();
+    json_t *o = json_object ();
+    json_t *workers = json_array ();
     int rc = -1;
-    if (!o || !workers) goto done;
+    if (!o || !workers)
+        goto done;
     int bad = 0;
     for (size_t i = 0; i < S_NCOUNTERS; i++)
-        bad |= json_object_set_new_nocheck(
-            o, s_counters[i].name, json_integer((json_int_t)s_counter(&reply->status_ok.stats, i)));
+        bad |= json_object_set_new_nocheck (
+            o, s_counters[i].name,
+            json_integer ((json_int_t) s_counter (&reply->status_ok.stats, i)));
     for (uint32_t i = 0; i < reply->status_ok.count; i++) {
         const dt_msg_worker_t *w = &reply->status_ok.workers[i];
-        json_t *jw = json_object();
-        if (!jw) goto done;
-        bad |= json_object_set_new_nocheck(jw, "name", dt_jsonl_string(w->name));
-        bad |= json_object_set_new_nocheck(jw, "capacity", json_integer(w->capacity));
-        bad |= json_object_set_new_nocheck(jw, "inflight", json_integer(w->inflight));
-        bad |= json_object_set_new_nocheck(jw, "done", json_integer((json_int_t)w->done));
-        bad |= json_object_set_new_nocheck(jw, "idle_ms", json_integer(w->idle_ms));
-        bad |= json_array_append_new(workers, jw);
+        json_t *jw = json_object ();
+        if (!jw)
+            goto done;
+        bad |= json_object_set_new_nocheck (jw, "name", dt_jsonl_string (w->name));
+        bad |= json_object_set_new_nocheck (jw, "capacity", json_integer (w->capacity));
+        bad |= json_object_set_new_nocheck (jw, "inflight", json_integer (w->inflight));
+        bad |= json_object_set_new_nocheck (jw, "done", json_integer ((json_int_t) w->done));
+        bad |= json_object_set_new_nocheck (jw, "idle_ms", json_integer (w->idle_ms));
+        bad |= json_array_append_new (workers, jw);
     }
-    bad |= json_object_set_nocheck(o, "workers", workers);
-    if (bad) goto done;
-    char *text = json_dumps(o, JSON_COMPACT);
-    if (!text) goto done;
-    puts(text);
-    free(text);
+    bad |= json_object_set_nocheck (o, "workers", workers);
+    if (bad)
+        goto done;
+    char *text = json_dumps (o, JSON_COMPACT);
+    if (!text)
+        goto done;
+    puts (text);
+    free (text);
     rc = 0;
 done:
-    if (rc != 0) fprintf(stderr, "dtask: out of memory\n");
-    json_decref(workers);
-    json_decref(o);
+    if (rc != 0)
+        fprintf (stderr, "dtask: out of memory\n");
+    json_decref (workers);
+    json_decref (o);
     return rc;
 }
 
-static void s_print_table(const dt_msg_t *reply)
+static void s_print_table (const dt_msg_t *reply)
 {
     for (size_t i = 0; i < S_NCOUNTERS; i++)
-        printf("%-12s %12" PRIu64 "\n", s_counters[i].name, s_counter(&reply->status_ok.stats, i));
-    printf("\n");
+        printf ("%-12s %12" PRIu64 "\n", s_counters[i].name,
+                s_counter (&reply->status_ok.stats, i));
+    printf ("\n");
     if (reply->status_ok.count == 0) {
-        printf("no workers connected\n");
+        printf ("no workers connected\n");
         return;
     }
-    printf("%-32s %9s %9s %12s %9s\n", "WORKER", "CAPACITY", "INFLIGHT", "DONE", "IDLE");
+    printf ("%-32s %9s %9s %12s %9s\n", "WORKER", "CAPACITY", "INFLIGHT", "DONE", "IDLE");
     for (uint32_t i = 0; i < reply->status_ok.count; i++) {
         const dt_msg_worker_t *w = &reply->status_ok.workers[i];
         char name[DT_LIMIT_NAME_MAX * 4 + 4];
-        dt_cli_printable(name, sizeof name, w->name);
-        printf("%-32s %9" PRIu32 " %9" PRIu32 " %12" PRIu64 " %7.1f s\n", name, w->capacity,
-               w->inflight, w->done, w->idle_ms / 1000.0);
+        dt_cli_printable (name, sizeof name, w->name);
+        printf ("%-32s %9" PRIu32 " %9" PRIu32 " %12" PRIu64 " %7.1f s\n", name, w->capacity,
+                w->inflight, w->done, w->idle_ms / 1000.0);
     }
 }
 
-int dt_cmd_status(const dt_cli_opts_t *opts, int argc, char **argv)
+int dt_cmd_status (const dt_cli_opts_t *opts, int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"json", no_argument, NULL, 'J'},
@@ -110,7 +117,7 @@ int dt_cmd_status(const dt_cli_opts_t *opts, int argc, char **argv)
     int json = 0, c;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":j:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, ":j:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'J':
             json = 1;
@@ -119,36 +126,39 @@ int dt_cmd_status(const dt_cli_opts_t *opts, int argc, char **argv)
             job = optarg;
             break;
         case 'h':
-            fputs(s_usage, stdout);
+            fputs (s_usage, stdout);
             return DT_CLI_EXIT_OK;
         default:
-            return dt_cli_bad_option(c, argv, s_usage);
+            return dt_cli_bad_option (c, argv, s_usage);
         }
     }
     if (optind < argc)
-        return dt_cli_usage_error(s_usage, "status: unexpected argument '%s'", argv[optind]);
-    if (*job && dt_cli_check_job(job, s_usage) != 0) return DT_CLI_EXIT_USAGE;
+        return dt_cli_usage_error (s_usage, "status: unexpected argument '%s'", argv[optind]);
+    if (*job && dt_cli_check_job (job, s_usage) != 0)
+        return DT_CLI_EXIT_USAGE;
 
-    dt_rpc_t *rpc = dt_cli_connect(opts);
-    if (!rpc) return DT_CLI_EXIT_FAIL;
+    dt_rpc_t *rpc = dt_cli_connect (opts);
+    if (!rpc)
+        return DT_CLI_EXIT_FAIL;
     dt_msg_t request, reply;
-    dt_msg_init(&request);
-    dt_msg_init(&reply);
+    dt_msg_init (&request);
+    dt_msg_init (&reply);
     request.type = DT_MSG_STATUS;
-    request.status.job = dt_str(job);
+    request.status.job = dt_str (job);
     int code;
-    int rc = dt_rpc_call(rpc, &request, &reply);
+    int rc = dt_rpc_call (rpc, &request, &reply);
     if (rc != 0)
-        code = dt_cli_rpc_failed(opts, rc);
+        code = dt_cli_rpc_failed (opts, rc);
     else if (reply.type != DT_MSG_STATUS_OK)
-        code = dt_cli_refused(&reply);
-    else if (json && s_print_json(&reply) != 0)
+        code = dt_cli_refused (&reply);
+    else if (json && s_print_json (&reply) != 0)
         code = DT_CLI_EXIT_FAIL;
     else {
-        if (!json) s_print_table(&reply);
-        code = dt_cli_flush_stdout() == 0 ? DT_CLI_EXIT_OK : DT_CLI_EXIT_FAIL;
+        if (!json)
+            s_print_table (&reply);
+        code = dt_cli_flush_stdout () == 0 ? DT_CLI_EXIT_OK : DT_CLI_EXIT_FAIL;
     }
-    dt_msg_reset(&reply);
-    dt_rpc_destroy(&rpc);
+    dt_msg_reset (&reply);
+    dt_rpc_destroy (&rpc);
     return code;
 }

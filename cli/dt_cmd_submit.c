@@ -81,69 +81,75 @@ typedef struct {
     size_t shown; /* bad URLs printed so far */
 } s_report_t;
 
-static void s_report_bad(void *arg, const char *where, const char *why, dt_str_t url)
+static void s_report_bad (void *arg, const char *where, const char *why, dt_str_t url)
 {
     s_report_t *report = arg;
-    if (report->shown++ >= DT_SUBMIT_BAD_SHOWN) return;
+    if (report->shown++ >= DT_SUBMIT_BAD_SHOWN)
+        return;
     char shown[120];
-    dt_cli_printable(shown, sizeof shown, url);
-    fprintf(stderr, "dtask: %s: not a url: %s: %s\n", where, why, shown);
+    dt_cli_printable (shown, sizeof shown, url);
+    fprintf (stderr, "dtask: %s: not a url: %s: %s\n", where, why, shown);
 }
 
-static int s_random_job(char *out, size_t out_size)
+static int s_random_job (char *out, size_t out_size)
 {
     unsigned char bytes[DT_SUBMIT_JOB_BYTES];
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd == -1) return -1;
-    ssize_t n = read(fd, bytes, sizeof bytes);
-    close(fd);
-    if (n != (ssize_t)sizeof bytes) return -1;
-    assert(out_size > 2 * sizeof bytes);
+    int fd = open ("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd == -1)
+        return -1;
+    ssize_t n = read (fd, bytes, sizeof bytes);
+    close (fd);
+    if (n != (ssize_t) sizeof bytes)
+        return -1;
+    assert (out_size > 2 * sizeof bytes);
     for (size_t i = 0; i < sizeof bytes; i++)
-        snprintf(out + 2 * i, 3, "%02x", bytes[i]);
+        snprintf (out + 2 * i, 3, "%02x", bytes[i]);
     return 0;
 }
 
 /* Lowest-numbered chunk that may be sent now, or -1. */
-static ssize_t s_next_to_send(const s_submit_t *self)
+static ssize_t s_next_to_send (const s_submit_t *self)
 {
     for (size_t i = 0; i < self->nchunks; i++)
-        if (self->chunks[i].state == S_CHUNK_QUEUED) return (ssize_t)i;
+        if (self->chunks[i].state == S_CHUNK_QUEUED)
+            return (ssize_t) i;
     return -1;
 }
 
-static int s_send_chunk(s_submit_t *self, dt_rpc_t *rpc, s_chunk_t *chunk)
+static int s_send_chunk (s_submit_t *self, dt_rpc_t *rpc, s_chunk_t *chunk)
 {
     dt_msg_t msg;
-    dt_msg_init(&msg);
+    dt_msg_init (&msg);
     msg.type = DT_MSG_SUBMIT;
-    msg.submit.job = dt_str(self->job);
+    msg.submit.job = dt_str (self->job);
     msg.submit.chunk = chunk->number;
     msg.submit.flags = 0;
     msg.submit.count = chunk->range.count;
     /* Sending only reads the URLs; the codec's API is shared with decoding. */
-    msg.submit.urls = (dt_str_t *)&self->urls[chunk->range.first];
-    if (dt_rpc_start(rpc, &msg, chunk) != 0) return -1;
+    msg.submit.urls = (dt_str_t *) &self->urls[chunk->range.first];
+    if (dt_rpc_start (rpc, &msg, chunk) != 0)
+        return -1;
     chunk->state = S_CHUNK_INFLIGHT;
     return 0;
 }
 
 /* Handles the reply to one chunk. Returns 0 to go on, or an exit code. */
-static int s_on_reply(s_submit_t *self, s_chunk_t *chunk, const dt_msg_t *reply)
+static int s_on_reply (s_submit_t *self, s_chunk_t *chunk, const dt_msg_t *reply)
 {
-    if (!chunk) return dt_cli_refused(reply); /* an ERROR the master could not address */
+    if (!chunk)
+        return dt_cli_refused (reply); /* an ERROR the master could not address */
     if (reply->type == DT_MSG_SUBMIT_OK) {
         if (reply->submit_ok.chunk != chunk->number)
-            dt_log_warn("SUBMIT-MISMATCH",
-                        "job %s: SUBMIT_OK names chunk %" PRIu32 " for chunk %" PRIu32, self->job,
-                        reply->submit_ok.chunk, chunk->number);
+            dt_log_warn ("SUBMIT-MISMATCH",
+                         "job %s: SUBMIT_OK names chunk %" PRIu32 " for chunk %" PRIu32, self->job,
+                         reply->submit_ok.chunk, chunk->number);
         chunk->state = S_CHUNK_ACCEPTED;
         self->accepted_chunks++;
         self->accepted_tasks += reply->submit_ok.count;
         self->full = 0;
         self->room_backoff_ms = DT_SUBMIT_ROOM_FIRST_MS;
-        dt_log_debug("SUBMIT-OK", "job %s chunk %" PRIu32 ": %" PRIu32 " tasks from id %" PRIu64,
-                     self->job, chunk->number, reply->submit_ok.count, reply->submit_ok.first_id);
+        dt_log_debug ("SUBMIT-OK", "job %s chunk %" PRIu32 ": %" PRIu32 " tasks from id %" PRIu64,
+                      self->job, chunk->number, reply->submit_ok.count, reply->submit_ok.first_id);
         return 0;
     }
     if (reply->type == DT_MSG_ERROR && reply->error.code == DT_ERR_QUEUE_FULL) {
@@ -151,14 +157,14 @@ static int s_on_reply(s_submit_t *self, s_chunk_t *chunk, const dt_msg_t *reply)
         if (!self->wait_room)
             return 0; /* the caller stops sending and reports once all replies are in */
         if (!self->full)
-            dt_log_info("QUEUE-FULL",
-                        "queue full, waiting for room (job %s, %zu of %zu chunks "
-                        "accepted)",
-                        self->job, self->accepted_chunks, self->nchunks);
+            dt_log_info ("QUEUE-FULL",
+                         "queue full, waiting for room (job %s, %zu of %zu chunks "
+                         "accepted)",
+                         self->job, self->accepted_chunks, self->nchunks);
         self->full = 1;
         /* The other chunks of the window come back full too: one pause
          * for all of them, not one doubling each. */
-        int64_t now = zclock_mono();
+        int64_t now = zclock_mono ();
         if (now >= self->paused_until) {
             self->paused_until = now + self->room_backoff_ms;
             self->room_backoff_ms *= 2;
@@ -167,47 +173,54 @@ static int s_on_reply(s_submit_t *self, s_chunk_t *chunk, const dt_msg_t *reply)
         }
         return 0;
     }
-    return dt_cli_refused(reply);
+    return dt_cli_refused (reply);
 }
 
 /* Sends every chunk, DT_SUBMIT_WINDOW at a time (one at a time while the
  * queue is full). Returns 0 once all are accepted, or an exit code. */
-static int s_submit_all(s_submit_t *self, dt_rpc_t *rpc)
+static int s_submit_all (s_submit_t *self, dt_rpc_t *rpc)
 {
     int stopping = 0; /* QUEUE_FULL with --no-wait-room: drain, then report */
     dt_msg_t reply;
-    dt_msg_init(&reply);
+    dt_msg_init (&reply);
     while (self->accepted_chunks < self->nchunks) {
-        int64_t now = zclock_mono();
+        int64_t now = zclock_mono ();
         size_t window = self->full ? 1 : DT_SUBMIT_WINDOW;
-        while (!stopping && now >= self->paused_until && dt_rpc_inflight(rpc) < window) {
-            ssize_t i = s_next_to_send(self);
-            if (i < 0) break;
-            if (s_send_chunk(self, rpc, &self->chunks[i]) != 0) return DT_CLI_EXIT_FAIL;
+        while (!stopping && now >= self->paused_until && dt_rpc_inflight (rpc) < window) {
+            ssize_t i = s_next_to_send (self);
+            if (i < 0)
+                break;
+            if (s_send_chunk (self, rpc, &self->chunks[i]) != 0)
+                return DT_CLI_EXIT_FAIL;
         }
-        if (dt_rpc_inflight(rpc) == 0 && stopping) break;
+        if (dt_rpc_inflight (rpc) == 0 && stopping)
+            break;
         int max_ms = -1;
-        if (dt_rpc_inflight(rpc) == 0 || (now < self->paused_until))
-            max_ms = self->paused_until > now ? (int)(self->paused_until - now) : 0;
+        if (dt_rpc_inflight (rpc) == 0 || (now < self->paused_until))
+            max_ms = self->paused_until > now ? (int) (self->paused_until - now) : 0;
         void *tag = NULL;
-        int rc = dt_rpc_wait(rpc, &reply, &tag, max_ms);
-        if (rc == DT_RPC_EAGAIN) continue;
-        if (rc != 0) return dt_cli_rpc_failed(self->cli, rc);
-        int code = s_on_reply(self, tag, &reply);
+        int rc = dt_rpc_wait (rpc, &reply, &tag, max_ms);
+        if (rc == DT_RPC_EAGAIN)
+            continue;
+        if (rc != 0)
+            return dt_cli_rpc_failed (self->cli, rc);
+        int code = s_on_reply (self, tag, &reply);
         int full = reply.type == DT_MSG_ERROR && reply.error.code == DT_ERR_QUEUE_FULL;
-        dt_msg_reset(&reply);
-        if (code != 0) return code;
-        if (full && !self->wait_room) stopping = 1;
+        dt_msg_reset (&reply);
+        if (code != 0)
+            return code;
+        if (full && !self->wait_room)
+            stopping = 1;
     }
     if (stopping) {
-        fprintf(stderr, "dtask: master queue is full (%zu of %zu chunks accepted; job %s)\n",
-                self->accepted_chunks, self->nchunks, self->job);
+        fprintf (stderr, "dtask: master queue is full (%zu of %zu chunks accepted; job %s)\n",
+                 self->accepted_chunks, self->nchunks, self->job);
         return DT_CLI_EXIT_REFUSED;
     }
     return 0;
 }
 
-int dt_cmd_submit(const dt_cli_opts_t *opts, int argc, char **argv)
+int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"job", required_argument, NULL, 'j'},    {"wait", no_argument, NULL, 'w'},
@@ -218,7 +231,7 @@ int dt_cmd_submit(const dt_cli_opts_t *opts, int argc, char **argv)
     int wait = 0, wait_room = 1, c;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":j:wf:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, ":j:wf:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'j':
             job = optarg;
@@ -230,111 +243,121 @@ int dt_cmd_submit(const dt_cli_opts_t *opts, int argc, char **argv)
             wait_room = 0;
             break;
         case 'f':
-            if (file) return dt_cli_usage_error(s_usage, "give -f only once");
+            if (file)
+                return dt_cli_usage_error (s_usage, "give -f only once");
             file = optarg;
             break;
         case 'h':
-            fputs(s_usage, stdout);
+            fputs (s_usage, stdout);
             return DT_CLI_EXIT_OK;
         default:
-            return dt_cli_bad_option(c, argv, s_usage);
+            return dt_cli_bad_option (c, argv, s_usage);
         }
     }
-    if (job && dt_cli_check_job(job, s_usage) != 0) return DT_CLI_EXIT_USAGE;
+    if (job && dt_cli_check_job (job, s_usage) != 0)
+        return DT_CLI_EXIT_USAGE;
     if (optind == argc && !file)
-        return dt_cli_usage_error(s_usage, "submit: no URLs given (pass URLs or -f FILE)");
+        return dt_cli_usage_error (s_usage, "submit: no URLs given (pass URLs or -f FILE)");
 
     int code = DT_CLI_EXIT_FAIL;
     dt_rpc_t *rpc = NULL;
     s_submit_t self = {
         .cli = opts, .wait_room = wait_room, .room_backoff_ms = DT_SUBMIT_ROOM_FIRST_MS};
     dt_urls_chunk_t *ranges = NULL;
-    dt_urls_t *urls = dt_urls_new();
-    if (!urls) goto nomem;
+    dt_urls_t *urls = dt_urls_new ();
+    if (!urls)
+        goto nomem;
     for (int i = optind; i < argc; i++)
-        if (dt_urls_add_arg(urls, argv[i]) != 0) goto nomem;
-    if (file && dt_urls_load_file(urls, file) != 0) {
-        fprintf(stderr, "dtask: cannot read %s: %s\n", strcmp(file, "-") ? file : "standard input",
-                strerror(errno));
+        if (dt_urls_add_arg (urls, argv[i]) != 0)
+            goto nomem;
+    if (file && dt_urls_load_file (urls, file) != 0) {
+        fprintf (stderr, "dtask: cannot read %s: %s\n",
+                 strcmp (file, "-") ? file : "standard input", strerror (errno));
         code = DT_CLI_EXIT_USAGE;
         goto done;
     }
     s_report_t report = {0};
-    size_t bad = dt_urls_check(urls, s_report_bad, &report);
+    size_t bad = dt_urls_check (urls, s_report_bad, &report);
     if (bad > 0) {
         if (bad > DT_SUBMIT_BAD_SHOWN)
-            fprintf(stderr, "dtask: ... %zu more invalid URLs not shown\n",
-                    bad - DT_SUBMIT_BAD_SHOWN);
-        fprintf(stderr, "dtask: %zu of %zu URLs are invalid: nothing was submitted\n", bad,
-                dt_urls_count(urls));
+            fprintf (stderr, "dtask: ... %zu more invalid URLs not shown\n",
+                     bad - DT_SUBMIT_BAD_SHOWN);
+        fprintf (stderr, "dtask: %zu of %zu URLs are invalid: nothing was submitted\n", bad,
+                 dt_urls_count (urls));
         code = DT_CLI_EXIT_USAGE;
         goto done;
     }
-    if (dt_urls_count(urls) == 0) {
-        fprintf(stderr, "dtask: no URLs in %s: nothing to submit\n",
-                !file               ? "the arguments"
-                : strcmp(file, "-") ? file
-                                    : "standard input");
+    if (dt_urls_count (urls) == 0) {
+        fprintf (stderr, "dtask: no URLs in %s: nothing to submit\n",
+                 !file                ? "the arguments"
+                 : strcmp (file, "-") ? file
+                                      : "standard input");
         code = DT_CLI_EXIT_USAGE;
         goto done;
     }
 
     char random_job[2 * DT_SUBMIT_JOB_BYTES + 1];
     if (!job) {
-        if (s_random_job(random_job, sizeof random_job) != 0) {
-            fprintf(stderr, "dtask: cannot read /dev/urandom for a job id: %s\n", strerror(errno));
+        if (s_random_job (random_job, sizeof random_job) != 0) {
+            fprintf (stderr, "dtask: cannot read /dev/urandom for a job id: %s\n",
+                     strerror (errno));
             goto done;
         }
         job = random_job;
     }
     self.job = job;
-    self.urls = dt_urls_items(urls);
-    ranges = dt_urls_chunk(urls, DT_LIMIT_BATCH_MAX, DT_LIMIT_BATCH_BYTES, &self.nchunks);
-    if (!ranges) goto nomem;
+    self.urls = dt_urls_items (urls);
+    ranges = dt_urls_chunk (urls, DT_LIMIT_BATCH_MAX, DT_LIMIT_BATCH_BYTES, &self.nchunks);
+    if (!ranges)
+        goto nomem;
     if (self.nchunks > UINT32_MAX) {
-        fprintf(stderr, "dtask: too many URLs for one job\n");
+        fprintf (stderr, "dtask: too many URLs for one job\n");
         code = DT_CLI_EXIT_USAGE;
         goto done;
     }
-    self.chunks = calloc(self.nchunks, sizeof *self.chunks);
-    if (!self.chunks) goto nomem;
+    self.chunks = calloc (self.nchunks, sizeof *self.chunks);
+    if (!self.chunks)
+        goto nomem;
     for (size_t i = 0; i < self.nchunks; i++)
-        self.chunks[i] = (s_chunk_t){ranges[i], S_CHUNK_QUEUED, (uint32_t)i};
+        self.chunks[i] = (s_chunk_t){ranges[i], S_CHUNK_QUEUED, (uint32_t) i};
 
-    rpc = dt_cli_connect(opts);
-    if (!rpc) goto done;
-    dt_rpc_set_persistent(rpc, wait);
-    dt_log_debug("SUBMIT", "job %s: %zu URLs in %zu chunks to %s", job, dt_urls_count(urls),
-                 self.nchunks, opts->master);
-    code = s_submit_all(&self, rpc);
-    if (code != 0) goto done;
+    rpc = dt_cli_connect (opts);
+    if (!rpc)
+        goto done;
+    dt_rpc_set_persistent (rpc, wait);
+    dt_log_debug ("SUBMIT", "job %s: %zu URLs in %zu chunks to %s", job, dt_urls_count (urls),
+                  self.nchunks, opts->master);
+    code = s_submit_all (&self, rpc);
+    if (code != 0)
+        goto done;
     if (!wait) {
-        printf("accepted %" PRIu64 " tasks (job %s)\n", self.accepted_tasks, job);
-        code = dt_cli_flush_stdout() == 0 ? DT_CLI_EXIT_OK : DT_CLI_EXIT_FAIL;
+        printf ("accepted %" PRIu64 " tasks (job %s)\n", self.accepted_tasks, job);
+        code = dt_cli_flush_stdout () == 0 ? DT_CLI_EXIT_OK : DT_CLI_EXIT_FAIL;
         goto done;
     }
     if (!opts->quiet)
-        fprintf(stderr, "accepted %" PRIu64 " tasks (job %s)\n", self.accepted_tasks, job);
+        fprintf (stderr, "accepted %" PRIu64 " tasks (job %s)\n", self.accepted_tasks, job);
     if (self.accepted_tasks == 0) {
-        if (!opts->quiet) fprintf(stderr, "0 done, 0 failed\n");
+        if (!opts->quiet)
+            fprintf (stderr, "0 done, 0 failed\n");
         code = DT_CLI_EXIT_OK;
         goto done;
     }
     dt_stream_opts_t stream = {
         .job = job,
         .expect = self.accepted_tasks,
-        .progress = !opts->quiet && isatty(STDERR_FILENO),
+        .progress = !opts->quiet && isatty (STDERR_FILENO),
         .summary = 1,
     };
-    code = dt_stream_run(opts, rpc, &stream);
+    code = dt_stream_run (opts, rpc, &stream);
     goto done;
 nomem:
-    fprintf(stderr, "dtask: out of memory\n");
+    fprintf (stderr, "dtask: out of memory\n");
     code = DT_CLI_EXIT_FAIL;
 done:
-    dt_rpc_destroy(&rpc);
-    free(self.chunks);
-    free(ranges);
-    dt_urls_destroy(&urls);
+    dt_rpc_destroy (&rpc);
+    free (self.chunks);
+    free (ranges);
+    dt_urls_destroy (&urls);
     return code;
 }

@@ -16,36 +16,39 @@ struct dt_jsonl_t {
     size_t capacity; /* bytes allocated in buf */
 };
 
-dt_jsonl_t *dt_jsonl_new(FILE *out)
+dt_jsonl_t *dt_jsonl_new (FILE *out)
 {
-    dt_jsonl_t *self = calloc(1, sizeof *self);
-    if (!self) return NULL;
+    dt_jsonl_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
     self->out = out;
     self->capacity = DT_JSONL_BUFFER_INITIAL;
-    self->buf = malloc(self->capacity);
+    self->buf = malloc (self->capacity);
     if (!self->buf) {
-        free(self);
+        free (self);
         return NULL;
     }
     return self;
 }
 
-void dt_jsonl_destroy(dt_jsonl_t **self_p)
+void dt_jsonl_destroy (dt_jsonl_t **self_p)
 {
-    if (!self_p || !*self_p) return;
+    if (!self_p || !*self_p)
+        return;
     dt_jsonl_t *self = *self_p;
-    free(self->buf);
-    free(self);
+    free (self->buf);
+    free (self);
     *self_p = NULL;
 }
 
 /* Length of the valid UTF-8 sequence at p (at most `left` bytes), or 0. */
-static size_t s_utf8_seq(const unsigned char *p, size_t left)
+static size_t s_utf8_seq (const unsigned char *p, size_t left)
 {
     unsigned char c = p[0];
     size_t n;
     unsigned int cp;
-    if (c < 0x80) return 1;
+    if (c < 0x80)
+        return 1;
     if (c >= 0xc2 && c <= 0xdf)
         n = 2, cp = c & 0x1f;
     else if (c >= 0xe0 && c <= 0xef)
@@ -54,9 +57,11 @@ static size_t s_utf8_seq(const unsigned char *p, size_t left)
         n = 4, cp = c & 0x07;
     else
         return 0;
-    if (n > left) return 0;
+    if (n > left)
+        return 0;
     for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80) return 0;
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
         cp = (cp << 6) | (p[i] & 0x3f);
     }
     /* Overlong forms, UTF-16 surrogates and code points past U+10FFFF. */
@@ -68,65 +73,67 @@ static size_t s_utf8_seq(const unsigned char *p, size_t left)
 
 /* A JSON string from bytes that failed UTF-8 validation: each byte that
  * starts no valid sequence becomes U+FFFD. */
-static json_t *s_string_repaired(const char *ptr, size_t len)
+static json_t *s_string_repaired (const char *ptr, size_t len)
 {
     /* Each bad byte grows to 3 bytes at most. */
-    char *fixed = malloc(len * 3 + 1);
-    if (!fixed) return NULL;
-    const unsigned char *p = (const unsigned char *)ptr;
+    char *fixed = malloc (len * 3 + 1);
+    if (!fixed)
+        return NULL;
+    const unsigned char *p = (const unsigned char *) ptr;
     size_t o = 0;
     for (size_t i = 0; i < len;) {
-        size_t n = s_utf8_seq(p + i, len - i);
+        size_t n = s_utf8_seq (p + i, len - i);
         if (n) {
-            memcpy(fixed + o, p + i, n);
+            memcpy (fixed + o, p + i, n);
             o += n;
             i += n;
         } else {
-            memcpy(fixed + o, "\xef\xbf\xbd", 3);
+            memcpy (fixed + o, "\xef\xbf\xbd", 3);
             o += 3;
             i++;
         }
     }
-    json_t *s = json_stringn_nocheck(fixed, o);
-    free(fixed);
+    json_t *s = json_stringn_nocheck (fixed, o);
+    free (fixed);
     return s;
 }
 
-json_t *dt_jsonl_string(dt_str_t s)
+json_t *dt_jsonl_string (dt_str_t s)
 {
-    json_t *j = json_stringn(s.ptr ? s.ptr : "", s.len);
-    return j ? j : s_string_repaired(s.ptr, s.len);
+    json_t *j = json_stringn (s.ptr ? s.ptr : "", s.len);
+    return j ? j : s_string_repaired (s.ptr, s.len);
 }
 
-static json_t *s_string_or_null(dt_str_t s)
+static json_t *s_string_or_null (dt_str_t s)
 {
-    return s.len ? dt_jsonl_string(s) : json_null();
+    return s.len ? dt_jsonl_string (s) : json_null ();
 }
 
-json_t *dt_jsonl_result(const dt_msg_result_t *r)
+json_t *dt_jsonl_result (const dt_msg_result_t *r)
 {
-    json_t *o = json_object();
-    if (!o) return NULL;
+    json_t *o = json_object ();
+    if (!o)
+        return NULL;
     const char *state = r->state == DT_STATE_DONE     ? "done"
                         : r->state == DT_STATE_FAILED ? "failed"
                                                       : "unknown";
     /* The _new setters take the value even on failure, so one check at the
      * end covers every allocation. */
     int rc = 0;
-    rc |= json_object_set_new_nocheck(o, "id", json_integer((json_int_t)r->id));
-    rc |= json_object_set_new_nocheck(o, "url", dt_jsonl_string(r->url));
-    rc |= json_object_set_new_nocheck(o, "final_url", dt_jsonl_string(r->final_url));
-    rc |= json_object_set_new_nocheck(o, "state", json_string_nocheck(state));
-    rc |= json_object_set_new_nocheck(o, "http_status",
-                                      r->http_status ? json_integer(r->http_status) : json_null());
-    rc |= json_object_set_new_nocheck(o, "bytes", json_integer((json_int_t)r->bytes));
-    rc |= json_object_set_new_nocheck(o, "content_type", s_string_or_null(r->content_type));
-    rc |= json_object_set_new_nocheck(o, "elapsed_ms", json_integer(r->elapsed_ms));
-    rc |= json_object_set_new_nocheck(o, "attempts", json_integer(r->attempt));
-    rc |= json_object_set_new_nocheck(o, "worker", s_string_or_null(r->worker));
-    rc |= json_object_set_new_nocheck(o, "error", s_string_or_null(r->error));
+    rc |= json_object_set_new_nocheck (o, "id", json_integer ((json_int_t) r->id));
+    rc |= json_object_set_new_nocheck (o, "url", dt_jsonl_string (r->url));
+    rc |= json_object_set_new_nocheck (o, "final_url", dt_jsonl_string (r->final_url));
+    rc |= json_object_set_new_nocheck (o, "state", json_string_nocheck (state));
+    rc |= json_object_set_new_nocheck (
+        o, "http_status", r->http_status ? json_integer (r->http_status) : json_null ());
+    rc |= json_object_set_new_nocheck (o, "bytes", json_integer ((json_int_t) r->bytes));
+    rc |= json_object_set_new_nocheck (o, "content_type", s_string_or_null (r->content_type));
+    rc |= json_object_set_new_nocheck (o, "elapsed_ms", json_integer (r->elapsed_ms));
+    rc |= json_object_set_new_nocheck (o, "attempts", json_integer (r->attempt));
+    rc |= json_object_set_new_nocheck (o, "worker", s_string_or_null (r->worker));
+    rc |= json_object_set_new_nocheck (o, "error", s_string_or_null (r->error));
     if (rc != 0) {
-        json_decref(o);
+        json_decref (o);
         return NULL;
     }
     return o;
@@ -141,38 +148,41 @@ json_t *dt_jsonl_result(const dt_msg_result_t *r)
 #define DT_JSONL_FIXED_MAX 512
 
 /* Makes room for `need` more bytes. Returns 0 or -1 (no memory). */
-static int s_reserve(dt_jsonl_t *self, size_t need)
+static int s_reserve (dt_jsonl_t *self, size_t need)
 {
-    if (self->capacity - self->len >= need) return 0;
+    if (self->capacity - self->len >= need)
+        return 0;
     size_t capacity = self->capacity * 2;
     while (capacity - self->len < need)
         capacity *= 2;
-    char *bigger = realloc(self->buf, capacity);
-    if (!bigger) return -1;
+    char *bigger = realloc (self->buf, capacity);
+    if (!bigger)
+        return -1;
     self->buf = bigger;
     self->capacity = capacity;
     return 0;
 }
 
-static void s_raw(dt_jsonl_t *self, const char *text, size_t len)
+static void s_raw (dt_jsonl_t *self, const char *text, size_t len)
 {
-    memcpy(self->buf + self->len, text, len);
+    memcpy (self->buf + self->len, text, len);
     self->len += len;
 }
 
-#define S_LITERAL(self, text) s_raw((self), (text), sizeof(text) - 1)
+#define S_LITERAL(self, text) s_raw ((self), (text), sizeof (text) - 1)
 
 /* A signed decimal, as jansson prints a json_int_t. */
-static void s_int(dt_jsonl_t *self, long long v)
+static void s_int (dt_jsonl_t *self, long long v)
 {
     char digits[24];
     size_t n = 0;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long) v : (unsigned long long) v;
     do {
-        digits[n++] = (char)('0' + u % 10);
+        digits[n++] = (char) ('0' + u % 10);
         u /= 10;
     } while (u);
-    if (v < 0) self->buf[self->len++] = '-';
+    if (v < 0)
+        self->buf[self->len++] = '-';
     while (n)
         self->buf[self->len++] = digits[--n];
 }
@@ -182,31 +192,45 @@ static void s_int(dt_jsonl_t *self, long long v)
  * control characters escaped (short forms where JSON has them, else
  * \u00XX), everything else as is, and each byte that starts no valid UTF-8
  * sequence as U+FFFD. Room is reserved by the caller. */
-static void s_string(dt_jsonl_t *self, dt_str_t s)
+static void s_string (dt_jsonl_t *self, dt_str_t s)
 {
     static const char hex[] = "0123456789ABCDEF";
-    const unsigned char *p = (const unsigned char *)s.ptr;
+    const unsigned char *p = (const unsigned char *) s.ptr;
     char *o = self->buf + self->len;
     *o++ = '"';
     for (size_t i = 0; i < s.len;) {
         unsigned char c = p[i];
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            *o++ = (char)c;
+            *o++ = (char) c;
             i++;
             continue;
         }
         if (c < 0x80) {
             *o++ = '\\';
             switch (c) {
-            case '"': *o++ = '"'; break;
-            case '\\': *o++ = '\\'; break;
-            case '\b': *o++ = 'b'; break;
-            case '\f': *o++ = 'f'; break;
-            case '\n': *o++ = 'n'; break;
-            case '\r': *o++ = 'r'; break;
-            case '\t': *o++ = 't'; break;
+            case '"':
+                *o++ = '"';
+                break;
+            case '\\':
+                *o++ = '\\';
+                break;
+            case '\b':
+                *o++ = 'b';
+                break;
+            case '\f':
+                *o++ = 'f';
+                break;
+            case '\n':
+                *o++ = 'n';
+                break;
+            case '\r':
+                *o++ = 'r';
+                break;
+            case '\t':
+                *o++ = 't';
+                break;
             default:
-                memcpy(o, "u00", 3);
+                memcpy (o, "u00", 3);
                 o[3] = hex[c >> 4];
                 o[4] = hex[c & 0xf];
                 o += 5;
@@ -214,75 +238,78 @@ static void s_string(dt_jsonl_t *self, dt_str_t s)
             i++;
             continue;
         }
-        size_t n = s_utf8_seq(p + i, s.len - i);
+        size_t n = s_utf8_seq (p + i, s.len - i);
         if (n) {
-            memcpy(o, p + i, n);
+            memcpy (o, p + i, n);
             o += n;
             i += n;
         } else {
-            memcpy(o, "\xef\xbf\xbd", 3);
+            memcpy (o, "\xef\xbf\xbd", 3);
             o += 3;
             i++;
         }
     }
     *o++ = '"';
-    self->len = (size_t)(o - self->buf);
+    self->len = (size_t) (o - self->buf);
 }
 
-static void s_string_or_null_raw(dt_jsonl_t *self, dt_str_t s)
+static void s_string_or_null_raw (dt_jsonl_t *self, dt_str_t s)
 {
     if (s.len)
-        s_string(self, s);
+        s_string (self, s);
     else
-        S_LITERAL(self, "null");
+        S_LITERAL (self, "null");
 }
 
 /* The same line as json_dumpb(dt_jsonl_result(r), JSON_COMPACT) gives, and
  * the unit test holds it to that, but written straight into the buffer:
  * building and freeing eleven jansson values per result was most of what
  * `dtask submit --wait` spent its time on. */
-int dt_jsonl_add(dt_jsonl_t *self, const dt_msg_result_t *r)
+int dt_jsonl_add (dt_jsonl_t *self, const dt_msg_result_t *r)
 {
-    size_t strings = (size_t)r->url.len + r->final_url.len + r->content_type.len +
-                     r->worker.len + r->error.len;
-    if (s_reserve(self, DT_JSONL_FIXED_MAX + strings * DT_JSONL_ESCAPE_MAX) != 0) return -1;
-    S_LITERAL(self, "{\"id\":");
-    s_int(self, (long long)(json_int_t)r->id);
-    S_LITERAL(self, ",\"url\":");
-    s_string(self, r->url);
-    S_LITERAL(self, ",\"final_url\":");
-    s_string(self, r->final_url);
+    size_t strings =
+        (size_t) r->url.len + r->final_url.len + r->content_type.len + r->worker.len + r->error.len;
+    if (s_reserve (self, DT_JSONL_FIXED_MAX + strings * DT_JSONL_ESCAPE_MAX) != 0)
+        return -1;
+    S_LITERAL (self, "{\"id\":");
+    s_int (self, (long long) (json_int_t) r->id);
+    S_LITERAL (self, ",\"url\":");
+    s_string (self, r->url);
+    S_LITERAL (self, ",\"final_url\":");
+    s_string (self, r->final_url);
     if (r->state == DT_STATE_DONE)
-        S_LITERAL(self, ",\"state\":\"done\",\"http_status\":");
+        S_LITERAL (self, ",\"state\":\"done\",\"http_status\":");
     else if (r->state == DT_STATE_FAILED)
-        S_LITERAL(self, ",\"state\":\"failed\",\"http_status\":");
+        S_LITERAL (self, ",\"state\":\"failed\",\"http_status\":");
     else
-        S_LITERAL(self, ",\"state\":\"unknown\",\"http_status\":");
+        S_LITERAL (self, ",\"state\":\"unknown\",\"http_status\":");
     if (r->http_status)
-        s_int(self, r->http_status);
+        s_int (self, r->http_status);
     else
-        S_LITERAL(self, "null");
-    S_LITERAL(self, ",\"bytes\":");
-    s_int(self, (long long)(json_int_t)r->bytes);
-    S_LITERAL(self, ",\"content_type\":");
-    s_string_or_null_raw(self, r->content_type);
-    S_LITERAL(self, ",\"elapsed_ms\":");
-    s_int(self, r->elapsed_ms);
-    S_LITERAL(self, ",\"attempts\":");
-    s_int(self, r->attempt);
-    S_LITERAL(self, ",\"worker\":");
-    s_string_or_null_raw(self, r->worker);
-    S_LITERAL(self, ",\"error\":");
-    s_string_or_null_raw(self, r->error);
-    S_LITERAL(self, "}\n");
+        S_LITERAL (self, "null");
+    S_LITERAL (self, ",\"bytes\":");
+    s_int (self, (long long) (json_int_t) r->bytes);
+    S_LITERAL (self, ",\"content_type\":");
+    s_string_or_null_raw (self, r->content_type);
+    S_LITERAL (self, ",\"elapsed_ms\":");
+    s_int (self, r->elapsed_ms);
+    S_LITERAL (self, ",\"attempts\":");
+    s_int (self, r->attempt);
+    S_LITERAL (self, ",\"worker\":");
+    s_string_or_null_raw (self, r->worker);
+    S_LITERAL (self, ",\"error\":");
+    s_string_or_null_raw (self, r->error);
+    S_LITERAL (self, "}\n");
     return 0;
 }
 
-int dt_jsonl_flush(dt_jsonl_t *self)
+int dt_jsonl_flush (dt_jsonl_t *self)
 {
     size_t len = self->len;
     self->len = 0;
-    if (len && fwrite(self->buf, 1, len, self->out) != len) return -1;
-    if (fflush(self->out) != 0) return -1;
+    if (len && fwrite (self->buf, 1, len, self->out) != len)
+        return -1;
+    if (fflush (self->out) != 0)
+        return -1;
     return 0;
 }

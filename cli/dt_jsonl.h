@@ -17,23 +17,23 @@
 typedef struct dt_jsonl_t dt_jsonl_t;
 
 /* Creates a writer to `out` (borrowed). Returns NULL when out of memory. */
-dt_jsonl_t *dt_jsonl_new(FILE *out);
-void dt_jsonl_destroy(dt_jsonl_t **self_p);
+dt_jsonl_t *dt_jsonl_new (FILE *out);
+void dt_jsonl_destroy (dt_jsonl_t **self_p);
 
 /* Appends one result line to the writer's buffer. Returns 0, or -1 when out
  * of memory. */
-int dt_jsonl_add(dt_jsonl_t *self, const dt_msg_result_t *result);
+int dt_jsonl_add (dt_jsonl_t *self, const dt_msg_result_t *result);
 
 /* Writes what is buffered with one fwrite and flushes `out`. Returns 0, or
  * -1 on a write error (errno set). */
-int dt_jsonl_flush(dt_jsonl_t *self);
+int dt_jsonl_flush (dt_jsonl_t *self);
 
 /* The JSON object for one result (a new reference: json_decref it), or NULL
  * when out of memory. */
-json_t *dt_jsonl_result(const dt_msg_result_t *result);
+json_t *dt_jsonl_result (const dt_msg_result_t *result);
 
 /* A JSON string from peer bytes (invalid UTF-8 repaired as above), a new
  * reference, or NULL when out of memory. */
-json_t *dt_jsonl_string(dt_str_t s);
+json_t *dt_jsonl_string (dt_str_t s);
 
 #endif

@@ -29,19 +29,19 @@ typedef struct dt_rpc_t dt_rpc_t;
 /* Creates an engine for `endpoint`; the socket is made at once (connecting
  * does not wait for the master). Returns NULL with a reason in `err` on a
  * malformed endpoint or a failed allocation. */
-dt_rpc_t *dt_rpc_new(const char *endpoint, int timeout_ms, char *err, size_t err_size);
+dt_rpc_t *dt_rpc_new (const char *endpoint, int timeout_ms, char *err, size_t err_size);
 
 /* Closes the socket and drops any request still in flight. NULL-safe. */
-void dt_rpc_destroy(dt_rpc_t **self_p);
+void dt_rpc_destroy (dt_rpc_t **self_p);
 
 /* With `on`, once the master has answered at least once, silence makes the
  * engine warn "master unreachable, retrying" and keep going instead of
  * returning DT_RPC_EUNREACH (for commands that wait for results). */
-void dt_rpc_set_persistent(dt_rpc_t *self, int on);
+void dt_rpc_set_persistent (dt_rpc_t *self, int on);
 
 /* `fn(arg)` is called before the engine writes a log line, so a caller
  * that draws a progress line on the terminal can clear it first. */
-void dt_rpc_set_log_hook(dt_rpc_t *self, void (*fn)(void *arg), void *arg);
+void dt_rpc_set_log_hook (dt_rpc_t *self, void (*fn) (void *arg), void *arg);
 
 /* Sends `request` (its req field is set here) and tracks it until its reply
  * comes back from dt_rpc_wait() together with `tag`. The request is encoded
@@ -49,7 +49,7 @@ void dt_rpc_set_log_hook(dt_rpc_t *self, void (*fn)(void *arg), void *arg);
  * FETCH's wait_ms is added to the time its reply may take. Returns 0, or
  * DT_RPC_EFAIL when it cannot be encoded (a programmer error: the caller
  * keeps within the caps) or memory runs out. */
-int dt_rpc_start(dt_rpc_t *self, dt_msg_t *request, void *tag);
+int dt_rpc_start (dt_rpc_t *self, dt_msg_t *request, void *tag);
 
 /* Waits for the reply to any request in flight and decodes it into `reply`
  * (initialised or reset; the caller resets it after use). On 0 the request
@@ -58,16 +58,16 @@ int dt_rpc_start(dt_rpc_t *self, dt_msg_t *request, void *tag);
  * early with DT_RPC_EAGAIN when `max_ms` (-1: no limit) passes, and with
  * DT_RPC_EINTR on a signal; DT_RPC_EUNREACH as described above. With no
  * request in flight it only waits out `max_ms`. */
-int dt_rpc_wait(dt_rpc_t *self, dt_msg_t *reply, void **tag_p, int max_ms);
+int dt_rpc_wait (dt_rpc_t *self, dt_msg_t *reply, void **tag_p, int max_ms);
 
 /* One request and its reply: dt_rpc_start() then dt_rpc_wait(). Only with
  * nothing else in flight. */
-int dt_rpc_call(dt_rpc_t *self, dt_msg_t *request, dt_msg_t *reply);
+int dt_rpc_call (dt_rpc_t *self, dt_msg_t *request, dt_msg_t *reply);
 
 /* Requests in flight. */
-size_t dt_rpc_inflight(const dt_rpc_t *self);
+size_t dt_rpc_inflight (const dt_rpc_t *self);
 
 /* The endpoint, borrowed. */
-const char *dt_rpc_endpoint(const dt_rpc_t *self);
+const char *dt_rpc_endpoint (const dt_rpc_t *self);
 
 #endif

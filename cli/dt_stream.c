@@ -19,14 +19,14 @@
  * no result arrives. */
 #define DT_STREAM_TICK_MS 500
 
-int dt_stream_run(const dt_cli_opts_t *cli, dt_rpc_t *rpc, const dt_stream_opts_t *opts)
+int dt_stream_run (const dt_cli_opts_t *cli, dt_rpc_t *rpc, const dt_stream_opts_t *opts)
 {
     int waiting = opts->follow || opts->expect > 0;
     int code = DT_CLI_EXIT_FAIL;
     dt_progress_t *progress = NULL;
-    dt_jsonl_t *out = dt_jsonl_new(stdout);
+    dt_jsonl_t *out = dt_jsonl_new (stdout);
     if (!out) {
-        fprintf(stderr, "dtask: out of memory\n");
+        fprintf (stderr, "dtask: out of memory\n");
         return DT_CLI_EXIT_FAIL;
     }
     /* Waiting for a job, each task counts once: a task run again (dtask
@@ -34,16 +34,16 @@ int dt_stream_run(const dt_cli_opts_t *cli, dt_rpc_t *rpc, const dt_stream_opts_
     dt_idset_t *seen = NULL;
     if (opts->expect > 0 && !(seen = dt_idset_new ())) {
         dt_jsonl_destroy (&out);
-        fprintf(stderr, "dtask: out of memory\n");
+        fprintf (stderr, "dtask: out of memory\n");
         return DT_CLI_EXIT_FAIL;
     }
     if (opts->progress && opts->expect > 0) {
-        progress = dt_progress_new(opts->expect);
-        dt_rpc_set_log_hook(rpc, dt_progress_clear, progress);
+        progress = dt_progress_new (opts->expect);
+        dt_rpc_set_log_hook (rpc, dt_progress_clear, progress);
     }
     uint64_t cursor = 0, printed = 0, failed = 0;
     dt_msg_t reply;
-    dt_msg_init(&reply);
+    dt_msg_init (&reply);
     int inflight = 0;
     for (;;) {
         if (opts->expect > 0 && printed >= opts->expect) {
@@ -52,33 +52,36 @@ int dt_stream_run(const dt_cli_opts_t *cli, dt_rpc_t *rpc, const dt_stream_opts_
         }
         if (!inflight) {
             dt_msg_t fetch;
-            dt_msg_init(&fetch);
+            dt_msg_init (&fetch);
             fetch.type = DT_MSG_FETCH;
-            fetch.fetch.job = dt_str(opts->job);
+            fetch.fetch.job = dt_str (opts->job);
             fetch.fetch.cursor = cursor;
             fetch.fetch.max = DT_LIMIT_BATCH_MAX;
             fetch.fetch.wait_ms = waiting ? DT_STREAM_WAIT_MS : 0;
             fetch.fetch.flags = opts->flags;
-            if (dt_rpc_start(rpc, &fetch, NULL) != 0) break;
+            if (dt_rpc_start (rpc, &fetch, NULL) != 0)
+                break;
             inflight = 1;
         }
-        if (progress) dt_progress_update(progress, printed, failed, 0);
+        if (progress)
+            dt_progress_update (progress, printed, failed, 0);
         void *tag;
-        int rc = dt_rpc_wait(rpc, &reply, &tag, progress ? DT_STREAM_TICK_MS : -1);
-        if (rc == DT_RPC_EAGAIN) continue;
+        int rc = dt_rpc_wait (rpc, &reply, &tag, progress ? DT_STREAM_TICK_MS : -1);
+        if (rc == DT_RPC_EAGAIN)
+            continue;
         if (rc == DT_RPC_EINTR && opts->follow) {
             code = DT_CLI_EXIT_OK;
             break;
         }
         if (rc != 0) {
-            dt_progress_clear(progress);
-            code = dt_cli_rpc_failed(cli, rc);
+            dt_progress_clear (progress);
+            code = dt_cli_rpc_failed (cli, rc);
             break;
         }
         inflight = 0;
         if (reply.type != DT_MSG_PAGE) {
-            dt_progress_clear(progress);
-            code = dt_cli_refused(&reply);
+            dt_progress_clear (progress);
+            code = dt_cli_refused (&reply);
             break;
         }
         int write_failed = 0;
@@ -87,37 +90,40 @@ int dt_stream_run(const dt_cli_opts_t *cli, dt_rpc_t *rpc, const dt_stream_opts_
             int fresh = seen ? dt_idset_add (seen, r->id) : 1;
             if (fresh == 0)
                 continue;
-            if (fresh < 0 || dt_jsonl_add(out, r) != 0) {
+            if (fresh < 0 || dt_jsonl_add (out, r) != 0) {
                 write_failed = 1;
                 errno = ENOMEM;
                 break;
             }
             printed++;
-            if (r->state != DT_STATE_DONE) failed++;
+            if (r->state != DT_STATE_DONE)
+                failed++;
         }
-        if (!write_failed && reply.page.count > 0 && dt_jsonl_flush(out) != 0) write_failed = 1;
+        if (!write_failed && reply.page.count > 0 && dt_jsonl_flush (out) != 0)
+            write_failed = 1;
         if (write_failed) {
-            dt_progress_clear(progress);
-            fprintf(stderr, "dtask: cannot write results: %s\n", strerror(errno));
+            dt_progress_clear (progress);
+            fprintf (stderr, "dtask: cannot write results: %s\n", strerror (errno));
             break;
         }
         cursor = reply.page.cursor;
         uint32_t count = reply.page.count;
-        dt_msg_reset(&reply);
+        dt_msg_reset (&reply);
         if (!waiting && count == 0) {
             code = DT_CLI_EXIT_OK;
             break;
         }
     }
-    dt_msg_reset(&reply);
+    dt_msg_reset (&reply);
     if (progress) {
-        dt_rpc_set_log_hook(rpc, NULL, NULL);
-        dt_progress_destroy(&progress);
+        dt_rpc_set_log_hook (rpc, NULL, NULL);
+        dt_progress_destroy (&progress);
     }
-    dt_jsonl_destroy(&out);
+    dt_jsonl_destroy (&out);
     dt_idset_destroy (&seen);
-    if (code == DT_CLI_EXIT_OK && dt_cli_flush_stdout() != 0) code = DT_CLI_EXIT_FAIL;
+    if (code == DT_CLI_EXIT_OK && dt_cli_flush_stdout () != 0)
+        code = DT_CLI_EXIT_FAIL;
     if (code == DT_CLI_EXIT_OK && opts->summary && !cli->quiet)
-        fprintf(stderr, "%" PRIu64 " done, %" PRIu64 " failed\n", printed - failed, failed);
+        fprintf (stderr, "%" PRIu64 " done, %" PRIu64 " failed\n", printed - failed, failed);
     return code;
 }

@@ -23,6 +23,6 @@ typedef struct {
 
 /* Without follow or expect, stops at the first empty page. Returns the
  * process exit code, having printed any error. */
-int dt_stream_run(const dt_cli_opts_t *cli, dt_rpc_t *rpc, const dt_stream_opts_t *opts);
+int dt_stream_run (const dt_cli_opts_t *cli, dt_rpc_t *rpc, const dt_stream_opts_t *opts);
 
 #endif

@@ -23,34 +23,34 @@ typedef struct {
 
 /* Called by dt_urls_check() for each invalid URL: `where` is "argument 3"
  * or "line 17", `why` the reason from dt_url_check(); both borrowed. */
-typedef void(dt_urls_report_fn)(void *arg, const char *where, const char *why, dt_str_t url);
+typedef void (dt_urls_report_fn) (void *arg, const char *where, const char *why, dt_str_t url);
 
-dt_urls_t *dt_urls_new(void);
-void dt_urls_destroy(dt_urls_t **self_p);
+dt_urls_t *dt_urls_new (void);
+void dt_urls_destroy (dt_urls_t **self_p);
 
 /* Adds `url` (borrowed: it must outlive the list) as argument number n of
  * the URL arguments. Returns 0, or -1 when out of memory. */
-int dt_urls_add_arg(dt_urls_t *self, const char *url);
+int dt_urls_add_arg (dt_urls_t *self, const char *url);
 
 /* Adds the URLs in `text` (copied), one per line: lines are trimmed of
  * spaces, tabs and a CR; blank lines and lines starting with '#' are
  * skipped. Line numbers count every line, from 1. Returns 0, or -1 when out
  * of memory. */
-int dt_urls_add_text(dt_urls_t *self, const char *text, size_t len);
+int dt_urls_add_text (dt_urls_t *self, const char *text, size_t len);
 
 /* Reads the file at `path` ("-": standard input) whole and adds its lines
  * as dt_urls_add_text() does. Returns 0, or -1 with errno set. */
-int dt_urls_load_file(dt_urls_t *self, const char *path);
+int dt_urls_load_file (dt_urls_t *self, const char *path);
 
-size_t dt_urls_count(const dt_urls_t *self);
+size_t dt_urls_count (const dt_urls_t *self);
 
 /* The URLs in order (borrowed; valid until the list changes or is
  * destroyed). */
-const dt_str_t *dt_urls_items(const dt_urls_t *self);
+const dt_str_t *dt_urls_items (const dt_urls_t *self);
 
 /* Checks every URL with dt_url_check() and calls `report` (may be NULL) for
  * each invalid one. Returns the number of invalid URLs. */
-size_t dt_urls_check(const dt_urls_t *self, dt_urls_report_fn *report, void *arg);
+size_t dt_urls_check (const dt_urls_t *self, dt_urls_report_fn *report, void *arg);
 
 /* Cuts the list into chunks of at most `max_count` URLs and at most
  * `max_bytes` bytes of URL payload (each URL counted with its worst-case
@@ -58,8 +58,8 @@ size_t dt_urls_check(const dt_urls_t *self, dt_urls_report_fn *report, void *arg
  * length in *nchunks_p, or NULL when out of memory (or the list is empty).
  * The cut depends only on the URLs, so resubmitting the same input under
  * the same job id gives the same chunks. */
-dt_urls_chunk_t *dt_urls_chunk(const dt_urls_t *self, size_t max_count, size_t max_bytes,
-                               size_t *nchunks_p);
+dt_urls_chunk_t *dt_urls_chunk (const dt_urls_t *self, size_t max_count, size_t max_bytes,
+                                size_t *nchunks_p);
 
 /* Worst-case bytes a URL of `len` bytes adds to a SUBMIT: a msgpack str
  * header is at most 5 bytes. */

@@ -50,29 +50,26 @@ static const char s_usage[] =
 
 typedef struct {
     const char *name;
-    int (*run)(const dt_cli_opts_t *opts, int argc, char **argv);
+    int (*run) (const dt_cli_opts_t *opts, int argc, char **argv);
 } s_command_t;
 
 static const s_command_t s_commands[] = {
-    {"submit", dt_cmd_submit},
-    {"results", dt_cmd_results},
-    {"status", dt_cmd_status},
-    {"retry", dt_cmd_retry},
-    {"keygen", dt_cmd_keygen},
-    {"cancel", dt_cmd_cancel},
+    {"submit", dt_cmd_submit}, {"results", dt_cmd_results}, {"status", dt_cmd_status},
+    {"retry", dt_cmd_retry},   {"keygen", dt_cmd_keygen},   {"cancel", dt_cmd_cancel},
 };
 
 /* Seconds as a positive number, possibly fractional, up to a day. */
-static int s_parse_timeout(const char *text, int *ms_p)
+static int s_parse_timeout (const char *text, int *ms_p)
 {
     char *end;
-    double s = strtod(text, &end);
-    if (end == text || *end != '\0' || !isfinite(s) || s <= 0 || s > 86400) return -1;
-    *ms_p = (int)ceil(s * 1000.0);
+    double s = strtod (text, &end);
+    if (end == text || *end != '\0' || !isfinite (s) || s <= 0 || s > 86400)
+        return -1;
+    *ms_p = (int) ceil (s * 1000.0);
     return 0;
 }
 
-int main(int argc, char **argv)
+int main (int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"master", required_argument, NULL, 'm'},
@@ -86,22 +83,23 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     dt_cli_opts_t opts = {.timeout_ms = DT_CLI_DEFAULT_TIMEOUT_S * 1000};
-    const char *env = getenv("DTASK_MASTER");
+    const char *env = getenv ("DTASK_MASTER");
     opts.master = env && *env ? env : DT_CLI_DEFAULT_MASTER;
-    opts.key = getenv("DTASK_KEY");
-    opts.master_key = getenv("DTASK_MASTER_KEY");
+    opts.key = getenv ("DTASK_KEY");
+    opts.master_key = getenv ("DTASK_MASTER_KEY");
     int c;
     opterr = 0;
     /* '+': stop at the command name; what follows is the command's. */
-    while ((c = getopt_long(argc, argv, "+:m:t:k:K:vqhV", longopts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, "+:m:t:k:K:vqhV", longopts, NULL)) != -1) {
         switch (c) {
         case 'm':
-            if (!*optarg) return dt_cli_usage_error(s_usage, "--master: empty endpoint");
+            if (!*optarg)
+                return dt_cli_usage_error (s_usage, "--master: empty endpoint");
             opts.master = optarg;
             break;
         case 't':
-            if (s_parse_timeout(optarg, &opts.timeout_ms) != 0)
-                return dt_cli_usage_error(
+            if (s_parse_timeout (optarg, &opts.timeout_ms) != 0)
+                return dt_cli_usage_error (
                     s_usage, "--timeout: '%s' is not a number of seconds between 0 and 86400",
                     optarg);
             break;
@@ -118,33 +116,33 @@ int main(int argc, char **argv)
             opts.quiet = 1;
             break;
         case 'h':
-            fputs(s_usage, stdout);
+            fputs (s_usage, stdout);
             return DT_CLI_EXIT_OK;
         case 'V':
-            printf("dtask %s\n", DTASK_VERSION);
+            printf ("dtask %s\n", DTASK_VERSION);
             return DT_CLI_EXIT_OK;
         default:
-            return dt_cli_bad_option(c, argv, s_usage);
+            return dt_cli_bad_option (c, argv, s_usage);
         }
     }
     if (opts.verbose && opts.quiet)
-        return dt_cli_usage_error(s_usage, "-v and -q do not go together");
-    if (optind == argc) return dt_cli_usage_error(s_usage, "no command given");
-    dt_log_init("dtask", opts.verbose ? DT_LOG_DEBUG : opts.quiet ? DT_LOG_WARN : DT_LOG_INFO);
+        return dt_cli_usage_error (s_usage, "-v and -q do not go together");
+    if (optind == argc)
+        return dt_cli_usage_error (s_usage, "no command given");
+    dt_log_init ("dtask", opts.verbose ? DT_LOG_DEBUG : opts.quiet ? DT_LOG_WARN : DT_LOG_INFO);
 
     const char *name = argv[optind];
     char err[512];
-    if (strcmp(name, "keygen") != 0 &&
-        dt_auth_client_init(opts.key, opts.master_key, err, sizeof err) != 0) {
-        fprintf(stderr, "dtask: %s\n", err);
+    if (strcmp (name, "keygen") != 0 &&
+        dt_auth_client_init (opts.key, opts.master_key, err, sizeof err) != 0) {
+        fprintf (stderr, "dtask: %s\n", err);
         return DT_CLI_EXIT_USAGE;
     }
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
-        if (strcmp(name, s_commands[i].name) == 0)
-        {
-            int rc = s_commands[i].run(&opts, argc - optind, argv + optind);
-            dt_auth_client_end();
+        if (strcmp (name, s_commands[i].name) == 0) {
+            int rc = s_commands[i].run (&opts, argc - optind, argv + optind);
+            dt_auth_client_end ();
             return rc;
         }
-    return dt_cli_usage_error(s_usage, "unknown command '%s'", name);
+    return dt_cli_usage_error (s_usage, "unknown command '%s'", name);
 }

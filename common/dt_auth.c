@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define S_ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define S_ZAP_ENDPOINT    "inproc://zeromq.zap.01"
 #define S_CURVE_KEY_BYTES 32
 
 struct dt_auth_t {
@@ -188,8 +188,7 @@ int dt_auth_handle (dt_auth_t *self)
     return 0;
 }
 
-int dt_auth_keygen (const char *dir, const char *name, const char *role, char *err,
-                    size_t err_size)
+int dt_auth_keygen (const char *dir, const char *name, const char *role, char *err, size_t err_size)
 {
     if (!zsys_has_curve ()) {
         snprintf (err, err_size, "this libzmq was built without CURVE support");
@@ -243,8 +242,9 @@ int dt_auth_client_init (const char *key_path, const char *master_key_path, char
     if (!has_key && !has_master)
         return 0;
     if (!has_key || !has_master) {
-        snprintf (err, err_size, "CURVE needs both --key (our NAME.key_secret) and --master-key "
-                                 "(the master's master.key)");
+        snprintf (err, err_size,
+                  "CURVE needs both --key (our NAME.key_secret) and --master-key "
+                  "(the master's master.key)");
         return -1;
     }
     if (!zsys_has_curve ()) {

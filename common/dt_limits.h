@@ -31,7 +31,7 @@
 /* Worker names (hostname-pid by default) and job ids are labels for humans
  * and logs, not data. */
 #define DT_LIMIT_NAME_MAX 128
-#define DT_LIMIT_JOB_MAX 64
+#define DT_LIMIT_JOB_MAX  64
 
 /* A MIME type with parameters ("text/html; charset=utf-8") is well under 256
  * bytes; longer values are truncated by the worker before sending. */
@@ -51,6 +51,6 @@
 
 /* Fetch defaults and caps on the worker side. */
 #define DT_LIMIT_REDIRECTS_MAX 5
-#define DT_LIMIT_BODY_MAX (64LL * 1024 * 1024) /* bytes read from one response */
+#define DT_LIMIT_BODY_MAX      (64LL * 1024 * 1024) /* bytes read from one response */
 
 #endif

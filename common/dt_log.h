@@ -29,8 +29,8 @@ void dt_log_write (dt_log_level_t level, const char *tag, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
 #define dt_log_error(tag, ...) dt_log_write (DT_LOG_ERROR, tag, __VA_ARGS__)
-#define dt_log_warn(tag, ...) dt_log_write (DT_LOG_WARN, tag, __VA_ARGS__)
-#define dt_log_info(tag, ...) dt_log_write (DT_LOG_INFO, tag, __VA_ARGS__)
+#define dt_log_warn(tag, ...)  dt_log_write (DT_LOG_WARN, tag, __VA_ARGS__)
+#define dt_log_info(tag, ...)  dt_log_write (DT_LOG_INFO, tag, __VA_ARGS__)
 #define dt_log_debug(tag, ...)                                                                     \
     do {                                                                                           \
         if (dt_log_enabled (DT_LOG_DEBUG))                                                         \

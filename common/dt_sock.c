@@ -10,7 +10,7 @@
  * would otherwise look alive until the kernel gives up, which can take
  * minutes; ZeroMQ then closes and redials it. */
 #define DT_SOCK_ZMTP_HEARTBEAT_MS 1000
-#define DT_SOCK_ZMTP_TIMEOUT_MS 5000
+#define DT_SOCK_ZMTP_TIMEOUT_MS   5000
 
 /* High-water marks in messages. Messages carry batches of up to
  * DT_LIMIT_BATCH_MAX items, so a few thousand messages is ample buffering;

@@ -13,9 +13,9 @@ typedef struct s_block_t {
 } s_block_t;
 
 struct dt_arena_t {
-    s_block_t *current;   /* block being filled; older blocks chain from it */
-    size_t block_size;    /* size of a regular block */
-    size_t allocated;     /* sum of block sizes */
+    s_block_t *current; /* block being filled; older blocks chain from it */
+    size_t block_size;  /* size of a regular block */
+    size_t allocated;   /* sum of block sizes */
 };
 
 dt_arena_t *dt_arena_new (size_t block_size)

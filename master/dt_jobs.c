@@ -1,4 +1,5 @@
-/* dt_jobs.c - jobs: their counts, their chunks (for idempotent SUBMIT) and their results in order. */
+/* dt_jobs.c - jobs: their counts, their chunks (for idempotent SUBMIT) and their results in order.
+ */
 #include "dt_jobs.h"
 
 #include <assert.h>

@@ -1,4 +1,5 @@
-/* dt_jobs.h - jobs: their counts, their chunks (for idempotent SUBMIT) and their results in order. */
+/* dt_jobs.h - jobs: their counts, their chunks (for idempotent SUBMIT) and their results in order.
+ */
 #ifndef DT_JOBS_H
 #define DT_JOBS_H
 

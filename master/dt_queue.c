@@ -93,7 +93,7 @@ int dt_queue_push_back (dt_queue_t *self, uint64_t id, uint32_t gen)
 {
     if (s_ring_grow (self, self->count + 1) != 0)
         return -1;
-    self->ring[(self->head + self->count) & self->mask] = (s_entry_t) {id, gen};
+    self->ring[(self->head + self->count) & self->mask] = (s_entry_t){id, gen};
     self->count++;
     return 0;
 }
@@ -103,7 +103,7 @@ int dt_queue_push_front (dt_queue_t *self, uint64_t id, uint32_t gen)
     if (s_ring_grow (self, self->count + 1) != 0)
         return -1;
     self->head = (self->head - 1) & self->mask;
-    self->ring[self->head] = (s_entry_t) {id, gen};
+    self->ring[self->head] = (s_entry_t){id, gen};
     self->count++;
     return 0;
 }
@@ -144,7 +144,7 @@ int dt_queue_delay (dt_queue_t *self, int64_t due, uint64_t id, uint32_t gen)
         heap[i] = heap[parent];
         i = parent;
     }
-    heap[i] = (s_delayed_t) {due, id, gen};
+    heap[i] = (s_delayed_t){due, id, gen};
     return 0;
 }
 

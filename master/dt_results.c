@@ -10,7 +10,7 @@
 /* Entries per chunk (8192 x 80 bytes = 640 KiB); chunks never move, so
  * entry addresses are stable and growth never copies. */
 #define DT_RESULTS_CHUNK_SHIFT 13
-#define DT_RESULTS_CHUNK (1u << DT_RESULTS_CHUNK_SHIFT)
+#define DT_RESULTS_CHUNK       (1u << DT_RESULTS_CHUNK_SHIFT)
 
 /* Distinct strings kept in the shared set. Worker names and content types
  * number in the tens in practice; past this many (hostile or odd servers)
@@ -68,8 +68,7 @@ void dt_results_destroy (dt_results_t **self_p)
 
 static dt_result_t *s_slot (dt_results_t *self, uint64_t seq)
 {
-    return &self->chunks[(seq - 1) >> DT_RESULTS_CHUNK_SHIFT]
-                        [(seq - 1) & (DT_RESULTS_CHUNK - 1)];
+    return &self->chunks[(seq - 1) >> DT_RESULTS_CHUNK_SHIFT][(seq - 1) & (DT_RESULTS_CHUNK - 1)];
 }
 
 static int s_cover (dt_results_t *self, uint64_t seq)

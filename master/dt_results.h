@@ -11,20 +11,20 @@
  * NUL-terminated copies owned by the log, NULL when empty. Worker names and
  * content types repeat a lot, so they are stored once and shared. */
 typedef struct {
-    uint64_t task;             /* task id; 0: removed (REQUEUE) or a gap left by recovery */
-    uint64_t bytes;            /* body bytes received */
-    const char *final_url;     /* after redirects */
+    uint64_t task;         /* task id; 0: removed (REQUEUE) or a gap left by recovery */
+    uint64_t bytes;        /* body bytes received */
+    const char *final_url; /* after redirects */
     const char *content_type;
-    const char *worker;        /* name of the worker whose result this is */
+    const char *worker; /* name of the worker whose result this is */
     const char *error;
     uint32_t final_url_len;
     uint32_t content_type_len;
     uint32_t worker_len;
     uint32_t error_len;
     uint32_t elapsed_ms;
-    uint32_t attempts;         /* dispatches made */
-    uint16_t http_status;      /* 0: no HTTP response */
-    uint8_t state;             /* DT_STATE_DONE or DT_STATE_FAILED */
+    uint32_t attempts;    /* dispatches made */
+    uint16_t http_status; /* 0: no HTTP response */
+    uint8_t state;        /* DT_STATE_DONE or DT_STATE_FAILED */
 } dt_result_t;
 
 typedef struct dt_results_t dt_results_t;

@@ -1,4 +1,5 @@
-/* dt_state.c - the master's model: tasks, queue, jobs, results and workers, and every transition between them. */
+/* dt_state.c - the master's model: tasks, queue, jobs, results and workers, and every transition
+ * between them. */
 #include "dt_state.h"
 #include "dt_jobs.h"
 #include "dt_limits.h"
@@ -154,8 +155,8 @@ static void s_delay (dt_state_t *self, dt_task_t *task, int64_t due)
 /* Records the final result of `task`: appends it to the results log and
  * its job's list, writes it to the store, frees its lease. `from` is a
  * worker result (RESULTS form) or NULL, `error` overrides its error. */
-static void s_finish (dt_state_t *self, dt_task_t *task, uint8_t state,
-                      const dt_msg_result_t *from, dt_str_t worker, const char *error)
+static void s_finish (dt_state_t *self, dt_task_t *task, uint8_t state, const dt_msg_result_t *from,
+                      dt_str_t worker, const char *error)
 {
     dt_msg_result_t r;
     memset (&r, 0, sizeof r);
@@ -262,7 +263,8 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
     if (self->store)
         s_store_check (self, dt_store_add_chunk (self->store, job_name, chunk, first, nurls));
     for (uint32_t i = 0; i < nurls; i++) {
-        dt_task_t *task = dt_tasks_add (self->tasks, first + i, job->index, urls[i].ptr, urls[i].len);
+        dt_task_t *task =
+            dt_tasks_add (self->tasks, first + i, job->index, urls[i].ptr, urls[i].len);
         if (!task) {
             s_break (self, "out of memory adding a task");
             break;
@@ -324,8 +326,7 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_msg_result_t
             dt_workers_release (self->workers, task);
             s_delay (self, task, now + s_backoff_ms (self, task->attempts));
             if (self->store)
-                s_store_check (self,
-                               dt_store_set_attempts (self->store, task->id, task->attempts));
+                s_store_check (self, dt_store_set_attempts (self->store, task->id, task->attempts));
             return;
         }
     }
@@ -536,8 +537,8 @@ int dt_state_cancel (dt_state_t *self, dt_str_t job_name, uint64_t *count)
         return 0;
     /* Jobs keep no list of their tasks; cancelling is rare, so one pass over
      * the table costs less than keeping one up to date on every submit. */
-    uint64_t unfinished = job->states[DT_TASK_QUEUED] + job->states[DT_TASK_DELAYED] +
-                          job->states[DT_TASK_INFLIGHT];
+    uint64_t unfinished =
+        job->states[DT_TASK_QUEUED] + job->states[DT_TASK_DELAYED] + job->states[DT_TASK_INFLIGHT];
     uint64_t max = dt_tasks_max_id (self->tasks);
     for (uint64_t id = 1; id <= max && *count < unfinished && !self->broken; id++) {
         dt_task_t *task = dt_tasks_get (self->tasks, id);
@@ -575,8 +576,8 @@ dt_workers_t *dt_state_workers (dt_state_t *self)
 /* Recovery: the store's rows, replayed into the model. */
 typedef struct {
     dt_state_t *state;
-    dt_job_t *job;     /* job of the previous task: tasks of a job come in runs */
-    uint64_t skipped;  /* rows that did not fit the model */
+    dt_job_t *job;    /* job of the previous task: tasks of a job come in runs */
+    uint64_t skipped; /* rows that did not fit the model */
 } s_loader_t;
 
 static int s_on_chunk (void *arg, dt_str_t job_name, uint32_t chunk, uint64_t first_id,

@@ -1,4 +1,5 @@
-/* dt_state.h - the master's model: tasks, queue, jobs, results and workers, and every transition between them. */
+/* dt_state.h - the master's model: tasks, queue, jobs, results and workers, and every transition
+ * between them. */
 #ifndef DT_STATE_H
 #define DT_STATE_H
 

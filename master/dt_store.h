@@ -23,8 +23,8 @@ typedef struct dt_store_t dt_store_t;
 
 /* Task states as stored. */
 #define DT_STORE_PENDING 0
-#define DT_STORE_DONE 1   /* == DT_STATE_DONE */
-#define DT_STORE_FAILED 2 /* == DT_STATE_FAILED */
+#define DT_STORE_DONE    1 /* == DT_STATE_DONE */
+#define DT_STORE_FAILED  2 /* == DT_STATE_FAILED */
 
 /* Opens (creating when missing) the store in directory `dir`, which is
  * created too. Returns NULL with a reason in `err` on failure. */

@@ -10,7 +10,7 @@
  * and a big one makes one allocation per 8192 tasks. Power of two so the
  * index split is a shift and a mask. */
 #define DT_TASKS_CHUNK_SHIFT 13
-#define DT_TASKS_CHUNK (1u << DT_TASKS_CHUNK_SHIFT)
+#define DT_TASKS_CHUNK       (1u << DT_TASKS_CHUNK_SHIFT)
 
 struct dt_tasks_t {
     dt_task_t **chunks;     /* chunk i holds ids i*CHUNK+1 .. (i+1)*CHUNK */
@@ -85,8 +85,7 @@ int dt_tasks_reserve (dt_tasks_t *self, uint32_t count, size_t url_bytes)
     return dt_arena_reserve (self->urls, url_bytes + count);
 }
 
-dt_task_t *dt_tasks_add (dt_tasks_t *self, uint64_t id, uint32_t job, const char *url,
-                         size_t len)
+dt_task_t *dt_tasks_add (dt_tasks_t *self, uint64_t id, uint32_t job, const char *url, size_t len)
 {
     assert (id > self->max_id);
     if (s_cover (self, id) != 0)

@@ -21,17 +21,17 @@ typedef enum {
  * lease lists link records by address) and growth never copies. 64 bytes a
  * task, plus its URL in the arena. */
 typedef struct dt_task_t {
-    uint64_t id;             /* 1, 2, ... */
-    const char *url;         /* in the table's arena, NUL-terminated */
-    struct dt_task_t *prev;  /* INFLIGHT: neighbours in its worker's lease list */
+    uint64_t id;            /* 1, 2, ... */
+    const char *url;        /* in the table's arena, NUL-terminated */
+    struct dt_task_t *prev; /* INFLIGHT: neighbours in its worker's lease list */
     struct dt_task_t *next;
-    int64_t since;           /* INFLIGHT: when it was leased (monotonic ms) */
-    uint32_t url_len;        /* bytes in url */
-    uint32_t job;            /* index of its job in dt_jobs */
-    uint32_t worker;         /* INFLIGHT: slot of the worker holding it */
-    uint32_t gen;            /* generation stamped on its queue entries */
-    uint32_t attempts;       /* dispatches so far */
-    uint8_t state;           /* dt_task_state_t */
+    int64_t since;     /* INFLIGHT: when it was leased (monotonic ms) */
+    uint32_t url_len;  /* bytes in url */
+    uint32_t job;      /* index of its job in dt_jobs */
+    uint32_t worker;   /* INFLIGHT: slot of the worker holding it */
+    uint32_t gen;      /* generation stamped on its queue entries */
+    uint32_t attempts; /* dispatches so far */
+    uint8_t state;     /* dt_task_state_t */
 } dt_task_t;
 
 /* A worker's leases, oldest first: dispatch appends, and since task_ms is
@@ -59,8 +59,7 @@ int dt_tasks_reserve (dt_tasks_t *self, uint32_t count, size_t url_bytes);
  * DT_TASK_NONE) in state DT_TASK_NONE with a copy of the URL. The caller
  * sets its state. Returns the record (owned by the table, address stable),
  * or NULL when memory runs out (table unchanged). */
-dt_task_t *dt_tasks_add (dt_tasks_t *self, uint64_t id, uint32_t job, const char *url,
-                         size_t len);
+dt_task_t *dt_tasks_add (dt_tasks_t *self, uint64_t id, uint32_t job, const char *url, size_t len);
 
 /* The task with this id, or NULL when there is none. */
 dt_task_t *dt_tasks_get (dt_tasks_t *self, uint64_t id);

@@ -6,11 +6,11 @@
 #include <string.h>
 
 struct dt_workers_t {
-    zhashx_t *by_peer;                         /* dt_worker_t by routing id (not owned) */
-    dt_worker_t *slots[DT_LIMIT_WORKERS_MAX];  /* owned; NULL: free slot */
-    uint32_t high;                             /* slots in use are below this */
-    size_t count;                              /* workers registered */
-    uint64_t free_total;                       /* sum of dt_workers_free() */
+    zhashx_t *by_peer;                        /* dt_worker_t by routing id (not owned) */
+    dt_worker_t *slots[DT_LIMIT_WORKERS_MAX]; /* owned; NULL: free slot */
+    uint32_t high;                            /* slots in use are below this */
+    size_t count;                             /* workers registered */
+    uint64_t free_total;                      /* sum of dt_workers_free() */
 };
 
 dt_workers_t *dt_workers_new (void)

@@ -107,7 +107,8 @@ static int s_is_loopback (const char *endpoint)
     }
     return (len > 4 && strncmp (host, "127.", 4) == 0) ||
            (len == 9 && strncmp (host, "localhost", 9) == 0) ||
-           (len == 3 && strncmp (host, "::1", 3) == 0) || (len == 2 && strncmp (host, "lo", 2) == 0);
+           (len == 3 && strncmp (host, "::1", 3) == 0) ||
+           (len == 2 && strncmp (host, "lo", 2) == 0);
 }
 
 int main (int argc, char **argv)
@@ -240,8 +241,10 @@ int main (int argc, char **argv)
 
     dt_log_init ("dtask-master", level);
     if (insecure && !s_is_loopback (opts.bind))
-        dt_log_warn ("MASTER-INSECURE", "serving %s in plaintext (--insecure): anyone who can "
-                     "reach it can submit, read results and take tasks", opts.bind);
+        dt_log_warn ("MASTER-INSECURE",
+                     "serving %s in plaintext (--insecure): anyone who can "
+                     "reach it can submit, read results and take tasks",
+                     opts.bind);
     char err[512] = "";
     dt_master_t *master = dt_master_new (&opts, err, sizeof err);
     if (!master) {

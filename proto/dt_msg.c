@@ -19,21 +19,21 @@
 
 /* Fields after the 3-element header, per type (index = type). */
 static const uint8_t s_fields[] = {
-    [DT_MSG_HELLO] = 3,     [DT_MSG_WELCOME] = 3,   [DT_MSG_TASKS] = 1,     [DT_MSG_RESULTS] = 2,
-    [DT_MSG_HEARTBEAT] = 0, [DT_MSG_BYE] = 0,       [DT_MSG_SUBMIT] = 4,    [DT_MSG_SUBMIT_OK] = 4,
-    [DT_MSG_FETCH] = 5,     [DT_MSG_PAGE] = 3,      [DT_MSG_STATUS] = 1,    [DT_MSG_STATUS_OK] = 2,
-    [DT_MSG_REQUEUE] = 1,   [DT_MSG_REQUEUE_OK] = 1, [DT_MSG_ERROR] = 2,
-    [DT_MSG_CANCEL] = 1,    [DT_MSG_CANCEL_OK] = 1,
+    [DT_MSG_HELLO] = 3,     [DT_MSG_WELCOME] = 3,    [DT_MSG_TASKS] = 1,  [DT_MSG_RESULTS] = 2,
+    [DT_MSG_HEARTBEAT] = 0, [DT_MSG_BYE] = 0,        [DT_MSG_SUBMIT] = 4, [DT_MSG_SUBMIT_OK] = 4,
+    [DT_MSG_FETCH] = 5,     [DT_MSG_PAGE] = 3,       [DT_MSG_STATUS] = 1, [DT_MSG_STATUS_OK] = 2,
+    [DT_MSG_REQUEUE] = 1,   [DT_MSG_REQUEUE_OK] = 1, [DT_MSG_ERROR] = 2,  [DT_MSG_CANCEL] = 1,
+    [DT_MSG_CANCEL_OK] = 1,
 };
 
-#define S_HEADER 3
+#define S_HEADER        3
 #define S_TYPE_VALID(t) ((t) >= DT_MSG_HELLO && (t) <= DT_MSG_CANCEL_OK)
 
 /* Elements of the composite items. */
-#define S_TASK_FIELDS 3
-#define S_RW_FIELDS 9
-#define S_RC_FIELDS 11
-#define S_STATS_FIELDS 9
+#define S_TASK_FIELDS   3
+#define S_RW_FIELDS     9
+#define S_RC_FIELDS     11
+#define S_STATS_FIELDS  9
 #define S_WORKER_FIELDS 5
 
 void dt_msg_init (dt_msg_t *self)
@@ -808,8 +808,8 @@ int dt_msg_recv (dt_msg_t *self, void *socket, dt_peer_t *peer, int flags)
 /* A uint takes at most 9 bytes and a str header 5. */
 size_t dt_msg_result_size (const dt_msg_result_t *r)
 {
-    return 1 + 6 * 9 + 5 * 5 + r->url.len + r->final_url.len + r->content_type.len +
-           r->worker.len + r->error.len;
+    return 1 + 6 * 9 + 5 * 5 + r->url.len + r->final_url.len + r->content_type.len + r->worker.len +
+           r->error.len;
 }
 
 size_t dt_msg_task_size (const dt_msg_task_t *t)
@@ -861,11 +861,11 @@ const char *dt_msg_strerror (int rc)
 const char *dt_msg_error_name (int code)
 {
     static const char *names[] = {
-        [DT_ERR_MALFORMED] = "MALFORMED",     [DT_ERR_VERSION] = "VERSION",
-        [DT_ERR_TOO_BIG] = "TOO_BIG",         [DT_ERR_UNKNOWN_PEER] = "UNKNOWN_PEER",
-        [DT_ERR_QUEUE_FULL] = "QUEUE_FULL",   [DT_ERR_BAD_URL] = "BAD_URL",
-        [DT_ERR_STORE] = "STORE",             [DT_ERR_DENIED] = "DENIED",
-        [DT_ERR_STOPPING] = "STOPPING",       [DT_ERR_TOO_MANY_WORKERS] = "TOO_MANY_WORKERS",
+        [DT_ERR_MALFORMED] = "MALFORMED",   [DT_ERR_VERSION] = "VERSION",
+        [DT_ERR_TOO_BIG] = "TOO_BIG",       [DT_ERR_UNKNOWN_PEER] = "UNKNOWN_PEER",
+        [DT_ERR_QUEUE_FULL] = "QUEUE_FULL", [DT_ERR_BAD_URL] = "BAD_URL",
+        [DT_ERR_STORE] = "STORE",           [DT_ERR_DENIED] = "DENIED",
+        [DT_ERR_STOPPING] = "STOPPING",     [DT_ERR_TOO_MANY_WORKERS] = "TOO_MANY_WORKERS",
         [DT_ERR_CONFLICT] = "CONFLICT",
     };
     if (code < DT_ERR_MALFORMED || code > DT_ERR_CONFLICT)

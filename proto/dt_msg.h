@@ -21,57 +21,57 @@
 
 /* Decoder / sender results. 0 is success. */
 #define DT_PROTO_EMALFORMED -1 /* not a valid dtask message: wrong types, counts, caps */
-#define DT_PROTO_EVERSION -2   /* well-formed header, unsupported protocol version */
-#define DT_PROTO_ETOOBIG -3    /* frame or item count over a cap in dt_limits.h */
-#define DT_PROTO_ENOMEM -4     /* allocation failed */
-#define DT_PROTO_EFRAMES -5    /* wrong number of ZeroMQ frames in the message */
-#define DT_PROTO_EAGAIN -6     /* recv: nothing to read (non-blocking); send: peer's HWM full */
-#define DT_PROTO_EUNREACH -7   /* send on ROUTER: peer not connected */
-#define DT_PROTO_EIO -8        /* any other zmq error; errno is set */
+#define DT_PROTO_EVERSION   -2 /* well-formed header, unsupported protocol version */
+#define DT_PROTO_ETOOBIG    -3 /* frame or item count over a cap in dt_limits.h */
+#define DT_PROTO_ENOMEM     -4 /* allocation failed */
+#define DT_PROTO_EFRAMES    -5 /* wrong number of ZeroMQ frames in the message */
+#define DT_PROTO_EAGAIN     -6 /* recv: nothing to read (non-blocking); send: peer's HWM full */
+#define DT_PROTO_EUNREACH   -7 /* send on ROUTER: peer not connected */
+#define DT_PROTO_EIO        -8 /* any other zmq error; errno is set */
 
 /* Message types: element 1 of the array. */
 typedef enum {
-    DT_MSG_HELLO = 1,      /* worker -> master: register, offer credit */
-    DT_MSG_WELCOME = 2,    /* master -> worker: registered; timing rules */
-    DT_MSG_TASKS = 3,      /* master -> worker: tasks to run (uses credit) */
-    DT_MSG_RESULTS = 4,    /* worker -> master: outcomes (returns credit) */
-    DT_MSG_HEARTBEAT = 5,  /* both ways between master and worker */
-    DT_MSG_BYE = 6,        /* worker -> master: leaving; requeue my tasks */
-    DT_MSG_SUBMIT = 7,     /* client -> master: a chunk of URLs */
-    DT_MSG_SUBMIT_OK = 8,  /* master -> client: chunk is accepted (durable) */
-    DT_MSG_FETCH = 9,      /* client -> master: results after a cursor */
-    DT_MSG_PAGE = 10,      /* master -> client: a page of results */
-    DT_MSG_STATUS = 11,    /* client -> master: queue and worker status */
-    DT_MSG_STATUS_OK = 12, /* master -> client */
-    DT_MSG_REQUEUE = 13,   /* client -> master: requeue failed tasks of a job */
+    DT_MSG_HELLO = 1,       /* worker -> master: register, offer credit */
+    DT_MSG_WELCOME = 2,     /* master -> worker: registered; timing rules */
+    DT_MSG_TASKS = 3,       /* master -> worker: tasks to run (uses credit) */
+    DT_MSG_RESULTS = 4,     /* worker -> master: outcomes (returns credit) */
+    DT_MSG_HEARTBEAT = 5,   /* both ways between master and worker */
+    DT_MSG_BYE = 6,         /* worker -> master: leaving; requeue my tasks */
+    DT_MSG_SUBMIT = 7,      /* client -> master: a chunk of URLs */
+    DT_MSG_SUBMIT_OK = 8,   /* master -> client: chunk is accepted (durable) */
+    DT_MSG_FETCH = 9,       /* client -> master: results after a cursor */
+    DT_MSG_PAGE = 10,       /* master -> client: a page of results */
+    DT_MSG_STATUS = 11,     /* client -> master: queue and worker status */
+    DT_MSG_STATUS_OK = 12,  /* master -> client */
+    DT_MSG_REQUEUE = 13,    /* client -> master: requeue failed tasks of a job */
     DT_MSG_REQUEUE_OK = 14, /* master -> client */
-    DT_MSG_ERROR = 15,     /* master -> any peer: request refused */
-    DT_MSG_CANCEL = 16,    /* client -> master: end a job's unfinished tasks */
-    DT_MSG_CANCEL_OK = 17, /* master -> client */
+    DT_MSG_ERROR = 15,      /* master -> any peer: request refused */
+    DT_MSG_CANCEL = 16,     /* client -> master: end a job's unfinished tasks */
+    DT_MSG_CANCEL_OK = 17,  /* master -> client */
 } dt_msg_type_t;
 
 /* ERROR codes (dt_msg_t.error.code). */
 typedef enum {
-    DT_ERR_MALFORMED = 1,       /* the peer's message did not decode */
-    DT_ERR_VERSION = 2,         /* unsupported protocol version */
-    DT_ERR_TOO_BIG = 3,         /* over a cap */
-    DT_ERR_UNKNOWN_PEER = 4,    /* worker traffic from an unregistered peer: send HELLO */
-    DT_ERR_QUEUE_FULL = 5,      /* --max-pending reached: retry later */
-    DT_ERR_BAD_URL = 6,         /* text says which URL and why; nothing was accepted */
-    DT_ERR_STORE = 7,           /* master could not make the request durable: retry later */
-    DT_ERR_DENIED = 8,          /* peer's key has no right to this message */
-    DT_ERR_STOPPING = 9,        /* master is shutting down */
+    DT_ERR_MALFORMED = 1,         /* the peer's message did not decode */
+    DT_ERR_VERSION = 2,           /* unsupported protocol version */
+    DT_ERR_TOO_BIG = 3,           /* over a cap */
+    DT_ERR_UNKNOWN_PEER = 4,      /* worker traffic from an unregistered peer: send HELLO */
+    DT_ERR_QUEUE_FULL = 5,        /* --max-pending reached: retry later */
+    DT_ERR_BAD_URL = 6,           /* text says which URL and why; nothing was accepted */
+    DT_ERR_STORE = 7,             /* master could not make the request durable: retry later */
+    DT_ERR_DENIED = 8,            /* peer's key has no right to this message */
+    DT_ERR_STOPPING = 9,          /* master is shutting down */
     DT_ERR_TOO_MANY_WORKERS = 10, /* DT_LIMIT_WORKERS_MAX reached */
     DT_ERR_CONFLICT = 11,         /* (job, chunk) already submitted with other URLs */
 } dt_msg_error_t;
 
 /* RESULTS outcome, as classified by the worker. */
-#define DT_OUTCOME_DONE 0  /* a response was received; any status not retryable */
+#define DT_OUTCOME_DONE  0 /* a response was received; any status not retryable */
 #define DT_OUTCOME_RETRY 1 /* transient: connect error, timeout, HTTP 5xx or 429 */
-#define DT_OUTCOME_FAIL 2  /* permanent: bad URL, body too large, protocol refused */
+#define DT_OUTCOME_FAIL  2 /* permanent: bad URL, body too large, protocol refused */
 
 /* PAGE state of a final task. */
-#define DT_STATE_DONE 1
+#define DT_STATE_DONE   1
 #define DT_STATE_FAILED 2
 
 /* FETCH flags. */

@@ -72,11 +72,16 @@ static const struct {
     const char *env;
     const char *flag;
 } s_env_flags[] = {
-    {"DTASK_CONCURRENCY", "--concurrency"}, {"DTASK_PREFETCH", "--prefetch"},
-    {"DTASK_NAME", "--name"},               {"DTASK_HANDLER", "--handler"},
-    {"DTASK_TIMEOUT", "--timeout"},         {"DTASK_MAX_BYTES", "--max-bytes"},
-    {"DTASK_HEARTBEAT", "--heartbeat"},     {"DTASK_GRACE", "--grace"},
-    {"DTASK_KEY", "--key"},                 {"DTASK_MASTER_KEY", "--master-key"},
+    {"DTASK_CONCURRENCY", "--concurrency"},
+    {"DTASK_PREFETCH", "--prefetch"},
+    {"DTASK_NAME", "--name"},
+    {"DTASK_HANDLER", "--handler"},
+    {"DTASK_TIMEOUT", "--timeout"},
+    {"DTASK_MAX_BYTES", "--max-bytes"},
+    {"DTASK_HEARTBEAT", "--heartbeat"},
+    {"DTASK_GRACE", "--grace"},
+    {"DTASK_KEY", "--key"},
+    {"DTASK_MASTER_KEY", "--master-key"},
 };
 #define S_ENV_FLAGS (sizeof s_env_flags / sizeof s_env_flags[0])
 

@@ -85,8 +85,8 @@ int main (int argc, char **argv)
         return 1;
     }
     enum { RANDOM, CUT, VERSION, TYPE, FRAMES, EMPTY, UNKNOWN_PEER, HUGE, KINDS };
-    static const char *names[KINDS] = {"random",  "truncated",    "wrong-version", "wrong-type",
-                                       "frames",  "empty",        "unknown-peer",  "oversized"};
+    static const char *names[KINDS] = {"random", "truncated", "wrong-version", "wrong-type",
+                                       "frames", "empty",     "unknown-peer",  "oversized"};
     long sent[KINDS] = {0};
     uint8_t buf[4096];
     for (long i = 0; i < count; i++) {

@@ -24,11 +24,26 @@ static int s_private (const char *text)
 
 static void test_internal_addresses_are_private (void)
 {
-    const char *internal[] = {"127.0.0.1", "127.255.0.9", "10.1.2.3",    "172.16.0.1",
-                              "172.31.255.255", "192.168.1.1", "169.254.169.254", "100.64.0.1",
-                              "0.0.0.0",   "224.0.0.1",   "255.255.255.255", "198.18.0.5",
-                              "::1",       "::",          "fe80::1",     "fd00::1",
-                              "fc12::3",   "ff02::1",     "::ffff:127.0.0.1", "::ffff:10.0.0.1"};
+    const char *internal[] = {"127.0.0.1",
+                              "127.255.0.9",
+                              "10.1.2.3",
+                              "172.16.0.1",
+                              "172.31.255.255",
+                              "192.168.1.1",
+                              "169.254.169.254",
+                              "100.64.0.1",
+                              "0.0.0.0",
+                              "224.0.0.1",
+                              "255.255.255.255",
+                              "198.18.0.5",
+                              "::1",
+                              "::",
+                              "fe80::1",
+                              "fd00::1",
+                              "fc12::3",
+                              "ff02::1",
+                              "::ffff:127.0.0.1",
+                              "::ffff:10.0.0.1"};
     for (size_t i = 0; i < sizeof internal / sizeof internal[0]; i++) {
         if (s_private (internal[i]) != 1)
             fprintf (stderr, "    %s\n", internal[i]);
@@ -38,9 +53,9 @@ static void test_internal_addresses_are_private (void)
 
 static void test_public_addresses_are_not (void)
 {
-    const char *public[] = {"93.184.216.34", "8.8.8.8", "172.32.0.1", "172.15.255.255",
-                            "100.128.0.1",  "192.169.0.1", "2001:db8::1", "2606:4700::1111",
-                            "::ffff:8.8.8.8"};
+    const char *public[] = {"93.184.216.34",  "8.8.8.8",         "172.32.0.1",
+                            "172.15.255.255", "100.128.0.1",     "192.169.0.1",
+                            "2001:db8::1",    "2606:4700::1111", "::ffff:8.8.8.8"};
     for (size_t i = 0; i < sizeof public / sizeof public[0]; i++) {
         if (s_private (public[i]) != 0)
             fprintf (stderr, "    %s\n", public[i]);

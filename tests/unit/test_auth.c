@@ -45,7 +45,8 @@ static void test_a_public_key_file_is_not_a_key_pair (void)
 {
     /* Alone in its directory: czmq reads NAME.key_secret instead when it exists. */
     char path[256], err[256];
-    snprintf (path, sizeof path, "mkdir -p %s/pub && cp %s/master.key %s/pub/", s_dir, s_dir, s_dir);
+    snprintf (path, sizeof path, "mkdir -p %s/pub && cp %s/master.key %s/pub/", s_dir, s_dir,
+              s_dir);
     DT_CHECK_EQ (system (path), 0);
     snprintf (path, sizeof path, "%s/pub/master.key", s_dir);
     DT_CHECK (dt_auth_load_cert (path, 1, err, sizeof err) == NULL);
@@ -164,7 +165,8 @@ int main (void)
         {"a public key file is not a key pair", test_a_public_key_file_is_not_a_key_pair},
         {"a directory without the master key is refused",
          test_a_directory_without_the_master_key_is_refused},
-        {"only listed keys get in, each in its role", test_only_listed_keys_get_in_each_in_its_role},
+        {"only listed keys get in, each in its role",
+         test_only_listed_keys_get_in_each_in_its_role},
         {0},
     };
     int rc = dt_test_run (tests);

@@ -15,16 +15,29 @@ static int s_str_eq (dt_str_t s, const char *c)
 /* Fills `m` with a sample of `type` whose every field is set. */
 static void s_sample (dt_msg_t *m, int type)
 {
-    static dt_msg_task_t tasks[2] = {{7, 1, {"http://a.test/1", 15}}, {8, 3, {"https://b.test/", 15}}};
+    static dt_msg_task_t tasks[2] = {{7, 1, {"http://a.test/1", 15}},
+                                     {8, 3, {"https://b.test/", 15}}};
     static dt_msg_result_t results[2] = {
-        {.id = 7, .attempt = 1, .outcome = DT_OUTCOME_DONE, .http_status = 404, .bytes = 1u << 20,
-         .elapsed_ms = 12, .final_url = {"http://a.test/x", 15}, .content_type = {"text/html", 9}},
+        {.id = 7,
+         .attempt = 1,
+         .outcome = DT_OUTCOME_DONE,
+         .http_status = 404,
+         .bytes = 1u << 20,
+         .elapsed_ms = 12,
+         .final_url = {"http://a.test/x", 15},
+         .content_type = {"text/html", 9}},
         {.id = UINT64_MAX, .attempt = 2, .outcome = DT_OUTCOME_RETRY, .error = {"timeout", 7}},
     };
-    static dt_msg_result_t page[1] = {{.id = 9, .attempt = 2, .state = DT_STATE_FAILED,
-                                       .http_status = 503, .bytes = 10, .elapsed_ms = 99,
-                                       .url = {"http://c.test/", 14}, .final_url = {"http://c.test/", 14},
-                                       .content_type = {"a/b", 3}, .worker = {"w1", 2},
+    static dt_msg_result_t page[1] = {{.id = 9,
+                                       .attempt = 2,
+                                       .state = DT_STATE_FAILED,
+                                       .http_status = 503,
+                                       .bytes = 10,
+                                       .elapsed_ms = 99,
+                                       .url = {"http://c.test/", 14},
+                                       .final_url = {"http://c.test/", 14},
+                                       .content_type = {"a/b", 3},
+                                       .worker = {"w1", 2},
                                        .error = {"HTTP 503", 8}}};
     static dt_str_t urls[3] = {{"http://a.test/1", 15}, {"http://a.test/2", 15}, {"http://x/", 9}};
     static dt_msg_worker_t workers[1] = {{{"host-1", 6}, 32, 5, 1000, 250}};
@@ -219,12 +232,12 @@ static void test_another_protocol_version_is_refused_as_version (void)
 
 static void test_unknown_types_and_wrong_shapes_are_malformed (void)
 {
-    DT_CHECK_EQ (s_decode ("\x93\x01\x00\x00", 4), DT_PROTO_EMALFORMED); /* type 0 */
-    DT_CHECK_EQ (s_decode ("\x93\x01\x12\x00", 4), DT_PROTO_EMALFORMED); /* type 18 */
+    DT_CHECK_EQ (s_decode ("\x93\x01\x00\x00", 4), DT_PROTO_EMALFORMED);     /* type 0 */
+    DT_CHECK_EQ (s_decode ("\x93\x01\x12\x00", 4), DT_PROTO_EMALFORMED);     /* type 18 */
     DT_CHECK_EQ (s_decode ("\x94\x01\x05\x00\x00", 5), DT_PROTO_EMALFORMED); /* extra field */
-    DT_CHECK_EQ (s_decode ("\x92\x01\x05", 3), DT_PROTO_EMALFORMED);  /* short header */
-    DT_CHECK_EQ (s_decode ("\x81\x01\x05", 3), DT_PROTO_EMALFORMED);  /* a map */
-    DT_CHECK_EQ (s_decode ("\x05", 1), DT_PROTO_EMALFORMED);          /* not an array */
+    DT_CHECK_EQ (s_decode ("\x92\x01\x05", 3), DT_PROTO_EMALFORMED);         /* short header */
+    DT_CHECK_EQ (s_decode ("\x81\x01\x05", 3), DT_PROTO_EMALFORMED);         /* a map */
+    DT_CHECK_EQ (s_decode ("\x05", 1), DT_PROTO_EMALFORMED);                 /* not an array */
     DT_CHECK_EQ (s_decode ("", 0), DT_PROTO_EMALFORMED);
     /* HELLO with a negative capacity, a float capacity, a bin name. */
     DT_CHECK_EQ (s_decode ("\x96\x01\x01\x00\xa1w\xff\x0a", 8), DT_PROTO_EMALFORMED);
@@ -241,7 +254,8 @@ static void test_unknown_types_and_wrong_shapes_are_malformed (void)
     /* RESULTS whose outcome is 3. */
     DT_CHECK_EQ (s_decode ("\x95\x01\x04\x00\xa0\x91\x99\x01\x01\x03\x00\x00\x00\xa0\xa0\xa0", 16),
                  DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x95\x01\x04\x00\xa0\x91\x99\x01\x01\x02\x00\x00\x00\xa0\xa0\xa0", 16), 0);
+    DT_CHECK_EQ (s_decode ("\x95\x01\x04\x00\xa0\x91\x99\x01\x01\x02\x00\x00\x00\xa0\xa0\xa0", 16),
+                 0);
     /* A task whose url is empty; a TASKS with no task. */
     DT_CHECK_EQ (s_decode ("\x94\x01\x03\x00\x91\x93\x01\x01\xa0", 9), DT_PROTO_EMALFORMED);
     DT_CHECK_EQ (s_decode ("\x94\x01\x03\x00\x90", 5), DT_PROTO_EMALFORMED);

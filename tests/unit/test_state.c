@@ -127,9 +127,9 @@ static void test_same_chunk_twice_returns_same_ids_and_creates_nothing (void)
     dt_str_t other[4] = {dt_str ("http://h/job/7/0"), dt_str ("http://h/job/7/1"),
                          dt_str ("http://h/job/7/X"), dt_str ("http://h/job/7/3")};
     char err[256];
-    DT_CHECK_EQ (dt_state_submit (st, dt_str ("job"), 7, other, 4, &first2, &count2, err,
-                                  sizeof err),
-                 DT_ERR_CONFLICT);
+    DT_CHECK_EQ (
+        dt_state_submit (st, dt_str ("job"), 7, other, 4, &first2, &count2, err, sizeof err),
+        DT_ERR_CONFLICT);
     DT_CHECK (strstr (err, "other URLs"));
     DT_CHECK_EQ (s_stats (st, "").submitted, 5);
     dt_state_destroy (&st);
@@ -467,9 +467,9 @@ static void test_cancel_ends_every_unfinished_task_of_a_job_once (void)
     DT_CHECK_EQ (s_submit (st, "a", 0, 5, &first, &count), 0); /* 1..5 */
     DT_CHECK_EQ (s_submit (st, "b", 0, 2, &first, &count), 0); /* 6, 7 */
     dt_worker_t *w = s_worker (st, "w", 3);
-    DT_CHECK_EQ (s_dispatch (st, w, 3, NOW), 3);       /* 1, 2, 3 leased */
-    s_result (st, w, 1, 1, DT_OUTCOME_DONE, NOW);      /* 1 done */
-    s_result (st, w, 2, 1, DT_OUTCOME_RETRY, NOW);     /* 2 waits for a retry */
+    DT_CHECK_EQ (s_dispatch (st, w, 3, NOW), 3);   /* 1, 2, 3 leased */
+    s_result (st, w, 1, 1, DT_OUTCOME_DONE, NOW);  /* 1 done */
+    s_result (st, w, 2, 1, DT_OUTCOME_RETRY, NOW); /* 2 waits for a retry */
 
     uint64_t n = 99;
     DT_CHECK_EQ (dt_state_cancel (st, dt_str ("a"), &n), 0);
