@@ -46,7 +46,8 @@ static const char s_usage[] =
     "  1  local failure (cannot write output, out of memory)\n"
     "  2  bad usage or invalid input (nothing was sent)\n"
     "  3  master unreachable: no reply within --timeout\n"
-    "  4  refused by the master (e.g. queue full with --no-wait-room)\n";
+    "  4  refused by the master (e.g. queue full with --no-wait-room)\n"
+    "  130 interrupted by SIGINT or SIGTERM\n";
 
 typedef struct {
     const char *name;
