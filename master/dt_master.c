@@ -870,11 +870,16 @@ int dt_master_run (dt_master_t *self)
         self->turn_tasks = 0;
         more = s_drain (self);
         self->backlog = more > 0;
-        if (more < 0 || s_commit (self) != 0)
+        if (more < 0 || dt_state_broken (self->state))
+            return -1;
+        /* Tasks go out before the commit: sending them acknowledges
+         * nothing, and the workers run them while the commit waits for the
+         * disk, so the next turn brings a larger group. */
+        s_dispatch (self);
+        if (s_commit (self) != 0)
             return -1;
         s_send_intents (self);
         s_serve_waiters (self);
-        s_dispatch (self);
         self->next_deadline = s_tick (self);
         if (dt_state_broken (self->state))
             return -1;

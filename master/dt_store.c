@@ -14,7 +14,7 @@
 
 /* The schema this code writes. A store with a higher PRAGMA user_version was
  * written by a newer master and is refused rather than misread. */
-#define DT_STORE_SCHEMA 1
+#define DT_STORE_SCHEMA 2
 
 /* The store is locked exclusively by its master, so waiting only covers a
  * previous master that is still exiting; a live one keeps the lock and the
@@ -33,10 +33,16 @@ static const char *s_schema =
     "CREATE TABLE IF NOT EXISTS chunks ("
     "  job TEXT NOT NULL, chunk INTEGER NOT NULL, first_id INTEGER NOT NULL,"
     "  count INTEGER NOT NULL, PRIMARY KEY (job, chunk)) WITHOUT ROWID;"
-    /* seq: the position of the task's result in `results`, NULL while pending. */
+    /* A task's state is not kept here: finishing a task only appends to
+     * `results` (one write per task instead of two). The task is final when
+     * it has a result with seq > since, and its latest such result is its
+     * current one; REQUEUE raises `since` above every result so far, which
+     * retires them all. state and seq are what schema 1 kept; they stay for
+     * those stores, and a store of either schema reads the same way. */
     "CREATE TABLE IF NOT EXISTS tasks ("
     "  id INTEGER PRIMARY KEY, job TEXT NOT NULL, url TEXT NOT NULL,"
-    "  attempts INTEGER NOT NULL, state INTEGER NOT NULL, seq INTEGER);"
+    "  attempts INTEGER NOT NULL, state INTEGER NOT NULL, seq INTEGER,"
+    "  since INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE IF NOT EXISTS results ("
     "  seq INTEGER PRIMARY KEY, id INTEGER NOT NULL, state INTEGER NOT NULL,"
     "  attempts INTEGER NOT NULL, http_status INTEGER NOT NULL, bytes INTEGER NOT NULL,"
@@ -52,10 +58,8 @@ typedef enum {
     S_ADD_TASK,
     S_ADD_TASKS,
     S_SET_ATTEMPTS,
-    S_DROP_RESULT,
     S_ADD_RESULT,
-    S_FINISH_TASK,
-    S_FINISH_FRESH,
+    S_ADD_RESULTS,
     S_REOPEN_TASK,
     S_COUNT
 } s_stmt_id_t;
@@ -73,6 +77,20 @@ typedef enum {
 #define S_TASK_ROWS32      S_TASK_ROWS16 ", " S_TASK_ROWS16
 #define S_TASK_ROWS64      S_TASK_ROWS32 ", " S_TASK_ROWS32
 
+/* Results in one multi-row INSERT, for the same reason. 64 x 11 parameters
+ * stay under SQLite's limit (32,766 since 3.32). */
+#define DT_STORE_RESULT_ROWS 64
+#define S_RESULT_ROW         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define S_RESULT_ROWS2       S_RESULT_ROW ", " S_RESULT_ROW
+#define S_RESULT_ROWS4       S_RESULT_ROWS2 ", " S_RESULT_ROWS2
+#define S_RESULT_ROWS8       S_RESULT_ROWS4 ", " S_RESULT_ROWS4
+#define S_RESULT_ROWS16      S_RESULT_ROWS8 ", " S_RESULT_ROWS8
+#define S_RESULT_ROWS32      S_RESULT_ROWS16 ", " S_RESULT_ROWS16
+#define S_RESULT_ROWS64      S_RESULT_ROWS32 ", " S_RESULT_ROWS32
+#define S_RESULT_COLUMNS                                                                           \
+    "INSERT INTO results (seq, id, state, attempts, http_status, bytes, elapsed_ms, final_url,"    \
+    " content_type, worker, error) VALUES "
+
 static const char *s_sql[S_COUNT] = {
     /* IMMEDIATE takes the write lock at once; with locking_mode=EXCLUSIVE it
      * is then held until close, which keeps a second master out. */
@@ -84,21 +102,29 @@ static const char *s_sql[S_COUNT] = {
     /* Unnumbered parameters: row r's id, job and url are 3r+1, 3r+2, 3r+3. */
     [S_ADD_TASKS] = "INSERT INTO tasks (id, job, url, attempts, state) VALUES " S_TASK_ROWS64,
     [S_SET_ATTEMPTS] = "UPDATE tasks SET attempts = ?2 WHERE id = ?1",
-    /* A task has at most one result: a new one (or REQUEUE) retires the old.
-     * The row stays as a tombstone (id 0) so that its position is never
-     * handed out again after a restart: a client's cursor may be past it. */
-    [S_DROP_RESULT] = "UPDATE results SET id = 0, final_url = '', content_type = '', worker = '',"
-                      " error = '' WHERE seq = (SELECT seq FROM tasks WHERE id = ?1)",
-    [S_ADD_RESULT] = "INSERT INTO results (seq, id, state, attempts, http_status, bytes,"
-                     " elapsed_ms, final_url, content_type, worker, error)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    [S_FINISH_TASK] = "UPDATE tasks SET state = ?2, attempts = ?3, seq = ?4 WHERE id = ?1",
-    /* The usual finish: a task without a result (seq NULL) gets its first.
-     * Changing no row means it had one, which S_DROP_RESULT retires first. */
-    [S_FINISH_FRESH] = "UPDATE tasks SET state = ?2, attempts = ?3, seq = ?4"
-                       " WHERE id = ?1 AND seq IS NULL",
-    [S_REOPEN_TASK] = "UPDATE tasks SET state = 0, attempts = 0, seq = NULL WHERE id = ?1",
+    /* Unnumbered parameters: row r's columns are 11r+1 .. 11r+11. */
+    [S_ADD_RESULT] = S_RESULT_COLUMNS S_RESULT_ROW,
+    [S_ADD_RESULTS] = S_RESULT_COLUMNS S_RESULT_ROWS64,
+    /* A task has at most one result: REQUEUE retires the current one by
+     * moving `since` past every result so far (buffered ones are flushed
+     * first). The load then gives those rows as tombstones (id 0), so their
+     * positions are never handed out again: a client's cursor may be past
+     * them. state and seq are cleared for a schema-1 reader's sake. */
+    [S_REOPEN_TASK] = "UPDATE tasks SET state = 0, attempts = 0, seq = NULL,"
+                      " since = (SELECT coalesce(max(seq), 0) FROM results) WHERE id = ?1",
 };
+
+/* A result waiting in the store's buffer for its multi-row INSERT. Its
+ * strings are copied into the buffer's arena (the caller's are borrowed)
+ * and kept as offsets, since the arena may move as it grows. */
+typedef struct {
+    uint64_t seq, id, bytes;
+    uint32_t attempt, elapsed_ms;
+    uint8_t state;
+    uint16_t http_status;
+    size_t str_off[4]; /* final_url, content_type, worker, error */
+    uint32_t str_len[4];
+} s_pending_result_t;
 
 struct dt_store_t {
     sqlite3 *db;                  /* one connection, used from one thread */
@@ -106,6 +132,13 @@ struct dt_store_t {
     int in_txn;                   /* a BEGIN is open: writes join the current group */
     int dirty;                    /* written since the last commit */
     int failed;                   /* a write failed: the group must not be committed */
+    /* Results recorded but not yet inserted: they go in at DT_STORE_RESULT_ROWS
+     * a statement, and the rest before any statement that reads `results`
+     * (REQUEUE) and at commit, so they belong to the group they came in. */
+    s_pending_result_t pending[DT_STORE_RESULT_ROWS];
+    int npending;
+    char *arena; /* the pending results' strings */
+    size_t arena_used, arena_size;
 };
 
 static void s_err (char *err, size_t err_size, const char *fmt, ...)
@@ -197,6 +230,8 @@ static void s_rollback (dt_store_t *self)
     self->in_txn = 0;
     self->dirty = 0;
     self->failed = 0;
+    self->npending = 0;
+    self->arena_used = 0;
 }
 
 /* Every write starts here. Once a write of the group has failed, the rest
@@ -279,8 +314,13 @@ static int s_setup (dt_store_t *self, const char *path, char *err, size_t err_si
         return -1;
     }
     if (version < DT_STORE_SCHEMA) {
+        /* Schema 1 lacks only tasks.since; its results hold at most one
+         * live result per task, which reads the same with since = 0. */
+        const char *create = version == 1
+                                 ? "ALTER TABLE tasks ADD COLUMN since INTEGER NOT NULL DEFAULT 0;"
+                                 : s_schema;
         char *sql = sqlite3_mprintf ("BEGIN IMMEDIATE; %s PRAGMA user_version = %d; COMMIT;",
-                                     s_schema, DT_STORE_SCHEMA);
+                                     create, DT_STORE_SCHEMA);
         if (!sql) {
             s_err (err, err_size, "%s: out of memory", path);
             return -1;
@@ -365,6 +405,7 @@ void dt_store_destroy (dt_store_t **self_p)
         s_rollback (self);
     for (int i = 0; i < S_COUNT; i++)
         sqlite3_finalize (self->stmts[i]);
+    free (self->arena);
     /* Closing the last connection also checkpoints and removes the WAL. */
     if (self->db && sqlite3_close (self->db) != SQLITE_OK)
         s_fail (self, "close");
@@ -435,6 +476,69 @@ int dt_store_set_attempts (dt_store_t *self, uint64_t id, uint32_t attempts)
     return s_wrote (self, s_run (self, S_SET_ATTEMPTS, "set attempts"));
 }
 
+/* Binds pending result `p` to parameters base+1 .. base+11 of `stmt`. */
+static void s_bind_result (dt_store_t *self, sqlite3_stmt *stmt, int base,
+                           const s_pending_result_t *p)
+{
+    sqlite3_bind_int64 (stmt, base + 1, (sqlite3_int64) p->seq);
+    sqlite3_bind_int64 (stmt, base + 2, (sqlite3_int64) p->id);
+    sqlite3_bind_int (stmt, base + 3, p->state);
+    sqlite3_bind_int64 (stmt, base + 4, p->attempt);
+    sqlite3_bind_int (stmt, base + 5, p->http_status);
+    sqlite3_bind_int64 (stmt, base + 6, (sqlite3_int64) p->bytes);
+    sqlite3_bind_int64 (stmt, base + 7, p->elapsed_ms);
+    for (int i = 0; i < 4; i++)
+        s_bind_str (stmt, base + 8 + i,
+                    p->str_len[i] ? dt_str_n (self->arena + p->str_off[i], p->str_len[i])
+                                  : dt_str_n ("", 0));
+}
+
+/* Inserts the pending results: full statements of DT_STORE_RESULT_ROWS when
+ * the buffer is full, one row a statement for a remainder. */
+static int s_flush_results (dt_store_t *self)
+{
+    int n = self->npending;
+    int rc = 0;
+    if (n == DT_STORE_RESULT_ROWS) {
+        sqlite3_stmt *stmt = self->stmts[S_ADD_RESULTS];
+        for (int r = 0; r < n; r++)
+            s_bind_result (self, stmt, 11 * r, &self->pending[r]);
+        rc = s_run (self, S_ADD_RESULTS, "finish: add results");
+    } else
+        for (int r = 0; r < n && rc == 0; r++) {
+            s_bind_result (self, self->stmts[S_ADD_RESULT], 0, &self->pending[r]);
+            rc = s_run (self, S_ADD_RESULT, "finish: add result");
+        }
+    if (rc != 0 && n > 0)
+        dt_log_error ("STORE-ERROR", "results %" PRIu64 "..%" PRIu64 " not recorded",
+                      self->pending[0].seq, self->pending[n - 1].seq);
+    self->npending = 0;
+    self->arena_used = 0;
+    return s_wrote (self, rc);
+}
+
+/* Copies `s` into the arena; its offset goes to *off. */
+static int s_arena_put (dt_store_t *self, dt_str_t s, size_t *off)
+{
+    if (self->arena_size - self->arena_used < s.len) {
+        size_t size = self->arena_size ? self->arena_size : 16384;
+        while (size - self->arena_used < s.len)
+            size *= 2;
+        char *arena = realloc (self->arena, size);
+        if (!arena) {
+            dt_log_error ("STORE-ERROR", "finish: out of memory");
+            return -1;
+        }
+        self->arena = arena;
+        self->arena_size = size;
+    }
+    *off = self->arena_used;
+    if (s.len)
+        memcpy (self->arena + self->arena_used, s.ptr, s.len);
+    self->arena_used += s.len;
+    return 0;
+}
+
 int dt_store_finish (dt_store_t *self, uint64_t seq, const dt_msg_result_t *r)
 {
     if (r->state != DT_STORE_DONE && r->state != DT_STORE_FAILED) {
@@ -444,52 +548,36 @@ int dt_store_finish (dt_store_t *self, uint64_t seq, const dt_msg_result_t *r)
     }
     if (s_write (self, "finish") != 0)
         return -1;
-    /* A task that is not final has no result (REQUEUE retired it), so the
-     * lookup that retires an old one only runs when the task row says
-     * otherwise: one statement less per result on the hot path. */
-    sqlite3_stmt *stmt = self->stmts[S_FINISH_FRESH];
-    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) r->id);
-    sqlite3_bind_int (stmt, 2, r->state);
-    sqlite3_bind_int64 (stmt, 3, r->attempt);
-    sqlite3_bind_int64 (stmt, 4, (sqlite3_int64) seq);
-    if (s_run (self, S_FINISH_FRESH, "finish: task state") != 0)
-        return s_wrote (self, -1);
-    if (sqlite3_changes (self->db) == 0) {
-        stmt = self->stmts[S_DROP_RESULT];
-        sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) r->id);
-        if (s_run (self, S_DROP_RESULT, "finish: drop old result") != 0)
+    /* Only the result row is written: the task's state follows from it at
+     * load, and a task finished again without REQUEUE has its older result
+     * retired there too (the latest one is current). */
+    s_pending_result_t *p = &self->pending[self->npending];
+    p->seq = seq;
+    p->id = r->id;
+    p->state = r->state;
+    p->attempt = r->attempt;
+    p->http_status = r->http_status;
+    p->bytes = r->bytes;
+    p->elapsed_ms = r->elapsed_ms;
+    const dt_str_t strs[4] = {r->final_url, r->content_type, r->worker, r->error};
+    for (int i = 0; i < 4; i++) {
+        if (s_arena_put (self, strs[i], &p->str_off[i]) != 0)
             return s_wrote (self, -1);
-        stmt = self->stmts[S_FINISH_TASK];
-        sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) r->id);
-        sqlite3_bind_int (stmt, 2, r->state);
-        sqlite3_bind_int64 (stmt, 3, r->attempt);
-        sqlite3_bind_int64 (stmt, 4, (sqlite3_int64) seq);
-        if (s_run (self, S_FINISH_TASK, "finish: task state") != 0)
-            return s_wrote (self, -1);
+        p->str_len[i] = strs[i].len;
     }
-
-    stmt = self->stmts[S_ADD_RESULT];
-    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) seq);
-    sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) r->id);
-    sqlite3_bind_int (stmt, 3, r->state);
-    sqlite3_bind_int64 (stmt, 4, r->attempt);
-    sqlite3_bind_int (stmt, 5, r->http_status);
-    sqlite3_bind_int64 (stmt, 6, (sqlite3_int64) r->bytes);
-    sqlite3_bind_int64 (stmt, 7, r->elapsed_ms);
-    s_bind_str (stmt, 8, r->final_url);
-    s_bind_str (stmt, 9, r->content_type);
-    s_bind_str (stmt, 10, r->worker);
-    s_bind_str (stmt, 11, r->error);
-    return s_wrote (self, s_run (self, S_ADD_RESULT, "finish: add result"));
+    if (++self->npending == DT_STORE_RESULT_ROWS)
+        return s_flush_results (self);
+    return 0;
 }
 
 int dt_store_reopen (dt_store_t *self, uint64_t id)
 {
     if (s_write (self, "reopen") != 0)
         return -1;
-    sqlite3_bind_int64 (self->stmts[S_DROP_RESULT], 1, (sqlite3_int64) id);
-    if (s_run (self, S_DROP_RESULT, "reopen: drop result") != 0)
-        return s_wrote (self, -1);
+    /* `since` is computed from the results on disk, so the task's buffered
+     * result (if any) must be there first. */
+    if (s_flush_results (self) != 0)
+        return -1;
     sqlite3_bind_int64 (self->stmts[S_REOPEN_TASK], 1, (sqlite3_int64) id);
     return s_wrote (self, s_run (self, S_REOPEN_TASK, "reopen: task state"));
 }
@@ -506,7 +594,7 @@ int dt_store_commit (dt_store_t *self)
     }
     if (!self->dirty)
         return self->in_txn || s_begin (self) == 0 ? 0 : -1;
-    if (s_run (self, S_COMMIT, "commit") != 0) {
+    if (s_flush_results (self) != 0 || s_run (self, S_COMMIT, "commit") != 0) {
         s_rollback (self);
         s_begin (self);
         return -1;
@@ -542,11 +630,15 @@ static int s_chunk_row (sqlite3_stmt *stmt, const dt_store_loader_t *loader, voi
                              (uint32_t) sqlite3_column_int64 (stmt, 3));
 }
 
+/* Columns 4 and 5 are the current result's state and attempts, NULL while
+ * the task is pending (then its own attempts count). */
 static int s_task_row (sqlite3_stmt *stmt, const dt_store_loader_t *loader, void *arg)
 {
+    int final = sqlite3_column_type (stmt, 4) != SQLITE_NULL;
     return loader->on_task (arg, (uint64_t) sqlite3_column_int64 (stmt, 0), s_column_str (stmt, 1),
-                            s_column_str (stmt, 2), (uint32_t) sqlite3_column_int64 (stmt, 3),
-                            sqlite3_column_int (stmt, 4));
+                            s_column_str (stmt, 2),
+                            (uint32_t) sqlite3_column_int64 (stmt, final ? 5 : 3),
+                            final ? sqlite3_column_int (stmt, 4) : DT_STORE_PENDING);
 }
 
 static int s_result_row (sqlite3_stmt *stmt, const dt_store_loader_t *loader, void *arg)
@@ -564,6 +656,14 @@ static int s_result_row (sqlite3_stmt *stmt, const dt_store_loader_t *loader, vo
     r.content_type = s_column_str (stmt, 8);
     r.worker = s_column_str (stmt, 9);
     r.error = s_column_str (stmt, 10);
+    /* A result that is not its task's current one was retired (REQUEUE, or
+     * a later result of the same task): a tombstone that only holds its
+     * position. */
+    if (!sqlite3_column_int (stmt, 11)) {
+        dt_str_t none = {"", 0};
+        r.id = 0;
+        r.final_url = r.content_type = r.worker = r.error = none;
+    }
     return loader->on_result (arg, seq, &r);
 }
 
@@ -574,10 +674,20 @@ int dt_store_load (dt_store_t *self, const dt_store_loader_t *loader, void *arg)
         const char *what;
     } passes[] = {
         {"SELECT job, chunk, first_id, count FROM chunks", "load chunks"},
-        /* Both scans follow the rowid, so they need no sort. */
-        {"SELECT id, job, url, attempts, state FROM tasks ORDER BY id", "load tasks"},
-        {"SELECT seq, id, state, attempts, http_status, bytes, elapsed_ms, final_url,"
-         " content_type, worker, error FROM results ORDER BY seq",
+        /* Both scans follow the rowid; the current results (each task's
+         * latest after its `since`) are one grouped pass that SQLite
+         * materialises with an automatic index on id for the join (a join
+         * on seq would get no index and be quadratic). */
+        {"SELECT t.id, t.job, t.url, t.attempts, c.state, c.attempts FROM tasks t"
+         " LEFT JOIN (SELECT r.id, max(r.seq) AS seq, r.state, r.attempts FROM results r"
+         "  JOIN tasks s ON s.id = r.id WHERE r.seq > s.since GROUP BY r.id) c"
+         " ON c.id = t.id ORDER BY t.id",
+         "load tasks"},
+        {"SELECT r.seq, r.id, r.state, r.attempts, r.http_status, r.bytes, r.elapsed_ms,"
+         " r.final_url, r.content_type, r.worker, r.error, coalesce(c.seq = r.seq, 0)"
+         " FROM results r LEFT JOIN (SELECT r.id, max(r.seq) AS seq FROM results r"
+         "  JOIN tasks s ON s.id = r.id WHERE r.seq > s.since GROUP BY r.id) c"
+         " ON c.id = r.id ORDER BY r.seq",
          "load results"},
     };
     int (*rows[]) (sqlite3_stmt *, const dt_store_loader_t *, void *) = {s_chunk_row, s_task_row,

@@ -54,7 +54,9 @@ int dt_store_set_attempts (dt_store_t *self, uint64_t id, uint32_t attempts);
 /* Records the final result of task r->id at position `seq` of the results
  * log (seq starts at 1 and only grows). `r` is in PAGE form: state,
  * attempt (attempts made), http_status, bytes, elapsed_ms, final_url,
- * content_type, worker, error. The task's state becomes r->state. */
+ * content_type, worker, error. The task's state becomes r->state. The row
+ * is buffered (copied) and inserted with others, at the latest by the next
+ * dt_store_commit, so a failure to insert it may be reported there. */
 int dt_store_finish (dt_store_t *self, uint64_t seq, const dt_msg_result_t *r);
 
 /* Puts a final task back to pending with attempts 0 and retires its result
