@@ -52,6 +52,23 @@ int dt_cli_check_job (const char *job, const char *usage)
     return 0;
 }
 
+int dt_cli_request (const dt_cli_opts_t *opts, dt_msg_t *request, dt_msg_type_t want,
+                    dt_msg_t *reply)
+{
+    dt_rpc_t *rpc = dt_cli_connect (opts);
+    if (!rpc)
+        return DT_CLI_EXIT_FAIL;
+    int code = DT_CLI_EXIT_OK;
+    int rc = dt_rpc_call (rpc, request, reply);
+    if (rc != 0)
+        code = dt_cli_rpc_failed (opts, rc);
+    else if (reply->type != want)
+        code = dt_cli_refused (reply);
+    /* The reply owns its frame: it outlives the socket. */
+    dt_rpc_destroy (&rpc);
+    return code;
+}
+
 dt_rpc_t *dt_cli_connect (const dt_cli_opts_t *opts)
 {
     char err[256];

@@ -55,6 +55,13 @@ int dt_cli_check_job (const char *job, const char *usage);
  * why (a malformed endpoint). */
 dt_rpc_t *dt_cli_connect (const dt_cli_opts_t *opts);
 
+/* One request, one reply, for commands that need nothing more of the master:
+ * connects, sends `request` and waits. Returns DT_CLI_EXIT_OK with a reply
+ * of type `want` in `reply` (the caller resets it), or, having printed why
+ * (bad endpoint, no reply, ERROR, another type), the exit code to return. */
+int dt_cli_request (const dt_cli_opts_t *opts, dt_msg_t *request, dt_msg_type_t want,
+                    dt_msg_t *reply);
+
 /* Turns a failed dt_rpc_wait()/dt_rpc_call() code into a message on stderr
  * and an exit code (3 for no reply, 130 for a signal, 1 otherwise). */
 int dt_cli_rpc_failed (const dt_cli_opts_t *opts, int rc);

@@ -137,28 +137,19 @@ int dt_cmd_status (const dt_cli_opts_t *opts, int argc, char **argv)
     if (*job && dt_cli_check_job (job, s_usage) != 0)
         return DT_CLI_EXIT_USAGE;
 
-    dt_rpc_t *rpc = dt_cli_connect (opts);
-    if (!rpc)
-        return DT_CLI_EXIT_FAIL;
     dt_msg_t request, reply;
     dt_msg_init (&request);
     dt_msg_init (&reply);
     request.type = DT_MSG_STATUS;
     request.status.job = dt_str (job);
-    int code;
-    int rc = dt_rpc_call (rpc, &request, &reply);
-    if (rc != 0)
-        code = dt_cli_rpc_failed (opts, rc);
-    else if (reply.type != DT_MSG_STATUS_OK)
-        code = dt_cli_refused (&reply);
-    else if (json && s_print_json (&reply) != 0)
+    int code = dt_cli_request (opts, &request, DT_MSG_STATUS_OK, &reply);
+    if (code == DT_CLI_EXIT_OK && json && s_print_json (&reply) != 0) {
         code = DT_CLI_EXIT_FAIL;
-    else {
+    } else if (code == DT_CLI_EXIT_OK) {
         if (!json)
             s_print_table (&reply);
         code = dt_cli_flush_stdout () == 0 ? DT_CLI_EXIT_OK : DT_CLI_EXIT_FAIL;
     }
     dt_msg_reset (&reply);
-    dt_rpc_destroy (&rpc);
     return code;
 }

@@ -17,12 +17,11 @@
  * the credit protocol, not the HWM, is what bounds work in flight. */
 #define DT_SOCK_HWM 10000
 
+/* The process's keys; no cert means plaintext. */
 static dt_sock_curve_t s_curve;
-static int s_secure;
 
 void dt_sock_set_curve (const dt_sock_curve_t *curve)
 {
-    s_secure = curve != NULL;
     if (curve)
         s_curve = *curve;
     else
@@ -31,7 +30,7 @@ void dt_sock_set_curve (const dt_sock_curve_t *curve)
 
 int dt_sock_is_secure (void)
 {
-    return s_secure;
+    return s_curve.cert != NULL;
 }
 
 static void s_common (zsock_t *sock)
@@ -59,7 +58,7 @@ zsock_t *dt_sock_new_router (const char *endpoint, char *err, size_t err_size)
      * routing id back at once instead of waiting for the old link to time
      * out; ids are random, so no other peer can claim one. */
     zsock_set_router_handover (sock, 1);
-    if (s_secure) {
+    if (s_curve.cert) {
         zcert_apply (s_curve.cert, sock);
         zsock_set_curve_server (sock, 1);
         zsock_set_zap_domain (sock, s_curve.zap_domain ? s_curve.zap_domain : "");
@@ -87,7 +86,7 @@ zsock_t *dt_sock_new_dealer (const char *endpoint, char *err, size_t err_size)
         id[0] |= 1; /* ids starting with a zero byte are reserved */
         zmq_setsockopt (zsock_resolve (sock), ZMQ_ROUTING_ID, id, sizeof id);
     }
-    if (s_secure) {
+    if (s_curve.cert) {
         zcert_apply (s_curve.cert, sock);
         zsock_set_curve_serverkey (sock, s_curve.server_key);
     }
