@@ -3,6 +3,8 @@
  *   zmq_raw vent   --tasks EP --results EP -n N -w W [--credit C] [--timeout SECONDS]
  *   zmq_raw lat    --tasks EP --results EP -n N -w W --credit C [--timeout SECONDS]
  *   zmq_raw worker --tasks EP --results EP [--credit C]
+ *   zmq_raw broker --tasks EP --results EP -w W --credit C [--timeout SECONDS]
+ *   zmq_raw client --results EP -n N [--timeout SECONDS]
  *
  * The ventilator binds a PUSH socket for tasks and a PULL socket for results (it is also the sink).
  * Each worker connects a PULL to the tasks endpoint and a PUSH to the results endpoint, says
@@ -22,6 +24,13 @@
  * `lat` is that broker with one task in flight at a time: it sends a task, waits for its result, N
  * times, and prints the percentiles of the round trip: `p50_us=`, `p99_us=`, `p999_us=` (and
  * `elapsed_ms=`).
+ *
+ * `broker` and `client` are the same round trip with the client in its own process, the shape of
+ * the ZeroMQ guide's load-balancing broker and of dtask: the client (DEALER) connects to the
+ * broker's ROUTER on the results endpoint and sends one task at a time; the broker routes it to a
+ * worker with credit and the result back to the client. Client -> broker -> worker -> broker ->
+ * client: the hops of one dtask round trip, with nothing else done on the way. The client prints
+ * the percentiles; the broker runs until it is stopped.
  *
  * Exit codes: 0 ok, 1 failure (timeout, socket error), 2 bad usage.
  */
@@ -49,6 +58,8 @@ typedef struct {
     long timeout_s;      /* whole-run limit (vent) */
     long credit;         /* 0: PUSH/PULL; else ROUTER/DEALER with this many tasks in flight each */
     int latency;         /* mode "lat" */
+    int broker;          /* mode "broker" */
+    int client;          /* mode "client" */
 } zr_args_t;
 
 /* One worker as the credit-based ventilator sees it. */
@@ -69,7 +80,10 @@ static int s_usage (void)
 {
     fprintf (stderr, "usage: zmq_raw vent --tasks EP --results EP -n N -w W [--credit C] "
                      "[--timeout SECONDS]\n"
-                     "       zmq_raw worker --tasks EP --results EP [--credit C]\n");
+                     "       zmq_raw worker --tasks EP --results EP [--credit C]\n"
+                     "       zmq_raw broker --tasks EP --results EP -w W --credit C "
+                     "[--timeout SECONDS]\n"
+                     "       zmq_raw client --results EP -n N [--timeout SECONDS]\n");
     return 2;
 }
 
@@ -114,9 +128,15 @@ static int s_parse (int argc, char **argv, zr_args_t *a)
         } else
             return -1;
     }
+    a->latency = strcmp (a->mode, "lat") == 0;
+    a->broker = strcmp (a->mode, "broker") == 0;
+    a->client = strcmp (a->mode, "client") == 0;
+    if (a->client)
+        return a->results && a->n >= 1 ? 0 : -1;
     if (!a->tasks || !a->results)
         return -1;
-    a->latency = strcmp (a->mode, "lat") == 0;
+    if (a->broker && (a->w < 1 || a->credit < 1))
+        return -1;
     if ((strcmp (a->mode, "vent") == 0 || a->latency) && (a->n < 1 || a->w < 1))
         return -1;
     if (a->latency && a->credit < 1)
@@ -358,6 +378,16 @@ static int s_cmp_double (const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
+/* s_print_latency: sorts the N round trips in US and prints the run's figures. */
+static void s_print_latency (double *us, long n, double elapsed_ms)
+{
+    qsort (us, (size_t) n, sizeof *us, s_cmp_double);
+    printf ("elapsed_ms=%.3f\n", elapsed_ms);
+    printf ("p50_us=%.1f\np99_us=%.1f\np999_us=%.1f\n", us[(n - 1) * 50 / 100],
+            us[(n - 1) * 99 / 100], us[(n - 1) * 999 / 1000]);
+    fflush (stdout);
+}
+
 /* s_vent_latency: N sequential round trips through the ROUTER, dealt round-robin to the W workers.
  */
 static int s_vent_latency (void *ctx, const zr_args_t *a)
@@ -394,12 +424,7 @@ static int s_vent_latency (void *ctx, const zr_args_t *a)
             goto done;
         us[i] = (s_now_ms () - ts) * 1e3;
     }
-    double t1 = s_now_ms ();
-    qsort (us, (size_t) a->n, sizeof *us, s_cmp_double);
-    printf ("elapsed_ms=%.3f\n", t1 - t0);
-    printf ("p50_us=%.1f\np99_us=%.1f\np999_us=%.1f\n", us[(a->n - 1) * 50 / 100],
-            us[(a->n - 1) * 99 / 100], us[(a->n - 1) * 999 / 1000]);
-    fflush (stdout);
+    s_print_latency (us, a->n, s_now_ms () - t0);
     for (long i = 0; i < a->w; i++) {
         if (zmq_send (router, peers[i].id, peers[i].idlen, ZMQ_SNDMORE) >= 0)
             zmq_send (router, ZR_STOP, 0, ZMQ_DONTWAIT); /* best effort, as in s_vent */
@@ -410,6 +435,134 @@ done:
         zmq_close (router);
     free (us);
     free (peers);
+    return rc;
+}
+
+/* The client routing ids a worker's tasks came from, oldest first: a worker answers in order. */
+typedef struct {
+    unsigned char id[ZR_ID_MAX];
+    size_t idlen;
+} zr_client_t;
+
+/* s_broker: routes client tasks to workers with credit and each result back to its client, until
+ * it is stopped or the timeout ends. The front end is bound once every worker is ready, so a
+ * client's first task never waits for a worker. */
+static int s_broker (void *ctx, const zr_args_t *a)
+{
+    int rc = 1;
+    double deadline = s_now_ms () + (double) a->timeout_s * 1e3;
+    zr_peer_t *peers = calloc ((size_t) a->w, sizeof *peers);
+    zr_client_t *from = calloc ((size_t) (a->w * a->credit), sizeof *from);
+    long *head = calloc ((size_t) a->w, sizeof *head);
+    void *back = s_socket (ctx, ZMQ_ROUTER, a->tasks, 1);
+    void *front = NULL;
+    if (!peers || !from || !head || !back ||
+        s_credit_ready (back, peers, a->w, a->credit, deadline) != 0)
+        goto done;
+    front = s_socket (ctx, ZMQ_ROUTER, a->results, 1);
+    if (!front)
+        goto done;
+    unsigned char id[ZR_ID_MAX];
+    char buf[ZR_TASK_MAX + 8];
+    long next = 0; /* round-robin start */
+    while (s_now_ms () < deadline) {
+        zmq_pollitem_t items[2] = {{back, 0, ZMQ_POLLIN, 0}, {front, 0, ZMQ_POLLIN, 0}};
+        long free_workers = 0;
+        for (long i = 0; i < a->w; i++)
+            free_workers += peers[i].credit > 0;
+        if (zmq_poll (items, free_workers ? 2 : 1, ZR_POLL_MS) < 0) {
+            if (errno == EINTR)
+                continue;
+            goto done;
+        }
+        if (items[0].revents & ZMQ_POLLIN) {
+            int idlen = zmq_recv (back, id, sizeof id, 0);
+            int n = idlen < 0 ? -1 : zmq_recv (back, buf, sizeof buf, 0);
+            if (n < 0)
+                goto done;
+            for (long i = 0; i < a->w; i++) {
+                zr_peer_t *p = &peers[i];
+                if (p->idlen != (size_t) idlen || memcmp (p->id, id, (size_t) idlen) != 0)
+                    continue;
+                zr_client_t *c = &from[i * a->credit + head[i]];
+                head[i] = (head[i] + 1) % a->credit;
+                p->credit++;
+                if (zmq_send (front, c->id, c->idlen, ZMQ_SNDMORE) < 0 ||
+                    zmq_send (front, buf, (size_t) (n > (int) sizeof buf ? (int) sizeof buf : n),
+                              0) < 0)
+                    goto done;
+                break;
+            }
+        }
+        if (free_workers && (items[1].revents & ZMQ_POLLIN)) {
+            int idlen = zmq_recv (front, id, sizeof id, 0);
+            int n = idlen < 0 ? -1 : zmq_recv (front, buf, sizeof buf, 0);
+            if (n < 0)
+                goto done;
+            long i = next;
+            while (peers[i].credit == 0)
+                i = (i + 1) % a->w;
+            next = (i + 1) % a->w;
+            zr_peer_t *p = &peers[i];
+            long tail = (head[i] + a->credit - p->credit) % a->credit;
+            zr_client_t *c = &from[i * a->credit + tail];
+            memcpy (c->id, id, (size_t) idlen);
+            c->idlen = (size_t) idlen;
+            p->credit--;
+            if (zmq_send (back, p->id, p->idlen, ZMQ_SNDMORE) < 0 ||
+                zmq_send (back, buf, (size_t) (n > ZR_TASK_MAX ? ZR_TASK_MAX : n), 0) < 0)
+                goto done;
+        }
+    }
+    rc = 0;
+done:
+    if (front)
+        zmq_close (front);
+    if (back)
+        zmq_close (back);
+    free (head);
+    free (from);
+    free (peers);
+    return rc;
+}
+
+/* s_client: N sequential round trips through the broker; prints the percentiles. */
+static int s_client (void *ctx, const zr_args_t *a)
+{
+    int rc = 1;
+    double deadline = s_now_ms () + (double) a->timeout_s * 1e3;
+    double *us = calloc ((size_t) a->n, sizeof *us);
+    void *sock = s_socket (ctx, ZMQ_DEALER, a->results, 0);
+    if (!us || !sock)
+        goto done;
+    char task[ZR_TASK_MAX], res[ZR_TASK_MAX + 8];
+    double t0 = s_now_ms ();
+    for (long i = 0; i < a->n; i++) {
+        int len = snprintf (task, sizeof task, ZR_TASK_FMT, i);
+        double ts = s_now_ms ();
+        if (zmq_send (sock, task, (size_t) len, 0) < 0)
+            goto done;
+        for (;;) {
+            if (s_now_ms () > deadline) {
+                fprintf (stderr, "zmq_raw: timeout after %ld round trips\n", i);
+                goto done;
+            }
+            zmq_pollitem_t it = {sock, 0, ZMQ_POLLIN, 0};
+            if (zmq_poll (&it, 1, ZR_POLL_MS) < 0 && errno != EINTR)
+                goto done;
+            if (it.revents & ZMQ_POLLIN)
+                break;
+        }
+        if (zmq_recv (sock, res, sizeof res, 0) < 0)
+            goto done;
+        us[i] = (s_now_ms () - ts) * 1e3;
+    }
+    s_print_latency (us, a->n, s_now_ms () - t0);
+    rc = 0;
+done:
+    if (sock)
+        zmq_close (sock);
+    free (us);
     return rc;
 }
 
@@ -426,6 +579,10 @@ int main (int argc, char **argv)
         rc = a.credit ? s_vent_credit (ctx, &a) : s_vent (ctx, &a);
     else if (a.latency)
         rc = s_vent_latency (ctx, &a);
+    else if (a.broker)
+        rc = s_broker (ctx, &a);
+    else if (a.client)
+        rc = s_client (ctx, &a);
     else if (strcmp (a.mode, "worker") == 0)
         rc = s_worker (ctx, &a);
     else
