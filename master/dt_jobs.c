@@ -1,5 +1,4 @@
-/* dt_jobs.c - jobs: their counts, their chunks (for idempotent SUBMIT) and their results in order.
- */
+/* dt_jobs.c - jobs: their counts and their chunks (for idempotent SUBMIT). */
 #include "dt_jobs.h"
 
 #include <assert.h>
@@ -24,10 +23,7 @@ struct dt_jobs_t {
 
 static void s_job_free (void **item_p)
 {
-    dt_job_t *job = *item_p;
-    if (job)
-        free (job->seqs);
-    free (job);
+    free (*item_p);
     *item_p = NULL;
 }
 
@@ -140,32 +136,4 @@ int dt_jobs_chunk_add (dt_jobs_t *self, const dt_job_t *job, uint32_t chunk, uin
         return -1;
     }
     return 0;
-}
-
-int dt_jobs_add_result (dt_job_t *job, uint64_t seq)
-{
-    assert (job->nseqs == 0 || job->seqs[job->nseqs - 1] < seq);
-    if (job->nseqs == job->seqs_capacity) {
-        size_t capacity = job->seqs_capacity ? job->seqs_capacity * 2 : 16;
-        uint64_t *seqs = realloc (job->seqs, capacity * sizeof *seqs);
-        if (!seqs)
-            return -1;
-        job->seqs = seqs;
-        job->seqs_capacity = capacity;
-    }
-    job->seqs[job->nseqs++] = seq;
-    return 0;
-}
-
-size_t dt_jobs_seek (const dt_job_t *job, uint64_t cursor)
-{
-    size_t lo = 0, hi = job->nseqs;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (job->seqs[mid] <= cursor)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
 }

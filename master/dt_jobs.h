@@ -1,5 +1,4 @@
-/* dt_jobs.h - jobs: their counts, their chunks (for idempotent SUBMIT) and their results in order.
- */
+/* dt_jobs.h - jobs: their counts and their chunks (for idempotent SUBMIT). */
 #ifndef DT_JOBS_H
 #define DT_JOBS_H
 
@@ -19,9 +18,6 @@ typedef struct {
     uint32_t index;                   /* position in the registry: tasks refer to it */
     uint64_t total;                   /* tasks accepted */
     uint64_t states[DT_TASK_NSTATES]; /* its tasks in each dt_task_state_t */
-    uint64_t *seqs;                   /* results log positions of its results, ascending */
-    size_t nseqs;                     /* entries in seqs */
-    size_t seqs_capacity;             /* allocated entries in seqs */
 } dt_job_t;
 
 typedef struct dt_jobs_t dt_jobs_t;
@@ -53,13 +49,5 @@ int dt_jobs_chunk_find (dt_jobs_t *self, const dt_job_t *job, uint32_t chunk, ui
  * count - 1. Returns 0, or -1 when it is already known or memory ran out. */
 int dt_jobs_chunk_add (dt_jobs_t *self, const dt_job_t *job, uint32_t chunk, uint64_t first_id,
                        uint32_t count);
-
-/* Appends results log position `seq` (above the last one) to the job's
- * results. Returns 0, or -1 when memory runs out. */
-int dt_jobs_add_result (dt_job_t *job, uint64_t seq);
-
-/* Index in job->seqs of the first position after `cursor` (nseqs when
- * none). O(log n). */
-size_t dt_jobs_seek (const dt_job_t *job, uint64_t cursor);
 
 #endif

@@ -144,6 +144,7 @@ dt_master_t *dt_master_new (const dt_master_opts_t *opts, char *err, size_t err_
         .max_attempts = opts->max_attempts,
         .retry_base_ms = opts->retry_base_ms,
         .task_ms = opts->task_ms,
+        .window = opts->window,
     };
     self->state = dt_state_new (&state_opts, self->store);
     if (!self->state) {

@@ -1,4 +1,4 @@
-/* dt_results.c - the results log: every final result in the order it was recorded. */
+/* dt_results.c - the results log: final results in the order they were recorded. */
 #include "dt_results.h"
 #include "dt_arena.h"
 #include "dt_bkey.h"
@@ -7,10 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Entries per chunk (8192 x 80 bytes = 640 KiB); chunks never move, so
+/* Entries per chunk (8192 x 96 bytes = 768 KiB); chunks never move, so
  * entry addresses are stable and growth never copies. */
 #define DT_RESULTS_CHUNK_SHIFT 13
 #define DT_RESULTS_CHUNK       (1u << DT_RESULTS_CHUNK_SHIFT)
+
+/* String blocks of a chunk: URLs and errors of 8192 results. */
+#define DT_RESULTS_STRING_BLOCK (128 * 1024)
+
+/* A chunk of entries and the strings only they use, freed together. */
+typedef struct {
+    dt_result_t entries[DT_RESULTS_CHUNK];
+    dt_arena_t *strings; /* URLs, final URLs, errors */
+} s_chunk_t;
 
 /* Distinct strings kept in the shared set. Worker names and content types
  * number in the tens in practice; past this many (hostile or odd servers)
@@ -24,11 +33,13 @@ typedef struct {
 } s_shared_t;
 
 struct dt_results_t {
-    dt_result_t **chunks;   /* chunk i holds seqs i*CHUNK+1 .. (i+1)*CHUNK */
-    size_t nchunks;         /* chunks allocated */
+    s_chunk_t **chunks;     /* slot i: seqs i*CHUNK+1 .. (i+1)*CHUNK; NULL once dropped */
+    size_t nchunks;         /* slots in use */
     size_t chunks_capacity; /* entries in the chunks array */
+    size_t resident;        /* chunks allocated */
+    uint64_t window;        /* entries to keep at least; 0: all */
+    uint64_t first;         /* lowest seq in memory */
     uint64_t last;          /* highest seq recorded */
-    dt_arena_t *strings;    /* final URLs and errors */
     zhashx_t *shared;       /* s_shared_t by bytes: worker names, content types */
 };
 
@@ -38,18 +49,28 @@ static void s_shared_free (void **item_p)
     *item_p = NULL;
 }
 
-dt_results_t *dt_results_new (void)
+dt_results_t *dt_results_new (uint64_t window)
 {
     dt_results_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
-    self->strings = dt_arena_new (0);
+    self->window = window;
+    self->first = 1;
     self->shared = dt_bkey_table_new (s_shared_free);
-    if (!self->strings || !self->shared) {
+    if (!self->shared) {
         dt_results_destroy (&self);
         return NULL;
     }
     return self;
+}
+
+static void s_chunk_free (s_chunk_t **chunk_p)
+{
+    if (!*chunk_p)
+        return;
+    dt_arena_destroy (&(*chunk_p)->strings);
+    free (*chunk_p);
+    *chunk_p = NULL;
 }
 
 void dt_results_destroy (dt_results_t **self_p)
@@ -58,9 +79,8 @@ void dt_results_destroy (dt_results_t **self_p)
         return;
     dt_results_t *self = *self_p;
     for (size_t i = 0; i < self->nchunks; i++)
-        free (self->chunks[i]);
+        s_chunk_free (&self->chunks[i]);
     free (self->chunks);
-    dt_arena_destroy (&self->strings);
     zhashx_destroy (&self->shared);
     free (self);
     *self_p = NULL;
@@ -68,45 +88,67 @@ void dt_results_destroy (dt_results_t **self_p)
 
 static dt_result_t *s_slot (dt_results_t *self, uint64_t seq)
 {
-    return &self->chunks[(seq - 1) >> DT_RESULTS_CHUNK_SHIFT][(seq - 1) & (DT_RESULTS_CHUNK - 1)];
+    return &self->chunks[(seq - 1) >> DT_RESULTS_CHUNK_SHIFT]
+                ->entries[(seq - 1) & (DT_RESULTS_CHUNK - 1)];
 }
 
 static int s_cover (dt_results_t *self, uint64_t seq)
 {
     uint64_t need = ((seq - 1) >> DT_RESULTS_CHUNK_SHIFT) + 1;
-    if (need > SIZE_MAX / sizeof (dt_result_t *))
+    if (need > SIZE_MAX / sizeof (s_chunk_t *))
         return -1;
     while (self->nchunks < need) {
         if (self->nchunks == self->chunks_capacity) {
             size_t capacity = self->chunks_capacity ? self->chunks_capacity * 2 : 16;
-            dt_result_t **chunks = realloc (self->chunks, capacity * sizeof *chunks);
+            s_chunk_t **chunks = realloc (self->chunks, capacity * sizeof *chunks);
             if (!chunks)
                 return -1;
             self->chunks = chunks;
             self->chunks_capacity = capacity;
         }
-        /* Zeroed: a position never filled reads as removed. */
-        dt_result_t *chunk = calloc (DT_RESULTS_CHUNK, sizeof *chunk);
-        if (!chunk)
-            return -1;
+        /* Zeroed: a position never filled reads as removed. Chunks that the
+         * window has already passed are not made at all. */
+        s_chunk_t *chunk = NULL;
+        uint64_t chunk_last = (uint64_t) (self->nchunks + 1) * DT_RESULTS_CHUNK;
+        if (chunk_last >= self->first) {
+            chunk = calloc (1, sizeof *chunk);
+            if (!chunk || !(chunk->strings = dt_arena_new (DT_RESULTS_STRING_BLOCK))) {
+                free (chunk);
+                return -1;
+            }
+            self->resident++;
+        }
         self->chunks[self->nchunks++] = chunk;
     }
     return 0;
 }
 
-/* A copy of `s` in the arena, or NULL when empty. Sets *failed on ENOMEM. */
-static const char *s_copy (dt_results_t *self, dt_str_t s, int *failed)
+/* Drops the oldest chunks while more than `window` entries stay after it. */
+static void s_trim (dt_results_t *self)
+{
+    while (self->window && self->last - self->first + 1 > self->window + DT_RESULTS_CHUNK) {
+        size_t slot = (size_t) ((self->first - 1) >> DT_RESULTS_CHUNK_SHIFT);
+        if (self->chunks[slot]) {
+            s_chunk_free (&self->chunks[slot]);
+            self->resident--;
+        }
+        self->first = ((uint64_t) slot + 1) * DT_RESULTS_CHUNK + 1;
+    }
+}
+
+/* A copy of `s` in `arena`, or NULL when empty. Sets *failed on ENOMEM. */
+static const char *s_copy (dt_arena_t *arena, dt_str_t s, int *failed)
 {
     if (s.len == 0)
         return NULL;
-    const char *copy = dt_arena_strdup (self->strings, s.ptr, s.len);
+    const char *copy = dt_arena_strdup (arena, s.ptr, s.len);
     if (!copy)
         *failed = 1;
     return copy;
 }
 
 /* The shared copy of `s` (made on first use), or NULL when empty. */
-static const char *s_share (dt_results_t *self, dt_str_t s, int *failed)
+static const char *s_share (dt_results_t *self, dt_arena_t *arena, dt_str_t s, int *failed)
 {
     if (s.len == 0)
         return NULL;
@@ -115,7 +157,7 @@ static const char *s_share (dt_results_t *self, dt_str_t s, int *failed)
     if (shared)
         return shared->data;
     if (zhashx_size (self->shared) >= DT_RESULTS_SHARED_MAX)
-        return s_copy (self, s, failed);
+        return s_copy (arena, s, failed);
     shared = malloc (sizeof *shared + s.len + 1);
     if (!shared) {
         *failed = 1;
@@ -138,28 +180,34 @@ int dt_results_skip_to (dt_results_t *self, uint64_t seq)
     if (s_cover (self, seq) != 0)
         return -1;
     self->last = seq;
+    s_trim (self);
     return 0;
 }
 
-int dt_results_append (dt_results_t *self, uint64_t seq, uint64_t task, const dt_msg_result_t *r)
+int dt_results_append (dt_results_t *self, uint64_t seq, uint64_t task, uint32_t job,
+                       const dt_msg_result_t *r)
 {
     assert (seq > self->last && task > 0);
     if (s_cover (self, seq) != 0)
         return -1;
+    dt_arena_t *arena = self->chunks[(seq - 1) >> DT_RESULTS_CHUNK_SHIFT]->strings;
     int failed = 0;
     dt_result_t entry = {
         .task = task,
         .bytes = r->bytes,
-        .final_url = s_copy (self, r->final_url, &failed),
-        .content_type = s_share (self, r->content_type, &failed),
-        .worker = s_share (self, r->worker, &failed),
-        .error = s_copy (self, r->error, &failed),
+        .url = s_copy (arena, r->url, &failed),
+        .final_url = s_copy (arena, r->final_url, &failed),
+        .content_type = s_share (self, arena, r->content_type, &failed),
+        .worker = s_share (self, arena, r->worker, &failed),
+        .error = s_copy (arena, r->error, &failed),
+        .url_len = r->url.len,
         .final_url_len = r->final_url.len,
         .content_type_len = r->content_type.len,
         .worker_len = r->worker.len,
         .error_len = r->error.len,
         .elapsed_ms = r->elapsed_ms,
         .attempts = r->attempt,
+        .job = job,
         .http_status = r->http_status,
         .state = r->state,
     };
@@ -169,14 +217,20 @@ int dt_results_append (dt_results_t *self, uint64_t seq, uint64_t task, const dt
         return -1;
     *s_slot (self, seq) = entry;
     self->last = seq;
+    s_trim (self);
     return 0;
 }
 
 dt_result_t *dt_results_get (dt_results_t *self, uint64_t seq)
 {
-    if (seq == 0 || seq > self->last)
+    if (seq < self->first || seq > self->last)
         return NULL;
     return s_slot (self, seq);
+}
+
+uint64_t dt_results_first (const dt_results_t *self)
+{
+    return self->first;
 }
 
 uint64_t dt_results_last (const dt_results_t *self)
@@ -194,6 +248,7 @@ void dt_results_to_msg (const dt_result_t *entry, dt_msg_result_t *out)
 {
     memset (out, 0, sizeof *out);
     out->id = entry->task;
+    out->url = s_str (entry->url, entry->url_len);
     out->attempt = entry->attempts;
     out->state = entry->state;
     out->http_status = entry->http_status;
@@ -207,6 +262,9 @@ void dt_results_to_msg (const dt_result_t *entry, dt_msg_result_t *out)
 
 size_t dt_results_memory (const dt_results_t *self)
 {
-    return self->nchunks * DT_RESULTS_CHUNK * sizeof (dt_result_t) +
-           self->chunks_capacity * sizeof (dt_result_t *) + dt_arena_allocated (self->strings);
+    size_t bytes = self->resident * sizeof (s_chunk_t) + self->chunks_capacity * sizeof (s_chunk_t *);
+    for (size_t i = 0; i < self->nchunks; i++)
+        if (self->chunks[i])
+            bytes += dt_arena_allocated (self->chunks[i]->strings);
+    return bytes;
 }

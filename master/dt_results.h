@@ -1,4 +1,4 @@
-/* dt_results.h - the results log: every final result in the order it was recorded. */
+/* dt_results.h - the results log: final results in the order they were recorded. */
 #ifndef DT_RESULTS_H
 #define DT_RESULTS_H
 
@@ -9,42 +9,54 @@
 
 /* One recorded result, at position `seq` of the log (1, 2, ...). Strings are
  * NUL-terminated copies owned by the log, NULL when empty. Worker names and
- * content types repeat a lot, so they are stored once and shared. */
+ * content types repeat a lot, so they are stored once and shared. An entry
+ * holds all a PAGE shows (its task's URL and job too), so the task itself
+ * may leave memory once it is final. */
 typedef struct {
     uint64_t task;         /* task id; 0: removed (REQUEUE) or a gap left by recovery */
     uint64_t bytes;        /* body bytes received */
+    const char *url;       /* the task's URL */
     const char *final_url; /* after redirects */
     const char *content_type;
     const char *worker; /* name of the worker whose result this is */
     const char *error;
+    uint32_t url_len;
     uint32_t final_url_len;
     uint32_t content_type_len;
     uint32_t worker_len;
     uint32_t error_len;
     uint32_t elapsed_ms;
     uint32_t attempts;    /* dispatches made */
+    uint32_t job;         /* index of the task's job in dt_jobs */
     uint16_t http_status; /* 0: no HTTP response */
     uint8_t state;        /* DT_STATE_DONE or DT_STATE_FAILED */
 } dt_result_t;
 
 typedef struct dt_results_t dt_results_t;
 
-/* Creates an empty log. Returns NULL on failure. */
-dt_results_t *dt_results_new (void);
+/* Creates an empty log that keeps at least the last `window` entries in
+ * memory (0: every entry). Older ones are dropped a chunk at a time: a
+ * durable master reads them back from the store. Returns NULL on failure. */
+dt_results_t *dt_results_new (uint64_t window);
 
 /* NULL-safe; nulls the pointer. */
 void dt_results_destroy (dt_results_t **self_p);
 
-/* Records `r` (PAGE form: state, attempt, http_status, bytes, elapsed_ms,
- * final_url, content_type, worker, error; id and url are ignored) for task
- * `task` at position `seq`, which must be above dt_results_last(); skipped
- * positions become removed entries. Copies the strings. Returns 0, or -1
- * when memory runs out (log unchanged). */
-int dt_results_append (dt_results_t *self, uint64_t seq, uint64_t task, const dt_msg_result_t *r);
+/* Records `r` (PAGE form: url, state, attempt, http_status, bytes,
+ * elapsed_ms, final_url, content_type, worker, error; id is ignored) for
+ * task `task` of job `job` at position `seq`, which must be above
+ * dt_results_last(); skipped positions become removed entries. Copies the
+ * strings. Returns 0, or -1 when memory runs out (log unchanged). */
+int dt_results_append (dt_results_t *self, uint64_t seq, uint64_t task, uint32_t job,
+                       const dt_msg_result_t *r);
 
-/* The entry at `seq`, or NULL when seq is 0 or past the end. Owned by the
- * log; the address is stable. */
+/* The entry at `seq`, or NULL when seq is 0, past the end or no longer in
+ * memory (below dt_results_first()). Owned by the log; the address is
+ * stable until the entry leaves memory. */
 dt_result_t *dt_results_get (dt_results_t *self, uint64_t seq);
+
+/* Lowest position still in memory (1 until the first entries leave). */
+uint64_t dt_results_first (const dt_results_t *self);
 
 /* Highest position recorded, 0 when empty. */
 uint64_t dt_results_last (const dt_results_t *self);
@@ -54,8 +66,7 @@ uint64_t dt_results_last (const dt_results_t *self);
  * it is never given to another result. Returns 0 or -1 (no memory). */
 int dt_results_skip_to (dt_results_t *self, uint64_t seq);
 
-/* Fills `out` (PAGE form) from `entry`, borrowing its strings; `out->url`
- * is left for the caller (the URL belongs to the task). */
+/* Fills `out` (PAGE form) from `entry`, borrowing its strings. */
 void dt_results_to_msg (const dt_result_t *entry, dt_msg_result_t *out);
 
 /* Bytes held by the log, for memory accounting. */

@@ -1,12 +1,9 @@
 /* dt_state.c - the master's model: tasks, queue, jobs, results and workers, and every transition
  * between them. */
 #include "dt_state.h"
-#include "dt_jobs.h"
+#include "dt_state_priv.h"
 #include "dt_limits.h"
 #include "dt_log.h"
-#include "dt_queue.h"
-#include "dt_results.h"
-#include "dt_tasks.h"
 #include "dt_url.h"
 
 #include <inttypes.h>
@@ -16,22 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-struct dt_state_t {
-    dt_state_opts_t opts;             /* limits and timings */
-    dt_store_t *store;                /* durable copy; NULL with --memory (not owned) */
-    dt_tasks_t *tasks;                /* every task, by id */
-    dt_queue_t *queue;                /* queued ids, and delayed retries */
-    dt_jobs_t *jobs;                  /* jobs, chunks, per-job result order */
-    dt_results_t *results;            /* the global results log */
-    dt_workers_t *workers;            /* registered workers and their leases */
-    uint64_t states[DT_TASK_NSTATES]; /* tasks in each dt_task_state_t */
-    uint64_t submitted;               /* tasks ever accepted */
-    uint64_t retried;                 /* dispatches beyond a task's first */
-    uint64_t duplicates;              /* results for tasks already final */
-    uint64_t invalid;                 /* invalid messages and result items */
-    uint64_t rng;                     /* xorshift state for retry jitter */
-    int broken;                       /* a store write or allocation failed */
-};
 
 dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
 {
@@ -40,12 +21,20 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
         return NULL;
     self->opts = *opts;
     self->store = store;
+    self->next_id = 1;
+    if (store) {
+        self->window = opts->window ? opts->window : DT_STATE_WINDOW;
+        if (self->window < DT_STATE_WINDOW_MIN)
+            self->window = DT_STATE_WINDOW_MIN;
+    }
     self->tasks = dt_tasks_new ();
     self->queue = dt_queue_new ();
+    self->cold = dt_cold_new ();
     self->jobs = dt_jobs_new ();
-    self->results = dt_results_new ();
+    self->results = dt_results_new (self->window);
     self->workers = dt_workers_new ();
-    if (!self->tasks || !self->queue || !self->jobs || !self->results || !self->workers) {
+    if (!self->tasks || !self->queue || !self->cold || !self->jobs || !self->results ||
+        !self->workers) {
         dt_state_destroy (&self);
         return NULL;
     }
@@ -65,8 +54,10 @@ void dt_state_destroy (dt_state_t **self_p)
     dt_workers_destroy (&self->workers);
     dt_results_destroy (&self->results);
     dt_jobs_destroy (&self->jobs);
+    dt_cold_destroy (&self->cold);
     dt_queue_destroy (&self->queue);
     dt_tasks_destroy (&self->tasks);
+    dt_arena_destroy (&self->page_strings);
     free (self);
     *self_p = NULL;
 }
@@ -76,28 +67,25 @@ int dt_state_broken (const dt_state_t *self)
     return self->broken;
 }
 
-/* Marks the model broken: from here on nothing may be acknowledged. */
-static void s_break (dt_state_t *self, const char *what)
+void dt_state_fail (dt_state_t *self, const char *what)
 {
     if (!self->broken)
         dt_log_error ("MASTER-BROKEN", "%s: stopping without acknowledging anything more", what);
     self->broken = 1;
 }
 
-static void s_store_check (dt_state_t *self, int rc)
+void dt_state_check (dt_state_t *self, int rc)
 {
     if (rc != 0)
-        s_break (self, "store write failed");
+        dt_state_fail (self, "store write failed");
 }
 
-static int s_is_final (const dt_task_t *task)
+int dt_state_is_final (const dt_task_t *task)
 {
     return task->state == DT_TASK_DONE || task->state == DT_TASK_FAILED;
 }
 
-/* The one place a task changes state, so the master's and the job's
- * counters always add up. */
-static void s_set_state (dt_state_t *self, dt_task_t *task, dt_task_state_t state)
+void dt_state_set (dt_state_t *self, dt_task_t *task, dt_task_state_t state)
 {
     dt_job_t *job = dt_jobs_at (self->jobs, task->job);
     if (task->state != DT_TASK_NONE) {
@@ -110,14 +98,14 @@ static void s_set_state (dt_state_t *self, dt_task_t *task, dt_task_state_t stat
 }
 
 /* Queues a task. A new generation makes any older entry of it stale. */
-static void s_enqueue (dt_state_t *self, dt_task_t *task, int front)
+void dt_state_enqueue (dt_state_t *self, dt_task_t *task, int front)
 {
     task->gen++;
-    s_set_state (self, task, DT_TASK_QUEUED);
+    dt_state_set (self, task, DT_TASK_QUEUED);
     int rc = front ? dt_queue_push_front (self->queue, task->id, task->gen)
                    : dt_queue_push_back (self->queue, task->id, task->gen);
     if (rc != 0)
-        s_break (self, "out of memory queueing a task");
+        dt_state_fail (self, "out of memory queueing a task");
 }
 
 static uint64_t s_random (dt_state_t *self)
@@ -147,15 +135,15 @@ static int64_t s_backoff_ms (dt_state_t *self, uint32_t attempt)
 static void s_delay (dt_state_t *self, dt_task_t *task, int64_t due)
 {
     task->gen++;
-    s_set_state (self, task, DT_TASK_DELAYED);
+    dt_state_set (self, task, DT_TASK_DELAYED);
     if (dt_queue_delay (self->queue, due, task->id, task->gen) != 0)
-        s_break (self, "out of memory delaying a task");
+        dt_state_fail (self, "out of memory delaying a task");
 }
 
 /* Records the final result of `task`: appends it to the results log and
  * its job's list, writes it to the store, frees its lease. `from` is a
  * worker result (RESULTS form) or NULL, `error` overrides its error. */
-static void s_finish (dt_state_t *self, dt_task_t *task, uint8_t state, const dt_msg_result_t *from,
+void dt_state_finish (dt_state_t *self, dt_task_t *task, uint8_t state, const dt_msg_result_t *from,
                       dt_str_t worker, const char *error)
 {
     dt_msg_result_t r;
@@ -175,15 +163,14 @@ static void s_finish (dt_state_t *self, dt_task_t *task, uint8_t state, const dt
     if (task->state == DT_TASK_INFLIGHT)
         dt_workers_release (self->workers, task);
     uint64_t seq = dt_results_last (self->results) + 1;
-    dt_job_t *job = dt_jobs_at (self->jobs, task->job);
-    if (dt_results_append (self->results, seq, task->id, &r) != 0 ||
-        dt_jobs_add_result (job, seq) != 0) {
-        s_break (self, "out of memory recording a result");
+    if (dt_results_append (self->results, seq, task->id, task->job, &r) != 0) {
+        dt_state_fail (self, "out of memory recording a result");
         return;
     }
     if (self->store)
-        s_store_check (self, dt_store_finish (self->store, seq, &r));
-    s_set_state (self, task, state == DT_STATE_DONE ? DT_TASK_DONE : DT_TASK_FAILED);
+        dt_state_check (self, dt_store_finish (self->store, seq, &r));
+    dt_state_set (self, task, state == DT_STATE_DONE ? DT_TASK_DONE : DT_TASK_FAILED);
+    self->unswept++;
 }
 
 /* A lease ended without a result: back to the front of the queue, unless
@@ -191,13 +178,13 @@ static void s_finish (dt_state_t *self, dt_task_t *task, uint8_t state, const dt
 static void s_end_lease (dt_state_t *self, dt_task_t *task)
 {
     if (task->attempts >= self->opts.max_attempts) {
-        s_finish (self, task, DT_STATE_FAILED, NULL, dt_str_n ("", 0), "lease lost");
+        dt_state_finish (self, task, DT_STATE_FAILED, NULL, dt_str_n ("", 0), "lease lost");
         return;
     }
     dt_workers_release (self->workers, task);
-    s_enqueue (self, task, 1);
+    dt_state_enqueue (self, task, 1);
     if (self->store)
-        s_store_check (self, dt_store_set_attempts (self->store, task->id, task->attempts));
+        dt_state_check (self, dt_store_set_attempts (self->store, task->id, task->attempts));
 }
 
 int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const dt_str_t *urls,
@@ -214,11 +201,10 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
         /* A resend gets the same answer and creates nothing; the same
          * (job, chunk) with other URLs is another submission reusing a job
          * id, and must not be taken for a resend and silently dropped. */
-        int same = *count == nurls;
-        for (uint32_t i = 0; same && i < nurls; i++) {
-            const dt_task_t *task = dt_tasks_get (self->tasks, *first_id + i);
-            same = task && task->url_len == urls[i].len &&
-                   memcmp (task->url, urls[i].ptr, urls[i].len) == 0;
+        int same = *count == nurls && dt_state_same_urls (self, *first_id, urls, nurls);
+        if (self->broken) {
+            snprintf (err, err_size, "store read failed");
+            return DT_ERR_STORE;
         }
         if (same)
             return 0;
@@ -229,14 +215,12 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
         return DT_ERR_CONFLICT;
     }
 
-    size_t url_bytes = 0;
     for (uint32_t i = 0; i < nurls; i++) {
         char why[128];
         if (dt_url_check (urls[i].ptr, urls[i].len, why, sizeof why) != 0) {
             snprintf (err, err_size, "url %" PRIu32 ": %s", i + 1, why);
             return DT_ERR_BAD_URL;
         }
-        url_bytes += urls[i].len;
     }
     uint64_t unfinished = self->states[DT_TASK_QUEUED] + self->states[DT_TASK_INFLIGHT] +
                           self->states[DT_TASK_DELAYED];
@@ -247,34 +231,45 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
                   unfinished, self->opts.max_pending);
         return DT_ERR_QUEUE_FULL;
     }
+    /* With a store, tasks beyond the window stay there (cold) until the
+     * queue in memory drains; once some are cold, later ones are too, so
+     * the queue keeps its order. */
+    uint64_t first = self->next_id;
+    int cold = self->store && (self->cold_queued > 0 || dt_state_hot_queued (self) + nurls > self->window);
     /* Reserve first, so that once tasks are being created nothing can fail
      * half-way through the chunk. */
     if (!(job = dt_jobs_ensure (self->jobs, job_name)) ||
-        dt_tasks_reserve (self->tasks, nurls, url_bytes) != 0 ||
-        dt_queue_reserve (self->queue, nurls) != 0) {
+        (!cold && (dt_tasks_reserve (self->tasks, first, urls, nurls) != 0 ||
+                   dt_queue_reserve (self->queue, nurls) != 0)) ||
+        dt_jobs_chunk_add (self->jobs, job, chunk, first, nurls) != 0) {
         snprintf (err, err_size, "out of memory");
         return DT_ERR_STORE;
     }
-    uint64_t first = dt_tasks_max_id (self->tasks) + 1;
-    if (dt_jobs_chunk_add (self->jobs, job, chunk, first, nurls) != 0) {
-        snprintf (err, err_size, "out of memory");
-        return DT_ERR_STORE;
-    }
+    self->next_id += nurls;
     if (self->store)
-        s_store_check (self, dt_store_add_chunk (self->store, job_name, chunk, first, nurls));
-    for (uint32_t i = 0; i < nurls; i++) {
+        dt_state_check (self, dt_store_add_chunk (self->store, job_name, chunk, first, nurls));
+    if (cold && dt_cold_add (self->cold, first, nurls) != 0)
+        dt_state_fail (self, "out of memory queueing tasks in the store");
+    if (cold) {
+        job->total += nurls;
+        self->submitted += nurls;
+        job->states[DT_TASK_QUEUED] += nurls;
+        self->states[DT_TASK_QUEUED] += nurls;
+        self->cold_queued += nurls;
+    }
+    for (uint32_t i = 0; !cold && i < nurls; i++) {
         dt_task_t *task =
             dt_tasks_add (self->tasks, first + i, job->index, urls[i].ptr, urls[i].len);
         if (!task) {
-            s_break (self, "out of memory adding a task");
+            dt_state_fail (self, "out of memory adding a task");
             break;
         }
         job->total++;
         self->submitted++;
-        s_enqueue (self, task, 0);
+        dt_state_enqueue (self, task, 0);
     }
     if (self->store)
-        s_store_check (self, dt_store_add_tasks (self->store, first, job_name, urls, nurls));
+        dt_state_check (self, dt_store_add_tasks (self->store, first, job_name, urls, nurls));
     *first_id = first;
     *count = nurls;
     return 0;
@@ -295,13 +290,17 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_msg_result_t
                       int64_t now)
 {
     dt_task_t *task = dt_tasks_get (self->tasks, result->id);
+    if (!task && result->outcome <= DT_OUTCOME_FAIL && dt_state_final_elsewhere (self, result->id)) {
+        self->duplicates++;
+        return;
+    }
     if (!task || result->outcome > DT_OUTCOME_FAIL) {
         self->invalid++;
         dt_log_debug ("RESULT-INVALID", "task %" PRIu64 " outcome %u: no such task or outcome",
                       result->id, result->outcome);
         return;
     }
-    if (s_is_final (task)) {
+    if (dt_state_is_final (task)) {
         self->duplicates++;
         return;
     }
@@ -326,13 +325,13 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_msg_result_t
             dt_workers_release (self->workers, task);
             s_delay (self, task, now + s_backoff_ms (self, task->attempts));
             if (self->store)
-                s_store_check (self, dt_store_set_attempts (self->store, task->id, task->attempts));
+                dt_state_check (self, dt_store_set_attempts (self->store, task->id, task->attempts));
             return;
         }
     }
     /* From a peer not (yet) registered, the name its RESULTS carried. */
     dt_str_t worker = from ? dt_str_n (from->name, from->name_len) : result->worker;
-    s_finish (self, task, result->outcome == DT_OUTCOME_DONE ? DT_STATE_DONE : DT_STATE_FAILED,
+    dt_state_finish (self, task, result->outcome == DT_OUTCOME_DONE ? DT_STATE_DONE : DT_STATE_FAILED,
               result, worker, NULL);
     if (from)
         from->done++;
@@ -340,6 +339,8 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_msg_result_t
 
 uint32_t dt_state_take (dt_state_t *self, uint32_t max, dt_msg_task_t *items, dt_task_t **tasks)
 {
+    if (self->store)
+        dt_state_maintain (self);
     uint32_t count = 0;
     size_t bytes = 0;
     uint64_t id;
@@ -369,7 +370,7 @@ void dt_state_lease (dt_state_t *self, dt_worker_t *worker, dt_task_t **tasks, u
         dt_task_t *task = tasks[i];
         if (++task->attempts > 1)
             self->retried++;
-        s_set_state (self, task, DT_TASK_INFLIGHT);
+        dt_state_set (self, task, DT_TASK_INFLIGHT);
         dt_workers_lease (self->workers, worker, task, now);
     }
 }
@@ -413,7 +414,7 @@ void dt_state_promote_due (dt_state_t *self, int64_t now)
     while (dt_queue_pop_due (self->queue, now, &id, &gen) == 0) {
         dt_task_t *task = dt_tasks_get (self->tasks, id);
         if (task && task->state == DT_TASK_DELAYED && task->gen == gen)
-            s_enqueue (self, task, 1);
+            dt_state_enqueue (self, task, 1);
     }
 }
 
@@ -422,53 +423,44 @@ int64_t dt_state_next_due (const dt_state_t *self)
     return dt_queue_next_due (self->queue);
 }
 
-/* Adds the result at `seq` to a page being filled, unless it was removed or
- * filtered out. Returns 0 when it does not fit (the page is full). */
-static int s_page_add (dt_state_t *self, uint64_t seq, uint32_t flags, dt_msg_result_t *items,
-                       uint32_t *count, size_t *bytes)
+int dt_state_page_push (dt_state_pager_t *pager, const dt_msg_result_t *item)
 {
-    const dt_result_t *entry = dt_results_get (self->results, seq);
-    if (!entry || !entry->task)
-        return 1;
-    if ((flags & DT_FETCH_FAILED_ONLY) && entry->state != DT_STATE_FAILED)
-        return 1;
-    dt_msg_result_t *item = &items[*count];
-    dt_results_to_msg (entry, item);
-    const dt_task_t *task = dt_tasks_get (self->tasks, entry->task);
-    item->url = task ? dt_str_n (task->url, task->url_len) : dt_str_n ("", 0);
-    size_t size = dt_msg_result_size (item);
-    if (*count > 0 && *bytes + size > DT_LIMIT_BATCH_BYTES)
+    if (pager->count >= pager->max)
         return 0;
-    *bytes += size;
-    (*count)++;
+    size_t size = dt_msg_result_size (item);
+    if (pager->count > 0 && pager->bytes + size > DT_LIMIT_BATCH_BYTES)
+        return 0;
+    pager->bytes += size;
+    pager->items[pager->count++] = *item;
     return 1;
 }
 
 uint32_t dt_state_page (dt_state_t *self, dt_str_t job_name, uint64_t *cursor, uint32_t max,
                         uint32_t flags, dt_msg_result_t *items)
 {
-    uint32_t count = 0;
-    size_t bytes = 0;
-    if (max > DT_LIMIT_BATCH_MAX)
-        max = DT_LIMIT_BATCH_MAX;
-    if (job_name.len) {
-        const dt_job_t *job = dt_jobs_find (self->jobs, job_name);
-        if (!job)
-            return 0;
-        for (size_t i = dt_jobs_seek (job, *cursor); i < job->nseqs && count < max; i++) {
-            if (!s_page_add (self, job->seqs[i], flags, items, &count, &bytes))
-                break;
-            *cursor = job->seqs[i];
-        }
-        return count;
-    }
+    dt_state_pager_t pager = {.items = items, .max = max > DT_LIMIT_BATCH_MAX ? DT_LIMIT_BATCH_MAX : max};
+    const dt_job_t *job = NULL;
+    if (job_name.len && !(job = dt_jobs_find (self->jobs, job_name)))
+        return 0;
+    /* Older results than memory holds come from the store, then the page
+     * goes on in memory. */
+    uint64_t first = dt_results_first (self->results);
+    if (*cursor + 1 < first && !dt_state_page_from_store (self, &pager, job_name, cursor, first - 1, flags))
+        return pager.count;
     uint64_t last = dt_results_last (self->results);
-    for (uint64_t seq = *cursor + 1; *cursor < last && seq <= last && count < max; seq++) {
-        if (!s_page_add (self, seq, flags, items, &count, &bytes))
-            break;
+    uint64_t seq = *cursor + 1 > first ? *cursor + 1 : first;
+    for (; seq <= last; seq++) {
+        const dt_result_t *entry = dt_results_get (self->results, seq);
+        if (entry && entry->task && (!job || entry->job == job->index) &&
+            (!(flags & DT_FETCH_FAILED_ONLY) || entry->state == DT_STATE_FAILED)) {
+            dt_msg_result_t item;
+            dt_results_to_msg (entry, &item);
+            if (!dt_state_page_push (&pager, &item))
+                break;
+        }
         *cursor = seq;
     }
-    return count;
+    return pager.count;
 }
 
 void dt_state_stats (dt_state_t *self, dt_str_t job_name, dt_msg_stats_t *stats)
@@ -494,37 +486,40 @@ void dt_state_stats (dt_state_t *self, dt_str_t job_name, dt_msg_stats_t *stats)
     stats->failed = states[DT_TASK_FAILED];
 }
 
-/* REQUEUE of the task whose result is at `seq`, when it failed. */
-static int s_reopen (dt_state_t *self, uint64_t seq)
+void dt_state_reopen (dt_state_t *self, dt_task_t *task, uint64_t seq)
 {
     dt_result_t *entry = dt_results_get (self->results, seq);
-    if (!entry || !entry->task || entry->state != DT_STATE_FAILED)
-        return 0;
-    dt_task_t *task = dt_tasks_get (self->tasks, entry->task);
-    if (!task || task->state != DT_TASK_FAILED)
-        return 0;
-    entry->task = 0; /* FETCH no longer returns it; its position stays */
+    if (entry)
+        entry->task = 0; /* FETCH no longer returns it; its position stays */
     task->attempts = 0;
-    s_enqueue (self, task, 0);
+    dt_state_enqueue (self, task, 0);
     if (self->store)
-        s_store_check (self, dt_store_reopen (self->store, task->id));
-    return 1;
+        dt_state_check (self, dt_store_reopen (self->store, task->id));
 }
 
 int dt_state_requeue (dt_state_t *self, dt_str_t job_name, uint64_t *count)
 {
     *count = 0;
-    /* The scans stop once every failed task is back: nothing failed, no scan. */
-    if (job_name.len) {
-        const dt_job_t *job = dt_jobs_find (self->jobs, job_name);
-        uint64_t failed = job ? job->states[DT_TASK_FAILED] : 0;
-        for (size_t i = 0; *count < failed && i < job->nseqs; i++)
-            *count += s_reopen (self, job->seqs[i]);
-    } else {
-        uint64_t failed = self->states[DT_TASK_FAILED];
-        uint64_t last = dt_results_last (self->results);
-        for (uint64_t seq = 1; *count < failed && seq <= last; seq++)
-            *count += s_reopen (self, seq);
+    const dt_job_t *job = NULL;
+    if (job_name.len && !(job = dt_jobs_find (self->jobs, job_name)))
+        return 0;
+    /* The scan stops once every failed task is back: nothing failed, no scan. */
+    uint64_t failed = job ? job->states[DT_TASK_FAILED] : self->states[DT_TASK_FAILED];
+    if (failed == 0)
+        return 0;
+    if (self->store)
+        return dt_state_requeue_from_store (self, job_name, count);
+    uint64_t last = dt_results_last (self->results);
+    for (uint64_t seq = 1; *count < failed && seq <= last; seq++) {
+        dt_result_t *entry = dt_results_get (self->results, seq);
+        if (!entry || !entry->task || entry->state != DT_STATE_FAILED ||
+            (job && entry->job != job->index))
+            continue;
+        dt_task_t *task = dt_tasks_get (self->tasks, entry->task);
+        if (task && task->state == DT_TASK_FAILED) {
+            dt_state_reopen (self, task, seq);
+            (*count)++;
+        }
     }
     return self->broken ? -1 : 0;
 }
@@ -539,17 +534,20 @@ int dt_state_cancel (dt_state_t *self, dt_str_t job_name, uint64_t *count)
      * the table costs less than keeping one up to date on every submit. */
     uint64_t unfinished =
         job->states[DT_TASK_QUEUED] + job->states[DT_TASK_DELAYED] + job->states[DT_TASK_INFLIGHT];
-    uint64_t max = dt_tasks_max_id (self->tasks);
-    for (uint64_t id = 1; id <= max && *count < unfinished && !self->broken; id++) {
-        dt_task_t *task = dt_tasks_get (self->tasks, id);
-        if (!task || task->job != job->index || s_is_final (task) ||
-            (task->state != DT_TASK_QUEUED && task->state != DT_TASK_DELAYED &&
-             task->state != DT_TASK_INFLIGHT))
+    dt_task_t *task = NULL;
+    uint64_t id = 0;
+    while (*count < unfinished && !self->broken && (task = dt_tasks_next (self->tasks, id))) {
+        id = task->id;
+        if (task->job != job->index || !dt_state_is_busy (task))
             continue;
         /* Its queue or retry entry goes stale with the state change. */
-        s_finish (self, task, DT_STATE_FAILED, NULL, dt_str_n ("", 0), "cancelled");
+        dt_state_finish (self, task, DT_STATE_FAILED, NULL, dt_str_n ("", 0), "cancelled");
         (*count)++;
     }
+    if (*count < unfinished && self->cold_queued > 0)
+        dt_state_cancel_cold (self, job, count);
+    if (self->store)
+        dt_state_maintain (self);
     return self->broken ? -1 : 0;
 }
 
@@ -568,99 +566,18 @@ uint64_t dt_state_queued (const dt_state_t *self)
     return self->states[DT_TASK_QUEUED];
 }
 
+size_t dt_state_memory (const dt_state_t *self)
+{
+    return dt_tasks_memory (self->tasks) + dt_results_memory (self->results);
+}
+
+uint64_t dt_state_cold (const dt_state_t *self)
+{
+    return self->cold_queued;
+}
+
 dt_workers_t *dt_state_workers (dt_state_t *self)
 {
     return self->workers;
 }
 
-/* Recovery: the store's rows, replayed into the model. */
-typedef struct {
-    dt_state_t *state;
-    dt_job_t *job;    /* job of the previous task: tasks of a job come in runs */
-    uint64_t skipped; /* rows that did not fit the model */
-} s_loader_t;
-
-static int s_on_chunk (void *arg, dt_str_t job_name, uint32_t chunk, uint64_t first_id,
-                       uint32_t count)
-{
-    s_loader_t *loader = arg;
-    dt_state_t *self = loader->state;
-    dt_job_t *job = dt_jobs_ensure (self->jobs, job_name);
-    if (!job)
-        return -1;
-    if (dt_jobs_chunk_add (self->jobs, job, chunk, first_id, count) != 0)
-        loader->skipped++; /* a duplicate row: the first one stands */
-    return 0;
-}
-
-static int s_on_task (void *arg, uint64_t id, dt_str_t job_name, dt_str_t url, uint32_t attempts,
-                      int state)
-{
-    s_loader_t *loader = arg;
-    dt_state_t *self = loader->state;
-    dt_job_t *job = loader->job;
-    if (!job || job->name_len != job_name.len || memcmp (job->name, job_name.ptr, job_name.len))
-        job = loader->job = dt_jobs_ensure (self->jobs, job_name);
-    if (!job)
-        return -1;
-    if (id <= dt_tasks_max_id (self->tasks)) {
-        loader->skipped++;
-        return 0;
-    }
-    dt_task_t *task = dt_tasks_add (self->tasks, id, job->index, url.ptr, url.len);
-    if (!task)
-        return -1;
-    task->attempts = attempts;
-    job->total++;
-    self->submitted++;
-    if (state == DT_STORE_DONE)
-        s_set_state (self, task, DT_TASK_DONE);
-    else if (state == DT_STORE_FAILED)
-        s_set_state (self, task, DT_TASK_FAILED);
-    else
-        s_enqueue (self, task, 0);
-    return self->broken ? -1 : 0;
-}
-
-static int s_on_result (void *arg, uint64_t seq, const dt_msg_result_t *r)
-{
-    s_loader_t *loader = arg;
-    dt_state_t *self = loader->state;
-    if (r->id == 0) {
-        /* A retired result: its position stays taken. */
-        if (seq > dt_results_last (self->results))
-            return dt_results_skip_to (self->results, seq);
-        return 0;
-    }
-    dt_task_t *task = dt_tasks_get (self->tasks, r->id);
-    if (!task || !s_is_final (task) || seq <= dt_results_last (self->results)) {
-        loader->skipped++;
-        return 0;
-    }
-    if (dt_results_append (self->results, seq, task->id, r) != 0 ||
-        dt_jobs_add_result (dt_jobs_at (self->jobs, task->job), seq) != 0)
-        return -1;
-    return 0;
-}
-
-int dt_state_load (dt_state_t *self)
-{
-    if (!self->store)
-        return 0;
-    s_loader_t loader = {.state = self};
-    dt_store_loader_t callbacks = {s_on_chunk, s_on_task, s_on_result};
-    if (dt_store_load (self->store, &callbacks, &loader) != 0) {
-        dt_log_error ("MASTER-RECOVER", "loading the store failed");
-        return -1;
-    }
-    if (loader.skipped)
-        dt_log_warn ("MASTER-RECOVER", "%" PRIu64 " inconsistent rows in the store ignored",
-                     loader.skipped);
-    dt_log_info ("MASTER-RECOVER",
-                 "%zu jobs, %" PRIu64 " tasks: %" PRIu64 " pending, %" PRIu64 " done, %" PRIu64
-                 " failed; %" PRIu64 " results; next id %" PRIu64,
-                 dt_jobs_count (self->jobs), self->submitted, self->states[DT_TASK_QUEUED],
-                 self->states[DT_TASK_DONE], self->states[DT_TASK_FAILED],
-                 dt_results_last (self->results), dt_tasks_max_id (self->tasks) + 1);
-    return 0;
-}

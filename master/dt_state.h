@@ -10,8 +10,10 @@
 #include "dt_store.h"
 #include "dt_workers.h"
 
-/* Everything here is in memory and changes only through these functions,
- * which also keep the counters and the durable store in step. Nothing here
+/* Everything here changes only through these functions, which also keep
+ * the counters and the durable store in step. Without a store (--memory)
+ * the model holds everything in memory; with one, it holds a window (see
+ * DT_STATE_WINDOW) and reads the rest back from the store. Nothing here
  * touches a socket: dt_master.c turns messages into calls and results into
  * replies. When a store write or an allocation fails, the model stops being
  * trustworthy: dt_state_broken() turns true, and the master must exit
@@ -23,7 +25,18 @@ typedef struct {
     uint32_t max_attempts;  /* dispatches a task gets before it fails */
     uint32_t retry_base_ms; /* first retry delay; doubles with each attempt */
     uint32_t task_ms;       /* a lease older than this ends */
+    uint64_t window;        /* durable: queued tasks and results kept in memory; 0: default */
 } dt_state_opts_t;
+
+/* With a store, the model keeps about this many queued tasks and this many
+ * recent results in memory; the rest stay in the store and are read back
+ * when needed (the queue refills as it drains, old pages are read from
+ * disk), so a durable master's memory does not grow with the queue. */
+#define DT_STATE_WINDOW 65536
+
+/* The smallest window accepted: the store buffers up to 64 results before
+ * inserting them, and the window must cover more than that. */
+#define DT_STATE_WINDOW_MIN 256
 
 /* Longest retry delay, whatever the attempt. */
 #define DT_STATE_RETRY_MAX_MS 60000
@@ -36,8 +49,9 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store);
 void dt_state_destroy (dt_state_t **self_p);
 
 /* Rebuilds the model from the store (once, before anything else): jobs,
- * chunks, tasks, the results log, and the queue of every unfinished task in
- * id order. Returns 0 or -1. */
+ * chunks, counters, the most recent results, and the queue of every
+ * unfinished task in id order (a window of them in memory). Returns 0 or
+ * -1. */
 int dt_state_load (dt_state_t *self);
 
 /* True once a store write or an allocation failed. */
@@ -109,6 +123,12 @@ uint64_t dt_state_last_seq (const dt_state_t *self);
 
 /* Tasks waiting in the queue (not delayed, not leased). */
 uint64_t dt_state_queued (const dt_state_t *self);
+
+/* Bytes held by the task table and the results log, for tests and logs. */
+size_t dt_state_memory (const dt_state_t *self);
+
+/* Queued tasks that are only in the store (0 without a store). */
+uint64_t dt_state_cold (const dt_state_t *self);
 
 /* The worker registry (owned by the model). */
 dt_workers_t *dt_state_workers (dt_state_t *self);

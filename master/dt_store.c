@@ -1,5 +1,6 @@
 /* dt_store.c - the master's durable record of jobs, tasks and results, in SQLite. */
 #include "dt_store.h"
+#include "dt_store_priv.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -266,7 +267,7 @@ static void s_bind_str (sqlite3_stmt *stmt, int index, dt_str_t s)
     sqlite3_bind_blob64 (stmt, index, s.len ? s.ptr : "", s.len, SQLITE_STATIC);
 }
 
-static dt_str_t s_column_str (sqlite3_stmt *stmt, int index)
+dt_str_t dt_store_column_str (sqlite3_stmt *stmt, int index)
 {
     const char *ptr = sqlite3_column_blob (stmt, index); /* before column_bytes, as documented */
     int len = sqlite3_column_bytes (stmt, index);
@@ -582,6 +583,21 @@ int dt_store_reopen (dt_store_t *self, uint64_t id)
     return s_wrote (self, s_run (self, S_REOPEN_TASK, "reopen: task state"));
 }
 
+sqlite3 *dt_store_db (dt_store_t *self)
+{
+    return self->db;
+}
+
+int dt_store_flush (dt_store_t *self)
+{
+    return self->npending ? s_flush_results (self) : 0;
+}
+
+int dt_store_fail (dt_store_t *self, const char *what)
+{
+    return s_fail (self, what);
+}
+
 /* A failed group is rolled back here and reported, so the caller learns at
  * the one point where it decides what to acknowledge. */
 int dt_store_commit (dt_store_t *self)
@@ -625,7 +641,7 @@ static int s_each (dt_store_t *self, sqlite3_stmt *stmt, const char *what,
 
 static int s_chunk_row (sqlite3_stmt *stmt, const dt_store_loader_t *loader, void *arg)
 {
-    return loader->on_chunk (arg, s_column_str (stmt, 0), (uint32_t) sqlite3_column_int64 (stmt, 1),
+    return loader->on_chunk (arg, dt_store_column_str (stmt, 0), (uint32_t) sqlite3_column_int64 (stmt, 1),
                              (uint64_t) sqlite3_column_int64 (stmt, 2),
                              (uint32_t) sqlite3_column_int64 (stmt, 3));
 }
@@ -635,36 +651,43 @@ static int s_chunk_row (sqlite3_stmt *stmt, const dt_store_loader_t *loader, voi
 static int s_task_row (sqlite3_stmt *stmt, const dt_store_loader_t *loader, void *arg)
 {
     int final = sqlite3_column_type (stmt, 4) != SQLITE_NULL;
-    return loader->on_task (arg, (uint64_t) sqlite3_column_int64 (stmt, 0), s_column_str (stmt, 1),
-                            s_column_str (stmt, 2),
+    return loader->on_task (arg, (uint64_t) sqlite3_column_int64 (stmt, 0), dt_store_column_str (stmt, 1),
+                            dt_store_column_str (stmt, 2),
                             (uint32_t) sqlite3_column_int64 (stmt, final ? 5 : 3),
                             final ? sqlite3_column_int (stmt, 4) : DT_STORE_PENDING);
+}
+
+void dt_store_column_result (sqlite3_stmt *stmt, dt_msg_result_t *r)
+{
+    memset (r, 0, sizeof *r);
+    r->id = (uint64_t) sqlite3_column_int64 (stmt, 1);
+    r->state = (uint8_t) sqlite3_column_int (stmt, 2);
+    r->attempt = (uint32_t) sqlite3_column_int64 (stmt, 3);
+    r->http_status = (uint16_t) sqlite3_column_int (stmt, 4);
+    r->bytes = (uint64_t) sqlite3_column_int64 (stmt, 5);
+    r->elapsed_ms = (uint32_t) sqlite3_column_int64 (stmt, 6);
+    r->final_url = dt_store_column_str (stmt, 7);
+    r->content_type = dt_store_column_str (stmt, 8);
+    r->worker = dt_store_column_str (stmt, 9);
+    r->error = dt_store_column_str (stmt, 10);
 }
 
 static int s_result_row (sqlite3_stmt *stmt, const dt_store_loader_t *loader, void *arg)
 {
     dt_msg_result_t r;
-    memset (&r, 0, sizeof r);
     uint64_t seq = (uint64_t) sqlite3_column_int64 (stmt, 0);
-    r.id = (uint64_t) sqlite3_column_int64 (stmt, 1);
-    r.state = (uint8_t) sqlite3_column_int (stmt, 2);
-    r.attempt = (uint32_t) sqlite3_column_int64 (stmt, 3);
-    r.http_status = (uint16_t) sqlite3_column_int (stmt, 4);
-    r.bytes = (uint64_t) sqlite3_column_int64 (stmt, 5);
-    r.elapsed_ms = (uint32_t) sqlite3_column_int64 (stmt, 6);
-    r.final_url = s_column_str (stmt, 7);
-    r.content_type = s_column_str (stmt, 8);
-    r.worker = s_column_str (stmt, 9);
-    r.error = s_column_str (stmt, 10);
+    dt_store_column_result (stmt, &r);
+    r.url = dt_store_column_str (stmt, 12);
+    dt_str_t job = dt_store_column_str (stmt, 13);
     /* A result that is not its task's current one was retired (REQUEUE, or
      * a later result of the same task): a tombstone that only holds its
      * position. */
     if (!sqlite3_column_int (stmt, 11)) {
         dt_str_t none = {"", 0};
         r.id = 0;
-        r.final_url = r.content_type = r.worker = r.error = none;
+        r.url = r.final_url = r.content_type = r.worker = r.error = job = none;
     }
-    return loader->on_result (arg, seq, &r);
+    return loader->on_result (arg, seq, &r, job);
 }
 
 int dt_store_load (dt_store_t *self, const dt_store_loader_t *loader, void *arg)
@@ -684,10 +707,10 @@ int dt_store_load (dt_store_t *self, const dt_store_loader_t *loader, void *arg)
          " ON c.id = t.id ORDER BY t.id",
          "load tasks"},
         {"SELECT r.seq, r.id, r.state, r.attempts, r.http_status, r.bytes, r.elapsed_ms,"
-         " r.final_url, r.content_type, r.worker, r.error, coalesce(c.seq = r.seq, 0)"
-         " FROM results r LEFT JOIN (SELECT r.id, max(r.seq) AS seq FROM results r"
+         " r.final_url, r.content_type, r.worker, r.error, coalesce(c.seq = r.seq, 0),"
+         " t.url, t.job FROM results r LEFT JOIN (SELECT r.id, max(r.seq) AS seq FROM results r"
          "  JOIN tasks s ON s.id = r.id WHERE r.seq > s.since GROUP BY r.id) c"
-         " ON c.id = r.id ORDER BY r.seq",
+         " ON c.id = r.id LEFT JOIN tasks t ON t.id = r.id ORDER BY r.seq",
          "load results"},
     };
     int (*rows[]) (sqlite3_stmt *, const dt_store_loader_t *, void *) = {s_chunk_row, s_task_row,

@@ -68,10 +68,16 @@ int dt_store_reopen (dt_store_t *self, uint64_t id);
  * next group. Cheap when nothing was written. */
 int dt_store_commit (dt_store_t *self);
 
+/* A result row in PAGE form (r->id is the task, r->url its URL), and the
+ * task's job. */
+typedef int (*dt_store_result_fn) (void *arg, uint64_t seq, const dt_msg_result_t *r,
+                                   dt_str_t job);
+
 /* Recovery, called once after open. Calls, in this order:
  *   on_chunk for every chunk (any order),
  *   on_task for every task in id order (result is NULL unless final),
- *   with final tasks' results given in seq order through on_result,
+ *   with final tasks' results given in seq order through on_result, with
+ *   their task's URL in r->url and its job,
  *   retired results (REQUEUE) included as tombstones with r->id == 0.
  * Borrowed pointers are valid only during the callback. A callback that
  * returns -1 stops the load, which then returns -1. */
@@ -79,9 +85,31 @@ typedef struct {
     int (*on_chunk) (void *arg, dt_str_t job, uint32_t chunk, uint64_t first_id, uint32_t count);
     int (*on_task) (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uint32_t attempts,
                     int state);
-    int (*on_result) (void *arg, uint64_t seq, const dt_msg_result_t *r);
+    dt_store_result_fn on_result;
 } dt_store_loader_t;
 
 int dt_store_load (dt_store_t *self, const dt_store_loader_t *loader, void *arg);
+
+/* ---- Reads while running (dt_store_read.c) ------------------------------
+ * A durable master keeps only part of its tasks and results in memory and
+ * reads the rest back here. Reads see every write made so far, committed
+ * or not. Borrowed pointers are valid only during the callback; a callback
+ * returns 0 to go on, 1 to stop early, -1 to fail the read. */
+
+/* A task row: its id, job, URL and the attempts recorded for it. */
+typedef int (*dt_store_task_fn) (void *arg, uint64_t id, dt_str_t job, dt_str_t url,
+                                 uint32_t attempts);
+
+/* The tasks with ids lo .. hi (of job `job`, or of every job when it is
+ * empty), in id order, at most `limit`. Whether they are pending is not
+ * checked: the caller asks only for ids it knows to be. */
+int dt_store_tasks (dt_store_t *self, uint64_t lo, uint64_t hi, dt_str_t job, uint32_t limit,
+                    dt_store_task_fn fn, void *arg);
+
+/* The current results at positions after .. upto (of job `job` unless it
+ * is empty; only failed ones when `failed_only`), in seq order, at most
+ * `limit`. Retired results are left out. */
+int dt_store_results (dt_store_t *self, uint64_t after, uint64_t upto, dt_str_t job,
+                      int failed_only, uint32_t limit, dt_store_result_fn fn, void *arg);
 
 #endif

@@ -1,4 +1,4 @@
-/* dt_tasks.c - the task table: every task ever accepted, indexed by id. */
+/* dt_tasks.c - the task table: the tasks held in memory, indexed by id. */
 #include "dt_tasks.h"
 #include "dt_arena.h"
 
@@ -12,25 +12,34 @@
 #define DT_TASKS_CHUNK_SHIFT 13
 #define DT_TASKS_CHUNK       (1u << DT_TASKS_CHUNK_SHIFT)
 
+/* URL blocks of a chunk: 8192 URLs of ~60 bytes fill about eight. */
+#define DT_TASKS_URL_BLOCK (64 * 1024)
+
+/* A chunk of records and the URLs of its tasks, freed together. */
+typedef struct {
+    dt_task_t tasks[DT_TASKS_CHUNK];
+    dt_arena_t *urls;
+} s_chunk_t;
+
 struct dt_tasks_t {
-    dt_task_t **chunks;     /* chunk i holds ids i*CHUNK+1 .. (i+1)*CHUNK */
-    size_t nchunks;         /* chunks allocated */
-    size_t chunks_capacity; /* entries in the chunks array */
-    uint64_t max_id;        /* highest id added */
-    dt_arena_t *urls;       /* the URLs */
+    s_chunk_t **chunks;     /* slot i: ids i*CHUNK+1 .. (i+1)*CHUNK, NULL when absent */
+    size_t nslots;          /* slots in use (up to the highest chunk ever made) */
+    size_t slots_capacity;  /* entries allocated in chunks */
+    size_t resident;        /* chunks allocated */
 };
 
 dt_tasks_t *dt_tasks_new (void)
 {
-    dt_tasks_t *self = calloc (1, sizeof *self);
-    if (!self)
-        return NULL;
-    self->urls = dt_arena_new (0);
-    if (!self->urls) {
-        free (self);
-        return NULL;
-    }
-    return self;
+    return calloc (1, sizeof (dt_tasks_t));
+}
+
+static void s_chunk_free (s_chunk_t **chunk_p)
+{
+    if (!*chunk_p)
+        return;
+    dt_arena_destroy (&(*chunk_p)->urls);
+    free (*chunk_p);
+    *chunk_p = NULL;
 }
 
 void dt_tasks_destroy (dt_tasks_t **self_p)
@@ -38,88 +47,144 @@ void dt_tasks_destroy (dt_tasks_t **self_p)
     if (!self_p || !*self_p)
         return;
     dt_tasks_t *self = *self_p;
-    for (size_t i = 0; i < self->nchunks; i++)
-        free (self->chunks[i]);
+    for (size_t i = 0; i < self->nslots; i++)
+        s_chunk_free (&self->chunks[i]);
     free (self->chunks);
-    dt_arena_destroy (&self->urls);
     free (self);
     *self_p = NULL;
 }
 
-/* The record for `id`, whose chunk must exist. */
-static dt_task_t *s_slot (dt_tasks_t *self, uint64_t id)
+static size_t s_slot_of (uint64_t id)
 {
-    return &self->chunks[(id - 1) >> DT_TASKS_CHUNK_SHIFT][(id - 1) & (DT_TASKS_CHUNK - 1)];
+    return (size_t) ((id - 1) >> DT_TASKS_CHUNK_SHIFT);
 }
 
-/* Allocates chunks until id `id` has a record. */
-static int s_cover (dt_tasks_t *self, uint64_t id)
+/* The chunk holding `id`, allocated when absent; NULL when memory runs out. */
+static s_chunk_t *s_cover (dt_tasks_t *self, uint64_t id)
 {
-    uint64_t need = ((id - 1) >> DT_TASKS_CHUNK_SHIFT) + 1;
-    if (need > SIZE_MAX / sizeof (dt_task_t *))
-        return -1;
-    while (self->nchunks < need) {
-        if (self->nchunks == self->chunks_capacity) {
-            size_t capacity = self->chunks_capacity ? self->chunks_capacity * 2 : 16;
-            dt_task_t **chunks = realloc (self->chunks, capacity * sizeof *chunks);
-            if (!chunks)
-                return -1;
-            self->chunks = chunks;
-            self->chunks_capacity = capacity;
-        }
+    uint64_t slot = (id - 1) >> DT_TASKS_CHUNK_SHIFT;
+    if (slot >= SIZE_MAX / sizeof (s_chunk_t *))
+        return NULL;
+    if (slot >= self->slots_capacity) {
+        size_t capacity = self->slots_capacity ? self->slots_capacity : 16;
+        while (capacity <= slot)
+            capacity *= 2;
+        s_chunk_t **chunks = realloc (self->chunks, capacity * sizeof *chunks);
+        if (!chunks)
+            return NULL;
+        memset (chunks + self->slots_capacity, 0,
+                (capacity - self->slots_capacity) * sizeof *chunks);
+        self->chunks = chunks;
+        self->slots_capacity = capacity;
+    }
+    if (!self->chunks[slot]) {
         /* Zeroed: every id in it is DT_TASK_NONE until added. */
-        dt_task_t *chunk = calloc (DT_TASKS_CHUNK, sizeof *chunk);
+        s_chunk_t *chunk = calloc (1, sizeof *chunk);
+        if (!chunk || !(chunk->urls = dt_arena_new (DT_TASKS_URL_BLOCK))) {
+            free (chunk);
+            return NULL;
+        }
+        self->chunks[slot] = chunk;
+        self->resident++;
+    }
+    if (slot >= self->nslots)
+        self->nslots = (size_t) slot + 1;
+    return self->chunks[slot];
+}
+
+int dt_tasks_reserve (dt_tasks_t *self, uint64_t first_id, const dt_str_t *urls, uint32_t count)
+{
+    /* Per chunk the ids fall in: the bytes its arena must take. */
+    uint32_t i = 0;
+    while (i < count) {
+        uint64_t id = first_id + i;
+        s_chunk_t *chunk = s_cover (self, id);
         if (!chunk)
             return -1;
-        self->chunks[self->nchunks++] = chunk;
+        size_t bytes = 0;
+        size_t slot = s_slot_of (id);
+        for (; i < count && s_slot_of (first_id + i) == slot; i++)
+            bytes += urls[i].len + 1;
+        if (dt_arena_reserve (chunk->urls, bytes) != 0)
+            return -1;
     }
     return 0;
 }
 
-int dt_tasks_reserve (dt_tasks_t *self, uint32_t count, size_t url_bytes)
-{
-    if (count == 0)
-        return 0;
-    if (s_cover (self, self->max_id + count) != 0)
-        return -1;
-    return dt_arena_reserve (self->urls, url_bytes + count);
-}
-
 dt_task_t *dt_tasks_add (dt_tasks_t *self, uint64_t id, uint32_t job, const char *url, size_t len)
 {
-    assert (id > self->max_id);
-    if (s_cover (self, id) != 0)
+    assert (id > 0 && !dt_tasks_get (self, id));
+    s_chunk_t *chunk = s_cover (self, id);
+    if (!chunk)
         return NULL;
-    const char *copy = dt_arena_strdup (self->urls, url, len);
+    const char *copy = dt_arena_strdup (chunk->urls, url, len);
     if (!copy)
         return NULL;
-    dt_task_t *task = s_slot (self, id);
+    dt_task_t *task = &chunk->tasks[(id - 1) & (DT_TASKS_CHUNK - 1)];
     memset (task, 0, sizeof *task);
     task->id = id;
     task->url = copy;
     task->url_len = (uint32_t) len;
     task->job = job;
-    self->max_id = id;
     return task;
 }
 
 dt_task_t *dt_tasks_get (dt_tasks_t *self, uint64_t id)
 {
-    if (id == 0 || id > self->max_id)
+    if (id == 0 || s_slot_of (id) >= self->nslots)
         return NULL;
-    dt_task_t *task = s_slot (self, id);
-    return task->id == id ? task : NULL; /* a gap's record is zeroed */
+    s_chunk_t *chunk = self->chunks[s_slot_of (id)];
+    if (!chunk)
+        return NULL;
+    dt_task_t *task = &chunk->tasks[(id - 1) & (DT_TASKS_CHUNK - 1)];
+    return task->id == id ? task : NULL; /* a record never added is zeroed */
 }
 
-uint64_t dt_tasks_max_id (const dt_tasks_t *self)
+dt_task_t *dt_tasks_next (dt_tasks_t *self, uint64_t after)
 {
-    return self->max_id;
+    for (uint64_t id = after + 1; s_slot_of (id) < self->nslots;) {
+        s_chunk_t *chunk = self->chunks[s_slot_of (id)];
+        if (!chunk) {
+            id = ((uint64_t) s_slot_of (id) + 1) * DT_TASKS_CHUNK + 1;
+            continue;
+        }
+        dt_task_t *task = &chunk->tasks[(id - 1) & (DT_TASKS_CHUNK - 1)];
+        if (task->id == id)
+            return task;
+        id++;
+    }
+    return NULL;
+}
+
+size_t dt_tasks_sweep (dt_tasks_t *self, uint64_t below, int (*busy) (const dt_task_t *task))
+{
+    size_t freed = 0;
+    for (size_t slot = 0; slot < self->nslots; slot++) {
+        s_chunk_t *chunk = self->chunks[slot];
+        uint64_t last_id = ((uint64_t) slot + 1) * DT_TASKS_CHUNK;
+        if (last_id >= below)
+            break;
+        if (!chunk)
+            continue;
+        size_t i = 0;
+        while (i < DT_TASKS_CHUNK && !(chunk->tasks[i].id && busy (&chunk->tasks[i])))
+            i++;
+        if (i < DT_TASKS_CHUNK)
+            continue;
+        s_chunk_free (&self->chunks[slot]);
+        self->resident--;
+        freed++;
+    }
+    return freed;
 }
 
 size_t dt_tasks_memory (const dt_tasks_t *self)
 {
-    return self->nchunks * DT_TASKS_CHUNK * sizeof (dt_task_t) +
-           self->chunks_capacity * sizeof (dt_task_t *) + dt_arena_allocated (self->urls);
+    size_t bytes = self->resident * sizeof (s_chunk_t) + self->slots_capacity * sizeof (s_chunk_t *);
+    for (size_t i = 0; i < self->nslots; i++)
+        if (self->chunks[i])
+            bytes += dt_arena_allocated (self->chunks[i]->urls);
+    return bytes;
 }
 
 void dt_lease_append (dt_lease_list_t *list, dt_task_t *task)

@@ -1,9 +1,11 @@
-/* dt_tasks.h - the task table: every task ever accepted, indexed by id. */
+/* dt_tasks.h - the task table: the tasks held in memory, indexed by id. */
 #ifndef DT_TASKS_H
 #define DT_TASKS_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "dt_msg.h"
 
 /* Where a task is in its life. */
 typedef enum {
@@ -18,8 +20,11 @@ typedef enum {
 
 /* One task. Ids are assigned contiguously from 1, so the table is an array
  * indexed by id - 1, split into fixed chunks so records never move (the
- * lease lists link records by address) and growth never copies. 64 bytes a
- * task, plus its URL in the arena. */
+ * lease lists link records by address) and growth never copies. A chunk
+ * holds its tasks' URLs too, so a chunk whose tasks are all finished can be
+ * given back whole (dt_tasks_sweep): a durable master keeps only the tasks
+ * in play in memory, the rest are in the store. 64 bytes a task, plus its
+ * URL. */
 typedef struct dt_task_t {
     uint64_t id;            /* 1, 2, ... */
     const char *url;        /* in the table's arena, NUL-terminated */
@@ -50,22 +55,26 @@ dt_tasks_t *dt_tasks_new (void);
 /* Frees every task and URL. NULL-safe; nulls the pointer. */
 void dt_tasks_destroy (dt_tasks_t **self_p);
 
-/* Makes sure the next `count` dt_tasks_add() calls with consecutive ids
- * after dt_tasks_max_id() and URLs totalling `url_bytes` cannot fail.
- * Returns 0 or -1 (no memory). */
-int dt_tasks_reserve (dt_tasks_t *self, uint32_t count, size_t url_bytes);
+/* Makes sure that adding tasks first_id .. first_id+count-1 with `urls`
+ * cannot fail. Returns 0 or -1 (no memory). */
+int dt_tasks_reserve (dt_tasks_t *self, uint64_t first_id, const dt_str_t *urls, uint32_t count);
 
-/* Adds task `id` (which must be above dt_tasks_max_id(); ids skipped become
- * DT_TASK_NONE) in state DT_TASK_NONE with a copy of the URL. The caller
- * sets its state. Returns the record (owned by the table, address stable),
- * or NULL when memory runs out (table unchanged). */
+/* Adds task `id` (not in the table) in state DT_TASK_NONE with a copy of
+ * the URL. The caller sets its state. Returns the record (owned by the
+ * table, address stable until its chunk is swept), or NULL when memory
+ * runs out (table unchanged). */
 dt_task_t *dt_tasks_add (dt_tasks_t *self, uint64_t id, uint32_t job, const char *url, size_t len);
 
-/* The task with this id, or NULL when there is none. */
+/* The task with this id, or NULL when it is not in the table. */
 dt_task_t *dt_tasks_get (dt_tasks_t *self, uint64_t id);
 
-/* Highest id added, 0 when empty. */
-uint64_t dt_tasks_max_id (const dt_tasks_t *self);
+/* The task in the table with the lowest id above `after`, or NULL. Skips
+ * absent chunks, so a walk costs what is in memory, not the highest id. */
+dt_task_t *dt_tasks_next (dt_tasks_t *self, uint64_t after);
+
+/* Frees every chunk that lies wholly below id `below` and holds no task
+ * for which `busy` returns true. Returns the chunks freed. */
+size_t dt_tasks_sweep (dt_tasks_t *self, uint64_t below, int (*busy) (const dt_task_t *task));
 
 /* Bytes held by the table and its URLs, for memory accounting. */
 size_t dt_tasks_memory (const dt_tasks_t *self);

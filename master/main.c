@@ -1,6 +1,7 @@
 /* main.c - dtask-master: parses the command line and runs the master's loop. */
 #include "dt_log.h"
 #include "dt_master.h"
+#include "dt_state.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -15,7 +16,7 @@
 #define DT_MAIN_EXIT_USAGE 2
 
 static const char s_usage[] =
-    "usage: dtask-master [--bind EP] [--data DIR | --memory] [--max-pending N]\n"
+    "usage: dtask-master [--bind EP] [--data DIR | --memory] [--max-pending N] [--window N]\n"
     "                    [--max-attempts N] [--heartbeat MS] [--liveness N]\n"
     "                    [--task-timeout SECONDS] [--retry-base MS] [--keys DIR | --insecure]\n"
     "                    [-v|-q]\n"
@@ -28,6 +29,9 @@ static const char s_usage[] =
     "  --memory                keep nothing on disk: a restart forgets everything\n"
     "                          (so does --data '')\n"
     "  --max-pending N         refuse SUBMIT beyond N unfinished tasks (default 0: no limit)\n"
+    "  --window N              with --data: queued tasks and recent results kept in memory\n"
+    "                          (default 65536); the rest wait on disk, so memory stays flat\n"
+    "                          however long the queue\n"
     "  --max-attempts N        dispatches a task gets before it fails (default 3)\n"
     "  --heartbeat MS          heartbeat interval (default 1000)\n"
     "  --liveness N            heartbeats missed before a worker is dead (default 3)\n"
@@ -49,6 +53,7 @@ enum {
     OPT_DATA,
     OPT_MEMORY,
     OPT_MAX_PENDING,
+    OPT_WINDOW,
     OPT_MAX_ATTEMPTS,
     OPT_HEARTBEAT,
     OPT_LIVENESS,
@@ -118,6 +123,7 @@ int main (int argc, char **argv)
         {"data", required_argument, NULL, OPT_DATA},
         {"memory", no_argument, NULL, OPT_MEMORY},
         {"max-pending", required_argument, NULL, OPT_MAX_PENDING},
+        {"window", required_argument, NULL, OPT_WINDOW},
         {"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
         {"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
         {"liveness", required_argument, NULL, OPT_LIVENESS},
@@ -167,6 +173,12 @@ int main (int argc, char **argv)
             if (s_parse_u64 (arg, 0, UINT64_MAX, &value))
                 return s_usage_error ("--max-pending: '%s' is not a number", arg);
             opts.max_pending = value;
+            break;
+        case OPT_WINDOW:
+            if (s_parse_u64 (arg, DT_STATE_WINDOW_MIN, UINT32_MAX, &value))
+                return s_usage_error ("--window: '%s' is not a number in %d..%u", arg,
+                                      DT_STATE_WINDOW_MIN, UINT32_MAX);
+            opts.window = value;
             break;
         case OPT_MAX_ATTEMPTS:
             if (s_parse_u64 (arg, 1, 1000, &value))

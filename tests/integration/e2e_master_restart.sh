@@ -44,13 +44,7 @@ restart_master master2
 restart_master master3
 # The client may see nothing for a while (its long poll died with the master), so judge progress
 # by the master's own count.
-final_at_least() {
-  local n
-  n=$(dt_cli --timeout 5 status --json 2>>"$DT_TMP/cli.log" | dt_json 'd["done"] + d["failed"]' 2>/dev/null) \
-    || return 1
-  [ "${n:-0}" -ge "$1" ]
-}
-dt_wait_for 60 "1200 tasks final after the restarts" final_at_least 1200
+dt_wait_for 60 "1200 tasks final after the restarts" dt_final_at_least 1200
 restart_master master4
 
 dt_wait_exit submit 240

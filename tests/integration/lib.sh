@@ -294,6 +294,15 @@ v = eval(sys.argv[1], {"d": d, "len": len})
 print(json.dumps(v) if isinstance(v, (dict, list, type(None), bool)) else v)' "$1"
 }
 
+# dt_final_at_least N: true when the master counts at least N tasks done or failed. Judges progress
+# by the master's own count, which works while a client's long poll is down with a killed master.
+dt_final_at_least() {
+  local n
+  n=$(dt_cli --timeout 5 status --json 2>>"$DT_TMP/cli.log" | dt_json 'd["done"] + d["failed"]' 2>/dev/null) \
+    || return 1
+  [ "${n:-0}" -ge "$1" ]
+}
+
 # dt_workers_registered N: true when the master lists at least N connected workers.
 dt_workers_registered() {
   local n

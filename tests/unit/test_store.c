@@ -110,8 +110,9 @@ static int s_on_task (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uint32
     return s_next (t);
 }
 
-static int s_on_result (void *arg, uint64_t seq, const dt_msg_result_t *r)
+static int s_on_result (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_str_t job)
 {
+    (void) job;
     s_transcript_t *t = arg;
     fprintf (t->out,
              "result %" PRIu64 " task=%" PRIu64 " state=%u attempts=%" PRIu32
@@ -386,8 +387,9 @@ static int s_bytes_task (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uin
     return 0;
 }
 
-static int s_bytes_result (void *arg, uint64_t seq, const dt_msg_result_t *r)
+static int s_bytes_result (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_str_t job)
 {
+    (void) job;
     s_bytes_t *b = arg;
     b->results++;
     b->ok = b->ok && s_same (r->error, b->error) && s_same (r->final_url, b->url) &&

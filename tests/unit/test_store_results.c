@@ -50,8 +50,9 @@ static int s_on_task (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uint32
     return 0;
 }
 
-static int s_on_result (void *arg, uint64_t seq, const dt_msg_result_t *r)
+static int s_on_result (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_str_t job)
 {
+    (void) job;
     s_seen_t *seen = arg;
     if (seq != seen->next_seq++)
         seen->bad++;

@@ -1,0 +1,110 @@
+/* dt_state_priv.h - the model's insides, shared by dt_state.c (the transitions) and
+ * dt_state_store.c (the part that lives in the store), and no one else. */
+#ifndef DT_STATE_PRIV_H
+#define DT_STATE_PRIV_H
+
+#include "dt_arena.h"
+#include "dt_cold.h"
+#include "dt_jobs.h"
+#include "dt_queue.h"
+#include "dt_results.h"
+#include "dt_state.h"
+#include "dt_tasks.h"
+
+struct dt_state_t {
+    dt_state_opts_t opts;             /* limits and timings */
+    dt_store_t *store;                /* durable copy; NULL with --memory (not owned) */
+    dt_tasks_t *tasks;                /* tasks in memory, by id */
+    dt_queue_t *queue;                /* queued ids in memory, and delayed retries */
+    dt_cold_t *cold;                  /* queued ids only in the store */
+    dt_jobs_t *jobs;                  /* jobs and their chunks */
+    dt_results_t *results;            /* the results log (its recent part, with a store) */
+    dt_workers_t *workers;            /* registered workers and their leases */
+    uint64_t states[DT_TASK_NSTATES]; /* tasks in each dt_task_state_t */
+    uint64_t submitted;               /* tasks ever accepted */
+    uint64_t retried;                 /* dispatches beyond a task's first */
+    uint64_t duplicates;              /* results for tasks already final */
+    uint64_t invalid;                 /* invalid messages and result items */
+    uint64_t next_id;                 /* id of the next task accepted */
+    uint64_t cold_queued;             /* QUEUED tasks that are only in the store */
+    uint64_t window;                  /* with a store: queued tasks kept in memory */
+    uint64_t unswept;                 /* tasks finished since the last sweep */
+    dt_arena_t *page_strings;         /* strings of the last PAGE read from the store */
+    uint64_t rng;                     /* xorshift state for retry jitter */
+    int broken;                       /* a store write or allocation failed */
+};
+
+/* A PAGE being filled. */
+typedef struct {
+    dt_msg_result_t *items; /* the caller's array */
+    uint32_t max;           /* items wanted */
+    uint32_t count;         /* items so far */
+    size_t bytes;           /* their encoded size */
+} dt_state_pager_t;
+
+/* ---- dt_state.c ---- */
+
+/* Marks the model broken: from here on nothing may be acknowledged. */
+void dt_state_fail (dt_state_t *self, const char *what);
+
+/* Breaks the model when a store call returned non-zero. */
+void dt_state_check (dt_state_t *self, int rc);
+
+int dt_state_is_final (const dt_task_t *task);
+
+/* The one place a task changes state, so the counters always add up. */
+void dt_state_set (dt_state_t *self, dt_task_t *task, dt_task_state_t state);
+
+/* Queues `task` at the back (or the front) of the queue in memory. */
+void dt_state_enqueue (dt_state_t *self, dt_task_t *task, int front);
+
+/* Records the final result of `task` (see dt_state.c). */
+void dt_state_finish (dt_state_t *self, dt_task_t *task, uint8_t state,
+                      const dt_msg_result_t *from, dt_str_t worker, const char *error);
+
+/* REQUEUE of `task`, failed, whose result is at `seq`. */
+void dt_state_reopen (dt_state_t *self, dt_task_t *task, uint64_t seq);
+
+/* Adds `item` (borrowed strings) unless the page is full. Returns 1 when added. */
+int dt_state_page_push (dt_state_pager_t *pager, const dt_msg_result_t *item);
+
+/* ---- dt_state_store.c ---- */
+
+/* QUEUED tasks that are in memory. */
+static inline uint64_t dt_state_hot_queued (const dt_state_t *self)
+{
+    return self->states[DT_TASK_QUEUED] - self->cold_queued;
+}
+
+/* Queued, leased or waiting for a retry: the task must stay in memory. */
+static inline int dt_state_is_busy (const dt_task_t *task)
+{
+    return task->state == DT_TASK_QUEUED || task->state == DT_TASK_INFLIGHT ||
+           task->state == DT_TASK_DELAYED;
+}
+
+/* True when tasks first_id .. first_id+count-1 have exactly `urls`, in
+ * memory or in the store (a failed read breaks the model). */
+int dt_state_same_urls (dt_state_t *self, uint64_t first_id, const dt_str_t *urls, uint32_t count);
+
+/* True when task `id`, not in memory, exists and is final (its record left
+ * memory with it). */
+int dt_state_final_elsewhere (dt_state_t *self, uint64_t id);
+
+/* With a store: refills the queue in memory from the cold queue when it
+ * runs low, and frees the chunks of finished tasks. */
+void dt_state_maintain (dt_state_t *self);
+
+/* Fills `pager` with the results after *cursor up to `upto` from the store,
+ * advancing *cursor. Returns 1 when the range was read to its end (the page
+ * may go on), 0 when the page is full or the read failed. */
+int dt_state_page_from_store (dt_state_t *self, dt_state_pager_t *pager, dt_str_t job,
+                              uint64_t *cursor, uint64_t upto, uint32_t flags);
+
+/* REQUEUE with a store: the failed tasks are found there. */
+int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint64_t *count);
+
+/* CANCEL of the cold tasks of `job`, adding to *count. */
+void dt_state_cancel_cold (dt_state_t *self, const dt_job_t *job, uint64_t *count);
+
+#endif

@@ -1,0 +1,420 @@
+/* dt_state_store.c - the part of the master's model that lives in the store: the cold
+ * queue, finished tasks and old results, read back when needed; and recovery. */
+#include "dt_state_priv.h"
+#include "dt_limits.h"
+#include "dt_log.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+/* Finished tasks between two sweeps of the task table: a sweep walks every
+ * chunk in memory, so it runs once per chunk's worth of finishes. */
+#define DT_STATE_SWEEP_EVERY 4096
+
+/* ---- Resend check ------------------------------------------------------- */
+
+typedef struct {
+    const dt_str_t *urls;
+    uint64_t first_id;
+    uint32_t count;
+    uint32_t matched; /* rows that matched, in order */
+} s_same_t;
+
+static int s_same_row (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uint32_t attempts)
+{
+    (void) job;
+    (void) attempts;
+    s_same_t *same = arg;
+    const dt_str_t *want = &same->urls[same->matched];
+    if (id != same->first_id + same->matched || url.len != want->len ||
+        memcmp (url.ptr, want->ptr, url.len) != 0)
+        return 1;
+    same->matched++;
+    return 0;
+}
+
+int dt_state_same_urls (dt_state_t *self, uint64_t first_id, const dt_str_t *urls, uint32_t count)
+{
+    uint32_t i = 0;
+    for (; i < count; i++) {
+        const dt_task_t *task = dt_tasks_get (self->tasks, first_id + i);
+        if (!task)
+            break;
+        if (task->url_len != urls[i].len || memcmp (task->url, urls[i].ptr, urls[i].len) != 0)
+            return 0;
+    }
+    if (i == count)
+        return 1;
+    if (!self->store)
+        return 0;
+    /* Some have left memory: the store has them all. */
+    s_same_t same = {urls, first_id, count, 0};
+    if (dt_store_tasks (self->store, first_id, first_id + count - 1, dt_str_n ("", 0), count,
+                        s_same_row, &same) != 0) {
+        dt_state_fail (self, "store read failed");
+        return 0;
+    }
+    return same.matched == count;
+}
+
+int dt_state_final_elsewhere (dt_state_t *self, uint64_t id)
+{
+    /* With a store, a task below next_id that is neither in memory nor in
+     * the cold queue has finished and left memory. */
+    return self->store && id > 0 && id < self->next_id && !dt_cold_has (self->cold, id);
+}
+
+/* ---- Cold queue and sweeping -------------------------------------------- */
+
+typedef struct {
+    dt_state_t *state;
+    dt_job_t *job;       /* job of the previous row: tasks of a job come in runs */
+    uint64_t last;       /* id of the last row read */
+    uint64_t rows;       /* rows read */
+    uint64_t *count;     /* CANCEL: tasks cancelled */
+} s_warm_t;
+
+static dt_job_t *s_job_of (s_warm_t *warm, dt_str_t name)
+{
+    dt_job_t *job = warm->job;
+    if (!job || job->name_len != name.len || memcmp (job->name, name.ptr, name.len) != 0)
+        job = warm->job = dt_jobs_find (warm->state->jobs, name);
+    return job;
+}
+
+/* A cold task read back: in memory from now on, still QUEUED (it was
+ * counted so while cold). NULL when it is already in memory (CANCEL read
+ * it) or cannot be. */
+static dt_task_t *s_warm_task (s_warm_t *warm, uint64_t id, dt_str_t job_name, dt_str_t url,
+                               uint32_t attempts)
+{
+    dt_state_t *self = warm->state;
+    warm->last = id;
+    warm->rows++;
+    if (dt_tasks_get (self->tasks, id))
+        return NULL;
+    dt_job_t *job = s_job_of (warm, job_name);
+    dt_task_t *task = job ? dt_tasks_add (self->tasks, id, job->index, url.ptr, url.len) : NULL;
+    if (!task) {
+        dt_state_fail (self, job ? "out of memory reading the queue" : "task of an unknown job");
+        return NULL;
+    }
+    task->attempts = attempts;
+    task->state = DT_TASK_QUEUED;
+    self->cold_queued--;
+    return task;
+}
+
+static int s_refill_row (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uint32_t attempts)
+{
+    s_warm_t *warm = arg;
+    dt_state_t *self = warm->state;
+    dt_task_t *task = s_warm_task (warm, id, job, url, attempts);
+    if (task) {
+        task->gen++;
+        if (dt_queue_push_back (self->queue, task->id, task->gen) != 0)
+            dt_state_fail (self, "out of memory queueing a task");
+    }
+    return self->broken ? -1 : 0;
+}
+
+/* Moves cold tasks into memory, oldest first, until the window is full. */
+static void s_refill (dt_state_t *self)
+{
+    uint64_t lo, hi;
+    while (!self->broken && dt_state_hot_queued (self) < self->window &&
+           dt_cold_front (self->cold, &lo, &hi) == 0) {
+        uint64_t want = self->window - dt_state_hot_queued (self);
+        uint32_t limit = want > UINT32_MAX ? UINT32_MAX : (uint32_t) want;
+        s_warm_t warm = {.state = self};
+        if (dt_store_tasks (self->store, lo, hi, dt_str_n ("", 0), limit, s_refill_row, &warm) != 0) {
+            dt_state_fail (self, "reading the queue from the store failed");
+            return;
+        }
+        /* A short read has seen the whole run. */
+        dt_cold_drop_to (self->cold, warm.rows < limit ? hi : warm.last);
+        if (dt_cold_count (self->cold) == 0 && self->cold_queued != 0) {
+            dt_log_warn ("MASTER-COLD", "%" PRIu64 " queued tasks were not in the store",
+                         self->cold_queued);
+            self->cold_queued = 0;
+        }
+    }
+}
+
+void dt_state_maintain (dt_state_t *self)
+{
+    /* Refilled at half the window, so a refill reads many rows at once. */
+    if (self->cold_queued > 0 && dt_state_hot_queued (self) < self->window / 2)
+        s_refill (self);
+    if (self->unswept >= DT_STATE_SWEEP_EVERY) {
+        /* Records in the cold queue's range stay: CANCEL may have read some
+         * there, and a refill must find them to skip them. */
+        uint64_t lo, hi;
+        uint64_t below = dt_cold_front (self->cold, &lo, &hi) == 0 ? lo : UINT64_MAX;
+        dt_tasks_sweep (self->tasks, below, dt_state_is_busy);
+        self->unswept = 0;
+    }
+}
+
+static int s_cancel_row (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uint32_t attempts)
+{
+    s_warm_t *warm = arg;
+    dt_state_t *self = warm->state;
+    /* The range read also meets the job's tasks that are not cold: those in
+     * memory were cancelled already, the others are finished. */
+    if (!dt_cold_has (self->cold, id))
+        return 0;
+    dt_task_t *task = s_warm_task (warm, id, job, url, attempts);
+    if (task) {
+        dt_state_finish (self, task, DT_STATE_FAILED, NULL, dt_str_n ("", 0), "cancelled");
+        (*warm->count)++;
+    }
+    return self->broken ? -1 : 0;
+}
+
+void dt_state_cancel_cold (dt_state_t *self, const dt_job_t *job, uint64_t *count)
+{
+    /* Each cancelled task comes into memory to be finished, and stays until
+     * the refill has passed it (see dt_state_maintain). */
+    uint64_t lo, hi;
+    if (dt_cold_front (self->cold, &lo, &hi) != 0)
+        return;
+    s_warm_t warm = {.state = self, .count = count};
+    if (dt_store_tasks (self->store, lo, UINT64_MAX, dt_str_n (job->name, job->name_len),
+                        UINT32_MAX, s_cancel_row, &warm) != 0)
+        dt_state_fail (self, "reading the queue from the store failed");
+}
+
+/* ---- Old results ---------------------------------------------------------- */
+
+typedef struct {
+    dt_state_t *state;
+    dt_state_pager_t *pager;
+    uint64_t *cursor;
+    int full; /* a row did not fit */
+} s_page_t;
+
+/* A copy of `s` in the page's strings, "" when empty or out of memory (the
+ * model then breaks: a page must not show wrong strings silently). */
+static dt_str_t s_page_copy (dt_state_t *self, dt_str_t s)
+{
+    if (s.len == 0)
+        return dt_str_n ("", 0);
+    const char *copy = dt_arena_strdup (self->page_strings, s.ptr, s.len);
+    if (!copy) {
+        dt_state_fail (self, "out of memory reading results");
+        return dt_str_n ("", 0);
+    }
+    return dt_str_n (copy, s.len);
+}
+
+static int s_page_row (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_str_t job)
+{
+    (void) job;
+    s_page_t *page = arg;
+    dt_state_t *self = page->state;
+    dt_msg_result_t item = *r;
+    item.url = s_page_copy (self, r->url);
+    item.final_url = s_page_copy (self, r->final_url);
+    item.content_type = s_page_copy (self, r->content_type);
+    item.worker = s_page_copy (self, r->worker);
+    item.error = s_page_copy (self, r->error);
+    if (self->broken)
+        return -1;
+    if (!dt_state_page_push (page->pager, &item)) {
+        page->full = 1;
+        return 1;
+    }
+    *page->cursor = seq;
+    return 0;
+}
+
+int dt_state_page_from_store (dt_state_t *self, dt_state_pager_t *pager, dt_str_t job,
+                              uint64_t *cursor, uint64_t upto, uint32_t flags)
+{
+    /* The strings of the previous page are no longer referenced: it was
+     * encoded and sent before this call. */
+    dt_arena_destroy (&self->page_strings);
+    self->page_strings = dt_arena_new (64 * 1024);
+    if (!self->page_strings) {
+        dt_state_fail (self, "out of memory reading results");
+        return 0;
+    }
+    s_page_t page = {self, pager, cursor, 0};
+    uint32_t limit = pager->max - pager->count;
+    if (dt_store_results (self->store, *cursor, upto, job, (flags & DT_FETCH_FAILED_ONLY) != 0,
+                          limit, s_page_row, &page) != 0) {
+        /* Not a reason to stop the master: the client asks again. */
+        dt_log_warn ("MASTER-PAGE", "reading results after %" PRIu64 " from the store failed",
+                     *cursor);
+        return 0;
+    }
+    if (page.full || pager->count == pager->max)
+        return 0;
+    *cursor = upto;
+    return 1;
+}
+
+/* ---- REQUEUE -------------------------------------------------------------- */
+
+typedef struct {
+    uint64_t seq;
+    uint64_t id;
+} s_failed_t;
+
+typedef struct {
+    dt_state_t *state;
+    s_failed_t *rows;
+    size_t count, capacity;
+} s_failed_list_t;
+
+static int s_failed_row (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_str_t job_name)
+{
+    s_failed_list_t *list = arg;
+    dt_state_t *self = list->state;
+    /* Brought into memory now, so the list holds ids only. */
+    if (!dt_tasks_get (self->tasks, r->id)) {
+        dt_job_t *job = dt_jobs_find (self->jobs, job_name);
+        dt_task_t *task = job ? dt_tasks_add (self->tasks, r->id, job->index, r->url.ptr, r->url.len)
+                              : NULL;
+        if (!task)
+            return -1;
+        task->attempts = r->attempt;
+        task->state = DT_TASK_FAILED; /* counted so already */
+    }
+    if (list->count == list->capacity) {
+        size_t capacity = list->capacity ? list->capacity * 2 : 256;
+        s_failed_t *rows = realloc (list->rows, capacity * sizeof *rows);
+        if (!rows)
+            return -1;
+        list->rows = rows;
+        list->capacity = capacity;
+    }
+    list->rows[list->count++] = (s_failed_t) {seq, r->id};
+    return 0;
+}
+
+int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint64_t *count)
+{
+    /* Read first, reopen after: the reopens write the rows being read. */
+    s_failed_list_t list = {.state = self};
+    if (dt_store_results (self->store, 0, UINT64_MAX, job, 1, UINT32_MAX, s_failed_row, &list) != 0)
+        dt_state_fail (self, "reading failed tasks from the store failed");
+    for (size_t i = 0; i < list.count && !self->broken; i++) {
+        dt_task_t *task = dt_tasks_get (self->tasks, list.rows[i].id);
+        if (task && task->state == DT_TASK_FAILED) {
+            dt_state_reopen (self, task, list.rows[i].seq);
+            (*count)++;
+        }
+    }
+    free (list.rows);
+    return self->broken ? -1 : 0;
+}
+
+/* ---- Recovery ------------------------------------------------------------- */
+
+typedef struct {
+    dt_state_t *state;
+    dt_job_t *job;    /* job of the previous task: tasks of a job come in runs */
+    uint64_t skipped; /* rows that did not fit the model */
+} s_loader_t;
+
+static int s_on_chunk (void *arg, dt_str_t job_name, uint32_t chunk, uint64_t first_id,
+                       uint32_t count)
+{
+    s_loader_t *loader = arg;
+    dt_state_t *self = loader->state;
+    dt_job_t *job = dt_jobs_ensure (self->jobs, job_name);
+    if (!job)
+        return -1;
+    if (dt_jobs_chunk_add (self->jobs, job, chunk, first_id, count) != 0)
+        loader->skipped++; /* a duplicate row: the first one stands */
+    return 0;
+}
+
+/* Counts a task that stays in the store. */
+static void s_count (dt_state_t *self, dt_job_t *job, dt_task_state_t state)
+{
+    self->states[state]++;
+    job->states[state]++;
+}
+
+static int s_on_task (void *arg, uint64_t id, dt_str_t job_name, dt_str_t url, uint32_t attempts,
+                      int state)
+{
+    s_loader_t *loader = arg;
+    dt_state_t *self = loader->state;
+    dt_job_t *job = loader->job;
+    if (!job || job->name_len != job_name.len || memcmp (job->name, job_name.ptr, job_name.len))
+        job = loader->job = dt_jobs_ensure (self->jobs, job_name);
+    if (!job)
+        return -1;
+    if (id < self->next_id) {
+        loader->skipped++;
+        return 0;
+    }
+    self->next_id = id + 1;
+    job->total++;
+    self->submitted++;
+    /* Finished tasks stay in the store; so do queued ones beyond the
+     * window, and every one after the first of those, to keep the order. */
+    if (state == DT_STORE_DONE || state == DT_STORE_FAILED) {
+        s_count (self, job, state == DT_STORE_DONE ? DT_TASK_DONE : DT_TASK_FAILED);
+        return 0;
+    }
+    if (self->cold_queued > 0 || dt_state_hot_queued (self) >= self->window) {
+        if (dt_cold_add (self->cold, id, 1) != 0)
+            return -1;
+        s_count (self, job, DT_TASK_QUEUED);
+        self->cold_queued++;
+        return 0;
+    }
+    dt_task_t *task = dt_tasks_add (self->tasks, id, job->index, url.ptr, url.len);
+    if (!task)
+        return -1;
+    task->attempts = attempts;
+    dt_state_enqueue (self, task, 0);
+    return self->broken ? -1 : 0;
+}
+
+/* The results log is replayed whole; memory keeps the last window of it. */
+static int s_on_result (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_str_t job_name)
+{
+    s_loader_t *loader = arg;
+    dt_state_t *self = loader->state;
+    if (seq <= dt_results_last (self->results)) {
+        loader->skipped++;
+        return 0;
+    }
+    if (r->id == 0) /* a retired result: its position stays taken */
+        return dt_results_skip_to (self->results, seq);
+    const dt_job_t *job = dt_jobs_find (self->jobs, job_name);
+    if (!job || r->id >= self->next_id) {
+        loader->skipped++;
+        return 0;
+    }
+    return dt_results_append (self->results, seq, r->id, job->index, r);
+}
+
+int dt_state_load (dt_state_t *self)
+{
+    if (!self->store)
+        return 0;
+    s_loader_t loader = {.state = self};
+    dt_store_loader_t callbacks = {s_on_chunk, s_on_task, s_on_result};
+    if (dt_store_load (self->store, &callbacks, &loader) != 0) {
+        dt_log_error ("MASTER-RECOVER", "loading the store failed");
+        return -1;
+    }
+    if (loader.skipped)
+        dt_log_warn ("MASTER-RECOVER", "%" PRIu64 " inconsistent rows in the store ignored",
+                     loader.skipped);
+    dt_log_info ("MASTER-RECOVER",
+                 "%zu jobs, %" PRIu64 " tasks: %" PRIu64 " pending (%" PRIu64
+                 " of them in the store only), %" PRIu64 " done, %" PRIu64 " failed; %" PRIu64
+                 " results; next id %" PRIu64,
+                 dt_jobs_count (self->jobs), self->submitted, self->states[DT_TASK_QUEUED],
+                 self->cold_queued, self->states[DT_TASK_DONE], self->states[DT_TASK_FAILED],
+                 dt_results_last (self->results), self->next_id);
+    return 0;
+}

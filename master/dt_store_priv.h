@@ -1,0 +1,28 @@
+/* dt_store_priv.h - what dt_store.c shares with dt_store_read.c, and no one else. */
+#ifndef DT_STORE_PRIV_H
+#define DT_STORE_PRIV_H
+
+#include <sqlite3.h>
+
+#include "dt_store.h"
+
+/* The store's connection. */
+sqlite3 *dt_store_db (dt_store_t *self);
+
+/* Inserts the results still buffered, so a read of `results` sees every
+ * finish made so far. Returns 0 or -1 (the group is then marked failed). */
+int dt_store_flush (dt_store_t *self);
+
+/* Logs the connection's last error for `what`. Returns -1. */
+int dt_store_fail (dt_store_t *self, const char *what);
+
+/* Blob column `index` of the current row, borrowed until the next step. */
+dt_str_t dt_store_column_str (sqlite3_stmt *stmt, int index);
+
+/* Columns 1 .. 10 of the current row, in the order the results table
+ * declares them (id, state, attempts, http_status, bytes, elapsed_ms,
+ * final_url, content_type, worker, error), into `r` (PAGE form; strings
+ * borrowed until the next step). Column 0 is the caller's (the seq). */
+void dt_store_column_result (sqlite3_stmt *stmt, dt_msg_result_t *r);
+
+#endif

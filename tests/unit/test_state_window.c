@@ -1,0 +1,315 @@
+/* test_state_window.c - a durable model keeps a window in memory: cold queue, finished tasks
+ * leaving memory, old results read from the store, recovery of all that. */
+#include "dt_state.h"
+#include "dt_test.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NOW    1000000
+#define WINDOW 256
+#define CHUNK  100 /* URLs per SUBMIT */
+
+static dt_task_t *s_tasks[DT_LIMIT_BATCH_MAX];
+static dt_msg_task_t s_items[DT_LIMIT_BATCH_MAX];
+static dt_msg_result_t s_page[DT_LIMIT_BATCH_MAX];
+
+typedef struct {
+    char dir[64];
+    dt_store_t *store;
+    dt_state_t *st;
+    dt_worker_t *worker;
+} s_fixture_t;
+
+static dt_state_opts_t s_opts (void)
+{
+    dt_state_opts_t opts = {.max_attempts = 1, .retry_base_ms = 100, .task_ms = 1000,
+                            .window = WINDOW};
+    return opts;
+}
+
+static int s_open (s_fixture_t *f)
+{
+    char err[256];
+    f->store = dt_store_open (f->dir, err, sizeof err);
+    if (!f->store)
+        return -1;
+    dt_state_opts_t opts = s_opts ();
+    f->st = dt_state_new (&opts, f->store);
+    if (!f->st || dt_state_load (f->st) != 0)
+        return -1;
+    dt_peer_t peer;
+    memset (&peer, 0, sizeof peer);
+    peer.len = 1;
+    peer.id[0] = 'w';
+    f->worker = dt_workers_add (dt_state_workers (f->st), &peer, dt_str ("w"), 64, NOW);
+    return f->worker ? 0 : -1;
+}
+
+static void s_close (s_fixture_t *f)
+{
+    dt_state_destroy (&f->st);
+    dt_store_destroy (&f->store);
+}
+
+static int s_setup (s_fixture_t *f)
+{
+    memset (f, 0, sizeof *f);
+    snprintf (f->dir, sizeof f->dir, "/tmp/dtask-window-XXXXXX");
+    return mkdtemp (f->dir) && s_open (f) == 0 ? 0 : -1;
+}
+
+static void s_teardown (s_fixture_t *f)
+{
+    s_close (f);
+    char cmd[128];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", f->dir);
+    if (system (cmd) != 0)
+        fprintf (stderr, "    could not remove %s\n", f->dir);
+}
+
+/* URL of task number i of a job (i from 0), as submitted. */
+static void s_url (char *buf, size_t size, const char *job, uint32_t i)
+{
+    snprintf (buf, size, "http://h/%s/%u", job, i);
+}
+
+/* Submits URLs i0 .. i0+n-1 of `job` as chunk `chunk`. Returns the code. */
+static int s_submit (dt_state_t *st, const char *job, uint32_t chunk, uint32_t i0, uint32_t n,
+                     uint64_t *first)
+{
+    static char bufs[CHUNK][64];
+    dt_str_t urls[CHUNK];
+    for (uint32_t i = 0; i < n; i++) {
+        s_url (bufs[i], sizeof bufs[i], job, i0 + i);
+        urls[i] = dt_str (bufs[i]);
+    }
+    char err[256] = "";
+    uint32_t count;
+    return dt_state_submit (st, dt_str (job), chunk, urls, n, first, &count, err, sizeof err);
+}
+
+/* Dispatches everything and answers each task with `outcome`; checks that
+ * ids come in ascending order. Returns tasks run, or -1 on disorder. */
+static int64_t s_drain (s_fixture_t *f, uint8_t outcome, size_t *peak_memory)
+{
+    int64_t ran = 0;
+    uint64_t last_id = 0;
+    uint32_t n;
+    while ((n = dt_state_take (f->st, 64, s_items, s_tasks)) > 0) {
+        dt_state_lease (f->st, f->worker, s_tasks, n, NOW);
+        for (uint32_t i = 0; i < n; i++) {
+            if (s_items[i].id <= last_id)
+                return -1;
+            last_id = s_items[i].id;
+            dt_msg_result_t r;
+            memset (&r, 0, sizeof r);
+            r.id = s_items[i].id;
+            r.attempt = s_items[i].attempt;
+            r.outcome = outcome;
+            r.http_status = outcome == DT_OUTCOME_DONE ? 200 : 503;
+            r.error = dt_str (outcome == DT_OUTCOME_DONE ? "" : "HTTP 503");
+            dt_state_result (f->st, f->worker, &r, NOW);
+            ran++;
+        }
+        if (dt_store_commit (f->store) != 0)
+            return -1;
+        size_t memory = dt_state_memory (f->st);
+        if (peak_memory && memory > *peak_memory)
+            *peak_memory = memory;
+    }
+    return ran;
+}
+
+static dt_msg_stats_t s_stats (dt_state_t *st, const char *job)
+{
+    dt_msg_stats_t stats;
+    dt_state_stats (st, dt_str (job), &stats);
+    return stats;
+}
+
+#define JOB_TASKS 60000
+
+static void test_a_long_queue_waits_in_the_store_and_drains_in_order_with_flat_memory (void)
+{
+    s_fixture_t f;
+    DT_CHECK_EQ (s_setup (&f), 0);
+    uint64_t first;
+    for (uint32_t c = 0; c < JOB_TASKS / CHUNK; c++)
+        DT_CHECK_EQ (s_submit (f.st, "a", c, c * CHUNK, CHUNK, &first), 0);
+    DT_CHECK_EQ (dt_store_commit (f.store), 0);
+    /* One chunk of 8192 task records is all the memory the queue takes. */
+    DT_CHECK (dt_state_cold (f.st) >= JOB_TASKS - WINDOW);
+    DT_CHECK_EQ (s_stats (f.st, "a").pending, JOB_TASKS);
+    size_t queued_memory = dt_state_memory (f.st);
+    DT_CHECK (queued_memory < 1024 * 1024);
+
+    size_t peak = 0;
+    DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_DONE, &peak), JOB_TASKS);
+    DT_CHECK_EQ (s_stats (f.st, "a").done, JOB_TASKS);
+    DT_CHECK_EQ (dt_state_cold (f.st), 0);
+    /* Finished tasks left memory as the queue drained: a few chunks of
+     * records and of results at most, not 20,000 of each. */
+    fprintf (stderr, "    memory: queued %zu, peak while draining %zu bytes\n", queued_memory, peak);
+    DT_CHECK (peak < 4 * 1024 * 1024);
+    s_teardown (&f);
+}
+
+static void test_pages_read_old_results_from_the_store_then_memory_each_once (void)
+{
+    s_fixture_t f;
+    DT_CHECK_EQ (s_setup (&f), 0);
+    uint64_t first;
+    /* Two jobs interleaved, so a job's page skips the other's results. */
+    for (uint32_t c = 0; c < JOB_TASKS / CHUNK; c++)
+        DT_CHECK_EQ (s_submit (f.st, c % 2 ? "b" : "a", c / 2, (c / 2) * CHUNK, CHUNK, &first), 0);
+    DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_DONE, NULL), JOB_TASKS);
+    DT_CHECK_EQ (dt_state_last_seq (f.st), JOB_TASKS);
+
+    const char *jobs[] = {"", "b"};
+    for (int j = 0; j < 2; j++) {
+        uint64_t cursor = 0, seen = 0;
+        uint32_t n;
+        while ((n = dt_state_page (f.st, dt_str (jobs[j]), &cursor, 1000, 0, s_page)) > 0) {
+            for (uint32_t i = 0; i < n; i++) {
+                /* Each job's results come in its submission order. */
+                char want[64];
+                if (j == 1) {
+                    s_url (want, sizeof want, "b", (uint32_t) seen);
+                    DT_CHECK_EQ (s_page[i].url.len, strlen (want));
+                    DT_CHECK (memcmp (s_page[i].url.ptr, want, strlen (want)) == 0);
+                }
+                DT_CHECK_EQ (s_page[i].state, DT_STATE_DONE);
+                DT_CHECK_EQ (s_page[i].http_status, 200);
+                seen++;
+            }
+        }
+        DT_CHECK_EQ (seen, j ? JOB_TASKS / 2 : JOB_TASKS);
+        DT_CHECK_EQ (cursor, JOB_TASKS);
+    }
+    s_teardown (&f);
+}
+
+static void test_resends_and_late_results_of_tasks_gone_from_memory_are_recognised (void)
+{
+    s_fixture_t f;
+    DT_CHECK_EQ (s_setup (&f), 0);
+    uint64_t first, again;
+    for (uint32_t c = 0; c < JOB_TASKS / CHUNK; c++)
+        DT_CHECK_EQ (s_submit (f.st, "a", c, c * CHUNK, CHUNK, &first), 0);
+    DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_DONE, NULL), JOB_TASKS);
+    /* Chunk 0's tasks are only in the store now. */
+    DT_CHECK_EQ (s_submit (f.st, "a", 0, 0, CHUNK, &again), 0);
+    DT_CHECK_EQ (again, 1);
+    DT_CHECK_EQ (s_submit (f.st, "a", 0, 1, CHUNK, &again), DT_ERR_CONFLICT);
+    /* A late result for task 1 is a duplicate, not an invalid message. */
+    dt_msg_result_t r;
+    memset (&r, 0, sizeof r);
+    r.id = 1;
+    r.attempt = 1;
+    r.outcome = DT_OUTCOME_DONE;
+    dt_state_result (f.st, f.worker, &r, NOW);
+    DT_CHECK_EQ (s_stats (f.st, "").duplicates, 1);
+    DT_CHECK_EQ (s_stats (f.st, "").invalid, 0);
+    s_teardown (&f);
+}
+
+static void test_cancel_reaches_cold_tasks_and_the_queue_skips_them (void)
+{
+    s_fixture_t f;
+    DT_CHECK_EQ (s_setup (&f), 0);
+    uint64_t first, count;
+    for (uint32_t c = 0; c < JOB_TASKS / CHUNK; c++)
+        DT_CHECK_EQ (s_submit (f.st, c % 2 ? "b" : "a", c / 2, (c / 2) * CHUNK, CHUNK, &first), 0);
+    DT_CHECK_EQ (dt_state_cancel (f.st, dt_str ("b"), &count), 0);
+    DT_CHECK_EQ (count, JOB_TASKS / 2);
+    DT_CHECK_EQ (s_stats (f.st, "b").failed, JOB_TASKS / 2);
+    DT_CHECK_EQ (s_stats (f.st, "").pending, JOB_TASKS / 2);
+    DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_DONE, NULL), JOB_TASKS / 2);
+    DT_CHECK_EQ (s_stats (f.st, "a").done, JOB_TASKS / 2);
+    DT_CHECK_EQ (s_stats (f.st, "b").failed, JOB_TASKS / 2);
+    DT_CHECK_EQ (dt_state_cold (f.st), 0);
+    s_teardown (&f);
+}
+
+static void test_requeue_brings_back_failed_tasks_gone_from_memory (void)
+{
+    s_fixture_t f;
+    DT_CHECK_EQ (s_setup (&f), 0);
+    uint64_t first, count;
+    for (uint32_t c = 0; c < JOB_TASKS / CHUNK; c++)
+        DT_CHECK_EQ (s_submit (f.st, "a", c, c * CHUNK, CHUNK, &first), 0);
+    DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_FAIL, NULL), JOB_TASKS);
+    DT_CHECK_EQ (s_stats (f.st, "a").failed, JOB_TASKS);
+    DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("a"), &count), 0);
+    DT_CHECK_EQ (count, JOB_TASKS);
+    DT_CHECK_EQ (s_stats (f.st, "a").pending, JOB_TASKS);
+    DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_DONE, NULL), JOB_TASKS);
+    DT_CHECK_EQ (s_stats (f.st, "a").done, JOB_TASKS);
+    /* The retired failures are not paged any more. */
+    uint64_t cursor = 0;
+    DT_CHECK_EQ (dt_state_page (f.st, dt_str ("a"), &cursor, 1000, DT_FETCH_FAILED_ONLY, s_page),
+                 0);
+    s_teardown (&f);
+}
+
+static void test_a_restart_recovers_counts_and_the_cold_queue_in_order (void)
+{
+    s_fixture_t f;
+    DT_CHECK_EQ (s_setup (&f), 0);
+    uint64_t first;
+    for (uint32_t c = 0; c < JOB_TASKS / CHUNK; c++)
+        DT_CHECK_EQ (s_submit (f.st, "a", c, c * CHUNK, CHUNK, &first), 0);
+    /* Run a fifth of them, then stop as after kill -9 (after a commit). */
+    int64_t ran = 0;
+    uint32_t n;
+    while (ran < JOB_TASKS / 5 && (n = dt_state_take (f.st, 64, s_items, s_tasks)) > 0) {
+        dt_state_lease (f.st, f.worker, s_tasks, n, NOW);
+        for (uint32_t i = 0; i < n; i++) {
+            dt_msg_result_t r;
+            memset (&r, 0, sizeof r);
+            r.id = s_items[i].id;
+            r.attempt = 1;
+            r.outcome = DT_OUTCOME_DONE;
+            dt_state_result (f.st, f.worker, &r, NOW);
+            ran++;
+        }
+    }
+    DT_CHECK_EQ (dt_store_commit (f.store), 0);
+    s_close (&f);
+
+    DT_CHECK_EQ (s_open (&f), 0);
+    DT_CHECK_EQ (s_stats (f.st, "a").done, ran);
+    DT_CHECK_EQ (s_stats (f.st, "a").pending, JOB_TASKS - ran);
+    DT_CHECK (dt_state_cold (f.st) > 0);
+    DT_CHECK (dt_state_memory (f.st) < 4 * 1024 * 1024);
+    DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_DONE, NULL), JOB_TASKS - ran);
+    DT_CHECK_EQ (s_stats (f.st, "a").done, JOB_TASKS);
+    DT_CHECK_EQ (dt_state_last_seq (f.st), JOB_TASKS);
+    /* New tasks get new ids after a restart too. */
+    DT_CHECK_EQ (s_submit (f.st, "c", 0, 0, CHUNK, &first), 0);
+    DT_CHECK_EQ (first, JOB_TASKS + 1);
+    s_teardown (&f);
+}
+
+int main (void)
+{
+    static dt_test_t tests[] = {
+        {"a long queue waits in the store and drains in order with flat memory",
+         test_a_long_queue_waits_in_the_store_and_drains_in_order_with_flat_memory},
+        {"pages read old results from the store then memory, each once",
+         test_pages_read_old_results_from_the_store_then_memory_each_once},
+        {"resends and late results of tasks gone from memory are recognised",
+         test_resends_and_late_results_of_tasks_gone_from_memory_are_recognised},
+        {"cancel reaches cold tasks and the queue skips them",
+         test_cancel_reaches_cold_tasks_and_the_queue_skips_them},
+        {"requeue brings back failed tasks gone from memory",
+         test_requeue_brings_back_failed_tasks_gone_from_memory},
+        {"a restart recovers counts and the cold queue in order",
+         test_a_restart_recovers_counts_and_the_cold_queue_in_order},
+        {0},
+    };
+    return dt_test_run (tests);
+}
