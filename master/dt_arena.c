@@ -1,4 +1,4 @@
-/* dt_arena.c - append-only storage for strings that live as long as the master. */
+/* dt_arena.c - append-only storage for strings freed all at once. */
 #include "dt_arena.h"
 
 #include <stdint.h>

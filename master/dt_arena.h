@@ -1,12 +1,13 @@
-/* dt_arena.h - append-only storage for strings that live as long as the master. */
+/* dt_arena.h - append-only storage for strings freed all at once. */
 #ifndef DT_ARENA_H
 #define DT_ARENA_H
 
 #include <stddef.h>
 
 /* URLs and result strings are written once and never freed one by one
- * (tasks are never deleted), so they go into large blocks: one malloc per
- * block instead of one per string, and no per-string header. */
+ * (a chunk of tasks or results is freed whole, with its arena), so they go
+ * into large blocks: one malloc per block instead of one per string, and
+ * no per-string header. */
 typedef struct dt_arena_t dt_arena_t;
 
 /* Default block size: large enough that block headers and the space wasted
