@@ -58,7 +58,7 @@ int dt_cold_add (dt_cold_t *self, uint64_t first, uint64_t count)
             self->capacity = capacity;
         }
     }
-    self->runs[self->head + self->count++] = (s_run_t) {first, first + count - 1};
+    self->runs[self->head + self->count++] = (s_run_t){first, first + count - 1};
     self->ids += count;
     return 0;
 }

@@ -262,7 +262,8 @@ void dt_results_to_msg (const dt_result_t *entry, dt_msg_result_t *out)
 
 size_t dt_results_memory (const dt_results_t *self)
 {
-    size_t bytes = self->resident * sizeof (s_chunk_t) + self->chunks_capacity * sizeof (s_chunk_t *);
+    size_t bytes =
+        self->resident * sizeof (s_chunk_t) + self->chunks_capacity * sizeof (s_chunk_t *);
     for (size_t i = 0; i < self->nchunks; i++)
         if (self->chunks[i])
             bytes += dt_arena_allocated (self->chunks[i]->strings);

@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
 {
     dt_state_t *self = calloc (1, sizeof *self);
@@ -235,7 +234,8 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
      * queue in memory drains; once some are cold, later ones are too, so
      * the queue keeps its order. */
     uint64_t first = self->next_id;
-    int cold = self->store && (self->cold_queued > 0 || dt_state_hot_queued (self) + nurls > self->window);
+    int cold =
+        self->store && (self->cold_queued > 0 || dt_state_hot_queued (self) + nurls > self->window);
     /* Reserve first, so that once tasks are being created nothing can fail
      * half-way through the chunk. */
     if (!(job = dt_jobs_ensure (self->jobs, job_name)) ||
@@ -290,7 +290,8 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_msg_result_t
                       int64_t now)
 {
     dt_task_t *task = dt_tasks_get (self->tasks, result->id);
-    if (!task && result->outcome <= DT_OUTCOME_FAIL && dt_state_final_elsewhere (self, result->id)) {
+    if (!task && result->outcome <= DT_OUTCOME_FAIL &&
+        dt_state_final_elsewhere (self, result->id)) {
         self->duplicates++;
         return;
     }
@@ -325,14 +326,16 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_msg_result_t
             dt_workers_release (self->workers, task);
             s_delay (self, task, now + s_backoff_ms (self, task->attempts));
             if (self->store)
-                dt_state_check (self, dt_store_set_attempts (self->store, task->id, task->attempts));
+                dt_state_check (self,
+                                dt_store_set_attempts (self->store, task->id, task->attempts));
             return;
         }
     }
     /* From a peer not (yet) registered, the name its RESULTS carried. */
     dt_str_t worker = from ? dt_str_n (from->name, from->name_len) : result->worker;
-    dt_state_finish (self, task, result->outcome == DT_OUTCOME_DONE ? DT_STATE_DONE : DT_STATE_FAILED,
-              result, worker, NULL);
+    dt_state_finish (self, task,
+                     result->outcome == DT_OUTCOME_DONE ? DT_STATE_DONE : DT_STATE_FAILED, result,
+                     worker, NULL);
     if (from)
         from->done++;
 }
@@ -438,18 +441,21 @@ int dt_state_page_push (dt_state_pager_t *pager, const dt_msg_result_t *item)
 uint32_t dt_state_page (dt_state_t *self, dt_str_t job_name, uint64_t *cursor, uint32_t max,
                         uint32_t flags, dt_msg_result_t *items)
 {
-    dt_state_pager_t pager = {.items = items, .max = max > DT_LIMIT_BATCH_MAX ? DT_LIMIT_BATCH_MAX : max};
+    dt_state_pager_t pager = {.items = items,
+                              .max = max > DT_LIMIT_BATCH_MAX ? DT_LIMIT_BATCH_MAX : max};
     const dt_job_t *job = NULL;
     if (job_name.len && !(job = dt_jobs_find (self->jobs, job_name)))
         return 0;
     /* Older results than memory holds come from the store, then the page
      * goes on in memory. */
     uint64_t first = dt_results_first (self->results);
-    if (*cursor + 1 < first && !dt_state_page_from_store (self, &pager, job_name, cursor, first - 1, flags))
-        return pager.count;
     uint64_t last = dt_results_last (self->results);
-    uint64_t seq = *cursor + 1 > first ? *cursor + 1 : first;
-    for (; seq <= last; seq++) {
+    if (*cursor >= last)
+        return 0;
+    if (*cursor < first - 1 &&
+        !dt_state_page_from_store (self, &pager, job_name, cursor, first - 1, flags))
+        return pager.count;
+    for (uint64_t seq = *cursor + 1 > first ? *cursor + 1 : first; seq <= last; seq++) {
         const dt_result_t *entry = dt_results_get (self->results, seq);
         if (entry && entry->task && (!job || entry->job == job->index) &&
             (!(flags & DT_FETCH_FAILED_ONLY) || entry->state == DT_STATE_FAILED)) {
@@ -580,4 +586,3 @@ dt_workers_t *dt_state_workers (dt_state_t *self)
 {
     return self->workers;
 }
-

@@ -59,8 +59,8 @@ void dt_state_set (dt_state_t *self, dt_task_t *task, dt_task_state_t state);
 void dt_state_enqueue (dt_state_t *self, dt_task_t *task, int front);
 
 /* Records the final result of `task` (see dt_state.c). */
-void dt_state_finish (dt_state_t *self, dt_task_t *task, uint8_t state,
-                      const dt_msg_result_t *from, dt_str_t worker, const char *error);
+void dt_state_finish (dt_state_t *self, dt_task_t *task, uint8_t state, const dt_msg_result_t *from,
+                      dt_str_t worker, const char *error);
 
 /* REQUEUE of `task`, failed, whose result is at `seq`. */
 void dt_state_reopen (dt_state_t *self, dt_task_t *task, uint64_t seq);

@@ -68,10 +68,10 @@ int dt_state_final_elsewhere (dt_state_t *self, uint64_t id)
 
 typedef struct {
     dt_state_t *state;
-    dt_job_t *job;       /* job of the previous row: tasks of a job come in runs */
-    uint64_t last;       /* id of the last row read */
-    uint64_t rows;       /* rows read */
-    uint64_t *count;     /* CANCEL: tasks cancelled */
+    dt_job_t *job;   /* job of the previous row: tasks of a job come in runs */
+    uint64_t last;   /* id of the last row read */
+    uint64_t rows;   /* rows read */
+    uint64_t *count; /* CANCEL: tasks cancelled */
 } s_warm_t;
 
 static dt_job_t *s_job_of (s_warm_t *warm, dt_str_t name)
@@ -127,7 +127,8 @@ static void s_refill (dt_state_t *self)
         uint64_t want = self->window - dt_state_hot_queued (self);
         uint32_t limit = want > UINT32_MAX ? UINT32_MAX : (uint32_t) want;
         s_warm_t warm = {.state = self};
-        if (dt_store_tasks (self->store, lo, hi, dt_str_n ("", 0), limit, s_refill_row, &warm) != 0) {
+        if (dt_store_tasks (self->store, lo, hi, dt_str_n ("", 0), limit, s_refill_row, &warm) !=
+            0) {
             dt_state_fail (self, "reading the queue from the store failed");
             return;
         }
@@ -275,8 +276,8 @@ static int s_failed_row (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_s
     /* Brought into memory now, so the list holds ids only. */
     if (!dt_tasks_get (self->tasks, r->id)) {
         dt_job_t *job = dt_jobs_find (self->jobs, job_name);
-        dt_task_t *task = job ? dt_tasks_add (self->tasks, r->id, job->index, r->url.ptr, r->url.len)
-                              : NULL;
+        dt_task_t *task =
+            job ? dt_tasks_add (self->tasks, r->id, job->index, r->url.ptr, r->url.len) : NULL;
         if (!task)
             return -1;
         task->attempts = r->attempt;
@@ -290,7 +291,7 @@ static int s_failed_row (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_s
         list->rows = rows;
         list->capacity = capacity;
     }
-    list->rows[list->count++] = (s_failed_t) {seq, r->id};
+    list->rows[list->count++] = (s_failed_t){seq, r->id};
     return 0;
 }
 

@@ -641,9 +641,9 @@ static int s_each (dt_store_t *self, sqlite3_stmt *stmt, const char *what,
 
 static int s_chunk_row (sqlite3_stmt *stmt, const dt_store_loader_t *loader, void *arg)
 {
-    return loader->on_chunk (arg, dt_store_column_str (stmt, 0), (uint32_t) sqlite3_column_int64 (stmt, 1),
-                             (uint64_t) sqlite3_column_int64 (stmt, 2),
-                             (uint32_t) sqlite3_column_int64 (stmt, 3));
+    return loader->on_chunk (
+        arg, dt_store_column_str (stmt, 0), (uint32_t) sqlite3_column_int64 (stmt, 1),
+        (uint64_t) sqlite3_column_int64 (stmt, 2), (uint32_t) sqlite3_column_int64 (stmt, 3));
 }
 
 /* Columns 4 and 5 are the current result's state and attempts, NULL while
@@ -651,8 +651,8 @@ static int s_chunk_row (sqlite3_stmt *stmt, const dt_store_loader_t *loader, voi
 static int s_task_row (sqlite3_stmt *stmt, const dt_store_loader_t *loader, void *arg)
 {
     int final = sqlite3_column_type (stmt, 4) != SQLITE_NULL;
-    return loader->on_task (arg, (uint64_t) sqlite3_column_int64 (stmt, 0), dt_store_column_str (stmt, 1),
-                            dt_store_column_str (stmt, 2),
+    return loader->on_task (arg, (uint64_t) sqlite3_column_int64 (stmt, 0),
+                            dt_store_column_str (stmt, 1), dt_store_column_str (stmt, 2),
                             (uint32_t) sqlite3_column_int64 (stmt, final ? 5 : 3),
                             final ? sqlite3_column_int (stmt, 4) : DT_STORE_PENDING);
 }

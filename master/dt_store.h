@@ -70,8 +70,7 @@ int dt_store_commit (dt_store_t *self);
 
 /* A result row in PAGE form (r->id is the task, r->url its URL), and the
  * task's job. */
-typedef int (*dt_store_result_fn) (void *arg, uint64_t seq, const dt_msg_result_t *r,
-                                   dt_str_t job);
+typedef int (*dt_store_result_fn) (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_str_t job);
 
 /* Recovery, called once after open. Calls, in this order:
  *   on_chunk for every chunk (any order),

@@ -91,15 +91,15 @@ int dt_store_results (dt_store_t *self, uint64_t after, uint64_t upto, dt_str_t 
     /* A result is current while its seq is above its task's `since` (see
      * the schema in dt_store.c): the seq range walks the primary key, the
      * task is one lookup by id. */
-    sqlite3_stmt *stmt = s_prepare (
-        self,
-        "SELECT r.seq, r.id, r.state, r.attempts, r.http_status, r.bytes, r.elapsed_ms,"
-        " r.final_url, r.content_type, r.worker, r.error, t.url, t.job"
-        " FROM results r JOIN tasks t ON t.id = r.id"
-        " WHERE r.seq > ?1 AND r.seq <= ?2 AND r.seq > t.since"
-        " AND (length(?3) = 0 OR t.job = ?3) AND (?4 = 0 OR r.state = 2)"
-        " ORDER BY r.seq LIMIT ?5",
-        "read results");
+    sqlite3_stmt *stmt =
+        s_prepare (self,
+                   "SELECT r.seq, r.id, r.state, r.attempts, r.http_status, r.bytes, r.elapsed_ms,"
+                   " r.final_url, r.content_type, r.worker, r.error, t.url, t.job"
+                   " FROM results r JOIN tasks t ON t.id = r.id"
+                   " WHERE r.seq > ?1 AND r.seq <= ?2 AND r.seq > t.since"
+                   " AND (length(?3) = 0 OR t.job = ?3) AND (?4 = 0 OR r.state = 2)"
+                   " ORDER BY r.seq LIMIT ?5",
+                   "read results");
     if (!stmt)
         return -1;
     sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) (after > INT64_MAX ? INT64_MAX : after));

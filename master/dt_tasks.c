@@ -22,10 +22,10 @@ typedef struct {
 } s_chunk_t;
 
 struct dt_tasks_t {
-    s_chunk_t **chunks;     /* slot i: ids i*CHUNK+1 .. (i+1)*CHUNK, NULL when absent */
-    size_t nslots;          /* slots in use (up to the highest chunk ever made) */
-    size_t slots_capacity;  /* entries allocated in chunks */
-    size_t resident;        /* chunks allocated */
+    s_chunk_t **chunks;    /* slot i: ids i*CHUNK+1 .. (i+1)*CHUNK, NULL when absent */
+    size_t nslots;         /* slots in use (up to the highest chunk ever made) */
+    size_t slots_capacity; /* entries allocated in chunks */
+    size_t resident;       /* chunks allocated */
 };
 
 dt_tasks_t *dt_tasks_new (void)
@@ -180,7 +180,8 @@ size_t dt_tasks_sweep (dt_tasks_t *self, uint64_t below, int (*busy) (const dt_t
 
 size_t dt_tasks_memory (const dt_tasks_t *self)
 {
-    size_t bytes = self->resident * sizeof (s_chunk_t) + self->slots_capacity * sizeof (s_chunk_t *);
+    size_t bytes =
+        self->resident * sizeof (s_chunk_t) + self->slots_capacity * sizeof (s_chunk_t *);
     for (size_t i = 0; i < self->nslots; i++)
         if (self->chunks[i])
             bytes += dt_arena_allocated (self->chunks[i]->urls);

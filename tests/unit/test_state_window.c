@@ -25,8 +25,8 @@ typedef struct {
 
 static dt_state_opts_t s_opts (void)
 {
-    dt_state_opts_t opts = {.max_attempts = 1, .retry_base_ms = 100, .task_ms = 1000,
-                            .window = WINDOW};
+    dt_state_opts_t opts = {
+        .max_attempts = 1, .retry_base_ms = 100, .task_ms = 1000, .window = WINDOW};
     return opts;
 }
 
@@ -152,7 +152,8 @@ static void test_a_long_queue_waits_in_the_store_and_drains_in_order_with_flat_m
     DT_CHECK_EQ (dt_state_cold (f.st), 0);
     /* Finished tasks left memory as the queue drained: a few chunks of
      * records and of results at most, not 20,000 of each. */
-    fprintf (stderr, "    memory: queued %zu, peak while draining %zu bytes\n", queued_memory, peak);
+    fprintf (stderr, "    memory: queued %zu, peak while draining %zu bytes\n", queued_memory,
+             peak);
     DT_CHECK (peak < 4 * 1024 * 1024);
     s_teardown (&f);
 }
@@ -189,6 +190,10 @@ static void test_pages_read_old_results_from_the_store_then_memory_each_once (vo
         DT_CHECK_EQ (seen, j ? JOB_TASKS / 2 : JOB_TASKS);
         DT_CHECK_EQ (cursor, JOB_TASKS);
     }
+    /* A cursor past the end (a client's guess) stays there. */
+    uint64_t cursor = UINT64_MAX;
+    DT_CHECK_EQ (dt_state_page (f.st, dt_str (""), &cursor, 1000, 0, s_page), 0);
+    DT_CHECK (cursor == UINT64_MAX);
     s_teardown (&f);
 }
 
