@@ -34,6 +34,11 @@ for b in dtask dtask-master dtask-worker; do
   expect "$b-bogus-flag" nonzero "--bogus|usage|unknown|unrecognized" "$DTASK_BIN/$b" --bogus
 done
 
+# A master flag out of range is exit 2 with its range, before anything is opened.
+expect master-window-small 2 "--window.*256" "$DTASK_BIN/dtask-master" --data "$DT_TMP/w" --window 5
+expect master-window-text 2 "--window.*'lots'" "$DTASK_BIN/dtask-master" --data "$DT_TMP/w" --window lots
+[ ! -e "$DT_TMP/w" ] || fail "dtask-master created its data directory despite a bad flag"
+
 dt_master_start --memory
 dt_say "master at $DT_MASTER"
 
