@@ -1,5 +1,6 @@
 /* dt_arena.c - append-only storage for strings freed all at once. */
 #include "dt_arena.h"
+#include "dt_bigmem.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 
 typedef struct s_block_t {
     struct s_block_t *next; /* previously filled block */
+    size_t mapped;          /* dt_bigmem size of the whole block; 0: malloc'd */
     size_t size;            /* bytes in data */
     size_t used;            /* bytes of data handed out */
     char data[];
@@ -15,6 +17,7 @@ typedef struct s_block_t {
 struct dt_arena_t {
     s_block_t *current; /* block being filled; older blocks chain from it */
     size_t block_size;  /* size of a regular block */
+    int big;            /* blocks come from dt_bigmem (block_size >= DT_BIGMEM_UNIT) */
     size_t allocated;   /* sum of block sizes */
 };
 
@@ -24,6 +27,7 @@ dt_arena_t *dt_arena_new (size_t block_size)
     if (!self)
         return NULL;
     self->block_size = block_size ? block_size : DT_ARENA_BLOCK;
+    self->big = self->block_size >= DT_BIGMEM_UNIT;
     return self;
 }
 
@@ -35,7 +39,10 @@ void dt_arena_destroy (dt_arena_t **self_p)
     s_block_t *block = self->current;
     while (block) {
         s_block_t *next = block->next;
-        free (block);
+        if (block->mapped)
+            dt_bigmem_free (block, block->mapped);
+        else
+            free (block);
         block = next;
     }
     free (self);
@@ -47,10 +54,22 @@ void dt_arena_destroy (dt_arena_t **self_p)
 static int s_grow (dt_arena_t *self, size_t bytes)
 {
     size_t size = bytes > self->block_size ? bytes : self->block_size;
-    s_block_t *block = malloc (sizeof *block + size);
+    if (size > SIZE_MAX - sizeof (s_block_t))
+        return -1;
+    s_block_t *block;
+    size_t mapped = 0;
+    if (self->big) {
+        /* The header shares the first huge page; what the rounding adds
+         * is usable too. */
+        block = dt_bigmem_alloc (sizeof *block + size, &mapped);
+        if (block)
+            size = mapped - sizeof *block;
+    } else
+        block = malloc (sizeof *block + size);
     if (!block)
         return -1;
     block->next = self->current;
+    block->mapped = mapped;
     block->size = size;
     block->used = 0;
     self->current = block;

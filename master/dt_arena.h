@@ -14,7 +14,8 @@ typedef struct dt_arena_t dt_arena_t;
  * at a block's end are noise, small enough for a tiny master. */
 #define DT_ARENA_BLOCK (1024 * 1024)
 
-/* Creates an arena with blocks of `block_size` bytes (0: DT_ARENA_BLOCK).
+/* Creates an arena with blocks of `block_size` bytes (0: DT_ARENA_BLOCK);
+ * from DT_BIGMEM_UNIT up, blocks are huge-page backed (dt_bigmem.h).
  * Returns NULL on failure. */
 dt_arena_t *dt_arena_new (size_t block_size);
 

@@ -1,24 +1,26 @@
 /* dt_results.c - the results log: final results in the order they were recorded. */
 #include "dt_results.h"
 #include "dt_arena.h"
+#include "dt_bigmem.h"
 #include "dt_bkey.h"
 
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Entries per chunk (8192 x 96 bytes = 768 KiB); chunks never move, so
- * entry addresses are stable and growth never copies. */
-#define DT_RESULTS_CHUNK_SHIFT 13
-#define DT_RESULTS_CHUNK       (1u << DT_RESULTS_CHUNK_SHIFT)
+/* Entries per chunk: as many as fill a huge page (dt_bigmem.h), 21,845 of
+ * 96 bytes. Chunks never move, so entry addresses are stable and growth
+ * never copies. */
+#define DT_RESULTS_CHUNK (DT_BIGMEM_UNIT / sizeof (dt_result_t))
 
-/* String blocks of a chunk: URLs and errors of 8192 results. */
-#define DT_RESULTS_STRING_BLOCK (128 * 1024)
+/* String blocks of a chunk: URLs and errors of its results. */
+#define DT_RESULTS_STRING_BLOCK DT_BIGMEM_UNIT
 
 /* A chunk of entries and the strings only they use, freed together. */
 typedef struct {
-    dt_result_t entries[DT_RESULTS_CHUNK];
-    dt_arena_t *strings; /* URLs, final URLs, errors */
+    dt_result_t *entries; /* DT_RESULTS_CHUNK entries, from dt_bigmem */
+    size_t mapped;        /* their dt_bigmem size */
+    dt_arena_t *strings;  /* URLs, final URLs, errors */
 } s_chunk_t;
 
 /* Distinct strings kept in the shared set. Worker names and content types
@@ -36,7 +38,6 @@ struct dt_results_t {
     s_chunk_t **chunks;     /* slot i: seqs i*CHUNK+1 .. (i+1)*CHUNK; NULL once dropped */
     size_t nchunks;         /* slots in use */
     size_t chunks_capacity; /* entries in the chunks array */
-    size_t resident;        /* chunks allocated */
     uint64_t window;        /* entries to keep at least; 0: all */
     uint64_t first;         /* lowest seq in memory */
     uint64_t last;          /* highest seq recorded */
@@ -69,6 +70,7 @@ static void s_chunk_free (s_chunk_t **chunk_p)
     if (!*chunk_p)
         return;
     dt_arena_destroy (&(*chunk_p)->strings);
+    dt_bigmem_free ((*chunk_p)->entries, (*chunk_p)->mapped);
     free (*chunk_p);
     *chunk_p = NULL;
 }
@@ -88,13 +90,12 @@ void dt_results_destroy (dt_results_t **self_p)
 
 static dt_result_t *s_slot (dt_results_t *self, uint64_t seq)
 {
-    return &self->chunks[(seq - 1) >> DT_RESULTS_CHUNK_SHIFT]
-                ->entries[(seq - 1) & (DT_RESULTS_CHUNK - 1)];
+    return &self->chunks[(seq - 1) / DT_RESULTS_CHUNK]->entries[(seq - 1) % DT_RESULTS_CHUNK];
 }
 
 static int s_cover (dt_results_t *self, uint64_t seq)
 {
-    uint64_t need = ((seq - 1) >> DT_RESULTS_CHUNK_SHIFT) + 1;
+    uint64_t need = (seq - 1) / DT_RESULTS_CHUNK + 1;
     if (need > SIZE_MAX / sizeof (s_chunk_t *))
         return -1;
     while (self->nchunks < need) {
@@ -112,11 +113,15 @@ static int s_cover (dt_results_t *self, uint64_t seq)
         uint64_t chunk_last = (uint64_t) (self->nchunks + 1) * DT_RESULTS_CHUNK;
         if (chunk_last >= self->first) {
             chunk = calloc (1, sizeof *chunk);
-            if (!chunk || !(chunk->strings = dt_arena_new (DT_RESULTS_STRING_BLOCK))) {
-                free (chunk);
+            if (chunk) {
+                chunk->entries =
+                    dt_bigmem_alloc (DT_RESULTS_CHUNK * sizeof (dt_result_t), &chunk->mapped);
+                chunk->strings = dt_arena_new (DT_RESULTS_STRING_BLOCK);
+            }
+            if (!chunk || !chunk->entries || !chunk->strings) {
+                s_chunk_free (&chunk);
                 return -1;
             }
-            self->resident++;
         }
         self->chunks[self->nchunks++] = chunk;
     }
@@ -127,11 +132,8 @@ static int s_cover (dt_results_t *self, uint64_t seq)
 static void s_trim (dt_results_t *self)
 {
     while (self->window && self->last - self->first + 1 > self->window + DT_RESULTS_CHUNK) {
-        size_t slot = (size_t) ((self->first - 1) >> DT_RESULTS_CHUNK_SHIFT);
-        if (self->chunks[slot]) {
-            s_chunk_free (&self->chunks[slot]);
-            self->resident--;
-        }
+        size_t slot = (size_t) ((self->first - 1) / DT_RESULTS_CHUNK);
+        s_chunk_free (&self->chunks[slot]);
         self->first = ((uint64_t) slot + 1) * DT_RESULTS_CHUNK + 1;
     }
 }
@@ -190,7 +192,7 @@ int dt_results_append (dt_results_t *self, uint64_t seq, uint64_t task, uint32_t
     assert (seq > self->last && task > 0);
     if (s_cover (self, seq) != 0)
         return -1;
-    dt_arena_t *arena = self->chunks[(seq - 1) >> DT_RESULTS_CHUNK_SHIFT]->strings;
+    dt_arena_t *arena = self->chunks[(seq - 1) / DT_RESULTS_CHUNK]->strings;
     int failed = 0;
     dt_result_t entry = {
         .task = task,
@@ -262,10 +264,10 @@ void dt_results_to_msg (const dt_result_t *entry, dt_msg_result_t *out)
 
 size_t dt_results_memory (const dt_results_t *self)
 {
-    size_t bytes =
-        self->resident * sizeof (s_chunk_t) + self->chunks_capacity * sizeof (s_chunk_t *);
+    size_t bytes = self->chunks_capacity * sizeof (s_chunk_t *);
     for (size_t i = 0; i < self->nchunks; i++)
         if (self->chunks[i])
-            bytes += dt_arena_allocated (self->chunks[i]->strings);
+            bytes += sizeof (s_chunk_t) + self->chunks[i]->mapped +
+                     dt_arena_allocated (self->chunks[i]->strings);
     return bytes;
 }

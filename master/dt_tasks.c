@@ -1,23 +1,24 @@
 /* dt_tasks.c - the task table: the tasks held in memory, indexed by id. */
 #include "dt_tasks.h"
 #include "dt_arena.h"
+#include "dt_bigmem.h"
 
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Tasks per chunk: 8192 x 64 bytes = 512 KiB, so a small master stays small
- * and a big one makes one allocation per 8192 tasks. Power of two so the
- * index split is a shift and a mask. */
-#define DT_TASKS_CHUNK_SHIFT 13
+/* Tasks per chunk: 32768 x 64 bytes = 2 MiB, one huge page (dt_bigmem.h).
+ * Power of two so the index split is a shift and a mask. */
+#define DT_TASKS_CHUNK_SHIFT 15
 #define DT_TASKS_CHUNK       (1u << DT_TASKS_CHUNK_SHIFT)
 
-/* URL blocks of a chunk: 8192 URLs of ~60 bytes fill about eight. */
-#define DT_TASKS_URL_BLOCK (64 * 1024)
+/* URL blocks of a chunk: a huge page holds 32768 URLs of ~60 bytes. */
+#define DT_TASKS_URL_BLOCK DT_BIGMEM_UNIT
 
 /* A chunk of records and the URLs of its tasks, freed together. */
 typedef struct {
-    dt_task_t tasks[DT_TASKS_CHUNK];
+    dt_task_t *tasks; /* DT_TASKS_CHUNK records, from dt_bigmem */
+    size_t mapped;    /* their dt_bigmem size */
     dt_arena_t *urls;
 } s_chunk_t;
 
@@ -25,7 +26,6 @@ struct dt_tasks_t {
     s_chunk_t **chunks;    /* slot i: ids i*CHUNK+1 .. (i+1)*CHUNK, NULL when absent */
     size_t nslots;         /* slots in use (up to the highest chunk ever made) */
     size_t slots_capacity; /* entries allocated in chunks */
-    size_t resident;       /* chunks allocated */
 };
 
 dt_tasks_t *dt_tasks_new (void)
@@ -38,6 +38,7 @@ static void s_chunk_free (s_chunk_t **chunk_p)
     if (!*chunk_p)
         return;
     dt_arena_destroy (&(*chunk_p)->urls);
+    dt_bigmem_free ((*chunk_p)->tasks, (*chunk_p)->mapped);
     free (*chunk_p);
     *chunk_p = NULL;
 }
@@ -80,12 +81,15 @@ static s_chunk_t *s_cover (dt_tasks_t *self, uint64_t id)
     if (!self->chunks[slot]) {
         /* Zeroed: every id in it is DT_TASK_NONE until added. */
         s_chunk_t *chunk = calloc (1, sizeof *chunk);
-        if (!chunk || !(chunk->urls = dt_arena_new (DT_TASKS_URL_BLOCK))) {
-            free (chunk);
+        if (chunk) {
+            chunk->tasks = dt_bigmem_alloc (DT_TASKS_CHUNK * sizeof (dt_task_t), &chunk->mapped);
+            chunk->urls = dt_arena_new (DT_TASKS_URL_BLOCK);
+        }
+        if (!chunk || !chunk->tasks || !chunk->urls) {
+            s_chunk_free (&chunk);
             return NULL;
         }
         self->chunks[slot] = chunk;
-        self->resident++;
     }
     if (slot >= self->nslots)
         self->nslots = (size_t) slot + 1;
@@ -172,7 +176,6 @@ size_t dt_tasks_sweep (dt_tasks_t *self, uint64_t below, int (*busy) (const dt_t
         if (i < DT_TASKS_CHUNK)
             continue;
         s_chunk_free (&self->chunks[slot]);
-        self->resident--;
         freed++;
     }
     return freed;
@@ -180,11 +183,11 @@ size_t dt_tasks_sweep (dt_tasks_t *self, uint64_t below, int (*busy) (const dt_t
 
 size_t dt_tasks_memory (const dt_tasks_t *self)
 {
-    size_t bytes =
-        self->resident * sizeof (s_chunk_t) + self->slots_capacity * sizeof (s_chunk_t *);
+    size_t bytes = self->slots_capacity * sizeof (s_chunk_t *);
     for (size_t i = 0; i < self->nslots; i++)
         if (self->chunks[i])
-            bytes += dt_arena_allocated (self->chunks[i]->urls);
+            bytes += sizeof (s_chunk_t) + self->chunks[i]->mapped +
+                     dt_arena_allocated (self->chunks[i]->urls);
     return bytes;
 }
 
