@@ -1,8 +1,8 @@
 /* dt_url.c - the one URL acceptance rule shared by CLI, master and worker. */
 #include "dt_url.h"
+#include "dt_curl.h"
 #include "dt_limits.h"
 
-#include <curl/curl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +85,9 @@ int dt_url_check_parsed (const char *url, size_t len, char *why, size_t why_size
 {
     if (len == 0 || len > DT_LIMIT_URL_MAX)
         return s_fail (why, why_size, "URL empty or too long");
+    const dt_curl_api_t *curl = dt_curl_api (why, why_size);
+    if (!curl)
+        return -1;
     char *copy = malloc (len + 1);
     if (!copy)
         return s_fail (why, why_size, "out of memory");
@@ -93,25 +96,25 @@ int dt_url_check_parsed (const char *url, size_t len, char *why, size_t why_size
 
     int rc = -1;
     char *host = NULL;
-    CURLU *h = curl_url ();
+    CURLU *h = curl->url ();
     if (!h) {
         s_fail (why, why_size, "out of memory");
         goto done;
     }
     /* Non-supported schemes are refused above; curl's parser then checks the
      * authority and the port the way the fetch will see them. */
-    if (curl_url_set (h, CURLUPART_URL, copy, 0) != CURLUE_OK) {
+    if (curl->url_set (h, CURLUPART_URL, copy, 0) != CURLUE_OK) {
         s_fail (why, why_size, "malformed URL");
         goto done;
     }
-    if (curl_url_get (h, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host || !*host) {
+    if (curl->url_get (h, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host || !*host) {
         s_fail (why, why_size, "URL has no host");
         goto done;
     }
     rc = 0;
 done:
-    curl_free (host);
-    curl_url_cleanup (h);
+    curl->free (host);
+    curl->url_cleanup (h);
     free (copy);
     return rc;
 }
