@@ -50,6 +50,7 @@ struct s_fetch_t {
     s_xfer_t *all;           /* every slot ever made */
     s_xfer_t *free_list;     /* idle slots */
     size_t active;           /* slots in the multi handle */
+    size_t slots;            /* slots ever made: the most transfers at once */
     s_early_t *early_head;   /* refused tasks to report, oldest first */
     s_early_t *early_tail;   /* last of them */
     size_t early_count;      /* how many */
@@ -142,6 +143,15 @@ static s_xfer_t *s_xfer_get (s_fetch_t *self)
     }
     x->next_all = self->all;
     self->all = x;
+    self->slots++;
+    /* curl sizes its connection cache to 4x the handles in the multi at the
+     * moment a transfer ends, so whenever the worker runs low on tasks the
+     * idle connections beyond that are closed and must be made again. Size
+     * it to the peak instead: the same bound on open sockets, without the
+     * churn. */
+    if (curl_multi_setopt (self->multi, CURLMOPT_MAXCONNECTS, (long) (4 * self->slots)) !=
+        CURLM_OK)
+        dt_log_warn ("FETCH-MAXCONNECTS", "cannot size the connection cache");
     return x;
 }
 
