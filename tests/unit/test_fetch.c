@@ -424,6 +424,55 @@ static void test_many_fetches_at_once_each_complete_once (void)
     DT_CHECK (problem == NULL);
 }
 
+/* Client sockets of this network namespace connected to the test server:
+ * ESTABLISHED rows of /proc/net/tcp whose remote port is the server's. */
+static int s_connections_to_server (void)
+{
+    FILE *f = fopen ("/proc/net/tcp", "r");
+    if (!f)
+        return -1;
+    char line[512];
+    int n = 0;
+    while (fgets (line, sizeof line, f)) {
+        unsigned rport, state;
+        if (sscanf (line, " %*d: %*x:%*x %*x:%x %x", &rport, &state) == 2 &&
+            (int) rport == s_httpd_port && state == 0x01)
+            n++;
+    }
+    fclose (f);
+    return n;
+}
+
+static void test_idle_connections_are_kept_through_a_lull (void)
+{
+    dt_fetch_options_t o = s_opts ();
+    char err[256], url[256];
+    dt_handler_t *h = dt_fetch_new (&o, s_on_done, NULL, err, sizeof err);
+    DT_CHECK (h);
+    /* 8 at once open 8 connections; then one fetch at a time, as when the
+     * worker waits for tasks. curl's default cache (4x the transfers in the
+     * multi handle at the time) would close one idle connection per fetch
+     * down to 4; sized to the peak it keeps all 8. */
+    s_reset ();
+    for (int k = 0; k < 8; k++) {
+        snprintf (url, sizeof url, "http://127.0.0.1:%d/page/%d", s_httpd_port, k);
+        DT_CHECK (dt_handler_start (h, (uint64_t) k, 1, url) == 0);
+    }
+    size_t got = s_run (h, 8);
+    int opened = s_connections_to_server ();
+    for (int k = 0; k < 6 && got == 8; k++) {
+        s_reset ();
+        snprintf (url, sizeof url, "http://127.0.0.1:%d/page/%d", s_httpd_port, 100 + k);
+        if (dt_handler_start (h, 0, 1, url) != 0 || s_run (h, 1) != 1)
+            got = 0;
+    }
+    int kept = s_connections_to_server ();
+    dt_handler_destroy (&h);
+    DT_CHECK_EQ (got, 8);
+    DT_CHECK_EQ (opened, 8);
+    DT_CHECK_EQ (kept, 8);
+}
+
 static void test_destroy_abandons_running_fetches (void)
 {
     s_reset ();
@@ -548,6 +597,7 @@ int main (void)
          test_body_over_max_bytes_without_content_length_fails},
         {"redirect to another scheme fails", test_redirect_to_another_scheme_fails},
         {"many fetches at once each complete once", test_many_fetches_at_once_each_complete_once},
+        {"idle connections are kept through a lull", test_idle_connections_are_kept_through_a_lull},
         {"destroy abandons running fetches", test_destroy_abandons_running_fetches},
         {0},
     };
