@@ -149,8 +149,7 @@ static s_xfer_t *s_xfer_get (s_fetch_t *self)
      * idle connections beyond that are closed and must be made again. Size
      * it to the peak instead: the same bound on open sockets, without the
      * churn. */
-    if (curl_multi_setopt (self->multi, CURLMOPT_MAXCONNECTS, (long) (4 * self->slots)) !=
-        CURLM_OK)
+    if (curl_multi_setopt (self->multi, CURLMOPT_MAXCONNECTS, (long) (4 * self->slots)) != CURLM_OK)
         dt_log_warn ("FETCH-MAXCONNECTS", "cannot size the connection cache");
     return x;
 }
