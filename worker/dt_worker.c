@@ -82,6 +82,7 @@ typedef struct {
     size_t nresults;          /* used entries */
     size_t rcapacity;         /* allocated entries */
     int stopping;             /* a signal came: take nothing new */
+    int held_back;            /* results waited one turn for more (see s_loop) */
     int64_t stop_deadline;    /* monotonic ms when the grace period ends */
     uint64_t tasks_done;      /* results produced */
     uint64_t invalid;         /* invalid messages received */
@@ -624,7 +625,16 @@ static int s_loop (s_worker_t *self)
             return -1;
         s_recv_all (self);
         s_start_tasks (self);
-        s_send_results (self);
+        /* While the handler has completions due at once (timeout 0: tasks
+         * it finishes at the next perform), results wait for them one
+         * turn, so they leave in one RESULTS instead of two and the master
+         * answers with one TASKS for the combined credit. Only one turn: a
+         * handler that is always due cannot hold results back. */
+        if (self->held_back || self->stopping || dt_handler_timeout (self->handler) != 0) {
+            s_send_results (self);
+            self->held_back = 0;
+        } else
+            self->held_back = self->rhead < self->nresults;
         now = zclock_mono ();
         s_tick (self, now);
         if (self->stopping) {
