@@ -139,9 +139,9 @@ static void s_delay (dt_state_t *self, dt_task_t *task, int64_t due)
         dt_state_fail (self, "out of memory delaying a task");
 }
 
-/* Records the final result of `task`: appends it to the results log and
- * its job's list, writes it to the store, frees its lease. `from` is a
- * worker result (RESULTS form) or NULL, `error` overrides its error. */
+/* Records the final result of `task`: appends it to the results log (with
+ * the task's URL and job), writes it to the store, frees its lease. `from`
+ * is a worker result (RESULTS form) or NULL, `error` overrides its error. */
 void dt_state_finish (dt_state_t *self, dt_task_t *task, uint8_t state, const dt_msg_result_t *from,
                       dt_str_t worker, const char *error)
 {
