@@ -316,6 +316,17 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_msg_result_t
                       result->id, result->attempt);
         return;
     }
+    if (from && task->state == DT_TASK_INFLIGHT && result->attempt == task->attempts &&
+        dt_workers_at (self->workers, task->worker) != from) {
+        /* The attempt running now is leased to another worker: this one
+         * cannot have run it. (A late result of an earlier attempt, from a
+         * worker whose lease ended, still counts: that work was done.) */
+        self->invalid++;
+        dt_log_debug ("RESULT-NOT-LEASED",
+                      "task %" PRIu64 " attempt %u is leased to another worker", result->id,
+                      result->attempt);
+        return;
+    }
     if (result->outcome == DT_OUTCOME_RETRY) {
         /* Only the current lease may ask for a retry; a RETRY from an older
          * dispatch (a worker presumed dead) must not cut short the attempt

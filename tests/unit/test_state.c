@@ -558,6 +558,25 @@ static void test_untake_puts_tasks_back_in_order (void)
     dt_state_destroy (&st);
 }
 
+static void test_a_result_for_the_attempt_leased_to_another_worker_is_invalid (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "a", 0, 1, &first, &count), 0);
+    dt_worker_t *w1 = s_worker (st, "w1", 1);
+    dt_worker_t *w2 = s_worker (st, "w2", 1);
+    DT_CHECK_EQ (s_dispatch (st, w1, 1, NOW), 1);
+    /* w2 holds no lease of task 1: its result for attempt 1 is refused. */
+    s_result (st, w2, first, 1, DT_OUTCOME_DONE, NOW);
+    DT_CHECK_EQ (s_stats (st, "").invalid, 1);
+    DT_CHECK_EQ (s_stats (st, "").inflight, 1);
+    s_result (st, w1, first, 1, DT_OUTCOME_DONE, NOW);
+    DT_CHECK_EQ (s_stats (st, "").done, 1);
+    dt_state_destroy (&st);
+}
+
 int main (void)
 {
     static dt_test_t tests[] = {
@@ -586,6 +605,8 @@ int main (void)
         {"cancel ends every unfinished task of a job once",
          test_cancel_ends_every_unfinished_task_of_a_job_once},
         {"untake puts tasks back in order", test_untake_puts_tasks_back_in_order},
+        {"a result for the attempt leased to another worker is invalid",
+         test_a_result_for_the_attempt_leased_to_another_worker_is_invalid},
         {0},
     };
     return dt_test_run (tests);
