@@ -107,8 +107,3 @@ uint64_t dt_cold_count (const dt_cold_t *self)
 {
     return self->ids;
 }
-
-size_t dt_cold_runs (const dt_cold_t *self)
-{
-    return self->count;
-}

@@ -33,8 +33,7 @@ void dt_cold_drop_to (dt_cold_t *self, uint64_t id);
 /* True when `id` is in the set. O(log runs). */
 int dt_cold_has (const dt_cold_t *self, uint64_t id);
 
-/* Ids in the set; runs in the set. */
+/* Ids in the set. */
 uint64_t dt_cold_count (const dt_cold_t *self);
-size_t dt_cold_runs (const dt_cold_t *self);
 
 #endif

@@ -107,21 +107,16 @@ static int s_cover (dt_results_t *self, uint64_t seq)
             self->chunks = chunks;
             self->chunks_capacity = capacity;
         }
-        /* Zeroed: a position never filled reads as removed. Chunks that the
-         * window has already passed are not made at all. */
-        s_chunk_t *chunk = NULL;
-        uint64_t chunk_last = (uint64_t) (self->nchunks + 1) * DT_RESULTS_CHUNK;
-        if (chunk_last >= self->first) {
-            chunk = calloc (1, sizeof *chunk);
-            if (chunk) {
-                chunk->entries =
-                    dt_bigmem_alloc (DT_RESULTS_CHUNK * sizeof (dt_result_t), &chunk->mapped);
-                chunk->strings = dt_arena_new (DT_RESULTS_STRING_BLOCK);
-            }
-            if (!chunk || !chunk->entries || !chunk->strings) {
-                s_chunk_free (&chunk);
-                return -1;
-            }
+        /* Zeroed: a position never filled reads as removed. */
+        s_chunk_t *chunk = calloc (1, sizeof *chunk);
+        if (chunk) {
+            chunk->entries =
+                dt_bigmem_alloc (DT_RESULTS_CHUNK * sizeof (dt_result_t), &chunk->mapped);
+            chunk->strings = dt_arena_new (DT_RESULTS_STRING_BLOCK);
+        }
+        if (!chunk || !chunk->entries || !chunk->strings) {
+            s_chunk_free (&chunk);
+            return -1;
         }
         self->chunks[self->nchunks++] = chunk;
     }

@@ -79,7 +79,7 @@ void dt_state_check (dt_state_t *self, int rc)
         dt_state_fail (self, "store write failed");
 }
 
-int dt_state_is_final (const dt_task_t *task)
+static int s_is_final (const dt_task_t *task)
 {
     return task->state == DT_TASK_DONE || task->state == DT_TASK_FAILED;
 }
@@ -248,9 +248,9 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
     self->next_id += nurls;
     if (self->store)
         dt_state_check (self, dt_store_add_chunk (self->store, job_name, chunk, first, nurls));
-    if (cold && dt_cold_add (self->cold, first, nurls) != 0)
-        dt_state_fail (self, "out of memory queueing tasks in the store");
     if (cold) {
+        if (dt_cold_add (self->cold, first, nurls) != 0)
+            dt_state_fail (self, "out of memory queueing tasks in the store");
         job->total += nurls;
         self->submitted += nurls;
         job->states[DT_TASK_QUEUED] += nurls;
@@ -301,7 +301,7 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_msg_result_t
                       result->id, result->outcome);
         return;
     }
-    if (dt_state_is_final (task)) {
+    if (s_is_final (task)) {
         self->duplicates++;
         return;
     }
@@ -353,8 +353,7 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_msg_result_t
 
 uint32_t dt_state_take (dt_state_t *self, uint32_t max, dt_msg_task_t *items, dt_task_t **tasks)
 {
-    if (self->store)
-        dt_state_maintain (self);
+    dt_state_maintain (self);
     uint32_t count = 0;
     size_t bytes = 0;
     uint64_t id;
@@ -563,8 +562,7 @@ int dt_state_cancel (dt_state_t *self, dt_str_t job_name, uint64_t *count)
     }
     if (*count < unfinished && self->cold_queued > 0)
         dt_state_cancel_cold (self, job, count);
-    if (self->store)
-        dt_state_maintain (self);
+    dt_state_maintain (self);
     return self->broken ? -1 : 0;
 }
 

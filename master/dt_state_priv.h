@@ -50,8 +50,6 @@ void dt_state_fail (dt_state_t *self, const char *what);
 /* Breaks the model when a store call returned non-zero. */
 void dt_state_check (dt_state_t *self, int rc);
 
-int dt_state_is_final (const dt_task_t *task);
-
 /* The one place a task changes state, so the counters always add up. */
 void dt_state_set (dt_state_t *self, dt_task_t *task, dt_task_state_t state);
 
@@ -92,7 +90,7 @@ int dt_state_same_urls (dt_state_t *self, uint64_t first_id, const dt_str_t *url
 int dt_state_final_elsewhere (dt_state_t *self, uint64_t id);
 
 /* With a store: refills the queue in memory from the cold queue when it
- * runs low, and frees the chunks of finished tasks. */
+ * runs low, and frees the chunks of finished tasks. Nothing without one. */
 void dt_state_maintain (dt_state_t *self);
 
 /* Fills `pager` with the results after *cursor up to `upto` from the store,

@@ -7,9 +7,22 @@
 #include <inttypes.h>
 #include <string.h>
 
-/* Finished tasks between two sweeps of the task table: a sweep walks every
- * chunk in memory, so it runs once per chunk's worth of finishes. */
+/* Finished tasks between two sweeps of the task table: a sweep walks the
+ * chunks in memory, so it runs only every few thousand finishes. */
 #define DT_STATE_SWEEP_EVERY 4096
+
+/* The job named `name`: `*cache` when it is that one (rows of a job come
+ * in runs), else looked up (created when `create`) and cached. NULL when
+ * there is none or memory runs out. */
+static dt_job_t *s_job_named (dt_state_t *self, dt_job_t **cache, dt_str_t name, int create)
+{
+    dt_job_t *job = *cache;
+    if (job && job->name_len == name.len && memcmp (job->name, name.ptr, name.len) == 0)
+        return job;
+    job = create ? dt_jobs_ensure (self->jobs, name) : dt_jobs_find (self->jobs, name);
+    *cache = job;
+    return job;
+}
 
 /* ---- Resend check ------------------------------------------------------- */
 
@@ -74,14 +87,6 @@ typedef struct {
     uint64_t *count; /* CANCEL: tasks cancelled */
 } s_warm_t;
 
-static dt_job_t *s_job_of (s_warm_t *warm, dt_str_t name)
-{
-    dt_job_t *job = warm->job;
-    if (!job || job->name_len != name.len || memcmp (job->name, name.ptr, name.len) != 0)
-        job = warm->job = dt_jobs_find (warm->state->jobs, name);
-    return job;
-}
-
 /* A cold task read back: in memory from now on, still QUEUED (it was
  * counted so while cold). NULL when it is already in memory (CANCEL read
  * it) or cannot be. */
@@ -93,7 +98,7 @@ static dt_task_t *s_warm_task (s_warm_t *warm, uint64_t id, dt_str_t job_name, d
     warm->rows++;
     if (dt_tasks_get (self->tasks, id))
         return NULL;
-    dt_job_t *job = s_job_of (warm, job_name);
+    dt_job_t *job = s_job_named (self, &warm->job, job_name, 0);
     dt_task_t *task = job ? dt_tasks_add (self->tasks, id, job->index, url.ptr, url.len) : NULL;
     if (!task) {
         dt_state_fail (self, job ? "out of memory reading the queue" : "task of an unknown job");
@@ -144,6 +149,8 @@ static void s_refill (dt_state_t *self)
 
 void dt_state_maintain (dt_state_t *self)
 {
+    if (!self->store)
+        return;
     /* Refilled at half the window, so a refill reads many rows at once. */
     if (self->cold_queued > 0 && dt_state_hot_queued (self) < self->window / 2)
         s_refill (self);
@@ -345,9 +352,7 @@ static int s_on_task (void *arg, uint64_t id, dt_str_t job_name, dt_str_t url, u
 {
     s_loader_t *loader = arg;
     dt_state_t *self = loader->state;
-    dt_job_t *job = loader->job;
-    if (!job || job->name_len != job_name.len || memcmp (job->name, job_name.ptr, job_name.len))
-        job = loader->job = dt_jobs_ensure (self->jobs, job_name);
+    dt_job_t *job = s_job_named (self, &loader->job, job_name, 1);
     if (!job)
         return -1;
     if (id < self->next_id) {

@@ -262,7 +262,7 @@ static int s_wrote (dt_store_t *self, int rc)
 
 /* Strings are bytes (may hold NUL, need not be UTF-8): stored as blobs, and
  * an empty string is a zero-length blob rather than NULL. */
-static void s_bind_str (sqlite3_stmt *stmt, int index, dt_str_t s)
+void dt_store_bind_str (sqlite3_stmt *stmt, int index, dt_str_t s)
 {
     sqlite3_bind_blob64 (stmt, index, s.len ? s.ptr : "", s.len, SQLITE_STATIC);
 }
@@ -420,7 +420,7 @@ int dt_store_add_chunk (dt_store_t *self, dt_str_t job, uint32_t chunk, uint64_t
     if (s_write (self, "add chunk") != 0)
         return -1;
     sqlite3_stmt *stmt = self->stmts[S_ADD_CHUNK];
-    s_bind_str (stmt, 1, job);
+    dt_store_bind_str (stmt, 1, job);
     sqlite3_bind_int64 (stmt, 2, chunk);
     sqlite3_bind_int64 (stmt, 3, (sqlite3_int64) first_id);
     sqlite3_bind_int64 (stmt, 4, count);
@@ -433,8 +433,8 @@ int dt_store_add_task (dt_store_t *self, uint64_t id, dt_str_t job, dt_str_t url
         return -1;
     sqlite3_stmt *stmt = self->stmts[S_ADD_TASK];
     sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) id);
-    s_bind_str (stmt, 2, job);
-    s_bind_str (stmt, 3, url);
+    dt_store_bind_str (stmt, 2, job);
+    dt_store_bind_str (stmt, 3, url);
     if (s_run (self, S_ADD_TASK, "add task") != 0) {
         dt_log_error ("STORE-ERROR", "task %" PRIu64 " not recorded", id);
         return s_wrote (self, -1);
@@ -452,8 +452,8 @@ int dt_store_add_tasks (dt_store_t *self, uint64_t first_id, dt_str_t job, const
         sqlite3_stmt *stmt = self->stmts[S_ADD_TASKS];
         for (int r = 0; r < DT_STORE_TASK_ROWS; r++) {
             sqlite3_bind_int64 (stmt, 3 * r + 1, (sqlite3_int64) (first_id + i + r));
-            s_bind_str (stmt, 3 * r + 2, job);
-            s_bind_str (stmt, 3 * r + 3, urls[i + r]);
+            dt_store_bind_str (stmt, 3 * r + 2, job);
+            dt_store_bind_str (stmt, 3 * r + 3, urls[i + r]);
         }
         if (s_run (self, S_ADD_TASKS, "add tasks") != 0) {
             dt_log_error ("STORE-ERROR", "tasks %" PRIu64 "..%" PRIu64 " not recorded",
@@ -489,9 +489,9 @@ static void s_bind_result (dt_store_t *self, sqlite3_stmt *stmt, int base,
     sqlite3_bind_int64 (stmt, base + 6, (sqlite3_int64) p->bytes);
     sqlite3_bind_int64 (stmt, base + 7, p->elapsed_ms);
     for (int i = 0; i < 4; i++)
-        s_bind_str (stmt, base + 8 + i,
-                    p->str_len[i] ? dt_str_n (self->arena + p->str_off[i], p->str_len[i])
-                                  : dt_str_n ("", 0));
+        dt_store_bind_str (stmt, base + 8 + i,
+                           p->str_len[i] ? dt_str_n (self->arena + p->str_off[i], p->str_len[i])
+                                         : dt_str_n ("", 0));
 }
 
 /* Inserts the pending results: full statements of DT_STORE_RESULT_ROWS when
@@ -623,38 +623,44 @@ int dt_store_commit (dt_store_t *self)
     return 0;
 }
 
-/* Steps `stmt` through its rows, calling `row` for each. Returns 0 at the
- * end, -1 on an SQLite error or when `row` returns -1. Finalizes `stmt`. */
-static int s_each (dt_store_t *self, sqlite3_stmt *stmt, const char *what,
-                   int (*row) (sqlite3_stmt *stmt, const dt_store_loader_t *loader, void *arg),
-                   const dt_store_loader_t *loader, void *arg)
+int dt_store_each (dt_store_t *self, sqlite3_stmt *stmt, const char *what,
+                   int (*row) (sqlite3_stmt *stmt, void *ctx), void *ctx)
 {
-    int rc;
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-        if (row (stmt, loader, arg) != 0)
-            break;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    int rc, stop = 0;
+    while (!stop && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        stop = row (stmt, ctx);
+    if (!stop && rc != SQLITE_DONE)
         s_fail (self, what);
     sqlite3_finalize (stmt);
+    if (stop)
+        return stop < 0 ? -1 : 0;
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int s_chunk_row (sqlite3_stmt *stmt, const dt_store_loader_t *loader, void *arg)
+/* What the load's row functions call. */
+typedef struct {
+    const dt_store_loader_t *loader;
+    void *arg;
+} s_load_t;
+
+static int s_chunk_row (sqlite3_stmt *stmt, void *ctx)
 {
-    return loader->on_chunk (
-        arg, dt_store_column_str (stmt, 0), (uint32_t) sqlite3_column_int64 (stmt, 1),
+    const s_load_t *load = ctx;
+    return load->loader->on_chunk (
+        load->arg, dt_store_column_str (stmt, 0), (uint32_t) sqlite3_column_int64 (stmt, 1),
         (uint64_t) sqlite3_column_int64 (stmt, 2), (uint32_t) sqlite3_column_int64 (stmt, 3));
 }
 
 /* Columns 4 and 5 are the current result's state and attempts, NULL while
  * the task is pending (then its own attempts count). */
-static int s_task_row (sqlite3_stmt *stmt, const dt_store_loader_t *loader, void *arg)
+static int s_task_row (sqlite3_stmt *stmt, void *ctx)
 {
+    const s_load_t *load = ctx;
     int final = sqlite3_column_type (stmt, 4) != SQLITE_NULL;
-    return loader->on_task (arg, (uint64_t) sqlite3_column_int64 (stmt, 0),
-                            dt_store_column_str (stmt, 1), dt_store_column_str (stmt, 2),
-                            (uint32_t) sqlite3_column_int64 (stmt, final ? 5 : 3),
-                            final ? sqlite3_column_int (stmt, 4) : DT_STORE_PENDING);
+    return load->loader->on_task (load->arg, (uint64_t) sqlite3_column_int64 (stmt, 0),
+                                  dt_store_column_str (stmt, 1), dt_store_column_str (stmt, 2),
+                                  (uint32_t) sqlite3_column_int64 (stmt, final ? 5 : 3),
+                                  final ? sqlite3_column_int (stmt, 4) : DT_STORE_PENDING);
 }
 
 void dt_store_column_result (sqlite3_stmt *stmt, dt_msg_result_t *r)
@@ -672,8 +678,9 @@ void dt_store_column_result (sqlite3_stmt *stmt, dt_msg_result_t *r)
     r->error = dt_store_column_str (stmt, 10);
 }
 
-static int s_result_row (sqlite3_stmt *stmt, const dt_store_loader_t *loader, void *arg)
+static int s_result_row (sqlite3_stmt *stmt, void *ctx)
 {
+    const s_load_t *load = ctx;
     dt_msg_result_t r;
     uint64_t seq = (uint64_t) sqlite3_column_int64 (stmt, 0);
     dt_store_column_result (stmt, &r);
@@ -687,7 +694,7 @@ static int s_result_row (sqlite3_stmt *stmt, const dt_store_loader_t *loader, vo
         r.id = 0;
         r.url = r.final_url = r.content_type = r.worker = r.error = job = none;
     }
-    return loader->on_result (arg, seq, &r, job);
+    return load->loader->on_result (load->arg, seq, &r, job);
 }
 
 int dt_store_load (dt_store_t *self, const dt_store_loader_t *loader, void *arg)
@@ -713,8 +720,8 @@ int dt_store_load (dt_store_t *self, const dt_store_loader_t *loader, void *arg)
          " ON c.id = r.id LEFT JOIN tasks t ON t.id = r.id ORDER BY r.seq",
          "load results"},
     };
-    int (*rows[]) (sqlite3_stmt *, const dt_store_loader_t *, void *) = {s_chunk_row, s_task_row,
-                                                                         s_result_row};
+    int (*rows[]) (sqlite3_stmt *, void *) = {s_chunk_row, s_task_row, s_result_row};
+    s_load_t load = {loader, arg};
     int wanted[] = {loader->on_chunk != NULL, loader->on_task != NULL, loader->on_result != NULL};
     for (int i = 0; i < 3; i++) {
         if (!wanted[i])
@@ -722,7 +729,7 @@ int dt_store_load (dt_store_t *self, const dt_store_loader_t *loader, void *arg)
         sqlite3_stmt *stmt = NULL;
         if (sqlite3_prepare_v2 (self->db, passes[i].sql, -1, &stmt, NULL) != SQLITE_OK)
             return s_fail (self, passes[i].what);
-        if (s_each (self, stmt, passes[i].what, rows[i], loader, arg) != 0)
+        if (dt_store_each (self, stmt, passes[i].what, rows[i], &load) != 0)
             return -1;
     }
     return 0;

@@ -16,6 +16,17 @@ int dt_store_flush (dt_store_t *self);
 /* Logs the connection's last error for `what`. Returns -1. */
 int dt_store_fail (dt_store_t *self, const char *what);
 
+/* Binds `s` as a blob (strings are bytes: they may hold NUL and need not be
+ * UTF-8); an empty string is a zero-length blob, not NULL. */
+void dt_store_bind_str (sqlite3_stmt *stmt, int index, dt_str_t s);
+
+/* Steps `stmt` through its rows, calling `row` for each until it returns
+ * non-zero. Returns 0 at the end or on an early stop (row returned 1), -1
+ * on an SQLite error (logged with `what`) or when `row` returned -1.
+ * Finalizes `stmt`. */
+int dt_store_each (dt_store_t *self, sqlite3_stmt *stmt, const char *what,
+                   int (*row) (sqlite3_stmt *stmt, void *ctx), void *ctx);
+
 /* Blob column `index` of the current row, borrowed until the next step. */
 dt_str_t dt_store_column_str (sqlite3_stmt *stmt, int index);
 

@@ -15,28 +15,6 @@ static sqlite3_stmt *s_prepare (dt_store_t *self, const char *sql, const char *w
     return stmt;
 }
 
-/* Steps `stmt` through its rows, calling `row` for each until it returns
- * non-zero. Returns 0 at the end or on an early stop, -1 on an SQLite error
- * or when `row` returns -1. Finalizes `stmt`. */
-static int s_each (dt_store_t *self, sqlite3_stmt *stmt, const char *what,
-                   int (*row) (sqlite3_stmt *stmt, void *ctx), void *ctx)
-{
-    int rc, stop = 0;
-    while (!stop && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
-        stop = row (stmt, ctx);
-    if (!stop && rc != SQLITE_DONE)
-        dt_store_fail (self, what);
-    sqlite3_finalize (stmt);
-    if (stop)
-        return stop < 0 ? -1 : 0;
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
-static void s_bind_str (sqlite3_stmt *stmt, int index, dt_str_t s)
-{
-    sqlite3_bind_blob64 (stmt, index, s.len ? s.ptr : "", s.len, SQLITE_STATIC);
-}
-
 typedef struct {
     dt_store_task_fn fn;
     void *arg;
@@ -62,10 +40,10 @@ int dt_store_tasks (dt_store_t *self, uint64_t lo, uint64_t hi, dt_str_t job, ui
         return -1;
     sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) lo);
     sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) (hi > INT64_MAX ? INT64_MAX : hi));
-    s_bind_str (stmt, 3, job);
+    dt_store_bind_str (stmt, 3, job);
     sqlite3_bind_int64 (stmt, 4, limit);
     s_task_ctx_t ctx = {fn, arg};
-    return s_each (self, stmt, "read tasks", s_task_row, &ctx);
+    return dt_store_each (self, stmt, "read tasks", s_task_row, &ctx);
 }
 
 typedef struct {
@@ -104,9 +82,9 @@ int dt_store_results (dt_store_t *self, uint64_t after, uint64_t upto, dt_str_t 
         return -1;
     sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) (after > INT64_MAX ? INT64_MAX : after));
     sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) (upto > INT64_MAX ? INT64_MAX : upto));
-    s_bind_str (stmt, 3, job);
+    dt_store_bind_str (stmt, 3, job);
     sqlite3_bind_int (stmt, 4, failed_only ? 1 : 0);
     sqlite3_bind_int64 (stmt, 5, limit);
     s_result_ctx_t ctx = {fn, arg};
-    return s_each (self, stmt, "read results", s_result_row, &ctx);
+    return dt_store_each (self, stmt, "read results", s_result_row, &ctx);
 }
