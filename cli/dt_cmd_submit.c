@@ -264,7 +264,15 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
     s_submit_t self = {
         .cli = opts, .wait_room = wait_room, .room_backoff_ms = DT_SUBMIT_ROOM_FIRST_MS};
     dt_urls_chunk_t *ranges = NULL;
-    dt_urls_t *urls = dt_urls_new ();
+    dt_urls_t *urls = NULL;
+    /* Connecting first lets the I/O thread open the connection (and run a
+     * CURVE handshake) while this one reads and checks the URLs: for a big
+     * file that is the time the master and its workers wait for a first
+     * chunk. Nothing is sent before every URL has passed. */
+    rpc = dt_cli_connect (opts);
+    if (!rpc)
+        goto done;
+    urls = dt_urls_new ();
     if (!urls)
         goto nomem;
     for (int i = optind; i < argc; i++)
@@ -321,9 +329,6 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
     for (size_t i = 0; i < self.nchunks; i++)
         self.chunks[i] = (s_chunk_t){ranges[i], S_CHUNK_QUEUED, (uint32_t) i};
 
-    rpc = dt_cli_connect (opts);
-    if (!rpc)
-        goto done;
     dt_rpc_set_persistent (rpc, wait);
     dt_log_debug ("SUBMIT", "job %s: %zu URLs in %zu chunks to %s", job, dt_urls_count (urls),
                   self.nchunks, opts->master);

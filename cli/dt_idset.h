@@ -16,7 +16,7 @@ dt_idset_t *dt_idset_new (void);
 /* NULL-safe; nulls the pointer. */
 void dt_idset_destroy (dt_idset_t **self_p);
 
-/* Adds `id` (not 0). Returns 1 when it was new, 0 when already there, -1
+/* Adds `id`. Returns 1 when it was new, 0 when already there, -1
  * when out of memory (the set is unchanged). */
 int dt_idset_add (dt_idset_t *self, uint64_t id);
 

@@ -1,9 +1,9 @@
 /* dt_urls.h - the URLs of one submission: read from arguments and files, checked, cut into chunks.
  *
  * URLs given as arguments are borrowed (argv outlives the list); a file is
- * read whole into memory the list owns, and its lines point into it. Each
- * URL remembers where it came from ("argument 3", "line 17") so a bad one
- * can be reported in terms the user can find.
+ * read whole into memory the list owns, and its lines point into it. A bad
+ * URL is reported by where it came from ("argument 3", "line 17"), in
+ * terms the user can find.
  */
 #ifndef DT_URLS_H
 #define DT_URLS_H

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static int s_eq (dt_str_t s, const char *want)
 {
@@ -123,6 +124,44 @@ static void test_missing_file_fails_with_errno (void)
     dt_urls_destroy (&u);
 }
 
+/* A file past the size where buffers come from huge pages, with arguments
+ * before and after it: every URL is read, and bad ones are found by line
+ * and by argument number across the sources. */
+static void test_a_big_file_between_arguments_keeps_every_origin (void)
+{
+    char path[] = "/tmp/dtask-urls-XXXXXX";
+    int fd = mkstemp (path);
+    DT_CHECK (fd != -1);
+    FILE *f = fdopen (fd, "w");
+    DT_CHECK (f);
+    const int lines = 60000;
+    for (int i = 1; i <= lines; i++) {
+        if (i == 7)
+            fprintf (f, "# a comment\n");
+        else if (i == 41234 || i == 59999)
+            fprintf (f, "bad url %d\n", i);
+        else
+            fprintf (f, "http://127.0.0.1:8080/a/fairly/long/path/to/page/%08d\n", i);
+    }
+    DT_CHECK_EQ (fclose (f), 0);
+    dt_urls_t *u = dt_urls_new ();
+    DT_CHECK (u);
+    DT_CHECK_EQ (dt_urls_add_arg (u, "http://127.0.0.1/first"), 0);
+    DT_CHECK_EQ (dt_urls_load_file (u, path), 0);
+    DT_CHECK_EQ (dt_urls_add_arg (u, "gopher://x"), 0);
+    unlink (path);
+    DT_CHECK_EQ (dt_urls_count (u), (size_t) lines + 1);
+    const dt_str_t *items = dt_urls_items (u);
+    DT_CHECK (s_eq (items[1], "http://127.0.0.1:8080/a/fairly/long/path/to/page/00000001"));
+    DT_CHECK (s_eq (items[lines - 1], "http://127.0.0.1:8080/a/fairly/long/path/to/page/00060000"));
+    s_seen_t seen = {0};
+    DT_CHECK_EQ (dt_urls_check (u, s_collect, &seen), 3);
+    DT_CHECK (strcmp (seen.where[0], "line 41234") == 0);
+    DT_CHECK (strcmp (seen.where[1], "line 59999") == 0);
+    DT_CHECK (strcmp (seen.where[2], "argument 2") == 0);
+    dt_urls_destroy (&u);
+}
+
 static dt_test_t tests[] = {
     {"lines are trimmed and comments skipped", test_lines_are_trimmed_and_comments_skipped},
     {"bad urls are reported by line and argument", test_bad_urls_are_reported_by_line_and_argument},
@@ -130,6 +169,8 @@ static dt_test_t tests[] = {
     {"chunks respect the count cap", test_chunks_respect_the_count_cap},
     {"chunks respect the byte cap", test_chunks_respect_the_byte_cap},
     {"missing file fails with errno", test_missing_file_fails_with_errno},
+    {"a big file between arguments keeps every origin",
+     test_a_big_file_between_arguments_keeps_every_origin},
     {0},
 };
 
