@@ -40,13 +40,13 @@ typedef struct {
 } s_source_t;
 
 struct dt_urls_t {
-    s_buf_t list;         /* dt_str_t entries: borrowed from argv or from texts */
-    size_t count;         /* used entries */
-    s_source_t *sources;  /* in order of `first` */
-    size_t nsources;      /* used entries */
-    uint32_t args;        /* URL arguments added so far */
-    s_buf_t *texts;       /* file contents; owned, never moved once parsed */
-    size_t ntexts;        /* used entries */
+    s_buf_t list;        /* dt_str_t entries: borrowed from argv or from texts */
+    size_t count;        /* used entries */
+    s_source_t *sources; /* in order of `first` */
+    size_t nsources;     /* used entries */
+    uint32_t args;       /* URL arguments added so far */
+    s_buf_t *texts;      /* file contents; owned, never moved once parsed */
+    size_t ntexts;       /* used entries */
 };
 
 /* Grows `buf` to at least `want` bytes, keeping its contents. */
@@ -161,8 +161,7 @@ static int s_blank (char c)
 static size_t s_count_lines (const char *text, size_t len)
 {
     size_t lines = 1;
-    for (const char *p = text, *end = text + len; (p = memchr (p, '\n', (size_t) (end - p)));
-         p++)
+    for (const char *p = text, *end = text + len; (p = memchr (p, '\n', (size_t) (end - p))); p++)
         lines++;
     return lines;
 }
