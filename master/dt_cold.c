@@ -63,12 +63,71 @@ int dt_cold_add (dt_cold_t *self, uint64_t first, uint64_t count)
     return 0;
 }
 
+/* Appends lo..hi to runs[0..*len), joining the last run when they touch. */
+static void s_append (s_run_t *runs, size_t *len, uint64_t lo, uint64_t hi)
+{
+    if (*len > 0 && runs[*len - 1].hi + 1 == lo)
+        runs[*len - 1].hi = hi;
+    else
+        runs[(*len)++] = (s_run_t){lo, hi};
+}
+
+int dt_cold_merge (dt_cold_t *self, const uint64_t *ids, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (n > SIZE_MAX / sizeof (s_run_t) - self->count)
+        return -1;
+    size_t allocated = self->count + n;
+    s_run_t *runs = malloc (allocated * sizeof *runs);
+    if (!runs)
+        return -1;
+    const s_run_t *old = self->count ? self->runs + self->head : NULL;
+    size_t len = 0, r = 0, i = 0;
+    while (r < self->count || i < n) {
+        if (i == n || (r < self->count && old[r].lo < ids[i])) {
+            assert (i == n || old[r].hi < ids[i]);
+            s_append (runs, &len, old[r].lo, old[r].hi);
+            r++;
+        } else {
+            s_append (runs, &len, ids[i], ids[i]);
+            i++;
+        }
+    }
+    free (self->runs);
+    self->runs = runs;
+    self->head = 0;
+    self->count = len;
+    self->capacity = allocated;
+    self->ids += n;
+    return 0;
+}
+
 int dt_cold_front (const dt_cold_t *self, uint64_t *lo, uint64_t *hi)
 {
     if (self->count == 0)
         return -1;
     *lo = self->runs[self->head].lo;
     *hi = self->runs[self->head].hi;
+    return 0;
+}
+
+int dt_cold_span (const dt_cold_t *self, uint64_t want, uint64_t max_width, uint64_t *lo,
+                  uint64_t *hi)
+{
+    if (self->count == 0)
+        return -1;
+    const s_run_t *runs = self->runs + self->head;
+    *lo = *hi = runs[0].lo;
+    uint64_t held = 0;
+    for (size_t i = 0; i < self->count && held < want; i++) {
+        uint64_t size = runs[i].hi - runs[i].lo + 1;
+        uint64_t end = size <= want - held ? runs[i].hi : runs[i].lo + (want - held) - 1;
+        if (i > 0 && end - *lo >= max_width)
+            break;
+        *hi = end;
+        held += size;
+    }
     return 0;
 }
 

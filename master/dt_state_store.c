@@ -5,6 +5,7 @@
 #include "dt_log.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Finished tasks between two sweeps of the task table: a sweep walks the
@@ -82,8 +83,6 @@ int dt_state_final_elsewhere (dt_state_t *self, uint64_t id)
 typedef struct {
     dt_state_t *state;
     dt_job_t *job;   /* job of the previous row: tasks of a job come in runs */
-    uint64_t last;   /* id of the last row read */
-    uint64_t rows;   /* rows read */
     uint64_t *count; /* CANCEL: tasks cancelled */
 } s_warm_t;
 
@@ -94,8 +93,6 @@ static dt_task_t *s_warm_task (s_warm_t *warm, uint64_t id, dt_str_t job_name, d
                                uint32_t attempts)
 {
     dt_state_t *self = warm->state;
-    warm->last = id;
-    warm->rows++;
     if (dt_tasks_get (self->tasks, id))
         return NULL;
     dt_job_t *job = s_job_named (self, &warm->job, job_name, 0);
@@ -114,6 +111,8 @@ static int s_refill_row (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uin
 {
     s_warm_t *warm = arg;
     dt_state_t *self = warm->state;
+    if (!dt_cold_has (self->cold, id))
+        return 0; /* between two runs: in memory, or finished */
     dt_task_t *task = s_warm_task (warm, id, job, url, attempts);
     if (task) {
         task->gen++;
@@ -123,22 +122,27 @@ static int s_refill_row (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uin
     return self->broken ? -1 : 0;
 }
 
+/* A refill's read spans at most this many ids per cold id wanted: the
+ * ids between cold runs are rows read for nothing. */
+#define DT_STATE_REFILL_SPREAD 4
+
 /* Moves cold tasks into memory, oldest first, until the window is full. */
 static void s_refill (dt_state_t *self)
 {
     uint64_t lo, hi;
-    while (!self->broken && dt_state_hot_queued (self) < self->window &&
-           dt_cold_front (self->cold, &lo, &hi) == 0) {
+    while (!self->broken && dt_state_hot_queued (self) < self->window) {
         uint64_t want = self->window - dt_state_hot_queued (self);
-        uint32_t limit = want > UINT32_MAX ? UINT32_MAX : (uint32_t) want;
+        if (dt_cold_span (self->cold, want, DT_STATE_REFILL_SPREAD * want, &lo, &hi) != 0)
+            break;
+        /* The span holds at most `want` cold ids; the rows between them are
+         * skipped, so the read needs no limit and sees the whole span. */
         s_warm_t warm = {.state = self};
-        if (dt_store_tasks (self->store, lo, hi, dt_str_n ("", 0), limit, s_refill_row, &warm) !=
-            0) {
+        if (dt_store_tasks (self->store, lo, hi, dt_str_n ("", 0), UINT32_MAX, s_refill_row,
+                            &warm) != 0) {
             dt_state_fail (self, "reading the queue from the store failed");
             return;
         }
-        /* A short read has seen the whole run. */
-        dt_cold_drop_to (self->cold, warm.rows < limit ? hi : warm.last);
+        dt_cold_drop_to (self->cold, hi);
         if (dt_cold_count (self->cold) == 0 && self->cold_queued != 0) {
             dt_log_warn ("MASTER-COLD", "%" PRIu64 " queued tasks were not in the store",
                          self->cold_queued);
@@ -152,7 +156,10 @@ void dt_state_maintain (dt_state_t *self)
     if (!self->store)
         return;
     /* Refilled at half the window, so a refill reads many rows at once. */
-    if (self->cold_queued > 0 && dt_state_hot_queued (self) < self->window / 2)
+    /* Also when every cold task was cancelled (cold_queued 0, ids still
+     * held): the refill passes over them, so the front moves on and the
+     * sweep can free what finished beyond it. */
+    if (dt_cold_count (self->cold) > 0 && dt_state_hot_queued (self) < self->window / 2)
         s_refill (self);
     if (self->unswept >= DT_STATE_SWEEP_EVERY) {
         /* Records in the cold queue's range stay: CANCEL may have read some
@@ -265,56 +272,134 @@ int dt_state_page_from_store (dt_state_t *self, dt_state_pager_t *pager, dt_str_
 
 /* ---- REQUEUE -------------------------------------------------------------- */
 
+/* Failed tasks read from the store per pass: a million failures are
+ * reopened a batch at a time, not listed all at once. */
+#define DT_STATE_REQUEUE_BATCH 65536
+
 typedef struct {
-    uint64_t seq;
-    uint64_t id;
+    uint64_t seq;  /* its current (failed) result */
+    uint64_t id;   /* the task */
+    uint32_t job;  /* its job's index */
+    uint8_t where; /* S_FAILED_... */
 } s_failed_t;
+
+enum {
+    S_FAILED_MEMORY, /* in memory: reopened into the queue in memory */
+    S_FAILED_COLD,   /* only in the store: reopened there, its id joins the cold queue */
+};
 
 typedef struct {
     dt_state_t *state;
-    s_failed_t *rows;
-    size_t count, capacity;
+    dt_job_t *job;    /* job of the previous row */
+    s_failed_t *rows; /* DT_STATE_REQUEUE_BATCH entries */
+    size_t count;     /* rows read this pass */
+    uint64_t warmed;  /* tasks brought into memory this pass */
 } s_failed_list_t;
 
 static int s_failed_row (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_str_t job_name)
 {
     s_failed_list_t *list = arg;
     dt_state_t *self = list->state;
-    /* Brought into memory now, so the list holds ids only. */
+    dt_job_t *job = s_job_named (self, &list->job, job_name, 0);
+    if (!job)
+        return -1;
+    uint8_t where = S_FAILED_MEMORY;
+    /* One that left memory comes back while the queue in memory has room
+     * and nothing waits in the store ahead of it; else it waits there. */
     if (!dt_tasks_get (self->tasks, r->id)) {
-        dt_job_t *job = dt_jobs_find (self->jobs, job_name);
-        dt_task_t *task =
-            job ? dt_tasks_add (self->tasks, r->id, job->index, r->url.ptr, r->url.len) : NULL;
-        if (!task)
-            return -1;
-        task->attempts = r->attempt;
-        task->state = DT_TASK_FAILED; /* counted so already */
+        if (self->cold_queued == 0 && dt_state_hot_queued (self) + list->warmed < self->window) {
+            dt_task_t *task = dt_tasks_add (self->tasks, r->id, job->index, r->url.ptr, r->url.len);
+            if (!task)
+                return -1;
+            task->attempts = r->attempt;
+            task->state = DT_TASK_FAILED; /* counted so already */
+            list->warmed++;
+        } else
+            where = S_FAILED_COLD;
     }
-    if (list->count == list->capacity) {
-        size_t capacity = list->capacity ? list->capacity * 2 : 256;
-        s_failed_t *rows = realloc (list->rows, capacity * sizeof *rows);
-        if (!rows)
-            return -1;
-        list->rows = rows;
-        list->capacity = capacity;
-    }
-    list->rows[list->count++] = (s_failed_t){seq, r->id};
+    list->rows[list->count++] = (s_failed_t){seq, r->id, job->index, where};
     return 0;
+}
+
+static int s_cmp_id (const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+    return x < y ? -1 : x > y;
+}
+
+/* Reopens a failed task that is only in the store: QUEUED there, counted
+ * so, and its id in the cold queue (added by the caller, in one merge). */
+static void s_reopen_cold (dt_state_t *self, const s_failed_t *row)
+{
+    dt_result_t *entry = dt_results_get (self->results, row->seq);
+    if (entry)
+        entry->task = 0; /* FETCH no longer returns it */
+    dt_job_t *job = dt_jobs_at (self->jobs, row->job);
+    self->states[DT_TASK_FAILED]--;
+    job->states[DT_TASK_FAILED]--;
+    self->states[DT_TASK_QUEUED]++;
+    job->states[DT_TASK_QUEUED]++;
+    self->cold_queued++;
+    dt_state_check (self, dt_store_reopen (self->store, row->id));
+}
+
+/* Reopens one pass of failed tasks. Returns 0, or -1 when out of memory. */
+static int s_requeue_pass (dt_state_t *self, const s_failed_list_t *list, uint64_t *count)
+{
+    if (list->count == 0)
+        return 0;
+    uint64_t *cold = malloc (list->count * sizeof *cold);
+    if (!cold)
+        return -1;
+    size_t ncold = 0;
+    for (size_t i = 0; i < list->count && !self->broken; i++) {
+        const s_failed_t *row = &list->rows[i];
+        if (row->where == S_FAILED_COLD) {
+            s_reopen_cold (self, row);
+            cold[ncold++] = row->id;
+            (*count)++;
+            continue;
+        }
+        dt_task_t *task = dt_tasks_get (self->tasks, row->id);
+        if (task && task->state == DT_TASK_FAILED) {
+            dt_state_reopen (self, task, row->seq);
+            (*count)++;
+        }
+    }
+    /* Rows come in result order; the cold queue keeps ids in order. */
+    qsort (cold, ncold, sizeof *cold, s_cmp_id);
+    int rc = dt_cold_merge (self->cold, cold, ncold);
+    free (cold);
+    return rc;
 }
 
 int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint64_t *count)
 {
-    /* Read first, reopen after: the reopens write the rows being read. */
     s_failed_list_t list = {.state = self};
-    if (dt_store_results (self->store, 0, UINT64_MAX, job, 1, UINT32_MAX, s_failed_row, &list) != 0)
-        dt_state_fail (self, "reading failed tasks from the store failed");
-    for (size_t i = 0; i < list.count && !self->broken; i++) {
-        dt_task_t *task = dt_tasks_get (self->tasks, list.rows[i].id);
-        if (task && task->state == DT_TASK_FAILED) {
-            dt_state_reopen (self, task, list.rows[i].seq);
-            (*count)++;
-        }
+    list.rows = malloc (DT_STATE_REQUEUE_BATCH * sizeof *list.rows);
+    if (!list.rows) {
+        dt_state_fail (self, "out of memory requeueing failed tasks");
+        return -1;
     }
+    uint64_t after = 0;
+    do {
+        /* Read first, reopen after: the reopens write the rows being read.
+         * A reopened task's results are retired, so the next pass, from
+         * the last seq read, does not meet it again. */
+        list.count = 0;
+        list.warmed = 0;
+        if (dt_store_results (self->store, after, UINT64_MAX, job, 1, DT_STATE_REQUEUE_BATCH,
+                              s_failed_row, &list) != 0) {
+            dt_state_fail (self, "reading failed tasks from the store failed");
+            break;
+        }
+        if (s_requeue_pass (self, &list, count) != 0) {
+            dt_state_fail (self, "out of memory requeueing failed tasks");
+            break;
+        }
+        if (list.count > 0)
+            after = list.rows[list.count - 1].seq;
+    } while (list.count == DT_STATE_REQUEUE_BATCH && !self->broken);
     free (list.rows);
     return self->broken ? -1 : 0;
 }

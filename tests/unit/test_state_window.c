@@ -91,9 +91,20 @@ static int s_submit (dt_state_t *st, const char *job, uint32_t chunk, uint32_t i
     return dt_state_submit (st, dt_str (job), chunk, urls, n, first, &count, err, sizeof err);
 }
 
+/* Submits tasks 0 .. n-1 of `job` (n a multiple of CHUNK) in chunks. */
+static int s_submit_tasks (dt_state_t *st, const char *job, uint32_t n)
+{
+    uint64_t first;
+    for (uint32_t c = 0; c < n / CHUNK; c++)
+        if (s_submit (st, job, c, c * CHUNK, CHUNK, &first) != 0)
+            return -1;
+    return 0;
+}
+
 /* Dispatches everything and answers each task with `outcome`; checks that
- * ids come in ascending order. Returns tasks run, or -1 on disorder. */
-static int64_t s_drain (s_fixture_t *f, uint8_t outcome, size_t *peak_memory)
+ * ids come in ascending order when `ordered`. Returns tasks run, or -1 on
+ * disorder. */
+static int64_t s_run (s_fixture_t *f, uint8_t outcome, size_t *peak_memory, int ordered)
 {
     int64_t ran = 0;
     uint64_t last_id = 0;
@@ -101,7 +112,7 @@ static int64_t s_drain (s_fixture_t *f, uint8_t outcome, size_t *peak_memory)
     while ((n = dt_state_take (f->st, 64, s_items, s_tasks)) > 0) {
         dt_state_lease (f->st, f->worker, s_tasks, n, NOW);
         for (uint32_t i = 0; i < n; i++) {
-            if (s_items[i].id <= last_id)
+            if (ordered && s_items[i].id <= last_id)
                 return -1;
             last_id = s_items[i].id;
             dt_msg_result_t r;
@@ -123,6 +134,11 @@ static int64_t s_drain (s_fixture_t *f, uint8_t outcome, size_t *peak_memory)
     return ran;
 }
 
+static int64_t s_drain (s_fixture_t *f, uint8_t outcome, size_t *peak_memory)
+{
+    return s_run (f, outcome, peak_memory, 1);
+}
+
 static dt_msg_stats_t s_stats (dt_state_t *st, const char *job)
 {
     dt_msg_stats_t stats;
@@ -139,9 +155,7 @@ static void test_a_long_queue_waits_in_the_store_and_drains_in_order_with_flat_m
 {
     s_fixture_t f;
     DT_CHECK_EQ (s_setup (&f), 0);
-    uint64_t first;
-    for (uint32_t c = 0; c < BIG_TASKS / CHUNK; c++)
-        DT_CHECK_EQ (s_submit (f.st, "a", c, c * CHUNK, CHUNK, &first), 0);
+    DT_CHECK_EQ (s_submit_tasks (f.st, "a", BIG_TASKS), 0);
     DT_CHECK_EQ (dt_store_commit (f.store), 0);
     DT_CHECK (dt_state_cold (f.st) >= BIG_TASKS - WINDOW);
     DT_CHECK_EQ (s_stats (f.st, "a").pending, BIG_TASKS);
@@ -157,7 +171,8 @@ static void test_a_long_queue_waits_in_the_store_and_drains_in_order_with_flat_m
     /* Finished tasks left memory as the queue drained, and results beyond
      * the window: a few chunks of each at any time (all of them in memory
      * would be ~58 MiB). */
-    fprintf (stderr, "    memory: queued %zu, peak while draining %zu bytes\n", queued_memory, peak);
+    fprintf (stderr, "    memory: queued %zu, peak while draining %zu bytes\n", queued_memory,
+             peak);
     DT_CHECK (peak < 32 * MIB);
     s_teardown (&f);
 }
@@ -205,9 +220,8 @@ static void test_resends_and_late_results_of_tasks_gone_from_memory_are_recognis
 {
     s_fixture_t f;
     DT_CHECK_EQ (s_setup (&f), 0);
-    uint64_t first, again;
-    for (uint32_t c = 0; c < JOB_TASKS / CHUNK; c++)
-        DT_CHECK_EQ (s_submit (f.st, "a", c, c * CHUNK, CHUNK, &first), 0);
+    uint64_t again;
+    DT_CHECK_EQ (s_submit_tasks (f.st, "a", JOB_TASKS), 0);
     DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_DONE, NULL), JOB_TASKS);
     /* Chunk 0's tasks are only in the store now. */
     DT_CHECK_EQ (s_submit (f.st, "a", 0, 0, CHUNK, &again), 0);
@@ -243,19 +257,49 @@ static void test_cancel_reaches_cold_tasks_and_the_queue_skips_them (void)
     s_teardown (&f);
 }
 
+/* Cancelled cold tasks come into memory to be finished; once the queue has
+ * passed them they leave it again, even with no cold task left to wait
+ * for. */
+static void test_cancelling_every_cold_task_lets_their_memory_go (void)
+{
+    s_fixture_t f;
+    DT_CHECK_EQ (s_setup (&f), 0);
+    DT_CHECK_EQ (s_submit_tasks (f.st, "a", BIG_TASKS), 0);
+    size_t queued = dt_state_memory (f.st);
+    uint64_t count;
+    DT_CHECK_EQ (dt_state_cancel (f.st, dt_str ("a"), &count), 0);
+    DT_CHECK_EQ (count, BIG_TASKS);
+    DT_CHECK_EQ (dt_state_cold (f.st), 0);
+    DT_CHECK_EQ (dt_state_take (f.st, 64, s_items, s_tasks), 0);
+    /* 200,000 cancelled tasks held in memory would take ~18 MiB. */
+    fprintf (stderr, "    memory: queued %zu, after the cancel %zu bytes\n", queued,
+             dt_state_memory (f.st));
+    DT_CHECK (dt_state_memory (f.st) < queued + 4 * MIB);
+    DT_CHECK_EQ (s_stats (f.st, "a").failed, BIG_TASKS);
+    s_teardown (&f);
+}
+
 static void test_requeue_brings_back_failed_tasks_gone_from_memory (void)
 {
     s_fixture_t f;
     DT_CHECK_EQ (s_setup (&f), 0);
-    uint64_t first, count;
-    for (uint32_t c = 0; c < JOB_TASKS / CHUNK; c++)
-        DT_CHECK_EQ (s_submit (f.st, "a", c, c * CHUNK, CHUNK, &first), 0);
+    uint64_t count;
+    DT_CHECK_EQ (s_submit_tasks (f.st, "a", JOB_TASKS), 0);
     DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_FAIL, NULL), JOB_TASKS);
     DT_CHECK_EQ (s_stats (f.st, "a").failed, JOB_TASKS);
+    size_t before = dt_state_memory (f.st);
     DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("a"), &count), 0);
     DT_CHECK_EQ (count, JOB_TASKS);
     DT_CHECK_EQ (s_stats (f.st, "a").pending, JOB_TASKS);
-    DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_DONE, NULL), JOB_TASKS);
+    /* Those still in memory and a window's worth more are back in memory;
+     * the rest wait in the store. */
+    DT_CHECK (dt_state_cold (f.st) >= JOB_TASKS / 2);
+    /* At most a chunk of records and a block of URLs for the window. */
+    fprintf (stderr, "    memory: %zu before the requeue, %zu after\n", before,
+             dt_state_memory (f.st));
+    DT_CHECK (dt_state_memory (f.st) < before + 8 * MIB);
+    /* Those in memory run before those in the store: not in id order. */
+    DT_CHECK_EQ (s_run (&f, DT_OUTCOME_DONE, NULL, 0), JOB_TASKS);
     DT_CHECK_EQ (s_stats (f.st, "a").done, JOB_TASKS);
     /* The retired failures are not paged any more. */
     uint64_t cursor = 0;
@@ -264,13 +308,107 @@ static void test_requeue_brings_back_failed_tasks_gone_from_memory (void)
     s_teardown (&f);
 }
 
+/* Answers one dispatched task as done; counts it in *done_a when it is
+ * one of job a's. Returns 1. */
+static uint32_t s_answer (s_fixture_t *f, const dt_msg_task_t *item, uint32_t *done_a)
+{
+    dt_msg_result_t r;
+    memset (&r, 0, sizeof r);
+    r.id = item->id;
+    r.attempt = item->attempt;
+    r.outcome = DT_OUTCOME_DONE;
+    dt_state_result (f->st, f->worker, &r, NOW);
+    *done_a += r.id <= JOB_TASKS;
+    return 1;
+}
+
+/* Requeued failures of one job join the cold queue ahead of another job's
+ * newer tasks; every task then runs once, and a restart half-way through
+ * finds the same queue. */
+static void test_requeue_past_the_window_joins_the_cold_queue_and_survives_a_restart (void)
+{
+    s_fixture_t f;
+    DT_CHECK_EQ (s_setup (&f), 0);
+    uint64_t count;
+    DT_CHECK_EQ (s_submit_tasks (f.st, "a", JOB_TASKS), 0);
+    DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_FAIL, NULL), JOB_TASKS);
+    DT_CHECK_EQ (s_submit_tasks (f.st, "b", 10 * CHUNK), 0);
+    uint64_t cold_b = dt_state_cold (f.st), hot_b = 10 * CHUNK - cold_b;
+    DT_CHECK (cold_b > 0);
+    size_t before = dt_state_memory (f.st);
+    DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("a"), &count), 0);
+    DT_CHECK_EQ (count, JOB_TASKS);
+    DT_CHECK (dt_state_cold (f.st) >= cold_b + JOB_TASKS / 2);
+    DT_CHECK_EQ (s_stats (f.st, "").pending, JOB_TASKS + 10 * CHUNK);
+    DT_CHECK (dt_state_memory (f.st) < before + 8 * MIB);
+    /* b's tasks in memory run first, then a's (those still in memory, then
+     * the cold queue by id), then b's cold ones. */
+    uint32_t n, ran = 0, done_a = 0;
+    while (ran < 2000 && (n = dt_state_take (f.st, 64, s_items, s_tasks)) > 0) {
+        dt_state_lease (f.st, f.worker, s_tasks, n, NOW);
+        for (uint32_t i = 0; i < n; i++) {
+            DT_CHECK_EQ (s_items[i].id > JOB_TASKS, ran < hot_b);
+            ran += s_answer (&f, &s_items[i], &done_a);
+        }
+    }
+    DT_CHECK_EQ (dt_store_commit (f.store), 0);
+    s_close (&f);
+
+    /* The rest after a restart, which rebuilds the queue in id order. */
+    DT_CHECK_EQ (s_open (&f), 0);
+    DT_CHECK_EQ (s_stats (f.st, "a").pending + done_a, JOB_TASKS);
+    DT_CHECK_EQ (s_stats (f.st, "b").pending + ran - done_a, 10 * CHUNK);
+    while ((n = dt_state_take (f.st, 64, s_items, s_tasks)) > 0) {
+        dt_state_lease (f.st, f.worker, s_tasks, n, NOW);
+        for (uint32_t i = 0; i < n; i++)
+            ran += s_answer (&f, &s_items[i], &done_a);
+        DT_CHECK_EQ (dt_store_commit (f.store), 0);
+    }
+    DT_CHECK_EQ (ran, JOB_TASKS + 10 * CHUNK);
+    DT_CHECK_EQ (done_a, JOB_TASKS);
+    DT_CHECK_EQ (s_stats (f.st, "a").done, JOB_TASKS);
+    DT_CHECK_EQ (s_stats (f.st, "b").done, 10 * CHUNK);
+    DT_CHECK_EQ (dt_state_cold (f.st), 0);
+    s_teardown (&f);
+}
+
+/* Every third task fails; requeued, they wait in the store as runs of
+ * one id each, and a refill reads many of them per query. */
+static void test_scattered_failures_requeue_and_each_run_once (void)
+{
+    s_fixture_t f;
+    DT_CHECK_EQ (s_setup (&f), 0);
+    DT_CHECK_EQ (s_submit_tasks (f.st, "a", JOB_TASKS), 0);
+    uint32_t n;
+    while ((n = dt_state_take (f.st, 64, s_items, s_tasks)) > 0) {
+        dt_state_lease (f.st, f.worker, s_tasks, n, NOW);
+        for (uint32_t i = 0; i < n; i++) {
+            dt_msg_result_t r;
+            memset (&r, 0, sizeof r);
+            r.id = s_items[i].id;
+            r.attempt = s_items[i].attempt;
+            r.outcome = r.id % 3 ? DT_OUTCOME_DONE : DT_OUTCOME_FAIL;
+            dt_state_result (f.st, f.worker, &r, NOW);
+        }
+        DT_CHECK_EQ (dt_store_commit (f.store), 0);
+    }
+    DT_CHECK_EQ (s_stats (f.st, "a").failed, JOB_TASKS / 3);
+    uint64_t count;
+    DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("a"), &count), 0);
+    DT_CHECK_EQ (count, JOB_TASKS / 3);
+    DT_CHECK (dt_state_cold (f.st) > 0);
+    DT_CHECK_EQ (s_run (&f, DT_OUTCOME_DONE, NULL, 0), JOB_TASKS / 3);
+    DT_CHECK_EQ (s_stats (f.st, "a").done, JOB_TASKS);
+    DT_CHECK_EQ (dt_state_cold (f.st), 0);
+    s_teardown (&f);
+}
+
 static void test_a_restart_recovers_counts_and_the_cold_queue_in_order (void)
 {
     s_fixture_t f;
     DT_CHECK_EQ (s_setup (&f), 0);
     uint64_t first;
-    for (uint32_t c = 0; c < JOB_TASKS / CHUNK; c++)
-        DT_CHECK_EQ (s_submit (f.st, "a", c, c * CHUNK, CHUNK, &first), 0);
+    DT_CHECK_EQ (s_submit_tasks (f.st, "a", JOB_TASKS), 0);
     /* Run a fifth of them, then stop as after kill -9 (after a commit). */
     int64_t ran = 0;
     uint32_t n;
@@ -314,8 +452,14 @@ int main (void)
          test_resends_and_late_results_of_tasks_gone_from_memory_are_recognised},
         {"cancel reaches cold tasks and the queue skips them",
          test_cancel_reaches_cold_tasks_and_the_queue_skips_them},
+        {"cancelling every cold task lets their memory go",
+         test_cancelling_every_cold_task_lets_their_memory_go},
         {"requeue brings back failed tasks gone from memory",
          test_requeue_brings_back_failed_tasks_gone_from_memory},
+        {"requeue past the window joins the cold queue and survives a restart",
+         test_requeue_past_the_window_joins_the_cold_queue_and_survives_a_restart},
+        {"scattered failures requeue and each run once",
+         test_scattered_failures_requeue_and_each_run_once},
         {"a restart recovers counts and the cold queue in order",
          test_a_restart_recovers_counts_and_the_cold_queue_in_order},
         {0},
