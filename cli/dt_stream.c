@@ -59,6 +59,17 @@ int dt_stream_run (const dt_cli_opts_t *cli, dt_rpc_t *rpc, const dt_stream_opts
             fetch.fetch.max = DT_LIMIT_BATCH_MAX;
             fetch.fetch.wait_ms = waiting ? DT_STREAM_WAIT_MS : 0;
             fetch.fetch.flags = opts->flags;
+            if (waiting) {
+                /* Waiting or following: a page per commit costs both ends
+                 * a wake-up per handful of results in a busy crawl, so the
+                 * master may hold the FETCH briefly for a full page. Never
+                 * for more than a job still owes, so its last page is not
+                 * held. */
+                fetch.fetch.flags |= DT_FETCH_FILL;
+                uint64_t left = opts->expect - printed;
+                if (opts->expect > 0 && left < DT_LIMIT_BATCH_MAX)
+                    fetch.fetch.max = (uint32_t) left;
+            }
             if (dt_rpc_start (rpc, &fetch, NULL) != 0)
                 break;
             inflight = 1;

@@ -15,7 +15,8 @@
 #include <unistd.h>
 
 /* Read size for standard input; the buffer doubles from here. A regular
- * file is read into a buffer of its size at once. */
+ * file is read at once into a buffer sized from it (rounded up to a power
+ * of two, address space only). */
 #define DT_URLS_READ_CHUNK (64 * 1024)
 
 /* From this size on a buffer comes from dt_bigmem: a million URLs are some

@@ -378,7 +378,7 @@ static int64_t s_tick (dt_master_t *self)
             dt_master_waiter_remove (self, i);
             continue;
         }
-        next = s_min (next, waiter->deadline);
+        next = s_min (next, s_min (waiter->deadline, dt_master_fill_due (waiter)));
         i++;
     }
     return next;

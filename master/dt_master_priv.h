@@ -34,6 +34,7 @@ typedef struct {
     uint32_t flags;             /* DT_FETCH_* */
     uint64_t cursor;            /* advanced past results skipped by the filter so far */
     int64_t deadline;           /* monotonic ms: answer (maybe empty) by then */
+    int64_t ready_at;           /* DT_FETCH_FILL: when new results were first seen; 0: not yet */
     uint64_t checked;           /* results log position at the last look; UINT64_MAX: never */
 } dt_master_waiter_t;
 
@@ -108,6 +109,15 @@ void dt_master_send_intents (dt_master_t *self);
 
 /* Answers the parked FETCHes that have something new (right after a commit). */
 void dt_master_serve_waiters (dt_master_t *self);
+
+/* How long a FETCH with DT_FETCH_FILL may wait for a full page once
+ * results are ready: a twentieth of a progress line's redraw, and at a crawl's
+ * pace hundreds of results. */
+#define DT_MASTER_FILL_MS 10
+
+/* When a FETCH with DT_FETCH_FILL must be answered if results are ready
+ * (INT64_MAX: none seen yet). */
+int64_t dt_master_fill_due (const dt_master_waiter_t *waiter);
 
 /* Sends a PAGE for `waiter` (empty when `empty`). Returns the results sent. */
 uint32_t dt_master_page (dt_master_t *self, dt_master_waiter_t *waiter, int empty);

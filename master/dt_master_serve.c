@@ -97,6 +97,27 @@ void dt_master_waiter_remove (dt_master_t *self, size_t i)
     self->waiters[i] = self->waiters[--self->nwaiters];
 }
 
+/* A FETCH with DT_FETCH_FILL waits for a full page until then. */
+int64_t dt_master_fill_due (const dt_master_waiter_t *waiter)
+{
+    return waiter->ready_at ? waiter->ready_at + DT_MASTER_FILL_MS : INT64_MAX;
+}
+
+/* True while a FETCH with DT_FETCH_FILL should wait for more results: some
+ * are ready (or were, for another job), fewer than it asked for, and its
+ * fill time has not run out. The count is over all jobs, so it can only
+ * answer early, never late. */
+static int s_filling (const dt_master_t *self, dt_master_waiter_t *waiter, uint64_t last)
+{
+    if (!(waiter->flags & DT_FETCH_FILL) || last <= waiter->cursor)
+        return 0;
+    if (!waiter->ready_at)
+        waiter->ready_at = self->now;
+    uint32_t full = waiter->max < DT_LIMIT_BATCH_MAX ? waiter->max : DT_LIMIT_BATCH_MAX;
+    return last - waiter->cursor < full && self->now < dt_master_fill_due (waiter) &&
+           self->now < waiter->deadline;
+}
+
 /* Answers the FETCHes that have results now (or must be answered now).
  * Only right after a commit: pages never show what is not durable. */
 void dt_master_serve_waiters (dt_master_t *self)
@@ -104,17 +125,21 @@ void dt_master_serve_waiters (dt_master_t *self)
     uint64_t last = dt_state_last_seq (self->state);
     for (size_t i = 0; i < self->nwaiters;) {
         dt_master_waiter_t *waiter = &self->waiters[i];
-        if (waiter->checked == last && waiter->deadline > self->now) {
+        if (waiter->checked == last && waiter->deadline > self->now &&
+            dt_master_fill_due (waiter) > self->now) {
             i++;
             continue; /* nothing new since it last looked */
         }
         waiter->checked = last;
-        if (dt_master_page (self, waiter, 0) > 0) {
+        if (s_filling (self, waiter, last)) {
+            i++;
+        } else if (dt_master_page (self, waiter, 0) > 0) {
             dt_master_waiter_remove (self, i);
         } else if (waiter->deadline <= self->now) {
             dt_master_page (self, waiter, 1);
             dt_master_waiter_remove (self, i);
         } else {
+            waiter->ready_at = 0; /* the new results were another job's */
             i++;
         }
     }
@@ -213,6 +238,7 @@ static void s_on_fetch (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t
     waiter->flags = msg->fetch.flags;
     waiter->cursor = msg->fetch.cursor;
     waiter->checked = UINT64_MAX;
+    waiter->ready_at = 0;
     uint32_t wait_ms = msg->fetch.wait_ms;
     if (wait_ms > DT_MASTER_WAIT_MAX_MS || self->nwaiters > DT_MASTER_WAITERS_MAX)
         wait_ms = self->nwaiters > DT_MASTER_WAITERS_MAX ? 0 : DT_MASTER_WAIT_MAX_MS;

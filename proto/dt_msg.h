@@ -76,6 +76,11 @@ typedef enum {
 
 /* FETCH flags. */
 #define DT_FETCH_FAILED_ONLY 1u
+/* A long poll that would rather have a full page: once results are ready
+ * the master may hold it a little longer (DT_MASTER_FILL_MS) for `max` of
+ * them, so a client following a busy job gets few large PAGEs instead of
+ * one per commit. */
+#define DT_FETCH_FILL 2u
 
 /* A byte string borrowed from a frame (or from the sender's memory when
  * encoding). NOT NUL-terminated. */

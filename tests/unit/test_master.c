@@ -150,8 +150,8 @@ static int s_submit (zsock_t *client, const char *job, uint32_t chunk, const cha
     return s_recv (client, reply, REPLY_MS);
 }
 
-static int s_fetch (zsock_t *client, const char *job, uint64_t cursor, uint32_t wait_ms,
-                    uint64_t req)
+static int s_fetch_max (zsock_t *client, const char *job, uint64_t cursor, uint32_t wait_ms,
+                        uint64_t req, uint32_t max, uint32_t flags)
 {
     dt_msg_t msg;
     dt_msg_init (&msg);
@@ -159,9 +159,16 @@ static int s_fetch (zsock_t *client, const char *job, uint64_t cursor, uint32_t 
     msg.req = req;
     msg.fetch.job = dt_str (job);
     msg.fetch.cursor = cursor;
-    msg.fetch.max = DT_LIMIT_BATCH_MAX;
+    msg.fetch.max = max;
     msg.fetch.wait_ms = wait_ms;
+    msg.fetch.flags = flags;
     return s_send (client, &msg);
+}
+
+static int s_fetch (zsock_t *client, const char *job, uint64_t cursor, uint32_t wait_ms,
+                    uint64_t req)
+{
+    return s_fetch_max (client, job, cursor, wait_ms, req, DT_LIMIT_BATCH_MAX, 0);
 }
 
 /* Sends one DONE result per task in `tasks` (a TASKS message). */
@@ -321,6 +328,80 @@ static void test_submitted_tasks_reach_a_worker_and_results_reach_a_client (void
     DT_CHECK_EQ (s_stop (), 0);
 }
 
+/* A long poll with DT_FETCH_FILL: answered at once when its page is full,
+ * and within its fill time (not its 30 s wait) when results stop short. */
+static void test_a_filling_long_poll_answers_a_full_page_or_at_its_fill_time (void)
+{
+    DT_CHECK (s_start () == 0);
+    zsock_t *worker = s_peer (), *client = s_peer ();
+    DT_CHECK (worker && client);
+    dt_msg_t reply, tasks, held[4];
+    dt_msg_init (&reply);
+    dt_msg_init (&tasks);
+    DT_CHECK (s_hello (worker, "w1", 8) == 0);
+    const char *urls[4] = {"http://127.0.0.1:9/1", "http://127.0.0.1:9/2", "http://127.0.0.1:9/3",
+                           "http://127.0.0.1:9/4"};
+    DT_CHECK (s_submit (client, "fill", 0, urls, 4, &reply) == 0);
+    DT_CHECK_EQ (reply.type, DT_MSG_SUBMIT_OK);
+    /* The tasks, one result message per task later. */
+    uint32_t got = 0, nheld = 0;
+    while (got < 4 && nheld < 4) {
+        dt_msg_init (&held[nheld]);
+        DT_CHECK (s_recv_worker (worker, &held[nheld], REPLY_MS) == 0);
+        DT_CHECK_EQ (held[nheld].type, DT_MSG_TASKS);
+        got += held[nheld++].tasks.count;
+    }
+    DT_CHECK_EQ (got, 4);
+
+    /* Two results of the four asked for: the page comes at the fill time. */
+    DT_CHECK (s_fetch_max (client, "fill", 0, 30000, 5, 4, DT_FETCH_FILL) == 0);
+    uint32_t sent = 0;
+    for (uint32_t m = 0; m < nheld && sent < 2; m++)
+        for (uint32_t i = 0; i < held[m].tasks.count && sent < 2; i++, sent++) {
+            tasks = held[m];
+            tasks.tasks.items += i;
+            tasks.tasks.count = 1;
+            DT_CHECK (s_complete (worker, "w1", &tasks) == 0);
+        }
+    uint64_t seen = 0, cursor = 0;
+    while (seen < 2) {
+        DT_CHECK (s_recv (client, &reply, 5000) == 0);
+        DT_CHECK_EQ (reply.type, DT_MSG_PAGE);
+        seen += reply.page.count;
+        cursor = reply.page.cursor;
+        if (seen < 2)
+            DT_CHECK (s_fetch_max (client, "fill", cursor, 30000, 6, 4, DT_FETCH_FILL) == 0);
+    }
+    DT_CHECK_EQ (seen, 2);
+
+    /* The other two fill a page of two: answered when they are in. */
+    DT_CHECK (s_fetch_max (client, "fill", cursor, 30000, 7, 2, DT_FETCH_FILL) == 0);
+    for (uint32_t m = 0, k = 0; m < nheld; m++)
+        for (uint32_t i = 0; i < held[m].tasks.count; i++, k++)
+            if (k >= 2) {
+                tasks = held[m];
+                tasks.tasks.items += i;
+                tasks.tasks.count = 1;
+                DT_CHECK (s_complete (worker, "w1", &tasks) == 0);
+            }
+    while (seen < 4) {
+        DT_CHECK (s_recv (client, &reply, 5000) == 0);
+        DT_CHECK_EQ (reply.type, DT_MSG_PAGE);
+        seen += reply.page.count;
+        if (seen < 4)
+            DT_CHECK (s_fetch_max (client, "fill", reply.page.cursor, 30000, 8, 4 - seen,
+                                   DT_FETCH_FILL) == 0);
+    }
+    DT_CHECK_EQ (seen, 4);
+    DT_CHECK_EQ (reply.page.stats.done, 4);
+    dt_msg_reset (&reply);
+    for (uint32_t m = 0; m < nheld; m++)
+        dt_msg_reset (&held[m]);
+    zsock_destroy (&worker);
+    zsock_destroy (&client);
+    DT_CHECK_EQ (s_stop (), 0);
+}
+
 static void test_bad_url_is_refused_and_nothing_is_created (void)
 {
     DT_CHECK (s_start () == 0);
@@ -435,6 +516,8 @@ int main (void)
     static dt_test_t tests[] = {
         {"garbage is answered with ERROR and the master keeps serving",
          test_garbage_is_answered_with_error_and_the_master_keeps_serving},
+        {"a filling long poll answers a full page or at its fill time",
+         test_a_filling_long_poll_answers_a_full_page_or_at_its_fill_time},
         {"submitted tasks reach a worker and results reach a client",
          test_submitted_tasks_reach_a_worker_and_results_reach_a_client},
         {"bad url is refused and nothing is created",
