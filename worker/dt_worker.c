@@ -515,10 +515,12 @@ static int s_wait_ms (s_worker_t *self, int64_t now)
     if (handler_ms >= 0)
         S_DUE (now + handler_ms);
 #undef S_DUE
+    if (due <= now)
+        return 0; /* no need to ask the socket: the next turn reads it anyway */
     /* ZMQ_FD fires on an edge only: a message already queued would not wake us. */
     if (zsock_events (self->sock) & ZMQ_POLLIN)
-        due = now;
-    return due > now ? (int) (due - now) : 0;
+        return 0;
+    return (int) (due - now);
 }
 
 /* ---- Setup ------------------------------------------------------------ */
@@ -647,7 +649,10 @@ static int s_loop (s_worker_t *self)
                 return 0;
             }
         }
-        if (dt_handler_wait (self->handler, fd, s_wait_ms (self, now)) != 0)
+        /* A wait of 0 would only poll what the next turn reads anyway: each
+         * poll of the socket is a system call or two inside libzmq. */
+        int wait_ms = s_wait_ms (self, now);
+        if (wait_ms > 0 && dt_handler_wait (self->handler, fd, wait_ms) != 0)
             return -1;
     }
 }
