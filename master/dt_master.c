@@ -79,6 +79,7 @@ dt_master_t *dt_master_new (const dt_master_opts_t *opts, char *err, size_t err_
         .retry_base_ms = opts->retry_base_ms,
         .task_ms = opts->task_ms,
         .window = opts->window,
+        .host_limit = opts->host_limit,
     };
     self->state = dt_state_new (&state_opts, self->store);
     if (!self->state) {
@@ -294,8 +295,12 @@ static void s_dispatch (dt_master_t *self)
                 want = DT_LIMIT_BATCH_MAX;
             uint32_t n =
                 dt_state_take (self->state, (uint32_t) want, self->take_items, self->take_tasks);
-            if (n == 0)
+            if (n == 0) {
+                /* Queued but nothing to hand out (parked behind their
+                 * hosts' limits): look again soon, do not spin. */
+                self->blocked = 1;
                 break;
+            }
             dt_msg_t msg;
             dt_msg_init (&msg);
             msg.type = DT_MSG_TASKS;
@@ -432,6 +437,9 @@ int dt_master_run (dt_master_t *self)
                  self->endpoint, self->store ? self->opts.data_dir : "memory only",
                  self->auth ? ", CURVE" : ", plaintext", self->opts.heartbeat_ms,
                  self->opts.liveness, self->opts.task_ms, self->opts.max_attempts);
+    if (self->opts.host_limit)
+        dt_log_info ("MASTER-HOSTS", "at most %" PRIu32 " tasks of one host out at once",
+                     self->opts.host_limit);
     int more = 0;
     while (!zsys_interrupted) {
         zmq_pollitem_t items[2] = {{self->socket, 0, ZMQ_POLLIN, 0}, {NULL, 0, ZMQ_POLLIN, 0}};

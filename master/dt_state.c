@@ -32,6 +32,11 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
     self->jobs = dt_jobs_new ();
     self->results = dt_results_new (self->window);
     self->workers = dt_workers_new ();
+    if (opts->host_limit > 0 &&
+        (!(self->hosts = dt_hosts_new (opts->host_limit)) || !(self->unparked = dt_queue_new ()))) {
+        dt_state_destroy (&self);
+        return NULL;
+    }
     if (!self->tasks || !self->queue || !self->cold || !self->jobs || !self->results ||
         !self->workers) {
         dt_state_destroy (&self);
@@ -50,6 +55,8 @@ void dt_state_destroy (dt_state_t **self_p)
     if (!self_p || !*self_p)
         return;
     dt_state_t *self = *self_p;
+    dt_hosts_destroy (&self->hosts);
+    dt_queue_destroy (&self->unparked);
     dt_workers_destroy (&self->workers);
     dt_results_destroy (&self->results);
     dt_jobs_destroy (&self->jobs);
@@ -86,6 +93,11 @@ static int s_is_final (const dt_task_t *task)
 
 void dt_state_set (dt_state_t *self, dt_task_t *task, dt_task_state_t state)
 {
+    if (task->parked) {
+        /* Leaving the queue (or queued afresh): its parked entry is stale. */
+        task->parked = 0;
+        self->parked--;
+    }
     dt_job_t *job = dt_jobs_at (self->jobs, task->job);
     if (task->state != DT_TASK_NONE) {
         self->states[task->state]--;
@@ -139,6 +151,37 @@ static void s_delay (dt_state_t *self, dt_task_t *task, int64_t due)
         dt_state_fail (self, "out of memory delaying a task");
 }
 
+/* A task of `task`'s host came back (its lease ended, or it was not sent):
+ * the host's count goes down, and the oldest task parked behind its limit,
+ * if it still waits, is ready to go out before the rest of the queue. */
+static void s_host_back (dt_state_t *self, const dt_task_t *task)
+{
+    if (!self->hosts)
+        return;
+    uint64_t key = dt_hosts_key (task->url, task->url_len), id;
+    uint32_t gen;
+    int more = dt_hosts_give (self->hosts, key, &id, &gen);
+    while (more) {
+        dt_task_t *parked = dt_tasks_get (self->tasks, id);
+        if (parked && parked->state == DT_TASK_QUEUED && parked->gen == gen) {
+            parked->parked = 0;
+            self->parked--;
+            if (dt_queue_push_back (self->unparked, id, gen) != 0)
+                dt_state_fail (self, "out of memory queueing a task");
+            return;
+        }
+        more = dt_hosts_unpark (self->hosts, key, &id, &gen); /* cancelled meanwhile */
+    }
+}
+
+/* Ends the lease of `task` (INFLIGHT): its worker's credit and its host's
+ * count come back. */
+static void s_release (dt_state_t *self, dt_task_t *task)
+{
+    dt_workers_release (self->workers, task);
+    s_host_back (self, task);
+}
+
 /* Records the final result of `task`: appends it to the results log (with
  * the task's URL and job), writes it to the store, frees its lease. `from`
  * is a worker result (RESULTS form) or NULL, `error` overrides its error. */
@@ -160,7 +203,7 @@ void dt_state_finish (dt_state_t *self, dt_task_t *task, uint8_t state, const dt
     if (error)
         r.error = dt_str (error);
     if (task->state == DT_TASK_INFLIGHT)
-        dt_workers_release (self->workers, task);
+        s_release (self, task);
     uint64_t seq = dt_results_last (self->results) + 1;
     if (dt_results_append (self->results, seq, task->id, task->job, &r) != 0) {
         dt_state_fail (self, "out of memory recording a result");
@@ -180,7 +223,7 @@ static void s_end_lease (dt_state_t *self, dt_task_t *task)
         dt_state_finish (self, task, DT_STATE_FAILED, NULL, dt_str_n ("", 0), "lease lost");
         return;
     }
-    dt_workers_release (self->workers, task);
+    s_release (self, task);
     dt_state_enqueue (self, task, 1);
     if (self->store)
         dt_state_check (self, dt_store_set_attempts (self->store, task->id, task->attempts));
@@ -234,8 +277,7 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
      * queue in memory drains; once some are cold, later ones are too, so
      * the queue keeps its order. */
     uint64_t first = self->next_id;
-    int cold =
-        self->store && (self->cold_queued > 0 || dt_state_hot_queued (self) + nurls > self->window);
+    int cold = self->store && (self->cold_queued > 0 || !dt_state_hot_room (self, nurls));
     /* Reserve first, so that once tasks are being created nothing can fail
      * half-way through the chunk. */
     if (!(job = dt_jobs_ensure (self->jobs, job_name)) ||
@@ -334,7 +376,7 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_msg_result_t
         if (task->state != DT_TASK_INFLIGHT || result->attempt != task->attempts)
             return;
         if (task->attempts < self->opts.max_attempts) {
-            dt_workers_release (self->workers, task);
+            s_release (self, task);
             s_delay (self, task, now + s_backoff_ms (self, task->attempts));
             if (self->store)
                 dt_state_check (self,
@@ -351,6 +393,16 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_msg_result_t
         from->done++;
 }
 
+/* The next entry to hand out: unparked tasks first (they left the queue
+ * before the rest of it), then the queue. Returns the queue it came from,
+ * or NULL when both are empty. */
+static dt_queue_t *s_next (dt_state_t *self, uint64_t *id, uint32_t *gen)
+{
+    if (self->unparked && dt_queue_pop (self->unparked, id, gen) == 0)
+        return self->unparked;
+    return dt_queue_pop (self->queue, id, gen) == 0 ? self->queue : NULL;
+}
+
 uint32_t dt_state_take (dt_state_t *self, uint32_t max, dt_msg_task_t *items, dt_task_t **tasks)
 {
     dt_state_maintain (self);
@@ -358,7 +410,8 @@ uint32_t dt_state_take (dt_state_t *self, uint32_t max, dt_msg_task_t *items, dt
     size_t bytes = 0;
     uint64_t id;
     uint32_t gen;
-    while (count < max && dt_queue_pop (self->queue, &id, &gen) == 0) {
+    dt_queue_t *from;
+    while (count < max && (from = s_next (self, &id, &gen))) {
         dt_task_t *task = dt_tasks_get (self->tasks, id);
         if (!task || task->state != DT_TASK_QUEUED || task->gen != gen)
             continue; /* stale entry */
@@ -366,8 +419,22 @@ uint32_t dt_state_take (dt_state_t *self, uint32_t max, dt_msg_task_t *items, dt
         size_t size = dt_msg_task_size (&item);
         if (count > 0 && bytes + size > DT_LIMIT_BATCH_BYTES) {
             /* Cannot fail: the entry just left the ring. */
-            dt_queue_push_front (self->queue, id, gen);
+            dt_queue_push_front (from, id, gen);
             break;
+        }
+        if (self->hosts) {
+            uint64_t key = dt_hosts_key (task->url, task->url_len);
+            int room = dt_hosts_take (self->hosts, key);
+            if (room == 0 && dt_hosts_park (self->hosts, key, id, gen) == 0) {
+                task->parked = 1;
+                self->parked++;
+                continue; /* ready again when a task of its host comes back */
+            }
+            if (room != 1) {
+                dt_queue_push_front (from, id, gen);
+                dt_state_fail (self, "out of memory counting tasks per host");
+                break;
+            }
         }
         bytes += size;
         items[count] = item;
@@ -390,6 +457,10 @@ void dt_state_lease (dt_state_t *self, dt_worker_t *worker, dt_task_t **tasks, u
 
 void dt_state_untake (dt_state_t *self, dt_task_t **tasks, uint32_t count)
 {
+    /* Their hosts' counts come back: a task parked behind one of them is
+     * ready to go out again. */
+    for (uint32_t i = 0; i < count; i++)
+        s_host_back (self, tasks[i]);
     /* Still QUEUED with the same generation: their entries go back as they
      * were, in order, and cannot fail (they just left the ring). */
     for (uint32_t i = count; i-- > 0;)
@@ -578,7 +649,9 @@ uint64_t dt_state_last_seq (const dt_state_t *self)
 
 uint64_t dt_state_queued (const dt_state_t *self)
 {
-    return self->states[DT_TASK_QUEUED];
+    /* Parked tasks wait for a lease to end, not for a worker's credit. */
+    uint64_t queued = self->states[DT_TASK_QUEUED], parked = dt_state_parked (self);
+    return queued > parked ? queued - parked : 0;
 }
 
 size_t dt_state_memory (const dt_state_t *self)

@@ -26,6 +26,7 @@ typedef struct {
     uint32_t retry_base_ms; /* first retry delay; doubles with each attempt */
     uint32_t task_ms;       /* a lease older than this ends */
     uint64_t window;        /* durable: queued tasks and results kept in memory; 0: default */
+    uint32_t host_limit;    /* tasks of one host leased at once; 0: no limit (dt_hosts.h) */
 } dt_state_opts_t;
 
 /* With a store, the model keeps about this many queued tasks and this many

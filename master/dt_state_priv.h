@@ -5,6 +5,7 @@
 
 #include "dt_arena.h"
 #include "dt_cold.h"
+#include "dt_hosts.h"
 #include "dt_jobs.h"
 #include "dt_queue.h"
 #include "dt_results.h"
@@ -20,6 +21,10 @@ struct dt_state_t {
     dt_jobs_t *jobs;                  /* jobs and their chunks */
     dt_results_t *results;            /* the results log (its recent part, with a store) */
     dt_workers_t *workers;            /* registered workers and their leases */
+    dt_hosts_t *hosts;                /* --host-limit: tasks out per host, parked tasks; or NULL */
+    uint64_t parked;                  /* --host-limit: QUEUED tasks parked behind their host */
+    dt_queue_t *unparked;             /* --host-limit: parked tasks whose host has room again,
+                                         taken before the queue, in the order they were parked */
     uint64_t states[DT_TASK_NSTATES]; /* tasks in each dt_task_state_t */
     uint64_t submitted;               /* tasks ever accepted */
     uint64_t retried;                 /* dispatches beyond a task's first */
@@ -72,6 +77,34 @@ int dt_state_page_push (dt_state_pager_t *pager, const dt_msg_result_t *item);
 static inline uint64_t dt_state_hot_queued (const dt_state_t *self)
 {
     return self->states[DT_TASK_QUEUED] - self->cold_queued;
+}
+
+/* QUEUED tasks parked behind their host's limit. (The host table's own
+ * count also holds entries of tasks cancelled while parked.) */
+static inline uint64_t dt_state_parked (const dt_state_t *self)
+{
+    return self->parked;
+}
+
+/* QUEUED tasks in memory that a take could hand out now: not parked
+ * behind their host's limit. The window counts these, so a queue in
+ * memory full of one busy host's tasks still reads more from the store. */
+static inline uint64_t dt_state_hot_ready (const dt_state_t *self)
+{
+    uint64_t hot = dt_state_hot_queued (self), parked = dt_state_parked (self);
+    return hot > parked ? hot - parked : 0;
+}
+
+/* Parked tasks are held in memory up to this many windows, then the store
+ * keeps the rest: memory stays bounded when one host has most of the
+ * queue. */
+#define DT_STATE_PARKED_WINDOWS 4
+
+/* True while the queue in memory may grow by `n` tasks. */
+static inline int dt_state_hot_room (const dt_state_t *self, uint64_t n)
+{
+    return dt_state_hot_ready (self) + n <= self->window &&
+           dt_state_hot_queued (self) + n <= DT_STATE_PARKED_WINDOWS * self->window;
 }
 
 /* Queued, leased or waiting for a retry: the task must stay in memory. */

@@ -130,8 +130,11 @@ static int s_refill_row (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uin
 static void s_refill (dt_state_t *self)
 {
     uint64_t lo, hi;
-    while (!self->broken && dt_state_hot_queued (self) < self->window) {
-        uint64_t want = self->window - dt_state_hot_queued (self);
+    while (!self->broken && dt_state_hot_room (self, 1)) {
+        uint64_t want = self->window - dt_state_hot_ready (self),
+                 cap = DT_STATE_PARKED_WINDOWS * self->window - dt_state_hot_queued (self);
+        if (want > cap)
+            want = cap;
         if (dt_cold_span (self->cold, want, DT_STATE_REFILL_SPREAD * want, &lo, &hi) != 0)
             break;
         /* The span holds at most `want` cold ids; the rows between them are
@@ -159,7 +162,8 @@ void dt_state_maintain (dt_state_t *self)
     /* Also when every cold task was cancelled (cold_queued 0, ids still
      * held): the refill passes over them, so the front moves on and the
      * sweep can free what finished beyond it. */
-    if (dt_cold_count (self->cold) > 0 && dt_state_hot_queued (self) < self->window / 2)
+    if (dt_cold_count (self->cold) > 0 && dt_state_hot_ready (self) < self->window / 2 &&
+        dt_state_hot_room (self, 1))
         s_refill (self);
     if (self->unswept >= DT_STATE_SWEEP_EVERY) {
         /* Records in the cold queue's range stay: CANCEL may have read some
@@ -307,7 +311,7 @@ static int s_failed_row (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_s
     /* One that left memory comes back while the queue in memory has room
      * and nothing waits in the store ahead of it; else it waits there. */
     if (!dt_tasks_get (self->tasks, r->id)) {
-        if (self->cold_queued == 0 && dt_state_hot_queued (self) + list->warmed < self->window) {
+        if (self->cold_queued == 0 && dt_state_hot_room (self, list->warmed + 1)) {
             dt_task_t *task = dt_tasks_add (self->tasks, r->id, job->index, r->url.ptr, r->url.len);
             if (!task)
                 return -1;

@@ -37,6 +37,7 @@ typedef struct dt_task_t {
     uint32_t gen;      /* generation stamped on its queue entries */
     uint32_t attempts; /* dispatches so far */
     uint8_t state;     /* dt_task_state_t */
+    uint8_t parked;    /* QUEUED, but waiting behind its host's limit (dt_hosts.h) */
 } dt_task_t;
 
 /* A worker's leases, oldest first: dispatch appends, and since task_ms is

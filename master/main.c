@@ -1,4 +1,5 @@
 /* main.c - dtask-master: parses the command line and runs the master's loop. */
+#include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_master.h"
 #include "dt_state.h"
@@ -17,7 +18,7 @@
 
 static const char s_usage[] =
     "usage: dtask-master [--bind EP] [--data DIR | --memory] [--max-pending N] [--window N]\n"
-    "                    [--max-attempts N] [--heartbeat MS] [--liveness N]\n"
+    "                    [--host-limit N] [--max-attempts N] [--heartbeat MS] [--liveness N]\n"
     "                    [--task-timeout SECONDS] [--retry-base MS] [--keys DIR | --insecure]\n"
     "                    [-v|-q]\n"
     "\n"
@@ -32,6 +33,8 @@ static const char s_usage[] =
     "  --window N              with --data: queued tasks and recent results kept in memory\n"
     "                          (default 65536); the rest wait on disk, so memory stays flat\n"
     "                          however long the queue\n"
+    "  --host-limit N          at most N tasks of one host (the URL's host name) leased at\n"
+    "                          once, over all workers (default 0: no limit)\n"
     "  --max-attempts N        dispatches a task gets before it fails (default 3)\n"
     "  --heartbeat MS          heartbeat interval (default 1000)\n"
     "  --liveness N            heartbeats missed before a worker is dead (default 3)\n"
@@ -54,6 +57,7 @@ enum {
     OPT_MEMORY,
     OPT_MAX_PENDING,
     OPT_WINDOW,
+    OPT_HOST_LIMIT,
     OPT_MAX_ATTEMPTS,
     OPT_HEARTBEAT,
     OPT_LIVENESS,
@@ -124,6 +128,7 @@ int main (int argc, char **argv)
         {"memory", no_argument, NULL, OPT_MEMORY},
         {"max-pending", required_argument, NULL, OPT_MAX_PENDING},
         {"window", required_argument, NULL, OPT_WINDOW},
+        {"host-limit", required_argument, NULL, OPT_HOST_LIMIT},
         {"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
         {"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
         {"liveness", required_argument, NULL, OPT_LIVENESS},
@@ -179,6 +184,12 @@ int main (int argc, char **argv)
                 return s_usage_error ("--window: '%s' is not a number in %d..%u", arg,
                                       DT_STATE_WINDOW_MIN, UINT32_MAX);
             opts.window = value;
+            break;
+        case OPT_HOST_LIMIT:
+            if (s_parse_u64 (arg, 0, DT_LIMIT_CREDIT_MAX, &value))
+                return s_usage_error ("--host-limit: '%s' is not a number in 0..%u", arg,
+                                      DT_LIMIT_CREDIT_MAX);
+            opts.host_limit = (uint32_t) value;
             break;
         case OPT_MAX_ATTEMPTS:
             if (s_parse_u64 (arg, 1, 1000, &value))

@@ -13,6 +13,8 @@ expected_body(path)) without fetching it again:
   /flaky/KEY/N     the first N requests for KEY answer 503, later ones 200
   /fail/KEY        always 503
   /hits            JSON object: requests served per path (itself not counted)
+  /peaks           JSON object: per group, the most /slow requests in progress at once; a /slow
+                   request's group is its query's g= value, else its Host header
   /robots.txt      allows everything
   anything else    a static file under --root, else 404
 
@@ -188,7 +190,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _serve(self, send_body):
         path = urllib.parse.urlsplit(self.path).path
-        if path != "/hits":
+        if path not in ("/hits", "/peaks"):
             self.server.count_hit(path)
         try:
             self._dispatch(path, send_body)
@@ -201,6 +203,9 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/hits":
             body = json.dumps(self.server.hits_snapshot(), sort_keys=True).encode("utf-8") + b"\n"
             return self._reply(200, "application/json", len(body), {}, body, send_body)
+        if path == "/peaks":
+            body = json.dumps(self.server.peaks_snapshot(), sort_keys=True).encode("utf-8") + b"\n"
+            return self._reply(200, "application/json", len(body), {}, body, send_body)
         if len(parts) == 3 and parts[0] == "flaky" and parts[1]:
             n = _int(parts[2], 0, 1 << 30)
             if n is not None:
@@ -211,7 +216,13 @@ class Handler(BaseHTTPRequestHandler):
         r = route(path)
         if r is not None:
             if parts[0] == "slow":
-                time.sleep(int(parts[1]) / 1000.0)
+                query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+                group = query.get("g", [self.headers.get("Host", "")])[0]
+                self.server.slow_enter(group)
+                try:
+                    time.sleep(int(parts[1]) / 1000.0)
+                finally:
+                    self.server.slow_leave(group)
             status, ctype, n, headers, body = r
             return self._reply(status, ctype, n, headers, body, send_body)
         static = self._static_file(path)
@@ -269,6 +280,8 @@ class Server(ThreadingHTTPServer):
         self._lock = threading.Lock()
         self._hits = {}
         self._flaky = {}
+        self._slow_now = {}
+        self._slow_peak = {}
 
     def count_hit(self, path):
         with self._lock:
@@ -277,6 +290,20 @@ class Server(ThreadingHTTPServer):
     def hits_snapshot(self):
         with self._lock:
             return dict(self._hits)
+
+    def slow_enter(self, host):
+        with self._lock:
+            now = self._slow_now.get(host, 0) + 1
+            self._slow_now[host] = now
+            self._slow_peak[host] = max(self._slow_peak.get(host, 0), now)
+
+    def slow_leave(self, host):
+        with self._lock:
+            self._slow_now[host] -= 1
+
+    def peaks_snapshot(self):
+        with self._lock:
+            return dict(self._slow_peak)
 
     def flaky_take(self, key):
         """Returns how many /flaky requests for key came before this one."""

@@ -37,6 +37,8 @@ done
 # A master flag out of range is exit 2 with its range, before anything is opened.
 expect master-window-small 2 "--window.*256" "$DTASK_BIN/dtask-master" --data "$DT_TMP/w" --window 5
 expect master-window-text 2 "--window.*'lots'" "$DTASK_BIN/dtask-master" --data "$DT_TMP/w" --window lots
+expect master-host-limit-text 2 "--host-limit.*'polite'" "$DTASK_BIN/dtask-master" --memory --host-limit polite
+expect master-host-limit-big 2 "--host-limit.*0\.\.4096" "$DTASK_BIN/dtask-master" --memory --host-limit 5000
 [ ! -e "$DT_TMP/w" ] || fail "dtask-master created its data directory despite a bad flag"
 
 dt_master_start --memory

@@ -23,10 +23,16 @@ typedef struct {
     dt_worker_t *worker;
 } s_fixture_t;
 
+/* --host-limit for the next s_setup (every URL here is on host "h"). */
+static uint32_t s_host_limit;
+
 static dt_state_opts_t s_opts (void)
 {
-    dt_state_opts_t opts = {
-        .max_attempts = 1, .retry_base_ms = 100, .task_ms = 1000, .window = WINDOW};
+    dt_state_opts_t opts = {.max_attempts = 1,
+                            .retry_base_ms = 100,
+                            .task_ms = 1000,
+                            .window = WINDOW,
+                            .host_limit = s_host_limit};
     return opts;
 }
 
@@ -403,6 +409,44 @@ static void test_scattered_failures_requeue_and_each_run_once (void)
     s_teardown (&f);
 }
 
+/* With a host limit, a host's tasks beyond it are parked in memory: the
+ * queue in memory then reads more from the store, but holds no more than a
+ * few windows, and every task runs once, in order. */
+static void test_a_host_limit_parks_a_bounded_queue_and_every_task_runs (void)
+{
+    s_host_limit = 2;
+    s_fixture_t f;
+    DT_CHECK_EQ (s_setup (&f), 0);
+    s_host_limit = 0;
+    DT_CHECK_EQ (s_submit_tasks (f.st, "a", JOB_TASKS / 3), 0);
+    size_t peak = 0;
+    uint32_t n, ran = 0, rounds = 0;
+    uint64_t last_id = 0;
+    while ((n = dt_state_take (f.st, 64, s_items, s_tasks)) > 0) {
+        DT_CHECK (n <= 2);
+        dt_state_lease (f.st, f.worker, s_tasks, n, NOW);
+        for (uint32_t i = 0; i < n; i++) {
+            if (s_items[i].id <= last_id)
+                fprintf (stderr, "    order: %" PRIu64 " after %" PRIu64 " (round %u)\n", s_items[i].id, last_id, rounds);
+            last_id = s_items[i].id;
+            uint32_t unused = 0;
+            ran += s_answer (&f, &s_items[i], &unused);
+        }
+        if (++rounds % 256 == 0) {
+            DT_CHECK_EQ (dt_store_commit (f.store), 0);
+            size_t memory = dt_state_memory (f.st);
+            peak = memory > peak ? memory : peak;
+        }
+    }
+    DT_CHECK_EQ (dt_store_commit (f.store), 0);
+    DT_CHECK_EQ (ran, JOB_TASKS / 3);
+    DT_CHECK_EQ (s_stats (f.st, "a").done, JOB_TASKS / 3);
+    DT_CHECK_EQ (dt_state_cold (f.st), 0);
+    fprintf (stderr, "    memory: peak %zu bytes\n", peak);
+    DT_CHECK (peak < 16 * MIB);
+    s_teardown (&f);
+}
+
 static void test_a_restart_recovers_counts_and_the_cold_queue_in_order (void)
 {
     s_fixture_t f;
@@ -460,6 +504,8 @@ int main (void)
          test_requeue_past_the_window_joins_the_cold_queue_and_survives_a_restart},
         {"scattered failures requeue and each run once",
          test_scattered_failures_requeue_and_each_run_once},
+        {"a host limit parks a bounded queue and every task runs",
+         test_a_host_limit_parks_a_bounded_queue_and_every_task_runs},
         {"a restart recovers counts and the cold queue in order",
          test_a_restart_recovers_counts_and_the_cold_queue_in_order},
         {0},
