@@ -91,13 +91,18 @@ static int s_is_final (const dt_task_t *task)
     return task->state == DT_TASK_DONE || task->state == DT_TASK_FAILED;
 }
 
+static void s_host_back (dt_state_t *self, const dt_task_t *task);
+
 void dt_state_set (dt_state_t *self, dt_task_t *task, dt_task_state_t state)
 {
-    if (task->parked) {
-        /* Leaving the queue (or queued afresh): its parked entry is stale. */
-        task->parked = 0;
+    /* Leaving the queue (or queued afresh): its entry behind its host, or
+     * in the ready queue, is stale, and a slot it held goes back. */
+    if (task->parked == DT_TASK_PARKED)
         self->parked--;
-    }
+    uint8_t was = task->parked;
+    task->parked = 0;
+    if (was == DT_TASK_READY)
+        s_host_back (self, task);
     dt_job_t *job = dt_jobs_at (self->jobs, task->job);
     if (task->state != DT_TASK_NONE) {
         self->states[task->state]--;
@@ -151,9 +156,11 @@ static void s_delay (dt_state_t *self, dt_task_t *task, int64_t due)
         dt_state_fail (self, "out of memory delaying a task");
 }
 
-/* A task of `task`'s host came back (its lease ended, or it was not sent):
- * the host's count goes down, and the oldest task parked behind its limit,
- * if it still waits, is ready to go out before the rest of the queue. */
+/* A slot of `task`'s host came back (its lease ended, or it was not sent,
+ * or a ready task left the queue): the oldest task parked behind the
+ * host's limit, if it still waits, takes the slot and is ready to go out
+ * before the rest of the queue. Holding the slot until then, it cannot be
+ * lost if that task ends first (its dt_state_set passes the slot on). */
 static void s_host_back (dt_state_t *self, const dt_task_t *task)
 {
     if (!self->hosts)
@@ -162,11 +169,15 @@ static void s_host_back (dt_state_t *self, const dt_task_t *task)
     uint32_t gen;
     int more = dt_hosts_give (self->hosts, key, &id, &gen);
     while (more) {
+        /* The flag too: a record swept and read back from the store starts
+         * again at the same generation as an old entry of it. */
         dt_task_t *parked = dt_tasks_get (self->tasks, id);
-        if (parked && parked->state == DT_TASK_QUEUED && parked->gen == gen) {
-            parked->parked = 0;
+        if (parked && parked->state == DT_TASK_QUEUED && parked->gen == gen &&
+            parked->parked == DT_TASK_PARKED) {
+            parked->parked = DT_TASK_READY;
             self->parked--;
-            if (dt_queue_push_back (self->unparked, id, gen) != 0)
+            if (dt_hosts_take (self->hosts, key) != 1 ||
+                dt_queue_push_back (self->unparked, id, gen) != 0)
                 dt_state_fail (self, "out of memory queueing a task");
             return;
         }
@@ -422,11 +433,13 @@ uint32_t dt_state_take (dt_state_t *self, uint32_t max, dt_msg_task_t *items, dt
             dt_queue_push_front (from, id, gen);
             break;
         }
-        if (self->hosts) {
+        if (task->parked == DT_TASK_READY) {
+            task->parked = 0; /* its slot goes out with it */
+        } else if (self->hosts) {
             uint64_t key = dt_hosts_key (task->url, task->url_len);
             int room = dt_hosts_take (self->hosts, key);
             if (room == 0 && dt_hosts_park (self->hosts, key, id, gen) == 0) {
-                task->parked = 1;
+                task->parked = DT_TASK_PARKED;
                 self->parked++;
                 continue; /* ready again when a task of its host comes back */
             }
@@ -649,9 +662,12 @@ uint64_t dt_state_last_seq (const dt_state_t *self)
 
 uint64_t dt_state_queued (const dt_state_t *self)
 {
-    /* Parked tasks wait for a lease to end, not for a worker's credit. */
-    uint64_t queued = self->states[DT_TASK_QUEUED], parked = dt_state_parked (self);
-    return queued > parked ? queued - parked : 0;
+    /* Parked tasks wait for a lease to end, not for a worker's credit; so
+     * do the store's while the queue in memory has no room for them. */
+    uint64_t queued = dt_state_hot_ready (self);
+    if (self->cold_queued > 0 && dt_state_hot_room (self, 1))
+        queued += self->cold_queued;
+    return queued;
 }
 
 size_t dt_state_memory (const dt_state_t *self)

@@ -37,8 +37,12 @@ typedef struct dt_task_t {
     uint32_t gen;      /* generation stamped on its queue entries */
     uint32_t attempts; /* dispatches so far */
     uint8_t state;     /* dt_task_state_t */
-    uint8_t parked;    /* QUEUED, but waiting behind its host's limit (dt_hosts.h) */
+    uint8_t parked;    /* QUEUED: DT_TASK_PARKED or DT_TASK_READY (dt_hosts.h), else 0 */
 } dt_task_t;
+
+/* dt_task_t.parked, under --host-limit: */
+#define DT_TASK_PARKED 1 /* waiting behind its host's limit */
+#define DT_TASK_READY  2 /* its host had room again: it holds one of its slots until it goes out */
 
 /* A worker's leases, oldest first: dispatch appends, and since task_ms is
  * the same for all tasks the head is always the next lease to expire. */

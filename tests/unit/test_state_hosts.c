@@ -222,6 +222,33 @@ static void test_a_task_cancelled_while_parked_holds_nothing_up (void)
     dt_state_destroy (&st);
 }
 
+/* The task a lease end made ready holds its host's slot: if it ends before
+ * it goes out, the slot passes to the next parked task instead of being
+ * lost with it. */
+static void test_a_ready_task_that_ends_passes_its_slot_on (void)
+{
+    dt_state_opts_t opts = {
+        .max_attempts = 3, .retry_base_ms = 100, .task_ms = 1000, .host_limit = 1};
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    DT_CHECK (st);
+    dt_worker_t *w = s_worker (st, "w");
+    DT_CHECK_EQ (s_submit (st, "j1", "http://h/x"), 0);
+    DT_CHECK_EQ (s_submit (st, "j2", "http://h/a"), 0);
+    DT_CHECK_EQ (s_submit (st, "j3", "http://h/b"), 0);
+    DT_CHECK_EQ (s_dispatch (st, w), 1); /* x; a and b parked */
+    s_done (st, w, 1, 1, DT_OUTCOME_DONE);
+    DT_CHECK_EQ (dt_state_queued (st), 1); /* a is ready */
+    uint64_t count;
+    DT_CHECK_EQ (dt_state_cancel (st, dt_str ("j2"), &count), 0);
+    DT_CHECK_EQ (count, 1);
+    DT_CHECK_EQ (dt_state_queued (st), 1); /* b is, now */
+    DT_CHECK_EQ (s_dispatch (st, w), 1);
+    DT_CHECK_EQ (s_items[0].id, 3);
+    s_done (st, w, 3, 1, DT_OUTCOME_DONE);
+    DT_CHECK_EQ (dt_state_queued (st), 0);
+    dt_state_destroy (&st);
+}
+
 int main (void)
 {
     static dt_test_t tests[] = {
@@ -230,6 +257,8 @@ int main (void)
          test_the_table_counts_parks_and_forgets_idle_hosts},
         {"no more than the limit of one host is out",
          test_no_more_than_the_limit_of_one_host_is_out},
+        {"a ready task that ends passes its slot on",
+         test_a_ready_task_that_ends_passes_its_slot_on},
         {"a task cancelled while parked holds nothing up",
          test_a_task_cancelled_while_parked_holds_nothing_up},
         {"cancelled parked tasks are skipped and untake gives back",
