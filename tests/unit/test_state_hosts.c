@@ -184,6 +184,14 @@ static void test_cancelled_parked_tasks_are_skipped_and_untake_gives_back (void)
     dt_state_destroy (&st);
 }
 
+/* An empty memory model with --host-limit 1. */
+static dt_state_t *s_model_one (void)
+{
+    dt_state_opts_t opts = {
+        .max_attempts = 3, .retry_base_ms = 100, .task_ms = 1000, .host_limit = 1};
+    return dt_state_new (&opts, NULL);
+}
+
 static int s_submit (dt_state_t *st, const char *job, const char *url)
 {
     dt_str_t u = dt_str (url);
@@ -198,9 +206,7 @@ static int s_submit (dt_state_t *st, const char *job, const char *url)
  * the master would see nothing to hand out. */
 static void test_a_task_cancelled_while_parked_holds_nothing_up (void)
 {
-    dt_state_opts_t opts = {
-        .max_attempts = 3, .retry_base_ms = 100, .task_ms = 1000, .host_limit = 1};
-    dt_state_t *st = dt_state_new (&opts, NULL);
+    dt_state_t *st = s_model_one ();
     DT_CHECK (st);
     dt_worker_t *w = s_worker (st, "w");
     DT_CHECK_EQ (s_submit (st, "x", "http://a/1"), 0);
@@ -227,9 +233,7 @@ static void test_a_task_cancelled_while_parked_holds_nothing_up (void)
  * lost with it. */
 static void test_a_ready_task_that_ends_passes_its_slot_on (void)
 {
-    dt_state_opts_t opts = {
-        .max_attempts = 3, .retry_base_ms = 100, .task_ms = 1000, .host_limit = 1};
-    dt_state_t *st = dt_state_new (&opts, NULL);
+    dt_state_t *st = s_model_one ();
     DT_CHECK (st);
     dt_worker_t *w = s_worker (st, "w");
     DT_CHECK_EQ (s_submit (st, "j1", "http://h/x"), 0);
