@@ -103,14 +103,18 @@ void dt_state_set (dt_state_t *self, dt_task_t *task, dt_task_state_t state)
     task->parked = 0;
     if (was == DT_TASK_READY)
         s_host_back (self, task);
-    dt_job_t *job = dt_jobs_at (self->jobs, task->job);
-    if (task->state != DT_TASK_NONE) {
-        self->states[task->state]--;
-        job->states[task->state]--;
-    }
-    self->states[state]++;
-    job->states[state]++;
+    dt_state_count (self, dt_jobs_at (self->jobs, task->job), task->state, state);
     task->state = (uint8_t) state;
+}
+
+void dt_state_count (dt_state_t *self, dt_job_t *job, dt_task_state_t from, dt_task_state_t to)
+{
+    if (from != DT_TASK_NONE) {
+        self->states[from]--;
+        job->states[from]--;
+    }
+    self->states[to]++;
+    job->states[to]++;
 }
 
 /* Queues a task. A new generation makes any older entry of it stale. */

@@ -55,8 +55,14 @@ void dt_state_fail (dt_state_t *self, const char *what);
 /* Breaks the model when a store call returned non-zero. */
 void dt_state_check (dt_state_t *self, int rc);
 
-/* The one place a task changes state, so the counters always add up. */
+/* The one place a task in memory changes state, so the counters always
+ * add up. */
 void dt_state_set (dt_state_t *self, dt_task_t *task, dt_task_state_t state);
+
+/* Moves one task of `job` from state `from` (DT_TASK_NONE: a task new to
+ * the counters) to `to` in the counters: dt_state_set's count, and the
+ * one for tasks that are only in the store. */
+void dt_state_count (dt_state_t *self, dt_job_t *job, dt_task_state_t from, dt_task_state_t to);
 
 /* Queues `task` at the back (or the front) of the queue in memory. */
 void dt_state_enqueue (dt_state_t *self, dt_task_t *task, int front);

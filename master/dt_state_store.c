@@ -338,11 +338,7 @@ static void s_reopen_cold (dt_state_t *self, const s_failed_t *row)
     dt_result_t *entry = dt_results_get (self->results, row->seq);
     if (entry)
         entry->task = 0; /* FETCH no longer returns it */
-    dt_job_t *job = dt_jobs_at (self->jobs, row->job);
-    self->states[DT_TASK_FAILED]--;
-    job->states[DT_TASK_FAILED]--;
-    self->states[DT_TASK_QUEUED]++;
-    job->states[DT_TASK_QUEUED]++;
+    dt_state_count (self, dt_jobs_at (self->jobs, row->job), DT_TASK_FAILED, DT_TASK_QUEUED);
     self->cold_queued++;
     dt_state_check (self, dt_store_reopen (self->store, row->id));
 }
@@ -429,13 +425,6 @@ static int s_on_chunk (void *arg, dt_str_t job_name, uint32_t chunk, uint64_t fi
     return 0;
 }
 
-/* Counts a task that stays in the store. */
-static void s_count (dt_state_t *self, dt_job_t *job, dt_task_state_t state)
-{
-    self->states[state]++;
-    job->states[state]++;
-}
-
 static int s_on_task (void *arg, uint64_t id, dt_str_t job_name, dt_str_t url, uint32_t attempts,
                       int state)
 {
@@ -454,13 +443,14 @@ static int s_on_task (void *arg, uint64_t id, dt_str_t job_name, dt_str_t url, u
     /* Finished tasks stay in the store; so do queued ones beyond the
      * window, and every one after the first of those, to keep the order. */
     if (state == DT_STORE_DONE || state == DT_STORE_FAILED) {
-        s_count (self, job, state == DT_STORE_DONE ? DT_TASK_DONE : DT_TASK_FAILED);
+        dt_state_count (self, job, DT_TASK_NONE,
+                        state == DT_STORE_DONE ? DT_TASK_DONE : DT_TASK_FAILED);
         return 0;
     }
     if (self->cold_queued > 0 || dt_state_hot_queued (self) >= self->window) {
         if (dt_cold_add (self->cold, id, 1) != 0)
             return -1;
-        s_count (self, job, DT_TASK_QUEUED);
+        dt_state_count (self, job, DT_TASK_NONE, DT_TASK_QUEUED);
         self->cold_queued++;
         return 0;
     }
