@@ -151,7 +151,10 @@ static int s_answer (dt_auth_t *self, zmsg_t *request)
         char text[41] = "-";
         if (key && zframe_size (key) == S_CURVE_KEY_BYTES)
             zmq_z85_encode (text, zframe_data (key), S_CURVE_KEY_BYTES);
-        dt_log_warn ("AUTH-DENIED", "%s from %s (key %s)", why, address ? address : "?", text);
+        char where[64];
+        dt_log_escape (where, sizeof where, address ? address : "?",
+                       address ? strnlen (address, 46) : 1, 46);
+        dt_log_peer_warn ("AUTH-DENIED", "%s from %s (key %s)", why, where, text);
         self->denied++;
     }
     zmsg_t *reply = zmsg_new ();
@@ -160,7 +163,23 @@ static int s_answer (dt_auth_t *self, zmsg_t *request)
     zmsg_addstr (reply, role ? "200" : "400");
     zmsg_addstr (reply, role ? "OK" : why);
     zmsg_addstr (reply, role ? role : "");
-    zmsg_addmem (reply, NULL, 0);
+    if (role) {
+        /* The key as connection metadata (DT_AUTH_META_KEY), so a refusal
+         * later on this connection names the key, not a random routing id. */
+        uint8_t meta[1 + sizeof DT_AUTH_META_KEY - 1 + 4 + 40];
+        size_t name_len = sizeof DT_AUTH_META_KEY - 1;
+        meta[0] = (uint8_t) name_len;
+        memcpy (meta + 1, DT_AUTH_META_KEY, name_len);
+        uint8_t *value = meta + 1 + name_len;
+        value[0] = value[1] = value[2] = 0;
+        value[3] = 40;
+        char text[41];
+        zmq_z85_encode (text, zframe_data (key), S_CURVE_KEY_BYTES);
+        memcpy (value + 4, text, 40);
+        zmsg_addmem (reply, meta, sizeof meta);
+    } else {
+        zmsg_addmem (reply, NULL, 0);
+    }
     int rc = zmsg_send (&reply, self->zap);
 
     zframe_destroy (&key);
@@ -176,7 +195,7 @@ static int s_answer (dt_auth_t *self, zmsg_t *request)
 int dt_auth_handle (dt_auth_t *self)
 {
     void *zap = zsock_resolve (self->zap);
-    while (zsock_events (self->zap) & ZMQ_POLLIN) {
+    for (int n = 0; n < DT_AUTH_ZAP_PER_TURN && (zsock_events (self->zap) & ZMQ_POLLIN); n++) {
         zmsg_t *request = zmsg_recv (zap);
         if (!request)
             return -1;

@@ -27,6 +27,17 @@
 /* ZAP domain the master's ROUTER uses. */
 #define DT_AUTH_DOMAIN "dtask"
 
+/* Connection property (ZAP metadata) holding an admitted peer's public key
+ * in Z85, for logs: dt_msg_meta (msg, DT_AUTH_META_KEY). */
+#define DT_AUTH_META_KEY "Key"
+
+/* ZAP requests answered per call of dt_auth_handle (one loop turn): a flood
+ * of handshakes with unknown keys then costs the loop a bounded slice per
+ * turn, and the ROUTER's traffic is served in between. A request is a hash
+ * lookup (~1 us), so 64 a turn keeps up with thousands of handshakes a
+ * second, more than the CURVE crypto in libzmq's I/O thread can make. */
+#define DT_AUTH_ZAP_PER_TURN 64
+
 typedef struct dt_auth_t dt_auth_t;
 
 /* Loads the key directory `dir` and binds the ZAP handler on the process's
@@ -45,7 +56,9 @@ zcert_t *dt_auth_cert (dt_auth_t *self);
 /* The ZAP handler socket, for the master's poll set. */
 zsock_t *dt_auth_socket (dt_auth_t *self);
 
-/* Answers the ZAP requests waiting on the socket. Returns 0 or -1. */
+/* Answers the ZAP requests waiting on the socket, at most
+ * DT_AUTH_ZAP_PER_TURN (the rest stay readable for the next turn). Refusals
+ * are logged through the peer-line limiter. Returns 0 or -1. */
 int dt_auth_handle (dt_auth_t *self);
 
 /* Counters for STATUS and tests. */

@@ -49,6 +49,58 @@
  * worker dies. */
 #define DT_LIMIT_CREDIT_MAX 4096
 
+/* ---- What one peer can make the master hold ------------------------------
+ * libzmq bounds a ROUTER's queue to one peer in messages (ZMQ_SNDHWM), not in
+ * bytes, and a peer that never reads lets the queue fill. So the bytes the
+ * master holds for one peer are at most (DT_LIMIT_PEER_REPLIES + 1) x
+ * DT_LIMIT_REPLY_BYTES: the pipe, plus the one message libzmq's encoder is
+ * writing. Past that, a reply is dropped (REPLY-DROPPED, once per peer). The
+ * kernel's socket buffer comes on top: it is the kernel's memory, capped by
+ * net.ipv4.tcp_wmem, and left to autotune so long links keep their speed. */
+
+/* Replies queued to one peer (the ROUTER's ZMQ_SNDHWM). A client has at
+ * most 9 requests out (8 SUBMIT chunks and a FETCH), so 64 leaves it room;
+ * TASKS to a worker are bounded by its credit anyway, and a TASKS send that
+ * does not fit waits for the next turn (the worker is "blocked"). */
+#define DT_LIMIT_PEER_REPLIES 64
+
+/* Largest reply to a client: a PAGE is cut at this many bytes of results
+ * (a STATUS_OK with DT_LIMIT_WORKERS_MAX workers is ~180 KiB). 256 KiB is
+ * still ~1,700 typical results per round trip; with DT_LIMIT_PEER_REPLIES it
+ * bounds one peer's queue to ~16 MiB, where 4 MiB pages and a 10,000-message
+ * HWM let one client that never reads pin 30 GiB. */
+#define DT_LIMIT_REPLY_BYTES (256 * 1024)
+
+/* Bytes the master holds for one peer that does not read. */
+#define DT_LIMIT_PEER_QUEUED_BYTES ((DT_LIMIT_PEER_REPLIES + 1) * DT_LIMIT_REPLY_BYTES)
+
+/* ---- Connections ----------------------------------------------------------
+ * Every TCP connection costs the master a descriptor (and ~50 KiB in libzmq)
+ * from the moment it is accepted, before any handshake. */
+
+/* A connection must finish its ZMTP (and CURVE) handshake within this, or
+ * libzmq closes it (ZMQ_HANDSHAKE_IVL; its default is 30 s). A CURVE
+ * handshake is two round trips and a ZAP lookup: well under a second even
+ * across continents. Short, because a silent connection holds its
+ * descriptor until then. */
+#define DT_LIMIT_HANDSHAKE_MS 5000
+
+/* Connections the master keeps at once, at most (--max-conns; lowered to
+ * the descriptor limit less DT_LIMIT_FD_RESERVE). DT_LIMIT_WORKERS_MAX
+ * workers plus three times as many clients; ~200 MiB of libzmq buffers. */
+#define DT_LIMIT_CONNS_MAX 4096
+
+/* Connections from one IP address, at most (--max-conns-per-addr): a
+ * whole worker host, or clients behind one NAT, fit; one address cannot
+ * take the whole DT_LIMIT_CONNS_MAX. */
+#define DT_LIMIT_CONNS_PER_ADDR 256
+
+/* Descriptors kept free for everything that is not a peer connection: the
+ * store (database, WAL, shared memory, journal), libzmq's own (a mailbox
+ * per socket, the poller and the listener), stderr, and the connections
+ * libzmq accepts before the master's next turn closes the ones over the cap. */
+#define DT_LIMIT_FD_RESERVE 128
+
 /* Fetch defaults and caps on the worker side. */
 #define DT_LIMIT_REDIRECTS_MAX 5
 #define DT_LIMIT_BODY_MAX      (64LL * 1024 * 1024) /* bytes read from one response */

@@ -63,6 +63,89 @@ void dt_log_write (dt_log_level_t level, const char *tag, const char *fmt, ...)
     fputs (line, stderr);
 }
 
+/* One tag's rate window. */
+typedef struct {
+    const char *tag;             /* borrowed literal; NULL: free slot */
+    dt_log_level_t level;        /* of the lines counted, for the summary */
+    long long second;            /* monotonic second of the window */
+    unsigned logged;             /* lines written in that second */
+    unsigned long long withheld; /* lines suppressed since the last summary */
+} s_limit_t;
+
+static s_limit_t s_limits[DT_LOG_PEER_TAGS];
+static int s_withheld_any;              /* some slot has a summary due */
+static unsigned long long s_suppressed; /* lines suppressed since start */
+
+static long long s_second (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC_COARSE, &ts);
+    return (long long) ts.tv_sec;
+}
+
+static s_limit_t *s_limit (const char *tag)
+{
+    for (int i = 0; i < DT_LOG_PEER_TAGS; i++) {
+        s_limit_t *limit = &s_limits[i];
+        if (!limit->tag) {
+            limit->tag = tag;
+            return limit;
+        }
+        if (limit->tag == tag || strcmp (limit->tag, tag) == 0)
+            return limit;
+    }
+    return &s_limits[DT_LOG_PEER_TAGS - 1];
+}
+
+/* Ends `limit`'s window at `second`, writing its summary if lines were lost. */
+static void s_roll (s_limit_t *limit, long long second)
+{
+    if (limit->withheld)
+        dt_log_write (limit->level, limit->tag, "%llu similar lines suppressed", limit->withheld);
+    limit->withheld = 0;
+    limit->logged = 0;
+    limit->second = second;
+}
+
+int dt_log_admit (dt_log_level_t level, const char *tag)
+{
+    if (level > s_level)
+        return 0;
+    long long second = s_second ();
+    s_limit_t *limit = s_limit (tag);
+    if (limit->second != second)
+        s_roll (limit, second);
+    if (limit->logged < DT_LOG_PEER_PER_S) {
+        limit->logged++;
+        return 1;
+    }
+    limit->level = level;
+    limit->withheld++;
+    s_withheld_any = 1;
+    s_suppressed++;
+    return 0;
+}
+
+void dt_log_flush (void)
+{
+    if (!s_withheld_any)
+        return;
+    long long second = s_second ();
+    s_withheld_any = 0;
+    for (int i = 0; i < DT_LOG_PEER_TAGS && s_limits[i].tag; i++) {
+        s_limit_t *limit = &s_limits[i];
+        if (limit->withheld && limit->second != second)
+            s_roll (limit, second);
+        else if (limit->withheld)
+            s_withheld_any = 1;
+    }
+}
+
+unsigned long long dt_log_suppressed (void)
+{
+    return s_suppressed;
+}
+
 char *dt_log_escape (char *out, size_t out_size, const void *data, size_t size, size_t max)
 {
     static const char hex[] = "0123456789abcdef";

@@ -39,6 +39,7 @@ static void s_common (zsock_t *sock)
     zsock_set_heartbeat_ivl (sock, DT_SOCK_ZMTP_HEARTBEAT_MS);
     zsock_set_heartbeat_timeout (sock, DT_SOCK_ZMTP_TIMEOUT_MS);
     zsock_set_sndhwm (sock, DT_SOCK_HWM);
+    zsock_set_handshake_ivl (sock, DT_LIMIT_HANDSHAKE_MS);
     zsock_set_rcvhwm (sock, DT_SOCK_HWM);
     /* Closing must never hang a process on an unreachable peer; anything
      * unsent is covered by the protocol's resend and lease rules. */
@@ -54,6 +55,8 @@ zsock_t *dt_sock_new_router (const char *endpoint, char *err, size_t err_size)
     }
     s_common (sock);
     zsock_set_router_mandatory (sock, 1);
+    /* What the master queues to one peer: see DT_LIMIT_PEER_QUEUED_BYTES. */
+    zsock_set_sndhwm (sock, DT_LIMIT_PEER_REPLIES);
     /* A peer that reconnects (same process, new TCP connection) takes its
      * routing id back at once instead of waiting for the old link to time
      * out; ids are random, so no other peer can claim one. */

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 /* Messages handled in one turn before committing and dispatching: bounds how
  * long a flood of requests can hold back acknowledgements and dispatch. */
@@ -101,6 +102,24 @@ dt_master_t *dt_master_new (const dt_master_opts_t *opts, char *err, size_t err_
     if (!self->router)
         goto fail;
     self->socket = zsock_resolve (self->router);
+    dt_conns_opts_t conns_opts = {
+        .max_total = opts->max_conns ? opts->max_conns : DT_LIMIT_CONNS_MAX,
+        .max_per_addr =
+            opts->max_conns_per_addr ? opts->max_conns_per_addr : DT_LIMIT_CONNS_PER_ADDR,
+    };
+    struct rlimit nofile;
+    if (getrlimit (RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY) {
+        rlim_t room = nofile.rlim_cur > 2 * DT_LIMIT_FD_RESERVE
+                          ? nofile.rlim_cur - DT_LIMIT_FD_RESERVE
+                          : DT_LIMIT_FD_RESERVE;
+        if (conns_opts.max_total > room)
+            conns_opts.max_total = (uint32_t) room;
+    }
+    self->conns = dt_conns_new (self->socket, &conns_opts, err, err_size);
+    if (!self->conns)
+        goto fail;
+    self->max_conns = conns_opts.max_total;
+    self->max_conns_per_addr = conns_opts.max_per_addr;
     self->endpoint = zsock_last_endpoint (self->router);
     if (!self->endpoint) {
         snprintf (err, err_size, "bind %s: no endpoint", opts->bind);
@@ -119,6 +138,7 @@ void dt_master_destroy (dt_master_t **self_p)
     if (!self_p || !*self_p)
         return;
     dt_master_t *self = *self_p;
+    dt_conns_destroy (&self->conns);
     zsock_destroy (&self->router);
     if (self->auth) {
         dt_sock_set_curve (NULL);
@@ -150,12 +170,44 @@ char *dt_master_peer_name (char *out, size_t out_size, const dt_peer_t *peer)
     return dt_log_escape (out, out_size, peer->id, peer->len, 32);
 }
 
-/* Sends `msg` to a client. A client that is gone or not reading will resend
- * on a fresh socket, so a failed reply is only worth a debug line. */
+/* True the first time `peer` is seen here lately: a small ring of routing
+ * id hashes, so a peer that keeps not reading is named once, not per reply. */
+static int s_first_drop (dt_master_t *self, const dt_peer_t *peer)
+{
+    uint64_t hash = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < peer->len; i++)
+        hash = (hash ^ peer->id[i]) * 1099511628211ull;
+    for (size_t i = 0; i < DT_MASTER_DROPPED_PEERS; i++)
+        if (self->dropped_peers[i] == hash)
+            return 0;
+    self->dropped_peers[self->dropped_next++ % DT_MASTER_DROPPED_PEERS] = hash;
+    return 1;
+}
+
+/* Sends `msg` to a client. A reply that does not fit in the peer's pipe
+ * (DT_SOCK_ROUTER_SNDHWM replies unread) is dropped, not queued: that is
+ * what bounds the memory a client that never reads can make us hold. A
+ * well-behaved client resends after its timeout, so a lost reply costs it
+ * time, never data. */
 void dt_master_reply (dt_master_t *self, const dt_msg_t *msg, const dt_peer_t *peer)
 {
     int rc = dt_msg_send (msg, self->socket, peer);
-    if (rc != 0 && dt_log_enabled (DT_LOG_DEBUG)) {
+    if (rc == 0)
+        return;
+    if (rc == DT_PROTO_EAGAIN) {
+        self->replies_dropped++;
+        if (s_first_drop (self, peer) && dt_log_admit (DT_LOG_WARN, "REPLY-DROPPED")) {
+            char name[160];
+            dt_log_warn ("REPLY-DROPPED",
+                         "peer %s does not read its replies: %s dropped, and the next ones "
+                         "while its queue is full (%" PRIu64 " dropped in all)",
+                         dt_master_peer_name (name, sizeof name, peer),
+                         dt_msg_type_name (msg->type), self->replies_dropped);
+        }
+        return;
+    }
+    /* A client that is gone resends on a fresh socket. */
+    if (dt_log_admit (DT_LOG_DEBUG, "REPLY-LOST")) {
         char name[160];
         dt_log_debug ("REPLY-LOST", "%s to peer %s: %s", dt_msg_type_name (msg->type),
                       dt_master_peer_name (name, sizeof name, peer), dt_msg_strerror (rc));
@@ -188,7 +240,7 @@ void dt_master_drop_worker (dt_master_t *self, dt_worker_t **worker_p, const cha
     dt_worker_t *worker = *worker_p;
     dt_master_name_t name = dt_master_worker_name (worker);
     uint32_t held = dt_state_drop_worker (self->state, worker_p);
-    dt_log_info (why, "worker %s gone: %" PRIu32 " leased tasks ended", name.text, held);
+    dt_log_peer_info (why, "worker %s gone: %" PRIu32 " leased tasks ended", name.text, held);
 }
 
 /* Sends `msg` to a worker. Returns 0 (or EAGAIN: it is alive but slow, the
@@ -205,8 +257,8 @@ int dt_master_send_worker (dt_master_t *self, const dt_msg_t *msg, dt_worker_t *
     if (rc == 0)
         worker->last_sent = self->now;
     else if (rc != DT_PROTO_EAGAIN)
-        dt_log_warn ("MASTER-SEND", "%s to worker %s: %s", dt_msg_type_name (msg->type),
-                     dt_master_worker_name (worker).text, dt_msg_strerror (rc));
+        dt_log_peer_warn ("MASTER-SEND", "%s to worker %s: %s", dt_msg_type_name (msg->type),
+                          dt_master_worker_name (worker).text, dt_msg_strerror (rc));
     return 0;
 }
 
@@ -232,7 +284,7 @@ static int s_drain (dt_master_t *self)
             goto done;
         }
         if (got == DT_PROTO_ENOMEM)
-            dt_log_warn ("MASTER-NOMEM", "message dropped: out of memory");
+            dt_log_peer_warn ("MASTER-NOMEM", "message dropped: out of memory");
         else if (got != 0)
             dt_master_on_invalid (self, &peer, 0, got, dt_msg_strerror (got));
         else
@@ -320,8 +372,8 @@ static void s_dispatch (dt_master_t *self)
                 continue;
             }
             if (rc != DT_PROTO_EAGAIN)
-                dt_log_warn ("MASTER-SEND", "TASKS to worker %s: %s",
-                             dt_master_worker_name (worker).text, dt_msg_strerror (rc));
+                dt_log_peer_warn ("MASTER-SEND", "TASKS to worker %s: %s",
+                                  dt_master_worker_name (worker).text, dt_msg_strerror (rc));
             worker->blocked_turn = self->turn;
             self->blocked = 1;
         }
@@ -356,8 +408,9 @@ static int64_t s_tick (dt_master_t *self)
         next = s_min (next, worker->last_seen + dead_ms);
         uint32_t expired = dt_state_expire_leases (self->state, worker, now);
         if (expired)
-            dt_log_info ("LEASE-EXPIRED", "worker %s: %" PRIu32 " tasks over %" PRIu32 " ms ended",
-                         dt_master_worker_name (worker).text, expired, self->opts.task_ms);
+            dt_log_peer_info ("LEASE-EXPIRED",
+                              "worker %s: %" PRIu32 " tasks over %" PRIu32 " ms ended",
+                              dt_master_worker_name (worker).text, expired, self->opts.task_ms);
         if (worker->leases.head)
             next = s_min (next, worker->leases.head->since + self->opts.task_ms);
         if (now - worker->last_sent >= self->opts.heartbeat_ms) {
@@ -440,19 +493,31 @@ int dt_master_run (dt_master_t *self)
     if (self->opts.host_limit)
         dt_log_info ("MASTER-HOSTS", "at most %" PRIu32 " tasks of one host out at once",
                      self->opts.host_limit);
+    dt_log_info ("MASTER-CONNS",
+                 "at most %" PRIu32 " connections, %" PRIu32 " from one address; handshakes "
+                 "within %d ms",
+                 self->max_conns, self->max_conns_per_addr, DT_LIMIT_HANDSHAKE_MS);
     int more = 0;
     while (!zsys_interrupted) {
-        zmq_pollitem_t items[2] = {{self->socket, 0, ZMQ_POLLIN, 0}, {NULL, 0, ZMQ_POLLIN, 0}};
+        enum { S_ROUTER, S_CONNS, S_ZAP, S_ITEMS };
+        zmq_pollitem_t items[S_ITEMS] = {{self->socket, 0, ZMQ_POLLIN, 0},
+                                         {dt_conns_socket (self->conns), 0, ZMQ_POLLIN, 0},
+                                         {NULL, 0, ZMQ_POLLIN, 0}};
         if (self->auth)
-            items[1].socket = zsock_resolve (dt_auth_socket (self->auth));
-        if (zmq_poll (items, self->auth ? 2 : 1, s_timeout (self, more)) == -1) {
+            items[S_ZAP].socket = zsock_resolve (dt_auth_socket (self->auth));
+        if (zmq_poll (items, self->auth ? 3 : 2, s_timeout (self, more)) == -1) {
             if (errno == EINTR)
                 continue;
             dt_log_error ("MASTER-POLL", "zmq_poll: %s", zmq_strerror (errno));
             return -1;
         }
-        /* Handshakes first: a connection waiting for ZAP carries no traffic. */
-        if (self->auth && (items[1].revents & ZMQ_POLLIN) && dt_auth_handle (self->auth) != 0)
+        /* Connections first: one over a budget is closed before it costs a
+         * handshake. Then handshakes: a connection waiting for ZAP carries
+         * no traffic. Both are bounded per turn, so a flood of either
+         * cannot starve the messages of the peers already in. */
+        if ((items[S_CONNS].revents & ZMQ_POLLIN) && dt_conns_handle (self->conns) != 0)
+            dt_log_warn ("MASTER-CONNS", "reading the connection monitor failed");
+        if (self->auth && (items[S_ZAP].revents & ZMQ_POLLIN) && dt_auth_handle (self->auth) != 0)
             dt_log_warn ("AUTH-ZAP", "answering ZAP requests failed");
         self->now = zclock_mono ();
         self->turn++;
@@ -470,6 +535,7 @@ int dt_master_run (dt_master_t *self)
         dt_master_send_intents (self);
         dt_master_serve_waiters (self);
         self->next_deadline = s_tick (self);
+        dt_log_flush ();
         if (dt_state_broken (self->state))
             return -1;
     }

@@ -4,6 +4,7 @@
 #define DT_MASTER_PRIV_H
 
 #include "dt_auth.h"
+#include "dt_conns.h"
 #include "dt_limits.h"
 #include "dt_master.h"
 #include "dt_msg.h"
@@ -38,10 +39,17 @@ typedef struct {
     uint64_t checked;           /* results log position at the last look; UINT64_MAX: never */
 } dt_master_waiter_t;
 
+/* Peers remembered as already named in a REPLY-DROPPED line: a peer that
+ * does not read is named once, not once per reply it loses. */
+#define DT_MASTER_DROPPED_PEERS 64
+
 struct dt_master_t {
     dt_master_opts_t opts;           /* as given (strings borrowed) */
     dt_store_t *store;               /* NULL with --memory */
     dt_auth_t *auth;                 /* CURVE keys and ZAP handler; NULL: plaintext */
+    dt_conns_t *conns;               /* connection budget, fed by the ROUTER's monitor */
+    uint32_t max_conns;              /* its cap on connections, after the descriptor limit */
+    uint32_t max_conns_per_addr;     /* its budget per address */
     dt_state_t *state;               /* the model */
     zsock_t *router;                 /* the one socket */
     void *socket;                    /* its libzmq handle */
@@ -63,9 +71,9 @@ struct dt_master_t {
     dt_msg_task_t *take_items;       /* dispatch scratch: DT_LIMIT_BATCH_MAX */
     dt_msg_result_t *page_items;     /* PAGE scratch: DT_LIMIT_BATCH_MAX */
     dt_msg_worker_t *status_workers; /* STATUS_OK scratch: DT_LIMIT_WORKERS_MAX */
-    int64_t invalid_second;          /* second of the PROTO-INVALID rate window */
-    uint32_t invalid_logged;         /* lines logged in that second */
-    uint64_t invalid_suppressed;     /* lines not logged since the last summary */
+    uint64_t replies_dropped;        /* replies to peers whose pipe was full */
+    uint64_t dropped_peers[DT_MASTER_DROPPED_PEERS]; /* hashes of peers named in REPLY-DROPPED */
+    uint32_t dropped_next;                           /* next slot of dropped_peers to reuse */
 };
 
 /* A worker's name (chosen by the peer) escaped for logs. */

@@ -24,9 +24,6 @@
  * peer that is long gone would only pin a slot. */
 #define DT_MASTER_WAIT_MAX_MS 60000
 
-/* PROTO-INVALID lines per second; the rest are counted and summarised. */
-#define DT_MASTER_INVALID_LOGS_PER_S 10
-
 /* ---- Queued replies and long polls -------------------------------------- */
 
 static dt_master_intent_t *s_intent_new (dt_master_t *self, const dt_peer_t *peer, uint64_t req,
@@ -159,8 +156,9 @@ static void s_on_hello (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t
          * across reconnects) that thought we had gone quiet: it still runs
          * what it holds, so its leases stay; only its credit is renewed. */
         dt_workers_set_capacity (workers, worker, capacity);
-        dt_log_info ("WORKER-AGAIN", "worker %s: capacity %" PRIu32 ", %" PRIu32 " leases kept",
-                     dt_master_worker_name (worker).text, capacity, worker->leases.count);
+        dt_log_peer_info ("WORKER-AGAIN",
+                          "worker %s: capacity %" PRIu32 ", %" PRIu32 " leases kept",
+                          dt_master_worker_name (worker).text, capacity, worker->leases.count);
     } else {
         worker = dt_workers_add (workers, peer, msg->hello.name, capacity, self->now);
         if (!worker) {
@@ -168,8 +166,9 @@ static void s_on_hello (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t
                                    "too many workers");
             return;
         }
-        dt_log_info ("WORKER-JOIN", "worker %s: capacity %" PRIu32 ", %zu workers",
-                     dt_master_worker_name (worker).text, capacity, dt_workers_count (workers));
+        dt_log_peer_info ("WORKER-JOIN", "worker %s: capacity %" PRIu32 ", %zu workers",
+                          dt_master_worker_name (worker).text, capacity,
+                          dt_workers_count (workers));
     }
     dt_msg_t welcome;
     dt_msg_init (&welcome);
@@ -205,7 +204,7 @@ static void s_on_submit (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
     if (!intent) {
         /* Accepted but not answerable: the client resends, and the resend
          * gets the same ids without creating anything. */
-        dt_log_warn ("MASTER-NOMEM", "SUBMIT_OK dropped: out of memory");
+        dt_log_peer_warn ("MASTER-NOMEM", "SUBMIT_OK dropped: out of memory");
         return;
     }
     if (msg->submit.job.len)
@@ -279,12 +278,12 @@ static void s_on_requeue (dt_master_t *self, const dt_peer_t *peer, const dt_msg
         return; /* broken: the loop stops before anything is acknowledged */
     dt_master_intent_t *intent = s_intent_new (self, peer, msg->req, DT_MSG_REQUEUE_OK);
     if (!intent) {
-        dt_log_warn ("MASTER-NOMEM", "REQUEUE_OK dropped: out of memory");
+        dt_log_peer_warn ("MASTER-NOMEM", "REQUEUE_OK dropped: out of memory");
         return;
     }
     intent->count = count;
     if (count)
-        dt_log_info ("MASTER-REQUEUE", "%" PRIu64 " failed tasks requeued", count);
+        dt_log_peer_info ("MASTER-REQUEUE", "%" PRIu64 " failed tasks requeued", count);
 }
 
 static void s_on_cancel (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
@@ -294,13 +293,15 @@ static void s_on_cancel (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
         return; /* broken: the loop stops before anything is acknowledged */
     dt_master_intent_t *intent = s_intent_new (self, peer, msg->req, DT_MSG_CANCEL_OK);
     if (!intent) {
-        dt_log_warn ("MASTER-NOMEM", "CANCEL_OK dropped: out of memory");
+        dt_log_peer_warn ("MASTER-NOMEM", "CANCEL_OK dropped: out of memory");
         return;
     }
     intent->count = count;
-    char job[DT_LIMIT_JOB_MAX * 4 + 1];
-    dt_log_escape (job, sizeof job, msg->cancel.job.ptr, msg->cancel.job.len, DT_LIMIT_JOB_MAX);
-    dt_log_info ("MASTER-CANCEL", "job %s: %" PRIu64 " unfinished tasks cancelled", job, count);
+    if (dt_log_admit (DT_LOG_INFO, "MASTER-CANCEL")) {
+        char job[DT_LIMIT_JOB_MAX * 4 + 1];
+        dt_log_escape (job, sizeof job, msg->cancel.job.ptr, msg->cancel.job.len, DT_LIMIT_JOB_MAX);
+        dt_log_info ("MASTER-CANCEL", "job %s: %" PRIu64 " unfinished tasks cancelled", job, count);
+    }
 }
 
 /* Counts and (rate-limited) logs a message that did not decode or makes no
@@ -309,22 +310,10 @@ void dt_master_on_invalid (dt_master_t *self, const dt_peer_t *peer, uint64_t re
                            const char *why)
 {
     dt_state_count_invalid (self->state);
-    int64_t second = self->now / 1000;
-    if (second != self->invalid_second) {
-        if (self->invalid_suppressed)
-            dt_log_warn ("PROTO-INVALID", "%" PRIu64 " more invalid messages not logged",
-                         self->invalid_suppressed);
-        self->invalid_second = second;
-        self->invalid_logged = 0;
-        self->invalid_suppressed = 0;
-    }
-    if (self->invalid_logged < DT_MASTER_INVALID_LOGS_PER_S) {
-        self->invalid_logged++;
+    if (dt_log_admit (DT_LOG_WARN, "PROTO-INVALID")) {
         char name[160];
         dt_log_warn ("PROTO-INVALID", "peer %s: %s", dt_master_peer_name (name, sizeof name, peer),
                      why);
-    } else {
-        self->invalid_suppressed++;
     }
     if (peer->len == 0)
         return;
@@ -350,12 +339,15 @@ static int s_allowed (const dt_peer_t *peer, dt_msg_type_t type)
 void dt_master_handle (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
 {
     if (!s_allowed (peer, msg->type)) {
-        char name[160], role[80];
-        dt_log_escape (role, sizeof role, peer->role, strnlen (peer->role, sizeof peer->role),
-                       sizeof peer->role);
-        dt_log_warn ("AUTH-DENIED", "peer %s with role '%s' may not send %s",
-                     dt_master_peer_name (name, sizeof name, peer), role,
-                     dt_msg_type_name (msg->type));
+        if (dt_log_admit (DT_LOG_WARN, "AUTH-DENIED")) {
+            char key[48], role[80];
+            const char *z85 = dt_msg_meta (msg, DT_AUTH_META_KEY);
+            dt_log_escape (key, sizeof key, z85 ? z85 : "?", z85 ? strnlen (z85, 40) : 1, 40);
+            dt_log_escape (role, sizeof role, peer->role, strnlen (peer->role, sizeof peer->role),
+                           sizeof peer->role);
+            dt_log_warn ("AUTH-DENIED", "key %s with role '%s' may not send %s", key, role,
+                         dt_msg_type_name (msg->type));
+        }
         dt_master_reply_error (self, peer, msg->req, DT_ERR_DENIED,
                                "not allowed for this key's role");
         return;

@@ -529,7 +529,7 @@ int dt_state_page_push (dt_state_pager_t *pager, const dt_msg_result_t *item)
     if (pager->count >= pager->max)
         return 0;
     size_t size = dt_msg_result_size (item);
-    if (pager->count > 0 && pager->bytes + size > DT_LIMIT_BATCH_BYTES)
+    if (pager->count > 0 && pager->bytes + size > DT_LIMIT_REPLY_BYTES)
         return 0;
     pager->bytes += size;
     pager->items[pager->count++] = *item;

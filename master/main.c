@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #define DT_MAIN_EXIT_FAIL  1
 #define DT_MAIN_EXIT_USAGE 2
@@ -20,7 +21,7 @@ static const char s_usage[] =
     "usage: dtask-master [--bind EP] [--data DIR | --memory] [--max-pending N] [--window N]\n"
     "                    [--host-limit N] [--max-attempts N] [--heartbeat MS] [--liveness N]\n"
     "                    [--task-timeout SECONDS] [--retry-base MS] [--keys DIR | --insecure]\n"
-    "                    [-v|-q]\n"
+    "                    [--max-conns N] [--max-conns-per-addr N] [-v|-q]\n"
     "\n"
     "Serves workers and clients on one ZeroMQ ROUTER endpoint.\n"
     "\n"
@@ -42,6 +43,9 @@ static const char s_usage[] =
     "  --retry-base MS         first retry delay, doubling per attempt (default 500)\n"
     "  --keys DIR              CURVE: DIR/master.key_secret is our key pair; only the keys in\n"
     "                          DIR/workers and DIR/clients may connect, each in that role\n"
+    "  --max-conns N           connections kept at once (default 4096, and at most the\n"
+    "                          descriptor limit less 128); beyond it, silent ones are closed\n"
+    "  --max-conns-per-addr N  connections kept from one IP address (default 256)\n"
     "  --insecure              allow a plaintext bind on a non-loopback address: anyone who\n"
     "                          reaches the port can submit, read results and take tasks\n"
     "  -v, --verbose           debug logging\n"
@@ -65,6 +69,8 @@ enum {
     OPT_RETRY_BASE,
     OPT_KEYS,
     OPT_INSECURE,
+    OPT_MAX_CONNS,
+    OPT_MAX_CONNS_PER_ADDR,
     OPT_VERSION,
 };
 
@@ -120,6 +126,32 @@ static int s_is_loopback (const char *endpoint)
            (len == 2 && strncmp (host, "lo", 2) == 0);
 }
 
+/* Raises the soft descriptor limit to the hard one: every peer connection
+ * takes a descriptor, and the default soft limit (often 1,024) would let a
+ * few hundred silent connections lock everyone out. The master's
+ * connection cap is then set below whatever limit there is. */
+static void s_raise_nofile (void)
+{
+    struct rlimit limit;
+    if (getrlimit (RLIMIT_NOFILE, &limit) != 0)
+        return;
+    rlim_t was = limit.rlim_cur;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        if (setrlimit (RLIMIT_NOFILE, &limit) != 0) {
+            dt_log_warn ("MASTER-FDS", "cannot raise the descriptor limit from %llu to %llu: %s",
+                         (unsigned long long) was, (unsigned long long) limit.rlim_max,
+                         strerror (errno));
+            return;
+        }
+        dt_log_info ("MASTER-FDS", "descriptor limit raised from %llu to %llu",
+                     (unsigned long long) was, (unsigned long long) limit.rlim_cur);
+    } else {
+        dt_log_info ("MASTER-FDS", "descriptor limit %llu (the hard limit)",
+                     (unsigned long long) limit.rlim_cur);
+    }
+}
+
 int main (int argc, char **argv)
 {
     static const struct option options[] = {
@@ -136,6 +168,8 @@ int main (int argc, char **argv)
         {"retry-base", required_argument, NULL, OPT_RETRY_BASE},
         {"keys", required_argument, NULL, OPT_KEYS},
         {"insecure", no_argument, NULL, OPT_INSECURE},
+        {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
+        {"max-conns-per-addr", required_argument, NULL, OPT_MAX_CONNS_PER_ADDR},
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -224,6 +258,18 @@ int main (int argc, char **argv)
                 return s_usage_error ("--keys: empty directory");
             opts.keys_dir = arg;
             break;
+        case OPT_MAX_CONNS:
+            if (s_parse_u64 (arg, 1, DT_LIMIT_CONNS_MAX, &value))
+                return s_usage_error ("--max-conns: '%s' is not a number in 1..%d", arg,
+                                      DT_LIMIT_CONNS_MAX);
+            opts.max_conns = (uint32_t) value;
+            break;
+        case OPT_MAX_CONNS_PER_ADDR:
+            if (s_parse_u64 (arg, 1, DT_LIMIT_CONNS_MAX, &value))
+                return s_usage_error ("--max-conns-per-addr: '%s' is not a number in 1..%d", arg,
+                                      DT_LIMIT_CONNS_MAX);
+            opts.max_conns_per_addr = (uint32_t) value;
+            break;
         case 'v':
             level = DT_LOG_DEBUG;
             break;
@@ -268,6 +314,7 @@ int main (int argc, char **argv)
                      "serving %s in plaintext (--insecure): anyone who can "
                      "reach it can submit, read results and take tasks",
                      opts.bind);
+    s_raise_nofile ();
     char err[512] = "";
     dt_master_t *master = dt_master_new (&opts, err, sizeof err);
     if (!master) {

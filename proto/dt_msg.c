@@ -130,6 +130,11 @@ int dt_msg_recv (dt_msg_t *self, void *socket, dt_peer_t *peer, int flags)
     return dt_msg_decode (self, zmq_msg_data (&self->frame_), zmq_msg_size (&self->frame_));
 }
 
+const char *dt_msg_meta (const dt_msg_t *self, const char *name)
+{
+    return self->has_frame_ ? zmq_msg_gets (&self->frame_, name) : NULL;
+}
+
 /* ---- Sizes and names ---------------------------------------------------- */
 
 /* A uint takes at most 9 bytes and a str header 5. */

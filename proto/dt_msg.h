@@ -254,6 +254,11 @@ int dt_msg_encode (const dt_msg_t *self, void **data_p, size_t *size_p);
  * DT_PROTO_ETOOBIG, DT_PROTO_ENOMEM or DT_PROTO_EIO. */
 int dt_msg_send (const dt_msg_t *self, void *socket, const dt_peer_t *peer);
 
+/* A property of the connection the message in `self` arrived on (ZMTP or
+ * ZAP metadata, e.g. "Peer-Address"), or NULL. Borrowed until
+ * dt_msg_reset. For logs about a refused peer, not for every message. */
+const char *dt_msg_meta (const dt_msg_t *self, const char *name);
+
 /* Receives one whole ZeroMQ message from `socket` and decodes it into
  * `self` (initialised or reset). With `peer` the first frame is taken as
  * the routing id (ROUTER). `flags` is 0 or ZMQ_DONTWAIT. All frames of the
