@@ -16,8 +16,9 @@
 #include <string.h>
 
 /* FETCH requests parked at once. Each costs ~400 bytes; past this many a
- * FETCH is answered at once with what there is, so a client cannot make the
- * master hold unbounded state by long-polling from many sockets. */
+ * FETCH is refused at once (ERROR TOO_BIG, "retry later"), so a client
+ * cannot make the master hold unbounded state by long-polling from many
+ * sockets, nor slow every commit by the walk over the parked ones. */
 #define DT_MASTER_WAITERS_MAX 4096
 
 /* Longest a FETCH is held: clients ask for seconds; a wait of days from a
@@ -217,6 +218,13 @@ static void s_on_submit (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
 
 static void s_on_fetch (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
 {
+    if (self->nwaiters >= DT_MASTER_WAITERS_MAX) {
+        dt_log_peer_warn ("FETCH-REFUSED", "%d FETCHes parked already: refusing one",
+                          DT_MASTER_WAITERS_MAX);
+        dt_master_reply_error (self, peer, msg->req, DT_ERR_TOO_BIG,
+                               "too many parked FETCHes: retry later");
+        return;
+    }
     if (self->nwaiters == self->waiters_capacity) {
         size_t capacity = self->waiters_capacity ? self->waiters_capacity * 2 : 64;
         dt_master_waiter_t *waiters = realloc (self->waiters, capacity * sizeof *waiters);
@@ -239,8 +247,8 @@ static void s_on_fetch (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t
     waiter->checked = UINT64_MAX;
     waiter->ready_at = 0;
     uint32_t wait_ms = msg->fetch.wait_ms;
-    if (wait_ms > DT_MASTER_WAIT_MAX_MS || self->nwaiters > DT_MASTER_WAITERS_MAX)
-        wait_ms = self->nwaiters > DT_MASTER_WAITERS_MAX ? 0 : DT_MASTER_WAIT_MAX_MS;
+    if (wait_ms > DT_MASTER_WAIT_MAX_MS)
+        wait_ms = DT_MASTER_WAIT_MAX_MS;
     /* Even with results ready it is answered after the commit (dt_master_serve_waiters). */
     waiter->deadline = self->now + wait_ms;
 }

@@ -322,3 +322,32 @@ dt_run_timed() {
   printf -v "$__ms_var" '%s' "$(((__t1 - __t0) / 1000000))"
   printf -v "$__rc_var" '%s' "$__rc"
 }
+
+# dt_rss_kb PID: resident memory of PID in kB.
+dt_rss_kb() {
+  awk '/^VmRSS/ {print $2}' "/proc/$1/status"
+}
+
+# dt_fds PID: descriptors PID holds open now.
+dt_fds() {
+  local n
+  n=$(ls "/proc/$1/fd" 2>/dev/null | wc -l) || n=0
+  echo "$n"
+}
+
+# dt_cpu_ticks PID: user + system CPU time PID used so far, in clock ticks (getconf CLK_TCK a second).
+dt_cpu_ticks() {
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+# dt_peer_tool: prints the path of the hostile-peer tool (tests/tools/dt_peer.c); fails if not built.
+dt_peer_tool() {
+  local tool=${DTASK_TOOLS:-$DTASK_BIN/../tests}/dt_peer
+  [ -x "$tool" ] || fail "$tool not found: build first"
+  echo "$tool"
+}
+
+# dt_kv FILE KEY: the value of KEY in the last "key=value ..." line of FILE (a dt_peer result).
+dt_kv() {
+  tail -n 1 "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k {print $2}'
+}

@@ -1,0 +1,426 @@
+/* dt_peer.c - hostile and extreme peers for tests: one mode per attack on the master's bounds.
+ *
+ *   dt_peer noread  ENDPOINT COUNT HOLD_MS       FETCHes of a full page, replies never read
+ *   dt_peer silent  PORT COUNT HOLD_MS REDIAL    raw TCP connections to 127.0.0.1:PORT that
+ *                                                never say a word; with REDIAL 1 each one the
+ *                                                master closes is opened again
+ *   dt_peer flood   ENDPOINT KIND COUNT [KEY MASTER_KEY]
+ *                                                COUNT messages of KIND (cancel: CANCEL of a
+ *                                                missing job; hello: HELLO again and again;
+ *                                                status: STATUS), replies read and dropped
+ *   dt_peer curve   ENDPOINT MASTER_KEY MS       CURVE handshakes with fresh unknown keys
+ *   dt_peer workers ENDPOINT N                   N workers say HELLO (capacity 0); then one
+ *                                                STATUS, timed
+ *   dt_peer waiters ENDPOINT N                   N long-poll FETCHes from one socket
+ *
+ * Every mode is bounded in count and time, prints one line of key=value
+ * results on stdout and exits 0 (1 when it could not start). Messages come
+ * from the codec (proto/), so the tool never writes a frame of its own.
+ */
+#include "dt_limits.h"
+#include "dt_msg.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Longest any mode waits for replies. */
+#define S_REPLY_WAIT_MS 30000
+
+static void *s_ctx;
+
+static void s_raise_nofile (void)
+{
+    struct rlimit limit;
+    if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit (RLIMIT_NOFILE, &limit);
+    }
+}
+
+/* A DEALER connected to `endpoint`, with CURVE keys when `key` is given
+ * (our NAME.key_secret and the master's public key file). */
+static void *s_dealer (const char *endpoint, const char *key, const char *master_key)
+{
+    void *sock = zmq_socket (s_ctx, ZMQ_DEALER);
+    int linger = 0, hwm = 100000;
+    zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt (sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    if (key) {
+        zcert_t *own = zcert_load (key);
+        zcert_t *master = zcert_load (master_key);
+        if (!own || !master) {
+            fprintf (stderr, "dt_peer: cannot load %s or %s\n", key, master_key);
+            exit (1);
+        }
+        zmq_setsockopt (sock, ZMQ_CURVE_PUBLICKEY, zcert_public_key (own), 32);
+        zmq_setsockopt (sock, ZMQ_CURVE_SECRETKEY, zcert_secret_key (own), 32);
+        zmq_setsockopt (sock, ZMQ_CURVE_SERVERKEY, zcert_public_key (master), 32);
+        zcert_destroy (&own);
+        zcert_destroy (&master);
+    }
+    if (zmq_connect (sock, endpoint) != 0) {
+        fprintf (stderr, "dt_peer: connect %s: %s\n", endpoint, zmq_strerror (zmq_errno ()));
+        exit (1);
+    }
+    return sock;
+}
+
+static int s_send (void *sock, const dt_msg_t *msg)
+{
+    int rc = dt_msg_send (msg, sock, NULL);
+    return rc == 0 ? 0 : -1;
+}
+
+/* Receives one reply within `ms`. Returns 0, or -1 on timeout. */
+static int s_recv (void *sock, dt_msg_t *reply, long ms)
+{
+    zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll (&item, 1, ms) <= 0)
+        return -1;
+    dt_msg_reset (reply);
+    return dt_msg_recv (reply, sock, NULL, ZMQ_DONTWAIT) == 0 ? 0 : -1;
+}
+
+static void s_sleep_ms (long ms)
+{
+    zclock_sleep ((int) ms);
+}
+
+/* ---- noread ------------------------------------------------------------- */
+
+static int s_noread (const char *endpoint, long count, long hold_ms)
+{
+    void *sock = zmq_socket (s_ctx, ZMQ_DEALER);
+    int linger = 0, hwm = 100000, rcvhwm = 1, rcvbuf = 4096;
+    zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt (sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (sock, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm);
+    zmq_setsockopt (sock, ZMQ_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    if (zmq_connect (sock, endpoint) != 0)
+        return 1;
+    long sent = 0;
+    for (long i = 0; i < count; i++) {
+        dt_msg_t msg;
+        dt_msg_init (&msg);
+        msg.req = (uint64_t) i + 1;
+        if (i % 10 == 9) {
+            msg.type = DT_MSG_STATUS;
+        } else {
+            msg.type = DT_MSG_FETCH; /* every result from the start: a full page each */
+            msg.fetch.max = DT_LIMIT_BATCH_MAX;
+        }
+        sent += s_send (sock, &msg) == 0;
+    }
+    s_sleep_ms (hold_ms);
+    printf ("sent=%ld\n", sent);
+    zmq_close (sock);
+    return 0;
+}
+
+/* ---- silent ------------------------------------------------------------- */
+
+static int s_connect_raw (int port)
+{
+    int fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) port)};
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    if (connect (fd, (struct sockaddr *) &addr, sizeof addr) != 0 && errno != EINPROGRESS) {
+        close (fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int s_silent (int port, long count, long hold_ms, int redial)
+{
+    struct pollfd *fds = calloc ((size_t) count, sizeof *fds);
+    if (!fds)
+        return 1;
+    long opened = 0, closed_by_peer = 0, failed = 0;
+    for (long i = 0; i < count; i++) {
+        fds[i].fd = s_connect_raw (port);
+        fds[i].events = POLLIN;
+        if (fds[i].fd < 0)
+            failed++;
+        else
+            opened++;
+    }
+    int64_t end = zclock_mono () + hold_ms;
+    while (zclock_mono () < end) {
+        int n = poll (fds, (nfds_t) count, 50);
+        for (long i = 0; n > 0 && i < count; i++) {
+            if (fds[i].fd >= 0 && !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            if (fds[i].fd >= 0) {
+                char byte;
+                if (recv (fds[i].fd, &byte, 1, MSG_DONTWAIT) > 0)
+                    continue; /* the master's greeting: stay silent */
+                close (fds[i].fd);
+                fds[i].fd = -1;
+                closed_by_peer++;
+            }
+            if (!redial) {
+                fds[i].fd = -1;
+                continue;
+            }
+            fds[i].fd = s_connect_raw (port);
+            if (fds[i].fd < 0)
+                failed++;
+            else
+                opened++;
+        }
+        if (n == 0 && redial) {
+            /* Redial the ones that could not connect. */
+            for (long i = 0; i < count; i++)
+                if (fds[i].fd < 0 && (fds[i].fd = s_connect_raw (port)) >= 0)
+                    opened++;
+        }
+    }
+    long held = 0;
+    for (long i = 0; i < count; i++) {
+        if (fds[i].fd >= 0) {
+            held++;
+            close (fds[i].fd);
+        }
+    }
+    printf ("opened=%ld closed_by_peer=%ld failed=%ld held=%ld\n", opened, closed_by_peer, failed,
+            held);
+    free (fds);
+    return 0;
+}
+
+/* ---- flood -------------------------------------------------------------- */
+
+static int s_flood (const char *endpoint, const char *kind, long count, const char *key,
+                    const char *master_key)
+{
+    void *sock = s_dealer (endpoint, key, master_key);
+    dt_msg_t msg, reply;
+    dt_msg_init (&reply);
+    long sent = 0, replies = 0, errors = 0;
+    for (long i = 0; i < count; i++) {
+        dt_msg_init (&msg);
+        msg.req = (uint64_t) i + 1;
+        if (strcmp (kind, "cancel") == 0) {
+            msg.type = DT_MSG_CANCEL;
+            msg.cancel.job = dt_str ("no-such-job");
+        } else if (strcmp (kind, "hello") == 0) {
+            msg.type = DT_MSG_HELLO;
+            msg.hello.name = dt_str ("hello-flood");
+            msg.hello.capacity = 0;
+        } else {
+            msg.type = DT_MSG_STATUS;
+        }
+        sent += s_send (sock, &msg) == 0;
+        while (s_recv (sock, &reply, 0) == 0) {
+            replies++;
+            errors += reply.type == DT_MSG_ERROR;
+        }
+    }
+    int64_t end = zclock_mono () + 2000;
+    while (zclock_mono () < end && s_recv (sock, &reply, 100) == 0) {
+        replies++;
+        errors += reply.type == DT_MSG_ERROR;
+    }
+    dt_msg_reset (&reply);
+    printf ("sent=%ld replies=%ld errors=%ld\n", sent, replies, errors);
+    zmq_close (sock);
+    return 0;
+}
+
+/* ---- curve -------------------------------------------------------------- */
+
+#define S_CURVE_BATCH 32
+
+static int s_curve (const char *endpoint, const char *master_key, long ms)
+{
+    zcert_t *master = zcert_load (master_key);
+    if (!master) {
+        fprintf (stderr, "dt_peer: cannot load %s\n", master_key);
+        return 1;
+    }
+    long tries = 0;
+    int64_t end = zclock_mono () + ms;
+    while (zclock_mono () < end) {
+        void *socks[S_CURVE_BATCH];
+        for (int i = 0; i < S_CURVE_BATCH; i++) {
+            char public_txt[41], secret_txt[41];
+            zmq_curve_keypair (public_txt, secret_txt);
+            socks[i] = zmq_socket (s_ctx, ZMQ_DEALER);
+            int linger = 0;
+            zmq_setsockopt (socks[i], ZMQ_LINGER, &linger, sizeof linger);
+            zmq_setsockopt (socks[i], ZMQ_CURVE_PUBLICKEY, public_txt, 40);
+            zmq_setsockopt (socks[i], ZMQ_CURVE_SECRETKEY, secret_txt, 40);
+            zmq_setsockopt (socks[i], ZMQ_CURVE_SERVERKEY, zcert_public_key (master), 32);
+            zmq_connect (socks[i], endpoint);
+            tries++;
+        }
+        s_sleep_ms (50); /* long enough for the handshake to reach the ZAP handler */
+        for (int i = 0; i < S_CURVE_BATCH; i++)
+            zmq_close (socks[i]);
+    }
+    zcert_destroy (&master);
+    printf ("handshakes=%ld\n", tries);
+    return 0;
+}
+
+/* ---- workers ------------------------------------------------------------ */
+
+static int s_workers (const char *endpoint, long n)
+{
+    void **socks = calloc ((size_t) n, sizeof *socks);
+    zmq_pollitem_t *items = calloc ((size_t) n, sizeof *items);
+    char *answered = calloc ((size_t) n, 1);
+    if (!socks || !items || !answered)
+        return 1;
+    for (long i = 0; i < n; i++) {
+        socks[i] = s_dealer (endpoint, NULL, NULL);
+        char name[32];
+        snprintf (name, sizeof name, "cap-%ld", i);
+        dt_msg_t msg;
+        dt_msg_init (&msg);
+        msg.type = DT_MSG_HELLO;
+        msg.hello.name = dt_str (name);
+        msg.hello.capacity = 0; /* takes no task of the rightful job */
+        s_send (socks[i], &msg);
+        items[i] = (zmq_pollitem_t) {socks[i], 0, ZMQ_POLLIN, 0};
+    }
+    long welcome = 0, too_many = 0, other = 0, left = n;
+    dt_msg_t reply;
+    dt_msg_init (&reply);
+    int64_t end = zclock_mono () + S_REPLY_WAIT_MS;
+    while (left > 0 && zclock_mono () < end) {
+        if (zmq_poll (items, (int) n, 100) <= 0)
+            continue;
+        for (long i = 0; i < n; i++) {
+            if (!(items[i].revents & ZMQ_POLLIN))
+                continue;
+            dt_msg_reset (&reply);
+            if (dt_msg_recv (&reply, socks[i], NULL, ZMQ_DONTWAIT) != 0)
+                continue;
+            if (answered[i])
+                continue; /* a heartbeat, later on */
+            answered[i] = 1;
+            left--;
+            if (reply.type == DT_MSG_WELCOME)
+                welcome++;
+            else if (reply.type == DT_MSG_ERROR && reply.error.code == DT_ERR_TOO_MANY_WORKERS)
+                too_many++;
+            else
+                other++;
+        }
+    }
+    /* While every worker is registered: one STATUS, timed. */
+    void *client = s_dealer (endpoint, NULL, NULL);
+    dt_msg_t status;
+    dt_msg_init (&status);
+    status.type = DT_MSG_STATUS;
+    status.req = 1;
+    int64_t t0 = zclock_mono ();
+    s_send (client, &status);
+    long status_ms = -1, status_workers = -1;
+    if (s_recv (client, &reply, S_REPLY_WAIT_MS) == 0 && reply.type == DT_MSG_STATUS_OK) {
+        status_ms = (long) (zclock_mono () - t0);
+        status_workers = (long) reply.status_ok.count;
+    }
+    dt_msg_reset (&reply);
+    printf ("welcome=%ld too_many=%ld other=%ld unanswered=%ld status_ms=%ld status_workers=%ld\n",
+            welcome, too_many, other, left, status_ms, status_workers);
+    zmq_close (client);
+    for (long i = 0; i < n; i++)
+        zmq_close (socks[i]);
+    free (socks);
+    free (items);
+    free (answered);
+    return 0;
+}
+
+/* ---- waiters ------------------------------------------------------------ */
+
+static int s_waiters (const char *endpoint, long n)
+{
+    void *sock = s_dealer (endpoint, NULL, NULL);
+    for (long i = 0; i < n; i++) {
+        dt_msg_t msg;
+        dt_msg_init (&msg);
+        msg.type = DT_MSG_FETCH;
+        msg.req = (uint64_t) i + 1;
+        msg.fetch.job = dt_str ("no-such-job");
+        msg.fetch.max = 1;
+        msg.fetch.wait_ms = 20000; /* parked well past this run's reads */
+        s_send (sock, &msg);
+    }
+    long refused = 0, pages = 0, other = 0;
+    dt_msg_t reply;
+    dt_msg_init (&reply);
+    /* Refusals come at once; give them a few seconds, then stop. */
+    int64_t end = zclock_mono () + 5000;
+    while (zclock_mono () < end && s_recv (sock, &reply, 500) == 0) {
+        if (reply.type == DT_MSG_ERROR && reply.error.code == DT_ERR_TOO_BIG)
+            refused++;
+        else if (reply.type == DT_MSG_PAGE)
+            pages++;
+        else
+            other++;
+    }
+    dt_msg_reset (&reply);
+    /* A STATUS, timed, with every slot taken. */
+    void *client = s_dealer (endpoint, NULL, NULL);
+    dt_msg_t status;
+    dt_msg_init (&status);
+    status.type = DT_MSG_STATUS;
+    status.req = 1;
+    int64_t t0 = zclock_mono ();
+    s_send (client, &status);
+    long status_ms = -1;
+    if (s_recv (client, &reply, S_REPLY_WAIT_MS) == 0 && reply.type == DT_MSG_STATUS_OK)
+        status_ms = (long) (zclock_mono () - t0);
+    dt_msg_reset (&reply);
+    printf ("refused=%ld pages=%ld other=%ld status_ms=%ld\n", refused, pages, other, status_ms);
+    zmq_close (client);
+    zmq_close (sock);
+    return 0;
+}
+
+int main (int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf (stderr, "usage: see the head of tests/tools/dt_peer.c\n");
+        return 2;
+    }
+    s_raise_nofile ();
+    s_ctx = zmq_ctx_new ();
+    int max_sockets = 65536;
+    zmq_ctx_set (s_ctx, ZMQ_MAX_SOCKETS, max_sockets);
+    const char *mode = argv[1];
+    int rc = 2;
+    if (strcmp (mode, "noread") == 0 && argc == 5)
+        rc = s_noread (argv[2], atol (argv[3]), atol (argv[4]));
+    else if (strcmp (mode, "silent") == 0 && argc == 6)
+        rc = s_silent (atoi (argv[2]), atol (argv[3]), atol (argv[4]), atoi (argv[5]));
+    else if (strcmp (mode, "flood") == 0 && (argc == 5 || argc == 7))
+        rc = s_flood (argv[2], argv[3], atol (argv[4]), argc == 7 ? argv[5] : NULL,
+                      argc == 7 ? argv[6] : NULL);
+    else if (strcmp (mode, "curve") == 0 && argc == 5)
+        rc = s_curve (argv[2], argv[3], atol (argv[4]));
+    else if (strcmp (mode, "workers") == 0 && argc == 4)
+        rc = s_workers (argv[2], atol (argv[3]));
+    else if (strcmp (mode, "waiters") == 0 && argc == 4)
+        rc = s_waiters (argv[2], atol (argv[3]));
+    else
+        fprintf (stderr, "dt_peer: bad arguments for '%s' (see tests/tools/dt_peer.c)\n", mode);
+    zmq_ctx_term (s_ctx);
+    return rc;
+}
