@@ -347,13 +347,14 @@ static int s_allowed (const dt_peer_t *peer, dt_msg_type_t type)
 void dt_master_handle (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
 {
     if (!s_allowed (peer, msg->type)) {
-        if (dt_log_admit (DT_LOG_WARN, "AUTH-DENIED")) {
+        /* Its own tag: a handshake flood must not use up these lines. */
+        if (dt_log_admit (DT_LOG_WARN, "AUTH-DENIED-ROLE")) {
             char key[48], role[80];
             const char *z85 = dt_msg_meta (msg, DT_AUTH_META_KEY);
             dt_log_escape (key, sizeof key, z85 ? z85 : "?", z85 ? strnlen (z85, 40) : 1, 40);
             dt_log_escape (role, sizeof role, peer->role, strnlen (peer->role, sizeof peer->role),
                            sizeof peer->role);
-            dt_log_warn ("AUTH-DENIED", "key %s with role '%s' may not send %s", key, role,
+            dt_log_warn ("AUTH-DENIED-ROLE", "key %s with role '%s' may not send %s", key, role,
                          dt_msg_type_name (msg->type));
         }
         dt_master_reply_error (self, peer, msg->req, DT_ERR_DENIED,
