@@ -295,7 +295,7 @@ static int s_workers (const char *endpoint, long n)
         msg.hello.name = dt_str (name);
         msg.hello.capacity = 0; /* takes no task of the rightful job */
         s_send (socks[i], &msg);
-        items[i] = (zmq_pollitem_t) {socks[i], 0, ZMQ_POLLIN, 0};
+        items[i] = (zmq_pollitem_t){socks[i], 0, ZMQ_POLLIN, 0};
     }
     long welcome = 0, too_many = 0, other = 0, left = n;
     dt_msg_t reply;
@@ -359,7 +359,7 @@ static int s_waiters (const char *endpoint, long n)
         msg.req = (uint64_t) i + 1;
         msg.fetch.job = dt_str ("no-such-job");
         msg.fetch.max = 1;
-        msg.fetch.wait_ms = 20000; /* parked well past this run's reads */
+        msg.fetch.wait_ms = 8000; /* parked past this run's reads (5 s), then answered empty */
         s_send (sock, &msg);
     }
     long refused = 0, pages = 0, other = 0;
