@@ -45,7 +45,7 @@ for ((i = 0; i < 80; i++)); do
   [ "$n" -gt "$max_fds" ] && max_fds=$n
   if ((i % 20 == 10)); then
     # A new client gets in while the address is flooded.
-    dt_run_timed ms rc dt_cli --timeout 10 status --json
+    dt_run_timed ms rc dt_cli --timeout 20 status --json
     [ "$rc" -eq 0 ] || fail "STATUS from a new connection failed ($rc) during the attack"
     dt_say "STATUS answered in $ms ms during the attack"
     statuses=$((statuses + 1))

@@ -50,7 +50,7 @@ dt_spawn denied "$PEER" flood "$DT_MASTER" status 50000 "$WK" "$MK"
 dt_spawn curve "$PEER" curve "$DT_MASTER" "$MK" 6000
 worst=0
 for ((i = 0; i < 12; i++)); do
-  dt_run_timed ms rc good --timeout 10 status --json
+  dt_run_timed ms rc good --timeout 20 status --json
   [ "$rc" -eq 0 ] || fail "STATUS of the rightful client failed ($rc) during the floods"
   [ "$ms" -gt "$worst" ] && worst=$ms
   sleep 0.5
