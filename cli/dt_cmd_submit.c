@@ -260,6 +260,14 @@ static int s_submit_all (s_submit_t *self, dt_rpc_t *rpc)
         int rc = dt_rpc_wait (rpc, &reply, &tag, max_ms);
         if (rc == DT_RPC_EAGAIN)
             continue;
+        if (rc == DT_RPC_EINTR) {
+            fprintf (stderr,
+                     "dtask: interrupted while submitting: accepted %" PRIu64
+                     " of %zu tasks under job %s; to add the rest, run the same submit again "
+                     "with --job %s (what was accepted is not added twice)\n",
+                     self->accepted_tasks, dt_urls_count (self->list), self->job, self->job);
+            return DT_CLI_EXIT_INTERRUPTED;
+        }
         if (rc != 0)
             return dt_cli_rpc_failed (self->cli, rc);
         int code = s_on_reply (self, tag, &reply);

@@ -1,4 +1,5 @@
 /* main.c - dtask-master: parses the command line and runs the master's loop. */
+#include "dt_endpoint.h"
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_master.h"
@@ -289,6 +290,9 @@ int main (int argc, char **argv)
         opts.data_dir = NULL;
     if (!opts.bind)
         opts.bind = opts.keys_dir ? "tcp://*:5555" : "tcp://127.0.0.1:5555";
+    char why[64];
+    if (dt_endpoint_check (opts.bind, why, sizeof why) != 0)
+        return s_usage_error ("--bind: '%s' is %s: expected " DT_ENDPOINT_FORM, opts.bind, why);
     if (!opts.keys_dir && !insecure && !s_is_loopback (opts.bind))
         return s_usage_error ("refusing to serve %s in plaintext: give --keys DIR (CURVE), or "
                               "--insecure to accept anyone who can reach it",

@@ -1,5 +1,6 @@
 /* main.c - dtask-worker: parses options and runs the worker. */
 #include "dt_auth.h"
+#include "dt_endpoint.h"
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_proxy.h"
@@ -194,6 +195,7 @@ int main (int argc, char **argv)
     dt_worker_options_defaults (&opts);
     const char *env_master = getenv ("DTASK_MASTER");
     opts.master = env_master && env_master[0] ? env_master : DT_WORKER_DEFAULT_MASTER;
+    const char *master_from = env_master && env_master[0] ? "DTASK_MASTER" : "--master";
     int prefetch_set = 0;
     dt_log_level_t level = DT_LOG_INFO;
     uint64_t v;
@@ -212,10 +214,8 @@ int main (int argc, char **argv)
     while ((c = getopt_long (argc, argv, ":m:c:p:n:t:k:K:vqhV", longopts, NULL)) != -1) {
         switch (c) {
         case 'm':
-            if (!strstr (optarg, "://"))
-                return s_usage_error ("--master: '%s' is not an endpoint like tcp://host:port",
-                                      optarg);
             opts.master = optarg;
+            master_from = "--master";
             break;
         case 'c':
             if (s_parse_u64 (optarg, 1, DT_LIMIT_CREDIT_MAX / 2, &v) != 0)
@@ -297,6 +297,12 @@ int main (int argc, char **argv)
     }
     if (optind < argc)
         return s_usage_error ("unexpected argument '%s'", argv[optind]);
+    char why[64];
+    if (dt_endpoint_check (opts.master, why, sizeof why) != 0) {
+        fprintf (stderr, "dtask-worker: %s: '%s' is %s: expected " DT_ENDPOINT_FORM "\n",
+                 master_from, opts.master, why);
+        return 2;
+    }
     if (!prefetch_set)
         opts.prefetch = opts.concurrency;
     /* Behind a proxy the only address the worker connects to is the
