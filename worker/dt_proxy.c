@@ -27,6 +27,13 @@ struct dt_proxy_t {
 
 const char *dt_proxy_env_name (void)
 {
+    /* no_proxy=* turns every proxy off in libcurl (which reads the lower
+     * case name first). */
+    const char *none = getenv ("no_proxy");
+    if (!none)
+        none = getenv ("NO_PROXY");
+    if (none && strcmp (none, "*") == 0)
+        return NULL;
     for (size_t i = 0; i < S_VARS; i++) {
         const char *v = getenv (s_vars[i]);
         if (v && *v)

@@ -20,7 +20,8 @@ typedef struct dt_proxy_t dt_proxy_t;
 
 /* The first proxy variable libcurl would use for http or https that is set
  * and not empty (http_proxy, https_proxy, HTTPS_PROXY, all_proxy,
- * ALL_PROXY), or NULL. Its value is getenv (name). */
+ * ALL_PROXY), or NULL; NULL too when no_proxy (or NO_PROXY) is "*", which
+ * turns every proxy off. Its value is getenv (name). */
 const char *dt_proxy_env_name (void);
 
 /* Resolves the host of every proxy variable set. Returns NULL with a

@@ -23,8 +23,9 @@ ALL_PROXY="$DT_HTTP" timeout 20 "$DTASK_BIN/dtask-worker" --master "$DT_MASTER" 
   >/dev/null 2>"$DT_TMP/refuse2.err" || rc=$?
 [ "$rc" -eq 2 ] || fail "worker with --deny-private behind ALL_PROXY exited $rc, expected 2"
 
-# 2. Without a proxy: loopback in every spelling fails as "not allowed", without a request.
-dt_worker_start deny-w1 --deny-private --concurrency 4
+# 2. Without a proxy (NO_PROXY=* turns the one set off, so the worker starts): loopback in every
+# spelling fails as "not allowed", without a request.
+http_proxy="$DT_HTTP" NO_PROXY='*' dt_worker_start deny-w1 --deny-private --concurrency 4
 P=$DT_HTTP_PORT
 urls="$DT_TMP/urls.txt"
 cat >"$urls" <<URLS
