@@ -311,8 +311,8 @@ static void s_on_tasks (s_worker_t *self, const dt_msg_t *msg)
     for (uint32_t i = 0; i < msg->tasks.count; i++) {
         const dt_msg_task_t *t = &msg->tasks.items[i];
         if (self->queued >= DT_WORKER_QUEUE_MAX) {
-            dt_log_warn ("TASKS-OVER-CREDIT", "holding %zu tasks already: dropping %" PRIu32,
-                         s_held (self), msg->tasks.count - i);
+            dt_log_peer_warn ("TASKS-OVER-CREDIT", "holding %zu tasks already: dropping %" PRIu32,
+                              s_held (self), msg->tasks.count - i);
             return;
         }
         s_task_t *task = malloc (sizeof *task + t->url.len + 1);
@@ -639,6 +639,7 @@ static int s_loop (s_worker_t *self)
             self->held_back = self->rhead < self->nresults;
         now = zclock_mono ();
         s_tick (self, now);
+        dt_log_flush (); /* summaries of lines a misbehaving master made us suppress */
         if (self->stopping) {
             int idle = s_held (self) == 0 && self->rhead == self->nresults;
             if (idle)

@@ -12,6 +12,10 @@
  *   dt_peer workers ENDPOINT N                   N workers say HELLO (capacity 0); then one
  *                                                STATUS, timed
  *   dt_peer waiters ENDPOINT N                   N long-poll FETCHes from one socket
+ *   dt_peer fakemaster PORT_FILE COUNT URL HOLD_MS
+ *                                                a master on 127.0.0.1 that deals the first
+ *                                                worker to say HELLO COUNT tasks of URL at once,
+ *                                                whatever its credit, then heartbeats it
  *
  * Every mode is bounded in count and time, prints one line of key=value
  * results on stdout and exits 0 (1 when it could not start). Messages come
@@ -394,6 +398,95 @@ static int s_waiters (const char *endpoint, long n)
     return 0;
 }
 
+/* ---- fakemaster --------------------------------------------------------- */
+
+static int s_fakemaster (const char *port_file, long count, const char *url, long hold_ms)
+{
+    void *router = zmq_socket (s_ctx, ZMQ_ROUTER);
+    int linger = 0, hwm = 0;
+    zmq_setsockopt (router, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt (router, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    char endpoint[64];
+    size_t size = sizeof endpoint;
+    if (zmq_bind (router, "tcp://127.0.0.1:*") != 0 ||
+        zmq_getsockopt (router, ZMQ_LAST_ENDPOINT, endpoint, &size) != 0)
+        return 1;
+    FILE *out = fopen (port_file, "w");
+    if (!out)
+        return 1;
+    fprintf (out, "%s\n", strrchr (endpoint, ':') + 1);
+    fclose (out);
+
+    dt_msg_t msg;
+    dt_msg_init (&msg);
+    dt_peer_t worker;
+    zmq_pollitem_t item = {router, 0, ZMQ_POLLIN, 0};
+    int64_t end = zclock_mono () + S_REPLY_WAIT_MS;
+    int hello = 0;
+    while (!hello && zclock_mono () < end) {
+        if (zmq_poll (&item, 1, 100) <= 0)
+            continue;
+        dt_msg_reset (&msg);
+        hello = dt_msg_recv (&msg, router, &worker, ZMQ_DONTWAIT) == 0 && msg.type == DT_MSG_HELLO;
+    }
+    if (!hello) {
+        fprintf (stderr, "dt_peer: no HELLO\n");
+        return 1;
+    }
+    dt_msg_t reply;
+    dt_msg_init (&reply);
+    reply.type = DT_MSG_WELCOME;
+    reply.welcome.heartbeat_ms = 1000;
+    reply.welcome.liveness = 30;
+    reply.welcome.task_ms = 600000;
+    dt_msg_send (&reply, router, &worker);
+
+    dt_msg_task_t *items = calloc (DT_LIMIT_BATCH_MAX, sizeof *items);
+    if (!items)
+        return 1;
+    long sent = 0;
+    while (sent < count) {
+        uint32_t n = 0;
+        while (n < DT_LIMIT_BATCH_MAX && sent + n < count) {
+            items[n] = (dt_msg_task_t){(uint64_t) (sent + n + 1), 1, dt_str (url)};
+            n++;
+        }
+        dt_msg_init (&reply);
+        reply.type = DT_MSG_TASKS;
+        reply.tasks.count = n;
+        reply.tasks.items = items;
+        if (dt_msg_send (&reply, router, &worker) != 0)
+            break;
+        sent += n;
+    }
+    long results = 0, beats = 0;
+    int64_t next_beat = zclock_mono () + 500;
+    end = zclock_mono () + hold_ms;
+    while (zclock_mono () < end) {
+        if (zmq_poll (&item, 1, 100) > 0) {
+            dt_peer_t peer;
+            dt_msg_reset (&msg);
+            if (dt_msg_recv (&msg, router, &peer, ZMQ_DONTWAIT) == 0) {
+                if (msg.type == DT_MSG_RESULTS)
+                    results += msg.results.count;
+                else if (msg.type == DT_MSG_HEARTBEAT)
+                    beats++;
+            }
+        }
+        if (zclock_mono () >= next_beat) {
+            dt_msg_init (&reply);
+            reply.type = DT_MSG_HEARTBEAT;
+            dt_msg_send (&reply, router, &worker);
+            next_beat = zclock_mono () + 500;
+        }
+    }
+    dt_msg_reset (&msg);
+    free (items);
+    printf ("sent=%ld results=%ld heartbeats=%ld\n", sent, results, beats);
+    zmq_close (router);
+    return 0;
+}
+
 int main (int argc, char **argv)
 {
     if (argc < 2) {
@@ -419,6 +512,8 @@ int main (int argc, char **argv)
         rc = s_workers (argv[2], atol (argv[3]));
     else if (strcmp (mode, "waiters") == 0 && argc == 4)
         rc = s_waiters (argv[2], atol (argv[3]));
+    else if (strcmp (mode, "fakemaster") == 0 && argc == 6)
+        rc = s_fakemaster (argv[2], atol (argv[3]), argv[4], atol (argv[5]));
     else
         fprintf (stderr, "dt_peer: bad arguments for '%s' (see tests/tools/dt_peer.c)\n", mode);
     zmq_ctx_term (s_ctx);
