@@ -59,17 +59,21 @@
  * net.ipv4.tcp_wmem, and left to autotune so long links keep their speed. */
 
 /* Replies queued to one peer (the ROUTER's ZMQ_SNDHWM). A client has at
- * most 9 requests out (8 SUBMIT chunks and a FETCH), so 64 leaves it room;
- * TASKS to a worker are bounded by its credit anyway, and a TASKS send that
- * does not fit waits for the next turn (the worker is "blocked"). */
-#define DT_LIMIT_PEER_REPLIES 64
+ * most 9 requests out (8 SUBMIT chunks and a FETCH), so 32 leaves it room;
+ * TASKS to a worker are fewer than its credit (each carries a task at
+ * least), and a TASKS send that does not fit waits for the next turn (the
+ * worker is "blocked"). */
+#define DT_LIMIT_PEER_REPLIES 32
 
 /* Largest reply to a client: a PAGE is cut at this many bytes of results
- * (a STATUS_OK with DT_LIMIT_WORKERS_MAX workers is ~180 KiB). 256 KiB is
- * still ~1,700 typical results per round trip; with DT_LIMIT_PEER_REPLIES it
- * bounds one peer's queue to ~16 MiB, where 4 MiB pages and a 10,000-message
- * HWM let one client that never reads pin 30 GiB. */
-#define DT_LIMIT_REPLY_BYTES (256 * 1024)
+ * (a STATUS_OK with DT_LIMIT_WORKERS_MAX workers is ~180 KiB). A full page
+ * of DT_LIMIT_BATCH_MAX typical results (~150-250 bytes each) fits, so the
+ * cut only binds for long URLs and a client following a fast job still
+ * gets full pages (DT_FETCH_FILL waits for a full count). With
+ * DT_LIMIT_PEER_REPLIES it bounds one peer's queue to 33 MiB, where 3 MiB
+ * pages and a 10,000-message HWM let one client that never reads pin
+ * 30 GiB. */
+#define DT_LIMIT_REPLY_BYTES (1024 * 1024)
 
 /* Bytes the master holds for one peer that does not read. */
 #define DT_LIMIT_PEER_QUEUED_BYTES ((DT_LIMIT_PEER_REPLIES + 1) * DT_LIMIT_REPLY_BYTES)

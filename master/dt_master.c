@@ -185,7 +185,7 @@ static int s_first_drop (dt_master_t *self, const dt_peer_t *peer)
 }
 
 /* Sends `msg` to a client. A reply that does not fit in the peer's pipe
- * (DT_SOCK_ROUTER_SNDHWM replies unread) is dropped, not queued: that is
+ * (DT_LIMIT_PEER_REPLIES replies unread) is dropped, not queued: that is
  * what bounds the memory a client that never reads can make us hold. A
  * well-behaved client resends after its timeout, so a lost reply costs it
  * time, never data. */
