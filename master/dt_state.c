@@ -366,8 +366,8 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_msg_result_t
     }
     if (!task || result->outcome > DT_OUTCOME_FAIL) {
         self->invalid++;
-        dt_log_debug ("RESULT-INVALID", "task %" PRIu64 " outcome %u: no such task or outcome",
-                      result->id, result->outcome);
+        dt_log_peer_debug ("RESULT-INVALID", "task %" PRIu64 " outcome %u: no such task or outcome",
+                           result->id, result->outcome);
         return;
     }
     if (s_is_final (task)) {
@@ -381,8 +381,8 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_msg_result_t
          * again or is running elsewhere, so dropping it loses nothing,
          * and a stray peer cannot write results into the store. */
         self->invalid++;
-        dt_log_debug ("RESULT-UNLEASED", "task %" PRIu64 " attempt %u from unregistered peer",
-                      result->id, result->attempt);
+        dt_log_peer_debug ("RESULT-UNLEASED", "task %" PRIu64 " attempt %u from unregistered peer",
+                           result->id, result->attempt);
         return;
     }
     if (from && task->state == DT_TASK_INFLIGHT && result->attempt == task->attempts &&
@@ -391,9 +391,9 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_msg_result_t
          * cannot have run it. (A late result of an earlier attempt, from a
          * worker whose lease ended, still counts: that work was done.) */
         self->invalid++;
-        dt_log_debug ("RESULT-NOT-LEASED",
-                      "task %" PRIu64 " attempt %u is leased to another worker", result->id,
-                      result->attempt);
+        dt_log_peer_debug ("RESULT-NOT-LEASED",
+                           "task %" PRIu64 " attempt %u is leased to another worker", result->id,
+                           result->attempt);
         return;
     }
     if (result->outcome == DT_OUTCOME_RETRY) {

@@ -264,8 +264,8 @@ int dt_state_page_from_store (dt_state_t *self, dt_state_pager_t *pager, dt_str_
     if (dt_store_results (self->store, *cursor, upto, job, (flags & DT_FETCH_FAILED_ONLY) != 0,
                           limit, s_page_row, &page) != 0) {
         /* Not a reason to stop the master: the client asks again. */
-        dt_log_warn ("MASTER-PAGE", "reading results after %" PRIu64 " from the store failed",
-                     *cursor);
+        dt_log_peer_warn ("MASTER-PAGE", "reading results after %" PRIu64 " from the store failed",
+                          *cursor);
         return 0;
     }
     if (page.full || pager->count == pager->max)
