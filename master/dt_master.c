@@ -170,18 +170,41 @@ char *dt_master_peer_name (char *out, size_t out_size, const dt_peer_t *peer)
     return dt_log_escape (out, out_size, peer->id, peer->len, 32);
 }
 
-/* True the first time `peer` is seen here lately: a small ring of routing
- * id hashes, so a peer that keeps not reading is named once, not per reply. */
-static int s_first_drop (dt_master_t *self, const dt_peer_t *peer)
+static uint64_t s_peer_hash (const dt_peer_t *peer)
 {
     uint64_t hash = 1469598103934665603ull; /* FNV-1a */
     for (size_t i = 0; i < peer->len; i++)
         hash = (hash ^ peer->id[i]) * 1099511628211ull;
+    return hash;
+}
+
+/* The slot of `peer` among the peers that lately did not read, or NULL. */
+static dt_master_stalled_t *s_stalled (dt_master_t *self, uint64_t hash)
+{
     for (size_t i = 0; i < DT_MASTER_DROPPED_PEERS; i++)
-        if (self->dropped_peers[i] == hash)
-            return 0;
-    self->dropped_peers[self->dropped_next++ % DT_MASTER_DROPPED_PEERS] = hash;
-    return 1;
+        if (self->stalled[i].hash == hash && self->stalled[i].at)
+            return &self->stalled[i];
+    return NULL;
+}
+
+/* Records that a reply to `peer` was dropped now. Returns 1 when the peer
+ * was not known as stalled (so it is worth a log line), else 0. */
+static int s_mark_stalled (dt_master_t *self, const dt_peer_t *peer)
+{
+    uint64_t hash = s_peer_hash (peer);
+    dt_master_stalled_t *slot = s_stalled (self, hash);
+    int first = slot == NULL;
+    if (!slot)
+        slot = &self->stalled[self->stalled_next++ % DT_MASTER_DROPPED_PEERS];
+    slot->hash = hash;
+    slot->at = self->now ? self->now : 1;
+    return first;
+}
+
+int dt_master_peer_stalled (dt_master_t *self, const dt_peer_t *peer)
+{
+    dt_master_stalled_t *slot = s_stalled (self, s_peer_hash (peer));
+    return slot && self->now - slot->at < DT_MASTER_STALL_MS;
 }
 
 /* Sends `msg` to a client. A reply that does not fit in the peer's pipe
@@ -196,7 +219,7 @@ void dt_master_reply (dt_master_t *self, const dt_msg_t *msg, const dt_peer_t *p
         return;
     if (rc == DT_PROTO_EAGAIN) {
         self->replies_dropped++;
-        if (s_first_drop (self, peer) && dt_log_admit (DT_LOG_WARN, "REPLY-DROPPED")) {
+        if (s_mark_stalled (self, peer) && dt_log_admit (DT_LOG_WARN, "REPLY-DROPPED")) {
             char name[160];
             dt_log_warn ("REPLY-DROPPED",
                          "peer %s does not read its replies: %s dropped, and the next ones "

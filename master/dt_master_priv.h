@@ -39,9 +39,19 @@ typedef struct {
     uint64_t checked;           /* results log position at the last look; UINT64_MAX: never */
 } dt_master_waiter_t;
 
-/* Peers remembered as already named in a REPLY-DROPPED line: a peer that
- * does not read is named once, not once per reply it loses. */
+/* Peers remembered as not reading (a reply to them was dropped): a peer
+ * that does not read is named once in REPLY-DROPPED, not once per reply it
+ * loses, and for DT_MASTER_STALL_MS its parked FETCHes are dropped without
+ * building the page (up to DT_LIMIT_REPLY_BYTES each) that would be
+ * dropped anyway: a 60-byte FETCH must not buy a megabyte of work. */
 #define DT_MASTER_DROPPED_PEERS 64
+#define DT_MASTER_STALL_MS      1000
+
+/* A peer whose replies were dropped. */
+typedef struct {
+    uint64_t hash; /* of its routing id */
+    int64_t at;    /* monotonic ms of the last drop; 0: free slot */
+} dt_master_stalled_t;
 
 struct dt_master_t {
     dt_master_opts_t opts;           /* as given (strings borrowed) */
@@ -72,8 +82,8 @@ struct dt_master_t {
     dt_msg_result_t *page_items;     /* PAGE scratch: DT_LIMIT_BATCH_MAX */
     dt_msg_worker_t *status_workers; /* STATUS_OK scratch: DT_LIMIT_WORKERS_MAX */
     uint64_t replies_dropped;        /* replies to peers whose pipe was full */
-    uint64_t dropped_peers[DT_MASTER_DROPPED_PEERS]; /* hashes of peers named in REPLY-DROPPED */
-    uint32_t dropped_next;                           /* next slot of dropped_peers to reuse */
+    dt_master_stalled_t stalled[DT_MASTER_DROPPED_PEERS]; /* peers whose replies were dropped */
+    uint32_t stalled_next;                                /* next slot of stalled to reuse */
 };
 
 /* A worker's name (chosen by the peer) escaped for logs. */
@@ -92,6 +102,9 @@ void dt_master_reply (dt_master_t *self, const dt_msg_t *msg, const dt_peer_t *p
 /* Sends an ERROR with `code` and `text` to a client. */
 void dt_master_reply_error (dt_master_t *self, const dt_peer_t *peer, uint64_t req, uint32_t code,
                             const char *text);
+
+/* True when a reply to `peer` was dropped in the last DT_MASTER_STALL_MS. */
+int dt_master_peer_stalled (dt_master_t *self, const dt_peer_t *peer);
 
 /* A worker's name escaped for logs. */
 dt_master_name_t dt_master_worker_name (const dt_worker_t *worker);

@@ -129,7 +129,10 @@ void dt_master_serve_waiters (dt_master_t *self)
             continue; /* nothing new since it last looked */
         }
         waiter->checked = last;
-        if (s_filling (self, waiter, last)) {
+        if (dt_master_peer_stalled (self, &waiter->peer)) {
+            self->replies_dropped++; /* it would not read this page either */
+            dt_master_waiter_remove (self, i);
+        } else if (s_filling (self, waiter, last)) {
             i++;
         } else if (dt_master_page (self, waiter, 0) > 0) {
             dt_master_waiter_remove (self, i);
