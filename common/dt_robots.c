@@ -31,17 +31,17 @@ struct dt_robots_t {
 /* The parse's working state: rules for both our group(s) and the `*`
  * group(s) are collected, since which applies is known only at the end. */
 typedef struct {
-    char agent[S_AGENT_MAX];   /* our product token */
-    size_t agent_len;          /* its length */
-    s_rule_t *rules[2];        /* [1] our groups' rules, [0] the `*` groups' */
-    size_t nrules[2];          /* rules in each */
-    int delay[2];              /* largest Crawl-delay of each, -1 if none */
-    int seen[2];               /* a user-agent line named us / `*` */
-    char *arena;               /* every kept pattern */
-    size_t arena_len;          /* bytes used; capacity is 3 x bytes parsed */
-    int in_agents;             /* the last directive was a user-agent line */
-    int cur[2];                /* the current group names us / `*` */
-    dt_robots_stats_t *stats;  /* where counts go */
+    char agent[S_AGENT_MAX];  /* our product token */
+    size_t agent_len;         /* its length */
+    s_rule_t *rules[2];       /* [1] our groups' rules, [0] the `*` groups' */
+    size_t nrules[2];         /* rules in each */
+    int delay[2];             /* largest Crawl-delay of each, -1 if none */
+    int seen[2];              /* a user-agent line named us / `*` */
+    char *arena;              /* every kept pattern */
+    size_t arena_len;         /* bytes used; capacity is 3 x bytes parsed */
+    int in_agents;            /* the last directive was a user-agent line */
+    int cur[2];               /* the current group names us / `*` */
+    dt_robots_stats_t *stats; /* where counts go */
 } s_parse_t;
 
 static int s_lower (int c)
@@ -71,8 +71,8 @@ static int s_hex (int c)
 
 static int s_unreserved (int c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 /* RFC 3986 gen-delims and sub-delims: they keep their meaning only
@@ -93,7 +93,8 @@ static size_t s_normalise (const char *src, size_t n, char *dst)
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char) src[i];
-        if (c == '%' && i + 2 < n && s_hex ((unsigned char) src[i + 1]) >= 0 && s_hex ((unsigned char) src[i + 2]) >= 0) {
+        if (c == '%' && i + 2 < n && s_hex ((unsigned char) src[i + 1]) >= 0 &&
+            s_hex ((unsigned char) src[i + 2]) >= 0) {
             int v = s_hex ((unsigned char) src[i + 1]) * 16 + s_hex ((unsigned char) src[i + 2]);
             if (s_unreserved (v))
                 dst[o++] = (char) v;
@@ -122,8 +123,11 @@ static s_key_t s_key (const char *k, size_t n)
     static const struct {
         const char *name;
         s_key_t key;
-    } keys[] = {{"user-agent", S_AGENT}, {"allow", S_ALLOW},     {"disallow", S_DISALLOW},
-                {"crawl-delay", S_DELAY}, {"sitemap", S_SITEMAP}};
+    } keys[] = {{"user-agent", S_AGENT},
+                {"allow", S_ALLOW},
+                {"disallow", S_DISALLOW},
+                {"crawl-delay", S_DELAY},
+                {"sitemap", S_SITEMAP}};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (strlen (keys[i].name) == n && strncasecmp (keys[i].name, k, n) == 0)
             return keys[i].key;
@@ -403,8 +407,7 @@ void dt_robots_destroy (dt_robots_t **self_p)
 /* Leftmost occurrence of `pat` (m > 0 bytes) in `s` (n bytes) from `from`,
  * or -1. Knuth-Morris-Pratt: O(n + m) whatever the bytes, where a naive
  * search is O(n * m) on "aaaa...ab"-shaped input. `fail` has room for m. */
-static long s_find (const char *s, size_t n, size_t from, const char *pat, size_t m,
-                    uint16_t *fail)
+static long s_find (const char *s, size_t n, size_t from, const char *pat, size_t m, uint16_t *fail)
 {
     fail[0] = 0;
     for (size_t i = 1, k = 0; i < m; i++) {
@@ -466,10 +469,11 @@ int dt_robots_allowed (const dt_robots_t *self, const char *path, size_t len)
      * third ("%41" to "A"), so longer input cannot end within the cap. */
     if (len > 3 * (size_t) DT_LIMIT_URL_MAX)
         return 0;
-    char *buf = malloc (3 * len + 1 + DT_LIMIT_URL_MAX * sizeof (uint16_t));
-    if (!buf)
+    /* One block: KMP's table first (aligned), then the normalised path. */
+    uint16_t *fail = malloc (DT_LIMIT_URL_MAX * sizeof (uint16_t) + 3 * len + 2);
+    if (!fail)
         return 0; /* no memory: do not fetch */
-    uint16_t *fail = (uint16_t *) (void *) (buf + 3 * len + 1);
+    char *buf = (char *) (fail + DT_LIMIT_URL_MAX);
     size_t n = 0;
     if (path[0] != '/')
         buf[n++] = '/';
@@ -487,7 +491,7 @@ int dt_robots_allowed (const dt_robots_t *self, const char *path, size_t len)
                 allowed = self->rules[r].allow;
                 break;
             }
-    free (buf);
+    free (fail);
     return allowed;
 }
 

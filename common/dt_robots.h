@@ -30,23 +30,23 @@ typedef struct dt_robots_t dt_robots_t;
 
 /* What happened in a parse, for logs and tests. */
 typedef struct {
-    size_t bytes_parsed;     /* of the body: at most DT_LIMIT_ROBOTS_MAX */
-    int truncated;           /* the body was longer than the cap */
-    size_t lines;            /* lines seen */
-    size_t lines_cut;        /* lines longer than DT_LIMIT_ROBOTS_LINE_MAX */
-    size_t unknown;          /* lines that are no directive we know */
-    size_t rules;            /* rules kept for our agent */
-    size_t rules_over_cap;   /* rules for our agent dropped by DT_LIMIT_ROBOTS_RULES_MAX */
+    size_t bytes_parsed;      /* of the body: at most DT_LIMIT_ROBOTS_MAX */
+    int truncated;            /* the body was longer than the cap */
+    size_t lines;             /* lines seen */
+    size_t lines_cut;         /* lines longer than DT_LIMIT_ROBOTS_LINE_MAX */
+    size_t unknown;           /* lines that are no directive we know */
+    size_t rules;             /* rules kept for our agent */
+    size_t rules_over_cap;    /* rules for our agent dropped by DT_LIMIT_ROBOTS_RULES_MAX */
     size_t rules_unmatchable; /* patterns longer than any URL we fetch: dropped */
-    int group;               /* 1: our own group(s), 0: the `*` group(s), -1: none */
+    int group;                /* 1: our own group(s), 0: the `*` group(s), -1: none */
 } dt_robots_stats_t;
 
 /* How long a verdict holds. RFC 9309 section 2.4: a cached robots.txt
  * SHOULD NOT be used for more than 24 hours. An unreachable one means "all
  * disallowed" (section 2.3.1.4); it is fetched again after a short wait
  * rather than blocking the host for a day. */
-#define DT_ROBOTS_TTL_S         (24 * 3600)
-#define DT_ROBOTS_RETRY_S       (10 * 60)
+#define DT_ROBOTS_TTL_S   (24 * 3600)
+#define DT_ROBOTS_RETRY_S (10 * 60)
 
 /* Redirects to follow when fetching robots.txt: "at least five"
  * (section 2.3.1.2); beyond that the file counts as unavailable. */
@@ -56,7 +56,7 @@ typedef struct {
  * widely used; values above this are capped, because a host that asks
  * for minutes between requests would hold its frontier share forever
  * (Apache Nutch skips such hosts past 30 s by default). */
-#define DT_ROBOTS_DELAY_MAX_MS  (60 * 1000)
+#define DT_ROBOTS_DELAY_MAX_MS (60 * 1000)
 
 /* What to do with a robots.txt response. */
 typedef enum {

@@ -1,4 +1,5 @@
-/* dt_urlfp.c - 64-bit keyed fingerprints of normalised URLs, and a compact set of them (the seen set). */
+/* dt_urlfp.c - 64-bit keyed fingerprints of normalised URLs, and a compact set of them (the seen
+ * set). */
 #include "dt_urlfp.h"
 
 #include <assert.h>
@@ -22,8 +23,8 @@ int dt_urlfp_key_random (dt_urlfp_key_t *key)
 
 uint64_t dt_urlfp (const dt_urlfp_key_t *key, const char *url, size_t len)
 {
-    _Static_assert (crypto_shorthash_BYTES == 8, "SipHash-2-4 gives 8 bytes");
-    _Static_assert (crypto_shorthash_KEYBYTES == sizeof key->bytes, "a 16-byte key");
+    _Static_assert(crypto_shorthash_BYTES == 8, "SipHash-2-4 gives 8 bytes");
+    _Static_assert(crypto_shorthash_KEYBYTES == sizeof key->bytes, "a 16-byte key");
     unsigned char out[8];
     crypto_shorthash (out, (const unsigned char *) url, len, key->bytes);
     uint64_t fp = 0;

@@ -1,4 +1,5 @@
-/* dt_urlfp.h - 64-bit keyed fingerprints of normalised URLs, and a compact set of them (the seen set).
+/* dt_urlfp.h - 64-bit keyed fingerprints of normalised URLs, and a compact set of them (the seen
+ * set).
  *
  * The fingerprint is SipHash-2-4 (libsodium's crypto_shorthash) under a
  * key drawn once per crawl. SipHash is a keyed pseudo-random function:
@@ -43,10 +44,10 @@ uint64_t dt_urlfp (const dt_urlfp_key_t *key, const char *url, size_t len);
  * tables are both held for the copy (22.5 bytes a URL at that moment).
  * Lookups at 0.8 load probe about 3 slots (Robin Hood stops a miss early).
  * Created with the expected count, it starts at exactly 10 bytes a URL. */
-#define DT_URLFP_LOAD_MAX_NUM    4
-#define DT_URLFP_LOAD_MAX_DEN    5
-#define DT_URLFP_GROW_NUM        5
-#define DT_URLFP_GROW_DEN        4
+#define DT_URLFP_LOAD_MAX_NUM 4
+#define DT_URLFP_LOAD_MAX_DEN 5
+#define DT_URLFP_GROW_NUM     5
+#define DT_URLFP_GROW_DEN     4
 /* Bytes per URL the set may hold at worst (8 / (0.8 / 1.25) = 12.5, and
  * its small header): what test_urlfp asserts at a million URLs. */
 #define DT_URLFP_BYTES_PER_URL_MAX 12.6
