@@ -65,6 +65,20 @@ static int s_ws (int c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
 
+static int s_token_byte (int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '-';
+}
+
+/* Length of the product token at the start of agent ("dtask/1.0": 5). */
+static size_t s_token_len (const char *agent)
+{
+    size_t n = 0;
+    while (agent && s_token_byte ((unsigned char) agent[n]))
+        n++;
+    return n;
+}
+
 static int s_hex (int c)
 {
     if (c >= '0' && c <= '9')
@@ -164,7 +178,7 @@ unsigned dt_links_robots_header (const char *value, const char *agent)
                                    "max-video-preview"};
     unsigned flags = 0;
     int ours = 1; /* no agent prefix yet: the directives are for everyone */
-    size_t agent_len = agent ? strcspn (agent, "/ \t") : 0;
+    size_t agent_len = s_token_len (agent);
     const char *s = value;
     while (s && *s) {
         size_t n = strcspn (s, ",");
@@ -178,10 +192,15 @@ unsigned dt_links_robots_header (const char *value, const char *agent)
                 name++, nlen--;
             while (nlen > 0 && s_ws ((unsigned char) name[nlen - 1]))
                 nlen--;
-            int is_valued = 0;
+            /* An agent is a product token; anything else before a colon
+             * ("unavailable_after: Friday, 25-Jun-2010 15:00:00" split at
+             * its comma) is part of a directive's value. */
+            int agent_name = nlen > 0;
+            for (size_t i = 0; i < nlen; i++)
+                agent_name &= s_token_byte ((unsigned char) name[i]);
             for (size_t i = 0; i < sizeof valued / sizeof valued[0]; i++)
-                is_valued |= s_is (name, nlen, valued[i]);
-            if (!is_valued) {
+                agent_name &= !s_is (name, nlen, valued[i]);
+            if (agent_name) {
                 ours = agent_len > 0 && nlen == agent_len && strncasecmp (name, agent, nlen) == 0;
                 tlen -= (size_t) (colon + 1 - tok);
                 tok = colon + 1;
@@ -679,7 +698,7 @@ dt_links_t *dt_links_extract (const char *page_url, const char *html, size_t len
     st.skipped = &self->skipped;
     st.key = &key;
     st.agent = agent;
-    st.agent_len = agent ? strcspn (agent, "/ \t") : 0;
+    st.agent_len = s_token_len (agent);
     if (!html)
         len = 0;
     self->skipped.html_truncated = len > DT_LIMIT_HTML_MAX;

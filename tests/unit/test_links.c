@@ -174,6 +174,10 @@ static void test_x_robots_tag_header_values (void)
         dt_links_robots_header ("unavailable_after: 25 Jun 2010 15:00:00 PST, noindex", "dtask"),
         DT_LINKS_NOINDEX);
     DT_CHECK_EQ (dt_links_robots_header ("max-snippet: 20, nofollow", "dtask"), DT_LINKS_NOFOLLOW);
+    DT_CHECK_EQ (dt_links_robots_header ("unavailable_after: Friday, 25-Jun-2010 15:00:00 PST, "
+                                         "noindex",
+                                         "dtask"),
+                 DT_LINKS_NOINDEX);
     DT_CHECK_EQ (dt_links_robots_header ("nofollow", NULL), DT_LINKS_NOFOLLOW);
     DT_CHECK_EQ (dt_links_robots_header ("dtask: nofollow", NULL), 0);
 }
