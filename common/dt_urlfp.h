@@ -6,8 +6,9 @@
  * without the key, a page cannot choose URLs whose fingerprints collide
  * (which would make the crawl skip a URL as "seen") or that crowd one
  * region of the set. An unkeyed or merely seeded fast hash (xxHash,
- * MurmurHash) gives no such guarantee; SipHash costs ~1 ns a byte, which
- * a crawl at thousands of URLs a second does not notice. libsodium is
+ * MurmurHash) gives no such guarantee; SipHash costs some tens of
+ * nanoseconds for a URL, which a crawl at thousands of URLs a second does
+ * not notice. libsodium is
  * already on every machine that has libzmq (CURVE).
  *
  * By chance alone, 10 million URLs in 64 bits collide with probability
