@@ -311,16 +311,15 @@ static long s_timeout (dt_handler_t *h)
     long ms = -1;
     for (size_t i = 0; i < self->count; i++) {
         s_proc_t *proc = self->procs[i];
-        long due;
+        long due = -1;
         if (proc->finished)
             return 0;
-        if (proc->child.pidfd < 0)
-            due = DT_CHILD_REAP_POLL_MS;
-        else if (proc->killed == S_KILL_NONE)
+        /* Once killed, its exit is what we wait for. */
+        if (proc->killed == S_KILL_NONE)
             due = proc->deadline <= now ? 0 : (long) (proc->deadline - now);
-        else
-            continue; /* killed: its exit wakes us */
-        if (ms < 0 || due < ms)
+        if (proc->child.pidfd < 0 && (due < 0 || due > DT_CHILD_REAP_POLL_MS))
+            due = DT_CHILD_REAP_POLL_MS;
+        if (due >= 0 && (ms < 0 || due < ms))
             ms = due;
     }
     return ms;

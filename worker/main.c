@@ -63,7 +63,8 @@ static const char s_usage[] =
     "\n"
     "Every option can also be set in the environment: DTASK_MASTER, DTASK_CONCURRENCY,\n"
     "DTASK_PREFETCH, DTASK_NAME, DTASK_HANDLER, DTASK_TIMEOUT, DTASK_MAX_BYTES,\n"
-    "DTASK_HEARTBEAT, DTASK_GRACE, DTASK_DENY_PRIVATE=1, DTASK_KEY, DTASK_MASTER_KEY;\n"
+    "DTASK_HEARTBEAT, DTASK_GRACE, DTASK_TASK_TIMEOUT, DTASK_DENY_PRIVATE=1, DTASK_KEY,\n"
+    "DTASK_MASTER_KEY;\n"
     "flags win.\n"
     "\n"
     "Exit status: 0 stopped by a signal after finishing its tasks, 1 failure or forced\n"
@@ -94,6 +95,7 @@ static const struct {
     {"DTASK_MAX_BYTES", "--max-bytes"},
     {"DTASK_HEARTBEAT", "--heartbeat"},
     {"DTASK_GRACE", "--grace"},
+    {"DTASK_TASK_TIMEOUT", "--task-timeout"},
     {"DTASK_KEY", "--key"},
     {"DTASK_MASTER_KEY", "--master-key"},
 };
