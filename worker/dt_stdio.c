@@ -701,6 +701,8 @@ dt_handler_t *dt_stdio_new (const dt_exec_options_t *opts, uint32_t children,
         if (s_spawn (self, kid, err, err_size) != 0)
             goto fail;
     }
+    dt_log_info ("STDIO-START", "kind %s: %" PRIu32 " children of %s, time limit %" PRIu32 " ms",
+                 opts->kind ? opts->kind : "-", children, opts->argv[0], opts->time_limit_ms);
     return &self->base;
 fail:
     s_destroy (&self->base);

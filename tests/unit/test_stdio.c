@@ -36,6 +36,9 @@ static const char s_child[] =
     "        elif p == 'hang': time.sleep(60)\n"
     "        elif p == 'bad': print('this is not json', flush=True); continue\n"
     "        elif p == 'wrongid': r['id'] += 1\n"
+    "        elif p == 'badb64': r['output_base64'] = 'not base64!'\n"
+    "        elif p == 'nostate': del r['state']\n"
+    "        elif p == 'list': print('[1, 2]', flush=True); continue\n"
     "        elif p == 'retry': r = {'id': t['id'], 'state': 'retry', 'error': 'busy\\nnow'}\n"
     "        elif p == 'big': r['output'] = 'x' * (1024 * 1024 + 1)\n"
     "        elif p == 'huge': sys.stdout.write('x' * 7000000); sys.stdout.flush(); "
@@ -275,7 +278,18 @@ static void test_a_malformed_line_fails_the_task_and_restarts_the_child (void)
     DT_CHECK_EQ (g->r.outcome, DT_OUTCOME_FAIL);
     DT_CHECK (strcmp (g->error,
                       "malformed reply from the command: \"id\" is not the task's (5002)") == 0);
-    g = s_one (h, 3, "pid");
+    static const char *const cases[][2] = {
+        {"badb64", "\"output_base64\" is not base64"},
+        {"nostate", "no \"state\" string"},
+        {"list", "not a JSON object"},
+    };
+    for (uint64_t i = 0; i < 3; i++) {
+        g = s_one (h, 3 + i, cases[i][0]);
+        DT_CHECK (g);
+        DT_CHECK_EQ (g->r.outcome, DT_OUTCOME_FAIL);
+        DT_CHECK (strstr (g->error, cases[i][1]));
+    }
+    g = s_one (h, 6, "pid");
     DT_CHECK (g);
     DT_CHECK_EQ (g->r.outcome, DT_OUTCOME_DONE);
     DT_CHECK (atoi (g->output) > 0 && atoi (g->output) != pid);
