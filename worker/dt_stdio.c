@@ -57,6 +57,7 @@ typedef struct {
     size_t scanned;       /* bytes of it known to hold no '\n' */
     dt_child_tail_t tail; /* the end of its stderr */
     int64_t restart_at;   /* DOWN: monotonic ms of the next spawn */
+    int hung;             /* DYING: killed at the time limit (restarts at once) */
     uint32_t backoff_ms;  /* the delay after its next crash */
     uint64_t served;      /* tasks finished by this process */
     short revents[4];     /* from the last wait, by s_fd_role_t */
@@ -148,24 +149,30 @@ static void s_restart (s_stdio_t *self, s_kid_t *kid, int64_t now)
                                                                     : kid->backoff_ms * 2;
 }
 
-/* Kills a child we give up on; its task, if any, was reported already. It
- * is restarted at once once reaped: it did not crash, we stopped it. */
-static void s_kill (s_kid_t *kid)
+/* Kills a child we give up on; its task, if any, was reported already.
+ * `hung`: it ran past the time limit, and is restarted at once once reaped
+ * (each such restart cost a whole time limit: no storm). Any other reason
+ * (a malformed line) restarts it after the back-off, as a crash does: a
+ * command that prints a banner on stdout at start must not respawn in a
+ * tight loop. */
+static void s_kill (s_kid_t *kid, int hung)
 {
     dt_child_kill (&kid->child);
     dt_child_close_fd (&kid->child.in);
     kid->job = NULL;
     kid->state = S_DYING;
+    kid->hung = hung;
 }
 
-/* A reaped child: its task, if it had one, is RETRY; it restarts after its
- * back-off if it died by itself, at once if we killed it. */
+/* A reaped child: its task, if it had one, is RETRY; it restarts at once
+ * if it hung, else after its back-off. */
 static void s_on_exit (s_stdio_t *self, s_kid_t *kid, int status, int64_t now)
 {
     char what[64], tail[DT_CHILD_TAIL_MAX + 1];
     dt_child_describe (status, what, sizeof what);
     dt_child_tail_text (&kid->tail, tail, sizeof tail);
     int crashed = kid->state != S_DYING;
+    int hung = kid->state == S_DYING && kid->hung;
     if (kid->state == S_BUSY) {
         char error[DT_LIMIT_ERROR_MAX - 1];
         snprintf (error, sizeof error, "child exited mid-task (%s)%s%s", what, tail[0] ? ": " : "",
@@ -177,14 +184,16 @@ static void s_on_exit (s_stdio_t *self, s_kid_t *kid, int status, int64_t now)
     dt_child_close_fd (&kid->child.out);
     dt_child_close_fd (&kid->child.err);
     kid->state = S_DOWN;
+    kid->hung = 0;
     kid->restart_at = now;
-    if (crashed) {
+    if (!hung) {
         /* Dying again before finishing a task doubles the delay. */
         uint32_t delay = kid->served ? DT_STDIO_RESTART_MIN_MS : kid->backoff_ms;
         kid->backoff_ms = delay * 2 > DT_STDIO_RESTART_MAX_MS ? DT_STDIO_RESTART_MAX_MS : delay * 2;
         kid->restart_at = now + delay;
-        dt_log_warn ("STDIO-CHILD-EXIT", "child %" PRIu32 ": %s%s%s; restart in %" PRIu32 " ms",
-                     kid->index, what, tail[0] ? ": " : "", tail, delay);
+        if (crashed)
+            dt_log_warn ("STDIO-CHILD-EXIT", "child %" PRIu32 ": %s%s%s; restart in %" PRIu32 " ms",
+                         kid->index, what, tail[0] ? ": " : "", tail, delay);
     }
 }
 
@@ -202,7 +211,7 @@ static void s_malformed (s_stdio_t *self, s_kid_t *kid, const char *line, size_t
         snprintf (error, sizeof error, "malformed reply from the command: %s", why);
         s_report (self, kid->job, DT_OUTCOME_FAIL, NULL, 0, error);
     }
-    s_kill (kid);
+    s_kill (kid, 0);
 }
 
 /* The reply's output into *out (caller frees): "output" or
@@ -525,7 +534,7 @@ static void s_advance (s_stdio_t *self, s_kid_t *kid, int64_t now)
                      " ms: killing and restarting it",
                      kid->index, kid->job->task_id, kid->job->time_limit_ms);
         s_report (self, kid->job, DT_OUTCOME_RETRY, NULL, 0, error);
-        s_kill (kid);
+        s_kill (kid, 1);
     }
 }
 

@@ -17,7 +17,8 @@
  *     and restarted, the task is RETRY "task time limit";
  *   a malformed line (not JSON, wrong id, unknown state, bad base64, longer
  *     than DT_LIMIT_STDIO_LINE_MAX, a reply with no task): the task FAILs
- *     with what was wrong, the child is killed and restarted.
+ *     with what was wrong, the child is killed and restarted after the
+ *     back-off (100 ms when it had finished a task since it started).
  * Tasks wait in a queue while no child is free; their time limit runs from
  * start. All pipes are serviced in the worker's one poll loop.
  */
