@@ -71,4 +71,9 @@
  * under the cap therefore fits, however it is encoded. */
 #define DT_LIMIT_STDIO_LINE_MAX (6 * DT_LIMIT_OUTPUT_MAX + 64 * 1024)
 
+/* Addresses kept for the trusted proxies of --trusted-proxy: each proxy
+ * host name may resolve to several, and a handful of proxies (http, https,
+ * all) is already unusual; beyond this the rest are not allowed. */
+#define DT_LIMIT_PROXY_ADDRS_MAX 32
+
 #endif
