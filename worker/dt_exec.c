@@ -49,6 +49,7 @@ typedef struct {
 typedef struct {
     dt_handler_t base;        /* must be first: the loop sees only this */
     dt_exec_options_t opts;   /* copy; strings borrowed */
+    uint32_t task_ms;         /* the master's bound on a task's run time; 0: none */
     s_proc_t **procs;         /* running or finished, not reported yet */
     size_t count;             /* used entries */
     size_t capacity;          /* allocated entries */
@@ -135,7 +136,8 @@ static int s_start (dt_handler_t *h, const dt_handler_task_t *task)
     proc->id = task->id;
     proc->attempt = task->attempt;
     proc->started = s_now_ms ();
-    proc->time_limit_ms = task->time_limit_ms ? task->time_limit_ms : self->opts.time_limit_ms;
+    proc->time_limit_ms =
+        dt_exec_time_limit (task->time_limit_ms, self->opts.time_limit_ms, self->task_ms);
     proc->deadline = proc->started + proc->time_limit_ms;
 
     char id[40], attempt[40], kind[DT_LIMIT_KIND_MAX + 16];
@@ -285,6 +287,17 @@ static void s_advance (s_exec_t *self, s_proc_t *proc, int64_t now)
     memset (proc->revents, 0, sizeof proc->revents);
 }
 
+uint32_t dt_exec_time_limit (uint32_t task_ms, uint32_t handler_ms, uint32_t master_ms)
+{
+    uint32_t ms = task_ms ? task_ms : handler_ms;
+    return master_ms && master_ms < ms ? master_ms : ms;
+}
+
+static void s_set_task_ms (dt_handler_t *h, uint32_t ms)
+{
+    ((s_exec_t *) h)->task_ms = ms;
+}
+
 static int s_perform (dt_handler_t *h)
 {
     s_exec_t *self = (s_exec_t *) h;
@@ -410,6 +423,7 @@ static const dt_handler_ops_t s_ops = {
     .timeout = s_timeout,
     .wait = s_wait,
     .perform = s_perform,
+    .set_task_ms = s_set_task_ms,
     .running = s_running,
     .destroy = s_destroy,
 };

@@ -46,6 +46,12 @@ void dt_exec_options_defaults (dt_exec_options_t *opts);
  * 0, or -1 with the reason in `err`. */
 int dt_exec_check (const dt_exec_options_t *opts, char *err, size_t err_size);
 
+/* A task's time limit: its own (`task_ms`) or else the handler's, bounded
+ * by the master's (`master_ms`, set through dt_handler_set_task_ms: past
+ * it the master takes the task back anyway). 0 means "none" for task_ms
+ * and master_ms. */
+uint32_t dt_exec_time_limit (uint32_t task_ms, uint32_t handler_ms, uint32_t master_ms);
+
 /* Creates the exec handler. Ignores SIGPIPE in this process (children get
  * the default back). Returns NULL with the reason in `err` when the command
  * cannot be run or memory is short. */

@@ -66,6 +66,7 @@ typedef struct {
 typedef struct {
     dt_handler_t base;        /* must be first: the loop sees only this */
     dt_exec_options_t opts;   /* copy; strings borrowed */
+    uint32_t task_ms;         /* the master's bound on a task's run time; 0: none */
     s_kid_t *kids;            /* the children */
     uint32_t nkids;           /* how many */
     s_job_t *pending_head;    /* tasks waiting for a child, oldest first */
@@ -468,7 +469,8 @@ static int s_start (dt_handler_t *h, const dt_handler_task_t *task)
     job->task_id = task->task_id;
     job->attempt = task->attempt;
     job->started = s_now_ms ();
-    job->time_limit_ms = task->time_limit_ms ? task->time_limit_ms : self->opts.time_limit_ms;
+    job->time_limit_ms =
+        dt_exec_time_limit (task->time_limit_ms, self->opts.time_limit_ms, self->task_ms);
     job->deadline = job->started + job->time_limit_ms;
     if (self->pending_tail)
         self->pending_tail->next = job;
@@ -536,6 +538,11 @@ static void s_advance (s_stdio_t *self, s_kid_t *kid, int64_t now)
         s_report (self, kid->job, DT_OUTCOME_RETRY, NULL, 0, error);
         s_kill (kid, 1);
     }
+}
+
+static void s_set_task_ms (dt_handler_t *h, uint32_t ms)
+{
+    ((s_stdio_t *) h)->task_ms = ms;
 }
 
 static int s_perform (dt_handler_t *h)
@@ -674,6 +681,7 @@ static const dt_handler_ops_t s_ops = {
     .timeout = s_timeout,
     .wait = s_wait,
     .perform = s_perform,
+    .set_task_ms = s_set_task_ms,
     .running = s_running,
     .destroy = s_destroy,
 };

@@ -2,6 +2,7 @@
  * reaping. */
 #include "dt_exec.h"
 #include "dt_limits.h"
+#include "dt_log.h"
 #include "dt_msg.h"
 #include "dt_test.h"
 
@@ -428,8 +429,29 @@ static void test_a_task_time_limit_overrides_the_handlers (void)
     DT_CHECK (strstr (s_got[0].error, "killed after 200 ms"));
 }
 
+static void test_the_masters_task_limit_bounds_every_task (void)
+{
+    s_reset ();
+    char *argv[] = {"/bin/sh", "-c", "sleep 30", NULL};
+    dt_handler_t *h = s_new_argv (argv, 60000);
+    DT_CHECK (h);
+    dt_handler_set_task_ms (h, 200);
+    DT_CHECK_EQ (s_start (h, 0, "", 0), 0);
+    DT_CHECK_EQ (s_run (h, 1), 1);
+    dt_handler_destroy (&h);
+    DT_CHECK_EQ (s_got[0].r.outcome, DT_OUTCOME_RETRY);
+    DT_CHECK (strstr (s_got[0].error, "killed after 200 ms"));
+    /* The smallest of the three wins; 0 is "none". */
+    DT_CHECK_EQ (dt_exec_time_limit (0, 60000, 0), 60000);
+    DT_CHECK_EQ (dt_exec_time_limit (0, 60000, 120000), 60000);
+    DT_CHECK_EQ (dt_exec_time_limit (0, 60000, 500), 500);
+    DT_CHECK_EQ (dt_exec_time_limit (300, 60000, 0), 300);
+    DT_CHECK_EQ (dt_exec_time_limit (300, 60000, 200), 200);
+}
+
 int main (void)
 {
+    dt_log_set_level (DT_LOG_WARN); /* the start of each handler is not news here */
     static const dt_test_t tests[] = {
         {"exit 0 is done with stdout as output", test_exit_0_is_done_with_stdout_as_output},
         {"exit 75 is retry", test_exit_75_is_retry},
@@ -454,6 +476,8 @@ int main (void)
         {"a missing command is refused at creation", test_a_missing_command_is_refused_at_creation},
         {"a task time limit overrides the handler's",
          test_a_task_time_limit_overrides_the_handlers},
+        {"the master's task limit bounds every task",
+         test_the_masters_task_limit_bounds_every_task},
         {NULL, NULL},
     };
     int rc = dt_test_run (tests);

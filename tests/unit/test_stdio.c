@@ -1,6 +1,7 @@
 /* test_stdio.c - the stdio handler with real long-lived Python children speaking the JSON line
  * protocol. */
 #include "dt_limits.h"
+#include "dt_log.h"
 #include "dt_msg.h"
 #include "dt_stdio.h"
 #include "dt_test.h"
@@ -405,6 +406,7 @@ static void test_a_missing_command_is_refused_at_creation (void)
 
 int main (void)
 {
+    dt_log_set_level (DT_LOG_WARN); /* the start of each handler is not news here */
     static const dt_test_t tests[] = {
         {"a child serves tasks in turn", test_a_child_serves_tasks_in_turn},
         {"10000 tasks at concurrency 4", test_10000_tasks_at_concurrency_4},
