@@ -236,7 +236,7 @@ static int s_output (json_t *reply, char **out, size_t *out_len, const char **wh
         if (!json_is_string (b64))
             return *why = "\"output_base64\" is not a string", -1;
         size_t len = json_string_length (b64);
-        if (len && !(*out = malloc (len / 4 * 3)))
+        if (len && !(*out = malloc (len / 4 * 3 + 1)))
             return *why = "out of memory", -1;
         long n = dt_base64_decode (json_string_value (b64), len, *out);
         if (n < 0) {
@@ -299,8 +299,9 @@ static void s_on_line (s_stdio_t *self, s_kid_t *kid, const char *line, size_t l
         json_decref (reply);
         return;
     }
+    /* An error goes with retry and failed only (dt_handler.h). */
     char text[DT_LIMIT_ERROR_MAX - 1] = "";
-    if (json_is_string (error))
+    if (json_is_string (error) && outcome != DT_OUTCOME_DONE)
         dt_child_text (json_string_value (error), json_string_length (error), text, sizeof text);
     if (output_len > self->opts.output_max) {
         outcome = DT_OUTCOME_FAIL;

@@ -39,6 +39,7 @@ static const char s_child[] =
     "        elif p == 'wrongid': r['id'] += 1\n"
     "        elif p == 'badb64': r['output_base64'] = 'not base64!'\n"
     "        elif p == 'nostate': del r['state']\n"
+    "        elif p == 'doneerr': r['error'] = 'ignored'\n"
     "        elif p == 'list': print('[1, 2]', flush=True); continue\n"
     "        elif p == 'retry': r = {'id': t['id'], 'state': 'retry', 'error': 'busy\\nnow'}\n"
     "        elif p == 'big': r['output'] = 'x' * (1024 * 1024 + 1)\n"
@@ -186,6 +187,10 @@ static void test_a_child_serves_tasks_in_turn (void)
     g = s_one (h, 1, "env");
     DT_CHECK (g);
     DT_CHECK (strcmp (g->output, "square 1") == 0);
+    g = s_one (h, 3, "doneerr");
+    DT_CHECK (g);
+    DT_CHECK_EQ (g->r.outcome, DT_OUTCOME_DONE);
+    DT_CHECK (g->error[0] == '\0');
     g = s_one (h, 2, "retry");
     DT_CHECK (g);
     DT_CHECK_EQ (g->r.outcome, DT_OUTCOME_RETRY);
