@@ -63,6 +63,7 @@ check "$DT_TMP/stdio.jsonl" "/stdio/3 done 1 -" "/stdio/30 done 1 -" \
 dt_stop_pid "$(dt_pid_of stdio-w1)"
 
 dt_say "exit 75 and the task time limit are retried, then failed"
+# shellcheck disable=SC2016 # $u belongs to the command's own shell
 dt_worker_start flaky-w1 --concurrency 2 --kind flaky --task-timeout 0.5 -- \
   sh -c 'read u; case "$u" in *slow*) sleep 30 ;; *) echo "try later" >&2; exit 75 ;; esac'
 submit flaky http://127.0.0.1/flaky/tempfail http://127.0.0.1/flaky/slow
