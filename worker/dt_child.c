@@ -122,11 +122,20 @@ static int s_pipe (int fds[2], int ours)
     return 0;
 }
 
+/* Set once the kernel (or valgrind, or a seccomp filter) says it has no
+ * pidfd_open: the same answer for every child, so ask only once. */
+static volatile int s_no_pidfd;
+
 static int s_pidfd_open (pid_t pid)
 {
 #ifdef SYS_pidfd_open
+    if (s_no_pidfd)
+        return -1;
     /* Close-on-exec by definition. */
-    return (int) syscall (SYS_pidfd_open, pid, 0);
+    int fd = (int) syscall (SYS_pidfd_open, pid, 0);
+    if (fd < 0 && (errno == ENOSYS || errno == EPERM))
+        s_no_pidfd = 1;
+    return fd;
 #else
     (void) pid;
     return -1;
