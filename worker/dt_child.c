@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -77,6 +78,25 @@ void dt_child_ignore_sigpipe (void)
         sigemptyset (&sa.sa_mask);
         sigaction (SIGPIPE, &sa, NULL);
     }
+}
+
+int dt_child_reserve_fds (size_t need, char *err, size_t err_size)
+{
+    struct rlimit rl;
+    if (getrlimit (RLIMIT_NOFILE, &rl) != 0)
+        return 0; /* cannot tell: let a spawn report EMFILE if it comes */
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+        struct rlimit raised = {want, rl.rlim_max};
+        if (setrlimit (RLIMIT_NOFILE, &raised) == 0)
+            rl.rlim_cur = want;
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        snprintf (err, err_size, "open files limited to %llu (ulimit -n), %zu wanted",
+                  (unsigned long long) rl.rlim_cur, need);
+        return -1;
+    }
+    return 0;
 }
 
 /* The environment with `extra` added, replacing variables of the same

@@ -53,6 +53,15 @@ int dt_child_check (const char *cmd, char *err, size_t err_size);
  * default back (dt_child_spawn). */
 void dt_child_ignore_sigpipe (void);
 
+/* Fds each running child holds open in this process: its three pipes and
+ * its pidfd (and the child's ends of the pipes while it is spawned). */
+#define DT_CHILD_FDS 4
+
+/* Raises this process's soft limit on open fds to at least `need` when
+ * the hard limit allows it (children inherit the raised limit). Returns 0
+ * when `need` fds are allowed, else -1 with the limit in `err`. */
+int dt_child_reserve_fds (size_t need, char *err, size_t err_size);
+
 /* Spawns argv (posix_spawnp when argv[0] has no '/') with the environment
  * plus `env_extra` (NULL-terminated "NAME=VALUE" strings, which replace any
  * variables of those names). Fills `child`. Returns 0, or -1 with the reason

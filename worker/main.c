@@ -1,5 +1,6 @@
 /* main.c - dtask-worker: parses options and runs the worker. */
 #include "dt_auth.h"
+#include "dt_child.h"
 #include "dt_exec.h"
 #include "dt_endpoint.h"
 #include "dt_limits.h"
@@ -350,6 +351,11 @@ int main (int argc, char **argv)
             return s_usage_error ("--handler %s and --kind do not go together", opts.handler);
         opts.exec.argv = &argv[optind];
         opts.handler = stdio ? "stdio" : "exec";
+        /* A child per running task: its fds on top of the sockets'. */
+        char fds_why[128];
+        if (dt_child_reserve_fds ((size_t) opts.concurrency * DT_CHILD_FDS + 256, fds_why,
+                                  sizeof fds_why) != 0)
+            fprintf (stderr, "dtask-worker: warning: %s: some tasks may not start\n", fds_why);
         char cmd_why[512];
         if (dt_exec_check (&opts.exec, cmd_why, sizeof cmd_why) != 0) {
             fprintf (stderr, "dtask-worker: cannot run the command: %s\n", cmd_why);
