@@ -53,6 +53,24 @@
 #define DT_LIMIT_REDIRECTS_MAX 5
 #define DT_LIMIT_BODY_MAX      (64LL * 1024 * 1024) /* bytes read from one response */
 
+/* A task kind's name ("resize", "ocr_v2"): 1..32 of [a-z0-9_-]. A label
+ * that routes tasks, not data; short enough to sit in every task record. */
+#define DT_LIMIT_KIND_MAX 32
+
+/* What one task may produce (a command's stdout). The output travels back
+ * in a RESULTS batch of DT_LIMIT_BATCH_BYTES and is kept in the master's
+ * store: 1 MiB lets a batch carry a few full outputs with room for the
+ * rest, and keeps the store's rows small. A task that makes more belongs
+ * in a file or an object store, with its location as the output. Over the
+ * cap, the task fails and its process is killed. */
+#define DT_LIMIT_OUTPUT_MAX (1024 * 1024)
+
+/* Longest line a long-lived --stdio child may send: a reply carrying a
+ * full DT_LIMIT_OUTPUT_MAX output as a JSON string in which every byte is
+ * escaped ("\u00XX", 6 bytes), plus room for the other fields. Any output
+ * under the cap therefore fits, however it is encoded. */
+#define DT_LIMIT_STDIO_LINE_MAX (6 * DT_LIMIT_OUTPUT_MAX + 64 * 1024)
+
 /* Addresses kept for the trusted proxies of --trusted-proxy: each proxy
  * host name may resolve to several, and a handful of proxies (http, https,
  * all) is already unusual; beyond this the rest are not allowed. */
