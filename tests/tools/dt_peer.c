@@ -453,6 +453,7 @@ static int s_fakemaster (const char *port_file, long count, const char *url, lon
         }
         dt_msg_init (&reply);
         reply.type = DT_MSG_TASKS;
+        reply.tasks.epoch = 1; /* this fake master's one run */
         reply.tasks.count = n;
         reply.tasks.items = items;
         if (dt_msg_send (&reply, router, &worker) != 0)
