@@ -67,7 +67,9 @@ limit=$((TAGS * (LINES_PER_S + 1) * elapsed * LINE_BYTES))
 dt_say "STATUS answered in at most $worst ms; master log grew by $grown bytes in ${elapsed} s (limit $limit)"
 [ "$grown" -le "$limit" ] || fail "master log grew by $grown bytes: not rate limited"
 [ "$(dt_kv "$DT_TMP/cancel.log" sent)" -ge 100000 ] || fail "the CANCEL flood did not send everything"
-[ "$(dt_kv "$DT_TMP/denied.log" errors)" -ge 1000 ] || fail "the worker key's client messages were not refused"
+# How many refusals it reads depends on its pace (the master drops replies to a peer that lags
+# DT_LIMIT_PEER_REPLIES behind); that it gets refusals does not.
+[ "$(dt_kv "$DT_TMP/denied.log" errors)" -ge 1 ] || fail "the worker key's client messages were not refused"
 grep -q 'similar lines suppressed' "$DT_TMP/master.log" || fail "no summary of suppressed lines"
 grep -Eq "AUTH-DENIED key not in the allow-list from .* \(key [!-~]{40}\)" "$DT_TMP/master.log" \
   || fail "no AUTH-DENIED line for an unknown key in Z85"
