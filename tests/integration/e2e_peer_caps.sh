@@ -13,6 +13,12 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 dt_init e2e_peer_caps
 PEER=$(dt_peer_tool)
+# 1,025 workers are 1,025 connections: the master and the tool each need a few thousand descriptors.
+hard=$(ulimit -Hn)
+if [ "$hard" != unlimited ] && [ "$hard" -lt 4096 ]; then
+  echo "[e2e_peer_caps] SKIP: the hard descriptor limit ($hard) is under 4096" >&2
+  exit 77
+fi
 
 WORKERS_MAX=1024 # DT_LIMIT_WORKERS_MAX
 WAITERS_MAX=4096 # DT_MASTER_WAITERS_MAX
