@@ -149,6 +149,11 @@ static int s_connect_raw (int port)
 
 static int s_silent (int port, long count, long hold_ms, int redial)
 {
+    /* poll() refuses more entries than our own descriptor limit (EINVAL). */
+    struct rlimit limit;
+    if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+        (rlim_t) count + 64 > limit.rlim_cur)
+        count = (long) limit.rlim_cur - 64;
     struct pollfd *fds = calloc ((size_t) count, sizeof *fds);
     if (!fds)
         return 1;
