@@ -4,13 +4,14 @@
 # The whole test runs under a hard limit of 1,024 descriptors, so the master cannot raise it: its
 # connection cap becomes 1,024 - DT_LIMIT_FD_RESERVE = 896. While 2,000 URLs are crawled, four
 # processes (tests/tools/dt_peer.c silent) hold 900 raw TCP connections each that never send a
-# byte, and redial each one the master closes. The master must keep its descriptors under the
-# limit, warn near its cap (CONN-LIMIT), close silent connections first (CONN-REFUSED), still
-# admit a new client (a STATUS from a fresh connection answers during the attack), and end the
-# crawl with every URL done once. Then one process opens 960 silent connections (what its own
-# limit allows; more than the cap) without redialling: the master must hold at most its cap, use little CPU meanwhile (it spun at ~85%
-# when accept() failed with EMFILE), and close them at the 5 s handshake deadline.
-# Two more masters hold at most their budgets: --max-conns-per-addr 64, and --max-conns 48.
+# byte, and redial each one the master closes. A new client must still get in (a STATUS from a
+# fresh connection answers during the attack) and the crawl end with every URL done once. Then one
+# process opens 960 silent connections (what its own limit allows; more than the cap) without
+# redialling: the master must use little CPU meanwhile (it spun at ~85% when accept() failed with
+# EMFILE), fail no accept, and close them at the 5 s handshake deadline. Two more masters hold at
+# most their budgets, closing silent connections (CONN-REFUSED): --max-conns-per-addr 64, and
+# --max-conns 48 (which also warns near its cap, CONN-LIMIT). (In the storm, how close the master
+# gets to its cap depends on how fast the kernel refills its listen backlog: not asserted there.)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 dt_init e2e_peer_conns
@@ -59,7 +60,6 @@ done
 # Under a redial storm libzmq may accept faster than the master closes, and hit the limit for a
 # moment (logged, rate-limited, as CONN-ACCEPT-FAILED): what matters is that clients still got in.
 dt_say "master held at most $max_fds descriptors (limit $NOFILE), $statuses STATUS answered"
-grep -q 'CONN-LIMIT' "$DT_TMP/master.log" || fail "no CONN-LIMIT warning near the cap"
 
 dt_wait_exit submit 300
 [ "$DT_EXIT" -eq 0 ] || fail "dtask submit --wait exited $DT_EXIT"
@@ -119,4 +119,5 @@ budget_check() { # NAME BUDGET WHY MASTER-ARGS...
 }
 budget_check per-addr 64 "over the budget per address" --max-conns-per-addr 64
 budget_check cap 48 "over the connection cap" --max-conns 48 --max-conns-per-addr 4096
+grep -q 'CONN-LIMIT' "$DT_TMP/cap.log" || fail "no CONN-LIMIT warning near the cap"
 dt_say "PASS"
