@@ -80,6 +80,18 @@ void dt_child_ignore_sigpipe (void)
     }
 }
 
+void dt_child_default_sigchld (void)
+{
+    struct sigaction sa;
+    if (sigaction (SIGCHLD, NULL, &sa) == 0 &&
+        (sa.sa_handler == SIG_IGN || (sa.sa_flags & SA_NOCLDWAIT))) {
+        memset (&sa, 0, sizeof sa);
+        sa.sa_handler = SIG_DFL;
+        sigemptyset (&sa.sa_mask);
+        sigaction (SIGCHLD, &sa, NULL);
+    }
+}
+
 int dt_child_reserve_fds (size_t need, char *err, size_t err_size)
 {
     struct rlimit rl;

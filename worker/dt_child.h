@@ -53,6 +53,12 @@ int dt_child_check (const char *cmd, char *err, size_t err_size);
  * default back (dt_child_spawn). */
 void dt_child_ignore_sigpipe (void);
 
+/* Puts SIGCHLD back to its default when this process inherited it ignored
+ * (or with SA_NOCLDWAIT): the kernel would otherwise reap our children
+ * itself, so their exit status is lost, and their pid is free for reuse
+ * before we kill their process group. Call before the first spawn. */
+void dt_child_default_sigchld (void);
+
 /* Fds each running child holds open in this process: its three pipes and
  * its pidfd (and the child's ends of the pipes while it is spawned). */
 #define DT_CHILD_FDS 4

@@ -710,6 +710,7 @@ dt_handler_t *dt_stdio_new (const dt_exec_options_t *opts, uint32_t children,
         goto fail;
     }
     dt_child_ignore_sigpipe ();
+    dt_child_default_sigchld ();
     for (uint32_t i = 0; i < children; i++) {
         s_kid_t *kid = &self->kids[i];
         kid->index = i;

@@ -449,6 +449,27 @@ static void test_the_masters_task_limit_bounds_every_task (void)
     DT_CHECK_EQ (dt_exec_time_limit (300, 60000, 200), 200);
 }
 
+static void test_an_inherited_ignored_sigchld_keeps_exit_statuses (void)
+{
+    /* A parent that ignores SIGCHLD passes that on through exec: the
+     * kernel would then reap our children itself and their exit status
+     * would be lost (and their pid free for reuse before we kill their
+     * group). The handler puts SIGCHLD back to its default. */
+    struct sigaction ign, old;
+    memset (&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigemptyset (&ign.sa_mask);
+    DT_CHECK_EQ (sigaction (SIGCHLD, &ign, &old), 0);
+    s_got_t *g = s_sh ("echo 'no such row' >&2; exit 3", "x", 0);
+    struct sigaction now;
+    sigaction (SIGCHLD, &old, &now);
+    DT_CHECK (g);
+    DT_CHECK_EQ (g->r.outcome, DT_OUTCOME_FAIL);
+    DT_CHECK_EQ (g->r.exit_code, 3);
+    DT_CHECK (strcmp (g->error, "exit status 3: no such row") == 0);
+    DT_CHECK (now.sa_handler == SIG_DFL);
+}
+
 int main (void)
 {
     dt_log_set_level (DT_LOG_WARN); /* the start of each handler is not news here */
@@ -478,6 +499,8 @@ int main (void)
          test_a_task_time_limit_overrides_the_handlers},
         {"the master's task limit bounds every task",
          test_the_masters_task_limit_bounds_every_task},
+        {"an inherited ignored SIGCHLD keeps exit statuses",
+         test_an_inherited_ignored_sigchld_keeps_exit_statuses},
         {NULL, NULL},
     };
     int rc = dt_test_run (tests);
