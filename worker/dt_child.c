@@ -316,16 +316,25 @@ int dt_child_reap (dt_child_t *child, int *status)
     siginfo_t info;
     memset (&info, 0, sizeof info);
     /* WNOWAIT: look without reaping, so the group can still be named. */
-    while (waitid (P_PID, (id_t) child->pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0)
-        if (errno != EINTR)
-            return -1;
+    while (waitid (P_PID, (id_t) child->pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
+        if (errno == EINTR)
+            continue;
+        /* Reaped by someone else (ECHILD): its pid may already name
+         * another process, so it is forgotten, never killed. */
+        child->pid = 0;
+        dt_child_close_fd (&child->pidfd);
+        return -1;
+    }
     if (info.si_pid == 0)
         return 0;
     kill (-child->pid, SIGKILL);
-    while (waitpid (child->pid, status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
+    pid_t pid = child->pid;
     child->pid = 0;
+    while (waitpid (pid, status, 0) < 0)
+        if (errno != EINTR) {
+            dt_child_close_fd (&child->pidfd);
+            return -1;
+        }
     dt_child_close_fd (&child->pidfd);
     return 1;
 }

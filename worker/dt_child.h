@@ -91,7 +91,8 @@ void dt_child_close_fd (int *fd);
 /* If the child exited: kills what is left of its process group (before
  * reaping, while its pid still names the group), reaps it and stores the
  * wait status in *status. Returns 1 then, 0 while it runs, -1 when it
- * cannot be waited for (already reaped, not ours). Never blocks. */
+ * cannot be waited for (already reaped, not ours): then it is forgotten
+ * (pid 0, pidfd closed), as after 1, and never killed. Never blocks. */
 int dt_child_reap (dt_child_t *child, int *status);
 
 /* SIGKILLs the child's whole process group; its exit comes as usual. */
