@@ -20,6 +20,8 @@ static const char s_usage[] =
     "                    [--handler http|noop] [--timeout SECONDS] [--connect-timeout SECONDS]\n"
     "                    [--max-bytes N] [--heartbeat MS] [--grace SECONDS]\n"
     "                    [--deny-private [--trusted-proxy]]\n"
+    "                    [--warc-dir DIR] [--header 'NAME: VALUE']... [--user-agent UA]\n"
+    "                    [--method GET|HEAD] [--compressed]\n"
     "                    [--key FILE --master-key FILE] [-v|-q]\n"
     "\n"
     "Fetches the URLs a dtask-master hands out (http and https only, up to 5 redirects)\n"
@@ -39,6 +41,16 @@ static const char s_usage[] =
     "      --connect-timeout SECONDS\n"
     "                           time limit of one connect (default 10)\n"
     "      --max-bytes N        a body over N bytes fails the task (default 67108864)\n"
+    "      --warc-dir DIR       keep what is fetched: append each fetch's request and\n"
+    "                           response as WARC records to rolling .warc.gz files in\n"
+    "                           DIR (a new file every 1 GB); bodies over 8 MiB are\n"
+    "                           kept truncated\n"
+    "      --header 'NAME: VALUE'\n"
+    "                           an extra request header; repeatable (up to 32)\n"
+    "      --user-agent UA      User-Agent to send (default dtask/" DTASK_VERSION ")\n"
+    "      --method M           GET (default) or HEAD\n"
+    "      --compressed         ask for compressed bodies (Accept-Encoding); with\n"
+    "                           --warc-dir they are kept as received\n"
     "      --heartbeat MS       heartbeat interval offered to the master (default 1000)\n"
     "      --grace SECONDS      on SIGTERM/SIGINT/SIGHUP: time to finish held tasks\n"
     "                           (default 30); a second signal stops at once\n"
@@ -69,6 +81,11 @@ static const char s_usage[] =
 
 enum {
     OPT_HANDLER = 256,
+    OPT_WARC_DIR,
+    OPT_HEADER,
+    OPT_USER_AGENT,
+    OPT_METHOD,
+    OPT_COMPRESSED,
     OPT_CONNECT_TIMEOUT,
     OPT_MAX_BYTES,
     OPT_HEARTBEAT,
@@ -88,6 +105,7 @@ static const struct {
     {"DTASK_HANDLER", "--handler"},
     {"DTASK_TIMEOUT", "--timeout"},
     {"DTASK_MAX_BYTES", "--max-bytes"},
+    {"DTASK_WARC_DIR", "--warc-dir"},
     {"DTASK_HEARTBEAT", "--heartbeat"},
     {"DTASK_GRACE", "--grace"},
     {"DTASK_KEY", "--key"},
@@ -179,6 +197,11 @@ int main (int argc, char **argv)
         {"timeout", required_argument, NULL, 't'},
         {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
         {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
+        {"warc-dir", required_argument, NULL, OPT_WARC_DIR},
+        {"header", required_argument, NULL, OPT_HEADER},
+        {"user-agent", required_argument, NULL, OPT_USER_AGENT},
+        {"method", required_argument, NULL, OPT_METHOD},
+        {"compressed", no_argument, NULL, OPT_COMPRESSED},
         {"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
         {"grace", required_argument, NULL, OPT_GRACE},
         {"deny-private", no_argument, NULL, OPT_DENY_PRIVATE},
@@ -199,6 +222,7 @@ int main (int argc, char **argv)
     int prefetch_set = 0;
     dt_log_level_t level = DT_LOG_INFO;
     uint64_t v;
+    char why_opt[128];
     const char *key = NULL, *master_key = NULL;
     /* Kept in a static: reachable until exit, whichever return is taken. */
     static char **args;
@@ -253,6 +277,25 @@ int main (int argc, char **argv)
                 return s_usage_error ("--max-bytes: '%s' is not a number from 0 to 67108864",
                                       optarg);
             opts.fetch.max_bytes = v;
+            break;
+        case OPT_WARC_DIR:
+            opts.warc_dir = optarg;
+            opts.fetch.http.capture = 1;
+            break;
+        case OPT_HEADER:
+            if (dt_httpopt_add_header (&opts.fetch.http, optarg, why_opt, sizeof why_opt) != 0)
+                return s_usage_error ("--header: %s", why_opt);
+            break;
+        case OPT_USER_AGENT:
+            if (dt_httpopt_set_user_agent (&opts.fetch.http, optarg, why_opt, sizeof why_opt) != 0)
+                return s_usage_error ("--user-agent: %s", why_opt);
+            break;
+        case OPT_METHOD:
+            if (dt_httpopt_set_method (&opts.fetch.http, optarg, why_opt, sizeof why_opt) != 0)
+                return s_usage_error ("--method: %s", why_opt);
+            break;
+        case OPT_COMPRESSED:
+            opts.fetch.http.compressed = 1;
             break;
         case OPT_HEARTBEAT:
             if (s_parse_u64 (optarg, 10, 600000, &v) != 0)
