@@ -6,6 +6,12 @@ path, so a test can compute what a fetch must have returned (import this module 
 expected_body(path)) without fetching it again:
 
   /size/N          N bytes of text/plain (N capped at SIZE_MAX)
+  /bin/N           N bytes of application/octet-stream holding every byte value, NUL, CR and LF
+                   included (N capped at SIZE_MAX)
+  /gzip/N          the /size/N text gzip-compressed, sent with Content-Encoding: gzip (N capped at
+                   GZIP_MAX); expected_body gives the compressed bytes, as sent
+  /cut/N           announces N bytes of /bin/N, sends the first half, then closes the connection:
+                   a server that dies mid-body; expected_body gives the bytes sent
   /page/K          a ~1 KiB HTML page linking to a few other pages; its size depends only on K
   /status/C        status C (200..599) with a short body (empty for 204 and 304)
   /redirect/N      302 to /redirect/N-1; /redirect/0 answers 200 "done"
@@ -22,6 +28,7 @@ Every response carries Content-Length, so connections are kept alive (HTTP/1.1).
 """
 
 import argparse
+import gzip
 import json
 import os
 import signal
@@ -36,6 +43,7 @@ SLOW_MAX_MS = 120 * 1000  # a test never needs a longer stall; bounds a stuck ha
 REDIRECT_MAX = 100  # deeper chains are answered 404 rather than looping for long
 PAGE_COUNT = 1000  # /page/K links stay within 0..PAGE_COUNT-1 so a crawl is finite
 CHUNK = 64 * 1024  # write granularity for big bodies: memory stays flat for /size/N
+GZIP_MAX = 16 * 1024 * 1024  # largest /gzip/N text: compressed whole in memory for each request
 
 _FILLER = b"dtask test body 0123456789 abcdefghijklmnopqrstuvwxyz\n"
 # The filler repeated past CHUNK bytes, so any chunk of a /size/N body is one slice of it.
@@ -86,6 +94,32 @@ def size_chunk(offset, n):
     return bytes(out)
 
 
+# /bin/N repeats 251 bytes (a prime, so the pattern does not line up with any buffer size) that
+# take every value from 0 to 250 in a scrambled order, and NUL, CR, LF among them.
+_BIN = bytes((j * 97 + 13) % 251 for j in range(251))
+_BIN_RUN = _BIN * (CHUNK // len(_BIN) + 2)
+
+
+def bin_chunk(offset, n):
+    """n bytes of the /bin/N body starting at offset."""
+    out = bytearray()
+    while len(out) < n:
+        pos = (offset + len(out)) % len(_BIN)
+        take = min(CHUNK, n - len(out))
+        out += _BIN_RUN[pos : pos + take]
+    return bytes(out)
+
+
+def gzip_body(n):
+    """The /gzip/N body as sent: the /size/N text compressed, with no time stamp in it."""
+    return gzip.compress(size_chunk(0, n), compresslevel=6, mtime=0)
+
+
+def cut_sent(n):
+    """How many bytes of its announced n a /cut/N response sends before closing."""
+    return n // 2
+
+
 def status_body(code):
     """Body of /status/C; statuses that must not carry a body get none."""
     if code in (204, 304):
@@ -115,6 +149,17 @@ def route(path):
             return None
         n = min(n, SIZE_MAX)
         return (200, "text/plain", n, {}, size_chunk)
+    if len(parts) == 2 and parts[0] == "bin":
+        n = _int(parts[1], 0, 1 << 40)
+        if n is None:
+            return None
+        return (200, "application/octet-stream", min(n, SIZE_MAX), {}, bin_chunk)
+    if len(parts) == 2 and parts[0] == "gzip":
+        n = _int(parts[1], 0, 1 << 40)
+        if n is None:
+            return None
+        body = gzip_body(min(n, GZIP_MAX))
+        return (200, "text/plain", len(body), {"Content-Encoding": "gzip"}, body)
     if len(parts) == 2 and parts[0] == "page":
         k = _int(parts[1], 0, 1 << 40)
         if k is None:
@@ -162,6 +207,8 @@ def expected_body(path):
         return (200, b"ok\n")
     if len(parts) == 2 and parts[0] == "redirect" and _int(parts[1], 0, REDIRECT_MAX) is not None:
         return (200, b"done")
+    if len(parts) == 2 and parts[0] == "cut" and _int(parts[1], 1, SIZE_MAX) is not None:
+        return (200, bin_chunk(0, cut_sent(int(parts[1]))))
     r = route(path)
     if r is None:
         return None
@@ -206,6 +253,10 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/peaks":
             body = json.dumps(self.server.peaks_snapshot(), sort_keys=True).encode("utf-8") + b"\n"
             return self._reply(200, "application/json", len(body), {}, body, send_body)
+        if len(parts) == 2 and parts[0] == "cut":
+            n = _int(parts[1], 1, SIZE_MAX)
+            if n is not None:
+                return self._reply_cut(n, send_body)
         if len(parts) == 3 and parts[0] == "flaky" and parts[1]:
             n = _int(parts[2], 0, 1 << 30)
             if n is not None:
@@ -234,6 +285,17 @@ class Handler(BaseHTTPRequestHandler):
             return self._reply(200, ctype, len(body), {}, body, send_body)
         body = b"not found\n"
         return self._reply(404, "text/plain", len(body), {}, body, send_body)
+
+    def _reply_cut(self, n, send_body):
+        """Announces n bytes, sends cut_sent(n) of them, then closes the connection."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(n))
+        self.end_headers()
+        if send_body:
+            self.wfile.write(bin_chunk(0, cut_sent(n)))
+            self.wfile.flush()
+        self.close_connection = True
 
     def _static_file(self, path):
         """The file under --root that `path` names, or None; never a path outside the root."""
