@@ -69,7 +69,6 @@ dt_handler_t *dt_fetch_new (const dt_fetch_options_t *opts, dt_handler_done_fn *
 /* Starts a task of the http handler `h` with its own HTTP options `http`
  * (copied; its limits are bounded by the handler's), as dt_handler_start
  * does with the handler's defaults. Returns 0, or -1 when out of memory. */
-int dt_fetch_start_with (dt_handler_t *h, uint64_t id, uint32_t attempt, const char *url,
-                         const dt_httpopt_t *http);
+int dt_fetch_start_with (dt_handler_t *h, const dt_handler_task_t *task, const dt_httpopt_t *http);
 
 #endif
