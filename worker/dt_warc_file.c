@@ -124,7 +124,7 @@ static int s_open (dt_warc_file_t *self, char *err, size_t err_size)
         return -1;
     }
     /* O_EXCL: never append to a file someone else wrote. */
-    self->fd = open (self->path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+    self->fd = open (self->path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
     if (self->fd < 0) {
         snprintf (err, err_size, "%s: %s", self->path, strerror (errno));
         return -1;
