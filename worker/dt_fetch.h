@@ -24,7 +24,8 @@
  *     HTTP/1-style lines, "HTTP/2 200" and lower-case names, which no
  *     reader could check against a digest of what was sent);
  *   - no decoding: a gzip body (compressed transfer) or a chunked one is
- *     kept, digested and counted as it came;
+ *     kept and counted as it came (its payload digest leaves the chunk
+ *     framing out, dt_warc.h);
  *   - redirects are followed here, hop by hop, not inside libcurl: each hop
  *     is its own request and response record pair, as a replay tool needs
  *     to replay the redirect; the result's final URL is the last hop's.

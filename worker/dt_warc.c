@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <zlib.h>
 
 /* The WARC header of one record: its fixed fields are well under 1 KiB,
@@ -21,6 +22,27 @@ typedef struct {
     size_t cap;    /* bytes allocated */
 } s_buf_t;
 
+/* Where a chunked body's parser is: the payload digest covers the entity
+ * body, which is the body with its chunk framing removed (see dt_warc.h). */
+typedef enum {
+    S_CHUNK_OFF = 0,  /* not chunked: every body byte is payload */
+    S_CHUNK_SIZE,     /* in a chunk-size line (hex digits, extensions, CRLF) */
+    S_CHUNK_DATA,     /* in a chunk's data */
+    S_CHUNK_DATA_END, /* in the CRLF after a chunk's data */
+    S_CHUNK_TRAILER,  /* after the last chunk: trailer fields, not payload */
+    S_CHUNK_BROKEN    /* the framing was malformed: the rest is digested as it came */
+} s_chunk_state_t;
+
+typedef struct {
+    s_chunk_state_t state;
+    uint64_t left; /* data bytes left in this chunk, or the size being read */
+    int digits;    /* hex digits read in this size line */
+    int in_ext;    /* past the digits: extensions or whitespace until LF */
+} s_dechunk_t;
+
+/* More hex digits than this cannot be a chunk size we could keep. */
+#define S_CHUNK_DIGITS_MAX 15
+
 struct dt_warc_capture_t {
     size_t body_cap;         /* body bytes it may keep over all hops */
     size_t body_kept;        /* body bytes kept over all hops */
@@ -31,7 +53,8 @@ struct dt_warc_capture_t {
     int have_status;         /* a status line started the response head */
     int in_body;             /* body bytes have come: the head is complete */
     EVP_MD_CTX *block_sha;   /* over `response` as it grows */
-    EVP_MD_CTX *payload_sha; /* over the body part of `response` */
+    EVP_MD_CTX *payload_sha; /* over the body part of `response`, chunk framing removed */
+    s_dechunk_t dechunk;     /* that framing's parser, when the response is chunked */
     const char *truncated;   /* WARC-Truncated reason, NULL when whole; static string */
     int broken;              /* a head over its cap or out of memory: this hop has no records */
     s_buf_t out;             /* gzip members of every record ended so far */
@@ -326,6 +349,7 @@ static void s_response_restart (dt_warc_capture_t *self)
     self->have_status = 0;
     self->in_body = 0;
     self->truncated = NULL;
+    self->dechunk = (s_dechunk_t){0};
     EVP_DigestInit_ex (self->block_sha, EVP_sha1 (), NULL);
     EVP_DigestInit_ex (self->payload_sha, EVP_sha1 (), NULL);
 }
@@ -362,6 +386,91 @@ int dt_warc_capture_request (dt_warc_capture_t *self, const void *data, size_t l
     return 0;
 }
 
+/* Whether a head line is "Transfer-Encoding: ..., chunked" (the last
+ * coding, the one that frames the body: RFC 9112 6.1). */
+static int s_is_chunked (const char *line, size_t len)
+{
+    static const char name[] = "transfer-encoding:";
+    if (len < sizeof name - 1 || strncasecmp (line, name, sizeof name - 1) != 0)
+        return 0;
+    while (len > 0 && strchr (" \t\r\n", line[len - 1]))
+        len--;
+    return len >= 7 + sizeof name - 1 && strncasecmp (line + len - 7, "chunked", 7) == 0;
+}
+
+static int s_hex (char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* Feeds body bytes to the payload digest, without the chunk framing of a
+ * chunked body. Malformed framing (a size that is not hex, too many
+ * digits) stops the parsing: the rest is digested as it came, as for a
+ * body that is not chunked. */
+static void s_payload (dt_warc_capture_t *self, const uint8_t *p, size_t len)
+{
+    s_dechunk_t *d = &self->dechunk;
+    while (len > 0) {
+        switch (d->state) {
+        case S_CHUNK_OFF:
+        case S_CHUNK_BROKEN:
+            EVP_DigestUpdate (self->payload_sha, p, len);
+            return;
+        case S_CHUNK_DATA: {
+            size_t n = len < d->left ? len : (size_t) d->left;
+            EVP_DigestUpdate (self->payload_sha, p, n);
+            p += n;
+            len -= n;
+            d->left -= n;
+            if (d->left == 0)
+                d->state = S_CHUNK_DATA_END;
+            break;
+        }
+        case S_CHUNK_DATA_END:
+            /* CRLF; a bare LF is taken too, as parsers do. */
+            if (*p == '\n')
+                *d = (s_dechunk_t){.state = S_CHUNK_SIZE};
+            else if (*p != '\r')
+                d->state = S_CHUNK_BROKEN;
+            if (d->state != S_CHUNK_BROKEN) {
+                p++;
+                len--;
+            }
+            break;
+        case S_CHUNK_SIZE: {
+            int h = s_hex ((char) *p);
+            if (*p == '\n') {
+                if (d->digits == 0) {
+                    d->state = S_CHUNK_BROKEN;
+                    break;
+                }
+                d->state = d->left ? S_CHUNK_DATA : S_CHUNK_TRAILER;
+                d->digits = d->in_ext = 0;
+            } else if (!d->in_ext && h >= 0) {
+                if (++d->digits > S_CHUNK_DIGITS_MAX) {
+                    d->state = S_CHUNK_BROKEN;
+                    break;
+                }
+                d->left = d->left * 16 + (uint64_t) h;
+            } else if (d->digits > 0 && (*p == ';' || *p == ' ' || *p == '\t' || *p == '\r'))
+                d->in_ext = 1;
+            else if (!d->in_ext) {
+                d->state = S_CHUNK_BROKEN;
+                break;
+            }
+            p++;
+            len--;
+            break;
+        }
+        case S_CHUNK_TRAILER:
+            return;
+        }
+    }
+}
+
 int dt_warc_capture_header (dt_warc_capture_t *self, const void *data, size_t len)
 {
     if (self->broken)
@@ -379,6 +488,8 @@ int dt_warc_capture_header (dt_warc_capture_t *self, const void *data, size_t le
         return -1;
     }
     EVP_DigestUpdate (self->block_sha, data, len);
+    if (s_is_chunked (data, len))
+        self->dechunk.state = S_CHUNK_SIZE;
     return 0;
 }
 
@@ -401,7 +512,7 @@ int dt_warc_capture_body (dt_warc_capture_t *self, const void *data, size_t len)
     self->body_kept += len;
     self->hop_body += len;
     EVP_DigestUpdate (self->block_sha, data, len);
-    EVP_DigestUpdate (self->payload_sha, data, len);
+    s_payload (self, data, len);
     return 0;
 }
 

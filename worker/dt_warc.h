@@ -22,11 +22,14 @@
  * by appending captures after a warcinfo record.
  *
  * Digests are SHA-1 in base32 ("sha1:" + 32 characters), as every WARC
- * tool expects. WARC-Block-Digest covers the whole block; on a response,
- * WARC-Payload-Digest covers the bytes after the head as they came over the
- * wire (the "entity body as transferred": a gzip-encoded body is digested
- * gzip-encoded, a chunked one with its chunk framing), and both cover what
- * is kept when a record is truncated.
+ * tool expects. WARC-Block-Digest covers the whole block. On a response,
+ * WARC-Payload-Digest covers the entity body as transferred: content
+ * codings kept (a gzip-encoded body is digested gzip-encoded), the chunk
+ * framing of "Transfer-Encoding: chunked" removed (WARC 1.1 5.9 and the
+ * IIPC's reading of it: two transfers of the same body in different chunks
+ * have one payload digest), while the block keeps the chunks as they came.
+ * Malformed chunk framing stops the removal: the rest is digested as it
+ * came. Both digests cover what is kept when a record is truncated.
  */
 #ifndef DT_WARC_H
 #define DT_WARC_H

@@ -12,6 +12,8 @@ expected_body(path)) without fetching it again:
                    GZIP_MAX); expected_body gives the compressed bytes, as sent
   /cut/N           announces N bytes of /bin/N, sends the first half, then closes the connection:
                    a server that dies mid-body; expected_body gives the bytes sent
+  /chunked/N       the /size/N text with Transfer-Encoding: chunked, in chunks of many sizes, some
+                   with extensions (chunk_sizes(N)); expected_body gives the body without framing
   /page/K          a ~1 KiB HTML page linking to a few other pages; its size depends only on K
   /status/C        status C (200..599) with a short body (empty for 204 and 304)
   /redirect/N      302 to /redirect/N-1; /redirect/0 answers 200 "done"
@@ -24,7 +26,7 @@ expected_body(path)) without fetching it again:
   /robots.txt      allows everything
   anything else    a static file under --root, else 404
 
-Every response carries Content-Length, so connections are kept alive (HTTP/1.1).
+Every response but /chunked's carries Content-Length, so connections are kept alive (HTTP/1.1).
 """
 
 import argparse
@@ -113,6 +115,20 @@ def bin_chunk(offset, n):
 def gzip_body(n):
     """The /gzip/N body as sent: the /size/N text compressed, with no time stamp in it."""
     return gzip.compress(size_chunk(0, n), compresslevel=6, mtime=0)
+
+
+_CHUNK_CYCLE = (1, 10, 1000, 7, 65536, 333)  # sizes of successive /chunked/N chunks, repeated
+
+
+def chunk_sizes(n):
+    """The sizes of the chunks a /chunked/N body is sent in (the last may be shorter)."""
+    sizes, i = [], 0
+    while n > 0:
+        take = min(n, _CHUNK_CYCLE[i % len(_CHUNK_CYCLE)])
+        sizes.append(take)
+        n -= take
+        i += 1
+    return sizes
 
 
 def cut_sent(n):
@@ -209,6 +225,8 @@ def expected_body(path):
         return (200, b"done")
     if len(parts) == 2 and parts[0] == "cut" and _int(parts[1], 1, SIZE_MAX) is not None:
         return (200, bin_chunk(0, cut_sent(int(parts[1]))))
+    if len(parts) == 2 and parts[0] == "chunked" and _int(parts[1], 0, SIZE_MAX) is not None:
+        return (200, size_chunk(0, int(parts[1])))
     r = route(path)
     if r is None:
         return None
@@ -257,6 +275,10 @@ class Handler(BaseHTTPRequestHandler):
             n = _int(parts[1], 1, SIZE_MAX)
             if n is not None:
                 return self._reply_cut(n, send_body)
+        if len(parts) == 2 and parts[0] == "chunked":
+            n = _int(parts[1], 0, SIZE_MAX)
+            if n is not None:
+                return self._reply_chunked(n, send_body)
         if len(parts) == 3 and parts[0] == "flaky" and parts[1]:
             n = _int(parts[2], 0, 1 << 30)
             if n is not None:
@@ -296,6 +318,21 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(bin_chunk(0, cut_sent(n)))
             self.wfile.flush()
         self.close_connection = True
+
+    def _reply_chunked(self, n, send_body):
+        """The /size/N text in chunk_sizes(n) chunks; every third chunk carries an extension."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        if not send_body:
+            return
+        off = 0
+        for i, size in enumerate(chunk_sizes(n)):
+            ext = ";i=%d" % i if i % 3 == 2 else ""
+            self.wfile.write(b"%x%s\r\n%s\r\n" % (size, ext.encode(), size_chunk(off, size)))
+            off += size
+        self.wfile.write(b"0\r\n\r\n")
 
     def _static_file(self, path):
         """The file under --root that `path` names, or None; never a path outside the root."""

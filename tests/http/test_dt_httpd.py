@@ -81,6 +81,15 @@ class HttpdTest(unittest.TestCase):
         self.assertEqual(r.getheader("Content-Encoding"), "gzip")
         self.assertEqual(gzip.decompress(body), dt_httpd.size_chunk(0, 5000))
 
+    def test_chunked_sends_the_body_in_chunks(self):
+        for n in (0, 1, 70000):
+            self.conn.request("GET", "/chunked/%d" % n)
+            r = self.conn.getresponse()
+            self.assertEqual(r.getheader("Transfer-Encoding"), "chunked")
+            self.assertIsNone(r.getheader("Content-Length"))
+            self.assertEqual(r.read(), dt_httpd.expected_body("/chunked/%d" % n)[1])
+        self.assertEqual(dt_httpd.chunk_sizes(70000), [1, 10, 1000, 7, 65536, 333, 1, 10, 1000, 7, 2095])
+
     def test_cut_closes_the_connection_mid_body(self):
         self.conn.request("GET", "/cut/10000")
         r = self.conn.getresponse()

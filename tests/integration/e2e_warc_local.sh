@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # e2e_warc_local.sh - a worker with --warc-dir keeps every fetch as WARC records that an independent reader (warcio) verifies.
 #
-# Pages of many sizes, binary and gzip-encoded bodies, a redirect chain, error statuses, a body over
+# Pages of many sizes, binary, gzip-encoded and chunked bodies, a redirect chain, error statuses, a body over
 # the capture cap and a server that closes mid-body go through a real master and a worker with
 # --warc-dir (rolling at its default size, so one file). warc_check.cjs then reads every record back
 # with the warcio package from the npm registry (installed once into the build tree) and checks the
 # URI, HTTP status and payload digest of each response against what dt_httpd.py sent (computed here
-# from its routes), every block digest, the truncation marks, and that the file is a valid sequence
+# from its routes; a chunked body's without its framing), every block digest, the truncation marks, and that the file is a valid sequence
 # of gzip members from its first byte to its last.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -41,6 +41,7 @@ for k in 0 1 7 58 99 100 101 512 999; do paths+=("/page/$k"); done
 for n in 0 1 100 1000 65535 65536 65537 1048576 3000000 9000000; do paths+=("/size/$n"); done
 for n in 0 1 255 256 100000 2000000; do paths+=("/bin/$n"); done
 for n in 0 5000 200000 1048576; do paths+=("/gzip/$n"); done
+for n in 0 1 1000 70000 3000000; do paths+=("/chunked/$n"); done
 paths+=(/status/404 /status/204 /status/503 /redirect/3 /cut/100000 /robots.txt)
 urls="$DT_TMP/urls.txt"
 for p in "${paths[@]}"; do echo "$DT_HTTP$p"; done >"$urls"
@@ -84,6 +85,8 @@ for p in paths:
     e = entry(status, body, "disconnect" if p.startswith("/cut/") else None)
     if p.startswith("/gzip/"):
         e["decoded_sha1"] = digest(gzip.decompress(body))
+    if p.startswith("/chunked/"):  # warcio removes the framing itself
+        e["decoded_sha1"] = e["payload_sha1"]
     responses[base + p] = e
 json.dump({"responses": responses,
            "request_has": ["X-Test: e2e-warc", "User-Agent: dtask/" + version]}, sys.stdout)

@@ -43,6 +43,32 @@ function sha1b32(bytes) {
   return "sha1:" + out;
 }
 
+// The body of a chunked message without its framing (RFC 9112 7.1), written apart from the worker's
+// parser; malformed framing leaves the rest as it is, as the worker does.
+function dechunk(body) {
+  const out = [];
+  let i = 0;
+  for (;;) {
+    const lf = body.indexOf(10, i);
+    if (lf < 0) break;
+    const m = /^([0-9a-fA-F]{1,15})[ \t;\r]?/.exec(body.subarray(i, lf + 1).toString("latin1"));
+    if (!m) break;
+    const size = parseInt(m[1], 16);
+    if (size === 0) return Buffer.concat(out);
+    if (lf + 1 + size > body.length) {
+      out.push(body.subarray(lf + 1));
+      return Buffer.concat(out);
+    }
+    out.push(body.subarray(lf + 1, lf + 1 + size));
+    i = lf + 1 + size;
+    if (body[i] === 13) i++;
+    if (body[i] !== 10) break;
+    i++;
+  }
+  out.push(body.subarray(i));
+  return Buffer.concat(out);
+}
+
 function indexOfCrlfCrlf(buf) {
   for (let i = 0; i + 3 < buf.length; i++)
     if (buf[i] === 13 && buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) return i;
@@ -88,7 +114,10 @@ async function checkFile(file, responses, requests) {
       if (record.warcContentType !== "application/http;msgtype=response")
         problem(`${where}: Content-Type ${record.warcContentType}`);
       const head = indexOfCrlfCrlf(block);
-      const payload = head < 0 ? Buffer.alloc(0) : block.subarray(head + 4);
+      let payload = head < 0 ? Buffer.alloc(0) : block.subarray(head + 4);
+      // The payload is the entity body: chunk framing removed, content coding kept.
+      if (/\r\ntransfer-encoding:[^\r]*chunked[ \t]*\r\n/i.test(block.subarray(0, head + 2).toString("latin1")))
+        payload = dechunk(payload);
       if (sha1b32(payload) !== record.warcPayloadDigest)
         problem(`${where}: WARC-Payload-Digest ${record.warcPayloadDigest} != ${sha1b32(payload)}`);
       if (record.warcHeader("WARC-IP-Address") !== "127.0.0.1")

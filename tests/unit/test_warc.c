@@ -298,6 +298,70 @@ static void test_a_body_over_the_cap_is_kept_up_to_it_and_marked_length (void)
     dt_warc_capture_destroy (&c);
 }
 
+/* One hop with a chunked response head and `body` fed `step` bytes at a
+ * time; returns its two members in `m`. */
+static int s_chunked_hop (const char *body, size_t step, s_members_t *m)
+{
+    dt_warc_capture_t *c = dt_warc_capture_new (DT_LIMIT_CAPTURE_MAX);
+    if (!c)
+        return -1;
+    dt_warc_capture_begin (c, 0);
+    dt_warc_capture_request (c, s_request, strlen (s_request));
+    dt_warc_capture_header (c, "HTTP/1.1 200 OK\r\n", 17);
+    dt_warc_capture_header (c, "transfer-encoding: gzip, Chunked \r\n", 35);
+    dt_warc_capture_header (c, "\r\n", 2);
+    for (size_t off = 0, n = strlen (body); off < n; off += step)
+        dt_warc_capture_body (c, body + off, n - off < step ? n - off : step);
+    int rc = dt_warc_capture_end (c, "http://example.test/", NULL);
+    size_t len;
+    const uint8_t *out = dt_warc_capture_output (c, &len);
+    if (rc == 0)
+        rc = s_gunzip_members (out, len, m);
+    dt_warc_capture_destroy (&c);
+    return rc;
+}
+
+static void test_a_chunked_payload_digest_leaves_the_framing_out (void)
+{
+    const char *body = "5;name=value\r\nhello\r\n6\r\n world\r\nA \r\n0123456789\r\n"
+                       "0\r\nX-Trailer: t\r\n\r\n";
+    char want[DT_WARC_DIGEST_SIZE], v[64];
+    dt_warc_sha1 ("hello world0123456789", 21, want);
+    /* Whole, and a byte at a time: the parser keeps its place across pieces. */
+    for (size_t step = strlen (body); step >= 1; step = step == 1 ? 0 : 1) {
+        s_members_t m;
+        DT_CHECK (s_chunked_hop (body, step, &m) == 0 && m.count == 2);
+        DT_CHECK (s_field (m.text[1], "WARC-Payload-Digest", v, sizeof v) == 0);
+        DT_CHECK (strcmp (v, want) == 0);
+        /* The block keeps the chunks as they came. */
+        size_t blen;
+        const char *block = s_block (m.text[1], m.len[1], &blen);
+        DT_CHECK (block && blen >= strlen (body));
+        DT_CHECK (memcmp (block + blen - strlen (body), body, strlen (body)) == 0);
+        s_members_free (&m);
+    }
+}
+
+static void test_malformed_chunk_framing_is_digested_as_it_came (void)
+{
+    /* "zz" is no size: from there on the bytes are taken as they are. */
+    const char *body = "3\r\nabc\r\nzz\r\nrest";
+    char want[DT_WARC_DIGEST_SIZE], v[64];
+    dt_warc_sha1 ("abczz\r\nrest", 11, want);
+    s_members_t m;
+    DT_CHECK (s_chunked_hop (body, 4, &m) == 0 && m.count == 2);
+    DT_CHECK (s_field (m.text[1], "WARC-Payload-Digest", v, sizeof v) == 0);
+    DT_CHECK (strcmp (v, want) == 0);
+    s_members_free (&m);
+    /* A size with more digits than any body could have: framing up to the
+     * digit over the cap, the rest as it came. */
+    DT_CHECK (s_chunked_hop ("1000000000000000\r\n", 3, &m) == 0);
+    dt_warc_sha1 ("0\r\n", 3, want);
+    DT_CHECK (s_field (m.text[1], "WARC-Payload-Digest", v, sizeof v) == 0);
+    DT_CHECK (strcmp (v, want) == 0);
+    s_members_free (&m);
+}
+
 static void test_a_cut_transfer_is_marked_with_its_reason (void)
 {
     dt_warc_capture_t *c = s_capture_one (DT_LIMIT_CAPTURE_MAX, "hel");
@@ -640,6 +704,10 @@ int main (void)
          test_members_concatenate_into_one_valid_stream},
         {"a body over the cap is kept up to it and marked length",
          test_a_body_over_the_cap_is_kept_up_to_it_and_marked_length},
+        {"a chunked payload digest leaves the framing out",
+         test_a_chunked_payload_digest_leaves_the_framing_out},
+        {"malformed chunk framing is digested as it came",
+         test_malformed_chunk_framing_is_digested_as_it_came},
         {"a cut transfer is marked with its reason", test_a_cut_transfer_is_marked_with_its_reason},
         {"hops add record pairs and share the cap", test_hops_add_record_pairs_and_share_the_cap},
         {"a request without response is recorded alone",
