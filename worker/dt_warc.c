@@ -375,7 +375,11 @@ void dt_warc_capture_reset (dt_warc_capture_t *self, size_t body_cap)
 
 int dt_warc_capture_request (dt_warc_capture_t *self, const void *data, size_t len)
 {
-    if (self->response.len > 0) {
+    /* A complete head already there means a new request: libcurl sent it
+     * again on a fresh connection, or after an authentication round. */
+    const uint8_t *r = self->request.data;
+    size_t n = self->request.len;
+    if (self->response.len > 0 || (n >= 4 && memcmp (r + n - 4, "\r\n\r\n", 4) == 0)) {
         self->request.len = 0;
         s_response_restart (self);
     }

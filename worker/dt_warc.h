@@ -91,8 +91,9 @@ void dt_warc_capture_reset (dt_warc_capture_t *self, size_t body_cap);
 void dt_warc_capture_begin (dt_warc_capture_t *self, time_t date);
 
 /* Appends bytes of the request head as sent (CURLINFO_HEADER_OUT). A
- * piece that comes after response bytes (a second request on the same hop)
- * replaces the request and the response. Returns 0, or -1 when the head
+ * piece that comes after a complete head or after response bytes is a new
+ * request on the same hop (libcurl resending on a fresh connection, an
+ * authentication round): it replaces the request and the response. Returns 0, or -1 when the head
  * would pass DT_LIMIT_CAPTURE_HEAD_MAX or memory ran out: the capture is
  * then broken (dt_warc_capture_end fails). */
 int dt_warc_capture_request (dt_warc_capture_t *self, const void *data, size_t len);

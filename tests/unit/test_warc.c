@@ -425,6 +425,33 @@ static void test_hops_add_record_pairs_and_share_the_cap (void)
     dt_warc_capture_destroy (&c);
 }
 
+static void test_a_request_sent_again_replaces_the_first (void)
+{
+    dt_warc_capture_t *c = dt_warc_capture_new (100);
+    DT_CHECK (c);
+    dt_warc_capture_begin (c, 0);
+    /* A head in two pieces, then the same request resent: one request kept. */
+    DT_CHECK (dt_warc_capture_request (c, s_request, 10) == 0);
+    DT_CHECK (dt_warc_capture_request (c, s_request + 10, strlen (s_request) - 10) == 0);
+    DT_CHECK (dt_warc_capture_request (c, s_request, strlen (s_request)) == 0);
+    dt_warc_capture_header (c, "HTTP/1.1 401 Unauthorized\r\n\r\n", 30);
+    /* After a response: a new round, the 401 exchange is dropped. */
+    DT_CHECK (dt_warc_capture_request (c, s_request, strlen (s_request)) == 0);
+    dt_warc_capture_header (c, "HTTP/1.1 200 OK\r\n\r\n", 19);
+    DT_CHECK (dt_warc_capture_end (c, "http://example.test/", NULL) == 0);
+    size_t len;
+    const uint8_t *out = dt_warc_capture_output (c, &len);
+    s_members_t m;
+    DT_CHECK (s_gunzip_members (out, len, &m) == 0 && m.count == 2);
+    size_t blen;
+    const char *block = s_block (m.text[0], m.len[0], &blen);
+    DT_CHECK (block && blen == strlen (s_request) && memcmp (block, s_request, blen) == 0);
+    block = s_block (m.text[1], m.len[1], &blen);
+    DT_CHECK (block && blen == 19 && memcmp (block, "HTTP/1.1 200 OK", 15) == 0);
+    s_members_free (&m);
+    dt_warc_capture_destroy (&c);
+}
+
 static void test_a_request_without_response_is_recorded_alone (void)
 {
     dt_warc_capture_t *c = dt_warc_capture_new (100);
@@ -710,6 +737,7 @@ int main (void)
          test_malformed_chunk_framing_is_digested_as_it_came},
         {"a cut transfer is marked with its reason", test_a_cut_transfer_is_marked_with_its_reason},
         {"hops add record pairs and share the cap", test_hops_add_record_pairs_and_share_the_cap},
+        {"a request sent again replaces the first", test_a_request_sent_again_replaces_the_first},
         {"a request without response is recorded alone",
          test_a_request_without_response_is_recorded_alone},
         {"a head over its cap loses the hop only", test_a_head_over_its_cap_loses_the_hop_only},
