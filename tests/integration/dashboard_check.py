@@ -5,9 +5,10 @@
 
 Talks with the shell test through files in SYNC_DIR, every wait bounded:
   1. loads URL, waits for the page to show the queued job; writes SYNC_DIR/ready;
-  2. waits for SYNC_DIR/paused (the shell froze the job mid-way; the file holds the done count):
-     the page must come to show that count, and its chart must gain points while it watches (the
-     ring grows every second); saves SHOT_DIR/e2e_dashboard-mid.png; writes SYNC_DIR/checked;
+  2. waits for SYNC_DIR/paused (the shell froze the job mid-way with SIGSTOP of its only worker):
+     every number on the page must come to equal `dtask status --json` read at the same moment, with
+     the job unfinished, and the chart must gain points while it watches (the ring grows every
+     second); saves SHOT_DIR/e2e_dashboard-mid.png; writes SYNC_DIR/checked;
   3. waits for SYNC_DIR/ended (the job is over): every number on the page must equal the one in
      `dtask status --json` (run with DTASK_CLI_ARGV) read at the same moment, and every worker the CLI
      lists must be in the table; saves SHOT_DIR/e2e_dashboard-end.png.
@@ -95,11 +96,25 @@ def main():
                    lambda: (page_numbers(driver)["submitted"] or 0) > 0)
         open(os.path.join(sync, "ready"), "w").close()
 
-        frozen = int(wait_file(os.path.join(sync, "paused")))
-        wait_until("the page to show %d done" % frozen,
-                   lambda: page_numbers(driver)["done"] == frozen)
-        shown = page_numbers(driver)
-        assert shown["done"] < shown["submitted"], shown
+        wait_file(os.path.join(sync, "paused"))
+        last = {}
+
+        def same():
+            # The job is frozen (its worker stopped) or over, so the two reads can only differ
+            # while the page has not caught up yet, or while a result sent before the stop is
+            # still on its way: re-read both until they agree.
+            cli_now = cli_status(cli)
+            page = page_numbers(driver)
+            last["cli"], last["page"] = cli_now, page
+            return all(page[k] == cli_now[k] for k in COUNTERS + ["workers"])
+
+        try:
+            wait_until("the page to match dtask status --json mid-job", same, timeout=60)
+        except SystemExit:
+            log("page %s, cli %s" % (last.get("page"), last.get("cli")))
+            raise
+        shown = last["page"]
+        assert 0 < shown["done"] < shown["submitted"], shown
         before = chart_points(driver)
         wait_until("the chart to gain points (it has %d)" % before,
                    lambda: chart_points(driver) >= before + 2)
@@ -108,15 +123,6 @@ def main():
         open(os.path.join(sync, "checked"), "w").close()
 
         wait_file(os.path.join(sync, "ended"))
-        last = {}
-
-        def same():
-            # Both reads are of a finished job, so only a late page update can differ.
-            cli_now = cli_status(cli)
-            page = page_numbers(driver)
-            last["cli"], last["page"] = cli_now, page
-            return all(page[k] == cli_now[k] for k in COUNTERS + ["workers"])
-
         try:
             wait_until("the page to match dtask status --json", same, timeout=30)
         except SystemExit:
