@@ -138,4 +138,30 @@
  * leaves a page's links room in one frame. */
 #define DT_LIMIT_LINKS_BYTES (1024 * 1024)
 
+/* The operators' HTTP side (dtask-master --http, master/dt_http.c). It
+ * serves a few small GETs to a dashboard and a Prometheus scraper, never
+ * a crowd: a handful of connections is plenty, and the caps keep a
+ * misbehaving client from holding the thread or memory. */
+/* Open connections at once; more are refused at accept. A scraper and a
+ * few dashboard tabs use one or two each. */
+#define DT_LIMIT_HTTP_CONNECTIONS 32
+/* Connections from one address: one client cannot take every slot. */
+#define DT_LIMIT_HTTP_PER_IP 16
+/* Seconds a connection may sit idle (slow headers, a stalled reader)
+ * before it is closed. Prometheus scrapes within its own 10 s timeout. */
+#define DT_LIMIT_HTTP_TIMEOUT_S 10
+/* Bytes of one connection's memory pool in MHD, which holds the request
+ * line and headers (and the response headers): a GET with a bearer token
+ * needs well under 1 KiB, so 8 KiB leaves room for proxies' headers; a
+ * request that does not fit is answered 414 (line) or 431 (headers) and
+ * the connection closed. */
+#define DT_LIMIT_HTTP_REQUEST_BYTES 8192
+/* Length of the bearer token in --http-token-file: 32 random bytes in hex
+ * or base64 fit many times over. */
+#define DT_LIMIT_HTTP_TOKEN_MAX 256
+/* Per-worker series in /metrics: the busiest workers (most leases, then
+ * most done). Each worker adds two series; a thousand workers would make
+ * every scrape large for little use. The JSON and the dashboard list all. */
+#define DT_LIMIT_METRICS_WORKERS 100
+
 #endif
