@@ -59,9 +59,11 @@
 #define DT_LIMIT_CAPTURE_MAX (8 * 1024 * 1024)
 
 /* The request or response head of one HTTP message kept for a capture.
- * libcurl refuses a response head over 100 KiB itself (CURL_MAX_HTTP_HEADER
- * per line, 300 KiB in all in recent versions); 256 KiB covers both. */
-#define DT_LIMIT_CAPTURE_HEAD_MAX (256 * 1024)
+ * libcurl itself refuses a header line over 100 KiB (CURL_MAX_HTTP_HEADER)
+ * and, in the versions Debian ships, a response head over 300 KiB in all:
+ * 320 KiB keeps any head libcurl accepts. A request head is far smaller
+ * (the URL and the extra headers are capped). */
+#define DT_LIMIT_CAPTURE_HEAD_MAX (320 * 1024)
 
 /* Extra request headers of one job ('Name: value'): a handful is normal
  * (a cookie, an auth token, Accept-Language). Servers refuse a request
