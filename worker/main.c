@@ -86,7 +86,7 @@ static const char s_usage[] =
     "Every option can also be set in the environment: DTASK_MASTER, DTASK_CONCURRENCY,\n"
     "DTASK_PREFETCH, DTASK_NAME, DTASK_HANDLER, DTASK_TIMEOUT, DTASK_MAX_BYTES,\n"
     "DTASK_HEARTBEAT, DTASK_GRACE, DTASK_TASK_TIMEOUT, DTASK_DENY_PRIVATE=1,\n"
-    "DTASK_TRUSTED_PROXY=1, DTASK_KEY, DTASK_MASTER_KEY;\n"
+    "DTASK_TRUSTED_PROXY=1, DTASK_KEY, DTASK_MASTER_KEY, DTASK_WARC_DIR;\n"
     "flags win.\n"
     "\n"
     "Exit status: 0 stopped by a signal after finishing its tasks, 1 failure or forced\n"
