@@ -49,6 +49,31 @@
  * worker dies. */
 #define DT_LIMIT_CREDIT_MAX 4096
 
+/* Raw bytes of one task's capture (every hop's response body together)
+ * kept in memory to build its WARC records. The WARC header comes first in
+ * each record and needs the block's length and digest, known only once the
+ * body has ended, so the raw block is held until then: at concurrency 32,
+ * 8 MiB each is 256 MiB at worst, where the 64 MiB body cap would be 2 GiB.
+ * Most pages are far smaller; a body over it is kept up to it and its
+ * record says "WARC-Truncated: length". */
+#define DT_LIMIT_CAPTURE_MAX (8 * 1024 * 1024)
+
+/* The request or response head of one HTTP message kept for a capture.
+ * libcurl itself refuses a header line over 100 KiB (CURL_MAX_HTTP_HEADER)
+ * and, in the versions Debian ships, a response head over 300 KiB in all:
+ * 320 KiB keeps any head libcurl accepts. A request head is far smaller
+ * (the URL and the extra headers are capped). */
+#define DT_LIMIT_CAPTURE_HEAD_MAX (320 * 1024)
+
+/* Extra request headers of one job ('Name: value'): a handful is normal
+ * (a cookie, an auth token, Accept-Language). Servers refuse a request
+ * head over 8..16 KiB, so more or longer could not be sent anyway. */
+#define DT_LIMIT_HTTP_HEADERS_MAX   32
+#define DT_LIMIT_HTTP_HEADERS_BYTES 8192
+
+/* A User-Agent value: browsers send ~150 bytes; 512 leaves room. */
+#define DT_LIMIT_USER_AGENT_MAX 512
+
 /* Fetch defaults and caps on the worker side. */
 #define DT_LIMIT_REDIRECTS_MAX 5
 #define DT_LIMIT_BODY_MAX      (64LL * 1024 * 1024) /* bytes read from one response */
@@ -75,5 +100,70 @@
  * host name may resolve to several, and a handful of proxies (http, https,
  * all) is already unusual; beyond this the rest are not allowed. */
 #define DT_LIMIT_PROXY_ADDRS_MAX 32
+
+/* Crawl mode: what one origin server's robots.txt and pages may cost us. */
+
+/* Bytes of a robots.txt parsed. RFC 9309 section 2.5 asks crawlers to
+ * parse at least 500 KiB; the rest is ignored (and a line cut by the cap is
+ * dropped whole, so a half-read Allow cannot widen). Real files are a few
+ * KiB; one of the largest well-known ones (Wikipedia's) is under 50 KiB. */
+#define DT_LIMIT_ROBOTS_MAX (512 * 1024)
+
+/* Bytes of one robots.txt line read; the rest of the line is skipped.
+ * Google's open-source parser stops at 8 x 2083 bytes (2083: the old
+ * browser URL limit); a longer line cannot hold a rule for a URL we fetch
+ * (DT_LIMIT_URL_MAX). */
+#define DT_LIMIT_ROBOTS_LINE_MAX (16 * 1024)
+
+/* Allow/Disallow rules kept for our agent. A check walks every rule in the
+ * worst case, at most O(path + pattern) bytes each (dt_robots.c), so this
+ * times DT_LIMIT_URL_MAX bounds one check: 4096 x 8 KiB = 32 M byte steps
+ * for the most hostile file, a few hundred for a real one. Large real
+ * files have hundreds of rules per group. */
+#define DT_LIMIT_ROBOTS_RULES_MAX 4096
+
+/* Bytes of HTML given to the parser for links. HTML documents are tens
+ * of KiB typically and rarely past 1 MiB; a page past a few MiB is a dump
+ * or a trap, not a page whose links are worth following. Parse time grows
+ * with it: plain markup went at 5-20 MiB/s, but error-dense garbage
+ * ("&#x&#x...", unterminated attributes) was measured at ~2 s for 4 MiB on
+ * a busy 2-core machine, and the worker parses between fetches. */
+#define DT_LIMIT_HTML_MAX (4 * 1024 * 1024)
+
+/* Links kept from one page. A page with more is a link farm, an index or a
+ * trap; 1,000 keeps one page from flooding the frontier, and its result at
+ * ~100 bytes a URL is ~100 KiB. */
+#define DT_LIMIT_LINKS_MAX 1000
+
+/* Bytes of links kept from one page (the sum of their lengths): 1,000 URLs
+ * of up to DT_LIMIT_URL_MAX would be 8 MiB, over DT_LIMIT_FRAME_MAX; 1 MiB
+ * leaves a page's links room in one frame. */
+#define DT_LIMIT_LINKS_BYTES (1024 * 1024)
+
+/* The operators' HTTP side (dtask-master --http, master/dt_http.c). It
+ * serves a few small GETs to a dashboard and a Prometheus scraper, never
+ * a crowd: a handful of connections is plenty, and the caps keep a
+ * misbehaving client from holding the thread or memory. */
+/* Open connections at once; more are refused at accept. A scraper and a
+ * few dashboard tabs use one or two each. */
+#define DT_LIMIT_HTTP_CONNECTIONS 32
+/* Connections from one address: one client cannot take every slot. */
+#define DT_LIMIT_HTTP_PER_IP 16
+/* Seconds a connection may sit idle (slow headers, a stalled reader)
+ * before it is closed. Prometheus scrapes within its own 10 s timeout. */
+#define DT_LIMIT_HTTP_TIMEOUT_S 10
+/* Bytes of one connection's memory pool in MHD, which holds the request
+ * line and headers (and the response headers): a GET with a bearer token
+ * needs well under 1 KiB, so 8 KiB leaves room for proxies' headers; a
+ * request that does not fit is answered 414 (line) or 431 (headers) and
+ * the connection closed. */
+#define DT_LIMIT_HTTP_REQUEST_BYTES 8192
+/* Length of the bearer token in --http-token-file: 32 random bytes in hex
+ * or base64 fit many times over. */
+#define DT_LIMIT_HTTP_TOKEN_MAX 256
+/* Per-worker series in /metrics: the busiest workers (most leases, then
+ * most done). Each worker adds two series; a thousand workers would make
+ * every scrape large for little use. The JSON and the dashboard list all. */
+#define DT_LIMIT_METRICS_WORKERS 100
 
 #endif
