@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 typedef struct dt_master_t dt_master_t;
+typedef struct dt_metrics_t dt_metrics_t;
 
 typedef struct {
     const char *bind;            /* ZeroMQ endpoint to bind (borrowed) */
@@ -22,6 +23,7 @@ typedef struct {
     uint32_t max_conns;          /* connections kept at once; 0: DT_LIMIT_CONNS_MAX (both lowered
                                     to the descriptor limit less DT_LIMIT_FD_RESERVE) */
     uint32_t max_conns_per_addr; /* from one IP address; 0: DT_LIMIT_CONNS_PER_ADDR */
+    dt_metrics_t *metrics;       /* --http: snapshots published for it (borrowed); NULL: off */
 } dt_master_opts_t;
 
 /* Opens the store (with data_dir) and recovers the model from it, loads the
