@@ -84,8 +84,11 @@ dt_conns_t *dt_conns_new (void *router, const dt_conns_opts_t *opts, char *err, 
         goto fail;
     }
     zhashx_set_destructor (self->addrs, s_addr_free);
+    /* A fresh name each time: a closed monitor's name is released by libzmq
+     * only later, and a new master may reuse the old one's address. */
+    static unsigned s_monitors;
     char endpoint[64];
-    snprintf (endpoint, sizeof endpoint, "inproc://dtask-conns-%p", (void *) self);
+    snprintf (endpoint, sizeof endpoint, "inproc://dtask-conns-%u", ++s_monitors);
     if (zmq_socket_monitor (router, endpoint,
                             ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_ACCEPT_FAILED |
                                 ZMQ_EVENT_DISCONNECTED) != 0) {
