@@ -132,10 +132,13 @@ int dt_msg_recv (dt_msg_t *self, void *socket, dt_peer_t *peer, int flags)
 
 /* ---- Sizes and names ---------------------------------------------------- */
 
+#define S_STR_(x) #x
+#define S_STR(x)  S_STR_ (x)
+
 /* A uint takes at most 9 bytes and a str header 5. */
 size_t dt_msg_result_size (const dt_msg_result_t *r)
 {
-    return 1 + 6 * 9 + 5 * 5 + r->url.len + r->final_url.len + r->content_type.len + r->worker.len +
+    return 1 + 7 * 9 + 5 * 5 + r->url.len + r->final_url.len + r->content_type.len + r->worker.len +
            r->error.len;
 }
 
@@ -168,7 +171,9 @@ const char *dt_msg_strerror (int rc)
     case DT_PROTO_EMALFORMED:
         return "malformed message";
     case DT_PROTO_EVERSION:
-        return "unsupported protocol version";
+        /* Also the text of the master's ERROR VERSION: it tells an old
+         * peer what to upgrade to. */
+        return "unsupported protocol version: this side speaks version " S_STR (DT_PROTO_VERSION);
     case DT_PROTO_ETOOBIG:
         return "message over a size limit";
     case DT_PROTO_ENOMEM:

@@ -205,6 +205,7 @@ static void s_get_stats (s_reader_t *r, dt_msg_stats_t *s)
     s->retried = s_u64 (r);
     s->duplicates = s_u64 (r);
     s->invalid = s_u64 (r);
+    s->late = s_u64 (r);
 }
 
 static void s_get_task (s_reader_t *r, dt_msg_task_t *t)
@@ -220,6 +221,7 @@ static void s_get_worker_result (s_reader_t *r, dt_msg_result_t *x)
     s_tuple (r, DT_MSG_WORKER_RESULT_FIELDS);
     x->id = s_u64 (r);
     x->attempt = s_u32 (r);
+    x->epoch = s_u64 (r);
     x->outcome = (uint8_t) s_range (r, 0, DT_OUTCOME_FAIL);
     x->http_status = (uint16_t) s_range (r, 0, UINT16_MAX);
     x->bytes = s_u64 (r);
@@ -262,7 +264,10 @@ static void s_get_body (dt_msg_t *self, s_reader_t *r)
     case DT_MSG_HELLO:
         self->hello.name = s_str (r, 0, DT_LIMIT_NAME_MAX);
         self->hello.capacity = s_range (r, 0, DT_LIMIT_CREDIT_MAX);
+        self->hello.concurrency = s_range (r, 0, DT_LIMIT_CREDIT_MAX);
         self->hello.heartbeat_ms = s_u32 (r);
+        if (!dt_msg_shape_hello_ok (self))
+            s_fail (r, DT_PROTO_EMALFORMED);
         break;
     case DT_MSG_WELCOME:
         self->welcome.heartbeat_ms = s_u32 (r);
@@ -270,6 +275,9 @@ static void s_get_body (dt_msg_t *self, s_reader_t *r)
         self->welcome.task_ms = s_u32 (r);
         break;
     case DT_MSG_TASKS: {
+        self->tasks.epoch = s_u64 (r);
+        if (!r->rc && self->tasks.epoch == 0)
+            s_fail (r, DT_PROTO_EMALFORMED);
         uint32_t n = s_list (r, 1, DT_LIMIT_BATCH_MAX);
         dt_msg_task_t *items = s_items (self, r, n, sizeof *items);
         for (uint32_t i = 0; i < n && !r->rc; i++)
@@ -369,25 +377,33 @@ int dt_msg_decode (dt_msg_t *self, const void *data, size_t size)
     uint32_t n = s_array (&r);
     if (!r.rc && n < DT_MSG_HEADER_FIELDS)
         s_fail (&r, DT_PROTO_EMALFORMED);
-    /* The version decides how to read the rest, so it is checked before the
-     * shape: a newer peer gets VERSION, not MALFORMED. */
     uint64_t version = s_u64 (&r);
-    if (!r.rc && version != DT_PROTO_VERSION)
-        s_fail (&r, DT_PROTO_EVERSION);
+    int version_read = !r.rc;
     uint64_t type = s_u64 (&r);
+    uint64_t req = s_u64 (&r);
+    int header_read = !r.rc;
+    /* The version decides how to read the rest, so it wins over the shape:
+     * a peer of another version gets VERSION, not MALFORMED. ERROR alone
+     * is read at any version (its shape never changes), so a peer learns
+     * why it was refused. */
+    int any_version = header_read && type == DT_MSG_ERROR;
+    if (version_read && version != DT_PROTO_VERSION && !any_version)
+        r.rc = DT_PROTO_EVERSION;
     if (!r.rc && (!DT_MSG_TYPE_VALID (type) ||
                   n != (uint32_t) (DT_MSG_HEADER_FIELDS + dt_msg_shape_fields ((int) type))))
         s_fail (&r, DT_PROTO_EMALFORMED);
-    self->req = s_u64 (&r);
     if (!r.rc) {
         self->type = (dt_msg_type_t) type;
+        self->req = req;
         s_get_body (self, &r);
     }
     if (!r.rc && r.needle != r.ceiling)
         s_fail (&r, DT_PROTO_EMALFORMED);
     if (r.rc) {
-        /* Keep a received frame alive only for a good message. */
+        /* Keep a received frame alive only for a good message; keep the
+         * req so the ERROR reply can echo it. */
         dt_msg_reset (self);
+        self->req = header_read ? req : 0;
         return r.rc;
     }
     return 0;

@@ -65,6 +65,7 @@ static void s_put_stats (s_writer_t *w, const dt_msg_stats_t *s)
     s_put_u64 (w, s->retried);
     s_put_u64 (w, s->duplicates);
     s_put_u64 (w, s->invalid);
+    s_put_u64 (w, s->late);
 }
 
 static void s_put_body (s_writer_t *w, const dt_msg_t *m)
@@ -73,7 +74,10 @@ static void s_put_body (s_writer_t *w, const dt_msg_t *m)
     case DT_MSG_HELLO:
         s_put_str (w, m->hello.name, DT_LIMIT_NAME_MAX);
         s_put_u64 (w, m->hello.capacity);
+        s_put_u64 (w, m->hello.concurrency);
         s_put_u64 (w, m->hello.heartbeat_ms);
+        if (!dt_msg_shape_hello_ok (m) && !w->rc)
+            w->rc = DT_PROTO_EMALFORMED;
         break;
     case DT_MSG_WELCOME:
         s_put_u64 (w, m->welcome.heartbeat_ms);
@@ -81,6 +85,9 @@ static void s_put_body (s_writer_t *w, const dt_msg_t *m)
         s_put_u64 (w, m->welcome.task_ms);
         break;
     case DT_MSG_TASKS:
+        if (m->tasks.epoch == 0 && !w->rc)
+            w->rc = DT_PROTO_EMALFORMED;
+        s_put_u64 (w, m->tasks.epoch);
         s_put_list (w, m->tasks.count, DT_LIMIT_BATCH_MAX);
         for (uint32_t i = 0; i < m->tasks.count; i++) {
             const dt_msg_task_t *t = &m->tasks.items[i];
@@ -98,6 +105,7 @@ static void s_put_body (s_writer_t *w, const dt_msg_t *m)
             s_put_array (w, DT_MSG_WORKER_RESULT_FIELDS);
             s_put_u64 (w, x->id);
             s_put_u64 (w, x->attempt);
+            s_put_u64 (w, x->epoch);
             s_put_u64 (w, x->outcome);
             s_put_u64 (w, x->http_status);
             s_put_u64 (w, x->bytes);
@@ -264,7 +272,8 @@ int dt_msg_encode (const dt_msg_t *self, void **data_p, size_t *size_p)
     msgpack_packer_init (&w.pk, &w.buf, msgpack_sbuffer_write);
     w.rc = 0;
     s_put_array (&w, DT_MSG_HEADER_FIELDS + dt_msg_shape_fields (self->type));
-    s_put_u64 (&w, DT_PROTO_VERSION);
+    int oldest = self->type == DT_MSG_ERROR && self->error.code == DT_ERR_VERSION;
+    s_put_u64 (&w, oldest ? DT_PROTO_VERSION_OLDEST : DT_PROTO_VERSION);
     s_put_u64 (&w, (uint64_t) self->type);
     s_put_u64 (&w, self->req);
     s_put_body (&w, self);

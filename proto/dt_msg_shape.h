@@ -14,16 +14,16 @@
 
 /* Elements of the composite items. */
 #define DT_MSG_TASK_FIELDS          3
-#define DT_MSG_WORKER_RESULT_FIELDS 9  /* a result in RESULTS */
+#define DT_MSG_WORKER_RESULT_FIELDS 10 /* a result in RESULTS */
 #define DT_MSG_CLIENT_RESULT_FIELDS 11 /* a result in PAGE */
-#define DT_MSG_STATS_FIELDS         9
+#define DT_MSG_STATS_FIELDS         10
 #define DT_MSG_WORKER_FIELDS        5
 
 /* Elements after the header of a message of `type`, which must be valid. */
 static inline uint32_t dt_msg_shape_fields (int type)
 {
     static const uint8_t fields[] = {
-        [DT_MSG_HELLO] = 3,   [DT_MSG_WELCOME] = 3,    [DT_MSG_TASKS] = 1,
+        [DT_MSG_HELLO] = 4,   [DT_MSG_WELCOME] = 3,    [DT_MSG_TASKS] = 2,
         [DT_MSG_RESULTS] = 2, [DT_MSG_HEARTBEAT] = 0,  [DT_MSG_BYE] = 0,
         [DT_MSG_SUBMIT] = 4,  [DT_MSG_SUBMIT_OK] = 4,  [DT_MSG_FETCH] = 5,
         [DT_MSG_PAGE] = 3,    [DT_MSG_STATUS] = 1,     [DT_MSG_STATUS_OK] = 2,
@@ -31,6 +31,14 @@ static inline uint32_t dt_msg_shape_fields (int type)
         [DT_MSG_CANCEL] = 1,  [DT_MSG_CANCEL_OK] = 1,
     };
     return fields[type];
+}
+
+/* HELLO's concurrency is 1..capacity, or 0 with capacity 0 (draining). */
+static inline int dt_msg_shape_hello_ok (const dt_msg_t *m)
+{
+    return m->hello.capacity == 0
+               ? m->hello.concurrency == 0
+               : m->hello.concurrency >= 1 && m->hello.concurrency <= m->hello.capacity;
 }
 
 #endif

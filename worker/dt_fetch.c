@@ -29,6 +29,7 @@ typedef struct s_xfer_t {
     uint64_t bytes;               /* body bytes counted so far */
     int too_big;                  /* the write callback refused the body */
     int denied;                   /* --deny-private refused the address */
+    int task_limited;             /* the task time limit, not --timeout, bounds it */
     int active;                   /* added to the multi handle */
     char errbuf[CURL_ERROR_SIZE]; /* curl's detailed error text */
     struct s_xfer_t *next_free;   /* free list link */
@@ -47,6 +48,7 @@ typedef struct s_early_t {
 struct s_fetch_t {
     dt_handler_t base;       /* must be first: the loop sees only this */
     dt_fetch_options_t opts; /* copy */
+    uint32_t task_ms;        /* the master's limit on one task's run time; 0: none */
     CURLM *multi;            /* all transfers; owns the connection and DNS caches */
     s_xfer_t *all;           /* every slot ever made */
     s_xfer_t *free_list;     /* idle slots */
@@ -197,7 +199,12 @@ static int s_start (dt_handler_t *h, uint64_t id, uint32_t attempt, const char *
     x->too_big = 0;
     x->denied = 0;
     x->errbuf[0] = '\0';
-    if (curl_easy_setopt (x->easy, CURLOPT_URL, url) != CURLE_OK ||
+    /* curl counts its timeout from here, when the task starts running,
+     * not from when it arrived in the worker's queue. */
+    x->task_limited = self->task_ms > 0 && self->task_ms <= self->opts.timeout_ms;
+    long timeout_ms = (long) (x->task_limited ? self->task_ms : self->opts.timeout_ms);
+    if (curl_easy_setopt (x->easy, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK ||
+        curl_easy_setopt (x->easy, CURLOPT_URL, url) != CURLE_OK ||
         curl_multi_add_handle (self->multi, x->easy) != CURLM_OK) {
         x->next_free = self->free_list;
         self->free_list = x;
@@ -244,6 +251,10 @@ static void s_finish (s_fetch_t *self, s_xfer_t *x, CURLcode code)
     } else if (x->too_big || code == CURLE_FILESIZE_EXCEEDED) {
         outcome = DT_OUTCOME_FAIL;
         snprintf (error, sizeof error, "body over %" PRIu64 " bytes", self->opts.max_bytes);
+    } else if (code == CURLE_OPERATION_TIMEDOUT && x->task_limited &&
+               total_us / 1000 >= self->task_ms) {
+        outcome = DT_OUTCOME_RETRY;
+        snprintf (error, sizeof error, "task time limit (%" PRIu32 " ms)", self->task_ms);
     } else if (code != CURLE_OK) {
         outcome = s_is_permanent (code) ? DT_OUTCOME_FAIL : DT_OUTCOME_RETRY;
         snprintf (error, sizeof error, "%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror (code));
@@ -293,6 +304,11 @@ static void s_report_early (s_fetch_t *self)
         self->base.done (self->base.done_arg, &r);
         free (e);
     }
+}
+
+static void s_set_task_ms (dt_handler_t *h, uint32_t ms)
+{
+    ((s_fetch_t *) h)->task_ms = ms;
 }
 
 static long s_timeout (dt_handler_t *h)
@@ -378,6 +394,7 @@ static const dt_handler_ops_t s_ops = {
     .name = "http",
     .start = s_start,
     .timeout = s_timeout,
+    .set_task_ms = s_set_task_ms,
     .wait = s_wait,
     .perform = s_perform,
     .running = s_running,

@@ -49,6 +49,11 @@ typedef struct {
     /* Advances every task and reports each finished one through `done`.
      * Returns 0, or -1 on an unrecoverable error. */
     int (*perform) (dt_handler_t *self);
+    /* Limits the run time of each task started from now on to `ms`
+     * (0: no limit beyond the handler's own), measured from its start; a
+     * task over it ends RETRY with "task time limit (N ms)". NULL in a
+     * handler whose tasks cannot run long. */
+    void (*set_task_ms) (dt_handler_t *self, uint32_t ms);
     /* Tasks started whose completion has not been reported yet. */
     size_t (*running) (dt_handler_t *self);
     /* Frees the handler, abandoning running tasks without reporting them. */
@@ -79,6 +84,11 @@ static inline int dt_handler_wait (dt_handler_t *self, int extra_fd, int timeout
 static inline int dt_handler_perform (dt_handler_t *self)
 {
     return self->ops->perform (self);
+}
+static inline void dt_handler_set_task_ms (dt_handler_t *self, uint32_t ms)
+{
+    if (self->ops->set_task_ms)
+        self->ops->set_task_ms (self, ms);
 }
 static inline size_t dt_handler_running (dt_handler_t *self)
 {

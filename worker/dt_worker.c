@@ -44,6 +44,7 @@ typedef enum { S_CONNECTING, S_READY } s_state_t;
 typedef struct s_task_t {
     uint64_t id;           /* master's task id */
     uint32_t attempt;      /* as received */
+    uint64_t epoch;        /* of the TASKS that carried it: echoed in its result */
     struct s_task_t *next; /* FIFO link */
     char url[];            /* NUL-terminated copy */
 } s_task_t;
@@ -52,6 +53,7 @@ typedef struct s_task_t {
 typedef struct {
     uint64_t id;
     uint32_t attempt;
+    uint64_t epoch;
 } s_slot_t;
 
 typedef struct {
@@ -135,12 +137,14 @@ static void s_send_hello (s_worker_t *self)
     /* Stopping, it asks for nothing more: the master keeps its leases and
      * stops sending, instead of leasing tasks it would only refuse. */
     uint32_t capacity = self->stopping ? 0 : self->capacity;
+    uint32_t concurrency = self->stopping ? 0 : self->opts.concurrency;
     size_t held = s_held (self);
     dt_msg_t msg;
     dt_msg_init (&msg);
     msg.type = DT_MSG_HELLO;
     msg.hello.name = dt_str (self->opts.name);
     msg.hello.capacity = capacity;
+    msg.hello.concurrency = concurrency;
     msg.hello.heartbeat_ms = self->opts.heartbeat_ms;
     int rc = s_send (self, &msg);
     dt_log_debug ("HELLO", "capacity %" PRIu32 " (holding %zu): %s", capacity, held,
@@ -213,8 +217,7 @@ static size_t s_capped (const char *s, size_t cap, int cut)
 }
 
 /* Queues one result for the next RESULTS. Returns 0 or -1 (no memory). */
-static int s_add_result (s_worker_t *self, uint64_t id, uint32_t attempt,
-                         const dt_handler_result_t *r)
+static int s_add_result (s_worker_t *self, const s_slot_t *task, const dt_handler_result_t *r)
 {
     if (self->nresults == self->rcapacity) {
         size_t capacity = self->rcapacity ? self->rcapacity * 2 : 64;
@@ -239,8 +242,9 @@ static int s_add_result (s_worker_t *self, uint64_t id, uint32_t attempt,
     memcpy (strings + url_len + ctype_len, r->error, error_len);
     dt_msg_result_t *m = &self->results[self->nresults];
     memset (m, 0, sizeof *m);
-    m->id = id;
-    m->attempt = attempt;
+    m->id = task->id;
+    m->attempt = task->attempt;
+    m->epoch = task->epoch;
     m->outcome = r->outcome;
     m->http_status = r->http_status;
     m->bytes = r->bytes;
@@ -271,7 +275,7 @@ static void s_on_done (void *arg, const dt_handler_result_t *r)
                   " ms%s%s",
                   slot.id, slot.attempt, s_outcome_name (r->outcome), r->http_status, r->bytes,
                   r->elapsed_ms, r->error[0] ? ": " : "", r->error);
-    if (s_add_result (self, slot.id, slot.attempt, r) != 0)
+    if (s_add_result (self, &slot, r) != 0)
         dt_log_error ("RESULT-DROPPED", "task %" PRIu64 ": out of memory; its lease will end",
                       slot.id);
 }
@@ -323,6 +327,7 @@ static void s_on_tasks (s_worker_t *self, const dt_msg_t *msg)
         }
         task->id = t->id;
         task->attempt = t->attempt;
+        task->epoch = msg->tasks.epoch;
         memcpy (task->url, t->url.ptr, t->url.len);
         task->url[t->url.len] = '\0';
         s_queue_push (self, task);
@@ -335,7 +340,7 @@ static void s_start_tasks (s_worker_t *self)
     while (self->nfree > 0 && self->queue_head) {
         s_task_t *task = s_queue_pop (self);
         uint32_t index = self->free_slots[--self->nfree];
-        self->slots[index] = (s_slot_t){task->id, task->attempt};
+        self->slots[index] = (s_slot_t){task->id, task->attempt, task->epoch};
         if (dt_handler_start (self->handler, index, task->attempt, task->url) != 0) {
             /* Reported as transient: another attempt, maybe elsewhere, may work. */
             dt_handler_result_t r = {.outcome = DT_OUTCOME_RETRY,
@@ -366,6 +371,9 @@ static void s_on_welcome (s_worker_t *self, const dt_msg_t *msg)
                                       DT_WORKER_HEARTBEAT_MAX_MS);
     if (msg->welcome.liveness)
         self->liveness = s_clamp (msg->welcome.liveness, 1, DT_WORKER_LIVENESS_MAX);
+    /* Bounds the run of each task started from now on; the master ends
+     * the lease of one it has not heard back from by then anyway. */
+    dt_handler_set_task_ms (self->handler, msg->welcome.task_ms);
     if (self->state != S_READY)
         dt_log_info ("WORKER-READY",
                      "registered with %s as %s: credit %" PRIu32 ", heartbeat %" PRIu32

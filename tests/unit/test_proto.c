@@ -20,13 +20,18 @@ static void s_sample (dt_msg_t *m, int type)
     static dt_msg_result_t results[2] = {
         {.id = 7,
          .attempt = 1,
+         .epoch = 5,
          .outcome = DT_OUTCOME_DONE,
          .http_status = 404,
          .bytes = 1u << 20,
          .elapsed_ms = 12,
          .final_url = {"http://a.test/x", 15},
          .content_type = {"text/html", 9}},
-        {.id = UINT64_MAX, .attempt = 2, .outcome = DT_OUTCOME_RETRY, .error = {"timeout", 7}},
+        {.id = UINT64_MAX,
+         .attempt = 2,
+         .epoch = UINT64_MAX,
+         .outcome = DT_OUTCOME_RETRY,
+         .error = {"timeout", 7}},
     };
     static dt_msg_result_t page[1] = {{.id = 9,
                                        .attempt = 2,
@@ -44,11 +49,12 @@ static void s_sample (dt_msg_t *m, int type)
     dt_msg_init (m);
     m->type = (dt_msg_type_t) type;
     m->req = 0x1122334455667788ULL;
-    dt_msg_stats_t st = {1, 2, 3, 4, 5, 6, 7, 8, UINT64_MAX};
+    dt_msg_stats_t st = {1, 2, 3, 4, 5, 6, 7, 8, UINT64_MAX, 10};
     switch (type) {
     case DT_MSG_HELLO:
         m->hello.name = dt_str ("worker-1");
         m->hello.capacity = 32;
+        m->hello.concurrency = 16;
         m->hello.heartbeat_ms = 1000;
         break;
     case DT_MSG_WELCOME:
@@ -57,6 +63,7 @@ static void s_sample (dt_msg_t *m, int type)
         m->welcome.task_ms = 120000;
         break;
     case DT_MSG_TASKS:
+        m->tasks.epoch = 5;
         m->tasks.count = 2;
         m->tasks.items = tasks;
         break;
@@ -165,12 +172,15 @@ static void test_decoded_fields_have_the_sent_values (void)
     DT_CHECK (s_str_eq (m.results.items[0].final_url, "http://a.test/x"));
     DT_CHECK (m.results.items[1].id == UINT64_MAX);
     DT_CHECK (s_str_eq (m.results.items[1].error, "timeout"));
+    DT_CHECK_EQ (m.results.items[0].epoch, 5);
+    DT_CHECK (m.results.items[1].epoch == UINT64_MAX);
     dt_msg_reset (&m);
     free (data);
 
     data = s_encode (DT_MSG_PAGE, &size);
     DT_CHECK_EQ (dt_msg_decode (&m, data, size), 0);
     DT_CHECK (m.page.stats.invalid == UINT64_MAX);
+    DT_CHECK_EQ (m.page.stats.late, 10);
     DT_CHECK_EQ (m.page.items[0].state, DT_STATE_FAILED);
     DT_CHECK (s_str_eq (m.page.items[0].worker, "w1"));
     dt_msg_reset (&m);
@@ -221,62 +231,127 @@ static int s_decode (const void *bytes, size_t size)
     return rc;
 }
 
+/* Decodes and returns the rc; the req left in the message goes to *req. */
+static int s_decode_req (const void *bytes, size_t size, uint64_t *req)
+{
+    dt_msg_t m;
+    dt_msg_init (&m);
+    int rc = dt_msg_decode (&m, bytes, size);
+    *req = m.req;
+    dt_msg_reset (&m);
+    return rc;
+}
+
 static void test_another_protocol_version_is_refused_as_version (void)
 {
-    /* [2, 5, 0]: a HEARTBEAT from version 2. */
-    DT_CHECK_EQ (s_decode ("\x93\x02\x05\x00", 4), DT_PROTO_EVERSION);
+    /* [3, 5, 0]: a HEARTBEAT from version 3; [1, 5, 0] from version 1. */
+    DT_CHECK_EQ (s_decode ("\x93\x03\x05\x00", 4), DT_PROTO_EVERSION);
+    DT_CHECK_EQ (s_decode ("\x93\x01\x05\x00", 4), DT_PROTO_EVERSION);
     /* Even when the shape of the rest is unknown. */
     DT_CHECK_EQ (s_decode ("\x95\x07\x05\x00\x01\x02", 6), DT_PROTO_EVERSION);
-    DT_CHECK_EQ (s_decode ("\x93\x01\x05\x00", 4), 0);
+    DT_CHECK_EQ (s_decode ("\x93\x07\xc0", 3), DT_PROTO_EVERSION);
+    DT_CHECK_EQ (s_decode ("\x93\x02\x05\x00", 4), 0);
+}
+
+static void test_a_refused_request_leaves_its_req_for_the_error_reply (void)
+{
+    uint64_t req = 1;
+    /* A version-1 SUBMIT with req 0x1234. */
+    DT_CHECK_EQ (s_decode_req ("\x97\x01\x07\xcd\x12\x34\xa1j\x00\x00\x91\xa1x", 13, &req),
+                 DT_PROTO_EVERSION);
+    DT_CHECK_EQ (req, 0x1234);
+    /* A v2 STATUS whose job is not a str. */
+    DT_CHECK_EQ (s_decode_req ("\x94\x02\x0b\x2a\x01", 5, &req), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (req, 42);
+    /* A v2 STATUS whose job is over its cap. */
+    DT_CHECK_EQ (s_decode_req ("\x94\x02\x0b\x2b\xdb\xff\xff\xff\xff", 9, &req), DT_PROTO_ETOOBIG);
+    DT_CHECK_EQ (req, 43);
+    /* No readable header: no req. */
+    DT_CHECK_EQ (s_decode_req ("\x93\x02\x05", 3, &req), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (req, 0);
+}
+
+static void test_an_error_version_is_written_so_any_version_reads_it (void)
+{
+    dt_msg_t m;
+    dt_msg_init (&m);
+    m.type = DT_MSG_ERROR;
+    m.req = 9;
+    m.error.code = DT_ERR_VERSION;
+    m.error.text = dt_str ("v");
+    void *data;
+    size_t size;
+    DT_CHECK_EQ (dt_msg_encode (&m, &data, &size), 0);
+    /* [1, 15, 9, 2, "v"]: what a version-1 peer reads. */
+    DT_CHECK_EQ (size, 7);
+    DT_CHECK (memcmp (data, "\x95\x01\x0f\x09\x02\xa1v", 7) == 0);
+    dt_msg_t back;
+    dt_msg_init (&back);
+    DT_CHECK_EQ (dt_msg_decode (&back, data, size), 0);
+    DT_CHECK_EQ (back.error.code, DT_ERR_VERSION);
+    DT_CHECK_EQ (back.req, 9);
+    dt_msg_reset (&back);
+    free (data);
+    /* An ERROR of another version still decodes; any other type does not. */
+    DT_CHECK_EQ (s_decode ("\x95\x05\x0f\x00\x03\xa0", 6), 0);
+    DT_CHECK_EQ (s_decode ("\x95\x05\x0f\x00\x03\xa0\x00", 7), DT_PROTO_EMALFORMED);
 }
 
 static void test_unknown_types_and_wrong_shapes_are_malformed (void)
 {
-    DT_CHECK_EQ (s_decode ("\x93\x01\x00\x00", 4), DT_PROTO_EMALFORMED);     /* type 0 */
-    DT_CHECK_EQ (s_decode ("\x93\x01\x12\x00", 4), DT_PROTO_EMALFORMED);     /* type 18 */
-    DT_CHECK_EQ (s_decode ("\x94\x01\x05\x00\x00", 5), DT_PROTO_EMALFORMED); /* extra field */
-    DT_CHECK_EQ (s_decode ("\x92\x01\x05", 3), DT_PROTO_EMALFORMED);         /* short header */
-    DT_CHECK_EQ (s_decode ("\x81\x01\x05", 3), DT_PROTO_EMALFORMED);         /* a map */
+    DT_CHECK_EQ (s_decode ("\x93\x02\x00\x00", 4), DT_PROTO_EMALFORMED);     /* type 0 */
+    DT_CHECK_EQ (s_decode ("\x93\x02\x12\x00", 4), DT_PROTO_EMALFORMED);     /* type 18 */
+    DT_CHECK_EQ (s_decode ("\x94\x02\x05\x00\x00", 5), DT_PROTO_EMALFORMED); /* extra field */
+    DT_CHECK_EQ (s_decode ("\x92\x02\x05", 3), DT_PROTO_EMALFORMED);         /* short header */
+    DT_CHECK_EQ (s_decode ("\x81\x02\x05", 3), DT_PROTO_EMALFORMED);         /* a map */
     DT_CHECK_EQ (s_decode ("\x05", 1), DT_PROTO_EMALFORMED);                 /* not an array */
     DT_CHECK_EQ (s_decode ("", 0), DT_PROTO_EMALFORMED);
     /* HELLO with a negative capacity, a float capacity, a bin name. */
-    DT_CHECK_EQ (s_decode ("\x96\x01\x01\x00\xa1w\xff\x0a", 8), DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x96\x01\x01\x00\xa1w\xca\x00\x00\x00\x00\x0a", 12),
+    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\xff\x01\x0a", 9), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\xca\x00\x00\x00\x00\x01\x0a", 13),
                  DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x96\x01\x01\x00\xc4\x01w\x01\x0a", 9), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xc4\x01w\x01\x01\x0a", 10), DT_PROTO_EMALFORMED);
     /* HELLO with capacity 0 (a draining worker) is valid; over the credit cap is not. */
-    DT_CHECK_EQ (s_decode ("\x96\x01\x01\x00\xa1w\x00\x0a", 8), 0);
-    DT_CHECK_EQ (s_decode ("\x96\x01\x01\x00\xa1w\xcd\x10\x01\x0a", 10), DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x96\x01\x01\x00\xa1w\xcd\x10\x00\x0a", 10), 0);
+    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\x00\x00\x0a", 9), 0);
+    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\xcd\x10\x01\x01\x0a", 11), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\xcd\x10\x00\x01\x0a", 11), 0);
+    /* HELLO concurrency: 1..capacity, 0 only with capacity 0. */
+    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\x04\x04\x0a", 9), 0);
+    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\x04\x05\x0a", 9), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\x04\x00\x0a", 9), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\x00\x01\x0a", 9), DT_PROTO_EMALFORMED);
     /* A u32 field holding 2^32. */
-    DT_CHECK_EQ (s_decode ("\x96\x01\x02\x00\xcf\x00\x00\x00\x01\x00\x00\x00\x00\x01\x01", 15),
+    DT_CHECK_EQ (s_decode ("\x96\x02\x02\x00\xcf\x00\x00\x00\x01\x00\x00\x00\x00\x01\x01", 15),
                  DT_PROTO_EMALFORMED);
     /* RESULTS whose outcome is 3. */
-    DT_CHECK_EQ (s_decode ("\x95\x01\x04\x00\xa0\x91\x99\x01\x01\x03\x00\x00\x00\xa0\xa0\xa0", 16),
-                 DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x95\x01\x04\x00\xa0\x91\x99\x01\x01\x02\x00\x00\x00\xa0\xa0\xa0", 16),
-                 0);
-    /* A task whose url is empty; a TASKS with no task. */
-    DT_CHECK_EQ (s_decode ("\x94\x01\x03\x00\x91\x93\x01\x01\xa0", 9), DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x94\x01\x03\x00\x90", 5), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (
+        s_decode ("\x95\x02\x04\x00\xa0\x91\x9a\x01\x01\x01\x03\x00\x00\x00\xa0\xa0\xa0", 17),
+        DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (
+        s_decode ("\x95\x02\x04\x00\xa0\x91\x9a\x01\x01\x01\x02\x00\x00\x00\xa0\xa0\xa0", 17), 0);
+    /* A task whose url is empty; a TASKS with no task; a TASKS of epoch 0. */
+    DT_CHECK_EQ (s_decode ("\x95\x02\x03\x00\x01\x91\x93\x01\x01\xa0", 10), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x95\x02\x03\x00\x01\x90", 6), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x95\x02\x03\x00\x00\x91\x93\x01\x01\xa1x", 11), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x95\x02\x03\x00\x01\x91\x93\x01\x01\xa1x", 11), 0);
 }
 
 static void test_a_huge_declared_count_allocates_nothing (void)
 {
-    /* TASKS declaring 2^32-1 tasks in a 9-byte frame; and 4096, under the
+    /* TASKS declaring 2^32-1 tasks in a 10-byte frame; and 4096, under the
      * cap, but more than the bytes left. */
-    DT_CHECK_EQ (s_decode ("\x94\x01\x03\x00\xdd\xff\xff\xff\xff", 9), DT_PROTO_ETOOBIG);
-    DT_CHECK_EQ (s_decode ("\x94\x01\x03\x00\xdc\x10\x00", 7), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x95\x02\x03\x00\x01\xdd\xff\xff\xff\xff", 10), DT_PROTO_ETOOBIG);
+    DT_CHECK_EQ (s_decode ("\x95\x02\x03\x00\x01\xdc\x10\x00", 8), DT_PROTO_EMALFORMED);
     /* A string declaring 4 GiB. */
-    DT_CHECK_EQ (s_decode ("\x94\x01\x0b\x00\xdb\xff\xff\xff\xff", 9), DT_PROTO_ETOOBIG);
+    DT_CHECK_EQ (s_decode ("\x94\x02\x0b\x00\xdb\xff\xff\xff\xff", 9), DT_PROTO_ETOOBIG);
     /* A string declaring 60 bytes with 2 present. */
-    DT_CHECK_EQ (s_decode ("\x94\x01\x0b\x00\xd9\x3c\x61\x62", 8), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x94\x02\x0b\x00\xd9\x3c\x61\x62", 8), DT_PROTO_EMALFORMED);
 }
 
 static void test_strings_and_batches_over_their_caps_are_too_big (void)
 {
     /* A SUBMIT job id of 65 bytes, built by hand. */
-    uint8_t buf[128] = {0x97, 0x01, 0x07, 0x00, 0xd9, 65};
+    uint8_t buf[128] = {0x97, 0x02, 0x07, 0x00, 0xd9, 65};
     memset (buf + 6, 'j', 65);
     memcpy (buf + 71, "\x00\x00\x91\xa1x", 5);
     DT_CHECK_EQ (s_decode (buf, 76), DT_PROTO_ETOOBIG);
@@ -308,12 +383,13 @@ static void test_strings_and_batches_over_their_caps_are_too_big (void)
     dt_msg_task_t task = {1, 1, dt_str (url)};
     dt_msg_init (&m);
     m.type = DT_MSG_TASKS;
+    m.tasks.epoch = 1;
     m.tasks.count = 1;
     m.tasks.items = &task;
     DT_CHECK_EQ (dt_msg_encode (&m, &data, &size), DT_PROTO_ETOOBIG);
     task.url.len = DT_LIMIT_URL_MAX;
     DT_CHECK_EQ (dt_msg_encode (&m, &data, &size), 0);
-    DT_CHECK (size <= 1 + 3 + 3 + dt_msg_task_size (&task));
+    DT_CHECK (size <= 1 + 3 + 1 + 3 + dt_msg_task_size (&task));
     DT_CHECK_EQ (s_decode (data, size), 0);
     free (data);
     free (url);
@@ -471,6 +547,10 @@ int main (int argc, char **argv)
         {"a trailing byte is refused", test_a_trailing_byte_is_refused},
         {"another protocol version is refused as VERSION",
          test_another_protocol_version_is_refused_as_version},
+        {"a refused request leaves its req for the error reply",
+         test_a_refused_request_leaves_its_req_for_the_error_reply},
+        {"an ERROR VERSION is written so that any version reads it",
+         test_an_error_version_is_written_so_any_version_reads_it},
         {"unknown types and wrong shapes are malformed",
          test_unknown_types_and_wrong_shapes_are_malformed},
         {"a huge declared count allocates nothing", test_a_huge_declared_count_allocates_nothing},
