@@ -583,6 +583,52 @@ int dt_store_reopen (dt_store_t *self, uint64_t id)
     return s_wrote (self, s_run (self, S_REOPEN_TASK, "reopen: task state"));
 }
 
+/* The meta table is created by the first dt_store_set_meta, so stores
+ * written before it existed need no new schema version (older masters
+ * ignore a table they do not know). */
+int dt_store_get_meta (dt_store_t *self, const char *key, uint64_t *value)
+{
+    *value = 0;
+    if (sqlite3_table_column_metadata (self->db, NULL, "meta", "value", NULL, NULL, NULL, NULL,
+                                       NULL) != SQLITE_OK)
+        return 0; /* no meta table yet: never set */
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->db, "SELECT value FROM meta WHERE key = ?1", -1, &stmt, NULL) !=
+        SQLITE_OK)
+        return s_fail (self, "get meta");
+    sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW)
+        *value = (uint64_t) sqlite3_column_int64 (stmt, 0);
+    else if (rc != SQLITE_DONE)
+        s_fail (self, "get meta");
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int dt_store_set_meta (dt_store_t *self, const char *key, uint64_t value)
+{
+    if (s_write (self, "set meta") != 0)
+        return -1;
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_exec (self->db,
+                           "CREATE TABLE IF NOT EXISTS meta ("
+                           "  key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
+                           NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2 (
+            self->db, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", -1, &stmt, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) value);
+        rc = sqlite3_step (stmt) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+    }
+    if (rc != SQLITE_OK)
+        s_fail (self, "set meta");
+    sqlite3_finalize (stmt);
+    return s_wrote (self, rc == SQLITE_OK ? 0 : -1);
+}
+
 sqlite3 *dt_store_db (dt_store_t *self)
 {
     return self->db;

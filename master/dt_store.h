@@ -64,6 +64,12 @@ int dt_store_finish (dt_store_t *self, uint64_t seq, const dt_msg_result_t *r);
  * position is kept and never reused. */
 int dt_store_reopen (dt_store_t *self, uint64_t id);
 
+/* A named 64-bit value kept for the master itself (the run epoch). get
+ * gives 0 for a name never set; set writes it in the current group, durable
+ * at the next dt_store_commit. */
+int dt_store_get_meta (dt_store_t *self, const char *key, uint64_t *value);
+int dt_store_set_meta (dt_store_t *self, const char *key, uint64_t value);
+
 /* Makes every write since the last commit durable (fsync'd), and opens the
  * next group. Cheap when nothing was written. */
 int dt_store_commit (dt_store_t *self);
