@@ -6,13 +6,24 @@
  *   2. drain every message that is ready and apply it to the model; replies
  *      that depend on durable state (SUBMIT_OK, REQUEUE_OK, PAGE) are only
  *      queued;
- *   3. commit the store once (group commit);
- *   4. send the queued replies and answer the parked FETCHes that have
+ *   3. deal queued tasks to workers with free credit, round-robin;
+ *   4. commit the store once (group commit);
+ *   5. send the queued replies and answer the parked FETCHes that have
  *      something new: nothing is acknowledged before it is on disk;
- *   5. deal queued tasks to workers with free credit, round-robin;
  *   6. tick: dead workers, lease timeouts, due retries, expired long polls,
  *      heartbeats; it returns when the next of these is due, which becomes
  *      the next poll timeout.
+ *
+ * Tasks go out (3) before the commit (4), by design: the workers run them
+ * while the commit waits for the disk, so the next turn brings a larger
+ * group. A crash between the two leaves workers holding tasks the store
+ * never saw, whose ids the next run hands to new submissions. What makes
+ * that safe is the run's epoch: every TASKS carries it, every result
+ * echoes it, and a result is recorded only for the lease of exactly its
+ * (task id, attempt, epoch) held by the connection it came from; the next
+ * run's epoch is committed before its socket is bound, so a result of a
+ * lost dispatch is counted `late` and dropped, never recorded for another
+ * task.
  */
 #include "dt_master.h"
 #include "dt_master_priv.h"
@@ -61,7 +72,9 @@ dt_master_t *dt_master_new (const dt_master_opts_t *opts, char *err, size_t err_
     self->take_items = calloc (DT_LIMIT_BATCH_MAX, sizeof *self->take_items);
     self->page_items = calloc (DT_LIMIT_BATCH_MAX, sizeof *self->page_items);
     self->status_workers = calloc (DT_LIMIT_WORKERS_MAX, sizeof *self->status_workers);
-    if (!self->take_tasks || !self->take_items || !self->page_items || !self->status_workers) {
+    self->links = calloc (DT_LIMIT_WORKERS_MAX, sizeof *self->links);
+    if (!self->take_tasks || !self->take_items || !self->page_items || !self->status_workers ||
+        !self->links) {
         snprintf (err, err_size, "out of memory");
         goto fail;
     }
@@ -80,6 +93,8 @@ dt_master_t *dt_master_new (const dt_master_opts_t *opts, char *err, size_t err_
         .task_ms = opts->task_ms,
         .window = opts->window,
         .host_limit = opts->host_limit,
+        /* An honest worker's own limit, from a task's start, fires first. */
+        .lease_grace_ms = opts->heartbeat_ms,
     };
     self->state = dt_state_new (&state_opts, self->store);
     if (!self->state) {
@@ -88,6 +103,12 @@ dt_master_t *dt_master_new (const dt_master_opts_t *opts, char *err, size_t err_
     }
     if (dt_state_load (self->state) != 0) {
         snprintf (err, err_size, "store %s: recovery failed", opts->data_dir);
+        goto fail;
+    }
+    /* Committed before the socket is bound: no worker can hold a task of
+     * this run's epoch from an earlier run. */
+    if (dt_state_begin_epoch (self->state) != 0) {
+        snprintf (err, err_size, "store %s: cannot record the run's epoch", opts->data_dir);
         goto fail;
     }
     if (opts->keys_dir) {
@@ -133,6 +154,7 @@ void dt_master_destroy (dt_master_t **self_p)
     free (self->take_items);
     free (self->page_items);
     free (self->status_workers);
+    free (self->links);
     free (self);
     *self_p = NULL;
 }
@@ -187,7 +209,7 @@ void dt_master_drop_worker (dt_master_t *self, dt_worker_t **worker_p, const cha
 {
     dt_worker_t *worker = *worker_p;
     dt_master_name_t name = dt_master_worker_name (worker);
-    uint32_t held = dt_state_drop_worker (self->state, worker_p);
+    uint32_t held = dt_state_drop_worker (self->state, worker_p, self->now);
     dt_log_info (why, "worker %s gone: %" PRIu32 " leased tasks ended", name.text, held);
 }
 
@@ -203,7 +225,7 @@ int dt_master_send_worker (dt_master_t *self, const dt_msg_t *msg, dt_worker_t *
         return -1;
     }
     if (rc == 0)
-        worker->last_sent = self->now;
+        dt_master_link (self, worker)->last_sent = self->now;
     else if (rc != DT_PROTO_EAGAIN)
         dt_log_warn ("MASTER-SEND", "%s to worker %s: %s", dt_msg_type_name (msg->type),
                      dt_master_worker_name (worker).text, dt_msg_strerror (rc));
@@ -264,9 +286,10 @@ static int s_commit (dt_master_t *self)
 
 /* ---- Dispatch ----------------------------------------------------------- */
 
-static int s_can_take (const dt_master_t *self, const dt_worker_t *worker)
+static int s_can_take (dt_master_t *self, const dt_worker_t *worker)
 {
-    return worker && dt_workers_free (worker) > 0 && worker->blocked_turn != self->turn;
+    return worker && dt_workers_free (worker) > 0 &&
+           dt_master_link (self, worker)->blocked_turn != self->turn;
 }
 
 /* Deals queued tasks to workers with free credit, round-robin, each a
@@ -304,13 +327,13 @@ static void s_dispatch (dt_master_t *self)
             dt_msg_t msg;
             dt_msg_init (&msg);
             msg.type = DT_MSG_TASKS;
-            msg.tasks.epoch = 1; /* runs are not numbered yet: every run is epoch 1 */
+            msg.tasks.epoch = dt_state_epoch (self->state);
             msg.tasks.count = n;
             msg.tasks.items = self->take_items;
             int rc = dt_msg_send (&msg, self->socket, &worker->peer);
             if (rc == 0) {
                 dt_state_lease (self->state, worker, self->take_tasks, n, self->now);
-                worker->last_sent = self->now;
+                dt_master_link (self, worker)->last_sent = self->now;
                 self->rr = slot;
                 progress = 1;
                 continue;
@@ -323,7 +346,7 @@ static void s_dispatch (dt_master_t *self)
             if (rc != DT_PROTO_EAGAIN)
                 dt_log_warn ("MASTER-SEND", "TASKS to worker %s: %s",
                              dt_master_worker_name (worker).text, dt_msg_strerror (rc));
-            worker->blocked_turn = self->turn;
+            dt_master_link (self, worker)->blocked_turn = self->turn;
             self->blocked = 1;
         }
         if (!progress)
@@ -349,19 +372,19 @@ static int64_t s_tick (dt_master_t *self)
         dt_worker_t *worker = dt_workers_at (workers, slot);
         if (!worker)
             continue;
+        dt_master_link_t *link = dt_master_link (self, worker);
         /* With messages still waiting, its heartbeat may be among them. */
-        if (!self->backlog && now - worker->last_seen >= dead_ms) {
+        if (!self->backlog && now - link->last_seen >= dead_ms) {
             dt_master_drop_worker (self, &worker, "WORKER-DEAD");
             continue;
         }
-        next = s_min (next, worker->last_seen + dead_ms);
+        next = s_min (next, link->last_seen + dead_ms);
         uint32_t expired = dt_state_expire_leases (self->state, worker, now);
         if (expired)
             dt_log_info ("LEASE-EXPIRED", "worker %s: %" PRIu32 " tasks over %" PRIu32 " ms ended",
                          dt_master_worker_name (worker).text, expired, self->opts.task_ms);
-        if (worker->leases.head)
-            next = s_min (next, worker->leases.head->since + self->opts.task_ms);
-        if (now - worker->last_sent >= self->opts.heartbeat_ms) {
+        next = s_min (next, dt_state_lease_deadline (self->state, worker));
+        if (now - link->last_sent >= self->opts.heartbeat_ms) {
             dt_msg_t beat;
             dt_msg_init (&beat);
             beat.type = DT_MSG_HEARTBEAT;
@@ -369,9 +392,9 @@ static int64_t s_tick (dt_master_t *self)
                 continue;
             /* Also after EAGAIN: a worker that is not reading is not helped
              * by a heartbeat every turn. */
-            worker->last_sent = now;
+            link->last_sent = now;
         }
-        next = s_min (next, worker->last_sent + self->opts.heartbeat_ms);
+        next = s_min (next, link->last_sent + self->opts.heartbeat_ms);
     }
     dt_state_promote_due (self->state, now);
     next = s_min (next, dt_state_next_due (self->state));
@@ -464,7 +487,8 @@ int dt_master_run (dt_master_t *self)
             return -1;
         /* Tasks go out before the commit: sending them acknowledges
          * nothing, and the workers run them while the commit waits for the
-         * disk, so the next turn brings a larger group. */
+         * disk, so the next turn brings a larger group. The epoch makes a
+         * crash in between harmless (see the top of this file). */
         s_dispatch (self);
         if (s_commit (self) != 0)
             return -1;

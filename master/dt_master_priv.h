@@ -38,6 +38,14 @@ typedef struct {
     uint64_t checked;           /* results log position at the last look; UINT64_MAX: never */
 } dt_master_waiter_t;
 
+/* The loop's side of a registered worker's connection (the model's side
+ * is its dt_worker_t), by the worker's registry slot. */
+typedef struct {
+    int64_t last_seen;     /* monotonic ms of its last valid message */
+    int64_t last_sent;     /* monotonic ms of our last message to it */
+    uint64_t blocked_turn; /* loop turn in which a send to it would block */
+} dt_master_link_t;
+
 struct dt_master_t {
     dt_master_opts_t opts;           /* as given (strings borrowed) */
     dt_store_t *store;               /* NULL with --memory */
@@ -63,6 +71,7 @@ struct dt_master_t {
     dt_msg_task_t *take_items;       /* dispatch scratch: DT_LIMIT_BATCH_MAX */
     dt_msg_result_t *page_items;     /* PAGE scratch: DT_LIMIT_BATCH_MAX */
     dt_msg_worker_t *status_workers; /* STATUS_OK scratch: DT_LIMIT_WORKERS_MAX */
+    dt_master_link_t *links;         /* DT_LIMIT_WORKERS_MAX, by worker slot */
     int64_t invalid_second;          /* second of the PROTO-INVALID rate window */
     uint32_t invalid_logged;         /* lines logged in that second */
     uint64_t invalid_suppressed;     /* lines not logged since the last summary */
@@ -72,6 +81,12 @@ struct dt_master_t {
 typedef struct {
     char text[DT_LIMIT_NAME_MAX * 4 + 8];
 } dt_master_name_t;
+
+/* The loop's side of `worker`'s connection. */
+static inline dt_master_link_t *dt_master_link (dt_master_t *self, const dt_worker_t *worker)
+{
+    return &self->links[worker->slot];
+}
 
 /* ---- dt_master.c: sending ---- */
 

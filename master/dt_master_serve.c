@@ -147,10 +147,11 @@ void dt_master_serve_waiters (dt_master_t *self)
 
 /* ---- Handlers, one per message type ------------------------------------- */
 
-static void s_on_hello (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
+/* `worker` is the one registered on this connection, or NULL. */
+static void s_on_hello (dt_master_t *self, const dt_peer_t *peer, dt_worker_t *worker,
+                        const dt_msg_t *msg)
 {
     dt_workers_t *workers = dt_state_workers (self->state);
-    dt_worker_t *worker = dt_workers_find (workers, peer);
     uint32_t capacity = msg->hello.capacity; /* 0: draining, it wants nothing more */
     if (capacity > DT_LIMIT_CREDIT_MAX)
         capacity = DT_LIMIT_CREDIT_MAX;
@@ -159,15 +160,19 @@ static void s_on_hello (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t
          * across reconnects) that thought we had gone quiet: it still runs
          * what it holds, so its leases stay; only its credit is renewed. */
         dt_workers_set_capacity (workers, worker, capacity);
+        if (msg->hello.concurrency) /* 0 while draining: it runs what it holds as before */
+            dt_workers_set_concurrency (worker, msg->hello.concurrency, self->now);
         dt_log_info ("WORKER-AGAIN", "worker %s: capacity %" PRIu32 ", %" PRIu32 " leases kept",
                      dt_master_worker_name (worker).text, capacity, worker->leases.count);
     } else {
-        worker = dt_workers_add (workers, peer, msg->hello.name, capacity, self->now);
+        worker = dt_workers_add (workers, peer, msg->hello.name, capacity);
         if (!worker) {
             dt_master_reply_error (self, peer, msg->req, DT_ERR_TOO_MANY_WORKERS,
                                    "too many workers");
             return;
         }
+        dt_workers_set_concurrency (worker, msg->hello.concurrency, self->now);
+        *dt_master_link (self, worker) = (dt_master_link_t){self->now, self->now, 0};
         dt_log_info ("WORKER-JOIN", "worker %s: capacity %" PRIu32 ", %zu workers",
                      dt_master_worker_name (worker).text, capacity, dt_workers_count (workers));
     }
@@ -180,13 +185,12 @@ static void s_on_hello (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t
     dt_master_send_worker (self, &welcome, &worker);
 }
 
+/* `worker` is the registered worker of this connection, or NULL: the
+ * model records a result only for the lease that connection holds. */
 static void s_on_results (dt_master_t *self, dt_worker_t *worker, const dt_msg_t *msg)
 {
-    for (uint32_t i = 0; i < msg->results.count; i++) {
-        dt_msg_result_t r = msg->results.items[i];
-        r.worker = msg->results.worker;
-        dt_state_result (self->state, worker, &r, self->now);
-    }
+    for (uint32_t i = 0; i < msg->results.count; i++)
+        dt_state_result (self->state, worker, &msg->results.items[i], self->now);
 }
 
 static void s_on_submit (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
@@ -264,7 +268,7 @@ static void s_on_status (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
         w->capacity = worker->capacity;
         w->inflight = worker->leases.count;
         w->done = worker->done;
-        int64_t idle = self->now - worker->last_seen;
+        int64_t idle = self->now - dt_master_link (self, worker)->last_seen;
         w->idle_ms = idle < 0 ? 0 : idle > UINT32_MAX ? UINT32_MAX : (uint32_t) idle;
     }
     reply.status_ok.count = n;
@@ -290,7 +294,7 @@ static void s_on_requeue (dt_master_t *self, const dt_peer_t *peer, const dt_msg
 static void s_on_cancel (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
 {
     uint64_t count = 0;
-    if (dt_state_cancel (self->state, msg->cancel.job, &count) != 0)
+    if (dt_state_cancel (self->state, msg->cancel.job, &count, self->now) != 0)
         return; /* broken: the loop stops before anything is acknowledged */
     dt_master_intent_t *intent = s_intent_new (self, peer, msg->req, DT_MSG_CANCEL_OK);
     if (!intent) {
@@ -361,15 +365,31 @@ void dt_master_handle (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t 
         return;
     }
     dt_worker_t *worker = dt_workers_find (dt_state_workers (self->state), peer);
+    /* With CURVE a routing id is a worker's only over the key it registered
+     * with: another key's connection claiming it (ROUTER_HANDOVER lets it
+     * take the id over) is not that worker, renews none of its leases and
+     * can end none of them. */
+    int foreign = worker && strcmp (worker->peer.key, peer->key) != 0;
+    if (foreign)
+        worker = NULL;
     if (worker)
-        worker->last_seen = self->now; /* any message renews its leases */
+        dt_master_link (self, worker)->last_seen = self->now; /* any message renews its leases */
     switch (msg->type) {
     case DT_MSG_HELLO:
-        s_on_hello (self, peer, msg);
+        if (foreign) {
+            char name[160];
+            dt_log_warn ("AUTH-DENIED",
+                         "peer %s: HELLO with a routing id registered by another key",
+                         dt_master_peer_name (name, sizeof name, peer));
+            dt_master_reply_error (self, peer, msg->req, DT_ERR_DENIED,
+                                   "routing id registered by another key");
+            break;
+        }
+        s_on_hello (self, peer, worker, msg);
         break;
     case DT_MSG_RESULTS:
-        /* From an unknown peer the results still count (they may be the
-         * only copy), then it is told to register again. */
+        /* From an unknown peer they count as late (it holds no lease),
+         * then it is told to register again. */
         s_on_results (self, worker, msg);
         if (!worker)
             dt_master_reply_error (self, peer, 0, DT_ERR_UNKNOWN_PEER,

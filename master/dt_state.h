@@ -11,7 +11,8 @@
 #include "dt_workers.h"
 
 /* Everything here changes only through these functions, which also keep
- * the counters and the durable store in step. Without a store (--memory)
+ * the counters and the durable store in step; every change of a task's
+ * state is a step of the life table in dt_life.h. Without a store (--memory)
  * the model holds everything in memory; with one, it holds a window (see
  * DT_STATE_WINDOW) and reads the rest back from the store. Nothing here
  * touches a socket: dt_master.c turns messages into calls and results into
@@ -21,12 +22,13 @@
 typedef struct dt_state_t dt_state_t;
 
 typedef struct {
-    uint64_t max_pending;   /* unfinished tasks above which SUBMIT is refused; 0: no limit */
-    uint32_t max_attempts;  /* dispatches a task gets before it fails */
-    uint32_t retry_base_ms; /* first retry delay; doubles with each attempt */
-    uint32_t task_ms;       /* a lease older than this ends */
-    uint64_t window;        /* durable: queued tasks and results kept in memory; 0: default */
-    uint32_t host_limit;    /* tasks of one host leased at once; 0: no limit (dt_hosts.h) */
+    uint64_t max_pending;    /* unfinished tasks above which SUBMIT is refused; 0: no limit */
+    uint32_t max_attempts;   /* dispatches a task gets before it fails */
+    uint32_t retry_base_ms;  /* first retry delay; doubles with each attempt */
+    uint32_t task_ms;        /* a lease older than this ends */
+    uint64_t window;         /* durable: queued tasks and results kept in memory; 0: default */
+    uint32_t host_limit;     /* tasks of one host leased at once; 0: no limit (dt_hosts.h) */
+    uint32_t lease_grace_ms; /* a lease ends task_ms + this after its task started */
 } dt_state_opts_t;
 
 /* With a store, the model keeps about this many queued tasks and this many
@@ -55,6 +57,15 @@ void dt_state_destroy (dt_state_t **self_p);
  * -1. */
 int dt_state_load (dt_state_t *self);
 
+/* Starts this run's epoch, before any task goes out: with a store, the
+ * stored counter plus one, committed (fsync'd) before this returns, so no
+ * lease of an earlier run can carry it; without, a random nonzero value.
+ * Returns 0, or -1 when the store could not record it. */
+int dt_state_begin_epoch (dt_state_t *self);
+
+/* This run's epoch (0 before dt_state_begin_epoch). */
+uint64_t dt_state_epoch (const dt_state_t *self);
+
 /* True once a store write or an allocation failed. */
 int dt_state_broken (const dt_state_t *self);
 
@@ -66,9 +77,15 @@ int dt_state_submit (dt_state_t *self, dt_str_t job, uint32_t chunk, const dt_st
                      uint32_t nurls, uint64_t *first_id, uint32_t *count, char *err,
                      size_t err_size);
 
-/* Applies one result from a worker (`from`: NULL when the peer is unknown):
- * records it once, schedules a retry, or counts it as a duplicate or
- * invalid. Frees the task's lease wherever it is. */
+/* Applies one result. `from` is the registered worker whose connection
+ * sent it (same routing id and, with CURVE, same key), NULL when the peer
+ * is not one. The result is recorded (or, for RETRY, the task delayed)
+ * only when `from` holds the lease of exactly its (task id, attempt,
+ * epoch); the name a RESULTS message carries proves nothing. A result for
+ * a task already final counts `duplicates`; any other counts `late` (the
+ * lease ended: expired, re-leased, an earlier attempt or another master
+ * run, or the peer holds none) and is dropped; an outcome the protocol
+ * does not know counts `invalid`. */
 void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_msg_result_t *result,
                       int64_t now);
 
@@ -83,10 +100,17 @@ void dt_state_untake (dt_state_t *self, dt_task_t **tasks, uint32_t count);
 
 /* Ends every lease of a worker that is gone (dead, BYE, unreachable) and
  * forgets it; nulls the pointer. Returns the tasks it held. */
-uint32_t dt_state_drop_worker (dt_state_t *self, dt_worker_t **worker_p);
+uint32_t dt_state_drop_worker (dt_state_t *self, dt_worker_t **worker_p, int64_t now);
 
-/* Ends the leases of `worker` older than task_ms. Returns how many. */
+/* Ends the leases of `worker` whose task started task_ms + lease_grace_ms
+ * ago or more. A lease's clock starts when it becomes one of the worker's
+ * oldest `concurrency` leases (dt_workers_lease): the rest wait in the
+ * worker's queue. Returns how many ended. */
 uint32_t dt_state_expire_leases (dt_state_t *self, dt_worker_t *worker, int64_t now);
+
+/* When the next lease of `worker` ends unless a result comes (monotonic
+ * ms), INT64_MAX when none runs. */
+int64_t dt_state_lease_deadline (const dt_state_t *self, const dt_worker_t *worker);
 
 /* Moves the retries due at `now` to the front of the queue. */
 void dt_state_promote_due (dt_state_t *self, int64_t now);
@@ -102,7 +126,8 @@ uint32_t dt_state_page (dt_state_t *self, dt_str_t job, uint64_t *cursor, uint32
                         uint32_t flags, dt_msg_result_t *items);
 
 /* Counters of the whole master (`job` empty) or of one job (zero when the
- * job is unknown; retried, duplicates and invalid are master-wide only). */
+ * job is unknown; retried, duplicates, late and invalid are master-wide
+ * only). */
 void dt_state_stats (dt_state_t *self, dt_str_t job, dt_msg_stats_t *stats);
 
 /* Puts the failed tasks of `job` (empty: every job) back at the end of the
@@ -114,7 +139,7 @@ int dt_state_requeue (dt_state_t *self, dt_str_t job, uint64_t *count);
  * "cancelled" (a leased one's lease ends; its worker's result will be a
  * duplicate). Returns how many in *count (0 for an unknown job). Returns 0,
  * or -1 when the model broke. */
-int dt_state_cancel (dt_state_t *self, dt_str_t job, uint64_t *count);
+int dt_state_cancel (dt_state_t *self, dt_str_t job, uint64_t *count, int64_t now);
 
 /* Counts an invalid message (STATUS `invalid`). */
 void dt_state_count_invalid (dt_state_t *self);
@@ -122,7 +147,9 @@ void dt_state_count_invalid (dt_state_t *self);
 /* Results recorded so far (the last results log position). */
 uint64_t dt_state_last_seq (const dt_state_t *self);
 
-/* Tasks waiting in the queue (not delayed, not leased). */
+/* Tasks a take could hand out now: queued, not parked behind their host's
+ * limit, and those only in the store while the queue in memory has room
+ * to read them back. */
 uint64_t dt_state_queued (const dt_state_t *self);
 
 /* Bytes held by the task table and the results log, for tests and logs. */
