@@ -73,8 +73,10 @@ dt_master_t *dt_master_new (const dt_master_opts_t *opts, char *err, size_t err_
     self->page_items = calloc (DT_LIMIT_BATCH_MAX, sizeof *self->page_items);
     self->status_workers = calloc (DT_LIMIT_WORKERS_MAX, sizeof *self->status_workers);
     self->links = calloc (DT_LIMIT_WORKERS_MAX, sizeof *self->links);
+    self->intents = dt_intents_new ();
+    self->waiters = dt_waiters_new ();
     if (!self->take_tasks || !self->take_items || !self->page_items || !self->status_workers ||
-        !self->links) {
+        !self->links || !self->intents || !self->waiters) {
         snprintf (err, err_size, "out of memory");
         goto fail;
     }
@@ -148,8 +150,8 @@ void dt_master_destroy (dt_master_t **self_p)
     zstr_free (&self->endpoint);
     dt_state_destroy (&self->state);
     dt_store_destroy (&self->store);
-    free (self->intents);
-    free (self->waiters);
+    dt_intents_destroy (&self->intents);
+    dt_waiters_destroy (&self->waiters);
     free (self->take_tasks);
     free (self->take_items);
     free (self->page_items);
@@ -398,18 +400,7 @@ static int64_t s_tick (dt_master_t *self)
     }
     dt_state_promote_due (self->state, now);
     next = s_min (next, dt_state_next_due (self->state));
-    for (size_t i = 0; i < self->nwaiters;) {
-        dt_master_waiter_t *waiter = &self->waiters[i];
-        if (waiter->deadline <= now) {
-            /* Its cursor only ever moved right after a commit, so an empty
-             * page with it never points past what is durable. */
-            dt_master_page (self, waiter, 1);
-            dt_master_waiter_remove (self, i);
-            continue;
-        }
-        next = s_min (next, s_min (waiter->deadline, dt_master_fill_due (waiter)));
-        i++;
-    }
+    next = s_min (next, dt_master_expire_waiters (self));
     return next;
 }
 
@@ -439,10 +430,7 @@ static int s_stop (dt_master_t *self)
     if (s_commit (self) != 0)
         return -1;
     dt_master_send_intents (self);
-    for (size_t i = 0; i < self->nwaiters; i++)
-        dt_master_reply_error (self, &self->waiters[i].peer, self->waiters[i].req, DT_ERR_STOPPING,
-                               "master is stopping");
-    self->nwaiters = 0;
+    dt_master_stop_waiters (self);
     dt_msg_stats_t stats;
     dt_state_stats (self->state, dt_str_n ("", 0), &stats);
     dt_log_info ("MASTER-STOP",

@@ -460,8 +460,11 @@ uint32_t dt_state_take (dt_state_t *self, uint32_t max, dt_msg_task_t *items, dt
     dt_queue_t *from;
     while (count < max && (from = s_next (self, &id, &gen))) {
         dt_task_t *task = dt_tasks_get (self->tasks, id);
-        if (!task || task->state != DT_TASK_QUEUED || task->gen != gen)
-            continue; /* stale entry */
+        /* A stale entry: the task left the queue since (TAKE is for
+         * QUEUED tasks only, dt_life.h). */
+        if (!task || !dt_life_allowed (DT_LIFE_TAKE, (dt_task_state_t) task->state) ||
+            task->gen != gen)
+            continue;
         dt_msg_task_t item = {task->id, task->attempts + 1, dt_str_n (task->url, task->url_len)};
         size_t size = dt_msg_task_size (&item);
         if (count > 0 && bytes + size > DT_LIMIT_BATCH_BYTES) {
@@ -506,9 +509,12 @@ void dt_state_lease (dt_state_t *self, dt_worker_t *worker, dt_task_t **tasks, u
 void dt_state_untake (dt_state_t *self, dt_task_t **tasks, uint32_t count)
 {
     /* Their hosts' counts come back: a task parked behind one of them is
-     * ready to go out again. */
-    for (uint32_t i = 0; i < count; i++)
+     * ready to go out again. TAKE and UNTAKE leave a task QUEUED: the life
+     * table only says they happen to nothing else. */
+    for (uint32_t i = 0; i < count; i++) {
+        assert (dt_life_allowed (DT_LIFE_UNTAKE, (dt_task_state_t) tasks[i]->state));
         s_host_back (self, tasks[i]);
+    }
     /* Still QUEUED with the same generation: their entries go back as they
      * were, in order, and cannot fail (they just left the ring). */
     for (uint32_t i = count; i-- > 0;)
