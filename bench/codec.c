@@ -2,8 +2,8 @@
  *
  *   build/bench/codec [ROUNDS]
  *
- * Prints, per batch type, the microseconds one encode + decode of DT_LIMIT_BATCH_MAX items
- * takes (best of ROUNDS, default 200), so a change to proto/ can be compared before and after.
+ * Prints, per batch type, the microseconds one encode and one decode of DT_LIMIT_BATCH_MAX items
+ * take (best of ROUNDS, default 200), so a change to proto/ can be compared before and after.
  */
 #include "dt_limits.h"
 #include "dt_msg.h"
@@ -19,28 +19,31 @@ static double s_now_us (void)
     return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
-/* Best time of `rounds` encode + decode of `m`, in microseconds; -1 on a codec error. */
-static double s_measure (const dt_msg_t *m, int rounds)
+/* Best times of `rounds` encodes and decodes of `m`, in microseconds; -1 on a codec error. */
+static int s_measure (const dt_msg_t *m, int rounds, double *enc, double *dec)
 {
-    double best = -1;
+    *enc = *dec = -1;
     for (int i = 0; i < rounds; i++) {
         double t0 = s_now_us ();
         void *data;
         size_t size;
         if (dt_msg_encode (m, &data, &size) != 0)
             return -1;
+        double t1 = s_now_us ();
         dt_msg_t back;
         dt_msg_init (&back);
         int rc = dt_msg_decode (&back, data, size);
         dt_msg_reset (&back);
+        double t2 = s_now_us ();
         free (data);
         if (rc != 0)
             return -1;
-        double t = s_now_us () - t0;
-        if (best < 0 || t < best)
-            best = t;
+        if (*enc < 0 || t1 - t0 < *enc)
+            *enc = t1 - t0;
+        if (*dec < 0 || t2 - t1 < *dec)
+            *dec = t2 - t1;
     }
-    return best;
+    return 0;
 }
 
 int main (int argc, char **argv)
@@ -76,18 +79,19 @@ int main (int argc, char **argv)
     for (int i = 0; i < N; i++)
         results[i].epoch = 7;
 #endif
-    double t_tasks = s_measure (&m, rounds);
+    double te, td, re, rd;
+    int rc = s_measure (&m, rounds, &te, &td);
     dt_msg_init (&m);
     m.type = DT_MSG_RESULTS;
     m.results.worker = dt_str ("bench-worker-1");
     m.results.count = N;
     m.results.items = results;
-    double t_results = s_measure (&m, rounds);
-    if (t_tasks < 0 || t_results < 0) {
+    rc |= s_measure (&m, rounds, &re, &rd);
+    if (rc != 0) {
         fprintf (stderr, "codec: a batch did not encode and decode\n");
         return 1;
     }
-    printf ("TASKS   x%d: %.0f us encode+decode (best of %d)\n", N, t_tasks, rounds);
-    printf ("RESULTS x%d: %.0f us encode+decode (best of %d)\n", N, t_results, rounds);
+    printf ("TASKS   x%d: encode %4.0f us, decode %4.0f us (best of %d)\n", N, te, td, rounds);
+    printf ("RESULTS x%d: encode %4.0f us, decode %4.0f us (best of %d)\n", N, re, rd, rounds);
     return 0;
 }

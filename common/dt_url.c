@@ -69,6 +69,13 @@ static int s_has_scheme (const char *url, size_t len)
     return i > 0 && len - i >= 3 && memcmp (url + i, "://", 3) == 0;
 }
 
+/* True when nothing stands between "://" (ending at `start`) and the path:
+ * curl would read "http:///x" as host "x", a guess the user did not make. */
+static int s_no_authority (const char *url, size_t len, size_t start)
+{
+    return start == len || url[start] == '/' || url[start] == '?' || url[start] == '#';
+}
+
 /* What curl's URL parser refused, in the user's terms. */
 static const char *s_parse_error (CURLUcode code)
 {
@@ -111,7 +118,7 @@ int dt_url_check (const char *url, size_t len, char *why, size_t why_size)
         return s_fail (why, why_size, "scheme must be http or https");
     else
         return s_fail (why, why_size, "not an absolute URL: must start with http:// or https://");
-    if (start == len || url[start] == '/' || url[start] == '?' || url[start] == '#')
+    if (s_no_authority (url, len, start))
         return s_fail (why, why_size, "URL has no host (http://HOST/...)");
     if (s_plain (url, len, start))
         return 0;
@@ -136,6 +143,11 @@ int dt_url_check_parsed (const char *url, size_t len, char *why, size_t why_size
     CURLU *h = curl->url ();
     if (!h) {
         s_fail (why, why_size, "out of memory");
+        goto done;
+    }
+    const char *sep = strstr (copy, "://");
+    if (sep && s_no_authority (copy, len, (size_t) (sep - copy) + 3)) {
+        s_fail (why, why_size, "URL has no host (http://HOST/...)");
         goto done;
     }
     /* Non-supported schemes are refused above; curl's parser then checks the

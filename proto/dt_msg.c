@@ -1,12 +1,13 @@
 /* dt_msg.c - the dtask wire codec (PROTOCOL.md): messages on sockets, sizes and names.
  *
- * Encoding (dt_msg_encode.c) uses msgpack-c's packer; decoding
- * (dt_msg_decode.c) is a strict reader that checks every count and cap
- * before allocating. This file moves messages on ZeroMQ sockets.
+ * Both directions walk one table per message (dt_msg_table.c): the encoder
+ * (dt_msg_encode.c) refuses what the decoder (dt_msg_decode.c, a strict
+ * reader that checks every count and cap before allocating) refuses. This
+ * file moves messages on ZeroMQ sockets.
  */
 #include "dt_limits.h"
 #include "dt_msg.h"
-#include "dt_msg_shape.h"
+#include "dt_msg_table.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -151,18 +152,8 @@ size_t dt_msg_task_size (const dt_msg_task_t *t)
 
 const char *dt_msg_type_name (int type)
 {
-    static const char *names[] = {
-        [DT_MSG_HELLO] = "HELLO",         [DT_MSG_WELCOME] = "WELCOME",
-        [DT_MSG_TASKS] = "TASKS",         [DT_MSG_RESULTS] = "RESULTS",
-        [DT_MSG_HEARTBEAT] = "HEARTBEAT", [DT_MSG_BYE] = "BYE",
-        [DT_MSG_SUBMIT] = "SUBMIT",       [DT_MSG_SUBMIT_OK] = "SUBMIT_OK",
-        [DT_MSG_FETCH] = "FETCH",         [DT_MSG_PAGE] = "PAGE",
-        [DT_MSG_STATUS] = "STATUS",       [DT_MSG_STATUS_OK] = "STATUS_OK",
-        [DT_MSG_REQUEUE] = "REQUEUE",     [DT_MSG_REQUEUE_OK] = "REQUEUE_OK",
-        [DT_MSG_ERROR] = "ERROR",         [DT_MSG_CANCEL] = "CANCEL",
-        [DT_MSG_CANCEL_OK] = "CANCEL_OK",
-    };
-    return DT_MSG_TYPE_VALID (type) ? names[type] : "?";
+    const dt_msg_layout_t *layout = dt_msg_layout (type);
+    return layout ? layout->name : "?";
 }
 
 const char *dt_msg_strerror (int rc)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #ifndef DTASK_VERSION
 #define DTASK_VERSION "0"
@@ -30,6 +31,7 @@ typedef struct s_xfer_t {
     int too_big;                  /* the write callback refused the body */
     int denied;                   /* --deny-private refused the address */
     int task_limited;             /* the task time limit, not --timeout, bounds it */
+    int64_t started_us;           /* monotonic time it started */
     int active;                   /* added to the multi handle */
     char errbuf[CURL_ERROR_SIZE]; /* curl's detailed error text */
     struct s_xfer_t *next_free;   /* free list link */
@@ -67,6 +69,16 @@ void dt_fetch_options_defaults (dt_fetch_options_t *opts)
     opts->max_bytes = (uint64_t) DT_LIMIT_BODY_MAX;
     opts->deny_private = 0;
     opts->trusted_proxy = 0;
+}
+
+/* How early curl's timer may fire by our clock (see s_finish). */
+#define S_TIMER_SLACK_US 20000
+
+static int64_t s_now_us (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* Counts body bytes; refusing them (returning less than given) makes curl
@@ -202,6 +214,7 @@ static int s_start (dt_handler_t *h, uint64_t id, uint32_t attempt, const char *
     /* curl counts its timeout from here, when the task starts running,
      * not from when it arrived in the worker's queue. */
     x->task_limited = self->task_ms > 0 && self->task_ms <= self->opts.timeout_ms;
+    x->started_us = s_now_us ();
     long timeout_ms = (long) (x->task_limited ? self->task_ms : self->opts.timeout_ms);
     if (curl_easy_setopt (x->easy, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK ||
         curl_easy_setopt (x->easy, CURLOPT_URL, url) != CURLE_OK ||
@@ -252,7 +265,11 @@ static void s_finish (s_fetch_t *self, s_xfer_t *x, CURLcode code)
         outcome = DT_OUTCOME_FAIL;
         snprintf (error, sizeof error, "body over %" PRIu64 " bytes", self->opts.max_bytes);
     } else if (code == CURLE_OPERATION_TIMEDOUT && x->task_limited &&
-               total_us / 1000 >= self->task_ms) {
+               (self->opts.connect_timeout_ms >= self->task_ms ||
+                s_now_us () - x->started_us + S_TIMER_SLACK_US >= (int64_t) self->task_ms * 1000)) {
+        /* The whole-transfer timeout fired, not a shorter connect timeout.
+         * curl rounds its elapsed time up to whole milliseconds, so it may
+         * fire a little before our clock reaches the limit. */
         outcome = DT_OUTCOME_RETRY;
         snprintf (error, sizeof error, "task time limit (%" PRIu32 " ms)", self->task_ms);
     } else if (code != CURLE_OK) {

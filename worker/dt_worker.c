@@ -71,6 +71,7 @@ typedef struct {
     uint32_t hello_interval;  /* wait before resending HELLO while CONNECTING */
     int hello_this_turn;      /* a HELLO went out in this loop turn */
     int waiting_warned;       /* said once that the master does not answer */
+    uint32_t errors_warned;   /* ERROR codes (bit per code) already logged at WARN since WELCOME */
     uint32_t offered;         /* capacity offered in the last HELLO */
     s_task_t *queue_head;     /* received, not started, oldest first */
     s_task_t *queue_tail;     /* newest */
@@ -382,6 +383,7 @@ static void s_on_welcome (s_worker_t *self, const dt_msg_t *msg)
                      self->liveness);
     self->state = S_READY;
     self->waiting_warned = 0;
+    self->errors_warned = 0;
 }
 
 static void s_on_error (s_worker_t *self, const dt_msg_t *msg)
@@ -389,7 +391,18 @@ static void s_on_error (s_worker_t *self, const dt_msg_t *msg)
     char text[160];
     dt_log_escape (text, sizeof text, msg->error.text.ptr, msg->error.text.len, 120);
     if (msg->error.code != DT_ERR_UNKNOWN_PEER) {
-        dt_log_warn ("MASTER-ERROR", "%s: %s", dt_msg_error_name ((int) msg->error.code), text);
+        /* DENIED, TOO_MANY_WORKERS, VERSION... answer each HELLO resend:
+         * the resends go on (a key moved to the allow-list, a slot that
+         * frees, an upgraded master let us in), and the log says why once
+         * per outage rather than every few seconds. */
+        uint32_t bit = msg->error.code < 32 ? 1u << msg->error.code : 0;
+        if (self->errors_warned & bit)
+            dt_log_debug ("MASTER-ERROR", "%s: %s", dt_msg_error_name ((int) msg->error.code),
+                          text);
+        else
+            dt_log_warn ("MASTER-ERROR", "%s: %s%s", dt_msg_error_name ((int) msg->error.code),
+                         text, self->state == S_CONNECTING ? " (still trying to register)" : "");
+        self->errors_warned |= bit;
         return;
     }
     /* Replies to messages sent before our last HELLO are stale: that HELLO

@@ -1,6 +1,7 @@
 /* test_proto.c - the wire codec: every message round trips; every bad input is refused. */
 #include "dt_limits.h"
 #include "dt_msg.h"
+#include "dt_msg_table.h"
 #include "dt_test.h"
 
 #include <stdint.h>
@@ -395,6 +396,326 @@ static void test_strings_and_batches_over_their_caps_are_too_big (void)
     free (url);
 }
 
+/* ---- One table, both directions ------------------------------------------ */
+
+/* Bytes for any string a test needs: longer than every cap. */
+static char s_text[DT_LIMIT_URL_MAX + 2];
+
+static uint64_t s_load (const uint8_t *p, int width)
+{
+    uint8_t v8;
+    uint16_t v16;
+    uint32_t v32;
+    uint64_t v64;
+    switch (width) {
+    case 1:
+        memcpy (&v8, p, 1);
+        return v8;
+    case 2:
+        memcpy (&v16, p, 2);
+        return v16;
+    case 4:
+        memcpy (&v32, p, 4);
+        return v32;
+    }
+    memcpy (&v64, p, 8);
+    return v64;
+}
+
+static void s_store (uint8_t *p, int width, uint64_t v)
+{
+    uint8_t v8 = (uint8_t) v;
+    uint16_t v16 = (uint16_t) v;
+    uint32_t v32 = (uint32_t) v;
+    switch (width) {
+    case 1:
+        memcpy (p, &v8, 1);
+        return;
+    case 2:
+        memcpy (p, &v16, 2);
+        return;
+    case 4:
+        memcpy (p, &v32, 4);
+        return;
+    }
+    memcpy (p, &v, 8);
+}
+
+static uint64_t s_width_max (int width)
+{
+    return width == 8 ? UINT64_MAX : (UINT64_C (1) << (8 * width)) - 1;
+}
+
+/* Items of a LIST: `count` items at their defaults. */
+static void *s_items_new (const dt_msg_layout_t *item, uint32_t count);
+
+/* Sets every field of `layout` at `base` to the least valid value. */
+static void s_defaults (const dt_msg_layout_t *layout, uint8_t *base)
+{
+    for (int i = 0; i < layout->count; i++) {
+        const dt_msg_field_t *f = &layout->fields[i];
+        uint8_t *at = base + f->offset;
+        switch (f->kind) {
+        case DT_FIELD_UINT:
+            s_store (at, f->width, f->min);
+            break;
+        case DT_FIELD_STR:
+            *(dt_str_t *) (void *) at = dt_str_n (s_text, (size_t) f->min);
+            break;
+        case DT_FIELD_TUPLE:
+            s_defaults (f->item, at);
+            break;
+        case DT_FIELD_LIST:
+            *(uint32_t *) (void *) (base + f->count_offset) = (uint32_t) f->min;
+            *(void **) (void *) at = s_items_new (f->item, (uint32_t) f->min);
+            break;
+        }
+    }
+}
+
+static void *s_items_new (const dt_msg_layout_t *item, uint32_t count)
+{
+    uint8_t *items = calloc (count ? count : 1, item->size);
+    for (uint32_t i = 0; i < count; i++)
+        s_defaults (item, items + (size_t) i * item->size);
+    return items;
+}
+
+/* Frees the items of a message built by s_defaults. */
+static void s_items_free (const dt_msg_layout_t *layout, uint8_t *base)
+{
+    for (int i = 0; i < layout->count; i++)
+        if (layout->fields[i].kind == DT_FIELD_LIST)
+            free (*(void **) (void *) (base + layout->fields[i].offset));
+}
+
+/* 1 when every field of `layout` holds the same in `a` and `b`. */
+static int s_same (const dt_msg_layout_t *layout, const uint8_t *a, const uint8_t *b)
+{
+    for (int i = 0; i < layout->count; i++) {
+        const dt_msg_field_t *f = &layout->fields[i];
+        const uint8_t *x = a + f->offset, *y = b + f->offset;
+        switch (f->kind) {
+        case DT_FIELD_UINT:
+            if (s_load (x, f->width) != s_load (y, f->width))
+                return 0;
+            break;
+        case DT_FIELD_STR: {
+            const dt_str_t *s = (const dt_str_t *) (const void *) x;
+            const dt_str_t *t = (const dt_str_t *) (const void *) y;
+            if (s->len != t->len || (s->len && memcmp (s->ptr, t->ptr, s->len) != 0))
+                return 0;
+            break;
+        }
+        case DT_FIELD_TUPLE:
+            if (!s_same (f->item, x, y))
+                return 0;
+            break;
+        case DT_FIELD_LIST: {
+            uint32_t n = *(const uint32_t *) (const void *) (a + f->count_offset);
+            if (n != *(const uint32_t *) (const void *) (b + f->count_offset))
+                return 0;
+            const uint8_t *xi = *(const uint8_t *const *) (const void *) x;
+            const uint8_t *yi = *(const uint8_t *const *) (const void *) y;
+            for (uint32_t k = 0; k < n; k++)
+                if (!s_same (f->item, xi + (size_t) k * f->item->size,
+                             yi + (size_t) k * f->item->size))
+                    return 0;
+            break;
+        }
+        }
+    }
+    return 1;
+}
+
+static int s_cases;   /* variants judged */
+static int s_refused; /* of which both sides refused */
+
+/* Encodes `m` checked and unchecked, decodes the unchecked bytes, and
+ * checks that both sides give the same verdict and that what encodes
+ * decodes back equal. `what` names the variant for a failure. */
+static int s_judge (const dt_msg_t *m, const char *what)
+{
+    const dt_msg_layout_t *layout = dt_msg_layout (m->type);
+    void *checked = NULL, *raw = NULL;
+    size_t checked_size = 0, raw_size = 0;
+    int enc = dt_msg_encode (m, &checked, &checked_size);
+    int ok = dt_msg_encode_unchecked (m, &raw, &raw_size) == 0;
+    dt_msg_t back;
+    dt_msg_init (&back);
+    int dec = ok ? dt_msg_decode (&back, raw, raw_size) : -99;
+    ok = ok && enc == dec;
+    if (ok && enc == 0)
+        ok = checked_size == raw_size && memcmp (checked, raw, raw_size) == 0 &&
+             back.type == m->type && back.req == m->req &&
+             s_same (layout, (const uint8_t *) m, (const uint8_t *) &back);
+    if (!ok)
+        fprintf (stderr, "    %s %s: encode says %s, decode says %s\n", layout->name, what,
+                 dt_msg_strerror (enc), dt_msg_strerror (dec));
+    s_cases++;
+    s_refused += enc != 0;
+    dt_msg_reset (&back);
+    free (checked);
+    free (raw);
+    return ok ? 0 : -1;
+}
+
+/* Judges field `f` (of the struct at `base`, inside message `m`) at each
+ * limit and one beyond. Returns the failures. */
+static int s_judge_field (dt_msg_t *m, const dt_msg_field_t *f, uint8_t *base, const char *where)
+{
+    char what[160];
+    int failed = 0;
+    uint8_t *at = base + f->offset;
+    switch (f->kind) {
+    case DT_FIELD_UINT: {
+        uint64_t keep = s_load (at, f->width);
+        uint64_t values[4];
+        int n = 0;
+        values[n++] = f->min;
+        values[n++] = f->max;
+        if (f->max < s_width_max (f->width))
+            values[n++] = f->max + 1;
+        if (f->min > 0)
+            values[n++] = f->min - 1;
+        for (int i = 0; i < n; i++) {
+            s_store (at, f->width, values[i]);
+            snprintf (what, sizeof what, "%s%s = %llu", where, f->name,
+                      (unsigned long long) values[i]);
+            failed += s_judge (m, what) != 0;
+        }
+        s_store (at, f->width, keep);
+        break;
+    }
+    case DT_FIELD_STR: {
+        dt_str_t keep = *(dt_str_t *) (void *) at;
+        uint64_t lengths[] = {0, f->max, f->max + 1};
+        for (int i = 0; i < 3; i++) {
+            *(dt_str_t *) (void *) at = dt_str_n (s_text, (size_t) lengths[i]);
+            snprintf (what, sizeof what, "%s%s of %llu bytes", where, f->name,
+                      (unsigned long long) lengths[i]);
+            failed += s_judge (m, what) != 0;
+        }
+        *(dt_str_t *) (void *) at = keep;
+        break;
+    }
+    case DT_FIELD_TUPLE:
+        for (int i = 0; i < f->item->count; i++) {
+            snprintf (what, sizeof what, "%s%s.", where, f->name);
+            failed += s_judge_field (m, &f->item->fields[i], at, what);
+        }
+        break;
+    case DT_FIELD_LIST: {
+        uint32_t *count = (uint32_t *) (void *) (base + f->count_offset);
+        void **items = (void **) (void *) at;
+        uint32_t keep_count = *count;
+        void *keep_items = *items;
+        uint64_t counts[] = {0, 1, f->max, f->max + 1};
+        for (int i = 0; i < 4; i++) {
+            *count = (uint32_t) counts[i];
+            *items = s_items_new (f->item, *count);
+            snprintf (what, sizeof what, "%s%s of %llu items", where, f->name,
+                      (unsigned long long) counts[i]);
+            failed += s_judge (m, what) != 0;
+            /* Each field of an item at its limits, in a list of one. */
+            if (counts[i] == 1)
+                for (int k = 0; k < f->item->count; k++) {
+                    snprintf (what, sizeof what, "%s[0].", f->name);
+                    failed += s_judge_field (m, &f->item->fields[k], *items, what);
+                }
+            free (*items);
+        }
+        *count = keep_count;
+        *items = keep_items;
+        break;
+    }
+    }
+    return failed;
+}
+
+static void test_encode_refuses_exactly_what_decode_refuses_at_every_limit (void)
+{
+    memset (s_text, 'u', sizeof s_text);
+    s_cases = s_refused = 0;
+    int failed = 0;
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_CANCEL_OK; type++) {
+        const dt_msg_layout_t *layout = dt_msg_layout (type);
+        dt_msg_t m;
+        dt_msg_init (&m);
+        m.type = (dt_msg_type_t) type;
+        m.req = 77;
+        s_defaults (layout, (uint8_t *) &m);
+        failed += s_judge (&m, "at its defaults") != 0;
+        for (int i = 0; i < layout->count; i++)
+            failed += s_judge_field (&m, &layout->fields[i], (uint8_t *) &m, "");
+        s_items_free (layout, (uint8_t *) &m);
+    }
+    DT_CHECK_EQ (failed, 0);
+    /* Both verdicts were met many times. */
+    DT_CHECK (s_refused > 30 && s_cases - s_refused > 100);
+}
+
+static void test_what_the_decoder_refused_the_encoder_refuses_too (void)
+{
+    /* Once accepted by the encoder alone: HELLO capacity 5000, FETCH max 0,
+     * an empty SUBMIT. */
+    dt_msg_t m;
+    void *data;
+    size_t size;
+    dt_msg_init (&m);
+    m.type = DT_MSG_HELLO;
+    m.hello.capacity = 5000;
+    m.hello.concurrency = 1;
+    DT_CHECK_EQ (dt_msg_encode (&m, &data, &size), DT_PROTO_EMALFORMED);
+    dt_msg_init (&m);
+    m.type = DT_MSG_FETCH;
+    DT_CHECK_EQ (dt_msg_encode (&m, &data, &size), DT_PROTO_EMALFORMED);
+    dt_msg_init (&m);
+    m.type = DT_MSG_SUBMIT;
+    m.submit.job = dt_str ("j");
+    DT_CHECK_EQ (dt_msg_encode (&m, &data, &size), DT_PROTO_EMALFORMED);
+    /* HELLO's rule across fields holds on both sides. */
+    dt_msg_init (&m);
+    m.type = DT_MSG_HELLO;
+    uint32_t pairs[][3] = {{4, 4, 0}, {4, 1, 0}, {4, 5, 1}, {4, 0, 1}, {0, 0, 0}, {0, 1, 1}};
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        m.hello.capacity = pairs[i][0];
+        m.hello.concurrency = pairs[i][1];
+        int want = pairs[i][2] ? DT_PROTO_EMALFORMED : 0;
+        DT_CHECK_EQ (s_judge (&m, "capacity/concurrency"), 0);
+        int rc = dt_msg_encode (&m, &data, &size);
+        if (rc == 0)
+            free (data);
+        DT_CHECK_EQ (rc, want);
+    }
+}
+
+static void test_the_tables_keep_the_shape_the_codec_relies_on (void)
+{
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_CANCEL_OK; type++) {
+        const dt_msg_layout_t *layout = dt_msg_layout (type);
+        DT_CHECK (layout && strcmp (layout->name, dt_msg_type_name (type)) == 0);
+        int lists = 0;
+        for (int i = 0; i < layout->count; i++) {
+            const dt_msg_field_t *f = &layout->fields[i];
+            DT_CHECK (f->min <= f->max);
+            if (f->kind == DT_FIELD_UINT)
+                DT_CHECK (f->max <= s_width_max (f->width));
+            if (f->kind != DT_FIELD_LIST && f->kind != DT_FIELD_TUPLE)
+                continue;
+            lists += f->kind == DT_FIELD_LIST;
+            /* Items hold numbers and strings only: one allocation per message. */
+            for (int k = 0; k < f->item->count; k++)
+                DT_CHECK (f->item->fields[k].kind == DT_FIELD_UINT ||
+                          f->item->fields[k].kind == DT_FIELD_STR);
+            DT_CHECK (!f->item->bare ||
+                      (f->item->count == 1 && f->item->size == sizeof (dt_str_t)));
+        }
+        DT_CHECK (lists <= 1);
+    }
+    DT_CHECK (dt_msg_layout (0) == NULL && dt_msg_layout (DT_MSG_CANCEL_OK + 1) == NULL);
+}
+
 static void test_a_frame_over_the_frame_cap_is_too_big (void)
 {
     size_t size = DT_LIMIT_FRAME_MAX + 1;
@@ -557,6 +878,12 @@ int main (int argc, char **argv)
         {"strings and batches over their caps are too big",
          test_strings_and_batches_over_their_caps_are_too_big},
         {"a frame over the frame cap is too big", test_a_frame_over_the_frame_cap_is_too_big},
+        {"encode refuses exactly what decode refuses, at every limit of every field",
+         test_encode_refuses_exactly_what_decode_refuses_at_every_limit},
+        {"what the decoder refused, the encoder refuses too",
+         test_what_the_decoder_refused_the_encoder_refuses_too},
+        {"the tables keep the shape the codec relies on",
+         test_the_tables_keep_the_shape_the_codec_relies_on},
         {"every single byte change decodes or is refused safely",
          test_every_single_byte_change_decodes_or_is_refused_safely},
         {"messages travel over ZeroMQ and extra frames are dropped",
