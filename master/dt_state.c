@@ -412,6 +412,12 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_msg_result_t
         dt_life_count (&self->counts, DT_LIFE_DUPLICATE);
         return;
     }
+    if (!task && (result->id == 0 || result->id >= self->next_id)) {
+        /* This run never had such a task: no lease of it ever ended. */
+        dt_life_count (&self->counts, DT_LIFE_INVALID);
+        dt_log_debug ("RESULT-INVALID", "task %" PRIu64 ": no such task", result->id);
+        return;
+    }
     /* Only the connection holding the lease of this very attempt may end
      * it: a task not leased now, an earlier attempt (a lease that expired
      * or was lost with its worker), another worker's lease, a peer that

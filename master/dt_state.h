@@ -84,8 +84,8 @@ int dt_state_submit (dt_state_t *self, dt_str_t job, uint32_t chunk, const dt_st
  * epoch); the name a RESULTS message carries proves nothing. A result for
  * a task already final counts `duplicates`; any other counts `late` (the
  * lease ended: expired, re-leased, an earlier attempt or another master
- * run, or the peer holds none) and is dropped; an outcome the protocol
- * does not know counts `invalid`. */
+ * run, or the peer holds none) and is dropped; a task this run never had,
+ * or an outcome the protocol does not know, counts `invalid`. */
 void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_msg_result_t *result,
                       int64_t now);
 
