@@ -71,12 +71,13 @@ dt_master_t *dt_master_new (const dt_master_opts_t *opts, char *err, size_t err_
     self->take_tasks = calloc (DT_LIMIT_BATCH_MAX, sizeof *self->take_tasks);
     self->take_items = calloc (DT_LIMIT_BATCH_MAX, sizeof *self->take_items);
     self->page_items = calloc (DT_LIMIT_BATCH_MAX, sizeof *self->page_items);
+    self->page_records = calloc (DT_LIMIT_BATCH_MAX, sizeof *self->page_records);
     self->status_workers = calloc (DT_LIMIT_WORKERS_MAX, sizeof *self->status_workers);
     self->links = calloc (DT_LIMIT_WORKERS_MAX, sizeof *self->links);
     self->intents = dt_intents_new ();
     self->waiters = dt_waiters_new ();
-    if (!self->take_tasks || !self->take_items || !self->page_items || !self->status_workers ||
-        !self->links || !self->intents || !self->waiters) {
+    if (!self->take_tasks || !self->take_items || !self->page_items || !self->page_records ||
+        !self->status_workers || !self->links || !self->intents || !self->waiters) {
         snprintf (err, err_size, "out of memory");
         goto fail;
     }
@@ -155,6 +156,7 @@ void dt_master_destroy (dt_master_t **self_p)
     free (self->take_tasks);
     free (self->take_items);
     free (self->page_items);
+    free (self->page_records);
     free (self->status_workers);
     free (self->links);
     free (self);

@@ -41,7 +41,8 @@ struct dt_master_t {
     dt_waiters_t *waiters;           /* FETCHes not answered yet */
     dt_task_t **take_tasks;          /* dispatch scratch: DT_LIMIT_BATCH_MAX */
     dt_msg_task_t *take_items;       /* dispatch scratch: DT_LIMIT_BATCH_MAX */
-    dt_msg_result_t *page_items;     /* PAGE scratch: DT_LIMIT_BATCH_MAX */
+    dt_record_t *page_records;       /* PAGE scratch, the model's: DT_LIMIT_BATCH_MAX */
+    dt_msg_result_t *page_items;     /* PAGE scratch, the wire's: DT_LIMIT_BATCH_MAX */
     dt_msg_worker_t *status_workers; /* STATUS_OK scratch: DT_LIMIT_WORKERS_MAX */
     dt_master_link_t *links;         /* DT_LIMIT_WORKERS_MAX, by worker slot */
     int64_t invalid_second;          /* second of the PROTO-INVALID rate window */

@@ -51,7 +51,9 @@ static uint32_t s_page (void *arg, dt_waiter_t *waiter, int empty)
     msg.req = waiter->req;
     if (!empty)
         msg.page.count = dt_state_page (self->state, job, &waiter->cursor, waiter->max,
-                                        waiter->flags, self->page_items);
+                                        waiter->flags, self->page_records);
+    for (uint32_t i = 0; i < msg.page.count; i++)
+        self->page_items[i] = dt_record_to_msg (&self->page_records[i]);
     msg.page.items = self->page_items;
     msg.page.cursor = waiter->cursor;
     dt_state_stats (self->state, job, &msg.page.stats);
@@ -124,8 +126,10 @@ static void s_on_hello (dt_master_t *self, const dt_peer_t *peer, dt_worker_t *w
  * model records a result only for the lease that connection holds. */
 static void s_on_results (dt_master_t *self, dt_worker_t *worker, const dt_msg_t *msg)
 {
-    for (uint32_t i = 0; i < msg->results.count; i++)
-        dt_state_result (self->state, worker, &msg->results.items[i], self->now);
+    for (uint32_t i = 0; i < msg->results.count; i++) {
+        dt_report_t report = dt_record_report_from_msg (&msg->results.items[i]);
+        dt_state_result (self->state, worker, &report, self->now);
+    }
 }
 
 static void s_on_submit (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)

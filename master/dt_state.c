@@ -245,21 +245,25 @@ static void s_release (dt_state_t *self, dt_task_t *task, int64_t now)
 
 /* Records the final result of `task`: appends it to the results log (with
  * the task's URL and job), writes it to the store, frees its lease. `from`
- * is a worker result (RESULTS form) or NULL, `error` overrides its error. */
+ * is the worker's report or NULL, `error` overrides its error. */
 void dt_state_finish (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
-                      const dt_msg_result_t *from, dt_str_t worker, const char *error, int64_t now)
+                      const dt_report_t *from, dt_str_t worker, const char *error, int64_t now)
 {
     const dt_life_rule_t *rule = dt_life_rule (event);
     assert (rule->write == DT_LIFE_WRITE_FINISH);
-    dt_msg_result_t r;
+    dt_record_t r;
     memset (&r, 0, sizeof r);
-    if (from)
-        r = *from;
+    if (from) {
+        r.http_status = from->http_status;
+        r.bytes = from->bytes;
+        r.elapsed_ms = from->elapsed_ms;
+        r.final_url = from->final_url;
+        r.content_type = from->content_type;
+        r.error = from->error;
+    }
     r.id = task->id;
     r.attempt = task->attempts;
     r.state = rule->to == DT_TASK_DONE ? DT_STATE_DONE : DT_STATE_FAILED;
-    r.outcome = 0;
-    r.epoch = 0;
     r.url = dt_str_n (task->url, task->url_len);
     r.worker = worker;
     if (error)
@@ -385,15 +389,14 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
 }
 
 /* Counts a result that is dropped as late, with why for the debug log. */
-static void s_late (dt_state_t *self, const dt_msg_result_t *result, const char *why)
+static void s_late (dt_state_t *self, const dt_report_t *result, const char *why)
 {
     dt_life_count (&self->counts, DT_LIFE_LATE);
     dt_log_debug ("RESULT-LATE", "task %" PRIu64 " attempt %" PRIu32 " epoch %" PRIu64 ": %s",
                   result->id, result->attempt, result->epoch, why);
 }
 
-void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_msg_result_t *result,
-                      int64_t now)
+void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *result, int64_t now)
 {
     if (result->outcome > DT_OUTCOME_FAIL) {
         dt_life_count (&self->counts, DT_LIFE_INVALID);
@@ -576,11 +579,13 @@ int64_t dt_state_next_due (const dt_state_t *self)
     return dt_queue_next_due (self->queue);
 }
 
-int dt_state_page_push (dt_state_pager_t *pager, const dt_msg_result_t *item)
+int dt_state_page_push (dt_state_pager_t *pager, const dt_record_t *item)
 {
     if (pager->count >= pager->max)
         return 0;
-    size_t size = dt_msg_result_size (item);
+    /* A page is one PAGE message: bounded by what its items take encoded. */
+    dt_msg_result_t wire = dt_record_to_msg (item);
+    size_t size = dt_msg_result_size (&wire);
     if (pager->count > 0 && pager->bytes + size > DT_LIMIT_BATCH_BYTES)
         return 0;
     pager->bytes += size;
@@ -589,7 +594,7 @@ int dt_state_page_push (dt_state_pager_t *pager, const dt_msg_result_t *item)
 }
 
 uint32_t dt_state_page (dt_state_t *self, dt_str_t job_name, uint64_t *cursor, uint32_t max,
-                        uint32_t flags, dt_msg_result_t *items)
+                        uint32_t flags, dt_record_t *items)
 {
     dt_state_pager_t pager = {.items = items,
                               .max = max > DT_LIMIT_BATCH_MAX ? DT_LIMIT_BATCH_MAX : max};
@@ -609,8 +614,8 @@ uint32_t dt_state_page (dt_state_t *self, dt_str_t job_name, uint64_t *cursor, u
         const dt_result_t *entry = dt_results_get (self->results, seq);
         if (entry && entry->task && (!job || entry->job == job->index) &&
             (!(flags & DT_FETCH_FAILED_ONLY) || entry->state == DT_STATE_FAILED)) {
-            dt_msg_result_t item;
-            dt_results_to_msg (entry, &item);
+            dt_record_t item;
+            dt_results_to_record (entry, &item);
             if (!dt_state_page_push (&pager, &item))
                 break;
         }

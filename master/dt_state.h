@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "dt_msg.h"
+#include "dt_record.h"
 #include "dt_store.h"
 #include "dt_workers.h"
 
@@ -86,8 +87,7 @@ int dt_state_submit (dt_state_t *self, dt_str_t job, uint32_t chunk, const dt_st
  * lease ended: expired, re-leased, an earlier attempt or another master
  * run, or the peer holds none) and is dropped; a task this run never had,
  * or an outcome the protocol does not know, counts `invalid`. */
-void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_msg_result_t *result,
-                      int64_t now);
+void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *result, int64_t now);
 
 /* Takes up to `max` queued tasks for one TASKS message, keeping the batch
  * under DT_LIMIT_BATCH_BYTES: fills items (borrowing the URLs) and tasks.
@@ -123,7 +123,7 @@ int64_t dt_state_next_due (const dt_state_t *self);
  * DT_FETCH_FAILED_ONLY. Items borrow strings from the model. Advances
  * *cursor past what was returned or skipped. Returns the count. */
 uint32_t dt_state_page (dt_state_t *self, dt_str_t job, uint64_t *cursor, uint32_t max,
-                        uint32_t flags, dt_msg_result_t *items);
+                        uint32_t flags, dt_record_t *items);
 
 /* Counters of the whole master (`job` empty) or of one job (zero when the
  * job is unknown; retried, duplicates, late and invalid are master-wide

@@ -38,10 +38,10 @@ struct dt_state_t {
 
 /* A PAGE being filled. */
 typedef struct {
-    dt_msg_result_t *items; /* the caller's array */
-    uint32_t max;           /* items wanted */
-    uint32_t count;         /* items so far */
-    size_t bytes;           /* their encoded size */
+    dt_record_t *items; /* the caller's array */
+    uint32_t max;       /* items wanted */
+    uint32_t count;     /* items so far */
+    size_t bytes;       /* their encoded size */
 } dt_state_pager_t;
 
 /* ---- dt_state.c ---- */
@@ -73,13 +73,13 @@ void dt_state_enqueue (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
 /* Ends `task` with `event` (RESULT_DONE, RESULT_FAIL, LEASE_LOST_LAST or
  * CANCEL) and records its final result (see dt_state.c). */
 void dt_state_finish (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
-                      const dt_msg_result_t *from, dt_str_t worker, const char *error, int64_t now);
+                      const dt_report_t *from, dt_str_t worker, const char *error, int64_t now);
 
 /* REQUEUE of `task`, failed, whose result is at `seq`. */
 void dt_state_reopen (dt_state_t *self, dt_task_t *task, uint64_t seq);
 
 /* Adds `item` (borrowed strings) unless the page is full. Returns 1 when added. */
-int dt_state_page_push (dt_state_pager_t *pager, const dt_msg_result_t *item);
+int dt_state_page_push (dt_state_pager_t *pager, const dt_record_t *item);
 
 /* ---- dt_state_store.c ---- */
 

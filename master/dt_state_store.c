@@ -230,12 +230,12 @@ static dt_str_t s_page_copy (dt_state_t *self, dt_str_t s)
     return dt_str_n (copy, s.len);
 }
 
-static int s_page_row (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_str_t job)
+static int s_page_row (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t job)
 {
     (void) job;
     s_page_t *page = arg;
     dt_state_t *self = page->state;
-    dt_msg_result_t item = *r;
+    dt_record_t item = *r;
     item.url = s_page_copy (self, r->url);
     item.final_url = s_page_copy (self, r->final_url);
     item.content_type = s_page_copy (self, r->content_type);
@@ -303,7 +303,7 @@ typedef struct {
     uint64_t warmed;  /* tasks brought into memory this pass */
 } s_failed_list_t;
 
-static int s_failed_row (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_str_t job_name)
+static int s_failed_row (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t job_name)
 {
     s_failed_list_t *list = arg;
     dt_state_t *self = list->state;
@@ -463,7 +463,7 @@ static int s_on_task (void *arg, uint64_t id, dt_str_t job_name, dt_str_t url, u
 }
 
 /* The results log is replayed whole; memory keeps the last window of it. */
-static int s_on_result (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_str_t job_name)
+static int s_on_result (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t job_name)
 {
     s_loader_t *loader = arg;
     dt_state_t *self = loader->state;

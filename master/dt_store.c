@@ -540,7 +540,7 @@ static int s_arena_put (dt_store_t *self, dt_str_t s, size_t *off)
     return 0;
 }
 
-int dt_store_finish (dt_store_t *self, uint64_t seq, const dt_msg_result_t *r)
+int dt_store_finish (dt_store_t *self, uint64_t seq, const dt_record_t *r)
 {
     if (r->state != DT_STORE_DONE && r->state != DT_STORE_FAILED) {
         dt_log_error ("STORE-ERROR", "finish task %" PRIu64 ": state %u is not final", r->id,
@@ -709,7 +709,7 @@ static int s_task_row (sqlite3_stmt *stmt, void *ctx)
                                   final ? sqlite3_column_int (stmt, 4) : DT_STORE_PENDING);
 }
 
-void dt_store_column_result (sqlite3_stmt *stmt, dt_msg_result_t *r)
+void dt_store_column_result (sqlite3_stmt *stmt, dt_record_t *r)
 {
     memset (r, 0, sizeof *r);
     r->id = (uint64_t) sqlite3_column_int64 (stmt, 1);
@@ -727,7 +727,7 @@ void dt_store_column_result (sqlite3_stmt *stmt, dt_msg_result_t *r)
 static int s_result_row (sqlite3_stmt *stmt, void *ctx)
 {
     const s_load_t *load = ctx;
-    dt_msg_result_t r;
+    dt_record_t r;
     uint64_t seq = (uint64_t) sqlite3_column_int64 (stmt, 0);
     dt_store_column_result (stmt, &r);
     r.url = dt_store_column_str (stmt, 12);

@@ -54,7 +54,7 @@ typedef struct {
 static int s_result_row (sqlite3_stmt *stmt, void *ctx)
 {
     s_result_ctx_t *c = ctx;
-    dt_msg_result_t r;
+    dt_record_t r;
     uint64_t seq = (uint64_t) sqlite3_column_int64 (stmt, 0);
     dt_store_column_result (stmt, &r);
     r.url = dt_store_column_str (stmt, 11);

@@ -41,7 +41,7 @@ static dt_worker_t *s_worker (dt_state_t *st, const char *name, uint32_t capacit
 
 static dt_task_t *s_tasks[DT_LIMIT_BATCH_MAX];
 static dt_msg_task_t s_items[DT_LIMIT_BATCH_MAX];
-static dt_msg_result_t s_page[DT_LIMIT_BATCH_MAX];
+static dt_record_t s_page[DT_LIMIT_BATCH_MAX];
 
 /* Takes up to `max` tasks and leases them to `worker`. Returns the count. */
 static uint32_t s_dispatch (dt_state_t *st, dt_worker_t *worker, uint32_t max, int64_t now)
@@ -54,7 +54,7 @@ static uint32_t s_dispatch (dt_state_t *st, dt_worker_t *worker, uint32_t max, i
 static void s_result (dt_state_t *st, dt_worker_t *from, uint64_t id, uint32_t attempt,
                       uint8_t outcome, int64_t now)
 {
-    dt_msg_result_t r;
+    dt_report_t r;
     memset (&r, 0, sizeof r);
     r.id = id;
     r.attempt = attempt;
@@ -599,7 +599,7 @@ static void test_a_result_for_the_attempt_leased_to_another_worker_is_late (void
 static void s_result_epoch (dt_state_t *st, dt_worker_t *from, uint64_t id, uint32_t attempt,
                             uint64_t epoch)
 {
-    dt_msg_result_t r;
+    dt_report_t r;
     memset (&r, 0, sizeof r);
     r.id = id;
     r.attempt = attempt;

@@ -111,7 +111,7 @@ static uint32_t s_dispatch (dt_state_t *st, dt_worker_t *w)
 
 static void s_done (dt_state_t *st, dt_worker_t *w, uint64_t id, uint32_t attempt, uint8_t outcome)
 {
-    dt_msg_result_t r;
+    dt_report_t r;
     memset (&r, 0, sizeof r);
     r.id = id;
     r.attempt = attempt;

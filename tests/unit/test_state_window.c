@@ -14,7 +14,7 @@
 
 static dt_task_t *s_tasks[DT_LIMIT_BATCH_MAX];
 static dt_msg_task_t s_items[DT_LIMIT_BATCH_MAX];
-static dt_msg_result_t s_page[DT_LIMIT_BATCH_MAX];
+static dt_record_t s_page[DT_LIMIT_BATCH_MAX];
 
 typedef struct {
     char dir[64];
@@ -121,7 +121,7 @@ static int64_t s_run (s_fixture_t *f, uint8_t outcome, size_t *peak_memory, int 
             if (ordered && s_items[i].id <= last_id)
                 return -1;
             last_id = s_items[i].id;
-            dt_msg_result_t r;
+            dt_report_t r;
             memset (&r, 0, sizeof r);
             r.id = s_items[i].id;
             r.attempt = s_items[i].attempt;
@@ -234,7 +234,7 @@ static void test_resends_and_late_results_of_tasks_gone_from_memory_are_recognis
     DT_CHECK_EQ (again, 1);
     DT_CHECK_EQ (s_submit (f.st, "a", 0, 1, CHUNK, &again), DT_ERR_CONFLICT);
     /* A late result for task 1 is a duplicate, not an invalid message. */
-    dt_msg_result_t r;
+    dt_report_t r;
     memset (&r, 0, sizeof r);
     r.id = 1;
     r.attempt = 1;
@@ -318,7 +318,7 @@ static void test_requeue_brings_back_failed_tasks_gone_from_memory (void)
  * one of job a's. Returns 1. */
 static uint32_t s_answer (s_fixture_t *f, const dt_msg_task_t *item, uint32_t *done_a)
 {
-    dt_msg_result_t r;
+    dt_report_t r;
     memset (&r, 0, sizeof r);
     r.id = item->id;
     r.attempt = item->attempt;
@@ -389,7 +389,7 @@ static void test_scattered_failures_requeue_and_each_run_once (void)
     while ((n = dt_state_take (f.st, 64, s_items, s_tasks)) > 0) {
         dt_state_lease (f.st, f.worker, s_tasks, n, NOW);
         for (uint32_t i = 0; i < n; i++) {
-            dt_msg_result_t r;
+            dt_report_t r;
             memset (&r, 0, sizeof r);
             r.id = s_items[i].id;
             r.attempt = s_items[i].attempt;
@@ -460,7 +460,7 @@ static void test_a_restart_recovers_counts_and_the_cold_queue_in_order (void)
     while (ran < JOB_TASKS / 5 && (n = dt_state_take (f.st, 64, s_items, s_tasks)) > 0) {
         dt_state_lease (f.st, f.worker, s_tasks, n, NOW);
         for (uint32_t i = 0; i < n; i++) {
-            dt_msg_result_t r;
+            dt_report_t r;
             memset (&r, 0, sizeof r);
             r.id = s_items[i].id;
             r.attempt = 1;
