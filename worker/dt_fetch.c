@@ -191,17 +191,24 @@ static int s_start_early (s_fetch_t *self, uint64_t id, uint32_t attempt, const 
     return 0;
 }
 
-static int s_start (dt_handler_t *h, uint64_t id, uint32_t attempt, const char *url)
+static int s_start (dt_handler_t *h, const dt_handler_task_t *task)
 {
     s_fetch_t *self = (s_fetch_t *) h;
+    uint64_t id = task->id;
+    uint32_t attempt = task->attempt;
     /* The master checked the URL already; checking again keeps a worker
-     * safe from a master that did not (or a different version of the rule). */
+     * safe from a master that did not (or a different version of the rule).
+     * The check also refuses NUL bytes and lengths over DT_LIMIT_URL_MAX,
+     * so the payload fits the NUL-terminated copy curl needs. */
     char why[96];
-    if (dt_url_check (url, strlen (url), why, sizeof why) != 0) {
+    if (dt_url_check (task->payload, task->payload_len, why, sizeof why) != 0) {
         char error[128];
         snprintf (error, sizeof error, "bad url: %s", why);
         return s_start_early (self, id, attempt, error);
     }
+    char url[DT_LIMIT_URL_MAX + 1];
+    memcpy (url, task->payload, task->payload_len);
+    url[task->payload_len] = '\0';
     s_xfer_t *x = s_xfer_get (self);
     if (!x)
         return -1;
@@ -294,6 +301,7 @@ static void s_finish (s_fetch_t *self, s_xfer_t *x, CURLcode code)
         .final_url = final_url ? final_url : "",
         .content_type = content_type ? content_type : "",
         .error = error,
+        .exit_code = -1,
     };
     /* Report before removing the handle: the info strings belong to it. */
     self->base.done (self->base.done_arg, &r);
@@ -317,7 +325,8 @@ static void s_report_early (s_fetch_t *self)
                                  .outcome = DT_OUTCOME_FAIL,
                                  .final_url = "",
                                  .content_type = "",
-                                 .error = e->error};
+                                 .error = e->error,
+                                 .exit_code = -1};
         self->base.done (self->base.done_arg, &r);
         free (e);
     }

@@ -6,6 +6,7 @@
 #include "dt_log.h"
 #include "dt_msg.h"
 #include "dt_sock.h"
+#include "dt_stdio.h"
 
 #include <czmq.h>
 #include <inttypes.h>
@@ -109,6 +110,7 @@ void dt_worker_options_defaults (dt_worker_options_t *opts)
     opts->heartbeat_ms = DT_WORKER_HEARTBEAT_MS_DEFAULT;
     opts->grace_ms = DT_WORKER_GRACE_MS_DEFAULT;
     dt_fetch_options_defaults (&opts->fetch);
+    dt_exec_options_defaults (&opts->exec);
 }
 
 /* ---- Sending ---------------------------------------------------------- */
@@ -276,6 +278,9 @@ static void s_on_done (void *arg, const dt_handler_result_t *r)
                   " ms%s%s",
                   slot.id, slot.attempt, s_outcome_name (r->outcome), r->http_status, r->bytes,
                   r->elapsed_ms, r->error[0] ? ": " : "", r->error);
+    /* r->output and r->exit_code (what a command printed and its exit
+     * status) are dropped here: RESULTS has no field for them until the
+     * protocol's next version carries task outputs. */
     if (s_add_result (self, &slot, r) != 0)
         dt_log_error ("RESULT-DROPPED", "task %" PRIu64 ": out of memory; its lease will end",
                       slot.id);
@@ -342,14 +347,22 @@ static void s_start_tasks (s_worker_t *self)
         s_task_t *task = s_queue_pop (self);
         uint32_t index = self->free_slots[--self->nfree];
         self->slots[index] = (s_slot_t){task->id, task->attempt, task->epoch};
-        if (dt_handler_start (self->handler, index, task->attempt, task->url) != 0) {
+        /* Today's protocol carries a URL only: it is the payload of every
+         * kind of task (a command reads it on stdin). */
+        dt_handler_task_t start = {.id = index,
+                                   .task_id = task->id,
+                                   .attempt = task->attempt,
+                                   .payload = task->url,
+                                   .payload_len = strlen (task->url)};
+        if (dt_handler_start (self->handler, &start) != 0) {
             /* Reported as transient: another attempt, maybe elsewhere, may work. */
             dt_handler_result_t r = {.outcome = DT_OUTCOME_RETRY,
                                      .id = index,
                                      .attempt = task->attempt,
                                      .final_url = "",
                                      .content_type = "",
-                                     .error = "worker could not start the task: out of memory"};
+                                     .error = "worker could not start the task: out of memory",
+                                     .exit_code = -1};
             s_on_done (self, &r);
         } else
             dt_log_debug ("TASK-START", "task %" PRIu64 " attempt %" PRIu32 ": %s", task->id,
@@ -598,6 +611,11 @@ static s_worker_t *s_new (const dt_worker_options_t *opts)
         self->handler = dt_noop_new (s_on_done, self);
     else if (strcmp (opts->handler, "http") == 0)
         self->handler = dt_fetch_new (&opts->fetch, s_on_done, self, err, sizeof err);
+    else if (strcmp (opts->handler, "exec") == 0)
+        self->handler = dt_exec_new (&opts->exec, s_on_done, self, err, sizeof err);
+    else if (strcmp (opts->handler, "stdio") == 0)
+        self->handler =
+            dt_stdio_new (&opts->exec, opts->concurrency, s_on_done, self, err, sizeof err);
     else
         snprintf (err, sizeof err, "unknown handler '%s'", opts->handler);
     if (!self->handler) {
