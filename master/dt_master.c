@@ -449,8 +449,16 @@ static int s_stop (dt_master_t *self)
     return 0;
 }
 
+/* A worker's last message, for the metrics' idle times. */
+static int64_t s_last_seen (void *arg, const dt_worker_t *worker)
+{
+    return dt_master_link (arg, worker)->last_seen;
+}
+
 int dt_master_run (dt_master_t *self)
 {
+    if (self->opts.metrics)
+        dt_metrics_set_seen (self->opts.metrics, s_last_seen, self);
     dt_log_info ("MASTER-START",
                  "listening on %s (%s%s), heartbeat %" PRIu32 " ms x %" PRIu32
                  ", task limit %" PRIu32 " ms, %" PRIu32 " attempts",
