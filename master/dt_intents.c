@@ -72,6 +72,11 @@ int dt_intents_add (dt_intents_t *self, const dt_peer_t *peer, const dt_msg_t *m
     return 0;
 }
 
+size_t dt_intents_count (const dt_intents_t *self)
+{
+    return self->count;
+}
+
 void dt_intents_flush (dt_intents_t *self,
                        void (*send) (void *arg, const dt_msg_t *msg, const dt_peer_t *peer),
                        void *arg)

@@ -20,6 +20,9 @@ void dt_intents_destroy (dt_intents_t **self_p);
  * resends, and gets the same answer). */
 int dt_intents_add (dt_intents_t *self, const dt_peer_t *peer, const dt_msg_t *msg);
 
+/* Replies queued. */
+size_t dt_intents_count (const dt_intents_t *self);
+
 /* Calls `send` for every queued reply in the order queued (the message is
  * valid during the call), then forgets them. */
 void dt_intents_flush (dt_intents_t *self,
