@@ -49,6 +49,31 @@
  * worker dies. */
 #define DT_LIMIT_CREDIT_MAX 4096
 
+/* Raw bytes of one task's capture (every hop's response body together)
+ * kept in memory to build its WARC records. The WARC header comes first in
+ * each record and needs the block's length and digest, known only once the
+ * body has ended, so the raw block is held until then: at concurrency 32,
+ * 8 MiB each is 256 MiB at worst, where the 64 MiB body cap would be 2 GiB.
+ * Most pages are far smaller; a body over it is kept up to it and its
+ * record says "WARC-Truncated: length". */
+#define DT_LIMIT_CAPTURE_MAX (8 * 1024 * 1024)
+
+/* The request or response head of one HTTP message kept for a capture.
+ * libcurl itself refuses a header line over 100 KiB (CURL_MAX_HTTP_HEADER)
+ * and, in the versions Debian ships, a response head over 300 KiB in all:
+ * 320 KiB keeps any head libcurl accepts. A request head is far smaller
+ * (the URL and the extra headers are capped). */
+#define DT_LIMIT_CAPTURE_HEAD_MAX (320 * 1024)
+
+/* Extra request headers of one job ('Name: value'): a handful is normal
+ * (a cookie, an auth token, Accept-Language). Servers refuse a request
+ * head over 8..16 KiB, so more or longer could not be sent anyway. */
+#define DT_LIMIT_HTTP_HEADERS_MAX   32
+#define DT_LIMIT_HTTP_HEADERS_BYTES 8192
+
+/* A User-Agent value: browsers send ~150 bytes; 512 leaves room. */
+#define DT_LIMIT_USER_AGENT_MAX 512
+
 /* Fetch defaults and caps on the worker side. */
 #define DT_LIMIT_REDIRECTS_MAX 5
 #define DT_LIMIT_BODY_MAX      (64LL * 1024 * 1024) /* bytes read from one response */

@@ -46,9 +46,15 @@ def wait_until(what, fn, timeout=STEP_TIMEOUT_S):
 
 def page_numbers(driver):
     """The counters the page shows, as ints (None for one not shown yet)."""
+    # One script reads every value at once: the page redraws every second,
+    # and an element looked up in one call may be gone by the next.
+    texts = driver.execute_script(
+        "return arguments[0].map(function (k) {"
+        " var e = document.getElementById('v-' + k); return e ? e.textContent : ''; });",
+        COUNTERS + ["workers"])
     out = {}
-    for k in COUNTERS + ["workers"]:
-        text = driver.find_element("id", "v-" + k).text.replace(",", "").strip()
+    for k, text in zip(COUNTERS + ["workers"], texts):
+        text = text.replace(",", "").strip()
         out[k] = int(text) if text.isdigit() else None
     return out
 
@@ -128,7 +134,9 @@ def main():
         except SystemExit:
             log("page %s, cli %s" % (last.get("page"), last.get("cli")))
             raise
-        names = [td.text for td in driver.find_elements("css selector", "#workers tr td:first-child")]
+        names = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#workers tr td:first-child'),"
+            " function (td) { return td.textContent; });")
         for w in last["cli"]["workers_list"]:
             assert w["name"] in names, (w["name"], names)
         log("end: page matches the CLI: %s; workers %s" % (last["page"], names))
