@@ -300,8 +300,15 @@ static void test_an_error_version_is_written_so_any_version_reads_it (void)
 
 static void test_unknown_types_and_wrong_shapes_are_malformed (void)
 {
-    DT_CHECK_EQ (s_decode ("\x93\x02\x00\x00", 4), DT_PROTO_EMALFORMED);     /* type 0 */
-    DT_CHECK_EQ (s_decode ("\x93\x02\x12\x00", 4), DT_PROTO_EMALFORMED);     /* type 18 */
+    DT_CHECK_EQ (s_decode ("\x93\x02\x00\x00", 4), DT_PROTO_EMALFORMED); /* type 0 */
+    DT_CHECK_EQ (s_decode ("\x93\x02\x12\x00", 4), DT_PROTO_EMALFORMED); /* type 18 */
+    /* A type past 32 bits is unknown, not the type its low bits name:
+     * 2^32 + 5 is no HEARTBEAT, and neither 2^64 - 1 nor 2^31 + 5 is a type. */
+    DT_CHECK_EQ (s_decode ("\x93\x02\xcf\x00\x00\x00\x01\x00\x00\x00\x05\x00", 12),
+                 DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x93\x02\xcf\xff\xff\xff\xff\xff\xff\xff\xff\x00", 12),
+                 DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x93\x02\xce\x80\x00\x00\x05\x00", 8), DT_PROTO_EMALFORMED);
     DT_CHECK_EQ (s_decode ("\x94\x02\x05\x00\x00", 5), DT_PROTO_EMALFORMED); /* extra field */
     DT_CHECK_EQ (s_decode ("\x92\x02\x05", 3), DT_PROTO_EMALFORMED);         /* short header */
     DT_CHECK_EQ (s_decode ("\x81\x02\x05", 3), DT_PROTO_EMALFORMED);         /* a map */
