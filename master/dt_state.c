@@ -30,7 +30,9 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
     self->queue = dt_queue_new ();
     self->cold = dt_cold_new ();
     self->jobs = dt_jobs_new ();
-    self->results = dt_results_new (self->window);
+    /* Without a store the log keeps a bounded number of results too
+     * (DT_STATE_MEMORY_RESULTS); older ones are gone. */
+    self->results = dt_results_new (store ? self->window : DT_STATE_MEMORY_RESULTS);
     self->workers = dt_workers_new ();
     if (opts->host_limit > 0 &&
         (!(self->hosts = dt_hosts_new (opts->host_limit)) || !(self->unparked = dt_queue_new ()))) {
@@ -115,6 +117,7 @@ void dt_state_count (dt_state_t *self, dt_job_t *job, dt_task_state_t from, dt_t
     }
     self->states[to]++;
     job->states[to]++;
+    dt_state_job_moved (self, job, to);
 }
 
 /* Queues a task. A new generation makes any older entry of it stale. */
@@ -253,12 +256,12 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
         snprintf (err, err_size, "%s", nurls == 0 ? "no urls" : "bad job id");
         return DT_ERR_MALFORMED;
     }
-    dt_job_t *job = dt_jobs_find (self->jobs, job_name);
-    if (job && dt_jobs_chunk_find (self->jobs, job, chunk, first_id, count) == 0) {
+    dt_job_t *job = NULL;
+    int same = 0;
+    if (dt_state_chunk_find (self, job_name, chunk, urls, nurls, first_id, count, &same)) {
         /* A resend gets the same answer and creates nothing; the same
          * (job, chunk) with other URLs is another submission reusing a job
          * id, and must not be taken for a resend and silently dropped. */
-        int same = *count == nurls && dt_state_same_urls (self, *first_id, urls, nurls);
         if (self->broken) {
             snprintf (err, err_size, "store read failed");
             return DT_ERR_STORE;
@@ -295,10 +298,12 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
     int cold = self->store && (self->cold_queued > 0 || !dt_state_hot_room (self, nurls));
     /* Reserve first, so that once tasks are being created nothing can fail
      * half-way through the chunk. */
-    if (!(job = dt_jobs_ensure (self->jobs, job_name)) ||
+    /* With a store the chunk is only there: its primary key answers resends. */
+    if (!(job = dt_state_job_ensure (self, job_name)) ||
         (!cold && (dt_tasks_reserve (self->tasks, first, urls, nurls) != 0 ||
                    dt_queue_reserve (self->queue, nurls) != 0)) ||
-        dt_jobs_chunk_add (self->jobs, job, chunk, first, nurls) != 0) {
+        (!self->store && dt_jobs_chunk_add (self->jobs, job, chunk, first, nurls,
+                                            dt_jobs_urls_hash (urls, nurls)) != 0)) {
         snprintf (err, err_size, "out of memory");
         return DT_ERR_STORE;
     }
@@ -542,16 +547,27 @@ uint32_t dt_state_page (dt_state_t *self, dt_str_t job_name, uint64_t *cursor, u
     dt_state_pager_t pager = {.items = items,
                               .max = max > DT_LIMIT_BATCH_MAX ? DT_LIMIT_BATCH_MAX : max};
     const dt_job_t *job = NULL;
-    if (job_name.len && !(job = dt_jobs_find (self->jobs, job_name)))
-        return 0;
-    /* Older results than memory holds come from the store, then the page
-     * goes on in memory. */
     uint64_t first = dt_results_first (self->results);
     uint64_t last = dt_results_last (self->results);
     if (*cursor >= last)
         return 0;
-    if (*cursor < first - 1 &&
-        !dt_state_page_from_store (self, &pager, job_name, cursor, first - 1, flags))
+    /* Older results than memory holds come from the store, then the page
+     * goes on in memory; so do those of a job from before it came into
+     * memory (they may carry another number), and all of a job no longer
+     * in memory. Without a store, what left memory is gone. */
+    uint64_t split = first - 1;
+    if (job_name.len && !(job = dt_jobs_find (self->jobs, job_name)))
+        split = last;
+    else if (job && job->since_seq > split)
+        split = job->since_seq;
+    if (!self->store && *cursor < first - 1)
+        *cursor = first - 1;
+    if (!self->store && !job && job_name.len)
+        return 0;
+    if (self->store && *cursor < split &&
+        !dt_state_page_from_store (self, &pager, job_name, cursor, split, flags))
+        return pager.count;
+    if (job_name.len && !job)
         return pager.count;
     for (uint64_t seq = *cursor + 1 > first ? *cursor + 1 : first; seq <= last; seq++) {
         const dt_result_t *entry = dt_results_get (self->results, seq);
@@ -573,8 +589,10 @@ void dt_state_stats (dt_state_t *self, dt_str_t job_name, dt_msg_stats_t *stats)
     const uint64_t *states = self->states;
     if (job_name.len) {
         const dt_job_t *job = dt_jobs_find (self->jobs, job_name);
-        if (!job)
+        if (!job) {
+            dt_state_job_stats_stored (self, job_name, stats);
             return;
+        }
         states = job->states;
         stats->submitted = job->total;
     } else {
@@ -617,9 +635,9 @@ int dt_state_requeue (dt_state_t *self, dt_str_t job_name, uint64_t *count)
     for (uint64_t seq = 1; *count < failed && seq <= last; seq++) {
         dt_result_t *entry = dt_results_get (self->results, seq);
         if (!entry || !entry->task || entry->state != DT_STATE_FAILED ||
-            (job && entry->job != job->index))
+            (job && entry->job != job->index) || !dt_jobs_at (self->jobs, entry->job))
             continue;
-        dt_task_t *task = dt_tasks_get (self->tasks, entry->task);
+        dt_task_t *task = dt_state_task_back (self, entry);
         if (task && task->state == DT_TASK_FAILED) {
             dt_state_reopen (self, task, seq);
             (*count)++;
@@ -676,7 +694,8 @@ uint64_t dt_state_queued (const dt_state_t *self)
 
 size_t dt_state_memory (const dt_state_t *self)
 {
-    return dt_tasks_memory (self->tasks) + dt_results_memory (self->results);
+    return dt_tasks_memory (self->tasks) + dt_results_memory (self->results) +
+           dt_jobs_memory (self->jobs);
 }
 
 uint64_t dt_state_cold (const dt_state_t *self)

@@ -39,6 +39,13 @@ typedef struct {
  * inserting them, and the window must cover more than that. */
 #define DT_STATE_WINDOW_MIN 256
 
+/* Without a store (--memory), the results log keeps the most recent this
+ * many results (a FETCH below them goes on from the oldest kept), and
+ * finished jobs leave memory as they do with one (DT_JOBS_KEEP_FINISHED),
+ * forgotten: memory does not grow with the jobs done. ~150 bytes and the
+ * URLs a result: 1M results of 100-byte URLs take ~250 MiB. */
+#define DT_STATE_MEMORY_RESULTS (1u << 20)
+
 /* Longest retry delay, whatever the attempt. */
 #define DT_STATE_RETRY_MAX_MS 60000
 

@@ -77,6 +77,37 @@ void dt_state_reopen (dt_state_t *self, dt_task_t *task, uint64_t seq);
 /* Adds `item` (borrowed strings) unless the page is full. Returns 1 when added. */
 int dt_state_page_push (dt_state_pager_t *pager, const dt_msg_result_t *item);
 
+/* ---- dt_state_jobs.c ---- */
+
+/* The job named `name`, created when missing; one that left memory comes
+ * back with its counters from the store. NULL when out of memory, a bad
+ * name, or a failed store read (the model then breaks). */
+dt_job_t *dt_state_job_ensure (dt_state_t *self, dt_str_t name);
+
+/* SUBMIT's resend check: returns 1 when chunk `chunk` of job `name` was
+ * accepted before (its ids in *first_id, *count; *same when with these
+ * URLs), 0 when it is new. A failed store read breaks the model (and
+ * returns 1). */
+int dt_state_chunk_find (dt_state_t *self, dt_str_t name, uint32_t chunk, const dt_str_t *urls,
+                         uint32_t nurls, uint64_t *first_id, uint32_t *count, int *same);
+
+/* Called by dt_state_count for every move of one of `job`'s tasks to `to`:
+ * a job whose last unfinished task ends joins the finished queue. */
+void dt_state_job_moved (dt_state_t *self, dt_job_t *job, dt_task_state_t to);
+
+/* Takes the finished jobs beyond the retention (`keep`, 0: the default
+ * DT_JOBS_KEEP_FINISHED) out of memory, their counters into the store. */
+void dt_state_retire_jobs (dt_state_t *self, size_t keep);
+
+/* STATUS of a job not in memory: its counters from the store (zeros when
+ * the store has none, or without a store). */
+void dt_state_job_stats_stored (dt_state_t *self, dt_str_t name, dt_msg_stats_t *stats);
+
+/* The task of failed result `entry`, for REQUEUE without a store: brought
+ * back from the result when its record was swept. NULL when it cannot be
+ * (with a store: when it is not in memory). */
+dt_task_t *dt_state_task_back (dt_state_t *self, const dt_result_t *entry);
+
 /* ---- dt_state_store.c ---- */
 
 /* QUEUED tasks that are in memory. */

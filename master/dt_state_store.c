@@ -20,7 +20,7 @@ static dt_job_t *s_job_named (dt_state_t *self, dt_job_t **cache, dt_str_t name,
     dt_job_t *job = *cache;
     if (job && job->name_len == name.len && memcmp (job->name, name.ptr, name.len) == 0)
         return job;
-    job = create ? dt_jobs_ensure (self->jobs, name) : dt_jobs_find (self->jobs, name);
+    job = create ? dt_state_job_ensure (self, name) : dt_jobs_find (self->jobs, name);
     *cache = job;
     return job;
 }
@@ -73,9 +73,9 @@ int dt_state_same_urls (dt_state_t *self, uint64_t first_id, const dt_str_t *url
 
 int dt_state_final_elsewhere (dt_state_t *self, uint64_t id)
 {
-    /* With a store, a task below next_id that is neither in memory nor in
-     * the cold queue has finished and left memory. */
-    return self->store && id > 0 && id < self->next_id && !dt_cold_has (self->cold, id);
+    /* A task below next_id that is neither in memory nor in the cold
+     * queue has finished and left memory (swept, with or without a store). */
+    return id > 0 && id < self->next_id && !dt_cold_has (self->cold, id);
 }
 
 /* ---- Cold queue and sweeping -------------------------------------------- */
@@ -156,8 +156,16 @@ static void s_refill (dt_state_t *self)
 
 void dt_state_maintain (dt_state_t *self)
 {
-    if (!self->store)
+    dt_state_retire_jobs (self, 0);
+    if (!self->store) {
+        /* Finished tasks leave memory too: their results hold what FETCH
+         * and REQUEUE need (dt_state_task_back). */
+        if (self->unswept >= DT_STATE_SWEEP_EVERY) {
+            dt_tasks_sweep (self->tasks, self->next_id, dt_state_is_busy);
+            self->unswept = 0;
+        }
         return;
+    }
     /* Refilled at half the window, so a refill reads many rows at once. */
     /* Also when every cold task was cancelled (cold_queued 0, ids still
      * held): the refill passes over them, so the front moves on and the
@@ -261,8 +269,9 @@ int dt_state_page_from_store (dt_state_t *self, dt_state_pager_t *pager, dt_str_
     }
     s_page_t page = {self, pager, cursor, 0};
     uint32_t limit = pager->max - pager->count;
+    uint64_t reached = *cursor;
     if (dt_store_results (self->store, *cursor, upto, job, (flags & DT_FETCH_FAILED_ONLY) != 0,
-                          limit, s_page_row, &page) != 0) {
+                          limit, s_page_row, &page, &reached) != 0) {
         /* Not a reason to stop the master: the client asks again. */
         dt_log_warn ("MASTER-PAGE", "reading results after %" PRIu64 " from the store failed",
                      *cursor);
@@ -270,8 +279,10 @@ int dt_state_page_from_store (dt_state_t *self, dt_state_pager_t *pager, dt_str_
     }
     if (page.full || pager->count == pager->max)
         return 0;
-    *cursor = upto;
-    return 1;
+    /* Short of `upto` when the read passed over its share of retired
+     * results: the page ends there, and the next FETCH goes on. */
+    *cursor = reached;
+    return reached == upto;
 }
 
 /* ---- REQUEUE -------------------------------------------------------------- */
@@ -304,9 +315,15 @@ static int s_failed_row (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_s
 {
     s_failed_list_t *list = arg;
     dt_state_t *self = list->state;
-    dt_job_t *job = s_job_named (self, &list->job, job_name, 0);
+    /* A job that left memory comes back (its counters from the store). */
+    dt_job_t *job = s_job_named (self, &list->job, job_name, 1);
     if (!job)
         return -1;
+    /* A record still in memory may carry the number its job had before it
+     * left memory. */
+    dt_task_t *held = dt_tasks_get (self->tasks, r->id);
+    if (held)
+        held->job = job->index;
     uint8_t where = S_FAILED_MEMORY;
     /* One that left memory comes back while the queue in memory has room
      * and nothing waits in the store ahead of it; else it waits there. */
@@ -381,7 +398,7 @@ int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint64_t *count
         dt_state_fail (self, "out of memory requeueing failed tasks");
         return -1;
     }
-    uint64_t after = 0;
+    uint64_t after = 0, reached = 0;
     do {
         /* Read first, reopen after: the reopens write the rows being read.
          * A reopened task's results are retired, so the next pass, from
@@ -389,7 +406,7 @@ int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint64_t *count
         list.count = 0;
         list.warmed = 0;
         if (dt_store_results (self->store, after, UINT64_MAX, job, 1, DT_STATE_REQUEUE_BATCH,
-                              s_failed_row, &list) != 0) {
+                              s_failed_row, &list, &reached) != 0) {
             dt_state_fail (self, "reading failed tasks from the store failed");
             break;
         }
@@ -397,9 +414,8 @@ int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint64_t *count
             dt_state_fail (self, "out of memory requeueing failed tasks");
             break;
         }
-        if (list.count > 0)
-            after = list.rows[list.count - 1].seq;
-    } while (list.count == DT_STATE_REQUEUE_BATCH && !self->broken);
+        after = reached;
+    } while (reached < INT64_MAX && !self->broken);
     free (list.rows);
     return self->broken ? -1 : 0;
 }
@@ -411,19 +427,6 @@ typedef struct {
     dt_job_t *job;    /* job of the previous task: tasks of a job come in runs */
     uint64_t skipped; /* rows that did not fit the model */
 } s_loader_t;
-
-static int s_on_chunk (void *arg, dt_str_t job_name, uint32_t chunk, uint64_t first_id,
-                       uint32_t count)
-{
-    s_loader_t *loader = arg;
-    dt_state_t *self = loader->state;
-    dt_job_t *job = dt_jobs_ensure (self->jobs, job_name);
-    if (!job)
-        return -1;
-    if (dt_jobs_chunk_add (self->jobs, job, chunk, first_id, count) != 0)
-        loader->skipped++; /* a duplicate row: the first one stands */
-    return 0;
-}
 
 static int s_on_task (void *arg, uint64_t id, dt_str_t job_name, dt_str_t url, uint32_t attempts,
                       int state)
@@ -473,21 +476,39 @@ static int s_on_result (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_st
     }
     if (r->id == 0) /* a retired result: its position stays taken */
         return dt_results_skip_to (self->results, seq);
-    const dt_job_t *job = dt_jobs_find (self->jobs, job_name);
-    if (!job || r->id >= self->next_id) {
+    if (r->id >= self->next_id) {
         loader->skipped++;
         return 0;
     }
-    return dt_results_append (self->results, seq, r->id, job->index, r);
+    /* A result of a job not in memory (finished, counted in `jobs`) is
+     * kept for pages of every job; pages of its job read the store. */
+    const dt_job_t *job = dt_jobs_find (self->jobs, job_name);
+    return dt_results_append (self->results, seq, r->id, job ? job->index : DT_JOBS_NONE, r);
 }
 
 int dt_state_load (dt_state_t *self)
 {
     if (!self->store)
         return 0;
+    /* No chunk is loaded: the store answers resends. Tasks of the jobs
+     * that left memory are not either: their counters are summed. Then
+     * next_id goes past every task, theirs included, before the results
+     * (which check their task ids against it). */
     s_loader_t loader = {.state = self};
-    dt_store_loader_t callbacks = {s_on_chunk, s_on_task, s_on_result};
-    if (dt_store_load (self->store, &callbacks, &loader) != 0) {
+    dt_store_loader_t tasks = {NULL, s_on_task, NULL}, results = {NULL, NULL, s_on_result};
+    uint64_t retired[3], max_id = 0;
+    if (dt_store_load (self->store, &tasks, &loader) != 0 ||
+        dt_store_jobs_sum (self->store, retired) != 0 ||
+        dt_store_max_id (self->store, &max_id) != 0) {
+        dt_log_error ("MASTER-RECOVER", "loading the store failed");
+        return -1;
+    }
+    self->submitted += retired[0];
+    self->states[DT_TASK_DONE] += retired[1];
+    self->states[DT_TASK_FAILED] += retired[2];
+    if (max_id >= self->next_id)
+        self->next_id = max_id + 1;
+    if (dt_store_load (self->store, &results, &loader) != 0) {
         dt_log_error ("MASTER-RECOVER", "loading the store failed");
         return -1;
     }
@@ -495,7 +516,7 @@ int dt_state_load (dt_state_t *self)
         dt_log_warn ("MASTER-RECOVER", "%" PRIu64 " inconsistent rows in the store ignored",
                      loader.skipped);
     dt_log_info ("MASTER-RECOVER",
-                 "%zu jobs, %" PRIu64 " tasks: %" PRIu64 " pending (%" PRIu64
+                 "%zu jobs in memory, %" PRIu64 " tasks: %" PRIu64 " pending (%" PRIu64
                  " of them in the store only), %" PRIu64 " done, %" PRIu64 " failed; %" PRIu64
                  " results; next id %" PRIu64,
                  dt_jobs_count (self->jobs), self->submitted, self->states[DT_TASK_QUEUED],
