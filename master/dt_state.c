@@ -31,8 +31,10 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
     self->cold = dt_cold_new ();
     self->jobs = dt_jobs_new ();
     /* Without a store the log keeps a bounded number of results too
-     * (DT_STATE_MEMORY_RESULTS); older ones are gone. */
-    self->results = dt_results_new (store ? self->window : DT_STATE_MEMORY_RESULTS);
+     * (opts.window, default DT_STATE_MEMORY_RESULTS); older ones are gone. */
+    self->results = dt_results_new (store          ? self->window
+                                    : opts->window ? opts->window
+                                                   : DT_STATE_MEMORY_RESULTS);
     self->workers = dt_workers_new ();
     if (opts->host_limit > 0 &&
         (!(self->hosts = dt_hosts_new (opts->host_limit)) || !(self->unparked = dt_queue_new ()))) {
@@ -623,8 +625,8 @@ int dt_state_requeue (dt_state_t *self, dt_str_t job_name, uint64_t *count)
 {
     *count = 0;
     const dt_job_t *job = NULL;
-    if (job_name.len && !(job = dt_jobs_find (self->jobs, job_name)))
-        return 0;
+    if (job_name.len && !(job = dt_state_job_stored (self, job_name)))
+        return self->broken ? -1 : 0;
     /* The scan stops once every failed task is back: nothing failed, no scan. */
     uint64_t failed = job ? job->states[DT_TASK_FAILED] : self->states[DT_TASK_FAILED];
     if (failed == 0)
@@ -690,6 +692,11 @@ uint64_t dt_state_queued (const dt_state_t *self)
     if (self->cold_queued > 0 && dt_state_hot_room (self, 1))
         queued += self->cold_queued;
     return queued;
+}
+
+size_t dt_state_jobs (const dt_state_t *self)
+{
+    return dt_jobs_count (self->jobs);
 }
 
 size_t dt_state_memory (const dt_state_t *self)

@@ -25,8 +25,9 @@ typedef struct {
     uint32_t max_attempts;  /* dispatches a task gets before it fails */
     uint32_t retry_base_ms; /* first retry delay; doubles with each attempt */
     uint32_t task_ms;       /* a lease older than this ends */
-    uint64_t window;        /* durable: queued tasks and results kept in memory; 0: default */
+    uint64_t window;        /* queued tasks (durable) and results kept in memory; 0: default */
     uint32_t host_limit;    /* tasks of one host leased at once; 0: no limit (dt_hosts.h) */
+    uint32_t keep_jobs;     /* finished jobs kept in memory; 0: DT_JOBS_KEEP_FINISHED */
 } dt_state_opts_t;
 
 /* With a store, the model keeps about this many queued tasks and this many
@@ -132,7 +133,12 @@ uint64_t dt_state_last_seq (const dt_state_t *self);
 /* Tasks waiting in the queue (not delayed, not leased). */
 uint64_t dt_state_queued (const dt_state_t *self);
 
-/* Bytes held by the task table and the results log, for tests and logs. */
+/* Jobs held in memory (those with unfinished tasks, and the most recent
+ * finished ones), for tests and logs. */
+size_t dt_state_jobs (const dt_state_t *self);
+
+/* Bytes held by the task table, the results log and the jobs, for tests
+ * and logs. */
 size_t dt_state_memory (const dt_state_t *self);
 
 /* Queued tasks that are only in the store (0 without a store). */

@@ -12,6 +12,11 @@ dt_job_t *dt_state_job_ensure (dt_state_t *self, dt_str_t name)
     dt_job_t *job = dt_jobs_ensure (self->jobs, name, &created);
     if (!job || !created)
         return job;
+    /* Every job joins the finished queue once it has no unfinished task,
+     * a new one too: one left with none (a SUBMIT that failed after, or a
+     * REQUEUE with nothing to requeue) must leave memory as well. */
+    if (dt_jobs_finished (self->jobs, job) != 0)
+        dt_log_warn ("MASTER-NOMEM", "job %s stays in memory: out of memory", job->name);
     /* Its results so far may carry the number it had before it left
      * memory: pages of it read them from the store (dt_state_page). */
     job->since_seq = dt_results_last (self->results);
@@ -32,6 +37,18 @@ dt_job_t *dt_state_job_ensure (dt_state_t *self, dt_str_t name)
         return NULL;
     }
     return job;
+}
+
+dt_job_t *dt_state_job_stored (dt_state_t *self, dt_str_t name)
+{
+    dt_job_t *job = dt_jobs_find (self->jobs, name);
+    if (job || !self->store)
+        return job;
+    uint64_t counts[3];
+    int rc = dt_store_job_get (self->store, name, counts);
+    if (rc < 0)
+        dt_state_fail (self, "store read failed");
+    return rc == 0 ? dt_state_job_ensure (self, name) : NULL;
 }
 
 int dt_state_chunk_find (dt_state_t *self, dt_str_t name, uint32_t chunk, const dt_str_t *urls,
@@ -66,10 +83,10 @@ void dt_state_job_moved (dt_state_t *self, dt_job_t *job, dt_task_state_t to)
         dt_log_warn ("MASTER-NOMEM", "job %s stays in memory: out of memory", job->name);
 }
 
-void dt_state_retire_jobs (dt_state_t *self, size_t keep)
+void dt_state_retire_jobs (dt_state_t *self)
 {
     dt_job_t *job;
-    while (!self->broken && (job = dt_jobs_retire_next (self->jobs, keep))) {
+    while (!self->broken && (job = dt_jobs_retire_next (self->jobs, self->opts.keep_jobs))) {
         if (self->store) {
             uint64_t counts[3] = {job->total, job->states[DT_TASK_DONE],
                                   job->states[DT_TASK_FAILED]};

@@ -84,6 +84,10 @@ int dt_state_page_push (dt_state_pager_t *pager, const dt_msg_result_t *item);
  * name, or a failed store read (the model then breaks). */
 dt_job_t *dt_state_job_ensure (dt_state_t *self, dt_str_t name);
 
+/* The job named `name` if it is in memory, or brought back when it left
+ * it (with a store); NULL when there is no such job. */
+dt_job_t *dt_state_job_stored (dt_state_t *self, dt_str_t name);
+
 /* SUBMIT's resend check: returns 1 when chunk `chunk` of job `name` was
  * accepted before (its ids in *first_id, *count; *same when with these
  * URLs), 0 when it is new. A failed store read breaks the model (and
@@ -95,9 +99,10 @@ int dt_state_chunk_find (dt_state_t *self, dt_str_t name, uint32_t chunk, const 
  * a job whose last unfinished task ends joins the finished queue. */
 void dt_state_job_moved (dt_state_t *self, dt_job_t *job, dt_task_state_t to);
 
-/* Takes the finished jobs beyond the retention (`keep`, 0: the default
- * DT_JOBS_KEEP_FINISHED) out of memory, their counters into the store. */
-void dt_state_retire_jobs (dt_state_t *self, size_t keep);
+/* Takes the finished jobs beyond the retention (opts.keep_jobs, 0: the
+ * default DT_JOBS_KEEP_FINISHED) out of memory, their counters into the
+ * store. */
+void dt_state_retire_jobs (dt_state_t *self);
 
 /* STATUS of a job not in memory: its counters from the store (zeros when
  * the store has none, or without a store). */

@@ -156,7 +156,7 @@ static void s_refill (dt_state_t *self)
 
 void dt_state_maintain (dt_state_t *self)
 {
-    dt_state_retire_jobs (self, 0);
+    dt_state_retire_jobs (self);
     if (!self->store) {
         /* Finished tasks leave memory too: their results hold what FETCH
          * and REQUEUE need (dt_state_task_back). */
