@@ -32,6 +32,7 @@ typedef struct {
     uint64_t states[DT_TASK_NSTATES]; /* its tasks in each dt_task_state_t */
     uint64_t since_seq;               /* results log position when it came into memory: its
                                          results up to there may carry another number */
+    uint64_t last_seq;                /* position of its latest result (0: none known) */
     void *chunks;                     /* its chunks in memory (dt_jobs.c's list) */
     int retiring;                     /* in the finished queue */
 } dt_job_t;

@@ -293,6 +293,9 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
                   unfinished, self->opts.max_pending);
         return DT_ERR_QUEUE_FULL;
     }
+    int budget = dt_state_budget_check (self, job_name, urls, nurls, err, err_size);
+    if (budget != 0)
+        return budget;
     /* With a store, tasks beyond the window stay there (cold) until the
      * queue in memory drains; once some are cold, later ones are too, so
      * the queue keeps its order. */
@@ -571,7 +574,10 @@ uint32_t dt_state_page (dt_state_t *self, dt_str_t job_name, uint64_t *cursor, u
         return pager.count;
     if (job_name.len && !job)
         return pager.count;
-    for (uint64_t seq = *cursor + 1 > first ? *cursor + 1 : first; seq <= last; seq++) {
+    /* Past a job's latest result there is none of it: the scan stops there. */
+    uint64_t end = job && job->last_seq < last ? job->last_seq : last;
+    uint64_t seq = *cursor + 1 > first ? *cursor + 1 : first;
+    for (; seq <= end; seq++) {
         const dt_result_t *entry = dt_results_get (self->results, seq);
         if (entry && entry->task && (!job || entry->job == job->index) &&
             (!(flags & DT_FETCH_FAILED_ONLY) || entry->state == DT_STATE_FAILED)) {
@@ -582,6 +588,8 @@ uint32_t dt_state_page (dt_state_t *self, dt_str_t job_name, uint64_t *cursor, u
         }
         *cursor = seq;
     }
+    if (seq > end)
+        *cursor = last; /* read to the end: what lies past `end` is not its */
     return pager.count;
 }
 

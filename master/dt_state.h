@@ -21,13 +21,14 @@
 typedef struct dt_state_t dt_state_t;
 
 typedef struct {
-    uint64_t max_pending;   /* unfinished tasks above which SUBMIT is refused; 0: no limit */
-    uint32_t max_attempts;  /* dispatches a task gets before it fails */
-    uint32_t retry_base_ms; /* first retry delay; doubles with each attempt */
-    uint32_t task_ms;       /* a lease older than this ends */
-    uint64_t window;        /* queued tasks (durable) and results kept in memory; 0: default */
-    uint32_t host_limit;    /* tasks of one host leased at once; 0: no limit (dt_hosts.h) */
-    uint32_t keep_jobs;     /* finished jobs kept in memory; 0: DT_JOBS_KEEP_FINISHED */
+    uint64_t max_pending;     /* unfinished tasks above which SUBMIT is refused; 0: no limit */
+    uint32_t max_attempts;    /* dispatches a task gets before it fails */
+    uint32_t retry_base_ms;   /* first retry delay; doubles with each attempt */
+    uint32_t task_ms;         /* a lease older than this ends */
+    uint64_t window;          /* queued tasks (durable) and results kept in memory; 0: default */
+    uint32_t host_limit;      /* tasks of one host leased at once; 0: no limit (dt_hosts.h) */
+    uint32_t keep_jobs;       /* finished jobs kept in memory; 0: DT_JOBS_KEEP_FINISHED */
+    uint64_t max_store_bytes; /* durable: SUBMIT refused past this store size; 0: no limit */
 } dt_state_opts_t;
 
 /* With a store, the model keeps about this many queued tasks and this many

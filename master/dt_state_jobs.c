@@ -79,6 +79,9 @@ int dt_state_chunk_find (dt_state_t *self, dt_str_t name, uint32_t chunk, const 
 
 void dt_state_job_moved (dt_state_t *self, dt_job_t *job, dt_task_state_t to)
 {
+    /* A task becomes final once its result is in the log: the last one. */
+    if (to == DT_TASK_DONE || to == DT_TASK_FAILED)
+        job->last_seq = dt_results_last (self->results);
     if ((to == DT_TASK_DONE || to == DT_TASK_FAILED) && dt_jobs_finished (self->jobs, job) != 0)
         dt_log_warn ("MASTER-NOMEM", "job %s stays in memory: out of memory", job->name);
 }

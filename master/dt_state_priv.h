@@ -113,6 +113,26 @@ void dt_state_job_stats_stored (dt_state_t *self, dt_str_t name, dt_msg_stats_t 
  * (with a store: when it is not in memory). */
 dt_task_t *dt_state_task_back (dt_state_t *self, const dt_result_t *entry);
 
+/* ---- dt_state_budget.c ---- */
+
+/* Bytes of store kept per unfinished task for its result: the row, its
+ * strings (a final URL as long as most URLs, a content type, a worker
+ * name, a short error) and its index entries. A result with longer
+ * strings is still recorded, past the budget by the difference. */
+#define DT_STATE_RESULT_ROOM 512
+
+/* Bytes of store a new task takes besides its URL and twice its job id
+ * (row and index entry): the row's integers, the tasks_job entry's id and
+ * the B-tree's cell overhead, rounded up. */
+#define DT_STATE_TASK_ROW 48
+
+/* --max-store-bytes: returns 0 when SUBMIT of `nurls` tasks of `job` fits
+ * the store's budget with room kept for every unfinished task's result,
+ * else DT_ERR_QUEUE_FULL ("store budget of N bytes reached ...") or
+ * DT_ERR_STORE, with the reason in `err`. */
+int dt_state_budget_check (dt_state_t *self, dt_str_t job, const dt_str_t *urls, uint32_t nurls,
+                           char *err, size_t err_size);
+
 /* ---- dt_state_store.c ---- */
 
 /* QUEUED tasks that are in memory. */

@@ -268,8 +268,8 @@ int dt_state_page_from_store (dt_state_t *self, dt_state_pager_t *pager, dt_str_
         return 0;
     }
     s_page_t page = {self, pager, cursor, 0};
-    uint32_t limit = pager->max - pager->count;
-    uint64_t reached = *cursor;
+    uint32_t limit = pager->max - pager->count, before = pager->count;
+    uint64_t reached = *cursor, examined = dt_store_examined (self->store), after = *cursor;
     if (dt_store_results (self->store, *cursor, upto, job, (flags & DT_FETCH_FAILED_ONLY) != 0,
                           limit, s_page_row, &page, &reached) != 0) {
         /* Not a reason to stop the master: the client asks again. */
@@ -277,6 +277,11 @@ int dt_state_page_from_store (dt_state_t *self, dt_state_pager_t *pager, dt_str_
                      *cursor);
         return 0;
     }
+    dt_log_debug ("MASTER-PAGE",
+                  "job %.*s: %u results after %" PRIu64 " read from the store, %" PRIu64
+                  " rows examined",
+                  (int) job.len, job.ptr, pager->count - before, after,
+                  dt_store_examined (self->store) - examined);
     if (page.full || pager->count == pager->max)
         return 0;
     /* Short of `upto` when the read passed over its share of retired
@@ -482,7 +487,9 @@ static int s_on_result (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_st
     }
     /* A result of a job not in memory (finished, counted in `jobs`) is
      * kept for pages of every job; pages of its job read the store. */
-    const dt_job_t *job = dt_jobs_find (self->jobs, job_name);
+    dt_job_t *job = dt_jobs_find (self->jobs, job_name);
+    if (job)
+        job->last_seq = seq;
     return dt_results_append (self->results, seq, r->id, job ? job->index : DT_JOBS_NONE, r);
 }
 
