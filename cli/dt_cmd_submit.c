@@ -65,16 +65,17 @@ typedef struct {
 
 typedef struct {
     const dt_cli_opts_t *cli;
-    const char *job;         /* borrowed */
-    const dt_str_t *urls;    /* borrowed from the URL list */
-    s_chunk_t *chunks;       /* owned */
-    size_t nchunks;          /* entries in chunks */
-    size_t accepted_chunks;  /* chunks with SUBMIT_OK */
-    uint64_t accepted_tasks; /* sum of SUBMIT_OK counts */
-    int wait_room;           /* on QUEUE_FULL, wait and resend */
-    int64_t paused_until;    /* monotonic ms: no sends before this (queue full) */
-    int room_backoff_ms;     /* next pause when the queue is full */
-    int full;                /* the last answer was QUEUE_FULL */
+    const char *job;                           /* borrowed */
+    const dt_str_t *urls;                      /* borrowed from the URL list */
+    s_chunk_t *chunks;                         /* owned */
+    size_t nchunks;                            /* entries in chunks */
+    size_t accepted_chunks;                    /* chunks with SUBMIT_OK */
+    uint64_t accepted_tasks;                   /* sum of SUBMIT_OK counts */
+    int wait_room;                             /* on QUEUE_FULL, wait and resend */
+    int64_t paused_until;                      /* monotonic ms: no sends before this (queue full) */
+    int room_backoff_ms;                       /* next pause when the queue is full */
+    int full;                                  /* the last answer was QUEUE_FULL */
+    char full_why[DT_LIMIT_ERROR_MAX * 4 + 1]; /* its text, escaped ("store budget ...") */
 } s_submit_t;
 
 typedef struct {
@@ -154,6 +155,8 @@ static int s_on_reply (s_submit_t *self, s_chunk_t *chunk, const dt_msg_t *reply
     }
     if (reply->type == DT_MSG_ERROR && reply->error.code == DT_ERR_QUEUE_FULL) {
         chunk->state = S_CHUNK_QUEUED;
+        dt_log_escape (self->full_why, sizeof self->full_why, reply->error.text.ptr,
+                       reply->error.text.len, DT_LIMIT_ERROR_MAX);
         if (!self->wait_room)
             return 0; /* the caller stops sending and reports once all replies are in */
         if (!self->full)
@@ -213,8 +216,8 @@ static int s_submit_all (s_submit_t *self, dt_rpc_t *rpc)
             stopping = 1;
     }
     if (stopping) {
-        fprintf (stderr, "dtask: master queue is full (%zu of %zu chunks accepted; job %s)\n",
-                 self->accepted_chunks, self->nchunks, self->job);
+        fprintf (stderr, "dtask: master queue is full: %s (%zu of %zu chunks accepted; job %s)\n",
+                 self->full_why, self->accepted_chunks, self->nchunks, self->job);
         return DT_CLI_EXIT_REFUSED;
     }
     return 0;

@@ -231,6 +231,7 @@ void dt_state_finish (dt_state_t *self, dt_task_t *task, uint8_t state, const dt
     }
     if (self->store)
         dt_state_check (self, dt_store_finish (self->store, seq, &r));
+    dt_state_budget_release (self, task->url_len);
     dt_state_set (self, task, state == DT_STATE_DONE ? DT_TASK_DONE : DT_TASK_FAILED);
     self->unswept++;
 }

@@ -34,6 +34,7 @@ struct dt_state_t {
     uint64_t cold_queued;             /* QUEUED tasks that are only in the store */
     uint64_t window;                  /* with a store: queued tasks kept in memory */
     uint64_t unswept;                 /* tasks finished since the last sweep */
+    uint64_t reserved;                /* --max-store-bytes: room kept for results to come */
     dt_arena_t *page_strings;         /* strings of the last PAGE read from the store */
     uint64_t rng;                     /* xorshift state for retry jitter */
     int broken;                       /* a store write or allocation failed */
@@ -115,11 +116,17 @@ dt_task_t *dt_state_task_back (dt_state_t *self, const dt_result_t *entry);
 
 /* ---- dt_state_budget.c ---- */
 
-/* Bytes of store kept per unfinished task for its result: the row, its
- * strings (a final URL as long as most URLs, a content type, a worker
- * name, a short error) and its index entries. A result with longer
- * strings is still recorded, past the budget by the difference. */
+/* Bytes of store kept per unfinished task for its result besides its
+ * final URL (taken to be as long as its URL): the row's integers, a
+ * content type, a worker name, a short error, the job, and the index
+ * entries. A result with longer strings (a redirect to a longer URL) is
+ * still recorded, past the budget by the difference. */
 #define DT_STATE_RESULT_ROOM 512
+
+static inline uint64_t dt_state_result_room (uint32_t url_len)
+{
+    return DT_STATE_RESULT_ROOM + (uint64_t) url_len;
+}
 
 /* Bytes of store a new task takes besides its URL and twice its job id
  * (row and index entry): the row's integers, the tasks_job entry's id and
@@ -132,6 +139,13 @@ dt_task_t *dt_state_task_back (dt_state_t *self, const dt_result_t *entry);
  * DT_ERR_STORE, with the reason in `err`. */
 int dt_state_budget_check (dt_state_t *self, dt_str_t job, const dt_str_t *urls, uint32_t nurls,
                            char *err, size_t err_size);
+
+/* The room of the result of an unfinished task with a URL of `url_len`
+ * bytes: held when it is accepted (by dt_state_budget_check) or recovered,
+ * released when its result is recorded. REQUEUE holds none: a requeued
+ * task's new result counts once written. */
+void dt_state_budget_hold (dt_state_t *self, uint32_t url_len);
+void dt_state_budget_release (dt_state_t *self, uint32_t url_len);
 
 /* ---- dt_state_store.c ---- */
 

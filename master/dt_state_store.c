@@ -448,6 +448,8 @@ static int s_on_task (void *arg, uint64_t id, dt_str_t job_name, dt_str_t url, u
     self->next_id = id + 1;
     job->total++;
     self->submitted++;
+    if (state != DT_STORE_DONE && state != DT_STORE_FAILED)
+        dt_state_budget_hold (self, url.len);
     /* Finished tasks stay in the store; so do queued ones beyond the
      * window, and every one after the first of those, to keep the order. */
     if (state == DT_STORE_DONE || state == DT_STORE_FAILED) {
