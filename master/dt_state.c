@@ -25,6 +25,8 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
         self->window = opts->window ? opts->window : DT_STATE_WINDOW;
         if (self->window < DT_STATE_WINDOW_MIN)
             self->window = DT_STATE_WINDOW_MIN;
+        if (!self->opts.window_bytes)
+            self->opts.window_bytes = DT_STATE_WINDOW_BYTES;
     }
     self->tasks = dt_tasks_new ();
     self->queue = dt_queue_new ();

@@ -29,6 +29,7 @@ typedef struct {
     uint32_t host_limit;      /* tasks of one host leased at once; 0: no limit (dt_hosts.h) */
     uint32_t keep_jobs;       /* finished jobs kept in memory; 0: DT_JOBS_KEEP_FINISHED */
     uint64_t max_store_bytes; /* durable: SUBMIT refused past this store size; 0: no limit */
+    uint64_t window_bytes;    /* durable: bytes of queued tasks in memory; 0: default */
 } dt_state_opts_t;
 
 /* With a store, the model keeps about this many queued tasks and this many
@@ -36,6 +37,12 @@ typedef struct {
  * when needed (the queue refills as it drains, old pages are read from
  * disk), so a durable master's memory does not grow with the queue. */
 #define DT_STATE_WINDOW 65536
+
+/* With a store, the queue in memory also stops growing once the task table
+ * (records and URLs) holds this many bytes, whatever the window in tasks:
+ * 65,536 queued 8 KiB URLs would otherwise take 512 MiB. The rest waits in
+ * the store. */
+#define DT_STATE_WINDOW_BYTES (64u * 1024 * 1024)
 
 /* The smallest window accepted: the store buffers up to 64 results before
  * inserting them, and the window must cover more than that. */

@@ -176,11 +176,15 @@ static inline uint64_t dt_state_hot_ready (const dt_state_t *self)
  * queue. */
 #define DT_STATE_PARKED_WINDOWS 4
 
-/* True while the queue in memory may grow by `n` tasks. */
+/* True while the queue in memory may grow by `n` tasks: under the window
+ * in tasks, and in bytes (the task table, URLs included, under
+ * opts.window_bytes) unless nothing is ready to go out. */
 static inline int dt_state_hot_room (const dt_state_t *self, uint64_t n)
 {
     return dt_state_hot_ready (self) + n <= self->window &&
-           dt_state_hot_queued (self) + n <= DT_STATE_PARKED_WINDOWS * self->window;
+           dt_state_hot_queued (self) + n <= DT_STATE_PARKED_WINDOWS * self->window &&
+           (dt_state_hot_ready (self) == 0 ||
+            dt_tasks_memory (self->tasks) < self->opts.window_bytes);
 }
 
 /* Queued, leased or waiting for a retry: the task must stay in memory. */

@@ -84,6 +84,10 @@ typedef struct {
     dt_state_t *state;
     dt_job_t *job;   /* job of the previous row: tasks of a job come in runs */
     uint64_t *count; /* CANCEL: tasks cancelled */
+    uint64_t *ids;   /* CANCEL: their ids, ascending, to leave the cold queue */
+    size_t nids, ids_capacity;
+    int64_t bytes_left; /* refill: bytes it may still bring into memory */
+    uint64_t stopped;   /* refill: the last id read when the bytes ran out, else 0 */
 } s_warm_t;
 
 /* A cold task read back: in memory from now on, still QUEUED (it was
@@ -118,6 +122,11 @@ static int s_refill_row (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uin
         task->gen++;
         if (dt_queue_push_back (self->queue, task->id, task->gen) != 0)
             dt_state_fail (self, "out of memory queueing a task");
+        warm->bytes_left -= (int64_t) (sizeof *task + url.len + 1);
+        if (warm->bytes_left <= 0) {
+            warm->stopped = id; /* the window in bytes is full: the rest stays cold */
+            return 1;
+        }
     }
     return self->broken ? -1 : 0;
 }
@@ -139,13 +148,19 @@ static void s_refill (dt_state_t *self)
             break;
         /* The span holds at most `want` cold ids; the rows between them are
          * skipped, so the read needs no limit and sees the whole span. */
-        s_warm_t warm = {.state = self};
+        /* Past the window in bytes, one task still comes (so the queue never
+         * starves), and the read stops. */
+        size_t memory = dt_tasks_memory (self->tasks);
+        s_warm_t warm = {.state = self,
+                         .bytes_left = memory < self->opts.window_bytes
+                                           ? (int64_t) (self->opts.window_bytes - memory)
+                                           : 1};
         if (dt_store_tasks (self->store, lo, hi, dt_str_n ("", 0), UINT32_MAX, s_refill_row,
                             &warm) != 0) {
             dt_state_fail (self, "reading the queue from the store failed");
             return;
         }
-        dt_cold_drop_to (self->cold, hi);
+        dt_cold_drop_to (self->cold, warm.stopped ? warm.stopped : hi);
         if (dt_cold_count (self->cold) == 0 && self->cold_queued != 0) {
             dt_log_warn ("MASTER-COLD", "%" PRIu64 " queued tasks were not in the store",
                          self->cold_queued);
@@ -162,6 +177,7 @@ void dt_state_maintain (dt_state_t *self)
          * and REQUEUE need (dt_state_task_back). */
         if (self->unswept >= DT_STATE_SWEEP_EVERY) {
             dt_tasks_sweep (self->tasks, self->next_id, dt_state_is_busy);
+            dt_tasks_compact (self->tasks, dt_state_is_busy);
             self->unswept = 0;
         }
         return;
@@ -174,11 +190,10 @@ void dt_state_maintain (dt_state_t *self)
         dt_state_hot_room (self, 1))
         s_refill (self);
     if (self->unswept >= DT_STATE_SWEEP_EVERY) {
-        /* Records in the cold queue's range stay: CANCEL may have read some
-         * there, and a refill must find them to skip them. */
-        uint64_t lo, hi;
-        uint64_t below = dt_cold_front (self->cold, &lo, &hi) == 0 ? lo : UINT64_MAX;
-        dt_tasks_sweep (self->tasks, below, dt_state_is_busy);
+        /* Records of final tasks go, whole blocks of them or one by one
+         * (their URLs with them): the cold queue holds no cancelled id. */
+        dt_tasks_sweep (self->tasks, UINT64_MAX, dt_state_is_busy);
+        dt_tasks_compact (self->tasks, dt_state_is_busy);
         self->unswept = 0;
     }
 }
@@ -191,9 +206,20 @@ static int s_cancel_row (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uin
      * memory were cancelled already, the others are finished. */
     if (!dt_cold_has (self->cold, id))
         return 0;
+    if (warm->nids == warm->ids_capacity) {
+        size_t capacity = warm->ids_capacity ? warm->ids_capacity * 2 : 1024;
+        uint64_t *ids = realloc (warm->ids, capacity * sizeof *ids);
+        if (!ids) {
+            dt_state_fail (self, "out of memory cancelling tasks");
+            return -1;
+        }
+        warm->ids = ids;
+        warm->ids_capacity = capacity;
+    }
     dt_task_t *task = s_warm_task (warm, id, job, url, attempts);
     if (task) {
         dt_state_finish (self, task, DT_STATE_FAILED, NULL, dt_str_n ("", 0), "cancelled");
+        warm->ids[warm->nids++] = id;
         (*warm->count)++;
     }
     return self->broken ? -1 : 0;
@@ -201,8 +227,8 @@ static int s_cancel_row (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uin
 
 void dt_state_cancel_cold (dt_state_t *self, const dt_job_t *job, uint64_t *count)
 {
-    /* Each cancelled task comes into memory to be finished, and stays until
-     * the refill has passed it (see dt_state_maintain). */
+    /* Each cancelled task comes into memory to be finished, then leaves the
+     * cold queue, so its record may be swept like any final one. */
     uint64_t lo, hi;
     if (dt_cold_front (self->cold, &lo, &hi) != 0)
         return;
@@ -210,6 +236,9 @@ void dt_state_cancel_cold (dt_state_t *self, const dt_job_t *job, uint64_t *coun
     if (dt_store_tasks (self->store, lo, UINT64_MAX, dt_str_n (job->name, job->name_len),
                         UINT32_MAX, s_cancel_row, &warm) != 0)
         dt_state_fail (self, "reading the queue from the store failed");
+    else if (dt_cold_remove (self->cold, warm.ids, warm.nids) != 0)
+        dt_state_fail (self, "out of memory cancelling tasks");
+    free (warm.ids);
 }
 
 /* ---- Old results ---------------------------------------------------------- */
