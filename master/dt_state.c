@@ -261,6 +261,17 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
         snprintf (err, err_size, "%s", nurls == 0 ? "no urls" : "bad job id");
         return DT_ERR_MALFORMED;
     }
+    /* The bound holds for every chunk. One over the limit can never fit:
+     * refused for good, saying the limit (the CLI cuts its chunks to it),
+     * and before the resend check, so a resubmission cut for another
+     * limit is cut again rather than taken for a conflict. */
+    if (self->opts.max_pending && nurls > self->opts.max_pending) {
+        snprintf (err, err_size,
+                  "chunk of %" PRIu32
+                  " URLs is larger than the queue limit: --max-pending %" PRIu64,
+                  nurls, self->opts.max_pending);
+        return DT_ERR_TOO_BIG;
+    }
     dt_job_t *job = NULL;
     int same = 0;
     if (dt_state_chunk_find (self, job_name, chunk, urls, nurls, first_id, count, &same)) {
@@ -289,11 +300,12 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
     }
     uint64_t unfinished = self->states[DT_TASK_QUEUED] + self->states[DT_TASK_INFLIGHT] +
                           self->states[DT_TASK_DELAYED];
-    /* An empty queue takes any chunk, so a limit below the chunk size
-     * slows submitters down instead of refusing them forever. */
-    if (self->opts.max_pending && unfinished > 0 && unfinished + nurls > self->opts.max_pending) {
-        snprintf (err, err_size, "queue full: %" PRIu64 " unfinished tasks, limit %" PRIu64,
-                  unfinished, self->opts.max_pending);
+    if (self->opts.max_pending && unfinished + nurls > self->opts.max_pending) {
+        snprintf (err, err_size,
+                  "queue full: %" PRIu64 " unfinished tasks, limit %" PRIu64 ", %" PRIu64
+                  " more fit now",
+                  unfinished, self->opts.max_pending,
+                  unfinished < self->opts.max_pending ? self->opts.max_pending - unfinished : 0);
         return DT_ERR_QUEUE_FULL;
     }
     int budget = dt_state_budget_check (self, job_name, urls, nurls, err, err_size);
