@@ -73,6 +73,14 @@ void dt_life_count (dt_life_counts_t *counts, dt_life_tally_t tally)
     }
 }
 
+void dt_life_count_retired (dt_life_counts_t *counts, uint64_t submitted, uint64_t done,
+                            uint64_t failed)
+{
+    counts->submitted += submitted;
+    counts->states[DT_TASK_DONE] += done;
+    counts->states[DT_TASK_FAILED] += failed;
+}
+
 void dt_life_cold_lost (dt_life_counts_t *counts, uint64_t n)
 {
     counts->cold = n > counts->cold ? 0 : counts->cold - n;

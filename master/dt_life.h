@@ -162,6 +162,12 @@ static inline const dt_life_rule_t *dt_life_step (dt_life_counts_t *counts, dt_j
 /* Counts a result that moved no task. */
 void dt_life_count (dt_life_counts_t *counts, dt_life_tally_t tally);
 
+/* Recovery: the tasks of jobs that left memory, counted from the store's
+ * jobs table (`submitted` accepted, `done` and `failed` final), join the
+ * master-wide counters without a step each. */
+void dt_life_count_retired (dt_life_counts_t *counts, uint64_t submitted, uint64_t done,
+                            uint64_t failed);
+
 /* Recovery repair: `n` tasks counted as only in the store were not there
  * (a store written by a master with a bug); they stop being counted. */
 void dt_life_cold_lost (dt_life_counts_t *counts, uint64_t n);

@@ -99,6 +99,7 @@ dt_master_t *dt_master_new (const dt_master_opts_t *opts, char *err, size_t err_
         .host_limit = opts->host_limit,
         /* An honest worker's own limit, from a task's start, fires first. */
         .lease_grace_ms = opts->heartbeat_ms,
+        .max_store_bytes = opts->max_store_bytes,
     };
     self->state = dt_state_new (&state_opts, self->store);
     if (!self->state) {

@@ -23,13 +23,16 @@
 typedef struct dt_state_t dt_state_t;
 
 typedef struct {
-    uint64_t max_pending;    /* unfinished tasks above which SUBMIT is refused; 0: no limit */
-    uint32_t max_attempts;   /* dispatches a task gets before it fails */
-    uint32_t retry_base_ms;  /* first retry delay; doubles with each attempt */
-    uint32_t task_ms;        /* a lease older than this ends */
-    uint64_t window;         /* durable: queued tasks and results kept in memory; 0: default */
-    uint32_t host_limit;     /* tasks of one host leased at once; 0: no limit (dt_hosts.h) */
-    uint32_t lease_grace_ms; /* a lease ends task_ms + this after its task started */
+    uint64_t max_pending;     /* unfinished tasks above which SUBMIT is refused; 0: no limit */
+    uint32_t max_attempts;    /* dispatches a task gets before it fails */
+    uint32_t retry_base_ms;   /* first retry delay; doubles with each attempt */
+    uint32_t task_ms;         /* a lease older than this ends */
+    uint64_t window;          /* queued tasks (durable) and results kept in memory; 0: default */
+    uint32_t host_limit;      /* tasks of one host leased at once; 0: no limit (dt_hosts.h) */
+    uint32_t keep_jobs;       /* finished jobs kept in memory; 0: DT_JOBS_KEEP_FINISHED */
+    uint64_t max_store_bytes; /* durable: SUBMIT refused past this store size; 0: no limit */
+    uint64_t window_bytes;    /* durable: bytes of queued tasks in memory; 0: default */
+    uint32_t lease_grace_ms;  /* a lease ends task_ms + this after its task started */
 } dt_state_opts_t;
 
 /* With a store, the model keeps about this many queued tasks and this many
@@ -38,9 +41,22 @@ typedef struct {
  * disk), so a durable master's memory does not grow with the queue. */
 #define DT_STATE_WINDOW 65536
 
+/* With a store, the queue in memory also stops growing once the task table
+ * (records and URLs) holds this many bytes, whatever the window in tasks:
+ * 65,536 queued 8 KiB URLs would otherwise take 512 MiB. The rest waits in
+ * the store. */
+#define DT_STATE_WINDOW_BYTES (64u * 1024 * 1024)
+
 /* The smallest window accepted: the store buffers up to 64 results before
  * inserting them, and the window must cover more than that. */
 #define DT_STATE_WINDOW_MIN 256
+
+/* Without a store (--memory), the results log keeps the most recent this
+ * many results (a FETCH below them goes on from the oldest kept), and
+ * finished jobs leave memory as they do with one (DT_JOBS_KEEP_FINISHED),
+ * forgotten: memory does not grow with the jobs done. ~150 bytes and the
+ * URLs a result: 1M results of 100-byte URLs take ~250 MiB. */
+#define DT_STATE_MEMORY_RESULTS (1u << 20)
 
 /* Longest retry delay, whatever the attempt. */
 #define DT_STATE_RETRY_MAX_MS 60000
@@ -152,7 +168,12 @@ uint64_t dt_state_last_seq (const dt_state_t *self);
  * to read them back. */
 uint64_t dt_state_queued (const dt_state_t *self);
 
-/* Bytes held by the task table and the results log, for tests and logs. */
+/* Jobs held in memory (those with unfinished tasks, and the most recent
+ * finished ones), for tests and logs. */
+size_t dt_state_jobs (const dt_state_t *self);
+
+/* Bytes held by the task table, the results log and the jobs, for tests
+ * and logs. */
 size_t dt_state_memory (const dt_state_t *self);
 
 /* Queued tasks that are only in the store (0 without a store). */
