@@ -155,7 +155,8 @@ const char *dt_msg_type_name (int type)
         [DT_MSG_STATUS] = "STATUS",       [DT_MSG_STATUS_OK] = "STATUS_OK",
         [DT_MSG_REQUEUE] = "REQUEUE",     [DT_MSG_REQUEUE_OK] = "REQUEUE_OK",
         [DT_MSG_ERROR] = "ERROR",         [DT_MSG_CANCEL] = "CANCEL",
-        [DT_MSG_CANCEL_OK] = "CANCEL_OK",
+        [DT_MSG_CANCEL_OK] = "CANCEL_OK", [DT_MSG_PURGE] = "PURGE",
+        [DT_MSG_PURGE_OK] = "PURGE_OK",
     };
     return DT_MSG_TYPE_VALID (type) ? names[type] : "?";
 }

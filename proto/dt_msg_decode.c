@@ -352,6 +352,12 @@ static void s_get_body (dt_msg_t *self, s_reader_t *r)
     case DT_MSG_CANCEL_OK:
         self->cancel_ok.count = s_u64 (r);
         break;
+    case DT_MSG_PURGE:
+        self->purge.job = s_str (r, 1, DT_LIMIT_JOB_MAX);
+        break;
+    case DT_MSG_PURGE_OK:
+        self->purge_ok.count = s_u64 (r);
+        break;
     case DT_MSG_ERROR:
         self->error.code = s_u32 (r);
         self->error.text = s_str (r, 0, DT_LIMIT_ERROR_MAX);

@@ -179,6 +179,12 @@ static void s_put_body (s_writer_t *w, const dt_msg_t *m)
     case DT_MSG_CANCEL_OK:
         s_put_u64 (w, m->cancel_ok.count);
         break;
+    case DT_MSG_PURGE:
+        s_put_str (w, m->purge.job, DT_LIMIT_JOB_MAX);
+        break;
+    case DT_MSG_PURGE_OK:
+        s_put_u64 (w, m->purge_ok.count);
+        break;
     case DT_MSG_ERROR:
         s_put_u64 (w, m->error.code);
         s_put_str (w, m->error.text, DT_LIMIT_ERROR_MAX);
@@ -240,6 +246,9 @@ static size_t s_size_bound (const dt_msg_t *m)
         break;
     case DT_MSG_CANCEL:
         n += m->cancel.job.len;
+        break;
+    case DT_MSG_PURGE:
+        n += m->purge.job.len;
         break;
     default:
         break; /* numbers only */

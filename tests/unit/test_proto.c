@@ -108,6 +108,12 @@ static void s_sample (dt_msg_t *m, int type)
     case DT_MSG_CANCEL_OK:
         m->cancel_ok.count = 42;
         break;
+    case DT_MSG_PURGE:
+        m->purge.job = dt_str ("job-abc");
+        break;
+    case DT_MSG_PURGE_OK:
+        m->purge_ok.count = 7;
+        break;
     case DT_MSG_ERROR:
         m->error.code = DT_ERR_BAD_URL;
         m->error.text = dt_str ("url 3: scheme must be http or https");
@@ -127,7 +133,7 @@ static void *s_encode (int type, size_t *size)
 
 static void test_every_message_round_trips (void)
 {
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_CANCEL_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_PURGE_OK; type++) {
         size_t size;
         void *data = s_encode (type, &size);
         DT_CHECK (data);
@@ -179,7 +185,7 @@ static void test_decoded_fields_have_the_sent_values (void)
 
 static void test_every_truncation_of_every_message_is_refused (void)
 {
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_CANCEL_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_PURGE_OK; type++) {
         size_t size;
         uint8_t *data = s_encode (type, &size);
         DT_CHECK (data);
@@ -329,7 +335,7 @@ static void test_a_frame_over_the_frame_cap_is_too_big (void)
 
 static void test_every_single_byte_change_decodes_or_is_refused_safely (void)
 {
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_CANCEL_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_PURGE_OK; type++) {
         size_t size;
         uint8_t *data = s_encode (type, &size);
         for (size_t i = 0; i < size; i++) {
@@ -411,7 +417,7 @@ static void test_names_cover_every_type_and_code (void)
  * fuzzer's starting corpus (scripts/fuzz). */
 static int s_write_seeds (const char *dir)
 {
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_CANCEL_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_PURGE_OK; type++) {
         size_t size;
         void *data = s_encode (type, &size);
         char path[4096];
