@@ -15,7 +15,7 @@ static const char s_usage[] =
     "usage: dtask status [--json] [--job ID]\n"
     "\n"
     "Prints the master's counters (submitted, pending, inflight, delayed, done,\n"
-    "failed, retried, duplicates, invalid) and its connected workers.\n"
+    "failed, retried, duplicates, late, invalid) and its connected workers.\n"
     "\n"
     "      --json     one JSON object: the counters and \"workers\": [{name,\n"
     "                 capacity, inflight, done, idle_ms}]\n"
@@ -35,6 +35,7 @@ static const struct {
     {"failed", offsetof (dt_msg_stats_t, failed)},
     {"retried", offsetof (dt_msg_stats_t, retried)},
     {"duplicates", offsetof (dt_msg_stats_t, duplicates)},
+    {"late", offsetof (dt_msg_stats_t, late)},
     {"invalid", offsetof (dt_msg_stats_t, invalid)},
 };
 #define S_NCOUNTERS (sizeof s_counters / sizeof s_counters[0])

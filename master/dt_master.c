@@ -235,7 +235,7 @@ static int s_drain (dt_master_t *self)
         if (got == DT_PROTO_ENOMEM)
             dt_log_warn ("MASTER-NOMEM", "message dropped: out of memory");
         else if (got != 0)
-            dt_master_on_invalid (self, &peer, 0, got, dt_msg_strerror (got));
+            dt_master_on_invalid (self, &peer, msg.req, got, dt_msg_strerror (got));
         else
             dt_master_handle (self, &peer, &msg);
         dt_msg_reset (&msg);
@@ -305,6 +305,7 @@ static void s_dispatch (dt_master_t *self)
             dt_msg_t msg;
             dt_msg_init (&msg);
             msg.type = DT_MSG_TASKS;
+            msg.tasks.epoch = 1; /* runs are not numbered yet: every run is epoch 1 */
             msg.tasks.count = n;
             msg.tasks.items = self->take_items;
             int rc = dt_msg_send (&msg, self->socket, &worker->peer);

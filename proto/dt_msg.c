@@ -1,12 +1,13 @@
 /* dt_msg.c - the dtask wire codec (PROTOCOL.md): messages on sockets, sizes and names.
  *
- * Encoding (dt_msg_encode.c) uses msgpack-c's packer; decoding
- * (dt_msg_decode.c) is a strict reader that checks every count and cap
- * before allocating. This file moves messages on ZeroMQ sockets.
+ * Both directions walk one table per message (dt_msg_table.c): the encoder
+ * (dt_msg_encode.c) refuses what the decoder (dt_msg_decode.c, a strict
+ * reader that checks every count and cap before allocating) refuses. This
+ * file moves messages on ZeroMQ sockets.
  */
 #include "dt_limits.h"
 #include "dt_msg.h"
-#include "dt_msg_shape.h"
+#include "dt_msg_table.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -132,10 +133,13 @@ int dt_msg_recv (dt_msg_t *self, void *socket, dt_peer_t *peer, int flags)
 
 /* ---- Sizes and names ---------------------------------------------------- */
 
+#define S_STR_(x) #x
+#define S_STR(x)  S_STR_ (x)
+
 /* A uint takes at most 9 bytes and a str header 5. */
 size_t dt_msg_result_size (const dt_msg_result_t *r)
 {
-    return 1 + 6 * 9 + 5 * 5 + r->url.len + r->final_url.len + r->content_type.len + r->worker.len +
+    return 1 + 7 * 9 + 5 * 5 + r->url.len + r->final_url.len + r->content_type.len + r->worker.len +
            r->error.len;
 }
 
@@ -146,19 +150,8 @@ size_t dt_msg_task_size (const dt_msg_task_t *t)
 
 const char *dt_msg_type_name (int type)
 {
-    static const char *names[] = {
-        [DT_MSG_HELLO] = "HELLO",         [DT_MSG_WELCOME] = "WELCOME",
-        [DT_MSG_TASKS] = "TASKS",         [DT_MSG_RESULTS] = "RESULTS",
-        [DT_MSG_HEARTBEAT] = "HEARTBEAT", [DT_MSG_BYE] = "BYE",
-        [DT_MSG_SUBMIT] = "SUBMIT",       [DT_MSG_SUBMIT_OK] = "SUBMIT_OK",
-        [DT_MSG_FETCH] = "FETCH",         [DT_MSG_PAGE] = "PAGE",
-        [DT_MSG_STATUS] = "STATUS",       [DT_MSG_STATUS_OK] = "STATUS_OK",
-        [DT_MSG_REQUEUE] = "REQUEUE",     [DT_MSG_REQUEUE_OK] = "REQUEUE_OK",
-        [DT_MSG_ERROR] = "ERROR",         [DT_MSG_CANCEL] = "CANCEL",
-        [DT_MSG_CANCEL_OK] = "CANCEL_OK", [DT_MSG_PURGE] = "PURGE",
-        [DT_MSG_PURGE_OK] = "PURGE_OK",
-    };
-    return DT_MSG_TYPE_VALID (type) ? names[type] : "?";
+    const dt_msg_layout_t *layout = dt_msg_layout (type);
+    return layout ? layout->name : "?";
 }
 
 const char *dt_msg_strerror (int rc)
@@ -169,7 +162,9 @@ const char *dt_msg_strerror (int rc)
     case DT_PROTO_EMALFORMED:
         return "malformed message";
     case DT_PROTO_EVERSION:
-        return "unsupported protocol version";
+        /* Also the text of the master's ERROR VERSION: it tells an old
+         * peer what to upgrade to. */
+        return "unsupported protocol version: this side speaks version " S_STR (DT_PROTO_VERSION);
     case DT_PROTO_ETOOBIG:
         return "message over a size limit";
     case DT_PROTO_ENOMEM:

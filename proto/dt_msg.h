@@ -17,7 +17,11 @@
 #include <stdint.h>
 #include <zmq.h>
 
-#define DT_PROTO_VERSION 1
+#define DT_PROTO_VERSION 2
+/* ERROR has had the same shape in every version, so an ERROR VERSION is
+ * written with this (the oldest) version: a peer that speaks only it can
+ * still read why it was refused. Any version's ERROR is decoded. */
+#define DT_PROTO_VERSION_OLDEST 1
 
 /* Decoder / sender results. 0 is success. */
 #define DT_PROTO_EMALFORMED -1 /* not a valid dtask message: wrong types, counts, caps */
@@ -97,14 +101,15 @@ typedef struct {
     dt_str_t url;
 } dt_msg_task_t;
 
-/* One result. RESULTS (worker -> master) carries id, attempt, outcome,
- * http_status, bytes, elapsed_ms, final_url, content_type, error.
+/* One result. RESULTS (worker -> master) carries id, attempt, epoch,
+ * outcome, http_status, bytes, elapsed_ms, final_url, content_type, error.
  * PAGE (master -> client) carries id, attempt (attempts made), state,
  * http_status, bytes, elapsed_ms, url, final_url, content_type, worker,
  * error. Fields not carried decode as zero / empty. */
 typedef struct {
     uint64_t id;
     uint32_t attempt;
+    uint64_t epoch;       /* the TASKS epoch that carried this attempt (RESULTS only) */
     uint8_t outcome;      /* DT_OUTCOME_* (RESULTS only) */
     uint8_t state;        /* DT_STATE_* (PAGE only) */
     uint16_t http_status; /* 0: no HTTP response */
@@ -128,6 +133,7 @@ typedef struct {
     uint64_t retried;    /* dispatches beyond the first */
     uint64_t duplicates; /* results dropped because the task was already final */
     uint64_t invalid;    /* messages dropped as invalid */
+    uint64_t late;       /* results dropped because the lease they answer had ended */
 } dt_msg_stats_t;
 
 typedef struct {
@@ -147,6 +153,7 @@ typedef struct {
         struct {
             dt_str_t name;
             uint32_t capacity;     /* tasks it can hold at once (credit); 0: draining */
+            uint32_t concurrency;  /* tasks it runs at once: 1..capacity; 0 iff capacity is 0 */
             uint32_t heartbeat_ms; /* the worker's heartbeat interval */
         } hello;
         struct {
@@ -155,6 +162,7 @@ typedef struct {
             uint32_t task_ms;      /* master's per-task time limit */
         } welcome;
         struct {
+            uint64_t epoch; /* the master run that leased these tasks; nonzero */
             uint32_t count;
             dt_msg_task_t *items;
         } tasks;
@@ -245,9 +253,10 @@ void dt_msg_reset (dt_msg_t *self);
 
 /* Decodes `size` bytes at `data` into `self` (which must be initialised or
  * reset). Strings borrow from `data`. Returns 0, or a DT_PROTO_E* code with
- * `self` reset. Validates: frame size, array shape, version, type, every
- * field's type, every string and count against dt_limits.h. Never reads
- * past `size`, never allocates more than a bound derived from `size`. */
+ * `self` reset except for `self->req`: the request id whenever the header
+ * (version, type, req) could be read, else 0, so an ERROR reply can echo it. Validates: frame size,
+ * array shape, version, type, every field's type, every string and count against dt_limits.h. Never
+ * reads past `size`, never allocates more than a bound derived from `size`. */
 int dt_msg_decode (dt_msg_t *self, const void *data, size_t size);
 
 /* Encodes `self` into a new malloc'd buffer returned in *data_p (caller
@@ -267,7 +276,8 @@ int dt_msg_send (const dt_msg_t *self, void *socket, const dt_peer_t *peer);
  * the routing id (ROUTER). `flags` is 0 or ZMQ_DONTWAIT. All frames of the
  * message are consumed even when it is invalid, so the next call starts at
  * the next message. Returns 0, DT_PROTO_EAGAIN, DT_PROTO_EFRAMES, a decode
- * error (peer is still filled in, for the error reply), or DT_PROTO_EIO. */
+ * error (peer is still filled in, and self->req as dt_msg_decode leaves it,
+ * for the error reply), or DT_PROTO_EIO. */
 int dt_msg_recv (dt_msg_t *self, void *socket, dt_peer_t *peer, int flags);
 
 /* Upper bound of the bytes one result or task adds to an encoded message,

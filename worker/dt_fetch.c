@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #ifndef DTASK_VERSION
 #define DTASK_VERSION "0"
@@ -29,6 +30,8 @@ typedef struct s_xfer_t {
     uint64_t bytes;               /* body bytes counted so far */
     int too_big;                  /* the write callback refused the body */
     int denied;                   /* --deny-private refused the address */
+    int task_limited;             /* the task time limit, not --timeout, bounds it */
+    int64_t started_us;           /* monotonic time it started */
     int active;                   /* added to the multi handle */
     char errbuf[CURL_ERROR_SIZE]; /* curl's detailed error text */
     struct s_xfer_t *next_free;   /* free list link */
@@ -47,6 +50,7 @@ typedef struct s_early_t {
 struct s_fetch_t {
     dt_handler_t base;       /* must be first: the loop sees only this */
     dt_fetch_options_t opts; /* copy */
+    uint32_t task_ms;        /* the master's limit on one task's run time; 0: none */
     CURLM *multi;            /* all transfers; owns the connection and DNS caches */
     s_xfer_t *all;           /* every slot ever made */
     s_xfer_t *free_list;     /* idle slots */
@@ -65,6 +69,16 @@ void dt_fetch_options_defaults (dt_fetch_options_t *opts)
     opts->max_bytes = (uint64_t) DT_LIMIT_BODY_MAX;
     opts->deny_private = 0;
     opts->trusted_proxy = 0;
+}
+
+/* How early curl's timer may fire by our clock (see s_finish). */
+#define S_TIMER_SLACK_US 20000
+
+static int64_t s_now_us (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* Counts body bytes; refusing them (returning less than given) makes curl
@@ -177,17 +191,24 @@ static int s_start_early (s_fetch_t *self, uint64_t id, uint32_t attempt, const 
     return 0;
 }
 
-static int s_start (dt_handler_t *h, uint64_t id, uint32_t attempt, const char *url)
+static int s_start (dt_handler_t *h, const dt_handler_task_t *task)
 {
     s_fetch_t *self = (s_fetch_t *) h;
+    uint64_t id = task->id;
+    uint32_t attempt = task->attempt;
     /* The master checked the URL already; checking again keeps a worker
-     * safe from a master that did not (or a different version of the rule). */
+     * safe from a master that did not (or a different version of the rule).
+     * The check also refuses NUL bytes and lengths over DT_LIMIT_URL_MAX,
+     * so the payload fits the NUL-terminated copy curl needs. */
     char why[96];
-    if (dt_url_check (url, strlen (url), why, sizeof why) != 0) {
+    if (dt_url_check (task->payload, task->payload_len, why, sizeof why) != 0) {
         char error[128];
         snprintf (error, sizeof error, "bad url: %s", why);
         return s_start_early (self, id, attempt, error);
     }
+    char url[DT_LIMIT_URL_MAX + 1];
+    memcpy (url, task->payload, task->payload_len);
+    url[task->payload_len] = '\0';
     s_xfer_t *x = s_xfer_get (self);
     if (!x)
         return -1;
@@ -197,7 +218,13 @@ static int s_start (dt_handler_t *h, uint64_t id, uint32_t attempt, const char *
     x->too_big = 0;
     x->denied = 0;
     x->errbuf[0] = '\0';
-    if (curl_easy_setopt (x->easy, CURLOPT_URL, url) != CURLE_OK ||
+    /* curl counts its timeout from here, when the task starts running,
+     * not from when it arrived in the worker's queue. */
+    x->task_limited = self->task_ms > 0 && self->task_ms <= self->opts.timeout_ms;
+    x->started_us = s_now_us ();
+    long timeout_ms = (long) (x->task_limited ? self->task_ms : self->opts.timeout_ms);
+    if (curl_easy_setopt (x->easy, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK ||
+        curl_easy_setopt (x->easy, CURLOPT_URL, url) != CURLE_OK ||
         curl_multi_add_handle (self->multi, x->easy) != CURLM_OK) {
         x->next_free = self->free_list;
         self->free_list = x;
@@ -244,6 +271,14 @@ static void s_finish (s_fetch_t *self, s_xfer_t *x, CURLcode code)
     } else if (x->too_big || code == CURLE_FILESIZE_EXCEEDED) {
         outcome = DT_OUTCOME_FAIL;
         snprintf (error, sizeof error, "body over %" PRIu64 " bytes", self->opts.max_bytes);
+    } else if (code == CURLE_OPERATION_TIMEDOUT && x->task_limited &&
+               (self->opts.connect_timeout_ms >= self->task_ms ||
+                s_now_us () - x->started_us + S_TIMER_SLACK_US >= (int64_t) self->task_ms * 1000)) {
+        /* The whole-transfer timeout fired, not a shorter connect timeout.
+         * curl rounds its elapsed time up to whole milliseconds, so it may
+         * fire a little before our clock reaches the limit. */
+        outcome = DT_OUTCOME_RETRY;
+        snprintf (error, sizeof error, "task time limit (%" PRIu32 " ms)", self->task_ms);
     } else if (code != CURLE_OK) {
         outcome = s_is_permanent (code) ? DT_OUTCOME_FAIL : DT_OUTCOME_RETRY;
         snprintf (error, sizeof error, "%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror (code));
@@ -266,6 +301,7 @@ static void s_finish (s_fetch_t *self, s_xfer_t *x, CURLcode code)
         .final_url = final_url ? final_url : "",
         .content_type = content_type ? content_type : "",
         .error = error,
+        .exit_code = -1,
     };
     /* Report before removing the handle: the info strings belong to it. */
     self->base.done (self->base.done_arg, &r);
@@ -289,10 +325,16 @@ static void s_report_early (s_fetch_t *self)
                                  .outcome = DT_OUTCOME_FAIL,
                                  .final_url = "",
                                  .content_type = "",
-                                 .error = e->error};
+                                 .error = e->error,
+                                 .exit_code = -1};
         self->base.done (self->base.done_arg, &r);
         free (e);
     }
+}
+
+static void s_set_task_ms (dt_handler_t *h, uint32_t ms)
+{
+    ((s_fetch_t *) h)->task_ms = ms;
 }
 
 static long s_timeout (dt_handler_t *h)
@@ -378,6 +420,7 @@ static const dt_handler_ops_t s_ops = {
     .name = "http",
     .start = s_start,
     .timeout = s_timeout,
+    .set_task_ms = s_set_task_ms,
     .wait = s_wait,
     .perform = s_perform,
     .running = s_running,

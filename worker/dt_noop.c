@@ -10,7 +10,7 @@
 typedef struct {
     uint64_t id;
     uint32_t attempt;
-    char *url; /* owned copy, reported as the final URL */
+    char *url; /* owned NUL-terminated copy of the payload, reported as the final URL */
 } s_entry_t;
 
 typedef struct {
@@ -20,7 +20,7 @@ typedef struct {
     size_t capacity;    /* allocated entries */
 } s_noop_t;
 
-static int s_start (dt_handler_t *h, uint64_t id, uint32_t attempt, const char *url)
+static int s_start (dt_handler_t *h, const dt_handler_task_t *task)
 {
     s_noop_t *self = (s_noop_t *) h;
     if (self->count == self->capacity) {
@@ -31,10 +31,10 @@ static int s_start (dt_handler_t *h, uint64_t id, uint32_t attempt, const char *
         self->entries = entries;
         self->capacity = capacity;
     }
-    char *copy = strdup (url);
+    char *copy = strndup (task->payload ? task->payload : "", task->payload_len);
     if (!copy)
         return -1;
-    self->entries[self->count++] = (s_entry_t){id, attempt, copy};
+    self->entries[self->count++] = (s_entry_t){task->id, task->attempt, copy};
     return 0;
 }
 
@@ -63,7 +63,8 @@ static int s_perform (dt_handler_t *h)
                                  .http_status = 200,
                                  .final_url = e->url,
                                  .content_type = "",
-                                 .error = ""};
+                                 .error = "",
+                                 .exit_code = -1};
         h->done (h->done_arg, &r);
         free (e->url);
     }

@@ -6,6 +6,7 @@
 #include "dt_log.h"
 #include "dt_msg.h"
 #include "dt_sock.h"
+#include "dt_stdio.h"
 
 #include <czmq.h>
 #include <inttypes.h>
@@ -44,6 +45,7 @@ typedef enum { S_CONNECTING, S_READY } s_state_t;
 typedef struct s_task_t {
     uint64_t id;           /* master's task id */
     uint32_t attempt;      /* as received */
+    uint64_t epoch;        /* of the TASKS that carried it: echoed in its result */
     struct s_task_t *next; /* FIFO link */
     char url[];            /* NUL-terminated copy */
 } s_task_t;
@@ -52,6 +54,7 @@ typedef struct s_task_t {
 typedef struct {
     uint64_t id;
     uint32_t attempt;
+    uint64_t epoch;
 } s_slot_t;
 
 typedef struct {
@@ -69,6 +72,7 @@ typedef struct {
     uint32_t hello_interval;  /* wait before resending HELLO while CONNECTING */
     int hello_this_turn;      /* a HELLO went out in this loop turn */
     int waiting_warned;       /* said once that the master does not answer */
+    uint32_t errors_warned;   /* ERROR codes (bit per code) already logged at WARN since WELCOME */
     uint32_t offered;         /* capacity offered in the last HELLO */
     s_task_t *queue_head;     /* received, not started, oldest first */
     s_task_t *queue_tail;     /* newest */
@@ -106,6 +110,7 @@ void dt_worker_options_defaults (dt_worker_options_t *opts)
     opts->heartbeat_ms = DT_WORKER_HEARTBEAT_MS_DEFAULT;
     opts->grace_ms = DT_WORKER_GRACE_MS_DEFAULT;
     dt_fetch_options_defaults (&opts->fetch);
+    dt_exec_options_defaults (&opts->exec);
 }
 
 /* ---- Sending ---------------------------------------------------------- */
@@ -135,12 +140,14 @@ static void s_send_hello (s_worker_t *self)
     /* Stopping, it asks for nothing more: the master keeps its leases and
      * stops sending, instead of leasing tasks it would only refuse. */
     uint32_t capacity = self->stopping ? 0 : self->capacity;
+    uint32_t concurrency = self->stopping ? 0 : self->opts.concurrency;
     size_t held = s_held (self);
     dt_msg_t msg;
     dt_msg_init (&msg);
     msg.type = DT_MSG_HELLO;
     msg.hello.name = dt_str (self->opts.name);
     msg.hello.capacity = capacity;
+    msg.hello.concurrency = concurrency;
     msg.hello.heartbeat_ms = self->opts.heartbeat_ms;
     int rc = s_send (self, &msg);
     dt_log_debug ("HELLO", "capacity %" PRIu32 " (holding %zu): %s", capacity, held,
@@ -213,8 +220,7 @@ static size_t s_capped (const char *s, size_t cap, int cut)
 }
 
 /* Queues one result for the next RESULTS. Returns 0 or -1 (no memory). */
-static int s_add_result (s_worker_t *self, uint64_t id, uint32_t attempt,
-                         const dt_handler_result_t *r)
+static int s_add_result (s_worker_t *self, const s_slot_t *task, const dt_handler_result_t *r)
 {
     if (self->nresults == self->rcapacity) {
         size_t capacity = self->rcapacity ? self->rcapacity * 2 : 64;
@@ -239,8 +245,9 @@ static int s_add_result (s_worker_t *self, uint64_t id, uint32_t attempt,
     memcpy (strings + url_len + ctype_len, r->error, error_len);
     dt_msg_result_t *m = &self->results[self->nresults];
     memset (m, 0, sizeof *m);
-    m->id = id;
-    m->attempt = attempt;
+    m->id = task->id;
+    m->attempt = task->attempt;
+    m->epoch = task->epoch;
     m->outcome = r->outcome;
     m->http_status = r->http_status;
     m->bytes = r->bytes;
@@ -271,7 +278,10 @@ static void s_on_done (void *arg, const dt_handler_result_t *r)
                   " ms%s%s",
                   slot.id, slot.attempt, s_outcome_name (r->outcome), r->http_status, r->bytes,
                   r->elapsed_ms, r->error[0] ? ": " : "", r->error);
-    if (s_add_result (self, slot.id, slot.attempt, r) != 0)
+    /* r->output and r->exit_code (what a command printed and its exit
+     * status) are dropped here: RESULTS has no field for them until the
+     * protocol's next version carries task outputs. */
+    if (s_add_result (self, &slot, r) != 0)
         dt_log_error ("RESULT-DROPPED", "task %" PRIu64 ": out of memory; its lease will end",
                       slot.id);
 }
@@ -323,6 +333,7 @@ static void s_on_tasks (s_worker_t *self, const dt_msg_t *msg)
         }
         task->id = t->id;
         task->attempt = t->attempt;
+        task->epoch = msg->tasks.epoch;
         memcpy (task->url, t->url.ptr, t->url.len);
         task->url[t->url.len] = '\0';
         s_queue_push (self, task);
@@ -335,15 +346,23 @@ static void s_start_tasks (s_worker_t *self)
     while (self->nfree > 0 && self->queue_head) {
         s_task_t *task = s_queue_pop (self);
         uint32_t index = self->free_slots[--self->nfree];
-        self->slots[index] = (s_slot_t){task->id, task->attempt};
-        if (dt_handler_start (self->handler, index, task->attempt, task->url) != 0) {
+        self->slots[index] = (s_slot_t){task->id, task->attempt, task->epoch};
+        /* Today's protocol carries a URL only: it is the payload of every
+         * kind of task (a command reads it on stdin). */
+        dt_handler_task_t start = {.id = index,
+                                   .task_id = task->id,
+                                   .attempt = task->attempt,
+                                   .payload = task->url,
+                                   .payload_len = strlen (task->url)};
+        if (dt_handler_start (self->handler, &start) != 0) {
             /* Reported as transient: another attempt, maybe elsewhere, may work. */
             dt_handler_result_t r = {.outcome = DT_OUTCOME_RETRY,
                                      .id = index,
                                      .attempt = task->attempt,
                                      .final_url = "",
                                      .content_type = "",
-                                     .error = "worker could not start the task: out of memory"};
+                                     .error = "worker could not start the task: out of memory",
+                                     .exit_code = -1};
             s_on_done (self, &r);
         } else
             dt_log_debug ("TASK-START", "task %" PRIu64 " attempt %" PRIu32 ": %s", task->id,
@@ -366,6 +385,9 @@ static void s_on_welcome (s_worker_t *self, const dt_msg_t *msg)
                                       DT_WORKER_HEARTBEAT_MAX_MS);
     if (msg->welcome.liveness)
         self->liveness = s_clamp (msg->welcome.liveness, 1, DT_WORKER_LIVENESS_MAX);
+    /* Bounds the run of each task started from now on; the master ends
+     * the lease of one it has not heard back from by then anyway. */
+    dt_handler_set_task_ms (self->handler, msg->welcome.task_ms);
     if (self->state != S_READY)
         dt_log_info ("WORKER-READY",
                      "registered with %s as %s: credit %" PRIu32 ", heartbeat %" PRIu32
@@ -374,6 +396,7 @@ static void s_on_welcome (s_worker_t *self, const dt_msg_t *msg)
                      self->liveness);
     self->state = S_READY;
     self->waiting_warned = 0;
+    self->errors_warned = 0;
 }
 
 static void s_on_error (s_worker_t *self, const dt_msg_t *msg)
@@ -381,7 +404,18 @@ static void s_on_error (s_worker_t *self, const dt_msg_t *msg)
     char text[160];
     dt_log_escape (text, sizeof text, msg->error.text.ptr, msg->error.text.len, 120);
     if (msg->error.code != DT_ERR_UNKNOWN_PEER) {
-        dt_log_warn ("MASTER-ERROR", "%s: %s", dt_msg_error_name ((int) msg->error.code), text);
+        /* DENIED, TOO_MANY_WORKERS, VERSION... answer each HELLO resend:
+         * the resends go on (a key moved to the allow-list, a slot that
+         * frees, an upgraded master let us in), and the log says why once
+         * per outage rather than every few seconds. */
+        uint32_t bit = msg->error.code < 32 ? 1u << msg->error.code : 0;
+        if (self->errors_warned & bit)
+            dt_log_debug ("MASTER-ERROR", "%s: %s", dt_msg_error_name ((int) msg->error.code),
+                          text);
+        else
+            dt_log_warn ("MASTER-ERROR", "%s: %s%s", dt_msg_error_name ((int) msg->error.code),
+                         text, self->state == S_CONNECTING ? " (still trying to register)" : "");
+        self->errors_warned |= bit;
         return;
     }
     /* Replies to messages sent before our last HELLO are stale: that HELLO
@@ -577,6 +611,11 @@ static s_worker_t *s_new (const dt_worker_options_t *opts)
         self->handler = dt_noop_new (s_on_done, self);
     else if (strcmp (opts->handler, "http") == 0)
         self->handler = dt_fetch_new (&opts->fetch, s_on_done, self, err, sizeof err);
+    else if (strcmp (opts->handler, "exec") == 0)
+        self->handler = dt_exec_new (&opts->exec, s_on_done, self, err, sizeof err);
+    else if (strcmp (opts->handler, "stdio") == 0)
+        self->handler =
+            dt_stdio_new (&opts->exec, opts->concurrency, s_on_done, self, err, sizeof err);
     else
         snprintf (err, sizeof err, "unknown handler '%s'", opts->handler);
     if (!self->handler) {

@@ -9,6 +9,7 @@
 #ifndef DT_WORKER_H
 #define DT_WORKER_H
 
+#include "dt_exec.h"
 #include "dt_fetch.h"
 
 #include <stdint.h>
@@ -21,12 +22,13 @@
 typedef struct {
     const char *master;       /* endpoint to connect to; borrowed */
     const char *name;         /* 1..DT_LIMIT_NAME_MAX bytes; borrowed */
-    const char *handler;      /* "http" or "noop"; borrowed */
+    const char *handler;      /* "http", "noop", "exec" or "stdio"; borrowed */
     uint32_t concurrency;     /* tasks running at once */
     uint32_t prefetch;        /* tasks held waiting beyond those running */
     uint32_t heartbeat_ms;    /* offered in HELLO, used until WELCOME says otherwise */
     uint32_t grace_ms;        /* after SIGTERM: time to finish what it holds */
     dt_fetch_options_t fetch; /* for the http handler */
+    dt_exec_options_t exec;   /* for the exec and stdio handlers (--stdio: concurrency children) */
 } dt_worker_options_t;
 
 /* Fills `opts` with the defaults; master and name stay NULL. */

@@ -1,5 +1,7 @@
 /* main.c - dtask-worker: parses options and runs the worker. */
 #include "dt_auth.h"
+#include "dt_child.h"
+#include "dt_exec.h"
 #include "dt_endpoint.h"
 #include "dt_limits.h"
 #include "dt_log.h"
@@ -21,10 +23,13 @@ static const char s_usage[] =
     "                    [--max-bytes N] [--heartbeat MS] [--grace SECONDS]\n"
     "                    [--deny-private [--trusted-proxy]]\n"
     "                    [--key FILE --master-key FILE] [-v|-q]\n"
+    "       dtask-worker [options] --kind KIND [--stdio] [--task-timeout SECONDS] -- CMD "
+    "[ARGS...]\n"
     "\n"
     "Fetches the URLs a dtask-master hands out (http and https only, up to 5 redirects)\n"
     "and sends back status, byte count, final URL and content type; bodies are counted,\n"
-    "not kept.\n"
+    "not kept. With --kind, runs CMD for each task instead (docs/WORKERS.md): the task's\n"
+    "payload (today its URL) on stdin; exit 0 done, 75 retry, anything else failed.\n"
     "\n"
     "Options:\n"
     "  -m, --master EP          master endpoint (default: $DTASK_MASTER, else\n"
@@ -50,6 +55,13 @@ static const char s_usage[] =
     "      --trusted-proxy      with --deny-private: the proxy refuses private\n"
     "                           destinations itself; connecting to it is allowed, any\n"
     "                           direct connection is still checked\n"
+    "      --kind KIND          run the command after -- for each task: KIND is 1 to 32 of\n"
+    "                           [a-z0-9_-], in the command's environment as DTASK_KIND\n"
+    "      --stdio              keep --concurrency copies of the command running, each\n"
+    "                           taking one task at a time as a JSON line on stdin\n"
+    "      --task-timeout SECONDS\n"
+    "                           time limit of one task run by the command (default 60);\n"
+    "                           over it the command's process group is killed\n"
     "  -k, --key FILE           our CURVE key pair, NAME.key_secret (dtask keygen)\n"
     "  -K, --master-key FILE    the master's public key, master.key; with --key the\n"
     "                           link is encrypted and the master checks our key\n"
@@ -60,12 +72,12 @@ static const char s_usage[] =
     "\n"
     "Every option can also be set in the environment: DTASK_MASTER, DTASK_CONCURRENCY,\n"
     "DTASK_PREFETCH, DTASK_NAME, DTASK_HANDLER, DTASK_TIMEOUT, DTASK_MAX_BYTES,\n"
-    "DTASK_HEARTBEAT, DTASK_GRACE, DTASK_DENY_PRIVATE=1, DTASK_TRUSTED_PROXY=1,\n"
-    "DTASK_KEY, DTASK_MASTER_KEY;\n"
+    "DTASK_HEARTBEAT, DTASK_GRACE, DTASK_TASK_TIMEOUT, DTASK_DENY_PRIVATE=1,\n"
+    "DTASK_TRUSTED_PROXY=1, DTASK_KEY, DTASK_MASTER_KEY;\n"
     "flags win.\n"
     "\n"
     "Exit status: 0 stopped by a signal after finishing its tasks, 1 failure or forced\n"
-    "stop, 2 bad usage.\n";
+    "stop, 2 bad usage or a command that cannot be run.\n";
 
 enum {
     OPT_HANDLER = 256,
@@ -75,6 +87,9 @@ enum {
     OPT_GRACE,
     OPT_DENY_PRIVATE,
     OPT_TRUSTED_PROXY,
+    OPT_KIND,
+    OPT_STDIO,
+    OPT_TASK_TIMEOUT,
 };
 
 /* Options that may come from the environment, as the flags they stand for. */
@@ -90,6 +105,7 @@ static const struct {
     {"DTASK_MAX_BYTES", "--max-bytes"},
     {"DTASK_HEARTBEAT", "--heartbeat"},
     {"DTASK_GRACE", "--grace"},
+    {"DTASK_TASK_TIMEOUT", "--task-timeout"},
     {"DTASK_KEY", "--key"},
     {"DTASK_MASTER_KEY", "--master-key"},
 };
@@ -145,6 +161,14 @@ static int s_parse_u64 (const char *text, uint64_t lo, uint64_t hi, uint64_t *ou
     return 0;
 }
 
+/* A task kind: 1..DT_LIMIT_KIND_MAX of [a-z0-9_-]. */
+static int s_kind_ok (const char *kind)
+{
+    size_t len = strlen (kind);
+    return len >= 1 && len <= DT_LIMIT_KIND_MAX &&
+           strspn (kind, "abcdefghijklmnopqrstuvwxyz0123456789_-") == len;
+}
+
 /* Seconds, possibly fractional, in (0, max_s]; stored in ms (at least 1). */
 static int s_parse_seconds (const char *text, double max_s, uint32_t *ms_out)
 {
@@ -183,6 +207,9 @@ int main (int argc, char **argv)
         {"grace", required_argument, NULL, OPT_GRACE},
         {"deny-private", no_argument, NULL, OPT_DENY_PRIVATE},
         {"trusted-proxy", no_argument, NULL, OPT_TRUSTED_PROXY},
+        {"kind", required_argument, NULL, OPT_KIND},
+        {"stdio", no_argument, NULL, OPT_STDIO},
+        {"task-timeout", required_argument, NULL, OPT_TASK_TIMEOUT},
         {"key", required_argument, NULL, 'k'},
         {"master-key", required_argument, NULL, 'K'},
         {"verbose", no_argument, NULL, 'v'},
@@ -196,7 +223,7 @@ int main (int argc, char **argv)
     const char *env_master = getenv ("DTASK_MASTER");
     opts.master = env_master && env_master[0] ? env_master : DT_WORKER_DEFAULT_MASTER;
     const char *master_from = env_master && env_master[0] ? "DTASK_MASTER" : "--master";
-    int prefetch_set = 0;
+    int prefetch_set = 0, handler_set = 0, stdio = 0;
     dt_log_level_t level = DT_LOG_INFO;
     uint64_t v;
     const char *key = NULL, *master_key = NULL;
@@ -211,7 +238,9 @@ int main (int argc, char **argv)
 
     opterr = 0; /* our own messages, with the usage */
     int c;
-    while ((c = getopt_long (argc, argv, ":m:c:p:n:t:k:K:vqhV", longopts, NULL)) != -1) {
+    /* '+': options end at the first non-option, so the command's own
+     * options after -- are never taken for ours. */
+    while ((c = getopt_long (argc, argv, "+:m:c:p:n:t:k:K:vqhV", longopts, NULL)) != -1) {
         switch (c) {
         case 'm':
             opts.master = optarg;
@@ -237,6 +266,20 @@ int main (int argc, char **argv)
             if (strcmp (optarg, "http") != 0 && strcmp (optarg, "noop") != 0)
                 return s_usage_error ("--handler: '%s' is not http or noop", optarg);
             opts.handler = optarg;
+            handler_set = 1;
+            break;
+        case OPT_KIND:
+            if (!s_kind_ok (optarg))
+                return s_usage_error ("--kind: '%s' must be 1 to 32 of a-z, 0-9, _ and -", optarg);
+            opts.exec.kind = optarg;
+            break;
+        case OPT_STDIO:
+            stdio = 1;
+            break;
+        case OPT_TASK_TIMEOUT:
+            if (s_parse_seconds (optarg, 86400, &opts.exec.time_limit_ms) != 0)
+                return s_usage_error (
+                    "--task-timeout: '%s' is not a number of seconds (0 < s <= 86400)", optarg);
             break;
         case 't':
             if (s_parse_seconds (optarg, 86400, &opts.fetch.timeout_ms) != 0)
@@ -295,8 +338,31 @@ int main (int argc, char **argv)
             return s_usage_error ("unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind < argc)
-        return s_usage_error ("unexpected argument '%s'", argv[optind]);
+    /* The command is whatever follows "--". */
+    int dashes = optind > 1 && strcmp (argv[optind - 1], "--") == 0;
+    if (optind < argc && !dashes)
+        return s_usage_error ("unexpected argument '%s' (a command goes after --)", argv[optind]);
+    if (optind < argc && !opts.exec.kind)
+        return s_usage_error ("a command (%s) needs --kind", argv[optind]);
+    if (opts.exec.kind) {
+        if (optind == argc)
+            return s_usage_error ("--kind %s needs a command after --", opts.exec.kind);
+        if (handler_set)
+            return s_usage_error ("--handler %s and --kind do not go together", opts.handler);
+        opts.exec.argv = &argv[optind];
+        opts.handler = stdio ? "stdio" : "exec";
+        /* A child per running task: its fds on top of the sockets'. */
+        char fds_why[128];
+        if (dt_child_reserve_fds ((size_t) opts.concurrency * DT_CHILD_FDS + 256, fds_why,
+                                  sizeof fds_why) != 0)
+            fprintf (stderr, "dtask-worker: warning: %s: some tasks may not start\n", fds_why);
+        char cmd_why[512];
+        if (dt_exec_check (&opts.exec, cmd_why, sizeof cmd_why) != 0) {
+            fprintf (stderr, "dtask-worker: cannot run the command: %s\n", cmd_why);
+            return 2;
+        }
+    } else if (stdio)
+        return s_usage_error ("--stdio needs --kind%s", "");
     char why[64];
     if (dt_endpoint_check (opts.master, why, sizeof why) != 0) {
         fprintf (stderr, "dtask-worker: %s: '%s' is %s: expected " DT_ENDPOINT_FORM "\n",

@@ -113,7 +113,7 @@ int main (int argc, char **argv)
             if (kind == CUT)
                 size = s_rand () % size;
             else if (kind == VERSION)
-                valid[1] = (uint8_t) (2 + s_rand () % 100); /* version is a fixint here */
+                valid[1] = (uint8_t) (3 + s_rand () % 100); /* not 2; a fixint here */
             else if (kind == TYPE)
                 valid[2] = (uint8_t) (18 + s_rand () % 100);
             rc = zmq_send (sock, valid, size, 0);

@@ -67,6 +67,14 @@ static void s_reset (void)
     s_completions = 0;
 }
 
+/* Starts a fetch of `url`: the payload of an http task. */
+static int s_start_url (dt_handler_t *h, uint64_t id, uint32_t attempt, const char *url)
+{
+    dt_handler_task_t task = {
+        .id = id, .task_id = id, .attempt = attempt, .payload = url, .payload_len = strlen (url)};
+    return dt_handler_start (h, &task);
+}
+
 static void s_url (char *out, size_t size, const char *path)
 {
     snprintf (out, size, "http://127.0.0.1:%d%s", s_httpd_port, path);
@@ -103,7 +111,7 @@ static s_got_t *s_fetch (const dt_fetch_options_t *opts, const char *path_or_url
     dt_handler_t *h = dt_fetch_new (opts, s_on_done, NULL, err, sizeof err);
     if (!h)
         return NULL;
-    if (dt_handler_start (h, 0, 1, url) == 0)
+    if (s_start_url (h, 0, 1, url) == 0)
         s_run (h, 1);
     dt_handler_destroy (&h);
     return s_got[0].have ? &s_got[0] : NULL;
@@ -422,7 +430,7 @@ static const char *s_page_round (dt_handler_t *h, int first)
         char path[64], url[256];
         snprintf (path, sizeof path, "/page/%d", first + k);
         s_url (url, sizeof url, path);
-        if (dt_handler_start (h, (uint64_t) k, 2, url) != 0)
+        if (s_start_url (h, (uint64_t) k, 2, url) != 0)
             return "start failed";
     }
     if (s_run (h, 40) != 40)
@@ -491,14 +499,14 @@ static void test_idle_connections_are_kept_through_a_lull (void)
     s_reset ();
     for (int k = 0; k < 8; k++) {
         snprintf (url, sizeof url, "http://127.0.0.1:%d/page/%d", s_httpd_port, k);
-        DT_CHECK (dt_handler_start (h, (uint64_t) k, 1, url) == 0);
+        DT_CHECK (s_start_url (h, (uint64_t) k, 1, url) == 0);
     }
     size_t got = s_run (h, 8);
     int opened = s_connections_to_server ();
     for (int k = 0; k < 6 && got == 8; k++) {
         s_reset ();
         snprintf (url, sizeof url, "http://127.0.0.1:%d/page/%d", s_httpd_port, 100 + k);
-        if (dt_handler_start (h, 0, 1, url) != 0 || s_run (h, 1) != 1)
+        if (s_start_url (h, 0, 1, url) != 0 || s_run (h, 1) != 1)
             got = 0;
     }
     int kept = s_connections_to_server ();
@@ -516,7 +524,7 @@ static void test_destroy_abandons_running_fetches (void)
     dt_handler_t *h = dt_fetch_new (&o, s_on_done, NULL, err, sizeof err);
     DT_CHECK (h);
     s_url (url, sizeof url, "/slow/2000");
-    int rc = dt_handler_start (h, 0, 1, url);
+    int rc = s_start_url (h, 0, 1, url);
     if (rc == 0) {
         dt_handler_perform (h);
         dt_handler_wait (h, -1, 50);

@@ -1,6 +1,7 @@
 /* test_proto.c - the wire codec: every message round trips; every bad input is refused. */
 #include "dt_limits.h"
 #include "dt_msg.h"
+#include "dt_msg_table.h"
 #include "dt_test.h"
 
 #include <stdint.h>
@@ -20,13 +21,18 @@ static void s_sample (dt_msg_t *m, int type)
     static dt_msg_result_t results[2] = {
         {.id = 7,
          .attempt = 1,
+         .epoch = 5,
          .outcome = DT_OUTCOME_DONE,
          .http_status = 404,
          .bytes = 1u << 20,
          .elapsed_ms = 12,
          .final_url = {"http://a.test/x", 15},
          .content_type = {"text/html", 9}},
-        {.id = UINT64_MAX, .attempt = 2, .outcome = DT_OUTCOME_RETRY, .error = {"timeout", 7}},
+        {.id = UINT64_MAX,
+         .attempt = 2,
+         .epoch = UINT64_MAX,
+         .outcome = DT_OUTCOME_RETRY,
+         .error = {"timeout", 7}},
     };
     static dt_msg_result_t page[1] = {{.id = 9,
                                        .attempt = 2,
@@ -44,11 +50,12 @@ static void s_sample (dt_msg_t *m, int type)
     dt_msg_init (m);
     m->type = (dt_msg_type_t) type;
     m->req = 0x1122334455667788ULL;
-    dt_msg_stats_t st = {1, 2, 3, 4, 5, 6, 7, 8, UINT64_MAX};
+    dt_msg_stats_t st = {1, 2, 3, 4, 5, 6, 7, 8, UINT64_MAX, 10};
     switch (type) {
     case DT_MSG_HELLO:
         m->hello.name = dt_str ("worker-1");
         m->hello.capacity = 32;
+        m->hello.concurrency = 16;
         m->hello.heartbeat_ms = 1000;
         break;
     case DT_MSG_WELCOME:
@@ -57,6 +64,7 @@ static void s_sample (dt_msg_t *m, int type)
         m->welcome.task_ms = 120000;
         break;
     case DT_MSG_TASKS:
+        m->tasks.epoch = 5;
         m->tasks.count = 2;
         m->tasks.items = tasks;
         break;
@@ -171,12 +179,15 @@ static void test_decoded_fields_have_the_sent_values (void)
     DT_CHECK (s_str_eq (m.results.items[0].final_url, "http://a.test/x"));
     DT_CHECK (m.results.items[1].id == UINT64_MAX);
     DT_CHECK (s_str_eq (m.results.items[1].error, "timeout"));
+    DT_CHECK_EQ (m.results.items[0].epoch, 5);
+    DT_CHECK (m.results.items[1].epoch == UINT64_MAX);
     dt_msg_reset (&m);
     free (data);
 
     data = s_encode (DT_MSG_PAGE, &size);
     DT_CHECK_EQ (dt_msg_decode (&m, data, size), 0);
     DT_CHECK (m.page.stats.invalid == UINT64_MAX);
+    DT_CHECK_EQ (m.page.stats.late, 10);
     DT_CHECK_EQ (m.page.items[0].state, DT_STATE_FAILED);
     DT_CHECK (s_str_eq (m.page.items[0].worker, "w1"));
     dt_msg_reset (&m);
@@ -227,62 +238,127 @@ static int s_decode (const void *bytes, size_t size)
     return rc;
 }
 
+/* Decodes and returns the rc; the req left in the message goes to *req. */
+static int s_decode_req (const void *bytes, size_t size, uint64_t *req)
+{
+    dt_msg_t m;
+    dt_msg_init (&m);
+    int rc = dt_msg_decode (&m, bytes, size);
+    *req = m.req;
+    dt_msg_reset (&m);
+    return rc;
+}
+
 static void test_another_protocol_version_is_refused_as_version (void)
 {
-    /* [2, 5, 0]: a HEARTBEAT from version 2. */
-    DT_CHECK_EQ (s_decode ("\x93\x02\x05\x00", 4), DT_PROTO_EVERSION);
+    /* [3, 5, 0]: a HEARTBEAT from version 3; [1, 5, 0] from version 1. */
+    DT_CHECK_EQ (s_decode ("\x93\x03\x05\x00", 4), DT_PROTO_EVERSION);
+    DT_CHECK_EQ (s_decode ("\x93\x01\x05\x00", 4), DT_PROTO_EVERSION);
     /* Even when the shape of the rest is unknown. */
     DT_CHECK_EQ (s_decode ("\x95\x07\x05\x00\x01\x02", 6), DT_PROTO_EVERSION);
-    DT_CHECK_EQ (s_decode ("\x93\x01\x05\x00", 4), 0);
+    DT_CHECK_EQ (s_decode ("\x93\x07\xc0", 3), DT_PROTO_EVERSION);
+    DT_CHECK_EQ (s_decode ("\x93\x02\x05\x00", 4), 0);
+}
+
+static void test_a_refused_request_leaves_its_req_for_the_error_reply (void)
+{
+    uint64_t req = 1;
+    /* A version-1 SUBMIT with req 0x1234. */
+    DT_CHECK_EQ (s_decode_req ("\x97\x01\x07\xcd\x12\x34\xa1j\x00\x00\x91\xa1x", 13, &req),
+                 DT_PROTO_EVERSION);
+    DT_CHECK_EQ (req, 0x1234);
+    /* A v2 STATUS whose job is not a str. */
+    DT_CHECK_EQ (s_decode_req ("\x94\x02\x0b\x2a\x01", 5, &req), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (req, 42);
+    /* A v2 STATUS whose job is over its cap. */
+    DT_CHECK_EQ (s_decode_req ("\x94\x02\x0b\x2b\xdb\xff\xff\xff\xff", 9, &req), DT_PROTO_ETOOBIG);
+    DT_CHECK_EQ (req, 43);
+    /* No readable header: no req. */
+    DT_CHECK_EQ (s_decode_req ("\x93\x02\x05", 3, &req), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (req, 0);
+}
+
+static void test_an_error_version_is_written_so_any_version_reads_it (void)
+{
+    dt_msg_t m;
+    dt_msg_init (&m);
+    m.type = DT_MSG_ERROR;
+    m.req = 9;
+    m.error.code = DT_ERR_VERSION;
+    m.error.text = dt_str ("v");
+    void *data;
+    size_t size;
+    DT_CHECK_EQ (dt_msg_encode (&m, &data, &size), 0);
+    /* [1, 15, 9, 2, "v"]: what a version-1 peer reads. */
+    DT_CHECK_EQ (size, 7);
+    DT_CHECK (memcmp (data, "\x95\x01\x0f\x09\x02\xa1v", 7) == 0);
+    dt_msg_t back;
+    dt_msg_init (&back);
+    DT_CHECK_EQ (dt_msg_decode (&back, data, size), 0);
+    DT_CHECK_EQ (back.error.code, DT_ERR_VERSION);
+    DT_CHECK_EQ (back.req, 9);
+    dt_msg_reset (&back);
+    free (data);
+    /* An ERROR of another version still decodes; any other type does not. */
+    DT_CHECK_EQ (s_decode ("\x95\x05\x0f\x00\x03\xa0", 6), 0);
+    DT_CHECK_EQ (s_decode ("\x95\x05\x0f\x00\x03\xa0\x00", 7), DT_PROTO_EMALFORMED);
 }
 
 static void test_unknown_types_and_wrong_shapes_are_malformed (void)
 {
-    DT_CHECK_EQ (s_decode ("\x93\x01\x00\x00", 4), DT_PROTO_EMALFORMED);     /* type 0 */
-    DT_CHECK_EQ (s_decode ("\x93\x01\x12\x00", 4), DT_PROTO_EMALFORMED);     /* type 18 */
-    DT_CHECK_EQ (s_decode ("\x94\x01\x05\x00\x00", 5), DT_PROTO_EMALFORMED); /* extra field */
-    DT_CHECK_EQ (s_decode ("\x92\x01\x05", 3), DT_PROTO_EMALFORMED);         /* short header */
-    DT_CHECK_EQ (s_decode ("\x81\x01\x05", 3), DT_PROTO_EMALFORMED);         /* a map */
+    DT_CHECK_EQ (s_decode ("\x93\x02\x00\x00", 4), DT_PROTO_EMALFORMED);     /* type 0 */
+    DT_CHECK_EQ (s_decode ("\x93\x02\x12\x00", 4), DT_PROTO_EMALFORMED);     /* type 18 */
+    DT_CHECK_EQ (s_decode ("\x94\x02\x05\x00\x00", 5), DT_PROTO_EMALFORMED); /* extra field */
+    DT_CHECK_EQ (s_decode ("\x92\x02\x05", 3), DT_PROTO_EMALFORMED);         /* short header */
+    DT_CHECK_EQ (s_decode ("\x81\x02\x05", 3), DT_PROTO_EMALFORMED);         /* a map */
     DT_CHECK_EQ (s_decode ("\x05", 1), DT_PROTO_EMALFORMED);                 /* not an array */
     DT_CHECK_EQ (s_decode ("", 0), DT_PROTO_EMALFORMED);
     /* HELLO with a negative capacity, a float capacity, a bin name. */
-    DT_CHECK_EQ (s_decode ("\x96\x01\x01\x00\xa1w\xff\x0a", 8), DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x96\x01\x01\x00\xa1w\xca\x00\x00\x00\x00\x0a", 12),
+    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\xff\x01\x0a", 9), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\xca\x00\x00\x00\x00\x01\x0a", 13),
                  DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x96\x01\x01\x00\xc4\x01w\x01\x0a", 9), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xc4\x01w\x01\x01\x0a", 10), DT_PROTO_EMALFORMED);
     /* HELLO with capacity 0 (a draining worker) is valid; over the credit cap is not. */
-    DT_CHECK_EQ (s_decode ("\x96\x01\x01\x00\xa1w\x00\x0a", 8), 0);
-    DT_CHECK_EQ (s_decode ("\x96\x01\x01\x00\xa1w\xcd\x10\x01\x0a", 10), DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x96\x01\x01\x00\xa1w\xcd\x10\x00\x0a", 10), 0);
+    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\x00\x00\x0a", 9), 0);
+    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\xcd\x10\x01\x01\x0a", 11), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\xcd\x10\x00\x01\x0a", 11), 0);
+    /* HELLO concurrency: 1..capacity, 0 only with capacity 0. */
+    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\x04\x04\x0a", 9), 0);
+    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\x04\x05\x0a", 9), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\x04\x00\x0a", 9), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\x00\x01\x0a", 9), DT_PROTO_EMALFORMED);
     /* A u32 field holding 2^32. */
-    DT_CHECK_EQ (s_decode ("\x96\x01\x02\x00\xcf\x00\x00\x00\x01\x00\x00\x00\x00\x01\x01", 15),
+    DT_CHECK_EQ (s_decode ("\x96\x02\x02\x00\xcf\x00\x00\x00\x01\x00\x00\x00\x00\x01\x01", 15),
                  DT_PROTO_EMALFORMED);
     /* RESULTS whose outcome is 3. */
-    DT_CHECK_EQ (s_decode ("\x95\x01\x04\x00\xa0\x91\x99\x01\x01\x03\x00\x00\x00\xa0\xa0\xa0", 16),
-                 DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x95\x01\x04\x00\xa0\x91\x99\x01\x01\x02\x00\x00\x00\xa0\xa0\xa0", 16),
-                 0);
-    /* A task whose url is empty; a TASKS with no task. */
-    DT_CHECK_EQ (s_decode ("\x94\x01\x03\x00\x91\x93\x01\x01\xa0", 9), DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x94\x01\x03\x00\x90", 5), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (
+        s_decode ("\x95\x02\x04\x00\xa0\x91\x9a\x01\x01\x01\x03\x00\x00\x00\xa0\xa0\xa0", 17),
+        DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (
+        s_decode ("\x95\x02\x04\x00\xa0\x91\x9a\x01\x01\x01\x02\x00\x00\x00\xa0\xa0\xa0", 17), 0);
+    /* A task whose url is empty; a TASKS with no task; a TASKS of epoch 0. */
+    DT_CHECK_EQ (s_decode ("\x95\x02\x03\x00\x01\x91\x93\x01\x01\xa0", 10), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x95\x02\x03\x00\x01\x90", 6), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x95\x02\x03\x00\x00\x91\x93\x01\x01\xa1x", 11), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x95\x02\x03\x00\x01\x91\x93\x01\x01\xa1x", 11), 0);
 }
 
 static void test_a_huge_declared_count_allocates_nothing (void)
 {
-    /* TASKS declaring 2^32-1 tasks in a 9-byte frame; and 4096, under the
+    /* TASKS declaring 2^32-1 tasks in a 10-byte frame; and 4096, under the
      * cap, but more than the bytes left. */
-    DT_CHECK_EQ (s_decode ("\x94\x01\x03\x00\xdd\xff\xff\xff\xff", 9), DT_PROTO_ETOOBIG);
-    DT_CHECK_EQ (s_decode ("\x94\x01\x03\x00\xdc\x10\x00", 7), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x95\x02\x03\x00\x01\xdd\xff\xff\xff\xff", 10), DT_PROTO_ETOOBIG);
+    DT_CHECK_EQ (s_decode ("\x95\x02\x03\x00\x01\xdc\x10\x00", 8), DT_PROTO_EMALFORMED);
     /* A string declaring 4 GiB. */
-    DT_CHECK_EQ (s_decode ("\x94\x01\x0b\x00\xdb\xff\xff\xff\xff", 9), DT_PROTO_ETOOBIG);
+    DT_CHECK_EQ (s_decode ("\x94\x02\x0b\x00\xdb\xff\xff\xff\xff", 9), DT_PROTO_ETOOBIG);
     /* A string declaring 60 bytes with 2 present. */
-    DT_CHECK_EQ (s_decode ("\x94\x01\x0b\x00\xd9\x3c\x61\x62", 8), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x94\x02\x0b\x00\xd9\x3c\x61\x62", 8), DT_PROTO_EMALFORMED);
 }
 
 static void test_strings_and_batches_over_their_caps_are_too_big (void)
 {
     /* A SUBMIT job id of 65 bytes, built by hand. */
-    uint8_t buf[128] = {0x97, 0x01, 0x07, 0x00, 0xd9, 65};
+    uint8_t buf[128] = {0x97, 0x02, 0x07, 0x00, 0xd9, 65};
     memset (buf + 6, 'j', 65);
     memcpy (buf + 71, "\x00\x00\x91\xa1x", 5);
     DT_CHECK_EQ (s_decode (buf, 76), DT_PROTO_ETOOBIG);
@@ -314,15 +390,336 @@ static void test_strings_and_batches_over_their_caps_are_too_big (void)
     dt_msg_task_t task = {1, 1, dt_str (url)};
     dt_msg_init (&m);
     m.type = DT_MSG_TASKS;
+    m.tasks.epoch = 1;
     m.tasks.count = 1;
     m.tasks.items = &task;
     DT_CHECK_EQ (dt_msg_encode (&m, &data, &size), DT_PROTO_ETOOBIG);
     task.url.len = DT_LIMIT_URL_MAX;
     DT_CHECK_EQ (dt_msg_encode (&m, &data, &size), 0);
-    DT_CHECK (size <= 1 + 3 + 3 + dt_msg_task_size (&task));
+    DT_CHECK (size <= 1 + 3 + 1 + 3 + dt_msg_task_size (&task));
     DT_CHECK_EQ (s_decode (data, size), 0);
     free (data);
     free (url);
+}
+
+/* ---- One table, both directions ------------------------------------------ */
+
+/* Bytes for any string a test needs: longer than every cap. */
+static char s_text[DT_LIMIT_URL_MAX + 2];
+
+static uint64_t s_load (const uint8_t *p, int width)
+{
+    uint8_t v8;
+    uint16_t v16;
+    uint32_t v32;
+    uint64_t v64;
+    switch (width) {
+    case 1:
+        memcpy (&v8, p, 1);
+        return v8;
+    case 2:
+        memcpy (&v16, p, 2);
+        return v16;
+    case 4:
+        memcpy (&v32, p, 4);
+        return v32;
+    }
+    memcpy (&v64, p, 8);
+    return v64;
+}
+
+static void s_store (uint8_t *p, int width, uint64_t v)
+{
+    uint8_t v8 = (uint8_t) v;
+    uint16_t v16 = (uint16_t) v;
+    uint32_t v32 = (uint32_t) v;
+    switch (width) {
+    case 1:
+        memcpy (p, &v8, 1);
+        return;
+    case 2:
+        memcpy (p, &v16, 2);
+        return;
+    case 4:
+        memcpy (p, &v32, 4);
+        return;
+    }
+    memcpy (p, &v, 8);
+}
+
+static uint64_t s_width_max (int width)
+{
+    return width == 8 ? UINT64_MAX : (UINT64_C (1) << (8 * width)) - 1;
+}
+
+/* Items of a LIST: `count` items at their defaults. */
+static void *s_items_new (const dt_msg_layout_t *item, uint32_t count);
+
+/* Sets every field of `layout` at `base` to the least valid value. */
+static void s_defaults (const dt_msg_layout_t *layout, uint8_t *base)
+{
+    for (int i = 0; i < layout->count; i++) {
+        const dt_msg_field_t *f = &layout->fields[i];
+        uint8_t *at = base + f->offset;
+        switch (f->kind) {
+        case DT_FIELD_UINT:
+            s_store (at, f->width, f->min);
+            break;
+        case DT_FIELD_STR:
+            *(dt_str_t *) (void *) at = dt_str_n (s_text, (size_t) f->min);
+            break;
+        case DT_FIELD_TUPLE:
+            s_defaults (f->item, at);
+            break;
+        case DT_FIELD_LIST:
+            *(uint32_t *) (void *) (base + f->count_offset) = (uint32_t) f->min;
+            *(void **) (void *) at = s_items_new (f->item, (uint32_t) f->min);
+            break;
+        }
+    }
+}
+
+static void *s_items_new (const dt_msg_layout_t *item, uint32_t count)
+{
+    uint8_t *items = calloc (count ? count : 1, item->size);
+    for (uint32_t i = 0; i < count; i++)
+        s_defaults (item, items + (size_t) i * item->size);
+    return items;
+}
+
+/* Frees the items of a message built by s_defaults. */
+static void s_items_free (const dt_msg_layout_t *layout, uint8_t *base)
+{
+    for (int i = 0; i < layout->count; i++)
+        if (layout->fields[i].kind == DT_FIELD_LIST)
+            free (*(void **) (void *) (base + layout->fields[i].offset));
+}
+
+/* 1 when every field of `layout` holds the same in `a` and `b`. */
+static int s_same (const dt_msg_layout_t *layout, const uint8_t *a, const uint8_t *b)
+{
+    for (int i = 0; i < layout->count; i++) {
+        const dt_msg_field_t *f = &layout->fields[i];
+        const uint8_t *x = a + f->offset, *y = b + f->offset;
+        switch (f->kind) {
+        case DT_FIELD_UINT:
+            if (s_load (x, f->width) != s_load (y, f->width))
+                return 0;
+            break;
+        case DT_FIELD_STR: {
+            const dt_str_t *s = (const dt_str_t *) (const void *) x;
+            const dt_str_t *t = (const dt_str_t *) (const void *) y;
+            if (s->len != t->len || (s->len && memcmp (s->ptr, t->ptr, s->len) != 0))
+                return 0;
+            break;
+        }
+        case DT_FIELD_TUPLE:
+            if (!s_same (f->item, x, y))
+                return 0;
+            break;
+        case DT_FIELD_LIST: {
+            uint32_t n = *(const uint32_t *) (const void *) (a + f->count_offset);
+            if (n != *(const uint32_t *) (const void *) (b + f->count_offset))
+                return 0;
+            const uint8_t *xi = *(const uint8_t *const *) (const void *) x;
+            const uint8_t *yi = *(const uint8_t *const *) (const void *) y;
+            for (uint32_t k = 0; k < n; k++)
+                if (!s_same (f->item, xi + (size_t) k * f->item->size,
+                             yi + (size_t) k * f->item->size))
+                    return 0;
+            break;
+        }
+        }
+    }
+    return 1;
+}
+
+static int s_cases;   /* variants judged */
+static int s_refused; /* of which both sides refused */
+
+/* Encodes `m` checked and unchecked, decodes the unchecked bytes, and
+ * checks that both sides give the same verdict and that what encodes
+ * decodes back equal. `what` names the variant for a failure. */
+static int s_judge (const dt_msg_t *m, const char *what)
+{
+    const dt_msg_layout_t *layout = dt_msg_layout (m->type);
+    void *checked = NULL, *raw = NULL;
+    size_t checked_size = 0, raw_size = 0;
+    int enc = dt_msg_encode (m, &checked, &checked_size);
+    int ok = dt_msg_encode_unchecked (m, &raw, &raw_size) == 0;
+    dt_msg_t back;
+    dt_msg_init (&back);
+    int dec = ok ? dt_msg_decode (&back, raw, raw_size) : -99;
+    ok = ok && enc == dec;
+    if (ok && enc == 0)
+        ok = checked_size == raw_size && memcmp (checked, raw, raw_size) == 0 &&
+             back.type == m->type && back.req == m->req &&
+             s_same (layout, (const uint8_t *) m, (const uint8_t *) &back);
+    if (!ok)
+        fprintf (stderr, "    %s %s: encode says %s, decode says %s\n", layout->name, what,
+                 dt_msg_strerror (enc), dt_msg_strerror (dec));
+    s_cases++;
+    s_refused += enc != 0;
+    dt_msg_reset (&back);
+    free (checked);
+    free (raw);
+    return ok ? 0 : -1;
+}
+
+/* Judges field `f` (of the struct at `base`, inside message `m`) at each
+ * limit and one beyond. Returns the failures. */
+static int s_judge_field (dt_msg_t *m, const dt_msg_field_t *f, uint8_t *base, const char *where)
+{
+    char what[160];
+    int failed = 0;
+    uint8_t *at = base + f->offset;
+    switch (f->kind) {
+    case DT_FIELD_UINT: {
+        uint64_t keep = s_load (at, f->width);
+        uint64_t values[4];
+        int n = 0;
+        values[n++] = f->min;
+        values[n++] = f->max;
+        if (f->max < s_width_max (f->width))
+            values[n++] = f->max + 1;
+        if (f->min > 0)
+            values[n++] = f->min - 1;
+        for (int i = 0; i < n; i++) {
+            s_store (at, f->width, values[i]);
+            snprintf (what, sizeof what, "%s%s = %llu", where, f->name,
+                      (unsigned long long) values[i]);
+            failed += s_judge (m, what) != 0;
+        }
+        s_store (at, f->width, keep);
+        break;
+    }
+    case DT_FIELD_STR: {
+        dt_str_t keep = *(dt_str_t *) (void *) at;
+        uint64_t lengths[] = {0, f->max, f->max + 1};
+        for (int i = 0; i < 3; i++) {
+            *(dt_str_t *) (void *) at = dt_str_n (s_text, (size_t) lengths[i]);
+            snprintf (what, sizeof what, "%s%s of %llu bytes", where, f->name,
+                      (unsigned long long) lengths[i]);
+            failed += s_judge (m, what) != 0;
+        }
+        *(dt_str_t *) (void *) at = keep;
+        break;
+    }
+    case DT_FIELD_TUPLE:
+        for (int i = 0; i < f->item->count; i++) {
+            snprintf (what, sizeof what, "%s%s.", where, f->name);
+            failed += s_judge_field (m, &f->item->fields[i], at, what);
+        }
+        break;
+    case DT_FIELD_LIST: {
+        uint32_t *count = (uint32_t *) (void *) (base + f->count_offset);
+        void **items = (void **) (void *) at;
+        uint32_t keep_count = *count;
+        void *keep_items = *items;
+        uint64_t counts[] = {0, 1, f->max, f->max + 1};
+        for (int i = 0; i < 4; i++) {
+            *count = (uint32_t) counts[i];
+            *items = s_items_new (f->item, *count);
+            snprintf (what, sizeof what, "%s%s of %llu items", where, f->name,
+                      (unsigned long long) counts[i]);
+            failed += s_judge (m, what) != 0;
+            /* Each field of an item at its limits, in a list of one. */
+            if (counts[i] == 1)
+                for (int k = 0; k < f->item->count; k++) {
+                    snprintf (what, sizeof what, "%s[0].", f->name);
+                    failed += s_judge_field (m, &f->item->fields[k], *items, what);
+                }
+            free (*items);
+        }
+        *count = keep_count;
+        *items = keep_items;
+        break;
+    }
+    }
+    return failed;
+}
+
+static void test_encode_refuses_exactly_what_decode_refuses_at_every_limit (void)
+{
+    memset (s_text, 'u', sizeof s_text);
+    s_cases = s_refused = 0;
+    int failed = 0;
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_PURGE_OK; type++) {
+        const dt_msg_layout_t *layout = dt_msg_layout (type);
+        dt_msg_t m;
+        dt_msg_init (&m);
+        m.type = (dt_msg_type_t) type;
+        m.req = 77;
+        s_defaults (layout, (uint8_t *) &m);
+        failed += s_judge (&m, "at its defaults") != 0;
+        for (int i = 0; i < layout->count; i++)
+            failed += s_judge_field (&m, &layout->fields[i], (uint8_t *) &m, "");
+        s_items_free (layout, (uint8_t *) &m);
+    }
+    DT_CHECK_EQ (failed, 0);
+    /* Both verdicts were met many times. */
+    DT_CHECK (s_refused > 30 && s_cases - s_refused > 100);
+}
+
+static void test_what_the_decoder_refused_the_encoder_refuses_too (void)
+{
+    /* Once accepted by the encoder alone: HELLO capacity 5000, FETCH max 0,
+     * an empty SUBMIT. */
+    dt_msg_t m;
+    void *data;
+    size_t size;
+    dt_msg_init (&m);
+    m.type = DT_MSG_HELLO;
+    m.hello.capacity = 5000;
+    m.hello.concurrency = 1;
+    DT_CHECK_EQ (dt_msg_encode (&m, &data, &size), DT_PROTO_EMALFORMED);
+    dt_msg_init (&m);
+    m.type = DT_MSG_FETCH;
+    DT_CHECK_EQ (dt_msg_encode (&m, &data, &size), DT_PROTO_EMALFORMED);
+    dt_msg_init (&m);
+    m.type = DT_MSG_SUBMIT;
+    m.submit.job = dt_str ("j");
+    DT_CHECK_EQ (dt_msg_encode (&m, &data, &size), DT_PROTO_EMALFORMED);
+    /* HELLO's rule across fields holds on both sides. */
+    dt_msg_init (&m);
+    m.type = DT_MSG_HELLO;
+    uint32_t pairs[][3] = {{4, 4, 0}, {4, 1, 0}, {4, 5, 1}, {4, 0, 1}, {0, 0, 0}, {0, 1, 1}};
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        m.hello.capacity = pairs[i][0];
+        m.hello.concurrency = pairs[i][1];
+        int want = pairs[i][2] ? DT_PROTO_EMALFORMED : 0;
+        DT_CHECK_EQ (s_judge (&m, "capacity/concurrency"), 0);
+        int rc = dt_msg_encode (&m, &data, &size);
+        if (rc == 0)
+            free (data);
+        DT_CHECK_EQ (rc, want);
+    }
+}
+
+static void test_the_tables_keep_the_shape_the_codec_relies_on (void)
+{
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_PURGE_OK; type++) {
+        const dt_msg_layout_t *layout = dt_msg_layout (type);
+        DT_CHECK (layout && strcmp (layout->name, dt_msg_type_name (type)) == 0);
+        int lists = 0;
+        for (int i = 0; i < layout->count; i++) {
+            const dt_msg_field_t *f = &layout->fields[i];
+            DT_CHECK (f->min <= f->max);
+            if (f->kind == DT_FIELD_UINT)
+                DT_CHECK (f->max <= s_width_max (f->width));
+            if (f->kind != DT_FIELD_LIST && f->kind != DT_FIELD_TUPLE)
+                continue;
+            lists += f->kind == DT_FIELD_LIST;
+            /* Items hold numbers and strings only: one allocation per message. */
+            for (int k = 0; k < f->item->count; k++)
+                DT_CHECK (f->item->fields[k].kind == DT_FIELD_UINT ||
+                          f->item->fields[k].kind == DT_FIELD_STR);
+            DT_CHECK (!f->item->bare ||
+                      (f->item->count == 1 && f->item->size == sizeof (dt_str_t)));
+        }
+        DT_CHECK (lists <= 1);
+    }
+    DT_CHECK (dt_msg_layout (0) == NULL && dt_msg_layout (DT_MSG_PURGE_OK + 1) == NULL);
 }
 
 static void test_a_frame_over_the_frame_cap_is_too_big (void)
@@ -477,12 +874,22 @@ int main (int argc, char **argv)
         {"a trailing byte is refused", test_a_trailing_byte_is_refused},
         {"another protocol version is refused as VERSION",
          test_another_protocol_version_is_refused_as_version},
+        {"a refused request leaves its req for the error reply",
+         test_a_refused_request_leaves_its_req_for_the_error_reply},
+        {"an ERROR VERSION is written so that any version reads it",
+         test_an_error_version_is_written_so_any_version_reads_it},
         {"unknown types and wrong shapes are malformed",
          test_unknown_types_and_wrong_shapes_are_malformed},
         {"a huge declared count allocates nothing", test_a_huge_declared_count_allocates_nothing},
         {"strings and batches over their caps are too big",
          test_strings_and_batches_over_their_caps_are_too_big},
         {"a frame over the frame cap is too big", test_a_frame_over_the_frame_cap_is_too_big},
+        {"encode refuses exactly what decode refuses, at every limit of every field",
+         test_encode_refuses_exactly_what_decode_refuses_at_every_limit},
+        {"what the decoder refused, the encoder refuses too",
+         test_what_the_decoder_refused_the_encoder_refuses_too},
+        {"the tables keep the shape the codec relies on",
+         test_the_tables_keep_the_shape_the_codec_relies_on},
         {"every single byte change decodes or is refused safely",
          test_every_single_byte_change_decodes_or_is_refused_safely},
         {"messages travel over ZeroMQ and extra frames are dropped",

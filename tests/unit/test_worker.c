@@ -118,9 +118,9 @@ static int s_welcome (s_rig_t *rig, uint32_t heartbeat_ms)
     return s_send (rig, &m);
 }
 
-/* Sends `n` tasks with ids first..first+n-1. */
-/* Sends `n` tasks with ids first..first+n-1, URLs `base`/t/ID. */
-static int s_tasks_at (s_rig_t *rig, const char *base, uint64_t first, uint32_t n)
+/* Sends one TASKS of `epoch` with `n` tasks, ids first..first+n-1, URLs `base`/t/ID. */
+static int s_tasks_epoch (s_rig_t *rig, const char *base, uint64_t first, uint32_t n,
+                          uint64_t epoch)
 {
     static char urls[64][128];
     dt_msg_task_t items[64];
@@ -133,9 +133,15 @@ static int s_tasks_at (s_rig_t *rig, const char *base, uint64_t first, uint32_t 
     dt_msg_t m;
     dt_msg_init (&m);
     m.type = DT_MSG_TASKS;
+    m.tasks.epoch = epoch;
     m.tasks.count = n;
     m.tasks.items = items;
     return s_send (rig, &m);
+}
+
+static int s_tasks_at (s_rig_t *rig, const char *base, uint64_t first, uint32_t n)
+{
+    return s_tasks_epoch (rig, base, first, n, 1);
 }
 
 static int s_tasks (s_rig_t *rig, uint64_t first, uint32_t n)
@@ -177,8 +183,9 @@ static void test_hello_offers_concurrency_plus_prefetch (void)
     dt_msg_t m;
     dt_msg_init (&m);
     int rc = s_expect (&rig, &m, DT_MSG_HELLO);
-    int ok = rc == 0 && m.hello.capacity == 6 && m.hello.heartbeat_ms == 250 &&
-             m.hello.name.len == 7 && memcmp (m.hello.name.ptr, "w-hello", 7) == 0;
+    int ok = rc == 0 && m.hello.capacity == 6 && m.hello.concurrency == 4 &&
+             m.hello.heartbeat_ms == 250 && m.hello.name.len == 7 &&
+             memcmp (m.hello.name.ptr, "w-hello", 7) == 0;
     dt_msg_reset (&m);
     s_rig_stop (&rig);
     DT_CHECK_EQ (rc, 0);
@@ -206,6 +213,33 @@ static void test_tasks_are_run_and_sigterm_sends_bye_then_exits_0 (void)
     DT_CHECK_EQ (seen, 16);
     DT_CHECK_EQ (bye, 0);
     DT_CHECK_EQ (code, 0);
+}
+
+static void test_each_result_echoes_the_epoch_of_its_tasks (void)
+{
+    s_rig_t rig;
+    const char *args[] = {"--handler", "noop", "--concurrency", "2", NULL};
+    DT_CHECK (s_rig_start (&rig, args) == 0);
+    dt_msg_t m;
+    dt_msg_init (&m);
+    int hello = s_expect (&rig, &m, DT_MSG_HELLO);
+    dt_msg_reset (&m);
+    const char *base = "http://127.0.0.1:9";
+    int sent = hello == 0 ? s_welcome (&rig, 1000) | s_tasks_epoch (&rig, base, 1, 3, 7) |
+                                s_tasks_epoch (&rig, base, 4, 3, 0x100000000ULL)
+                          : -1;
+    int seen = 0, wrong = 0;
+    while (sent == 0 && seen < 6 && s_expect (&rig, &m, DT_MSG_RESULTS) == 0) {
+        for (uint32_t i = 0; i < m.results.count; i++, seen++) {
+            const dt_msg_result_t *r = &m.results.items[i];
+            wrong += r->epoch != (r->id <= 3 ? 7 : 0x100000000ULL);
+        }
+        dt_msg_reset (&m);
+    }
+    s_rig_stop (&rig);
+    DT_CHECK_EQ (sent, 0);
+    DT_CHECK_EQ (seen, 6);
+    DT_CHECK_EQ (wrong, 0);
 }
 
 static void test_unknown_peer_error_gets_a_fresh_hello (void)
@@ -333,6 +367,51 @@ static int s_hanging_worker (s_rig_t *rig, const char *grace, int *listener)
     return rc;
 }
 
+/* With one slot and fetches that never answer, each task is cut by the
+ * WELCOME's task_ms counted from when it started: the second, which waited
+ * for the first, still runs its full task_ms. */
+static void test_task_ms_limits_each_task_from_its_start (void)
+{
+    int port = 0;
+    int listener = s_silent_listener (&port);
+    DT_CHECK (listener >= 0);
+    char base[64];
+    snprintf (base, sizeof base, "http://127.0.0.1:%d", port);
+    s_rig_t rig;
+    const char *args[] = {"--concurrency", "1", "--prefetch", "1", "--timeout", "60", NULL};
+    int started = s_rig_start (&rig, args);
+    dt_msg_t m;
+    dt_msg_init (&m);
+    int hello = started == 0 ? s_expect (&rig, &m, DT_MSG_HELLO) : -1;
+    dt_msg_reset (&m);
+    m.type = DT_MSG_WELCOME;
+    m.welcome.heartbeat_ms = 1000;
+    m.welcome.liveness = 3;
+    m.welcome.task_ms = 300;
+    int sent = hello == 0 ? s_send (&rig, &m) | s_tasks_at (&rig, base, 1, 2) : -1;
+    int seen = 0, wrong = 0;
+    while (sent == 0 && seen < 2 && s_expect (&rig, &m, DT_MSG_RESULTS) == 0) {
+        for (uint32_t i = 0; i < m.results.count; i++, seen++) {
+            const dt_msg_result_t *r = &m.results.items[i];
+            const char *want = "task time limit (300 ms)";
+            /* Counted from the arrival, the second would be cut at once. */
+            if (r->outcome != DT_OUTCOME_RETRY || r->elapsed_ms < 150 ||
+                r->error.len != strlen (want) || memcmp (r->error.ptr, want, r->error.len) != 0) {
+                fprintf (stderr, "    task %llu: outcome %u after %u ms: %.*s\n",
+                         (unsigned long long) r->id, r->outcome, r->elapsed_ms, (int) r->error.len,
+                         r->error.ptr);
+                wrong++;
+            }
+        }
+        dt_msg_reset (&m);
+    }
+    s_rig_stop (&rig);
+    close (listener);
+    DT_CHECK_EQ (sent, 0);
+    DT_CHECK_EQ (seen, 2);
+    DT_CHECK_EQ (wrong, 0);
+}
+
 static void test_grace_period_over_abandons_tasks_and_exits_0 (void)
 {
     s_rig_t rig;
@@ -407,7 +486,10 @@ int main (void)
         {"hello offers concurrency plus prefetch", test_hello_offers_concurrency_plus_prefetch},
         {"tasks are run and sigterm sends bye then exits 0",
          test_tasks_are_run_and_sigterm_sends_bye_then_exits_0},
+        {"each result echoes the epoch of its tasks",
+         test_each_result_echoes_the_epoch_of_its_tasks},
         {"unknown peer error gets a fresh hello", test_unknown_peer_error_gets_a_fresh_hello},
+        {"task_ms limits each task from its start", test_task_ms_limits_each_task_from_its_start},
         {"silent master gets hello again", test_silent_master_gets_hello_again},
         {"idle worker sends heartbeats", test_idle_worker_sends_heartbeats},
         {"invalid message is dropped and work goes on",

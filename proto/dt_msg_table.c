@@ -1,0 +1,222 @@
+/* dt_msg_table.c - every message's fields, widths, places and limits: the one description both
+ * codec directions walk. */
+#include "dt_msg_table.h"
+#include "dt_limits.h"
+
+#define S_WIDTH(type, member) ((uint8_t) sizeof (((type *) 0)->member))
+
+/* A uint member of struct `type` within [lo, hi]. */
+#define S_UINT(type, member, lo, hi)                                                               \
+    {                                                                                              \
+#member, DT_FIELD_UINT, S_WIDTH(type, member), offsetof(type, member), 0, lo, hi, NULL     \
+    }
+/* A uint using the whole width of its member. */
+#define S_ANY(type, member)                                                                        \
+    S_UINT (type, member, 0, UINT64_MAX >> (64 - 8 * S_WIDTH (type, member)))
+/* A dt_str_t member of `lo`..`cap` bytes. */
+#define S_STR(type, member, lo, cap)                                                               \
+    {                                                                                              \
+#member, DT_FIELD_STR, 0, offsetof(type, member), 0, lo, cap, NULL                         \
+    }
+#define S_TUPLE(type, member, layout)                                                              \
+    {                                                                                              \
+#member, DT_FIELD_TUPLE, 0, offsetof(type, member), 0, 0, 0, &layout                       \
+    }
+/* `items` pointer and `count` members of dt_msg_t, `lo`..`cap` items. */
+#define S_LIST(items, count, lo, cap, layout)                                                      \
+    {                                                                                              \
+#items, DT_FIELD_LIST, 0, offsetof(dt_msg_t, items), offsetof(dt_msg_t, count), lo, cap,   \
+            &layout                                                                                \
+    }
+#define S_N(fields) ((uint8_t) (sizeof fields / sizeof fields[0]))
+
+/* ---- Composite items ---------------------------------------------------- */
+
+/* T */
+static const dt_msg_field_t s_task_fields[] = {
+    S_ANY (dt_msg_task_t, id),
+    S_ANY (dt_msg_task_t, attempt),
+    S_STR (dt_msg_task_t, url, 1, DT_LIMIT_URL_MAX),
+};
+static const dt_msg_layout_t s_task = {"T", s_task_fields,          S_N (s_task_fields),
+                                       0,   sizeof (dt_msg_task_t), NULL};
+
+/* Rw: a result in RESULTS. */
+static const dt_msg_field_t s_wresult_fields[] = {
+    S_ANY (dt_msg_result_t, id),
+    S_ANY (dt_msg_result_t, attempt),
+    S_ANY (dt_msg_result_t, epoch),
+    S_UINT (dt_msg_result_t, outcome, DT_OUTCOME_DONE, DT_OUTCOME_FAIL),
+    S_ANY (dt_msg_result_t, http_status),
+    S_ANY (dt_msg_result_t, bytes),
+    S_ANY (dt_msg_result_t, elapsed_ms),
+    S_STR (dt_msg_result_t, final_url, 0, DT_LIMIT_URL_MAX),
+    S_STR (dt_msg_result_t, content_type, 0, DT_LIMIT_CTYPE_MAX),
+    S_STR (dt_msg_result_t, error, 0, DT_LIMIT_ERROR_MAX),
+};
+static const dt_msg_layout_t s_wresult = {"Rw", s_wresult_fields,         S_N (s_wresult_fields),
+                                          0,    sizeof (dt_msg_result_t), NULL};
+
+/* Rc: a result in PAGE. */
+static const dt_msg_field_t s_cresult_fields[] = {
+    S_ANY (dt_msg_result_t, id),
+    S_ANY (dt_msg_result_t, attempt),
+    S_UINT (dt_msg_result_t, state, DT_STATE_DONE, DT_STATE_FAILED),
+    S_ANY (dt_msg_result_t, http_status),
+    S_ANY (dt_msg_result_t, bytes),
+    S_ANY (dt_msg_result_t, elapsed_ms),
+    S_STR (dt_msg_result_t, url, 0, DT_LIMIT_URL_MAX),
+    S_STR (dt_msg_result_t, final_url, 0, DT_LIMIT_URL_MAX),
+    S_STR (dt_msg_result_t, content_type, 0, DT_LIMIT_CTYPE_MAX),
+    S_STR (dt_msg_result_t, worker, 0, DT_LIMIT_NAME_MAX),
+    S_STR (dt_msg_result_t, error, 0, DT_LIMIT_ERROR_MAX),
+};
+static const dt_msg_layout_t s_cresult = {"Rc", s_cresult_fields,         S_N (s_cresult_fields),
+                                          0,    sizeof (dt_msg_result_t), NULL};
+
+/* S */
+static const dt_msg_field_t s_stats_fields[] = {
+    S_ANY (dt_msg_stats_t, submitted), S_ANY (dt_msg_stats_t, pending),
+    S_ANY (dt_msg_stats_t, inflight),  S_ANY (dt_msg_stats_t, delayed),
+    S_ANY (dt_msg_stats_t, done),      S_ANY (dt_msg_stats_t, failed),
+    S_ANY (dt_msg_stats_t, retried),   S_ANY (dt_msg_stats_t, duplicates),
+    S_ANY (dt_msg_stats_t, invalid),   S_ANY (dt_msg_stats_t, late),
+};
+static const dt_msg_layout_t s_stats = {"S", s_stats_fields, S_N (s_stats_fields), 0, 0, NULL};
+
+/* W */
+static const dt_msg_field_t s_worker_fields[] = {
+    S_STR (dt_msg_worker_t, name, 0, DT_LIMIT_NAME_MAX),
+    S_ANY (dt_msg_worker_t, capacity),
+    S_ANY (dt_msg_worker_t, inflight),
+    S_ANY (dt_msg_worker_t, done),
+    S_ANY (dt_msg_worker_t, idle_ms),
+};
+static const dt_msg_layout_t s_worker = {"W", s_worker_fields,          S_N (s_worker_fields),
+                                         0,   sizeof (dt_msg_worker_t), NULL};
+
+/* A URL in SUBMIT: an item that is a bare str. */
+static const dt_msg_field_t s_url_fields[] = {
+    {"url", DT_FIELD_STR, 0, 0, 0, 1, DT_LIMIT_URL_MAX, NULL},
+};
+static const dt_msg_layout_t s_url = {"url", s_url_fields, 1, 1, sizeof (dt_str_t), NULL};
+
+/* ---- Messages ----------------------------------------------------------- */
+
+/* HELLO's concurrency is 1..capacity, or 0 with capacity 0 (draining). */
+static int s_hello_check (const void *base)
+{
+    const dt_msg_t *m = base;
+    if (m->hello.capacity == 0)
+        return m->hello.concurrency == 0 ? 0 : -1;
+    return m->hello.concurrency >= 1 && m->hello.concurrency <= m->hello.capacity ? 0 : -1;
+}
+
+static const dt_msg_field_t s_hello_fields[] = {
+    S_STR (dt_msg_t, hello.name, 0, DT_LIMIT_NAME_MAX),
+    S_UINT (dt_msg_t, hello.capacity, 0, DT_LIMIT_CREDIT_MAX),
+    S_UINT (dt_msg_t, hello.concurrency, 0, DT_LIMIT_CREDIT_MAX),
+    S_ANY (dt_msg_t, hello.heartbeat_ms),
+};
+static const dt_msg_field_t s_welcome_fields[] = {
+    S_ANY (dt_msg_t, welcome.heartbeat_ms),
+    S_ANY (dt_msg_t, welcome.liveness),
+    S_ANY (dt_msg_t, welcome.task_ms),
+};
+static const dt_msg_field_t s_tasks_fields[] = {
+    S_UINT (dt_msg_t, tasks.epoch, 1, UINT64_MAX),
+    S_LIST (tasks.items, tasks.count, 1, DT_LIMIT_BATCH_MAX, s_task),
+};
+static const dt_msg_field_t s_results_fields[] = {
+    S_STR (dt_msg_t, results.worker, 0, DT_LIMIT_NAME_MAX),
+    S_LIST (results.items, results.count, 1, DT_LIMIT_BATCH_MAX, s_wresult),
+};
+static const dt_msg_field_t s_submit_fields[] = {
+    S_STR (dt_msg_t, submit.job, 1, DT_LIMIT_JOB_MAX),
+    S_ANY (dt_msg_t, submit.chunk),
+    S_UINT (dt_msg_t, submit.flags, 0, 0), /* reserved: a future flag must not pass unseen */
+    S_LIST (submit.urls, submit.count, 1, DT_LIMIT_BATCH_MAX, s_url),
+};
+static const dt_msg_field_t s_submit_ok_fields[] = {
+    S_STR (dt_msg_t, submit_ok.job, 0, DT_LIMIT_JOB_MAX),
+    S_ANY (dt_msg_t, submit_ok.chunk),
+    S_ANY (dt_msg_t, submit_ok.first_id),
+    S_ANY (dt_msg_t, submit_ok.count),
+};
+static const dt_msg_field_t s_fetch_fields[] = {
+    S_STR (dt_msg_t, fetch.job, 0, DT_LIMIT_JOB_MAX),
+    S_ANY (dt_msg_t, fetch.cursor),
+    S_UINT (dt_msg_t, fetch.max, 1, DT_LIMIT_BATCH_MAX),
+    S_ANY (dt_msg_t, fetch.wait_ms),
+    S_UINT (dt_msg_t, fetch.flags, 0, DT_FETCH_FAILED_ONLY | DT_FETCH_FILL),
+};
+static const dt_msg_field_t s_page_fields[] = {
+    S_ANY (dt_msg_t, page.cursor),
+    S_TUPLE (dt_msg_t, page.stats, s_stats),
+    S_LIST (page.items, page.count, 0, DT_LIMIT_BATCH_MAX, s_cresult),
+};
+static const dt_msg_field_t s_status_fields[] = {
+    S_STR (dt_msg_t, status.job, 0, DT_LIMIT_JOB_MAX),
+};
+static const dt_msg_field_t s_status_ok_fields[] = {
+    S_TUPLE (dt_msg_t, status_ok.stats, s_stats),
+    S_LIST (status_ok.workers, status_ok.count, 0, DT_LIMIT_WORKERS_MAX, s_worker),
+};
+static const dt_msg_field_t s_requeue_fields[] = {
+    S_STR (dt_msg_t, requeue.job, 0, DT_LIMIT_JOB_MAX),
+};
+static const dt_msg_field_t s_requeue_ok_fields[] = {
+    S_ANY (dt_msg_t, requeue_ok.count),
+};
+static const dt_msg_field_t s_error_fields[] = {
+    S_ANY (dt_msg_t, error.code),
+    S_STR (dt_msg_t, error.text, 0, DT_LIMIT_ERROR_MAX),
+};
+static const dt_msg_field_t s_cancel_fields[] = {
+    S_STR (dt_msg_t, cancel.job, 1, DT_LIMIT_JOB_MAX),
+};
+static const dt_msg_field_t s_cancel_ok_fields[] = {
+    S_ANY (dt_msg_t, cancel_ok.count),
+};
+static const dt_msg_field_t s_purge_fields[] = {
+    S_STR (dt_msg_t, purge.job, 1, DT_LIMIT_JOB_MAX),
+};
+static const dt_msg_field_t s_purge_ok_fields[] = {
+    S_ANY (dt_msg_t, purge_ok.count),
+};
+
+#define S_MSG(name, fields, check)                                                                 \
+    {                                                                                              \
+        name, fields, S_N (fields), 0, 0, check                                                    \
+    }
+#define S_EMPTY(name)                                                                              \
+    {                                                                                              \
+        name, NULL, 0, 0, 0, NULL                                                                  \
+    }
+
+static const dt_msg_layout_t s_messages[] = {
+    [DT_MSG_HELLO] = S_MSG ("HELLO", s_hello_fields, s_hello_check),
+    [DT_MSG_WELCOME] = S_MSG ("WELCOME", s_welcome_fields, NULL),
+    [DT_MSG_TASKS] = S_MSG ("TASKS", s_tasks_fields, NULL),
+    [DT_MSG_RESULTS] = S_MSG ("RESULTS", s_results_fields, NULL),
+    [DT_MSG_HEARTBEAT] = S_EMPTY ("HEARTBEAT"),
+    [DT_MSG_BYE] = S_EMPTY ("BYE"),
+    [DT_MSG_SUBMIT] = S_MSG ("SUBMIT", s_submit_fields, NULL),
+    [DT_MSG_SUBMIT_OK] = S_MSG ("SUBMIT_OK", s_submit_ok_fields, NULL),
+    [DT_MSG_FETCH] = S_MSG ("FETCH", s_fetch_fields, NULL),
+    [DT_MSG_PAGE] = S_MSG ("PAGE", s_page_fields, NULL),
+    [DT_MSG_STATUS] = S_MSG ("STATUS", s_status_fields, NULL),
+    [DT_MSG_STATUS_OK] = S_MSG ("STATUS_OK", s_status_ok_fields, NULL),
+    [DT_MSG_REQUEUE] = S_MSG ("REQUEUE", s_requeue_fields, NULL),
+    [DT_MSG_REQUEUE_OK] = S_MSG ("REQUEUE_OK", s_requeue_ok_fields, NULL),
+    [DT_MSG_ERROR] = S_MSG ("ERROR", s_error_fields, NULL),
+    [DT_MSG_CANCEL] = S_MSG ("CANCEL", s_cancel_fields, NULL),
+    [DT_MSG_CANCEL_OK] = S_MSG ("CANCEL_OK", s_cancel_ok_fields, NULL),
+    [DT_MSG_PURGE] = S_MSG ("PURGE", s_purge_fields, NULL),
+    [DT_MSG_PURGE_OK] = S_MSG ("PURGE_OK", s_purge_ok_fields, NULL),
+};
+
+const dt_msg_layout_t *dt_msg_layout (int type)
+{
+    return DT_MSG_TYPE_VALID (type) ? &s_messages[type] : NULL;
+}
