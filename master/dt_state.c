@@ -537,6 +537,8 @@ uint32_t dt_state_expire_leases (dt_state_t *self, dt_worker_t *worker, int64_t 
 
 void dt_state_promote_due (dt_state_t *self, int64_t now)
 {
+    /* Every turn: jobs finish with no take to follow when the queue is empty. */
+    dt_state_retire_jobs (self);
     dt_state_purge_step (self);
     uint64_t id;
     uint32_t gen;
