@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 typedef struct dt_master_t dt_master_t;
+typedef struct dt_metrics_t dt_metrics_t;
 
 typedef struct {
     const char *bind;         /* ZeroMQ endpoint to bind (borrowed) */
@@ -20,6 +21,7 @@ typedef struct {
     uint32_t liveness;        /* heartbeats missed before a worker is declared dead */
     uint32_t task_ms;         /* per-task lease limit */
     uint32_t retry_base_ms;   /* first retry delay; doubles with each attempt */
+    dt_metrics_t *metrics;    /* --http: snapshots published for it (borrowed); NULL: off */
 } dt_master_opts_t;
 
 /* Opens the store (with data_dir) and recovers the model from it, loads the

@@ -857,3 +857,8 @@ int dt_store_load (dt_store_t *self, const dt_store_loader_t *loader, void *arg)
     }
     return 0;
 }
+
+int dt_store_dirty (const dt_store_t *self)
+{
+    return self->dirty != 0;
+}

@@ -68,6 +68,9 @@ int dt_store_reopen (dt_store_t *self, uint64_t id);
  * next group. Cheap when nothing was written. */
 int dt_store_commit (dt_store_t *self);
 
+/* True when writes since the last commit wait for the next one. */
+int dt_store_dirty (const dt_store_t *self);
+
 /* A result row in PAGE form (r->id is the task, r->url its URL), and the
  * task's job. */
 typedef int (*dt_store_result_fn) (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_str_t job);
