@@ -10,12 +10,12 @@
 typedef struct {
     dt_peer_t peer;             /* client routing id */
     uint64_t req;               /* echoed */
-    dt_msg_type_t type;         /* DT_MSG_SUBMIT_OK, DT_MSG_REQUEUE_OK or DT_MSG_CANCEL_OK */
+    dt_msg_type_t type;         /* DT_MSG_SUBMIT_OK, _REQUEUE_OK, _CANCEL_OK or _PURGE_OK */
     char job[DT_LIMIT_JOB_MAX]; /* SUBMIT_OK: job id bytes, NOT NUL-terminated */
     uint32_t job_len;           /* bytes in job */
     uint32_t chunk;             /* SUBMIT_OK */
     uint64_t first_id;          /* SUBMIT_OK */
-    uint64_t count;             /* SUBMIT_OK: tasks; REQUEUE_OK, CANCEL_OK: tasks affected */
+    uint64_t count;             /* SUBMIT_OK: tasks; the others: tasks affected */
 } s_intent_t;
 
 struct dt_intents_t {
@@ -41,7 +41,7 @@ void dt_intents_destroy (dt_intents_t **self_p)
 int dt_intents_add (dt_intents_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
 {
     assert (msg->type == DT_MSG_SUBMIT_OK || msg->type == DT_MSG_REQUEUE_OK ||
-            msg->type == DT_MSG_CANCEL_OK);
+            msg->type == DT_MSG_CANCEL_OK || msg->type == DT_MSG_PURGE_OK);
     if (self->count == self->capacity) {
         size_t capacity = self->capacity ? self->capacity * 2 : 64;
         s_intent_t *items = realloc (self->items, capacity * sizeof *items);
@@ -65,9 +65,12 @@ int dt_intents_add (dt_intents_t *self, const dt_peer_t *peer, const dt_msg_t *m
         intent->chunk = msg->submit_ok.chunk;
         intent->first_id = msg->submit_ok.first_id;
         intent->count = msg->submit_ok.count;
+    } else if (msg->type == DT_MSG_CANCEL_OK) {
+        intent->count = msg->cancel_ok.count;
+    } else if (msg->type == DT_MSG_PURGE_OK) {
+        intent->count = msg->purge_ok.count;
     } else {
-        intent->count =
-            msg->type == DT_MSG_CANCEL_OK ? msg->cancel_ok.count : msg->requeue_ok.count;
+        intent->count = msg->requeue_ok.count;
     }
     return 0;
 }
@@ -94,6 +97,8 @@ void dt_intents_flush (dt_intents_t *self,
             msg.submit_ok.count = (uint32_t) intent->count;
         } else if (intent->type == DT_MSG_CANCEL_OK) {
             msg.cancel_ok.count = intent->count;
+        } else if (intent->type == DT_MSG_PURGE_OK) {
+            msg.purge_ok.count = intent->count;
         } else {
             msg.requeue_ok.count = intent->count;
         }

@@ -92,6 +92,27 @@ dt_job_t *dt_jobs_retire_next (dt_jobs_t *self, size_t keep);
 /* Removes `job` and its chunks from memory; nulls the pointer. */
 void dt_jobs_remove (dt_jobs_t *self, dt_job_t **job_p);
 
+/* Purges under way at most (each holds its job's name until the store has
+ * deleted its rows, a step a loop turn). */
+#define DT_JOBS_PURGES_MAX 1024
+
+/* Adds `name` to the purges under way. Returns 0, or -1 when
+ * DT_JOBS_PURGES_MAX are under way or memory runs out. */
+int dt_jobs_purge_add (dt_jobs_t *self, dt_str_t name);
+
+/* True while a purge of `name` is under way. */
+int dt_jobs_purging (const dt_jobs_t *self, dt_str_t name);
+
+/* The oldest purge under way (borrowed until it is popped): 0, or -1 when
+ * there is none. */
+int dt_jobs_purge_front (const dt_jobs_t *self, dt_str_t *name);
+
+/* Ends the oldest purge under way. */
+void dt_jobs_purge_pop (dt_jobs_t *self);
+
+/* Purges under way. */
+size_t dt_jobs_purges (const dt_jobs_t *self);
+
 /* Bytes held by the registry, for memory accounting (approximate). */
 size_t dt_jobs_memory (const dt_jobs_t *self);
 

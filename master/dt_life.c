@@ -81,6 +81,16 @@ void dt_life_count_retired (dt_life_counts_t *counts, uint64_t submitted, uint64
     counts->states[DT_TASK_FAILED] += failed;
 }
 
+void dt_life_count_purged (dt_life_counts_t *counts, uint64_t submitted, uint64_t done,
+                           uint64_t failed)
+{
+    assert (counts->submitted >= submitted && counts->states[DT_TASK_DONE] >= done &&
+            counts->states[DT_TASK_FAILED] >= failed);
+    counts->submitted -= submitted;
+    counts->states[DT_TASK_DONE] -= done;
+    counts->states[DT_TASK_FAILED] -= failed;
+}
+
 void dt_life_cold_lost (dt_life_counts_t *counts, uint64_t n)
 {
     counts->cold = n > counts->cold ? 0 : counts->cold - n;

@@ -168,6 +168,11 @@ void dt_life_count (dt_life_counts_t *counts, dt_life_tally_t tally);
 void dt_life_count_retired (dt_life_counts_t *counts, uint64_t submitted, uint64_t done,
                             uint64_t failed);
 
+/* PURGE: the final tasks of a job that is purged (`submitted` accepted,
+ * `done` and `failed` final: all of them) leave the master-wide counters. */
+void dt_life_count_purged (dt_life_counts_t *counts, uint64_t submitted, uint64_t done,
+                           uint64_t failed);
+
 /* Recovery repair: `n` tasks counted as only in the store were not there
  * (a store written by a master with a bug); they stop being counted. */
 void dt_life_cold_lost (dt_life_counts_t *counts, uint64_t n);

@@ -311,6 +311,8 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
         snprintf (err, err_size, "%s", nurls == 0 ? "no urls" : "bad job id");
         return DT_ERR_MALFORMED;
     }
+    if (dt_state_purge_blocks (self, job_name, err, err_size))
+        return DT_ERR_CONFLICT;
     /* The bound holds for every chunk. One over the limit can never fit:
      * refused for good, saying the limit (the CLI cuts its chunks to it),
      * and before the resend check, so a resubmission cut for another
@@ -578,6 +580,9 @@ int64_t dt_state_lease_deadline (const dt_state_t *self, const dt_worker_t *work
 
 void dt_state_promote_due (dt_state_t *self, int64_t now)
 {
+    /* Every turn: jobs finish with no take to follow when the queue is empty. */
+    dt_state_retire_jobs (self);
+    dt_state_purge_step (self);
     uint64_t id;
     uint32_t gen;
     while (dt_queue_pop_due (self->queue, now, &id, &gen) == 0) {
@@ -589,6 +594,8 @@ void dt_state_promote_due (dt_state_t *self, int64_t now)
 
 int64_t dt_state_next_due (const dt_state_t *self)
 {
+    if (dt_jobs_purges (self->jobs) > 0)
+        return 0;
     return dt_queue_next_due (self->queue);
 }
 
@@ -621,6 +628,10 @@ uint32_t dt_state_page (dt_state_t *self, dt_str_t job_name, uint64_t *cursor, u
      * memory (they may carry another number), and all of a job no longer
      * in memory. Without a store, what left memory is gone. */
     uint64_t split = first - 1;
+    if (job_name.len && dt_jobs_purging (self->jobs, job_name)) {
+        *cursor = last; /* its rows are going */
+        return 0;
+    }
     if (job_name.len && !(job = dt_jobs_find (self->jobs, job_name)))
         split = last;
     else if (job && job->since_seq > split)
@@ -692,6 +703,9 @@ int dt_state_requeue (dt_state_t *self, dt_str_t job_name, uint64_t *count)
 {
     *count = 0;
     const dt_job_t *job = NULL;
+    char why[64];
+    if (job_name.len && dt_state_purge_blocks (self, job_name, why, sizeof why))
+        return 0;
     if (job_name.len && !(job = dt_state_job_stored (self, job_name)))
         return self->broken ? -1 : 0;
     /* The scan stops once every failed task is back: nothing failed, no scan. */

@@ -131,7 +131,8 @@ int64_t dt_state_lease_deadline (const dt_state_t *self, const dt_worker_t *work
 /* Moves the retries due at `now` to the front of the queue. */
 void dt_state_promote_due (dt_state_t *self, int64_t now);
 
-/* When the next retry is due (monotonic ms), INT64_MAX when none. */
+/* When the next retry is due (monotonic ms), INT64_MAX when none; 0 (now)
+ * while a purge is under way, whose steps dt_state_promote_due takes. */
 int64_t dt_state_next_due (const dt_state_t *self);
 
 /* Fills a PAGE: results of `job` (empty: all) after *cursor, oldest first,
@@ -156,6 +157,14 @@ int dt_state_requeue (dt_state_t *self, dt_str_t job, uint64_t *count);
  * duplicate). Returns how many in *count (0 for an unknown job). Returns 0,
  * or -1 when the model broke. */
 int dt_state_cancel (dt_state_t *self, dt_str_t job, uint64_t *count, int64_t now);
+
+/* PURGE of the finished job `job`: its counters leave the master's at once,
+ * the job leaves memory, and with a store its rows are deleted in steps
+ * over the next loop turns (see dt_state_next_due). Returns 0 with the
+ * job's tasks in *count (0 for a job unknown or already being purged), or
+ * a DT_ERR_* code (CONFLICT: it has unfinished tasks; QUEUE_FULL: too many
+ * purges under way; STORE) with a reason in `err`. */
+int dt_state_purge (dt_state_t *self, dt_str_t job, uint64_t *count, char *err, size_t err_size);
 
 /* Counts an invalid message (STATUS `invalid`). */
 void dt_state_count_invalid (dt_state_t *self);

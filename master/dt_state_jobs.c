@@ -4,6 +4,7 @@
 #include "dt_log.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 dt_job_t *dt_state_job_ensure (dt_state_t *self, dt_str_t name)
@@ -127,4 +128,98 @@ dt_task_t *dt_state_task_back (dt_state_t *self, const dt_result_t *entry)
     task->attempts = entry->attempts;
     task->state = DT_TASK_FAILED; /* counted so already */
     return task;
+}
+
+/* Results of `job` in the log in memory leave pages (their positions stay
+ * taken). Entries that carry another number of the same job (from before
+ * it last came into memory) cannot be told apart and stay until the
+ * window passes them. */
+static void s_forget_results (dt_state_t *self, const dt_job_t *job)
+{
+    uint64_t last = dt_results_last (self->results);
+    uint64_t from = job->since_seq + 1 > dt_results_first (self->results)
+                        ? job->since_seq + 1
+                        : dt_results_first (self->results);
+    uint64_t to = job->last_seq < last ? job->last_seq : last;
+    for (uint64_t seq = from; seq <= to; seq++) {
+        dt_result_t *entry = dt_results_get (self->results, seq);
+        if (entry && entry->job == job->index)
+            entry->task = 0;
+    }
+}
+
+int dt_state_purge (dt_state_t *self, dt_str_t name, uint64_t *count, char *err, size_t err_size)
+{
+    *count = 0;
+    if (name.len == 0 || name.len > DT_LIMIT_JOB_MAX) {
+        snprintf (err, err_size, "bad job id");
+        return DT_ERR_MALFORMED;
+    }
+    if (dt_jobs_purging (self->jobs, name))
+        return 0; /* under way: asked again, nothing more to do */
+    dt_job_t *job = dt_jobs_find (self->jobs, name);
+    uint64_t counts[3] = {0, 0, 0};
+    if (job) {
+        if (job->states[DT_TASK_QUEUED] + job->states[DT_TASK_INFLIGHT] +
+                job->states[DT_TASK_DELAYED] >
+            0) {
+            snprintf (err, err_size, "job has unfinished tasks: cancel it first");
+            return DT_ERR_CONFLICT;
+        }
+        counts[0] = job->total;
+        counts[1] = job->states[DT_TASK_DONE];
+        counts[2] = job->states[DT_TASK_FAILED];
+    } else if (self->store) {
+        int rc = dt_store_job_get (self->store, name, counts);
+        if (rc < 0) {
+            snprintf (err, err_size, "store read failed");
+            return DT_ERR_STORE;
+        }
+        if (rc == 1)
+            return 0; /* no such job (or purged): nothing to do */
+    } else {
+        return 0;
+    }
+    if (self->store && dt_jobs_purge_add (self->jobs, name) != 0) {
+        snprintf (err, err_size, "%d purges are under way: retry later", DT_JOBS_PURGES_MAX);
+        return DT_ERR_QUEUE_FULL;
+    }
+    dt_life_count_purged (&self->counts, counts[0], counts[1], counts[2]);
+    if (job) {
+        s_forget_results (self, job);
+        dt_jobs_remove (self->jobs, &job);
+    }
+    /* Counters of zero in `jobs` from now: a restart before the last step
+     * neither counts nor loads what is left (a PURGE again finishes it). */
+    static const uint64_t none[3] = {0, 0, 0};
+    if (self->store)
+        dt_state_check (self, dt_store_job_put (self->store, name, none));
+    *count = counts[0];
+    return 0;
+}
+
+int dt_state_purge_blocks (dt_state_t *self, dt_str_t name, char *err, size_t err_size)
+{
+    if (!dt_jobs_purging (self->jobs, name))
+        return 0;
+    snprintf (err, err_size, "this job is being purged: retry once it is gone");
+    return 1;
+}
+
+void dt_state_purge_step (dt_state_t *self)
+{
+    dt_str_t name;
+    if (!self->store || self->broken || dt_jobs_purge_front (self->jobs, &name) != 0)
+        return;
+    int done = 0;
+    /* The pages freed go back to the file system in the same step. */
+    if (dt_store_purge_step (self->store, name, DT_STORE_PURGE_STEP, &done) != 0 ||
+        dt_store_shrink (self->store, DT_STATE_SHRINK_PAGES) != 0) {
+        dt_state_fail (self, "store purge failed");
+        return;
+    }
+    if (done) {
+        dt_log_info ("MASTER-PURGED", "job %.*s is gone from the store", (int) name.len, name.ptr);
+        dt_jobs_purge_pop (self->jobs);
+    }
 }

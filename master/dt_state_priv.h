@@ -118,6 +118,17 @@ void dt_state_job_stats_stored (dt_state_t *self, dt_str_t name, dt_msg_stats_t 
  * (with a store: when it is not in memory). */
 dt_task_t *dt_state_task_back (dt_state_t *self, const dt_result_t *entry);
 
+/* Pages a purge step gives back to the file system at most (4 MiB). */
+#define DT_STATE_SHRINK_PAGES 1024
+
+/* True (with the reason in `err`) while a purge of job `name` is under
+ * way: SUBMIT and REQUEUE of it are refused until it is gone. */
+int dt_state_purge_blocks (dt_state_t *self, dt_str_t name, char *err, size_t err_size);
+
+/* With a store: deletes the next DT_STORE_PURGE_STEP rows of the oldest
+ * purge under way (one step a loop turn). */
+void dt_state_purge_step (dt_state_t *self);
+
 /* ---- dt_state_budget.c ---- */
 
 /* Bytes of store kept per unfinished task for its result besides its

@@ -352,6 +352,9 @@ static int s_failed_row (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t
 {
     s_failed_list_t *list = arg;
     dt_state_t *self = list->state;
+    /* What is left of a job being purged stays as it is. */
+    if (dt_jobs_purging (self->jobs, job_name))
+        return 0;
     /* A job that left memory comes back (its counters from the store). */
     dt_job_t *job = s_job_named (self, &list->job, job_name, 1);
     if (!job)

@@ -323,7 +323,12 @@ static int s_user_version (sqlite3 *db, int *version)
 static int s_setup (dt_store_t *self, const char *path, char *err, size_t err_size)
 {
     sqlite3 *db = self->db;
-    const char *pragmas = "PRAGMA locking_mode = EXCLUSIVE;"
+    /* auto_vacuum first: a new store gives pages freed by a purge back to
+     * the file system in steps (dt_store_shrink), and the mode only takes
+     * before the file is first written. An older store keeps its mode
+     * (none): it reuses free pages instead. */
+    const char *pragmas = "PRAGMA auto_vacuum = INCREMENTAL;"
+                          "PRAGMA locking_mode = EXCLUSIVE;"
                           "PRAGMA journal_mode = WAL;"
                           /* FULL: the WAL is fsync'd at every commit, so an
                            * acknowledged group survives power loss. */
@@ -340,6 +345,7 @@ static int s_setup (dt_store_t *self, const char *path, char *err, size_t err_si
     int version = 0;
     if (s_user_version (db, &version) != 0)
         goto fail;
+
     if (version > DT_STORE_SCHEMA) {
         s_err (err, err_size,
                "%s: schema version %d is newer than this master's %d: run a newer dtask-master",
@@ -722,6 +728,16 @@ int dt_store_job_drop (dt_store_t *self, dt_str_t job)
         return -1;
     dt_store_bind_str (self->stmts[S_JOB_DROP], 1, job);
     return s_wrote (self, s_run (self, S_JOB_DROP, "drop job"));
+}
+
+int dt_store_write (dt_store_t *self, const char *what)
+{
+    return s_write (self, what);
+}
+
+int dt_store_wrote (dt_store_t *self, int rc)
+{
+    return s_wrote (self, rc);
 }
 
 void dt_store_count_examined (dt_store_t *self, uint64_t rows)

@@ -159,6 +159,25 @@ int dt_store_job_drop (dt_store_t *self, dt_str_t job);
 /* The sums of every job's counters put (total, done, failed). */
 int dt_store_jobs_sum (dt_store_t *self, uint64_t counts[3]);
 
+/* ---- Purge (dt_store_purge.c) ------------------------------------------- */
+
+/* Rows one purge step deletes at most: a purge of a job of millions of
+ * tasks goes in steps, each a short part of a loop turn. */
+#define DT_STORE_PURGE_STEP 4096
+
+/* Deletes up to `max_rows` rows of job `job`: its results first, then its
+ * tasks, its chunks and its counters in `jobs`, each through its index by
+ * job. Sets *done once nothing of the job is left (its last rows went in
+ * this step, or there were none). The caller makes sure the job has no
+ * unfinished task. Part of the current group, like any write. */
+int dt_store_purge_step (dt_store_t *self, dt_str_t job, uint32_t max_rows, int *done);
+
+/* Gives up to `pages` free pages back to the file system (incremental
+ * vacuum, committed with the group). Stores created before schema 3 have
+ * no incremental vacuum: their free pages are reused by later writes,
+ * and only an offline VACUUM shrinks the file. Returns 0 or -1. */
+int dt_store_shrink (dt_store_t *self, uint32_t pages);
+
 /* The highest task id in the store, 0 when none. */
 int dt_store_max_id (dt_store_t *self, uint64_t *id);
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# e2e_store_budget.sh - --max-store-bytes: a flood of long URLs is refused with "store budget of N bytes reached" while a job accepted before runs on, and that job ends with every URL done exactly once.
+# e2e_store_budget.sh - --max-store-bytes: a flood of long URLs is refused with "store budget of N bytes reached" while a job accepted before runs on, and that job ends with every URL done exactly once; `dtask purge` of the floods gives the room back.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 dt_init e2e_store_budget
@@ -50,6 +50,21 @@ done_all() { [ "$(dt_status_json | dt_json 'd["pending"] + d["inflight"] + d["de
 dt_wait_for 120 "every accepted task finished" done_all
 status=$(dt_status_json)
 [ "$(printf '%s' "$status" | dt_json "d['done'] == $LEGIT + $took")" = true ] || fail "status: $status"
+
+# `dtask purge` of the floods gives their room back: a flood is accepted again.
+floods=$((took / 20))
+for ((i = 0; i < floods; i++)); do
+  dt_cli --timeout 10 purge --job "flood-$i" >>"$DT_TMP/purge.out" 2>>"$DT_TMP/cli.log" || fail "purge of flood-$i failed"
+done
+[ "$(grep -c '^purged job flood-[0-9]* (20 tasks)' "$DT_TMP/purge.out")" -eq "$floods" ] \
+  || fail "purge output: $(cat "$DT_TMP/purge.out")"
+purged() { [ "$(grep -c 'MASTER-PURGED' "$DT_TMP/master.log")" -ge "$floods" ]; }
+dt_wait_for 60 "the floods' rows deleted" purged
+[ "$(dt_status_json | dt_json 'd["submitted"]')" -eq "$LEGIT" ] || fail "purged jobs still counted"
+rc=0
+dt_cli --timeout 30 submit --job flood-again --no-wait-room -f "$flood" >/dev/null 2>"$DT_TMP/flood.err" || rc=$?
+[ "$rc" -eq 0 ] || fail "after the purge a flood was refused: $(tail -1 "$DT_TMP/flood.err")"
+dt_wait_for 120 "the last flood finished" done_all
 
 # The store kept to its budget: its file, once the master checkpointed it at exit.
 dt_stop_pid "$(dt_pid_of w1)"

@@ -307,6 +307,72 @@ static void test_without_a_store_a_kept_job_is_known_after_its_tasks_left_memory
     s_teardown (&f);
 }
 
+static void test_a_purged_job_leaves_memory_and_the_store_in_steps (void)
+{
+    s_fixture_t f;
+    DT_CHECK (s_setup (&f, 1) == 0);
+    /* "p": 10,000 tasks in one job (chunks of one); "q" runs on; "r" is
+     * unfinished. */
+    DT_CHECK (s_tasks_of (&f, "p", 10000, DT_OUTCOME_DONE, 1) == 0);
+    DT_CHECK (s_jobs (&f, "q", 20, DT_OUTCOME_DONE) == 0);
+    uint64_t first;
+    DT_CHECK_EQ (s_submit (&f, "r", 0, 0, &first), 0);
+    char err[256];
+    uint64_t count = 0;
+    DT_CHECK_EQ (dt_state_purge (f.st, dt_str ("r"), &count, err, sizeof err), DT_ERR_CONFLICT);
+
+    DT_CHECK_EQ (dt_state_purge (f.st, dt_str ("p"), &count, err, sizeof err), 0);
+    DT_CHECK_EQ (count, 10000);
+    DT_CHECK_EQ (s_commit (&f), 0);
+    dt_msg_stats_t all = s_stats (&f, "");
+    DT_CHECK_EQ (all.submitted, 21);
+    DT_CHECK_EQ (all.done, 20);
+    DT_CHECK_EQ (s_stats (&f, "p").submitted, 0);
+    DT_CHECK_EQ (s_fetch_all (&f, "p", NULL, 0), 0);
+    /* While its rows go, the job is closed; asking again purges nothing more. */
+    DT_CHECK_EQ (s_submit (&f, "p", 0, 0, &first), DT_ERR_CONFLICT);
+    DT_CHECK_EQ (dt_state_purge (f.st, dt_str ("p"), &count, err, sizeof err), 0);
+    DT_CHECK_EQ (count, 0);
+    int steps = 0;
+    while (dt_state_next_due (f.st) == 0 && steps < 100) {
+        dt_state_promote_due (f.st, NOW);
+        DT_CHECK_EQ (s_commit (&f), 0);
+        steps++;
+    }
+    /* 10,000 results, tasks and chunks: 30,000 rows, 4,096 a step. */
+    DT_CHECK_EQ (steps, 30000 / 4096 + 1);
+
+    /* Gone across a restart too; the name is free again. */
+    s_close (&f);
+    DT_CHECK (s_open (&f) == 0);
+    all = s_stats (&f, "");
+    DT_CHECK_EQ (all.submitted, 21);
+    DT_CHECK_EQ (all.done, 20);
+    DT_CHECK_EQ (all.pending, 1);
+    DT_CHECK_EQ (s_fetch_all (&f, "", NULL, 0), 20);
+    DT_CHECK_EQ (s_submit (&f, "p", 0, 7, &first), 0);
+    DT_CHECK_EQ (first, 10022);
+    DT_CHECK_EQ (s_stats (&f, "p").submitted, 1);
+    s_teardown (&f);
+}
+
+static void test_without_a_store_a_purged_job_is_forgotten_at_once (void)
+{
+    s_fixture_t f;
+    DT_CHECK (s_setup (&f, 0) == 0);
+    DT_CHECK (s_tasks_of (&f, "p", 100, DT_OUTCOME_DONE, 1) == 0);
+    char err[256];
+    uint64_t count = 0, first;
+    DT_CHECK_EQ (dt_state_purge (f.st, dt_str ("p"), &count, err, sizeof err), 0);
+    DT_CHECK_EQ (count, 100);
+    DT_CHECK_EQ (s_stats (&f, "").submitted, 0);
+    DT_CHECK_EQ (s_fetch_all (&f, "", NULL, 0), 0);
+    DT_CHECK (dt_state_next_due (f.st) != 0);
+    DT_CHECK_EQ (s_submit (&f, "p", 0, 0, &first), 0);
+    DT_CHECK_EQ (first, 101);
+    s_teardown (&f);
+}
+
 int main (void)
 {
     static dt_test_t tests[] = {
@@ -318,6 +384,10 @@ int main (void)
          test_without_a_store_finished_jobs_are_forgotten_and_memory_stays_flat},
         {"without a store a kept job is known after its tasks left memory",
          test_without_a_store_a_kept_job_is_known_after_its_tasks_left_memory},
+        {"a purged job leaves memory and the store in steps",
+         test_a_purged_job_leaves_memory_and_the_store_in_steps},
+        {"without a store a purged job is forgotten at once",
+         test_without_a_store_a_purged_job_is_forgotten_at_once},
         {0},
     };
     return dt_test_run (tests);
