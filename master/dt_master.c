@@ -17,6 +17,7 @@
 #include "dt_master.h"
 #include "dt_master_priv.h"
 #include "dt_auth.h"
+#include "dt_fault.h"
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_msg.h"
@@ -308,6 +309,7 @@ static void s_dispatch (dt_master_t *self)
             msg.tasks.items = self->take_items;
             int rc = dt_msg_send (&msg, self->socket, &worker->peer);
             if (rc == 0) {
+                DT_FAULT_CRASH ("master-after-dispatch");
                 dt_state_lease (self->state, worker, self->take_tasks, n, self->now);
                 worker->last_sent = self->now;
                 self->rr = slot;

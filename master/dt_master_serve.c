@@ -3,6 +3,7 @@
 #include "dt_master.h"
 #include "dt_master_priv.h"
 #include "dt_auth.h"
+#include "dt_fault.h"
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_msg.h"
@@ -51,6 +52,7 @@ static dt_master_intent_t *s_intent_new (dt_master_t *self, const dt_peer_t *pee
 /* Sends the replies that waited for the commit. */
 void dt_master_send_intents (dt_master_t *self)
 {
+    DT_FAULT_CRASH_IF (self->nintents > 0, "master-before-reply");
     for (size_t i = 0; i < self->nintents; i++) {
         const dt_master_intent_t *intent = &self->intents[i];
         dt_msg_t msg;
