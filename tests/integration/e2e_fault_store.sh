@@ -4,8 +4,9 @@
 # DTASK_FAULT=store-write:N makes a durable master's Nth commit of a group with writes fail as a
 # disk error would. Each time, the master must log one MASTER-STORE line, exit 1 by itself (not
 # crash) and answer nothing more; restarted on its --data, nothing it acknowledged may be lost.
-#   1. No worker: jobs of 40 URLs, one client after the other; each submission is one group, so
-#      the sixth fails: jobs 1-5 were acknowledged, job 6 was not and must not exist at all.
+#   1. No worker: jobs of 40 URLs, one client after the other, so that each submission is a group
+#      of its own, until the sixth group with writes fails: the submission in it was not
+#      acknowledged and must not exist at all; the ones before were.
 #   2. Restarted, armed again (store-write:3), with a worker and a client following the results:
 #      the failing group now holds results. Every result the client was shown must be stored.
 #   3. Restarted without the fault: every acknowledged task reaches exactly one result.
@@ -16,7 +17,7 @@ dt_init e2e_fault_store_write
 fault_check_tool
 
 PER=40
-JOBS=6 # the sixth submission's group fails
+JOBS_MAX=12 # submissions tried: more than the failing group's number, so it must come
 data="$DT_TMP/data"
 MASTER_ARGS=(--data "$data" --heartbeat 200 --liveness 3)
 
@@ -55,29 +56,36 @@ EOF
 }
 
 dt_httpd_start
-dt_say "1. submissions, no worker; the sixth group fails"
-fault_master_start master store-write:$JOBS "${MASTER_ARGS[@]}"
+dt_say "1. submissions one after the other, no worker, until the sixth group with writes fails"
+fault_master_start master store-write:6 "${MASTER_ARGS[@]}"
 answered_or_gone() { ! dt_alive "client-$1" || ! dt_alive master; }
 acked=()
-for ((j = 1; j <= JOBS; j++)); do
+lost=""
+for ((j = 1; j <= JOBS_MAX; j++)); do
   job=J$j
   for ((i = 0; i < PER; i++)); do echo "$DT_HTTP/size/$((100 * j + i))?job=$job&i=$i"; done >"$DT_TMP/$job.txt"
   dt_spawn_to "client-$job" "$DT_TMP/$job.out" "$DTASK_BIN/dtask" --master "$DT_MASTER" --timeout 60 \
     submit --job "$job" -f "$DT_TMP/$job.txt"
   dt_wait_for 90 "job $job answered, or the master gone" answered_or_gone "$job"
-  if ((j < JOBS)); then
+  if ! dt_alive "client-$job"; then
     dt_wait_exit "client-$job" 10
-    [ "$DT_EXIT" -eq 0 ] || fail "job $job: dtask submit exited $DT_EXIT before the failure"
+    [ "$DT_EXIT" -eq 0 ] || fail "job $job: dtask submit exited $DT_EXIT"
     acked+=("$job")
+    continue
   fi
+  # Its master is gone without answering. Nothing else was in that master's last group (one
+  # client at a time, no worker), so this submission was in the group that failed.
+  dt_stop_pid "$(dt_pid_of "client-$job")"
+  if grep -q accepted "$DT_TMP/$job.out"; then
+    fail "job $job was acknowledged, and its group was not committed"
+  fi
+  lost=$job
+  break
 done
+[ -n "$lost" ] || fail "the master took $JOBS_MAX submissions without its store write failing"
+[ "${#acked[@]}" -ge 1 ] || fail "no submission was acknowledged before the failure"
 stopped_by_store master
-# The last client is still waiting: its master is gone, and answered it nothing.
-dt_alive "client-J$JOBS" || fail "job J$JOBS was answered by a master whose store write failed"
-dt_stop_pid "$(dt_pid_of "client-J$JOBS")"
-if grep -q accepted "$DT_TMP/J$JOBS.out"; then
-  fail "job J$JOBS was acknowledged, and its group was not committed"
-fi
+dt_say "acknowledged: ${acked[*]}; in the failed group: $lost"
 
 dt_say "2. restarted with a worker and a results client; the third group fails"
 fault_master_start master2 store-write:3 "${MASTER_ARGS[@]}"
@@ -90,8 +98,8 @@ dt_say "the results client was shown $(dt_count_results "$DT_TMP/shown.jsonl") r
 
 dt_say "3. restarted without the fault"
 fault_master_restart master3 "${MASTER_ARGS[@]}"
-n=$(fault_job_submitted "J$JOBS") || fail "dtask status --job J$JOBS failed"
-[ "$n" -eq 0 ] || fail "job J$JOBS was never acknowledged, yet $n of its tasks are stored"
+n=$(fault_job_submitted "$lost") || fail "dtask status --job $lost failed"
+[ "$n" -eq 0 ] || fail "job $lost was never acknowledged, yet $n of its tasks are stored"
 for job in "${acked[@]}"; do
   dt_wait_for 60 "job $job final" fault_job_final "$job" "$PER"
   dt_cli --timeout 10 results --job "$job" >"$DT_TMP/$job-stored.jsonl" 2>>"$DT_TMP/cli.log" ||
@@ -101,7 +109,7 @@ done
 dt_cli --timeout 10 results >"$DT_TMP/stored.jsonl" 2>>"$DT_TMP/cli.log" || fail "dtask results failed"
 same_as_stored "$DT_TMP/shown.jsonl" "$DT_TMP/stored.jsonl" ||
   fail "a result shown to a client before the failure is not stored as shown"
-total=$(((JOBS - 1) * PER))
+total=$((${#acked[@]} * PER))
 status=$(dt_status_json)
 dt_say "status after the restarts: $status"
 for check in "d[\"submitted\"] == $total" "d[\"done\"] == $total" 'd["pending"] == 0' 'd["inflight"] == 0'; do
