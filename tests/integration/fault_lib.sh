@@ -29,21 +29,32 @@ fault_master_restart() {
   fault_master_spawn "$name" "$DTASK_BIN/dtask-master" "$@"
 }
 
-# fault_master_spawn NAME CMD ARGS...: CMD ARGS --bind ..., then waits until it listens.
+# fault_master_spawn NAME CMD ARGS...: CMD ARGS --bind ..., then waits until it listens. The first
+# start picks a free port, and another one if that was taken in between (as dt_master_start does).
 fault_master_spawn() {
-  local name=$1 port
+  local name=$1 port try pid
   shift
-  port=${DT_MASTER_PORT:-$(dt_free_port)}
-  dt_spawn "$name" "$@" --bind "tcp://127.0.0.1:$port"
-  dt_wait_for 15 "$name to listen on 127.0.0.1:$port" fault_listening "$name" "$DT_LAST_PID" "$port"
-  DT_MASTER_PORT=$port
-  DT_MASTER="tcp://127.0.0.1:$port"
+  for try in 1 2 3; do
+    port=${DT_MASTER_PORT:-$(dt_free_port)}
+    dt_spawn "$name" "$@" --bind "tcp://127.0.0.1:$port"
+    pid=$DT_LAST_PID
+    dt_wait_for 15 "$name to listen on 127.0.0.1:$port" fault_listening "$pid" "$port"
+    if dt_listening "$pid" "$port"; then
+      DT_MASTER_PORT=$port
+      DT_MASTER="tcp://127.0.0.1:$port"
+      return 0
+    fi
+    [ -z "${DT_MASTER_PORT:-}" ] && grep -qi 'in use' "$DT_TMP/$name.log" || fail "$name exited at start"
+    mv "$DT_TMP/$name.log" "$DT_TMP/$name-bind-$try.log.old"
+    wait "$pid" 2>/dev/null || true
+    unset 'DT_PIDS[-1]' 'DT_PNAMES[-1]' # so that NAME means the next try
+  done
+  fail "$name could not bind a free port in 3 tries"
 }
 
-# fault_listening NAME PID PORT: true once PID listens on PORT; ends the test if NAME exited.
+# fault_listening PID PORT: true once PID listens on PORT, or once it has exited.
 fault_listening() {
-  dt_alive "$1" || fail "$1 exited at start"
-  dt_listening "$2" "$3"
+  ! kill -0 "$1" 2>/dev/null || dt_listening "$1" "$2"
 }
 
 # fault_expect_crash NAME POINT: waits for NAME to die at POINT: killed by SIGKILL (exit status
