@@ -38,6 +38,13 @@ int dt_fault_hit (const char *point);
  * (messages already sent leave the process), then kills it with SIGKILL. */
 void dt_fault_crash (const char *point);
 
+/* What the code writes at a point, one line each:
+ *   DT_FAULT_CRASH (point)            a crash point;
+ *   DT_FAULT_CRASH_IF (cond, point)   a crash point reached only when `cond` holds (e.g. a turn
+ *                                     with replies waiting); without DTASK_FAULTS `cond` is not
+ *                                     even evaluated;
+ *   DT_FAULT_FAIL (point)             an expression: 1 when the operation it guards must fail
+ *                                     now, else 0 (always 0 without DTASK_FAULTS). */
 #define DT_FAULT_CRASH(point)          dt_fault_crash (point)
 #define DT_FAULT_CRASH_IF(cond, point) ((cond) ? dt_fault_crash (point) : (void) 0)
 #define DT_FAULT_FAIL(point)           dt_fault_hit (point)
