@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 static const char s_usage[] =
-    "usage: dtask results [--job ID] [--follow] [--failed]\n"
+    "usage: dtask results [--job ID] [--follow] [--failed | --broken]\n"
     "\n"
     "Prints the results the master holds as JSON lines on stdout, oldest first:\n"
     "id, url, final_url, state, http_status, bytes, content_type, elapsed_ms,\n"
@@ -17,16 +17,16 @@ static const char s_usage[] =
     "  -F, --follow   keep printing new results as they arrive, across master\n"
     "                 restarts, until interrupted (SIGINT/SIGTERM: exit 0)\n"
     "      --failed   only failed results\n"
+    "      --broken   only broken links: failed, or an HTTP status of 400 or more\n"
+    "                 (a 404 is a done task; for link checking it is broken)\n"
     "  -h, --help     this help\n";
 
 int dt_cmd_results (const dt_cli_opts_t *opts, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"job", required_argument, NULL, 'j'},
-        {"follow", no_argument, NULL, 'F'},
-        {"failed", no_argument, NULL, 'x'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"job", required_argument, NULL, 'j'}, {"follow", no_argument, NULL, 'F'},
+        {"failed", no_argument, NULL, 'x'},    {"broken", no_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
     };
     dt_stream_opts_t stream = {.job = ""};
     int c;
@@ -42,6 +42,9 @@ int dt_cmd_results (const dt_cli_opts_t *opts, int argc, char **argv)
             break;
         case 'x':
             stream.flags |= DT_FETCH_FAILED_ONLY;
+            break;
+        case 'b':
+            stream.broken = 1;
             break;
         case 'h':
             fputs (s_usage, stdout);

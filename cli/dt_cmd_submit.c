@@ -75,6 +75,9 @@ typedef struct {
     int64_t paused_until;    /* monotonic ms: no sends before this (queue full) */
     int room_backoff_ms;     /* next pause when the queue is full */
     int full;                /* the last answer was QUEUE_FULL */
+    const dt_urls_t *list;   /* borrowed: the URLs, to cut again */
+    dt_urls_chunk_t *ranges; /* owned: the cut the chunks were made from */
+    size_t chunk_max;        /* most URLs in one chunk */
 } s_submit_t;
 
 typedef struct {
@@ -105,6 +108,42 @@ static int s_random_job (char *out, size_t out_size)
     for (size_t i = 0; i < sizeof bytes; i++)
         snprintf (out + 2 * i, 3, "%02x", bytes[i]);
     return 0;
+}
+
+/* Cuts the URLs into chunks of at most `max` URLs, all to be sent.
+ * Returns 0, or -1 when out of memory. The cut depends only on the URLs
+ * and `max`, so a resubmission under the same job id cuts them alike. */
+static int s_cut (s_submit_t *self, size_t max)
+{
+    size_t n = 0;
+    dt_urls_chunk_t *ranges = dt_urls_chunk (self->list, max, DT_LIMIT_BATCH_BYTES, &n);
+    s_chunk_t *chunks = ranges && n <= UINT32_MAX ? calloc (n, sizeof *chunks) : NULL;
+    if (!chunks) {
+        free (ranges);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        chunks[i] = (s_chunk_t){ranges[i], S_CHUNK_QUEUED, (uint32_t) i};
+    free (self->ranges);
+    free (self->chunks);
+    self->ranges = ranges;
+    self->chunks = chunks;
+    self->nchunks = n;
+    self->chunk_max = max;
+    return 0;
+}
+
+/* The master's --max-pending, from its refusal of a chunk larger than it
+ * ("... --max-pending N"), or 0. */
+static uint64_t s_queue_limit (const dt_msg_t *reply)
+{
+    char text[DT_LIMIT_ERROR_MAX + 1];
+    size_t len =
+        reply->error.text.len < DT_LIMIT_ERROR_MAX ? reply->error.text.len : DT_LIMIT_ERROR_MAX;
+    memcpy (text, reply->error.text.ptr, len);
+    text[len] = '\0';
+    const char *at = strstr (text, "--max-pending ");
+    return at ? strtoull (at + strlen ("--max-pending "), NULL, 10) : 0;
 }
 
 /* Lowest-numbered chunk that may be sent now, or -1. */
@@ -152,6 +191,24 @@ static int s_on_reply (s_submit_t *self, s_chunk_t *chunk, const dt_msg_t *reply
                       self->job, chunk->number, reply->submit_ok.count, reply->submit_ok.first_id);
         return 0;
     }
+    /* A chunk over --max-pending: cut the URLs to the limit and start
+     * again. Only before any chunk is accepted (the first is sent alone),
+     * so the chunks of a job never mix two cuts. */
+    if (reply->type == DT_MSG_ERROR && reply->error.code == DT_ERR_TOO_BIG &&
+        self->accepted_chunks == 0) {
+        uint64_t limit = s_queue_limit (reply);
+        if (limit > 0 && limit < self->chunk_max) {
+            char text[DT_LIMIT_ERROR_MAX + 64];
+            dt_cli_printable (text, sizeof text, reply->error.text);
+            dt_log_debug ("SUBMIT-CUT", "job %s: master: %s; chunks of at most %" PRIu64 " URLs",
+                          self->job, text, limit);
+            if (s_cut (self, (size_t) limit) != 0) {
+                fprintf (stderr, "dtask: out of memory\n");
+                return DT_CLI_EXIT_FAIL;
+            }
+            return 0;
+        }
+    }
     if (reply->type == DT_MSG_ERROR && reply->error.code == DT_ERR_QUEUE_FULL) {
         chunk->state = S_CHUNK_QUEUED;
         if (!self->wait_room)
@@ -185,7 +242,8 @@ static int s_submit_all (s_submit_t *self, dt_rpc_t *rpc)
     dt_msg_init (&reply);
     while (self->accepted_chunks < self->nchunks) {
         int64_t now = zclock_mono ();
-        size_t window = self->full ? 1 : DT_SUBMIT_WINDOW;
+        /* The first chunk goes alone: its answer may cut the chunks again. */
+        size_t window = self->full || self->accepted_chunks == 0 ? 1 : DT_SUBMIT_WINDOW;
         while (!stopping && now >= self->paused_until && dt_rpc_inflight (rpc) < window) {
             ssize_t i = s_next_to_send (self);
             if (i < 0)
@@ -202,6 +260,14 @@ static int s_submit_all (s_submit_t *self, dt_rpc_t *rpc)
         int rc = dt_rpc_wait (rpc, &reply, &tag, max_ms);
         if (rc == DT_RPC_EAGAIN)
             continue;
+        if (rc == DT_RPC_EINTR) {
+            fprintf (stderr,
+                     "dtask: interrupted while submitting: accepted %" PRIu64
+                     " of %zu tasks under job %s; to add the rest, run the same submit again "
+                     "with --job %s (what was accepted is not added twice)\n",
+                     self->accepted_tasks, dt_urls_count (self->list), self->job, self->job);
+            return DT_CLI_EXIT_INTERRUPTED;
+        }
         if (rc != 0)
             return dt_cli_rpc_failed (self->cli, rc);
         int code = s_on_reply (self, tag, &reply);
@@ -213,8 +279,11 @@ static int s_submit_all (s_submit_t *self, dt_rpc_t *rpc)
             stopping = 1;
     }
     if (stopping) {
-        fprintf (stderr, "dtask: master queue is full (%zu of %zu chunks accepted; job %s)\n",
-                 self->accepted_chunks, self->nchunks, self->job);
+        fprintf (stderr,
+                 "dtask: master queue is full (--no-wait-room): accepted %" PRIu64
+                 " of %zu tasks under job %s; to add the rest, run the same submit again with "
+                 "--job %s once there is room (what was accepted is not added twice)\n",
+                 self->accepted_tasks, dt_urls_count (self->list), self->job, self->job);
         return DT_CLI_EXIT_REFUSED;
     }
     return 0;
@@ -263,7 +332,6 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
     dt_rpc_t *rpc = NULL;
     s_submit_t self = {
         .cli = opts, .wait_room = wait_room, .room_backoff_ms = DT_SUBMIT_ROOM_FIRST_MS};
-    dt_urls_chunk_t *ranges = NULL;
     dt_urls_t *urls = NULL;
     /* Connecting first lets the I/O thread open the connection (and run a
      * CURVE handshake) while this one reads and checks the URLs: for a big
@@ -315,19 +383,14 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
     }
     self.job = job;
     self.urls = dt_urls_items (urls);
-    ranges = dt_urls_chunk (urls, DT_LIMIT_BATCH_MAX, DT_LIMIT_BATCH_BYTES, &self.nchunks);
-    if (!ranges)
-        goto nomem;
-    if (self.nchunks > UINT32_MAX) {
+    self.list = urls;
+    if (dt_urls_count (urls) / DT_LIMIT_BATCH_MAX >= UINT32_MAX) {
         fprintf (stderr, "dtask: too many URLs for one job\n");
         code = DT_CLI_EXIT_USAGE;
         goto done;
     }
-    self.chunks = calloc (self.nchunks, sizeof *self.chunks);
-    if (!self.chunks)
+    if (s_cut (&self, DT_LIMIT_BATCH_MAX) != 0)
         goto nomem;
-    for (size_t i = 0; i < self.nchunks; i++)
-        self.chunks[i] = (s_chunk_t){ranges[i], S_CHUNK_QUEUED, (uint32_t) i};
 
     dt_rpc_set_persistent (rpc, wait);
     dt_log_debug ("SUBMIT", "job %s: %zu URLs in %zu chunks to %s", job, dt_urls_count (urls),
@@ -362,7 +425,7 @@ nomem:
 done:
     dt_rpc_destroy (&rpc);
     free (self.chunks);
-    free (ranges);
+    free (self.ranges);
     dt_urls_destroy (&urls);
     return code;
 }

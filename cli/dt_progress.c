@@ -16,6 +16,7 @@ struct dt_progress_t {
     int64_t started;  /* monotonic ms at creation */
     int64_t drawn_at; /* monotonic ms of the last redraw */
     int shown;        /* a line is on the terminal now */
+    const char *note; /* said after the counts, e.g. "master unreachable"; borrowed */
 };
 
 dt_progress_t *dt_progress_new (uint64_t total)
@@ -62,7 +63,7 @@ static void s_draw (dt_progress_t *self, int64_t now)
     dt_progress_format (line, sizeof line, self->finished, self->total, self->failed,
                         now - self->started);
     /* \033[K erases what a longer previous line left behind. */
-    fprintf (stderr, "\r%s\033[K", line);
+    fprintf (stderr, "\r%s%s%s\033[K", line, self->note ? " - " : "", self->note ? self->note : "");
     fflush (stderr);
     self->shown = 1;
     self->drawn_at = now;
@@ -75,6 +76,14 @@ void dt_progress_update (dt_progress_t *self, uint64_t finished, uint64_t failed
     int64_t now = zclock_mono ();
     if (force || !self->shown || now - self->drawn_at >= DT_PROGRESS_INTERVAL_MS)
         s_draw (self, now);
+}
+
+void dt_progress_set_note (dt_progress_t *self, const char *note)
+{
+    if (self->note == note)
+        return;
+    self->note = note;
+    s_draw (self, zclock_mono ());
 }
 
 void dt_progress_clear (void *arg)

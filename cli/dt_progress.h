@@ -15,6 +15,10 @@ void dt_progress_destroy (dt_progress_t **self_p);
  * (always when `force`). */
 void dt_progress_update (dt_progress_t *self, uint64_t finished, uint64_t failed, int force);
 
+/* Adds `note` (borrowed; a string literal) after the counts, or removes it
+ * (NULL); a change is drawn at once. */
+void dt_progress_set_note (dt_progress_t *self, const char *note);
+
 /* Erases the line, e.g. before a log line or at the end. NULL-safe (so it
  * can be a log hook with a NULL display). */
 void dt_progress_clear (void *self);

@@ -101,6 +101,11 @@ void dt_rpc_destroy (dt_rpc_t **self_p)
     *self_p = NULL;
 }
 
+int dt_rpc_outage (const dt_rpc_t *self)
+{
+    return self->outage;
+}
+
 void dt_rpc_set_persistent (dt_rpc_t *self, int on)
 {
     self->persistent = on;

@@ -20,6 +20,10 @@
 
 typedef struct dt_rpc_t dt_rpc_t;
 
+/* True while the master has not answered for the timeout and a persistent
+ * engine keeps resending (it warned MASTER-UNREACHABLE), until a reply. */
+int dt_rpc_outage (const dt_rpc_t *self);
+
 /* dt_rpc_wait() and dt_rpc_call() results other than 0. */
 #define DT_RPC_EFAIL    -1 /* local failure (socket, memory); logged */
 #define DT_RPC_EUNREACH -2 /* no reply from the master within the timeout */

@@ -74,14 +74,28 @@ int dt_stream_run (const dt_cli_opts_t *cli, dt_rpc_t *rpc, const dt_stream_opts
                 break;
             inflight = 1;
         }
-        if (progress)
+        if (progress) {
+            dt_progress_set_note (progress,
+                                  dt_rpc_outage (rpc) ? "master unreachable, retrying" : NULL);
             dt_progress_update (progress, printed, failed, 0);
+        }
         void *tag;
         int rc = dt_rpc_wait (rpc, &reply, &tag, progress ? DT_STREAM_TICK_MS : -1);
         if (rc == DT_RPC_EAGAIN)
             continue;
         if (rc == DT_RPC_EINTR && opts->follow) {
             code = DT_CLI_EXIT_OK;
+            break;
+        }
+        if (rc == DT_RPC_EINTR && opts->expect > 0) {
+            /* The job goes on without us: say how to pick it up again. */
+            dt_progress_clear (progress);
+            fprintf (stderr,
+                     "dtask: interrupted after %" PRIu64 " of %" PRIu64
+                     " results; job %s goes on: follow its results with\n"
+                     "  dtask results --job %s --follow\n",
+                     printed, opts->expect, opts->job, opts->job);
+            code = DT_CLI_EXIT_INTERRUPTED;
             break;
         }
         if (rc != 0) {
@@ -101,6 +115,10 @@ int dt_stream_run (const dt_cli_opts_t *cli, dt_rpc_t *rpc, const dt_stream_opts
             int fresh = seen ? dt_idset_add (seen, r->id) : 1;
             if (fresh == 0)
                 continue;
+            if (fresh > 0 && opts->broken && r->state == DT_STATE_DONE && r->http_status < 400) {
+                printed++; /* counted as seen, not shown */
+                continue;
+            }
             if (fresh < 0 || dt_jsonl_add (out, r) != 0) {
                 write_failed = 1;
                 errno = ENOMEM;

@@ -19,10 +19,12 @@ typedef struct {
     uint64_t expect; /* > 0: long-poll until this many results are printed */
     int progress;    /* draw a progress line on stderr (with expect) */
     int summary;     /* print "N done, M failed" on stderr at the end */
+    int broken;      /* print only broken links: failed, or HTTP status >= 400 */
 } dt_stream_opts_t;
 
 /* Without follow or expect, stops at the first empty page. Returns the
- * process exit code, having printed any error. */
+ * process exit code, having printed any error; interrupted while waiting
+ * for a job (expect), it says how to follow the job's results again. */
 int dt_stream_run (const dt_cli_opts_t *cli, dt_rpc_t *rpc, const dt_stream_opts_t *opts);
 
 #endif

@@ -1,6 +1,7 @@
 /* main.c - dtask, the command-line client: parses global options and runs one command. */
 #include "dt_cli.h"
 #include "dt_auth.h"
+#include "dt_endpoint.h"
 #include "dt_log.h"
 
 #include <getopt.h>
@@ -29,9 +30,10 @@ static const char s_usage[] =
     "Options:\n"
     "  -m, --master EP        master endpoint (default: $DTASK_MASTER, else\n"
     "                         " DT_CLI_DEFAULT_MASTER ")\n"
-    "  -t, --timeout SECONDS  give up when the master has not answered for this long\n"
-    "                         (default 10); submit --wait and results --follow keep\n"
-    "                         retrying once the master has answered\n"
+    "  -t, --timeout SECONDS  give up when the master has not answered for this long,\n"
+    "                         0 < SECONDS <= 86400 (default 10); submit --wait and\n"
+    "                         results --follow keep retrying once the master has\n"
+    "                         answered\n"
     "  -k, --key FILE         our key pair, NAME.key_secret (default: $DTASK_KEY);\n"
     "                         with --master-key, the link is CURVE-encrypted\n"
     "  -K, --master-key FILE  the master's public key, master.key\n"
@@ -88,6 +90,7 @@ int main (int argc, char **argv)
     opts.master = env && *env ? env : DT_CLI_DEFAULT_MASTER;
     opts.key = getenv ("DTASK_KEY");
     opts.master_key = getenv ("DTASK_MASTER_KEY");
+    const char *master_from = env && *env ? "DTASK_MASTER" : "--master";
     int c;
     opterr = 0;
     /* '+': stop at the command name; what follows is the command's. */
@@ -97,12 +100,12 @@ int main (int argc, char **argv)
             if (!*optarg)
                 return dt_cli_usage_error (s_usage, "--master: empty endpoint");
             opts.master = optarg;
+            master_from = "--master";
             break;
         case 't':
             if (s_parse_timeout (optarg, &opts.timeout_ms) != 0)
                 return dt_cli_usage_error (
-                    s_usage, "--timeout: '%s' is not a number of seconds between 0 and 86400",
-                    optarg);
+                    s_usage, "--timeout: '%s' is not a number of seconds (0 < s <= 86400)", optarg);
             break;
         case 'k':
             opts.key = optarg;
@@ -130,6 +133,11 @@ int main (int argc, char **argv)
         return dt_cli_usage_error (s_usage, "-v and -q do not go together");
     if (optind == argc)
         return dt_cli_usage_error (s_usage, "no command given");
+    char why[64];
+    if (strcmp (argv[optind], "keygen") != 0 &&
+        dt_endpoint_check (opts.master, why, sizeof why) != 0)
+        return dt_cli_usage_error (NULL, "%s: '%s' is %s: expected " DT_ENDPOINT_FORM, master_from,
+                                   opts.master, why);
     dt_log_init ("dtask", opts.verbose ? DT_LOG_DEBUG : opts.quiet ? DT_LOG_WARN : DT_LOG_INFO);
 
     const char *name = argv[optind];

@@ -3,6 +3,7 @@
 #include "dt_log.h"
 #include "dt_sock.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,6 +25,57 @@ static int s_is_dir (const char *path)
     return stat (path, &st) == 0 && S_ISDIR (st.st_mode);
 }
 
+/* As ssh does: a secret key that group or others can read is refused,
+ * with the mode and the fix. A missing file passes (the caller says so). */
+static int s_check_secret_mode (const char *path, char *err, size_t err_size)
+{
+    struct stat st;
+    if (stat (path, &st) != 0 || (st.st_mode & 077) == 0)
+        return 0;
+    snprintf (err, err_size,
+              "key file %s has mode 0%03o: a secret key must be readable by its owner only; run "
+              "chmod 600 %s",
+              path, (unsigned) (st.st_mode & 0777), path);
+    return -1;
+}
+
+/* A key directory or allow-list that group or others can write to would
+ * let them add a key of their own: refused, with the mode and the fix. A
+ * missing path passes (an empty allow-list). */
+static int s_check_not_writable (const char *what, const char *path, char *err, size_t err_size)
+{
+    struct stat st;
+    if (stat (path, &st) != 0 || (st.st_mode & 022) == 0)
+        return 0;
+    snprintf (err, err_size,
+              "%s %s has mode 0%03o: group or others can write to it and add keys; run chmod "
+              "go-w %s",
+              what, path, (unsigned) (st.st_mode & 0777), path);
+    return -1;
+}
+
+/* An allow-list directory and every key file in it, as zcertstore reads
+ * them (dot files are skipped there too). */
+static int s_check_allow_list (const char *dir, char *err, size_t err_size)
+{
+    if (s_check_not_writable ("allow-list directory", dir, err, err_size) != 0)
+        return -1;
+    DIR *d = opendir (dir);
+    if (!d)
+        return 0;
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir (d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[4096];
+        snprintf (path, sizeof path, "%s/%s", dir, e->d_name);
+        rc = s_check_not_writable ("allow-list key file", path, err, err_size);
+    }
+    closedir (d);
+    return rc;
+}
+
 zcert_t *dt_auth_load_cert (const char *path, int need_secret, char *err, size_t err_size)
 {
     if (!zsys_file_exists (path)) {
@@ -39,6 +91,15 @@ zcert_t *dt_auth_load_cert (const char *path, int need_secret, char *err, size_t
     static const char zero[41] = "0000000000000000000000000000000000000000";
     if (need_secret && strcmp (zcert_secret_txt (cert), zero) == 0) {
         snprintf (err, err_size, "key file %s holds no secret key (use NAME.key_secret)", path);
+        zcert_destroy (&cert);
+        return NULL;
+    }
+    /* zcert_load reads PATH_secret in preference to PATH: the secret came
+     * from that file when it exists. */
+    char secret_path[4200];
+    snprintf (secret_path, sizeof secret_path, "%s_secret", path);
+    if (need_secret &&
+        s_check_secret_mode (zsys_file_exists (secret_path) ? secret_path : path, err, err_size)) {
         zcert_destroy (&cert);
         return NULL;
     }
@@ -61,13 +122,19 @@ dt_auth_t *dt_auth_new (const char *dir, char *err, size_t err_size)
         return NULL;
     }
     char path[4096];
+    if (s_check_not_writable ("key directory", dir, err, err_size) != 0)
+        goto fail;
     snprintf (path, sizeof path, "%s/master.key_secret", dir);
     self->cert = dt_auth_load_cert (path, 1, err, err_size);
     if (!self->cert)
         goto fail;
     snprintf (path, sizeof path, "%s/workers", dir);
+    if (s_check_allow_list (path, err, err_size) != 0)
+        goto fail;
     self->workers = zcertstore_new (path);
     snprintf (path, sizeof path, "%s/clients", dir);
+    if (s_check_allow_list (path, err, err_size) != 0)
+        goto fail;
     self->clients = zcertstore_new (path);
     if (!self->workers || !self->clients) {
         snprintf (err, err_size, "cannot read the allow-lists in %s", dir);
@@ -205,7 +272,13 @@ int dt_auth_keygen (const char *dir, const char *name, const char *role, char *e
         snprintf (err, err_size, "%s exists: not overwriting a key", path);
         return -1;
     }
-    if (zsys_dir_create ("%s", dir) != 0) {
+    /* Directories made here are the owner's only: a master refuses a key
+     * directory or allow-list others can write to (under umask 002 czmq's
+     * 0775 would be group-writable). */
+    mode_t dir_umask = umask (077);
+    int made = zsys_dir_create ("%s", dir);
+    umask (dir_umask);
+    if (made != 0) {
         snprintf (err, err_size, "cannot create %s: %s", dir, strerror (errno));
         return -1;
     }
@@ -222,6 +295,10 @@ int dt_auth_keygen (const char *dir, const char *name, const char *role, char *e
     umask (old);
     if (rc == 0)
         rc = zcert_save_public (cert, path);
+    /* 0644 whatever the umask: copied into an allow-list, a group-writable
+     * public key would be refused by the master. */
+    if (rc == 0)
+        rc = chmod (path, 0644);
     zcert_destroy (&cert);
     if (rc != 0) {
         snprintf (err, err_size, "cannot write %s: %s", path, strerror (errno));

@@ -31,7 +31,10 @@ typedef struct dt_auth_t dt_auth_t;
 
 /* Loads the key directory `dir` and binds the ZAP handler on the process's
  * ZeroMQ context (czmq's), which must happen before the master's ROUTER
- * binds. Returns NULL with a reason in `err`. The allow-lists are read again
+ * binds. Returns NULL with a reason in `err`, among them (as ssh does) a
+ * `dir`, allow-list directory or allow-list key file that group or others
+ * can write to, with its mode and the chmod that fixes it. The allow-lists
+ * are read again
  * when their directories change, so keys can be added or removed while the
  * master runs. */
 dt_auth_t *dt_auth_new (const char *dir, char *err, size_t err_size);
@@ -52,7 +55,9 @@ int dt_auth_handle (dt_auth_t *self);
 uint64_t dt_auth_denied (const dt_auth_t *self);
 
 /* Loads a certificate file (a NAME.key_secret for our own pair, a NAME.key
- * for a peer's public key). Returns NULL with a reason in `err`. */
+ * for a peer's public key). Returns NULL with a reason in `err`; with
+ * need_secret, also when group or others may read the secret file (the
+ * reason gives its mode and the chmod that fixes it). */
 zcert_t *dt_auth_load_cert (const char *path, int need_secret, char *err, size_t err_size);
 
 /* Writes a new key pair as DIR/NAME.key and DIR/NAME.key_secret (secret

@@ -53,4 +53,9 @@
 #define DT_LIMIT_REDIRECTS_MAX 5
 #define DT_LIMIT_BODY_MAX      (64LL * 1024 * 1024) /* bytes read from one response */
 
+/* Addresses kept for the trusted proxies of --trusted-proxy: each proxy
+ * host name may resolve to several, and a handful of proxies (http, https,
+ * all) is already unusual; beyond this the rest are not allowed. */
+#define DT_LIMIT_PROXY_ADDRS_MAX 32
+
 #endif

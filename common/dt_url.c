@@ -57,6 +57,38 @@ static int s_plain (const char *url, size_t len, size_t start)
     return 1;
 }
 
+/* True when `url` starts with a scheme and "://" ("ftp://", "gopher://"):
+ * then the scheme is what is wrong, not the shape. */
+static int s_has_scheme (const char *url, size_t len)
+{
+    size_t i = 0;
+    while (i < len && ((url[i] >= 'a' && url[i] <= 'z') || (url[i] >= 'A' && url[i] <= 'Z') ||
+                       (i > 0 && ((url[i] >= '0' && url[i] <= '9') || url[i] == '+' ||
+                                  url[i] == '-' || url[i] == '.'))))
+        i++;
+    return i > 0 && len - i >= 3 && memcmp (url + i, "://", 3) == 0;
+}
+
+/* What curl's URL parser refused, in the user's terms. */
+static const char *s_parse_error (CURLUcode code)
+{
+    switch (code) {
+    case CURLUE_BAD_PORT_NUMBER:
+        return "bad port number (1 to 65535)";
+    case CURLUE_NO_HOST:
+    case CURLUE_BAD_HOSTNAME:
+        return "bad or missing host name";
+    case CURLUE_BAD_IPV6:
+        return "bad IPv6 address";
+    case CURLUE_BAD_LOGIN:
+    case CURLUE_BAD_USER:
+    case CURLUE_BAD_PASSWORD:
+        return "bad user name or password part";
+    default:
+        return "malformed URL";
+    }
+}
+
 int dt_url_check (const char *url, size_t len, char *why, size_t why_size)
 {
     if (len == 0)
@@ -68,14 +100,19 @@ int dt_url_check (const char *url, size_t len, char *why, size_t why_size)
         if (c <= 0x20 || c == 0x7f)
             return s_fail (why, why_size, "URL contains whitespace or a control character");
     }
-    /* Cheap scheme test first: it rejects most garbage without a parse. */
+    /* Cheap scheme test first: it rejects most garbage without a parse.
+     * The reason names what is wrong: the scheme, the "//", or the host. */
     size_t start = 0;
-    if (len > 7 && strncasecmp (url, "http://", 7) == 0)
+    if (len >= 7 && strncasecmp (url, "http://", 7) == 0)
         start = 7;
-    else if (len > 8 && strncasecmp (url, "https://", 8) == 0)
+    else if (len >= 8 && strncasecmp (url, "https://", 8) == 0)
         start = 8;
-    else
+    else if (s_has_scheme (url, len))
         return s_fail (why, why_size, "scheme must be http or https");
+    else
+        return s_fail (why, why_size, "not an absolute URL: must start with http:// or https://");
+    if (start == len || url[start] == '/' || url[start] == '?' || url[start] == '#')
+        return s_fail (why, why_size, "URL has no host (http://HOST/...)");
     if (s_plain (url, len, start))
         return 0;
     return dt_url_check_parsed (url, len, why, why_size);
@@ -103,8 +140,9 @@ int dt_url_check_parsed (const char *url, size_t len, char *why, size_t why_size
     }
     /* Non-supported schemes are refused above; curl's parser then checks the
      * authority and the port the way the fetch will see them. */
-    if (curl->url_set (h, CURLUPART_URL, copy, 0) != CURLUE_OK) {
-        s_fail (why, why_size, "malformed URL");
+    CURLUcode uc = curl->url_set (h, CURLUPART_URL, copy, 0);
+    if (uc != CURLUE_OK) {
+        s_fail (why, why_size, s_parse_error (uc));
         goto done;
     }
     if (curl->url_get (h, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host || !*host) {

@@ -253,6 +253,17 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
         snprintf (err, err_size, "%s", nurls == 0 ? "no urls" : "bad job id");
         return DT_ERR_MALFORMED;
     }
+    /* The bound holds for every chunk. One over the limit can never fit:
+     * refused for good, saying the limit (the CLI cuts its chunks to it),
+     * and before the resend check, so a resubmission cut for another
+     * limit is cut again rather than taken for a conflict. */
+    if (self->opts.max_pending && nurls > self->opts.max_pending) {
+        snprintf (err, err_size,
+                  "chunk of %" PRIu32
+                  " URLs is larger than the queue limit: --max-pending %" PRIu64,
+                  nurls, self->opts.max_pending);
+        return DT_ERR_TOO_BIG;
+    }
     dt_job_t *job = dt_jobs_find (self->jobs, job_name);
     if (job && dt_jobs_chunk_find (self->jobs, job, chunk, first_id, count) == 0) {
         /* A resend gets the same answer and creates nothing; the same
@@ -281,11 +292,12 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
     }
     uint64_t unfinished = self->states[DT_TASK_QUEUED] + self->states[DT_TASK_INFLIGHT] +
                           self->states[DT_TASK_DELAYED];
-    /* An empty queue takes any chunk, so a limit below the chunk size
-     * slows submitters down instead of refusing them forever. */
-    if (self->opts.max_pending && unfinished > 0 && unfinished + nurls > self->opts.max_pending) {
-        snprintf (err, err_size, "queue full: %" PRIu64 " unfinished tasks, limit %" PRIu64,
-                  unfinished, self->opts.max_pending);
+    if (self->opts.max_pending && unfinished + nurls > self->opts.max_pending) {
+        snprintf (err, err_size,
+                  "queue full: %" PRIu64 " unfinished tasks, limit %" PRIu64 ", %" PRIu64
+                  " more fit now",
+                  unfinished, self->opts.max_pending,
+                  unfinished < self->opts.max_pending ? self->opts.max_pending - unfinished : 0);
         return DT_ERR_QUEUE_FULL;
     }
     /* With a store, tasks beyond the window stay there (cold) until the

@@ -60,8 +60,8 @@ int dt_state_broken (const dt_state_t *self);
 
 /* SUBMIT of chunk `chunk` of job `job`. Returns 0 and the ids created (or
  * created earlier by the same chunk) in *first_id and *count; or a DT_ERR_*
- * code (BAD_URL, QUEUE_FULL, STORE; MALFORMED for an empty chunk or job id)
- * with a reason in `err`, nothing created. */
+ * code (BAD_URL, QUEUE_FULL, TOO_BIG for a chunk over --max-pending, STORE; MALFORMED for an empty
+ * chunk or job id) with a reason in `err`, nothing created. */
 int dt_state_submit (dt_state_t *self, dt_str_t job, uint32_t chunk, const dt_str_t *urls,
                      uint32_t nurls, uint64_t *first_id, uint32_t *count, char *err,
                      size_t err_size);

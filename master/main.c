@@ -1,4 +1,5 @@
 /* main.c - dtask-master: parses the command line and runs the master's loop. */
+#include "dt_endpoint.h"
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_master.h"
@@ -8,10 +9,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define DT_MAIN_EXIT_FAIL  1
 #define DT_MAIN_EXIT_USAGE 2
@@ -29,7 +32,10 @@ static const char s_usage[] =
     "  --data DIR              keep jobs, tasks and results in DIR (default ./dtask-data)\n"
     "  --memory                keep nothing on disk: a restart forgets everything\n"
     "                          (so does --data '')\n"
-    "  --max-pending N         refuse SUBMIT beyond N unfinished tasks (default 0: no limit)\n"
+    "  --max-pending N         at most N unfinished tasks: a SUBMIT chunk that does not fit\n"
+    "                          now is refused (QUEUE_FULL), one of more than N URLs always\n"
+    "                          (TOO_BIG); dtask submit cuts its chunks to N (default 0: no\n"
+    "                          limit)\n"
     "  --window N              with --data: queued tasks and recent results kept in memory\n"
     "                          (default 65536); the rest wait on disk, so memory stays flat\n"
     "                          however long the queue\n"
@@ -49,7 +55,15 @@ static const char s_usage[] =
     "  -h, --help              this text\n"
     "      --version           print the version\n"
     "\n"
-    "Exit status: 0 stopped by SIGINT/SIGTERM, 1 failure (bind, store), 2 bad usage.\n";
+    "Files: --data is created 0700 and its files 0600 (umask 077); an existing --data\n"
+    "that group or others can reach is used with a warning. The secret key must be\n"
+    "readable by its owner only, and DIR, DIR/workers and DIR/clients writable by their\n"
+    "owner only, or the master refuses to start.\n"
+    "\n"
+    "Signals: SIGINT, SIGTERM and SIGHUP stop cleanly (MASTER-STOP, exit 0).\n"
+    "\n"
+    "Exit status: 0 stopped by SIGINT/SIGTERM/SIGHUP, 1 failure (bind, store, keys),\n"
+    "2 bad usage.\n";
 
 enum {
     OPT_BIND = 256,
@@ -95,6 +109,30 @@ static int s_parse_u64 (const char *text, uint64_t min, uint64_t max, uint64_t *
         return -1;
     *out = value;
     return 0;
+}
+
+/* SIGHUP stops the master as SIGTERM does: it logs to stderr, so there is
+ * no log file to reopen, and a hangup (a closed terminal, an ssh session
+ * ending) must not kill it without committing and saying MASTER-STOP.
+ * czmq's own handler covers SIGINT and SIGTERM and sets the same flag. */
+static void s_on_hangup (int sig)
+{
+    (void) sig;
+    zsys_interrupted = 1;
+}
+
+/* Warns when an existing --data directory can be read or entered by group
+ * or others: it holds every submitted URL and result. New directories are
+ * made 0700 by the store. */
+static void s_check_data_mode (const char *dir)
+{
+    struct stat st;
+    if (stat (dir, &st) != 0 || !S_ISDIR (st.st_mode) || (st.st_mode & 077) == 0)
+        return;
+    dt_log_warn ("MASTER-DATA-MODE",
+                 "%s has mode 0%03o: group or others can read its jobs and results; "
+                 "run chmod 700 %s",
+                 dir, (unsigned) (st.st_mode & 0777), dir);
 }
 
 /* True for endpoints only this host can reach: ipc, inproc, and tcp on a
@@ -255,6 +293,9 @@ int main (int argc, char **argv)
         opts.data_dir = NULL;
     if (!opts.bind)
         opts.bind = opts.keys_dir ? "tcp://*:5555" : "tcp://127.0.0.1:5555";
+    char why[64];
+    if (dt_endpoint_check (opts.bind, why, sizeof why) != 0)
+        return s_usage_error ("--bind: '%s' is %s: expected " DT_ENDPOINT_FORM, opts.bind, why);
     if (!opts.keys_dir && !insecure && !s_is_loopback (opts.bind))
         return s_usage_error ("refusing to serve %s in plaintext: give --keys DIR (CURVE), or "
                               "--insecure to accept anyone who can reach it",
@@ -263,6 +304,16 @@ int main (int argc, char **argv)
         return s_usage_error ("--keys and --insecure exclude each other");
 
     dt_log_init ("dtask-master", level);
+    /* Everything the master creates (the store's database, its journal)
+     * is for its owner only, whatever the caller's umask. */
+    umask (077);
+    if (opts.data_dir)
+        s_check_data_mode (opts.data_dir);
+    struct sigaction hup;
+    memset (&hup, 0, sizeof hup);
+    hup.sa_handler = s_on_hangup;
+    sigemptyset (&hup.sa_mask);
+    sigaction (SIGHUP, &hup, NULL);
     if (insecure && !s_is_loopback (opts.bind))
         dt_log_warn ("MASTER-INSECURE",
                      "serving %s in plaintext (--insecure): anyone who can "

@@ -4,6 +4,7 @@
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_msg.h"
+#include "dt_proxy.h"
 #include "dt_url.h"
 
 #include <curl/curl.h>
@@ -54,6 +55,7 @@ struct s_fetch_t {
     s_early_t *early_head;   /* refused tasks to report, oldest first */
     s_early_t *early_tail;   /* last of them */
     size_t early_count;      /* how many */
+    dt_proxy_t *proxy;       /* --trusted-proxy: addresses allowed despite deny_private */
 };
 
 void dt_fetch_options_defaults (dt_fetch_options_t *opts)
@@ -62,6 +64,7 @@ void dt_fetch_options_defaults (dt_fetch_options_t *opts)
     opts->connect_timeout_ms = DT_FETCH_CONNECT_TIMEOUT_MS_DEFAULT;
     opts->max_bytes = (uint64_t) DT_LIMIT_BODY_MAX;
     opts->deny_private = 0;
+    opts->trusted_proxy = 0;
 }
 
 /* Counts body bytes; refusing them (returning less than given) makes curl
@@ -79,11 +82,14 @@ static size_t s_on_body (char *ptr, size_t size, size_t nmemb, void *arg)
 }
 
 /* Opens each connection's socket, after DNS and for every redirect, so the
- * address checked is the one connected to, whatever the URL said. */
+ * address checked is the one connected to, whatever the URL said. A
+ * trusted proxy's own address and port pass: it checks the destinations. */
 static curl_socket_t s_open_socket (void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
 {
     s_xfer_t *x = arg;
-    if (purpose == CURLSOCKTYPE_IPCXN && dt_addr_is_private (&addr->addr)) {
+    dt_proxy_t *proxy = x->owner->proxy;
+    if (purpose == CURLSOCKTYPE_IPCXN && !(proxy && dt_proxy_is (proxy, &addr->addr)) &&
+        dt_addr_is_private (&addr->addr)) {
         x->denied = 1;
         return CURL_SOCKET_BAD;
     }
@@ -364,6 +370,7 @@ static void s_destroy (dt_handler_t *h)
     }
     if (self->multi)
         curl_multi_cleanup (self->multi);
+    dt_proxy_destroy (&self->proxy);
     free (self);
 }
 
@@ -392,6 +399,13 @@ dt_handler_t *dt_fetch_new (const dt_fetch_options_t *opts, dt_handler_done_fn *
         snprintf (err, err_size, "curl_multi_init failed");
         free (self);
         return NULL;
+    }
+    if (opts->deny_private && opts->trusted_proxy) {
+        self->proxy = dt_proxy_new (err, err_size);
+        if (!self->proxy) {
+            s_destroy (&self->base);
+            return NULL;
+        }
     }
     return &self->base;
 }

@@ -27,12 +27,16 @@ typedef struct {
     uint32_t connect_timeout_ms; /* each TCP + TLS connect */
     uint64_t max_bytes;          /* body bytes over this fail the fetch */
     int deny_private;            /* refuse private, loopback, link-local... (dt_addr.h) */
+    int trusted_proxy;           /* with deny_private: the environment's proxies refuse private
+                                    destinations themselves; connecting to them is allowed */
 } dt_fetch_options_t;
 
 /* Fills `opts` with the defaults (DT_LIMIT_BODY_MAX body cap). */
 void dt_fetch_options_defaults (dt_fetch_options_t *opts);
 
-/* Creates the http handler. Returns NULL with a reason in `err` on failure. */
+/* Creates the http handler. Returns NULL with a reason in `err` on failure
+ * (with deny_private and trusted_proxy: a proxy host that cannot be
+ * resolved). */
 dt_handler_t *dt_fetch_new (const dt_fetch_options_t *opts, dt_handler_done_fn *done,
                             void *done_arg, char *err, size_t err_size);
 

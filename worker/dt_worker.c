@@ -662,15 +662,17 @@ int dt_worker_run (const dt_worker_options_t *opts)
     assert (opts->master && opts->name && opts->handler);
     assert (opts->concurrency > 0);
     /* Our own handlers: czmq's would only set a flag, and we count signals
-     * (the second one means "now"). Set before czmq initialises. */
+     * (the second one means "now"). Set before czmq initialises. SIGHUP is
+     * a stop like SIGTERM: logs go to stderr, there is nothing to reopen. */
     zsys_handler_set (NULL);
     s_signals = 0;
-    struct sigaction sa, old_int, old_term, old_pipe;
+    struct sigaction sa, old_int, old_term, old_hup, old_pipe;
     memset (&sa, 0, sizeof sa);
     sa.sa_handler = s_on_signal;
     sigemptyset (&sa.sa_mask);
     sigaction (SIGINT, &sa, &old_int);
     sigaction (SIGTERM, &sa, &old_term);
+    sigaction (SIGHUP, &sa, &old_hup);
     sa.sa_handler = SIG_IGN;
     sigaction (SIGPIPE, &sa, &old_pipe);
 
@@ -693,6 +695,7 @@ int dt_worker_run (const dt_worker_options_t *opts)
     }
     sigaction (SIGINT, &old_int, NULL);
     sigaction (SIGTERM, &old_term, NULL);
+    sigaction (SIGHUP, &old_hup, NULL);
     sigaction (SIGPIPE, &old_pipe, NULL);
     return rc;
 }

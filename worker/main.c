@@ -1,7 +1,9 @@
 /* main.c - dtask-worker: parses options and runs the worker. */
 #include "dt_auth.h"
+#include "dt_endpoint.h"
 #include "dt_limits.h"
 #include "dt_log.h"
+#include "dt_proxy.h"
 #include "dt_worker.h"
 
 #include <curl/curl.h>
@@ -16,7 +18,8 @@
 static const char s_usage[] =
     "usage: dtask-worker [--master EP] [--concurrency N] [--prefetch N] [--name NAME]\n"
     "                    [--handler http|noop] [--timeout SECONDS] [--connect-timeout SECONDS]\n"
-    "                    [--max-bytes N] [--heartbeat MS] [--grace SECONDS] [--deny-private]\n"
+    "                    [--max-bytes N] [--heartbeat MS] [--grace SECONDS]\n"
+    "                    [--deny-private [--trusted-proxy]]\n"
     "                    [--key FILE --master-key FILE] [-v|-q]\n"
     "\n"
     "Fetches the URLs a dtask-master hands out (http and https only, up to 5 redirects)\n"
@@ -37,11 +40,16 @@ static const char s_usage[] =
     "                           time limit of one connect (default 10)\n"
     "      --max-bytes N        a body over N bytes fails the task (default 67108864)\n"
     "      --heartbeat MS       heartbeat interval offered to the master (default 1000)\n"
-    "      --grace SECONDS      on SIGTERM/SIGINT: time to finish held tasks (default 30);\n"
-    "                           a second signal stops at once\n"
+    "      --grace SECONDS      on SIGTERM/SIGINT/SIGHUP: time to finish held tasks\n"
+    "                           (default 30); a second signal stops at once\n"
     "      --deny-private       refuse to connect to loopback, private, link-local and\n"
     "                           other internal addresses (checked after DNS and on\n"
-    "                           every redirect)\n"
+    "                           every redirect); refused at start while a proxy is\n"
+    "                           set (http_proxy, https_proxy, ALL_PROXY...): only the\n"
+    "                           proxy's address could be checked\n"
+    "      --trusted-proxy      with --deny-private: the proxy refuses private\n"
+    "                           destinations itself; connecting to it is allowed, any\n"
+    "                           direct connection is still checked\n"
     "  -k, --key FILE           our CURVE key pair, NAME.key_secret (dtask keygen)\n"
     "  -K, --master-key FILE    the master's public key, master.key; with --key the\n"
     "                           link is encrypted and the master checks our key\n"
@@ -52,7 +60,8 @@ static const char s_usage[] =
     "\n"
     "Every option can also be set in the environment: DTASK_MASTER, DTASK_CONCURRENCY,\n"
     "DTASK_PREFETCH, DTASK_NAME, DTASK_HANDLER, DTASK_TIMEOUT, DTASK_MAX_BYTES,\n"
-    "DTASK_HEARTBEAT, DTASK_GRACE, DTASK_DENY_PRIVATE=1, DTASK_KEY, DTASK_MASTER_KEY;\n"
+    "DTASK_HEARTBEAT, DTASK_GRACE, DTASK_DENY_PRIVATE=1, DTASK_TRUSTED_PROXY=1,\n"
+    "DTASK_KEY, DTASK_MASTER_KEY;\n"
     "flags win.\n"
     "\n"
     "Exit status: 0 stopped by a signal after finishing its tasks, 1 failure or forced\n"
@@ -65,6 +74,7 @@ enum {
     OPT_HEARTBEAT,
     OPT_GRACE,
     OPT_DENY_PRIVATE,
+    OPT_TRUSTED_PROXY,
 };
 
 /* Options that may come from the environment, as the flags they stand for. */
@@ -89,7 +99,7 @@ static const struct {
  * command line (parsed later) win, and both go through the same checks. */
 static char **s_with_env (int argc, char **argv, int *argc_out)
 {
-    char **out = calloc ((size_t) argc + 2 * S_ENV_FLAGS + 2, sizeof *out);
+    char **out = calloc ((size_t) argc + 2 * S_ENV_FLAGS + 3, sizeof *out);
     if (!out)
         return NULL;
     int n = 0;
@@ -104,6 +114,9 @@ static char **s_with_env (int argc, char **argv, int *argc_out)
     const char *deny = getenv ("DTASK_DENY_PRIVATE");
     if (deny && strcmp (deny, "1") == 0)
         out[n++] = "--deny-private";
+    const char *trusted = getenv ("DTASK_TRUSTED_PROXY");
+    if (trusted && strcmp (trusted, "1") == 0)
+        out[n++] = "--trusted-proxy";
     for (int i = 1; i < argc; i++)
         out[n++] = argv[i];
     *argc_out = n;
@@ -169,6 +182,7 @@ int main (int argc, char **argv)
         {"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
         {"grace", required_argument, NULL, OPT_GRACE},
         {"deny-private", no_argument, NULL, OPT_DENY_PRIVATE},
+        {"trusted-proxy", no_argument, NULL, OPT_TRUSTED_PROXY},
         {"key", required_argument, NULL, 'k'},
         {"master-key", required_argument, NULL, 'K'},
         {"verbose", no_argument, NULL, 'v'},
@@ -181,6 +195,7 @@ int main (int argc, char **argv)
     dt_worker_options_defaults (&opts);
     const char *env_master = getenv ("DTASK_MASTER");
     opts.master = env_master && env_master[0] ? env_master : DT_WORKER_DEFAULT_MASTER;
+    const char *master_from = env_master && env_master[0] ? "DTASK_MASTER" : "--master";
     int prefetch_set = 0;
     dt_log_level_t level = DT_LOG_INFO;
     uint64_t v;
@@ -199,10 +214,8 @@ int main (int argc, char **argv)
     while ((c = getopt_long (argc, argv, ":m:c:p:n:t:k:K:vqhV", longopts, NULL)) != -1) {
         switch (c) {
         case 'm':
-            if (!strstr (optarg, "://"))
-                return s_usage_error ("--master: '%s' is not an endpoint like tcp://host:port",
-                                      optarg);
             opts.master = optarg;
+            master_from = "--master";
             break;
         case 'c':
             if (s_parse_u64 (optarg, 1, DT_LIMIT_CREDIT_MAX / 2, &v) != 0)
@@ -255,6 +268,9 @@ int main (int argc, char **argv)
         case OPT_DENY_PRIVATE:
             opts.fetch.deny_private = 1;
             break;
+        case OPT_TRUSTED_PROXY:
+            opts.fetch.trusted_proxy = 1;
+            break;
         case 'k':
             key = optarg;
             break;
@@ -281,8 +297,27 @@ int main (int argc, char **argv)
     }
     if (optind < argc)
         return s_usage_error ("unexpected argument '%s'", argv[optind]);
+    char why[64];
+    if (dt_endpoint_check (opts.master, why, sizeof why) != 0) {
+        fprintf (stderr, "dtask-worker: %s: '%s' is %s: expected " DT_ENDPOINT_FORM "\n",
+                 master_from, opts.master, why);
+        return 2;
+    }
     if (!prefetch_set)
         opts.prefetch = opts.concurrency;
+    /* Behind a proxy the only address the worker connects to is the
+     * proxy's: --deny-private would pass http://127.0.0.1/ to a proxy that
+     * fetches it on its own side. */
+    const char *proxy_var = dt_proxy_env_name ();
+    if (opts.fetch.deny_private && !opts.fetch.trusted_proxy && proxy_var) {
+        fprintf (stderr,
+                 "dtask-worker: --deny-private cannot check destinations behind the proxy in "
+                 "%s=%.200s: the proxy would fetch private addresses (http://127.0.0.1/) on its "
+                 "side. Unset %s, or give --trusted-proxy if that proxy refuses private "
+                 "destinations itself\n",
+                 proxy_var, getenv (proxy_var), proxy_var);
+        return 2;
+    }
 
     char name[DT_LIMIT_NAME_MAX + 1];
     if (!opts.name) {

@@ -77,3 +77,72 @@ for cmd in status "submit http://127.0.0.1:9/x"; do
   [ "$MS" -le 4000 ] || fail "dtask $cmd against a closed port took $MS ms with --timeout 2"
   dt_say "unreachable master: dtask $cmd gave up after $MS ms"
 done
+
+# A URL with a scheme but no host says the host is missing; other wrong shapes say what is wrong.
+expect no-host 2 "no host" "$dtask" --master "$DT_MASTER" submit http://
+expect no-host-s 2 "no host" "$dtask" --master "$DT_MASTER" submit https:///path
+grep -qi "scheme" "$DT_TMP/no-host.log" && fail "http:// is blamed on its scheme: $(cat "$DT_TMP/no-host.log")"
+expect not-absolute 2 "must start with http:// or https://" "$dtask" --master "$DT_MASTER" submit www.example.com
+expect bad-port 2 "bad port" "$dtask" --master "$DT_MASTER" submit http://127.0.0.1:99999/
+
+# --timeout 0 is refused with the range it must be in.
+expect timeout-zero 2 "--timeout: '0' is not a number of seconds \(0 < s <= 86400\)" \
+  "$dtask" --master "$DT_MASTER" --timeout 0 status
+
+# A malformed endpoint is bad usage (exit 2) everywhere, naming it and the form expected.
+form="'bogus' is not an endpoint: expected tcp://HOST:PORT"
+expect cli-bad-master 2 "--master: $form" "$dtask" --master bogus status
+DTASK_MASTER=bogus expect cli-bad-env-master 2 "DTASK_MASTER: $form" "$dtask" status
+expect worker-bad-master 2 "--master: $form" "$DTASK_BIN/dtask-worker" --master bogus
+expect master-bad-bind 2 "--bind: $form" "$DTASK_BIN/dtask-master" --memory --bind bogus
+expect cli-bad-port 2 "port" "$dtask" --master tcp://127.0.0.1:http status
+
+submitted=$(dt_status_json | dt_json 'd["submitted"]')
+[ "$submitted" = "0" ] || fail "rejected submissions reached the master: submitted = $submitted"
+
+# results --broken: failed tasks and HTTP statuses of 400 or more, nothing else.
+dt_httpd_start
+dt_worker_start cli-w1 --concurrency 4 --timeout 5
+cat >"$DT_TMP/links.txt" <<LINKS
+$DT_HTTP/status/200
+$DT_HTTP/status/404
+$DT_HTTP/status/410
+$DT_HTTP/status/500
+$DT_HTTP/redirect/1
+http://127.0.0.1:$closed/nobody-listens
+LINKS
+expect links-wait 0 "" "$dtask" --master "$DT_MASTER" submit --wait --job links -f "$DT_TMP/links.txt"
+expect links-broken 0 "" "$dtask" --master "$DT_MASTER" results --job links --broken
+"$DT_PYTHON" - "$DT_TMP/links-broken.out" <<'PY' || fail "results --broken is wrong"
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+got = sorted((r["url"].split("/", 3)[3], r["state"], r["http_status"]) for r in rs)
+want = sorted([("status/404", "done", 404), ("status/410", "done", 410),
+               ("status/500", "failed", 500), ("nobody-listens", "failed", None)])
+if got != want:
+    print("got %r\nwant %r" % (got, want))
+    sys.exit(1)
+PY
+
+# Interrupting submit --wait says how to resume; while the master is down the progress line says
+# so. The CLI runs with its stderr on a pty (the progress line is drawn only on a terminal), against
+# a master of its own with no worker, so the task stays unfinished.
+port2=$(dt_free_port)
+dt_spawn master-wait "$DTASK_BIN/dtask-master" --bind "tcp://127.0.0.1:$port2" --memory
+dt_wait_for 15 "the second master to listen" dt_listening "$DT_LAST_PID" "$port2"
+tty_out="$DT_TMP/tty.out"
+dt_spawn tty "$DT_PYTHON" "$DTASK_TESTS/integration/tty_stderr.py" "$tty_out" "$DT_TMP/tty.pid" \
+  "$dtask" --master "tcp://127.0.0.1:$port2" --timeout 3 submit --wait --job waitjob "$DT_HTTP/status/200"
+dt_wait_for 30 "submit --wait to be accepted" grep -q "accepted 1 tasks" "$tty_out"
+dt_wait_for 30 "the progress line" grep -q "0/1 done" "$tty_out"
+mpid=$(dt_pid_of master-wait)
+kill -KILL "$mpid"
+wait "$mpid" 2>/dev/null || true
+dt_wait_for 60 "the progress line to say the master is unreachable" \
+  grep -qE "0/1 done[^"$'\r'"]* - master unreachable, retrying" "$tty_out"
+kill -INT "$(cat "$DT_TMP/tty.pid")"
+dt_wait_exit tty 30
+[ "$DT_EXIT" -eq 130 ] || fail "interrupted submit --wait exited $DT_EXIT, expected 130"
+grep -q "dtask results --job waitjob --follow" "$tty_out" ||
+  fail "interrupted submit --wait does not say how to resume: $(tr '\r' '\n' <"$tty_out" | tail -5)"
+dt_say "cli rough edges: no-host, timeout 0, endpoints, --broken, interrupt and outage messages"

@@ -55,4 +55,11 @@ dt_say "status: $status"
 for check in "d[\"submitted\"] == $N" "d[\"done\"] == $N" 'd["failed"] == 0' 'd["inflight"] == 0'; do
   [ "$(printf '%s' "$status" | dt_json "$check")" = "true" ] || fail "status: expected $check"
 done
+# What the stall must cause: stall-w1 was frozen mid-fetch (results were streaming in at
+# --concurrency 16 on 100 ms pages), so its leases were given again (retried) and, thawed long
+# after the others had finished those tasks, its late results were dropped as duplicates. Each
+# duplicate needs a second dispatch, so there are never more duplicates than retries.
+for check in 'd["retried"] >= 1' 'd["duplicates"] >= 1' 'd["duplicates"] <= d["retried"]'; do
+  [ "$(printf '%s' "$status" | dt_json "$check")" = "true" ] || fail "status after the stall: expected $check"
+done
 dt_say "PASS ($(printf '%s' "$status" | dt_json 'd["duplicates"]') late results dropped as duplicates)"

@@ -166,6 +166,41 @@ static void test_deny_private_refuses_a_loopback_server (void)
     DT_CHECK (strstr (g->error, "not allowed"));
 }
 
+static void test_trusted_proxy_is_allowed_and_fetches_for_us (void)
+{
+    /* The test server answers absolute-form requests as a proxy would; the
+     * .invalid host is never resolved by us. */
+    char proxy[64];
+    snprintf (proxy, sizeof proxy, "http://127.0.0.1:%d", s_httpd_port);
+    setenv ("http_proxy", proxy, 1);
+    dt_fetch_options_t o = s_opts ();
+    o.deny_private = 1;
+    o.trusted_proxy = 1;
+    s_got_t *g = s_fetch (&o, "http://proxied.invalid/size/10");
+    unsetenv ("http_proxy");
+    DT_CHECK (g);
+    DT_CHECK_EQ (g->r.outcome, DT_OUTCOME_DONE);
+    DT_CHECK_EQ (g->r.http_status, 200);
+    DT_CHECK_EQ (g->r.bytes, 10);
+}
+
+static void test_trusted_proxy_does_not_open_direct_connections (void)
+{
+    /* The proxy is 127.0.0.1 on another port; NO_PROXY sends this fetch
+     * straight to the loopback server, which stays refused. */
+    setenv ("http_proxy", "http://127.0.0.1:1", 1);
+    setenv ("NO_PROXY", "127.0.0.1", 1);
+    dt_fetch_options_t o = s_opts ();
+    o.deny_private = 1;
+    o.trusted_proxy = 1;
+    s_got_t *g = s_fetch (&o, "/size/10");
+    unsetenv ("http_proxy");
+    unsetenv ("NO_PROXY");
+    DT_CHECK (g);
+    DT_CHECK_EQ (g->r.outcome, DT_OUTCOME_FAIL);
+    DT_CHECK (strstr (g->error, "not allowed"));
+}
+
 static void test_redirect_chain_gives_the_final_url (void)
 {
     dt_fetch_options_t o = s_opts ();
@@ -583,6 +618,10 @@ int main (void)
         {"empty body is done with zero bytes", test_empty_body_is_done_with_zero_bytes},
         {"404 is done with status 404", test_404_is_done_with_status_404},
         {"deny-private refuses a loopback server", test_deny_private_refuses_a_loopback_server},
+        {"a trusted proxy is allowed and fetches for us",
+         test_trusted_proxy_is_allowed_and_fetches_for_us},
+        {"a trusted proxy does not open direct connections",
+         test_trusted_proxy_does_not_open_direct_connections},
         {"redirect chain gives the final url", test_redirect_chain_gives_the_final_url},
         {"five redirects are followed", test_five_redirects_are_followed},
         {"too many redirects fail", test_too_many_redirects_fail},

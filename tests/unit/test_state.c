@@ -178,6 +178,19 @@ static void test_max_pending_refuses_with_queue_full (void)
     dt_state_destroy (&st);
 }
 
+static void test_chunk_over_max_pending_is_too_big_even_on_an_empty_queue (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    opts.max_pending = 3;
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "j", 0, 4, &first, &count), DT_ERR_TOO_BIG);
+    DT_CHECK_EQ (s_stats (st, "").submitted, 0);
+    DT_CHECK_EQ (s_submit (st, "j", 0, 3, &first, &count), 0);
+    dt_state_destroy (&st);
+}
+
 static void test_result_makes_task_final_once_and_second_is_duplicate (void)
 {
     dt_state_opts_t opts = s_opts ();
@@ -585,6 +598,8 @@ int main (void)
          test_same_chunk_twice_returns_same_ids_and_creates_nothing},
         {"bad url refuses the whole chunk", test_bad_url_refuses_the_whole_chunk},
         {"max pending refuses with queue full", test_max_pending_refuses_with_queue_full},
+        {"a chunk over max pending is too big even on an empty queue",
+         test_chunk_over_max_pending_is_too_big_even_on_an_empty_queue},
         {"result makes a task final once and a second is a duplicate",
          test_result_makes_task_final_once_and_second_is_duplicate},
         {"retry outcome schedules a delayed retry and promote requeues it",
