@@ -28,6 +28,7 @@
 #include "dt_master.h"
 #include "dt_master_priv.h"
 #include "dt_auth.h"
+#include "dt_fault.h"
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_metrics.h"
@@ -343,6 +344,7 @@ static void s_dispatch (dt_master_t *self)
             msg.tasks.items = self->take_items;
             int rc = dt_msg_send (&msg, self->socket, &worker->peer);
             if (rc == 0) {
+                DT_FAULT_CRASH ("master-after-dispatch");
                 dt_state_lease (self->state, worker, self->take_tasks, n, self->now);
                 dt_master_link (self, worker)->last_sent = self->now;
                 self->rr = slot;

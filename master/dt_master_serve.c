@@ -3,6 +3,7 @@
 #include "dt_master.h"
 #include "dt_master_priv.h"
 #include "dt_auth.h"
+#include "dt_fault.h"
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_msg.h"
@@ -27,6 +28,7 @@ static void s_send_intent (void *arg, const dt_msg_t *msg, const dt_peer_t *peer
 
 void dt_master_send_intents (dt_master_t *self)
 {
+    DT_FAULT_CRASH_IF (dt_intents_count (self->intents) > 0, "master-before-reply");
     dt_intents_flush (self->intents, s_send_intent, self);
 }
 

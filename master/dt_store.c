@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "dt_fault.h"
 #include "dt_log.h"
 
 /* The schema this code writes. A store with a higher PRAGMA user_version was
@@ -769,6 +770,8 @@ int dt_store_fail (dt_store_t *self, const char *what)
  * the one point where it decides what to acknowledge. */
 int dt_store_commit (dt_store_t *self)
 {
+    if (self->dirty && DT_FAULT_FAIL ("store-write"))
+        self->failed = 1;
     if (self->failed) {
         dt_log_error ("STORE-ERROR", "commit: rolling back a group with a failed write");
         s_rollback (self);
