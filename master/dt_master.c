@@ -81,6 +81,7 @@ dt_master_t *dt_master_new (const dt_master_opts_t *opts, char *err, size_t err_
         .task_ms = opts->task_ms,
         .window = opts->window,
         .host_limit = opts->host_limit,
+        .max_store_bytes = opts->max_store_bytes,
     };
     self->state = dt_state_new (&state_opts, self->store);
     if (!self->state) {
