@@ -17,6 +17,7 @@ SECTION_TITLE = {
     "noop": "no-op roundtrip",
     "latency": "latency, one task at a time",
     "queue": "queue scale",
+    "jobs": "many small jobs",
     "fetch": "real fetching (nginx)",
 }
 SYSTEM_LABEL = {
@@ -38,6 +39,8 @@ METRIC_UNIT = {
     "submit_per_s": "submit tasks/s",
     "drain_per_s": "drain tasks/s",
     "rss_bytes_per_task": "master RSS bytes/task",
+    "jobs_per_s": "jobs/s",
+    "rss_mb_growth": "master RSS growth MiB",
     "rss_mb_after_drain": "master RSS MiB after drain",
     "pages_per_s": "pages/s",
     "req_per_s": "requests/s",

@@ -79,6 +79,7 @@ typedef struct {
     dt_urls_chunk_t *ranges; /* owned: the cut the chunks were made from */
     size_t chunk_max;        /* most URLs in one chunk */
     size_t largest;          /* the chunk with the most URLs (the first of them): sent first */
+    char full_why[DT_LIMIT_ERROR_MAX * 4 + 1]; /* QUEUE_FULL's text, escaped */
 } s_submit_t;
 
 typedef struct {
@@ -222,6 +223,8 @@ static int s_on_reply (s_submit_t *self, s_chunk_t *chunk, const dt_msg_t *reply
     }
     if (reply->type == DT_MSG_ERROR && reply->error.code == DT_ERR_QUEUE_FULL) {
         chunk->state = S_CHUNK_QUEUED;
+        dt_log_escape (self->full_why, sizeof self->full_why, reply->error.text.ptr,
+                       reply->error.text.len, DT_LIMIT_ERROR_MAX);
         if (!self->wait_room)
             return 0; /* the caller stops sending and reports once all replies are in */
         if (!self->full)
@@ -291,10 +294,11 @@ static int s_submit_all (s_submit_t *self, dt_rpc_t *rpc)
     }
     if (stopping) {
         fprintf (stderr,
-                 "dtask: master queue is full (--no-wait-room): accepted %" PRIu64
+                 "dtask: master queue is full (--no-wait-room): %s; accepted %" PRIu64
                  " of %zu tasks under job %s; to add the rest, run the same submit again with "
                  "--job %s once there is room (what was accepted is not added twice)\n",
-                 self->accepted_tasks, dt_urls_count (self->list), self->job, self->job);
+                 self->full_why, self->accepted_tasks, dt_urls_count (self->list), self->job,
+                 self->job);
         return DT_CLI_EXIT_REFUSED;
     }
     return 0;

@@ -244,23 +244,24 @@ static int s_answer (dt_auth_t *self, zmsg_t *request)
     zmsg_addstr (reply, role ? "200" : "400");
     zmsg_addstr (reply, role ? "OK" : why);
     zmsg_addstr (reply, role ? role : "");
+    /* ZAP metadata: the key itself, as property "Key" of every message of
+     * the connection, so the master can tell one worker key from another
+     * (a result is recorded only from the key its lease was given to).
+     * ZMTP property: name length (1 byte), name, value length (4 bytes,
+     * big endian), value. */
+    uint8_t meta[1 + 3 + 4 + 40];
+    size_t meta_len = 0;
     if (role) {
-        /* The key as connection metadata (DT_AUTH_META_KEY), so a refusal
-         * later on this connection names the key, not a random routing id. */
-        uint8_t meta[1 + sizeof DT_AUTH_META_KEY - 1 + 4 + 40];
-        size_t name_len = sizeof DT_AUTH_META_KEY - 1;
-        meta[0] = (uint8_t) name_len;
-        memcpy (meta + 1, DT_AUTH_META_KEY, name_len);
-        uint8_t *value = meta + 1 + name_len;
-        value[0] = value[1] = value[2] = 0;
-        value[3] = 40;
         char text[41];
         zmq_z85_encode (text, zframe_data (key), S_CURVE_KEY_BYTES);
-        memcpy (value + 4, text, 40);
-        zmsg_addmem (reply, meta, sizeof meta);
-    } else {
-        zmsg_addmem (reply, NULL, 0);
+        meta[0] = 3;
+        memcpy (meta + 1, "Key", 3);
+        meta[4] = meta[5] = meta[6] = 0;
+        meta[7] = 40;
+        memcpy (meta + 8, text, 40);
+        meta_len = sizeof meta;
     }
+    zmsg_addmem (reply, meta_len ? meta : NULL, meta_len);
     int rc = zmsg_send (&reply, self->zap);
 
     zframe_destroy (&key);

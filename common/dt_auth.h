@@ -27,10 +27,6 @@
 /* ZAP domain the master's ROUTER uses. */
 #define DT_AUTH_DOMAIN "dtask"
 
-/* Connection property (ZAP metadata) holding an admitted peer's public key
- * in Z85, for logs: dt_msg_meta (msg, DT_AUTH_META_KEY). */
-#define DT_AUTH_META_KEY "Key"
-
 /* ZAP requests answered per call of dt_auth_handle (one loop turn): a flood
  * of handshakes with unknown keys then costs the loop a bounded slice per
  * turn, and the ROUTER's traffic is served in between. A request is a hash

@@ -7,11 +7,13 @@
 #include <stdint.h>
 
 #include "dt_msg.h"
+#include "dt_record.h"
 #include "dt_store.h"
 #include "dt_workers.h"
 
 /* Everything here changes only through these functions, which also keep
- * the counters and the durable store in step. Without a store (--memory)
+ * the counters and the durable store in step; every change of a task's
+ * state is a step of the life table in dt_life.h. Without a store (--memory)
  * the model holds everything in memory; with one, it holds a window (see
  * DT_STATE_WINDOW) and reads the rest back from the store. Nothing here
  * touches a socket: dt_master.c turns messages into calls and results into
@@ -21,12 +23,16 @@
 typedef struct dt_state_t dt_state_t;
 
 typedef struct {
-    uint64_t max_pending;   /* unfinished tasks above which SUBMIT is refused; 0: no limit */
-    uint32_t max_attempts;  /* dispatches a task gets before it fails */
-    uint32_t retry_base_ms; /* first retry delay; doubles with each attempt */
-    uint32_t task_ms;       /* a lease older than this ends */
-    uint64_t window;        /* durable: queued tasks and results kept in memory; 0: default */
-    uint32_t host_limit;    /* tasks of one host leased at once; 0: no limit (dt_hosts.h) */
+    uint64_t max_pending;     /* unfinished tasks above which SUBMIT is refused; 0: no limit */
+    uint32_t max_attempts;    /* dispatches a task gets before it fails */
+    uint32_t retry_base_ms;   /* first retry delay; doubles with each attempt */
+    uint32_t task_ms;         /* a lease older than this ends */
+    uint64_t window;          /* queued tasks (durable) and results kept in memory; 0: default */
+    uint32_t host_limit;      /* tasks of one host leased at once; 0: no limit (dt_hosts.h) */
+    uint32_t keep_jobs;       /* finished jobs kept in memory; 0: DT_JOBS_KEEP_FINISHED */
+    uint64_t max_store_bytes; /* durable: SUBMIT refused past this store size; 0: no limit */
+    uint64_t window_bytes;    /* durable: bytes of queued tasks in memory; 0: default */
+    uint32_t lease_grace_ms;  /* a lease ends task_ms + this after its task started */
 } dt_state_opts_t;
 
 /* With a store, the model keeps about this many queued tasks and this many
@@ -35,9 +41,22 @@ typedef struct {
  * disk), so a durable master's memory does not grow with the queue. */
 #define DT_STATE_WINDOW 65536
 
+/* With a store, the queue in memory also stops growing once the task table
+ * (records and URLs) holds this many bytes, whatever the window in tasks:
+ * 65,536 queued 8 KiB URLs would otherwise take 512 MiB. The rest waits in
+ * the store. */
+#define DT_STATE_WINDOW_BYTES (64u * 1024 * 1024)
+
 /* The smallest window accepted: the store buffers up to 64 results before
  * inserting them, and the window must cover more than that. */
 #define DT_STATE_WINDOW_MIN 256
+
+/* Without a store (--memory), the results log keeps the most recent this
+ * many results (a FETCH below them goes on from the oldest kept), and
+ * finished jobs leave memory as they do with one (DT_JOBS_KEEP_FINISHED),
+ * forgotten: memory does not grow with the jobs done. ~150 bytes and the
+ * URLs a result: 1M results of 100-byte URLs take ~250 MiB. */
+#define DT_STATE_MEMORY_RESULTS (1u << 20)
 
 /* Longest retry delay, whatever the attempt. */
 #define DT_STATE_RETRY_MAX_MS 60000
@@ -55,6 +74,15 @@ void dt_state_destroy (dt_state_t **self_p);
  * -1. */
 int dt_state_load (dt_state_t *self);
 
+/* Starts this run's epoch, before any task goes out: with a store, the
+ * stored counter plus one, committed (fsync'd) before this returns, so no
+ * lease of an earlier run can carry it; without, a random nonzero value.
+ * Returns 0, or -1 when the store could not record it. */
+int dt_state_begin_epoch (dt_state_t *self);
+
+/* This run's epoch (0 before dt_state_begin_epoch). */
+uint64_t dt_state_epoch (const dt_state_t *self);
+
 /* True once a store write or an allocation failed. */
 int dt_state_broken (const dt_state_t *self);
 
@@ -66,11 +94,16 @@ int dt_state_submit (dt_state_t *self, dt_str_t job, uint32_t chunk, const dt_st
                      uint32_t nurls, uint64_t *first_id, uint32_t *count, char *err,
                      size_t err_size);
 
-/* Applies one result from a worker (`from`: NULL when the peer is unknown):
- * records it once, schedules a retry, or counts it as a duplicate or
- * invalid. Frees the task's lease wherever it is. */
-void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_msg_result_t *result,
-                      int64_t now);
+/* Applies one result. `from` is the registered worker whose connection
+ * sent it (same routing id and, with CURVE, same key), NULL when the peer
+ * is not one. The result is recorded (or, for RETRY, the task delayed)
+ * only when `from` holds the lease of exactly its (task id, attempt,
+ * epoch); the name a RESULTS message carries proves nothing. A result for
+ * a task already final counts `duplicates`; any other counts `late` (the
+ * lease ended: expired, re-leased, an earlier attempt or another master
+ * run, or the peer holds none) and is dropped; a task this run never had,
+ * or an outcome the protocol does not know, counts `invalid`. */
+void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *result, int64_t now);
 
 /* Takes up to `max` queued tasks for one TASKS message, keeping the batch
  * under DT_LIMIT_BATCH_BYTES: fills items (borrowing the URLs) and tasks.
@@ -83,15 +116,23 @@ void dt_state_untake (dt_state_t *self, dt_task_t **tasks, uint32_t count);
 
 /* Ends every lease of a worker that is gone (dead, BYE, unreachable) and
  * forgets it; nulls the pointer. Returns the tasks it held. */
-uint32_t dt_state_drop_worker (dt_state_t *self, dt_worker_t **worker_p);
+uint32_t dt_state_drop_worker (dt_state_t *self, dt_worker_t **worker_p, int64_t now);
 
-/* Ends the leases of `worker` older than task_ms. Returns how many. */
+/* Ends the leases of `worker` whose task started task_ms + lease_grace_ms
+ * ago or more. A lease's clock starts when it becomes one of the worker's
+ * oldest `concurrency` leases (dt_workers_lease): the rest wait in the
+ * worker's queue. Returns how many ended. */
 uint32_t dt_state_expire_leases (dt_state_t *self, dt_worker_t *worker, int64_t now);
+
+/* When the next lease of `worker` ends unless a result comes (monotonic
+ * ms), INT64_MAX when none runs. */
+int64_t dt_state_lease_deadline (const dt_state_t *self, const dt_worker_t *worker);
 
 /* Moves the retries due at `now` to the front of the queue. */
 void dt_state_promote_due (dt_state_t *self, int64_t now);
 
-/* When the next retry is due (monotonic ms), INT64_MAX when none. */
+/* When the next retry is due (monotonic ms), INT64_MAX when none; 0 (now)
+ * while a purge is under way, whose steps dt_state_promote_due takes. */
 int64_t dt_state_next_due (const dt_state_t *self);
 
 /* Fills a PAGE: results of `job` (empty: all) after *cursor, oldest first,
@@ -99,10 +140,11 @@ int64_t dt_state_next_due (const dt_state_t *self);
  * DT_FETCH_FAILED_ONLY. Items borrow strings from the model. Advances
  * *cursor past what was returned or skipped. Returns the count. */
 uint32_t dt_state_page (dt_state_t *self, dt_str_t job, uint64_t *cursor, uint32_t max,
-                        uint32_t flags, dt_msg_result_t *items);
+                        uint32_t flags, dt_record_t *items);
 
 /* Counters of the whole master (`job` empty) or of one job (zero when the
- * job is unknown; retried, duplicates and invalid are master-wide only). */
+ * job is unknown; retried, duplicates, late and invalid are master-wide
+ * only). */
 void dt_state_stats (dt_state_t *self, dt_str_t job, dt_msg_stats_t *stats);
 
 /* Puts the failed tasks of `job` (empty: every job) back at the end of the
@@ -114,7 +156,15 @@ int dt_state_requeue (dt_state_t *self, dt_str_t job, uint64_t *count);
  * "cancelled" (a leased one's lease ends; its worker's result will be a
  * duplicate). Returns how many in *count (0 for an unknown job). Returns 0,
  * or -1 when the model broke. */
-int dt_state_cancel (dt_state_t *self, dt_str_t job, uint64_t *count);
+int dt_state_cancel (dt_state_t *self, dt_str_t job, uint64_t *count, int64_t now);
+
+/* PURGE of the finished job `job`: its counters leave the master's at once,
+ * the job leaves memory, and with a store its rows are deleted in steps
+ * over the next loop turns (see dt_state_next_due). Returns 0 with the
+ * job's tasks in *count (0 for a job unknown or already being purged), or
+ * a DT_ERR_* code (CONFLICT: it has unfinished tasks; QUEUE_FULL: too many
+ * purges under way; STORE) with a reason in `err`. */
+int dt_state_purge (dt_state_t *self, dt_str_t job, uint64_t *count, char *err, size_t err_size);
 
 /* Counts an invalid message (STATUS `invalid`). */
 void dt_state_count_invalid (dt_state_t *self);
@@ -122,10 +172,17 @@ void dt_state_count_invalid (dt_state_t *self);
 /* Results recorded so far (the last results log position). */
 uint64_t dt_state_last_seq (const dt_state_t *self);
 
-/* Tasks waiting in the queue (not delayed, not leased). */
+/* Tasks a take could hand out now: queued, not parked behind their host's
+ * limit, and those only in the store while the queue in memory has room
+ * to read them back. */
 uint64_t dt_state_queued (const dt_state_t *self);
 
-/* Bytes held by the task table and the results log, for tests and logs. */
+/* Jobs held in memory (those with unfinished tasks, and the most recent
+ * finished ones), for tests and logs. */
+size_t dt_state_jobs (const dt_state_t *self);
+
+/* Bytes held by the task table, the results log and the jobs, for tests
+ * and logs. */
 size_t dt_state_memory (const dt_state_t *self);
 
 /* Queued tasks that are only in the store (0 without a store). */

@@ -7,44 +7,42 @@
 #include "dt_cold.h"
 #include "dt_hosts.h"
 #include "dt_jobs.h"
+#include "dt_life.h"
 #include "dt_queue.h"
 #include "dt_results.h"
 #include "dt_state.h"
 #include "dt_tasks.h"
 
 struct dt_state_t {
-    dt_state_opts_t opts;             /* limits and timings */
-    dt_store_t *store;                /* durable copy; NULL with --memory (not owned) */
-    dt_tasks_t *tasks;                /* tasks in memory, by id */
-    dt_queue_t *queue;                /* queued ids in memory, and delayed retries */
-    dt_cold_t *cold;                  /* queued ids only in the store */
-    dt_jobs_t *jobs;                  /* jobs and their chunks */
-    dt_results_t *results;            /* the results log (its recent part, with a store) */
-    dt_workers_t *workers;            /* registered workers and their leases */
-    dt_hosts_t *hosts;                /* --host-limit: tasks out per host, parked tasks; or NULL */
-    uint64_t parked;                  /* --host-limit: QUEUED tasks parked behind their host */
-    dt_queue_t *unparked;             /* --host-limit: parked tasks whose host has room again,
-                                         taken before the queue, in the order they were parked */
-    uint64_t states[DT_TASK_NSTATES]; /* tasks in each dt_task_state_t */
-    uint64_t submitted;               /* tasks ever accepted */
-    uint64_t retried;                 /* dispatches beyond a task's first */
-    uint64_t duplicates;              /* results for tasks already final */
-    uint64_t invalid;                 /* invalid messages and result items */
-    uint64_t next_id;                 /* id of the next task accepted */
-    uint64_t cold_queued;             /* QUEUED tasks that are only in the store */
-    uint64_t window;                  /* with a store: queued tasks kept in memory */
-    uint64_t unswept;                 /* tasks finished since the last sweep */
-    dt_arena_t *page_strings;         /* strings of the last PAGE read from the store */
-    uint64_t rng;                     /* xorshift state for retry jitter */
-    int broken;                       /* a store write or allocation failed */
+    dt_state_opts_t opts;     /* limits and timings */
+    dt_store_t *store;        /* durable copy; NULL with --memory (not owned) */
+    dt_tasks_t *tasks;        /* tasks in memory, by id */
+    dt_queue_t *queue;        /* queued ids in memory, and delayed retries */
+    dt_cold_t *cold;          /* queued ids only in the store */
+    dt_jobs_t *jobs;          /* jobs and their chunks */
+    dt_results_t *results;    /* the results log (its recent part, with a store) */
+    dt_workers_t *workers;    /* registered workers and their leases */
+    dt_hosts_t *hosts;        /* --host-limit: tasks out per host, parked tasks; or NULL */
+    uint64_t parked;          /* --host-limit: QUEUED tasks parked behind their host */
+    dt_queue_t *unparked;     /* --host-limit: parked tasks whose host has room again,
+                                 taken before the queue, in the order they were parked */
+    dt_life_counts_t counts;  /* tasks in each state, and every other counter (dt_life.h) */
+    uint64_t epoch;           /* this run's epoch: every lease carries it */
+    uint64_t next_id;         /* id of the next task accepted */
+    uint64_t window;          /* with a store: queued tasks kept in memory */
+    uint64_t unswept;         /* tasks finished since the last sweep */
+    uint64_t reserved;        /* --max-store-bytes: room kept for results to come */
+    dt_arena_t *page_strings; /* strings of the last PAGE read from the store */
+    uint64_t rng;             /* xorshift state for retry jitter */
+    int broken;               /* a store write or allocation failed */
 };
 
 /* A PAGE being filled. */
 typedef struct {
-    dt_msg_result_t *items; /* the caller's array */
-    uint32_t max;           /* items wanted */
-    uint32_t count;         /* items so far */
-    size_t bytes;           /* their encoded size */
+    dt_record_t *items; /* the caller's array */
+    uint32_t max;       /* items wanted */
+    uint32_t count;     /* items so far */
+    size_t bytes;       /* their encoded size */
 } dt_state_pager_t;
 
 /* ---- dt_state.c ---- */
@@ -55,34 +53,121 @@ void dt_state_fail (dt_state_t *self, const char *what);
 /* Breaks the model when a store call returned non-zero. */
 void dt_state_check (dt_state_t *self, int rc);
 
-/* The one place a task in memory changes state, so the counters always
- * add up. */
-void dt_state_set (dt_state_t *self, dt_task_t *task, dt_task_state_t state);
+/* The one place a task in memory changes state: applies `event` through
+ * the life table (dt_life.h), which moves the counters; does the store
+ * write the table names for ATTEMPTS and REOPEN (FINISH and ADD_TASK are
+ * written by dt_state_finish and dt_state_submit, which hold the record);
+ * a task leaving the queue gives its place behind its host back. An event
+ * the table refuses here is a programmer error. */
+void dt_state_step (dt_state_t *self, dt_task_t *task, dt_life_event_t event);
 
-/* Moves one task of `job` from state `from` (DT_TASK_NONE: a task new to
- * the counters) to `to` in the counters: dt_state_set's count, and the
- * one for tasks that are only in the store. */
-void dt_state_count (dt_state_t *self, dt_job_t *job, dt_task_state_t from, dt_task_state_t to);
+/* The same for a task of `job` that is only in the store (cold): `state`
+ * is its state as counted. */
+void dt_state_step_cold (dt_state_t *self, dt_job_t *job, dt_task_state_t state,
+                         dt_life_event_t event);
 
-/* Queues `task` at the back (or the front) of the queue in memory. */
-void dt_state_enqueue (dt_state_t *self, dt_task_t *task, int front);
+/* Applies `event` (one that queues: SUBMIT, RECOVER, LEASE_LOST, DUE,
+ * REQUEUE) to `task` and queues it at the back (or the front) of the queue
+ * in memory. */
+void dt_state_enqueue (dt_state_t *self, dt_task_t *task, dt_life_event_t event, int front);
 
-/* Records the final result of `task` (see dt_state.c). */
-void dt_state_finish (dt_state_t *self, dt_task_t *task, uint8_t state, const dt_msg_result_t *from,
-                      dt_str_t worker, const char *error);
+/* Ends `task` with `event` (RESULT_DONE, RESULT_FAIL, LEASE_LOST_LAST or
+ * CANCEL) and records its final result (see dt_state.c). */
+void dt_state_finish (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
+                      const dt_report_t *from, dt_str_t worker, const char *error, int64_t now);
 
 /* REQUEUE of `task`, failed, whose result is at `seq`. */
 void dt_state_reopen (dt_state_t *self, dt_task_t *task, uint64_t seq);
 
 /* Adds `item` (borrowed strings) unless the page is full. Returns 1 when added. */
-int dt_state_page_push (dt_state_pager_t *pager, const dt_msg_result_t *item);
+int dt_state_page_push (dt_state_pager_t *pager, const dt_record_t *item);
+
+/* ---- dt_state_jobs.c ---- */
+
+/* The job named `name`, created when missing; one that left memory comes
+ * back with its counters from the store. NULL when out of memory, a bad
+ * name, or a failed store read (the model then breaks). */
+dt_job_t *dt_state_job_ensure (dt_state_t *self, dt_str_t name);
+
+/* The job named `name` if it is in memory, or brought back when it left
+ * it (with a store); NULL when there is no such job. */
+dt_job_t *dt_state_job_stored (dt_state_t *self, dt_str_t name);
+
+/* SUBMIT's resend check: returns 1 when chunk `chunk` of job `name` was
+ * accepted before (its ids in *first_id, *count; *same when with these
+ * URLs), 0 when it is new. A failed store read breaks the model (and
+ * returns 1). */
+int dt_state_chunk_find (dt_state_t *self, dt_str_t name, uint32_t chunk, const dt_str_t *urls,
+                         uint32_t nurls, uint64_t *first_id, uint32_t *count, int *same);
+
+/* Called by dt_state_count for every move of one of `job`'s tasks to `to`:
+ * a job whose last unfinished task ends joins the finished queue. */
+void dt_state_job_moved (dt_state_t *self, dt_job_t *job, dt_task_state_t to);
+
+/* Takes the finished jobs beyond the retention (opts.keep_jobs, 0: the
+ * default DT_JOBS_KEEP_FINISHED) out of memory, their counters into the
+ * store. */
+void dt_state_retire_jobs (dt_state_t *self);
+
+/* STATUS of a job not in memory: its counters from the store (zeros when
+ * the store has none, or without a store). */
+void dt_state_job_stats_stored (dt_state_t *self, dt_str_t name, dt_msg_stats_t *stats);
+
+/* The task of failed result `entry`, for REQUEUE without a store: brought
+ * back from the result when its record was swept. NULL when it cannot be
+ * (with a store: when it is not in memory). */
+dt_task_t *dt_state_task_back (dt_state_t *self, const dt_result_t *entry);
+
+/* Pages a purge step gives back to the file system at most (4 MiB). */
+#define DT_STATE_SHRINK_PAGES 1024
+
+/* True (with the reason in `err`) while a purge of job `name` is under
+ * way: SUBMIT and REQUEUE of it are refused until it is gone. */
+int dt_state_purge_blocks (dt_state_t *self, dt_str_t name, char *err, size_t err_size);
+
+/* With a store: deletes the next DT_STORE_PURGE_STEP rows of the oldest
+ * purge under way (one step a loop turn). */
+void dt_state_purge_step (dt_state_t *self);
+
+/* ---- dt_state_budget.c ---- */
+
+/* Bytes of store kept per unfinished task for its result besides its
+ * final URL (taken to be as long as its URL): the row's integers, a
+ * content type, a worker name, a short error, the job, and the index
+ * entries. A result with longer strings (a redirect to a longer URL) is
+ * still recorded, past the budget by the difference. */
+#define DT_STATE_RESULT_ROOM 512
+
+static inline uint64_t dt_state_result_room (uint32_t url_len)
+{
+    return DT_STATE_RESULT_ROOM + (uint64_t) url_len;
+}
+
+/* Bytes of store a new task takes besides its URL and twice its job id
+ * (row and index entry): the row's integers, the tasks_job entry's id and
+ * the B-tree's cell overhead, rounded up. */
+#define DT_STATE_TASK_ROW 48
+
+/* --max-store-bytes: returns 0 when SUBMIT of `nurls` tasks of `job` fits
+ * the store's budget with room kept for every unfinished task's result,
+ * else DT_ERR_QUEUE_FULL ("store budget of N bytes reached ...") or
+ * DT_ERR_STORE, with the reason in `err`. */
+int dt_state_budget_check (dt_state_t *self, dt_str_t job, const dt_str_t *urls, uint32_t nurls,
+                           char *err, size_t err_size);
+
+/* The room of the result of an unfinished task with a URL of `url_len`
+ * bytes: held when it is accepted (by dt_state_budget_check) or recovered,
+ * released when its result is recorded. REQUEUE holds none: a requeued
+ * task's new result counts once written. */
+void dt_state_budget_hold (dt_state_t *self, uint32_t url_len);
+void dt_state_budget_release (dt_state_t *self, uint32_t url_len);
 
 /* ---- dt_state_store.c ---- */
 
 /* QUEUED tasks that are in memory. */
 static inline uint64_t dt_state_hot_queued (const dt_state_t *self)
 {
-    return self->states[DT_TASK_QUEUED] - self->cold_queued;
+    return self->counts.states[DT_TASK_QUEUED] - self->counts.cold;
 }
 
 /* QUEUED tasks parked behind their host's limit. (The host table's own
@@ -106,11 +191,15 @@ static inline uint64_t dt_state_hot_ready (const dt_state_t *self)
  * queue. */
 #define DT_STATE_PARKED_WINDOWS 4
 
-/* True while the queue in memory may grow by `n` tasks. */
+/* True while the queue in memory may grow by `n` tasks: under the window
+ * in tasks, and in bytes (the task table, URLs included, under
+ * opts.window_bytes) unless nothing is ready to go out. */
 static inline int dt_state_hot_room (const dt_state_t *self, uint64_t n)
 {
     return dt_state_hot_ready (self) + n <= self->window &&
-           dt_state_hot_queued (self) + n <= DT_STATE_PARKED_WINDOWS * self->window;
+           dt_state_hot_queued (self) + n <= DT_STATE_PARKED_WINDOWS * self->window &&
+           (dt_state_hot_ready (self) == 0 ||
+            dt_tasks_memory (self->tasks) < self->opts.window_bytes);
 }
 
 /* Queued, leased or waiting for a retry: the task must stay in memory. */
@@ -142,6 +231,6 @@ int dt_state_page_from_store (dt_state_t *self, dt_state_pager_t *pager, dt_str_
 int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint64_t *count);
 
 /* CANCEL of the cold tasks of `job`, adding to *count. */
-void dt_state_cancel_cold (dt_state_t *self, const dt_job_t *job, uint64_t *count);
+void dt_state_cancel_cold (dt_state_t *self, const dt_job_t *job, uint64_t *count, int64_t now);
 
 #endif

@@ -26,8 +26,8 @@ static const char s_usage[] =
     "usage: dtask-master [--bind EP] [--data DIR | --memory] [--max-pending N] [--window N]\n"
     "                    [--host-limit N] [--max-attempts N] [--heartbeat MS] [--liveness N]\n"
     "                    [--task-timeout SECONDS] [--retry-base MS] [--keys DIR | --insecure]\n"
-    "                    [--max-conns N] [--max-conns-per-addr N]\n"
-    "                    [--http HOST:PORT [--http-token-file FILE]] [-v|-q]\n"
+    "                    [--http HOST:PORT [--http-token-file FILE]] [--max-store-bytes N]\n"
+    "                    [--max-conns N] [--max-conns-per-addr N] [-v|-q]\n"
     "\n"
     "Serves workers and clients on one ZeroMQ ROUTER endpoint.\n"
     "\n"
@@ -63,6 +63,9 @@ static const char s_usage[] =
     "  --http-token-file FILE  data endpoints want 'Authorization: Bearer TOKEN', TOKEN the\n"
     "                          file's one line (mode 0600); required to --http on a\n"
     "                          non-loopback address\n"
+    "  --max-store-bytes N     with --data: refuse SUBMIT (QUEUE_FULL) once the store would\n"
+    "                          pass N bytes (K, M, G suffixes: 1024s), keeping room for the\n"
+    "                          results of every unfinished task (default 0: no limit)\n"
     "  -v, --verbose           debug logging\n"
     "  -q, --quiet             warnings and errors only\n"
     "  -h, --help              this text\n"
@@ -98,6 +101,7 @@ enum {
     OPT_HTTP,
     OPT_HTTP_TOKEN_FILE,
     OPT_VERSION,
+    OPT_MAX_STORE_BYTES,
 };
 
 /* Prints "dtask-master: <message>" and the usage on stderr; returns the
@@ -126,6 +130,29 @@ static int s_parse_u64 (const char *text, uint64_t min, uint64_t max, uint64_t *
     if (errno || *end || value < min || value > max)
         return -1;
     *out = value;
+    return 0;
+}
+
+/* Parses a size: a decimal number with an optional K, M or G (powers of
+ * 1024). Leaves *out untouched on failure. Returns 0 or -1. */
+static int s_parse_size (const char *text, uint64_t *out)
+{
+    static const char units[] = "KMG";
+    size_t len = text ? strlen (text) : 0;
+    if (len == 0 || len > 32)
+        return -1;
+    char digits[33];
+    memcpy (digits, text, len + 1);
+    int shift = 0;
+    const char *unit = strchr (units, digits[len - 1]);
+    if (unit && *unit) {
+        shift = 10 * (int) (unit - units + 1);
+        digits[len - 1] = '\0';
+    }
+    uint64_t value;
+    if (s_parse_u64 (digits, 0, UINT64_MAX >> shift, &value) != 0)
+        return -1;
+    *out = value << shift;
     return 0;
 }
 
@@ -226,6 +253,7 @@ int main (int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
+        {"max-store-bytes", required_argument, NULL, OPT_MAX_STORE_BYTES},
         {NULL, 0, NULL, 0},
     };
     dt_master_opts_t opts = {
@@ -344,6 +372,11 @@ int main (int argc, char **argv)
         case OPT_VERSION:
             printf ("dtask-master %s\n", DTASK_VERSION);
             return 0;
+        case OPT_MAX_STORE_BYTES:
+            if (s_parse_size (arg, &value))
+                return s_usage_error ("--max-store-bytes: '%s' is not a size (N, NK, NM, NG)", arg);
+            opts.max_store_bytes = value;
+            break;
         case ':':
             return s_usage_error ("option '%s' needs a value", argv[optind - 1]);
         default:
@@ -358,6 +391,8 @@ int main (int argc, char **argv)
         return s_usage_error ("--data and --memory exclude each other");
     if (memory || (opts.data_dir && !opts.data_dir[0]))
         opts.data_dir = NULL;
+    if (opts.max_store_bytes && !opts.data_dir)
+        return s_usage_error ("--max-store-bytes needs a store (--data)");
     if (!opts.bind)
         opts.bind = opts.keys_dir ? "tcp://*:5555" : "tcp://127.0.0.1:5555";
     char why[160];

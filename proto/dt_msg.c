@@ -123,17 +123,14 @@ int dt_msg_recv (dt_msg_t *self, void *socket, dt_peer_t *peer, int flags)
     if (peer) {
         const char *role = zmq_msg_gets (&frame, "User-Id");
         snprintf (peer->role, sizeof peer->role, "%s", role ? role : "");
+        const char *key = zmq_msg_gets (&frame, "Key");
+        snprintf (peer->key, sizeof peer->key, "%s", key ? key : "");
     }
     zmq_msg_init (&self->frame_);
     zmq_msg_move (&self->frame_, &frame);
     zmq_msg_close (&frame);
     self->has_frame_ = 1;
     return dt_msg_decode (self, zmq_msg_data (&self->frame_), zmq_msg_size (&self->frame_));
-}
-
-const char *dt_msg_meta (const dt_msg_t *self, const char *name)
-{
-    return self->has_frame_ ? zmq_msg_gets (&self->frame_, name) : NULL;
 }
 
 /* ---- Sizes and names ---------------------------------------------------- */

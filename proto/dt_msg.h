@@ -52,6 +52,8 @@ typedef enum {
     DT_MSG_ERROR = 15,      /* master -> any peer: request refused */
     DT_MSG_CANCEL = 16,     /* client -> master: end a job's unfinished tasks */
     DT_MSG_CANCEL_OK = 17,  /* master -> client */
+    DT_MSG_PURGE = 18,      /* client -> master: delete a finished job */
+    DT_MSG_PURGE_OK = 19,   /* master -> client */
 } dt_msg_type_t;
 
 /* ERROR codes (dt_msg_t.error.code). */
@@ -219,6 +221,12 @@ typedef struct {
             uint64_t count; /* unfinished tasks now final "cancelled" */
         } cancel_ok;
         struct {
+            dt_str_t job; /* the job to delete (not empty) */
+        } purge;
+        struct {
+            uint64_t count; /* its tasks deleted */
+        } purge_ok;
+        struct {
             uint32_t code; /* dt_msg_error_t */
             dt_str_t text;
         } error;
@@ -229,13 +237,15 @@ typedef struct {
     int has_frame_;
 } dt_msg_t;
 
-/* A ROUTER peer: its routing id, copied out of the envelope, and the role
- * its key was admitted in (the connection's ZAP User-Id: "worker" or
- * "client"; empty on a plaintext master). */
+/* A ROUTER peer: its routing id, copied out of the envelope, the role its
+ * key was admitted in (the connection's ZAP User-Id: "worker" or "client")
+ * and that key (Z85, the ZAP metadata property "Key"); both empty on a
+ * plaintext master. */
 typedef struct {
     uint8_t id[256];
     size_t len;
     char role[16];
+    char key[41];
 } dt_peer_t;
 
 void dt_msg_init (dt_msg_t *self);
@@ -262,11 +272,6 @@ int dt_msg_encode (const dt_msg_t *self, void **data_p, size_t *size_p);
  * DT_PROTO_EAGAIN, DT_PROTO_EUNREACH (ROUTER_MANDATORY, peer gone),
  * DT_PROTO_ETOOBIG, DT_PROTO_ENOMEM or DT_PROTO_EIO. */
 int dt_msg_send (const dt_msg_t *self, void *socket, const dt_peer_t *peer);
-
-/* A property of the connection the message in `self` arrived on (ZMTP or
- * ZAP metadata, e.g. "Peer-Address"), or NULL. Borrowed until
- * dt_msg_reset. For logs about a refused peer, not for every message. */
-const char *dt_msg_meta (const dt_msg_t *self, const char *name);
 
 /* Receives one whole ZeroMQ message from `socket` and decodes it into
  * `self` (initialised or reset). With `peer` the first frame is taken as

@@ -5,7 +5,7 @@
 #  - 1,023 more workers say HELLO (tests/tools/dt_peer.c workers, capacity 0 so they take nothing):
 #    with the two rightful ones that is DT_LIMIT_WORKERS_MAX = 1,024 welcomed and one beyond, which
 #    gets ERROR TOO_MANY_WORKERS; a STATUS then answers within the client's timeout and lists 1,024.
-#  - 4,100 long-poll FETCHes (8 s each) from one socket: DT_MASTER_WAITERS_MAX = 4,096 are parked,
+#  - 4,100 long-poll FETCHes (8 s each) from one socket: DT_WAITERS_MAX = 4,096 are parked,
 #    the ones beyond get ERROR TOO_BIG at once; a STATUS still answers.
 # The crawl must end with every URL done once. (--max-conns-per-addr 4096: every peer here comes
 # from 127.0.0.1; --liveness 60: the silent fake workers stay registered while this runs.)
@@ -21,7 +21,7 @@ if [ "$hard" != unlimited ] && [ "$hard" -lt 4096 ]; then
 fi
 
 WORKERS_MAX=1024 # DT_LIMIT_WORKERS_MAX
-WAITERS_MAX=4096 # DT_MASTER_WAITERS_MAX
+WAITERS_MAX=4096 # DT_WAITERS_MAX
 CLIENT_TIMEOUT_MS=10000
 
 dt_httpd_start
