@@ -58,22 +58,23 @@
  * kernel's socket buffer comes on top: it is the kernel's memory, capped by
  * net.ipv4.tcp_wmem, and left to autotune so long links keep their speed. */
 
-/* Replies queued to one peer (the ROUTER's ZMQ_SNDHWM). A client has at
- * most 9 requests out (8 SUBMIT chunks and a FETCH), so 32 leaves it room;
- * TASKS to a worker are fewer than its credit (each carries a task at
- * least), and a TASKS send that does not fit waits for the next turn (the
- * worker is "blocked"). */
-#define DT_LIMIT_PEER_REPLIES 32
+/* Replies queued to one peer (the ROUTER's ZMQ_SNDHWM). Every reply of a
+ * turn goes into the pipe before libzmq's I/O thread moves any of them on,
+ * so this must exceed the requests a client has out at once, however fast
+ * it reads: the CLI has 9 (8 SUBMIT chunks and a FETCH), tests/tools/dt_jobs
+ * 64; 128 leaves room. TASKS to a worker are fewer than its credit (each
+ * carries a task at least), and a TASKS send that does not fit waits for
+ * the next turn (the worker is "blocked"). */
+#define DT_LIMIT_PEER_REPLIES 128
 
 /* Largest reply to a client: a PAGE is cut at this many bytes of results
- * (a STATUS_OK with DT_LIMIT_WORKERS_MAX workers is ~180 KiB). A full page
- * of DT_LIMIT_BATCH_MAX typical results (~150-250 bytes each) fits, so the
- * cut only binds for long URLs and a client following a fast job still
- * gets full pages (DT_FETCH_FILL waits for a full count). With
- * DT_LIMIT_PEER_REPLIES it bounds one peer's queue to 33 MiB, where 3 MiB
- * pages and a 10,000-message HWM let one client that never reads pin
- * 30 GiB. */
-#define DT_LIMIT_REPLY_BYTES (1024 * 1024)
+ * (a STATUS_OK with DT_LIMIT_WORKERS_MAX workers is ~180 KiB). That is
+ * ~2,000 typical results; a client following a fast job still keeps up
+ * (with 4,096 or more results waiting, pages go out back to back, without
+ * DT_FETCH_FILL's wait). With DT_LIMIT_PEER_REPLIES it bounds one peer's
+ * queue to ~32 MiB, where 3 MiB pages and a 10,000-message HWM let one
+ * client that never reads pin 30 GiB. */
+#define DT_LIMIT_REPLY_BYTES (256 * 1024)
 
 /* Bytes the master holds for one peer that does not read. */
 #define DT_LIMIT_PEER_QUEUED_BYTES ((DT_LIMIT_PEER_REPLIES + 1) * DT_LIMIT_REPLY_BYTES)

@@ -4,7 +4,7 @@
 # While 2,000 URLs are crawled, two raw ZeroMQ clients (tests/tools/dt_peer.c noread) each send
 # 2,000 FETCHes of a full page of results from a DEALER with a receive HWM of 1 and a 4 KiB socket
 # buffer, and never read. libzmq bounds a ROUTER's queue per peer in messages, so what the master
-# holds for each is at most (DT_LIMIT_PEER_REPLIES + 1) x DT_LIMIT_REPLY_BYTES = 33 MiB; replies
+# holds for each is at most (DT_LIMIT_PEER_REPLIES + 1) x DT_LIMIT_REPLY_BYTES = 32.25 MiB; replies
 # beyond that are dropped and the peer is named once in a REPLY-DROPPED line. The master's RSS must
 # stay within that bound per attacker (plus a margin for the crawl itself), and the crawl must end
 # with every URL done exactly once.
@@ -17,7 +17,7 @@ PEER=$(dt_peer_tool)
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8"
 
 # DT_LIMIT_PEER_QUEUED_BYTES in kB, and a margin for the crawl's own results and libzmq's buffers.
-PEER_QUEUED_KB=$(((32 + 1) * 1024))
+PEER_QUEUED_KB=$(((128 + 1) * 256))
 MARGIN_KB=$((48 * 1024))
 ATTACKERS=2
 
