@@ -134,12 +134,33 @@ static int s_is_final (const dt_task_t *task)
 
 static void s_host_back (dt_state_t *self, const dt_task_t *task);
 
+/* A task's attempts count on through every REQUEUE of a run, so that no
+ * two leases of it in one epoch share an attempt number: a worker may
+ * still run the attempt whose lease ended (CANCEL, an expiry), and its
+ * result must never pass for a later lease's. REQUEUE moves them up to a
+ * multiple of max_attempts instead of back to 0 (dt_state_round_attempts),
+ * so the attempts of the current round, which the budget counts, are
+ * these. */
+static uint32_t s_in_round (const dt_state_t *self, uint32_t attempts)
+{
+    return attempts == 0 ? 0 : (attempts - 1) % self->opts.max_attempts + 1;
+}
+
+uint32_t dt_state_round_attempts (const dt_state_t *self, uint32_t attempts)
+{
+    uint32_t max = self->opts.max_attempts;
+    if (attempts > UINT32_MAX - max)
+        return 0; /* four billion dispatches of one task in one run: start over */
+    return (attempts + max - 1) / max * max;
+}
+
 void dt_state_step (dt_state_t *self, dt_task_t *task, dt_life_event_t event)
 {
     dt_task_state_t was = (dt_task_state_t) task->state;
     dt_job_t *job = dt_jobs_at (self->jobs, task->job);
-    const dt_life_rule_t *rule = dt_life_step (&self->counts, job, &task->state, event,
-                                               event == DT_LIFE_LEASE ? task->attempts : 0);
+    const dt_life_rule_t *rule =
+        dt_life_step (&self->counts, job, &task->state, event,
+                      event == DT_LIFE_LEASE ? s_in_round (self, task->attempts) : 0);
     assert (rule);
     dt_state_job_moved (self, job, rule->to);
     if (was == DT_TASK_QUEUED && rule->to != DT_TASK_QUEUED) {
@@ -157,7 +178,7 @@ void dt_state_step (dt_state_t *self, dt_task_t *task, dt_life_event_t event)
     if (rule->write == DT_LIFE_WRITE_ATTEMPTS)
         dt_state_check (self, dt_store_set_attempts (self->store, task->id, task->attempts));
     else if (rule->write == DT_LIFE_WRITE_REOPEN)
-        dt_state_check (self, dt_store_reopen (self->store, task->id));
+        dt_state_check (self, dt_store_reopen (self->store, task->id, task->attempts));
 }
 
 void dt_state_step_cold (dt_state_t *self, dt_job_t *job, dt_task_state_t state,
@@ -293,7 +314,7 @@ void dt_state_finish (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
  * the task has used its attempts. */
 static void s_end_lease (dt_state_t *self, dt_task_t *task, int64_t now)
 {
-    if (task->attempts >= self->opts.max_attempts) {
+    if (s_in_round (self, task->attempts) >= self->opts.max_attempts) {
         dt_state_finish (self, task, DT_LIFE_LEASE_LOST_LAST, NULL, dt_str_n ("", 0), "lease lost",
                          now);
         return;
@@ -453,7 +474,8 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
         s_late (self, result, from ? "leased to another worker" : "from a peer not registered");
         return;
     }
-    if (result->outcome == DT_OUTCOME_RETRY && task->attempts < self->opts.max_attempts) {
+    if (result->outcome == DT_OUTCOME_RETRY &&
+        s_in_round (self, task->attempts) < self->opts.max_attempts) {
         s_release (self, task, now);
         s_delay (self, task, now + s_backoff_ms (self, task->attempts));
         return;
@@ -695,7 +717,7 @@ void dt_state_reopen (dt_state_t *self, dt_task_t *task, uint64_t seq)
     dt_result_t *entry = dt_results_get (self->results, seq);
     if (entry)
         entry->task = 0; /* FETCH no longer returns it; its position stays */
-    task->attempts = 0;
+    task->attempts = dt_state_round_attempts (self, task->attempts);
     dt_state_enqueue (self, task, DT_LIFE_REQUEUE, 0);
 }
 

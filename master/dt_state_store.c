@@ -329,10 +329,11 @@ int dt_state_page_from_store (dt_state_t *self, dt_state_pager_t *pager, dt_str_
 #define DT_STATE_REQUEUE_BATCH 65536
 
 typedef struct {
-    uint64_t seq;  /* its current (failed) result */
-    uint64_t id;   /* the task */
-    uint32_t job;  /* its job's index */
-    uint8_t where; /* S_FAILED_... */
+    uint64_t seq;     /* its current (failed) result */
+    uint64_t id;      /* the task */
+    uint32_t job;     /* its job's index */
+    uint32_t attempt; /* attempts it had (its result's) */
+    uint8_t where;    /* S_FAILED_... */
 } s_failed_t;
 
 enum {
@@ -378,7 +379,7 @@ static int s_failed_row (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t
         } else
             where = S_FAILED_COLD;
     }
-    list->rows[list->count++] = (s_failed_t){seq, r->id, job->index, where};
+    list->rows[list->count++] = (s_failed_t){seq, r->id, job->index, r->attempt, where};
     return 0;
 }
 
@@ -397,7 +398,8 @@ static void s_reopen_cold (dt_state_t *self, const s_failed_t *row)
         entry->task = 0; /* FETCH no longer returns it */
     dt_state_step_cold (self, dt_jobs_at (self->jobs, row->job), DT_TASK_FAILED,
                         DT_LIFE_REQUEUE_COLD);
-    dt_state_check (self, dt_store_reopen (self->store, row->id));
+    dt_state_check (
+        self, dt_store_reopen (self->store, row->id, dt_state_round_attempts (self, row->attempt)));
 }
 
 /* Reopens one pass of failed tasks. Returns 0, or -1 when out of memory. */

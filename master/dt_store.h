@@ -60,10 +60,11 @@ int dt_store_set_attempts (dt_store_t *self, uint64_t id, uint32_t attempts);
  * dt_store_commit, so a failure to insert it may be reported there. */
 int dt_store_finish (dt_store_t *self, uint64_t seq, const dt_record_t *r);
 
-/* Puts a final task back to pending with attempts 0 and retires its result
- * (REQUEUE): the load gives it as a tombstone, with id 0, so that its log
- * position is kept and never reused. */
-int dt_store_reopen (dt_store_t *self, uint64_t id);
+/* Puts a final task back to pending with `attempts` (where its attempt
+ * numbers go on from) and retires its result (REQUEUE): the load gives it
+ * as a tombstone, with id 0, so that its log position is kept and never
+ * reused. */
+int dt_store_reopen (dt_store_t *self, uint64_t id, uint32_t attempts);
 
 /* A named 64-bit value kept for the master itself (the run epoch). get
  * gives 0 for a name never set; set writes it in the current group, durable

@@ -457,11 +457,12 @@ static void test_requeue_puts_failed_tasks_back_with_fresh_attempts (void)
     uint64_t cursor = 0;
     DT_CHECK_EQ (dt_state_page (st, dt_str ("a"), &cursor, 10, 0, s_page), 1);
     DT_CHECK_EQ (s_page[0].id, 1);
-    /* Run again with attempt 1, and recorded once more. */
+    /* Run again with a fresh budget (attempt 2 of a run of max 1: attempt
+     * numbers never repeat in a run), and recorded once more. */
     DT_CHECK_EQ (s_dispatch (st, w, 10, NOW), 1);
     DT_CHECK_EQ (s_items[0].id, 2);
-    DT_CHECK_EQ (s_items[0].attempt, 1);
-    s_result (st, w, 2, 1, DT_OUTCOME_DONE, NOW);
+    DT_CHECK_EQ (s_items[0].attempt, 2);
+    s_result (st, w, 2, 2, DT_OUTCOME_DONE, NOW);
     DT_CHECK_EQ (dt_state_page (st, dt_str ("a"), &cursor, 10, 0, s_page), 1);
     DT_CHECK_EQ (s_page[0].id, 2);
     DT_CHECK_EQ (s_page[0].state, DT_STATE_DONE);
@@ -544,7 +545,8 @@ static void test_a_retired_result_position_is_never_reused_after_a_restart (void
     DT_CHECK_EQ (dt_state_last_seq (st), 1);
     w = s_worker (st, "w", 1);
     DT_CHECK_EQ (s_dispatch (st, w, 1, NOW), 1);
-    s_result (st, w, 1, 1, DT_OUTCOME_DONE, NOW);
+    DT_CHECK_EQ (s_items[0].attempt, 2); /* numbers go on after a REQUEUE */
+    s_result (st, w, 1, 2, DT_OUTCOME_DONE, NOW);
     DT_CHECK_EQ (dt_state_last_seq (st), 2);
     uint64_t cursor = 1;
     DT_CHECK_EQ (dt_state_page (st, dt_str ("a"), &cursor, 10, 0, s_page), 1);
@@ -770,6 +772,46 @@ static void test_a_lease_starts_when_its_worker_runs_it_not_when_it_is_sent (voi
     dt_state_destroy (&st);
 }
 
+/* REQUEUE gives a task a fresh budget of attempts, but never an attempt
+ * number it had before in this run: a worker may still run the attempt
+ * whose lease CANCEL (or an expiry) ended, and its result, when the task
+ * is leased to the same worker again, must not pass for the new lease's. */
+static void test_a_result_of_a_run_from_before_a_requeue_is_late (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "a", 0, 1, &first, &count), 0);
+    dt_worker_t *w = s_worker (st, "w", 10);
+    DT_CHECK_EQ (s_dispatch (st, w, 10, NOW), 1);
+    DT_CHECK_EQ (s_items[0].attempt, 1);
+    uint64_t n = 0;
+    DT_CHECK_EQ (dt_state_cancel (st, dt_str ("a"), &n, NOW), 0);
+    DT_CHECK_EQ (n, 1);
+    DT_CHECK_EQ (dt_state_requeue (st, dt_str ("a"), &n), 0);
+    DT_CHECK_EQ (n, 1);
+    DT_CHECK_EQ (s_dispatch (st, w, 10, NOW), 1);
+    DT_CHECK (s_items[0].attempt != 1);
+    uint32_t leased = s_items[0].attempt;
+    /* The run from before the CANCEL reports: not this lease's. */
+    s_result (st, w, first, 1, DT_OUTCOME_FAIL, NOW);
+    DT_CHECK_EQ (s_stats (st, "").late, 1);
+    DT_CHECK_EQ (s_stats (st, "").inflight, 1);
+    /* The new lease still has its fresh budget: two retries. */
+    s_result (st, w, first, leased, DT_OUTCOME_RETRY, NOW);
+    DT_CHECK_EQ (s_stats (st, "").delayed, 1);
+    dt_state_promote_due (st, NOW + 60000);
+    DT_CHECK_EQ (s_dispatch (st, w, 10, NOW + 60000), 1);
+    s_result (st, w, first, leased + 1, DT_OUTCOME_RETRY, NOW + 60000);
+    DT_CHECK_EQ (s_stats (st, "").delayed, 1);
+    dt_state_promote_due (st, NOW + 120000);
+    DT_CHECK_EQ (s_dispatch (st, w, 10, NOW + 120000), 1);
+    s_result (st, w, first, leased + 2, DT_OUTCOME_RETRY, NOW + 120000);
+    DT_CHECK_EQ (s_stats (st, "").failed, 1); /* its third attempt of the round */
+    dt_state_destroy (&st);
+}
+
 int main (void)
 {
     static dt_test_t tests[] = {
@@ -808,6 +850,8 @@ int main (void)
          test_a_memory_master_runs_in_a_random_nonzero_epoch},
         {"results without the lease are late and never recorded",
          test_results_without_the_lease_are_late_and_never_recorded},
+        {"a result of a run from before a requeue is late",
+         test_a_result_of_a_run_from_before_a_requeue_is_late},
         {"a lease starts when its worker runs it, not when it is sent",
          test_a_lease_starts_when_its_worker_runs_it_not_when_it_is_sent},
         {0},
