@@ -718,6 +718,7 @@ void dt_state_reopen (dt_state_t *self, dt_task_t *task, uint64_t seq)
     if (entry)
         entry->task = 0; /* FETCH no longer returns it; its position stays */
     task->attempts = dt_state_round_attempts (self, task->attempts);
+    dt_state_budget_hold (self, task->url_len); /* it will write a result again */
     dt_state_enqueue (self, task, DT_LIFE_REQUEUE, 0);
 }
 

@@ -333,6 +333,7 @@ typedef struct {
     uint64_t id;      /* the task */
     uint32_t job;     /* its job's index */
     uint32_t attempt; /* attempts it had (its result's) */
+    uint32_t url_len; /* bytes in its URL */
     uint8_t where;    /* S_FAILED_... */
 } s_failed_t;
 
@@ -379,7 +380,7 @@ static int s_failed_row (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t
         } else
             where = S_FAILED_COLD;
     }
-    list->rows[list->count++] = (s_failed_t){seq, r->id, job->index, r->attempt, where};
+    list->rows[list->count++] = (s_failed_t){seq, r->id, job->index, r->attempt, r->url.len, where};
     return 0;
 }
 
@@ -398,6 +399,7 @@ static void s_reopen_cold (dt_state_t *self, const s_failed_t *row)
         entry->task = 0; /* FETCH no longer returns it */
     dt_state_step_cold (self, dt_jobs_at (self->jobs, row->job), DT_TASK_FAILED,
                         DT_LIFE_REQUEUE_COLD);
+    dt_state_budget_hold (self, row->url_len); /* it will write a result again */
     dt_state_check (
         self, dt_store_reopen (self->store, row->id, dt_state_round_attempts (self, row->attempt)));
 }

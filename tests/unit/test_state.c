@@ -812,6 +812,59 @@ static void test_a_result_of_a_run_from_before_a_requeue_is_late (void)
     dt_state_destroy (&st);
 }
 
+/* The room --max-store-bytes keeps for the results still to come, as the
+ * refusal of a chunk far over the budget reports it. */
+static uint64_t s_kept_for_results (dt_state_t *st)
+{
+    static char url[2001];
+    static dt_str_t urls[4096];
+    memset (url, 'a', sizeof url - 1);
+    memcpy (url, "http://h/", 9);
+    for (uint32_t i = 0; i < 4096; i++)
+        urls[i] = dt_str (url);
+    uint64_t first = 0;
+    uint32_t count = 0;
+    char err[256] = "";
+    if (dt_state_submit (st, dt_str ("big"), 0, urls, 4096, &first, &count, err, sizeof err) !=
+        DT_ERR_QUEUE_FULL)
+        return UINT64_MAX;
+    const char *at = strstr (err, " used, ");
+    return at ? strtoull (at + 7, NULL, 10) : UINT64_MAX;
+}
+
+/* A REQUEUE'd task will write a result again: its room in the store's
+ * budget is kept again, as a new task's is, so the budget still holds. */
+static void test_a_requeued_task_keeps_room_for_its_result_in_the_store_budget (void)
+{
+    char dir[] = "/tmp/dtask-state-XXXXXX";
+    DT_CHECK (mkdtemp (dir));
+    char err[256];
+    dt_store_t *store = dt_store_open (dir, err, sizeof err);
+    DT_CHECK (store);
+    dt_state_opts_t opts = s_opts ();
+    opts.max_attempts = 1;
+    opts.max_store_bytes = 4 * 1024 * 1024; /* 4096 URLs of 2 KB do not fit */
+    dt_state_t *st = dt_state_new (&opts, store);
+    uint64_t first, n;
+    uint32_t count;
+    DT_CHECK_EQ (s_kept_for_results (st), 0);
+    DT_CHECK_EQ (s_submit (st, "a", 0, 1, &first, &count), 0);
+    uint64_t room = s_kept_for_results (st);
+    DT_CHECK (room > 0 && room != UINT64_MAX);
+    dt_worker_t *w = s_worker (st, "w", 1);
+    DT_CHECK_EQ (s_dispatch (st, w, 1, NOW), 1);
+    s_result (st, w, first, 1, DT_OUTCOME_FAIL, NOW);
+    DT_CHECK_EQ (s_kept_for_results (st), 0);
+    DT_CHECK_EQ (dt_state_requeue (st, dt_str ("a"), &n), 0);
+    DT_CHECK_EQ (n, 1);
+    DT_CHECK_EQ (s_kept_for_results (st), room);
+    dt_state_destroy (&st);
+    dt_store_destroy (&store);
+    char cmd[64];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+    DT_CHECK_EQ (system (cmd), 0);
+}
+
 int main (void)
 {
     static dt_test_t tests[] = {
@@ -852,6 +905,8 @@ int main (void)
          test_results_without_the_lease_are_late_and_never_recorded},
         {"a result of a run from before a requeue is late",
          test_a_result_of_a_run_from_before_a_requeue_is_late},
+        {"a requeued task keeps room for its result in the store budget",
+         test_a_requeued_task_keeps_room_for_its_result_in_the_store_budget},
         {"a lease starts when its worker runs it, not when it is sent",
          test_a_lease_starts_when_its_worker_runs_it_not_when_it_is_sent},
         {0},
