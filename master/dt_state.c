@@ -87,23 +87,38 @@ static uint64_t s_random (dt_state_t *self);
 /* The store's name for the epoch counter. */
 #define DT_STATE_EPOCH_KEY "epoch"
 
+/* A random epoch, nonzero and below 2^62 (a store's counter goes on from
+ * it for ever without wrapping). */
+static uint64_t s_random_epoch (dt_state_t *self)
+{
+    uint64_t epoch = 0;
+    while (epoch == 0)
+        if (getrandom (&epoch, sizeof epoch, 0) != (ssize_t) sizeof epoch)
+            epoch = s_random (self);
+        else
+            epoch >>= 2;
+    return epoch;
+}
+
 int dt_state_begin_epoch (dt_state_t *self)
 {
     if (self->store) {
+        /* A new store starts at a random epoch, not at 1: workers may still
+         * hold tasks of a master whose store was removed or is elsewhere,
+         * numbered from 1 as the new one's are, and their epoch must not
+         * be the new master's (but for a 2^-62 chance). */
         uint64_t last = 0;
-        if (dt_store_get_meta (self->store, DT_STATE_EPOCH_KEY, &last) != 0 ||
-            dt_store_set_meta (self->store, DT_STATE_EPOCH_KEY, last + 1) != 0 ||
+        if (dt_store_get_meta (self->store, DT_STATE_EPOCH_KEY, &last) != 0)
+            return -1;
+        uint64_t epoch = last ? last + 1 : s_random_epoch (self);
+        if (dt_store_set_meta (self->store, DT_STATE_EPOCH_KEY, epoch) != 0 ||
             dt_store_commit (self->store) != 0)
             return -1;
-        self->epoch = last + 1;
+        self->epoch = epoch;
     } else {
         /* Nothing survives a memory-only master, so no counter either: a
-         * random epoch differs from the last run's but for a 2^-64 chance. */
-        uint64_t epoch = 0;
-        while (epoch == 0)
-            if (getrandom (&epoch, sizeof epoch, 0) != (ssize_t) sizeof epoch)
-                epoch = s_random (self);
-        self->epoch = epoch;
+         * random epoch differs from the last run's but for a 2^-62 chance. */
+        self->epoch = s_random_epoch (self);
     }
     dt_log_info ("MASTER-EPOCH", "epoch %" PRIu64, self->epoch);
     return 0;

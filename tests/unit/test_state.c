@@ -671,6 +671,48 @@ static void test_a_result_of_a_dispatch_lost_in_a_crash_is_never_recorded_for_a_
     DT_CHECK_EQ (system (cmd), 0);
 }
 
+/* A store removed and made again (or another data directory) while workers
+ * still run the last master's tasks: the new master numbers its tasks
+ * from 1 again, and its first epoch must not be the one those tasks
+ * carry. */
+static void test_a_new_store_starts_in_an_epoch_no_other_new_store_had (void)
+{
+    char dir1[] = "/tmp/dtask-state-XXXXXX", dir2[] = "/tmp/dtask-state-XXXXXX";
+    DT_CHECK (mkdtemp (dir1) && mkdtemp (dir2));
+    char err[256];
+    dt_state_opts_t opts = s_opts ();
+    dt_store_t *store = dt_store_open (dir1, err, sizeof err);
+    DT_CHECK (store);
+    dt_state_t *st = dt_state_new (&opts, store);
+    DT_CHECK_EQ (dt_state_begin_epoch (st), 0);
+    uint64_t old_epoch = dt_state_epoch (st);
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "A", 0, 1, &first, &count), 0);
+    dt_worker_t *w = s_worker (st, "w", 4);
+    DT_CHECK_EQ (s_dispatch (st, w, 4, NOW), 1);
+    dt_state_destroy (&st);
+    dt_store_destroy (&store);
+
+    store = dt_store_open (dir2, err, sizeof err);
+    DT_CHECK (store);
+    st = dt_state_new (&opts, store);
+    DT_CHECK_EQ (dt_state_begin_epoch (st), 0);
+    DT_CHECK (dt_state_epoch (st) != old_epoch);
+    DT_CHECK_EQ (s_submit (st, "B", 0, 1, &first, &count), 0);
+    w = s_worker (st, "w", 4);
+    DT_CHECK_EQ (s_dispatch (st, w, 4, NOW), 1);
+    DT_CHECK (s_items[0].id == 1 && s_items[0].attempt == 1);
+    s_result_epoch (st, w, 1, 1, old_epoch); /* A's task 1, from the old store's run */
+    DT_CHECK_EQ (s_stats (st, "").late, 1);
+    DT_CHECK_EQ (s_stats (st, "").done, 0);
+    dt_state_destroy (&st);
+    dt_store_destroy (&store);
+    char cmd[128];
+    snprintf (cmd, sizeof cmd, "rm -rf %s %s", dir1, dir2);
+    DT_CHECK_EQ (system (cmd), 0);
+}
+
 static void test_a_memory_master_runs_in_a_random_nonzero_epoch (void)
 {
     dt_state_opts_t opts = s_opts ();
@@ -899,6 +941,8 @@ int main (void)
          test_a_result_for_the_attempt_leased_to_another_worker_is_late},
         {"a result of a dispatch lost in a crash is never recorded for a new task",
          test_a_result_of_a_dispatch_lost_in_a_crash_is_never_recorded_for_a_new_task},
+        {"a new store starts in an epoch no other new store had",
+         test_a_new_store_starts_in_an_epoch_no_other_new_store_had},
         {"a memory master runs in a random nonzero epoch",
          test_a_memory_master_runs_in_a_random_nonzero_epoch},
         {"results without the lease are late and never recorded",
