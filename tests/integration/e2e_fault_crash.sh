@@ -121,4 +121,14 @@ for check in "d[\"submitted\"] == $((2 * N))" "d[\"done\"] == $((2 * N))" 'd["fa
   'd["pending"] == 0' 'd["inflight"] == 0'; do
   [ "$(printf '%s' "$status" | dt_json "$check")" = "true" ] || fail "status: expected $check"
 done
+# The worker's results for what it held across the crash reached the new master, and were dropped
+# as late: without that, the worker could have thrown its tasks away at the restart and the checks
+# above would hold as well. Where the master died in the very turn its tasks went out, every one of
+# their results comes after the crash; with the crash at B's SUBMIT_OK (both), A's slow tasks may
+# in principle all have been answered before it, so the count is only shown there.
+late=$(printf '%s' "$status" | dt_json 'd["late"]')
+dt_say "results of the master that died, dropped as late by the new one: $late"
+if [ "$POINT/$CASE" != master-before-reply/both ]; then
+  [ "$late" -gt 0 ] || fail "no result of the tasks the worker held across the crash reached the new master"
+fi
 dt_say "PASS"
