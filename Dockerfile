@@ -31,7 +31,8 @@ RUN set -eu; \
     apt-get update; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       gcc libc6-dev make cmake pkg-config \
-      libzmq3-dev libczmq-dev libmsgpack-dev libcurl4-openssl-dev libsqlite3-dev libjansson-dev; \
+      libzmq3-dev libczmq-dev libmsgpack-dev libcurl4-openssl-dev libsqlite3-dev libjansson-dev \
+      libmicrohttpd-dev libsodium-dev libxml2-dev libidn2-dev libssl-dev zlib1g-dev; \
     rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -75,7 +76,8 @@ LABEL dtask.image="runtime"
 RUN set -eu; \
     apt-get update; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libzmq5 libczmq4 libmsgpackc2 libcurl4 libsqlite3-0 libjansson4 ca-certificates; \
+      libzmq5 libczmq4 libmsgpackc2 libcurl4 libsqlite3-0 libjansson4 libmicrohttpd12 \
+      libsodium23 libxml2 libidn2-0 libssl3 zlib1g ca-certificates; \
     rm -rf /var/lib/apt/lists/*; \
     useradd --system --user-group --home-dir /var/lib/dtask --shell /usr/sbin/nologin dtask; \
     install -d -o dtask -g dtask -m 0750 /var/lib/dtask; \

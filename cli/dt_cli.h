@@ -36,6 +36,7 @@ int dt_cmd_status (const dt_cli_opts_t *opts, int argc, char **argv);
 int dt_cmd_retry (const dt_cli_opts_t *opts, int argc, char **argv);
 int dt_cmd_keygen (const dt_cli_opts_t *opts, int argc, char **argv);
 int dt_cmd_cancel (const dt_cli_opts_t *opts, int argc, char **argv);
+int dt_cmd_purge (const dt_cli_opts_t *opts, int argc, char **argv);
 
 /* Prints "dtask: <message>" and then `usage` on stderr; returns
  * DT_CLI_EXIT_USAGE so a command can `return dt_cli_usage_error (...)`. */

@@ -78,6 +78,8 @@ typedef struct {
     const dt_urls_t *list;   /* borrowed: the URLs, to cut again */
     dt_urls_chunk_t *ranges; /* owned: the cut the chunks were made from */
     size_t chunk_max;        /* most URLs in one chunk */
+    size_t largest;          /* the chunk with the most URLs (the first of them): sent first */
+    char full_why[DT_LIMIT_ERROR_MAX * 4 + 1]; /* QUEUE_FULL's text, escaped */
 } s_submit_t;
 
 typedef struct {
@@ -122,14 +124,19 @@ static int s_cut (s_submit_t *self, size_t max)
         free (ranges);
         return -1;
     }
-    for (size_t i = 0; i < n; i++)
+    size_t largest = 0;
+    for (size_t i = 0; i < n; i++) {
         chunks[i] = (s_chunk_t){ranges[i], S_CHUNK_QUEUED, (uint32_t) i};
+        if (ranges[i].count > ranges[largest].count)
+            largest = i;
+    }
     free (self->ranges);
     free (self->chunks);
     self->ranges = ranges;
     self->chunks = chunks;
     self->nchunks = n;
     self->chunk_max = max;
+    self->largest = largest;
     return 0;
 }
 
@@ -146,9 +153,14 @@ static uint64_t s_queue_limit (const dt_msg_t *reply)
     return at ? strtoull (at + strlen ("--max-pending "), NULL, 10) : 0;
 }
 
-/* Lowest-numbered chunk that may be sent now, or -1. */
+/* The chunk to send now, or -1. Until one is accepted, only the largest:
+ * chunks cut by bytes (DT_LIMIT_BATCH_BYTES) differ in size, and once it
+ * fits under --max-pending every other one does, so no chunk can be
+ * refused TOO_BIG after part of the job is in. Then the lowest-numbered. */
 static ssize_t s_next_to_send (const s_submit_t *self)
 {
+    if (self->accepted_chunks == 0)
+        return self->chunks[self->largest].state == S_CHUNK_QUEUED ? (ssize_t) self->largest : -1;
     for (size_t i = 0; i < self->nchunks; i++)
         if (self->chunks[i].state == S_CHUNK_QUEUED)
             return (ssize_t) i;
@@ -192,8 +204,8 @@ static int s_on_reply (s_submit_t *self, s_chunk_t *chunk, const dt_msg_t *reply
         return 0;
     }
     /* A chunk over --max-pending: cut the URLs to the limit and start
-     * again. Only before any chunk is accepted (the first is sent alone),
-     * so the chunks of a job never mix two cuts. */
+     * again. Only before any chunk is accepted (the largest is sent first
+     * and alone), so the chunks of a job never mix two cuts. */
     if (reply->type == DT_MSG_ERROR && reply->error.code == DT_ERR_TOO_BIG &&
         self->accepted_chunks == 0) {
         uint64_t limit = s_queue_limit (reply);
@@ -211,6 +223,8 @@ static int s_on_reply (s_submit_t *self, s_chunk_t *chunk, const dt_msg_t *reply
     }
     if (reply->type == DT_MSG_ERROR && reply->error.code == DT_ERR_QUEUE_FULL) {
         chunk->state = S_CHUNK_QUEUED;
+        dt_log_escape (self->full_why, sizeof self->full_why, reply->error.text.ptr,
+                       reply->error.text.len, DT_LIMIT_ERROR_MAX);
         if (!self->wait_room)
             return 0; /* the caller stops sending and reports once all replies are in */
         if (!self->full)
@@ -242,7 +256,7 @@ static int s_submit_all (s_submit_t *self, dt_rpc_t *rpc)
     dt_msg_init (&reply);
     while (self->accepted_chunks < self->nchunks) {
         int64_t now = zclock_mono ();
-        /* The first chunk goes alone: its answer may cut the chunks again. */
+        /* The largest chunk goes first, alone: its answer may cut the chunks again. */
         size_t window = self->full || self->accepted_chunks == 0 ? 1 : DT_SUBMIT_WINDOW;
         while (!stopping && now >= self->paused_until && dt_rpc_inflight (rpc) < window) {
             ssize_t i = s_next_to_send (self);
@@ -280,10 +294,11 @@ static int s_submit_all (s_submit_t *self, dt_rpc_t *rpc)
     }
     if (stopping) {
         fprintf (stderr,
-                 "dtask: master queue is full (--no-wait-room): accepted %" PRIu64
+                 "dtask: master queue is full (--no-wait-room): %s; accepted %" PRIu64
                  " of %zu tasks under job %s; to add the rest, run the same submit again with "
                  "--job %s once there is room (what was accepted is not added twice)\n",
-                 self->accepted_tasks, dt_urls_count (self->list), self->job, self->job);
+                 self->full_why, self->accepted_tasks, dt_urls_count (self->list), self->job,
+                 self->job);
         return DT_CLI_EXIT_REFUSED;
     }
     return 0;

@@ -23,6 +23,7 @@ static const char s_usage[] =
     "  retry --failed [--job ID]\n"
     "                         put failed tasks back in the queue\n"
     "  cancel --job ID        end a job's unfinished tasks (final 'failed', 'cancelled')\n"
+    "  purge --job ID         delete a finished job: its tasks, results and counters\n"
     "  keygen [--role ROLE] [--dir DIR] NAME\n"
     "                         write a CURVE key pair\n"
     "Run 'dtask COMMAND --help' for a command's options.\n"
@@ -59,6 +60,7 @@ typedef struct {
 static const s_command_t s_commands[] = {
     {"submit", dt_cmd_submit}, {"results", dt_cmd_results}, {"status", dt_cmd_status},
     {"retry", dt_cmd_retry},   {"keygen", dt_cmd_keygen},   {"cancel", dt_cmd_cancel},
+    {"purge", dt_cmd_purge},
 };
 
 /* Seconds as a positive number, possibly fractional, up to a day. */

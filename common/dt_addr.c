@@ -61,9 +61,14 @@ static const struct {
     {{0x00, 0x64, 0xff, 0x9b, 0x00, 0x01}, 48, S_V6_DENY, 0},
     /* 100::/64 discard-only (RFC 6666) */
     {{0x01, 0x00}, 64, S_V6_DENY, 0},
-    /* 2001:db8::/32 documentation (RFC 3849); before Teredo's 2001::/32
-     * only for readability, the two do not overlap */
+    /* 2001:2::/48 benchmarking (RFC 5180), as 198.18/15 is */
+    {{0x20, 0x01, 0x00, 0x02}, 48, S_V6_DENY, 0},
+    /* 2001:db8::/32 (RFC 3849) and 3fff::/20 (RFC 9637) documentation;
+     * before Teredo's 2001::/32 only for readability, none overlap */
     {{0x20, 0x01, 0x0d, 0xb8}, 32, S_V6_DENY, 0},
+    {{0x3f, 0xff}, 20, S_V6_DENY, 0},
+    /* 5f00::/16 SRv6 segment identifiers (RFC 9602): never global */
+    {{0x5f, 0x00}, 16, S_V6_DENY, 0},
     /* 2001::/32 Teredo (RFC 4380): the client's IPv4 is the last 32 bits,
      * inverted */
     {{0x20, 0x01, 0x00, 0x00}, 32, 12, 1},

@@ -12,8 +12,9 @@
 /* True for loopback, private (10/8, 172.16/12, 192.168/16, fc00::/7),
  * link-local (169.254/16, fe80::/10), site-local (fec0::/10), shared CGNAT
  * (100.64/10), unspecified, "this network" (0/8), documentation (192.0.2/24,
- * 198.51.100/24, 203.0.113/24, 2001:db8::/32), discard (100::/64),
- * benchmarking (198.18/15), multicast, broadcast and reserved (240/4)
+ * 198.51.100/24, 203.0.113/24, 2001:db8::/32, 3fff::/20), discard
+ * (100::/64), benchmarking (198.18/15, 2001:2::/48), SRv6 segment ids
+ * (5f00::/16), multicast, broadcast and reserved (240/4)
  * addresses. An IPv6 address that carries an IPv4 one (IPv4-compatible,
  * -mapped, -translated, NAT64 64:ff9b::/96, 6to4 2002::/16, Teredo
  * 2001::/32) is judged by that IPv4 address; NAT64 local use

@@ -54,9 +54,16 @@ static int s_check_not_writable (const char *what, const char *path, char *err, 
     return -1;
 }
 
-/* An allow-list directory and every key file in it, as zcertstore reads
- * them (dot files are skipped there too). */
-static int s_check_allow_list (const char *dir, char *err, size_t err_size)
+/* Subdirectories of an allow-list checked: zcertstore reads every file of
+ * the whole tree, and no real allow-list is nested this deep, so a deeper
+ * one (or a symlink loop) is refused rather than walked without end. */
+#define S_ALLOW_LIST_DEPTH_MAX 8
+
+/* An allow-list directory and every file in it and in its subdirectories,
+ * as zcertstore reads them (zdir_flatten walks the whole tree; dot files
+ * are skipped there too): a group-writable key file two levels down
+ * admits a key as surely as one at the top. */
+static int s_check_allow_list (const char *dir, int depth, char *err, size_t err_size)
 {
     if (s_check_not_writable ("allow-list directory", dir, err, err_size) != 0)
         return -1;
@@ -70,7 +77,14 @@ static int s_check_allow_list (const char *dir, char *err, size_t err_size)
             continue;
         char path[4096];
         snprintf (path, sizeof path, "%s/%s", dir, e->d_name);
-        rc = s_check_not_writable ("allow-list key file", path, err, err_size);
+        if (!s_is_dir (path))
+            rc = s_check_not_writable ("allow-list key file", path, err, err_size);
+        else if (depth >= S_ALLOW_LIST_DEPTH_MAX) {
+            snprintf (err, err_size, "allow-list directory %s is nested over %d levels deep", path,
+                      S_ALLOW_LIST_DEPTH_MAX);
+            rc = -1;
+        } else
+            rc = s_check_allow_list (path, depth + 1, err, err_size);
     }
     closedir (d);
     return rc;
@@ -129,11 +143,11 @@ dt_auth_t *dt_auth_new (const char *dir, char *err, size_t err_size)
     if (!self->cert)
         goto fail;
     snprintf (path, sizeof path, "%s/workers", dir);
-    if (s_check_allow_list (path, err, err_size) != 0)
+    if (s_check_allow_list (path, 0, err, err_size) != 0)
         goto fail;
     self->workers = zcertstore_new (path);
     snprintf (path, sizeof path, "%s/clients", dir);
-    if (s_check_allow_list (path, err, err_size) != 0)
+    if (s_check_allow_list (path, 0, err, err_size) != 0)
         goto fail;
     self->clients = zcertstore_new (path);
     if (!self->workers || !self->clients) {

@@ -49,6 +49,31 @@
  * worker dies. */
 #define DT_LIMIT_CREDIT_MAX 4096
 
+/* Raw bytes of one task's capture (every hop's response body together)
+ * kept in memory to build its WARC records. The WARC header comes first in
+ * each record and needs the block's length and digest, known only once the
+ * body has ended, so the raw block is held until then: at concurrency 32,
+ * 8 MiB each is 256 MiB at worst, where the 64 MiB body cap would be 2 GiB.
+ * Most pages are far smaller; a body over it is kept up to it and its
+ * record says "WARC-Truncated: length". */
+#define DT_LIMIT_CAPTURE_MAX (8 * 1024 * 1024)
+
+/* The request or response head of one HTTP message kept for a capture.
+ * libcurl itself refuses a header line over 100 KiB (CURL_MAX_HTTP_HEADER)
+ * and, in the versions Debian ships, a response head over 300 KiB in all:
+ * 320 KiB keeps any head libcurl accepts. A request head is far smaller
+ * (the URL and the extra headers are capped). */
+#define DT_LIMIT_CAPTURE_HEAD_MAX (320 * 1024)
+
+/* Extra request headers of one job ('Name: value'): a handful is normal
+ * (a cookie, an auth token, Accept-Language). Servers refuse a request
+ * head over 8..16 KiB, so more or longer could not be sent anyway. */
+#define DT_LIMIT_HTTP_HEADERS_MAX   32
+#define DT_LIMIT_HTTP_HEADERS_BYTES 8192
+
+/* A User-Agent value: browsers send ~150 bytes; 512 leaves room. */
+#define DT_LIMIT_USER_AGENT_MAX 512
+
 /* Fetch defaults and caps on the worker side. */
 #define DT_LIMIT_REDIRECTS_MAX 5
 #define DT_LIMIT_BODY_MAX      (64LL * 1024 * 1024) /* bytes read from one response */
@@ -114,5 +139,31 @@
  * of up to DT_LIMIT_URL_MAX would be 8 MiB, over DT_LIMIT_FRAME_MAX; 1 MiB
  * leaves a page's links room in one frame. */
 #define DT_LIMIT_LINKS_BYTES (1024 * 1024)
+
+/* The operators' HTTP side (dtask-master --http, master/dt_http.c). It
+ * serves a few small GETs to a dashboard and a Prometheus scraper, never
+ * a crowd: a handful of connections is plenty, and the caps keep a
+ * misbehaving client from holding the thread or memory. */
+/* Open connections at once; more are refused at accept. A scraper and a
+ * few dashboard tabs use one or two each. */
+#define DT_LIMIT_HTTP_CONNECTIONS 32
+/* Connections from one address: one client cannot take every slot. */
+#define DT_LIMIT_HTTP_PER_IP 16
+/* Seconds a connection may sit idle (slow headers, a stalled reader)
+ * before it is closed. Prometheus scrapes within its own 10 s timeout. */
+#define DT_LIMIT_HTTP_TIMEOUT_S 10
+/* Bytes of one connection's memory pool in MHD, which holds the request
+ * line and headers (and the response headers): a GET with a bearer token
+ * needs well under 1 KiB, so 8 KiB leaves room for proxies' headers; a
+ * request that does not fit is answered 414 (line) or 431 (headers) and
+ * the connection closed. */
+#define DT_LIMIT_HTTP_REQUEST_BYTES 8192
+/* Length of the bearer token in --http-token-file: 32 random bytes in hex
+ * or base64 fit many times over. */
+#define DT_LIMIT_HTTP_TOKEN_MAX 256
+/* Per-worker series in /metrics: the busiest workers (most leases, then
+ * most done). Each worker adds two series; a thousand workers would make
+ * every scrape large for little use. The JSON and the dashboard list all. */
+#define DT_LIMIT_METRICS_WORKERS 100
 
 #endif

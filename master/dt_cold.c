@@ -103,6 +103,42 @@ int dt_cold_merge (dt_cold_t *self, const uint64_t *ids, size_t n)
     return 0;
 }
 
+int dt_cold_remove (dt_cold_t *self, const uint64_t *ids, size_t n)
+{
+    if (n == 0 || self->count == 0)
+        return 0;
+    /* Each id removed from inside a run splits it: at most n more runs. */
+    if (n > SIZE_MAX / sizeof (s_run_t) - self->count)
+        return -1;
+    size_t allocated = self->count + n;
+    s_run_t *runs = malloc (allocated * sizeof *runs);
+    if (!runs)
+        return -1;
+    const s_run_t *old = self->runs + self->head;
+    size_t len = 0, i = 0;
+    uint64_t removed = 0;
+    for (size_t r = 0; r < self->count; r++) {
+        uint64_t lo = old[r].lo;
+        while (i < n && ids[i] < lo)
+            i++;
+        for (; i < n && ids[i] <= old[r].hi; i++) {
+            if (ids[i] > lo)
+                runs[len++] = (s_run_t){lo, ids[i] - 1};
+            lo = ids[i] + 1;
+            removed++;
+        }
+        if (lo <= old[r].hi)
+            runs[len++] = (s_run_t){lo, old[r].hi};
+    }
+    free (self->runs);
+    self->runs = runs;
+    self->head = 0;
+    self->count = len;
+    self->capacity = allocated;
+    self->ids -= removed;
+    return 0;
+}
+
 int dt_cold_front (const dt_cold_t *self, uint64_t *lo, uint64_t *hi)
 {
     if (self->count == 0)

@@ -30,6 +30,11 @@ int dt_cold_add (dt_cold_t *self, uint64_t first, uint64_t count);
  * memory: set unchanged). */
 int dt_cold_merge (dt_cold_t *self, const uint64_t *ids, size_t n);
 
+/* Removes `ids` (n of them, ascending; those not held are passed over):
+ * CANCEL takes cancelled tasks out, so that no record need stay in memory
+ * to mark them. O(runs + n). Returns 0 or -1 (no memory: set unchanged). */
+int dt_cold_remove (dt_cold_t *self, const uint64_t *ids, size_t n);
+
 /* The first run: its lowest and highest ids. Returns 0, or -1 when the
  * set is empty. */
 int dt_cold_front (const dt_cold_t *self, uint64_t *lo, uint64_t *hi);

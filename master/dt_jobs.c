@@ -1,25 +1,49 @@
-/* dt_jobs.c - jobs: their counts and their chunks (for idempotent SUBMIT). */
+/* dt_jobs.c - jobs: their counts, their chunks (for idempotent SUBMIT without a store), and
+ * which finished jobs leave memory. */
 #include "dt_jobs.h"
 
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A chunk already accepted; the key is (job index, chunk number). */
-typedef struct {
-    dt_bkey_t key;     /* points at raw */
-    uint32_t raw[2];   /* job index, chunk number */
-    uint64_t first_id; /* first task id it created */
-    uint32_t count;    /* tasks it created */
+/* A chunk already accepted; the key is (job number, chunk number). */
+typedef struct s_chunk_t {
+    dt_bkey_t key;          /* points at raw */
+    uint32_t raw[2];        /* job number, chunk number */
+    uint64_t first_id;      /* first task id it created */
+    uint64_t urls_hash;     /* dt_jobs_urls_hash of its URLs */
+    uint32_t count;         /* tasks it created */
+    struct s_chunk_t *next; /* its job's next chunk */
 } s_chunk_t;
 
+/* An entry of the finished queue: the job's number (the job may have left
+ * memory by other means, so it is looked up again). */
+typedef struct {
+    uint32_t *ring;  /* job numbers, oldest at head */
+    size_t head;     /* index of the oldest */
+    size_t count;    /* entries */
+    size_t capacity; /* allocated entries, a power of two */
+} s_fifo_t;
+
+/* A purge under way: the job's name. */
+typedef struct {
+    char name[DT_LIMIT_JOB_MAX];
+    uint32_t len;
+} s_purge_t;
+
 struct dt_jobs_t {
-    zhashx_t *by_name; /* dt_job_t by name (owns them) */
-    zhashx_t *chunks;  /* s_chunk_t by (job, chunk) (owns them) */
-    dt_job_t **all;    /* by index */
-    size_t count;      /* entries in all */
-    size_t capacity;   /* allocated entries in all */
+    zhashx_t *by_name;  /* dt_job_t by name (owns them) */
+    zhashx_t *by_index; /* dt_job_t by number (borrowed from by_name) */
+    zhashx_t *chunks;   /* s_chunk_t by (job, chunk) (owns them) */
+    uint32_t next;      /* number of the next job created */
+    size_t nchunks;     /* chunks held */
+    s_fifo_t finished;  /* finished jobs, oldest first */
+    s_purge_t *purges;  /* DT_JOBS_PURGES_MAX entries once one was asked, oldest at head */
+    size_t purge_head;  /* index of the oldest */
+    size_t npurges;     /* purges under way */
 };
+
+/* Sizes for dt_jobs_memory: a record plus zhashx's item (~48 bytes). */
+#define S_HASH_ITEM 48
 
 static void s_job_free (void **item_p)
 {
@@ -39,8 +63,9 @@ dt_jobs_t *dt_jobs_new (void)
     if (!self)
         return NULL;
     self->by_name = dt_bkey_table_new (s_job_free);
+    self->by_index = dt_bkey_table_new (NULL);
     self->chunks = dt_bkey_table_new (s_chunk_free);
-    if (!self->by_name || !self->chunks) {
+    if (!self->by_name || !self->by_index || !self->chunks) {
         dt_jobs_destroy (&self);
         return NULL;
     }
@@ -53,8 +78,10 @@ void dt_jobs_destroy (dt_jobs_t **self_p)
         return;
     dt_jobs_t *self = *self_p;
     zhashx_destroy (&self->chunks);
+    zhashx_destroy (&self->by_index);
     zhashx_destroy (&self->by_name);
-    free (self->all);
+    free (self->finished.ring);
+    free (self->purges);
     free (self);
     *self_p = NULL;
 }
@@ -65,50 +92,55 @@ dt_job_t *dt_jobs_find (dt_jobs_t *self, dt_str_t name)
     return zhashx_lookup (self->by_name, &key);
 }
 
-dt_job_t *dt_jobs_ensure (dt_jobs_t *self, dt_str_t name)
+dt_job_t *dt_jobs_ensure (dt_jobs_t *self, dt_str_t name, int *created)
 {
+    if (created)
+        *created = 0;
     if (name.len == 0 || name.len > DT_LIMIT_JOB_MAX)
         return NULL;
     dt_job_t *job = dt_jobs_find (self, name);
     if (job)
         return job;
-    if (self->count == UINT32_MAX)
+    if (zhashx_size (self->by_index) >= DT_JOBS_NONE - 1)
         return NULL;
-    if (self->count == self->capacity) {
-        size_t capacity = self->capacity ? self->capacity * 2 : 64;
-        dt_job_t **all = realloc (self->all, capacity * sizeof *all);
-        if (!all)
-            return NULL;
-        self->all = all;
-        self->capacity = capacity;
-    }
+    /* After 2^32 - 1 jobs the numbers wrap: one in use is passed over. */
+    while (self->next == DT_JOBS_NONE || dt_jobs_at (self, self->next))
+        self->next++;
     job = calloc (1, sizeof *job);
     if (!job)
         return NULL;
     memcpy (job->name, name.ptr, name.len);
     job->name_len = name.len;
     job->key = dt_bkey (job->name, job->name_len);
-    job->index = (uint32_t) self->count;
+    job->index = self->next;
+    job->index_key = dt_bkey (&job->index, sizeof job->index);
     if (zhashx_insert (self->by_name, &job->key, job) != 0) {
         free (job);
         return NULL;
     }
-    self->all[self->count++] = job;
+    if (zhashx_insert (self->by_index, &job->index_key, job) != 0) {
+        zhashx_delete (self->by_name, &job->key);
+        return NULL;
+    }
+    self->next++;
+    if (created)
+        *created = 1;
     return job;
 }
 
 dt_job_t *dt_jobs_at (dt_jobs_t *self, uint32_t index)
 {
-    return index < self->count ? self->all[index] : NULL;
+    dt_bkey_t key = dt_bkey (&index, sizeof index);
+    return zhashx_lookup (self->by_index, &key);
 }
 
 size_t dt_jobs_count (const dt_jobs_t *self)
 {
-    return self->count;
+    return zhashx_size (self->by_name);
 }
 
 int dt_jobs_chunk_find (dt_jobs_t *self, const dt_job_t *job, uint32_t chunk, uint64_t *first_id,
-                        uint32_t *count)
+                        uint32_t *count, uint64_t *urls_hash)
 {
     uint32_t raw[2] = {job->index, chunk};
     dt_bkey_t key = dt_bkey (raw, sizeof raw);
@@ -117,11 +149,12 @@ int dt_jobs_chunk_find (dt_jobs_t *self, const dt_job_t *job, uint32_t chunk, ui
         return -1;
     *first_id = found->first_id;
     *count = found->count;
+    *urls_hash = found->urls_hash;
     return 0;
 }
 
-int dt_jobs_chunk_add (dt_jobs_t *self, const dt_job_t *job, uint32_t chunk, uint64_t first_id,
-                       uint32_t count)
+int dt_jobs_chunk_add (dt_jobs_t *self, dt_job_t *job, uint32_t chunk, uint64_t first_id,
+                       uint32_t count, uint64_t urls_hash)
 {
     s_chunk_t *record = malloc (sizeof *record);
     if (!record)
@@ -131,9 +164,142 @@ int dt_jobs_chunk_add (dt_jobs_t *self, const dt_job_t *job, uint32_t chunk, uin
     record->key = dt_bkey (record->raw, sizeof record->raw);
     record->first_id = first_id;
     record->count = count;
+    record->urls_hash = urls_hash;
     if (zhashx_insert (self->chunks, &record->key, record) != 0) {
         free (record);
         return -1;
     }
+    record->next = job->chunks;
+    job->chunks = record;
+    self->nchunks++;
     return 0;
+}
+
+uint64_t dt_jobs_urls_hash (const dt_str_t *urls, uint32_t count)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (uint32_t i = 0; i < count; i++) {
+        /* The length first: ("ab", "c") and ("a", "bc") differ. */
+        uint32_t len = urls[i].len;
+        const unsigned char *p = (const unsigned char *) &len;
+        for (size_t j = 0; j < sizeof len; j++)
+            h = (h ^ p[j]) * 1099511628211ULL;
+        p = (const unsigned char *) urls[i].ptr;
+        for (uint32_t j = 0; j < urls[i].len; j++)
+            h = (h ^ p[j]) * 1099511628211ULL;
+    }
+    return h;
+}
+
+static int s_unfinished (const dt_job_t *job)
+{
+    return job->states[DT_TASK_QUEUED] + job->states[DT_TASK_INFLIGHT] +
+               job->states[DT_TASK_DELAYED] >
+           0;
+}
+
+int dt_jobs_finished (dt_jobs_t *self, dt_job_t *job)
+{
+    if (job->retiring || s_unfinished (job))
+        return 0;
+    s_fifo_t *f = &self->finished;
+    if (f->count == f->capacity) {
+        size_t capacity = f->capacity ? f->capacity * 2 : 1024;
+        uint32_t *ring = malloc (capacity * sizeof *ring);
+        if (!ring)
+            return -1;
+        for (size_t i = 0; i < f->count; i++)
+            ring[i] = f->ring[(f->head + i) & (f->capacity - 1)];
+        free (f->ring);
+        f->ring = ring;
+        f->head = 0;
+        f->capacity = capacity;
+    }
+    f->ring[(f->head + f->count++) & (f->capacity - 1)] = job->index;
+    job->retiring = 1;
+    return 0;
+}
+
+dt_job_t *dt_jobs_retire_next (dt_jobs_t *self, size_t keep)
+{
+    s_fifo_t *f = &self->finished;
+    if (!keep)
+        keep = DT_JOBS_KEEP_FINISHED;
+    while (f->count > keep) {
+        dt_job_t *job = dt_jobs_at (self, f->ring[f->head]);
+        f->head = (f->head + 1) & (f->capacity - 1);
+        f->count--;
+        if (!job)
+            continue;
+        job->retiring = 0;
+        if (!s_unfinished (job))
+            return job;
+    }
+    return NULL;
+}
+
+void dt_jobs_remove (dt_jobs_t *self, dt_job_t **job_p)
+{
+    dt_job_t *job = *job_p;
+    s_chunk_t *chunk = job->chunks;
+    while (chunk) {
+        s_chunk_t *next = chunk->next;
+        zhashx_delete (self->chunks, &chunk->key); /* frees it */
+        self->nchunks--;
+        chunk = next;
+    }
+    zhashx_delete (self->by_index, &job->index_key);
+    zhashx_delete (self->by_name, &job->key); /* frees it */
+    *job_p = NULL;
+}
+
+int dt_jobs_purge_add (dt_jobs_t *self, dt_str_t name)
+{
+    if (self->npurges == DT_JOBS_PURGES_MAX || name.len > DT_LIMIT_JOB_MAX)
+        return -1;
+    if (!self->purges && !(self->purges = malloc (DT_JOBS_PURGES_MAX * sizeof *self->purges)))
+        return -1;
+    s_purge_t *p = &self->purges[(self->purge_head + self->npurges++) % DT_JOBS_PURGES_MAX];
+    memcpy (p->name, name.ptr, name.len);
+    p->len = name.len;
+    return 0;
+}
+
+int dt_jobs_purging (const dt_jobs_t *self, dt_str_t name)
+{
+    for (size_t i = 0; i < self->npurges; i++) {
+        const s_purge_t *p = &self->purges[(self->purge_head + i) % DT_JOBS_PURGES_MAX];
+        if (p->len == name.len && memcmp (p->name, name.ptr, name.len) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int dt_jobs_purge_front (const dt_jobs_t *self, dt_str_t *name)
+{
+    if (self->npurges == 0)
+        return -1;
+    const s_purge_t *p = &self->purges[self->purge_head];
+    *name = dt_str_n (p->name, p->len);
+    return 0;
+}
+
+void dt_jobs_purge_pop (dt_jobs_t *self)
+{
+    if (self->npurges == 0)
+        return;
+    self->purge_head = (self->purge_head + 1) % DT_JOBS_PURGES_MAX;
+    self->npurges--;
+}
+
+size_t dt_jobs_purges (const dt_jobs_t *self)
+{
+    return self->npurges;
+}
+
+size_t dt_jobs_memory (const dt_jobs_t *self)
+{
+    return zhashx_size (self->by_name) * (sizeof (dt_job_t) + 2 * S_HASH_ITEM) +
+           self->nchunks * (sizeof (s_chunk_t) + S_HASH_ITEM) +
+           self->finished.capacity * sizeof (uint32_t);
 }

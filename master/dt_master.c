@@ -19,6 +19,7 @@
 #include "dt_auth.h"
 #include "dt_limits.h"
 #include "dt_log.h"
+#include "dt_metrics.h"
 #include "dt_msg.h"
 #include "dt_sock.h"
 #include "dt_state.h"
@@ -80,6 +81,7 @@ dt_master_t *dt_master_new (const dt_master_opts_t *opts, char *err, size_t err_
         .task_ms = opts->task_ms,
         .window = opts->window,
         .host_limit = opts->host_limit,
+        .max_store_bytes = opts->max_store_bytes,
     };
     self->state = dt_state_new (&state_opts, self->store);
     if (!self->state) {
@@ -255,10 +257,15 @@ static int s_commit (dt_master_t *self)
 {
     if (dt_state_broken (self->state))
         return -1;
+    /* With --http, a commit that writes is timed for the latency histogram. */
+    int timed = self->opts.metrics && self->store && dt_store_dirty (self->store);
+    int64_t t0 = timed ? dt_metrics_clock_us () : 0;
     if (self->store && dt_store_commit (self->store) != 0) {
         dt_log_error ("MASTER-STORE", "commit failed: stopping without acknowledging");
         return -1;
     }
+    if (timed)
+        dt_metrics_commit_observe (self->opts.metrics, dt_metrics_clock_us () - t0);
     return 0;
 }
 
@@ -473,6 +480,10 @@ int dt_master_run (dt_master_t *self)
         self->next_deadline = s_tick (self);
         if (dt_state_broken (self->state))
             return -1;
+        if (self->opts.metrics)
+            self->next_deadline =
+                s_min (self->next_deadline,
+                       dt_metrics_publish (self->opts.metrics, self->state, self->now));
     }
     return s_stop (self);
 }

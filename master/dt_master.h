@@ -6,19 +6,22 @@
 #include <stdint.h>
 
 typedef struct dt_master_t dt_master_t;
+typedef struct dt_metrics_t dt_metrics_t;
 
 typedef struct {
-    const char *bind;       /* ZeroMQ endpoint to bind (borrowed) */
-    const char *data_dir;   /* durable store directory (borrowed); NULL: memory only */
-    const char *keys_dir;   /* CURVE key directory (dt_auth.h) (borrowed); NULL: plaintext */
-    uint64_t max_pending;   /* unfinished tasks above which SUBMIT is refused; 0: no limit */
-    uint64_t window;        /* with data_dir: queued tasks and results in memory; 0: default */
-    uint32_t host_limit;    /* tasks of one host leased at once; 0: no limit */
-    uint32_t max_attempts;  /* dispatches a task gets before it fails */
-    uint32_t heartbeat_ms;  /* heartbeat interval told to workers and used for ours */
-    uint32_t liveness;      /* heartbeats missed before a worker is declared dead */
-    uint32_t task_ms;       /* per-task lease limit */
-    uint32_t retry_base_ms; /* first retry delay; doubles with each attempt */
+    const char *bind;         /* ZeroMQ endpoint to bind (borrowed) */
+    const char *data_dir;     /* durable store directory (borrowed); NULL: memory only */
+    const char *keys_dir;     /* CURVE key directory (dt_auth.h) (borrowed); NULL: plaintext */
+    uint64_t max_pending;     /* unfinished tasks above which SUBMIT is refused; 0: no limit */
+    uint64_t window;          /* with data_dir: queued tasks and results in memory; 0: default */
+    uint32_t host_limit;      /* tasks of one host leased at once; 0: no limit */
+    uint64_t max_store_bytes; /* with data_dir: SUBMIT refused past this store size; 0: none */
+    uint32_t max_attempts;    /* dispatches a task gets before it fails */
+    uint32_t heartbeat_ms;    /* heartbeat interval told to workers and used for ours */
+    uint32_t liveness;        /* heartbeats missed before a worker is declared dead */
+    uint32_t task_ms;         /* per-task lease limit */
+    uint32_t retry_base_ms;   /* first retry delay; doubles with each attempt */
+    dt_metrics_t *metrics;    /* --http: snapshots published for it (borrowed); NULL: off */
 } dt_master_opts_t;
 
 /* Opens the store (with data_dir) and recovers the model from it, loads the

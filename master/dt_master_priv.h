@@ -16,7 +16,7 @@
 typedef struct {
     dt_peer_t peer;             /* client routing id */
     uint64_t req;               /* echoed */
-    dt_msg_type_t type;         /* DT_MSG_SUBMIT_OK, DT_MSG_REQUEUE_OK or DT_MSG_CANCEL_OK */
+    dt_msg_type_t type;         /* DT_MSG_SUBMIT_OK, _REQUEUE_OK, _CANCEL_OK or _PURGE_OK */
     char job[DT_LIMIT_JOB_MAX]; /* SUBMIT_OK: job id bytes, NOT NUL-terminated */
     uint32_t job_len;           /* bytes in job */
     uint32_t chunk;             /* SUBMIT_OK */

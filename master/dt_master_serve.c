@@ -64,6 +64,8 @@ void dt_master_send_intents (dt_master_t *self)
             msg.submit_ok.count = (uint32_t) intent->count;
         } else if (intent->type == DT_MSG_CANCEL_OK) {
             msg.cancel_ok.count = intent->count;
+        } else if (intent->type == DT_MSG_PURGE_OK) {
+            msg.purge_ok.count = intent->count;
         } else {
             msg.requeue_ok.count = intent->count;
         }
@@ -303,6 +305,26 @@ static void s_on_cancel (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
     dt_log_info ("MASTER-CANCEL", "job %s: %" PRIu64 " unfinished tasks cancelled", job, count);
 }
 
+static void s_on_purge (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
+{
+    uint64_t count = 0;
+    char why[DT_LIMIT_ERROR_MAX] = "";
+    int rc = dt_state_purge (self->state, msg->purge.job, &count, why, sizeof why);
+    if (rc != 0) {
+        dt_master_reply_error (self, peer, msg->req, (uint32_t) rc, why);
+        return;
+    }
+    dt_master_intent_t *intent = s_intent_new (self, peer, msg->req, DT_MSG_PURGE_OK);
+    if (!intent) {
+        dt_log_warn ("MASTER-NOMEM", "PURGE_OK dropped: out of memory");
+        return;
+    }
+    intent->count = count;
+    char job[DT_LIMIT_JOB_MAX * 4 + 1];
+    dt_log_escape (job, sizeof job, msg->purge.job.ptr, msg->purge.job.len, DT_LIMIT_JOB_MAX);
+    dt_log_info ("MASTER-PURGE", "job %s: %" PRIu64 " tasks purged", job, count);
+}
+
 /* Counts and (rate-limited) logs a message that did not decode or makes no
  * sense here, and answers ERROR when it can. */
 void dt_master_on_invalid (dt_master_t *self, const dt_peer_t *peer, uint64_t req, int rc,
@@ -398,6 +420,9 @@ void dt_master_handle (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t 
         break;
     case DT_MSG_CANCEL:
         s_on_cancel (self, peer, msg);
+        break;
+    case DT_MSG_PURGE:
+        s_on_purge (self, peer, msg);
         break;
     default: {
         char why[64];

@@ -25,12 +25,18 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
         self->window = opts->window ? opts->window : DT_STATE_WINDOW;
         if (self->window < DT_STATE_WINDOW_MIN)
             self->window = DT_STATE_WINDOW_MIN;
+        if (!self->opts.window_bytes)
+            self->opts.window_bytes = DT_STATE_WINDOW_BYTES;
     }
     self->tasks = dt_tasks_new ();
     self->queue = dt_queue_new ();
     self->cold = dt_cold_new ();
     self->jobs = dt_jobs_new ();
-    self->results = dt_results_new (self->window);
+    /* Without a store the log keeps a bounded number of results too
+     * (opts.window, default DT_STATE_MEMORY_RESULTS); older ones are gone. */
+    self->results = dt_results_new (store          ? self->window
+                                    : opts->window ? opts->window
+                                                   : DT_STATE_MEMORY_RESULTS);
     self->workers = dt_workers_new ();
     if (opts->host_limit > 0 &&
         (!(self->hosts = dt_hosts_new (opts->host_limit)) || !(self->unparked = dt_queue_new ()))) {
@@ -115,6 +121,7 @@ void dt_state_count (dt_state_t *self, dt_job_t *job, dt_task_state_t from, dt_t
     }
     self->states[to]++;
     job->states[to]++;
+    dt_state_job_moved (self, job, to);
 }
 
 /* Queues a task. A new generation makes any older entry of it stale. */
@@ -226,6 +233,7 @@ void dt_state_finish (dt_state_t *self, dt_task_t *task, uint8_t state, const dt
     }
     if (self->store)
         dt_state_check (self, dt_store_finish (self->store, seq, &r));
+    dt_state_budget_release (self, task->url_len);
     dt_state_set (self, task, state == DT_STATE_DONE ? DT_TASK_DONE : DT_TASK_FAILED);
     self->unswept++;
 }
@@ -253,6 +261,8 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
         snprintf (err, err_size, "%s", nurls == 0 ? "no urls" : "bad job id");
         return DT_ERR_MALFORMED;
     }
+    if (dt_state_purge_blocks (self, job_name, err, err_size))
+        return DT_ERR_CONFLICT;
     /* The bound holds for every chunk. One over the limit can never fit:
      * refused for good, saying the limit (the CLI cuts its chunks to it),
      * and before the resend check, so a resubmission cut for another
@@ -264,12 +274,12 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
                   nurls, self->opts.max_pending);
         return DT_ERR_TOO_BIG;
     }
-    dt_job_t *job = dt_jobs_find (self->jobs, job_name);
-    if (job && dt_jobs_chunk_find (self->jobs, job, chunk, first_id, count) == 0) {
+    dt_job_t *job = NULL;
+    int same = 0;
+    if (dt_state_chunk_find (self, job_name, chunk, urls, nurls, first_id, count, &same)) {
         /* A resend gets the same answer and creates nothing; the same
          * (job, chunk) with other URLs is another submission reusing a job
          * id, and must not be taken for a resend and silently dropped. */
-        int same = *count == nurls && dt_state_same_urls (self, *first_id, urls, nurls);
         if (self->broken) {
             snprintf (err, err_size, "store read failed");
             return DT_ERR_STORE;
@@ -300,6 +310,9 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
                   unfinished < self->opts.max_pending ? self->opts.max_pending - unfinished : 0);
         return DT_ERR_QUEUE_FULL;
     }
+    int budget = dt_state_budget_check (self, job_name, urls, nurls, err, err_size);
+    if (budget != 0)
+        return budget;
     /* With a store, tasks beyond the window stay there (cold) until the
      * queue in memory drains; once some are cold, later ones are too, so
      * the queue keeps its order. */
@@ -307,10 +320,12 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
     int cold = self->store && (self->cold_queued > 0 || !dt_state_hot_room (self, nurls));
     /* Reserve first, so that once tasks are being created nothing can fail
      * half-way through the chunk. */
-    if (!(job = dt_jobs_ensure (self->jobs, job_name)) ||
+    /* With a store the chunk is only there: its primary key answers resends. */
+    if (!(job = dt_state_job_ensure (self, job_name)) ||
         (!cold && (dt_tasks_reserve (self->tasks, first, urls, nurls) != 0 ||
                    dt_queue_reserve (self->queue, nurls) != 0)) ||
-        dt_jobs_chunk_add (self->jobs, job, chunk, first, nurls) != 0) {
+        (!self->store && dt_jobs_chunk_add (self->jobs, job, chunk, first, nurls,
+                                            dt_jobs_urls_hash (urls, nurls)) != 0)) {
         snprintf (err, err_size, "out of memory");
         return DT_ERR_STORE;
     }
@@ -522,6 +537,9 @@ uint32_t dt_state_expire_leases (dt_state_t *self, dt_worker_t *worker, int64_t 
 
 void dt_state_promote_due (dt_state_t *self, int64_t now)
 {
+    /* Every turn: jobs finish with no take to follow when the queue is empty. */
+    dt_state_retire_jobs (self);
+    dt_state_purge_step (self);
     uint64_t id;
     uint32_t gen;
     while (dt_queue_pop_due (self->queue, now, &id, &gen) == 0) {
@@ -533,6 +551,8 @@ void dt_state_promote_due (dt_state_t *self, int64_t now)
 
 int64_t dt_state_next_due (const dt_state_t *self)
 {
+    if (dt_jobs_purges (self->jobs) > 0)
+        return 0;
     return dt_queue_next_due (self->queue);
 }
 
@@ -554,18 +574,36 @@ uint32_t dt_state_page (dt_state_t *self, dt_str_t job_name, uint64_t *cursor, u
     dt_state_pager_t pager = {.items = items,
                               .max = max > DT_LIMIT_BATCH_MAX ? DT_LIMIT_BATCH_MAX : max};
     const dt_job_t *job = NULL;
-    if (job_name.len && !(job = dt_jobs_find (self->jobs, job_name)))
-        return 0;
-    /* Older results than memory holds come from the store, then the page
-     * goes on in memory. */
     uint64_t first = dt_results_first (self->results);
     uint64_t last = dt_results_last (self->results);
     if (*cursor >= last)
         return 0;
-    if (*cursor < first - 1 &&
-        !dt_state_page_from_store (self, &pager, job_name, cursor, first - 1, flags))
+    /* Older results than memory holds come from the store, then the page
+     * goes on in memory; so do those of a job from before it came into
+     * memory (they may carry another number), and all of a job no longer
+     * in memory. Without a store, what left memory is gone. */
+    uint64_t split = first - 1;
+    if (job_name.len && dt_jobs_purging (self->jobs, job_name)) {
+        *cursor = last; /* its rows are going */
+        return 0;
+    }
+    if (job_name.len && !(job = dt_jobs_find (self->jobs, job_name)))
+        split = last;
+    else if (job && job->since_seq > split)
+        split = job->since_seq;
+    if (!self->store && *cursor < first - 1)
+        *cursor = first - 1;
+    if (!self->store && !job && job_name.len)
+        return 0;
+    if (self->store && *cursor < split &&
+        !dt_state_page_from_store (self, &pager, job_name, cursor, split, flags))
         return pager.count;
-    for (uint64_t seq = *cursor + 1 > first ? *cursor + 1 : first; seq <= last; seq++) {
+    if (job_name.len && !job)
+        return pager.count;
+    /* Past a job's latest result there is none of it: the scan stops there. */
+    uint64_t end = job && job->last_seq < last ? job->last_seq : last;
+    uint64_t seq = *cursor + 1 > first ? *cursor + 1 : first;
+    for (; seq <= end; seq++) {
         const dt_result_t *entry = dt_results_get (self->results, seq);
         if (entry && entry->task && (!job || entry->job == job->index) &&
             (!(flags & DT_FETCH_FAILED_ONLY) || entry->state == DT_STATE_FAILED)) {
@@ -576,6 +614,8 @@ uint32_t dt_state_page (dt_state_t *self, dt_str_t job_name, uint64_t *cursor, u
         }
         *cursor = seq;
     }
+    if (seq > end)
+        *cursor = last; /* read to the end: what lies past `end` is not its */
     return pager.count;
 }
 
@@ -585,8 +625,10 @@ void dt_state_stats (dt_state_t *self, dt_str_t job_name, dt_msg_stats_t *stats)
     const uint64_t *states = self->states;
     if (job_name.len) {
         const dt_job_t *job = dt_jobs_find (self->jobs, job_name);
-        if (!job)
+        if (!job) {
+            dt_state_job_stats_stored (self, job_name, stats);
             return;
+        }
         states = job->states;
         stats->submitted = job->total;
     } else {
@@ -617,8 +659,11 @@ int dt_state_requeue (dt_state_t *self, dt_str_t job_name, uint64_t *count)
 {
     *count = 0;
     const dt_job_t *job = NULL;
-    if (job_name.len && !(job = dt_jobs_find (self->jobs, job_name)))
+    char why[64];
+    if (job_name.len && dt_state_purge_blocks (self, job_name, why, sizeof why))
         return 0;
+    if (job_name.len && !(job = dt_state_job_stored (self, job_name)))
+        return self->broken ? -1 : 0;
     /* The scan stops once every failed task is back: nothing failed, no scan. */
     uint64_t failed = job ? job->states[DT_TASK_FAILED] : self->states[DT_TASK_FAILED];
     if (failed == 0)
@@ -629,9 +674,9 @@ int dt_state_requeue (dt_state_t *self, dt_str_t job_name, uint64_t *count)
     for (uint64_t seq = 1; *count < failed && seq <= last; seq++) {
         dt_result_t *entry = dt_results_get (self->results, seq);
         if (!entry || !entry->task || entry->state != DT_STATE_FAILED ||
-            (job && entry->job != job->index))
+            (job && entry->job != job->index) || !dt_jobs_at (self->jobs, entry->job))
             continue;
-        dt_task_t *task = dt_tasks_get (self->tasks, entry->task);
+        dt_task_t *task = dt_state_task_back (self, entry);
         if (task && task->state == DT_TASK_FAILED) {
             dt_state_reopen (self, task, seq);
             (*count)++;
@@ -686,9 +731,15 @@ uint64_t dt_state_queued (const dt_state_t *self)
     return queued;
 }
 
+size_t dt_state_jobs (const dt_state_t *self)
+{
+    return dt_jobs_count (self->jobs);
+}
+
 size_t dt_state_memory (const dt_state_t *self)
 {
-    return dt_tasks_memory (self->tasks) + dt_results_memory (self->results);
+    return dt_tasks_memory (self->tasks) + dt_results_memory (self->results) +
+           dt_jobs_memory (self->jobs);
 }
 
 uint64_t dt_state_cold (const dt_state_t *self)

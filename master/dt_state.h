@@ -21,12 +21,15 @@
 typedef struct dt_state_t dt_state_t;
 
 typedef struct {
-    uint64_t max_pending;   /* unfinished tasks above which SUBMIT is refused; 0: no limit */
-    uint32_t max_attempts;  /* dispatches a task gets before it fails */
-    uint32_t retry_base_ms; /* first retry delay; doubles with each attempt */
-    uint32_t task_ms;       /* a lease older than this ends */
-    uint64_t window;        /* durable: queued tasks and results kept in memory; 0: default */
-    uint32_t host_limit;    /* tasks of one host leased at once; 0: no limit (dt_hosts.h) */
+    uint64_t max_pending;     /* unfinished tasks above which SUBMIT is refused; 0: no limit */
+    uint32_t max_attempts;    /* dispatches a task gets before it fails */
+    uint32_t retry_base_ms;   /* first retry delay; doubles with each attempt */
+    uint32_t task_ms;         /* a lease older than this ends */
+    uint64_t window;          /* queued tasks (durable) and results kept in memory; 0: default */
+    uint32_t host_limit;      /* tasks of one host leased at once; 0: no limit (dt_hosts.h) */
+    uint32_t keep_jobs;       /* finished jobs kept in memory; 0: DT_JOBS_KEEP_FINISHED */
+    uint64_t max_store_bytes; /* durable: SUBMIT refused past this store size; 0: no limit */
+    uint64_t window_bytes;    /* durable: bytes of queued tasks in memory; 0: default */
 } dt_state_opts_t;
 
 /* With a store, the model keeps about this many queued tasks and this many
@@ -35,9 +38,22 @@ typedef struct {
  * disk), so a durable master's memory does not grow with the queue. */
 #define DT_STATE_WINDOW 65536
 
+/* With a store, the queue in memory also stops growing once the task table
+ * (records and URLs) holds this many bytes, whatever the window in tasks:
+ * 65,536 queued 8 KiB URLs would otherwise take 512 MiB. The rest waits in
+ * the store. */
+#define DT_STATE_WINDOW_BYTES (64u * 1024 * 1024)
+
 /* The smallest window accepted: the store buffers up to 64 results before
  * inserting them, and the window must cover more than that. */
 #define DT_STATE_WINDOW_MIN 256
+
+/* Without a store (--memory), the results log keeps the most recent this
+ * many results (a FETCH below them goes on from the oldest kept), and
+ * finished jobs leave memory as they do with one (DT_JOBS_KEEP_FINISHED),
+ * forgotten: memory does not grow with the jobs done. ~150 bytes and the
+ * URLs a result: 1M results of 100-byte URLs take ~250 MiB. */
+#define DT_STATE_MEMORY_RESULTS (1u << 20)
 
 /* Longest retry delay, whatever the attempt. */
 #define DT_STATE_RETRY_MAX_MS 60000
@@ -91,7 +107,8 @@ uint32_t dt_state_expire_leases (dt_state_t *self, dt_worker_t *worker, int64_t 
 /* Moves the retries due at `now` to the front of the queue. */
 void dt_state_promote_due (dt_state_t *self, int64_t now);
 
-/* When the next retry is due (monotonic ms), INT64_MAX when none. */
+/* When the next retry is due (monotonic ms), INT64_MAX when none; 0 (now)
+ * while a purge is under way, whose steps dt_state_promote_due takes. */
 int64_t dt_state_next_due (const dt_state_t *self);
 
 /* Fills a PAGE: results of `job` (empty: all) after *cursor, oldest first,
@@ -116,6 +133,14 @@ int dt_state_requeue (dt_state_t *self, dt_str_t job, uint64_t *count);
  * or -1 when the model broke. */
 int dt_state_cancel (dt_state_t *self, dt_str_t job, uint64_t *count);
 
+/* PURGE of the finished job `job`: its counters leave the master's at once,
+ * the job leaves memory, and with a store its rows are deleted in steps
+ * over the next loop turns (see dt_state_next_due). Returns 0 with the
+ * job's tasks in *count (0 for a job unknown or already being purged), or
+ * a DT_ERR_* code (CONFLICT: it has unfinished tasks; QUEUE_FULL: too many
+ * purges under way; STORE) with a reason in `err`. */
+int dt_state_purge (dt_state_t *self, dt_str_t job, uint64_t *count, char *err, size_t err_size);
+
 /* Counts an invalid message (STATUS `invalid`). */
 void dt_state_count_invalid (dt_state_t *self);
 
@@ -125,7 +150,12 @@ uint64_t dt_state_last_seq (const dt_state_t *self);
 /* Tasks waiting in the queue (not delayed, not leased). */
 uint64_t dt_state_queued (const dt_state_t *self);
 
-/* Bytes held by the task table and the results log, for tests and logs. */
+/* Jobs held in memory (those with unfinished tasks, and the most recent
+ * finished ones), for tests and logs. */
+size_t dt_state_jobs (const dt_state_t *self);
+
+/* Bytes held by the task table, the results log and the jobs, for tests
+ * and logs. */
 size_t dt_state_memory (const dt_state_t *self);
 
 /* Queued tasks that are only in the store (0 without a store). */

@@ -34,6 +34,7 @@ struct dt_state_t {
     uint64_t cold_queued;             /* QUEUED tasks that are only in the store */
     uint64_t window;                  /* with a store: queued tasks kept in memory */
     uint64_t unswept;                 /* tasks finished since the last sweep */
+    uint64_t reserved;                /* --max-store-bytes: room kept for results to come */
     dt_arena_t *page_strings;         /* strings of the last PAGE read from the store */
     uint64_t rng;                     /* xorshift state for retry jitter */
     int broken;                       /* a store write or allocation failed */
@@ -77,6 +78,86 @@ void dt_state_reopen (dt_state_t *self, dt_task_t *task, uint64_t seq);
 /* Adds `item` (borrowed strings) unless the page is full. Returns 1 when added. */
 int dt_state_page_push (dt_state_pager_t *pager, const dt_msg_result_t *item);
 
+/* ---- dt_state_jobs.c ---- */
+
+/* The job named `name`, created when missing; one that left memory comes
+ * back with its counters from the store. NULL when out of memory, a bad
+ * name, or a failed store read (the model then breaks). */
+dt_job_t *dt_state_job_ensure (dt_state_t *self, dt_str_t name);
+
+/* The job named `name` if it is in memory, or brought back when it left
+ * it (with a store); NULL when there is no such job. */
+dt_job_t *dt_state_job_stored (dt_state_t *self, dt_str_t name);
+
+/* SUBMIT's resend check: returns 1 when chunk `chunk` of job `name` was
+ * accepted before (its ids in *first_id, *count; *same when with these
+ * URLs), 0 when it is new. A failed store read breaks the model (and
+ * returns 1). */
+int dt_state_chunk_find (dt_state_t *self, dt_str_t name, uint32_t chunk, const dt_str_t *urls,
+                         uint32_t nurls, uint64_t *first_id, uint32_t *count, int *same);
+
+/* Called by dt_state_count for every move of one of `job`'s tasks to `to`:
+ * a job whose last unfinished task ends joins the finished queue. */
+void dt_state_job_moved (dt_state_t *self, dt_job_t *job, dt_task_state_t to);
+
+/* Takes the finished jobs beyond the retention (opts.keep_jobs, 0: the
+ * default DT_JOBS_KEEP_FINISHED) out of memory, their counters into the
+ * store. */
+void dt_state_retire_jobs (dt_state_t *self);
+
+/* STATUS of a job not in memory: its counters from the store (zeros when
+ * the store has none, or without a store). */
+void dt_state_job_stats_stored (dt_state_t *self, dt_str_t name, dt_msg_stats_t *stats);
+
+/* The task of failed result `entry`, for REQUEUE without a store: brought
+ * back from the result when its record was swept. NULL when it cannot be
+ * (with a store: when it is not in memory). */
+dt_task_t *dt_state_task_back (dt_state_t *self, const dt_result_t *entry);
+
+/* Pages a purge step gives back to the file system at most (4 MiB). */
+#define DT_STATE_SHRINK_PAGES 1024
+
+/* True (with the reason in `err`) while a purge of job `name` is under
+ * way: SUBMIT and REQUEUE of it are refused until it is gone. */
+int dt_state_purge_blocks (dt_state_t *self, dt_str_t name, char *err, size_t err_size);
+
+/* With a store: deletes the next DT_STORE_PURGE_STEP rows of the oldest
+ * purge under way (one step a loop turn). */
+void dt_state_purge_step (dt_state_t *self);
+
+/* ---- dt_state_budget.c ---- */
+
+/* Bytes of store kept per unfinished task for its result besides its
+ * final URL (taken to be as long as its URL): the row's integers, a
+ * content type, a worker name, a short error, the job, and the index
+ * entries. A result with longer strings (a redirect to a longer URL) is
+ * still recorded, past the budget by the difference. */
+#define DT_STATE_RESULT_ROOM 512
+
+static inline uint64_t dt_state_result_room (uint32_t url_len)
+{
+    return DT_STATE_RESULT_ROOM + (uint64_t) url_len;
+}
+
+/* Bytes of store a new task takes besides its URL and twice its job id
+ * (row and index entry): the row's integers, the tasks_job entry's id and
+ * the B-tree's cell overhead, rounded up. */
+#define DT_STATE_TASK_ROW 48
+
+/* --max-store-bytes: returns 0 when SUBMIT of `nurls` tasks of `job` fits
+ * the store's budget with room kept for every unfinished task's result,
+ * else DT_ERR_QUEUE_FULL ("store budget of N bytes reached ...") or
+ * DT_ERR_STORE, with the reason in `err`. */
+int dt_state_budget_check (dt_state_t *self, dt_str_t job, const dt_str_t *urls, uint32_t nurls,
+                           char *err, size_t err_size);
+
+/* The room of the result of an unfinished task with a URL of `url_len`
+ * bytes: held when it is accepted (by dt_state_budget_check) or recovered,
+ * released when its result is recorded. REQUEUE holds none: a requeued
+ * task's new result counts once written. */
+void dt_state_budget_hold (dt_state_t *self, uint32_t url_len);
+void dt_state_budget_release (dt_state_t *self, uint32_t url_len);
+
 /* ---- dt_state_store.c ---- */
 
 /* QUEUED tasks that are in memory. */
@@ -106,11 +187,15 @@ static inline uint64_t dt_state_hot_ready (const dt_state_t *self)
  * queue. */
 #define DT_STATE_PARKED_WINDOWS 4
 
-/* True while the queue in memory may grow by `n` tasks. */
+/* True while the queue in memory may grow by `n` tasks: under the window
+ * in tasks, and in bytes (the task table, URLs included, under
+ * opts.window_bytes) unless nothing is ready to go out. */
 static inline int dt_state_hot_room (const dt_state_t *self, uint64_t n)
 {
     return dt_state_hot_ready (self) + n <= self->window &&
-           dt_state_hot_queued (self) + n <= DT_STATE_PARKED_WINDOWS * self->window;
+           dt_state_hot_queued (self) + n <= DT_STATE_PARKED_WINDOWS * self->window &&
+           (dt_state_hot_ready (self) == 0 ||
+            dt_tasks_memory (self->tasks) < self->opts.window_bytes);
 }
 
 /* Queued, leased or waiting for a retry: the task must stay in memory. */

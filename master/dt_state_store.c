@@ -20,7 +20,7 @@ static dt_job_t *s_job_named (dt_state_t *self, dt_job_t **cache, dt_str_t name,
     dt_job_t *job = *cache;
     if (job && job->name_len == name.len && memcmp (job->name, name.ptr, name.len) == 0)
         return job;
-    job = create ? dt_jobs_ensure (self->jobs, name) : dt_jobs_find (self->jobs, name);
+    job = create ? dt_state_job_ensure (self, name) : dt_jobs_find (self->jobs, name);
     *cache = job;
     return job;
 }
@@ -73,9 +73,9 @@ int dt_state_same_urls (dt_state_t *self, uint64_t first_id, const dt_str_t *url
 
 int dt_state_final_elsewhere (dt_state_t *self, uint64_t id)
 {
-    /* With a store, a task below next_id that is neither in memory nor in
-     * the cold queue has finished and left memory. */
-    return self->store && id > 0 && id < self->next_id && !dt_cold_has (self->cold, id);
+    /* A task below next_id that is neither in memory nor in the cold
+     * queue has finished and left memory (swept, with or without a store). */
+    return id > 0 && id < self->next_id && !dt_cold_has (self->cold, id);
 }
 
 /* ---- Cold queue and sweeping -------------------------------------------- */
@@ -84,6 +84,10 @@ typedef struct {
     dt_state_t *state;
     dt_job_t *job;   /* job of the previous row: tasks of a job come in runs */
     uint64_t *count; /* CANCEL: tasks cancelled */
+    uint64_t *ids;   /* CANCEL: their ids, ascending, to leave the cold queue */
+    size_t nids, ids_capacity;
+    int64_t bytes_left; /* refill: bytes it may still bring into memory */
+    uint64_t stopped;   /* refill: the last id read when the bytes ran out, else 0 */
 } s_warm_t;
 
 /* A cold task read back: in memory from now on, still QUEUED (it was
@@ -118,6 +122,11 @@ static int s_refill_row (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uin
         task->gen++;
         if (dt_queue_push_back (self->queue, task->id, task->gen) != 0)
             dt_state_fail (self, "out of memory queueing a task");
+        warm->bytes_left -= (int64_t) (sizeof *task + url.len + 1);
+        if (warm->bytes_left <= 0) {
+            warm->stopped = id; /* the window in bytes is full: the rest stays cold */
+            return 1;
+        }
     }
     return self->broken ? -1 : 0;
 }
@@ -139,13 +148,19 @@ static void s_refill (dt_state_t *self)
             break;
         /* The span holds at most `want` cold ids; the rows between them are
          * skipped, so the read needs no limit and sees the whole span. */
-        s_warm_t warm = {.state = self};
+        /* Past the window in bytes, one task still comes (so the queue never
+         * starves), and the read stops. */
+        size_t memory = dt_tasks_memory (self->tasks);
+        s_warm_t warm = {.state = self,
+                         .bytes_left = memory < self->opts.window_bytes
+                                           ? (int64_t) (self->opts.window_bytes - memory)
+                                           : 1};
         if (dt_store_tasks (self->store, lo, hi, dt_str_n ("", 0), UINT32_MAX, s_refill_row,
                             &warm) != 0) {
             dt_state_fail (self, "reading the queue from the store failed");
             return;
         }
-        dt_cold_drop_to (self->cold, hi);
+        dt_cold_drop_to (self->cold, warm.stopped ? warm.stopped : hi);
         if (dt_cold_count (self->cold) == 0 && self->cold_queued != 0) {
             dt_log_warn ("MASTER-COLD", "%" PRIu64 " queued tasks were not in the store",
                          self->cold_queued);
@@ -156,8 +171,17 @@ static void s_refill (dt_state_t *self)
 
 void dt_state_maintain (dt_state_t *self)
 {
-    if (!self->store)
+    dt_state_retire_jobs (self);
+    if (!self->store) {
+        /* Finished tasks leave memory too: their results hold what FETCH
+         * and REQUEUE need (dt_state_task_back). */
+        if (self->unswept >= DT_STATE_SWEEP_EVERY) {
+            dt_tasks_sweep (self->tasks, self->next_id, dt_state_is_busy);
+            dt_tasks_compact (self->tasks, dt_state_is_busy);
+            self->unswept = 0;
+        }
         return;
+    }
     /* Refilled at half the window, so a refill reads many rows at once. */
     /* Also when every cold task was cancelled (cold_queued 0, ids still
      * held): the refill passes over them, so the front moves on and the
@@ -166,11 +190,10 @@ void dt_state_maintain (dt_state_t *self)
         dt_state_hot_room (self, 1))
         s_refill (self);
     if (self->unswept >= DT_STATE_SWEEP_EVERY) {
-        /* Records in the cold queue's range stay: CANCEL may have read some
-         * there, and a refill must find them to skip them. */
-        uint64_t lo, hi;
-        uint64_t below = dt_cold_front (self->cold, &lo, &hi) == 0 ? lo : UINT64_MAX;
-        dt_tasks_sweep (self->tasks, below, dt_state_is_busy);
+        /* Records of final tasks go, whole blocks of them or one by one
+         * (their URLs with them): the cold queue holds no cancelled id. */
+        dt_tasks_sweep (self->tasks, UINT64_MAX, dt_state_is_busy);
+        dt_tasks_compact (self->tasks, dt_state_is_busy);
         self->unswept = 0;
     }
 }
@@ -183,9 +206,20 @@ static int s_cancel_row (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uin
      * memory were cancelled already, the others are finished. */
     if (!dt_cold_has (self->cold, id))
         return 0;
+    if (warm->nids == warm->ids_capacity) {
+        size_t capacity = warm->ids_capacity ? warm->ids_capacity * 2 : 1024;
+        uint64_t *ids = realloc (warm->ids, capacity * sizeof *ids);
+        if (!ids) {
+            dt_state_fail (self, "out of memory cancelling tasks");
+            return -1;
+        }
+        warm->ids = ids;
+        warm->ids_capacity = capacity;
+    }
     dt_task_t *task = s_warm_task (warm, id, job, url, attempts);
     if (task) {
         dt_state_finish (self, task, DT_STATE_FAILED, NULL, dt_str_n ("", 0), "cancelled");
+        warm->ids[warm->nids++] = id;
         (*warm->count)++;
     }
     return self->broken ? -1 : 0;
@@ -193,8 +227,8 @@ static int s_cancel_row (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uin
 
 void dt_state_cancel_cold (dt_state_t *self, const dt_job_t *job, uint64_t *count)
 {
-    /* Each cancelled task comes into memory to be finished, and stays until
-     * the refill has passed it (see dt_state_maintain). */
+    /* Each cancelled task comes into memory to be finished, then leaves the
+     * cold queue, so its record may be swept like any final one. */
     uint64_t lo, hi;
     if (dt_cold_front (self->cold, &lo, &hi) != 0)
         return;
@@ -202,6 +236,9 @@ void dt_state_cancel_cold (dt_state_t *self, const dt_job_t *job, uint64_t *coun
     if (dt_store_tasks (self->store, lo, UINT64_MAX, dt_str_n (job->name, job->name_len),
                         UINT32_MAX, s_cancel_row, &warm) != 0)
         dt_state_fail (self, "reading the queue from the store failed");
+    else if (dt_cold_remove (self->cold, warm.ids, warm.nids) != 0)
+        dt_state_fail (self, "out of memory cancelling tasks");
+    free (warm.ids);
 }
 
 /* ---- Old results ---------------------------------------------------------- */
@@ -260,18 +297,26 @@ int dt_state_page_from_store (dt_state_t *self, dt_state_pager_t *pager, dt_str_
         return 0;
     }
     s_page_t page = {self, pager, cursor, 0};
-    uint32_t limit = pager->max - pager->count;
+    uint32_t limit = pager->max - pager->count, before = pager->count;
+    uint64_t reached = *cursor, examined = dt_store_examined (self->store), after = *cursor;
     if (dt_store_results (self->store, *cursor, upto, job, (flags & DT_FETCH_FAILED_ONLY) != 0,
-                          limit, s_page_row, &page) != 0) {
+                          limit, s_page_row, &page, &reached) != 0) {
         /* Not a reason to stop the master: the client asks again. */
         dt_log_warn ("MASTER-PAGE", "reading results after %" PRIu64 " from the store failed",
                      *cursor);
         return 0;
     }
+    dt_log_debug ("MASTER-PAGE",
+                  "job %.*s: %u results after %" PRIu64 " read from the store, %" PRIu64
+                  " rows examined",
+                  (int) job.len, job.ptr, pager->count - before, after,
+                  dt_store_examined (self->store) - examined);
     if (page.full || pager->count == pager->max)
         return 0;
-    *cursor = upto;
-    return 1;
+    /* Short of `upto` when the read passed over its share of retired
+     * results: the page ends there, and the next FETCH goes on. */
+    *cursor = reached;
+    return reached == upto;
 }
 
 /* ---- REQUEUE -------------------------------------------------------------- */
@@ -304,9 +349,18 @@ static int s_failed_row (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_s
 {
     s_failed_list_t *list = arg;
     dt_state_t *self = list->state;
-    dt_job_t *job = s_job_named (self, &list->job, job_name, 0);
+    /* What is left of a job being purged stays as it is. */
+    if (dt_jobs_purging (self->jobs, job_name))
+        return 0;
+    /* A job that left memory comes back (its counters from the store). */
+    dt_job_t *job = s_job_named (self, &list->job, job_name, 1);
     if (!job)
         return -1;
+    /* A record still in memory may carry the number its job had before it
+     * left memory. */
+    dt_task_t *held = dt_tasks_get (self->tasks, r->id);
+    if (held)
+        held->job = job->index;
     uint8_t where = S_FAILED_MEMORY;
     /* One that left memory comes back while the queue in memory has room
      * and nothing waits in the store ahead of it; else it waits there. */
@@ -381,7 +435,7 @@ int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint64_t *count
         dt_state_fail (self, "out of memory requeueing failed tasks");
         return -1;
     }
-    uint64_t after = 0;
+    uint64_t after = 0, reached = 0;
     do {
         /* Read first, reopen after: the reopens write the rows being read.
          * A reopened task's results are retired, so the next pass, from
@@ -389,7 +443,7 @@ int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint64_t *count
         list.count = 0;
         list.warmed = 0;
         if (dt_store_results (self->store, after, UINT64_MAX, job, 1, DT_STATE_REQUEUE_BATCH,
-                              s_failed_row, &list) != 0) {
+                              s_failed_row, &list, &reached) != 0) {
             dt_state_fail (self, "reading failed tasks from the store failed");
             break;
         }
@@ -397,9 +451,8 @@ int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint64_t *count
             dt_state_fail (self, "out of memory requeueing failed tasks");
             break;
         }
-        if (list.count > 0)
-            after = list.rows[list.count - 1].seq;
-    } while (list.count == DT_STATE_REQUEUE_BATCH && !self->broken);
+        after = reached;
+    } while (reached < INT64_MAX && !self->broken);
     free (list.rows);
     return self->broken ? -1 : 0;
 }
@@ -411,19 +464,6 @@ typedef struct {
     dt_job_t *job;    /* job of the previous task: tasks of a job come in runs */
     uint64_t skipped; /* rows that did not fit the model */
 } s_loader_t;
-
-static int s_on_chunk (void *arg, dt_str_t job_name, uint32_t chunk, uint64_t first_id,
-                       uint32_t count)
-{
-    s_loader_t *loader = arg;
-    dt_state_t *self = loader->state;
-    dt_job_t *job = dt_jobs_ensure (self->jobs, job_name);
-    if (!job)
-        return -1;
-    if (dt_jobs_chunk_add (self->jobs, job, chunk, first_id, count) != 0)
-        loader->skipped++; /* a duplicate row: the first one stands */
-    return 0;
-}
 
 static int s_on_task (void *arg, uint64_t id, dt_str_t job_name, dt_str_t url, uint32_t attempts,
                       int state)
@@ -440,6 +480,8 @@ static int s_on_task (void *arg, uint64_t id, dt_str_t job_name, dt_str_t url, u
     self->next_id = id + 1;
     job->total++;
     self->submitted++;
+    if (state != DT_STORE_DONE && state != DT_STORE_FAILED)
+        dt_state_budget_hold (self, url.len);
     /* Finished tasks stay in the store; so do queued ones beyond the
      * window, and every one after the first of those, to keep the order. */
     if (state == DT_STORE_DONE || state == DT_STORE_FAILED) {
@@ -473,21 +515,41 @@ static int s_on_result (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_st
     }
     if (r->id == 0) /* a retired result: its position stays taken */
         return dt_results_skip_to (self->results, seq);
-    const dt_job_t *job = dt_jobs_find (self->jobs, job_name);
-    if (!job || r->id >= self->next_id) {
+    if (r->id >= self->next_id) {
         loader->skipped++;
         return 0;
     }
-    return dt_results_append (self->results, seq, r->id, job->index, r);
+    /* A result of a job not in memory (finished, counted in `jobs`) is
+     * kept for pages of every job; pages of its job read the store. */
+    dt_job_t *job = dt_jobs_find (self->jobs, job_name);
+    if (job)
+        job->last_seq = seq;
+    return dt_results_append (self->results, seq, r->id, job ? job->index : DT_JOBS_NONE, r);
 }
 
 int dt_state_load (dt_state_t *self)
 {
     if (!self->store)
         return 0;
+    /* No chunk is loaded: the store answers resends. Tasks of the jobs
+     * that left memory are not either: their counters are summed. Then
+     * next_id goes past every task, theirs included, before the results
+     * (which check their task ids against it). */
     s_loader_t loader = {.state = self};
-    dt_store_loader_t callbacks = {s_on_chunk, s_on_task, s_on_result};
-    if (dt_store_load (self->store, &callbacks, &loader) != 0) {
+    dt_store_loader_t tasks = {NULL, s_on_task, NULL}, results = {NULL, NULL, s_on_result};
+    uint64_t retired[3], max_id = 0;
+    if (dt_store_load (self->store, &tasks, &loader) != 0 ||
+        dt_store_jobs_sum (self->store, retired) != 0 ||
+        dt_store_max_id (self->store, &max_id) != 0) {
+        dt_log_error ("MASTER-RECOVER", "loading the store failed");
+        return -1;
+    }
+    self->submitted += retired[0];
+    self->states[DT_TASK_DONE] += retired[1];
+    self->states[DT_TASK_FAILED] += retired[2];
+    if (max_id >= self->next_id)
+        self->next_id = max_id + 1;
+    if (dt_store_load (self->store, &results, &loader) != 0) {
         dt_log_error ("MASTER-RECOVER", "loading the store failed");
         return -1;
     }
@@ -495,7 +557,7 @@ int dt_state_load (dt_state_t *self)
         dt_log_warn ("MASTER-RECOVER", "%" PRIu64 " inconsistent rows in the store ignored",
                      loader.skipped);
     dt_log_info ("MASTER-RECOVER",
-                 "%zu jobs, %" PRIu64 " tasks: %" PRIu64 " pending (%" PRIu64
+                 "%zu jobs in memory, %" PRIu64 " tasks: %" PRIu64 " pending (%" PRIu64
                  " of them in the store only), %" PRIu64 " done, %" PRIu64 " failed; %" PRIu64
                  " results; next id %" PRIu64,
                  dt_jobs_count (self->jobs), self->submitted, self->states[DT_TASK_QUEUED],

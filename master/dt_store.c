@@ -15,7 +15,7 @@
 
 /* The schema this code writes. A store with a higher PRAGMA user_version was
  * written by a newer master and is refused rather than misread. */
-#define DT_STORE_SCHEMA 2
+#define DT_STORE_SCHEMA 3
 
 /* The store is locked exclusively by its master, so waiting only covers a
  * previous master that is still exiting; a live one keeps the lock and the
@@ -29,6 +29,27 @@
 /* The WAL is truncated back to this size after a checkpoint, so one large
  * burst does not leave a large file behind. */
 #define DT_STORE_WAL_LIMIT (64 * 1024 * 1024)
+
+/* What schema 3 added: the results carry their task's job, and both tables
+ * are indexed by job, so that a page of one job's results, and the tasks of
+ * one job (CANCEL), are index range scans whatever else the store holds;
+ * failed results have partial indexes of their own (REQUEUE, FETCH
+ * --failed), cheap since they are few. `jobs` holds the counters of the
+ * finished jobs the master no longer keeps in memory (dt_store_job_put). */
+#define S_SCHEMA_3                                                                                 \
+    "CREATE INDEX IF NOT EXISTS tasks_job ON tasks (job, id);"                                     \
+    "CREATE INDEX IF NOT EXISTS results_job ON results (job, seq);"                                \
+    "CREATE INDEX IF NOT EXISTS results_failed ON results (seq) WHERE state = 2;"                  \
+    "CREATE INDEX IF NOT EXISTS results_job_failed ON results (job, seq) WHERE state = 2;"         \
+    "CREATE TABLE IF NOT EXISTS jobs (name TEXT PRIMARY KEY, total INTEGER NOT NULL,"              \
+    "  done INTEGER NOT NULL, failed INTEGER NOT NULL) WITHOUT ROWID;"
+
+/* Schema 1 lacked tasks.since; schema 2 the results' job and the indexes. */
+#define S_UPGRADE_1 "ALTER TABLE tasks ADD COLUMN since INTEGER NOT NULL DEFAULT 0;"
+#define S_UPGRADE_2                                                                                \
+    "ALTER TABLE results ADD COLUMN job TEXT NOT NULL DEFAULT '';"                                 \
+    "UPDATE results SET job = coalesce((SELECT t.job FROM tasks t WHERE t.id = results.id), "      \
+    "'');" S_SCHEMA_3
 
 static const char *s_schema =
     "CREATE TABLE IF NOT EXISTS chunks ("
@@ -48,7 +69,7 @@ static const char *s_schema =
     "  seq INTEGER PRIMARY KEY, id INTEGER NOT NULL, state INTEGER NOT NULL,"
     "  attempts INTEGER NOT NULL, http_status INTEGER NOT NULL, bytes INTEGER NOT NULL,"
     "  elapsed_ms INTEGER NOT NULL, final_url TEXT NOT NULL, content_type TEXT NOT NULL,"
-    "  worker TEXT NOT NULL, error TEXT NOT NULL);";
+    "  worker TEXT NOT NULL, error TEXT NOT NULL, job TEXT NOT NULL DEFAULT '');" S_SCHEMA_3;
 
 /* Statements prepared once at open and reused for the store's life. */
 typedef enum {
@@ -62,6 +83,10 @@ typedef enum {
     S_ADD_RESULT,
     S_ADD_RESULTS,
     S_REOPEN_TASK,
+    S_FIND_CHUNK,
+    S_JOB_PUT,
+    S_JOB_GET,
+    S_JOB_DROP,
     S_COUNT
 } s_stmt_id_t;
 
@@ -78,10 +103,12 @@ typedef enum {
 #define S_TASK_ROWS32      S_TASK_ROWS16 ", " S_TASK_ROWS16
 #define S_TASK_ROWS64      S_TASK_ROWS32 ", " S_TASK_ROWS32
 
-/* Results in one multi-row INSERT, for the same reason. 64 x 11 parameters
- * stay under SQLite's limit (32,766 since 3.32). */
+/* Results in one multi-row INSERT, for the same reason. 64 x 12 parameters
+ * stay under SQLite's limit (32,766 since 3.32). A row's job is its task's,
+ * looked up by id (the 12th parameter, the id again): the callers need not
+ * carry it, and it cannot disagree with the task. */
 #define DT_STORE_RESULT_ROWS 64
-#define S_RESULT_ROW         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define S_RESULT_ROW         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT job FROM tasks WHERE id = ?))"
 #define S_RESULT_ROWS2       S_RESULT_ROW ", " S_RESULT_ROW
 #define S_RESULT_ROWS4       S_RESULT_ROWS2 ", " S_RESULT_ROWS2
 #define S_RESULT_ROWS8       S_RESULT_ROWS4 ", " S_RESULT_ROWS4
@@ -90,7 +117,7 @@ typedef enum {
 #define S_RESULT_ROWS64      S_RESULT_ROWS32 ", " S_RESULT_ROWS32
 #define S_RESULT_COLUMNS                                                                           \
     "INSERT INTO results (seq, id, state, attempts, http_status, bytes, elapsed_ms, final_url,"    \
-    " content_type, worker, error) VALUES "
+    " content_type, worker, error, job) VALUES "
 
 static const char *s_sql[S_COUNT] = {
     /* IMMEDIATE takes the write lock at once; with locking_mode=EXCLUSIVE it
@@ -103,7 +130,7 @@ static const char *s_sql[S_COUNT] = {
     /* Unnumbered parameters: row r's id, job and url are 3r+1, 3r+2, 3r+3. */
     [S_ADD_TASKS] = "INSERT INTO tasks (id, job, url, attempts, state) VALUES " S_TASK_ROWS64,
     [S_SET_ATTEMPTS] = "UPDATE tasks SET attempts = ?2 WHERE id = ?1",
-    /* Unnumbered parameters: row r's columns are 11r+1 .. 11r+11. */
+    /* Unnumbered parameters: row r's columns are 12r+1 .. 12r+12. */
     [S_ADD_RESULT] = S_RESULT_COLUMNS S_RESULT_ROW,
     [S_ADD_RESULTS] = S_RESULT_COLUMNS S_RESULT_ROWS64,
     /* A task has at most one result: REQUEUE retires the current one by
@@ -113,6 +140,10 @@ static const char *s_sql[S_COUNT] = {
      * them. state and seq are cleared for a schema-1 reader's sake. */
     [S_REOPEN_TASK] = "UPDATE tasks SET state = 0, attempts = 0, seq = NULL,"
                       " since = (SELECT coalesce(max(seq), 0) FROM results) WHERE id = ?1",
+    [S_FIND_CHUNK] = "SELECT first_id, count FROM chunks WHERE job = ?1 AND chunk = ?2",
+    [S_JOB_PUT] = "INSERT OR REPLACE INTO jobs (name, total, done, failed) VALUES (?1, ?2, ?3, ?4)",
+    [S_JOB_GET] = "SELECT total, done, failed FROM jobs WHERE name = ?1",
+    [S_JOB_DROP] = "DELETE FROM jobs WHERE name = ?1",
 };
 
 /* A result waiting in the store's buffer for its multi-row INSERT. Its
@@ -140,6 +171,7 @@ struct dt_store_t {
     int npending;
     char *arena; /* the pending results' strings */
     size_t arena_used, arena_size;
+    uint64_t examined; /* result rows read by dt_store_results, ever */
 };
 
 static void s_err (char *err, size_t err_size, const char *fmt, ...)
@@ -291,7 +323,12 @@ static int s_user_version (sqlite3 *db, int *version)
 static int s_setup (dt_store_t *self, const char *path, char *err, size_t err_size)
 {
     sqlite3 *db = self->db;
-    const char *pragmas = "PRAGMA locking_mode = EXCLUSIVE;"
+    /* auto_vacuum first: a new store gives pages freed by a purge back to
+     * the file system in steps (dt_store_shrink), and the mode only takes
+     * before the file is first written. An older store keeps its mode
+     * (none): it reuses free pages instead. */
+    const char *pragmas = "PRAGMA auto_vacuum = INCREMENTAL;"
+                          "PRAGMA locking_mode = EXCLUSIVE;"
                           "PRAGMA journal_mode = WAL;"
                           /* FULL: the WAL is fsync'd at every commit, so an
                            * acknowledged group survives power loss. */
@@ -308,6 +345,7 @@ static int s_setup (dt_store_t *self, const char *path, char *err, size_t err_si
     int version = 0;
     if (s_user_version (db, &version) != 0)
         goto fail;
+
     if (version > DT_STORE_SCHEMA) {
         s_err (err, err_size,
                "%s: schema version %d is newer than this master's %d: run a newer dtask-master",
@@ -315,11 +353,13 @@ static int s_setup (dt_store_t *self, const char *path, char *err, size_t err_si
         return -1;
     }
     if (version < DT_STORE_SCHEMA) {
-        /* Schema 1 lacks only tasks.since; its results hold at most one
-         * live result per task, which reads the same with since = 0. */
-        const char *create = version == 1
-                                 ? "ALTER TABLE tasks ADD COLUMN since INTEGER NOT NULL DEFAULT 0;"
-                                 : s_schema;
+        /* Schema 1 lacks tasks.since; its results hold at most one live
+         * result per task, which reads the same with since = 0. Schema 2
+         * lacks the results' job (filled in from the tasks once, here) and
+         * the indexes. */
+        const char *create = version == 1   ? S_UPGRADE_1 S_UPGRADE_2
+                             : version == 2 ? S_UPGRADE_2
+                                            : s_schema;
         char *sql = sqlite3_mprintf ("BEGIN IMMEDIATE; %s PRAGMA user_version = %d; COMMIT;",
                                      create, DT_STORE_SCHEMA);
         if (!sql) {
@@ -477,7 +517,7 @@ int dt_store_set_attempts (dt_store_t *self, uint64_t id, uint32_t attempts)
     return s_wrote (self, s_run (self, S_SET_ATTEMPTS, "set attempts"));
 }
 
-/* Binds pending result `p` to parameters base+1 .. base+11 of `stmt`. */
+/* Binds pending result `p` to parameters base+1 .. base+12 of `stmt`. */
 static void s_bind_result (dt_store_t *self, sqlite3_stmt *stmt, int base,
                            const s_pending_result_t *p)
 {
@@ -492,6 +532,7 @@ static void s_bind_result (dt_store_t *self, sqlite3_stmt *stmt, int base,
         dt_store_bind_str (stmt, base + 8 + i,
                            p->str_len[i] ? dt_str_n (self->arena + p->str_off[i], p->str_len[i])
                                          : dt_str_n ("", 0));
+    sqlite3_bind_int64 (stmt, base + 12, (sqlite3_int64) p->id);
 }
 
 /* Inserts the pending results: full statements of DT_STORE_RESULT_ROWS when
@@ -503,7 +544,7 @@ static int s_flush_results (dt_store_t *self)
     if (n == DT_STORE_RESULT_ROWS) {
         sqlite3_stmt *stmt = self->stmts[S_ADD_RESULTS];
         for (int r = 0; r < n; r++)
-            s_bind_result (self, stmt, 11 * r, &self->pending[r]);
+            s_bind_result (self, stmt, 12 * r, &self->pending[r]);
         rc = s_run (self, S_ADD_RESULTS, "finish: add results");
     } else
         for (int r = 0; r < n && rc == 0; r++) {
@@ -581,6 +622,86 @@ int dt_store_reopen (dt_store_t *self, uint64_t id)
         return -1;
     sqlite3_bind_int64 (self->stmts[S_REOPEN_TASK], 1, (sqlite3_int64) id);
     return s_wrote (self, s_run (self, S_REOPEN_TASK, "reopen: task state"));
+}
+
+/* Runs the one-row query `id` (parameters bound): fills `out` with its first
+ * `n` integer columns. Returns 0 (a row), 1 (none) or -1. */
+static int s_row (dt_store_t *self, s_stmt_id_t id, int64_t *out, int n, const char *what)
+{
+    sqlite3_stmt *stmt = self->stmts[id];
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW)
+        for (int i = 0; i < n; i++)
+            out[i] = sqlite3_column_int64 (stmt, i);
+    else if (rc != SQLITE_DONE)
+        s_fail (self, what);
+    sqlite3_reset (stmt);
+    sqlite3_clear_bindings (stmt);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+}
+
+int dt_store_chunk_find (dt_store_t *self, dt_str_t job, uint32_t chunk, uint64_t *first_id,
+                         uint32_t *count)
+{
+    sqlite3_stmt *stmt = self->stmts[S_FIND_CHUNK];
+    dt_store_bind_str (stmt, 1, job);
+    sqlite3_bind_int64 (stmt, 2, chunk);
+    int64_t row[2];
+    int rc = s_row (self, S_FIND_CHUNK, row, 2, "find chunk");
+    if (rc == 0) {
+        *first_id = (uint64_t) row[0];
+        *count = (uint32_t) row[1];
+    }
+    return rc;
+}
+
+int dt_store_job_put (dt_store_t *self, dt_str_t job, const uint64_t counts[3])
+{
+    if (s_write (self, "put job") != 0)
+        return -1;
+    sqlite3_stmt *stmt = self->stmts[S_JOB_PUT];
+    dt_store_bind_str (stmt, 1, job);
+    for (int i = 0; i < 3; i++)
+        sqlite3_bind_int64 (stmt, 2 + i, (sqlite3_int64) counts[i]);
+    return s_wrote (self, s_run (self, S_JOB_PUT, "put job"));
+}
+
+int dt_store_job_get (dt_store_t *self, dt_str_t job, uint64_t counts[3])
+{
+    dt_store_bind_str (self->stmts[S_JOB_GET], 1, job);
+    int64_t row[3];
+    int rc = s_row (self, S_JOB_GET, row, 3, "get job");
+    for (int i = 0; rc == 0 && i < 3; i++)
+        counts[i] = (uint64_t) row[i];
+    return rc;
+}
+
+int dt_store_job_drop (dt_store_t *self, dt_str_t job)
+{
+    if (s_write (self, "drop job") != 0)
+        return -1;
+    dt_store_bind_str (self->stmts[S_JOB_DROP], 1, job);
+    return s_wrote (self, s_run (self, S_JOB_DROP, "drop job"));
+}
+
+int dt_store_write (dt_store_t *self, const char *what)
+{
+    return s_write (self, what);
+}
+
+int dt_store_wrote (dt_store_t *self, int rc)
+{
+    return s_wrote (self, rc);
+}
+
+void dt_store_count_examined (dt_store_t *self, uint64_t rows)
+{
+    self->examined += rows;
+}
+
+uint64_t dt_store_examined (const dt_store_t *self)
+{
+    return self->examined;
 }
 
 sqlite3 *dt_store_db (dt_store_t *self)
@@ -704,14 +825,16 @@ int dt_store_load (dt_store_t *self, const dt_store_loader_t *loader, void *arg)
         const char *what;
     } passes[] = {
         {"SELECT job, chunk, first_id, count FROM chunks", "load chunks"},
-        /* Both scans follow the rowid; the current results (each task's
+        /* Tasks of the jobs in `jobs` (finished, counted there) are left
+         * out. Both scans follow the rowid; the current results (each task's
          * latest after its `since`) are one grouped pass that SQLite
          * materialises with an automatic index on id for the join (a join
          * on seq would get no index and be quadratic). */
         {"SELECT t.id, t.job, t.url, t.attempts, c.state, c.attempts FROM tasks t"
          " LEFT JOIN (SELECT r.id, max(r.seq) AS seq, r.state, r.attempts FROM results r"
          "  JOIN tasks s ON s.id = r.id WHERE r.seq > s.since GROUP BY r.id) c"
-         " ON c.id = t.id ORDER BY t.id",
+         " ON c.id = t.id WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.name = t.job)"
+         " ORDER BY t.id",
          "load tasks"},
         {"SELECT r.seq, r.id, r.state, r.attempts, r.http_status, r.bytes, r.elapsed_ms,"
          " r.final_url, r.content_type, r.worker, r.error, coalesce(c.seq = r.seq, 0),"
@@ -733,4 +856,9 @@ int dt_store_load (dt_store_t *self, const dt_store_loader_t *loader, void *arg)
             return -1;
     }
     return 0;
+}
+
+int dt_store_dirty (const dt_store_t *self)
+{
+    return self->dirty != 0;
 }

@@ -68,6 +68,9 @@ int dt_store_reopen (dt_store_t *self, uint64_t id);
  * next group. Cheap when nothing was written. */
 int dt_store_commit (dt_store_t *self);
 
+/* True when writes since the last commit wait for the next one. */
+int dt_store_dirty (const dt_store_t *self);
+
 /* A result row in PAGE form (r->id is the task, r->url its URL), and the
  * task's job. */
 typedef int (*dt_store_result_fn) (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_str_t job);
@@ -105,10 +108,74 @@ typedef int (*dt_store_task_fn) (void *arg, uint64_t id, dt_str_t job, dt_str_t 
 int dt_store_tasks (dt_store_t *self, uint64_t lo, uint64_t hi, dt_str_t job, uint32_t limit,
                     dt_store_task_fn fn, void *arg);
 
+/* Rows a read of results may examine beyond the `limit` it returns: the
+ * retired results (REQUEUE) it passes over. One read then costs at most
+ * limit + this many rows, whatever the store holds: a FETCH of one page
+ * stays cheap on a store of millions of results. */
+#define DT_STORE_EXAMINE_SLACK 4096
+
 /* The current results at positions after .. upto (of job `job` unless it
  * is empty; only failed ones when `failed_only`), in seq order, at most
- * `limit`. Retired results are left out. */
+ * `limit`. Retired results are left out. Each kind of read is a range of
+ * an index (by job, by seq, failed ones by either), so it examines at
+ * most limit + DT_STORE_EXAMINE_SLACK rows. *reached is where a next read
+ * goes on from: `upto` when the range was read to its end, else the last
+ * position handled (given to fn or passed over); when fn stopped the read,
+ * the last one fn took. */
 int dt_store_results (dt_store_t *self, uint64_t after, uint64_t upto, dt_str_t job,
-                      int failed_only, uint32_t limit, dt_store_result_fn fn, void *arg);
+                      int failed_only, uint32_t limit, dt_store_result_fn fn, void *arg,
+                      uint64_t *reached);
+
+/* Result rows read by dt_store_results since open, retired ones included:
+ * what the reads cost (tests assert it stays bounded). */
+uint64_t dt_store_examined (const dt_store_t *self);
+
+/* ---- Jobs and chunks ------------------------------------------------------
+ * The master keeps no chunk of a durable job in memory, and no finished
+ * job past a retention (dt_state.h): the store answers for them. */
+
+/* Chunk `chunk` of `job`: returns 0 and the ids it created, 1 when it is
+ * new, -1 on error. One lookup of the chunks' primary key. */
+int dt_store_chunk_find (dt_store_t *self, dt_str_t job, uint32_t chunk, uint64_t *first_id,
+                         uint32_t *count);
+
+/* Records the counters (total, done, failed) of a finished job that leaves
+ * memory; the load leaves its tasks out and counts these instead. */
+int dt_store_job_put (dt_store_t *self, dt_str_t job, const uint64_t counts[3]);
+
+/* The counters put for `job`: returns 0, 1 when it has none, -1 on error. */
+int dt_store_job_get (dt_store_t *self, dt_str_t job, uint64_t counts[3]);
+
+/* Forgets the counters of `job` (it is in memory again: new tasks, or
+ * REQUEUE). */
+int dt_store_job_drop (dt_store_t *self, dt_str_t job);
+
+/* The sums of every job's counters put (total, done, failed). */
+int dt_store_jobs_sum (dt_store_t *self, uint64_t counts[3]);
+
+/* ---- Purge (dt_store_purge.c) ------------------------------------------- */
+
+/* Rows one purge step deletes at most: a purge of a job of millions of
+ * tasks goes in steps, each a short part of a loop turn. */
+#define DT_STORE_PURGE_STEP 4096
+
+/* Deletes up to `max_rows` rows of job `job`: its results first, then its
+ * tasks, its chunks and its counters in `jobs`, each through its index by
+ * job. Sets *done once nothing of the job is left (its last rows went in
+ * this step, or there were none). The caller makes sure the job has no
+ * unfinished task. Part of the current group, like any write. */
+int dt_store_purge_step (dt_store_t *self, dt_str_t job, uint32_t max_rows, int *done);
+
+/* Gives up to `pages` free pages back to the file system (incremental
+ * vacuum, committed with the group). Stores created before schema 3 have
+ * no incremental vacuum: their free pages are reused by later writes,
+ * and only an offline VACUUM shrinks the file. Returns 0 or -1. */
+int dt_store_shrink (dt_store_t *self, uint32_t pages);
+
+/* The highest task id in the store, 0 when none. */
+int dt_store_max_id (dt_store_t *self, uint64_t *id);
+
+/* Bytes of the store's pages in use, writes not yet committed included. */
+int dt_store_bytes (dt_store_t *self, uint64_t *bytes);
 
 #endif

@@ -13,6 +13,15 @@ sqlite3 *dt_store_db (dt_store_t *self);
  * finish made so far. Returns 0 or -1 (the group is then marked failed). */
 int dt_store_flush (dt_store_t *self);
 
+/* Opens a write of the current group (refused once one failed): 0 or -1. */
+int dt_store_write (dt_store_t *self, const char *what);
+
+/* Ends a write with `rc`: a failure marks the group failed. Returns rc. */
+int dt_store_wrote (dt_store_t *self, int rc);
+
+/* Adds `rows` to the rows dt_store_examined() reports. */
+void dt_store_count_examined (dt_store_t *self, uint64_t rows);
+
 /* Logs the connection's last error for `what`. Returns -1. */
 int dt_store_fail (dt_store_t *self, const char *what);
 

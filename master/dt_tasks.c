@@ -181,6 +181,41 @@ size_t dt_tasks_sweep (dt_tasks_t *self, uint64_t below, int (*busy) (const dt_t
     return freed;
 }
 
+size_t dt_tasks_compact (dt_tasks_t *self, int (*busy) (const dt_task_t *task))
+{
+    size_t compacted = 0;
+    for (size_t slot = 0; slot < self->nslots; slot++) {
+        s_chunk_t *chunk = self->chunks[slot];
+        if (!chunk)
+            continue;
+        size_t live = 0;
+        for (size_t i = 0; i < DT_TASKS_CHUNK; i++)
+            if (chunk->tasks[i].id && busy (&chunk->tasks[i]))
+                live += chunk->tasks[i].url_len + 1;
+        size_t held = dt_arena_allocated (chunk->urls);
+        if (held < DT_TASKS_URL_BLOCK || live > held / 2)
+            continue;
+        dt_arena_t *urls = dt_arena_new (DT_TASKS_URL_BLOCK);
+        if (!urls || dt_arena_reserve (urls, live) != 0) {
+            dt_arena_destroy (&urls);
+            continue; /* out of memory: the block stays as it is */
+        }
+        for (size_t i = 0; i < DT_TASKS_CHUNK; i++) {
+            dt_task_t *task = &chunk->tasks[i];
+            if (!task->id)
+                continue;
+            if (busy (task))
+                task->url = dt_arena_strdup (urls, task->url, task->url_len); /* reserved */
+            else
+                memset (task, 0, sizeof *task);
+        }
+        dt_arena_destroy (&chunk->urls);
+        chunk->urls = urls;
+        compacted++;
+    }
+    return compacted;
+}
+
 size_t dt_tasks_memory (const dt_tasks_t *self)
 {
     size_t bytes = self->slots_capacity * sizeof (s_chunk_t *);

@@ -1,8 +1,10 @@
 /* main.c - dtask-master: parses the command line and runs the master's loop. */
 #include "dt_endpoint.h"
+#include "dt_http.h"
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_master.h"
+#include "dt_metrics.h"
 #include "dt_state.h"
 
 #include <czmq.h>
@@ -23,7 +25,8 @@ static const char s_usage[] =
     "usage: dtask-master [--bind EP] [--data DIR | --memory] [--max-pending N] [--window N]\n"
     "                    [--host-limit N] [--max-attempts N] [--heartbeat MS] [--liveness N]\n"
     "                    [--task-timeout SECONDS] [--retry-base MS] [--keys DIR | --insecure]\n"
-    "                    [-v|-q]\n"
+    "                    [--max-store-bytes N]\n"
+    "                    [--http HOST:PORT [--http-token-file FILE]] [-v|-q]\n"
     "\n"
     "Serves workers and clients on one ZeroMQ ROUTER endpoint.\n"
     "\n"
@@ -50,6 +53,15 @@ static const char s_usage[] =
     "                          DIR/workers and DIR/clients may connect, each in that role\n"
     "  --insecure              allow a plaintext bind on a non-loopback address: anyone who\n"
     "                          reaches the port can submit, read results and take tasks\n"
+    "  --max-store-bytes N     with --data: refuse SUBMIT (QUEUE_FULL) once the store would\n"
+    "                          pass N bytes (K, M, G suffixes: 1024s), keeping room for the\n"
+    "                          results of every unfinished task (default 0: no limit)\n"
+    "  --http HOST:PORT        serve /metrics (Prometheus), /api/status, /api/history and a\n"
+    "                          live dashboard at / on this address (127.0.0.1:9090; IPv6 as\n"
+    "                          [::1]:9090); off by default\n"
+    "  --http-token-file FILE  data endpoints want 'Authorization: Bearer TOKEN', TOKEN the\n"
+    "                          file's one line (mode 0600); required to --http on a\n"
+    "                          non-loopback address\n"
     "  -v, --verbose           debug logging\n"
     "  -q, --quiet             warnings and errors only\n"
     "  -h, --help              this text\n"
@@ -62,7 +74,8 @@ static const char s_usage[] =
     "\n"
     "Signals: SIGINT, SIGTERM and SIGHUP stop cleanly (MASTER-STOP, exit 0).\n"
     "\n"
-    "Exit status: 0 stopped by SIGINT/SIGTERM/SIGHUP, 1 failure (bind, store, keys),\n"
+    "Exit status: 0 stopped by SIGINT/SIGTERM/SIGHUP, 1 failure (bind, store, keys,\n"
+    "token file),\n"
     "2 bad usage.\n";
 
 enum {
@@ -79,7 +92,10 @@ enum {
     OPT_RETRY_BASE,
     OPT_KEYS,
     OPT_INSECURE,
+    OPT_HTTP,
+    OPT_HTTP_TOKEN_FILE,
     OPT_VERSION,
+    OPT_MAX_STORE_BYTES,
 };
 
 /* Prints "dtask-master: <message>" and the usage on stderr; returns the
@@ -108,6 +124,29 @@ static int s_parse_u64 (const char *text, uint64_t min, uint64_t max, uint64_t *
     if (errno || *end || value < min || value > max)
         return -1;
     *out = value;
+    return 0;
+}
+
+/* Parses a size: a decimal number with an optional K, M or G (powers of
+ * 1024). Leaves *out untouched on failure. Returns 0 or -1. */
+static int s_parse_size (const char *text, uint64_t *out)
+{
+    static const char units[] = "KMG";
+    size_t len = text ? strlen (text) : 0;
+    if (len == 0 || len > 32)
+        return -1;
+    char digits[33];
+    memcpy (digits, text, len + 1);
+    int shift = 0;
+    const char *unit = strchr (units, digits[len - 1]);
+    if (unit && *unit) {
+        shift = 10 * (int) (unit - units + 1);
+        digits[len - 1] = '\0';
+    }
+    uint64_t value;
+    if (s_parse_u64 (digits, 0, UINT64_MAX >> shift, &value) != 0)
+        return -1;
+    *out = value << shift;
     return 0;
 }
 
@@ -174,10 +213,13 @@ int main (int argc, char **argv)
         {"retry-base", required_argument, NULL, OPT_RETRY_BASE},
         {"keys", required_argument, NULL, OPT_KEYS},
         {"insecure", no_argument, NULL, OPT_INSECURE},
+        {"http", required_argument, NULL, OPT_HTTP},
+        {"http-token-file", required_argument, NULL, OPT_HTTP_TOKEN_FILE},
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
+        {"max-store-bytes", required_argument, NULL, OPT_MAX_STORE_BYTES},
         {NULL, 0, NULL, 0},
     };
     dt_master_opts_t opts = {
@@ -191,6 +233,7 @@ int main (int argc, char **argv)
         .retry_base_ms = 500,
     };
     int memory = 0, data_given = 0, insecure = 0;
+    const char *http = NULL, *http_token_file = NULL;
     dt_log_level_t level = DT_LOG_INFO;
     uint64_t value = 0;
 
@@ -271,12 +314,23 @@ int main (int argc, char **argv)
         case OPT_INSECURE:
             insecure = 1;
             break;
+        case OPT_HTTP:
+            http = arg;
+            break;
+        case OPT_HTTP_TOKEN_FILE:
+            http_token_file = arg;
+            break;
         case 'h':
             fputs (s_usage, stdout);
             return 0;
         case OPT_VERSION:
             printf ("dtask-master %s\n", DTASK_VERSION);
             return 0;
+        case OPT_MAX_STORE_BYTES:
+            if (s_parse_size (arg, &value))
+                return s_usage_error ("--max-store-bytes: '%s' is not a size (N, NK, NM, NG)", arg);
+            opts.max_store_bytes = value;
+            break;
         case ':':
             return s_usage_error ("option '%s' needs a value", argv[optind - 1]);
         default:
@@ -291,9 +345,11 @@ int main (int argc, char **argv)
         return s_usage_error ("--data and --memory exclude each other");
     if (memory || (opts.data_dir && !opts.data_dir[0]))
         opts.data_dir = NULL;
+    if (opts.max_store_bytes && !opts.data_dir)
+        return s_usage_error ("--max-store-bytes needs a store (--data)");
     if (!opts.bind)
         opts.bind = opts.keys_dir ? "tcp://*:5555" : "tcp://127.0.0.1:5555";
-    char why[64];
+    char why[160];
     if (dt_endpoint_check (opts.bind, why, sizeof why) != 0)
         return s_usage_error ("--bind: '%s' is %s: expected " DT_ENDPOINT_FORM, opts.bind, why);
     if (!opts.keys_dir && !insecure && !s_is_loopback (opts.bind))
@@ -302,6 +358,15 @@ int main (int argc, char **argv)
                               opts.bind);
     if (opts.keys_dir && insecure)
         return s_usage_error ("--keys and --insecure exclude each other");
+    dt_http_addr_t http_addr;
+    if (http && dt_http_parse_addr (http, &http_addr, why, sizeof why) != 0)
+        return s_usage_error ("--http: '%s': %s", http, why);
+    if (http_token_file && !http)
+        return s_usage_error ("--http-token-file needs --http");
+    if (http && !http_token_file && !dt_http_addr_is_loopback (&http_addr))
+        return s_usage_error ("refusing to serve metrics on %s without a token: give "
+                              "--http-token-file FILE, or --http on 127.0.0.1",
+                              http);
 
     dt_log_init ("dtask-master", level);
     /* Everything the master creates (the store's database, its journal)
@@ -320,12 +385,30 @@ int main (int argc, char **argv)
                      "reach it can submit, read results and take tasks",
                      opts.bind);
     char err[512] = "";
-    dt_master_t *master = dt_master_new (&opts, err, sizeof err);
-    if (!master) {
-        dt_log_error ("MASTER-START", "%s", err);
+    char token[DT_LIMIT_HTTP_TOKEN_MAX + 1] = "";
+    if (http_token_file && dt_http_read_token (http_token_file, token, err, sizeof err) != 0) {
+        dt_log_error ("HTTP-TOKEN", "--http-token-file %s", err);
         return DT_MAIN_EXIT_FAIL;
     }
-    int rc = dt_master_run (master);
+    dt_metrics_t *metrics = http ? dt_metrics_new () : NULL;
+    if (http && !metrics) {
+        dt_log_error ("MASTER-START", "out of memory");
+        return DT_MAIN_EXIT_FAIL;
+    }
+    opts.metrics = metrics;
+    dt_http_t *server = NULL;
+    dt_master_t *master = dt_master_new (&opts, err, sizeof err);
+    if (master && http)
+        server = dt_http_new (&http_addr, token, metrics, err, sizeof err);
+    memset (token, 0, sizeof token);
+    int rc = -1;
+    if (!master || (http && !server))
+        dt_log_error ("MASTER-START", "%s", err);
+    else
+        rc = dt_master_run (master);
+    /* The HTTP thread stops before the snapshots it reads are freed. */
+    dt_http_destroy (&server);
     dt_master_destroy (&master);
+    dt_metrics_destroy (&metrics);
     return rc == 0 ? 0 : DT_MAIN_EXIT_FAIL;
 }

@@ -52,6 +52,8 @@ typedef enum {
     DT_MSG_ERROR = 15,      /* master -> any peer: request refused */
     DT_MSG_CANCEL = 16,     /* client -> master: end a job's unfinished tasks */
     DT_MSG_CANCEL_OK = 17,  /* master -> client */
+    DT_MSG_PURGE = 18,      /* client -> master: delete a finished job */
+    DT_MSG_PURGE_OK = 19,   /* master -> client */
 } dt_msg_type_t;
 
 /* ERROR codes (dt_msg_t.error.code). */
@@ -218,6 +220,12 @@ typedef struct {
         struct {
             uint64_t count; /* unfinished tasks now final "cancelled" */
         } cancel_ok;
+        struct {
+            dt_str_t job; /* the job to delete (not empty) */
+        } purge;
+        struct {
+            uint64_t count; /* its tasks deleted */
+        } purge_ok;
         struct {
             uint32_t code; /* dt_msg_error_t */
             dt_str_t text;

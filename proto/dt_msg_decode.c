@@ -281,7 +281,10 @@ int dt_msg_decode (dt_msg_t *self, const void *data, size_t size)
     int any_version = header_read && type == DT_MSG_ERROR;
     if (version_read && version != DT_PROTO_VERSION && !any_version)
         r.rc = DT_PROTO_EVERSION;
-    const dt_msg_layout_t *layout = r.rc ? NULL : dt_msg_layout ((int) type);
+    /* The range is checked on the whole u64: cast to int first, 2^32 + 5
+     * would pass for type 5. */
+    const dt_msg_layout_t *layout =
+        r.rc || !DT_MSG_TYPE_VALID (type) ? NULL : dt_msg_layout ((int) type);
     if (!r.rc && (!layout || n != DT_MSG_HEADER_FIELDS + (uint32_t) layout->count))
         s_fail (&r, DT_PROTO_EMALFORMED);
     if (!r.rc) {

@@ -178,6 +178,12 @@ static const dt_msg_field_t s_cancel_fields[] = {
 static const dt_msg_field_t s_cancel_ok_fields[] = {
     S_ANY (dt_msg_t, cancel_ok.count),
 };
+static const dt_msg_field_t s_purge_fields[] = {
+    S_STR (dt_msg_t, purge.job, 1, DT_LIMIT_JOB_MAX),
+};
+static const dt_msg_field_t s_purge_ok_fields[] = {
+    S_ANY (dt_msg_t, purge_ok.count),
+};
 
 #define S_MSG(name, fields, check)                                                                 \
     {                                                                                              \
@@ -206,6 +212,8 @@ static const dt_msg_layout_t s_messages[] = {
     [DT_MSG_ERROR] = S_MSG ("ERROR", s_error_fields, NULL),
     [DT_MSG_CANCEL] = S_MSG ("CANCEL", s_cancel_fields, NULL),
     [DT_MSG_CANCEL_OK] = S_MSG ("CANCEL_OK", s_cancel_ok_fields, NULL),
+    [DT_MSG_PURGE] = S_MSG ("PURGE", s_purge_fields, NULL),
+    [DT_MSG_PURGE_OK] = S_MSG ("PURGE_OK", s_purge_ok_fields, NULL),
 };
 
 const dt_msg_layout_t *dt_msg_layout (int type)

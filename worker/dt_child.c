@@ -80,6 +80,18 @@ void dt_child_ignore_sigpipe (void)
     }
 }
 
+void dt_child_default_sigchld (void)
+{
+    struct sigaction sa;
+    if (sigaction (SIGCHLD, NULL, &sa) == 0 &&
+        (sa.sa_handler == SIG_IGN || (sa.sa_flags & SA_NOCLDWAIT))) {
+        memset (&sa, 0, sizeof sa);
+        sa.sa_handler = SIG_DFL;
+        sigemptyset (&sa.sa_mask);
+        sigaction (SIGCHLD, &sa, NULL);
+    }
+}
+
 int dt_child_reserve_fds (size_t need, char *err, size_t err_size)
 {
     struct rlimit rl;
@@ -304,16 +316,25 @@ int dt_child_reap (dt_child_t *child, int *status)
     siginfo_t info;
     memset (&info, 0, sizeof info);
     /* WNOWAIT: look without reaping, so the group can still be named. */
-    while (waitid (P_PID, (id_t) child->pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0)
-        if (errno != EINTR)
-            return -1;
+    while (waitid (P_PID, (id_t) child->pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
+        if (errno == EINTR)
+            continue;
+        /* Reaped by someone else (ECHILD): its pid may already name
+         * another process, so it is forgotten, never killed. */
+        child->pid = 0;
+        dt_child_close_fd (&child->pidfd);
+        return -1;
+    }
     if (info.si_pid == 0)
         return 0;
     kill (-child->pid, SIGKILL);
-    while (waitpid (child->pid, status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
+    pid_t pid = child->pid;
     child->pid = 0;
+    while (waitpid (pid, status, 0) < 0)
+        if (errno != EINTR) {
+            dt_child_close_fd (&child->pidfd);
+            return -1;
+        }
     dt_child_close_fd (&child->pidfd);
     return 1;
 }

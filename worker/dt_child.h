@@ -53,6 +53,12 @@ int dt_child_check (const char *cmd, char *err, size_t err_size);
  * default back (dt_child_spawn). */
 void dt_child_ignore_sigpipe (void);
 
+/* Puts SIGCHLD back to its default when this process inherited it ignored
+ * (or with SA_NOCLDWAIT): the kernel would otherwise reap our children
+ * itself, so their exit status is lost, and their pid is free for reuse
+ * before we kill their process group. Call before the first spawn. */
+void dt_child_default_sigchld (void);
+
 /* Fds each running child holds open in this process: its three pipes and
  * its pidfd (and the child's ends of the pipes while it is spawned). */
 #define DT_CHILD_FDS 4
@@ -85,7 +91,8 @@ void dt_child_close_fd (int *fd);
 /* If the child exited: kills what is left of its process group (before
  * reaping, while its pid still names the group), reaps it and stores the
  * wait status in *status. Returns 1 then, 0 while it runs, -1 when it
- * cannot be waited for (already reaped, not ours). Never blocks. */
+ * cannot be waited for (already reaped, not ours): then it is forgotten
+ * (pid 0, pidfd closed), as after 1, and never killed. Never blocks. */
 int dt_child_reap (dt_child_t *child, int *status);
 
 /* SIGKILLs the child's whole process group; its exit comes as usual. */

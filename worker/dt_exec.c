@@ -441,6 +441,7 @@ dt_handler_t *dt_exec_new (const dt_exec_options_t *opts, dt_handler_done_fn *do
     self->base = (dt_handler_t){&s_ops, done, done_arg};
     self->opts = *opts;
     dt_child_ignore_sigpipe ();
+    dt_child_default_sigchld ();
     dt_log_info ("EXEC-START", "kind %s: a process of %s per task, time limit %" PRIu32 " ms",
                  opts->kind ? opts->kind : "-", opts->argv[0], opts->time_limit_ms);
     return &self->base;

@@ -1,4 +1,5 @@
-/* dt_fetch.c - the http handler: fetches URLs with libcurl multi; bodies are counted, not kept. */
+/* dt_fetch.c - the http handler: fetches URLs with libcurl multi; bodies are counted, or kept as
+ * WARC records. */
 #include "dt_fetch.h"
 #include "dt_addr.h"
 #include "dt_limits.h"
@@ -6,7 +7,9 @@
 #include "dt_msg.h"
 #include "dt_proxy.h"
 #include "dt_url.h"
+#include "dt_warc.h"
 
+#include <assert.h>
 #include <curl/curl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -27,7 +30,13 @@ typedef struct s_xfer_t {
     CURL *easy;                   /* configured once, reused for every task */
     uint64_t id;                  /* task running in it */
     uint32_t attempt;             /* its attempt number */
-    uint64_t bytes;               /* body bytes counted so far */
+    uint64_t bytes;               /* body bytes counted so far (this hop's) */
+    uint64_t max_bytes;           /* this task's body cap */
+    uint32_t timeout_ms;          /* this task's time limit, redirects included */
+    int capturing;                /* this task keeps WARC records */
+    uint32_t hops;                /* redirects followed by us (capturing) */
+    dt_warc_capture_t *capture;   /* made on the first capturing task, kept with the slot */
+    struct curl_slist *headers;   /* this task's extra headers; NULL when none */
     int too_big;                  /* the write callback refused the body */
     int denied;                   /* --deny-private refused the address */
     int task_limited;             /* the task time limit, not --timeout, bounds it */
@@ -69,6 +78,7 @@ void dt_fetch_options_defaults (dt_fetch_options_t *opts)
     opts->max_bytes = (uint64_t) DT_LIMIT_BODY_MAX;
     opts->deny_private = 0;
     opts->trusted_proxy = 0;
+    dt_httpopt_defaults (&opts->http);
 }
 
 /* How early curl's timer may fire by our clock (see s_finish). */
@@ -87,12 +97,37 @@ static size_t s_on_body (char *ptr, size_t size, size_t nmemb, void *arg)
 {
     s_xfer_t *x = arg;
     size_t n = size * nmemb;
-    if (n > x->owner->opts.max_bytes - x->bytes) {
+    if (n > x->max_bytes - x->bytes) {
         x->too_big = 1;
         return 0;
     }
     x->bytes += n;
+    /* A capture that breaks (out of memory) only loses its records: the
+     * fetch goes on and reports its result. */
+    if (x->capturing)
+        dt_warc_capture_body (x->capture, ptr, n);
     return n;
+}
+
+/* Keeps each response head line of a capturing task. */
+static size_t s_on_header (char *ptr, size_t size, size_t nmemb, void *arg)
+{
+    s_xfer_t *x = arg;
+    size_t n = size * nmemb;
+    if (x->capturing)
+        dt_warc_capture_header (x->capture, ptr, n);
+    return n;
+}
+
+/* Keeps the request head as libcurl sent it; only called while capturing
+ * (CURLOPT_VERBOSE is on then). */
+static int s_on_debug (CURL *easy, curl_infotype type, char *data, size_t size, void *arg)
+{
+    (void) easy;
+    s_xfer_t *x = arg;
+    if (type == CURLINFO_HEADER_OUT && x->capturing)
+        dt_warc_capture_request (x->capture, data, size);
+    return 0;
 }
 
 /* Opens each connection's socket, after DNS and for every redirect, so the
@@ -119,22 +154,18 @@ static int s_configure (s_fetch_t *self, s_xfer_t *x)
      * must not reach file://, gopher:// or the like. */
     rc |= curl_easy_setopt (e, CURLOPT_PROTOCOLS_STR, "http,https");
     rc |= curl_easy_setopt (e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    rc |= curl_easy_setopt (e, CURLOPT_FOLLOWLOCATION, 1L);
     rc |= curl_easy_setopt (e, CURLOPT_MAXREDIRS, (long) DT_LIMIT_REDIRECTS_MAX);
-    rc |= curl_easy_setopt (e, CURLOPT_TIMEOUT_MS, (long) self->opts.timeout_ms);
-    rc |= curl_easy_setopt (e, CURLOPT_CONNECTTIMEOUT_MS, (long) self->opts.connect_timeout_ms);
-    /* A Content-Length over the cap fails before the body is read; a body
-     * without one is cut by s_on_body. 0 would mean "no limit" to curl. */
-    if (self->opts.max_bytes > 0)
-        rc |= curl_easy_setopt (e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) self->opts.max_bytes);
     rc |= curl_easy_setopt (e, CURLOPT_WRITEFUNCTION, s_on_body);
     rc |= curl_easy_setopt (e, CURLOPT_WRITEDATA, x);
+    rc |= curl_easy_setopt (e, CURLOPT_HEADERFUNCTION, s_on_header);
+    rc |= curl_easy_setopt (e, CURLOPT_HEADERDATA, x);
+    rc |= curl_easy_setopt (e, CURLOPT_DEBUGFUNCTION, s_on_debug);
+    rc |= curl_easy_setopt (e, CURLOPT_DEBUGDATA, x);
     rc |= curl_easy_setopt (e, CURLOPT_PRIVATE, x);
     rc |= curl_easy_setopt (e, CURLOPT_ERRORBUFFER, x->errbuf);
     /* One thread that also serves ZeroMQ: no signals for DNS timeouts. */
     rc |= curl_easy_setopt (e, CURLOPT_NOSIGNAL, 1L);
     rc |= curl_easy_setopt (e, CURLOPT_TCP_KEEPALIVE, 1L);
-    rc |= curl_easy_setopt (e, CURLOPT_USERAGENT, "dtask-worker/" DTASK_VERSION);
     if (self->opts.deny_private) {
         rc |= curl_easy_setopt (e, CURLOPT_OPENSOCKETFUNCTION, s_open_socket);
         rc |= curl_easy_setopt (e, CURLOPT_OPENSOCKETDATA, x);
@@ -191,9 +222,79 @@ static int s_start_early (s_fetch_t *self, uint64_t id, uint32_t attempt, const 
     return 0;
 }
 
-static int s_start (dt_handler_t *h, const dt_handler_task_t *task)
+/* The smaller of a task's limit and the worker's; 0 in the task: the worker's. */
+static uint64_t s_bound (uint64_t task, uint64_t worker)
 {
-    s_fetch_t *self = (s_fetch_t *) h;
+    return task && task < worker ? task : worker;
+}
+
+/* Sets what changes from task to task on a reused easy handle: every
+ * option is set each time, so nothing carries over from the task before. */
+static int s_apply (s_fetch_t *self, s_xfer_t *x, const dt_httpopt_t *http)
+{
+    CURL *e = x->easy;
+    CURLcode rc = CURLE_OK;
+    x->max_bytes = s_bound (http->max_bytes, self->opts.max_bytes);
+    x->timeout_ms = (uint32_t) s_bound (http->timeout_ms, self->opts.timeout_ms);
+    uint32_t connect_ms =
+        (uint32_t) s_bound (http->connect_timeout_ms, self->opts.connect_timeout_ms);
+    x->capturing = http->capture;
+    if (http->method == DT_HTTPOPT_HEAD)
+        rc |= curl_easy_setopt (e, CURLOPT_NOBODY, 1L);
+    else
+        rc |= curl_easy_setopt (e, CURLOPT_HTTPGET, 1L);
+    rc |= curl_easy_setopt (e, CURLOPT_CONNECTTIMEOUT_MS, (long) connect_ms);
+    /* A Content-Length over the cap fails before the body is read; a body
+     * without one is cut by s_on_body. 0 means "no limit" to curl, and
+     * s_on_body refuses every byte then. */
+    rc |= curl_easy_setopt (e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) x->max_bytes);
+    rc |= curl_easy_setopt (e, CURLOPT_USERAGENT,
+                            http->user_agent[0] ? http->user_agent : DT_HTTPOPT_USER_AGENT);
+    curl_slist_free_all (x->headers);
+    x->headers = NULL;
+    for (uint32_t i = 0; i < http->nheaders; i++) {
+        struct curl_slist *l = curl_slist_append (x->headers, dt_httpopt_header (http, i));
+        if (!l)
+            return -1;
+        x->headers = l;
+    }
+    rc |= curl_easy_setopt (e, CURLOPT_HTTPHEADER, x->headers);
+    /* "": every encoding this libcurl can decode. */
+    rc |= curl_easy_setopt (e, CURLOPT_ACCEPT_ENCODING, http->compressed ? "" : NULL);
+    /* Capturing keeps the wire's bytes (see dt_fetch.h): HTTP/1.1, no
+     * decoding, redirects followed by s_finish. */
+    long capture = http->capture ? 1L : 0L;
+    rc |= curl_easy_setopt (e, CURLOPT_FOLLOWLOCATION, 1L - capture);
+    rc |= curl_easy_setopt (e, CURLOPT_VERBOSE, capture);
+    rc |= curl_easy_setopt (e, CURLOPT_HTTP_VERSION,
+                            capture ? (long) CURL_HTTP_VERSION_1_1 : (long) CURL_HTTP_VERSION_NONE);
+    rc |= curl_easy_setopt (e, CURLOPT_HTTP_CONTENT_DECODING, 1L - capture);
+    rc |= curl_easy_setopt (e, CURLOPT_HTTP_TRANSFER_DECODING, 1L - capture);
+    if (http->capture) {
+        if (!x->capture)
+            x->capture = dt_warc_capture_new (DT_LIMIT_CAPTURE_MAX);
+        if (!x->capture)
+            return -1;
+        dt_warc_capture_reset (x->capture, DT_LIMIT_CAPTURE_MAX);
+        dt_warc_capture_begin (x->capture, time (NULL));
+    }
+    return rc == CURLE_OK ? 0 : -1;
+}
+
+/* Adds the slot's handle for `url` with `timeout_ms` left. Returns 0 or -1. */
+static int s_add (s_fetch_t *self, s_xfer_t *x, const char *url, long timeout_ms)
+{
+    if (curl_easy_setopt (x->easy, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK ||
+        curl_easy_setopt (x->easy, CURLOPT_URL, url) != CURLE_OK ||
+        curl_multi_add_handle (self->multi, x->easy) != CURLM_OK)
+        return -1;
+    x->active = 1;
+    self->active++;
+    return 0;
+}
+
+static int s_start_url (s_fetch_t *self, const dt_handler_task_t *task, const dt_httpopt_t *http)
+{
     uint64_t id = task->id;
     uint32_t attempt = task->attempt;
     /* The master checked the URL already; checking again keeps a worker
@@ -217,22 +318,32 @@ static int s_start (dt_handler_t *h, const dt_handler_task_t *task)
     x->bytes = 0;
     x->too_big = 0;
     x->denied = 0;
+    x->hops = 0;
     x->errbuf[0] = '\0';
     /* curl counts its timeout from here, when the task starts running,
      * not from when it arrived in the worker's queue. */
-    x->task_limited = self->task_ms > 0 && self->task_ms <= self->opts.timeout_ms;
+    int rc = s_apply (self, x, http);
+    x->task_limited = self->task_ms > 0 && self->task_ms <= x->timeout_ms;
     x->started_us = s_now_us ();
-    long timeout_ms = (long) (x->task_limited ? self->task_ms : self->opts.timeout_ms);
-    if (curl_easy_setopt (x->easy, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK ||
-        curl_easy_setopt (x->easy, CURLOPT_URL, url) != CURLE_OK ||
-        curl_multi_add_handle (self->multi, x->easy) != CURLM_OK) {
+    long timeout_ms = (long) (x->task_limited ? self->task_ms : x->timeout_ms);
+    if (rc != 0 || s_add (self, x, url, timeout_ms) != 0) {
         x->next_free = self->free_list;
         self->free_list = x;
         return -1;
     }
-    x->active = 1;
-    self->active++;
     return 0;
+}
+
+static int s_start (dt_handler_t *h, const dt_handler_task_t *task)
+{
+    s_fetch_t *self = (s_fetch_t *) h;
+    return s_start_url (self, task, &self->opts.http);
+}
+
+int dt_fetch_start_with (dt_handler_t *h, const dt_handler_task_t *task, const dt_httpopt_t *http)
+{
+    assert (strcmp (h->ops->name, "http") == 0);
+    return s_start_url ((s_fetch_t *) h, task, http);
 }
 
 /* Permanent failures: trying again cannot help. Everything else that kept
@@ -251,6 +362,71 @@ static int s_is_permanent (CURLcode code)
     }
 }
 
+/* Ends a capturing task's hop: its records go to the capture's output,
+ * marked truncated when the body did not arrive whole. */
+static void s_capture_end (s_xfer_t *x, CURLcode code, const char *url)
+{
+    if (x->too_big || code == CURLE_FILESIZE_EXCEEDED)
+        dt_warc_capture_truncate (x->capture, "length");
+    else if (code == CURLE_OPERATION_TIMEDOUT)
+        dt_warc_capture_truncate (x->capture, "time");
+    else if (code != CURLE_OK)
+        dt_warc_capture_truncate (x->capture, "disconnect");
+    char *ip = NULL;
+    curl_easy_getinfo (x->easy, CURLINFO_PRIMARY_IP, &ip);
+    /* The URL passed dt_url_check: safe to log as it is. */
+    if (dt_warc_capture_end (x->capture, url, ip) != 0)
+        dt_log_warn ("WARC-CAPTURE", "%s: records lost (out of memory or a head over %d bytes)",
+                     url, DT_LIMIT_CAPTURE_HEAD_MAX);
+}
+
+/* Whether a capturing task's hop ended in a redirect we follow. */
+static int s_is_redirect (long status)
+{
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+/* Follows a capturing task's redirect to `location`: the next hop reuses
+ * the slot. Returns 0 when it is under way; otherwise -1 with the outcome
+ * and the reason in `error`, and the task ends. */
+static int s_follow (s_fetch_t *self, s_xfer_t *x, const char *location, uint8_t *outcome,
+                     char *error, size_t error_size)
+{
+    char why[96];
+    int64_t left_ms = (int64_t) (x->task_limited ? self->task_ms : x->timeout_ms) -
+                      (s_now_us () - x->started_us) / 1000;
+    *outcome = DT_OUTCOME_FAIL;
+    if (x->hops >= DT_LIMIT_REDIRECTS_MAX) {
+        /* libcurl's words, so results read the same with and without capture. */
+        snprintf (error, error_size, "Maximum (%d) redirects followed", DT_LIMIT_REDIRECTS_MAX);
+        return -1;
+    }
+    if (dt_url_check (location, strlen (location), why, sizeof why) != 0) {
+        snprintf (error, error_size, "redirect to a refused URL: %s", why);
+        return -1;
+    }
+    if (left_ms <= 0) {
+        *outcome = DT_OUTCOME_RETRY;
+        snprintf (error, error_size, "time limit reached after %" PRIu32 " redirects", x->hops);
+        return -1;
+    }
+    /* `location` belongs to the handle: copy it before the handle changes. */
+    char url[DT_LIMIT_URL_MAX + 1];
+    snprintf (url, sizeof url, "%s", location);
+    curl_multi_remove_handle (self->multi, x->easy);
+    x->active = 0;
+    self->active--;
+    x->hops++;
+    x->bytes = 0;
+    dt_warc_capture_begin (x->capture, time (NULL));
+    if (s_add (self, x, url, (long) left_ms) != 0) {
+        *outcome = DT_OUTCOME_RETRY;
+        snprintf (error, error_size, "worker could not follow the redirect: out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 /* Reports a finished transfer, then returns its slot to the free list. */
 static void s_finish (s_fetch_t *self, s_xfer_t *x, CURLcode code)
 {
@@ -264,13 +440,26 @@ static void s_finish (s_fetch_t *self, s_xfer_t *x, CURLcode code)
 
     char error[DT_LIMIT_ERROR_MAX];
     error[0] = '\0';
-    uint8_t outcome;
-    if (x->denied) {
+    uint8_t outcome = DT_OUTCOME_DONE;
+    int unfollowed = 0; /* a redirect could not be followed: outcome and error are set */
+    if (x->capturing) {
+        s_capture_end (x, code, final_url ? final_url : "");
+        char *location = NULL;
+        curl_easy_getinfo (x->easy, CURLINFO_REDIRECT_URL, &location);
+        if (code == CURLE_OK && s_is_redirect (status) && location) {
+            if (s_follow (self, x, location, &outcome, error, sizeof error) == 0)
+                return; /* the task goes on in its next hop */
+            unfollowed = 1;
+        }
+    }
+    if (unfollowed) {
+        /* outcome and error set by s_follow */
+    } else if (x->denied) {
         outcome = DT_OUTCOME_FAIL;
         snprintf (error, sizeof error, "destination address is not allowed (--deny-private)");
     } else if (x->too_big || code == CURLE_FILESIZE_EXCEEDED) {
         outcome = DT_OUTCOME_FAIL;
-        snprintf (error, sizeof error, "body over %" PRIu64 " bytes", self->opts.max_bytes);
+        snprintf (error, sizeof error, "body over %" PRIu64 " bytes", x->max_bytes);
     } else if (code == CURLE_OPERATION_TIMEDOUT && x->task_limited &&
                (self->opts.connect_timeout_ms >= self->task_ms ||
                 s_now_us () - x->started_us + S_TIMER_SLACK_US >= (int64_t) self->task_ms * 1000)) {
@@ -288,7 +477,10 @@ static void s_finish (s_fetch_t *self, s_xfer_t *x, CURLcode code)
     } else {
         outcome = DT_OUTCOME_DONE;
     }
-    int64_t ms = total_us / 1000;
+    /* curl's time is this hop's; a capturing task may have made several. */
+    int64_t ms = x->hops ? (s_now_us () - x->started_us) / 1000 : total_us / 1000;
+    size_t warc_len = 0;
+    const uint8_t *warc = x->capturing ? dt_warc_capture_output (x->capture, &warc_len) : NULL;
     dt_handler_result_t r = {
         .id = x->id,
         .attempt = x->attempt,
@@ -298,6 +490,8 @@ static void s_finish (s_fetch_t *self, s_xfer_t *x, CURLcode code)
         .elapsed_ms = ms < 0            ? 0
                       : ms > UINT32_MAX ? UINT32_MAX
                                         : (uint32_t) ms,
+        .warc = warc,
+        .warc_len = warc_len,
         .final_url = final_url ? final_url : "",
         .content_type = content_type ? content_type : "",
         .error = error,
@@ -305,9 +499,14 @@ static void s_finish (s_fetch_t *self, s_xfer_t *x, CURLcode code)
     };
     /* Report before removing the handle: the info strings belong to it. */
     self->base.done (self->base.done_arg, &r);
-    curl_multi_remove_handle (self->multi, x->easy);
-    x->active = 0;
-    self->active--;
+    if (x->active) {
+        curl_multi_remove_handle (self->multi, x->easy);
+        x->active = 0;
+        self->active--;
+    }
+    /* An idle slot keeps no body in memory. */
+    if (x->capture)
+        dt_warc_capture_reset (x->capture, DT_LIMIT_CAPTURE_MAX);
     x->next_free = self->free_list;
     self->free_list = x;
 }
@@ -403,6 +602,8 @@ static void s_destroy (dt_handler_t *h)
         if (x->active)
             curl_multi_remove_handle (self->multi, x->easy);
         curl_easy_cleanup (x->easy);
+        curl_slist_free_all (x->headers);
+        dt_warc_capture_destroy (&x->capture);
         free (x);
     }
     while (self->early_head) {

@@ -36,6 +36,9 @@ typedef struct {
     uint16_t http_status;     /* 0: no HTTP response */
     uint64_t bytes;           /* body bytes received */
     uint32_t elapsed_ms;      /* time the task took */
+    const void *warc;         /* the http handler's capture, when asked for: WARC records, one
+                                 gzip member each (dt_warc.h); borrowed, NULL when warc_len is 0 */
+    size_t warc_len;          /* its length in bytes */
     const char *final_url;    /* after redirects */
     const char *content_type; /* as the server sent it */
     const char *error;        /* why it is RETRY or FAIL */

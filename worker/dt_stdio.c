@@ -257,6 +257,12 @@ static void s_on_line (s_stdio_t *self, s_kid_t *kid, const char *line, size_t l
         s_malformed (self, kid, line, len, "a reply when it had no task");
         return;
     }
+    /* The rest of its line would never be written, and the next task's
+     * line would follow a cut one: the child must be replaced. */
+    if (kid->written < kid->job->line_len) {
+        s_malformed (self, kid, line, len, "a reply before its task was written whole");
+        return;
+    }
     json_error_t jerr;
     json_t *reply = json_loadb (line, len, JSON_ALLOW_NUL, &jerr);
     char why_buf[200];
@@ -710,6 +716,7 @@ dt_handler_t *dt_stdio_new (const dt_exec_options_t *opts, uint32_t children,
         goto fail;
     }
     dt_child_ignore_sigpipe ();
+    dt_child_default_sigchld ();
     for (uint32_t i = 0; i < children; i++) {
         s_kid_t *kid = &self->kids[i];
         kid->index = i;

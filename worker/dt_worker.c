@@ -7,6 +7,7 @@
 #include "dt_msg.h"
 #include "dt_sock.h"
 #include "dt_stdio.h"
+#include "dt_warc_file.h"
 
 #include <czmq.h>
 #include <inttypes.h>
@@ -63,6 +64,7 @@ typedef struct {
     zsock_t *sock;            /* DEALER to the master */
     void *zsock;              /* its libzmq handle */
     dt_handler_t *handler;    /* runs the tasks */
+    dt_warc_file_t *warc;     /* --warc-dir: where captures are appended; NULL: none */
     s_state_t state;          /* CONNECTING until WELCOME */
     uint32_t heartbeat_ms;    /* in force: ours until WELCOME, then the master's */
     uint32_t liveness;        /* in force: beats a silent master may miss */
@@ -273,6 +275,13 @@ static void s_on_done (void *arg, const dt_handler_result_t *r)
     uint32_t index = (uint32_t) r->id;
     s_slot_t slot = self->slots[index];
     self->free_slots[self->nfree++] = index;
+    /* Local mode: the records stay on this machine until the protocol
+     * carries them to the master. A failed write loses this capture only. */
+    if (self->warc && r->warc_len > 0) {
+        char err[256];
+        if (dt_warc_file_append (self->warc, r->warc, r->warc_len, err, sizeof err) != 0)
+            dt_log_error ("WARC-WRITE", "task %" PRIu64 ": capture lost: %s", slot.id, err);
+    }
     dt_log_debug ("TASK-END",
                   "task %" PRIu64 " attempt %" PRIu32 ": %s, HTTP %u, %" PRIu64 " bytes, %" PRIu32
                   " ms%s%s",
@@ -571,6 +580,7 @@ static void s_destroy (s_worker_t **self_p)
         return;
     s_worker_t *self = *self_p;
     dt_handler_destroy (&self->handler);
+    dt_warc_file_destroy (&self->warc);
     zsock_destroy (&self->sock);
     while (self->queue_head)
         free (s_queue_pop (self));
@@ -621,6 +631,15 @@ static s_worker_t *s_new (const dt_worker_options_t *opts)
     if (!self->handler) {
         dt_log_error ("WORKER-START", "handler: %s", err[0] ? err : "out of memory");
         goto fail;
+    }
+    if (opts->warc_dir) {
+        self->warc = dt_warc_file_new (opts->warc_dir, 0, NULL, err, sizeof err);
+        if (!self->warc) {
+            dt_log_error ("WORKER-START", "--warc-dir: %s", err);
+            goto fail;
+        }
+        dt_log_info ("WARC-LOCAL", "keeping what is fetched in %s (rolling every %lld bytes)",
+                     opts->warc_dir, (long long) DT_WARC_FILE_ROLL_BYTES);
     }
     self->sock = s_socket_new (opts, err, sizeof err);
     if (!self->sock) {

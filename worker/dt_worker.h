@@ -26,6 +26,8 @@ typedef struct {
     uint32_t concurrency;     /* tasks running at once */
     uint32_t prefetch;        /* tasks held waiting beyond those running */
     uint32_t heartbeat_ms;    /* offered in HELLO, used until WELCOME says otherwise */
+    const char *warc_dir;     /* local mode: append captures to rolling WARC files here
+                                 (dt_warc_file.h); NULL: none; borrowed */
     uint32_t grace_ms;        /* after SIGTERM: time to finish what it holds */
     dt_fetch_options_t fetch; /* for the http handler */
     dt_exec_options_t exec;   /* for the exec and stdio handlers (--stdio: concurrency children) */

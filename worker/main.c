@@ -22,14 +22,17 @@ static const char s_usage[] =
     "                    [--handler http|noop] [--timeout SECONDS] [--connect-timeout SECONDS]\n"
     "                    [--max-bytes N] [--heartbeat MS] [--grace SECONDS]\n"
     "                    [--deny-private [--trusted-proxy]]\n"
+    "                    [--warc-dir DIR] [--header 'NAME: VALUE']... [--user-agent UA]\n"
+    "                    [--method GET|HEAD] [--compressed]\n"
     "                    [--key FILE --master-key FILE] [-v|-q]\n"
     "       dtask-worker [options] --kind KIND [--stdio] [--task-timeout SECONDS] -- CMD "
     "[ARGS...]\n"
     "\n"
     "Fetches the URLs a dtask-master hands out (http and https only, up to 5 redirects)\n"
     "and sends back status, byte count, final URL and content type; bodies are counted,\n"
-    "not kept. With --kind, runs CMD for each task instead (docs/WORKERS.md): the task's\n"
-    "payload (today its URL) on stdin; exit 0 done, 75 retry, anything else failed.\n"
+    "not kept (--warc-dir keeps them). With --kind, runs CMD for each task instead\n"
+    "(docs/WORKERS.md): the task's payload (today its URL) on stdin; exit 0 done, 75 retry,\n"
+    "anything else failed.\n"
     "\n"
     "Options:\n"
     "  -m, --master EP          master endpoint (default: $DTASK_MASTER, else\n"
@@ -44,6 +47,16 @@ static const char s_usage[] =
     "      --connect-timeout SECONDS\n"
     "                           time limit of one connect (default 10)\n"
     "      --max-bytes N        a body over N bytes fails the task (default 67108864)\n"
+    "      --warc-dir DIR       keep what is fetched: append each fetch's request and\n"
+    "                           response as WARC records to rolling .warc.gz files in\n"
+    "                           DIR (a new file every 1 GB); bodies over 8 MiB are\n"
+    "                           kept truncated\n"
+    "      --header 'NAME: VALUE'\n"
+    "                           an extra request header; repeatable (up to 32)\n"
+    "      --user-agent UA      User-Agent to send (default dtask/" DTASK_VERSION ")\n"
+    "      --method M           GET (default) or HEAD\n"
+    "      --compressed         ask for compressed bodies (Accept-Encoding); with\n"
+    "                           --warc-dir they are kept as received\n"
     "      --heartbeat MS       heartbeat interval offered to the master (default 1000)\n"
     "      --grace SECONDS      on SIGTERM/SIGINT/SIGHUP: time to finish held tasks\n"
     "                           (default 30); a second signal stops at once\n"
@@ -73,7 +86,7 @@ static const char s_usage[] =
     "Every option can also be set in the environment: DTASK_MASTER, DTASK_CONCURRENCY,\n"
     "DTASK_PREFETCH, DTASK_NAME, DTASK_HANDLER, DTASK_TIMEOUT, DTASK_MAX_BYTES,\n"
     "DTASK_HEARTBEAT, DTASK_GRACE, DTASK_TASK_TIMEOUT, DTASK_DENY_PRIVATE=1,\n"
-    "DTASK_TRUSTED_PROXY=1, DTASK_KEY, DTASK_MASTER_KEY;\n"
+    "DTASK_TRUSTED_PROXY=1, DTASK_KEY, DTASK_MASTER_KEY, DTASK_WARC_DIR;\n"
     "flags win.\n"
     "\n"
     "Exit status: 0 stopped by a signal after finishing its tasks, 1 failure or forced\n"
@@ -81,6 +94,11 @@ static const char s_usage[] =
 
 enum {
     OPT_HANDLER = 256,
+    OPT_WARC_DIR,
+    OPT_HEADER,
+    OPT_USER_AGENT,
+    OPT_METHOD,
+    OPT_COMPRESSED,
     OPT_CONNECT_TIMEOUT,
     OPT_MAX_BYTES,
     OPT_HEARTBEAT,
@@ -103,6 +121,7 @@ static const struct {
     {"DTASK_HANDLER", "--handler"},
     {"DTASK_TIMEOUT", "--timeout"},
     {"DTASK_MAX_BYTES", "--max-bytes"},
+    {"DTASK_WARC_DIR", "--warc-dir"},
     {"DTASK_HEARTBEAT", "--heartbeat"},
     {"DTASK_GRACE", "--grace"},
     {"DTASK_TASK_TIMEOUT", "--task-timeout"},
@@ -203,6 +222,11 @@ int main (int argc, char **argv)
         {"timeout", required_argument, NULL, 't'},
         {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
         {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
+        {"warc-dir", required_argument, NULL, OPT_WARC_DIR},
+        {"header", required_argument, NULL, OPT_HEADER},
+        {"user-agent", required_argument, NULL, OPT_USER_AGENT},
+        {"method", required_argument, NULL, OPT_METHOD},
+        {"compressed", no_argument, NULL, OPT_COMPRESSED},
         {"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
         {"grace", required_argument, NULL, OPT_GRACE},
         {"deny-private", no_argument, NULL, OPT_DENY_PRIVATE},
@@ -226,6 +250,7 @@ int main (int argc, char **argv)
     int prefetch_set = 0, handler_set = 0, stdio = 0;
     dt_log_level_t level = DT_LOG_INFO;
     uint64_t v;
+    char why_opt[128];
     const char *key = NULL, *master_key = NULL;
     /* Kept in a static: reachable until exit, whichever return is taken. */
     static char **args;
@@ -297,6 +322,25 @@ int main (int argc, char **argv)
                                       optarg);
             opts.fetch.max_bytes = v;
             break;
+        case OPT_WARC_DIR:
+            opts.warc_dir = optarg;
+            opts.fetch.http.capture = 1;
+            break;
+        case OPT_HEADER:
+            if (dt_httpopt_add_header (&opts.fetch.http, optarg, why_opt, sizeof why_opt) != 0)
+                return s_usage_error ("--header: %s", why_opt);
+            break;
+        case OPT_USER_AGENT:
+            if (dt_httpopt_set_user_agent (&opts.fetch.http, optarg, why_opt, sizeof why_opt) != 0)
+                return s_usage_error ("--user-agent: %s", why_opt);
+            break;
+        case OPT_METHOD:
+            if (dt_httpopt_set_method (&opts.fetch.http, optarg, why_opt, sizeof why_opt) != 0)
+                return s_usage_error ("--method: %s", why_opt);
+            break;
+        case OPT_COMPRESSED:
+            opts.fetch.http.compressed = 1;
+            break;
         case OPT_HEARTBEAT:
             if (s_parse_u64 (optarg, 10, 600000, &v) != 0)
                 return s_usage_error ("--heartbeat: '%s' is not a number of ms from 10 to 600000",
@@ -349,6 +393,9 @@ int main (int argc, char **argv)
             return s_usage_error ("--kind %s needs a command after --", opts.exec.kind);
         if (handler_set)
             return s_usage_error ("--handler %s and --kind do not go together", opts.handler);
+        if (opts.warc_dir)
+            return s_usage_error ("--warc-dir keeps what is fetched: not with --kind %s",
+                                  opts.exec.kind);
         opts.exec.argv = &argv[optind];
         opts.handler = stdio ? "stdio" : "exec";
         /* A child per running task: its fds on top of the sockets'. */

@@ -6,6 +6,14 @@ path, so a test can compute what a fetch must have returned (import this module 
 expected_body(path)) without fetching it again:
 
   /size/N          N bytes of text/plain (N capped at SIZE_MAX)
+  /bin/N           N bytes of application/octet-stream holding every byte value, NUL, CR and LF
+                   included (N capped at SIZE_MAX)
+  /gzip/N          the /size/N text gzip-compressed, sent with Content-Encoding: gzip (N capped at
+                   GZIP_MAX); expected_body gives the compressed bytes, as sent
+  /cut/N           announces N bytes of /bin/N, sends the first half, then closes the connection:
+                   a server that dies mid-body; expected_body gives the bytes sent
+  /chunked/N       the /size/N text with Transfer-Encoding: chunked, in chunks of many sizes, some
+                   with extensions (chunk_sizes(N)); expected_body gives the body without framing
   /page/K          a ~1 KiB HTML page linking to a few other pages; its size depends only on K
   /status/C        status C (200..599) with a short body (empty for 204 and 304)
   /redirect/N      302 to /redirect/N-1; /redirect/0 answers 200 "done"
@@ -18,10 +26,11 @@ expected_body(path)) without fetching it again:
   /robots.txt      allows everything
   anything else    a static file under --root, else 404
 
-Every response carries Content-Length, so connections are kept alive (HTTP/1.1).
+Every response but /chunked's carries Content-Length, so connections are kept alive (HTTP/1.1).
 """
 
 import argparse
+import gzip
 import json
 import os
 import signal
@@ -36,6 +45,7 @@ SLOW_MAX_MS = 120 * 1000  # a test never needs a longer stall; bounds a stuck ha
 REDIRECT_MAX = 100  # deeper chains are answered 404 rather than looping for long
 PAGE_COUNT = 1000  # /page/K links stay within 0..PAGE_COUNT-1 so a crawl is finite
 CHUNK = 64 * 1024  # write granularity for big bodies: memory stays flat for /size/N
+GZIP_MAX = 16 * 1024 * 1024  # largest /gzip/N text: compressed whole in memory for each request
 
 _FILLER = b"dtask test body 0123456789 abcdefghijklmnopqrstuvwxyz\n"
 # The filler repeated past CHUNK bytes, so any chunk of a /size/N body is one slice of it.
@@ -86,6 +96,46 @@ def size_chunk(offset, n):
     return bytes(out)
 
 
+# /bin/N repeats 251 bytes (a prime, so the pattern does not line up with any buffer size) that
+# take every value from 0 to 250 in a scrambled order, and NUL, CR, LF among them.
+_BIN = bytes((j * 97 + 13) % 251 for j in range(251))
+_BIN_RUN = _BIN * (CHUNK // len(_BIN) + 2)
+
+
+def bin_chunk(offset, n):
+    """n bytes of the /bin/N body starting at offset."""
+    out = bytearray()
+    while len(out) < n:
+        pos = (offset + len(out)) % len(_BIN)
+        take = min(CHUNK, n - len(out))
+        out += _BIN_RUN[pos : pos + take]
+    return bytes(out)
+
+
+def gzip_body(n):
+    """The /gzip/N body as sent: the /size/N text compressed, with no time stamp in it."""
+    return gzip.compress(size_chunk(0, n), compresslevel=6, mtime=0)
+
+
+_CHUNK_CYCLE = (1, 10, 1000, 7, 65536, 333)  # sizes of successive /chunked/N chunks, repeated
+
+
+def chunk_sizes(n):
+    """The sizes of the chunks a /chunked/N body is sent in (the last may be shorter)."""
+    sizes, i = [], 0
+    while n > 0:
+        take = min(n, _CHUNK_CYCLE[i % len(_CHUNK_CYCLE)])
+        sizes.append(take)
+        n -= take
+        i += 1
+    return sizes
+
+
+def cut_sent(n):
+    """How many bytes of its announced n a /cut/N response sends before closing."""
+    return n // 2
+
+
 def status_body(code):
     """Body of /status/C; statuses that must not carry a body get none."""
     if code in (204, 304):
@@ -115,6 +165,17 @@ def route(path):
             return None
         n = min(n, SIZE_MAX)
         return (200, "text/plain", n, {}, size_chunk)
+    if len(parts) == 2 and parts[0] == "bin":
+        n = _int(parts[1], 0, 1 << 40)
+        if n is None:
+            return None
+        return (200, "application/octet-stream", min(n, SIZE_MAX), {}, bin_chunk)
+    if len(parts) == 2 and parts[0] == "gzip":
+        n = _int(parts[1], 0, 1 << 40)
+        if n is None:
+            return None
+        body = gzip_body(min(n, GZIP_MAX))
+        return (200, "text/plain", len(body), {"Content-Encoding": "gzip"}, body)
     if len(parts) == 2 and parts[0] == "page":
         k = _int(parts[1], 0, 1 << 40)
         if k is None:
@@ -162,6 +223,10 @@ def expected_body(path):
         return (200, b"ok\n")
     if len(parts) == 2 and parts[0] == "redirect" and _int(parts[1], 0, REDIRECT_MAX) is not None:
         return (200, b"done")
+    if len(parts) == 2 and parts[0] == "cut" and _int(parts[1], 1, SIZE_MAX) is not None:
+        return (200, bin_chunk(0, cut_sent(int(parts[1]))))
+    if len(parts) == 2 and parts[0] == "chunked" and _int(parts[1], 0, SIZE_MAX) is not None:
+        return (200, size_chunk(0, int(parts[1])))
     r = route(path)
     if r is None:
         return None
@@ -206,6 +271,14 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/peaks":
             body = json.dumps(self.server.peaks_snapshot(), sort_keys=True).encode("utf-8") + b"\n"
             return self._reply(200, "application/json", len(body), {}, body, send_body)
+        if len(parts) == 2 and parts[0] == "cut":
+            n = _int(parts[1], 1, SIZE_MAX)
+            if n is not None:
+                return self._reply_cut(n, send_body)
+        if len(parts) == 2 and parts[0] == "chunked":
+            n = _int(parts[1], 0, SIZE_MAX)
+            if n is not None:
+                return self._reply_chunked(n, send_body)
         if len(parts) == 3 and parts[0] == "flaky" and parts[1]:
             n = _int(parts[2], 0, 1 << 30)
             if n is not None:
@@ -234,6 +307,32 @@ class Handler(BaseHTTPRequestHandler):
             return self._reply(200, ctype, len(body), {}, body, send_body)
         body = b"not found\n"
         return self._reply(404, "text/plain", len(body), {}, body, send_body)
+
+    def _reply_cut(self, n, send_body):
+        """Announces n bytes, sends cut_sent(n) of them, then closes the connection."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(n))
+        self.end_headers()
+        if send_body:
+            self.wfile.write(bin_chunk(0, cut_sent(n)))
+            self.wfile.flush()
+        self.close_connection = True
+
+    def _reply_chunked(self, n, send_body):
+        """The /size/N text in chunk_sizes(n) chunks; every third chunk carries an extension."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        if not send_body:
+            return
+        off = 0
+        for i, size in enumerate(chunk_sizes(n)):
+            ext = ";i=%d" % i if i % 3 == 2 else ""
+            self.wfile.write(b"%x%s\r\n%s\r\n" % (size, ext.encode(), size_chunk(off, size)))
+            off += size
+        self.wfile.write(b"0\r\n\r\n")
 
     def _static_file(self, path):
         """The file under --root that `path` names, or None; never a path outside the root."""

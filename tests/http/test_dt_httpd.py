@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """test_dt_httpd.py - the test HTTP server answers each route as documented, over kept-alive connections."""
 
+import gzip
 import http.client
 import json
 import os
@@ -69,6 +70,34 @@ class HttpdTest(unittest.TestCase):
             r, body = self.get(path)
             status, want = dt_httpd.expected_body(path)
             self.assertEqual((r.status, body), (status, want), path)
+
+    def test_binary_and_gzip_bodies_are_what_expected_body_predicts(self):
+        for path in ["/bin/0", "/bin/1", "/bin/300000", "/gzip/0", "/gzip/100000"]:
+            r, body = self.get(path)
+            self.assertEqual((r.status, body), dt_httpd.expected_body(path), path)
+        body = self.get("/bin/1000")[1]
+        self.assertTrue(all(c in body for c in b"\0\r\n"))
+        r, body = self.get("/gzip/5000")
+        self.assertEqual(r.getheader("Content-Encoding"), "gzip")
+        self.assertEqual(gzip.decompress(body), dt_httpd.size_chunk(0, 5000))
+
+    def test_chunked_sends_the_body_in_chunks(self):
+        for n in (0, 1, 70000):
+            self.conn.request("GET", "/chunked/%d" % n)
+            r = self.conn.getresponse()
+            self.assertEqual(r.getheader("Transfer-Encoding"), "chunked")
+            self.assertIsNone(r.getheader("Content-Length"))
+            self.assertEqual(r.read(), dt_httpd.expected_body("/chunked/%d" % n)[1])
+        self.assertEqual(dt_httpd.chunk_sizes(70000), [1, 10, 1000, 7, 65536, 333, 1, 10, 1000, 7, 2095])
+
+    def test_cut_closes_the_connection_mid_body(self):
+        self.conn.request("GET", "/cut/10000")
+        r = self.conn.getresponse()
+        self.assertEqual(int(r.getheader("Content-Length")), 10000)
+        with self.assertRaises(http.client.IncompleteRead) as e:
+            r.read()
+        self.assertEqual(e.exception.partial, dt_httpd.expected_body("/cut/10000")[1])
+        self.assertEqual(len(e.exception.partial), 5000)
 
     def test_page_size_depends_only_on_k(self):
         for k in (0, 1, 100, 101, 5000):

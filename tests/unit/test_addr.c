@@ -63,6 +63,13 @@ static const struct {
     {"2001:db8::1", 1, "documentation"},
     {"100::1", 1, "discard"},
     {"100:0:0:1::1", 0, "public, next to discard 100::/64"},
+    {"2001:2::1", 1, "benchmarking 2001:2::/48, as 198.18/15 is"},
+    {"2001:2:0:ffff::1", 1, "benchmarking, top of 2001:2::/48"},
+    {"2001:2:1::1", 0, "public, next to benchmarking 2001:2::/48"},
+    {"3fff::1", 1, "documentation 3fff::/20"},
+    {"3fff:fff::1", 1, "documentation, top of 3fff::/20"},
+    {"3fff:1000::1", 0, "public, next to documentation 3fff::/20"},
+    {"5f00::1", 1, "SRv6 SIDs 5f00::/16"},
     {"2606:4700::1111", 0, "public"},
     {"2a00:1450::1", 0, "public"},
     /* IPv4-mapped ::ffff:0:0/96 */

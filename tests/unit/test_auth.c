@@ -70,6 +70,32 @@ static void test_a_directory_without_the_master_key_is_refused (void)
     DT_CHECK (strstr (err, "master.key_secret"));
 }
 
+static void test_a_writable_key_file_deep_in_an_allow_list_is_refused (void)
+{
+    /* zcertstore reads the whole tree under workers/, so a group-writable
+     * key file or directory in a subdirectory lets the group add a key.
+     * (Only refusals here: they come before the ZAP handler is bound.) */
+    char keys[80], cmd[1024], err[512];
+    snprintf (keys, sizeof keys, "%s/deep", s_dir);
+    snprintf (
+        cmd, sizeof cmd,
+        "mkdir -p %s/workers/site/a && chmod -R go-w %s && cp %s/master.key %s/master.key_secret "
+        "%s/ && cp %s/workers/w1.key %s/workers/site/a/ && chmod 600 %s/master.key_secret && "
+        "chmod 664 %s/workers/site/a/w1.key",
+        keys, keys, s_dir, s_dir, keys, s_dir, keys, keys, keys);
+    DT_CHECK_EQ (system (cmd), 0);
+    dt_auth_t *auth = dt_auth_new (keys, err, sizeof err);
+    DT_CHECK (auth == NULL);
+    DT_CHECK (strstr (err, "site/a/w1.key has mode 0664"));
+    snprintf (cmd, sizeof cmd, "chmod 644 %s/workers/site/a/w1.key && chmod 775 %s/workers/site/a",
+              keys, keys);
+    DT_CHECK_EQ (system (cmd), 0);
+    auth = dt_auth_new (keys, err, sizeof err);
+    DT_CHECK (auth == NULL);
+    DT_CHECK (strstr (err, "allow-list directory"));
+    DT_CHECK (strstr (err, "site/a has mode 0775"));
+}
+
 /* Connects a DEALER with `key` (NULL: plaintext) to `endpoint`, sends a
  * HEARTBEAT, and says which role the master saw, or "" when nothing came
  * within the wait. */
@@ -167,6 +193,8 @@ int main (void)
          test_a_directory_without_the_master_key_is_refused},
         {"only listed keys get in, each in its role",
          test_only_listed_keys_get_in_each_in_its_role},
+        {"a writable key file deep in an allow-list is refused",
+         test_a_writable_key_file_deep_in_an_allow_list_is_refused},
         {0},
     };
     int rc = dt_test_run (tests);

@@ -104,6 +104,32 @@ static void test_a_span_holds_the_ids_wanted_within_its_width (void)
     dt_cold_destroy (&cold);
 }
 
+static void test_removed_ids_split_their_runs_and_leave_the_rest (void)
+{
+    dt_cold_t *cold = dt_cold_new ();
+    DT_CHECK (cold);
+    DT_CHECK_EQ (dt_cold_add (cold, 10, 10), 0); /* 10..19 */
+    DT_CHECK_EQ (dt_cold_add (cold, 30, 5), 0);  /* 30..34 */
+    /* A run's first id, ids inside, its last, one between runs, one past all. */
+    const uint64_t ids[] = {10, 12, 13, 19, 25, 30, 34, 99};
+    DT_CHECK_EQ (dt_cold_remove (cold, ids, sizeof ids / sizeof ids[0]), 0);
+    DT_CHECK_EQ (dt_cold_count (cold), 15 - 6);
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+        DT_CHECK (!dt_cold_has (cold, ids[i]));
+    const uint64_t kept[] = {11, 14, 15, 16, 17, 18, 31, 32, 33};
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
+        DT_CHECK (dt_cold_has (cold, kept[i]));
+    uint64_t lo, hi;
+    DT_CHECK_EQ (dt_cold_front (cold, &lo, &hi), 0);
+    DT_CHECK_EQ (lo, 11);
+    DT_CHECK_EQ (hi, 11);
+    /* Every id gone: the set is empty. */
+    DT_CHECK_EQ (dt_cold_remove (cold, kept, sizeof kept / sizeof kept[0]), 0);
+    DT_CHECK_EQ (dt_cold_count (cold), 0);
+    DT_CHECK (dt_cold_front (cold, &lo, &hi) != 0);
+    dt_cold_destroy (&cold);
+}
+
 int main (void)
 {
     static dt_test_t tests[] = {
@@ -112,6 +138,8 @@ int main (void)
          test_merged_ids_fall_into_place_and_join_their_neighbours},
         {"a span holds the ids wanted within its width",
          test_a_span_holds_the_ids_wanted_within_its_width},
+        {"removed ids split their runs and leave the rest",
+         test_removed_ids_split_their_runs_and_leave_the_rest},
         {0},
     };
     return dt_test_run (tests);

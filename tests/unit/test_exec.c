@@ -1,5 +1,6 @@
 /* test_exec.c - the exec handler with real child processes: exit codes, signals, limits, pipes,
  * reaping. */
+#include "dt_child.h"
 #include "dt_exec.h"
 #include "dt_limits.h"
 #include "dt_log.h"
@@ -449,6 +450,47 @@ static void test_the_masters_task_limit_bounds_every_task (void)
     DT_CHECK_EQ (dt_exec_time_limit (300, 60000, 200), 200);
 }
 
+static void test_an_inherited_ignored_sigchld_keeps_exit_statuses (void)
+{
+    /* A parent that ignores SIGCHLD passes that on through exec: the
+     * kernel would then reap our children itself and their exit status
+     * would be lost (and their pid free for reuse before we kill their
+     * group). The handler puts SIGCHLD back to its default. */
+    struct sigaction ign, old;
+    memset (&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigemptyset (&ign.sa_mask);
+    DT_CHECK_EQ (sigaction (SIGCHLD, &ign, &old), 0);
+    s_got_t *g = s_sh ("echo 'no such row' >&2; exit 3", "x", 0);
+    struct sigaction now;
+    sigaction (SIGCHLD, &old, &now);
+    DT_CHECK (g);
+    DT_CHECK_EQ (g->r.outcome, DT_OUTCOME_FAIL);
+    DT_CHECK_EQ (g->r.exit_code, 3);
+    DT_CHECK (strcmp (g->error, "exit status 3: no such row") == 0);
+    DT_CHECK (now.sa_handler == SIG_DFL);
+}
+
+static void test_a_child_reaped_elsewhere_is_forgotten (void)
+{
+    /* Something else in the process reaped it (waitpid(-1) in a library):
+     * the reaper must not keep its pidfd, nor later kill its pid's group,
+     * which may by then be another process's. */
+    char *argv[] = {"/bin/true", NULL};
+    dt_child_t c;
+    char err[256];
+    DT_CHECK_EQ (dt_child_spawn (&c, argv, NULL, err, sizeof err), 0);
+    pid_t pid = c.pid;
+    int status = -1;
+    while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    DT_CHECK (WIFEXITED (status));
+    DT_CHECK_EQ (dt_child_reap (&c, &status), -1);
+    DT_CHECK_EQ (c.pid, 0);
+    DT_CHECK_EQ (c.pidfd, -1);
+    dt_child_end (&c);
+}
+
 int main (void)
 {
     dt_log_set_level (DT_LOG_WARN); /* the start of each handler is not news here */
@@ -478,6 +520,9 @@ int main (void)
          test_a_task_time_limit_overrides_the_handlers},
         {"the master's task limit bounds every task",
          test_the_masters_task_limit_bounds_every_task},
+        {"an inherited ignored SIGCHLD keeps exit statuses",
+         test_an_inherited_ignored_sigchld_keeps_exit_statuses},
+        {"a child reaped elsewhere is forgotten", test_a_child_reaped_elsewhere_is_forgotten},
         {NULL, NULL},
     };
     int rc = dt_test_run (tests);

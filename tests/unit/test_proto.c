@@ -116,6 +116,12 @@ static void s_sample (dt_msg_t *m, int type)
     case DT_MSG_CANCEL_OK:
         m->cancel_ok.count = 42;
         break;
+    case DT_MSG_PURGE:
+        m->purge.job = dt_str ("job-abc");
+        break;
+    case DT_MSG_PURGE_OK:
+        m->purge_ok.count = 7;
+        break;
     case DT_MSG_ERROR:
         m->error.code = DT_ERR_BAD_URL;
         m->error.text = dt_str ("url 3: scheme must be http or https");
@@ -135,7 +141,7 @@ static void *s_encode (int type, size_t *size)
 
 static void test_every_message_round_trips (void)
 {
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_CANCEL_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_PURGE_OK; type++) {
         size_t size;
         void *data = s_encode (type, &size);
         DT_CHECK (data);
@@ -190,7 +196,7 @@ static void test_decoded_fields_have_the_sent_values (void)
 
 static void test_every_truncation_of_every_message_is_refused (void)
 {
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_CANCEL_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_PURGE_OK; type++) {
         size_t size;
         uint8_t *data = s_encode (type, &size);
         DT_CHECK (data);
@@ -300,8 +306,15 @@ static void test_an_error_version_is_written_so_any_version_reads_it (void)
 
 static void test_unknown_types_and_wrong_shapes_are_malformed (void)
 {
-    DT_CHECK_EQ (s_decode ("\x93\x02\x00\x00", 4), DT_PROTO_EMALFORMED);     /* type 0 */
-    DT_CHECK_EQ (s_decode ("\x93\x02\x12\x00", 4), DT_PROTO_EMALFORMED);     /* type 18 */
+    DT_CHECK_EQ (s_decode ("\x93\x02\x00\x00", 4), DT_PROTO_EMALFORMED); /* type 0 */
+    DT_CHECK_EQ (s_decode ("\x93\x02\x12\x00", 4), DT_PROTO_EMALFORMED); /* type 18 */
+    /* A type past 32 bits is unknown, not the type its low bits name:
+     * 2^32 + 5 is no HEARTBEAT, and neither 2^64 - 1 nor 2^31 + 5 is a type. */
+    DT_CHECK_EQ (s_decode ("\x93\x02\xcf\x00\x00\x00\x01\x00\x00\x00\x05\x00", 12),
+                 DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x93\x02\xcf\xff\xff\xff\xff\xff\xff\xff\xff\x00", 12),
+                 DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x93\x02\xce\x80\x00\x00\x05\x00", 8), DT_PROTO_EMALFORMED);
     DT_CHECK_EQ (s_decode ("\x94\x02\x05\x00\x00", 5), DT_PROTO_EMALFORMED); /* extra field */
     DT_CHECK_EQ (s_decode ("\x92\x02\x05", 3), DT_PROTO_EMALFORMED);         /* short header */
     DT_CHECK_EQ (s_decode ("\x81\x02\x05", 3), DT_PROTO_EMALFORMED);         /* a map */
@@ -638,7 +651,7 @@ static void test_encode_refuses_exactly_what_decode_refuses_at_every_limit (void
     memset (s_text, 'u', sizeof s_text);
     s_cases = s_refused = 0;
     int failed = 0;
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_CANCEL_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_PURGE_OK; type++) {
         const dt_msg_layout_t *layout = dt_msg_layout (type);
         dt_msg_t m;
         dt_msg_init (&m);
@@ -692,7 +705,7 @@ static void test_what_the_decoder_refused_the_encoder_refuses_too (void)
 
 static void test_the_tables_keep_the_shape_the_codec_relies_on (void)
 {
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_CANCEL_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_PURGE_OK; type++) {
         const dt_msg_layout_t *layout = dt_msg_layout (type);
         DT_CHECK (layout && strcmp (layout->name, dt_msg_type_name (type)) == 0);
         int lists = 0;
@@ -713,7 +726,7 @@ static void test_the_tables_keep_the_shape_the_codec_relies_on (void)
         }
         DT_CHECK (lists <= 1);
     }
-    DT_CHECK (dt_msg_layout (0) == NULL && dt_msg_layout (DT_MSG_CANCEL_OK + 1) == NULL);
+    DT_CHECK (dt_msg_layout (0) == NULL && dt_msg_layout (DT_MSG_PURGE_OK + 1) == NULL);
 }
 
 static void test_a_frame_over_the_frame_cap_is_too_big (void)
@@ -726,7 +739,7 @@ static void test_a_frame_over_the_frame_cap_is_too_big (void)
 
 static void test_every_single_byte_change_decodes_or_is_refused_safely (void)
 {
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_CANCEL_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_PURGE_OK; type++) {
         size_t size;
         uint8_t *data = s_encode (type, &size);
         for (size_t i = 0; i < size; i++) {
@@ -808,7 +821,7 @@ static void test_names_cover_every_type_and_code (void)
  * fuzzer's starting corpus (scripts/fuzz). */
 static int s_write_seeds (const char *dir)
 {
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_CANCEL_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_PURGE_OK; type++) {
         size_t size;
         void *data = s_encode (type, &size);
         char path[4096];

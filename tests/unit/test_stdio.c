@@ -319,6 +319,60 @@ static void test_a_second_reply_restarts_the_child (void)
     dt_handler_destroy (&h);
 }
 
+/* A child that answers a task from the start of its line, before the
+ * rest was written to it (the line is longer than a pipe holds), and
+ * otherwise reads whole lines and fails on one that is not JSON. */
+static const char s_early_child[] =
+    "import json, os, re, sys\n"
+    "pending = b''\n"
+    "while True:\n"
+    "    d = os.read(0, 4096)\n"
+    "    if not d: break\n"
+    "    pending += d\n"
+    "    if b'\"payload\": \"early' in pending[:100] or b'\"payload\":\"early' in pending[:100]:\n"
+    "        if b'\\n' not in pending:\n"
+    "            m = re.search(rb'\"id\":\\s*(\\d+)', pending)\n"
+    "            print(json.dumps({'id': int(m.group(1)), 'state': 'done', 'output': 'early'}), "
+    "flush=True)\n"
+    "            pending = pending.replace(b'early', b'answered', 1)\n"
+    "            continue\n"
+    "    while b'\\n' in pending:\n"
+    "        line, pending = pending.split(b'\\n', 1)\n"
+    "        t = json.loads(line)\n"
+    "        if t['payload'].startswith('answered'): continue\n"
+    "        print(json.dumps({'id': t['id'], 'state': 'done', 'output': t['payload']}), "
+    "flush=True)\n";
+
+static void test_a_reply_before_the_whole_task_was_written_restarts_the_child (void)
+{
+    /* The rest of the first line would never be written, and the next
+     * task's line would be glued to its start: the child broke the one
+     * line in, one line out contract, so it is replaced. */
+    s_reset ();
+    char *argv[] = {"python3", "-c", (char *) s_early_child, NULL};
+    dt_exec_options_t opts;
+    dt_exec_options_defaults (&opts);
+    opts.kind = "early";
+    opts.argv = argv;
+    char err[256];
+    dt_handler_t *h = dt_stdio_new (&opts, 1, s_on_done, NULL, err, sizeof err);
+    DT_CHECK (h);
+    size_t len = 256 * 1024;
+    char *payload = malloc (len);
+    DT_CHECK (payload);
+    memset (payload, 'x', len);
+    memcpy (payload, "early", 5);
+    int started = s_start_bytes (h, 0, payload, len) == 0 && s_start (h, 1, "second") == 0;
+    free (payload);
+    DT_CHECK (started);
+    DT_CHECK_EQ (s_run (h, 2), 2);
+    dt_handler_destroy (&h);
+    DT_CHECK_EQ (s_got[0].r.outcome, DT_OUTCOME_FAIL);
+    DT_CHECK (strstr (s_got[0].error, "before its task was written whole"));
+    DT_CHECK_EQ (s_got[1].r.outcome, DT_OUTCOME_DONE);
+    DT_CHECK (strcmp (s_got[1].output, "second") == 0);
+}
+
 static void test_output_over_the_cap_fails_the_task_only (void)
 {
     dt_handler_t *h = s_new (1, 0);
@@ -422,6 +476,8 @@ int main (void)
         {"a malformed line fails the task and restarts the child",
          test_a_malformed_line_fails_the_task_and_restarts_the_child},
         {"a second reply restarts the child", test_a_second_reply_restarts_the_child},
+        {"a reply before the whole task was written restarts the child",
+         test_a_reply_before_the_whole_task_was_written_restarts_the_child},
         {"output over the cap fails the task only", test_output_over_the_cap_fails_the_task_only},
         {"a line over the cap is an error", test_a_line_over_the_cap_is_an_error},
         {"a payload that is not utf-8 goes as base64",

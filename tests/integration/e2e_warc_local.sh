@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# e2e_warc_local.sh - a worker with --warc-dir keeps every fetch as WARC records that an independent reader (warcio) verifies.
+#
+# Pages of many sizes, binary, gzip-encoded and chunked bodies, a redirect chain, error statuses, a body over
+# the capture cap and a server that closes mid-body go through a real master and a worker with
+# --warc-dir (rolling at its default size, so one file). warc_check.cjs then reads every record back
+# with the warcio package from the npm registry (installed once into the build tree) and checks the
+# URI, HTTP status and payload digest of each response against what dt_httpd.py sent (computed here
+# from its routes; a chunked body's without its framing), every block digest, the truncation marks, and that the file is a valid sequence
+# of gzip members from its first byte to its last.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+dt_init e2e_warc_local
+
+WARCIO_VERSION=2.4.11
+CAPTURE_MAX=$((8 * 1024 * 1024)) # DT_LIMIT_CAPTURE_MAX
+
+# The independent reader. Installed once per build tree; a missing npm or registry fails the test.
+command -v node >/dev/null || fail "node not found: scripts/install-deps installs nodejs and npm"
+command -v npm >/dev/null || fail "npm not found: scripts/install-deps installs nodejs and npm"
+warcio_dir="$DTASK_BIN/../npm-warcio"
+if [ ! -f "$warcio_dir/node_modules/warcio/package.json" ] ||
+  ! grep -q "\"version\": \"$WARCIO_VERSION\"" "$warcio_dir/node_modules/warcio/package.json"; then
+  dt_say "installing warcio $WARCIO_VERSION into $warcio_dir"
+  mkdir -p "$warcio_dir"
+  timeout 300 npm install --prefix "$warcio_dir" --no-audit --no-fund --no-save \
+    "warcio@$WARCIO_VERSION" >"$DT_TMP/npm.log" 2>&1 ||
+    fail "npm could not install warcio@$WARCIO_VERSION (is the npm registry reachable?); see npm.log: $(tail -n 5 "$DT_TMP/npm.log")"
+fi
+
+dt_httpd_start
+dt_master_start --memory --max-attempts 1
+mkdir "$DT_TMP/warc"
+version=$("$DTASK_BIN/dtask-worker" --version | awk '{print $2}')
+dt_worker_start w1 --concurrency 8 --warc-dir "$DT_TMP/warc" --compressed \
+  --header 'X-Test: e2e-warc'
+dt_wait_for 20 "the worker registered with the master" dt_workers_registered 1
+
+paths=()
+for k in 0 1 7 58 99 100 101 512 999; do paths+=("/page/$k"); done
+for n in 0 1 100 1000 65535 65536 65537 1048576 3000000 9000000; do paths+=("/size/$n"); done
+for n in 0 1 255 256 100000 2000000; do paths+=("/bin/$n"); done
+for n in 0 5000 200000 1048576; do paths+=("/gzip/$n"); done
+for n in 0 1 1000 70000 3000000; do paths+=("/chunked/$n"); done
+paths+=(/status/404 /status/204 /status/503 /redirect/3 /cut/100000 /robots.txt)
+urls="$DT_TMP/urls.txt"
+for p in "${paths[@]}"; do echo "$DT_HTTP$p"; done >"$urls"
+
+dt_say "submitting ${#paths[@]} URLs"
+rc=0
+timeout 120 "$DTASK_BIN/dtask" --master "$DT_MASTER" submit --wait -f "$urls" \
+  >"$DT_TMP/results.jsonl" 2>"$DT_TMP/submit.log" || rc=$?
+[ "$rc" -ne 124 ] || fail "dtask submit --wait did not finish within 120 s"
+[ "$rc" -le 1 ] || fail "dtask submit --wait exited $rc"
+
+# Stopping the worker closes its file; every capture was written before its result was sent.
+dt_stop_pid "$(dt_pid_of w1)"
+grep -q 'WARC-CAPTURE\|WARC-WRITE' "$DT_TMP/w1.log" && fail "the worker lost captures"
+
+# What the server sent for each URI, hop by hop, as the WARC records must hold it.
+"$DT_PYTHON" - "$DTASK_TESTS/http" "$DT_HTTP" "$CAPTURE_MAX" "$version" "${paths[@]}" \
+  >"$DT_TMP/expected.json" <<'EOF'
+import base64, gzip, hashlib, json, sys
+sys.path.insert(0, sys.argv[1])
+import dt_httpd
+base, cap, version, paths = sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:]
+
+def digest(b):
+    return "sha1:" + base64.b32encode(hashlib.sha1(b).digest()).decode()
+
+def entry(status, body, truncated=None):
+    if len(body) > cap:
+        body, truncated = body[:cap], "length"
+    return {"status": status, "payload_sha1": digest(body), "payload_len": len(body),
+            "truncated": truncated}
+
+responses = {}
+for p in paths:
+    if p.startswith("/redirect/"):
+        for k in range(int(p.split("/")[2]), 0, -1):  # each hop its own record pair
+            responses[base + "/redirect/%d" % k] = entry(302, b"")
+        responses[base + "/redirect/0"] = entry(200, b"done")
+        continue
+    status, body = dt_httpd.expected_body(p)
+    e = entry(status, body, "disconnect" if p.startswith("/cut/") else None)
+    if p.startswith("/gzip/"):
+        e["decoded_sha1"] = digest(gzip.decompress(body))
+    if p.startswith("/chunked/"):  # warcio removes the framing itself
+        e["decoded_sha1"] = e["payload_sha1"]
+    responses[base + p] = e
+json.dump({"responses": responses,
+           "request_has": ["X-Test: e2e-warc", "User-Agent: dtask/" + version]}, sys.stdout)
+EOF
+
+files=("$DT_TMP"/warc/*.warc.gz)
+[ -e "${files[0]}" ] || fail "no .warc.gz file in --warc-dir"
+[ "${#files[@]}" -eq 1 ] || fail "${#files[@]} files: expected one under the roll size"
+dt_say "checking ${files[*]##*/} ($(stat -c %s "${files[0]}") bytes) with warcio"
+timeout 120 node "$DTASK_TESTS/integration/warc_check.cjs" "$warcio_dir" "$DT_TMP/expected.json" \
+  "${files[@]}" >"$DT_TMP/check.log" 2>&1 || fail "warcio check: $(cat "$DT_TMP/check.log")"
+dt_say "$(tail -n 1 "$DT_TMP/check.log")"
+
+# The results say the same as the records: the chain ends at /redirect/0, the cut body fails, the
+# body over the capture cap is fetched whole (only its record is truncated).
+"$DT_PYTHON" - "$DT_TMP/results.jsonl" "$DT_HTTP" <<'EOF' || fail "results do not match the captures"
+import json, sys
+base = sys.argv[2]
+r = {}
+for line in open(sys.argv[1]):
+    if line.startswith("{"):
+        d = json.loads(line)
+        r[d["url"]] = d
+def want(path, **kv):
+    d = r[base + path]
+    for k, v in kv.items():
+        assert d[k] == v, "%s: %s is %r, want %r" % (path, k, d[k], v)
+want("/redirect/3", state="done", http_status=200, final_url=base + "/redirect/0")
+want("/cut/100000", state="failed")
+want("/size/9000000", state="done", bytes=9000000)
+want("/status/503", state="failed", http_status=503)
+want("/gzip/5000", state="done", content_type="text/plain")
+EOF

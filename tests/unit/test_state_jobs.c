@@ -1,0 +1,394 @@
+/* test_state_jobs.c - finished jobs leave memory after a retention: with a store it answers for
+ * them (STATUS, FETCH, resends, REQUEUE, restarts); without one they are forgotten, and memory
+ * stays flat however many jobs are done. */
+#include "dt_state.h"
+#include "dt_test.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NOW  1000000
+#define KEEP 8 /* finished jobs kept in memory */
+
+/* Memory the task table's and the results log's blocks (2 MiB each, given
+ * back whole) may add between two measures in the same steady state. */
+#define S_BLOCKS (6 * 1024 * 1024)
+
+static dt_task_t *s_tasks[DT_LIMIT_BATCH_MAX];
+static dt_msg_task_t s_items[DT_LIMIT_BATCH_MAX];
+static dt_msg_result_t s_page[DT_LIMIT_BATCH_MAX];
+
+typedef struct {
+    char dir[64]; /* empty: --memory */
+    dt_store_t *store;
+    dt_state_t *st;
+    dt_worker_t *worker;
+} s_fixture_t;
+
+/* Results kept in memory by the next s_setup. */
+static uint64_t s_window = 256;
+
+static int s_open (s_fixture_t *f)
+{
+    char err[256];
+    if (f->dir[0] && !(f->store = dt_store_open (f->dir, err, sizeof err)))
+        return -1;
+    dt_state_opts_t opts = {.max_attempts = 1,
+                            .retry_base_ms = 100,
+                            .task_ms = 1000,
+                            .window = s_window,
+                            .keep_jobs = KEEP};
+    f->st = dt_state_new (&opts, f->store);
+    if (!f->st || dt_state_load (f->st) != 0)
+        return -1;
+    dt_peer_t peer;
+    memset (&peer, 0, sizeof peer);
+    peer.len = 1;
+    peer.id[0] = 'w';
+    f->worker = dt_workers_add (dt_state_workers (f->st), &peer, dt_str ("w"), 64, NOW);
+    return f->worker ? 0 : -1;
+}
+
+static void s_close (s_fixture_t *f)
+{
+    dt_state_destroy (&f->st);
+    dt_store_destroy (&f->store);
+}
+
+static int s_setup (s_fixture_t *f, int durable)
+{
+    memset (f, 0, sizeof *f);
+    if (durable) {
+        snprintf (f->dir, sizeof f->dir, "/tmp/dtask-jobs-XXXXXX");
+        if (!mkdtemp (f->dir))
+            return -1;
+    }
+    return s_open (f);
+}
+
+static void s_teardown (s_fixture_t *f)
+{
+    s_close (f);
+    if (!f->dir[0])
+        return;
+    char cmd[128];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", f->dir);
+    if (system (cmd) != 0)
+        fprintf (stderr, "    could not remove %s\n", f->dir);
+}
+
+static int s_commit (s_fixture_t *f)
+{
+    return f->store ? dt_store_commit (f->store) : 0;
+}
+
+/* Submits one URL ("http://h/<job>/<n>") as chunk `chunk` of `job`. */
+static int s_submit (s_fixture_t *f, const char *job, uint32_t chunk, uint32_t n, uint64_t *first)
+{
+    char url[96];
+    snprintf (url, sizeof url, "http://h/%s/%u", job, n);
+    dt_str_t urls[1] = {dt_str (url)};
+    char err[256] = "";
+    uint32_t count;
+    return dt_state_submit (f->st, dt_str (job), chunk, urls, 1, first, &count, err, sizeof err);
+}
+
+/* Runs every queued task with `outcome`. Returns how many. */
+static uint64_t s_drain (s_fixture_t *f, uint8_t outcome)
+{
+    uint64_t ran = 0;
+    uint32_t n;
+    while ((n = dt_state_take (f->st, 64, s_items, s_tasks)) > 0) {
+        dt_state_lease (f->st, f->worker, s_tasks, n, NOW);
+        for (uint32_t i = 0; i < n; i++) {
+            dt_msg_result_t r;
+            memset (&r, 0, sizeof r);
+            r.id = s_items[i].id;
+            r.attempt = s_items[i].attempt;
+            r.outcome = outcome;
+            r.http_status = outcome == DT_OUTCOME_DONE ? 200 : 404;
+            dt_state_result (f->st, f->worker, &r, NOW);
+            ran++;
+        }
+        if (s_commit (f) != 0)
+            return 0;
+    }
+    return ran;
+}
+
+/* Submits and runs `n` tasks, each in a chunk of its own: of jobs
+ * <prefix>0 .. <prefix>n-1, or all of job <prefix> when `one_job`. */
+static int s_tasks_of (s_fixture_t *f, const char *prefix, uint32_t n, uint8_t outcome, int one_job)
+{
+    for (uint32_t j = 0; j < n; j++) {
+        char job[32];
+        snprintf (job, sizeof job, one_job ? "%s" : "%s%u", prefix, j);
+        uint64_t first;
+        if (s_submit (f, job, one_job ? j : 0, one_job ? j : 0, &first) != 0)
+            return -1;
+        /* Drained as they come, so each job finishes before the next. */
+        if (j % 64 == 63 && s_drain (f, outcome) != 64)
+            return -1;
+    }
+    s_drain (f, outcome);
+    return s_commit (f);
+}
+
+static int s_jobs (s_fixture_t *f, const char *prefix, uint32_t n, uint8_t outcome)
+{
+    return s_tasks_of (f, prefix, n, outcome, 0);
+}
+
+static dt_msg_stats_t s_stats (s_fixture_t *f, const char *job)
+{
+    dt_msg_stats_t stats;
+    dt_state_stats (f->st, dt_str (job), &stats);
+    return stats;
+}
+
+/* Results of `job` from cursor 0, every page. */
+static uint32_t s_fetch_all (s_fixture_t *f, const char *job, char *url, size_t url_size)
+{
+    uint64_t cursor = 0;
+    uint32_t total = 0, n;
+    int pages = 0;
+    while ((n = dt_state_page (f->st, dt_str (job), &cursor, DT_LIMIT_BATCH_MAX, 0, s_page)) > 0 ||
+           cursor < dt_state_last_seq (f->st)) {
+        if (n > 0 && url)
+            snprintf (url, url_size, "%.*s", (int) s_page[0].url.len, s_page[0].url.ptr);
+        total += n;
+        if (++pages > 1000)
+            break;
+    }
+    return total;
+}
+
+static void test_finished_jobs_leave_memory_and_the_store_answers_for_them (void)
+{
+    s_fixture_t f;
+    DT_CHECK (s_setup (&f, 1) == 0);
+    DT_CHECK (s_jobs (&f, "warm", 20000, DT_OUTCOME_DONE) == 0);
+    size_t before = dt_state_memory (f.st);
+    DT_CHECK (s_jobs (&f, "j", 40000, DT_OUTCOME_DONE) == 0);
+    size_t after = dt_state_memory (f.st);
+    fprintf (stderr,
+             "    memory after 20,000 jobs %zu, after 60,000 %zu bytes; %zu jobs in memory\n",
+             before, after, dt_state_jobs (f.st));
+    DT_CHECK (dt_state_jobs (f.st) <= KEEP + 1);
+    /* 40,000 more jobs kept would be ~12 MB of records alone; the
+     * retention holds 8. What remains is the task table's and the results
+     * log's blocks (2 MiB each), which come and go whole. */
+    DT_CHECK (after < before + S_BLOCKS);
+
+    dt_msg_stats_t all = s_stats (&f, "");
+    DT_CHECK_EQ (all.submitted, 60000);
+    DT_CHECK_EQ (all.done, 60000);
+    dt_msg_stats_t j0 = s_stats (&f, "j0");
+    DT_CHECK_EQ (j0.submitted, 1);
+    DT_CHECK_EQ (j0.done, 1);
+
+    /* A resend of its chunk gets the same ids; other URLs are refused. */
+    uint64_t first = 0, again = 0;
+    char url[96];
+    snprintf (url, sizeof url, "http://h/j0/0");
+    DT_CHECK_EQ (s_submit (&f, "j0", 0, 0, &again), 0);
+    DT_CHECK_EQ (s_submit (&f, "j0", 0, 1, &first), DT_ERR_CONFLICT);
+    DT_CHECK_EQ (s_stats (&f, "").submitted, 60000);
+    DT_CHECK_EQ (again, 20001);
+
+    /* Its page comes from the store. */
+    char got[96] = "";
+    DT_CHECK_EQ (s_fetch_all (&f, "j0", got, sizeof got), 1);
+    DT_CHECK (strcmp (got, url) == 0);
+
+    /* A restart loads only what is in memory, and counts the rest. */
+    s_close (&f);
+    DT_CHECK (s_open (&f) == 0);
+    DT_CHECK (dt_state_memory (f.st) < before + S_BLOCKS);
+    all = s_stats (&f, "");
+    DT_CHECK_EQ (all.submitted, 60000);
+    DT_CHECK_EQ (all.done, 60000);
+    DT_CHECK_EQ (s_stats (&f, "j0").done, 1);
+    DT_CHECK_EQ (s_fetch_all (&f, "j0", NULL, 0), 1);
+    DT_CHECK_EQ (s_fetch_all (&f, "j39999", NULL, 0), 1);
+    DT_CHECK_EQ (s_submit (&f, "j0", 0, 0, &first), 0);
+    DT_CHECK_EQ (first, again);
+    /* New tasks get new ids, past those of jobs not in memory. */
+    DT_CHECK_EQ (s_submit (&f, "new", 0, 0, &first), 0);
+    DT_CHECK_EQ (first, 60001);
+    s_teardown (&f);
+}
+
+static void test_a_job_that_left_memory_comes_back_with_its_counters (void)
+{
+    s_fixture_t f;
+    DT_CHECK (s_setup (&f, 1) == 0);
+    uint64_t first;
+    for (uint32_t i = 0; i < 3; i++)
+        DT_CHECK_EQ (s_submit (&f, "f", i, i, &first), 0);
+    DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_FAIL), 3);
+    DT_CHECK (s_jobs (&f, "other", 100, DT_OUTCOME_DONE) == 0);
+    DT_CHECK_EQ (s_stats (&f, "f").failed, 3);
+
+    /* REQUEUE brings it back: its failed tasks run again. */
+    uint64_t count = 0;
+    DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("f"), &count), 0);
+    DT_CHECK_EQ (count, 3);
+    dt_msg_stats_t stats = s_stats (&f, "f");
+    DT_CHECK_EQ (stats.submitted, 3);
+    DT_CHECK_EQ (stats.pending, 3);
+    DT_CHECK_EQ (stats.failed, 0);
+    DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_DONE), 3);
+    DT_CHECK (s_commit (&f) == 0);
+    DT_CHECK_EQ (s_stats (&f, "f").done, 3);
+    DT_CHECK_EQ (s_fetch_all (&f, "f", NULL, 0), 3);
+
+    /* Out again, then a new chunk: its counters go on from the store's. */
+    DT_CHECK (s_jobs (&f, "more", 100, DT_OUTCOME_DONE) == 0);
+    DT_CHECK_EQ (s_submit (&f, "f", 3, 3, &first), 0);
+    stats = s_stats (&f, "f");
+    DT_CHECK_EQ (stats.submitted, 4);
+    DT_CHECK_EQ (stats.done, 3);
+    DT_CHECK_EQ (stats.pending, 1);
+    DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_DONE), 1);
+    DT_CHECK (s_commit (&f) == 0);
+    DT_CHECK_EQ (s_fetch_all (&f, "f", NULL, 0), 4);
+    dt_msg_stats_t all = s_stats (&f, "");
+    DT_CHECK_EQ (all.submitted, 204);
+    DT_CHECK_EQ (all.done, 204);
+    s_teardown (&f);
+}
+
+static void test_without_a_store_finished_jobs_are_forgotten_and_memory_stays_flat (void)
+{
+    s_fixture_t f;
+    DT_CHECK (s_setup (&f, 0) == 0);
+    DT_CHECK (s_jobs (&f, "warm", 40000, DT_OUTCOME_DONE) == 0);
+    size_t before = dt_state_memory (f.st);
+    DT_CHECK (s_jobs (&f, "j", 40000, DT_OUTCOME_DONE) == 0);
+    size_t after = dt_state_memory (f.st);
+    fprintf (stderr,
+             "    memory after 40,000 jobs %zu, after 80,000 %zu bytes; %zu jobs in memory\n",
+             before, after, dt_state_jobs (f.st));
+    DT_CHECK (dt_state_jobs (f.st) <= KEEP + 1);
+    /* Each job's record, chunk, task and result kept would be ~20 MB;
+     * results stay up to the window (256 here), the rest goes. */
+    DT_CHECK (after < before + S_BLOCKS);
+    DT_CHECK_EQ (s_stats (&f, "j0").submitted, 0);
+    DT_CHECK_EQ (s_stats (&f, "").done, 80000);
+    s_teardown (&f);
+}
+
+static void test_without_a_store_a_kept_job_is_known_after_its_tasks_left_memory (void)
+{
+    s_fixture_t f;
+    s_window = 65536;
+    int rc = s_setup (&f, 0);
+    s_window = 256;
+    DT_CHECK (rc == 0);
+    /* A retained job: a resend is known after its task left memory, and
+     * its failed task comes back for REQUEUE. */
+    uint64_t first, again;
+    DT_CHECK_EQ (s_submit (&f, "kept", 0, 0, &first), 0);
+    DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_FAIL), 1);
+    /* One large job: its tasks fill the task table's block past those of
+     * "kept", which is swept, while "kept" stays among the recent jobs. */
+    DT_CHECK (s_tasks_of (&f, "big", 40000, DT_OUTCOME_DONE, 1) == 0);
+    DT_CHECK_EQ (s_submit (&f, "kept", 0, 0, &again), 0);
+    DT_CHECK_EQ (again, first);
+    DT_CHECK_EQ (s_submit (&f, "kept", 0, 1, &again), DT_ERR_CONFLICT);
+    uint64_t count = 0;
+    DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("kept"), &count), 0);
+    DT_CHECK_EQ (count, 1);
+    DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_DONE), 1);
+    DT_CHECK_EQ (s_stats (&f, "kept").done, 1);
+    s_teardown (&f);
+}
+
+static void test_a_purged_job_leaves_memory_and_the_store_in_steps (void)
+{
+    s_fixture_t f;
+    DT_CHECK (s_setup (&f, 1) == 0);
+    /* "p": 10,000 tasks in one job (chunks of one); "q" runs on; "r" is
+     * unfinished. */
+    DT_CHECK (s_tasks_of (&f, "p", 10000, DT_OUTCOME_DONE, 1) == 0);
+    DT_CHECK (s_jobs (&f, "q", 20, DT_OUTCOME_DONE) == 0);
+    uint64_t first;
+    DT_CHECK_EQ (s_submit (&f, "r", 0, 0, &first), 0);
+    char err[256];
+    uint64_t count = 0;
+    DT_CHECK_EQ (dt_state_purge (f.st, dt_str ("r"), &count, err, sizeof err), DT_ERR_CONFLICT);
+
+    DT_CHECK_EQ (dt_state_purge (f.st, dt_str ("p"), &count, err, sizeof err), 0);
+    DT_CHECK_EQ (count, 10000);
+    DT_CHECK_EQ (s_commit (&f), 0);
+    dt_msg_stats_t all = s_stats (&f, "");
+    DT_CHECK_EQ (all.submitted, 21);
+    DT_CHECK_EQ (all.done, 20);
+    DT_CHECK_EQ (s_stats (&f, "p").submitted, 0);
+    DT_CHECK_EQ (s_fetch_all (&f, "p", NULL, 0), 0);
+    /* While its rows go, the job is closed; asking again purges nothing more. */
+    DT_CHECK_EQ (s_submit (&f, "p", 0, 0, &first), DT_ERR_CONFLICT);
+    DT_CHECK_EQ (dt_state_purge (f.st, dt_str ("p"), &count, err, sizeof err), 0);
+    DT_CHECK_EQ (count, 0);
+    int steps = 0;
+    while (dt_state_next_due (f.st) == 0 && steps < 100) {
+        dt_state_promote_due (f.st, NOW);
+        DT_CHECK_EQ (s_commit (&f), 0);
+        steps++;
+    }
+    /* 10,000 results, tasks and chunks: 30,000 rows, 4,096 a step. */
+    DT_CHECK_EQ (steps, 30000 / 4096 + 1);
+
+    /* Gone across a restart too; the name is free again. */
+    s_close (&f);
+    DT_CHECK (s_open (&f) == 0);
+    all = s_stats (&f, "");
+    DT_CHECK_EQ (all.submitted, 21);
+    DT_CHECK_EQ (all.done, 20);
+    DT_CHECK_EQ (all.pending, 1);
+    DT_CHECK_EQ (s_fetch_all (&f, "", NULL, 0), 20);
+    DT_CHECK_EQ (s_submit (&f, "p", 0, 7, &first), 0);
+    DT_CHECK_EQ (first, 10022);
+    DT_CHECK_EQ (s_stats (&f, "p").submitted, 1);
+    s_teardown (&f);
+}
+
+static void test_without_a_store_a_purged_job_is_forgotten_at_once (void)
+{
+    s_fixture_t f;
+    DT_CHECK (s_setup (&f, 0) == 0);
+    DT_CHECK (s_tasks_of (&f, "p", 100, DT_OUTCOME_DONE, 1) == 0);
+    char err[256];
+    uint64_t count = 0, first;
+    DT_CHECK_EQ (dt_state_purge (f.st, dt_str ("p"), &count, err, sizeof err), 0);
+    DT_CHECK_EQ (count, 100);
+    DT_CHECK_EQ (s_stats (&f, "").submitted, 0);
+    DT_CHECK_EQ (s_fetch_all (&f, "", NULL, 0), 0);
+    DT_CHECK (dt_state_next_due (f.st) != 0);
+    DT_CHECK_EQ (s_submit (&f, "p", 0, 0, &first), 0);
+    DT_CHECK_EQ (first, 101);
+    s_teardown (&f);
+}
+
+int main (void)
+{
+    static dt_test_t tests[] = {
+        {"finished jobs leave memory and the store answers for them",
+         test_finished_jobs_leave_memory_and_the_store_answers_for_them},
+        {"a job that left memory comes back with its counters",
+         test_a_job_that_left_memory_comes_back_with_its_counters},
+        {"without a store finished jobs are forgotten and memory stays flat",
+         test_without_a_store_finished_jobs_are_forgotten_and_memory_stays_flat},
+        {"without a store a kept job is known after its tasks left memory",
+         test_without_a_store_a_kept_job_is_known_after_its_tasks_left_memory},
+        {"a purged job leaves memory and the store in steps",
+         test_a_purged_job_leaves_memory_and_the_store_in_steps},
+        {"without a store a purged job is forgotten at once",
+         test_without_a_store_a_purged_job_is_forgotten_at_once},
+        {0},
+    };
+    return dt_test_run (tests);
+}

@@ -1,0 +1,599 @@
+/* dt_warc.c - WARC/1.1 records (ISO 28500) of what a fetch sent and received, each its own gzip
+ * member. */
+#include "dt_warc.h"
+#include "dt_limits.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+
+/* The WARC header of one record: its fixed fields are well under 1 KiB,
+ * plus the longest URI. */
+#define S_HEADER_MAX (DT_LIMIT_URL_MAX + 1024)
+
+/* A growing byte buffer. */
+typedef struct {
+    uint8_t *data; /* NOT NUL-terminated */
+    size_t len;    /* bytes used */
+    size_t cap;    /* bytes allocated */
+} s_buf_t;
+
+/* Where a chunked body's parser is: the payload digest covers the entity
+ * body, which is the body with its chunk framing removed (see dt_warc.h). */
+typedef enum {
+    S_CHUNK_OFF = 0,  /* not chunked: every body byte is payload */
+    S_CHUNK_SIZE,     /* in a chunk-size line (hex digits, extensions, CRLF) */
+    S_CHUNK_DATA,     /* in a chunk's data */
+    S_CHUNK_DATA_END, /* in the CRLF after a chunk's data */
+    S_CHUNK_TRAILER,  /* after the last chunk: trailer fields, not payload */
+    S_CHUNK_BROKEN    /* the framing was malformed: the rest is digested as it came */
+} s_chunk_state_t;
+
+typedef struct {
+    s_chunk_state_t state;
+    uint64_t left; /* data bytes left in this chunk, or the size being read */
+    int digits;    /* hex digits read in this size line */
+    int in_ext;    /* past the digits: extensions or whitespace until LF */
+} s_dechunk_t;
+
+/* More hex digits than this cannot be a chunk size we could keep. */
+#define S_CHUNK_DIGITS_MAX 15
+
+struct dt_warc_capture_t {
+    size_t body_cap;         /* body bytes it may keep over all hops */
+    size_t body_kept;        /* body bytes kept over all hops */
+    size_t hop_body;         /* of which in this hop's response */
+    time_t date;             /* this hop's WARC-Date */
+    s_buf_t request;         /* this hop's request head, as sent */
+    s_buf_t response;        /* this hop's response head then body, as received */
+    int have_status;         /* a status line started the response head */
+    int in_body;             /* body bytes have come: the head is complete */
+    EVP_MD_CTX *block_sha;   /* over `response` as it grows */
+    EVP_MD_CTX *payload_sha; /* over the body part of `response`, chunk framing removed */
+    s_dechunk_t dechunk;     /* that framing's parser, when the response is chunked */
+    const char *truncated;   /* WARC-Truncated reason, NULL when whole; static string */
+    int broken;              /* a head over its cap or out of memory: this hop has no records */
+    s_buf_t out;             /* gzip members of every record ended so far */
+    size_t records;          /* how many */
+};
+
+/* Makes room for `n` more bytes under `max` in all. Returns 0 or -1. */
+static int s_buf_reserve (s_buf_t *b, size_t n, size_t max)
+{
+    if (n > max || b->len > max - n)
+        return -1;
+    if (b->len + n <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + n)
+        cap = cap > SIZE_MAX / 2 ? b->len + n : cap * 2;
+    if (cap > max)
+        cap = max;
+    uint8_t *data = realloc (b->data, cap);
+    if (!data)
+        return -1;
+    b->data = data;
+    b->cap = cap;
+    return 0;
+}
+
+static int s_buf_add (s_buf_t *b, const void *p, size_t n, size_t max)
+{
+    if (s_buf_reserve (b, n, max) != 0)
+        return -1;
+    if (n)
+        memcpy (b->data + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+static void s_buf_free (s_buf_t *b)
+{
+    free (b->data);
+    *b = (s_buf_t){0};
+}
+
+/* ---- Digests, ids, dates ---------------------------------------------- */
+
+static const char s_base32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/* "sha1:" + base32 of a 20-byte digest: 160 bits are exactly 32 groups of 5. */
+static void s_digest_text (const unsigned char md[20], char out[DT_WARC_DIGEST_SIZE])
+{
+    memcpy (out, "sha1:", 5);
+    char *p = out + 5;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (int i = 0; i < 20; i++) {
+        acc = (acc << 8) | md[i];
+        bits += 8;
+        while (bits >= 5) {
+            *p++ = s_base32[(acc >> (bits - 5)) & 31];
+            bits -= 5;
+        }
+    }
+    *p = '\0';
+}
+
+static void s_digest_final (EVP_MD_CTX *ctx, char out[DT_WARC_DIGEST_SIZE])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_DigestFinal_ex (ctx, md, &n);
+    s_digest_text (md, out);
+}
+
+void dt_warc_sha1 (const void *data, size_t len, char out[DT_WARC_DIGEST_SIZE])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_Digest (data, len, md, &n, EVP_sha1 (), NULL);
+    s_digest_text (md, out);
+}
+
+int dt_warc_record_id (char out[DT_WARC_ID_SIZE])
+{
+    unsigned char b[16];
+    if (RAND_bytes (b, sizeof b) != 1)
+        return -1;
+    b[6] = (unsigned char) ((b[6] & 0x0f) | 0x40); /* version 4: random */
+    b[8] = (unsigned char) ((b[8] & 0x3f) | 0x80); /* the RFC 4122 variant */
+    snprintf (out, DT_WARC_ID_SIZE,
+              "<urn:uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x>",
+              b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+              b[13], b[14], b[15]);
+    return 0;
+}
+
+void dt_warc_date (time_t t, char out[21])
+{
+    struct tm tm;
+    gmtime_r (&t, &tm);
+    strftime (out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- Records ---------------------------------------------------------- */
+
+/* A field value may not break the header's lines; a URI or an address may
+ * hold no space either. */
+static int s_value_ok (const char *v, int allow_space)
+{
+    for (; *v; v++)
+        if (*v == '\r' || *v == '\n' || (!allow_space && *v == ' '))
+            return 0;
+    return 1;
+}
+
+/* Appends one gzip member holding the concatenation of the pieces to
+ * `out`. Returns 0, or -1 (out of memory, zlib error): `out` unchanged. */
+static int s_gzip_member (s_buf_t *out, const void *const *piece, const size_t *piece_len,
+                          int pieces)
+{
+    z_stream z;
+    memset (&z, 0, sizeof z);
+    /* windowBits 15 + 16: a gzip wrapper (header and CRC-32 trailer). */
+    if (deflateInit2 (&z, DT_WARC_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return -1;
+    uLong total = 0;
+    for (int i = 0; i < pieces; i++)
+        total += (uLong) piece_len[i];
+    /* With the bound's room, deflate never runs out of output space. */
+    uLong bound = deflateBound (&z, total);
+    if (s_buf_reserve (out, bound, SIZE_MAX) != 0) {
+        deflateEnd (&z);
+        return -1;
+    }
+    z.next_out = out->data + out->len;
+    z.avail_out = (uInt) bound;
+    int rc = Z_OK;
+    for (int i = 0; i < pieces && rc == Z_OK; i++) {
+        int last = i == pieces - 1;
+        if (!last && piece_len[i] == 0)
+            continue; /* deflate calls that can make no progress fail (Z_BUF_ERROR) */
+        z.next_in = (Bytef *) piece[i];
+        z.avail_in = (uInt) piece_len[i];
+        rc = deflate (&z, last ? Z_FINISH : Z_NO_FLUSH);
+        if (!last && rc == Z_OK && z.avail_in != 0)
+            rc = Z_BUF_ERROR;
+    }
+    int ok = rc == Z_STREAM_END;
+    if (ok)
+        out->len += bound - z.avail_out;
+    deflateEnd (&z);
+    return ok ? 0 : -1;
+}
+
+/* The fields of one record's WARC header. */
+typedef struct {
+    const char *type;         /* WARC-Type */
+    const char *id;           /* WARC-Record-ID */
+    const char *date;         /* WARC-Date */
+    const char *uri;          /* WARC-Target-URI, or NULL */
+    const char *ip;           /* WARC-IP-Address, or NULL/"" */
+    const char *concurrent;   /* WARC-Concurrent-To, or NULL */
+    const char *filename;     /* WARC-Filename, or NULL */
+    const char *block_digest; /* WARC-Block-Digest */
+    const char *payload;      /* WARC-Payload-Digest, or NULL */
+    const char *truncated;    /* WARC-Truncated, or NULL */
+    const char *content_type; /* Content-Type */
+} s_fields_t;
+
+/* Appends one record (header, block in up to two pieces, the two CRLFs
+ * that end it) as one gzip member. Returns 0 or -1 (`out` unchanged). */
+static int s_record (s_buf_t *out, const s_fields_t *f, const void *a, size_t alen, const void *b,
+                     size_t blen)
+{
+    char header[S_HEADER_MAX];
+    int n = snprintf (
+        header, sizeof header,
+        "WARC/1.1\r\n"
+        "WARC-Type: %s\r\n"
+        "WARC-Record-ID: %s\r\n"
+        "WARC-Date: %s\r\n"
+        "%s%s%s"
+        "%s%s%s"
+        "%s%s%s"
+        "%s%s%s"
+        "WARC-Block-Digest: %s\r\n"
+        "%s%s%s"
+        "%s%s%s"
+        "Content-Type: %s\r\n"
+        "Content-Length: %zu\r\n"
+        "\r\n",
+        f->type, f->id, f->date, /* */
+        f->filename ? "WARC-Filename: " : "", f->filename ? f->filename : "",
+        f->filename ? "\r\n" : "",                                                     /* */
+        f->uri ? "WARC-Target-URI: " : "", f->uri ? f->uri : "", f->uri ? "\r\n" : "", /* */
+        f->ip && f->ip[0] ? "WARC-IP-Address: " : "", f->ip ? f->ip : "",
+        f->ip && f->ip[0] ? "\r\n" : "", /* */
+        f->concurrent ? "WARC-Concurrent-To: " : "", f->concurrent ? f->concurrent : "",
+        f->concurrent ? "\r\n" : "", f->block_digest, /* */
+        f->payload ? "WARC-Payload-Digest: " : "", f->payload ? f->payload : "",
+        f->payload ? "\r\n" : "", /* */
+        f->truncated ? "WARC-Truncated: " : "", f->truncated ? f->truncated : "",
+        f->truncated ? "\r\n" : "", /* */
+        f->content_type, alen + blen);
+    if (n < 0 || (size_t) n >= sizeof header)
+        return -1;
+    const void *piece[] = {header, a, b, "\r\n\r\n"};
+    const size_t len[] = {(size_t) n, alen, blen, 4};
+    return s_gzip_member (out, piece, len, 4);
+}
+
+int dt_warc_warcinfo (const dt_warc_info_t *info, time_t date, uint8_t **out, size_t *out_len)
+{
+    const char *format = info->format ? info->format : "WARC File Format 1.1";
+    const char *values[] = {info->filename, info->software, info->hostname, info->operator_,
+                            format};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
+        if (values[i] && !s_value_ok (values[i], 1))
+            return -1;
+    if (info->filename && !s_value_ok (info->filename, 0))
+        return -1;
+    s_buf_t block = {0}, buf = {0};
+    const char *names[] = {"software", "hostname", "operator", "format"};
+    const char *fields[] = {info->software, info->hostname, info->operator_, format};
+    int rc = -1;
+    for (size_t i = 0; i < 4; i++) {
+        if (!fields[i])
+            continue;
+        char line[DT_LIMIT_URL_MAX];
+        int n = snprintf (line, sizeof line, "%s: %s\r\n", names[i], fields[i]);
+        if (n < 0 || (size_t) n >= sizeof line || s_buf_add (&block, line, (size_t) n, SIZE_MAX))
+            goto done;
+    }
+    char id[DT_WARC_ID_SIZE], when[21], digest[DT_WARC_DIGEST_SIZE];
+    if (dt_warc_record_id (id) != 0)
+        goto done;
+    dt_warc_date (date, when);
+    dt_warc_sha1 (block.data ? (const void *) block.data : "", block.len, digest);
+    s_fields_t f = {.type = "warcinfo",
+                    .id = id,
+                    .date = when,
+                    .filename = info->filename,
+                    .block_digest = digest,
+                    .content_type = "application/warc-fields"};
+    if (s_record (&buf, &f, block.data, block.len, NULL, 0) != 0)
+        goto done;
+    *out = buf.data;
+    *out_len = buf.len;
+    buf.data = NULL;
+    rc = 0;
+done:
+    s_buf_free (&block);
+    s_buf_free (&buf);
+    return rc;
+}
+
+/* ---- Captures --------------------------------------------------------- */
+
+dt_warc_capture_t *dt_warc_capture_new (size_t body_cap)
+{
+    dt_warc_capture_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->block_sha = EVP_MD_CTX_new ();
+    self->payload_sha = EVP_MD_CTX_new ();
+    if (!self->block_sha || !self->payload_sha) {
+        dt_warc_capture_destroy (&self);
+        return NULL;
+    }
+    dt_warc_capture_reset (self, body_cap);
+    return self;
+}
+
+void dt_warc_capture_destroy (dt_warc_capture_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    dt_warc_capture_t *self = *self_p;
+    s_buf_free (&self->request);
+    s_buf_free (&self->response);
+    s_buf_free (&self->out);
+    EVP_MD_CTX_free (self->block_sha);
+    EVP_MD_CTX_free (self->payload_sha);
+    free (self);
+    *self_p = NULL;
+}
+
+/* Forgets this hop's response, ready for a new head. */
+static void s_response_restart (dt_warc_capture_t *self)
+{
+    self->body_kept -= self->hop_body;
+    self->hop_body = 0;
+    self->response.len = 0;
+    self->have_status = 0;
+    self->in_body = 0;
+    self->truncated = NULL;
+    self->dechunk = (s_dechunk_t){0};
+    EVP_DigestInit_ex (self->block_sha, EVP_sha1 (), NULL);
+    EVP_DigestInit_ex (self->payload_sha, EVP_sha1 (), NULL);
+}
+
+void dt_warc_capture_begin (dt_warc_capture_t *self, time_t date)
+{
+    self->date = date;
+    self->request.len = 0;
+    self->broken = 0;
+    s_response_restart (self);
+}
+
+void dt_warc_capture_reset (dt_warc_capture_t *self, size_t body_cap)
+{
+    s_buf_free (&self->request);
+    s_buf_free (&self->response);
+    s_buf_free (&self->out);
+    self->records = 0;
+    self->body_cap = body_cap;
+    self->body_kept = 0;
+    dt_warc_capture_begin (self, 0);
+}
+
+int dt_warc_capture_request (dt_warc_capture_t *self, const void *data, size_t len)
+{
+    /* A complete head already there means a new request: libcurl sent it
+     * again on a fresh connection, or after an authentication round. */
+    const uint8_t *r = self->request.data;
+    size_t n = self->request.len;
+    if (self->response.len > 0 || (n >= 4 && memcmp (r + n - 4, "\r\n\r\n", 4) == 0)) {
+        self->request.len = 0;
+        s_response_restart (self);
+    }
+    if (self->broken || s_buf_add (&self->request, data, len, DT_LIMIT_CAPTURE_HEAD_MAX) != 0) {
+        self->broken = 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* Whether a head line is "Transfer-Encoding: ..., chunked" (the last
+ * coding, the one that frames the body: RFC 9112 6.1). */
+static int s_is_chunked (const char *line, size_t len)
+{
+    static const char name[] = "transfer-encoding:";
+    if (len < sizeof name - 1 || strncasecmp (line, name, sizeof name - 1) != 0)
+        return 0;
+    while (len > 0 && strchr (" \t\r\n", line[len - 1]))
+        len--;
+    return len >= 7 + sizeof name - 1 && strncasecmp (line + len - 7, "chunked", 7) == 0;
+}
+
+static int s_hex (char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* Feeds body bytes to the payload digest, without the chunk framing of a
+ * chunked body. Malformed framing (a size that is not hex, too many
+ * digits) stops the parsing: the rest is digested as it came, as for a
+ * body that is not chunked. */
+static void s_payload (dt_warc_capture_t *self, const uint8_t *p, size_t len)
+{
+    s_dechunk_t *d = &self->dechunk;
+    while (len > 0) {
+        switch (d->state) {
+        case S_CHUNK_OFF:
+        case S_CHUNK_BROKEN:
+            EVP_DigestUpdate (self->payload_sha, p, len);
+            return;
+        case S_CHUNK_DATA: {
+            size_t n = len < d->left ? len : (size_t) d->left;
+            EVP_DigestUpdate (self->payload_sha, p, n);
+            p += n;
+            len -= n;
+            d->left -= n;
+            if (d->left == 0)
+                d->state = S_CHUNK_DATA_END;
+            break;
+        }
+        case S_CHUNK_DATA_END:
+            /* CRLF; a bare LF is taken too, as parsers do. */
+            if (*p == '\n')
+                *d = (s_dechunk_t){.state = S_CHUNK_SIZE};
+            else if (*p != '\r')
+                d->state = S_CHUNK_BROKEN;
+            if (d->state != S_CHUNK_BROKEN) {
+                p++;
+                len--;
+            }
+            break;
+        case S_CHUNK_SIZE: {
+            int h = s_hex ((char) *p);
+            if (*p == '\n') {
+                if (d->digits == 0) {
+                    d->state = S_CHUNK_BROKEN;
+                    break;
+                }
+                d->state = d->left ? S_CHUNK_DATA : S_CHUNK_TRAILER;
+                d->digits = d->in_ext = 0;
+            } else if (!d->in_ext && h >= 0) {
+                if (++d->digits > S_CHUNK_DIGITS_MAX) {
+                    d->state = S_CHUNK_BROKEN;
+                    break;
+                }
+                d->left = d->left * 16 + (uint64_t) h;
+            } else if (d->digits > 0 && (*p == ';' || *p == ' ' || *p == '\t' || *p == '\r'))
+                d->in_ext = 1;
+            else if (!d->in_ext) {
+                d->state = S_CHUNK_BROKEN;
+                break;
+            }
+            p++;
+            len--;
+            break;
+        }
+        case S_CHUNK_TRAILER:
+            return;
+        }
+    }
+}
+
+int dt_warc_capture_header (dt_warc_capture_t *self, const void *data, size_t len)
+{
+    if (self->broken)
+        return -1;
+    if (len >= 5 && memcmp (data, "HTTP/", 5) == 0) {
+        if (self->in_body) {
+            self->broken = 1; /* a second response after a body: not an HTTP/1.1 exchange */
+            return -1;
+        }
+        s_response_restart (self);
+        self->have_status = 1;
+    }
+    if (s_buf_add (&self->response, data, len, DT_LIMIT_CAPTURE_HEAD_MAX) != 0) {
+        self->broken = 1;
+        return -1;
+    }
+    EVP_DigestUpdate (self->block_sha, data, len);
+    if (s_is_chunked (data, len))
+        self->dechunk.state = S_CHUNK_SIZE;
+    return 0;
+}
+
+int dt_warc_capture_body (dt_warc_capture_t *self, const void *data, size_t len)
+{
+    if (self->broken)
+        return -1;
+    self->in_body = 1;
+    size_t room = self->body_cap - self->body_kept;
+    if (len > room) {
+        dt_warc_capture_truncate (self, "length");
+        len = room;
+    }
+    if (len == 0)
+        return 0;
+    if (s_buf_add (&self->response, data, len, SIZE_MAX) != 0) {
+        self->broken = 1;
+        return -1;
+    }
+    self->body_kept += len;
+    self->hop_body += len;
+    EVP_DigestUpdate (self->block_sha, data, len);
+    s_payload (self, data, len);
+    return 0;
+}
+
+void dt_warc_capture_truncate (dt_warc_capture_t *self, const char *reason)
+{
+    if (!self->truncated)
+        self->truncated = reason;
+}
+
+int dt_warc_capture_has_response (const dt_warc_capture_t *self)
+{
+    return self->have_status;
+}
+
+int dt_warc_capture_end (dt_warc_capture_t *self, const char *uri, const char *ip)
+{
+    int rc = -1;
+    if (self->request.len == 0 && !self->broken) {
+        rc = 0; /* nothing was sent in this hop: nothing to record */
+        goto done;
+    }
+    if (self->broken || !uri || !s_value_ok (uri, 0) || (ip && !s_value_ok (ip, 0)))
+        goto done;
+    char request_id[DT_WARC_ID_SIZE], response_id[DT_WARC_ID_SIZE], when[21];
+    char request_digest[DT_WARC_DIGEST_SIZE], block_digest[DT_WARC_DIGEST_SIZE],
+        payload_digest[DT_WARC_DIGEST_SIZE];
+    if (dt_warc_record_id (request_id) != 0 || dt_warc_record_id (response_id) != 0)
+        goto done;
+    dt_warc_date (self->date, when);
+    dt_warc_sha1 (self->request.data, self->request.len, request_digest);
+    size_t before = self->out.len;
+    s_fields_t req = {.type = "request",
+                      .id = request_id,
+                      .date = when,
+                      .uri = uri,
+                      .ip = ip,
+                      .concurrent = self->have_status ? response_id : NULL,
+                      .block_digest = request_digest,
+                      .content_type = "application/http;msgtype=request"};
+    if (s_record (&self->out, &req, self->request.data, self->request.len, NULL, 0) != 0)
+        goto done;
+    if (self->have_status) {
+        s_digest_final (self->block_sha, block_digest);
+        s_digest_final (self->payload_sha, payload_digest);
+        s_fields_t res = {.type = "response",
+                          .id = response_id,
+                          .date = when,
+                          .uri = uri,
+                          .ip = ip,
+                          .block_digest = block_digest,
+                          .payload = payload_digest,
+                          .truncated = self->truncated,
+                          .content_type = "application/http;msgtype=response"};
+        if (s_record (&self->out, &res, self->response.data, self->response.len, NULL, 0) != 0) {
+            self->out.len = before; /* both records of the hop, or neither */
+            goto done;
+        }
+    }
+    self->records += self->have_status ? 2 : 1;
+    rc = 0;
+    self->hop_body = 0; /* kept: it counts against the cap of later hops */
+done:
+    /* The raw block is not needed any more: give its memory back. */
+    s_buf_free (&self->request);
+    s_buf_free (&self->response);
+    self->broken = 0;
+    s_response_restart (self);
+    return rc;
+}
+
+const uint8_t *dt_warc_capture_output (const dt_warc_capture_t *self, size_t *len)
+{
+    *len = self->out.len;
+    return self->out.len ? self->out.data : NULL;
+}
+
+size_t dt_warc_capture_records (const dt_warc_capture_t *self)
+{
+    return self->records;
+}
