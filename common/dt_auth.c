@@ -241,7 +241,24 @@ static int s_answer (dt_auth_t *self, zmsg_t *request)
     zmsg_addstr (reply, role ? "200" : "400");
     zmsg_addstr (reply, role ? "OK" : why);
     zmsg_addstr (reply, role ? role : "");
-    zmsg_addmem (reply, NULL, 0);
+    /* ZAP metadata: the key itself, as property "Key" of every message of
+     * the connection, so the master can tell one worker key from another
+     * (a result is recorded only from the key its lease was given to).
+     * ZMTP property: name length (1 byte), name, value length (4 bytes,
+     * big endian), value. */
+    uint8_t meta[1 + 3 + 4 + 40];
+    size_t meta_len = 0;
+    if (role) {
+        char text[41];
+        zmq_z85_encode (text, zframe_data (key), S_CURVE_KEY_BYTES);
+        meta[0] = 3;
+        memcpy (meta + 1, "Key", 3);
+        meta[4] = meta[5] = meta[6] = 0;
+        meta[7] = 40;
+        memcpy (meta + 8, text, 40);
+        meta_len = sizeof meta;
+    }
+    zmsg_addmem (reply, meta_len ? meta : NULL, meta_len);
     int rc = zmsg_send (&reply, self->zap);
 
     zframe_destroy (&key);

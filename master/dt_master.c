@@ -6,17 +6,29 @@
  *   2. drain every message that is ready and apply it to the model; replies
  *      that depend on durable state (SUBMIT_OK, REQUEUE_OK, PAGE) are only
  *      queued;
- *   3. commit the store once (group commit);
- *   4. send the queued replies and answer the parked FETCHes that have
+ *   3. deal queued tasks to workers with free credit, round-robin;
+ *   4. commit the store once (group commit);
+ *   5. send the queued replies and answer the parked FETCHes that have
  *      something new: nothing is acknowledged before it is on disk;
- *   5. deal queued tasks to workers with free credit, round-robin;
  *   6. tick: dead workers, lease timeouts, due retries, expired long polls,
  *      heartbeats; it returns when the next of these is due, which becomes
  *      the next poll timeout.
+ *
+ * Tasks go out (3) before the commit (4), by design: the workers run them
+ * while the commit waits for the disk, so the next turn brings a larger
+ * group. A crash between the two leaves workers holding tasks the store
+ * never saw, whose ids the next run hands to new submissions. What makes
+ * that safe is the run's epoch: every TASKS carries it, every result
+ * echoes it, and a result is recorded only for the lease of exactly its
+ * (task id, attempt, epoch) held by the connection it came from; the next
+ * run's epoch is committed before its socket is bound, so a result of a
+ * lost dispatch is counted `late` and dropped, never recorded for another
+ * task.
  */
 #include "dt_master.h"
 #include "dt_master_priv.h"
 #include "dt_auth.h"
+#include "dt_fault.h"
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_metrics.h"
@@ -61,8 +73,13 @@ dt_master_t *dt_master_new (const dt_master_opts_t *opts, char *err, size_t err_
     self->take_tasks = calloc (DT_LIMIT_BATCH_MAX, sizeof *self->take_tasks);
     self->take_items = calloc (DT_LIMIT_BATCH_MAX, sizeof *self->take_items);
     self->page_items = calloc (DT_LIMIT_BATCH_MAX, sizeof *self->page_items);
+    self->page_records = calloc (DT_LIMIT_BATCH_MAX, sizeof *self->page_records);
     self->status_workers = calloc (DT_LIMIT_WORKERS_MAX, sizeof *self->status_workers);
-    if (!self->take_tasks || !self->take_items || !self->page_items || !self->status_workers) {
+    self->links = calloc (DT_LIMIT_WORKERS_MAX, sizeof *self->links);
+    self->intents = dt_intents_new ();
+    self->waiters = dt_waiters_new ();
+    if (!self->take_tasks || !self->take_items || !self->page_items || !self->page_records ||
+        !self->status_workers || !self->links || !self->intents || !self->waiters) {
         snprintf (err, err_size, "out of memory");
         goto fail;
     }
@@ -81,6 +98,8 @@ dt_master_t *dt_master_new (const dt_master_opts_t *opts, char *err, size_t err_
         .task_ms = opts->task_ms,
         .window = opts->window,
         .host_limit = opts->host_limit,
+        /* An honest worker's own limit, from a task's start, fires first. */
+        .lease_grace_ms = opts->heartbeat_ms,
         .max_store_bytes = opts->max_store_bytes,
     };
     self->state = dt_state_new (&state_opts, self->store);
@@ -90,6 +109,12 @@ dt_master_t *dt_master_new (const dt_master_opts_t *opts, char *err, size_t err_
     }
     if (dt_state_load (self->state) != 0) {
         snprintf (err, err_size, "store %s: recovery failed", opts->data_dir);
+        goto fail;
+    }
+    /* Committed before the socket is bound: no worker can hold a task of
+     * this run's epoch from an earlier run. */
+    if (dt_state_begin_epoch (self->state) != 0) {
+        snprintf (err, err_size, "store %s: cannot record the run's epoch", opts->data_dir);
         goto fail;
     }
     if (opts->keys_dir) {
@@ -129,12 +154,14 @@ void dt_master_destroy (dt_master_t **self_p)
     zstr_free (&self->endpoint);
     dt_state_destroy (&self->state);
     dt_store_destroy (&self->store);
-    free (self->intents);
-    free (self->waiters);
+    dt_intents_destroy (&self->intents);
+    dt_waiters_destroy (&self->waiters);
     free (self->take_tasks);
     free (self->take_items);
     free (self->page_items);
+    free (self->page_records);
     free (self->status_workers);
+    free (self->links);
     free (self);
     *self_p = NULL;
 }
@@ -189,7 +216,7 @@ void dt_master_drop_worker (dt_master_t *self, dt_worker_t **worker_p, const cha
 {
     dt_worker_t *worker = *worker_p;
     dt_master_name_t name = dt_master_worker_name (worker);
-    uint32_t held = dt_state_drop_worker (self->state, worker_p);
+    uint32_t held = dt_state_drop_worker (self->state, worker_p, self->now);
     dt_log_info (why, "worker %s gone: %" PRIu32 " leased tasks ended", name.text, held);
 }
 
@@ -205,7 +232,7 @@ int dt_master_send_worker (dt_master_t *self, const dt_msg_t *msg, dt_worker_t *
         return -1;
     }
     if (rc == 0)
-        worker->last_sent = self->now;
+        dt_master_link (self, worker)->last_sent = self->now;
     else if (rc != DT_PROTO_EAGAIN)
         dt_log_warn ("MASTER-SEND", "%s to worker %s: %s", dt_msg_type_name (msg->type),
                      dt_master_worker_name (worker).text, dt_msg_strerror (rc));
@@ -271,9 +298,10 @@ static int s_commit (dt_master_t *self)
 
 /* ---- Dispatch ----------------------------------------------------------- */
 
-static int s_can_take (const dt_master_t *self, const dt_worker_t *worker)
+static int s_can_take (dt_master_t *self, const dt_worker_t *worker)
 {
-    return worker && dt_workers_free (worker) > 0 && worker->blocked_turn != self->turn;
+    return worker && dt_workers_free (worker) > 0 &&
+           dt_master_link (self, worker)->blocked_turn != self->turn;
 }
 
 /* Deals queued tasks to workers with free credit, round-robin, each a
@@ -311,13 +339,14 @@ static void s_dispatch (dt_master_t *self)
             dt_msg_t msg;
             dt_msg_init (&msg);
             msg.type = DT_MSG_TASKS;
-            msg.tasks.epoch = 1; /* runs are not numbered yet: every run is epoch 1 */
+            msg.tasks.epoch = dt_state_epoch (self->state);
             msg.tasks.count = n;
             msg.tasks.items = self->take_items;
             int rc = dt_msg_send (&msg, self->socket, &worker->peer);
             if (rc == 0) {
+                DT_FAULT_CRASH ("master-after-dispatch");
                 dt_state_lease (self->state, worker, self->take_tasks, n, self->now);
-                worker->last_sent = self->now;
+                dt_master_link (self, worker)->last_sent = self->now;
                 self->rr = slot;
                 progress = 1;
                 continue;
@@ -330,7 +359,7 @@ static void s_dispatch (dt_master_t *self)
             if (rc != DT_PROTO_EAGAIN)
                 dt_log_warn ("MASTER-SEND", "TASKS to worker %s: %s",
                              dt_master_worker_name (worker).text, dt_msg_strerror (rc));
-            worker->blocked_turn = self->turn;
+            dt_master_link (self, worker)->blocked_turn = self->turn;
             self->blocked = 1;
         }
         if (!progress)
@@ -356,19 +385,19 @@ static int64_t s_tick (dt_master_t *self)
         dt_worker_t *worker = dt_workers_at (workers, slot);
         if (!worker)
             continue;
+        dt_master_link_t *link = dt_master_link (self, worker);
         /* With messages still waiting, its heartbeat may be among them. */
-        if (!self->backlog && now - worker->last_seen >= dead_ms) {
+        if (!self->backlog && now - link->last_seen >= dead_ms) {
             dt_master_drop_worker (self, &worker, "WORKER-DEAD");
             continue;
         }
-        next = s_min (next, worker->last_seen + dead_ms);
+        next = s_min (next, link->last_seen + dead_ms);
         uint32_t expired = dt_state_expire_leases (self->state, worker, now);
         if (expired)
             dt_log_info ("LEASE-EXPIRED", "worker %s: %" PRIu32 " tasks over %" PRIu32 " ms ended",
                          dt_master_worker_name (worker).text, expired, self->opts.task_ms);
-        if (worker->leases.head)
-            next = s_min (next, worker->leases.head->since + self->opts.task_ms);
-        if (now - worker->last_sent >= self->opts.heartbeat_ms) {
+        next = s_min (next, dt_state_lease_deadline (self->state, worker));
+        if (now - link->last_sent >= self->opts.heartbeat_ms) {
             dt_msg_t beat;
             dt_msg_init (&beat);
             beat.type = DT_MSG_HEARTBEAT;
@@ -376,24 +405,13 @@ static int64_t s_tick (dt_master_t *self)
                 continue;
             /* Also after EAGAIN: a worker that is not reading is not helped
              * by a heartbeat every turn. */
-            worker->last_sent = now;
+            link->last_sent = now;
         }
-        next = s_min (next, worker->last_sent + self->opts.heartbeat_ms);
+        next = s_min (next, link->last_sent + self->opts.heartbeat_ms);
     }
     dt_state_promote_due (self->state, now);
     next = s_min (next, dt_state_next_due (self->state));
-    for (size_t i = 0; i < self->nwaiters;) {
-        dt_master_waiter_t *waiter = &self->waiters[i];
-        if (waiter->deadline <= now) {
-            /* Its cursor only ever moved right after a commit, so an empty
-             * page with it never points past what is durable. */
-            dt_master_page (self, waiter, 1);
-            dt_master_waiter_remove (self, i);
-            continue;
-        }
-        next = s_min (next, s_min (waiter->deadline, dt_master_fill_due (waiter)));
-        i++;
-    }
+    next = s_min (next, dt_master_expire_waiters (self));
     return next;
 }
 
@@ -423,10 +441,7 @@ static int s_stop (dt_master_t *self)
     if (s_commit (self) != 0)
         return -1;
     dt_master_send_intents (self);
-    for (size_t i = 0; i < self->nwaiters; i++)
-        dt_master_reply_error (self, &self->waiters[i].peer, self->waiters[i].req, DT_ERR_STOPPING,
-                               "master is stopping");
-    self->nwaiters = 0;
+    dt_master_stop_waiters (self);
     dt_msg_stats_t stats;
     dt_state_stats (self->state, dt_str_n ("", 0), &stats);
     dt_log_info ("MASTER-STOP",
@@ -437,8 +452,16 @@ static int s_stop (dt_master_t *self)
     return 0;
 }
 
+/* A worker's last message, for the metrics' idle times. */
+static int64_t s_last_seen (void *arg, const dt_worker_t *worker)
+{
+    return dt_master_link (arg, worker)->last_seen;
+}
+
 int dt_master_run (dt_master_t *self)
 {
+    if (self->opts.metrics)
+        dt_metrics_set_seen (self->opts.metrics, s_last_seen, self);
     dt_log_info ("MASTER-START",
                  "listening on %s (%s%s), heartbeat %" PRIu32 " ms x %" PRIu32
                  ", task limit %" PRIu32 " ms, %" PRIu32 " attempts",
@@ -471,7 +494,8 @@ int dt_master_run (dt_master_t *self)
             return -1;
         /* Tasks go out before the commit: sending them acknowledges
          * nothing, and the workers run them while the commit waits for the
-         * disk, so the next turn brings a larger group. */
+         * disk, so the next turn brings a larger group. The epoch makes a
+         * crash in between harmless (see the top of this file). */
         s_dispatch (self);
         if (s_commit (self) != 0)
             return -1;

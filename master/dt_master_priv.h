@@ -4,39 +4,23 @@
 #define DT_MASTER_PRIV_H
 
 #include "dt_auth.h"
+#include "dt_intents.h"
 #include "dt_limits.h"
 #include "dt_master.h"
 #include "dt_msg.h"
 #include "dt_state.h"
 #include "dt_store.h"
+#include "dt_waiters.h"
 
 #include <czmq.h>
 
-/* A reply that may only be sent after the group commit. */
+/* The loop's side of a registered worker's connection (the model's side
+ * is its dt_worker_t), by the worker's registry slot. */
 typedef struct {
-    dt_peer_t peer;             /* client routing id */
-    uint64_t req;               /* echoed */
-    dt_msg_type_t type;         /* DT_MSG_SUBMIT_OK, _REQUEUE_OK, _CANCEL_OK or _PURGE_OK */
-    char job[DT_LIMIT_JOB_MAX]; /* SUBMIT_OK: job id bytes, NOT NUL-terminated */
-    uint32_t job_len;           /* bytes in job */
-    uint32_t chunk;             /* SUBMIT_OK */
-    uint64_t first_id;          /* SUBMIT_OK */
-    uint64_t count;             /* SUBMIT_OK: tasks; REQUEUE_OK, CANCEL_OK: tasks affected */
-} dt_master_intent_t;
-
-/* A FETCH not answered yet (long poll, or just arrived this turn). */
-typedef struct {
-    dt_peer_t peer;             /* client routing id */
-    uint64_t req;               /* echoed */
-    char job[DT_LIMIT_JOB_MAX]; /* job id bytes, NOT NUL-terminated; empty: all jobs */
-    uint32_t job_len;           /* bytes in job */
-    uint32_t max;               /* results wanted */
-    uint32_t flags;             /* DT_FETCH_* */
-    uint64_t cursor;            /* advanced past results skipped by the filter so far */
-    int64_t deadline;           /* monotonic ms: answer (maybe empty) by then */
-    int64_t ready_at;           /* DT_FETCH_FILL: when new results were first seen; 0: not yet */
-    uint64_t checked;           /* results log position at the last look; UINT64_MAX: never */
-} dt_master_waiter_t;
+    int64_t last_seen;     /* monotonic ms of its last valid message */
+    int64_t last_sent;     /* monotonic ms of our last message to it */
+    uint64_t blocked_turn; /* loop turn in which a send to it would block */
+} dt_master_link_t;
 
 struct dt_master_t {
     dt_master_opts_t opts;           /* as given (strings borrowed) */
@@ -53,16 +37,14 @@ struct dt_master_t {
     uint32_t rr;                     /* slot the next dispatch round starts after */
     int blocked;                     /* a send to a worker would block while tasks wait */
     int64_t next_deadline;           /* from the last tick */
-    dt_master_intent_t *intents;     /* replies waiting for the commit */
-    size_t nintents;                 /* entries used */
-    size_t intents_capacity;         /* entries allocated */
-    dt_master_waiter_t *waiters;     /* FETCHes not answered yet */
-    size_t nwaiters;                 /* entries used */
-    size_t waiters_capacity;         /* entries allocated */
+    dt_intents_t *intents;           /* replies waiting for the commit */
+    dt_waiters_t *waiters;           /* FETCHes not answered yet */
     dt_task_t **take_tasks;          /* dispatch scratch: DT_LIMIT_BATCH_MAX */
     dt_msg_task_t *take_items;       /* dispatch scratch: DT_LIMIT_BATCH_MAX */
-    dt_msg_result_t *page_items;     /* PAGE scratch: DT_LIMIT_BATCH_MAX */
+    dt_record_t *page_records;       /* PAGE scratch, the model's: DT_LIMIT_BATCH_MAX */
+    dt_msg_result_t *page_items;     /* PAGE scratch, the wire's: DT_LIMIT_BATCH_MAX */
     dt_msg_worker_t *status_workers; /* STATUS_OK scratch: DT_LIMIT_WORKERS_MAX */
+    dt_master_link_t *links;         /* DT_LIMIT_WORKERS_MAX, by worker slot */
     int64_t invalid_second;          /* second of the PROTO-INVALID rate window */
     uint32_t invalid_logged;         /* lines logged in that second */
     uint64_t invalid_suppressed;     /* lines not logged since the last summary */
@@ -72,6 +54,12 @@ struct dt_master_t {
 typedef struct {
     char text[DT_LIMIT_NAME_MAX * 4 + 8];
 } dt_master_name_t;
+
+/* The loop's side of `worker`'s connection. */
+static inline dt_master_link_t *dt_master_link (dt_master_t *self, const dt_worker_t *worker)
+{
+    return &self->links[worker->slot];
+}
 
 /* ---- dt_master.c: sending ---- */
 
@@ -110,19 +98,11 @@ void dt_master_send_intents (dt_master_t *self);
 /* Answers the parked FETCHes that have something new (right after a commit). */
 void dt_master_serve_waiters (dt_master_t *self);
 
-/* How long a FETCH with DT_FETCH_FILL may wait for a full page once
- * results are ready: a twentieth of a progress line's redraw, and at a crawl's
- * pace hundreds of results. */
-#define DT_MASTER_FILL_MS 10
+/* Answers the parked FETCHes whose wait is over. Returns when the next one
+ * is due (monotonic ms). */
+int64_t dt_master_expire_waiters (dt_master_t *self);
 
-/* When a FETCH with DT_FETCH_FILL must be answered if results are ready
- * (INT64_MAX: none seen yet). */
-int64_t dt_master_fill_due (const dt_master_waiter_t *waiter);
-
-/* Sends a PAGE for `waiter` (empty when `empty`). Returns the results sent. */
-uint32_t dt_master_page (dt_master_t *self, dt_master_waiter_t *waiter, int empty);
-
-/* Forgets parked FETCH `i`. */
-void dt_master_waiter_remove (dt_master_t *self, size_t i);
+/* Tells every parked FETCH that the master is stopping. */
+void dt_master_stop_waiters (dt_master_t *self);
 
 #endif

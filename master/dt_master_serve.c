@@ -3,6 +3,7 @@
 #include "dt_master.h"
 #include "dt_master_priv.h"
 #include "dt_auth.h"
+#include "dt_fault.h"
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_msg.h"
@@ -15,69 +16,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* FETCH requests parked at once. Each costs ~400 bytes; past this many a
- * FETCH is answered at once with what there is, so a client cannot make the
- * master hold unbounded state by long-polling from many sockets. */
-#define DT_MASTER_WAITERS_MAX 4096
-
-/* Longest a FETCH is held: clients ask for seconds; a wait of days from a
- * peer that is long gone would only pin a slot. */
-#define DT_MASTER_WAIT_MAX_MS 60000
-
 /* PROTO-INVALID lines per second; the rest are counted and summarised. */
 #define DT_MASTER_INVALID_LOGS_PER_S 10
 
 /* ---- Queued replies and long polls -------------------------------------- */
 
-static dt_master_intent_t *s_intent_new (dt_master_t *self, const dt_peer_t *peer, uint64_t req,
-                                         dt_msg_type_t type)
+static void s_send_intent (void *arg, const dt_msg_t *msg, const dt_peer_t *peer)
 {
-    if (self->nintents == self->intents_capacity) {
-        size_t capacity = self->intents_capacity ? self->intents_capacity * 2 : 64;
-        dt_master_intent_t *intents = realloc (self->intents, capacity * sizeof *intents);
-        if (!intents)
-            return NULL;
-        self->intents = intents;
-        self->intents_capacity = capacity;
-    }
-    dt_master_intent_t *intent = &self->intents[self->nintents++];
-    intent->peer = *peer;
-    intent->req = req;
-    intent->type = type;
-    intent->job_len = 0;
-    return intent;
+    dt_master_reply (arg, msg, peer);
 }
 
-/* Sends the replies that waited for the commit. */
 void dt_master_send_intents (dt_master_t *self)
 {
-    for (size_t i = 0; i < self->nintents; i++) {
-        const dt_master_intent_t *intent = &self->intents[i];
-        dt_msg_t msg;
-        dt_msg_init (&msg);
-        msg.type = intent->type;
-        msg.req = intent->req;
-        if (intent->type == DT_MSG_SUBMIT_OK) {
-            msg.submit_ok.job = dt_str_n (intent->job, intent->job_len);
-            msg.submit_ok.chunk = intent->chunk;
-            msg.submit_ok.first_id = intent->first_id;
-            msg.submit_ok.count = (uint32_t) intent->count;
-        } else if (intent->type == DT_MSG_CANCEL_OK) {
-            msg.cancel_ok.count = intent->count;
-        } else if (intent->type == DT_MSG_PURGE_OK) {
-            msg.purge_ok.count = intent->count;
-        } else {
-            msg.requeue_ok.count = intent->count;
-        }
-        dt_master_reply (self, &msg, &intent->peer);
-    }
-    self->nintents = 0;
+    DT_FAULT_CRASH_IF (dt_intents_count (self->intents) > 0, "master-before-reply");
+    dt_intents_flush (self->intents, s_send_intent, self);
+}
+
+/* Queues `msg` to `peer` for after the commit. When memory runs out it is
+ * accepted but not answered: the client resends, and the resend gets the
+ * same answer without changing anything. */
+static void s_intent (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
+{
+    if (dt_intents_add (self->intents, peer, msg) != 0)
+        dt_log_warn ("MASTER-NOMEM", "%s dropped: out of memory", dt_msg_type_name (msg->type));
 }
 
 /* Sends a PAGE for `waiter` from its cursor (empty when `empty`), and
  * advances its cursor. Returns the results sent. */
-uint32_t dt_master_page (dt_master_t *self, dt_master_waiter_t *waiter, int empty)
+static uint32_t s_page (void *arg, dt_waiter_t *waiter, int empty)
 {
+    dt_master_t *self = arg;
     dt_str_t job = dt_str_n (waiter->job, waiter->job_len);
     dt_msg_t msg;
     dt_msg_init (&msg);
@@ -85,7 +53,9 @@ uint32_t dt_master_page (dt_master_t *self, dt_master_waiter_t *waiter, int empt
     msg.req = waiter->req;
     if (!empty)
         msg.page.count = dt_state_page (self->state, job, &waiter->cursor, waiter->max,
-                                        waiter->flags, self->page_items);
+                                        waiter->flags, self->page_records);
+    for (uint32_t i = 0; i < msg.page.count; i++)
+        self->page_items[i] = dt_record_to_msg (&self->page_records[i]);
     msg.page.items = self->page_items;
     msg.page.cursor = waiter->cursor;
     dt_state_stats (self->state, job, &msg.page.stats);
@@ -94,65 +64,33 @@ uint32_t dt_master_page (dt_master_t *self, dt_master_waiter_t *waiter, int empt
     return msg.page.count;
 }
 
-void dt_master_waiter_remove (dt_master_t *self, size_t i)
-{
-    self->waiters[i] = self->waiters[--self->nwaiters];
-}
-
-/* A FETCH with DT_FETCH_FILL waits for a full page until then. */
-int64_t dt_master_fill_due (const dt_master_waiter_t *waiter)
-{
-    return waiter->ready_at ? waiter->ready_at + DT_MASTER_FILL_MS : INT64_MAX;
-}
-
-/* True while a FETCH with DT_FETCH_FILL should wait for more results: some
- * are ready (or were, for another job), fewer than it asked for, and its
- * fill time has not run out. The count is over all jobs, so it can only
- * answer early, never late. */
-static int s_filling (const dt_master_t *self, dt_master_waiter_t *waiter, uint64_t last)
-{
-    if (!(waiter->flags & DT_FETCH_FILL) || last <= waiter->cursor)
-        return 0;
-    if (!waiter->ready_at)
-        waiter->ready_at = self->now;
-    uint32_t full = waiter->max < DT_LIMIT_BATCH_MAX ? waiter->max : DT_LIMIT_BATCH_MAX;
-    return last - waiter->cursor < full && self->now < dt_master_fill_due (waiter) &&
-           self->now < waiter->deadline;
-}
-
-/* Answers the FETCHes that have results now (or must be answered now).
- * Only right after a commit: pages never show what is not durable. */
 void dt_master_serve_waiters (dt_master_t *self)
 {
-    uint64_t last = dt_state_last_seq (self->state);
-    for (size_t i = 0; i < self->nwaiters;) {
-        dt_master_waiter_t *waiter = &self->waiters[i];
-        if (waiter->checked == last && waiter->deadline > self->now &&
-            dt_master_fill_due (waiter) > self->now) {
-            i++;
-            continue; /* nothing new since it last looked */
-        }
-        waiter->checked = last;
-        if (s_filling (self, waiter, last)) {
-            i++;
-        } else if (dt_master_page (self, waiter, 0) > 0) {
-            dt_master_waiter_remove (self, i);
-        } else if (waiter->deadline <= self->now) {
-            dt_master_page (self, waiter, 1);
-            dt_master_waiter_remove (self, i);
-        } else {
-            waiter->ready_at = 0; /* the new results were another job's */
-            i++;
-        }
-    }
+    dt_waiters_serve (self->waiters, dt_state_last_seq (self->state), self->now, s_page, self);
+}
+
+int64_t dt_master_expire_waiters (dt_master_t *self)
+{
+    return dt_waiters_expire (self->waiters, self->now, s_page, self);
+}
+
+static void s_stopping (void *arg, const dt_waiter_t *waiter)
+{
+    dt_master_reply_error (arg, &waiter->peer, waiter->req, DT_ERR_STOPPING, "master is stopping");
+}
+
+void dt_master_stop_waiters (dt_master_t *self)
+{
+    dt_waiters_drop_all (self->waiters, s_stopping, self);
 }
 
 /* ---- Handlers, one per message type ------------------------------------- */
 
-static void s_on_hello (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
+/* `worker` is the one registered on this connection, or NULL. */
+static void s_on_hello (dt_master_t *self, const dt_peer_t *peer, dt_worker_t *worker,
+                        const dt_msg_t *msg)
 {
     dt_workers_t *workers = dt_state_workers (self->state);
-    dt_worker_t *worker = dt_workers_find (workers, peer);
     uint32_t capacity = msg->hello.capacity; /* 0: draining, it wants nothing more */
     if (capacity > DT_LIMIT_CREDIT_MAX)
         capacity = DT_LIMIT_CREDIT_MAX;
@@ -161,15 +99,19 @@ static void s_on_hello (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t
          * across reconnects) that thought we had gone quiet: it still runs
          * what it holds, so its leases stay; only its credit is renewed. */
         dt_workers_set_capacity (workers, worker, capacity);
+        if (msg->hello.concurrency) /* 0 while draining: it runs what it holds as before */
+            dt_workers_set_concurrency (worker, msg->hello.concurrency, self->now);
         dt_log_info ("WORKER-AGAIN", "worker %s: capacity %" PRIu32 ", %" PRIu32 " leases kept",
                      dt_master_worker_name (worker).text, capacity, worker->leases.count);
     } else {
-        worker = dt_workers_add (workers, peer, msg->hello.name, capacity, self->now);
+        worker = dt_workers_add (workers, peer, msg->hello.name, capacity);
         if (!worker) {
             dt_master_reply_error (self, peer, msg->req, DT_ERR_TOO_MANY_WORKERS,
                                    "too many workers");
             return;
         }
+        dt_workers_set_concurrency (worker, msg->hello.concurrency, self->now);
+        *dt_master_link (self, worker) = (dt_master_link_t){self->now, self->now, 0};
         dt_log_info ("WORKER-JOIN", "worker %s: capacity %" PRIu32 ", %zu workers",
                      dt_master_worker_name (worker).text, capacity, dt_workers_count (workers));
     }
@@ -182,12 +124,13 @@ static void s_on_hello (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t
     dt_master_send_worker (self, &welcome, &worker);
 }
 
+/* `worker` is the registered worker of this connection, or NULL: the
+ * model records a result only for the lease that connection holds. */
 static void s_on_results (dt_master_t *self, dt_worker_t *worker, const dt_msg_t *msg)
 {
     for (uint32_t i = 0; i < msg->results.count; i++) {
-        dt_msg_result_t r = msg->results.items[i];
-        r.worker = msg->results.worker;
-        dt_state_result (self->state, worker, &r, self->now);
+        dt_report_t report = dt_record_report_from_msg (&msg->results.items[i]);
+        dt_state_result (self->state, worker, &report, self->now);
     }
 }
 
@@ -203,49 +146,21 @@ static void s_on_submit (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
         return;
     }
     self->turn_tasks += count;
-    dt_master_intent_t *intent = s_intent_new (self, peer, msg->req, DT_MSG_SUBMIT_OK);
-    if (!intent) {
-        /* Accepted but not answerable: the client resends, and the resend
-         * gets the same ids without creating anything. */
-        dt_log_warn ("MASTER-NOMEM", "SUBMIT_OK dropped: out of memory");
-        return;
-    }
-    if (msg->submit.job.len)
-        memcpy (intent->job, msg->submit.job.ptr, msg->submit.job.len);
-    intent->job_len = msg->submit.job.len;
-    intent->chunk = msg->submit.chunk;
-    intent->first_id = first_id;
-    intent->count = count;
+    dt_msg_t ok;
+    dt_msg_init (&ok);
+    ok.type = DT_MSG_SUBMIT_OK;
+    ok.req = msg->req;
+    ok.submit_ok.job = msg->submit.job;
+    ok.submit_ok.chunk = msg->submit.chunk;
+    ok.submit_ok.first_id = first_id;
+    ok.submit_ok.count = count;
+    s_intent (self, peer, &ok);
 }
 
 static void s_on_fetch (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
 {
-    if (self->nwaiters == self->waiters_capacity) {
-        size_t capacity = self->waiters_capacity ? self->waiters_capacity * 2 : 64;
-        dt_master_waiter_t *waiters = realloc (self->waiters, capacity * sizeof *waiters);
-        if (!waiters) {
-            dt_master_reply_error (self, peer, msg->req, DT_ERR_STORE, "out of memory");
-            return;
-        }
-        self->waiters = waiters;
-        self->waiters_capacity = capacity;
-    }
-    dt_master_waiter_t *waiter = &self->waiters[self->nwaiters++];
-    waiter->peer = *peer;
-    waiter->req = msg->req;
-    if (msg->fetch.job.len)
-        memcpy (waiter->job, msg->fetch.job.ptr, msg->fetch.job.len);
-    waiter->job_len = msg->fetch.job.len;
-    waiter->max = msg->fetch.max;
-    waiter->flags = msg->fetch.flags;
-    waiter->cursor = msg->fetch.cursor;
-    waiter->checked = UINT64_MAX;
-    waiter->ready_at = 0;
-    uint32_t wait_ms = msg->fetch.wait_ms;
-    if (wait_ms > DT_MASTER_WAIT_MAX_MS || self->nwaiters > DT_MASTER_WAITERS_MAX)
-        wait_ms = self->nwaiters > DT_MASTER_WAITERS_MAX ? 0 : DT_MASTER_WAIT_MAX_MS;
-    /* Even with results ready it is answered after the commit (dt_master_serve_waiters). */
-    waiter->deadline = self->now + wait_ms;
+    if (dt_waiters_add (self->waiters, peer, msg, self->now) != 0)
+        dt_master_reply_error (self, peer, msg->req, DT_ERR_STORE, "out of memory");
 }
 
 static void s_on_status (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
@@ -266,7 +181,7 @@ static void s_on_status (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
         w->capacity = worker->capacity;
         w->inflight = worker->leases.count;
         w->done = worker->done;
-        int64_t idle = self->now - worker->last_seen;
+        int64_t idle = self->now - dt_master_link (self, worker)->last_seen;
         w->idle_ms = idle < 0 ? 0 : idle > UINT32_MAX ? UINT32_MAX : (uint32_t) idle;
     }
     reply.status_ok.count = n;
@@ -279,12 +194,12 @@ static void s_on_requeue (dt_master_t *self, const dt_peer_t *peer, const dt_msg
     uint64_t count = 0;
     if (dt_state_requeue (self->state, msg->requeue.job, &count) != 0)
         return; /* broken: the loop stops before anything is acknowledged */
-    dt_master_intent_t *intent = s_intent_new (self, peer, msg->req, DT_MSG_REQUEUE_OK);
-    if (!intent) {
-        dt_log_warn ("MASTER-NOMEM", "REQUEUE_OK dropped: out of memory");
-        return;
-    }
-    intent->count = count;
+    dt_msg_t ok;
+    dt_msg_init (&ok);
+    ok.type = DT_MSG_REQUEUE_OK;
+    ok.req = msg->req;
+    ok.requeue_ok.count = count;
+    s_intent (self, peer, &ok);
     if (count)
         dt_log_info ("MASTER-REQUEUE", "%" PRIu64 " failed tasks requeued", count);
 }
@@ -292,14 +207,14 @@ static void s_on_requeue (dt_master_t *self, const dt_peer_t *peer, const dt_msg
 static void s_on_cancel (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
 {
     uint64_t count = 0;
-    if (dt_state_cancel (self->state, msg->cancel.job, &count) != 0)
+    if (dt_state_cancel (self->state, msg->cancel.job, &count, self->now) != 0)
         return; /* broken: the loop stops before anything is acknowledged */
-    dt_master_intent_t *intent = s_intent_new (self, peer, msg->req, DT_MSG_CANCEL_OK);
-    if (!intent) {
-        dt_log_warn ("MASTER-NOMEM", "CANCEL_OK dropped: out of memory");
-        return;
-    }
-    intent->count = count;
+    dt_msg_t ok;
+    dt_msg_init (&ok);
+    ok.type = DT_MSG_CANCEL_OK;
+    ok.req = msg->req;
+    ok.cancel_ok.count = count;
+    s_intent (self, peer, &ok);
     char job[DT_LIMIT_JOB_MAX * 4 + 1];
     dt_log_escape (job, sizeof job, msg->cancel.job.ptr, msg->cancel.job.len, DT_LIMIT_JOB_MAX);
     dt_log_info ("MASTER-CANCEL", "job %s: %" PRIu64 " unfinished tasks cancelled", job, count);
@@ -314,12 +229,12 @@ static void s_on_purge (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t
         dt_master_reply_error (self, peer, msg->req, (uint32_t) rc, why);
         return;
     }
-    dt_master_intent_t *intent = s_intent_new (self, peer, msg->req, DT_MSG_PURGE_OK);
-    if (!intent) {
-        dt_log_warn ("MASTER-NOMEM", "PURGE_OK dropped: out of memory");
-        return;
-    }
-    intent->count = count;
+    dt_msg_t ok;
+    dt_msg_init (&ok);
+    ok.type = DT_MSG_PURGE_OK;
+    ok.req = msg->req;
+    ok.purge_ok.count = count;
+    s_intent (self, peer, &ok);
     char job[DT_LIMIT_JOB_MAX * 4 + 1];
     dt_log_escape (job, sizeof job, msg->purge.job.ptr, msg->purge.job.len, DT_LIMIT_JOB_MAX);
     dt_log_info ("MASTER-PURGE", "job %s: %" PRIu64 " tasks purged", job, count);
@@ -383,15 +298,31 @@ void dt_master_handle (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t 
         return;
     }
     dt_worker_t *worker = dt_workers_find (dt_state_workers (self->state), peer);
+    /* With CURVE a routing id is a worker's only over the key it registered
+     * with: another key's connection claiming it (ROUTER_HANDOVER lets it
+     * take the id over) is not that worker, renews none of its leases and
+     * can end none of them. */
+    int foreign = worker && strcmp (worker->peer.key, peer->key) != 0;
+    if (foreign)
+        worker = NULL;
     if (worker)
-        worker->last_seen = self->now; /* any message renews its leases */
+        dt_master_link (self, worker)->last_seen = self->now; /* any message renews its leases */
     switch (msg->type) {
     case DT_MSG_HELLO:
-        s_on_hello (self, peer, msg);
+        if (foreign) {
+            char name[160];
+            dt_log_warn ("AUTH-DENIED",
+                         "peer %s: HELLO with a routing id registered by another key",
+                         dt_master_peer_name (name, sizeof name, peer));
+            dt_master_reply_error (self, peer, msg->req, DT_ERR_DENIED,
+                                   "routing id registered by another key");
+            break;
+        }
+        s_on_hello (self, peer, worker, msg);
         break;
     case DT_MSG_RESULTS:
-        /* From an unknown peer the results still count (they may be the
-         * only copy), then it is told to register again. */
+        /* From an unknown peer they count as late (it holds no lease),
+         * then it is told to register again. */
         s_on_results (self, worker, msg);
         if (!worker)
             dt_master_reply_error (self, peer, 0, DT_ERR_UNKNOWN_PEER,

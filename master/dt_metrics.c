@@ -52,6 +52,8 @@ struct dt_metrics_snap_t {
 struct dt_metrics_t {
     pthread_mutex_t lock;                     /* guards current and every snapshot's refs */
     dt_metrics_snap_t *current;               /* the published snapshot; NULL before the first */
+    dt_metrics_seen_fn seen;                  /* when a worker was last heard from; NULL: unknown */
+    void *seen_arg;                           /* its argument */
     int64_t started;                          /* monotonic ms of the first publish */
     int64_t next_publish;                     /* monotonic ms the next publish is due */
     int64_t next_point;                       /* monotonic ms the next throughput point is due */
@@ -266,7 +268,7 @@ int64_t dt_metrics_publish (dt_metrics_t *self, dt_state_t *state, int64_t now)
         w->capacity = worker->capacity;
         w->inflight = worker->leases.count;
         w->done = worker->done;
-        int64_t idle = now - worker->last_seen;
+        int64_t idle = self->seen ? now - self->seen (self->seen_arg, worker) : 0;
         w->idle_ms = idle < 0 ? 0 : idle > UINT32_MAX ? UINT32_MAX : (uint32_t) idle;
     }
     snap->nworkers = n;
@@ -282,6 +284,12 @@ int64_t dt_metrics_publish (dt_metrics_t *self, dt_state_t *state, int64_t now)
 }
 
 /* ---- The readers' side ---------------------------------------------------- */
+
+void dt_metrics_set_seen (dt_metrics_t *self, dt_metrics_seen_fn seen, void *arg)
+{
+    self->seen = seen;
+    self->seen_arg = arg;
+}
 
 const dt_metrics_snap_t *dt_metrics_acquire (dt_metrics_t *self)
 {

@@ -64,6 +64,13 @@ void dt_metrics_commit_observe (dt_metrics_t *self, int64_t us);
  * else at the next throughput point. */
 int64_t dt_metrics_publish (dt_metrics_t *self, dt_state_t *state, int64_t now);
 
+/* When `worker` was last heard from (monotonic ms): the loop's to know,
+ * not the model's. */
+typedef int64_t (*dt_metrics_seen_fn) (void *arg, const dt_worker_t *worker);
+
+/* Makes publish ask `seen` for each worker's idle time (0 until set). */
+void dt_metrics_set_seen (dt_metrics_t *self, dt_metrics_seen_fn seen, void *arg);
+
 /* ---- The readers' side (any thread) ---- */
 
 /* The current snapshot with a reference taken, or NULL before the first

@@ -182,7 +182,7 @@ int dt_results_skip_to (dt_results_t *self, uint64_t seq)
 }
 
 int dt_results_append (dt_results_t *self, uint64_t seq, uint64_t task, uint32_t job,
-                       const dt_msg_result_t *r)
+                       const dt_record_t *r)
 {
     assert (seq > self->last && task > 0);
     if (s_cover (self, seq) != 0)
@@ -241,7 +241,7 @@ static dt_str_t s_str (const char *s, uint32_t len)
     return s ? dt_str_n (s, len) : dt_str_n ("", 0);
 }
 
-void dt_results_to_msg (const dt_result_t *entry, dt_msg_result_t *out)
+void dt_results_to_record (const dt_result_t *entry, dt_record_t *out)
 {
     memset (out, 0, sizeof *out);
     out->id = entry->task;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "dt_msg.h"
+#include "dt_record.h"
 
 /* One recorded result, at position `seq` of the log (1, 2, ...). Strings are
  * NUL-terminated copies owned by the log, NULL when empty. Worker names and
@@ -42,13 +43,13 @@ dt_results_t *dt_results_new (uint64_t window);
 /* NULL-safe; nulls the pointer. */
 void dt_results_destroy (dt_results_t **self_p);
 
-/* Records `r` (PAGE form: url, state, attempt, http_status, bytes,
+/* Records `r` (url, state, attempt, http_status, bytes,
  * elapsed_ms, final_url, content_type, worker, error; id is ignored) for
  * task `task` of job `job` at position `seq`, which must be above
  * dt_results_last(); skipped positions become removed entries. Copies the
  * strings. Returns 0, or -1 when memory runs out (log unchanged). */
 int dt_results_append (dt_results_t *self, uint64_t seq, uint64_t task, uint32_t job,
-                       const dt_msg_result_t *r);
+                       const dt_record_t *r);
 
 /* The entry at `seq`, or NULL when seq is 0, past the end or no longer in
  * memory (below dt_results_first()). Owned by the log; the address is
@@ -66,8 +67,8 @@ uint64_t dt_results_last (const dt_results_t *self);
  * it is never given to another result. Returns 0 or -1 (no memory). */
 int dt_results_skip_to (dt_results_t *self, uint64_t seq);
 
-/* Fills `out` (PAGE form) from `entry`, borrowing its strings. */
-void dt_results_to_msg (const dt_result_t *entry, dt_msg_result_t *out);
+/* Fills `out` from `entry`, borrowing its strings. */
+void dt_results_to_record (const dt_result_t *entry, dt_record_t *out);
 
 /* Bytes held by the log, for memory accounting. */
 size_t dt_results_memory (const dt_results_t *self);

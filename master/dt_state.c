@@ -2,14 +2,17 @@
  * between them. */
 #include "dt_state.h"
 #include "dt_state_priv.h"
+#include "dt_life.h"
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_url.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -79,6 +82,38 @@ int dt_state_broken (const dt_state_t *self)
     return self->broken;
 }
 
+static uint64_t s_random (dt_state_t *self);
+
+/* The store's name for the epoch counter. */
+#define DT_STATE_EPOCH_KEY "epoch"
+
+int dt_state_begin_epoch (dt_state_t *self)
+{
+    if (self->store) {
+        uint64_t last = 0;
+        if (dt_store_get_meta (self->store, DT_STATE_EPOCH_KEY, &last) != 0 ||
+            dt_store_set_meta (self->store, DT_STATE_EPOCH_KEY, last + 1) != 0 ||
+            dt_store_commit (self->store) != 0)
+            return -1;
+        self->epoch = last + 1;
+    } else {
+        /* Nothing survives a memory-only master, so no counter either: a
+         * random epoch differs from the last run's but for a 2^-64 chance. */
+        uint64_t epoch = 0;
+        while (epoch == 0)
+            if (getrandom (&epoch, sizeof epoch, 0) != (ssize_t) sizeof epoch)
+                epoch = s_random (self);
+        self->epoch = epoch;
+    }
+    dt_log_info ("MASTER-EPOCH", "epoch %" PRIu64, self->epoch);
+    return 0;
+}
+
+uint64_t dt_state_epoch (const dt_state_t *self)
+{
+    return self->epoch;
+}
+
 void dt_state_fail (dt_state_t *self, const char *what)
 {
     if (!self->broken)
@@ -99,36 +134,47 @@ static int s_is_final (const dt_task_t *task)
 
 static void s_host_back (dt_state_t *self, const dt_task_t *task);
 
-void dt_state_set (dt_state_t *self, dt_task_t *task, dt_task_state_t state)
+void dt_state_step (dt_state_t *self, dt_task_t *task, dt_life_event_t event)
 {
-    /* Leaving the queue (or queued afresh): its entry behind its host, or
-     * in the ready queue, is stale, and a slot it held goes back. */
-    if (task->parked == DT_TASK_PARKED)
-        self->parked--;
-    uint8_t was = task->parked;
-    task->parked = 0;
-    if (was == DT_TASK_READY)
-        s_host_back (self, task);
-    dt_state_count (self, dt_jobs_at (self->jobs, task->job), task->state, state);
-    task->state = (uint8_t) state;
+    dt_task_state_t was = (dt_task_state_t) task->state;
+    dt_job_t *job = dt_jobs_at (self->jobs, task->job);
+    const dt_life_rule_t *rule = dt_life_step (&self->counts, job, &task->state, event,
+                                               event == DT_LIFE_LEASE ? task->attempts : 0);
+    assert (rule);
+    dt_state_job_moved (self, job, rule->to);
+    if (was == DT_TASK_QUEUED && rule->to != DT_TASK_QUEUED) {
+        /* Leaving the queue: its entry behind its host, or in the ready
+         * queue, is stale, and a slot it held goes back. */
+        if (task->parked == DT_TASK_PARKED)
+            self->parked--;
+        uint8_t parked = task->parked;
+        task->parked = 0;
+        if (parked == DT_TASK_READY)
+            s_host_back (self, task);
+    }
+    if (!self->store)
+        return;
+    if (rule->write == DT_LIFE_WRITE_ATTEMPTS)
+        dt_state_check (self, dt_store_set_attempts (self->store, task->id, task->attempts));
+    else if (rule->write == DT_LIFE_WRITE_REOPEN)
+        dt_state_check (self, dt_store_reopen (self->store, task->id));
 }
 
-void dt_state_count (dt_state_t *self, dt_job_t *job, dt_task_state_t from, dt_task_state_t to)
+void dt_state_step_cold (dt_state_t *self, dt_job_t *job, dt_task_state_t state,
+                         dt_life_event_t event)
 {
-    if (from != DT_TASK_NONE) {
-        self->states[from]--;
-        job->states[from]--;
-    }
-    self->states[to]++;
-    job->states[to]++;
-    dt_state_job_moved (self, job, to);
+    uint8_t at = (uint8_t) state;
+    const dt_life_rule_t *rule = dt_life_step (&self->counts, job, &at, event, 0);
+    assert (rule && (rule->write == DT_LIFE_WRITE_NONE || rule->write == DT_LIFE_WRITE_ADD_TASK ||
+                     rule->write == DT_LIFE_WRITE_REOPEN));
+    dt_state_job_moved (self, job, rule->to);
 }
 
 /* Queues a task. A new generation makes any older entry of it stale. */
-void dt_state_enqueue (dt_state_t *self, dt_task_t *task, int front)
+void dt_state_enqueue (dt_state_t *self, dt_task_t *task, dt_life_event_t event, int front)
 {
     task->gen++;
-    dt_state_set (self, task, DT_TASK_QUEUED);
+    dt_state_step (self, task, event);
     int rc = front ? dt_queue_push_front (self->queue, task->id, task->gen)
                    : dt_queue_push_back (self->queue, task->id, task->gen);
     if (rc != 0)
@@ -162,7 +208,7 @@ static int64_t s_backoff_ms (dt_state_t *self, uint32_t attempt)
 static void s_delay (dt_state_t *self, dt_task_t *task, int64_t due)
 {
     task->gen++;
-    dt_state_set (self, task, DT_TASK_DELAYED);
+    dt_state_step (self, task, DT_LIFE_RESULT_RETRY);
     if (dt_queue_delay (self->queue, due, task->id, task->gen) != 0)
         dt_state_fail (self, "out of memory delaying a task");
 }
@@ -171,7 +217,7 @@ static void s_delay (dt_state_t *self, dt_task_t *task, int64_t due)
  * or a ready task left the queue): the oldest task parked behind the
  * host's limit, if it still waits, takes the slot and is ready to go out
  * before the rest of the queue. Holding the slot until then, it cannot be
- * lost if that task ends first (its dt_state_set passes the slot on). */
+ * lost if that task ends first (its dt_state_step passes the slot on). */
 static void s_host_back (dt_state_t *self, const dt_task_t *task)
 {
     if (!self->hosts)
@@ -198,34 +244,39 @@ static void s_host_back (dt_state_t *self, const dt_task_t *task)
 
 /* Ends the lease of `task` (INFLIGHT): its worker's credit and its host's
  * count come back. */
-static void s_release (dt_state_t *self, dt_task_t *task)
+static void s_release (dt_state_t *self, dt_task_t *task, int64_t now)
 {
-    dt_workers_release (self->workers, task);
+    dt_workers_release (self->workers, task, now);
     s_host_back (self, task);
 }
 
 /* Records the final result of `task`: appends it to the results log (with
  * the task's URL and job), writes it to the store, frees its lease. `from`
- * is a worker result (RESULTS form) or NULL, `error` overrides its error. */
-void dt_state_finish (dt_state_t *self, dt_task_t *task, uint8_t state, const dt_msg_result_t *from,
-                      dt_str_t worker, const char *error)
+ * is the worker's report or NULL, `error` overrides its error. */
+void dt_state_finish (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
+                      const dt_report_t *from, dt_str_t worker, const char *error, int64_t now)
 {
-    dt_msg_result_t r;
+    const dt_life_rule_t *rule = dt_life_rule (event);
+    assert (rule->write == DT_LIFE_WRITE_FINISH);
+    dt_record_t r;
     memset (&r, 0, sizeof r);
-    if (from)
-        r = *from;
+    if (from) {
+        r.http_status = from->http_status;
+        r.bytes = from->bytes;
+        r.elapsed_ms = from->elapsed_ms;
+        r.final_url = from->final_url;
+        r.content_type = from->content_type;
+        r.error = from->error;
+    }
     r.id = task->id;
-    /* A result from a dispatch the model does not remember (made before a
-     * restart: attempts are stored lazily) still counts its own attempt. */
-    r.attempt = from && from->attempt > task->attempts ? from->attempt : task->attempts;
-    r.state = state;
-    r.outcome = 0;
+    r.attempt = task->attempts;
+    r.state = rule->to == DT_TASK_DONE ? DT_STATE_DONE : DT_STATE_FAILED;
     r.url = dt_str_n (task->url, task->url_len);
     r.worker = worker;
     if (error)
         r.error = dt_str (error);
     if (task->state == DT_TASK_INFLIGHT)
-        s_release (self, task);
+        s_release (self, task, now);
     uint64_t seq = dt_results_last (self->results) + 1;
     if (dt_results_append (self->results, seq, task->id, task->job, &r) != 0) {
         dt_state_fail (self, "out of memory recording a result");
@@ -234,22 +285,21 @@ void dt_state_finish (dt_state_t *self, dt_task_t *task, uint8_t state, const dt
     if (self->store)
         dt_state_check (self, dt_store_finish (self->store, seq, &r));
     dt_state_budget_release (self, task->url_len);
-    dt_state_set (self, task, state == DT_STATE_DONE ? DT_TASK_DONE : DT_TASK_FAILED);
+    dt_state_step (self, task, event);
     self->unswept++;
 }
 
 /* A lease ended without a result: back to the front of the queue, unless
  * the task has used its attempts. */
-static void s_end_lease (dt_state_t *self, dt_task_t *task)
+static void s_end_lease (dt_state_t *self, dt_task_t *task, int64_t now)
 {
     if (task->attempts >= self->opts.max_attempts) {
-        dt_state_finish (self, task, DT_STATE_FAILED, NULL, dt_str_n ("", 0), "lease lost");
+        dt_state_finish (self, task, DT_LIFE_LEASE_LOST_LAST, NULL, dt_str_n ("", 0), "lease lost",
+                         now);
         return;
     }
-    s_release (self, task);
-    dt_state_enqueue (self, task, 1);
-    if (self->store)
-        dt_state_check (self, dt_store_set_attempts (self->store, task->id, task->attempts));
+    s_release (self, task, now);
+    dt_state_enqueue (self, task, DT_LIFE_LEASE_LOST, 1);
 }
 
 int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const dt_str_t *urls,
@@ -300,8 +350,7 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
             return DT_ERR_BAD_URL;
         }
     }
-    uint64_t unfinished = self->states[DT_TASK_QUEUED] + self->states[DT_TASK_INFLIGHT] +
-                          self->states[DT_TASK_DELAYED];
+    uint64_t unfinished = dt_life_unfinished (self->counts.states);
     if (self->opts.max_pending && unfinished + nurls > self->opts.max_pending) {
         snprintf (err, err_size,
                   "queue full: %" PRIu64 " unfinished tasks, limit %" PRIu64 ", %" PRIu64
@@ -317,7 +366,7 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
      * queue in memory drains; once some are cold, later ones are too, so
      * the queue keeps its order. */
     uint64_t first = self->next_id;
-    int cold = self->store && (self->cold_queued > 0 || !dt_state_hot_room (self, nurls));
+    int cold = self->store && (self->counts.cold > 0 || !dt_state_hot_room (self, nurls));
     /* Reserve first, so that once tasks are being created nothing can fail
      * half-way through the chunk. */
     /* With a store the chunk is only there: its primary key answers resends. */
@@ -335,11 +384,8 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
     if (cold) {
         if (dt_cold_add (self->cold, first, nurls) != 0)
             dt_state_fail (self, "out of memory queueing tasks in the store");
-        job->total += nurls;
-        self->submitted += nurls;
-        job->states[DT_TASK_QUEUED] += nurls;
-        self->states[DT_TASK_QUEUED] += nurls;
-        self->cold_queued += nurls;
+        for (uint32_t i = 0; i < nurls; i++)
+            dt_state_step_cold (self, job, DT_TASK_NONE, DT_LIFE_SUBMIT_COLD);
     }
     for (uint32_t i = 0; !cold && i < nurls; i++) {
         dt_task_t *task =
@@ -348,9 +394,7 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
             dt_state_fail (self, "out of memory adding a task");
             break;
         }
-        job->total++;
-        self->submitted++;
-        dt_state_enqueue (self, task, 0);
+        dt_state_enqueue (self, task, DT_LIFE_SUBMIT, 0);
     }
     if (self->store)
         dt_state_check (self, dt_store_add_tasks (self->store, first, job_name, urls, nurls));
@@ -359,80 +403,65 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
     return 0;
 }
 
-/* True when `result` reports the attempt of `task` that is leased now, to a
- * worker of the name the result carries. */
-static int s_leased_to (dt_state_t *self, const dt_task_t *task, const dt_msg_result_t *result)
+/* Counts a result that is dropped as late, with why for the debug log. */
+static void s_late (dt_state_t *self, const dt_report_t *result, const char *why)
 {
-    if (task->state != DT_TASK_INFLIGHT || result->attempt != task->attempts)
-        return 0;
-    const dt_worker_t *holder = dt_workers_at (self->workers, task->worker);
-    return holder && holder->name_len == result->worker.len &&
-           memcmp (holder->name, result->worker.ptr, result->worker.len) == 0;
+    dt_life_count (&self->counts, DT_LIFE_LATE);
+    dt_log_debug ("RESULT-LATE", "task %" PRIu64 " attempt %" PRIu32 " epoch %" PRIu64 ": %s",
+                  result->id, result->attempt, result->epoch, why);
 }
 
-void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_msg_result_t *result,
-                      int64_t now)
+void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *result, int64_t now)
 {
+    if (result->outcome > DT_OUTCOME_FAIL) {
+        dt_life_count (&self->counts, DT_LIFE_INVALID);
+        dt_log_debug ("RESULT-INVALID", "task %" PRIu64 " outcome %u: no such outcome", result->id,
+                      result->outcome);
+        return;
+    }
+    /* Another run's ids may name other tasks now: its results are never
+     * taken for this run's, whatever they name. */
+    if (result->epoch != self->epoch) {
+        s_late (self, result, "another master run");
+        return;
+    }
     dt_task_t *task = dt_tasks_get (self->tasks, result->id);
-    if (!task && result->outcome <= DT_OUTCOME_FAIL &&
-        dt_state_final_elsewhere (self, result->id)) {
-        self->duplicates++;
+    if (task ? s_is_final (task) : dt_state_final_elsewhere (self, result->id)) {
+        dt_life_count (&self->counts, DT_LIFE_DUPLICATE);
         return;
     }
-    if (!task || result->outcome > DT_OUTCOME_FAIL) {
-        self->invalid++;
-        dt_log_debug ("RESULT-INVALID", "task %" PRIu64 " outcome %u: no such task or outcome",
-                      result->id, result->outcome);
+    if (!task && (result->id == 0 || result->id >= self->next_id)) {
+        /* This run never had such a task: no lease of it ever ended. */
+        dt_life_count (&self->counts, DT_LIFE_INVALID);
+        dt_log_debug ("RESULT-INVALID", "task %" PRIu64 ": no such task", result->id);
         return;
     }
-    if (s_is_final (task)) {
-        self->duplicates++;
+    /* Only the connection holding the lease of this very attempt may end
+     * it: a task not leased now, an earlier attempt (a lease that expired
+     * or was lost with its worker), another worker's lease, a peer that
+     * never said HELLO. The task runs again or is running elsewhere, so
+     * dropping the result loses nothing. */
+    if (!task || task->state != DT_TASK_INFLIGHT) {
+        s_late (self, result, "not leased");
         return;
     }
-    if (!from && !s_leased_to (self, task, result)) {
-        /* A peer that is not registered may only report the attempt now
-         * leased to the worker of its name (a worker whose master just
-         * forgot it). Anything else is not attributable: the task runs
-         * again or is running elsewhere, so dropping it loses nothing,
-         * and a stray peer cannot write results into the store. */
-        self->invalid++;
-        dt_log_debug ("RESULT-UNLEASED", "task %" PRIu64 " attempt %u from unregistered peer",
-                      result->id, result->attempt);
+    if (result->attempt != task->attempts) {
+        s_late (self, result, "not the attempt leased now");
         return;
     }
-    if (from && task->state == DT_TASK_INFLIGHT && result->attempt == task->attempts &&
-        dt_workers_at (self->workers, task->worker) != from) {
-        /* The attempt running now is leased to another worker: this one
-         * cannot have run it. (A late result of an earlier attempt, from a
-         * worker whose lease ended, still counts: that work was done.) */
-        self->invalid++;
-        dt_log_debug ("RESULT-NOT-LEASED",
-                      "task %" PRIu64 " attempt %u is leased to another worker", result->id,
-                      result->attempt);
+    if (!from || dt_workers_at (self->workers, task->worker) != from) {
+        s_late (self, result, from ? "leased to another worker" : "from a peer not registered");
         return;
     }
-    if (result->outcome == DT_OUTCOME_RETRY) {
-        /* Only the current lease may ask for a retry; a RETRY from an older
-         * dispatch (a worker presumed dead) must not cut short the attempt
-         * now running, nor fail the task on its behalf. */
-        if (task->state != DT_TASK_INFLIGHT || result->attempt != task->attempts)
-            return;
-        if (task->attempts < self->opts.max_attempts) {
-            s_release (self, task);
-            s_delay (self, task, now + s_backoff_ms (self, task->attempts));
-            if (self->store)
-                dt_state_check (self,
-                                dt_store_set_attempts (self->store, task->id, task->attempts));
-            return;
-        }
+    if (result->outcome == DT_OUTCOME_RETRY && task->attempts < self->opts.max_attempts) {
+        s_release (self, task, now);
+        s_delay (self, task, now + s_backoff_ms (self, task->attempts));
+        return;
     }
-    /* From a peer not (yet) registered, the name its RESULTS carried. */
-    dt_str_t worker = from ? dt_str_n (from->name, from->name_len) : result->worker;
     dt_state_finish (self, task,
-                     result->outcome == DT_OUTCOME_DONE ? DT_STATE_DONE : DT_STATE_FAILED, result,
-                     worker, NULL);
-    if (from)
-        from->done++;
+                     result->outcome == DT_OUTCOME_DONE ? DT_LIFE_RESULT_DONE : DT_LIFE_RESULT_FAIL,
+                     result, dt_str_n (from->name, from->name_len), NULL, now);
+    from->done++;
 }
 
 /* The next entry to hand out: unparked tasks first (they left the queue
@@ -455,8 +484,11 @@ uint32_t dt_state_take (dt_state_t *self, uint32_t max, dt_msg_task_t *items, dt
     dt_queue_t *from;
     while (count < max && (from = s_next (self, &id, &gen))) {
         dt_task_t *task = dt_tasks_get (self->tasks, id);
-        if (!task || task->state != DT_TASK_QUEUED || task->gen != gen)
-            continue; /* stale entry */
+        /* A stale entry: the task left the queue since (TAKE is for
+         * QUEUED tasks only, dt_life.h). */
+        if (!task || !dt_life_allowed (DT_LIFE_TAKE, (dt_task_state_t) task->state) ||
+            task->gen != gen)
+            continue;
         dt_msg_task_t item = {task->id, task->attempts + 1, dt_str_n (task->url, task->url_len)};
         size_t size = dt_msg_task_size (&item);
         if (count > 0 && bytes + size > DT_LIMIT_BATCH_BYTES) {
@@ -492,9 +524,8 @@ void dt_state_lease (dt_state_t *self, dt_worker_t *worker, dt_task_t **tasks, u
 {
     for (uint32_t i = 0; i < count; i++) {
         dt_task_t *task = tasks[i];
-        if (++task->attempts > 1)
-            self->retried++;
-        dt_state_set (self, task, DT_TASK_INFLIGHT);
+        task->attempts++;
+        dt_state_step (self, task, DT_LIFE_LEASE);
         dt_workers_lease (self->workers, worker, task, now);
     }
 }
@@ -502,22 +533,25 @@ void dt_state_lease (dt_state_t *self, dt_worker_t *worker, dt_task_t **tasks, u
 void dt_state_untake (dt_state_t *self, dt_task_t **tasks, uint32_t count)
 {
     /* Their hosts' counts come back: a task parked behind one of them is
-     * ready to go out again. */
-    for (uint32_t i = 0; i < count; i++)
+     * ready to go out again. TAKE and UNTAKE leave a task QUEUED: the life
+     * table only says they happen to nothing else. */
+    for (uint32_t i = 0; i < count; i++) {
+        assert (dt_life_allowed (DT_LIFE_UNTAKE, (dt_task_state_t) tasks[i]->state));
         s_host_back (self, tasks[i]);
+    }
     /* Still QUEUED with the same generation: their entries go back as they
      * were, in order, and cannot fail (they just left the ring). */
     for (uint32_t i = count; i-- > 0;)
         dt_queue_push_front (self->queue, tasks[i]->id, tasks[i]->gen);
 }
 
-uint32_t dt_state_drop_worker (dt_state_t *self, dt_worker_t **worker_p)
+uint32_t dt_state_drop_worker (dt_state_t *self, dt_worker_t **worker_p, int64_t now)
 {
     dt_worker_t *worker = *worker_p;
     uint32_t count = 0;
     /* From the newest lease, each to the front: the oldest ends up first. */
     while (worker->leases.tail) {
-        s_end_lease (self, worker->leases.tail);
+        s_end_lease (self, worker->leases.tail, now);
         count++;
     }
     dt_workers_remove (self->workers, worker_p);
@@ -527,12 +561,21 @@ uint32_t dt_state_drop_worker (dt_state_t *self, dt_worker_t **worker_p)
 uint32_t dt_state_expire_leases (dt_state_t *self, dt_worker_t *worker, int64_t now)
 {
     uint32_t count = 0;
-    dt_task_t *task;
-    while ((task = worker->leases.head) && now - task->since >= self->opts.task_ms) {
-        s_end_lease (self, task);
+    while (worker->leases.head && now >= dt_state_lease_deadline (self, worker)) {
+        s_end_lease (self, worker->leases.head, now);
         count++;
     }
     return count;
+}
+
+int64_t dt_state_lease_deadline (const dt_state_t *self, const dt_worker_t *worker)
+{
+    /* The head is the lease that started first; a waiting head means none
+     * runs (a worker that runs nothing at once). */
+    const dt_task_t *head = worker->leases.head;
+    if (!head || head->since == DT_LEASE_WAITING)
+        return INT64_MAX;
+    return head->since + self->opts.task_ms + self->opts.lease_grace_ms;
 }
 
 void dt_state_promote_due (dt_state_t *self, int64_t now)
@@ -545,7 +588,7 @@ void dt_state_promote_due (dt_state_t *self, int64_t now)
     while (dt_queue_pop_due (self->queue, now, &id, &gen) == 0) {
         dt_task_t *task = dt_tasks_get (self->tasks, id);
         if (task && task->state == DT_TASK_DELAYED && task->gen == gen)
-            dt_state_enqueue (self, task, 1);
+            dt_state_enqueue (self, task, DT_LIFE_DUE, 1);
     }
 }
 
@@ -556,11 +599,13 @@ int64_t dt_state_next_due (const dt_state_t *self)
     return dt_queue_next_due (self->queue);
 }
 
-int dt_state_page_push (dt_state_pager_t *pager, const dt_msg_result_t *item)
+int dt_state_page_push (dt_state_pager_t *pager, const dt_record_t *item)
 {
     if (pager->count >= pager->max)
         return 0;
-    size_t size = dt_msg_result_size (item);
+    /* A page is one PAGE message: bounded by what its items take encoded. */
+    dt_msg_result_t wire = dt_record_to_msg (item);
+    size_t size = dt_msg_result_size (&wire);
     if (pager->count > 0 && pager->bytes + size > DT_LIMIT_BATCH_BYTES)
         return 0;
     pager->bytes += size;
@@ -569,7 +614,7 @@ int dt_state_page_push (dt_state_pager_t *pager, const dt_msg_result_t *item)
 }
 
 uint32_t dt_state_page (dt_state_t *self, dt_str_t job_name, uint64_t *cursor, uint32_t max,
-                        uint32_t flags, dt_msg_result_t *items)
+                        uint32_t flags, dt_record_t *items)
 {
     dt_state_pager_t pager = {.items = items,
                               .max = max > DT_LIMIT_BATCH_MAX ? DT_LIMIT_BATCH_MAX : max};
@@ -607,8 +652,8 @@ uint32_t dt_state_page (dt_state_t *self, dt_str_t job_name, uint64_t *cursor, u
         const dt_result_t *entry = dt_results_get (self->results, seq);
         if (entry && entry->task && (!job || entry->job == job->index) &&
             (!(flags & DT_FETCH_FAILED_ONLY) || entry->state == DT_STATE_FAILED)) {
-            dt_msg_result_t item;
-            dt_results_to_msg (entry, &item);
+            dt_record_t item;
+            dt_results_to_record (entry, &item);
             if (!dt_state_page_push (&pager, &item))
                 break;
         }
@@ -622,7 +667,7 @@ uint32_t dt_state_page (dt_state_t *self, dt_str_t job_name, uint64_t *cursor, u
 void dt_state_stats (dt_state_t *self, dt_str_t job_name, dt_msg_stats_t *stats)
 {
     memset (stats, 0, sizeof *stats);
-    const uint64_t *states = self->states;
+    const uint64_t *states = self->counts.states;
     if (job_name.len) {
         const dt_job_t *job = dt_jobs_find (self->jobs, job_name);
         if (!job) {
@@ -632,10 +677,11 @@ void dt_state_stats (dt_state_t *self, dt_str_t job_name, dt_msg_stats_t *stats)
         states = job->states;
         stats->submitted = job->total;
     } else {
-        stats->submitted = self->submitted;
-        stats->retried = self->retried;
-        stats->duplicates = self->duplicates;
-        stats->invalid = self->invalid;
+        stats->submitted = self->counts.submitted;
+        stats->retried = self->counts.retried;
+        stats->duplicates = self->counts.duplicates;
+        stats->late = self->counts.late;
+        stats->invalid = self->counts.invalid;
     }
     stats->pending = states[DT_TASK_QUEUED];
     stats->inflight = states[DT_TASK_INFLIGHT];
@@ -650,9 +696,7 @@ void dt_state_reopen (dt_state_t *self, dt_task_t *task, uint64_t seq)
     if (entry)
         entry->task = 0; /* FETCH no longer returns it; its position stays */
     task->attempts = 0;
-    dt_state_enqueue (self, task, 0);
-    if (self->store)
-        dt_state_check (self, dt_store_reopen (self->store, task->id));
+    dt_state_enqueue (self, task, DT_LIFE_REQUEUE, 0);
 }
 
 int dt_state_requeue (dt_state_t *self, dt_str_t job_name, uint64_t *count)
@@ -665,7 +709,7 @@ int dt_state_requeue (dt_state_t *self, dt_str_t job_name, uint64_t *count)
     if (job_name.len && !(job = dt_state_job_stored (self, job_name)))
         return self->broken ? -1 : 0;
     /* The scan stops once every failed task is back: nothing failed, no scan. */
-    uint64_t failed = job ? job->states[DT_TASK_FAILED] : self->states[DT_TASK_FAILED];
+    uint64_t failed = job ? job->states[DT_TASK_FAILED] : self->counts.states[DT_TASK_FAILED];
     if (failed == 0)
         return 0;
     if (self->store)
@@ -685,7 +729,7 @@ int dt_state_requeue (dt_state_t *self, dt_str_t job_name, uint64_t *count)
     return self->broken ? -1 : 0;
 }
 
-int dt_state_cancel (dt_state_t *self, dt_str_t job_name, uint64_t *count)
+int dt_state_cancel (dt_state_t *self, dt_str_t job_name, uint64_t *count, int64_t now)
 {
     *count = 0;
     const dt_job_t *job = dt_jobs_find (self->jobs, job_name);
@@ -693,8 +737,7 @@ int dt_state_cancel (dt_state_t *self, dt_str_t job_name, uint64_t *count)
         return 0;
     /* Jobs keep no list of their tasks; cancelling is rare, so one pass over
      * the table costs less than keeping one up to date on every submit. */
-    uint64_t unfinished =
-        job->states[DT_TASK_QUEUED] + job->states[DT_TASK_DELAYED] + job->states[DT_TASK_INFLIGHT];
+    uint64_t unfinished = dt_life_unfinished (job->states);
     dt_task_t *task = NULL;
     uint64_t id = 0;
     while (*count < unfinished && !self->broken && (task = dt_tasks_next (self->tasks, id))) {
@@ -702,18 +745,18 @@ int dt_state_cancel (dt_state_t *self, dt_str_t job_name, uint64_t *count)
         if (task->job != job->index || !dt_state_is_busy (task))
             continue;
         /* Its queue or retry entry goes stale with the state change. */
-        dt_state_finish (self, task, DT_STATE_FAILED, NULL, dt_str_n ("", 0), "cancelled");
+        dt_state_finish (self, task, DT_LIFE_CANCEL, NULL, dt_str_n ("", 0), "cancelled", now);
         (*count)++;
     }
-    if (*count < unfinished && self->cold_queued > 0)
-        dt_state_cancel_cold (self, job, count);
+    if (*count < unfinished && self->counts.cold > 0)
+        dt_state_cancel_cold (self, job, count, now);
     dt_state_maintain (self);
     return self->broken ? -1 : 0;
 }
 
 void dt_state_count_invalid (dt_state_t *self)
 {
-    self->invalid++;
+    dt_life_count (&self->counts, DT_LIFE_INVALID);
 }
 
 uint64_t dt_state_last_seq (const dt_state_t *self)
@@ -726,8 +769,8 @@ uint64_t dt_state_queued (const dt_state_t *self)
     /* Parked tasks wait for a lease to end, not for a worker's credit; so
      * do the store's while the queue in memory has no room for them. */
     uint64_t queued = dt_state_hot_ready (self);
-    if (self->cold_queued > 0 && dt_state_hot_room (self, 1))
-        queued += self->cold_queued;
+    if (self->counts.cold > 0 && dt_state_hot_room (self, 1))
+        queued += self->counts.cold;
     return queued;
 }
 
@@ -744,7 +787,7 @@ size_t dt_state_memory (const dt_state_t *self)
 
 uint64_t dt_state_cold (const dt_state_t *self)
 {
-    return self->cold_queued;
+    return self->counts.cold;
 }
 
 dt_workers_t *dt_state_workers (dt_state_t *self)

@@ -7,11 +7,13 @@
 #include <stdint.h>
 
 #include "dt_msg.h"
+#include "dt_record.h"
 #include "dt_store.h"
 #include "dt_workers.h"
 
 /* Everything here changes only through these functions, which also keep
- * the counters and the durable store in step. Without a store (--memory)
+ * the counters and the durable store in step; every change of a task's
+ * state is a step of the life table in dt_life.h. Without a store (--memory)
  * the model holds everything in memory; with one, it holds a window (see
  * DT_STATE_WINDOW) and reads the rest back from the store. Nothing here
  * touches a socket: dt_master.c turns messages into calls and results into
@@ -30,6 +32,7 @@ typedef struct {
     uint32_t keep_jobs;       /* finished jobs kept in memory; 0: DT_JOBS_KEEP_FINISHED */
     uint64_t max_store_bytes; /* durable: SUBMIT refused past this store size; 0: no limit */
     uint64_t window_bytes;    /* durable: bytes of queued tasks in memory; 0: default */
+    uint32_t lease_grace_ms;  /* a lease ends task_ms + this after its task started */
 } dt_state_opts_t;
 
 /* With a store, the model keeps about this many queued tasks and this many
@@ -71,6 +74,15 @@ void dt_state_destroy (dt_state_t **self_p);
  * -1. */
 int dt_state_load (dt_state_t *self);
 
+/* Starts this run's epoch, before any task goes out: with a store, the
+ * stored counter plus one, committed (fsync'd) before this returns, so no
+ * lease of an earlier run can carry it; without, a random nonzero value.
+ * Returns 0, or -1 when the store could not record it. */
+int dt_state_begin_epoch (dt_state_t *self);
+
+/* This run's epoch (0 before dt_state_begin_epoch). */
+uint64_t dt_state_epoch (const dt_state_t *self);
+
 /* True once a store write or an allocation failed. */
 int dt_state_broken (const dt_state_t *self);
 
@@ -82,11 +94,16 @@ int dt_state_submit (dt_state_t *self, dt_str_t job, uint32_t chunk, const dt_st
                      uint32_t nurls, uint64_t *first_id, uint32_t *count, char *err,
                      size_t err_size);
 
-/* Applies one result from a worker (`from`: NULL when the peer is unknown):
- * records it once, schedules a retry, or counts it as a duplicate or
- * invalid. Frees the task's lease wherever it is. */
-void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_msg_result_t *result,
-                      int64_t now);
+/* Applies one result. `from` is the registered worker whose connection
+ * sent it (same routing id and, with CURVE, same key), NULL when the peer
+ * is not one. The result is recorded (or, for RETRY, the task delayed)
+ * only when `from` holds the lease of exactly its (task id, attempt,
+ * epoch); the name a RESULTS message carries proves nothing. A result for
+ * a task already final counts `duplicates`; any other counts `late` (the
+ * lease ended: expired, re-leased, an earlier attempt or another master
+ * run, or the peer holds none) and is dropped; a task this run never had,
+ * or an outcome the protocol does not know, counts `invalid`. */
+void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *result, int64_t now);
 
 /* Takes up to `max` queued tasks for one TASKS message, keeping the batch
  * under DT_LIMIT_BATCH_BYTES: fills items (borrowing the URLs) and tasks.
@@ -99,10 +116,17 @@ void dt_state_untake (dt_state_t *self, dt_task_t **tasks, uint32_t count);
 
 /* Ends every lease of a worker that is gone (dead, BYE, unreachable) and
  * forgets it; nulls the pointer. Returns the tasks it held. */
-uint32_t dt_state_drop_worker (dt_state_t *self, dt_worker_t **worker_p);
+uint32_t dt_state_drop_worker (dt_state_t *self, dt_worker_t **worker_p, int64_t now);
 
-/* Ends the leases of `worker` older than task_ms. Returns how many. */
+/* Ends the leases of `worker` whose task started task_ms + lease_grace_ms
+ * ago or more. A lease's clock starts when it becomes one of the worker's
+ * oldest `concurrency` leases (dt_workers_lease): the rest wait in the
+ * worker's queue. Returns how many ended. */
 uint32_t dt_state_expire_leases (dt_state_t *self, dt_worker_t *worker, int64_t now);
+
+/* When the next lease of `worker` ends unless a result comes (monotonic
+ * ms), INT64_MAX when none runs. */
+int64_t dt_state_lease_deadline (const dt_state_t *self, const dt_worker_t *worker);
 
 /* Moves the retries due at `now` to the front of the queue. */
 void dt_state_promote_due (dt_state_t *self, int64_t now);
@@ -116,10 +140,11 @@ int64_t dt_state_next_due (const dt_state_t *self);
  * DT_FETCH_FAILED_ONLY. Items borrow strings from the model. Advances
  * *cursor past what was returned or skipped. Returns the count. */
 uint32_t dt_state_page (dt_state_t *self, dt_str_t job, uint64_t *cursor, uint32_t max,
-                        uint32_t flags, dt_msg_result_t *items);
+                        uint32_t flags, dt_record_t *items);
 
 /* Counters of the whole master (`job` empty) or of one job (zero when the
- * job is unknown; retried, duplicates and invalid are master-wide only). */
+ * job is unknown; retried, duplicates, late and invalid are master-wide
+ * only). */
 void dt_state_stats (dt_state_t *self, dt_str_t job, dt_msg_stats_t *stats);
 
 /* Puts the failed tasks of `job` (empty: every job) back at the end of the
@@ -131,7 +156,7 @@ int dt_state_requeue (dt_state_t *self, dt_str_t job, uint64_t *count);
  * "cancelled" (a leased one's lease ends; its worker's result will be a
  * duplicate). Returns how many in *count (0 for an unknown job). Returns 0,
  * or -1 when the model broke. */
-int dt_state_cancel (dt_state_t *self, dt_str_t job, uint64_t *count);
+int dt_state_cancel (dt_state_t *self, dt_str_t job, uint64_t *count, int64_t now);
 
 /* PURGE of the finished job `job`: its counters leave the master's at once,
  * the job leaves memory, and with a store its rows are deleted in steps
@@ -147,7 +172,9 @@ void dt_state_count_invalid (dt_state_t *self);
 /* Results recorded so far (the last results log position). */
 uint64_t dt_state_last_seq (const dt_state_t *self);
 
-/* Tasks waiting in the queue (not delayed, not leased). */
+/* Tasks a take could hand out now: queued, not parked behind their host's
+ * limit, and those only in the store while the queue in memory has room
+ * to read them back. */
 uint64_t dt_state_queued (const dt_state_t *self);
 
 /* Jobs held in memory (those with unfinished tasks, and the most recent

@@ -184,9 +184,7 @@ int dt_state_purge (dt_state_t *self, dt_str_t name, uint64_t *count, char *err,
         snprintf (err, err_size, "%d purges are under way: retry later", DT_JOBS_PURGES_MAX);
         return DT_ERR_QUEUE_FULL;
     }
-    self->submitted -= counts[0];
-    self->states[DT_TASK_DONE] -= counts[1];
-    self->states[DT_TASK_FAILED] -= counts[2];
+    dt_life_count_purged (&self->counts, counts[0], counts[1], counts[2]);
     if (job) {
         s_forget_results (self, job);
         dt_jobs_remove (self->jobs, &job);

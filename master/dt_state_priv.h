@@ -7,45 +7,42 @@
 #include "dt_cold.h"
 #include "dt_hosts.h"
 #include "dt_jobs.h"
+#include "dt_life.h"
 #include "dt_queue.h"
 #include "dt_results.h"
 #include "dt_state.h"
 #include "dt_tasks.h"
 
 struct dt_state_t {
-    dt_state_opts_t opts;             /* limits and timings */
-    dt_store_t *store;                /* durable copy; NULL with --memory (not owned) */
-    dt_tasks_t *tasks;                /* tasks in memory, by id */
-    dt_queue_t *queue;                /* queued ids in memory, and delayed retries */
-    dt_cold_t *cold;                  /* queued ids only in the store */
-    dt_jobs_t *jobs;                  /* jobs and their chunks */
-    dt_results_t *results;            /* the results log (its recent part, with a store) */
-    dt_workers_t *workers;            /* registered workers and their leases */
-    dt_hosts_t *hosts;                /* --host-limit: tasks out per host, parked tasks; or NULL */
-    uint64_t parked;                  /* --host-limit: QUEUED tasks parked behind their host */
-    dt_queue_t *unparked;             /* --host-limit: parked tasks whose host has room again,
-                                         taken before the queue, in the order they were parked */
-    uint64_t states[DT_TASK_NSTATES]; /* tasks in each dt_task_state_t */
-    uint64_t submitted;               /* tasks ever accepted */
-    uint64_t retried;                 /* dispatches beyond a task's first */
-    uint64_t duplicates;              /* results for tasks already final */
-    uint64_t invalid;                 /* invalid messages and result items */
-    uint64_t next_id;                 /* id of the next task accepted */
-    uint64_t cold_queued;             /* QUEUED tasks that are only in the store */
-    uint64_t window;                  /* with a store: queued tasks kept in memory */
-    uint64_t unswept;                 /* tasks finished since the last sweep */
-    uint64_t reserved;                /* --max-store-bytes: room kept for results to come */
-    dt_arena_t *page_strings;         /* strings of the last PAGE read from the store */
-    uint64_t rng;                     /* xorshift state for retry jitter */
-    int broken;                       /* a store write or allocation failed */
+    dt_state_opts_t opts;     /* limits and timings */
+    dt_store_t *store;        /* durable copy; NULL with --memory (not owned) */
+    dt_tasks_t *tasks;        /* tasks in memory, by id */
+    dt_queue_t *queue;        /* queued ids in memory, and delayed retries */
+    dt_cold_t *cold;          /* queued ids only in the store */
+    dt_jobs_t *jobs;          /* jobs and their chunks */
+    dt_results_t *results;    /* the results log (its recent part, with a store) */
+    dt_workers_t *workers;    /* registered workers and their leases */
+    dt_hosts_t *hosts;        /* --host-limit: tasks out per host, parked tasks; or NULL */
+    uint64_t parked;          /* --host-limit: QUEUED tasks parked behind their host */
+    dt_queue_t *unparked;     /* --host-limit: parked tasks whose host has room again,
+                                 taken before the queue, in the order they were parked */
+    dt_life_counts_t counts;  /* tasks in each state, and every other counter (dt_life.h) */
+    uint64_t epoch;           /* this run's epoch: every lease carries it */
+    uint64_t next_id;         /* id of the next task accepted */
+    uint64_t window;          /* with a store: queued tasks kept in memory */
+    uint64_t unswept;         /* tasks finished since the last sweep */
+    uint64_t reserved;        /* --max-store-bytes: room kept for results to come */
+    dt_arena_t *page_strings; /* strings of the last PAGE read from the store */
+    uint64_t rng;             /* xorshift state for retry jitter */
+    int broken;               /* a store write or allocation failed */
 };
 
 /* A PAGE being filled. */
 typedef struct {
-    dt_msg_result_t *items; /* the caller's array */
-    uint32_t max;           /* items wanted */
-    uint32_t count;         /* items so far */
-    size_t bytes;           /* their encoded size */
+    dt_record_t *items; /* the caller's array */
+    uint32_t max;       /* items wanted */
+    uint32_t count;     /* items so far */
+    size_t bytes;       /* their encoded size */
 } dt_state_pager_t;
 
 /* ---- dt_state.c ---- */
@@ -56,27 +53,34 @@ void dt_state_fail (dt_state_t *self, const char *what);
 /* Breaks the model when a store call returned non-zero. */
 void dt_state_check (dt_state_t *self, int rc);
 
-/* The one place a task in memory changes state, so the counters always
- * add up. */
-void dt_state_set (dt_state_t *self, dt_task_t *task, dt_task_state_t state);
+/* The one place a task in memory changes state: applies `event` through
+ * the life table (dt_life.h), which moves the counters; does the store
+ * write the table names for ATTEMPTS and REOPEN (FINISH and ADD_TASK are
+ * written by dt_state_finish and dt_state_submit, which hold the record);
+ * a task leaving the queue gives its place behind its host back. An event
+ * the table refuses here is a programmer error. */
+void dt_state_step (dt_state_t *self, dt_task_t *task, dt_life_event_t event);
 
-/* Moves one task of `job` from state `from` (DT_TASK_NONE: a task new to
- * the counters) to `to` in the counters: dt_state_set's count, and the
- * one for tasks that are only in the store. */
-void dt_state_count (dt_state_t *self, dt_job_t *job, dt_task_state_t from, dt_task_state_t to);
+/* The same for a task of `job` that is only in the store (cold): `state`
+ * is its state as counted. */
+void dt_state_step_cold (dt_state_t *self, dt_job_t *job, dt_task_state_t state,
+                         dt_life_event_t event);
 
-/* Queues `task` at the back (or the front) of the queue in memory. */
-void dt_state_enqueue (dt_state_t *self, dt_task_t *task, int front);
+/* Applies `event` (one that queues: SUBMIT, RECOVER, LEASE_LOST, DUE,
+ * REQUEUE) to `task` and queues it at the back (or the front) of the queue
+ * in memory. */
+void dt_state_enqueue (dt_state_t *self, dt_task_t *task, dt_life_event_t event, int front);
 
-/* Records the final result of `task` (see dt_state.c). */
-void dt_state_finish (dt_state_t *self, dt_task_t *task, uint8_t state, const dt_msg_result_t *from,
-                      dt_str_t worker, const char *error);
+/* Ends `task` with `event` (RESULT_DONE, RESULT_FAIL, LEASE_LOST_LAST or
+ * CANCEL) and records its final result (see dt_state.c). */
+void dt_state_finish (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
+                      const dt_report_t *from, dt_str_t worker, const char *error, int64_t now);
 
 /* REQUEUE of `task`, failed, whose result is at `seq`. */
 void dt_state_reopen (dt_state_t *self, dt_task_t *task, uint64_t seq);
 
 /* Adds `item` (borrowed strings) unless the page is full. Returns 1 when added. */
-int dt_state_page_push (dt_state_pager_t *pager, const dt_msg_result_t *item);
+int dt_state_page_push (dt_state_pager_t *pager, const dt_record_t *item);
 
 /* ---- dt_state_jobs.c ---- */
 
@@ -163,7 +167,7 @@ void dt_state_budget_release (dt_state_t *self, uint32_t url_len);
 /* QUEUED tasks that are in memory. */
 static inline uint64_t dt_state_hot_queued (const dt_state_t *self)
 {
-    return self->states[DT_TASK_QUEUED] - self->cold_queued;
+    return self->counts.states[DT_TASK_QUEUED] - self->counts.cold;
 }
 
 /* QUEUED tasks parked behind their host's limit. (The host table's own
@@ -227,6 +231,6 @@ int dt_state_page_from_store (dt_state_t *self, dt_state_pager_t *pager, dt_str_
 int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint64_t *count);
 
 /* CANCEL of the cold tasks of `job`, adding to *count. */
-void dt_state_cancel_cold (dt_state_t *self, const dt_job_t *job, uint64_t *count);
+void dt_state_cancel_cold (dt_state_t *self, const dt_job_t *job, uint64_t *count, int64_t now);
 
 #endif

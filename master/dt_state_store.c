@@ -84,6 +84,7 @@ typedef struct {
     dt_state_t *state;
     dt_job_t *job;   /* job of the previous row: tasks of a job come in runs */
     uint64_t *count; /* CANCEL: tasks cancelled */
+    int64_t now;     /* CANCEL: when */
     uint64_t *ids;   /* CANCEL: their ids, ascending, to leave the cold queue */
     size_t nids, ids_capacity;
     int64_t bytes_left; /* refill: bytes it may still bring into memory */
@@ -105,9 +106,10 @@ static dt_task_t *s_warm_task (s_warm_t *warm, uint64_t id, dt_str_t job_name, d
         dt_state_fail (self, job ? "out of memory reading the queue" : "task of an unknown job");
         return NULL;
     }
+    /* QUEUED as it was counted while cold; WARM moves only the cold count. */
     task->attempts = attempts;
     task->state = DT_TASK_QUEUED;
-    self->cold_queued--;
+    dt_state_step (self, task, DT_LIFE_WARM);
     return task;
 }
 
@@ -161,10 +163,10 @@ static void s_refill (dt_state_t *self)
             return;
         }
         dt_cold_drop_to (self->cold, warm.stopped ? warm.stopped : hi);
-        if (dt_cold_count (self->cold) == 0 && self->cold_queued != 0) {
+        if (dt_cold_count (self->cold) == 0 && self->counts.cold != 0) {
             dt_log_warn ("MASTER-COLD", "%" PRIu64 " queued tasks were not in the store",
-                         self->cold_queued);
-            self->cold_queued = 0;
+                         self->counts.cold);
+            dt_life_cold_lost (&self->counts, self->counts.cold);
         }
     }
 }
@@ -183,7 +185,7 @@ void dt_state_maintain (dt_state_t *self)
         return;
     }
     /* Refilled at half the window, so a refill reads many rows at once. */
-    /* Also when every cold task was cancelled (cold_queued 0, ids still
+    /* Also when every cold task was cancelled (none counted cold, ids still
      * held): the refill passes over them, so the front moves on and the
      * sweep can free what finished beyond it. */
     if (dt_cold_count (self->cold) > 0 && dt_state_hot_ready (self) < self->window / 2 &&
@@ -218,21 +220,22 @@ static int s_cancel_row (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uin
     }
     dt_task_t *task = s_warm_task (warm, id, job, url, attempts);
     if (task) {
-        dt_state_finish (self, task, DT_STATE_FAILED, NULL, dt_str_n ("", 0), "cancelled");
+        dt_state_finish (self, task, DT_LIFE_CANCEL, NULL, dt_str_n ("", 0), "cancelled",
+                         warm->now);
         warm->ids[warm->nids++] = id;
         (*warm->count)++;
     }
     return self->broken ? -1 : 0;
 }
 
-void dt_state_cancel_cold (dt_state_t *self, const dt_job_t *job, uint64_t *count)
+void dt_state_cancel_cold (dt_state_t *self, const dt_job_t *job, uint64_t *count, int64_t now)
 {
     /* Each cancelled task comes into memory to be finished, then leaves the
      * cold queue, so its record may be swept like any final one. */
     uint64_t lo, hi;
     if (dt_cold_front (self->cold, &lo, &hi) != 0)
         return;
-    s_warm_t warm = {.state = self, .count = count};
+    s_warm_t warm = {.state = self, .count = count, .now = now};
     if (dt_store_tasks (self->store, lo, UINT64_MAX, dt_str_n (job->name, job->name_len),
                         UINT32_MAX, s_cancel_row, &warm) != 0)
         dt_state_fail (self, "reading the queue from the store failed");
@@ -264,12 +267,12 @@ static dt_str_t s_page_copy (dt_state_t *self, dt_str_t s)
     return dt_str_n (copy, s.len);
 }
 
-static int s_page_row (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_str_t job)
+static int s_page_row (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t job)
 {
     (void) job;
     s_page_t *page = arg;
     dt_state_t *self = page->state;
-    dt_msg_result_t item = *r;
+    dt_record_t item = *r;
     item.url = s_page_copy (self, r->url);
     item.final_url = s_page_copy (self, r->final_url);
     item.content_type = s_page_copy (self, r->content_type);
@@ -345,7 +348,7 @@ typedef struct {
     uint64_t warmed;  /* tasks brought into memory this pass */
 } s_failed_list_t;
 
-static int s_failed_row (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_str_t job_name)
+static int s_failed_row (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t job_name)
 {
     s_failed_list_t *list = arg;
     dt_state_t *self = list->state;
@@ -365,7 +368,7 @@ static int s_failed_row (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_s
     /* One that left memory comes back while the queue in memory has room
      * and nothing waits in the store ahead of it; else it waits there. */
     if (!dt_tasks_get (self->tasks, r->id)) {
-        if (self->cold_queued == 0 && dt_state_hot_room (self, list->warmed + 1)) {
+        if (self->counts.cold == 0 && dt_state_hot_room (self, list->warmed + 1)) {
             dt_task_t *task = dt_tasks_add (self->tasks, r->id, job->index, r->url.ptr, r->url.len);
             if (!task)
                 return -1;
@@ -392,8 +395,8 @@ static void s_reopen_cold (dt_state_t *self, const s_failed_t *row)
     dt_result_t *entry = dt_results_get (self->results, row->seq);
     if (entry)
         entry->task = 0; /* FETCH no longer returns it */
-    dt_state_count (self, dt_jobs_at (self->jobs, row->job), DT_TASK_FAILED, DT_TASK_QUEUED);
-    self->cold_queued++;
+    dt_state_step_cold (self, dt_jobs_at (self->jobs, row->job), DT_TASK_FAILED,
+                        DT_LIFE_REQUEUE_COLD);
     dt_state_check (self, dt_store_reopen (self->store, row->id));
 }
 
@@ -478,34 +481,31 @@ static int s_on_task (void *arg, uint64_t id, dt_str_t job_name, dt_str_t url, u
         return 0;
     }
     self->next_id = id + 1;
-    job->total++;
-    self->submitted++;
     if (state != DT_STORE_DONE && state != DT_STORE_FAILED)
         dt_state_budget_hold (self, url.len);
     /* Finished tasks stay in the store; so do queued ones beyond the
      * window, and every one after the first of those, to keep the order. */
     if (state == DT_STORE_DONE || state == DT_STORE_FAILED) {
-        dt_state_count (self, job, DT_TASK_NONE,
-                        state == DT_STORE_DONE ? DT_TASK_DONE : DT_TASK_FAILED);
+        dt_state_step_cold (self, job, DT_TASK_NONE,
+                            state == DT_STORE_DONE ? DT_LIFE_RECOVER_DONE : DT_LIFE_RECOVER_FAILED);
         return 0;
     }
-    if (self->cold_queued > 0 || dt_state_hot_queued (self) >= self->window) {
+    if (self->counts.cold > 0 || dt_state_hot_queued (self) >= self->window) {
         if (dt_cold_add (self->cold, id, 1) != 0)
             return -1;
-        dt_state_count (self, job, DT_TASK_NONE, DT_TASK_QUEUED);
-        self->cold_queued++;
+        dt_state_step_cold (self, job, DT_TASK_NONE, DT_LIFE_RECOVER_COLD);
         return 0;
     }
     dt_task_t *task = dt_tasks_add (self->tasks, id, job->index, url.ptr, url.len);
     if (!task)
         return -1;
     task->attempts = attempts;
-    dt_state_enqueue (self, task, 0);
+    dt_state_enqueue (self, task, DT_LIFE_RECOVER, 0);
     return self->broken ? -1 : 0;
 }
 
 /* The results log is replayed whole; memory keeps the last window of it. */
-static int s_on_result (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_str_t job_name)
+static int s_on_result (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t job_name)
 {
     s_loader_t *loader = arg;
     dt_state_t *self = loader->state;
@@ -544,9 +544,7 @@ int dt_state_load (dt_state_t *self)
         dt_log_error ("MASTER-RECOVER", "loading the store failed");
         return -1;
     }
-    self->submitted += retired[0];
-    self->states[DT_TASK_DONE] += retired[1];
-    self->states[DT_TASK_FAILED] += retired[2];
+    dt_life_count_retired (&self->counts, retired[0], retired[1], retired[2]);
     if (max_id >= self->next_id)
         self->next_id = max_id + 1;
     if (dt_store_load (self->store, &results, &loader) != 0) {
@@ -560,8 +558,9 @@ int dt_state_load (dt_state_t *self)
                  "%zu jobs in memory, %" PRIu64 " tasks: %" PRIu64 " pending (%" PRIu64
                  " of them in the store only), %" PRIu64 " done, %" PRIu64 " failed; %" PRIu64
                  " results; next id %" PRIu64,
-                 dt_jobs_count (self->jobs), self->submitted, self->states[DT_TASK_QUEUED],
-                 self->cold_queued, self->states[DT_TASK_DONE], self->states[DT_TASK_FAILED],
+                 dt_jobs_count (self->jobs), self->counts.submitted,
+                 self->counts.states[DT_TASK_QUEUED], self->counts.cold,
+                 self->counts.states[DT_TASK_DONE], self->counts.states[DT_TASK_FAILED],
                  dt_results_last (self->results), self->next_id);
     return 0;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "dt_fault.h"
 #include "dt_log.h"
 
 /* The schema this code writes. A store with a higher PRAGMA user_version was
@@ -581,7 +582,7 @@ static int s_arena_put (dt_store_t *self, dt_str_t s, size_t *off)
     return 0;
 }
 
-int dt_store_finish (dt_store_t *self, uint64_t seq, const dt_msg_result_t *r)
+int dt_store_finish (dt_store_t *self, uint64_t seq, const dt_record_t *r)
 {
     if (r->state != DT_STORE_DONE && r->state != DT_STORE_FAILED) {
         dt_log_error ("STORE-ERROR", "finish task %" PRIu64 ": state %u is not final", r->id,
@@ -622,6 +623,52 @@ int dt_store_reopen (dt_store_t *self, uint64_t id)
         return -1;
     sqlite3_bind_int64 (self->stmts[S_REOPEN_TASK], 1, (sqlite3_int64) id);
     return s_wrote (self, s_run (self, S_REOPEN_TASK, "reopen: task state"));
+}
+
+/* The meta table is created by the first dt_store_set_meta, so stores
+ * written before it existed need no new schema version (older masters
+ * ignore a table they do not know). */
+int dt_store_get_meta (dt_store_t *self, const char *key, uint64_t *value)
+{
+    *value = 0;
+    if (sqlite3_table_column_metadata (self->db, NULL, "meta", "value", NULL, NULL, NULL, NULL,
+                                       NULL) != SQLITE_OK)
+        return 0; /* no meta table yet: never set */
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->db, "SELECT value FROM meta WHERE key = ?1", -1, &stmt, NULL) !=
+        SQLITE_OK)
+        return s_fail (self, "get meta");
+    sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW)
+        *value = (uint64_t) sqlite3_column_int64 (stmt, 0);
+    else if (rc != SQLITE_DONE)
+        s_fail (self, "get meta");
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int dt_store_set_meta (dt_store_t *self, const char *key, uint64_t value)
+{
+    if (s_write (self, "set meta") != 0)
+        return -1;
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_exec (self->db,
+                           "CREATE TABLE IF NOT EXISTS meta ("
+                           "  key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
+                           NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2 (
+            self->db, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", -1, &stmt, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) value);
+        rc = sqlite3_step (stmt) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+    }
+    if (rc != SQLITE_OK)
+        s_fail (self, "set meta");
+    sqlite3_finalize (stmt);
+    return s_wrote (self, rc == SQLITE_OK ? 0 : -1);
 }
 
 /* Runs the one-row query `id` (parameters bound): fills `out` with its first
@@ -723,6 +770,8 @@ int dt_store_fail (dt_store_t *self, const char *what)
  * the one point where it decides what to acknowledge. */
 int dt_store_commit (dt_store_t *self)
 {
+    if (self->dirty && DT_FAULT_FAIL ("store-write"))
+        self->failed = 1;
     if (self->failed) {
         dt_log_error ("STORE-ERROR", "commit: rolling back a group with a failed write");
         s_rollback (self);
@@ -784,7 +833,7 @@ static int s_task_row (sqlite3_stmt *stmt, void *ctx)
                                   final ? sqlite3_column_int (stmt, 4) : DT_STORE_PENDING);
 }
 
-void dt_store_column_result (sqlite3_stmt *stmt, dt_msg_result_t *r)
+void dt_store_column_result (sqlite3_stmt *stmt, dt_record_t *r)
 {
     memset (r, 0, sizeof *r);
     r->id = (uint64_t) sqlite3_column_int64 (stmt, 1);
@@ -802,7 +851,7 @@ void dt_store_column_result (sqlite3_stmt *stmt, dt_msg_result_t *r)
 static int s_result_row (sqlite3_stmt *stmt, void *ctx)
 {
     const s_load_t *load = ctx;
-    dt_msg_result_t r;
+    dt_record_t r;
     uint64_t seq = (uint64_t) sqlite3_column_int64 (stmt, 0);
     dt_store_column_result (stmt, &r);
     r.url = dt_store_column_str (stmt, 12);

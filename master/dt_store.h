@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "dt_msg.h"
+#include "dt_record.h"
 
 typedef struct dt_store_t dt_store_t;
 
@@ -52,17 +53,23 @@ int dt_store_add_tasks (dt_store_t *self, uint64_t first_id, dt_str_t job, const
 int dt_store_set_attempts (dt_store_t *self, uint64_t id, uint32_t attempts);
 
 /* Records the final result of task r->id at position `seq` of the results
- * log (seq starts at 1 and only grows). `r` is in PAGE form: state,
- * attempt (attempts made), http_status, bytes, elapsed_ms, final_url,
- * content_type, worker, error. The task's state becomes r->state. The row
+ * log (seq starts at 1 and only grows): state, attempt (attempts made),
+ * http_status, bytes, elapsed_ms, final_url, content_type, worker, error
+ * (r->url is the task's own). The task's state becomes r->state. The row
  * is buffered (copied) and inserted with others, at the latest by the next
  * dt_store_commit, so a failure to insert it may be reported there. */
-int dt_store_finish (dt_store_t *self, uint64_t seq, const dt_msg_result_t *r);
+int dt_store_finish (dt_store_t *self, uint64_t seq, const dt_record_t *r);
 
 /* Puts a final task back to pending with attempts 0 and retires its result
  * (REQUEUE): the load gives it as a tombstone, with id 0, so that its log
  * position is kept and never reused. */
 int dt_store_reopen (dt_store_t *self, uint64_t id);
+
+/* A named 64-bit value kept for the master itself (the run epoch). get
+ * gives 0 for a name never set; set writes it in the current group, durable
+ * at the next dt_store_commit. */
+int dt_store_get_meta (dt_store_t *self, const char *key, uint64_t *value);
+int dt_store_set_meta (dt_store_t *self, const char *key, uint64_t value);
 
 /* Makes every write since the last commit durable (fsync'd), and opens the
  * next group. Cheap when nothing was written. */
@@ -71,9 +78,8 @@ int dt_store_commit (dt_store_t *self);
 /* True when writes since the last commit wait for the next one. */
 int dt_store_dirty (const dt_store_t *self);
 
-/* A result row in PAGE form (r->id is the task, r->url its URL), and the
- * task's job. */
-typedef int (*dt_store_result_fn) (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_str_t job);
+/* A result row (r->id is the task, r->url its URL), and the task's job. */
+typedef int (*dt_store_result_fn) (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t job);
 
 /* Recovery, called once after open. Calls, in this order:
  *   on_chunk for every chunk (any order),

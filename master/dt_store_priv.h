@@ -41,8 +41,8 @@ dt_str_t dt_store_column_str (sqlite3_stmt *stmt, int index);
 
 /* Columns 1 .. 10 of the current row, in the order the results table
  * declares them (id, state, attempts, http_status, bytes, elapsed_ms,
- * final_url, content_type, worker, error), into `r` (PAGE form; strings
- * borrowed until the next step). Column 0 is the caller's (the seq). */
-void dt_store_column_result (sqlite3_stmt *stmt, dt_msg_result_t *r);
+ * final_url, content_type, worker, error), into `r` (strings borrowed
+ * until the next step). Column 0 is the caller's (the seq). */
+void dt_store_column_result (sqlite3_stmt *stmt, dt_record_t *r);
 
 #endif

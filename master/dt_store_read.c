@@ -129,7 +129,7 @@ static int s_result_row (sqlite3_stmt *stmt, void *ctx)
         c->stopped = 1;
         return 1;
     }
-    dt_msg_result_t r;
+    dt_record_t r;
     dt_store_column_result (stmt, &r);
     r.url = dt_store_column_str (stmt, 11);
     int rc = c->fn (c->arg, seq, &r, dt_store_column_str (stmt, 12));

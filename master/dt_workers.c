@@ -45,7 +45,7 @@ dt_worker_t *dt_workers_find (dt_workers_t *self, const dt_peer_t *peer)
 }
 
 dt_worker_t *dt_workers_add (dt_workers_t *self, const dt_peer_t *peer, dt_str_t name,
-                             uint32_t capacity, int64_t now)
+                             uint32_t capacity)
 {
     if (self->count >= DT_LIMIT_WORKERS_MAX)
         return NULL;
@@ -63,7 +63,6 @@ dt_worker_t *dt_workers_add (dt_workers_t *self, const dt_peer_t *peer, dt_str_t
         memcpy (worker->name, name.ptr, len);
     worker->name_len = len;
     worker->slot = slot;
-    worker->last_seen = worker->last_sent = now;
     if (zhashx_insert (self->by_peer, &worker->key, worker) != 0) {
         free (worker);
         return NULL;
@@ -83,6 +82,30 @@ void dt_workers_set_capacity (dt_workers_t *self, dt_worker_t *worker, uint32_t 
     self->free_total += dt_workers_free (worker);
 }
 
+/* Tasks the worker runs at once. */
+static uint32_t s_runs (const dt_worker_t *worker)
+{
+    return worker->concurrency ? worker->concurrency : UINT32_MAX;
+}
+
+/* Starts the clocks of the waiting leases it has places for: the list is
+ * oldest first, so the started ones stay its head and their start times
+ * grow along it (the head expires first). */
+static void s_start (dt_worker_t *worker, int64_t now)
+{
+    while (worker->waiting && worker->running < s_runs (worker)) {
+        worker->waiting->since = now;
+        worker->running++;
+        worker->waiting = worker->waiting->next;
+    }
+}
+
+void dt_workers_set_concurrency (dt_worker_t *worker, uint32_t concurrency, int64_t now)
+{
+    worker->concurrency = concurrency;
+    s_start (worker, now);
+}
+
 void dt_workers_remove (dt_workers_t *self, dt_worker_t **worker_p)
 {
     dt_worker_t *worker = *worker_p;
@@ -100,18 +123,28 @@ void dt_workers_remove (dt_workers_t *self, dt_worker_t **worker_p)
 void dt_workers_lease (dt_workers_t *self, dt_worker_t *worker, dt_task_t *task, int64_t now)
 {
     self->free_total -= dt_workers_free (worker);
-    task->since = now;
+    task->since = DT_LEASE_WAITING;
     task->worker = worker->slot;
     dt_lease_append (&worker->leases, task);
+    if (!worker->waiting)
+        worker->waiting = task;
+    s_start (worker, now);
     self->free_total += dt_workers_free (worker);
 }
 
-dt_worker_t *dt_workers_release (dt_workers_t *self, dt_task_t *task)
+dt_worker_t *dt_workers_release (dt_workers_t *self, dt_task_t *task, int64_t now)
 {
     dt_worker_t *worker = self->slots[task->worker];
     assert (worker);
     self->free_total -= dt_workers_free (worker);
+    if (task->since != DT_LEASE_WAITING) {
+        assert (worker->running > 0);
+        worker->running--;
+    } else if (worker->waiting == task) {
+        worker->waiting = task->next;
+    }
     dt_lease_remove (&worker->leases, task);
+    s_start (worker, now);
     self->free_total += dt_workers_free (worker);
     return worker;
 }

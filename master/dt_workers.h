@@ -10,21 +10,27 @@
 #include "dt_msg.h"
 #include "dt_tasks.h"
 
-/* A registered worker. Capacity and leases change only through this
- * module, which keeps the master-wide free credit in step. */
+/* A registered worker, as the model sees it. Capacity and leases change
+ * only through this module, which keeps the master-wide free credit in
+ * step. The loop's side of its connection (when it was last heard from or
+ * sent to) is the loop's own (dt_master_priv.h). */
 typedef struct {
     dt_bkey_t key;                    /* the registry's key: points at peer.id */
-    dt_peer_t peer;                   /* ROUTER routing id */
+    dt_peer_t peer;                   /* routing id, and the role and key of its connection */
     char name[DT_LIMIT_NAME_MAX + 1]; /* from HELLO, NUL-terminated for logs */
     uint32_t name_len;                /* bytes in name */
     uint32_t slot;                    /* index in the registry; leased tasks refer to it */
     uint32_t capacity;                /* tasks it may hold at once (credit) */
+    uint32_t concurrency;             /* tasks it runs at once (HELLO); 0: all it holds */
+    uint32_t running;                 /* leases it runs now: the first ones of the list */
     dt_lease_list_t leases;           /* tasks it holds, oldest lease first */
-    int64_t last_seen;                /* monotonic ms of its last valid message */
-    int64_t last_sent;                /* monotonic ms of our last message to it */
+    dt_task_t *waiting;               /* first lease waiting in its queue; NULL: none */
     uint64_t done;                    /* results it returned that were recorded */
-    uint64_t blocked_turn;            /* loop turn in which a send to it would block */
 } dt_worker_t;
+
+/* dt_task_t.since of a lease that waits in its worker's queue: its clock
+ * has not started. */
+#define DT_LEASE_WAITING INT64_MAX
 
 typedef struct dt_workers_t dt_workers_t;
 
@@ -42,21 +48,29 @@ dt_worker_t *dt_workers_find (dt_workers_t *self, const dt_peer_t *peer);
  * by the registry), or NULL when DT_LIMIT_WORKERS_MAX are registered or
  * memory runs out. */
 dt_worker_t *dt_workers_add (dt_workers_t *self, const dt_peer_t *peer, dt_str_t name,
-                             uint32_t capacity, int64_t now);
+                             uint32_t capacity);
 
 /* Sets a worker's capacity (it may be below its leases for a while). */
 void dt_workers_set_capacity (dt_workers_t *self, dt_worker_t *worker, uint32_t capacity);
 
+/* Sets how many tasks it runs at once (0: all it holds); leases waiting
+ * for a place it now has start at `now`. */
+void dt_workers_set_concurrency (dt_worker_t *worker, uint32_t concurrency, int64_t now);
+
 /* Forgets a worker, which must hold no lease, and nulls the pointer. */
 void dt_workers_remove (dt_workers_t *self, dt_worker_t **worker_p);
 
-/* Leases `task` to `worker` from `now`: appends it to its lease list. The
- * caller has checked the worker's free credit. */
+/* Leases `task` to `worker`: appends it to its lease list. The worker
+ * runs its oldest `concurrency` leases and queues the rest in arrival
+ * order, so the lease's clock (task->since) starts at `now` when it is one
+ * of those, else when the leases ahead of it end. The caller has checked
+ * the worker's free credit. */
 void dt_workers_lease (dt_workers_t *self, dt_worker_t *worker, dt_task_t *task, int64_t now);
 
-/* Ends the lease of `task` (which must be INFLIGHT), giving the credit back.
+/* Ends the lease of `task` (which must be INFLIGHT), giving the credit back;
+ * the worker's next waiting lease, if it now has a place, starts at `now`.
  * Returns the worker that held it. */
-dt_worker_t *dt_workers_release (dt_workers_t *self, dt_task_t *task);
+dt_worker_t *dt_workers_release (dt_workers_t *self, dt_task_t *task, int64_t now);
 
 /* Tasks the worker may still be given. */
 static inline uint32_t dt_workers_free (const dt_worker_t *worker)

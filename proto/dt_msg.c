@@ -123,6 +123,8 @@ int dt_msg_recv (dt_msg_t *self, void *socket, dt_peer_t *peer, int flags)
     if (peer) {
         const char *role = zmq_msg_gets (&frame, "User-Id");
         snprintf (peer->role, sizeof peer->role, "%s", role ? role : "");
+        const char *key = zmq_msg_gets (&frame, "Key");
+        snprintf (peer->key, sizeof peer->key, "%s", key ? key : "");
     }
     zmq_msg_init (&self->frame_);
     zmq_msg_move (&self->frame_, &frame);

@@ -237,13 +237,15 @@ typedef struct {
     int has_frame_;
 } dt_msg_t;
 
-/* A ROUTER peer: its routing id, copied out of the envelope, and the role
- * its key was admitted in (the connection's ZAP User-Id: "worker" or
- * "client"; empty on a plaintext master). */
+/* A ROUTER peer: its routing id, copied out of the envelope, the role its
+ * key was admitted in (the connection's ZAP User-Id: "worker" or "client")
+ * and that key (Z85, the ZAP metadata property "Key"); both empty on a
+ * plaintext master. */
 typedef struct {
     uint8_t id[256];
     size_t len;
     char role[16];
+    char key[41];
 } dt_peer_t;
 
 void dt_msg_init (dt_msg_t *self);

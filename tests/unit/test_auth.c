@@ -95,10 +95,12 @@ static void test_a_writable_key_file_deep_in_an_allow_list_is_refused (void)
     DT_CHECK (strstr (err, "allow-list directory"));
     DT_CHECK (strstr (err, "site/a has mode 0775"));
 }
+/* The key the master saw in the last s_try (Z85; "" when none). */
+static char s_key_seen[41];
 
 /* Connects a DEALER with `key` (NULL: plaintext) to `endpoint`, sends a
  * HEARTBEAT, and says which role the master saw, or "" when nothing came
- * within the wait. */
+ * within the wait (and which key, in s_key_seen). */
 static void s_try (dt_auth_t *auth, zsock_t *router, const char *endpoint, const char *key,
                    const char *server_key, char *role, size_t role_size)
 {
@@ -113,6 +115,7 @@ static void s_try (dt_auth_t *auth, zsock_t *router, const char *endpoint, const
     dt_msg_send (&msg, zsock_resolve (dealer), NULL);
 
     snprintf (role, role_size, "%s", "");
+    s_key_seen[0] = '\0';
     zpoller_t *poller = zpoller_new (router, dt_auth_socket (auth), NULL);
     int64_t deadline = zclock_mono () + 1500;
     while (zclock_mono () < deadline) {
@@ -121,8 +124,10 @@ static void s_try (dt_auth_t *auth, zsock_t *router, const char *endpoint, const
             dt_auth_handle (auth);
         else if (which == router) {
             dt_peer_t peer;
-            if (dt_msg_recv (&msg, zsock_resolve (router), &peer, ZMQ_DONTWAIT) == 0)
+            if (dt_msg_recv (&msg, zsock_resolve (router), &peer, ZMQ_DONTWAIT) == 0) {
                 snprintf (role, role_size, "%s", peer.role);
+                snprintf (s_key_seen, sizeof s_key_seen, "%s", peer.key);
+            }
             dt_msg_reset (&msg);
             break;
         }
@@ -149,6 +154,10 @@ static void test_only_listed_keys_get_in_each_in_its_role (void)
     char role[16];
     s_try (auth, router, endpoint, "workers/w1.key_secret", master_key, role, sizeof role);
     DT_CHECK (strcmp (role, "worker") == 0);
+    /* Each message also names the key it came over: one worker key is not another. */
+    zcert_t *w1 = s_load ("workers/w1.key_secret");
+    DT_CHECK (w1 && strcmp (s_key_seen, zcert_public_txt (w1)) == 0);
+    zcert_destroy (&w1);
     s_try (auth, router, endpoint, "clients/c1.key_secret", master_key, role, sizeof role);
     DT_CHECK (strcmp (role, "client") == 0);
     DT_CHECK_EQ (dt_auth_denied (auth), 0);
@@ -166,6 +175,7 @@ static void test_only_listed_keys_get_in_each_in_its_role (void)
     /* A plaintext peer never completes the handshake. */
     s_try (auth, router, endpoint, NULL, NULL, role, sizeof role);
     DT_CHECK (strcmp (role, "") == 0);
+    DT_CHECK (strcmp (s_key_seen, "") == 0);
 
     /* A key added while the master runs is admitted. */
     s_keygen ("/workers", "w2", "worker");

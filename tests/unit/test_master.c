@@ -4,6 +4,7 @@
  * zsys_interrupted, as a signal would) and talks to it like a worker or a
  * client would, message by message.
  */
+#include "dt_auth.h"
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_master.h"
@@ -33,13 +34,14 @@ static void *s_run (void *arg)
 /* Starts a --memory master on a free port with fast heartbeats. */
 static int s_stop (void);
 
-static int s_start (void)
+static int s_start_keys (const char *keys_dir)
 {
     if (s_master)
         s_stop (); /* left running by a test that failed half-way */
     dt_master_opts_t opts = {
         .bind = "tcp://127.0.0.1:*",
         .data_dir = NULL,
+        .keys_dir = keys_dir,
         .max_attempts = 3,
         .heartbeat_ms = 200,
         .liveness = 50, /* no worker is declared dead during a test */
@@ -54,6 +56,11 @@ static int s_start (void)
         return -1;
     }
     return pthread_create (&s_thread, NULL, s_run, NULL) == 0 ? 0 : -1;
+}
+
+static int s_start (void)
+{
+    return s_start_keys (NULL);
 }
 
 /* Stops it as SIGTERM would. Returns dt_master_run()'s result. */
@@ -181,6 +188,7 @@ static int s_complete (zsock_t *worker, const char *name, const dt_msg_t *tasks)
         memset (&items[i], 0, sizeof items[i]);
         items[i].id = tasks->tasks.items[i].id;
         items[i].attempt = tasks->tasks.items[i].attempt;
+        items[i].epoch = tasks->tasks.epoch;
         items[i].outcome = DT_OUTCOME_DONE;
         items[i].http_status = 200;
         items[i].bytes = 5;
@@ -422,7 +430,7 @@ static void test_bad_url_is_refused_and_nothing_is_created (void)
     DT_CHECK_EQ (s_stop (), 0);
 }
 
-static void test_unknown_worker_results_count_and_it_is_told_to_say_hello (void)
+static void test_only_the_lease_holders_connection_records_a_result (void)
 {
     DT_CHECK (s_start () == 0);
     zsock_t *worker = s_peer (), *client = s_peer ();
@@ -436,20 +444,15 @@ static void test_unknown_worker_results_count_and_it_is_told_to_say_hello (void)
     DT_CHECK_EQ (reply.type, DT_MSG_SUBMIT_OK);
     DT_CHECK (s_recv_worker (worker, &tasks, REPLY_MS) == 0);
     DT_CHECK_EQ (tasks.type, DT_MSG_TASKS);
+    DT_CHECK (tasks.tasks.epoch != 0);
 
-    /* A peer that never said HELLO, claiming a name that holds no lease:
-     * dropped as invalid, nothing recorded. */
+    /* A peer that never said HELLO, naming another worker or the lease
+     * holder itself: late, nothing recorded, and told to say HELLO. */
     zsock_t *stranger = s_peer ();
     DT_CHECK (stranger);
     DT_CHECK (s_complete (stranger, "w9", &tasks) == 0);
     DT_CHECK (s_recv (stranger, &reply, REPLY_MS) == 0);
     DT_CHECK_EQ (reply.error.code, DT_ERR_UNKNOWN_PEER);
-    s_status (client, &reply);
-    DT_CHECK_EQ (reply.status_ok.stats.done, 0);
-    DT_CHECK_EQ (reply.status_ok.stats.invalid, 1);
-
-    /* The lease holder's result on a connection the master never met (as
-     * after a reconnect): recorded, then ERROR UNKNOWN_PEER. */
     DT_CHECK (s_complete (stranger, "w1", &tasks) == 0);
     DT_CHECK (s_recv (stranger, &reply, REPLY_MS) == 0);
     DT_CHECK_EQ (reply.type, DT_MSG_ERROR);
@@ -461,14 +464,122 @@ static void test_unknown_worker_results_count_and_it_is_told_to_say_hello (void)
     DT_CHECK (s_recv (stranger, &reply, REPLY_MS) == 0);
     DT_CHECK_EQ (reply.error.code, DT_ERR_UNKNOWN_PEER);
     s_status (client, &reply);
+    DT_CHECK_EQ (reply.status_ok.stats.done, 0);
+    DT_CHECK_EQ (reply.status_ok.stats.late, 2);
+    DT_CHECK_EQ (reply.status_ok.stats.invalid, 0);
+    DT_CHECK_EQ (reply.status_ok.workers[0].inflight, 1);
+
+    /* The same result from the connection holding the lease is recorded
+     * (it travels on another socket than STATUS: asked until it shows). */
+    DT_CHECK (s_complete (worker, "w1", &tasks) == 0);
+    for (int i = 0; i < 500; i++) {
+        s_status (client, &reply);
+        if (reply.status_ok.stats.done == 1)
+            break;
+        zclock_sleep (10);
+    }
     DT_CHECK_EQ (reply.status_ok.stats.done, 1);
+    DT_CHECK_EQ (reply.status_ok.stats.late, 2);
     DT_CHECK_EQ (reply.status_ok.workers[0].inflight, 0);
+    DT_CHECK_EQ (reply.status_ok.workers[0].done, 1);
     dt_msg_reset (&reply);
     dt_msg_reset (&tasks);
     zsock_destroy (&stranger);
     zsock_destroy (&worker);
     zsock_destroy (&client);
     DT_CHECK_EQ (s_stop (), 0);
+}
+
+/* A DEALER over CURVE with the key pair in `dir`/`file` (secret) to the
+ * running master, whose public key is `server_key`; with `id`, that
+ * routing id instead of a random one. */
+static zsock_t *s_curve_peer (const char *dir, const char *file, const char *server_key,
+                              const uint8_t *id, size_t id_len)
+{
+    char path[256], err[256];
+    snprintf (path, sizeof path, "%s/%s", dir, file);
+    zcert_t *cert = dt_auth_load_cert (path, 1, err, sizeof err);
+    if (!cert)
+        return NULL;
+    zsock_t *sock = zsock_new (ZMQ_DEALER);
+    if (sock) {
+        zsock_set_linger (sock, 0);
+        if (id)
+            zmq_setsockopt (zsock_resolve (sock), ZMQ_ROUTING_ID, id, id_len);
+        zcert_apply (cert, sock);
+        zsock_set_curve_serverkey (sock, server_key);
+        if (zsock_connect (sock, "%s", dt_master_endpoint (s_master)) != 0)
+            zsock_destroy (&sock);
+    }
+    zcert_destroy (&cert);
+    return sock;
+}
+
+static void test_another_workers_key_cannot_end_a_lease_even_with_its_routing_id (void)
+{
+    char dir[] = "/tmp/dtask-master-keys-XXXXXX", sub[64], err[256];
+    DT_CHECK (mkdtemp (dir));
+    DT_CHECK_EQ (dt_auth_keygen (dir, "master", "master", err, sizeof err), 0);
+    snprintf (sub, sizeof sub, "%s/workers", dir);
+    DT_CHECK_EQ (dt_auth_keygen (sub, "w1", "worker", err, sizeof err), 0);
+    DT_CHECK_EQ (dt_auth_keygen (sub, "w2", "worker", err, sizeof err), 0);
+    snprintf (sub, sizeof sub, "%s/clients", dir);
+    DT_CHECK_EQ (dt_auth_keygen (sub, "c1", "client", err, sizeof err), 0);
+    char path[256];
+    snprintf (path, sizeof path, "%s/master.key", dir);
+    zcert_t *master_cert = dt_auth_load_cert (path, 0, err, sizeof err);
+    DT_CHECK (master_cert);
+    char master_key[41];
+    snprintf (master_key, sizeof master_key, "%s", zcert_public_txt (master_cert));
+    zcert_destroy (&master_cert);
+
+    DT_CHECK (s_start_keys (dir) == 0);
+    const uint8_t id[4] = {0x7f, 'w', '1', 0x01};
+    zsock_t *worker = s_curve_peer (dir, "workers/w1.key_secret", master_key, id, sizeof id);
+    zsock_t *client = s_curve_peer (dir, "clients/c1.key_secret", master_key, NULL, 0);
+    DT_CHECK (worker && client);
+    dt_msg_t reply, tasks;
+    dt_msg_init (&reply);
+    dt_msg_init (&tasks);
+    DT_CHECK (s_hello (worker, "w1", 1) == 0);
+    const char *urls[1] = {"http://127.0.0.1:9/a"};
+    DT_CHECK (s_submit (client, "j", 0, urls, 1, &reply) == 0);
+    DT_CHECK_EQ (reply.type, DT_MSG_SUBMIT_OK);
+    DT_CHECK (s_recv_worker (worker, &tasks, REPLY_MS) == 0);
+    DT_CHECK_EQ (tasks.type, DT_MSG_TASKS);
+
+    /* Worker key w2 takes w1's routing id over and reports w1's lease with
+     * every number right: late, and its HELLO on that id is refused. */
+    zsock_t *forger = s_curve_peer (dir, "workers/w2.key_secret", master_key, id, sizeof id);
+    DT_CHECK (forger);
+    DT_CHECK (s_complete (forger, "w1", &tasks) == 0);
+    DT_CHECK (s_recv (forger, &reply, REPLY_MS) == 0);
+    DT_CHECK_EQ (reply.type, DT_MSG_ERROR);
+    DT_CHECK_EQ (reply.error.code, DT_ERR_UNKNOWN_PEER);
+    dt_msg_t hello;
+    dt_msg_init (&hello);
+    hello.type = DT_MSG_HELLO;
+    hello.hello.name = dt_str ("w1");
+    hello.hello.capacity = hello.hello.concurrency = 1;
+    hello.hello.heartbeat_ms = 200;
+    DT_CHECK (s_send (forger, &hello) == 0);
+    DT_CHECK (s_recv_worker (forger, &reply, REPLY_MS) == 0);
+    DT_CHECK_EQ (reply.type, DT_MSG_ERROR);
+    DT_CHECK_EQ (reply.error.code, DT_ERR_DENIED);
+    s_status (client, &reply);
+    DT_CHECK_EQ (reply.type, DT_MSG_STATUS_OK);
+    DT_CHECK_EQ (reply.status_ok.stats.done, 0);
+    DT_CHECK_EQ (reply.status_ok.stats.late, 1);
+    DT_CHECK_EQ (reply.status_ok.stats.inflight, 1);
+    DT_CHECK_EQ (reply.status_ok.count, 1);
+    dt_msg_reset (&reply);
+    dt_msg_reset (&tasks);
+    zsock_destroy (&forger);
+    zsock_destroy (&worker);
+    zsock_destroy (&client);
+    DT_CHECK_EQ (s_stop (), 0);
+    snprintf (path, sizeof path, "rm -rf %s", dir);
+    DT_CHECK_EQ (system (path), 0);
 }
 
 static void test_bye_requeues_what_the_worker_held (void)
@@ -523,9 +634,11 @@ int main (void)
          test_submitted_tasks_reach_a_worker_and_results_reach_a_client},
         {"bad url is refused and nothing is created",
          test_bad_url_is_refused_and_nothing_is_created},
-        {"a lease holder's results count from an unknown connection, a stranger's do not",
-         test_unknown_worker_results_count_and_it_is_told_to_say_hello},
+        {"only the lease holder's connection records a result",
+         test_only_the_lease_holders_connection_records_a_result},
         {"BYE requeues what the worker held", test_bye_requeues_what_the_worker_held},
+        {"another worker's key cannot end a lease, even with its routing id",
+         test_another_workers_key_cannot_end_a_lease_even_with_its_routing_id},
         {0},
     };
     int rc = dt_test_run (tests);

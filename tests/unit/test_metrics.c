@@ -26,7 +26,7 @@ static dt_worker_t *s_worker (dt_state_t *st, const char *name, size_t len, uint
     dt_peer_t peer;
     memset (&peer, 0, sizeof peer);
     peer.len = (uint32_t) snprintf ((char *) peer.id, sizeof peer.id, "peer-%u", next++);
-    return dt_workers_add (dt_state_workers (st), &peer, dt_str_n (name, len), capacity, NOW);
+    return dt_workers_add (dt_state_workers (st), &peer, dt_str_n (name, len), capacity);
 }
 
 /* Submits n URLs as chunk `chunk` of job "j"; returns 0. */

@@ -36,12 +36,12 @@ static dt_worker_t *s_worker (dt_state_t *st, const char *name, uint32_t capacit
     memset (&peer, 0, sizeof peer);
     peer.len = strlen (name);
     memcpy (peer.id, name, peer.len);
-    return dt_workers_add (dt_state_workers (st), &peer, dt_str (name), capacity, NOW);
+    return dt_workers_add (dt_state_workers (st), &peer, dt_str (name), capacity);
 }
 
 static dt_task_t *s_tasks[DT_LIMIT_BATCH_MAX];
 static dt_msg_task_t s_items[DT_LIMIT_BATCH_MAX];
-static dt_msg_result_t s_page[DT_LIMIT_BATCH_MAX];
+static dt_record_t s_page[DT_LIMIT_BATCH_MAX];
 
 /* Takes up to `max` tasks and leases them to `worker`. Returns the count. */
 static uint32_t s_dispatch (dt_state_t *st, dt_worker_t *worker, uint32_t max, int64_t now)
@@ -54,7 +54,7 @@ static uint32_t s_dispatch (dt_state_t *st, dt_worker_t *worker, uint32_t max, i
 static void s_result (dt_state_t *st, dt_worker_t *from, uint64_t id, uint32_t attempt,
                       uint8_t outcome, int64_t now)
 {
-    dt_msg_result_t r;
+    dt_report_t r;
     memset (&r, 0, sizeof r);
     r.id = id;
     r.attempt = attempt;
@@ -63,6 +63,7 @@ static void s_result (dt_state_t *st, dt_worker_t *from, uint64_t id, uint32_t a
     r.final_url = dt_str ("");
     r.content_type = dt_str ("text/html");
     r.error = dt_str (outcome == DT_OUTCOME_DONE ? "" : "HTTP 503");
+    r.epoch = dt_state_epoch (st);
     dt_state_result (st, from, &r, now);
 }
 
@@ -220,9 +221,10 @@ static void test_result_makes_task_final_once_and_second_is_duplicate (void)
     s_result (st, w, 2, 1, DT_OUTCOME_FAIL, NOW);
     DT_CHECK_EQ (s_stats (st, "").failed, 1);
     DT_CHECK_EQ (dt_workers_free (w), 4);
-    /* A result for an id that does not exist is invalid. */
+    /* A result for an id this run never had is invalid. */
     s_result (st, w, 999, 1, DT_OUTCOME_DONE, NOW);
     DT_CHECK_EQ (s_stats (st, "").invalid, 1);
+    DT_CHECK_EQ (s_stats (st, "").late, 0);
     /* The page carries the URL and worker name. */
     uint64_t cursor = 0;
     DT_CHECK_EQ (dt_state_page (st, dt_str ("j"), &cursor, 10, 0, s_page), 2);
@@ -309,7 +311,7 @@ static void test_drop_worker_puts_leased_tasks_back_at_the_front (void)
     DT_CHECK_EQ (s_submit (st, "j", 0, 5, &first, &count), 0);
     dt_worker_t *w = s_worker (st, "w", 3);
     DT_CHECK_EQ (s_dispatch (st, w, 3, NOW), 3); /* 1, 2, 3 leased; 4, 5 queued */
-    DT_CHECK_EQ (dt_state_drop_worker (st, &w), 3);
+    DT_CHECK_EQ (dt_state_drop_worker (st, &w, NOW), 3);
     DT_CHECK (w == NULL);
     DT_CHECK_EQ (dt_workers_count (dt_state_workers (st)), 0);
     DT_CHECK_EQ (s_stats (st, "").pending, 5);
@@ -333,7 +335,7 @@ static void test_drop_worker_fails_tasks_that_used_their_attempts (void)
     DT_CHECK_EQ (s_submit (st, "j", 0, 1, &first, &count), 0);
     dt_worker_t *w = s_worker (st, "w", 1);
     DT_CHECK_EQ (s_dispatch (st, w, 1, NOW), 1);
-    DT_CHECK_EQ (dt_state_drop_worker (st, &w), 1);
+    DT_CHECK_EQ (dt_state_drop_worker (st, &w, NOW), 1);
     DT_CHECK_EQ (s_stats (st, "").failed, 1);
     DT_CHECK_EQ (s_stats (st, "").pending, 0);
     dt_state_destroy (&st);
@@ -356,12 +358,14 @@ static void test_expire_leases_requeues_tasks_older_than_task_ms (void)
     DT_CHECK_EQ (s_stats (st, "").inflight, 1);
     DT_CHECK_EQ (dt_state_expire_leases (st, w, NOW + 1500), 1);
     DT_CHECK_EQ (s_stats (st, "").pending, 2);
-    /* The late result of the first lease is still recorded, once. */
+    /* The result of the first lease, after it ended, is late: dropped. */
     s_result (st, w, 1, 1, DT_OUTCOME_DONE, NOW + 1600);
-    DT_CHECK_EQ (s_stats (st, "").done, 1);
-    DT_CHECK_EQ (s_stats (st, "").pending, 1);
-    DT_CHECK_EQ (s_dispatch (st, w, 2, NOW + 1700), 1);
-    DT_CHECK_EQ (s_items[0].id, 2);
+    DT_CHECK_EQ (s_stats (st, "").done, 0);
+    DT_CHECK_EQ (s_stats (st, "").late, 1);
+    DT_CHECK_EQ (s_stats (st, "").pending, 2);
+    DT_CHECK_EQ (s_dispatch (st, w, 2, NOW + 1700), 2);
+    DT_CHECK (s_items[0].id == 2 && s_items[1].id == 1); /* each ended to the front */
+    DT_CHECK (s_items[0].attempt == 2 && s_items[1].attempt == 2);
     dt_state_destroy (&st);
 }
 
@@ -485,7 +489,7 @@ static void test_cancel_ends_every_unfinished_task_of_a_job_once (void)
     s_result (st, w, 2, 1, DT_OUTCOME_RETRY, NOW); /* 2 waits for a retry */
 
     uint64_t n = 99;
-    DT_CHECK_EQ (dt_state_cancel (st, dt_str ("a"), &n), 0);
+    DT_CHECK_EQ (dt_state_cancel (st, dt_str ("a"), &n, NOW), 0);
     DT_CHECK_EQ (n, 4); /* 2 delayed, 3 leased, 4 and 5 queued */
     dt_msg_stats_t a = s_stats (st, "a");
     DT_CHECK_EQ (a.done, 1);
@@ -503,9 +507,9 @@ static void test_cancel_ends_every_unfinished_task_of_a_job_once (void)
     DT_CHECK_EQ (dt_state_page (st, dt_str ("a"), &cursor, 10, DT_FETCH_FAILED_ONLY, s_page), 4);
     DT_CHECK (s_page[0].error.len == 9 && memcmp (s_page[0].error.ptr, "cancelled", 9) == 0);
     /* Again: nothing more; an unknown job: nothing. */
-    DT_CHECK_EQ (dt_state_cancel (st, dt_str ("a"), &n), 0);
+    DT_CHECK_EQ (dt_state_cancel (st, dt_str ("a"), &n, NOW), 0);
     DT_CHECK_EQ (n, 0);
-    DT_CHECK_EQ (dt_state_cancel (st, dt_str ("zz"), &n), 0);
+    DT_CHECK_EQ (dt_state_cancel (st, dt_str ("zz"), &n, NOW), 0);
     DT_CHECK_EQ (n, 0);
     dt_state_destroy (&st);
 }
@@ -571,7 +575,7 @@ static void test_untake_puts_tasks_back_in_order (void)
     dt_state_destroy (&st);
 }
 
-static void test_a_result_for_the_attempt_leased_to_another_worker_is_invalid (void)
+static void test_a_result_for_the_attempt_leased_to_another_worker_is_late (void)
 {
     dt_state_opts_t opts = s_opts ();
     dt_state_t *st = dt_state_new (&opts, NULL);
@@ -583,10 +587,186 @@ static void test_a_result_for_the_attempt_leased_to_another_worker_is_invalid (v
     DT_CHECK_EQ (s_dispatch (st, w1, 1, NOW), 1);
     /* w2 holds no lease of task 1: its result for attempt 1 is refused. */
     s_result (st, w2, first, 1, DT_OUTCOME_DONE, NOW);
-    DT_CHECK_EQ (s_stats (st, "").invalid, 1);
+    DT_CHECK_EQ (s_stats (st, "").late, 1);
+    DT_CHECK_EQ (s_stats (st, "").invalid, 0);
     DT_CHECK_EQ (s_stats (st, "").inflight, 1);
     s_result (st, w1, first, 1, DT_OUTCOME_DONE, NOW);
     DT_CHECK_EQ (s_stats (st, "").done, 1);
+    dt_state_destroy (&st);
+}
+
+/* A result from `from` for (id, attempt) carrying `epoch`. */
+static void s_result_epoch (dt_state_t *st, dt_worker_t *from, uint64_t id, uint32_t attempt,
+                            uint64_t epoch)
+{
+    dt_report_t r;
+    memset (&r, 0, sizeof r);
+    r.id = id;
+    r.attempt = attempt;
+    r.epoch = epoch;
+    r.outcome = DT_OUTCOME_DONE;
+    r.http_status = 200;
+    r.final_url = dt_str ("http://stale/");
+    dt_state_result (st, from, &r, NOW);
+}
+
+static void test_a_result_of_a_dispatch_lost_in_a_crash_is_never_recorded_for_a_new_task (void)
+{
+    char dir[] = "/tmp/dtask-state-XXXXXX";
+    DT_CHECK (mkdtemp (dir));
+    char err[256];
+    dt_store_t *store = dt_store_open (dir, err, sizeof err);
+    DT_CHECK (store);
+    dt_state_opts_t opts = s_opts ();
+    dt_state_t *st = dt_state_new (&opts, store);
+    DT_CHECK_EQ (dt_state_load (st), 0);
+    DT_CHECK_EQ (dt_state_begin_epoch (st), 0);
+    uint64_t old_epoch = dt_state_epoch (st);
+    DT_CHECK (old_epoch != 0);
+    /* Job A's task goes out, and the master dies before the turn's commit:
+     * the store never saw job A. */
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "A", 0, 1, &first, &count), 0);
+    dt_worker_t *w = s_worker (st, "w", 4);
+    DT_CHECK_EQ (s_dispatch (st, w, 4, NOW), 1);
+    DT_CHECK_EQ (s_items[0].id, 1);
+    dt_state_destroy (&st);
+    dt_store_destroy (&store); /* rolls the turn back, as kill -9 would */
+
+    /* The restarted master hands id 1 to job B. */
+    store = dt_store_open (dir, err, sizeof err);
+    DT_CHECK (store);
+    st = dt_state_new (&opts, store);
+    DT_CHECK_EQ (dt_state_load (st), 0);
+    DT_CHECK_EQ (dt_state_begin_epoch (st), 0);
+    DT_CHECK (dt_state_epoch (st) > old_epoch);
+    DT_CHECK_EQ (s_submit (st, "B", 0, 1, &first, &count), 0);
+    DT_CHECK_EQ (first, 1);
+    /* The worker (same routing id) comes back, and B's task 1 attempt 1 is
+     * leased to it: only the epoch tells the two apart. */
+    w = s_worker (st, "w", 4);
+    DT_CHECK_EQ (s_dispatch (st, w, 4, NOW), 1);
+    DT_CHECK (s_items[0].id == 1 && s_items[0].attempt == 1);
+    s_result_epoch (st, w, 1, 1, old_epoch);
+    dt_msg_stats_t stats = s_stats (st, "");
+    DT_CHECK_EQ (stats.late, 1);
+    DT_CHECK_EQ (stats.done, 0);
+    DT_CHECK_EQ (stats.inflight, 1);
+    /* B's own result is recorded, with B's URL. */
+    s_result (st, w, 1, 1, DT_OUTCOME_DONE, NOW);
+    DT_CHECK_EQ (s_stats (st, "B").done, 1);
+    uint64_t cursor = 0;
+    DT_CHECK_EQ (dt_state_page (st, dt_str ("B"), &cursor, 10, 0, s_page), 1);
+    DT_CHECK (s_page[0].url.len == strlen ("http://h/B/0/0") &&
+              memcmp (s_page[0].url.ptr, "http://h/B/0/0", s_page[0].url.len) == 0);
+    DT_CHECK (s_page[0].final_url.len == 0);
+    DT_CHECK_EQ (dt_store_commit (store), 0);
+    dt_state_destroy (&st);
+    dt_store_destroy (&store);
+    char cmd[64];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+    DT_CHECK_EQ (system (cmd), 0);
+}
+
+static void test_a_memory_master_runs_in_a_random_nonzero_epoch (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    dt_state_t *a = dt_state_new (&opts, NULL), *b = dt_state_new (&opts, NULL);
+    DT_CHECK_EQ (dt_state_begin_epoch (a), 0);
+    DT_CHECK_EQ (dt_state_begin_epoch (b), 0);
+    DT_CHECK (dt_state_epoch (a) != 0 && dt_state_epoch (b) != 0);
+    DT_CHECK (dt_state_epoch (a) != dt_state_epoch (b));
+    dt_state_destroy (&a);
+    dt_state_destroy (&b);
+}
+
+static void test_results_without_the_lease_are_late_and_never_recorded (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    DT_CHECK_EQ (dt_state_begin_epoch (st), 0);
+    uint64_t epoch = dt_state_epoch (st), first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "j", 0, 3, &first, &count), 0); /* 1, 2, 3 */
+    dt_worker_t *w1 = s_worker (st, "w1", 1);
+    dt_worker_t *w2 = s_worker (st, "w2", 1);
+    dt_worker_t *idle = s_worker (st, "idle", 0);
+    DT_CHECK_EQ (s_dispatch (st, w1, 1, NOW), 1); /* 1 to w1 */
+    DT_CHECK_EQ (s_dispatch (st, w2, 1, NOW), 1); /* 2 to w2 */
+    uint64_t late = 0;
+    /* A peer that never said HELLO (or is not registered), even with every
+     * number right. */
+    s_result_epoch (st, NULL, 1, 1, epoch);
+    DT_CHECK_EQ (s_stats (st, "").late, ++late);
+    /* Another worker's lease. */
+    s_result_epoch (st, w2, 1, 1, epoch);
+    DT_CHECK_EQ (s_stats (st, "").late, ++late);
+    /* An earlier epoch, and a later one. */
+    s_result_epoch (st, w1, 1, 1, epoch - 1);
+    s_result_epoch (st, w1, 1, 1, epoch + 1);
+    late += 2;
+    DT_CHECK_EQ (s_stats (st, "").late, late);
+    /* A worker with no credit reporting a queued task never sent to anyone. */
+    s_result_epoch (st, idle, 3, 1, epoch);
+    DT_CHECK_EQ (s_stats (st, "").late, ++late);
+    /* An earlier attempt: task 1's lease ends and it goes out again. */
+    DT_CHECK_EQ (dt_state_expire_leases (st, w1, NOW + opts.task_ms), 1);
+    DT_CHECK_EQ (s_dispatch (st, w1, 1, NOW + opts.task_ms), 1);
+    DT_CHECK (s_items[0].id == 1 && s_items[0].attempt == 2);
+    s_result_epoch (st, w1, 1, 1, epoch);
+    DT_CHECK_EQ (s_stats (st, "").late, ++late);
+    /* Nothing was recorded, no lease moved, nothing counted invalid. */
+    dt_msg_stats_t stats = s_stats (st, "");
+    DT_CHECK_EQ (stats.done + stats.failed, 0);
+    DT_CHECK_EQ (stats.inflight, 2);
+    DT_CHECK_EQ (stats.pending, 1);
+    DT_CHECK_EQ (stats.invalid, 0);
+    DT_CHECK_EQ (dt_state_last_seq (st), 0);
+    /* The holders' own results are recorded; once final, again is a duplicate. */
+    s_result_epoch (st, w1, 1, 2, epoch);
+    s_result_epoch (st, w2, 2, 1, epoch);
+    DT_CHECK_EQ (s_stats (st, "").done, 2);
+    s_result_epoch (st, w1, 1, 2, epoch);
+    DT_CHECK_EQ (s_stats (st, "").duplicates, 1);
+    DT_CHECK_EQ (s_stats (st, "").late, late);
+    DT_CHECK (w1->done == 1 && w2->done == 1 && idle->done == 0);
+    dt_state_destroy (&st);
+}
+
+static void test_a_lease_starts_when_its_worker_runs_it_not_when_it_is_sent (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    opts.task_ms = 1000;
+    opts.lease_grace_ms = 100;
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "j", 0, 10, &first, &count), 0);
+    dt_worker_t *w = s_worker (st, "w", 10);
+    dt_workers_set_concurrency (w, 2, NOW);
+    DT_CHECK_EQ (s_dispatch (st, w, 10, NOW), 10);
+    DT_CHECK_EQ (w->running, 2);
+    /* Two at a time, each 900 ms (under task_ms): 4.5 s in all, and no
+     * lease ever ends; the next lease's clock starts with each result. */
+    int64_t now = NOW;
+    for (uint64_t id = 1; id <= 10; id += 2) {
+        DT_CHECK_EQ (dt_state_lease_deadline (st, w), now + 1100);
+        now += 900;
+        DT_CHECK_EQ (dt_state_expire_leases (st, w, now), 0);
+        s_result (st, w, id, 1, DT_OUTCOME_DONE, now);
+        s_result (st, w, id + 1, 1, DT_OUTCOME_DONE, now);
+    }
+    DT_CHECK_EQ (s_stats (st, "").done, 10);
+    DT_CHECK_EQ (s_stats (st, "").late, 0);
+    DT_CHECK_EQ (dt_state_lease_deadline (st, w), INT64_MAX);
+    /* A task over task_ms + the grace from its start does end. */
+    DT_CHECK_EQ (s_submit (st, "j", 1, 3, &first, &count), 0);
+    DT_CHECK_EQ (s_dispatch (st, w, 10, now), 3);
+    DT_CHECK_EQ (dt_state_expire_leases (st, w, now + 1099), 0);
+    DT_CHECK_EQ (dt_state_expire_leases (st, w, now + 1100), 2); /* the two running */
+    /* The third started when they ended. */
+    DT_CHECK_EQ (dt_state_lease_deadline (st, w), now + 1100 + 1100);
     dt_state_destroy (&st);
 }
 
@@ -620,8 +800,16 @@ int main (void)
         {"cancel ends every unfinished task of a job once",
          test_cancel_ends_every_unfinished_task_of_a_job_once},
         {"untake puts tasks back in order", test_untake_puts_tasks_back_in_order},
-        {"a result for the attempt leased to another worker is invalid",
-         test_a_result_for_the_attempt_leased_to_another_worker_is_invalid},
+        {"a result for the attempt leased to another worker is late",
+         test_a_result_for_the_attempt_leased_to_another_worker_is_late},
+        {"a result of a dispatch lost in a crash is never recorded for a new task",
+         test_a_result_of_a_dispatch_lost_in_a_crash_is_never_recorded_for_a_new_task},
+        {"a memory master runs in a random nonzero epoch",
+         test_a_memory_master_runs_in_a_random_nonzero_epoch},
+        {"results without the lease are late and never recorded",
+         test_results_without_the_lease_are_late_and_never_recorded},
+        {"a lease starts when its worker runs it, not when it is sent",
+         test_a_lease_starts_when_its_worker_runs_it_not_when_it_is_sent},
         {0},
     };
     return dt_test_run (tests);

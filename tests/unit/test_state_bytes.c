@@ -35,7 +35,7 @@ static void s_run (uint64_t window_bytes, size_t *queued_memory, uint64_t *cold,
     peer.len = 1;
     peer.id[0] = 'w';
     dt_worker_t *worker = st && dt_state_load (st) == 0
-                              ? dt_workers_add (dt_state_workers (st), &peer, dt_str ("w"), 64, NOW)
+                              ? dt_workers_add (dt_state_workers (st), &peer, dt_str ("w"), 64)
                               : NULL;
     int ok = worker != NULL;
     for (uint32_t c = 0; ok && c < TASKS / CHUNK; c++) {
@@ -60,7 +60,7 @@ static void s_run (uint64_t window_bytes, size_t *queued_memory, uint64_t *cold,
         dt_state_lease (st, worker, s_tasks, n, NOW);
         for (uint32_t i = 0; i < n; i++) {
             ok = ok && s_items[i].id == next++ && s_items[i].url.len == URL_BYTES;
-            dt_msg_result_t r;
+            dt_report_t r;
             memset (&r, 0, sizeof r);
             r.id = s_items[i].id;
             r.attempt = s_items[i].attempt;

@@ -99,7 +99,7 @@ static dt_worker_t *s_worker (dt_state_t *st, const char *name)
     memset (&peer, 0, sizeof peer);
     peer.len = strlen (name);
     memcpy (peer.id, name, peer.len);
-    return dt_workers_add (dt_state_workers (st), &peer, dt_str (name), 100, NOW);
+    return dt_workers_add (dt_state_workers (st), &peer, dt_str (name), 100);
 }
 
 static uint32_t s_dispatch (dt_state_t *st, dt_worker_t *w)
@@ -111,7 +111,7 @@ static uint32_t s_dispatch (dt_state_t *st, dt_worker_t *w)
 
 static void s_done (dt_state_t *st, dt_worker_t *w, uint64_t id, uint32_t attempt, uint8_t outcome)
 {
-    dt_msg_result_t r;
+    dt_report_t r;
     memset (&r, 0, sizeof r);
     r.id = id;
     r.attempt = attempt;
@@ -143,7 +143,7 @@ static void test_no_more_than_the_limit_of_one_host_is_out (void)
     DT_CHECK_EQ (s_items[0].id, 4);
     /* w2 is lost: its task 3 is queued again, and the slot it held goes to
      * the oldest parked task, 5; 3 waits behind the limit in its turn. */
-    dt_state_drop_worker (st, &w2);
+    dt_state_drop_worker (st, &w2, NOW);
     DT_CHECK_EQ (s_dispatch (st, w1), 1);
     DT_CHECK_EQ (s_items[0].id, 5);
     dt_msg_stats_t stats;
@@ -173,7 +173,7 @@ static void test_cancelled_parked_tasks_are_skipped_and_untake_gives_back (void)
     /* Cancelling ends everything, parked tasks included; the leases that
      * end then find only stale parked entries. */
     uint64_t count;
-    DT_CHECK_EQ (dt_state_cancel (st, dt_str ("j"), &count), 0);
+    DT_CHECK_EQ (dt_state_cancel (st, dt_str ("j"), &count, NOW), 0);
     DT_CHECK_EQ (count, 8);
     DT_CHECK_EQ (dt_state_queued (st), 0);
     DT_CHECK_EQ (s_dispatch (st, w), 0);
@@ -215,7 +215,7 @@ static void test_a_task_cancelled_while_parked_holds_nothing_up (void)
     DT_CHECK_EQ (s_dispatch (st, w), 2); /* a/1 and b/1; a/2 parked */
     DT_CHECK_EQ (dt_state_queued (st), 0);
     uint64_t count;
-    DT_CHECK_EQ (dt_state_cancel (st, dt_str ("x2"), &count), 0);
+    DT_CHECK_EQ (dt_state_cancel (st, dt_str ("x2"), &count, NOW), 0);
     DT_CHECK_EQ (count, 1);
     DT_CHECK_EQ (s_submit (st, "z", "http://c/1"), 0);
     DT_CHECK_EQ (dt_state_queued (st), 1);
@@ -243,7 +243,7 @@ static void test_a_ready_task_that_ends_passes_its_slot_on (void)
     s_done (st, w, 1, 1, DT_OUTCOME_DONE);
     DT_CHECK_EQ (dt_state_queued (st), 1); /* a is ready */
     uint64_t count;
-    DT_CHECK_EQ (dt_state_cancel (st, dt_str ("j2"), &count), 0);
+    DT_CHECK_EQ (dt_state_cancel (st, dt_str ("j2"), &count, NOW), 0);
     DT_CHECK_EQ (count, 1);
     DT_CHECK_EQ (dt_state_queued (st), 1); /* b is, now */
     DT_CHECK_EQ (s_dispatch (st, w), 1);

@@ -18,7 +18,7 @@
 
 static dt_task_t *s_tasks[DT_LIMIT_BATCH_MAX];
 static dt_msg_task_t s_items[DT_LIMIT_BATCH_MAX];
-static dt_msg_result_t s_page[DT_LIMIT_BATCH_MAX];
+static dt_record_t s_page[DT_LIMIT_BATCH_MAX];
 
 typedef struct {
     char dir[64]; /* empty: --memory */
@@ -47,7 +47,7 @@ static int s_open (s_fixture_t *f)
     memset (&peer, 0, sizeof peer);
     peer.len = 1;
     peer.id[0] = 'w';
-    f->worker = dt_workers_add (dt_state_workers (f->st), &peer, dt_str ("w"), 64, NOW);
+    f->worker = dt_workers_add (dt_state_workers (f->st), &peer, dt_str ("w"), 64);
     return f->worker ? 0 : -1;
 }
 
@@ -103,7 +103,7 @@ static uint64_t s_drain (s_fixture_t *f, uint8_t outcome)
     while ((n = dt_state_take (f->st, 64, s_items, s_tasks)) > 0) {
         dt_state_lease (f->st, f->worker, s_tasks, n, NOW);
         for (uint32_t i = 0; i < n; i++) {
-            dt_msg_result_t r;
+            dt_report_t r;
             memset (&r, 0, sizeof r);
             r.id = s_items[i].id;
             r.attempt = s_items[i].attempt;

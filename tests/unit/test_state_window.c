@@ -14,7 +14,7 @@
 
 static dt_task_t *s_tasks[DT_LIMIT_BATCH_MAX];
 static dt_msg_task_t s_items[DT_LIMIT_BATCH_MAX];
-static dt_msg_result_t s_page[DT_LIMIT_BATCH_MAX];
+static dt_record_t s_page[DT_LIMIT_BATCH_MAX];
 
 typedef struct {
     char dir[64];
@@ -50,7 +50,7 @@ static int s_open (s_fixture_t *f)
     memset (&peer, 0, sizeof peer);
     peer.len = 1;
     peer.id[0] = 'w';
-    f->worker = dt_workers_add (dt_state_workers (f->st), &peer, dt_str ("w"), 64, NOW);
+    f->worker = dt_workers_add (dt_state_workers (f->st), &peer, dt_str ("w"), 64);
     return f->worker ? 0 : -1;
 }
 
@@ -121,7 +121,7 @@ static int64_t s_run (s_fixture_t *f, uint8_t outcome, size_t *peak_memory, int 
             if (ordered && s_items[i].id <= last_id)
                 return -1;
             last_id = s_items[i].id;
-            dt_msg_result_t r;
+            dt_report_t r;
             memset (&r, 0, sizeof r);
             r.id = s_items[i].id;
             r.attempt = s_items[i].attempt;
@@ -234,7 +234,7 @@ static void test_resends_and_late_results_of_tasks_gone_from_memory_are_recognis
     DT_CHECK_EQ (again, 1);
     DT_CHECK_EQ (s_submit (f.st, "a", 0, 1, CHUNK, &again), DT_ERR_CONFLICT);
     /* A late result for task 1 is a duplicate, not an invalid message. */
-    dt_msg_result_t r;
+    dt_report_t r;
     memset (&r, 0, sizeof r);
     r.id = 1;
     r.attempt = 1;
@@ -252,7 +252,7 @@ static void test_cancel_reaches_cold_tasks_and_the_queue_skips_them (void)
     uint64_t first, count;
     for (uint32_t c = 0; c < JOB_TASKS / CHUNK; c++)
         DT_CHECK_EQ (s_submit (f.st, c % 2 ? "b" : "a", c / 2, (c / 2) * CHUNK, CHUNK, &first), 0);
-    DT_CHECK_EQ (dt_state_cancel (f.st, dt_str ("b"), &count), 0);
+    DT_CHECK_EQ (dt_state_cancel (f.st, dt_str ("b"), &count, NOW), 0);
     DT_CHECK_EQ (count, JOB_TASKS / 2);
     DT_CHECK_EQ (s_stats (f.st, "b").failed, JOB_TASKS / 2);
     DT_CHECK_EQ (s_stats (f.st, "").pending, JOB_TASKS / 2);
@@ -273,7 +273,7 @@ static void test_cancelling_every_cold_task_lets_their_memory_go (void)
     DT_CHECK_EQ (s_submit_tasks (f.st, "a", BIG_TASKS), 0);
     size_t queued = dt_state_memory (f.st);
     uint64_t count;
-    DT_CHECK_EQ (dt_state_cancel (f.st, dt_str ("a"), &count), 0);
+    DT_CHECK_EQ (dt_state_cancel (f.st, dt_str ("a"), &count, NOW), 0);
     DT_CHECK_EQ (count, BIG_TASKS);
     DT_CHECK_EQ (dt_state_cold (f.st), 0);
     DT_CHECK_EQ (dt_state_take (f.st, 64, s_items, s_tasks), 0);
@@ -318,7 +318,7 @@ static void test_requeue_brings_back_failed_tasks_gone_from_memory (void)
  * one of job a's. Returns 1. */
 static uint32_t s_answer (s_fixture_t *f, const dt_msg_task_t *item, uint32_t *done_a)
 {
-    dt_msg_result_t r;
+    dt_report_t r;
     memset (&r, 0, sizeof r);
     r.id = item->id;
     r.attempt = item->attempt;
@@ -389,7 +389,7 @@ static void test_scattered_failures_requeue_and_each_run_once (void)
     while ((n = dt_state_take (f.st, 64, s_items, s_tasks)) > 0) {
         dt_state_lease (f.st, f.worker, s_tasks, n, NOW);
         for (uint32_t i = 0; i < n; i++) {
-            dt_msg_result_t r;
+            dt_report_t r;
             memset (&r, 0, sizeof r);
             r.id = s_items[i].id;
             r.attempt = s_items[i].attempt;
@@ -427,7 +427,8 @@ static void test_a_host_limit_parks_a_bounded_queue_and_every_task_runs (void)
         dt_state_lease (f.st, f.worker, s_tasks, n, NOW);
         for (uint32_t i = 0; i < n; i++) {
             if (s_items[i].id <= last_id)
-                fprintf (stderr, "    order: %" PRIu64 " after %" PRIu64 " (round %u)\n", s_items[i].id, last_id, rounds);
+                fprintf (stderr, "    order: %" PRIu64 " after %" PRIu64 " (round %u)\n",
+                         s_items[i].id, last_id, rounds);
             last_id = s_items[i].id;
             uint32_t unused = 0;
             ran += s_answer (&f, &s_items[i], &unused);
@@ -459,7 +460,7 @@ static void test_a_restart_recovers_counts_and_the_cold_queue_in_order (void)
     while (ran < JOB_TASKS / 5 && (n = dt_state_take (f.st, 64, s_items, s_tasks)) > 0) {
         dt_state_lease (f.st, f.worker, s_tasks, n, NOW);
         for (uint32_t i = 0; i < n; i++) {
-            dt_msg_result_t r;
+            dt_report_t r;
             memset (&r, 0, sizeof r);
             r.id = s_items[i].id;
             r.attempt = 1;

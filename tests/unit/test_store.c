@@ -110,7 +110,7 @@ static int s_on_task (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uint32
     return s_next (t);
 }
 
-static int s_on_result (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_str_t job)
+static int s_on_result (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t job)
 {
     (void) job;
     s_transcript_t *t = arg;
@@ -146,9 +146,9 @@ static int s_transcript_is (const s_transcript_t *t, const char *want)
     return 0;
 }
 
-static dt_msg_result_t s_result (uint64_t id, uint8_t state, uint32_t attempt, uint16_t http)
+static dt_record_t s_result (uint64_t id, uint8_t state, uint32_t attempt, uint16_t http)
 {
-    dt_msg_result_t r;
+    dt_record_t r;
     memset (&r, 0, sizeof r);
     r.id = id;
     r.state = state;
@@ -167,8 +167,8 @@ static dt_msg_result_t s_result (uint64_t id, uint8_t state, uint32_t attempt, u
 static int s_fill (dt_store_t *store)
 {
     dt_str_t job = s_str ("j");
-    dt_msg_result_t done = s_result (2, DT_STORE_DONE, 1, 200);
-    dt_msg_result_t failed = s_result (3, DT_STORE_FAILED, 3, 0);
+    dt_record_t done = s_result (2, DT_STORE_DONE, 1, 200);
+    dt_record_t failed = s_result (3, DT_STORE_FAILED, 3, 0);
     if (dt_store_add_chunk (store, job, 0, 1, 3) ||
         dt_store_add_task (store, 1, job, s_str ("http://127.0.0.1/1")) ||
         dt_store_add_task (store, 2, job, s_str ("http://127.0.0.1/2")) ||
@@ -322,7 +322,7 @@ static void test_reopen_after_finish_makes_task_pending_with_no_result (void)
     s_transcript_free (&t);
 
     /* Finished again, at a new position: exactly one result, the new one. */
-    dt_msg_result_t again = s_result (3, DT_STORE_DONE, 1, 204);
+    dt_record_t again = s_result (3, DT_STORE_DONE, 1, 204);
     int finished = dt_store_finish (store, 3, &again) == 0 && dt_store_commit (store) == 0;
     dt_store_destroy (&store);
     store = dt_store_open (dir, err, sizeof err);
@@ -387,7 +387,7 @@ static int s_bytes_task (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uin
     return 0;
 }
 
-static int s_bytes_result (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_str_t job)
+static int s_bytes_result (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t job)
 {
     (void) job;
     s_bytes_t *b = arg;
@@ -413,7 +413,7 @@ static void test_strings_with_nul_bytes_and_8_kib_urls_round_trip (void)
 
     dt_store_t *store = dt_store_open (dir, err, sizeof err);
     DT_CHECK (store);
-    dt_msg_result_t r;
+    dt_record_t r;
     memset (&r, 0, sizeof r);
     r.id = 1;
     r.state = DT_STORE_FAILED;

@@ -39,7 +39,7 @@ static int s_on_task (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uint32
     return 0;
 }
 
-static int s_on_result (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_str_t job)
+static int s_on_result (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t job)
 {
     (void) job;
     s_seen_t *seen = arg;
@@ -53,9 +53,9 @@ static int s_on_result (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_st
     return 0;
 }
 
-static dt_msg_result_t s_result (uint8_t state, uint16_t http)
+static dt_record_t s_result (uint8_t state, uint16_t http)
 {
-    dt_msg_result_t r;
+    dt_record_t r;
     memset (&r, 0, sizeof r);
     r.id = 1;
     r.state = state;
@@ -74,8 +74,8 @@ static void test_second_finish_retires_the_first_result (void)
     dt_store_t *store = dt_store_open (dir, err, sizeof err);
     int ok = store && dt_store_add_chunk (store, dt_str ("j"), 0, 1, 1) == 0 &&
              dt_store_add_task (store, 1, dt_str ("j"), dt_str ("http://127.0.0.1/1")) == 0;
-    dt_msg_result_t failed = s_result (DT_STORE_FAILED, 0);
-    dt_msg_result_t done = s_result (DT_STORE_DONE, 204);
+    dt_record_t failed = s_result (DT_STORE_FAILED, 0);
+    dt_record_t done = s_result (DT_STORE_DONE, 204);
     ok = ok && dt_store_finish (store, 1, &failed) == 0 && dt_store_commit (store) == 0 &&
          dt_store_finish (store, 2, &done) == 0 && dt_store_commit (store) == 0;
     dt_store_destroy (&store);

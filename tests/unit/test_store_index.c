@@ -41,7 +41,7 @@ static int s_fill (dt_store_t *store, const char *job, uint64_t first, uint32_t 
         if (dt_store_add_tasks (store, first + done, dt_str (job), urls, count) != 0)
             return -1;
         for (uint32_t i = 0; i < count; i++) {
-            dt_msg_result_t r;
+            dt_record_t r;
             memset (&r, 0, sizeof r);
             r.id = first + done + i;
             r.state = some_failed && (r.id & 1) ? DT_STORE_FAILED : DT_STORE_DONE;
@@ -63,7 +63,7 @@ typedef struct {
     const char *job;
 } s_seen_t;
 
-static int s_row (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_str_t job)
+static int s_row (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t job)
 {
     (void) r;
     s_seen_t *seen = arg;
@@ -174,7 +174,7 @@ static void test_a_read_past_many_retired_results_examines_a_bounded_number (voi
         ok = dt_store_reopen (store, id) == 0;
     ok = ok && dt_store_commit (store) == 0;
     for (uint64_t id = 1; ok && id <= n; id++) {
-        dt_msg_result_t r;
+        dt_record_t r;
         memset (&r, 0, sizeof r);
         r.id = id;
         r.state = DT_STORE_DONE;

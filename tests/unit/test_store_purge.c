@@ -30,7 +30,7 @@ static int s_fill (dt_store_t *store, const char *job, uint64_t first, uint32_t 
             dt_store_add_tasks (store, first + done, dt_str (job), urls, 100) != 0)
             return -1;
         for (uint32_t i = 0; i < 100; i++) {
-            dt_msg_result_t r;
+            dt_record_t r;
             memset (&r, 0, sizeof r);
             r.id = first + done + i;
             r.state = DT_STORE_DONE;
@@ -57,7 +57,7 @@ static int s_task (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uint32_t 
     return 0;
 }
 
-static int s_result (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_str_t job)
+static int s_result (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t job)
 {
     (void) seq;
     if (r->id)

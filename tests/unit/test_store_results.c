@@ -50,7 +50,7 @@ static int s_on_task (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uint32
     return 0;
 }
 
-static int s_on_result (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_str_t job)
+static int s_on_result (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t job)
 {
     (void) job;
     s_seen_t *seen = arg;
@@ -76,10 +76,10 @@ static int s_on_result (void *arg, uint64_t seq, const dt_msg_result_t *r, dt_st
     return 0;
 }
 
-static dt_msg_result_t s_result (uint64_t id, uint8_t state, uint32_t attempt, char *url,
+static dt_record_t s_result (uint64_t id, uint8_t state, uint32_t attempt, char *url,
                                  size_t url_size)
 {
-    dt_msg_result_t r;
+    dt_record_t r;
     memset (&r, 0, sizeof r);
     snprintf (url, url_size, "http://127.0.0.1/%" PRIu64, id);
     r.id = id;
@@ -124,17 +124,17 @@ static void test_buffered_results_with_requeue_in_between (void)
              dt_store_commit (store) == 0;
     uint64_t seq = 0;
     for (uint64_t id = 1; ok && id <= 100; id++) {
-        dt_msg_result_t r = s_result (id, DT_STORE_DONE, 1, url, sizeof url);
+        dt_record_t r = s_result (id, DT_STORE_DONE, 1, url, sizeof url);
         ok = dt_store_finish (store, ++seq, &r) == 0;
     }
     ok = ok && dt_store_reopen (store, 50) == 0;
     for (uint64_t id = 101; ok && id <= N; id++) {
-        dt_msg_result_t r = s_result (id, DT_STORE_FAILED, 3, url, sizeof url);
+        dt_record_t r = s_result (id, DT_STORE_FAILED, 3, url, sizeof url);
         ok = dt_store_finish (store, ++seq, &r) == 0;
     }
-    dt_msg_result_t again = s_result (50, DT_STORE_DONE, 2, url, sizeof url);
+    dt_record_t again = s_result (50, DT_STORE_DONE, 2, url, sizeof url);
     ok = ok && dt_store_finish (store, ++seq, &again) == 0;
-    dt_msg_result_t seven = s_result (7, DT_STORE_FAILED, 4, url, sizeof url);
+    dt_record_t seven = s_result (7, DT_STORE_FAILED, 4, url, sizeof url);
     ok = ok && dt_store_finish (store, ++seq, &seven) == 0 && dt_store_commit (store) == 0;
     dt_store_destroy (&store);
 
@@ -171,7 +171,7 @@ static void test_uncommitted_buffered_results_are_gone (void)
              dt_store_add_task (store, 1, dt_str ("j"), dt_str ("http://127.0.0.1/1")) == 0 &&
              dt_store_add_task (store, 2, dt_str ("j"), dt_str ("http://127.0.0.1/2")) == 0 &&
              dt_store_commit (store) == 0;
-    dt_msg_result_t r = s_result (1, DT_STORE_DONE, 1, url, sizeof url);
+    dt_record_t r = s_result (1, DT_STORE_DONE, 1, url, sizeof url);
     ok = ok && dt_store_finish (store, 1, &r) == 0 && dt_store_commit (store) == 0;
     r = s_result (2, DT_STORE_DONE, 1, url, sizeof url);
     ok = ok && dt_store_finish (store, 2, &r) == 0;
@@ -230,7 +230,7 @@ static void test_schema_1_store_upgrades (void)
 
     char err[256] = "", url[64];
     dt_store_t *store = dt_store_open (dir, err, sizeof err);
-    dt_msg_result_t r = s_result (2, DT_STORE_DONE, 1, url, sizeof url);
+    dt_record_t r = s_result (2, DT_STORE_DONE, 1, url, sizeof url);
     int ok = store && dt_store_finish (store, 4, &r) == 0 && dt_store_reopen (store, 3) == 0 &&
              dt_store_commit (store) == 0;
     dt_store_destroy (&store);

@@ -1,0 +1,67 @@
+/* dt_record.h - the master's own records of results, apart from the wire's dt_msg_result_t: what a
+ * worker reported (dt_report_t), and a task's final result as the results log, the store and
+ * pages hold it (dt_record_t). dt_master_serve.c converts at the edge. */
+#ifndef DT_RECORD_H
+#define DT_RECORD_H
+
+#include <stdint.h>
+
+#include "dt_msg.h"
+
+/* One attempt's outcome as a worker reported it. Strings are borrowed. */
+typedef struct {
+    uint64_t id;           /* the task */
+    uint32_t attempt;      /* the attempt it answers */
+    uint64_t epoch;        /* the run that leased that attempt */
+    uint8_t outcome;       /* DT_OUTCOME_* */
+    uint16_t http_status;  /* 0: no HTTP response */
+    uint64_t bytes;        /* body bytes received */
+    uint32_t elapsed_ms;   /* the fetch's time */
+    dt_str_t final_url;    /* after redirects; empty if none */
+    dt_str_t content_type; /* empty if none */
+    dt_str_t error;        /* empty when no error */
+} dt_report_t;
+
+/* A task's final result. Strings are borrowed (the results log keeps its
+ * own copies, dt_results.h). */
+typedef struct {
+    uint64_t id;           /* the task; 0 in a store row: a retired result */
+    uint32_t attempt;      /* dispatches made */
+    uint8_t state;         /* DT_STATE_DONE or DT_STATE_FAILED */
+    uint16_t http_status;  /* 0: no HTTP response */
+    uint64_t bytes;        /* body bytes received */
+    uint32_t elapsed_ms;   /* the fetch's time */
+    dt_str_t url;          /* as submitted */
+    dt_str_t final_url;    /* after redirects; empty if none */
+    dt_str_t content_type; /* empty if none */
+    dt_str_t worker;       /* name of the worker whose result it is; empty when none */
+    dt_str_t error;        /* empty when no error */
+} dt_record_t;
+
+/* A worker's RESULTS item as a report (borrowing its strings). */
+static inline dt_report_t dt_record_report_from_msg (const dt_msg_result_t *m)
+{
+    dt_report_t r = {m->id,    m->attempt,    m->epoch,     m->outcome,      m->http_status,
+                     m->bytes, m->elapsed_ms, m->final_url, m->content_type, m->error};
+    return r;
+}
+
+/* A record as a PAGE item (borrowing its strings). */
+static inline dt_msg_result_t dt_record_to_msg (const dt_record_t *r)
+{
+    dt_msg_result_t m = {0};
+    m.id = r->id;
+    m.attempt = r->attempt;
+    m.state = r->state;
+    m.http_status = r->http_status;
+    m.bytes = r->bytes;
+    m.elapsed_ms = r->elapsed_ms;
+    m.url = r->url;
+    m.final_url = r->final_url;
+    m.content_type = r->content_type;
+    m.worker = r->worker;
+    m.error = r->error;
+    return m;
+}
+
+#endif
