@@ -508,6 +508,20 @@ static int s_on_task (void *arg, uint64_t id, dt_str_t job_name, dt_str_t url, u
     return self->broken ? -1 : 0;
 }
 
+/* A purge the last master committed but did not finish goes on. */
+static int s_on_purging (void *arg, dt_str_t name)
+{
+    dt_state_t *self = arg;
+    if (name.len == 0 || name.len > DT_LIMIT_JOB_MAX || dt_jobs_purging (self->jobs, name))
+        return 0;
+    if (dt_jobs_purge_add (self->jobs, name) != 0)
+        return 1; /* full: PURGE again finishes it */
+    char job[DT_LIMIT_JOB_MAX * 4 + 1];
+    dt_log_escape (job, sizeof job, name.ptr, name.len, DT_LIMIT_JOB_MAX);
+    dt_log_info ("MASTER-PURGE", "job %s: the purge goes on", job);
+    return 0;
+}
+
 /* The results log is replayed whole; memory keeps the last window of it. */
 static int s_on_result (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t job_name)
 {
@@ -517,7 +531,9 @@ static int s_on_result (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t 
         loader->skipped++;
         return 0;
     }
-    if (r->id == 0) /* a retired result: its position stays taken */
+    /* A retired result, or one of a job being purged: its position stays
+     * taken. */
+    if (r->id == 0 || dt_jobs_purging (self->jobs, job_name))
         return dt_results_skip_to (self->results, seq);
     if (r->id >= self->next_id) {
         loader->skipped++;
@@ -544,7 +560,8 @@ int dt_state_load (dt_state_t *self)
     uint64_t retired[3], max_id = 0;
     if (dt_store_load (self->store, &tasks, &loader) != 0 ||
         dt_store_jobs_sum (self->store, retired) != 0 ||
-        dt_store_max_id (self->store, &max_id) != 0) {
+        dt_store_max_id (self->store, &max_id) != 0 ||
+        dt_store_jobs_purging (self->store, DT_JOBS_PURGES_MAX, s_on_purging, self) != 0) {
         dt_log_error ("MASTER-RECOVER", "loading the store failed");
         return -1;
     }

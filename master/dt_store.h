@@ -160,6 +160,14 @@ int dt_store_job_drop (dt_store_t *self, dt_str_t job);
 /* The sums of every job's counters put (total, done, failed). */
 int dt_store_jobs_sum (dt_store_t *self, uint64_t counts[3]);
 
+/* Calls `fn` with the name (borrowed for the call) of up to `limit` jobs
+ * whose counters are put as zeros: the mark PURGE leaves until its steps
+ * have deleted the job's rows (a job with no task left memory so too, and
+ * has none to delete). `fn` returns 0 to go on, 1 to stop, -1 on error.
+ * Returns 0 or -1. */
+int dt_store_jobs_purging (dt_store_t *self, uint32_t limit, int (*fn) (void *arg, dt_str_t name),
+                           void *arg);
+
 /* ---- Purge (dt_store_purge.c) ------------------------------------------- */
 
 /* Rows one purge step deletes at most: a purge of a job of millions of
