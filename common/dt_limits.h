@@ -40,9 +40,16 @@
 /* Error strings are one-line summaries from curl or the worker; truncated. */
 #define DT_LIMIT_ERROR_MAX 512
 
-/* Workers listed in one STATUS reply: one master serves at most this many
- * workers before it refuses new HELLOs. */
+/* Workers one master serves at most: it refuses new HELLOs past this. */
 #define DT_LIMIT_WORKERS_MAX 1024
+
+/* Workers listed in one STATUS reply: the busiest (most leases, then most
+ * done); STATUS_OK says how many there are in all. A worker's entry is at
+ * most ~155 bytes (its 128-byte name and four numbers), so a reply stays
+ * under DT_LIMIT_STATUS_BYTES however many peers said HELLO: a 5-byte
+ * request cannot buy a 160 KB answer. */
+#define DT_LIMIT_STATUS_WORKERS 100
+#define DT_LIMIT_STATUS_BYTES   (DT_LIMIT_STATUS_WORKERS * 160 + 1024)
 
 /* Credit (tasks a worker may hold at once) a worker may ask for. Bounds the
  * master's per-worker lease table and the worst-case requeue burst when a

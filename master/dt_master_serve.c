@@ -163,6 +163,15 @@ static void s_on_fetch (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t
         dt_master_reply_error (self, peer, msg->req, DT_ERR_STORE, "out of memory");
 }
 
+/* Busiest first: most leases, then most done. */
+static int s_busier (const void *a, const void *b)
+{
+    const dt_msg_worker_t *x = a, *y = b;
+    if (x->inflight != y->inflight)
+        return x->inflight > y->inflight ? -1 : 1;
+    return x->done > y->done ? -1 : x->done < y->done;
+}
+
 static void s_on_status (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
 {
     dt_msg_t reply;
@@ -184,8 +193,15 @@ static void s_on_status (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
         int64_t idle = self->now - dt_master_link (self, worker)->last_seen;
         w->idle_ms = idle < 0 ? 0 : idle > UINT32_MAX ? UINT32_MAX : (uint32_t) idle;
     }
-    reply.status_ok.count = n;
+    /* The reply's size is bounded whatever registered (dt_limits.h). */
+    if (n > DT_LIMIT_STATUS_WORKERS) {
+        qsort (self->status_workers, n, sizeof *self->status_workers, s_busier);
+        reply.status_ok.count = DT_LIMIT_STATUS_WORKERS;
+    } else {
+        reply.status_ok.count = n;
+    }
     reply.status_ok.workers = self->status_workers;
+    reply.status_ok.total = n;
     dt_master_reply (self, &reply, peer);
 }
 

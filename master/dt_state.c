@@ -22,6 +22,10 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
     if (!self)
         return NULL;
     self->opts = *opts;
+    if (!self->opts.max_lost)
+        self->opts.max_lost = DT_STATE_LOST_FACTOR * self->opts.max_attempts;
+    if (self->opts.max_lost > UINT16_MAX) /* dt_task_t.lost */
+        self->opts.max_lost = UINT16_MAX;
     self->store = store;
     self->next_id = 1;
     if (store) {
@@ -132,6 +136,13 @@ static int s_is_final (const dt_task_t *task)
     return task->state == DT_TASK_DONE || task->state == DT_TASK_FAILED;
 }
 
+/* Attempts that spent the task's max_attempts: every dispatch but the
+ * leases lost with a vanished worker. */
+static uint32_t s_spent (const dt_task_t *task)
+{
+    return task->attempts - task->lost;
+}
+
 static void s_host_back (dt_state_t *self, const dt_task_t *task);
 
 void dt_state_step (dt_state_t *self, dt_task_t *task, dt_life_event_t event)
@@ -154,8 +165,11 @@ void dt_state_step (dt_state_t *self, dt_task_t *task, dt_life_event_t event)
     }
     if (!self->store)
         return;
+    /* The attempts that count against max_attempts: a restart forgets the
+     * leases lost with vanished workers (their count starts again), never a
+     * failed one. */
     if (rule->write == DT_LIFE_WRITE_ATTEMPTS)
-        dt_state_check (self, dt_store_set_attempts (self->store, task->id, task->attempts));
+        dt_state_check (self, dt_store_set_attempts (self->store, task->id, s_spent (task)));
     else if (rule->write == DT_LIFE_WRITE_REOPEN)
         dt_state_check (self, dt_store_reopen (self->store, task->id));
 }
@@ -290,10 +304,14 @@ void dt_state_finish (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
 }
 
 /* A lease ended without a result: back to the front of the queue, unless
- * the task has used its attempts. */
-static void s_end_lease (dt_state_t *self, dt_task_t *task, int64_t now)
+ * the task has used its attempts. `vanished`: its worker is gone, which
+ * counts against max_lost rather than max_attempts (DT_STATE_LOST_FACTOR);
+ * else the lease outlived its time limit, which spends an attempt. */
+static void s_end_lease (dt_state_t *self, dt_task_t *task, int vanished, int64_t now)
 {
-    if (task->attempts >= self->opts.max_attempts) {
+    if (vanished)
+        task->lost++; /* below max_lost <= UINT16_MAX, or the task fails now */
+    if (vanished ? task->lost >= self->opts.max_lost : s_spent (task) >= self->opts.max_attempts) {
         dt_state_finish (self, task, DT_LIFE_LEASE_LOST_LAST, NULL, dt_str_n ("", 0), "lease lost",
                          now);
         return;
@@ -453,7 +471,9 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
         s_late (self, result, from ? "leased to another worker" : "from a peer not registered");
         return;
     }
-    if (result->outcome == DT_OUTCOME_RETRY && task->attempts < self->opts.max_attempts) {
+    /* A result came back: the worker has earned more credit. */
+    dt_workers_returned (self->workers, from);
+    if (result->outcome == DT_OUTCOME_RETRY && s_spent (task) < self->opts.max_attempts) {
         s_release (self, task, now);
         s_delay (self, task, now + s_backoff_ms (self, task->attempts));
         return;
@@ -551,7 +571,7 @@ uint32_t dt_state_drop_worker (dt_state_t *self, dt_worker_t **worker_p, int64_t
     uint32_t count = 0;
     /* From the newest lease, each to the front: the oldest ends up first. */
     while (worker->leases.tail) {
-        s_end_lease (self, worker->leases.tail, now);
+        s_end_lease (self, worker->leases.tail, 1, now);
         count++;
     }
     dt_workers_remove (self->workers, worker_p);
@@ -562,7 +582,10 @@ uint32_t dt_state_expire_leases (dt_state_t *self, dt_worker_t *worker, int64_t 
 {
     uint32_t count = 0;
     while (worker->leases.head && now >= dt_state_lease_deadline (self, worker)) {
-        s_end_lease (self, worker->leases.head, now);
+        /* A worker still here that keeps a task past its limit earns
+         * less credit: it holds fewer tasks hostage next time. */
+        dt_workers_lost (self->workers, worker);
+        s_end_lease (self, worker->leases.head, 0, now);
         count++;
     }
     return count;
@@ -696,6 +719,7 @@ void dt_state_reopen (dt_state_t *self, dt_task_t *task, uint64_t seq)
     if (entry)
         entry->task = 0; /* FETCH no longer returns it; its position stays */
     task->attempts = 0;
+    task->lost = 0;
     dt_state_enqueue (self, task, DT_LIFE_REQUEUE, 0);
 }
 

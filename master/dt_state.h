@@ -33,7 +33,17 @@ typedef struct {
     uint64_t max_store_bytes; /* durable: SUBMIT refused past this store size; 0: no limit */
     uint64_t window_bytes;    /* durable: bytes of queued tasks in memory; 0: default */
     uint32_t lease_grace_ms;  /* a lease ends task_ms + this after its task started */
+    uint32_t max_lost;        /* leases a task may lose with vanished workers before it fails
+                                 "lease lost"; 0: DT_STATE_LOST_FACTOR * max_attempts */
 } dt_state_opts_t;
+
+/* A lease lost with its worker (dead, or BYE while holding it) says nothing
+ * about the task, and anyone can make workers vanish: it spends none of the
+ * task's max_attempts (those are for a RETRY result or a lease that outlived
+ * its time limit) but one of a larger allowance, so a task still ends when
+ * every worker that takes it dies, and a swarm of fake workers that say HELLO
+ * and vanish cannot fail a job's tasks. */
+#define DT_STATE_LOST_FACTOR 10
 
 /* With a store, the model keeps about this many queued tasks and this many
  * recent results in memory; the rest stay in the store and are read back

@@ -71,15 +71,47 @@ dt_worker_t *dt_workers_add (dt_workers_t *self, const dt_peer_t *peer, dt_str_t
     if (slot >= self->high)
         self->high = slot + 1;
     self->count++;
+    worker->credit = DT_WORKERS_CREDIT_START;
     dt_workers_set_capacity (self, worker, capacity);
     return worker;
 }
 
-void dt_workers_set_capacity (dt_workers_t *self, dt_worker_t *worker, uint32_t capacity)
+/* What the worker may hold: the lower of what it offered and its credit. */
+static void s_recredit (dt_workers_t *self, dt_worker_t *worker)
 {
     self->free_total -= dt_workers_free (worker);
-    worker->capacity = capacity;
+    worker->capacity = worker->offered < worker->credit ? worker->offered : worker->credit;
     self->free_total += dt_workers_free (worker);
+}
+
+void dt_workers_set_capacity (dt_workers_t *self, dt_worker_t *worker, uint32_t capacity)
+{
+    worker->offered = capacity;
+    s_recredit (self, worker);
+}
+
+void dt_workers_returned (dt_workers_t *self, dt_worker_t *worker)
+{
+    /* Grows only while the credit is what limits it: a worker that offered
+     * 4 keeps credit 8 however many results it returns. */
+    if (worker->credit >= worker->offered) {
+        worker->returned = 0;
+        return;
+    }
+    if (++worker->returned < worker->credit)
+        return;
+    worker->credit =
+        worker->credit > DT_LIMIT_CREDIT_MAX / 2 ? DT_LIMIT_CREDIT_MAX : worker->credit * 2;
+    worker->returned = 0;
+    s_recredit (self, worker);
+}
+
+void dt_workers_lost (dt_workers_t *self, dt_worker_t *worker)
+{
+    worker->credit =
+        worker->credit / 2 < DT_WORKERS_CREDIT_START ? DT_WORKERS_CREDIT_START : worker->credit / 2;
+    worker->returned = 0;
+    s_recredit (self, worker);
 }
 
 /* Tasks the worker runs at once. */

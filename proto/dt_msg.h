@@ -205,8 +205,9 @@ typedef struct {
         } status;
         struct {
             dt_msg_stats_t stats;
-            uint32_t count;
+            uint32_t count; /* listed: at most DT_LIMIT_STATUS_WORKERS */
             dt_msg_worker_t *workers;
+            uint32_t total; /* workers registered */
         } status_ok;
         struct {
             dt_str_t job; /* empty: all jobs */

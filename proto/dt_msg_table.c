@@ -160,7 +160,8 @@ static const dt_msg_field_t s_status_fields[] = {
 };
 static const dt_msg_field_t s_status_ok_fields[] = {
     S_TUPLE (dt_msg_t, status_ok.stats, s_stats),
-    S_LIST (status_ok.workers, status_ok.count, 0, DT_LIMIT_WORKERS_MAX, s_worker),
+    S_LIST (status_ok.workers, status_ok.count, 0, DT_LIMIT_STATUS_WORKERS, s_worker),
+    S_ANY (dt_msg_t, status_ok.total),
 };
 static const dt_msg_field_t s_requeue_fields[] = {
     S_STR (dt_msg_t, requeue.job, 0, DT_LIMIT_JOB_MAX),
