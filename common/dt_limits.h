@@ -43,6 +43,13 @@
 /* Workers one master serves at most: it refuses new HELLOs past this. */
 #define DT_LIMIT_WORKERS_MAX 1024
 
+/* Workers registered from one IP address at once: a quarter of the slots,
+ * so one host (say, one that makes up workers and keeps them open) cannot
+ * take every slot and lock real workers out; four hosts would have to. A
+ * single host rarely runs more than a few dozen worker processes; hosts
+ * behind one NAT address share this. */
+#define DT_LIMIT_WORKERS_PER_ADDR 256
+
 /* Workers listed in one STATUS reply: the busiest (most leases, then most
  * done); STATUS_OK says how many there are in all. A worker's entry is at
  * most ~155 bytes (its 128-byte name and four numbers), so a reply stays

@@ -104,12 +104,20 @@ static void s_on_hello (dt_master_t *self, const dt_peer_t *peer, dt_worker_t *w
         dt_log_info ("WORKER-AGAIN", "worker %s: capacity %" PRIu32 ", %" PRIu32 " leases kept",
                      dt_master_worker_name (worker).text, capacity, worker->leases.count);
     } else {
+        char addr[DT_WORKERS_ADDR_MAX];
+        dt_msg_peer_address (msg, addr, sizeof addr);
+        if (addr[0] && dt_workers_count_addr (workers, addr) >= DT_LIMIT_WORKERS_PER_ADDR) {
+            dt_master_reply_error (self, peer, msg->req, DT_ERR_TOO_MANY_WORKERS,
+                                   "too many workers from this address");
+            return;
+        }
         worker = dt_workers_add (workers, peer, msg->hello.name, capacity);
         if (!worker) {
             dt_master_reply_error (self, peer, msg->req, DT_ERR_TOO_MANY_WORKERS,
                                    "too many workers");
             return;
         }
+        dt_workers_set_addr (worker, addr);
         dt_workers_set_concurrency (worker, msg->hello.concurrency, self->now);
         *dt_master_link (self, worker) = (dt_master_link_t){self->now, self->now, 0};
         dt_log_info ("WORKER-JOIN", "worker %s: capacity %" PRIu32 ", %zu workers",

@@ -2,6 +2,7 @@
 #include "dt_workers.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,6 +75,20 @@ dt_worker_t *dt_workers_add (dt_workers_t *self, const dt_peer_t *peer, dt_str_t
     worker->credit = DT_WORKERS_CREDIT_START;
     dt_workers_set_capacity (self, worker, capacity);
     return worker;
+}
+
+void dt_workers_set_addr (dt_worker_t *worker, const char *addr)
+{
+    snprintf (worker->addr, sizeof worker->addr, "%s", addr);
+}
+
+uint32_t dt_workers_count_addr (const dt_workers_t *self, const char *addr)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < self->high; i++)
+        if (self->slots[i] && strcmp (self->slots[i]->addr, addr) == 0)
+            n++;
+    return n;
 }
 
 /* What the worker may hold: the lower of what it offered and its credit. */

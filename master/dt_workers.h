@@ -14,10 +14,14 @@
  * only through this module, which keeps the master-wide free credit in
  * step. The loop's side of its connection (when it was last heard from or
  * sent to) is the loop's own (dt_master_priv.h). */
+/* Room for an IPv6 address in text (INET6_ADDRSTRLEN). */
+#define DT_WORKERS_ADDR_MAX 46
+
 typedef struct {
     dt_bkey_t key;                    /* the registry's key: points at peer.id */
     dt_peer_t peer;                   /* routing id, and the role and key of its connection */
     char name[DT_LIMIT_NAME_MAX + 1]; /* from HELLO, NUL-terminated for logs */
+    char addr[DT_WORKERS_ADDR_MAX];   /* IP address it connected from; "": unknown */
     uint32_t name_len;                /* bytes in name */
     uint32_t slot;                    /* index in the registry; leased tasks refer to it */
     uint32_t capacity;                /* tasks it may hold at once: min (offered, credit) */
@@ -60,6 +64,13 @@ dt_worker_t *dt_workers_find (dt_workers_t *self, const dt_peer_t *peer);
  * memory runs out. */
 dt_worker_t *dt_workers_add (dt_workers_t *self, const dt_peer_t *peer, dt_str_t name,
                              uint32_t capacity);
+
+/* Records the IP address a worker connected from ("" when unknown). */
+void dt_workers_set_addr (dt_worker_t *worker, const char *addr);
+
+/* Workers registered from `addr` (not ""). Walks every slot: for HELLO
+ * only. */
+uint32_t dt_workers_count_addr (const dt_workers_t *self, const char *addr);
 
 /* Sets the capacity a worker offers (HELLO). What it may hold is the lower
  * of that and the credit it earned, which may be below its leases for a

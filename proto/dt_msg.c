@@ -133,6 +133,14 @@ int dt_msg_recv (dt_msg_t *self, void *socket, dt_peer_t *peer, int flags)
     return dt_msg_decode (self, zmq_msg_data (&self->frame_), zmq_msg_size (&self->frame_));
 }
 
+void dt_msg_peer_address (const dt_msg_t *self, char *buf, size_t size)
+{
+    /* zmq_msg_gets takes no const: it only reads the frame's metadata. */
+    const char *addr =
+        self->has_frame_ ? zmq_msg_gets ((zmq_msg_t *) &self->frame_, "Peer-Address") : NULL;
+    snprintf (buf, size, "%s", addr ? addr : "");
+}
+
 /* ---- Sizes and names ---------------------------------------------------- */
 
 #define S_STR_(x) #x

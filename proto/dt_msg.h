@@ -262,6 +262,12 @@ void dt_msg_reset (dt_msg_t *self);
  * reads past `size`, never allocates more than a bound derived from `size`. */
 int dt_msg_decode (dt_msg_t *self, const void *data, size_t size);
 
+/* Copies the IP address of the TCP peer the message in `self` came from
+ * (libzmq's "Peer-Address" property of its frame) into `buf`, NUL-terminated
+ * and cut to `size`; "" when there is none (not received, or not TCP). For
+ * per-address caps on what a peer may register, not for every message. */
+void dt_msg_peer_address (const dt_msg_t *self, char *buf, size_t size);
+
 /* Encodes `self` into a new malloc'd buffer returned in *data_p (caller
  * frees) with its size in *size_p. Returns 0, DT_PROTO_ETOOBIG when a cap
  * would be broken (the sender must split), or DT_PROTO_ENOMEM. */
