@@ -24,7 +24,7 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
     self->opts = *opts;
     if (!self->opts.max_lost)
         self->opts.max_lost = DT_STATE_LOST_FACTOR * self->opts.max_attempts;
-    if (self->opts.max_lost > UINT16_MAX) /* dt_task_t.lost */
+    if (self->opts.max_lost > UINT16_MAX) /* dt_task_t.lost is 16 bits */
         self->opts.max_lost = UINT16_MAX;
     self->store = store;
     self->next_id = 1;
