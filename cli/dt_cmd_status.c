@@ -101,7 +101,8 @@ static void s_print_table (const dt_msg_t *reply)
         printf ("%" PRIu32 " workers connected; the %" PRIu32 " busiest:\n", reply->status_ok.total,
                 reply->status_ok.count);
     else
-        printf ("%" PRIu32 " workers connected\n", reply->status_ok.total);
+        printf ("%" PRIu32 " worker%s connected\n", reply->status_ok.total,
+                reply->status_ok.total == 1 ? "" : "s");
     printf ("%-32s %9s %9s %12s %9s\n", "WORKER", "CAPACITY", "INFLIGHT", "DONE", "IDLE");
     for (uint32_t i = 0; i < reply->status_ok.count; i++) {
         const dt_msg_worker_t *w = &reply->status_ok.workers[i];
