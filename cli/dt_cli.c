@@ -109,6 +109,11 @@ int dt_cli_refused (const dt_msg_t *reply)
     if (reply->type == DT_MSG_ERROR) {
         char text[DT_LIMIT_ERROR_MAX + 64];
         dt_cli_printable (text, sizeof text, reply->error.text);
+        if (reply->error.code == DT_ERR_NO_SUCH_JOB) {
+            /* A wrong job id is the user's mistake, like a bad option. */
+            fprintf (stderr, "dtask: %s\n", text);
+            return DT_CLI_EXIT_USAGE;
+        }
         fprintf (stderr, "dtask: master refused: %s: %s\n",
                  dt_msg_error_name ((int) reply->error.code), text);
         return DT_CLI_EXIT_REFUSED;

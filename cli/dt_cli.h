@@ -69,7 +69,8 @@ int dt_cli_rpc_failed (const dt_cli_opts_t *opts, int rc);
 
 /* Prints "dtask: master refused: CODE: text" for an ERROR reply, or
  * "dtask: unexpected TYPE reply" for any other type, and returns
- * DT_CLI_EXIT_REFUSED (ERROR) or DT_CLI_EXIT_FAIL. */
+ * DT_CLI_EXIT_REFUSED (ERROR) or DT_CLI_EXIT_FAIL; an ERROR NO_SUCH_JOB
+ * prints "dtask: no such job J" and returns DT_CLI_EXIT_USAGE. */
 int dt_cli_refused (const dt_msg_t *reply);
 
 /* Flushes stdout; on a write error prints it and returns -1. */

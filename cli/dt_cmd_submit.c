@@ -47,7 +47,10 @@ static const char s_usage[] =
     "                      waiting for room\n"
     "  -h, --help          this help\n"
     "\n"
-    "Prints \"accepted N tasks (job ID)\" on stdout, or on stderr with --wait.\n"
+    "Prints \"job ID\" on stderr before anything is sent (even with -q), so an\n"
+    "interrupted submission can be named; then \"accepted N tasks (job ID)\" on\n"
+    "stdout, or on stderr with --wait; or, when the job had every chunk already,\n"
+    "\"job ID: all N tasks were already submitted; nothing new\" on stdout.\n"
     "With --wait, exits 0 once every task is final, done or failed, and prints\n"
     "\"N done, M failed\" on stderr.\n";
 
@@ -94,6 +97,22 @@ static void s_report_bad (void *arg, const char *where, const char *why, dt_str_
     char shown[120];
     dt_cli_printable (shown, sizeof shown, url);
     fprintf (stderr, "dtask: %s: not a url: %s: %s\n", where, why, shown);
+}
+
+/* Tasks the master counts for `job` (STATUS --job), in *submitted.
+ * Returns 0, or -1 when the job is unknown or the master did not say. */
+static int s_job_submitted (dt_rpc_t *rpc, const char *job, uint64_t *submitted)
+{
+    dt_msg_t request, reply;
+    dt_msg_init (&request);
+    dt_msg_init (&reply);
+    request.type = DT_MSG_STATUS;
+    request.status.job = dt_str (job);
+    int rc = dt_rpc_call (rpc, &request, &reply) == 0 && reply.type == DT_MSG_STATUS_OK ? 0 : -1;
+    if (rc == 0)
+        *submitted = reply.status_ok.stats.submitted;
+    dt_msg_reset (&reply);
+    return rc;
 }
 
 static int s_random_job (char *out, size_t out_size)
@@ -407,12 +426,30 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
     if (s_cut (&self, DT_LIMIT_BATCH_MAX) != 0)
         goto nomem;
 
+    /* The id goes out before any upload: an interrupted submission leaves
+     * tasks under it, and this is the only way to name them (cancel, purge,
+     * or the same submit again). Shown even with -q, on stderr in every
+     * mode, so stdout stays what each mode promises. */
+    fprintf (stderr, "job %s\n", job);
+    fflush (stderr);
+    /* A job given by the user may exist: its tasks before and after tell a
+     * resubmission that created nothing from one that added tasks. */
+    uint64_t before = 0, after = 0;
+    int known = job != random_job && s_job_submitted (rpc, job, &before) == 0;
     dt_rpc_set_persistent (rpc, wait);
     dt_log_debug ("SUBMIT", "job %s: %zu URLs in %zu chunks to %s", job, dt_urls_count (urls),
                   self.nchunks, opts->master);
     code = s_submit_all (&self, rpc);
     if (code != 0)
         goto done;
+    if (known && s_job_submitted (rpc, job, &after) == 0 && after == before) {
+        printf ("job %s: all %" PRIu64 " tasks were already submitted; nothing new\n", job,
+                self.accepted_tasks);
+        if (wait && !opts->quiet)
+            fprintf (stderr, "job %s: nothing new to wait for\n", job);
+        code = dt_cli_flush_stdout () == 0 ? DT_CLI_EXIT_OK : DT_CLI_EXIT_FAIL;
+        goto done;
+    }
     if (!wait) {
         printf ("accepted %" PRIu64 " tasks (job %s)\n", self.accepted_tasks, job);
         code = dt_cli_flush_stdout () == 0 ? DT_CLI_EXIT_OK : DT_CLI_EXIT_FAIL;

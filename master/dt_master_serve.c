@@ -86,6 +86,21 @@ void dt_master_stop_waiters (dt_master_t *self)
 
 /* ---- Handlers, one per message type ------------------------------------- */
 
+/* True when `job` is empty (every job) or known; otherwise answers ERROR
+ * NO_SUCH_JOB to `req` and returns 0. */
+static int s_job_known (dt_master_t *self, const dt_peer_t *peer, uint64_t req, dt_str_t job)
+{
+    if (job.len == 0 || dt_state_job_known (self->state, job))
+        return 1;
+    if (dt_state_broken (self->state))
+        return 0; /* the loop stops before anything is answered */
+    char name[DT_LIMIT_JOB_MAX * 4 + 1], why[DT_LIMIT_JOB_MAX * 4 + 32];
+    dt_log_escape (name, sizeof name, job.ptr, job.len, DT_LIMIT_JOB_MAX);
+    snprintf (why, sizeof why, "no such job %s", name);
+    dt_master_reply_error (self, peer, req, DT_ERR_NO_SUCH_JOB, why);
+    return 0;
+}
+
 /* `worker` is the one registered on this connection, or NULL. */
 static void s_on_hello (dt_master_t *self, const dt_peer_t *peer, dt_worker_t *worker,
                         const dt_msg_t *msg)
@@ -159,12 +174,16 @@ static void s_on_submit (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
 
 static void s_on_fetch (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
 {
+    if (!s_job_known (self, peer, msg->req, msg->fetch.job))
+        return;
     if (dt_waiters_add (self->waiters, peer, msg, self->now) != 0)
         dt_master_reply_error (self, peer, msg->req, DT_ERR_STORE, "out of memory");
 }
 
 static void s_on_status (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
 {
+    if (!s_job_known (self, peer, msg->req, msg->status.job))
+        return;
     dt_msg_t reply;
     dt_msg_init (&reply);
     reply.type = DT_MSG_STATUS_OK;
@@ -191,6 +210,8 @@ static void s_on_status (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
 
 static void s_on_requeue (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
 {
+    if (!s_job_known (self, peer, msg->req, msg->requeue.job))
+        return;
     uint64_t count = 0;
     if (dt_state_requeue (self->state, msg->requeue.job, &count) != 0)
         return; /* broken: the loop stops before anything is acknowledged */
@@ -206,6 +227,8 @@ static void s_on_requeue (dt_master_t *self, const dt_peer_t *peer, const dt_msg
 
 static void s_on_cancel (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
 {
+    if (!s_job_known (self, peer, msg->req, msg->cancel.job))
+        return;
     uint64_t count = 0;
     if (dt_state_cancel (self->state, msg->cancel.job, &count, self->now) != 0)
         return; /* broken: the loop stops before anything is acknowledged */
@@ -222,6 +245,8 @@ static void s_on_cancel (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
 
 static void s_on_purge (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
 {
+    if (!s_job_known (self, peer, msg->req, msg->purge.job))
+        return;
     uint64_t count = 0;
     char why[DT_LIMIT_ERROR_MAX] = "";
     int rc = dt_state_purge (self->state, msg->purge.job, &count, why, sizeof why);

@@ -141,7 +141,7 @@ void dt_state_step (dt_state_t *self, dt_task_t *task, dt_life_event_t event)
     const dt_life_rule_t *rule = dt_life_step (&self->counts, job, &task->state, event,
                                                event == DT_LIFE_LEASE ? task->attempts : 0);
     assert (rule);
-    dt_state_job_moved (self, job, rule->to);
+    dt_state_job_moved (self, job, event);
     if (was == DT_TASK_QUEUED && rule->to != DT_TASK_QUEUED) {
         /* Leaving the queue: its entry behind its host, or in the ready
          * queue, is stale, and a slot it held goes back. */
@@ -167,7 +167,8 @@ void dt_state_step_cold (dt_state_t *self, dt_job_t *job, dt_task_state_t state,
     const dt_life_rule_t *rule = dt_life_step (&self->counts, job, &at, event, 0);
     assert (rule && (rule->write == DT_LIFE_WRITE_NONE || rule->write == DT_LIFE_WRITE_ADD_TASK ||
                      rule->write == DT_LIFE_WRITE_REOPEN));
-    dt_state_job_moved (self, job, rule->to);
+    (void) rule; /* checked only by the assert */
+    dt_state_job_moved (self, job, event);
 }
 
 /* Queues a task. A new generation makes any older entry of it stale. */
@@ -398,6 +399,9 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
     }
     if (self->store)
         dt_state_check (self, dt_store_add_tasks (self->store, first, job_name, urls, nurls));
+    if (job->total == nurls)
+        dt_log_info ("MASTER-JOB-ACCEPTED", "job %s: first chunk %" PRIu32 ", %" PRIu32 " tasks",
+                     job->name, chunk, nurls);
     *first_id = first;
     *count = nurls;
     return 0;

@@ -166,6 +166,12 @@ int dt_state_cancel (dt_state_t *self, dt_str_t job, uint64_t *count, int64_t no
  * purges under way; STORE) with a reason in `err`. */
 int dt_state_purge (dt_state_t *self, dt_str_t job, uint64_t *count, char *err, size_t err_size);
 
+/* True when the master knows job `job`: it is in memory, or its counters
+ * are in the store (a finished job that left memory). A job being purged,
+ * purged, or (without a store) forgotten is not known. A failed store
+ * read breaks the model and answers 0. */
+int dt_state_job_known (dt_state_t *self, dt_str_t job);
+
 /* Counts an invalid message (STATUS `invalid`). */
 void dt_state_count_invalid (dt_state_t *self);
 

@@ -52,6 +52,21 @@ dt_job_t *dt_state_job_stored (dt_state_t *self, dt_str_t name)
     return rc == 0 ? dt_state_job_ensure (self, name) : NULL;
 }
 
+int dt_state_job_known (dt_state_t *self, dt_str_t name)
+{
+    if (dt_jobs_purging (self->jobs, name))
+        return 0;
+    if (dt_jobs_find (self->jobs, name))
+        return 1;
+    if (!self->store)
+        return 0;
+    uint64_t counts[3];
+    int rc = dt_store_job_get (self->store, name, counts);
+    if (rc < 0)
+        dt_state_fail (self, "store read failed");
+    return rc == 0;
+}
+
 int dt_state_chunk_find (dt_state_t *self, dt_str_t name, uint32_t chunk, const dt_str_t *urls,
                          uint32_t nurls, uint64_t *first_id, uint32_t *count, int *same)
 {
@@ -78,8 +93,17 @@ int dt_state_chunk_find (dt_state_t *self, dt_str_t name, uint32_t chunk, const 
     return 1;
 }
 
-void dt_state_job_moved (dt_state_t *self, dt_job_t *job, dt_task_state_t to)
+void dt_state_job_moved (dt_state_t *self, dt_job_t *job, dt_life_event_t event)
 {
+    dt_task_state_t to = (dt_task_state_t) dt_life_rule (event)->to;
+    /* A job finishes when a task of a running job becomes final and none
+     * is left unfinished; recovery's steps rebuild, they finish nothing. */
+    int ends = event == DT_LIFE_RESULT_DONE || event == DT_LIFE_RESULT_FAIL ||
+               event == DT_LIFE_LEASE_LOST_LAST || event == DT_LIFE_CANCEL;
+    if (ends && dt_life_unfinished (job->states) == 0)
+        dt_log_info ("MASTER-JOB-FINISHED",
+                     "job %s finished: %" PRIu64 " tasks, %" PRIu64 " done, %" PRIu64 " failed",
+                     job->name, job->total, job->states[DT_TASK_DONE], job->states[DT_TASK_FAILED]);
     /* A task becomes final once its result is in the log: the last one. */
     if (to == DT_TASK_DONE || to == DT_TASK_FAILED)
         job->last_seq = dt_results_last (self->results);

@@ -100,9 +100,11 @@ dt_job_t *dt_state_job_stored (dt_state_t *self, dt_str_t name);
 int dt_state_chunk_find (dt_state_t *self, dt_str_t name, uint32_t chunk, const dt_str_t *urls,
                          uint32_t nurls, uint64_t *first_id, uint32_t *count, int *same);
 
-/* Called by dt_state_count for every move of one of `job`'s tasks to `to`:
- * a job whose last unfinished task ends joins the finished queue. */
-void dt_state_job_moved (dt_state_t *self, dt_job_t *job, dt_task_state_t to);
+/* Called by dt_state_step and dt_state_step_cold for every `event` that
+ * moved one of `job`'s tasks: a job whose last unfinished task ends joins
+ * the finished queue, and is logged (MASTER-JOB-FINISHED) when a running
+ * task's end finished it. */
+void dt_state_job_moved (dt_state_t *self, dt_job_t *job, dt_life_event_t event);
 
 /* Takes the finished jobs beyond the retention (opts.keep_jobs, 0: the
  * default DT_JOBS_KEEP_FINISHED) out of memory, their counters into the

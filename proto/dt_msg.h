@@ -69,6 +69,7 @@ typedef enum {
     DT_ERR_STOPPING = 9,          /* master is shutting down */
     DT_ERR_TOO_MANY_WORKERS = 10, /* DT_LIMIT_WORKERS_MAX reached */
     DT_ERR_CONFLICT = 11,         /* (job, chunk) already submitted with other URLs */
+    DT_ERR_NO_SUCH_JOB = 12,      /* the job named is not known to the master (or purged) */
 } dt_msg_error_t;
 
 /* RESULTS outcome, as classified by the worker. */

@@ -812,6 +812,7 @@ static void test_names_cover_every_type_and_code (void)
     DT_CHECK (strcmp (dt_msg_type_name (DT_MSG_REQUEUE_OK), "REQUEUE_OK") == 0);
     DT_CHECK (strcmp (dt_msg_type_name (99), "?") == 0);
     DT_CHECK (strcmp (dt_msg_error_name (DT_ERR_CONFLICT), "CONFLICT") == 0);
+    DT_CHECK (strcmp (dt_msg_error_name (DT_ERR_NO_SUCH_JOB), "NO_SUCH_JOB") == 0);
     DT_CHECK (strcmp (dt_msg_error_name (0), "?") == 0);
     for (int rc = 0; rc >= DT_PROTO_EIO; rc--)
         DT_CHECK (strcmp (dt_msg_strerror (rc), "unknown error") != 0);
