@@ -213,7 +213,7 @@ static void s_on_requeue (dt_master_t *self, const dt_peer_t *peer, const dt_msg
     if (!s_job_known (self, peer, msg->req, msg->requeue.job))
         return;
     uint64_t count = 0;
-    if (dt_state_requeue (self->state, msg->requeue.job, &count) != 0)
+    if (dt_state_requeue (self->state, msg->requeue.job, msg->requeue.flags, &count) != 0)
         return; /* broken: the loop stops before anything is acknowledged */
     dt_msg_t ok;
     dt_msg_init (&ok);
@@ -263,6 +263,23 @@ static void s_on_purge (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t
     char job[DT_LIMIT_JOB_MAX * 4 + 1];
     dt_log_escape (job, sizeof job, msg->purge.job.ptr, msg->purge.job.len, DT_LIMIT_JOB_MAX);
     dt_log_info ("MASTER-PURGE", "job %s: %" PRIu64 " tasks purged", job, count);
+}
+
+/* A page of jobs, answered at once: it changes nothing. */
+static void s_on_jobs (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
+{
+    if (!s_job_known (self, peer, msg->req, msg->jobs.job))
+        return;
+    dt_msg_t reply;
+    dt_msg_init (&reply);
+    reply.type = DT_MSG_JOBS_OK;
+    reply.req = msg->req;
+    reply.jobs_ok.cursor = msg->jobs.cursor;
+    reply.jobs_ok.count = dt_state_jobs_page (self->state, msg->jobs.job, &reply.jobs_ok.cursor,
+                                              msg->jobs.max, self->jobs_items, self->jobs_names);
+    reply.jobs_ok.items = self->jobs_items;
+    if (!dt_state_broken (self->state))
+        dt_master_reply (self, &reply, peer);
 }
 
 /* Counts and (rate-limited) logs a message that did not decode or makes no
@@ -379,6 +396,9 @@ void dt_master_handle (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t 
         break;
     case DT_MSG_PURGE:
         s_on_purge (self, peer, msg);
+        break;
+    case DT_MSG_JOBS:
+        s_on_jobs (self, peer, msg);
         break;
     default: {
         char why[64];

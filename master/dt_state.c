@@ -703,7 +703,7 @@ void dt_state_reopen (dt_state_t *self, dt_task_t *task, uint64_t seq)
     dt_state_enqueue (self, task, DT_LIFE_REQUEUE, 0);
 }
 
-int dt_state_requeue (dt_state_t *self, dt_str_t job_name, uint64_t *count)
+int dt_state_requeue (dt_state_t *self, dt_str_t job_name, uint32_t flags, uint64_t *count)
 {
     *count = 0;
     const dt_job_t *job = NULL;
@@ -717,12 +717,15 @@ int dt_state_requeue (dt_state_t *self, dt_str_t job_name, uint64_t *count)
     if (failed == 0)
         return 0;
     if (self->store)
-        return dt_state_requeue_from_store (self, job_name, count);
+        return dt_state_requeue_from_store (self, job_name, flags, count);
     uint64_t last = dt_results_last (self->results);
     for (uint64_t seq = 1; *count < failed && seq <= last; seq++) {
         dt_result_t *entry = dt_results_get (self->results, seq);
         if (!entry || !entry->task || entry->state != DT_STATE_FAILED ||
             (job && entry->job != job->index) || !dt_jobs_at (self->jobs, entry->job))
+            continue;
+        if (!(flags & DT_REQUEUE_CANCELLED) &&
+            dt_state_is_cancelled (dt_str_n (entry->error, entry->error_len)))
             continue;
         dt_task_t *task = dt_state_task_back (self, entry);
         if (task && task->state == DT_TASK_FAILED) {
@@ -749,7 +752,7 @@ int dt_state_cancel (dt_state_t *self, dt_str_t job_name, uint64_t *count, int64
         if (task->job != job->index || !dt_state_is_busy (task))
             continue;
         /* Its queue or retry entry goes stale with the state change. */
-        dt_state_finish (self, task, DT_LIFE_CANCEL, NULL, dt_str_n ("", 0), "cancelled", now);
+        dt_state_finish (self, task, DT_LIFE_CANCEL, NULL, dt_str_n ("", 0), DT_STATE_CANCELLED, now);
         (*count)++;
     }
     if (*count < unfinished && self->counts.cold > 0)

@@ -34,6 +34,8 @@ struct dt_state_t {
     uint64_t reserved;        /* --max-store-bytes: room kept for results to come */
     dt_arena_t *page_strings; /* strings of the last PAGE read from the store */
     uint64_t rng;             /* xorshift state for retry jitter */
+    uint64_t job_seq;         /* seq of the last job created; with a store read from it
+                                 at the first job created (0 until then) */
     int broken;               /* a store write or allocation failed */
 };
 
@@ -230,7 +232,11 @@ int dt_state_page_from_store (dt_state_t *self, dt_state_pager_t *pager, dt_str_
                               uint64_t *cursor, uint64_t upto, uint32_t flags);
 
 /* REQUEUE with a store: the failed tasks are found there. */
-int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint64_t *count);
+int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint32_t flags,
+                                 uint64_t *count);
+
+/* True when `error` is that of a cancelled task (DT_STATE_CANCELLED). */
+int dt_state_is_cancelled (dt_str_t error);
 
 /* CANCEL of the cold tasks of `job`, adding to *count. */
 void dt_state_cancel_cold (dt_state_t *self, const dt_job_t *job, uint64_t *count, int64_t now);

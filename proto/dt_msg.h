@@ -54,6 +54,8 @@ typedef enum {
     DT_MSG_CANCEL_OK = 17,  /* master -> client */
     DT_MSG_PURGE = 18,      /* client -> master: delete a finished job */
     DT_MSG_PURGE_OK = 19,   /* master -> client */
+    DT_MSG_JOBS = 20,       /* client -> master: a page of jobs, newest first */
+    DT_MSG_JOBS_OK = 21,    /* master -> client */
 } dt_msg_type_t;
 
 /* ERROR codes (dt_msg_t.error.code). */
@@ -88,6 +90,11 @@ typedef enum {
  * them, so a client following a busy job gets few large PAGEs instead of
  * one per commit. */
 #define DT_FETCH_FILL 2u
+
+/* REQUEUE flags. */
+/* Failed tasks that were cancelled (error "cancelled") come back too;
+ * without it REQUEUE leaves them failed. */
+#define DT_REQUEUE_CANCELLED 1u
 
 /* A byte string borrowed from a frame (or from the sender's memory when
  * encoding). NOT NUL-terminated. */
@@ -136,6 +143,19 @@ typedef struct {
     uint64_t invalid;    /* messages dropped as invalid */
     uint64_t late;       /* results dropped because the lease they answer had ended */
 } dt_msg_stats_t;
+
+/* One job in JOBS_OK. */
+typedef struct {
+    dt_str_t name;        /* its id */
+    dt_str_t kind;        /* what its tasks are: "http" */
+    uint64_t created_ms;  /* Unix ms of its first chunk */
+    uint64_t finished_ms; /* Unix ms it last finished; 0 while it has unfinished tasks */
+    uint64_t total;       /* tasks accepted */
+    uint64_t done;        /* final: done */
+    uint64_t failed;      /* final: failed */
+    uint64_t pending;     /* unfinished: queued, leased or waiting for a retry */
+    uint32_t next_chunk;  /* the chunk number after its highest one (--append) */
+} dt_msg_job_t;
 
 typedef struct {
     dt_str_t name;
@@ -210,7 +230,8 @@ typedef struct {
             dt_msg_worker_t *workers;
         } status_ok;
         struct {
-            dt_str_t job; /* empty: all jobs */
+            dt_str_t job;   /* empty: all jobs */
+            uint32_t flags; /* DT_REQUEUE_* */
         } requeue;
         struct {
             uint64_t count; /* tasks put back in the queue */
@@ -227,6 +248,16 @@ typedef struct {
         struct {
             uint64_t count; /* its tasks deleted */
         } purge_ok;
+        struct {
+            dt_str_t job;    /* empty: every job; else only this one */
+            uint64_t cursor; /* 0 at first; then JOBS_OK's cursor */
+            uint32_t max;    /* jobs wanted, <= DT_LIMIT_JOBS_MAX */
+        } jobs;
+        struct {
+            uint64_t cursor; /* pass back in the next JOBS; 0: no more */
+            uint32_t count;
+            dt_msg_job_t *items; /* newest first */
+        } jobs_ok;
         struct {
             uint32_t code; /* dt_msg_error_t */
             dt_str_t text;

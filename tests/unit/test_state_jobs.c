@@ -234,7 +234,7 @@ static void test_a_job_that_left_memory_comes_back_with_its_counters (void)
 
     /* REQUEUE brings it back: its failed tasks run again. */
     uint64_t count = 0;
-    DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("f"), &count), 0);
+    DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("f"), DT_REQUEUE_CANCELLED, &count), 0);
     DT_CHECK_EQ (count, 3);
     dt_msg_stats_t stats = s_stats (&f, "f");
     DT_CHECK_EQ (stats.submitted, 3);
@@ -300,7 +300,7 @@ static void test_without_a_store_a_kept_job_is_known_after_its_tasks_left_memory
     DT_CHECK_EQ (again, first);
     DT_CHECK_EQ (s_submit (&f, "kept", 0, 1, &again), DT_ERR_CONFLICT);
     uint64_t count = 0;
-    DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("kept"), &count), 0);
+    DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("kept"), DT_REQUEUE_CANCELLED, &count), 0);
     DT_CHECK_EQ (count, 1);
     DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_DONE), 1);
     DT_CHECK_EQ (s_stats (&f, "kept").done, 1);
