@@ -154,6 +154,14 @@ static void s_on_submit (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
     uint64_t first_id = 0;
     uint32_t count = 0;
     char why[DT_LIMIT_ERROR_MAX] = "";
+    if ((msg->submit.flags & DT_SUBMIT_RESEND_ONLY) &&
+        !dt_state_chunk_resent (self->state, msg->submit.job, msg->submit.chunk, msg->submit.urls,
+                                msg->submit.count)) {
+        if (!dt_state_broken (self->state))
+            dt_master_reply_error (self, peer, msg->req, DT_ERR_CONFLICT,
+                                   "not a resend: this chunk was not accepted with these URLs");
+        return;
+    }
     int rc = dt_state_submit (self->state, msg->submit.job, msg->submit.chunk, msg->submit.urls,
                               msg->submit.count, &first_id, &count, why, sizeof why);
     if (rc != 0) {

@@ -339,7 +339,7 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
             return 0;
         snprintf (err, err_size,
                   "chunk %" PRIu32 " of this job was already submitted with other URLs: "
-                  "use a new job id",
+                  "use a new job id, or submit --append to add to the job",
                   chunk);
         return DT_ERR_CONFLICT;
     }

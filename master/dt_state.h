@@ -94,6 +94,12 @@ int dt_state_submit (dt_state_t *self, dt_str_t job, uint32_t chunk, const dt_st
                      uint32_t nurls, uint64_t *first_id, uint32_t *count, char *err,
                      size_t err_size);
 
+/* True when chunk `chunk` of `job` was accepted before with exactly these
+ * URLs (a SUBMIT of it would be a resend). A failed store read breaks the
+ * model and answers 0. */
+int dt_state_chunk_resent (dt_state_t *self, dt_str_t job, uint32_t chunk, const dt_str_t *urls,
+                           uint32_t nurls);
+
 /* Applies one result. `from` is the registered worker whose connection
  * sent it (same routing id and, with CURVE, same key), NULL when the peer
  * is not one. The result is recorded (or, for RETRY, the task delayed)

@@ -115,6 +115,16 @@ int dt_state_job_known (dt_state_t *self, dt_str_t name)
     return rc == 0;
 }
 
+int dt_state_chunk_resent (dt_state_t *self, dt_str_t name, uint32_t chunk, const dt_str_t *urls,
+                           uint32_t nurls)
+{
+    uint64_t first_id;
+    uint32_t count;
+    int same = 0;
+    int found = dt_state_chunk_find (self, name, chunk, urls, nurls, &first_id, &count, &same);
+    return found && same && !self->broken;
+}
+
 int dt_state_chunk_find (dt_state_t *self, dt_str_t name, uint32_t chunk, const dt_str_t *urls,
                          uint32_t nurls, uint64_t *first_id, uint32_t *count, int *same)
 {

@@ -91,6 +91,13 @@ typedef enum {
  * one per commit. */
 #define DT_FETCH_FILL 2u
 
+/* SUBMIT flags. */
+/* Only a resend check: the master answers SUBMIT_OK when this (job, chunk)
+ * was accepted before with these URLs, and ERROR CONFLICT otherwise; it
+ * never creates anything. `submit --append` finds where an earlier run of
+ * the same append put its chunks this way (PROTOCOL.md). */
+#define DT_SUBMIT_RESEND_ONLY 1u
+
 /* REQUEUE flags. */
 /* Failed tasks that were cancelled (error "cancelled") come back too;
  * without it REQUEUE leaves them failed. */
@@ -198,7 +205,7 @@ typedef struct {
         struct {
             dt_str_t job;   /* client-chosen job id: idempotence key with chunk */
             uint32_t chunk; /* 0,1,2... within the job */
-            uint32_t flags; /* reserved, 0 */
+            uint32_t flags; /* DT_SUBMIT_* */
             uint32_t count;
             dt_str_t *urls;
         } submit;

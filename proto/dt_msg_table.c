@@ -149,7 +149,8 @@ static const dt_msg_field_t s_results_fields[] = {
 static const dt_msg_field_t s_submit_fields[] = {
     S_STR (dt_msg_t, submit.job, 1, DT_LIMIT_JOB_MAX),
     S_ANY (dt_msg_t, submit.chunk),
-    S_UINT (dt_msg_t, submit.flags, 0, 0), /* reserved: a future flag must not pass unseen */
+    S_UINT (dt_msg_t, submit.flags, 0, DT_SUBMIT_RESEND_ONLY), /* an unknown flag must not
+                                                                  pass unseen */
     S_LIST (submit.urls, submit.count, 1, DT_LIMIT_BATCH_MAX, s_url),
 };
 static const dt_msg_field_t s_submit_ok_fields[] = {
