@@ -39,6 +39,9 @@ typedef struct {
     uint64_t created_ms;              /* Unix ms of its first chunk */
     uint64_t finished_ms;             /* Unix ms it last finished; 0 while unfinished */
     uint32_t next_chunk;              /* without a store: its highest chunk number + 1 */
+    uint64_t retried;                 /* dispatches of its tasks beyond their first */
+    uint64_t duplicates;              /* results for its tasks already final */
+    uint64_t late;                    /* results for its tasks from no current lease */
     int retiring;                     /* in the finished queue */
 } dt_job_t;
 

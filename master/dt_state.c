@@ -408,9 +408,10 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
 }
 
 /* Counts a result that is dropped as late, with why for the debug log. */
-static void s_late (dt_state_t *self, const dt_report_t *result, const char *why)
+static void s_late (dt_state_t *self, const dt_task_t *task, const dt_report_t *result,
+                    const char *why)
 {
-    dt_life_count (&self->counts, DT_LIFE_LATE);
+    dt_life_count (&self->counts, task ? dt_jobs_at (self->jobs, task->job) : NULL, DT_LIFE_LATE);
     dt_log_debug ("RESULT-LATE", "task %" PRIu64 " attempt %" PRIu32 " epoch %" PRIu64 ": %s",
                   result->id, result->attempt, result->epoch, why);
 }
@@ -418,7 +419,7 @@ static void s_late (dt_state_t *self, const dt_report_t *result, const char *why
 void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *result, int64_t now)
 {
     if (result->outcome > DT_OUTCOME_FAIL) {
-        dt_life_count (&self->counts, DT_LIFE_INVALID);
+        dt_life_count (&self->counts, NULL, DT_LIFE_INVALID);
         dt_log_debug ("RESULT-INVALID", "task %" PRIu64 " outcome %u: no such outcome", result->id,
                       result->outcome);
         return;
@@ -426,17 +427,18 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
     /* Another run's ids may name other tasks now: its results are never
      * taken for this run's, whatever they name. */
     if (result->epoch != self->epoch) {
-        s_late (self, result, "another master run");
+        s_late (self, NULL, result, "another master run");
         return;
     }
     dt_task_t *task = dt_tasks_get (self->tasks, result->id);
     if (task ? s_is_final (task) : dt_state_final_elsewhere (self, result->id)) {
-        dt_life_count (&self->counts, DT_LIFE_DUPLICATE);
+        dt_life_count (&self->counts, task ? dt_jobs_at (self->jobs, task->job) : NULL,
+                       DT_LIFE_DUPLICATE);
         return;
     }
     if (!task && (result->id == 0 || result->id >= self->next_id)) {
         /* This run never had such a task: no lease of it ever ended. */
-        dt_life_count (&self->counts, DT_LIFE_INVALID);
+        dt_life_count (&self->counts, NULL, DT_LIFE_INVALID);
         dt_log_debug ("RESULT-INVALID", "task %" PRIu64 ": no such task", result->id);
         return;
     }
@@ -446,15 +448,15 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
      * never said HELLO. The task runs again or is running elsewhere, so
      * dropping the result loses nothing. */
     if (!task || task->state != DT_TASK_INFLIGHT) {
-        s_late (self, result, "not leased");
+        s_late (self, task, result, "not leased");
         return;
     }
     if (result->attempt != task->attempts) {
-        s_late (self, result, "not the attempt leased now");
+        s_late (self, task, result, "not the attempt leased now");
         return;
     }
     if (!from || dt_workers_at (self->workers, task->worker) != from) {
-        s_late (self, result, from ? "leased to another worker" : "from a peer not registered");
+        s_late (self, task, result, from ? "leased to another worker" : "from a peer not registered");
         return;
     }
     if (result->outcome == DT_OUTCOME_RETRY && task->attempts < self->opts.max_attempts) {
@@ -680,6 +682,9 @@ void dt_state_stats (dt_state_t *self, dt_str_t job_name, dt_msg_stats_t *stats)
         }
         states = job->states;
         stats->submitted = job->total;
+        stats->retried = job->retried;
+        stats->duplicates = job->duplicates;
+        stats->late = job->late;
     } else {
         stats->submitted = self->counts.submitted;
         stats->retried = self->counts.retried;
@@ -763,7 +768,7 @@ int dt_state_cancel (dt_state_t *self, dt_str_t job_name, uint64_t *count, int64
 
 void dt_state_count_invalid (dt_state_t *self)
 {
-    dt_life_count (&self->counts, DT_LIFE_INVALID);
+    dt_life_count (&self->counts, NULL, DT_LIFE_INVALID);
 }
 
 uint64_t dt_state_last_seq (const dt_state_t *self)

@@ -149,8 +149,9 @@ uint32_t dt_state_page (dt_state_t *self, dt_str_t job, uint64_t *cursor, uint32
                         uint32_t flags, dt_record_t *items);
 
 /* Counters of the whole master (`job` empty) or of one job (zero when the
- * job is unknown; retried, duplicates, late and invalid are master-wide
- * only). */
+ * job is unknown; a job's retried, duplicates and late are counted while
+ * it is in memory, since this master started: a job that left memory
+ * shows them as 0; invalid is master-wide only). */
 void dt_state_stats (dt_state_t *self, dt_str_t job, dt_msg_stats_t *stats);
 
 /* The error of a task ended by CANCEL. */

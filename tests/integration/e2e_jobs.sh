@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# e2e_jobs.sh - jobs are listed newest first with their counts; unknown job ids exit 2; retry leaves cancelled tasks unless asked; a resubmission says nothing new; --append adds tasks once; purge --finished-before; the job life and the worker's summary at INFO.
+# e2e_jobs.sh - jobs are listed newest first with their counts, a job counts its own retries; unknown job ids exit 2; retry leaves cancelled tasks unless asked; a resubmission says nothing new; --append adds tasks once; purge --finished-before; the job life and the worker's summary at INFO.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 dt_init e2e_jobs
 
 dt_httpd_start
-dt_master_start --data "$DT_TMP/data"
+dt_master_start --data "$DT_TMP/data" --retry-base 50
 old="$DT_TMP/old.txt" new="$DT_TMP/new.txt" more="$DT_TMP/more.txt" slow="$DT_TMP/slow.txt"
 for ((i = 0; i < 20; i++)); do echo "$DT_HTTP/page/$i"; done >"$old"
 for ((i = 100; i < 110; i++)); do echo "$DT_HTTP/page/$i"; done >"$new"
@@ -31,6 +31,13 @@ dt_cli --timeout 10 submit --job old -f "$old" >/dev/null 2>>"$DT_TMP/cli.log" |
 dt_wait_for 60 "job old to finish" job_done old 20
 dt_cli --timeout 10 submit --job new -f "$new" >/dev/null 2>>"$DT_TMP/cli.log" || fail "submit new failed"
 dt_wait_for 60 "job new to finish" job_done new 10
+
+# Per-job retried: one task answers 503 once, then 200.
+dt_cli --timeout 10 submit --job flk "$DT_HTTP/flaky/jobs-e2e/1" >/dev/null 2>>"$DT_TMP/cli.log" || fail "submit flk failed"
+dt_wait_for 60 "job flk to finish" job_done flk 1
+[ "$(dt_cli --timeout 5 status --json --job flk | dt_json 'd["retried"]')" -eq 1 ] || fail "job flk does not count its retry"
+[ "$(dt_cli --timeout 5 status --json --job new | dt_json 'd["retried"]')" -eq 0 ] || fail "job new counts a retry it did not have"
+dt_cli --timeout 10 purge --job flk >/dev/null 2>>"$DT_TMP/cli.log" || fail "purge flk failed"
 
 # Newest first, with the right counts.
 dt_cli --timeout 10 jobs --json >"$DT_TMP/jobs.jsonl" 2>>"$DT_TMP/cli.log" || fail "dtask jobs --json failed"
