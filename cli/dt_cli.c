@@ -122,9 +122,11 @@ int dt_cli_parse_time (const char *text, uint64_t now_ms, uint64_t *ms)
         unsigned long long n = strtoull (text, &end, 10);
         uint64_t unit = 0;
         if (end[0] && !end[1])
-            unit = end[0] == 's' ? 1000 : end[0] == 'm' ? 60000 : end[0] == 'h' ? 3600000
-                 : end[0] == 'd'                                  ? 86400000
-                                                                  : 0;
+            unit = end[0] == 's'   ? 1000
+                   : end[0] == 'm' ? 60000
+                   : end[0] == 'h' ? 3600000
+                   : end[0] == 'd' ? 86400000
+                                   : 0;
         if (unit) {
             if (n > now_ms / unit)
                 return -1; /* before 1970 */

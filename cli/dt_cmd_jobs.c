@@ -85,8 +85,9 @@ static int s_print_json (const dt_msg_job_t *j)
     bad |= json_object_set_new_nocheck (o, "finished", json_boolean (j->pending == 0));
     bad |= json_object_set_new_nocheck (
         o, "finished_at",
-        j->finished_ms ? json_string (dt_cli_format_time (finished, sizeof finished, j->finished_ms))
-                       : json_null ());
+        j->finished_ms
+            ? json_string (dt_cli_format_time (finished, sizeof finished, j->finished_ms))
+            : json_null ());
     char *text = bad ? NULL : json_dumps (o, JSON_COMPACT);
     json_decref (o);
     if (!text)
@@ -118,9 +119,9 @@ static int s_print (void *arg, const dt_msg_job_t *j)
 int dt_cmd_jobs (const dt_cli_opts_t *opts, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"json", no_argument, NULL, 'J'},       {"limit", required_argument, NULL, 'n'},
-        {"all", no_argument, NULL, 'a'},        {"job", required_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"json", no_argument, NULL, 'J'}, {"limit", required_argument, NULL, 'n'},
+        {"all", no_argument, NULL, 'a'},  {"job", required_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
     const char *job = "";
     uint64_t limit = DT_CLI_JOBS_DEFAULT;

@@ -27,8 +27,7 @@ static const char s_usage[] =
 
 /* One PURGE. Returns DT_CLI_EXIT_OK with the job's tasks in *count, or the
  * exit code after printing why. */
-static int s_purge_one (const dt_cli_opts_t *opts, dt_rpc_t *rpc, const char *job,
-                        uint64_t *count)
+static int s_purge_one (const dt_cli_opts_t *opts, dt_rpc_t *rpc, const char *job, uint64_t *count)
 {
     dt_msg_t request, reply;
     dt_msg_init (&request);

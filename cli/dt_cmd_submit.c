@@ -414,9 +414,12 @@ static int s_submit_all (s_submit_t *self, dt_rpc_t *rpc)
 int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"job", required_argument, NULL, 'j'},    {"wait", no_argument, NULL, 'w'},
-        {"no-wait-room", no_argument, NULL, 'R'}, {"file", required_argument, NULL, 'f'},
-        {"append", no_argument, NULL, 'a'},       {"help", no_argument, NULL, 'h'},
+        {"job", required_argument, NULL, 'j'},
+        {"wait", no_argument, NULL, 'w'},
+        {"no-wait-room", no_argument, NULL, 'R'},
+        {"file", required_argument, NULL, 'f'},
+        {"append", no_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *job = NULL, *file = NULL;

@@ -81,7 +81,8 @@ dt_master_t *dt_master_new (const dt_master_opts_t *opts, char *err, size_t err_
     self->intents = dt_intents_new ();
     self->waiters = dt_waiters_new ();
     if (!self->take_tasks || !self->take_items || !self->page_items || !self->page_records ||
-        !self->status_workers || !self->jobs_items || !self->jobs_names || !self->links || !self->intents || !self->waiters) {
+        !self->status_workers || !self->jobs_items || !self->jobs_names || !self->links ||
+        !self->intents || !self->waiters) {
         snprintf (err, err_size, "out of memory");
         goto fail;
     }

@@ -456,7 +456,8 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
         return;
     }
     if (!from || dt_workers_at (self->workers, task->worker) != from) {
-        s_late (self, task, result, from ? "leased to another worker" : "from a peer not registered");
+        s_late (self, task, result,
+                from ? "leased to another worker" : "from a peer not registered");
         return;
     }
     if (result->outcome == DT_OUTCOME_RETRY && task->attempts < self->opts.max_attempts) {
@@ -757,7 +758,8 @@ int dt_state_cancel (dt_state_t *self, dt_str_t job_name, uint64_t *count, int64
         if (task->job != job->index || !dt_state_is_busy (task))
             continue;
         /* Its queue or retry entry goes stale with the state change. */
-        dt_state_finish (self, task, DT_LIFE_CANCEL, NULL, dt_str_n ("", 0), DT_STATE_CANCELLED, now);
+        dt_state_finish (self, task, DT_LIFE_CANCEL, NULL, dt_str_n ("", 0), DT_STATE_CANCELLED,
+                         now);
         (*count)++;
     }
     if (*count < unfinished && self->counts.cold > 0)

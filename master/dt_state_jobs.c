@@ -40,8 +40,8 @@ static int s_info_load (dt_state_t *self, dt_job_t *job)
             return 0;
         }
         /* The first job since start: its seq follows the store's last. */
-        if (rc < 0 || (self->job_seq == 0 &&
-                       dt_store_jobinfo_max_seq (self->store, &self->job_seq) != 0)) {
+        if (rc < 0 ||
+            (self->job_seq == 0 && dt_store_jobinfo_max_seq (self->store, &self->job_seq) != 0)) {
             dt_state_fail (self, "store read failed");
             return -1;
         }
@@ -377,8 +377,8 @@ static int s_list_row (void *arg, dt_str_t name, const dt_store_jobinfo_t *info)
 
 /* --memory: the jobs in memory are all there is. Picks the `max` newest
  * created before `before` (0: any), by insertion into the sorted page. */
-static uint32_t s_page_memory (dt_state_t *self, s_lister_t *lister, uint64_t before,
-                               uint32_t max, uint64_t *cursor)
+static uint32_t s_page_memory (dt_state_t *self, s_lister_t *lister, uint64_t before, uint32_t max,
+                               uint64_t *cursor)
 {
     const dt_job_t *picked[DT_LIMIT_JOBS_MAX];
     uint32_t n = 0;

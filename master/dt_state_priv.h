@@ -232,8 +232,7 @@ int dt_state_page_from_store (dt_state_t *self, dt_state_pager_t *pager, dt_str_
                               uint64_t *cursor, uint64_t upto, uint32_t flags);
 
 /* REQUEUE with a store: the failed tasks are found there. */
-int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint32_t flags,
-                                 uint64_t *count);
+int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint32_t flags, uint64_t *count);
 
 /* True when `error` is that of a cancelled task (DT_STATE_CANCELLED). */
 int dt_state_is_cancelled (dt_str_t error);

@@ -434,8 +434,7 @@ static int s_requeue_pass (dt_state_t *self, const s_failed_list_t *list, uint64
     return rc;
 }
 
-int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint32_t flags,
-                                 uint64_t *count)
+int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint32_t flags, uint64_t *count)
 {
     s_failed_list_t list = {.state = self, .flags = flags};
     list.rows = malloc (DT_STATE_REQUEUE_BATCH * sizeof *list.rows);
