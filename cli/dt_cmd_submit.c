@@ -112,7 +112,8 @@ static void s_report_bad (void *arg, const char *where, const char *why, dt_str_
 }
 
 /* Tasks the master counts for `job` (STATUS --job), in *submitted.
- * Returns 0, or -1 when the job is unknown or the master did not say. */
+ * Returns 0; 1 when the job is unknown (or the master answered anything
+ * else); or a dt_rpc_call() error (no reply, a signal). */
 static int s_job_submitted (dt_rpc_t *rpc, const char *job, uint64_t *submitted)
 {
     dt_msg_t request, reply;
@@ -120,31 +121,36 @@ static int s_job_submitted (dt_rpc_t *rpc, const char *job, uint64_t *submitted)
     dt_msg_init (&reply);
     request.type = DT_MSG_STATUS;
     request.status.job = dt_str (job);
-    int rc = dt_rpc_call (rpc, &request, &reply) == 0 && reply.type == DT_MSG_STATUS_OK ? 0 : -1;
-    if (rc == 0)
+    int rc = dt_rpc_call (rpc, &request, &reply);
+    if (rc == 0 && reply.type == DT_MSG_STATUS_OK)
         *submitted = reply.status_ok.stats.submitted;
+    else if (rc == 0)
+        rc = 1;
     dt_msg_reset (&reply);
     return rc;
 }
 
 /* The job's next chunk number (JOBS), 0 when the master does not know the
- * job. Returns 0, or -1 when the master did not say. */
-static int s_next_chunk (dt_rpc_t *rpc, const char *job, uint32_t *next)
+ * job. Returns 0, or the exit code after printing why. */
+static int s_next_chunk (s_submit_t *self, dt_rpc_t *rpc, uint32_t *next)
 {
     dt_msg_t request, reply;
     dt_msg_init (&request);
     dt_msg_init (&reply);
     request.type = DT_MSG_JOBS;
-    request.jobs.job = dt_str (job);
+    request.jobs.job = dt_str (self->job);
     request.jobs.max = 1;
-    int rc = dt_rpc_call (rpc, &request, &reply) == 0 ? 0 : -1;
+    int rc = dt_rpc_call (rpc, &request, &reply);
     *next = 0;
-    if (rc == 0 && reply.type == DT_MSG_JOBS_OK && reply.jobs_ok.count == 1)
+    if (rc != 0)
+        return dt_cli_rpc_failed (self->cli, rc);
+    int code = DT_CLI_EXIT_OK;
+    if (reply.type == DT_MSG_JOBS_OK && reply.jobs_ok.count == 1)
         *next = reply.jobs_ok.items[0].next_chunk;
-    else if (rc == 0 && !(reply.type == DT_MSG_ERROR && reply.error.code == DT_ERR_NO_SUCH_JOB))
-        rc = -1;
+    else if (!(reply.type == DT_MSG_ERROR && reply.error.code == DT_ERR_NO_SUCH_JOB))
+        code = dt_cli_refused (&reply);
     dt_msg_reset (&reply);
-    return rc;
+    return code;
 }
 
 /* Whether the master holds chunk `index` of the cut as number `number`,
@@ -168,13 +174,14 @@ static int s_holds (s_submit_t *self, dt_rpc_t *rpc, size_t index, uint32_t numb
 
 /* --append: numbers the cut's chunks after the job's last one, or where an
  * earlier run of this same append put them (PROTOCOL.md, "Appending"), so
- * that a run again resends instead of adding twice. Returns 0, or -1 when
- * the master did not say where the job ends. */
+ * that a run again resends instead of adding twice. Returns 0, or the exit
+ * code after printing why. */
 static int s_append_base (s_submit_t *self, dt_rpc_t *rpc)
 {
     uint32_t next = 0;
-    if (s_next_chunk (rpc, self->job, &next) != 0)
-        return -1;
+    int code = s_next_chunk (self, rpc, &next);
+    if (code != DT_CLI_EXIT_OK)
+        return code;
     size_t n = self->nchunks, largest = self->largest;
     uint32_t base = next;
     /* A complete earlier run ends the job: its largest chunk is at
@@ -193,7 +200,7 @@ static int s_append_base (s_submit_t *self, dt_rpc_t *rpc)
     }
     if (base > UINT32_MAX - n) {
         fprintf (stderr, "dtask: job %s has too many chunks to append to\n", self->job);
-        return -1;
+        return DT_CLI_EXIT_USAGE;
     }
     dt_log_debug ("SUBMIT-APPEND", "job %s: chunks from %" PRIu32 " (next %" PRIu32 ")%s",
                   self->job, base, next, found ? ": a resend" : "");
@@ -531,14 +538,19 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
     fflush (stderr);
     /* A job given by the user may exist: its tasks before and after tell a
      * resubmission that created nothing from one that added tasks. */
-    uint64_t before = 0, after = 0;
-    int known = job != random_job && s_job_submitted (rpc, job, &before) == 0;
-    if (append && s_append_base (&self, rpc) != 0) {
-        fprintf (stderr, "dtask: job %s: the master did not say where the job ends\n", job);
-        code = DT_CLI_EXIT_UNREACHABLE;
-        goto done;
-    }
     dt_rpc_set_persistent (rpc, wait);
+    uint64_t before = 0, after = 0;
+    int known = 0;
+    if (job != random_job) {
+        int rc = s_job_submitted (rpc, job, &before);
+        if (rc < 0) {
+            code = dt_cli_rpc_failed (opts, rc);
+            goto done;
+        }
+        known = rc == 0;
+    }
+    if (append && (code = s_append_base (&self, rpc)) != DT_CLI_EXIT_OK)
+        goto done;
     dt_log_debug ("SUBMIT", "job %s: %zu URLs in %zu chunks to %s", job, dt_urls_count (urls),
                   self.nchunks, opts->master);
     code = s_submit_all (&self, rpc);
