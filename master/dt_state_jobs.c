@@ -416,10 +416,12 @@ uint32_t dt_state_jobs_page (dt_state_t *self, dt_str_t name, uint64_t *cursor, 
     if (max > DT_LIMIT_JOBS_MAX)
         max = DT_LIMIT_JOBS_MAX;
     if (name.len) {
+        /* A job without a record (left memory under an older master) is
+         * shown with unknown times. */
         dt_store_jobinfo_t info = {0, 0, 0};
         const dt_job_t *job = dt_jobs_find (self->jobs, name);
         int rc = job || !self->store ? 0 : dt_store_jobinfo_get (self->store, name, &info);
-        if (rc < 0 || (rc == 0 && s_item (&lister, name, &info) < 0))
+        if (rc < 0 || s_item (&lister, name, &info) < 0)
             dt_state_fail (self, "store read failed");
         return lister.count;
     }

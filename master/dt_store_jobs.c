@@ -5,11 +5,18 @@
 
 #include <stddef.h>
 
-/* By name for the model, by seq for JOBS pages. */
+/* By name for the model, by seq for JOBS pages. Jobs that left memory
+ * under a master older than the table (their counters in `jobs`, no
+ * record) get one, after every recorded job, with times unknown (0): they
+ * are listed, and no --finished-before purges them. */
 static const char s_create[] =
     "CREATE TABLE IF NOT EXISTS job_info (name TEXT PRIMARY KEY, seq INTEGER NOT NULL,"
     "  created INTEGER NOT NULL, finished INTEGER NOT NULL) WITHOUT ROWID;"
-    "CREATE UNIQUE INDEX IF NOT EXISTS job_info_seq ON job_info (seq);";
+    "CREATE UNIQUE INDEX IF NOT EXISTS job_info_seq ON job_info (seq);"
+    "INSERT INTO job_info (name, seq, created, finished)"
+    "  SELECT name, (SELECT coalesce(max(seq), 0) FROM job_info)"
+    "    + row_number() OVER (ORDER BY name), 0, 0"
+    "  FROM jobs WHERE name NOT IN (SELECT name FROM job_info);";
 
 int dt_store_jobinfo_init (dt_store_t *self)
 {
