@@ -32,6 +32,10 @@
  * and logs, not data. */
 #define DT_LIMIT_NAME_MAX 128
 #define DT_LIMIT_JOB_MAX  64
+/* Jobs in one JOBS_OK page: each item is at most ~170 bytes (a name of
+ * DT_LIMIT_JOB_MAX, a kind of DT_LIMIT_KIND_MAX, seven numbers), so a full page stays ~40 KiB,
+ * and the master examines at most this many jobs for one request. */
+#define DT_LIMIT_JOBS_MAX 256
 
 /* A MIME type with parameters ("text/html; charset=utf-8") is well under 256
  * bytes; longer values are truncated by the worker before sending. */

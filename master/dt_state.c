@@ -152,7 +152,7 @@ void dt_state_step (dt_state_t *self, dt_task_t *task, dt_life_event_t event)
     const dt_life_rule_t *rule = dt_life_step (&self->counts, job, &task->state, event,
                                                event == DT_LIFE_LEASE ? task->attempts : 0);
     assert (rule);
-    dt_state_job_moved (self, job, rule->to);
+    dt_state_job_moved (self, job, event);
     if (was == DT_TASK_QUEUED && rule->to != DT_TASK_QUEUED) {
         /* Leaving the queue: its entry behind its host, or in the ready
          * queue, is stale, and a slot it held goes back. */
@@ -181,7 +181,8 @@ void dt_state_step_cold (dt_state_t *self, dt_job_t *job, dt_task_state_t state,
     const dt_life_rule_t *rule = dt_life_step (&self->counts, job, &at, event, 0);
     assert (rule && (rule->write == DT_LIFE_WRITE_NONE || rule->write == DT_LIFE_WRITE_ADD_TASK ||
                      rule->write == DT_LIFE_WRITE_REOPEN));
-    dt_state_job_moved (self, job, rule->to);
+    (void) rule; /* checked only by the assert */
+    dt_state_job_moved (self, job, event);
 }
 
 /* Queues a task. A new generation makes any older entry of it stale. */
@@ -356,7 +357,7 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
             return 0;
         snprintf (err, err_size,
                   "chunk %" PRIu32 " of this job was already submitted with other URLs: "
-                  "use a new job id",
+                  "use a new job id, or submit --append to add to the job",
                   chunk);
         return DT_ERR_CONFLICT;
     }
@@ -416,15 +417,19 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
     }
     if (self->store)
         dt_state_check (self, dt_store_add_tasks (self->store, first, job_name, urls, nurls));
+    if (job->total == nurls)
+        dt_log_info ("MASTER-JOB-ACCEPTED", "job %s: first chunk %" PRIu32 ", %" PRIu32 " tasks",
+                     job->name, chunk, nurls);
     *first_id = first;
     *count = nurls;
     return 0;
 }
 
 /* Counts a result that is dropped as late, with why for the debug log. */
-static void s_late (dt_state_t *self, const dt_report_t *result, const char *why)
+static void s_late (dt_state_t *self, const dt_task_t *task, const dt_report_t *result,
+                    const char *why)
 {
-    dt_life_count (&self->counts, DT_LIFE_LATE);
+    dt_life_count (&self->counts, task ? dt_jobs_at (self->jobs, task->job) : NULL, DT_LIFE_LATE);
     dt_log_debug ("RESULT-LATE", "task %" PRIu64 " attempt %" PRIu32 " epoch %" PRIu64 ": %s",
                   result->id, result->attempt, result->epoch, why);
 }
@@ -432,7 +437,7 @@ static void s_late (dt_state_t *self, const dt_report_t *result, const char *why
 void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *result, int64_t now)
 {
     if (result->outcome > DT_OUTCOME_FAIL) {
-        dt_life_count (&self->counts, DT_LIFE_INVALID);
+        dt_life_count (&self->counts, NULL, DT_LIFE_INVALID);
         dt_log_debug ("RESULT-INVALID", "task %" PRIu64 " outcome %u: no such outcome", result->id,
                       result->outcome);
         return;
@@ -440,17 +445,18 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
     /* Another run's ids may name other tasks now: its results are never
      * taken for this run's, whatever they name. */
     if (result->epoch != self->epoch) {
-        s_late (self, result, "another master run");
+        s_late (self, NULL, result, "another master run");
         return;
     }
     dt_task_t *task = dt_tasks_get (self->tasks, result->id);
     if (task ? s_is_final (task) : dt_state_final_elsewhere (self, result->id)) {
-        dt_life_count (&self->counts, DT_LIFE_DUPLICATE);
+        dt_life_count (&self->counts, task ? dt_jobs_at (self->jobs, task->job) : NULL,
+                       DT_LIFE_DUPLICATE);
         return;
     }
     if (!task && (result->id == 0 || result->id >= self->next_id)) {
         /* This run never had such a task: no lease of it ever ended. */
-        dt_life_count (&self->counts, DT_LIFE_INVALID);
+        dt_life_count (&self->counts, NULL, DT_LIFE_INVALID);
         dt_log_debug ("RESULT-INVALID", "task %" PRIu64 ": no such task", result->id);
         return;
     }
@@ -460,15 +466,16 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
      * never said HELLO. The task runs again or is running elsewhere, so
      * dropping the result loses nothing. */
     if (!task || task->state != DT_TASK_INFLIGHT) {
-        s_late (self, result, "not leased");
+        s_late (self, task, result, "not leased");
         return;
     }
     if (result->attempt != task->attempts) {
-        s_late (self, result, "not the attempt leased now");
+        s_late (self, task, result, "not the attempt leased now");
         return;
     }
     if (!from || dt_workers_at (self->workers, task->worker) != from) {
-        s_late (self, result, from ? "leased to another worker" : "from a peer not registered");
+        s_late (self, task, result,
+                from ? "leased to another worker" : "from a peer not registered");
         return;
     }
     /* A result came back: the worker has earned more credit. */
@@ -699,6 +706,9 @@ void dt_state_stats (dt_state_t *self, dt_str_t job_name, dt_msg_stats_t *stats)
         }
         states = job->states;
         stats->submitted = job->total;
+        stats->retried = job->retried;
+        stats->duplicates = job->duplicates;
+        stats->late = job->late;
     } else {
         stats->submitted = self->counts.submitted;
         stats->retried = self->counts.retried;
@@ -723,7 +733,7 @@ void dt_state_reopen (dt_state_t *self, dt_task_t *task, uint64_t seq)
     dt_state_enqueue (self, task, DT_LIFE_REQUEUE, 0);
 }
 
-int dt_state_requeue (dt_state_t *self, dt_str_t job_name, uint64_t *count)
+int dt_state_requeue (dt_state_t *self, dt_str_t job_name, uint32_t flags, uint64_t *count)
 {
     *count = 0;
     const dt_job_t *job = NULL;
@@ -737,12 +747,15 @@ int dt_state_requeue (dt_state_t *self, dt_str_t job_name, uint64_t *count)
     if (failed == 0)
         return 0;
     if (self->store)
-        return dt_state_requeue_from_store (self, job_name, count);
+        return dt_state_requeue_from_store (self, job_name, flags, count);
     uint64_t last = dt_results_last (self->results);
     for (uint64_t seq = 1; *count < failed && seq <= last; seq++) {
         dt_result_t *entry = dt_results_get (self->results, seq);
         if (!entry || !entry->task || entry->state != DT_STATE_FAILED ||
             (job && entry->job != job->index) || !dt_jobs_at (self->jobs, entry->job))
+            continue;
+        if (!(flags & DT_REQUEUE_CANCELLED) &&
+            dt_state_is_cancelled (dt_str_n (entry->error, entry->error_len)))
             continue;
         dt_task_t *task = dt_state_task_back (self, entry);
         if (task && task->state == DT_TASK_FAILED) {
@@ -769,7 +782,8 @@ int dt_state_cancel (dt_state_t *self, dt_str_t job_name, uint64_t *count, int64
         if (task->job != job->index || !dt_state_is_busy (task))
             continue;
         /* Its queue or retry entry goes stale with the state change. */
-        dt_state_finish (self, task, DT_LIFE_CANCEL, NULL, dt_str_n ("", 0), "cancelled", now);
+        dt_state_finish (self, task, DT_LIFE_CANCEL, NULL, dt_str_n ("", 0), DT_STATE_CANCELLED,
+                         now);
         (*count)++;
     }
     if (*count < unfinished && self->counts.cold > 0)
@@ -780,7 +794,7 @@ int dt_state_cancel (dt_state_t *self, dt_str_t job_name, uint64_t *count, int64
 
 void dt_state_count_invalid (dt_state_t *self)
 {
-    dt_life_count (&self->counts, DT_LIFE_INVALID);
+    dt_life_count (&self->counts, NULL, DT_LIFE_INVALID);
 }
 
 uint64_t dt_state_last_seq (const dt_state_t *self)

@@ -199,9 +199,9 @@ const char *dt_msg_error_name (int code)
         [DT_ERR_QUEUE_FULL] = "QUEUE_FULL", [DT_ERR_BAD_URL] = "BAD_URL",
         [DT_ERR_STORE] = "STORE",           [DT_ERR_DENIED] = "DENIED",
         [DT_ERR_STOPPING] = "STOPPING",     [DT_ERR_TOO_MANY_WORKERS] = "TOO_MANY_WORKERS",
-        [DT_ERR_CONFLICT] = "CONFLICT",
+        [DT_ERR_CONFLICT] = "CONFLICT",     [DT_ERR_NO_SUCH_JOB] = "NO_SUCH_JOB",
     };
-    if (code < DT_ERR_MALFORMED || code > DT_ERR_CONFLICT)
+    if (code < DT_ERR_MALFORMED || code > DT_ERR_NO_SUCH_JOB)
         return "?";
     return names[code];
 }

@@ -557,7 +557,7 @@ static void test_requeue_puts_failed_tasks_back_with_fresh_attempts (void)
     s_result (st, w, 3, 1, DT_OUTCOME_FAIL, NOW);
 
     uint64_t n = 99;
-    DT_CHECK_EQ (dt_state_requeue (st, dt_str ("a"), &n), 0);
+    DT_CHECK_EQ (dt_state_requeue (st, dt_str ("a"), DT_REQUEUE_CANCELLED, &n), 0);
     DT_CHECK_EQ (n, 1);
     dt_msg_stats_t a = s_stats (st, "a");
     DT_CHECK_EQ (a.failed, 0);
@@ -576,9 +576,9 @@ static void test_requeue_puts_failed_tasks_back_with_fresh_attempts (void)
     DT_CHECK_EQ (s_page[0].id, 2);
     DT_CHECK_EQ (s_page[0].state, DT_STATE_DONE);
     /* Nothing failed left in a; every job: b's task. */
-    DT_CHECK_EQ (dt_state_requeue (st, dt_str ("a"), &n), 0);
+    DT_CHECK_EQ (dt_state_requeue (st, dt_str ("a"), DT_REQUEUE_CANCELLED, &n), 0);
     DT_CHECK_EQ (n, 0);
-    DT_CHECK_EQ (dt_state_requeue (st, dt_str (""), &n), 0);
+    DT_CHECK_EQ (dt_state_requeue (st, dt_str (""), DT_REQUEUE_CANCELLED, &n), 0);
     DT_CHECK_EQ (n, 1);
     DT_CHECK_EQ (s_stats (st, "").pending, 1);
     DT_CHECK_EQ (s_stats (st, "").failed, 0);
@@ -640,7 +640,7 @@ static void test_a_retired_result_position_is_never_reused_after_a_restart (void
     dt_worker_t *w = s_worker (st, "w", 1);
     DT_CHECK_EQ (s_dispatch (st, w, 1, NOW), 1);
     s_result (st, w, 1, 1, DT_OUTCOME_FAIL, NOW); /* result position 1 */
-    DT_CHECK_EQ (dt_state_requeue (st, dt_str ("a"), &n), 0);
+    DT_CHECK_EQ (dt_state_requeue (st, dt_str ("a"), DT_REQUEUE_CANCELLED, &n), 0);
     DT_CHECK_EQ (n, 1);
     DT_CHECK_EQ (dt_store_commit (store), 0);
     dt_state_destroy (&st);
