@@ -95,6 +95,21 @@ static const dt_msg_field_t s_worker_fields[] = {
 static const dt_msg_layout_t s_worker = {"W", s_worker_fields,          S_N (s_worker_fields),
                                          0,   sizeof (dt_msg_worker_t), NULL};
 
+/* J: a job in JOBS_OK. */
+static const dt_msg_field_t s_job_fields[] = {
+    S_STR (dt_msg_job_t, name, 1, DT_LIMIT_JOB_MAX),
+    S_STR (dt_msg_job_t, kind, 0, DT_LIMIT_KIND_MAX),
+    S_ANY (dt_msg_job_t, created_ms),
+    S_ANY (dt_msg_job_t, finished_ms),
+    S_ANY (dt_msg_job_t, total),
+    S_ANY (dt_msg_job_t, done),
+    S_ANY (dt_msg_job_t, failed),
+    S_ANY (dt_msg_job_t, pending),
+    S_ANY (dt_msg_job_t, next_chunk),
+};
+static const dt_msg_layout_t s_job = {"J", s_job_fields,          S_N (s_job_fields),
+                                      0,   sizeof (dt_msg_job_t), NULL};
+
 /* A URL in SUBMIT: an item that is a bare str. */
 static const dt_msg_field_t s_url_fields[] = {
     {"url", DT_FIELD_STR, 0, 0, 0, 1, DT_LIMIT_URL_MAX, NULL},
@@ -134,7 +149,8 @@ static const dt_msg_field_t s_results_fields[] = {
 static const dt_msg_field_t s_submit_fields[] = {
     S_STR (dt_msg_t, submit.job, 1, DT_LIMIT_JOB_MAX),
     S_ANY (dt_msg_t, submit.chunk),
-    S_UINT (dt_msg_t, submit.flags, 0, 0), /* reserved: a future flag must not pass unseen */
+    S_UINT (dt_msg_t, submit.flags, 0, DT_SUBMIT_RESEND_ONLY), /* an unknown flag must not
+                                                                  pass unseen */
     S_LIST (submit.urls, submit.count, 1, DT_LIMIT_BATCH_MAX, s_url),
 };
 static const dt_msg_field_t s_submit_ok_fields[] = {
@@ -160,10 +176,12 @@ static const dt_msg_field_t s_status_fields[] = {
 };
 static const dt_msg_field_t s_status_ok_fields[] = {
     S_TUPLE (dt_msg_t, status_ok.stats, s_stats),
-    S_LIST (status_ok.workers, status_ok.count, 0, DT_LIMIT_WORKERS_MAX, s_worker),
+    S_LIST (status_ok.workers, status_ok.count, 0, DT_LIMIT_STATUS_WORKERS, s_worker),
+    S_ANY (dt_msg_t, status_ok.total),
 };
 static const dt_msg_field_t s_requeue_fields[] = {
     S_STR (dt_msg_t, requeue.job, 0, DT_LIMIT_JOB_MAX),
+    S_UINT (dt_msg_t, requeue.flags, 0, DT_REQUEUE_CANCELLED),
 };
 static const dt_msg_field_t s_requeue_ok_fields[] = {
     S_ANY (dt_msg_t, requeue_ok.count),
@@ -183,6 +201,15 @@ static const dt_msg_field_t s_purge_fields[] = {
 };
 static const dt_msg_field_t s_purge_ok_fields[] = {
     S_ANY (dt_msg_t, purge_ok.count),
+};
+static const dt_msg_field_t s_jobs_fields[] = {
+    S_STR (dt_msg_t, jobs.job, 0, DT_LIMIT_JOB_MAX),
+    S_ANY (dt_msg_t, jobs.cursor),
+    S_UINT (dt_msg_t, jobs.max, 1, DT_LIMIT_JOBS_MAX),
+};
+static const dt_msg_field_t s_jobs_ok_fields[] = {
+    S_ANY (dt_msg_t, jobs_ok.cursor),
+    S_LIST (jobs_ok.items, jobs_ok.count, 0, DT_LIMIT_JOBS_MAX, s_job),
 };
 
 #define S_MSG(name, fields, check)                                                                 \
@@ -214,6 +241,8 @@ static const dt_msg_layout_t s_messages[] = {
     [DT_MSG_CANCEL_OK] = S_MSG ("CANCEL_OK", s_cancel_ok_fields, NULL),
     [DT_MSG_PURGE] = S_MSG ("PURGE", s_purge_fields, NULL),
     [DT_MSG_PURGE_OK] = S_MSG ("PURGE_OK", s_purge_ok_fields, NULL),
+    [DT_MSG_JOBS] = S_MSG ("JOBS", s_jobs_fields, NULL),
+    [DT_MSG_JOBS_OK] = S_MSG ("JOBS_OK", s_jobs_ok_fields, NULL),
 };
 
 const dt_msg_layout_t *dt_msg_layout (int type)
