@@ -139,11 +139,12 @@ static size_t s_held (const s_worker_t *self)
     return (self->opts.concurrency - self->nfree) + self->queued;
 }
 
-/* Sends HELLO offering the full capacity. A HELLO starts a new session at
- * the master, which forgets any lease of ours it still had, so the tasks we
- * hold from before count against nothing there: they finish from the local
- * queue while the new ones wait behind them (at most twice the capacity,
- * briefly), and their results are recorded if the master still wants them. */
+/* Sends HELLO offering the full capacity. To a master that still knows us
+ * it renews our credit and keeps our leases; to one that restarted (or
+ * forgot us) it is a new registration: the tasks we hold from before count
+ * against nothing there, queued ones are dropped when its first TASKS (a
+ * new epoch) arrives, and running ones finish and report results that it
+ * counts as late. */
 static void s_send_hello (s_worker_t *self)
 {
     /* Stopping, it asks for nothing more: the master keeps its leases and
@@ -329,8 +330,45 @@ static s_task_t *s_queue_pop (s_worker_t *self)
     return task;
 }
 
+/* Drops the queued tasks leased in another master run than `epoch`. A
+ * master that restarted (or another one) holds no lease of theirs: their
+ * results could only be late, and run first they would hold up the new
+ * run's tasks, whose lease clocks are already going. Returns how many. */
+static size_t s_queue_drop_other_epochs (s_worker_t *self, uint64_t epoch)
+{
+    size_t dropped = 0;
+    s_task_t *kept = NULL, *tail = NULL;
+    while (self->queue_head) {
+        s_task_t *task = s_queue_pop (self);
+        if (task->epoch != epoch) {
+            free (task);
+            dropped++;
+            continue;
+        }
+        task->next = NULL;
+        if (tail)
+            tail->next = task;
+        else
+            kept = task;
+        tail = task;
+    }
+    for (s_task_t *task = kept, *next; task; task = next) {
+        next = task->next;
+        s_queue_push (self, task);
+    }
+    return dropped;
+}
+
 static void s_on_tasks (s_worker_t *self, const dt_msg_t *msg)
 {
+    if (self->queue_head && self->queue_tail->epoch != msg->tasks.epoch) {
+        size_t dropped = s_queue_drop_other_epochs (self, msg->tasks.epoch);
+        if (dropped)
+            dt_log_info ("TASKS-STALE",
+                         "the master runs a new epoch: %zu queued tasks of the last one dropped "
+                         "(it runs them again)",
+                         dropped);
+    }
     if (self->stopping) {
         /* Our BYE makes the master requeue them. */
         dt_log_debug ("TASKS-REFUSED", "stopping: not taking %" PRIu32 " tasks", msg->tasks.count);
