@@ -65,6 +65,7 @@ typedef struct {
 
 typedef struct {
     const dt_cli_opts_t *cli;
+    const char *kind; /* every task's kind: "http" unless --kind */
     const char *job;         /* borrowed */
     const dt_str_t *urls;    /* borrowed from the URL list */
     s_chunk_t *chunks;       /* owned */
@@ -175,9 +176,11 @@ static int s_send_chunk (s_submit_t *self, dt_rpc_t *rpc, s_chunk_t *chunk)
     msg.submit.job = dt_str (self->job);
     msg.submit.chunk = chunk->number;
     msg.submit.flags = 0;
+    msg.submit.kind = dt_str (self->kind);
+    msg.submit.priority = DT_PRIORITY_DEFAULT;
     msg.submit.count = chunk->range.count;
-    /* Sending only reads the URLs; the codec's API is shared with decoding. */
-    msg.submit.urls = (dt_str_t *) &self->urls[chunk->range.first];
+    /* Sending only reads the payloads; the codec's API is shared with decoding. */
+    msg.submit.payloads = (dt_str_t *) &self->urls[chunk->range.first];
     if (dt_rpc_start (rpc, &msg, chunk) != 0)
         return -1;
     chunk->state = S_CHUNK_INFLIGHT;
@@ -309,14 +312,22 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
     static const struct option longopts[] = {
         {"job", required_argument, NULL, 'j'},    {"wait", no_argument, NULL, 'w'},
         {"no-wait-room", no_argument, NULL, 'R'}, {"file", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"kind", required_argument, NULL, 'k'},   {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
-    const char *job = NULL, *file = NULL;
+    const char *job = NULL, *file = NULL, *kind = DT_KIND_HTTP;
     int wait = 0, wait_room = 1, c;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long (argc, argv, ":j:wf:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, ":j:wf:k:h", longopts, NULL)) != -1) {
         switch (c) {
+        case 'k':
+            kind = optarg;
+            if (!*kind || strlen (kind) > DT_LIMIT_KIND_MAX ||
+                strspn (kind, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen (kind))
+                return dt_cli_usage_error (s_usage,
+                                           "--kind: 1 to 32 of a-z, 0-9, _ and - (e.g. square)");
+            break;
         case 'j':
             job = optarg;
             break;
@@ -368,7 +379,16 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
         goto done;
     }
     s_report_t report = {0};
-    size_t bad = dt_urls_check (urls, s_report_bad, &report);
+    int http = strcmp (kind, DT_KIND_HTTP) == 0;
+    /* Only http payloads are URLs; any other kind's are bytes, within the
+     * protocol's cap. */
+    size_t bad = http ? dt_urls_check (urls, s_report_bad, &report) : 0;
+    for (size_t i = 0; !http && i < dt_urls_count (urls); i++)
+        if (dt_urls_items (urls)[i].len > DT_LIMIT_PAYLOAD_MAX) {
+            fprintf (stderr, "dtask: payload %zu is %" PRIu32 " bytes, over the %d-byte limit\n",
+                     i + 1, dt_urls_items (urls)[i].len, DT_LIMIT_PAYLOAD_MAX);
+            bad++;
+        }
     if (bad > 0) {
         if (bad > DT_SUBMIT_BAD_SHOWN)
             fprintf (stderr, "dtask: ... %zu more invalid URLs not shown\n",
@@ -397,6 +417,7 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
         job = random_job;
     }
     self.job = job;
+    self.kind = kind;
     self.urls = dt_urls_items (urls);
     self.list = urls;
     if (dt_urls_count (urls) / DT_LIMIT_BATCH_MAX >= UINT32_MAX) {

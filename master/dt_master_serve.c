@@ -7,6 +7,8 @@
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_msg.h"
+#include "dt_kinds.h"
+#include "dt_spec.h"
 #include "dt_state.h"
 
 #include <czmq.h>
@@ -115,6 +117,19 @@ static void s_on_hello (dt_master_t *self, const dt_peer_t *peer, dt_worker_t *w
         dt_log_info ("WORKER-JOIN", "worker %s: capacity %" PRIu32 ", %zu workers",
                      dt_master_worker_name (worker).text, capacity, dt_workers_count (workers));
     }
+    /* The kinds it serves, as a mask of the master's kind numbers; none
+     * named: http. A kind past DT_LIMIT_KINDS_MAX known ones is not served
+     * (logged): its tasks could not be numbered either. */
+    uint64_t kinds = msg->hello.nkinds ? 0 : 1u << DT_KINDS_HTTP;
+    for (uint32_t i = 0; i < msg->hello.nkinds; i++) {
+        int k = dt_state_kind (self->state, msg->hello.kinds[i]);
+        if (k < 0)
+            dt_log_warn ("WORKER-KINDS", "worker %s: too many kinds known, one not served",
+                         dt_master_worker_name (worker).text);
+        else
+            kinds |= (uint64_t) 1 << k;
+    }
+    worker->kinds = kinds;
     dt_msg_t welcome;
     dt_msg_init (&welcome);
     welcome.type = DT_MSG_WELCOME;
@@ -139,8 +154,32 @@ static void s_on_submit (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
     uint64_t first_id = 0;
     uint32_t count = 0;
     char why[DT_LIMIT_ERROR_MAX] = "";
-    int rc = dt_state_submit (self->state, msg->submit.job, msg->submit.chunk, msg->submit.urls,
+    /* Per-chunk options this master does not apply yet are refused, never
+     * silently ignored: a client that asked for them learns so. */
+    if (msg->submit.priority != DT_PRIORITY_DEFAULT || msg->submit.not_before ||
+        msg->submit.max_attempts || msg->submit.timeout_ms) {
+        dt_master_reply_error (self, peer, msg->req, DT_ERR_MALFORMED,
+                               "priority, not_before, max_attempts and timeout_ms are not "
+                               "supported by this master: send 0");
+        return;
+    }
+    dt_str_t kind = msg->submit.kind.len ? msg->submit.kind : dt_str (DT_KIND_HTTP);
+    if (dt_state_kind (self->state, kind) < 0) {
+        dt_master_reply_error (self, peer, msg->req, DT_ERR_TOO_BIG, "too many task kinds");
+        return;
+    }
+    char *buf = NULL;
+    const dt_str_t *specs =
+        dt_spec_join (kind, msg->submit.payloads, msg->submit.count, &buf);
+    if (!specs) {
+        dt_master_reply_error (self, peer, msg->req, DT_ERR_STORE, "out of memory");
+        return;
+    }
+    int rc = dt_state_submit (self->state, msg->submit.job, msg->submit.chunk, specs,
                               msg->submit.count, &first_id, &count, why, sizeof why);
+    if (specs != msg->submit.payloads)
+        free ((void *) specs);
+    free (buf);
     if (rc != 0) {
         dt_master_reply_error (self, peer, msg->req, (uint32_t) rc, why);
         return;

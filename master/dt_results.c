@@ -197,6 +197,9 @@ int dt_results_append (dt_results_t *self, uint64_t seq, uint64_t task, uint32_t
         .content_type = s_share (self, arena, r->content_type, &failed),
         .worker = s_share (self, arena, r->worker, &failed),
         .error = s_copy (arena, r->error, &failed),
+        .output = s_copy (arena, r->output, &failed),
+        .output_len = r->output.len,
+        .exit_code = r->exit_code,
         .url_len = r->url.len,
         .final_url_len = r->final_url.len,
         .content_type_len = r->content_type.len,
@@ -255,6 +258,8 @@ void dt_results_to_record (const dt_result_t *entry, dt_record_t *out)
     out->content_type = s_str (entry->content_type, entry->content_type_len);
     out->worker = s_str (entry->worker, entry->worker_len);
     out->error = s_str (entry->error, entry->error_len);
+    out->output = s_str (entry->output, entry->output_len);
+    out->exit_code = entry->exit_code;
 }
 
 size_t dt_results_memory (const dt_results_t *self)

@@ -21,6 +21,8 @@ typedef struct {
     const char *content_type;
     const char *worker; /* name of the worker whose result this is */
     const char *error;
+    const char *output; /* what the task produced */
+    uint32_t output_len;
     uint32_t url_len;
     uint32_t final_url_len;
     uint32_t content_type_len;
@@ -30,6 +32,7 @@ typedef struct {
     uint32_t attempts;    /* dispatches made */
     uint32_t job;         /* index of the task's job in dt_jobs */
     uint16_t http_status; /* 0: no HTTP response */
+    uint16_t exit_code;   /* DT_EXIT_NONE when none applies */
     uint8_t state;        /* DT_STATE_DONE or DT_STATE_FAILED */
 } dt_result_t;
 

@@ -41,13 +41,14 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
                                     : opts->window ? opts->window
                                                    : DT_STATE_MEMORY_RESULTS);
     self->workers = dt_workers_new ();
+    self->kinds = dt_kinds_new ();
     if (opts->host_limit > 0 &&
         (!(self->hosts = dt_hosts_new (opts->host_limit)) || !(self->unparked = dt_queue_new ()))) {
         dt_state_destroy (&self);
         return NULL;
     }
     if (!self->tasks || !self->queue || !self->cold || !self->jobs || !self->results ||
-        !self->workers) {
+        !self->workers || !self->kinds) {
         dt_state_destroy (&self);
         return NULL;
     }
@@ -66,6 +67,9 @@ void dt_state_destroy (dt_state_t **self_p)
     dt_state_t *self = *self_p;
     dt_hosts_destroy (&self->hosts);
     dt_queue_destroy (&self->unparked);
+    for (int k = 0; k < DT_LIMIT_KINDS_MAX; k++)
+        dt_queue_destroy (&self->aside[k]);
+    dt_kinds_destroy (&self->kinds);
     dt_workers_destroy (&self->workers);
     dt_results_destroy (&self->results);
     dt_jobs_destroy (&self->jobs);
@@ -267,7 +271,10 @@ void dt_state_finish (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
         r.final_url = from->final_url;
         r.content_type = from->content_type;
         r.error = from->error;
-    }
+        r.output = from->output;
+        r.exit_code = from->exit_code;
+    } else
+        r.exit_code = DT_EXIT_NONE;
     r.id = task->id;
     r.attempt = task->attempts;
     r.state = rule->to == DT_TASK_DONE ? DT_STATE_DONE : DT_STATE_FAILED;
@@ -345,7 +352,10 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
 
     for (uint32_t i = 0; i < nurls; i++) {
         char why[128];
-        if (dt_url_check (urls[i].ptr, urls[i].len, why, sizeof why) != 0) {
+        /* Only an http task's spec is a URL (dt_spec.h): any other holds
+         * a NUL after its kind, and its payload is opaque bytes. */
+        if (!memchr (urls[i].ptr, '\0', urls[i].len) &&
+            dt_url_check (urls[i].ptr, urls[i].len, why, sizeof why) != 0) {
             snprintf (err, err_size, "url %" PRIu32 ": %s", i + 1, why);
             return DT_ERR_BAD_URL;
         }
@@ -464,17 +474,56 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
     from->done++;
 }
 
-/* The next entry to hand out: unparked tasks first (they left the queue
- * before the rest of it), then the queue. Returns the queue it came from,
- * or NULL when both are empty. */
-static dt_queue_t *s_next (dt_state_t *self, uint64_t *id, uint32_t *gen)
+/* The next entry to hand out to a worker serving `kinds`: tasks of its
+ * kinds set aside by other workers' takes first, then unparked tasks (they
+ * left the queue before the rest of it), then the queue. Returns the queue
+ * it came from, or NULL when all are empty. */
+static dt_queue_t *s_next (dt_state_t *self, uint64_t kinds, uint64_t *id, uint32_t *gen)
 {
+    for (uint64_t k = 0, m = kinds; m; k++, m >>= 1)
+        if ((m & 1) && self->aside[k] && dt_queue_pop (self->aside[k], id, gen) == 0)
+            return self->aside[k];
     if (self->unparked && dt_queue_pop (self->unparked, id, gen) == 0)
         return self->unparked;
     return dt_queue_pop (self->queue, id, gen) == 0 ? self->queue : NULL;
 }
 
+/* The number of `task`'s kind, looked up once and kept in the record. -1
+ * when it cannot be numbered (DT_LIMIT_KINDS_MAX kinds known already). */
+static int s_kind_of (dt_state_t *self, dt_task_t *task, dt_str_t *kind, dt_str_t *payload)
+{
+    dt_spec_split (task->url, task->url_len, kind, payload);
+    if (!task->kind) {
+        int k = dt_kinds_index (self->kinds, *kind);
+        if (k < 0)
+            return -1;
+        task->kind = (uint8_t) (k + 1);
+    }
+    return task->kind - 1;
+}
+
+int dt_state_kind (dt_state_t *self, dt_str_t kind)
+{
+    return dt_kinds_index (self->kinds, kind);
+}
+
+dt_str_t dt_state_kind_name (const dt_state_t *self, int index)
+{
+    return dt_kinds_name (self->kinds, index);
+}
+
+int dt_state_kinds (const dt_state_t *self)
+{
+    return dt_kinds_count (self->kinds);
+}
+
 uint32_t dt_state_take (dt_state_t *self, uint32_t max, dt_msg_task_t *items, dt_task_t **tasks)
+{
+    return dt_state_take_kinds (self, UINT64_MAX, max, items, tasks);
+}
+
+uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt_msg_task_t *items,
+                              dt_task_t **tasks)
 {
     dt_state_maintain (self);
     uint32_t count = 0;
@@ -482,14 +531,28 @@ uint32_t dt_state_take (dt_state_t *self, uint32_t max, dt_msg_task_t *items, dt
     uint64_t id;
     uint32_t gen;
     dt_queue_t *from;
-    while (count < max && (from = s_next (self, &id, &gen))) {
+    while (count < max && (from = s_next (self, kinds, &id, &gen))) {
         dt_task_t *task = dt_tasks_get (self->tasks, id);
         /* A stale entry: the task left the queue since (TAKE is for
          * QUEUED tasks only, dt_life.h). */
         if (!task || !dt_life_allowed (DT_LIFE_TAKE, (dt_task_state_t) task->state) ||
             task->gen != gen)
             continue;
-        dt_msg_task_t item = {task->id, task->attempts + 1, dt_str_n (task->url, task->url_len)};
+        dt_str_t kind, payload;
+        int k = s_kind_of (self, task, &kind, &payload);
+        if (k < 0 || !(kinds >> k & 1)) {
+            /* Not this worker's kind: set aside for one that serves it (a
+             * kind that cannot be numbered waits in the first slot). */
+            int slot = k < 0 ? DT_KINDS_HTTP : k;
+            if ((!self->aside[slot] && !(self->aside[slot] = dt_queue_new ())) ||
+                dt_queue_push_back (self->aside[slot], id, gen) != 0) {
+                dt_queue_push_front (from, id, gen);
+                dt_state_fail (self, "out of memory routing tasks by kind");
+                break;
+            }
+            continue;
+        }
+        dt_msg_task_t item = {task->id, task->attempts + 1, kind, payload, 0};
         size_t size = dt_msg_task_size (&item);
         if (count > 0 && bytes + size > DT_LIMIT_BATCH_BYTES) {
             /* Cannot fail: the entry just left the ring. */
@@ -498,7 +561,7 @@ uint32_t dt_state_take (dt_state_t *self, uint32_t max, dt_msg_task_t *items, dt
         }
         if (task->parked == DT_TASK_READY) {
             task->parked = 0; /* its slot goes out with it */
-        } else if (self->hosts) {
+        } else if (self->hosts && k == DT_KINDS_HTTP) { /* only a URL has a host */
             uint64_t key = dt_hosts_key (task->url, task->url_len);
             int room = dt_hosts_take (self->hosts, key);
             if (room == 0 && dt_hosts_park (self->hosts, key, id, gen) == 0) {

@@ -7,6 +7,7 @@
 #include "dt_cold.h"
 #include "dt_hosts.h"
 #include "dt_jobs.h"
+#include "dt_kinds.h"
 #include "dt_life.h"
 #include "dt_queue.h"
 #include "dt_results.h"
@@ -26,6 +27,12 @@ struct dt_state_t {
     uint64_t parked;          /* --host-limit: QUEUED tasks parked behind their host */
     dt_queue_t *unparked;     /* --host-limit: parked tasks whose host has room again,
                                  taken before the queue, in the order they were parked */
+    dt_kinds_t *kinds;        /* kind names met, numbered (tasks and workers use the numbers) */
+    /* Per kind, QUEUED tasks a take passed over because the worker taking
+     * did not serve their kind, in the order they were queued: a worker
+     * that serves the kind takes them before the queue. Each entry moves
+     * here at most once, so routing costs O(1) a task. NULL until used. */
+    dt_queue_t *aside[DT_LIMIT_KINDS_MAX];
     dt_life_counts_t counts;  /* tasks in each state, and every other counter (dt_life.h) */
     uint64_t epoch;           /* this run's epoch: every lease carries it */
     uint64_t next_id;         /* id of the next task accepted */

@@ -278,6 +278,7 @@ static int s_page_row (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t j
     item.content_type = s_page_copy (self, r->content_type);
     item.worker = s_page_copy (self, r->worker);
     item.error = s_page_copy (self, r->error);
+    item.output = s_page_copy (self, r->output);
     if (self->broken)
         return -1;
     if (!dt_state_page_push (page->pager, &item)) {

@@ -38,6 +38,7 @@ typedef struct dt_task_t {
     uint32_t attempts; /* dispatches so far */
     uint8_t state;     /* dt_task_state_t */
     uint8_t parked;    /* QUEUED: DT_TASK_PARKED or DT_TASK_READY (dt_hosts.h), else 0 */
+    uint8_t kind;      /* its kind's number (dt_kinds.h) + 1, 0 until first looked up */
 } dt_task_t;
 
 /* dt_task_t.parked, under --host-limit: */

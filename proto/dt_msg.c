@@ -141,13 +141,13 @@ int dt_msg_recv (dt_msg_t *self, void *socket, dt_peer_t *peer, int flags)
 /* A uint takes at most 9 bytes and a str header 5. */
 size_t dt_msg_result_size (const dt_msg_result_t *r)
 {
-    return 1 + 7 * 9 + 5 * 5 + r->url.len + r->final_url.len + r->content_type.len + r->worker.len +
-           r->error.len;
+    return 1 + 8 * 9 + 8 * 5 + r->kind.len + r->payload.len + r->final_url.len +
+           r->content_type.len + r->worker.len + r->error.len + r->output.len;
 }
 
 size_t dt_msg_task_size (const dt_msg_task_t *t)
 {
-    return 1 + 2 * 9 + 5 + t->url.len;
+    return 1 + 3 * 9 + 2 * 5 + t->kind.len + t->payload.len;
 }
 
 const char *dt_msg_type_name (int type)

@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <zmq.h>
 
-#define DT_PROTO_VERSION 2
+#define DT_PROTO_VERSION 3
 /* ERROR has had the same shape in every version, so an ERROR VERSION is
  * written with this (the oldest) version: a peer that speaks only it can
  * still read why it was refused. Any version's ERROR is decoded. */
@@ -76,6 +76,11 @@ typedef enum {
 #define DT_OUTCOME_RETRY 1 /* transient: connect error, timeout, HTTP 5xx or 429 */
 #define DT_OUTCOME_FAIL  2 /* permanent: bad URL, body too large, protocol refused */
 
+/* SUBMIT priority: 0..9, higher goes first; 0 unless asked. Ten levels,
+ * each a FIFO, keep the master's queue O(1) per task (dt_queue.h). */
+#define DT_PRIORITY_MAX     9
+#define DT_PRIORITY_DEFAULT 0
+
 /* PAGE state of a final task. */
 #define DT_STATE_DONE   1
 #define DT_STATE_FAILED 2
@@ -95,10 +100,20 @@ typedef struct {
     uint32_t len;
 } dt_str_t;
 
+/* Result exit_code when none applies (an http task, a task that never ran).
+ * Otherwise 0..255 is a command's exit status and 256 + N means it was
+ * killed by signal N. */
+#define DT_EXIT_NONE 65535
+
+/* A task kind that needs no --kind: today's URL fetch. */
+#define DT_KIND_HTTP "http"
+
 typedef struct {
-    uint64_t id;      /* master-assigned task id */
-    uint32_t attempt; /* 1 for the first dispatch */
-    dt_str_t url;
+    uint64_t id;         /* master-assigned task id */
+    uint32_t attempt;    /* 1 for the first dispatch */
+    dt_str_t kind;       /* which worker may run it: [a-z0-9_-]{1,32} */
+    dt_str_t payload;    /* the task's input (msgpack bin); for http, the URL */
+    uint32_t timeout_ms; /* this task's own run limit; 0: the master's task_ms */
 } dt_msg_task_t;
 
 /* One result. RESULTS (worker -> master) carries id, attempt, epoch,
@@ -115,11 +130,14 @@ typedef struct {
     uint16_t http_status; /* 0: no HTTP response */
     uint64_t bytes;       /* body bytes received */
     uint32_t elapsed_ms;
-    dt_str_t url;          /* as submitted (PAGE only) */
+    dt_str_t kind;         /* the task's kind (PAGE only) */
+    dt_str_t payload;      /* as submitted, bin (PAGE only); for http the URL */
     dt_str_t final_url;    /* after redirects; empty if none */
     dt_str_t content_type; /* empty if none */
     dt_str_t worker;       /* name of the worker whose result was recorded (PAGE only) */
     dt_str_t error;        /* empty when no error */
+    dt_str_t output;       /* what the task produced (bin); empty when nothing */
+    uint16_t exit_code;    /* a command's status, DT_EXIT_NONE when none applies */
 } dt_msg_result_t;
 
 /* Counters. In PAGE only total/done/failed are meaningful (for the job). */
@@ -155,6 +173,8 @@ typedef struct {
             uint32_t capacity;     /* tasks it can hold at once (credit); 0: draining */
             uint32_t concurrency;  /* tasks it runs at once: 1..capacity; 0 iff capacity is 0 */
             uint32_t heartbeat_ms; /* the worker's heartbeat interval */
+            uint32_t nkinds;       /* kinds it serves; 0: http alone */
+            dt_str_t *kinds;
         } hello;
         struct {
             uint32_t heartbeat_ms; /* master's heartbeat interval */
@@ -178,8 +198,13 @@ typedef struct {
             dt_str_t job;   /* client-chosen job id: idempotence key with chunk */
             uint32_t chunk; /* 0,1,2... within the job */
             uint32_t flags; /* reserved, 0 */
+            dt_str_t kind;  /* every task of the chunk: [a-z0-9_-]{0,32}; "": http */
+            uint8_t priority;      /* 0..DT_PRIORITY_MAX, higher first; DT_PRIORITY_DEFAULT */
+            uint64_t not_before;   /* wall-clock ms since 1970 before which they wait; 0: none */
+            uint32_t max_attempts; /* 0: the master's --max-attempts */
+            uint32_t timeout_ms;   /* each run's limit; 0: the master's --task-timeout */
             uint32_t count;
-            dt_str_t *urls;
+            dt_str_t *payloads;    /* bin each; for http a URL */
         } submit;
         struct {
             dt_str_t job;

@@ -152,7 +152,7 @@ static int s_submit (zsock_t *client, const char *job, uint32_t chunk, const cha
     msg.submit.job = dt_str (job);
     msg.submit.chunk = chunk;
     msg.submit.count = n;
-    msg.submit.urls = strs;
+    msg.submit.payloads = strs;
     if (s_send (client, &msg) != 0)
         return -1;
     return s_recv (client, reply, REPLY_MS);
@@ -192,7 +192,7 @@ static int s_complete (zsock_t *worker, const char *name, const dt_msg_t *tasks)
         items[i].outcome = DT_OUTCOME_DONE;
         items[i].http_status = 200;
         items[i].bytes = 5;
-        items[i].final_url = tasks->tasks.items[i].url;
+        items[i].final_url = tasks->tasks.items[i].payload;
         items[i].content_type = dt_str ("text/plain");
         items[i].error = dt_str ("");
     }

@@ -81,7 +81,7 @@ static void test_a_malformed_request_gets_malformed_with_its_req (void)
     dt_msg_t reply;
     dt_msg_init (&reply);
     /* STATUS (req 0x1234) whose job is a number, not a str. */
-    int rc = s_ask ("\x94\x02\x0b\xcd\x12\x34\x01", 7, &reply);
+    int rc = s_ask ("\x94\x03\x0b\xcd\x12\x34\x01", 7, &reply);
     uint32_t code = reply.error.code;
     int type = reply.type;
     uint64_t req = reply.req;
