@@ -324,33 +324,41 @@ static void test_unknown_types_and_wrong_shapes_are_malformed (void)
     DT_CHECK_EQ (s_decode ("\x05", 1), DT_PROTO_EMALFORMED);                 /* not an array */
     DT_CHECK_EQ (s_decode ("", 0), DT_PROTO_EMALFORMED);
     /* HELLO with a negative capacity, a float capacity, a bin name. */
-    DT_CHECK_EQ (s_decode ("\x97\x03\x01\x00\xa1w\xff\x01\x0a", 9), DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x97\x03\x01\x00\xa1w\xca\x00\x00\x00\x00\x01\x0a", 13),
+    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\xff\x01\x0a\x90", 10), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\xca\x00\x00\x00\x00\x01\x0a\x90", 14),
                  DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x97\x03\x01\x00\xc4\x01w\x01\x01\x0a", 10), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xc4\x01w\x01\x01\x0a\x90", 11), DT_PROTO_EMALFORMED);
     /* HELLO with capacity 0 (a draining worker) is valid; over the credit cap is not. */
-    DT_CHECK_EQ (s_decode ("\x97\x03\x01\x00\xa1w\x00\x00\x0a", 9), 0);
-    DT_CHECK_EQ (s_decode ("\x97\x03\x01\x00\xa1w\xcd\x10\x01\x01\x0a", 11), DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x97\x03\x01\x00\xa1w\xcd\x10\x00\x01\x0a", 11), 0);
+    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\x00\x00\x0a\x90", 10), 0);
+    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\xcd\x10\x01\x01\x0a\x90", 12), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\xcd\x10\x00\x01\x0a\x90", 12), 0);
     /* HELLO concurrency: 1..capacity, 0 only with capacity 0. */
-    DT_CHECK_EQ (s_decode ("\x97\x03\x01\x00\xa1w\x04\x04\x0a", 9), 0);
-    DT_CHECK_EQ (s_decode ("\x97\x03\x01\x00\xa1w\x04\x05\x0a", 9), DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x97\x03\x01\x00\xa1w\x04\x00\x0a", 9), DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x97\x03\x01\x00\xa1w\x00\x01\x0a", 9), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\x04\x04\x0a\x90", 10), 0);
+    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\x04\x05\x0a\x90", 10), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\x04\x00\x0a\x90", 10), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\x00\x01\x0a\x90", 10), DT_PROTO_EMALFORMED);
     /* A u32 field holding 2^32. */
     DT_CHECK_EQ (s_decode ("\x96\x03\x02\x00\xcf\x00\x00\x00\x01\x00\x00\x00\x00\x01\x01", 15),
                  DT_PROTO_EMALFORMED);
     /* RESULTS whose outcome is 3. */
     DT_CHECK_EQ (
-        s_decode ("\x95\x03\x04\x00\xa0\x91\x9a\x01\x01\x01\x03\x00\x00\x00\xa0\xa0\xa0", 17),
+        s_decode ("\x95\x03\x04\x00\xa0\x91\x9c\x01\x01\x01\x03\x00\x00\x00\xa0\xa0\xa0\xc4\x00\x00",
+                  20),
         DT_PROTO_EMALFORMED);
     DT_CHECK_EQ (
-        s_decode ("\x95\x03\x04\x00\xa0\x91\x9a\x01\x01\x01\x02\x00\x00\x00\xa0\xa0\xa0", 17), 0);
-    /* A task whose url is empty; a TASKS with no task; a TASKS of epoch 0. */
-    DT_CHECK_EQ (s_decode ("\x95\x03\x03\x00\x01\x91\x93\x01\x01\xa0", 10), DT_PROTO_EMALFORMED);
+        s_decode ("\x95\x03\x04\x00\xa0\x91\x9c\x01\x01\x01\x02\x00\x00\x00\xa0\xa0\xa0\xc4\x00\x00",
+                  20),
+        0);
+    /* A task whose kind is empty; a TASKS with no task; a TASKS of epoch 0. */
+    DT_CHECK_EQ (s_decode ("\x95\x03\x03\x00\x01\x91\x95\x01\x01\xa0\xc4\x00\x00", 13),
+                 DT_PROTO_EMALFORMED);
     DT_CHECK_EQ (s_decode ("\x95\x03\x03\x00\x01\x90", 6), DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x95\x03\x03\x00\x00\x91\x93\x01\x01\xa1x", 11), DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x95\x03\x03\x00\x01\x91\x93\x01\x01\xa1x", 11), 0);
+    DT_CHECK_EQ (s_decode ("\x95\x03\x03\x00\x00\x91\x95\x01\x01\xa1x\xc4\x00\x00", 14),
+                 DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x95\x03\x03\x00\x01\x91\x95\x01\x01\xa1x\xc4\x00\x00", 14), 0);
+    /* A payload sent as str where bin belongs. */
+    DT_CHECK_EQ (s_decode ("\x95\x03\x03\x00\x01\x91\x95\x01\x01\xa1x\xa0\x00", 13),
+                 DT_PROTO_EMALFORMED);
 }
 
 static void test_a_huge_declared_count_allocates_nothing (void)
@@ -368,13 +376,19 @@ static void test_a_huge_declared_count_allocates_nothing (void)
 static void test_strings_and_batches_over_their_caps_are_too_big (void)
 {
     /* A SUBMIT job id of 65 bytes, built by hand. */
-    uint8_t buf[128] = {0x97, 0x02, 0x07, 0x00, 0xd9, 65};
+    uint8_t buf[128] = {0x9c, 0x03, 0x07, 0x00, 0xd9, 65};
     memset (buf + 6, 'j', 65);
-    memcpy (buf + 71, "\x00\x00\x91\xa1x", 5);
-    DT_CHECK_EQ (s_decode (buf, 76), DT_PROTO_ETOOBIG);
+    memcpy (buf + 71, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x", 11);
+    DT_CHECK_EQ (s_decode (buf, 82), DT_PROTO_ETOOBIG);
     buf[5] = 64;
-    memcpy (buf + 70, "\x00\x00\x91\xa1x", 5);
-    DT_CHECK_EQ (s_decode (buf, 75), 0);
+    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x", 11);
+    DT_CHECK_EQ (s_decode (buf, 81), 0);
+    /* A payload sent as str, not bin, is malformed. */
+    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xa1x", 10);
+    DT_CHECK_EQ (s_decode (buf, 80), DT_PROTO_EMALFORMED);
+    /* A kind outside [a-z0-9_-] is malformed. */
+    memcpy (buf + 70, "\x00\x00\xa1X\x00\x00\x00\x00\x91\xc4\x01x", 12);
+    DT_CHECK_EQ (s_decode (buf, 82), DT_PROTO_EMALFORMED);
 
     /* The encoder refuses what the decoder would refuse. */
     dt_msg_t m;
