@@ -154,23 +154,16 @@ static void s_on_submit (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
     uint64_t first_id = 0;
     uint32_t count = 0;
     char why[DT_LIMIT_ERROR_MAX] = "";
-    /* Per-chunk options this master does not apply yet are refused, never
-     * silently ignored: a client that asked for them learns so. */
-    if (msg->submit.priority != DT_PRIORITY_DEFAULT || msg->submit.not_before ||
-        msg->submit.max_attempts || msg->submit.timeout_ms) {
-        dt_master_reply_error (self, peer, msg->req, DT_ERR_MALFORMED,
-                               "priority, not_before, max_attempts and timeout_ms are not "
-                               "supported by this master: send 0");
-        return;
-    }
     dt_str_t kind = msg->submit.kind.len ? msg->submit.kind : dt_str (DT_KIND_HTTP);
+    dt_spec_opts_t opts = {msg->submit.priority, msg->submit.not_before, msg->submit.max_attempts,
+                           msg->submit.timeout_ms};
     if (dt_state_kind (self->state, kind) < 0) {
         dt_master_reply_error (self, peer, msg->req, DT_ERR_TOO_BIG, "too many task kinds");
         return;
     }
     char *buf = NULL;
     const dt_str_t *specs =
-        dt_spec_join (kind, msg->submit.payloads, msg->submit.count, &buf);
+        dt_spec_join (kind, &opts, msg->submit.payloads, msg->submit.count, &buf);
     if (!specs) {
         dt_master_reply_error (self, peer, msg->req, DT_ERR_STORE, "out of memory");
         return;

@@ -46,9 +46,9 @@ typedef struct {
 /* A worker's RESULTS item as a report (borrowing its strings). */
 static inline dt_report_t dt_record_report_from_msg (const dt_msg_result_t *m)
 {
-    dt_report_t r = {m->id,    m->attempt,    m->epoch,     m->outcome,      m->http_status,
-                     m->bytes, m->elapsed_ms, m->final_url, m->content_type, m->error,
-                     m->output, m->exit_code};
+    dt_report_t r = {m->id,           m->attempt, m->epoch,      m->outcome,
+                     m->http_status,  m->bytes,   m->elapsed_ms, m->final_url,
+                     m->content_type, m->error,   m->output,     m->exit_code};
     return r;
 }
 
@@ -62,7 +62,7 @@ static inline dt_msg_result_t dt_record_to_msg (const dt_record_t *r)
     m.http_status = r->http_status;
     m.bytes = r->bytes;
     m.elapsed_ms = r->elapsed_ms;
-    dt_spec_split (r->url.ptr, r->url.len, &m.kind, &m.payload);
+    dt_spec_split (r->url.ptr, r->url.len, &m.kind, &m.payload, NULL);
     m.final_url = r->final_url;
     m.content_type = r->content_type;
     m.worker = r->worker;

@@ -32,7 +32,12 @@ struct dt_state_t {
      * did not serve their kind, in the order they were queued: a worker
      * that serves the kind takes them before the queue. Each entry moves
      * here at most once, so routing costs O(1) a task. NULL until used. */
-    dt_queue_t *aside[DT_LIMIT_KINDS_MAX];
+    dt_queue_t *aside[DT_LIMIT_KINDS_MAX][DT_PRIORITY_MAX + 1];
+    /* QUEUED tasks of priority p > 0, one FIFO a level (queue is level 0):
+     * DT_PRIORITY_MAX + 1 levels make a take O(levels), not O(log n) as a
+     * heap would, and keep FIFO within a level. NULL until used. */
+    dt_queue_t *levels[DT_PRIORITY_MAX + 1];
+    int high;                 /* a level above 0 was ever used: takes look there first */
     dt_life_counts_t counts;  /* tasks in each state, and every other counter (dt_life.h) */
     uint64_t epoch;           /* this run's epoch: every lease carries it */
     uint64_t next_id;         /* id of the next task accepted */
@@ -53,6 +58,10 @@ typedef struct {
 } dt_state_pager_t;
 
 /* ---- dt_state.c ---- */
+
+/* The queue `task` goes back to (its priority's level); reads its spec
+ * once. Never NULL: when memory runs out, level 0 (and the model broke). */
+dt_queue_t *dt_state_queue_of (dt_state_t *self, dt_task_t *task);
 
 /* Marks the model broken: from here on nothing may be acknowledged. */
 void dt_state_fail (dt_state_t *self, const char *what);

@@ -113,11 +113,10 @@ typedef enum {
 
 /* Results in one multi-row INSERT, for the same reason. 64 x 14 parameters
  * stay under SQLite's limit (32,766 since 3.32). A row's job is its task's,
- * looked up by id (the 12th parameter, the id again; then output and exit_code): the callers need not
- * carry it, and it cannot disagree with the task. */
+ * looked up by id (the 12th parameter, the id again; then output and exit_code): the callers need
+ * not carry it, and it cannot disagree with the task. */
 #define DT_STORE_RESULT_ROWS 64
-#define S_RESULT_ROW                                                                               \
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT job FROM tasks WHERE id = ?), ?, ?)"
+#define S_RESULT_ROW         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT job FROM tasks WHERE id = ?), ?, ?)"
 #define S_RESULT_ROWS2       S_RESULT_ROW ", " S_RESULT_ROW
 #define S_RESULT_ROWS4       S_RESULT_ROWS2 ", " S_RESULT_ROWS2
 #define S_RESULT_ROWS8       S_RESULT_ROWS4 ", " S_RESULT_ROWS4
@@ -909,7 +908,8 @@ int dt_store_load (dt_store_t *self, const dt_store_loader_t *loader, void *arg)
          "load tasks"},
         {"SELECT r.seq, r.id, r.state, r.attempts, r.http_status, r.bytes, r.elapsed_ms,"
          " r.final_url, r.content_type, r.worker, r.error, coalesce(c.seq = r.seq, 0),"
-         " t.url, t.job, r.output, r.exit_code FROM results r LEFT JOIN (SELECT r.id, max(r.seq) AS seq FROM results r"
+         " t.url, t.job, r.output, r.exit_code FROM results r LEFT JOIN (SELECT r.id, max(r.seq) "
+         "AS seq FROM results r"
          "  JOIN tasks s ON s.id = r.id WHERE r.seq > s.since GROUP BY r.id) c"
          " ON c.id = r.id LEFT JOIN tasks t ON t.id = r.id ORDER BY r.seq",
          "load results"},

@@ -195,16 +195,16 @@ typedef struct {
             dt_msg_result_t *items;
         } results;
         struct {
-            dt_str_t job;   /* client-chosen job id: idempotence key with chunk */
-            uint32_t chunk; /* 0,1,2... within the job */
-            uint32_t flags; /* reserved, 0 */
-            dt_str_t kind;  /* every task of the chunk: [a-z0-9_-]{0,32}; "": http */
+            dt_str_t job;          /* client-chosen job id: idempotence key with chunk */
+            uint32_t chunk;        /* 0,1,2... within the job */
+            uint32_t flags;        /* reserved, 0 */
+            dt_str_t kind;         /* every task of the chunk: [a-z0-9_-]{0,32}; "": http */
             uint8_t priority;      /* 0..DT_PRIORITY_MAX, higher first; DT_PRIORITY_DEFAULT */
             uint64_t not_before;   /* wall-clock ms since 1970 before which they wait; 0: none */
             uint32_t max_attempts; /* 0: the master's --max-attempts */
             uint32_t timeout_ms;   /* each run's limit; 0: the master's --task-timeout */
             uint32_t count;
-            dt_str_t *payloads;    /* bin each; for http a URL */
+            dt_str_t *payloads; /* bin each; for http a URL */
         } submit;
         struct {
             dt_str_t job;

@@ -111,8 +111,8 @@ static const dt_msg_layout_t s_worker = {"W", s_worker_fields,          S_N (s_w
 static const dt_msg_field_t s_payload_fields[] = {
     {"payload", DT_FIELD_BIN, 0, 0, 0, 0, DT_LIMIT_PAYLOAD_MAX, NULL},
 };
-static const dt_msg_layout_t s_payload = {"payload", s_payload_fields, 1, 1, sizeof (dt_str_t),
-                                          NULL};
+static const dt_msg_layout_t s_payload = {"payload", s_payload_fields,  1,
+                                          1,         sizeof (dt_str_t), NULL};
 
 /* A kind in HELLO: an item that is a bare str. */
 static const dt_msg_field_t s_kind_fields[] = {

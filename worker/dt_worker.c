@@ -274,8 +274,8 @@ static int s_add_result (s_worker_t *self, const s_slot_t *task, const dt_handle
     m->content_type = dt_str_n (strings + url_len, ctype_len);
     m->error = dt_str_n (strings + url_len + ctype_len, error_len);
     m->output = dt_str_n (strings + url_len + ctype_len + error_len, output_len);
-    m->exit_code = r->exit_code < 0 || r->exit_code >= DT_EXIT_NONE ? DT_EXIT_NONE
-                                                                     : (uint16_t) r->exit_code;
+    m->exit_code =
+        r->exit_code < 0 || r->exit_code >= DT_EXIT_NONE ? DT_EXIT_NONE : (uint16_t) r->exit_code;
     self->result_strings[self->nresults++] = strings;
     self->tasks_done++;
     return 0;
@@ -374,8 +374,7 @@ static void s_on_tasks (s_worker_t *self, const dt_msg_t *msg)
         /* The master sends a worker only the kinds its HELLO named; a task
          * of another kind is a master's bug, refused rather than run. */
         dt_str_t mine = dt_str (s_serves_http (self) ? DT_KIND_HTTP : self->opts.exec.kind);
-        task->foreign =
-            t->kind.len != mine.len || memcmp (t->kind.ptr, mine.ptr, mine.len) != 0;
+        task->foreign = t->kind.len != mine.len || memcmp (t->kind.ptr, mine.ptr, mine.len) != 0;
         s_queue_push (self, task);
     }
 }

@@ -330,7 +330,8 @@ static void test_unknown_types_and_wrong_shapes_are_malformed (void)
     DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xc4\x01w\x01\x01\x0a\x90", 11), DT_PROTO_EMALFORMED);
     /* HELLO with capacity 0 (a draining worker) is valid; over the credit cap is not. */
     DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\x00\x00\x0a\x90", 10), 0);
-    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\xcd\x10\x01\x01\x0a\x90", 12), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\xcd\x10\x01\x01\x0a\x90", 12),
+                 DT_PROTO_EMALFORMED);
     DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\xcd\x10\x00\x01\x0a\x90", 12), 0);
     /* HELLO concurrency: 1..capacity, 0 only with capacity 0. */
     DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\x04\x04\x0a\x90", 10), 0);
@@ -342,12 +343,12 @@ static void test_unknown_types_and_wrong_shapes_are_malformed (void)
                  DT_PROTO_EMALFORMED);
     /* RESULTS whose outcome is 3. */
     DT_CHECK_EQ (
-        s_decode ("\x95\x03\x04\x00\xa0\x91\x9c\x01\x01\x01\x03\x00\x00\x00\xa0\xa0\xa0\xc4\x00\x00",
-                  20),
+        s_decode (
+            "\x95\x03\x04\x00\xa0\x91\x9c\x01\x01\x01\x03\x00\x00\x00\xa0\xa0\xa0\xc4\x00\x00", 20),
         DT_PROTO_EMALFORMED);
     DT_CHECK_EQ (
-        s_decode ("\x95\x03\x04\x00\xa0\x91\x9c\x01\x01\x01\x02\x00\x00\x00\xa0\xa0\xa0\xc4\x00\x00",
-                  20),
+        s_decode (
+            "\x95\x03\x04\x00\xa0\x91\x9c\x01\x01\x01\x02\x00\x00\x00\xa0\xa0\xa0\xc4\x00\x00", 20),
         0);
     /* A task whose kind is empty; a TASKS with no task; a TASKS of epoch 0. */
     DT_CHECK_EQ (s_decode ("\x95\x03\x03\x00\x01\x91\x95\x01\x01\xa0\xc4\x00\x00", 13),
@@ -737,7 +738,8 @@ static void test_the_tables_keep_the_shape_the_codec_relies_on (void)
             /* Items hold numbers and strings only: one allocation per message. */
             for (int k = 0; k < f->item->count; k++)
                 DT_CHECK (f->item->fields[k].kind == DT_FIELD_UINT ||
-                          f->item->fields[k].kind == DT_FIELD_STR || f->item->fields[k].kind == DT_FIELD_BIN);
+                          f->item->fields[k].kind == DT_FIELD_STR ||
+                          f->item->fields[k].kind == DT_FIELD_BIN);
             DT_CHECK (!f->item->bare ||
                       (f->item->count == 1 && f->item->size == sizeof (dt_str_t)));
         }
