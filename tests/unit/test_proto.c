@@ -430,7 +430,7 @@ static void test_strings_and_batches_over_their_caps_are_too_big (void)
 /* ---- One table, both directions ------------------------------------------ */
 
 /* Bytes for any string a test needs: longer than every cap. */
-static char s_text[DT_LIMIT_URL_MAX + 2];
+static char s_text[DT_LIMIT_PAYLOAD_MAX + 2];
 
 static uint64_t s_load (const uint8_t *p, int width)
 {
@@ -491,6 +491,7 @@ static void s_defaults (const dt_msg_layout_t *layout, uint8_t *base)
             s_store (at, f->width, f->min);
             break;
         case DT_FIELD_STR:
+        case DT_FIELD_BIN:
             *(dt_str_t *) (void *) at = dt_str_n (s_text, (size_t) f->min);
             break;
         case DT_FIELD_TUPLE:
@@ -531,7 +532,8 @@ static int s_same (const dt_msg_layout_t *layout, const uint8_t *a, const uint8_
             if (s_load (x, f->width) != s_load (y, f->width))
                 return 0;
             break;
-        case DT_FIELD_STR: {
+        case DT_FIELD_STR:
+        case DT_FIELD_BIN: {
             const dt_str_t *s = (const dt_str_t *) (const void *) x;
             const dt_str_t *t = (const dt_str_t *) (const void *) y;
             if (s->len != t->len || (s->len && memcmp (s->ptr, t->ptr, s->len) != 0))
@@ -618,7 +620,8 @@ static int s_judge_field (dt_msg_t *m, const dt_msg_field_t *f, uint8_t *base, c
         s_store (at, f->width, keep);
         break;
     }
-    case DT_FIELD_STR: {
+    case DT_FIELD_STR:
+    case DT_FIELD_BIN: {
         dt_str_t keep = *(dt_str_t *) (void *) at;
         uint64_t lengths[] = {0, f->max, f->max + 1};
         for (int i = 0; i < 3; i++) {
