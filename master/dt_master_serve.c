@@ -218,6 +218,25 @@ static void s_on_status (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
     }
     reply.status_ok.count = n;
     reply.status_ok.workers = self->status_workers;
+    /* Per kind, for the whole master only: a job has one kind or few. */
+    dt_msg_kind_t rows[DT_LIMIT_KINDS_MAX];
+    uint64_t counts[DT_LIMIT_KINDS_MAX][3];
+    memset (counts, 0, sizeof counts);
+    if (msg->status.job.len == 0) {
+        dt_state_kind_counts (self->state, counts);
+        int nk = dt_state_kinds (self->state);
+        for (int k = 0; k < nk; k++) {
+            uint32_t serving = 0;
+            for (uint32_t slot = 0; slot < dt_workers_slots (workers); slot++) {
+                const dt_worker_t *worker = dt_workers_at (workers, slot);
+                serving += worker && (worker->kinds >> k & 1);
+            }
+            rows[k] = (dt_msg_kind_t){dt_state_kind_name (self->state, k), counts[k][0],
+                                      counts[k][1], counts[k][2], serving};
+        }
+        reply.status_ok.nkinds = (uint32_t) nk;
+        reply.status_ok.kinds = rows;
+    }
     dt_master_reply (self, &reply, peer);
 }
 

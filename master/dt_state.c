@@ -583,6 +583,20 @@ dt_str_t dt_state_kind_name (const dt_state_t *self, int index)
     return dt_kinds_name (self->kinds, index);
 }
 
+void dt_state_kind_counts (dt_state_t *self, uint64_t (*counts)[3])
+{
+    for (dt_task_t *task = dt_tasks_next (self->tasks, 0); task;
+         task = dt_tasks_next (self->tasks, task->id)) {
+        int at = task->state == DT_TASK_QUEUED     ? 0
+                 : task->state == DT_TASK_INFLIGHT ? 1
+                 : task->state == DT_TASK_DELAYED  ? 2
+                                                   : -1;
+        int k = at < 0 ? -1 : s_meta (self, task);
+        if (k >= 0)
+            counts[k][at]++;
+    }
+}
+
 int dt_state_kinds (const dt_state_t *self)
 {
     return dt_kinds_count (self->kinds);

@@ -120,6 +120,12 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
  * DT_LIMIT_KINDS_MAX kinds are known already. */
 int dt_state_kind (dt_state_t *self, dt_str_t kind);
 
+/* Per kind number (up to DT_LIMIT_KINDS_MAX), the tasks in memory that are
+ * queued, leased and delayed, added into counts[k][0..2]; tasks only in the
+ * store are left out (their kind is read with them). A walk over the tasks
+ * in memory (the window, with a store): for STATUS, not the hot path. */
+void dt_state_kind_counts (dt_state_t *self, uint64_t (*counts)[3]);
+
 /* The name of kind number `index` (borrowed), and how many are known. */
 dt_str_t dt_state_kind_name (const dt_state_t *self, int index);
 int dt_state_kinds (const dt_state_t *self);

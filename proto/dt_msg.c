@@ -22,6 +22,7 @@ void dt_msg_init (dt_msg_t *self)
 void dt_msg_reset (dt_msg_t *self)
 {
     free (self->zone_);
+    free (self->zone2_);
     if (self->has_frame_)
         zmq_msg_close (&self->frame_);
     memset (self, 0, sizeof *self);

@@ -154,6 +154,15 @@ typedef struct {
     uint64_t late;       /* results dropped because the lease they answer had ended */
 } dt_msg_stats_t;
 
+/* One kind's tasks and workers (STATUS_OK). */
+typedef struct {
+    dt_str_t kind;
+    uint64_t pending;  /* queued in memory (tasks only in the store are not sorted by kind) */
+    uint64_t inflight; /* leased */
+    uint64_t delayed;  /* waiting for a retry or their not-before time */
+    uint32_t workers;  /* connected workers serving it; 0 with tasks: none will run them */
+} dt_msg_kind_t;
+
 typedef struct {
     dt_str_t name;
     uint32_t capacity; /* credit offered */
@@ -232,6 +241,8 @@ typedef struct {
             dt_msg_stats_t stats;
             uint32_t count;
             dt_msg_worker_t *workers;
+            uint32_t nkinds;
+            dt_msg_kind_t *kinds;
         } status_ok;
         struct {
             dt_str_t job; /* empty: all jobs */
@@ -258,6 +269,7 @@ typedef struct {
     };
     /* Private to the codec: storage owned by a received message. */
     void *zone_;
+    void *zone2_; /* a second LIST's items (STATUS_OK) */
     zmq_msg_t frame_;
     int has_frame_;
 } dt_msg_t;

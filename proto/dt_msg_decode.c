@@ -219,7 +219,10 @@ static void s_get_list (dt_msg_t *self, s_reader_t *r, const dt_msg_field_t *f, 
             s_fail (r, DT_PROTO_ENOMEM);
             return;
         }
-        self->zone_ = items;
+        if (self->zone_)
+            self->zone2_ = items;
+        else
+            self->zone_ = items;
     }
     *(void **) (void *) (base + f->offset) = items;
     *(uint32_t *) (void *) (base + f->count_offset) = n;

@@ -107,6 +107,17 @@ static const dt_msg_field_t s_worker_fields[] = {
 static const dt_msg_layout_t s_worker = {"W", s_worker_fields,          S_N (s_worker_fields),
                                          0,   sizeof (dt_msg_worker_t), NULL};
 
+/* K */
+static const dt_msg_field_t s_kindrow_fields[] = {
+    S_STR (dt_msg_kind_t, kind, 1, DT_LIMIT_KIND_MAX),
+    S_ANY (dt_msg_kind_t, pending),
+    S_ANY (dt_msg_kind_t, inflight),
+    S_ANY (dt_msg_kind_t, delayed),
+    S_ANY (dt_msg_kind_t, workers),
+};
+static const dt_msg_layout_t s_kindrow = {"K", s_kindrow_fields,       S_N (s_kindrow_fields),
+                                          0,   sizeof (dt_msg_kind_t), NULL};
+
 /* A payload in SUBMIT: an item that is a bare bin. */
 static const dt_msg_field_t s_payload_fields[] = {
     {"payload", DT_FIELD_BIN, 0, 0, 0, 0, DT_LIMIT_PAYLOAD_MAX, NULL},
@@ -201,6 +212,7 @@ static const dt_msg_field_t s_status_fields[] = {
 static const dt_msg_field_t s_status_ok_fields[] = {
     S_TUPLE (dt_msg_t, status_ok.stats, s_stats),
     S_LIST (status_ok.workers, status_ok.count, 0, DT_LIMIT_WORKERS_MAX, s_worker),
+    S_LIST (status_ok.kinds, status_ok.nkinds, 0, DT_LIMIT_KINDS_MAX, s_kindrow),
 };
 static const dt_msg_field_t s_requeue_fields[] = {
     S_STR (dt_msg_t, requeue.job, 0, DT_LIMIT_JOB_MAX),

@@ -16,7 +16,7 @@
  *   LIST   an array of `item`s: the items pointer at `offset`, their
  *          uint32_t count at `count_offset`, the count within [min, max]
  *          (over max: TOO_BIG; under min: MALFORMED). Only a message has a
- *          LIST, at most one, and its items hold only UINT, STR and BIN fields,
+ *          LIST, at most two, and its items hold only UINT, STR and BIN fields,
  *          so one allocation per message suffices.
  */
 #ifndef DT_MSG_TABLE_H

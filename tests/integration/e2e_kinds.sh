@@ -37,6 +37,14 @@ timeout 60 "$DTASK_BIN/dtask" --master "$DT_MASTER" submit --wait http://127.0.0
 grep -c '"state":"done"' "$DT_TMP/http.jsonl" | grep -qx 2 || fail "http tasks not done"
 grep -q 'http1' "$DT_TMP/http.jsonl" || fail "http tasks ran elsewhere than the http worker"
 
+dt_say "status per kind: a kind with tasks and no worker says so"
+dt_cli submit --kind nobody a b c >/dev/null 2>&1 || fail "submit --kind nobody"
+dt_cli status >"$DT_TMP/status.txt" 2>&1 || fail "dtask status failed"
+grep -E '^nobody +3 +0 +0 +0  no worker serves this kind' "$DT_TMP/status.txt" >/dev/null ||
+  fail "status: $(cat "$DT_TMP/status.txt")"
+[ "$(dt_status_json | dt_json '[k["workers"] for k in d["kinds"] if k["kind"] == "square"][0]')" = 2 ] ||
+  fail "status --json: square should have 2 workers"
+
 dt_say "a payload over the limit is refused before anything is sent (exit 2)"
 rc=0
 head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' 'x' >"$DT_TMP/big.txt"
