@@ -5,6 +5,7 @@
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_stream.h"
+#include "dt_jsonin.h"
 #include "dt_urls.h"
 
 #include <czmq.h>
@@ -49,6 +50,8 @@ static const char s_usage[] =
     "      --at TIME       not before TIME: seconds since 1970, or UTC YYYY-MM-DDTHH:MM:SS[Z]\n"
     "      --max-attempts N   dispatches each task gets (default: the master's)\n"
     "      --task-timeout SECONDS  each run's limit (at most the master's --task-timeout)\n"
+    "      --jsonl         -f FILE holds one JSON object a line, {\"payload\": TEXT} or\n"
+    "                      {\"payload_base64\": BASE64}: payloads with newlines or binary data\n"
     "  -j, --job ID        job id (default: 16 random hex digits); submitting the\n"
     "                      same input under the same id again adds nothing twice\n"
     "  -w, --wait          then print each task's result as a JSON line on stdout\n"
@@ -395,10 +398,12 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
         {"at", required_argument, NULL, 'A'},
         {"max-attempts", required_argument, NULL, 'M'},
         {"task-timeout", required_argument, NULL, 'T'},
+        {"jsonl", no_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
     const char *job = NULL, *file = NULL, *kind = DT_KIND_HTTP;
-    int wait = 0, wait_room = 1, c, timed = 0;
+    int wait = 0, wait_room = 1, c, timed = 0, jsonl = 0;
+    char *blob = NULL; /* --jsonl: the payloads, borrowed by the list */
     unsigned long long v;
     double secs;
     s_submit_t self = {0};
@@ -406,6 +411,9 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long (argc, argv, ":j:wf:k:h", longopts, NULL)) != -1) {
         switch (c) {
+        case 'L':
+            jsonl = 1;
+            break;
         case 'P':
             if (s_uint (optarg, DT_PRIORITY_MAX, &v) != 0)
                 return dt_cli_usage_error (s_usage, "--priority: a whole number 0 to %d, not '%s'",
@@ -491,7 +499,15 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
     for (int i = optind; i < argc; i++)
         if (dt_urls_add_arg (urls, argv[i]) != 0)
             goto nomem;
-    if (file && dt_urls_load_file (urls, file) != 0) {
+    if (jsonl && !file) {
+        code = dt_cli_usage_error (s_usage, "--jsonl reads -f FILE (or -f - for stdin)");
+        goto done;
+    }
+    if (jsonl && dt_jsonin_load (file, urls, &blob) != 0) {
+        code = DT_CLI_EXIT_USAGE;
+        goto done;
+    }
+    if (!jsonl && file && dt_urls_load_file (urls, file) != 0) {
         fprintf (stderr, "dtask: cannot read %s: %s\n",
                  strcmp (file, "-") ? file : "standard input", strerror (errno));
         code = DT_CLI_EXIT_USAGE;
@@ -582,5 +598,6 @@ done:
     free (self.chunks);
     free (self.ranges);
     dt_urls_destroy (&urls);
+    free (blob);
     return code;
 }

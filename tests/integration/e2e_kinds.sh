@@ -37,6 +37,20 @@ timeout 60 "$DTASK_BIN/dtask" --master "$DT_MASTER" submit --wait http://127.0.0
 grep -c '"state":"done"' "$DT_TMP/http.jsonl" | grep -qx 2 || fail "http tasks not done"
 grep -q 'http1' "$DT_TMP/http.jsonl" || fail "http tasks ran elsewhere than the http worker"
 
+dt_say "--jsonl: a payload with a newline, one in base64; a bad line refuses all (exit 2)"
+printf '%s\n' '{"payload": "12\n"}' '{"payload_base64": "MTM="}' >"$DT_TMP/in.jsonl"
+rc=0
+timeout 60 "$DTASK_BIN/dtask" --master "$DT_MASTER" submit --kind square --jsonl -f "$DT_TMP/in.jsonl" \
+  --wait >"$DT_TMP/jsonl.out" 2>>"$DT_TMP/submit.log" || rc=$?
+[ "$rc" -eq 0 ] || fail "submit --jsonl exited $rc"
+grep -q '"payload":"12\\n".*"output":"144' "$DT_TMP/jsonl.out" &&
+  grep -q '"payload":"13".*"output":"169' "$DT_TMP/jsonl.out" || fail "--jsonl: $(cat "$DT_TMP/jsonl.out")"
+printf '%s\n' '{"payload": "1"}' '{"payload": 2}' >"$DT_TMP/bad.jsonl"
+rc=0
+"$DTASK_BIN/dtask" --master "$DT_MASTER" submit --kind square --jsonl -f "$DT_TMP/bad.jsonl" \
+  >/dev/null 2>"$DT_TMP/bad.err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "entry 2" "$DT_TMP/bad.err" || fail "a bad --jsonl line: exit $rc, $(cat "$DT_TMP/bad.err")"
+
 dt_say "status per kind: a kind with tasks and no worker says so"
 dt_cli submit --kind nobody a b c >/dev/null 2>&1 || fail "submit --kind nobody"
 dt_cli status >"$DT_TMP/status.txt" 2>&1 || fail "dtask status failed"
