@@ -616,6 +616,11 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
     uint64_t id;
     uint32_t gen;
     dt_queue_t *from;
+    /* Only kinds the master knows have queues: the loops in s_next stop at
+     * the highest bit left. */
+    int known = dt_kinds_count (self->kinds);
+    if (known < 64)
+        kinds &= ((uint64_t) 1 << known) - 1;
     while (count < max && (from = s_next (self, kinds, &id, &gen))) {
         dt_task_t *task = dt_tasks_get (self->tasks, id);
         /* A stale entry: the task left the queue since (TAKE is for
