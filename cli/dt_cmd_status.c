@@ -70,6 +70,7 @@ static int s_print_json (const dt_msg_t *reply)
         bad |= json_array_append_new (workers, jw);
     }
     bad |= json_object_set_nocheck (o, "workers", workers);
+    bad |= json_object_set_new_nocheck (o, "workers_total", json_integer (reply->status_ok.total));
     json_t *kinds = json_array ();
     if (!kinds)
         goto done;
@@ -127,6 +128,12 @@ static void s_print_table (const dt_msg_t *reply)
         printf ("no workers connected\n");
         return;
     }
+    if (reply->status_ok.total > reply->status_ok.count)
+        printf ("%" PRIu32 " workers connected; the %" PRIu32 " busiest:\n", reply->status_ok.total,
+                reply->status_ok.count);
+    else
+        printf ("%" PRIu32 " worker%s connected\n", reply->status_ok.total,
+                reply->status_ok.total == 1 ? "" : "s");
     printf ("%-32s %9s %9s %12s %9s\n", "WORKER", "CAPACITY", "INFLIGHT", "DONE", "IDLE");
     for (uint32_t i = 0; i < reply->status_ok.count; i++) {
         const dt_msg_worker_t *w = &reply->status_ok.workers[i];

@@ -59,14 +59,18 @@ int dt_life_allowed (dt_life_event_t event, dt_task_state_t state)
            (dt_life_rules[event].from & S_BIT (state)) != 0;
 }
 
-void dt_life_count (dt_life_counts_t *counts, dt_life_tally_t tally)
+void dt_life_count (dt_life_counts_t *counts, dt_job_t *job, dt_life_tally_t tally)
 {
     switch (tally) {
     case DT_LIFE_DUPLICATE:
         counts->duplicates++;
+        if (job)
+            job->duplicates++;
         break;
     case DT_LIFE_LATE:
         counts->late++;
+        if (job)
+            job->late++;
         break;
     case DT_LIFE_INVALID:
         counts->invalid++;

@@ -88,6 +88,21 @@ void dt_master_stop_waiters (dt_master_t *self)
 
 /* ---- Handlers, one per message type ------------------------------------- */
 
+/* True when `job` is empty (every job) or known; otherwise answers ERROR
+ * NO_SUCH_JOB to `req` and returns 0. */
+static int s_job_known (dt_master_t *self, const dt_peer_t *peer, uint64_t req, dt_str_t job)
+{
+    if (job.len == 0 || dt_state_job_known (self->state, job))
+        return 1;
+    if (dt_state_broken (self->state))
+        return 0; /* the loop stops before anything is answered */
+    char name[DT_LIMIT_JOB_MAX * 4 + 1], why[DT_LIMIT_JOB_MAX * 4 + 32];
+    dt_log_escape (name, sizeof name, job.ptr, job.len, DT_LIMIT_JOB_MAX);
+    snprintf (why, sizeof why, "no such job %s", name);
+    dt_master_reply_error (self, peer, req, DT_ERR_NO_SUCH_JOB, why);
+    return 0;
+}
+
 /* `worker` is the one registered on this connection, or NULL. */
 static void s_on_hello (dt_master_t *self, const dt_peer_t *peer, dt_worker_t *worker,
                         const dt_msg_t *msg)
@@ -106,12 +121,20 @@ static void s_on_hello (dt_master_t *self, const dt_peer_t *peer, dt_worker_t *w
         dt_log_info ("WORKER-AGAIN", "worker %s: capacity %" PRIu32 ", %" PRIu32 " leases kept",
                      dt_master_worker_name (worker).text, capacity, worker->leases.count);
     } else {
+        char addr[DT_WORKERS_ADDR_MAX];
+        dt_msg_peer_address (msg, addr, sizeof addr);
+        if (addr[0] && dt_workers_count_addr (workers, addr) >= DT_LIMIT_WORKERS_PER_ADDR) {
+            dt_master_reply_error (self, peer, msg->req, DT_ERR_TOO_MANY_WORKERS,
+                                   "too many workers from this address");
+            return;
+        }
         worker = dt_workers_add (workers, peer, msg->hello.name, capacity);
         if (!worker) {
             dt_master_reply_error (self, peer, msg->req, DT_ERR_TOO_MANY_WORKERS,
                                    "too many workers");
             return;
         }
+        dt_workers_set_addr (worker, addr);
         dt_workers_set_concurrency (worker, msg->hello.concurrency, self->now);
         *dt_master_link (self, worker) = (dt_master_link_t){self->now, self->now, 0};
         dt_log_info ("WORKER-JOIN", "worker %s: capacity %" PRIu32 ", %zu workers",
@@ -168,6 +191,17 @@ static void s_on_submit (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
         dt_master_reply_error (self, peer, msg->req, DT_ERR_STORE, "out of memory");
         return;
     }
+    if ((msg->submit.flags & DT_SUBMIT_RESEND_ONLY) &&
+        !dt_state_chunk_resent (self->state, msg->submit.job, msg->submit.chunk, specs,
+                                msg->submit.count)) {
+        if (specs != msg->submit.payloads)
+            free ((void *) specs);
+        free (buf);
+        if (!dt_state_broken (self->state))
+            dt_master_reply_error (self, peer, msg->req, DT_ERR_CONFLICT,
+                                   "not a resend: this chunk was not accepted with these URLs");
+        return;
+    }
     int rc = dt_state_submit (self->state, msg->submit.job, msg->submit.chunk, specs,
                               msg->submit.count, &first_id, &count, why, sizeof why);
     if (specs != msg->submit.payloads)
@@ -191,12 +225,25 @@ static void s_on_submit (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
 
 static void s_on_fetch (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
 {
+    if (!s_job_known (self, peer, msg->req, msg->fetch.job))
+        return;
     if (dt_waiters_add (self->waiters, peer, msg, self->now) != 0)
         dt_master_reply_error (self, peer, msg->req, DT_ERR_STORE, "out of memory");
 }
 
+/* Busiest first: most leases, then most done. */
+static int s_busier (const void *a, const void *b)
+{
+    const dt_msg_worker_t *x = a, *y = b;
+    if (x->inflight != y->inflight)
+        return x->inflight > y->inflight ? -1 : 1;
+    return x->done > y->done ? -1 : x->done < y->done;
+}
+
 static void s_on_status (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
 {
+    if (!s_job_known (self, peer, msg->req, msg->status.job))
+        return;
     dt_msg_t reply;
     dt_msg_init (&reply);
     reply.type = DT_MSG_STATUS_OK;
@@ -216,8 +263,15 @@ static void s_on_status (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
         int64_t idle = self->now - dt_master_link (self, worker)->last_seen;
         w->idle_ms = idle < 0 ? 0 : idle > UINT32_MAX ? UINT32_MAX : (uint32_t) idle;
     }
-    reply.status_ok.count = n;
+    /* The reply's size is bounded whatever registered (dt_limits.h). */
+    if (n > DT_LIMIT_STATUS_WORKERS) {
+        qsort (self->status_workers, n, sizeof *self->status_workers, s_busier);
+        reply.status_ok.count = DT_LIMIT_STATUS_WORKERS;
+    } else {
+        reply.status_ok.count = n;
+    }
     reply.status_ok.workers = self->status_workers;
+    reply.status_ok.total = n;
     /* Per kind, for the whole master only: a job has one kind or few. */
     dt_msg_kind_t rows[DT_LIMIT_KINDS_MAX];
     uint64_t counts[DT_LIMIT_KINDS_MAX][3];
@@ -242,8 +296,10 @@ static void s_on_status (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
 
 static void s_on_requeue (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
 {
+    if (!s_job_known (self, peer, msg->req, msg->requeue.job))
+        return;
     uint64_t count = 0;
-    if (dt_state_requeue (self->state, msg->requeue.job, &count) != 0)
+    if (dt_state_requeue (self->state, msg->requeue.job, msg->requeue.flags, &count) != 0)
         return; /* broken: the loop stops before anything is acknowledged */
     dt_msg_t ok;
     dt_msg_init (&ok);
@@ -257,6 +313,8 @@ static void s_on_requeue (dt_master_t *self, const dt_peer_t *peer, const dt_msg
 
 static void s_on_cancel (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
 {
+    if (!s_job_known (self, peer, msg->req, msg->cancel.job))
+        return;
     uint64_t count = 0;
     if (dt_state_cancel (self->state, msg->cancel.job, &count, self->now) != 0)
         return; /* broken: the loop stops before anything is acknowledged */
@@ -273,6 +331,8 @@ static void s_on_cancel (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
 
 static void s_on_purge (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
 {
+    if (!s_job_known (self, peer, msg->req, msg->purge.job))
+        return;
     uint64_t count = 0;
     char why[DT_LIMIT_ERROR_MAX] = "";
     int rc = dt_state_purge (self->state, msg->purge.job, &count, why, sizeof why);
@@ -289,6 +349,23 @@ static void s_on_purge (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t
     char job[DT_LIMIT_JOB_MAX * 4 + 1];
     dt_log_escape (job, sizeof job, msg->purge.job.ptr, msg->purge.job.len, DT_LIMIT_JOB_MAX);
     dt_log_info ("MASTER-PURGE", "job %s: %" PRIu64 " tasks purged", job, count);
+}
+
+/* A page of jobs, answered at once: it changes nothing. */
+static void s_on_jobs (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
+{
+    if (!s_job_known (self, peer, msg->req, msg->jobs.job))
+        return;
+    dt_msg_t reply;
+    dt_msg_init (&reply);
+    reply.type = DT_MSG_JOBS_OK;
+    reply.req = msg->req;
+    reply.jobs_ok.cursor = msg->jobs.cursor;
+    reply.jobs_ok.count = dt_state_jobs_page (self->state, msg->jobs.job, &reply.jobs_ok.cursor,
+                                              msg->jobs.max, self->jobs_items, self->jobs_names);
+    reply.jobs_ok.items = self->jobs_items;
+    if (!dt_state_broken (self->state))
+        dt_master_reply (self, &reply, peer);
 }
 
 /* Counts and (rate-limited) logs a message that did not decode or makes no
@@ -405,6 +482,9 @@ void dt_master_handle (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t 
         break;
     case DT_MSG_PURGE:
         s_on_purge (self, peer, msg);
+        break;
+    case DT_MSG_JOBS:
+        s_on_jobs (self, peer, msg);
         break;
     default: {
         char why[64];

@@ -22,6 +22,10 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
     if (!self)
         return NULL;
     self->opts = *opts;
+    if (!self->opts.max_lost)
+        self->opts.max_lost = DT_STATE_LOST_FACTOR * self->opts.max_attempts;
+    if (self->opts.max_lost > UINT16_MAX) /* dt_task_t.lost is 16 bits */
+        self->opts.max_lost = UINT16_MAX;
     self->store = store;
     self->next_id = 1;
     if (store) {
@@ -139,6 +143,13 @@ static int s_is_final (const dt_task_t *task)
     return task->state == DT_TASK_DONE || task->state == DT_TASK_FAILED;
 }
 
+/* Attempts that spent the task's max_attempts: every dispatch but the
+ * leases lost with a vanished worker. */
+static uint32_t s_spent (const dt_task_t *task)
+{
+    return task->attempts - task->lost;
+}
+
 static void s_host_back (dt_state_t *self, const dt_task_t *task);
 
 void dt_state_step (dt_state_t *self, dt_task_t *task, dt_life_event_t event)
@@ -148,7 +159,7 @@ void dt_state_step (dt_state_t *self, dt_task_t *task, dt_life_event_t event)
     const dt_life_rule_t *rule = dt_life_step (&self->counts, job, &task->state, event,
                                                event == DT_LIFE_LEASE ? task->attempts : 0);
     assert (rule);
-    dt_state_job_moved (self, job, rule->to);
+    dt_state_job_moved (self, job, event);
     if (was == DT_TASK_QUEUED && rule->to != DT_TASK_QUEUED) {
         /* Leaving the queue: its entry behind its host, or in the ready
          * queue, is stale, and a slot it held goes back. */
@@ -161,8 +172,11 @@ void dt_state_step (dt_state_t *self, dt_task_t *task, dt_life_event_t event)
     }
     if (!self->store)
         return;
+    /* The attempts that count against max_attempts: a restart forgets the
+     * leases lost with vanished workers (their count starts again), never a
+     * failed one. */
     if (rule->write == DT_LIFE_WRITE_ATTEMPTS)
-        dt_state_check (self, dt_store_set_attempts (self->store, task->id, task->attempts));
+        dt_state_check (self, dt_store_set_attempts (self->store, task->id, s_spent (task)));
     else if (rule->write == DT_LIFE_WRITE_REOPEN)
         dt_state_check (self, dt_store_reopen (self->store, task->id));
 }
@@ -174,7 +188,8 @@ void dt_state_step_cold (dt_state_t *self, dt_job_t *job, dt_task_state_t state,
     const dt_life_rule_t *rule = dt_life_step (&self->counts, job, &at, event, 0);
     assert (rule && (rule->write == DT_LIFE_WRITE_NONE || rule->write == DT_LIFE_WRITE_ADD_TASK ||
                      rule->write == DT_LIFE_WRITE_REOPEN));
-    dt_state_job_moved (self, job, rule->to);
+    (void) rule; /* checked only by the assert */
+    dt_state_job_moved (self, job, event);
 }
 
 /* The number of `task`'s kind, looked up once (with its priority) and kept
@@ -349,10 +364,15 @@ void dt_state_finish (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
 }
 
 /* A lease ended without a result: back to the front of the queue, unless
- * the task has used its attempts. */
-static void s_end_lease (dt_state_t *self, dt_task_t *task, int64_t now)
+ * the task has used its attempts. `vanished`: its worker is gone, which
+ * counts against max_lost rather than max_attempts (DT_STATE_LOST_FACTOR);
+ * else the lease outlived its time limit, which spends an attempt. */
+static void s_end_lease (dt_state_t *self, dt_task_t *task, int vanished, int64_t now)
 {
-    if (task->attempts >= s_max_attempts (self, task)) {
+    if (vanished)
+        task->lost++; /* below max_lost <= UINT16_MAX, or the task fails now */
+    if (vanished ? task->lost >= self->opts.max_lost
+                 : s_spent (task) >= s_max_attempts (self, task)) {
         dt_state_finish (self, task, DT_LIFE_LEASE_LOST_LAST, NULL, dt_str_n ("", 0), "lease lost",
                          now);
         return;
@@ -397,7 +417,7 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
             return 0;
         snprintf (err, err_size,
                   "chunk %" PRIu32 " of this job was already submitted with other URLs: "
-                  "use a new job id",
+                  "use a new job id, or submit --append to add to the job",
                   chunk);
         return DT_ERR_CONFLICT;
     }
@@ -449,6 +469,8 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
         return DT_ERR_STORE;
     }
     self->next_id += nurls;
+    if (!job->kind) /* JOBS shows it: a job's chunks have one kind, or its first's is shown */
+        job->kind = dt_kinds_index (self->kinds, kind0) + 1;
     if (self->store)
         dt_state_check (self, dt_store_add_chunk (self->store, job_name, chunk, first, nurls));
     if (cold) {
@@ -468,15 +490,19 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
     }
     if (self->store)
         dt_state_check (self, dt_store_add_tasks (self->store, first, job_name, urls, nurls));
+    if (job->total == nurls)
+        dt_log_info ("MASTER-JOB-ACCEPTED", "job %s: first chunk %" PRIu32 ", %" PRIu32 " tasks",
+                     job->name, chunk, nurls);
     *first_id = first;
     *count = nurls;
     return 0;
 }
 
 /* Counts a result that is dropped as late, with why for the debug log. */
-static void s_late (dt_state_t *self, const dt_report_t *result, const char *why)
+static void s_late (dt_state_t *self, const dt_task_t *task, const dt_report_t *result,
+                    const char *why)
 {
-    dt_life_count (&self->counts, DT_LIFE_LATE);
+    dt_life_count (&self->counts, task ? dt_jobs_at (self->jobs, task->job) : NULL, DT_LIFE_LATE);
     dt_log_debug ("RESULT-LATE", "task %" PRIu64 " attempt %" PRIu32 " epoch %" PRIu64 ": %s",
                   result->id, result->attempt, result->epoch, why);
 }
@@ -484,7 +510,7 @@ static void s_late (dt_state_t *self, const dt_report_t *result, const char *why
 void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *result, int64_t now)
 {
     if (result->outcome > DT_OUTCOME_FAIL) {
-        dt_life_count (&self->counts, DT_LIFE_INVALID);
+        dt_life_count (&self->counts, NULL, DT_LIFE_INVALID);
         dt_log_debug ("RESULT-INVALID", "task %" PRIu64 " outcome %u: no such outcome", result->id,
                       result->outcome);
         return;
@@ -492,17 +518,18 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
     /* Another run's ids may name other tasks now: its results are never
      * taken for this run's, whatever they name. */
     if (result->epoch != self->epoch) {
-        s_late (self, result, "another master run");
+        s_late (self, NULL, result, "another master run");
         return;
     }
     dt_task_t *task = dt_tasks_get (self->tasks, result->id);
     if (task ? s_is_final (task) : dt_state_final_elsewhere (self, result->id)) {
-        dt_life_count (&self->counts, DT_LIFE_DUPLICATE);
+        dt_life_count (&self->counts, task ? dt_jobs_at (self->jobs, task->job) : NULL,
+                       DT_LIFE_DUPLICATE);
         return;
     }
     if (!task && (result->id == 0 || result->id >= self->next_id)) {
         /* This run never had such a task: no lease of it ever ended. */
-        dt_life_count (&self->counts, DT_LIFE_INVALID);
+        dt_life_count (&self->counts, NULL, DT_LIFE_INVALID);
         dt_log_debug ("RESULT-INVALID", "task %" PRIu64 ": no such task", result->id);
         return;
     }
@@ -512,18 +539,21 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
      * never said HELLO. The task runs again or is running elsewhere, so
      * dropping the result loses nothing. */
     if (!task || task->state != DT_TASK_INFLIGHT) {
-        s_late (self, result, "not leased");
+        s_late (self, task, result, "not leased");
         return;
     }
     if (result->attempt != task->attempts) {
-        s_late (self, result, "not the attempt leased now");
+        s_late (self, task, result, "not the attempt leased now");
         return;
     }
     if (!from || dt_workers_at (self->workers, task->worker) != from) {
-        s_late (self, result, from ? "leased to another worker" : "from a peer not registered");
+        s_late (self, task, result,
+                from ? "leased to another worker" : "from a peer not registered");
         return;
     }
-    if (result->outcome == DT_OUTCOME_RETRY && task->attempts < s_max_attempts (self, task)) {
+    /* A result came back: the worker has earned more credit. */
+    dt_workers_returned (self->workers, from);
+    if (result->outcome == DT_OUTCOME_RETRY && s_spent (task) < s_max_attempts (self, task)) {
         s_release (self, task, now);
         s_delay (self, task, now + s_backoff_ms (self, task->attempts));
         return;
@@ -727,7 +757,7 @@ uint32_t dt_state_drop_worker (dt_state_t *self, dt_worker_t **worker_p, int64_t
     uint32_t count = 0;
     /* From the newest lease, each to the front: the oldest ends up first. */
     while (worker->leases.tail) {
-        s_end_lease (self, worker->leases.tail, now);
+        s_end_lease (self, worker->leases.tail, 1, now);
         count++;
     }
     dt_workers_remove (self->workers, worker_p);
@@ -738,7 +768,10 @@ uint32_t dt_state_expire_leases (dt_state_t *self, dt_worker_t *worker, int64_t 
 {
     uint32_t count = 0;
     while (worker->leases.head && now >= dt_state_lease_deadline (self, worker)) {
-        s_end_lease (self, worker->leases.head, now);
+        /* A worker still here that keeps a task past its limit earns
+         * less credit: it holds fewer tasks hostage next time. */
+        dt_workers_lost (self->workers, worker);
+        s_end_lease (self, worker->leases.head, 0, now);
         count++;
     }
     return count;
@@ -852,6 +885,9 @@ void dt_state_stats (dt_state_t *self, dt_str_t job_name, dt_msg_stats_t *stats)
         }
         states = job->states;
         stats->submitted = job->total;
+        stats->retried = job->retried;
+        stats->duplicates = job->duplicates;
+        stats->late = job->late;
     } else {
         stats->submitted = self->counts.submitted;
         stats->retried = self->counts.retried;
@@ -872,10 +908,11 @@ void dt_state_reopen (dt_state_t *self, dt_task_t *task, uint64_t seq)
     if (entry)
         entry->task = 0; /* FETCH no longer returns it; its position stays */
     task->attempts = 0;
+    task->lost = 0;
     dt_state_enqueue (self, task, DT_LIFE_REQUEUE, 0);
 }
 
-int dt_state_requeue (dt_state_t *self, dt_str_t job_name, uint64_t *count)
+int dt_state_requeue (dt_state_t *self, dt_str_t job_name, uint32_t flags, uint64_t *count)
 {
     *count = 0;
     const dt_job_t *job = NULL;
@@ -889,12 +926,15 @@ int dt_state_requeue (dt_state_t *self, dt_str_t job_name, uint64_t *count)
     if (failed == 0)
         return 0;
     if (self->store)
-        return dt_state_requeue_from_store (self, job_name, count);
+        return dt_state_requeue_from_store (self, job_name, flags, count);
     uint64_t last = dt_results_last (self->results);
     for (uint64_t seq = 1; *count < failed && seq <= last; seq++) {
         dt_result_t *entry = dt_results_get (self->results, seq);
         if (!entry || !entry->task || entry->state != DT_STATE_FAILED ||
             (job && entry->job != job->index) || !dt_jobs_at (self->jobs, entry->job))
+            continue;
+        if (!(flags & DT_REQUEUE_CANCELLED) &&
+            dt_state_is_cancelled (dt_str_n (entry->error, entry->error_len)))
             continue;
         dt_task_t *task = dt_state_task_back (self, entry);
         if (task && task->state == DT_TASK_FAILED) {
@@ -921,7 +961,8 @@ int dt_state_cancel (dt_state_t *self, dt_str_t job_name, uint64_t *count, int64
         if (task->job != job->index || !dt_state_is_busy (task))
             continue;
         /* Its queue or retry entry goes stale with the state change. */
-        dt_state_finish (self, task, DT_LIFE_CANCEL, NULL, dt_str_n ("", 0), "cancelled", now);
+        dt_state_finish (self, task, DT_LIFE_CANCEL, NULL, dt_str_n ("", 0), DT_STATE_CANCELLED,
+                         now);
         (*count)++;
     }
     if (*count < unfinished && self->counts.cold > 0)
@@ -932,7 +973,7 @@ int dt_state_cancel (dt_state_t *self, dt_str_t job_name, uint64_t *count, int64
 
 void dt_state_count_invalid (dt_state_t *self)
 {
-    dt_life_count (&self->counts, DT_LIFE_INVALID);
+    dt_life_count (&self->counts, NULL, DT_LIFE_INVALID);
 }
 
 uint64_t dt_state_last_seq (const dt_state_t *self)

@@ -220,7 +220,7 @@ static int s_cancel_row (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uin
     }
     dt_task_t *task = s_warm_task (warm, id, job, url, attempts);
     if (task) {
-        dt_state_finish (self, task, DT_LIFE_CANCEL, NULL, dt_str_n ("", 0), "cancelled",
+        dt_state_finish (self, task, DT_LIFE_CANCEL, NULL, dt_str_n ("", 0), DT_STATE_CANCELLED,
                          warm->now);
         warm->ids[warm->nids++] = id;
         (*warm->count)++;
@@ -347,14 +347,18 @@ typedef struct {
     s_failed_t *rows; /* DT_STATE_REQUEUE_BATCH entries */
     size_t count;     /* rows read this pass */
     uint64_t warmed;  /* tasks brought into memory this pass */
+    uint32_t flags;   /* DT_REQUEUE_* */
 } s_failed_list_t;
 
 static int s_failed_row (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t job_name)
 {
     s_failed_list_t *list = arg;
     dt_state_t *self = list->state;
-    /* What is left of a job being purged stays as it is. */
+    /* What is left of a job being purged stays as it is; cancelled tasks
+     * stay unless asked for. */
     if (dt_jobs_purging (self->jobs, job_name))
+        return 0;
+    if (!(list->flags & DT_REQUEUE_CANCELLED) && dt_state_is_cancelled (r->error))
         return 0;
     /* A job that left memory comes back (its counters from the store). */
     dt_job_t *job = s_job_named (self, &list->job, job_name, 1);
@@ -431,9 +435,9 @@ static int s_requeue_pass (dt_state_t *self, const s_failed_list_t *list, uint64
     return rc;
 }
 
-int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint64_t *count)
+int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint32_t flags, uint64_t *count)
 {
-    s_failed_list_t list = {.state = self};
+    s_failed_list_t list = {.state = self, .flags = flags};
     list.rows = malloc (DT_STATE_REQUEUE_BATCH * sizeof *list.rows);
     if (!list.rows) {
         dt_state_fail (self, "out of memory requeueing failed tasks");
@@ -494,6 +498,8 @@ static int s_on_task (void *arg, uint64_t id, dt_str_t job_name, dt_str_t url, u
     dt_str_t kind, payload;
     dt_spec_opts_t opts;
     dt_spec_split (url.ptr, url.len, &kind, &payload, &opts);
+    if (!job->kind)
+        job->kind = dt_state_kind (self, kind) + 1;
     if (!opts.priority && (self->counts.cold > 0 || dt_state_hot_queued (self) >= self->window)) {
         if (dt_cold_add (self->cold, id, 1) != 0)
             return -1;

@@ -134,6 +134,14 @@ int dt_msg_recv (dt_msg_t *self, void *socket, dt_peer_t *peer, int flags)
     return dt_msg_decode (self, zmq_msg_data (&self->frame_), zmq_msg_size (&self->frame_));
 }
 
+void dt_msg_peer_address (const dt_msg_t *self, char *buf, size_t size)
+{
+    /* zmq_msg_gets takes no const: it only reads the frame's metadata. */
+    const char *addr =
+        self->has_frame_ ? zmq_msg_gets ((zmq_msg_t *) &self->frame_, "Peer-Address") : NULL;
+    snprintf (buf, size, "%s", addr ? addr : "");
+}
+
 /* ---- Sizes and names ---------------------------------------------------- */
 
 #define S_STR_(x) #x
@@ -192,9 +200,9 @@ const char *dt_msg_error_name (int code)
         [DT_ERR_QUEUE_FULL] = "QUEUE_FULL", [DT_ERR_BAD_URL] = "BAD_URL",
         [DT_ERR_STORE] = "STORE",           [DT_ERR_DENIED] = "DENIED",
         [DT_ERR_STOPPING] = "STOPPING",     [DT_ERR_TOO_MANY_WORKERS] = "TOO_MANY_WORKERS",
-        [DT_ERR_CONFLICT] = "CONFLICT",
+        [DT_ERR_CONFLICT] = "CONFLICT",     [DT_ERR_NO_SUCH_JOB] = "NO_SUCH_JOB",
     };
-    if (code < DT_ERR_MALFORMED || code > DT_ERR_CONFLICT)
+    if (code < DT_ERR_MALFORMED || code > DT_ERR_NO_SUCH_JOB)
         return "?";
     return names[code];
 }

@@ -54,6 +54,8 @@ typedef enum {
     DT_MSG_CANCEL_OK = 17,  /* master -> client */
     DT_MSG_PURGE = 18,      /* client -> master: delete a finished job */
     DT_MSG_PURGE_OK = 19,   /* master -> client */
+    DT_MSG_JOBS = 20,       /* client -> master: a page of jobs, newest first */
+    DT_MSG_JOBS_OK = 21,    /* master -> client */
 } dt_msg_type_t;
 
 /* ERROR codes (dt_msg_t.error.code). */
@@ -69,6 +71,7 @@ typedef enum {
     DT_ERR_STOPPING = 9,          /* master is shutting down */
     DT_ERR_TOO_MANY_WORKERS = 10, /* DT_LIMIT_WORKERS_MAX reached */
     DT_ERR_CONFLICT = 11,         /* (job, chunk) already submitted with other URLs */
+    DT_ERR_NO_SUCH_JOB = 12,      /* the job named is not known to the master (or purged) */
 } dt_msg_error_t;
 
 /* RESULTS outcome, as classified by the worker. */
@@ -92,6 +95,18 @@ typedef enum {
  * them, so a client following a busy job gets few large PAGEs instead of
  * one per commit. */
 #define DT_FETCH_FILL 2u
+
+/* SUBMIT flags. */
+/* Only a resend check: the master answers SUBMIT_OK when this (job, chunk)
+ * was accepted before with these URLs, and ERROR CONFLICT otherwise; it
+ * never creates anything. `submit --append` finds where an earlier run of
+ * the same append put its chunks this way (PROTOCOL.md). */
+#define DT_SUBMIT_RESEND_ONLY 1u
+
+/* REQUEUE flags. */
+/* Failed tasks that were cancelled (error "cancelled") come back too;
+ * without it REQUEUE leaves them failed. */
+#define DT_REQUEUE_CANCELLED 1u
 
 /* A byte string borrowed from a frame (or from the sender's memory when
  * encoding). NOT NUL-terminated. */
@@ -163,6 +178,19 @@ typedef struct {
     uint32_t workers;  /* connected workers serving it; 0 with tasks: none will run them */
 } dt_msg_kind_t;
 
+/* One job in JOBS_OK. */
+typedef struct {
+    dt_str_t name;        /* its id */
+    dt_str_t kind;        /* what its tasks are: "http" */
+    uint64_t created_ms;  /* Unix ms of its first chunk */
+    uint64_t finished_ms; /* Unix ms it last finished; 0 while it has unfinished tasks */
+    uint64_t total;       /* tasks accepted */
+    uint64_t done;        /* final: done */
+    uint64_t failed;      /* final: failed */
+    uint64_t pending;     /* unfinished: queued, leased or waiting for a retry */
+    uint32_t next_chunk;  /* the chunk number after its highest one (--append) */
+} dt_msg_job_t;
+
 typedef struct {
     dt_str_t name;
     uint32_t capacity; /* credit offered */
@@ -206,7 +234,7 @@ typedef struct {
         struct {
             dt_str_t job;          /* client-chosen job id: idempotence key with chunk */
             uint32_t chunk;        /* 0,1,2... within the job */
-            uint32_t flags;        /* reserved, 0 */
+            uint32_t flags;        /* DT_SUBMIT_* */
             dt_str_t kind;         /* every task of the chunk: [a-z0-9_-]{0,32}; "": http */
             uint8_t priority;      /* 0..DT_PRIORITY_MAX, higher first; DT_PRIORITY_DEFAULT */
             uint64_t not_before;   /* wall-clock ms since 1970 before which they wait; 0: none */
@@ -239,13 +267,15 @@ typedef struct {
         } status;
         struct {
             dt_msg_stats_t stats;
-            uint32_t count;
+            uint32_t count; /* listed: at most DT_LIMIT_STATUS_WORKERS */
             dt_msg_worker_t *workers;
+            uint32_t total; /* workers registered */
             uint32_t nkinds;
             dt_msg_kind_t *kinds;
         } status_ok;
         struct {
-            dt_str_t job; /* empty: all jobs */
+            dt_str_t job;   /* empty: all jobs */
+            uint32_t flags; /* DT_REQUEUE_* */
         } requeue;
         struct {
             uint64_t count; /* tasks put back in the queue */
@@ -262,6 +292,16 @@ typedef struct {
         struct {
             uint64_t count; /* its tasks deleted */
         } purge_ok;
+        struct {
+            dt_str_t job;    /* empty: every job; else only this one */
+            uint64_t cursor; /* 0 at first; then JOBS_OK's cursor */
+            uint32_t max;    /* jobs wanted, <= DT_LIMIT_JOBS_MAX */
+        } jobs;
+        struct {
+            uint64_t cursor; /* pass back in the next JOBS; 0: no more */
+            uint32_t count;
+            dt_msg_job_t *items; /* newest first */
+        } jobs_ok;
         struct {
             uint32_t code; /* dt_msg_error_t */
             dt_str_t text;
@@ -297,6 +337,12 @@ void dt_msg_reset (dt_msg_t *self);
  * array shape, version, type, every field's type, every string and count against dt_limits.h. Never
  * reads past `size`, never allocates more than a bound derived from `size`. */
 int dt_msg_decode (dt_msg_t *self, const void *data, size_t size);
+
+/* Copies the IP address of the TCP peer the message in `self` came from
+ * (libzmq's "Peer-Address" property of its frame) into `buf`, NUL-terminated
+ * and cut to `size`; "" when there is none (not received, or not TCP). For
+ * per-address caps on what a peer may register, not for every message. */
+void dt_msg_peer_address (const dt_msg_t *self, char *buf, size_t size);
 
 /* Encodes `self` into a new malloc'd buffer returned in *data_p (caller
  * frees) with its size in *size_p. Returns 0, DT_PROTO_ETOOBIG when a cap

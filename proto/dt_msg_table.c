@@ -118,6 +118,21 @@ static const dt_msg_field_t s_kindrow_fields[] = {
 static const dt_msg_layout_t s_kindrow = {"K", s_kindrow_fields,       S_N (s_kindrow_fields),
                                           0,   sizeof (dt_msg_kind_t), NULL};
 
+/* J: a job in JOBS_OK. */
+static const dt_msg_field_t s_job_fields[] = {
+    S_STR (dt_msg_job_t, name, 1, DT_LIMIT_JOB_MAX),
+    S_STR (dt_msg_job_t, kind, 0, DT_LIMIT_KIND_MAX),
+    S_ANY (dt_msg_job_t, created_ms),
+    S_ANY (dt_msg_job_t, finished_ms),
+    S_ANY (dt_msg_job_t, total),
+    S_ANY (dt_msg_job_t, done),
+    S_ANY (dt_msg_job_t, failed),
+    S_ANY (dt_msg_job_t, pending),
+    S_ANY (dt_msg_job_t, next_chunk),
+};
+static const dt_msg_layout_t s_job = {"J", s_job_fields,          S_N (s_job_fields),
+                                      0,   sizeof (dt_msg_job_t), NULL};
+
 /* A payload in SUBMIT: an item that is a bare bin. */
 static const dt_msg_field_t s_payload_fields[] = {
     {"payload", DT_FIELD_BIN, 0, 0, 0, 0, DT_LIMIT_PAYLOAD_MAX, NULL},
@@ -180,7 +195,8 @@ static const dt_msg_field_t s_results_fields[] = {
 static const dt_msg_field_t s_submit_fields[] = {
     S_STR (dt_msg_t, submit.job, 1, DT_LIMIT_JOB_MAX),
     S_ANY (dt_msg_t, submit.chunk),
-    S_UINT (dt_msg_t, submit.flags, 0, 0), /* reserved: a future flag must not pass unseen */
+    S_UINT (dt_msg_t, submit.flags, 0, DT_SUBMIT_RESEND_ONLY), /* an unknown flag must not
+                                                                  pass unseen */
     S_STR (dt_msg_t, submit.kind, 0, DT_LIMIT_KIND_MAX),
     S_UINT (dt_msg_t, submit.priority, 0, DT_PRIORITY_MAX),
     S_ANY (dt_msg_t, submit.not_before),
@@ -211,11 +227,13 @@ static const dt_msg_field_t s_status_fields[] = {
 };
 static const dt_msg_field_t s_status_ok_fields[] = {
     S_TUPLE (dt_msg_t, status_ok.stats, s_stats),
-    S_LIST (status_ok.workers, status_ok.count, 0, DT_LIMIT_WORKERS_MAX, s_worker),
+    S_LIST (status_ok.workers, status_ok.count, 0, DT_LIMIT_STATUS_WORKERS, s_worker),
+    S_ANY (dt_msg_t, status_ok.total),
     S_LIST (status_ok.kinds, status_ok.nkinds, 0, DT_LIMIT_KINDS_MAX, s_kindrow),
 };
 static const dt_msg_field_t s_requeue_fields[] = {
     S_STR (dt_msg_t, requeue.job, 0, DT_LIMIT_JOB_MAX),
+    S_UINT (dt_msg_t, requeue.flags, 0, DT_REQUEUE_CANCELLED),
 };
 static const dt_msg_field_t s_requeue_ok_fields[] = {
     S_ANY (dt_msg_t, requeue_ok.count),
@@ -235,6 +253,15 @@ static const dt_msg_field_t s_purge_fields[] = {
 };
 static const dt_msg_field_t s_purge_ok_fields[] = {
     S_ANY (dt_msg_t, purge_ok.count),
+};
+static const dt_msg_field_t s_jobs_fields[] = {
+    S_STR (dt_msg_t, jobs.job, 0, DT_LIMIT_JOB_MAX),
+    S_ANY (dt_msg_t, jobs.cursor),
+    S_UINT (dt_msg_t, jobs.max, 1, DT_LIMIT_JOBS_MAX),
+};
+static const dt_msg_field_t s_jobs_ok_fields[] = {
+    S_ANY (dt_msg_t, jobs_ok.cursor),
+    S_LIST (jobs_ok.items, jobs_ok.count, 0, DT_LIMIT_JOBS_MAX, s_job),
 };
 
 /* SUBMIT's kind is a name. */
@@ -272,6 +299,8 @@ static const dt_msg_layout_t s_messages[] = {
     [DT_MSG_CANCEL_OK] = S_MSG ("CANCEL_OK", s_cancel_ok_fields, NULL),
     [DT_MSG_PURGE] = S_MSG ("PURGE", s_purge_fields, NULL),
     [DT_MSG_PURGE_OK] = S_MSG ("PURGE_OK", s_purge_ok_fields, NULL),
+    [DT_MSG_JOBS] = S_MSG ("JOBS", s_jobs_fields, NULL),
+    [DT_MSG_JOBS_OK] = S_MSG ("JOBS_OK", s_jobs_ok_fields, NULL),
 };
 
 const dt_msg_layout_t *dt_msg_layout (int type)

@@ -37,6 +37,10 @@
 #define DT_WORKER_HEARTBEAT_MIN_MS 10
 #define DT_WORKER_HEARTBEAT_MAX_MS 600000
 #define DT_WORKER_LIVENESS_MAX     100
+/* The INFO summary line (WORKER-SUMMARY: rate, done, errors, in flight)
+ * comes this often while there is work: often enough to watch a crawl,
+ * rare enough for a log kept for days (per-task lines are DEBUG). */
+#define DT_WORKER_SUMMARY_MS 5000
 /* Invalid messages logged at warning level; after that, debug only. */
 #define DT_WORKER_INVALID_LOGGED 10
 
@@ -94,6 +98,9 @@ typedef struct {
     int held_back;            /* results waited one turn for more (see s_loop) */
     int64_t stop_deadline;    /* monotonic ms when the grace period ends */
     uint64_t tasks_done;      /* results produced */
+    uint64_t tasks_errors;    /* of them, outcome retry or fail */
+    int64_t summary_at;       /* monotonic ms of the last WORKER-SUMMARY (or the start) */
+    uint64_t summary_done;    /* tasks_done then */
     uint64_t invalid;         /* invalid messages received */
 } s_worker_t;
 
@@ -306,6 +313,8 @@ static void s_on_done (void *arg, const dt_handler_result_t *r)
                   " ms%s%s",
                   slot.id, slot.attempt, s_outcome_name (r->outcome), r->http_status, r->bytes,
                   r->elapsed_ms, r->error[0] ? ": " : "", r->error);
+    if (r->outcome != DT_OUTCOME_DONE)
+        self->tasks_errors++;
     if (s_add_result (self, &slot, r) != 0)
         dt_log_error ("RESULT-DROPPED", "task %" PRIu64 ": out of memory; its lease will end",
                       slot.id);
@@ -536,9 +545,28 @@ static int64_t s_silence_ms (const s_worker_t *self)
     return (int64_t) self->liveness * self->heartbeat_ms;
 }
 
-/* Heartbeats, master liveness, HELLO resends and credit restore. */
+/* One INFO line every DT_WORKER_SUMMARY_MS while tasks are held or were
+ * finished since the last one; an idle worker stays quiet. */
+static void s_summary (s_worker_t *self, int64_t now)
+{
+    int64_t span = now - self->summary_at;
+    if (span < DT_WORKER_SUMMARY_MS)
+        return;
+    uint64_t recent = self->tasks_done - self->summary_done;
+    if (recent > 0 || s_held (self) > 0)
+        dt_log_info ("WORKER-SUMMARY",
+                     "%.1f tasks/s, %" PRIu64 " done, %" PRIu64 " errors, %zu in flight",
+                     (double) recent * 1000.0 / (double) span, self->tasks_done, self->tasks_errors,
+                     s_held (self));
+    self->summary_at = now;
+    self->summary_done = self->tasks_done;
+}
+
+/* Heartbeats, master liveness, HELLO resends, credit restore and the
+ * summary line. */
 static void s_tick (s_worker_t *self, int64_t now)
 {
+    s_summary (self, now);
     if (self->state == S_READY && now - self->last_heard > s_silence_ms (self)) {
         dt_log_warn ("MASTER-SILENT", "nothing from %s for %" PRId64 " ms: registering again",
                      self->opts.master, now - self->last_heard);
@@ -588,6 +616,7 @@ static int s_wait_ms (s_worker_t *self, int64_t now)
         S_DUE (self->hello_sent + self->hello_interval);
     if (self->rhead < self->nresults)
         S_DUE (now + DT_WORKER_SEND_RETRY_MS);
+    S_DUE (self->summary_at + DT_WORKER_SUMMARY_MS);
     if (self->stopping)
         S_DUE (self->stop_deadline);
     if (self->queue_head && self->nfree > 0)
@@ -699,6 +728,7 @@ static int s_loop (s_worker_t *self)
 {
     int64_t now = zclock_mono ();
     self->last_heard = now;
+    self->summary_at = now;
     self->state = S_CONNECTING;
     self->hello_interval = (uint32_t) s_silence_ms (self);
     s_send_hello (self);

@@ -50,6 +50,9 @@ static void s_sample (dt_msg_t *m, int type)
                                        .error = {"HTTP 503", 8}}};
     static dt_str_t urls[3] = {{"http://a.test/1", 15}, {"http://a.test/2", 15}, {"http://x/", 9}};
     static dt_msg_worker_t workers[1] = {{{"host-1", 6}, 32, 5, 1000, 250}};
+    static dt_msg_job_t jobs[2] = {
+        {{"job-b", 5}, {"http", 4}, 1700000000000ULL, 0, 10, 3, 1, 6, 2},
+        {{"job-a", 5}, {"http", 4}, 1600000000000ULL, 1600000001000ULL, 5, 4, 1, 0, 1}};
     dt_msg_init (m);
     m->type = (dt_msg_type_t) type;
     m->req = 0x1122334455667788ULL;
@@ -102,8 +105,21 @@ static void s_sample (dt_msg_t *m, int type)
         m->page.items = page;
         break;
     case DT_MSG_STATUS:
-    case DT_MSG_REQUEUE:
         m->status.job = dt_str ("j");
+        break;
+    case DT_MSG_REQUEUE:
+        m->requeue.job = dt_str ("j");
+        m->requeue.flags = DT_REQUEUE_CANCELLED;
+        break;
+    case DT_MSG_JOBS:
+        m->jobs.job = dt_str ("");
+        m->jobs.cursor = 77;
+        m->jobs.max = 50;
+        break;
+    case DT_MSG_JOBS_OK:
+        m->jobs_ok.cursor = 76;
+        m->jobs_ok.count = 2;
+        m->jobs_ok.items = jobs;
         break;
     case DT_MSG_STATUS_OK:
         m->status_ok.stats = st;
@@ -144,7 +160,7 @@ static void *s_encode (int type, size_t *size)
 
 static void test_every_message_round_trips (void)
 {
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_PURGE_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_JOBS_OK; type++) {
         size_t size;
         void *data = s_encode (type, &size);
         DT_CHECK (data);
@@ -199,7 +215,7 @@ static void test_decoded_fields_have_the_sent_values (void)
 
 static void test_every_truncation_of_every_message_is_refused (void)
 {
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_PURGE_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_JOBS_OK; type++) {
         size_t size;
         uint8_t *data = s_encode (type, &size);
         DT_CHECK (data);
@@ -672,7 +688,7 @@ static void test_encode_refuses_exactly_what_decode_refuses_at_every_limit (void
     memset (s_text, 'u', sizeof s_text);
     s_cases = s_refused = 0;
     int failed = 0;
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_PURGE_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_JOBS_OK; type++) {
         const dt_msg_layout_t *layout = dt_msg_layout (type);
         dt_msg_t m;
         dt_msg_init (&m);
@@ -726,7 +742,7 @@ static void test_what_the_decoder_refused_the_encoder_refuses_too (void)
 
 static void test_the_tables_keep_the_shape_the_codec_relies_on (void)
 {
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_PURGE_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_JOBS_OK; type++) {
         const dt_msg_layout_t *layout = dt_msg_layout (type);
         DT_CHECK (layout && strcmp (layout->name, dt_msg_type_name (type)) == 0);
         int lists = 0;
@@ -748,7 +764,7 @@ static void test_the_tables_keep_the_shape_the_codec_relies_on (void)
         }
         DT_CHECK (lists <= 2);
     }
-    DT_CHECK (dt_msg_layout (0) == NULL && dt_msg_layout (DT_MSG_PURGE_OK + 1) == NULL);
+    DT_CHECK (dt_msg_layout (0) == NULL && dt_msg_layout (DT_MSG_JOBS_OK + 1) == NULL);
 }
 
 static void test_a_frame_over_the_frame_cap_is_too_big (void)
@@ -761,7 +777,7 @@ static void test_a_frame_over_the_frame_cap_is_too_big (void)
 
 static void test_every_single_byte_change_decodes_or_is_refused_safely (void)
 {
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_PURGE_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_JOBS_OK; type++) {
         size_t size;
         uint8_t *data = s_encode (type, &size);
         for (size_t i = 0; i < size; i++) {
@@ -834,6 +850,7 @@ static void test_names_cover_every_type_and_code (void)
     DT_CHECK (strcmp (dt_msg_type_name (DT_MSG_REQUEUE_OK), "REQUEUE_OK") == 0);
     DT_CHECK (strcmp (dt_msg_type_name (99), "?") == 0);
     DT_CHECK (strcmp (dt_msg_error_name (DT_ERR_CONFLICT), "CONFLICT") == 0);
+    DT_CHECK (strcmp (dt_msg_error_name (DT_ERR_NO_SUCH_JOB), "NO_SUCH_JOB") == 0);
     DT_CHECK (strcmp (dt_msg_error_name (0), "?") == 0);
     for (int rc = 0; rc >= DT_PROTO_EIO; rc--)
         DT_CHECK (strcmp (dt_msg_strerror (rc), "unknown error") != 0);
@@ -843,7 +860,7 @@ static void test_names_cover_every_type_and_code (void)
  * fuzzer's starting corpus (scripts/fuzz). */
 static int s_write_seeds (const char *dir)
 {
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_PURGE_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_JOBS_OK; type++) {
         size_t size;
         void *data = s_encode (type, &size);
         char path[4096];

@@ -325,10 +325,11 @@ static void test_drop_worker_puts_leased_tasks_back_at_the_front (void)
     dt_state_destroy (&st);
 }
 
-static void test_drop_worker_fails_tasks_that_used_their_attempts (void)
+static void test_drop_worker_fails_a_task_only_after_max_lost_leases (void)
 {
     dt_state_opts_t opts = s_opts ();
     opts.max_attempts = 1;
+    opts.max_lost = 2;
     dt_state_t *st = dt_state_new (&opts, NULL);
     uint64_t first;
     uint32_t count;
@@ -336,9 +337,118 @@ static void test_drop_worker_fails_tasks_that_used_their_attempts (void)
     dt_worker_t *w = s_worker (st, "w", 1);
     DT_CHECK_EQ (s_dispatch (st, w, 1, NOW), 1);
     DT_CHECK_EQ (dt_state_drop_worker (st, &w, NOW), 1);
+    DT_CHECK_EQ (s_stats (st, "").failed, 0); /* its one attempt is not spent */
+    DT_CHECK_EQ (s_stats (st, "").pending, 1);
+    w = s_worker (st, "w", 1);
+    DT_CHECK_EQ (s_dispatch (st, w, 1, NOW), 1);
+    DT_CHECK_EQ (dt_state_drop_worker (st, &w, NOW), 1);
     DT_CHECK_EQ (s_stats (st, "").failed, 1);
     DT_CHECK_EQ (s_stats (st, "").pending, 0);
     dt_state_destroy (&st);
+}
+
+static void test_max_lost_defaults_to_ten_times_max_attempts (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    opts.max_attempts = 2;
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "j", 0, 1, &first, &count), 0);
+    for (uint32_t i = 1; i <= DT_STATE_LOST_FACTOR * 2; i++) {
+        dt_worker_t *w = s_worker (st, "fake", 4096);
+        DT_CHECK_EQ (s_dispatch (st, w, 1, NOW), 1);
+        DT_CHECK_EQ (s_items[0].attempt, i);
+        DT_CHECK_EQ (dt_state_drop_worker (st, &w, NOW), 1);
+        DT_CHECK_EQ (s_stats (st, "").failed, i == DT_STATE_LOST_FACTOR * 2 ? 1 : 0);
+    }
+    DT_CHECK_EQ (s_stats (st, "").pending, 0);
+    dt_state_destroy (&st);
+}
+
+static void test_a_lost_lease_spends_no_attempt_but_retry_and_expiry_do (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    opts.max_attempts = 2;
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "j", 0, 1, &first, &count), 0);
+    dt_worker_t *w = s_worker (st, "gone", 4);
+    DT_CHECK_EQ (s_dispatch (st, w, 1, NOW), 1);
+    DT_CHECK_EQ (dt_state_drop_worker (st, &w, NOW), 1); /* lost: attempt 1 not spent */
+    w = s_worker (st, "w", 4);
+    DT_CHECK_EQ (s_dispatch (st, w, 1, NOW), 1);
+    DT_CHECK_EQ (s_items[0].attempt, 2);
+    s_result (st, w, first, 2, DT_OUTCOME_RETRY, NOW); /* spends 1 of 2 */
+    DT_CHECK_EQ (s_stats (st, "").delayed, 1);
+    dt_state_promote_due (st, NOW + 100000);
+    DT_CHECK_EQ (s_dispatch (st, w, 1, NOW + 100000), 1);
+    DT_CHECK_EQ (dt_state_expire_leases (st, w, NOW + 200000), 1); /* spends 2 of 2 */
+    DT_CHECK_EQ (s_stats (st, "").failed, 1);
+    DT_CHECK_EQ (s_stats (st, "").pending, 0);
+    dt_state_destroy (&st);
+}
+
+static void test_a_new_worker_holds_only_the_starting_credit (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "j", 0, 16, &first, &count), 0);
+    dt_worker_t *w = s_worker (st, "w", 4096);
+    DT_CHECK_EQ (w->capacity, DT_WORKERS_CREDIT_START);
+    DT_CHECK_EQ (dt_workers_free_total (dt_state_workers (st)), DT_WORKERS_CREDIT_START);
+    DT_CHECK_EQ (s_dispatch (st, w, dt_workers_free (w), NOW), DT_WORKERS_CREDIT_START);
+    DT_CHECK_EQ (dt_workers_free (w), 0);
+    /* A round of results doubles it. */
+    for (uint32_t i = 0; i < DT_WORKERS_CREDIT_START; i++)
+        s_result (st, w, s_items[i].id, 1, DT_OUTCOME_DONE, NOW + 1);
+    DT_CHECK_EQ (w->capacity, 2 * DT_WORKERS_CREDIT_START);
+    DT_CHECK_EQ (dt_workers_free (w), 2 * DT_WORKERS_CREDIT_START);
+    /* A lease past its limit halves it. */
+    DT_CHECK_EQ (s_dispatch (st, w, 1, NOW + 2), 1);
+    DT_CHECK_EQ (dt_state_expire_leases (st, w, NOW + 100000), 1);
+    DT_CHECK_EQ (w->capacity, DT_WORKERS_CREDIT_START);
+    dt_state_destroy (&st);
+}
+
+static void test_credit_grows_by_rounds_up_to_what_the_worker_offered (void)
+{
+    dt_workers_t *ws = dt_workers_new ();
+    dt_peer_t peer;
+    memset (&peer, 0, sizeof peer);
+    peer.len = 1;
+    peer.id[0] = 'w';
+    dt_worker_t *w = dt_workers_add (ws, &peer, dt_str ("w"), 20);
+    DT_CHECK_EQ (w->capacity, 8);
+    for (int i = 0; i < 7; i++)
+        dt_workers_returned (ws, w);
+    DT_CHECK_EQ (w->capacity, 8);
+    dt_workers_returned (ws, w); /* the 8th: a round */
+    DT_CHECK_EQ (w->capacity, 16);
+    for (int i = 0; i < 16; i++)
+        dt_workers_returned (ws, w);
+    DT_CHECK_EQ (w->capacity, 20); /* credit 32, offered 20 */
+    for (int i = 0; i < 100; i++)
+        dt_workers_returned (ws, w);
+    DT_CHECK_EQ (w->credit, 32);           /* grows no further than needed */
+    dt_workers_set_capacity (ws, w, 4096); /* HELLO again, offering more */
+    DT_CHECK_EQ (w->capacity, 32);
+    dt_workers_lost (ws, w);
+    DT_CHECK_EQ (w->capacity, 16);
+    for (int i = 0; i < 5; i++)
+        dt_workers_lost (ws, w);
+    DT_CHECK_EQ (w->capacity, DT_WORKERS_CREDIT_START);
+    DT_CHECK_EQ (dt_workers_free_total (ws), DT_WORKERS_CREDIT_START);
+    /* Up to DT_LIMIT_CREDIT_MAX in 9 rounds. */
+    for (int round = 0; round < 9; round++)
+        for (uint32_t i = 0, n = w->credit; i < n; i++)
+            dt_workers_returned (ws, w);
+    DT_CHECK_EQ (w->capacity, DT_LIMIT_CREDIT_MAX);
+    dt_workers_remove (ws, &w);
+    dt_workers_destroy (&ws);
 }
 
 static void test_expire_leases_requeues_tasks_older_than_task_ms (void)
@@ -447,7 +557,7 @@ static void test_requeue_puts_failed_tasks_back_with_fresh_attempts (void)
     s_result (st, w, 3, 1, DT_OUTCOME_FAIL, NOW);
 
     uint64_t n = 99;
-    DT_CHECK_EQ (dt_state_requeue (st, dt_str ("a"), &n), 0);
+    DT_CHECK_EQ (dt_state_requeue (st, dt_str ("a"), DT_REQUEUE_CANCELLED, &n), 0);
     DT_CHECK_EQ (n, 1);
     dt_msg_stats_t a = s_stats (st, "a");
     DT_CHECK_EQ (a.failed, 0);
@@ -466,9 +576,9 @@ static void test_requeue_puts_failed_tasks_back_with_fresh_attempts (void)
     DT_CHECK_EQ (s_page[0].id, 2);
     DT_CHECK_EQ (s_page[0].state, DT_STATE_DONE);
     /* Nothing failed left in a; every job: b's task. */
-    DT_CHECK_EQ (dt_state_requeue (st, dt_str ("a"), &n), 0);
+    DT_CHECK_EQ (dt_state_requeue (st, dt_str ("a"), DT_REQUEUE_CANCELLED, &n), 0);
     DT_CHECK_EQ (n, 0);
-    DT_CHECK_EQ (dt_state_requeue (st, dt_str (""), &n), 0);
+    DT_CHECK_EQ (dt_state_requeue (st, dt_str (""), DT_REQUEUE_CANCELLED, &n), 0);
     DT_CHECK_EQ (n, 1);
     DT_CHECK_EQ (s_stats (st, "").pending, 1);
     DT_CHECK_EQ (s_stats (st, "").failed, 0);
@@ -530,7 +640,7 @@ static void test_a_retired_result_position_is_never_reused_after_a_restart (void
     dt_worker_t *w = s_worker (st, "w", 1);
     DT_CHECK_EQ (s_dispatch (st, w, 1, NOW), 1);
     s_result (st, w, 1, 1, DT_OUTCOME_FAIL, NOW); /* result position 1 */
-    DT_CHECK_EQ (dt_state_requeue (st, dt_str ("a"), &n), 0);
+    DT_CHECK_EQ (dt_state_requeue (st, dt_str ("a"), DT_REQUEUE_CANCELLED, &n), 0);
     DT_CHECK_EQ (n, 1);
     DT_CHECK_EQ (dt_store_commit (store), 0);
     dt_state_destroy (&st);
@@ -787,8 +897,16 @@ int main (void)
         {"retry on the last attempt fails the task", test_retry_on_last_attempt_fails_the_task},
         {"drop worker puts leased tasks back at the front",
          test_drop_worker_puts_leased_tasks_back_at_the_front},
-        {"drop worker fails tasks that used their attempts",
-         test_drop_worker_fails_tasks_that_used_their_attempts},
+        {"drop worker fails a task only after max lost leases",
+         test_drop_worker_fails_a_task_only_after_max_lost_leases},
+        {"max lost defaults to ten times max attempts",
+         test_max_lost_defaults_to_ten_times_max_attempts},
+        {"a lost lease spends no attempt but retry and expiry do",
+         test_a_lost_lease_spends_no_attempt_but_retry_and_expiry_do},
+        {"a new worker holds only the starting credit",
+         test_a_new_worker_holds_only_the_starting_credit},
+        {"credit grows by rounds up to what the worker offered",
+         test_credit_grows_by_rounds_up_to_what_the_worker_offered},
         {"expire leases requeues tasks older than task_ms",
          test_expire_leases_requeues_tasks_older_than_task_ms},
         {"page with cursor returns each result once",

@@ -294,7 +294,7 @@ static void test_requeue_brings_back_failed_tasks_gone_from_memory (void)
     DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_FAIL, NULL), JOB_TASKS);
     DT_CHECK_EQ (s_stats (f.st, "a").failed, JOB_TASKS);
     size_t before = dt_state_memory (f.st);
-    DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("a"), &count), 0);
+    DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("a"), DT_REQUEUE_CANCELLED, &count), 0);
     DT_CHECK_EQ (count, JOB_TASKS);
     DT_CHECK_EQ (s_stats (f.st, "a").pending, JOB_TASKS);
     /* Those still in memory and a window's worth more are back in memory;
@@ -342,7 +342,7 @@ static void test_requeue_past_the_window_joins_the_cold_queue_and_survives_a_res
     uint64_t cold_b = dt_state_cold (f.st), hot_b = 10 * CHUNK - cold_b;
     DT_CHECK (cold_b > 0);
     size_t before = dt_state_memory (f.st);
-    DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("a"), &count), 0);
+    DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("a"), DT_REQUEUE_CANCELLED, &count), 0);
     DT_CHECK_EQ (count, JOB_TASKS);
     DT_CHECK (dt_state_cold (f.st) >= cold_b + JOB_TASKS / 2);
     DT_CHECK_EQ (s_stats (f.st, "").pending, JOB_TASKS + 10 * CHUNK);
@@ -400,7 +400,7 @@ static void test_scattered_failures_requeue_and_each_run_once (void)
     }
     DT_CHECK_EQ (s_stats (f.st, "a").failed, JOB_TASKS / 3);
     uint64_t count;
-    DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("a"), &count), 0);
+    DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("a"), DT_REQUEUE_CANCELLED, &count), 0);
     DT_CHECK_EQ (count, JOB_TASKS / 3);
     DT_CHECK (dt_state_cold (f.st) > 0);
     DT_CHECK_EQ (s_run (&f, DT_OUTCOME_DONE, NULL, 0), JOB_TASKS / 3);
