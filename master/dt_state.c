@@ -98,23 +98,38 @@ static uint64_t s_random (dt_state_t *self);
 /* The store's name for the epoch counter. */
 #define DT_STATE_EPOCH_KEY "epoch"
 
+/* A random epoch, nonzero and below 2^62 (a store's counter goes on from
+ * it for ever without wrapping). */
+static uint64_t s_random_epoch (dt_state_t *self)
+{
+    uint64_t epoch = 0;
+    while (epoch == 0)
+        if (getrandom (&epoch, sizeof epoch, 0) != (ssize_t) sizeof epoch)
+            epoch = s_random (self);
+        else
+            epoch >>= 2;
+    return epoch;
+}
+
 int dt_state_begin_epoch (dt_state_t *self)
 {
     if (self->store) {
+        /* A new store starts at a random epoch, not at 1: workers may still
+         * hold tasks of a master whose store was removed or is elsewhere,
+         * numbered from 1 as the new one's are, and their epoch must not
+         * be the new master's (but for a 2^-62 chance). */
         uint64_t last = 0;
-        if (dt_store_get_meta (self->store, DT_STATE_EPOCH_KEY, &last) != 0 ||
-            dt_store_set_meta (self->store, DT_STATE_EPOCH_KEY, last + 1) != 0 ||
+        if (dt_store_get_meta (self->store, DT_STATE_EPOCH_KEY, &last) != 0)
+            return -1;
+        uint64_t epoch = last ? last + 1 : s_random_epoch (self);
+        if (dt_store_set_meta (self->store, DT_STATE_EPOCH_KEY, epoch) != 0 ||
             dt_store_commit (self->store) != 0)
             return -1;
-        self->epoch = last + 1;
+        self->epoch = epoch;
     } else {
         /* Nothing survives a memory-only master, so no counter either: a
-         * random epoch differs from the last run's but for a 2^-64 chance. */
-        uint64_t epoch = 0;
-        while (epoch == 0)
-            if (getrandom (&epoch, sizeof epoch, 0) != (ssize_t) sizeof epoch)
-                epoch = s_random (self);
-        self->epoch = epoch;
+         * random epoch differs from the last run's but for a 2^-62 chance. */
+        self->epoch = s_random_epoch (self);
     }
     dt_log_info ("MASTER-EPOCH", "epoch %" PRIu64, self->epoch);
     return 0;
@@ -152,12 +167,46 @@ static uint32_t s_spent (const dt_task_t *task)
 
 static void s_host_back (dt_state_t *self, const dt_task_t *task);
 
+/* A task's attempts count on through every REQUEUE, so that no two leases
+ * of it in one epoch share an attempt number: a worker may still run the
+ * attempt whose lease ended (CANCEL, an expiry), and its result must never
+ * pass for a later lease's. REQUEUE moves them up to the next multiple of
+ * this span instead of back to 0 (dt_state_round_attempts): a round (from
+ * one REQUEUE to the task's end) makes fewer dispatches than that, since it
+ * ends once max_attempts are spent or max_lost lost. */
+static uint32_t s_round_span (const dt_state_t *self)
+{
+    return self->opts.max_attempts + self->opts.max_lost;
+}
+
+/* Dispatches in the current round. */
+static uint32_t s_in_round (const dt_state_t *self, uint32_t attempts)
+{
+    return attempts == 0 ? 0 : (attempts - 1) % s_round_span (self) + 1;
+}
+
+/* Attempts of the current round that spent its max_attempts. */
+static uint32_t s_spent_round (const dt_state_t *self, const dt_task_t *task)
+{
+    uint32_t round = s_in_round (self, task->attempts);
+    return round > task->lost ? round - task->lost : 0;
+}
+
+uint32_t dt_state_round_attempts (const dt_state_t *self, uint32_t attempts)
+{
+    uint32_t span = s_round_span (self);
+    if (attempts > UINT32_MAX - span)
+        return 0; /* four billion dispatches of one task in one run: start over */
+    return (attempts + span - 1) / span * span;
+}
+
 void dt_state_step (dt_state_t *self, dt_task_t *task, dt_life_event_t event)
 {
     dt_task_state_t was = (dt_task_state_t) task->state;
     dt_job_t *job = dt_jobs_at (self->jobs, task->job);
-    const dt_life_rule_t *rule = dt_life_step (&self->counts, job, &task->state, event,
-                                               event == DT_LIFE_LEASE ? task->attempts : 0);
+    const dt_life_rule_t *rule =
+        dt_life_step (&self->counts, job, &task->state, event,
+                      event == DT_LIFE_LEASE ? s_in_round (self, task->attempts) : 0);
     assert (rule);
     dt_state_job_moved (self, job, event);
     if (was == DT_TASK_QUEUED && rule->to != DT_TASK_QUEUED) {
@@ -178,7 +227,7 @@ void dt_state_step (dt_state_t *self, dt_task_t *task, dt_life_event_t event)
     if (rule->write == DT_LIFE_WRITE_ATTEMPTS)
         dt_state_check (self, dt_store_set_attempts (self->store, task->id, s_spent (task)));
     else if (rule->write == DT_LIFE_WRITE_REOPEN)
-        dt_state_check (self, dt_store_reopen (self->store, task->id));
+        dt_state_check (self, dt_store_reopen (self->store, task->id, task->attempts));
 }
 
 void dt_state_step_cold (dt_state_t *self, dt_job_t *job, dt_task_state_t state,
@@ -372,7 +421,7 @@ static void s_end_lease (dt_state_t *self, dt_task_t *task, int vanished, int64_
     if (vanished)
         task->lost++; /* below max_lost <= UINT16_MAX, or the task fails now */
     if (vanished ? task->lost >= self->opts.max_lost
-                 : s_spent (task) >= s_max_attempts (self, task)) {
+                 : s_spent_round (self, task) >= s_max_attempts (self, task)) {
         dt_state_finish (self, task, DT_LIFE_LEASE_LOST_LAST, NULL, dt_str_n ("", 0), "lease lost",
                          now);
         return;
@@ -553,7 +602,8 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
     }
     /* A result came back: the worker has earned more credit. */
     dt_workers_returned (self->workers, from);
-    if (result->outcome == DT_OUTCOME_RETRY && s_spent (task) < s_max_attempts (self, task)) {
+    if (result->outcome == DT_OUTCOME_RETRY &&
+        s_spent_round (self, task) < s_max_attempts (self, task)) {
         s_release (self, task, now);
         s_delay (self, task, now + s_backoff_ms (self, task->attempts));
         return;
@@ -907,8 +957,9 @@ void dt_state_reopen (dt_state_t *self, dt_task_t *task, uint64_t seq)
     dt_result_t *entry = dt_results_get (self->results, seq);
     if (entry)
         entry->task = 0; /* FETCH no longer returns it; its position stays */
-    task->attempts = 0;
+    task->attempts = dt_state_round_attempts (self, task->attempts);
     task->lost = 0;
+    dt_state_budget_hold (self, task->url_len); /* it will write a result again */
     dt_state_enqueue (self, task, DT_LIFE_REQUEUE, 0);
 }
 

@@ -188,7 +188,8 @@ void dt_state_stats (dt_state_t *self, dt_str_t job, dt_msg_stats_t *stats);
 #define DT_STATE_CANCELLED "cancelled"
 
 /* Puts the failed tasks of `job` (empty: every job) back at the end of the
- * queue with attempts 0, and takes their results out of the log; cancelled
+ * queue with a fresh budget of attempts (numbered on from the last:
+ * dt_state_round_attempts), and takes their results out of the log; cancelled
  * ones (error DT_STATE_CANCELLED) only with DT_REQUEUE_CANCELLED in
  * `flags`. Returns how many in *count. Returns 0, or -1 when the model
  * broke. */

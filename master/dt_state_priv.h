@@ -94,6 +94,11 @@ void dt_state_enqueue (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
 void dt_state_finish (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
                       const dt_report_t *from, dt_str_t worker, const char *error, int64_t now);
 
+/* What a REQUEUE sets a task's `attempts` to: the next multiple of
+ * max_attempts, so the new round gets a fresh budget and attempt numbers
+ * no lease of this run had (see dt_state.c). */
+uint32_t dt_state_round_attempts (const dt_state_t *self, uint32_t attempts);
+
 /* REQUEUE of `task`, failed, whose result is at `seq`. */
 void dt_state_reopen (dt_state_t *self, dt_task_t *task, uint64_t seq);
 

@@ -146,7 +146,7 @@ static const char *s_sql[S_COUNT] = {
      * first). The load then gives those rows as tombstones (id 0), so their
      * positions are never handed out again: a client's cursor may be past
      * them. state and seq are cleared for a schema-1 reader's sake. */
-    [S_REOPEN_TASK] = "UPDATE tasks SET state = 0, attempts = 0, seq = NULL,"
+    [S_REOPEN_TASK] = "UPDATE tasks SET state = 0, attempts = ?2, seq = NULL,"
                       " since = (SELECT coalesce(max(seq), 0) FROM results) WHERE id = ?1",
     [S_FIND_CHUNK] = "SELECT first_id, count FROM chunks WHERE job = ?1 AND chunk = ?2",
     [S_JOB_PUT] = "INSERT OR REPLACE INTO jobs (name, total, done, failed) VALUES (?1, ?2, ?3, ?4)",
@@ -632,7 +632,7 @@ int dt_store_finish (dt_store_t *self, uint64_t seq, const dt_record_t *r)
     return 0;
 }
 
-int dt_store_reopen (dt_store_t *self, uint64_t id)
+int dt_store_reopen (dt_store_t *self, uint64_t id, uint32_t attempts)
 {
     if (s_write (self, "reopen") != 0)
         return -1;
@@ -641,6 +641,7 @@ int dt_store_reopen (dt_store_t *self, uint64_t id)
     if (s_flush_results (self) != 0)
         return -1;
     sqlite3_bind_int64 (self->stmts[S_REOPEN_TASK], 1, (sqlite3_int64) id);
+    sqlite3_bind_int64 (self->stmts[S_REOPEN_TASK], 2, (sqlite3_int64) attempts);
     return s_wrote (self, s_run (self, S_REOPEN_TASK, "reopen: task state"));
 }
 

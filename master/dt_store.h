@@ -60,10 +60,11 @@ int dt_store_set_attempts (dt_store_t *self, uint64_t id, uint32_t attempts);
  * dt_store_commit, so a failure to insert it may be reported there. */
 int dt_store_finish (dt_store_t *self, uint64_t seq, const dt_record_t *r);
 
-/* Puts a final task back to pending with attempts 0 and retires its result
- * (REQUEUE): the load gives it as a tombstone, with id 0, so that its log
- * position is kept and never reused. */
-int dt_store_reopen (dt_store_t *self, uint64_t id);
+/* Puts a final task back to pending with `attempts` (where its attempt
+ * numbers go on from) and retires its result (REQUEUE): the load gives it
+ * as a tombstone, with id 0, so that its log position is kept and never
+ * reused. */
+int dt_store_reopen (dt_store_t *self, uint64_t id, uint32_t attempts);
 
 /* A named 64-bit value kept for the master itself (the run epoch). get
  * gives 0 for a name never set; set writes it in the current group, durable
@@ -158,6 +159,14 @@ int dt_store_job_drop (dt_store_t *self, dt_str_t job);
 
 /* The sums of every job's counters put (total, done, failed). */
 int dt_store_jobs_sum (dt_store_t *self, uint64_t counts[3]);
+
+/* Calls `fn` with the name (borrowed for the call) of up to `limit` jobs
+ * whose counters are put as zeros: the mark PURGE leaves until its steps
+ * have deleted the job's rows (a job with no task left memory so too, and
+ * has none to delete). `fn` returns 0 to go on, 1 to stop, -1 on error.
+ * Returns 0 or -1. */
+int dt_store_jobs_purging (dt_store_t *self, uint32_t limit, int (*fn) (void *arg, dt_str_t name),
+                           void *arg);
 
 /* ---- Job records (dt_store_jobs.c) ---------------------------------------
  * Every job's place in creation order and its times, in `job_info` (made

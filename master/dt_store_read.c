@@ -80,6 +80,30 @@ int dt_store_jobs_sum (dt_store_t *self, uint64_t counts[3])
     return 0;
 }
 
+typedef struct {
+    int (*fn) (void *arg, dt_str_t name);
+    void *arg;
+} s_name_ctx_t;
+
+static int s_name_row (sqlite3_stmt *stmt, void *ctx)
+{
+    s_name_ctx_t *c = ctx;
+    return c->fn (c->arg, dt_store_column_str (stmt, 0));
+}
+
+int dt_store_jobs_purging (dt_store_t *self, uint32_t limit, int (*fn) (void *arg, dt_str_t name),
+                           void *arg)
+{
+    sqlite3_stmt *stmt = s_prepare (
+        self, "SELECT name FROM jobs WHERE total = 0 AND done = 0 AND failed = 0 LIMIT ?1",
+        "read purges");
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64 (stmt, 1, limit);
+    s_name_ctx_t ctx = {fn, arg};
+    return dt_store_each (self, stmt, "read purges", s_name_row, &ctx);
+}
+
 int dt_store_max_id (dt_store_t *self, uint64_t *id)
 {
     int64_t row[1];

@@ -357,6 +357,45 @@ static void test_a_purged_job_leaves_memory_and_the_store_in_steps (void)
     s_teardown (&f);
 }
 
+/* A master killed after PURGE was committed, before its steps had deleted
+ * the job's rows: the next one goes on with the purge, so what is left of
+ * the job never comes back (in pages, in the counters, as the old chunks
+ * of a new job of that name). */
+static void test_a_purge_cut_short_by_a_crash_goes_on_after_the_restart (void)
+{
+    s_fixture_t f;
+    DT_CHECK (s_setup (&f, 1) == 0);
+    DT_CHECK (s_tasks_of (&f, "p", 100, DT_OUTCOME_DONE, 1) == 0);
+    DT_CHECK (s_jobs (&f, "q", 2, DT_OUTCOME_DONE) == 0);
+    char err[256];
+    uint64_t count = 0, first = 0;
+    DT_CHECK_EQ (dt_state_purge (f.st, dt_str ("p"), &count, err, sizeof err), 0);
+    DT_CHECK_EQ (count, 100);
+    DT_CHECK_EQ (s_commit (&f), 0);
+    s_close (&f); /* no step ran */
+
+    DT_CHECK (s_open (&f) == 0);
+    DT_CHECK_EQ (s_stats (&f, "").submitted, 2);
+    DT_CHECK_EQ (s_fetch_all (&f, "", NULL, 0), 2);
+    int steps = 0;
+    while (dt_state_next_due (f.st) == 0 && steps < 100) {
+        dt_state_promote_due (f.st, NOW);
+        DT_CHECK_EQ (s_commit (&f), 0);
+        steps++;
+    }
+    DT_CHECK (steps > 0);
+    /* The name is free again: a new job p, whose chunk 0 is its own. */
+    DT_CHECK_EQ (s_submit (&f, "p", 0, 7, &first), 0);
+    DT_CHECK_EQ (first, 103);
+    DT_CHECK_EQ (s_commit (&f), 0);
+    s_close (&f);
+    DT_CHECK (s_open (&f) == 0);
+    DT_CHECK_EQ (s_stats (&f, "").submitted, 3);
+    DT_CHECK_EQ (s_stats (&f, "p").submitted, 1);
+    DT_CHECK_EQ (s_fetch_all (&f, "", NULL, 0), 2);
+    s_teardown (&f);
+}
+
 static void test_without_a_store_a_purged_job_is_forgotten_at_once (void)
 {
     s_fixture_t f;
@@ -519,6 +558,8 @@ int main (void)
          test_without_a_store_a_kept_job_is_known_after_its_tasks_left_memory},
         {"a purged job leaves memory and the store in steps",
          test_a_purged_job_leaves_memory_and_the_store_in_steps},
+        {"a purge cut short by a crash goes on after the restart",
+         test_a_purge_cut_short_by_a_crash_goes_on_after_the_restart},
         {"without a store a purged job is forgotten at once",
          test_without_a_store_a_purged_job_is_forgotten_at_once},
         {"jobs are listed newest first a bounded page at a time",
