@@ -1,9 +1,11 @@
 /* dt_cmd_submit.c - `dtask submit`: check URLs, send them in pipelined chunks, optionally wait for
  * results. */
+#define _GNU_SOURCE /* strptime, timegm */
 #include "dt_cli.h"
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_stream.h"
+#include "dt_jsonin.h"
 #include "dt_urls.h"
 
 #include <czmq.h>
@@ -39,12 +41,24 @@
 
 static const char s_usage[] =
     "usage: dtask submit [--job ID] [--wait] [--no-wait-room] [-f FILE] [URL...]\n"
+    "       dtask submit --kind KIND [--priority P] [--delay SECONDS | --at TIME]\n"
+    "                    [--max-attempts N] [--task-timeout SECONDS] [options] PAYLOAD... | -f "
+    "FILE\n"
     "\n"
-    "Submits http(s) URLs to the master as one job. Every URL is checked first;\n"
-    "if any is invalid, each bad one is reported and nothing is submitted.\n"
+    "Submits tasks to the master as one job: http(s) URLs, or with --kind payloads\n"
+    "for the workers serving KIND. Everything is checked first; if anything is\n"
+    "invalid, it is reported and nothing is submitted (exit 2).\n"
     "\n"
-    "  -f, --file FILE     read URLs from FILE, one per line ('-': standard input);\n"
-    "                      blank lines and lines starting with '#' are skipped\n"
+    "  -f, --file FILE     read URLs (payloads) from FILE, one per line ('-': standard\n"
+    "                      input); blank lines and lines starting with '#' are skipped\n"
+    "  -k, --kind KIND     the tasks' kind (1 to 32 of a-z, 0-9, _, -; default http)\n"
+    "      --priority P    0 (default) to 9: higher goes first\n"
+    "      --delay SECONDS not before SECONDS from now\n"
+    "      --at TIME       not before TIME: seconds since 1970, or UTC YYYY-MM-DDTHH:MM:SS[Z]\n"
+    "      --max-attempts N   dispatches each task gets (default: the master's)\n"
+    "      --task-timeout SECONDS  each run's limit (at most the master's --task-timeout)\n"
+    "      --jsonl         -f FILE holds one JSON object a line, {\"payload\": TEXT} or\n"
+    "                      {\"payload_base64\": BASE64}: payloads with newlines or binary data\n"
     "  -j, --job ID        job id (default: 16 random hex digits); submitting the\n"
     "                      same input under the same id again adds nothing twice\n"
     "  -a, --append        add these URLs to the existing job --job ID, as chunks\n"
@@ -79,6 +93,12 @@ typedef struct {
 
 typedef struct {
     const dt_cli_opts_t *cli;
+    const char *kind; /* every task's kind: "http" unless --kind */
+    struct {
+        uint8_t priority;
+        uint64_t not_before; /* wall-clock ms */
+        uint32_t max_attempts, timeout_ms;
+    } opts;                  /* every task's options (PROTOCOL.md SUBMIT) */
     const char *job;         /* borrowed */
     const dt_str_t *urls;    /* borrowed from the URL list */
     s_chunk_t *chunks;       /* owned */
@@ -165,8 +185,14 @@ static int s_holds (s_submit_t *self, dt_rpc_t *rpc, size_t index, uint32_t numb
     msg.submit.job = dt_str (self->job);
     msg.submit.chunk = number;
     msg.submit.flags = DT_SUBMIT_RESEND_ONLY;
+    /* A resend names the same kind and options: they are part of each task. */
+    msg.submit.kind = dt_str (self->kind);
+    msg.submit.priority = self->opts.priority;
+    msg.submit.not_before = self->opts.not_before;
+    msg.submit.max_attempts = self->opts.max_attempts;
+    msg.submit.timeout_ms = self->opts.timeout_ms;
     msg.submit.count = chunk->range.count;
-    msg.submit.urls = (dt_str_t *) &self->urls[chunk->range.first];
+    msg.submit.payloads = (dt_str_t *) &self->urls[chunk->range.first];
     int held = dt_rpc_call (rpc, &msg, &reply) == 0 && reply.type == DT_MSG_SUBMIT_OK;
     dt_msg_reset (&reply);
     return held;
@@ -289,9 +315,14 @@ static int s_send_chunk (s_submit_t *self, dt_rpc_t *rpc, s_chunk_t *chunk)
     msg.submit.job = dt_str (self->job);
     msg.submit.chunk = chunk->number;
     msg.submit.flags = 0;
+    msg.submit.kind = dt_str (self->kind);
+    msg.submit.priority = self->opts.priority;
+    msg.submit.not_before = self->opts.not_before;
+    msg.submit.max_attempts = self->opts.max_attempts;
+    msg.submit.timeout_ms = self->opts.timeout_ms;
     msg.submit.count = chunk->range.count;
-    /* Sending only reads the URLs; the codec's API is shared with decoding. */
-    msg.submit.urls = (dt_str_t *) &self->urls[chunk->range.first];
+    /* Sending only reads the payloads; the codec's API is shared with decoding. */
+    msg.submit.payloads = (dt_str_t *) &self->urls[chunk->range.first];
     if (dt_rpc_start (rpc, &msg, chunk) != 0)
         return -1;
     chunk->state = S_CHUNK_INFLIGHT;
@@ -418,6 +449,61 @@ static int s_submit_all (s_submit_t *self, dt_rpc_t *rpc)
     return 0;
 }
 
+/* A longest delay or task time limit, in seconds: a year. Over it is a typo
+ * more likely than a plan. */
+#define DT_SUBMIT_DELAY_MAX_S (366 * 86400)
+
+/* Most attempts one task may ask for. */
+#define DT_SUBMIT_ATTEMPTS_MAX 1000
+
+/* A whole number 0..max, nothing else. Returns 0 or -1. */
+static int s_uint (const char *text, unsigned long long max, unsigned long long *v)
+{
+    if (!*text || strspn (text, "0123456789") != strlen (text) || strlen (text) > 19)
+        return -1;
+    *v = strtoull (text, NULL, 10);
+    return *v <= max ? 0 : -1;
+}
+
+/* Seconds, 0..max, a decimal fraction allowed. Returns 0 or -1. */
+static int s_seconds (const char *text, double max, double *secs)
+{
+    char *end;
+    if (!*text || strspn (text, "0123456789.") != strlen (text))
+        return -1;
+    errno = 0;
+    *secs = strtod (text, &end);
+    return errno || *end || *secs < 0 || *secs > max ? -1 : 0;
+}
+
+/* --at: seconds since 1970, or a UTC date and time. Returns 0 or -1. */
+static int s_time (const char *text, double *secs)
+{
+    if (s_seconds (text, 1e11, secs) == 0)
+        return 0;
+    static const char *formats[] = {"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"};
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+        struct tm tm;
+        memset (&tm, 0, sizeof tm);
+        const char *end = strptime (text, formats[i], &tm);
+        if (end && !*end) {
+            time_t t = timegm (&tm);
+            if (t < 0)
+                return -1;
+            *secs = (double) t;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static uint64_t s_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
 int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -426,15 +512,69 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
         {"no-wait-room", no_argument, NULL, 'R'},
         {"file", required_argument, NULL, 'f'},
         {"append", no_argument, NULL, 'a'},
+        {"kind", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
+        {"priority", required_argument, NULL, 'P'},
+        {"delay", required_argument, NULL, 'D'},
+        {"at", required_argument, NULL, 'A'},
+        {"max-attempts", required_argument, NULL, 'M'},
+        {"task-timeout", required_argument, NULL, 'T'},
+        {"jsonl", no_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
-    const char *job = NULL, *file = NULL;
-    int wait = 0, wait_room = 1, append = 0, c;
+    const char *job = NULL, *file = NULL, *kind = DT_KIND_HTTP;
+    int wait = 0, wait_room = 1, append = 0, c, timed = 0, jsonl = 0;
+    char *blob = NULL; /* --jsonl: the payloads, borrowed by the list */
+    unsigned long long v;
+    double secs;
+    s_submit_t self = {0};
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long (argc, argv, ":j:awf:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, ":j:awf:k:h", longopts, NULL)) != -1) {
         switch (c) {
+        case 'L':
+            jsonl = 1;
+            break;
+        case 'P':
+            if (s_uint (optarg, DT_PRIORITY_MAX, &v) != 0)
+                return dt_cli_usage_error (s_usage, "--priority: a whole number 0 to %d, not '%s'",
+                                           DT_PRIORITY_MAX, optarg);
+            self.opts.priority = (uint8_t) v;
+            break;
+        case 'D':
+        case 'A':
+            if (timed++)
+                return dt_cli_usage_error (s_usage, "give one of --delay and --at, once");
+            if (c == 'D' && s_seconds (optarg, DT_SUBMIT_DELAY_MAX_S, &secs) != 0)
+                return dt_cli_usage_error (s_usage, "--delay: seconds, 0 to %d, not '%s'",
+                                           DT_SUBMIT_DELAY_MAX_S, optarg);
+            if (c == 'A' && s_time (optarg, &secs) != 0)
+                return dt_cli_usage_error (
+                    s_usage, "--at: seconds since 1970 or UTC YYYY-MM-DDTHH:MM:SS[Z], not '%s'",
+                    optarg);
+            self.opts.not_before =
+                c == 'D' ? s_now_ms () + (uint64_t) (secs * 1000) : (uint64_t) (secs * 1000);
+            break;
+        case 'M':
+            if (s_uint (optarg, DT_SUBMIT_ATTEMPTS_MAX, &v) != 0 || v == 0)
+                return dt_cli_usage_error (s_usage, "--max-attempts: 1 to %d, not '%s'",
+                                           DT_SUBMIT_ATTEMPTS_MAX, optarg);
+            self.opts.max_attempts = (uint32_t) v;
+            break;
+        case 'T':
+            if (s_seconds (optarg, DT_SUBMIT_DELAY_MAX_S, &secs) != 0 || secs * 1000 < 1)
+                return dt_cli_usage_error (s_usage,
+                                           "--task-timeout: seconds, over 0, to %d, not '%s'",
+                                           DT_SUBMIT_DELAY_MAX_S, optarg);
+            self.opts.timeout_ms = (uint32_t) (secs * 1000);
+            break;
+        case 'k':
+            kind = optarg;
+            if (!*kind || strlen (kind) > DT_LIMIT_KIND_MAX ||
+                strspn (kind, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen (kind))
+                return dt_cli_usage_error (s_usage,
+                                           "--kind: 1 to 32 of a-z, 0-9, _ and - (e.g. square)");
+            break;
         case 'j':
             job = optarg;
             break;
@@ -468,8 +608,9 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
 
     int code = DT_CLI_EXIT_FAIL;
     dt_rpc_t *rpc = NULL;
-    s_submit_t self = {
-        .cli = opts, .wait_room = wait_room, .room_backoff_ms = DT_SUBMIT_ROOM_FIRST_MS};
+    self.cli = opts;
+    self.wait_room = wait_room;
+    self.room_backoff_ms = DT_SUBMIT_ROOM_FIRST_MS;
     dt_urls_t *urls = NULL;
     /* Connecting first lets the I/O thread open the connection (and run a
      * CURVE handshake) while this one reads and checks the URLs: for a big
@@ -484,14 +625,31 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
     for (int i = optind; i < argc; i++)
         if (dt_urls_add_arg (urls, argv[i]) != 0)
             goto nomem;
-    if (file && dt_urls_load_file (urls, file) != 0) {
+    if (jsonl && !file) {
+        code = dt_cli_usage_error (s_usage, "--jsonl reads -f FILE (or -f - for stdin)");
+        goto done;
+    }
+    if (jsonl && dt_jsonin_load (file, urls, &blob) != 0) {
+        code = DT_CLI_EXIT_USAGE;
+        goto done;
+    }
+    if (!jsonl && file && dt_urls_load_file (urls, file) != 0) {
         fprintf (stderr, "dtask: cannot read %s: %s\n",
                  strcmp (file, "-") ? file : "standard input", strerror (errno));
         code = DT_CLI_EXIT_USAGE;
         goto done;
     }
     s_report_t report = {0};
-    size_t bad = dt_urls_check (urls, s_report_bad, &report);
+    int http = strcmp (kind, DT_KIND_HTTP) == 0;
+    /* Only http payloads are URLs; any other kind's are bytes, within the
+     * protocol's cap. */
+    size_t bad = http ? dt_urls_check (urls, s_report_bad, &report) : 0;
+    for (size_t i = 0; !http && i < dt_urls_count (urls); i++)
+        if (dt_urls_items (urls)[i].len > DT_LIMIT_PAYLOAD_MAX) {
+            fprintf (stderr, "dtask: payload %zu is %" PRIu32 " bytes, over the %d-byte limit\n",
+                     i + 1, dt_urls_items (urls)[i].len, DT_LIMIT_PAYLOAD_MAX);
+            bad++;
+        }
     if (bad > 0) {
         if (bad > DT_SUBMIT_BAD_SHOWN)
             fprintf (stderr, "dtask: ... %zu more invalid URLs not shown\n",
@@ -520,6 +678,7 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
         job = random_job;
     }
     self.job = job;
+    self.kind = kind;
     self.urls = dt_urls_items (urls);
     self.list = urls;
     if (dt_urls_count (urls) / DT_LIMIT_BATCH_MAX >= UINT32_MAX) {
@@ -593,5 +752,6 @@ done:
     free (self.chunks);
     free (self.ranges);
     dt_urls_destroy (&urls);
+    free (blob);
     return code;
 }

@@ -100,6 +100,17 @@
  * that routes tasks, not data; short enough to sit in every task record. */
 #define DT_LIMIT_KIND_MAX 32
 
+/* A task's input (a SUBMIT item, a TASKS item). A task is a unit of work,
+ * not a data set: 1 MiB keeps a SUBMIT or TASKS batch of DT_LIMIT_BATCH_BYTES
+ * able to carry at least two, and a result carrying both its payload and a
+ * full output (2 MiB) under the 4 MiB frame. Bigger inputs belong in a file
+ * or object store, with their location as the payload. */
+#define DT_LIMIT_PAYLOAD_MAX (1024 * 1024)
+
+/* Kinds one worker may serve (HELLO) and kinds one master tracks at once:
+ * the master keeps a worker's kinds as a 64-bit mask, one bit a kind. */
+#define DT_LIMIT_KINDS_MAX 64
+
 /* What one task may produce (a command's stdout). The output travels back
  * in a RESULTS batch of DT_LIMIT_BATCH_BYTES and is kept in the master's
  * store: 1 MiB lets a batch carry a few full outputs with room for the

@@ -25,6 +25,7 @@
  *   LEASE_LOST       INFLIGHT                   QUEUED    attempts
  *   LEASE_LOST_LAST  INFLIGHT                   FAILED    finish ("lease lost")
  *   DUE              DELAYED                    QUEUED    -
+ *   DELAY            QUEUED                     DELAYED   - (its not-before is in its spec)
  *   CANCEL           QUEUED, INFLIGHT, DELAYED  FAILED    finish ("cancelled")
  *   REQUEUE          FAILED                     QUEUED    reopen
  *   REQUEUE_COLD     FAILED                     QUEUED*   reopen
@@ -63,6 +64,7 @@ typedef enum {
     DT_LIFE_CANCEL,
     DT_LIFE_REQUEUE,
     DT_LIFE_REQUEUE_COLD,
+    DT_LIFE_DELAY,
     DT_LIFE_NEVENTS
 } dt_life_event_t;
 

@@ -333,13 +333,14 @@ static void s_dispatch (dt_master_t *self)
                 want = share;
             if (want > DT_LIMIT_BATCH_MAX)
                 want = DT_LIMIT_BATCH_MAX;
-            uint32_t n =
-                dt_state_take (self->state, (uint32_t) want, self->take_items, self->take_tasks);
+            uint32_t n = dt_state_take_kinds (self->state, worker->kinds, (uint32_t) want,
+                                              self->take_items, self->take_tasks);
             if (n == 0) {
-                /* Queued but nothing to hand out (parked behind their
-                 * hosts' limits): look again soon, do not spin. */
+                /* Queued but nothing for this worker (other kinds, or
+                 * parked behind their hosts' limits): the next worker may
+                 * serve them; look again soon, do not spin. */
                 self->blocked = 1;
-                break;
+                continue;
             }
             dt_msg_t msg;
             dt_msg_init (&msg);

@@ -7,6 +7,8 @@
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_msg.h"
+#include "dt_kinds.h"
+#include "dt_spec.h"
 #include "dt_state.h"
 
 #include <czmq.h>
@@ -138,6 +140,19 @@ static void s_on_hello (dt_master_t *self, const dt_peer_t *peer, dt_worker_t *w
         dt_log_info ("WORKER-JOIN", "worker %s: capacity %" PRIu32 ", %zu workers",
                      dt_master_worker_name (worker).text, capacity, dt_workers_count (workers));
     }
+    /* The kinds it serves, as a mask of the master's kind numbers; none
+     * named: http. A kind past DT_LIMIT_KINDS_MAX known ones is not served
+     * (logged): its tasks could not be numbered either. */
+    uint64_t kinds = msg->hello.nkinds ? 0 : 1u << DT_KINDS_HTTP;
+    for (uint32_t i = 0; i < msg->hello.nkinds; i++) {
+        int k = dt_state_kind (self->state, msg->hello.kinds[i]);
+        if (k < 0)
+            dt_log_warn ("WORKER-KINDS", "worker %s: too many kinds known, one not served",
+                         dt_master_worker_name (worker).text);
+        else
+            kinds |= (uint64_t) 1 << k;
+    }
+    worker->kinds = kinds;
     dt_msg_t welcome;
     dt_msg_init (&welcome);
     welcome.type = DT_MSG_WELCOME;
@@ -162,16 +177,36 @@ static void s_on_submit (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
     uint64_t first_id = 0;
     uint32_t count = 0;
     char why[DT_LIMIT_ERROR_MAX] = "";
+    dt_str_t kind = msg->submit.kind.len ? msg->submit.kind : dt_str (DT_KIND_HTTP);
+    dt_spec_opts_t opts = {msg->submit.priority, msg->submit.not_before, msg->submit.max_attempts,
+                           msg->submit.timeout_ms};
+    if (dt_state_kind (self->state, kind) < 0) {
+        dt_master_reply_error (self, peer, msg->req, DT_ERR_TOO_BIG, "too many task kinds");
+        return;
+    }
+    char *buf = NULL;
+    const dt_str_t *specs =
+        dt_spec_join (kind, &opts, msg->submit.payloads, msg->submit.count, &buf);
+    if (!specs) {
+        dt_master_reply_error (self, peer, msg->req, DT_ERR_STORE, "out of memory");
+        return;
+    }
     if ((msg->submit.flags & DT_SUBMIT_RESEND_ONLY) &&
-        !dt_state_chunk_resent (self->state, msg->submit.job, msg->submit.chunk, msg->submit.urls,
+        !dt_state_chunk_resent (self->state, msg->submit.job, msg->submit.chunk, specs,
                                 msg->submit.count)) {
+        if (specs != msg->submit.payloads)
+            free ((void *) specs);
+        free (buf);
         if (!dt_state_broken (self->state))
             dt_master_reply_error (self, peer, msg->req, DT_ERR_CONFLICT,
                                    "not a resend: this chunk was not accepted with these URLs");
         return;
     }
-    int rc = dt_state_submit (self->state, msg->submit.job, msg->submit.chunk, msg->submit.urls,
+    int rc = dt_state_submit (self->state, msg->submit.job, msg->submit.chunk, specs,
                               msg->submit.count, &first_id, &count, why, sizeof why);
+    if (specs != msg->submit.payloads)
+        free ((void *) specs);
+    free (buf);
     if (rc != 0) {
         dt_master_reply_error (self, peer, msg->req, (uint32_t) rc, why);
         return;
@@ -237,6 +272,25 @@ static void s_on_status (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
     }
     reply.status_ok.workers = self->status_workers;
     reply.status_ok.total = n;
+    /* Per kind, for the whole master only: a job has one kind or few. */
+    dt_msg_kind_t rows[DT_LIMIT_KINDS_MAX];
+    uint64_t counts[DT_LIMIT_KINDS_MAX][3];
+    memset (counts, 0, sizeof counts);
+    if (msg->status.job.len == 0) {
+        dt_state_kind_counts (self->state, counts);
+        int nk = dt_state_kinds (self->state);
+        for (int k = 0; k < nk; k++) {
+            uint32_t serving = 0;
+            for (uint32_t slot = 0; slot < dt_workers_slots (workers); slot++) {
+                const dt_worker_t *worker = dt_workers_at (workers, slot);
+                serving += worker && (worker->kinds >> k & 1);
+            }
+            rows[k] = (dt_msg_kind_t){dt_state_kind_name (self->state, k), counts[k][0],
+                                      counts[k][1], counts[k][2], serving};
+        }
+        reply.status_ok.nkinds = (uint32_t) nk;
+        reply.status_ok.kinds = rows;
+    }
     dt_master_reply (self, &reply, peer);
 }
 

@@ -45,13 +45,14 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
                                     : opts->window ? opts->window
                                                    : DT_STATE_MEMORY_RESULTS);
     self->workers = dt_workers_new ();
+    self->kinds = dt_kinds_new ();
     if (opts->host_limit > 0 &&
         (!(self->hosts = dt_hosts_new (opts->host_limit)) || !(self->unparked = dt_queue_new ()))) {
         dt_state_destroy (&self);
         return NULL;
     }
     if (!self->tasks || !self->queue || !self->cold || !self->jobs || !self->results ||
-        !self->workers) {
+        !self->workers || !self->kinds) {
         dt_state_destroy (&self);
         return NULL;
     }
@@ -70,6 +71,12 @@ void dt_state_destroy (dt_state_t **self_p)
     dt_state_t *self = *self_p;
     dt_hosts_destroy (&self->hosts);
     dt_queue_destroy (&self->unparked);
+    for (int k = 0; k < DT_LIMIT_KINDS_MAX; k++)
+        for (int p = 0; p <= DT_PRIORITY_MAX; p++)
+            dt_queue_destroy (&self->aside[k][p]);
+    for (int p = 0; p <= DT_PRIORITY_MAX; p++)
+        dt_queue_destroy (&self->levels[p]);
+    dt_kinds_destroy (&self->kinds);
     dt_workers_destroy (&self->workers);
     dt_results_destroy (&self->results);
     dt_jobs_destroy (&self->jobs);
@@ -234,13 +241,59 @@ void dt_state_step_cold (dt_state_t *self, dt_job_t *job, dt_task_state_t state,
     dt_state_job_moved (self, job, event);
 }
 
+/* The number of `task`'s kind, looked up once (with its priority) and kept
+ * in the record. -1 when it cannot be numbered (DT_LIMIT_KINDS_MAX kinds
+ * known already): it then waits at level 0 of http's set-aside queue. */
+static int s_meta (dt_state_t *self, dt_task_t *task)
+{
+    if (!task->kind) {
+        dt_str_t kind, payload;
+        dt_spec_opts_t opts;
+        dt_spec_split (task->url, task->url_len, &kind, &payload, &opts);
+        int k = dt_kinds_index (self->kinds, kind);
+        if (k < 0)
+            return -1;
+        task->kind = (uint8_t) (k + 1);
+        int has = memchr (task->url, '\0', task->url_len) != NULL;
+        task->meta = (uint8_t) ((opts.priority & DT_TASK_PRIO) | (has ? DT_TASK_OPTS : 0));
+    }
+    return task->kind - 1;
+}
+
+dt_queue_t *dt_state_queue_of (dt_state_t *self, dt_task_t *task)
+{
+    int p = s_meta (self, task) < 0 ? 0 : task->meta & DT_TASK_PRIO;
+    if (p == 0 || p > DT_PRIORITY_MAX)
+        return self->queue;
+    if (!self->levels[p] && !(self->levels[p] = dt_queue_new ())) {
+        dt_state_fail (self, "out of memory queueing a task");
+        return self->queue;
+    }
+    self->high = 1;
+    return self->levels[p];
+}
+
+/* The dispatches `task` gets: its own max_attempts, else the master's. */
+static uint32_t s_max_attempts (dt_state_t *self, dt_task_t *task)
+{
+    if (s_meta (self, task) >= 0 && (task->meta & DT_TASK_OPTS)) {
+        dt_str_t kind, payload;
+        dt_spec_opts_t opts;
+        dt_spec_split (task->url, task->url_len, &kind, &payload, &opts);
+        if (opts.max_attempts)
+            return opts.max_attempts;
+    }
+    return self->opts.max_attempts;
+}
+
 /* Queues a task. A new generation makes any older entry of it stale. */
 void dt_state_enqueue (dt_state_t *self, dt_task_t *task, dt_life_event_t event, int front)
 {
     task->gen++;
     dt_state_step (self, task, event);
-    int rc = front ? dt_queue_push_front (self->queue, task->id, task->gen)
-                   : dt_queue_push_back (self->queue, task->id, task->gen);
+    dt_queue_t *queue = dt_state_queue_of (self, task);
+    int rc = front ? dt_queue_push_front (queue, task->id, task->gen)
+                   : dt_queue_push_back (queue, task->id, task->gen);
     if (rc != 0)
         dt_state_fail (self, "out of memory queueing a task");
 }
@@ -284,9 +337,12 @@ static void s_delay (dt_state_t *self, dt_task_t *task, int64_t due)
  * lost if that task ends first (its dt_state_step passes the slot on). */
 static void s_host_back (dt_state_t *self, const dt_task_t *task)
 {
-    if (!self->hosts)
+    /* Only an http task holds a slot of its host (dt_state_take). */
+    if (!self->hosts || task->kind != DT_KINDS_HTTP + 1)
         return;
-    uint64_t key = dt_hosts_key (task->url, task->url_len), id;
+    dt_str_t kind, url;
+    dt_spec_split (task->url, task->url_len, &kind, &url, NULL);
+    uint64_t key = dt_hosts_key (url.ptr, url.len), id;
     uint32_t gen;
     int more = dt_hosts_give (self->hosts, key, &id, &gen);
     while (more) {
@@ -331,7 +387,10 @@ void dt_state_finish (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
         r.final_url = from->final_url;
         r.content_type = from->content_type;
         r.error = from->error;
-    }
+        r.output = from->output;
+        r.exit_code = from->exit_code;
+    } else
+        r.exit_code = DT_EXIT_NONE;
     r.id = task->id;
     r.attempt = task->attempts;
     r.state = rule->to == DT_TASK_DONE ? DT_STATE_DONE : DT_STATE_FAILED;
@@ -362,7 +421,7 @@ static void s_end_lease (dt_state_t *self, dt_task_t *task, int vanished, int64_
     if (vanished)
         task->lost++; /* below max_lost <= UINT16_MAX, or the task fails now */
     if (vanished ? task->lost >= self->opts.max_lost
-                 : s_spent_round (self, task) >= self->opts.max_attempts) {
+                 : s_spent_round (self, task) >= s_max_attempts (self, task)) {
         dt_state_finish (self, task, DT_LIFE_LEASE_LOST_LAST, NULL, dt_str_n ("", 0), "lease lost",
                          now);
         return;
@@ -414,7 +473,11 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
 
     for (uint32_t i = 0; i < nurls; i++) {
         char why[128];
-        if (dt_url_check (urls[i].ptr, urls[i].len, why, sizeof why) != 0) {
+        /* Only an http task's payload is a URL (dt_spec.h); any other's is
+         * opaque bytes. */
+        dt_str_t kind, url;
+        dt_spec_split (urls[i].ptr, urls[i].len, &kind, &url, NULL);
+        if (dt_spec_is_http (kind) && dt_url_check (url.ptr, url.len, why, sizeof why) != 0) {
             snprintf (err, err_size, "url %" PRIu32 ": %s", i + 1, why);
             return DT_ERR_BAD_URL;
         }
@@ -435,7 +498,14 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
      * queue in memory drains; once some are cold, later ones are too, so
      * the queue keeps its order. */
     uint64_t first = self->next_id;
-    int cold = self->store && (self->counts.cold > 0 || !dt_state_hot_room (self, nurls));
+    /* A chunk above the lowest priority stays in memory even past the
+     * window: it must overtake what waits in the store, which is read back
+     * only in id order. Such chunks are what a user marks urgent, few. */
+    dt_str_t kind0, payload0;
+    dt_spec_opts_t opts0;
+    dt_spec_split (urls[0].ptr, urls[0].len, &kind0, &payload0, &opts0);
+    int cold = self->store && !opts0.priority &&
+               (self->counts.cold > 0 || !dt_state_hot_room (self, nurls));
     /* Reserve first, so that once tasks are being created nothing can fail
      * half-way through the chunk. */
     /* With a store the chunk is only there: its primary key answers resends. */
@@ -448,6 +518,8 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
         return DT_ERR_STORE;
     }
     self->next_id += nurls;
+    if (!job->kind) /* JOBS shows it: a job's chunks have one kind, or its first's is shown */
+        job->kind = dt_kinds_index (self->kinds, kind0) + 1;
     if (self->store)
         dt_state_check (self, dt_store_add_chunk (self->store, job_name, chunk, first, nurls));
     if (cold) {
@@ -531,7 +603,7 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
     /* A result came back: the worker has earned more credit. */
     dt_workers_returned (self->workers, from);
     if (result->outcome == DT_OUTCOME_RETRY &&
-        s_spent_round (self, task) < self->opts.max_attempts) {
+        s_spent_round (self, task) < s_max_attempts (self, task)) {
         s_release (self, task, now);
         s_delay (self, task, now + s_backoff_ms (self, task->attempts));
         return;
@@ -542,17 +614,81 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
     from->done++;
 }
 
-/* The next entry to hand out: unparked tasks first (they left the queue
- * before the rest of it), then the queue. Returns the queue it came from,
- * or NULL when both are empty. */
-static dt_queue_t *s_next (dt_state_t *self, uint64_t *id, uint32_t *gen)
+/* The next entry to hand out to a worker serving `kinds`: tasks of its
+ * kinds set aside by other workers' takes first, then unparked tasks (they
+ * left the queue before the rest of it), then the queue. Returns the queue
+ * it came from, or NULL when all are empty. */
+static dt_queue_t *s_next (dt_state_t *self, uint64_t kinds, uint64_t *id, uint32_t *gen)
 {
+    /* Highest priority first; within a level, what was set aside for these
+     * kinds came before what is still in the level's queue. */
+    for (int p = self->high ? DT_PRIORITY_MAX : 0; p > 0; p--) {
+        for (uint64_t k = 0, m = kinds; m; k++, m >>= 1)
+            if ((m & 1) && self->aside[k][p] && dt_queue_pop (self->aside[k][p], id, gen) == 0)
+                return self->aside[k][p];
+        if (self->levels[p] && dt_queue_pop (self->levels[p], id, gen) == 0)
+            return self->levels[p];
+    }
+    for (uint64_t k = 0, m = kinds; m; k++, m >>= 1)
+        if ((m & 1) && self->aside[k][0] && dt_queue_pop (self->aside[k][0], id, gen) == 0)
+            return self->aside[k][0];
     if (self->unparked && dt_queue_pop (self->unparked, id, gen) == 0)
         return self->unparked;
     return dt_queue_pop (self->queue, id, gen) == 0 ? self->queue : NULL;
 }
 
+/* Wall-clock ms, for tasks' not-before times. */
+static uint64_t s_wall_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+/* The monotonic clock, for the delay heap (dt_queue_delay). */
+static int64_t s_mono_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int dt_state_kind (dt_state_t *self, dt_str_t kind)
+{
+    return dt_kinds_index (self->kinds, kind);
+}
+
+dt_str_t dt_state_kind_name (const dt_state_t *self, int index)
+{
+    return dt_kinds_name (self->kinds, index);
+}
+
+void dt_state_kind_counts (dt_state_t *self, uint64_t (*counts)[3])
+{
+    for (dt_task_t *task = dt_tasks_next (self->tasks, 0); task;
+         task = dt_tasks_next (self->tasks, task->id)) {
+        int at = task->state == DT_TASK_QUEUED     ? 0
+                 : task->state == DT_TASK_INFLIGHT ? 1
+                 : task->state == DT_TASK_DELAYED  ? 2
+                                                   : -1;
+        int k = at < 0 ? -1 : s_meta (self, task);
+        if (k >= 0)
+            counts[k][at]++;
+    }
+}
+
+int dt_state_kinds (const dt_state_t *self)
+{
+    return dt_kinds_count (self->kinds);
+}
+
 uint32_t dt_state_take (dt_state_t *self, uint32_t max, dt_msg_task_t *items, dt_task_t **tasks)
+{
+    return dt_state_take_kinds (self, UINT64_MAX, max, items, tasks);
+}
+
+uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt_msg_task_t *items,
+                              dt_task_t **tasks)
 {
     dt_state_maintain (self);
     uint32_t count = 0;
@@ -560,14 +696,56 @@ uint32_t dt_state_take (dt_state_t *self, uint32_t max, dt_msg_task_t *items, dt
     uint64_t id;
     uint32_t gen;
     dt_queue_t *from;
-    while (count < max && (from = s_next (self, &id, &gen))) {
+    /* Only kinds the master knows have queues: the loops in s_next stop at
+     * the highest bit left. */
+    int known = dt_kinds_count (self->kinds);
+    if (known < 64)
+        kinds &= ((uint64_t) 1 << known) - 1;
+    while (count < max && (from = s_next (self, kinds, &id, &gen))) {
         dt_task_t *task = dt_tasks_get (self->tasks, id);
         /* A stale entry: the task left the queue since (TAKE is for
          * QUEUED tasks only, dt_life.h). */
         if (!task || !dt_life_allowed (DT_LIFE_TAKE, (dt_task_state_t) task->state) ||
             task->gen != gen)
             continue;
-        dt_msg_task_t item = {task->id, task->attempts + 1, dt_str_n (task->url, task->url_len)};
+        int k = s_meta (self, task), p = task->meta & DT_TASK_PRIO;
+        if (k < 0 || !(kinds >> k & 1)) {
+            /* Not this worker's kind: set aside for one that serves it (a
+             * kind that cannot be numbered waits in the first slot). */
+            int slot = k < 0 ? DT_KINDS_HTTP : k;
+            dt_queue_t **aside = &self->aside[slot][k < 0 ? 0 : p];
+            if ((!*aside && !(*aside = dt_queue_new ())) ||
+                dt_queue_push_back (*aside, id, gen) != 0) {
+                dt_queue_push_front (from, id, gen);
+                dt_state_fail (self, "out of memory routing tasks by kind");
+                break;
+            }
+            continue;
+        }
+        dt_str_t kind, payload;
+        dt_spec_opts_t opts;
+        dt_spec_split (task->url, task->url_len, &kind, &payload,
+                       task->meta & DT_TASK_OPTS ? &opts : NULL);
+        if (!(task->meta & DT_TASK_OPTS))
+            memset (&opts, 0, sizeof opts);
+        if (opts.not_before) {
+            /* Not yet due: into the delay heap until its time, the same
+             * road a retry takes (DUE brings it back). It is met here,
+             * wherever it was (hot, cold, recovered), so the time needs no
+             * other index. */
+            uint64_t wall = s_wall_ms ();
+            if (opts.not_before > wall) {
+                task->gen++;
+                dt_state_step (self, task, DT_LIFE_DELAY);
+                if (dt_queue_delay (self->queue, s_mono_ms () + (int64_t) (opts.not_before - wall),
+                                    task->id, task->gen) != 0) {
+                    dt_state_fail (self, "out of memory delaying a task");
+                    break;
+                }
+                continue;
+            }
+        }
+        dt_msg_task_t item = {task->id, task->attempts + 1, kind, payload, opts.timeout_ms};
         size_t size = dt_msg_task_size (&item);
         if (count > 0 && bytes + size > DT_LIMIT_BATCH_BYTES) {
             /* Cannot fail: the entry just left the ring. */
@@ -575,9 +753,9 @@ uint32_t dt_state_take (dt_state_t *self, uint32_t max, dt_msg_task_t *items, dt
             break;
         }
         if (task->parked == DT_TASK_READY) {
-            task->parked = 0; /* its slot goes out with it */
-        } else if (self->hosts) {
-            uint64_t key = dt_hosts_key (task->url, task->url_len);
+            task->parked = 0;                           /* its slot goes out with it */
+        } else if (self->hosts && k == DT_KINDS_HTTP) { /* only a URL has a host */
+            uint64_t key = dt_hosts_key (payload.ptr, payload.len);
             int room = dt_hosts_take (self->hosts, key);
             if (room == 0 && dt_hosts_park (self->hosts, key, id, gen) == 0) {
                 task->parked = DT_TASK_PARKED;
@@ -620,7 +798,7 @@ void dt_state_untake (dt_state_t *self, dt_task_t **tasks, uint32_t count)
     /* Still QUEUED with the same generation: their entries go back as they
      * were, in order, and cannot fail (they just left the ring). */
     for (uint32_t i = count; i-- > 0;)
-        dt_queue_push_front (self->queue, tasks[i]->id, tasks[i]->gen);
+        dt_queue_push_front (dt_state_queue_of (self, tasks[i]), tasks[i]->id, tasks[i]->gen);
 }
 
 uint32_t dt_state_drop_worker (dt_state_t *self, dt_worker_t **worker_p, int64_t now)

@@ -126,6 +126,26 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
  * Then exactly one of dt_state_lease (sent) or dt_state_untake (not sent,
  * back to the front of the queue in order) must follow. Returns the count. */
 uint32_t dt_state_take (dt_state_t *self, uint32_t max, dt_msg_task_t *items, dt_task_t **tasks);
+/* The same for a worker that serves the kinds in the mask `kinds` (bit k:
+ * kind number k): tasks of other kinds are passed over (set aside, in
+ * order, for a worker that serves them). dt_state_take serves every kind. */
+uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt_msg_task_t *items,
+                              dt_task_t **tasks);
+
+/* The number of kind `kind` (registered if new; 0 is http), or -1 when
+ * DT_LIMIT_KINDS_MAX kinds are known already. */
+int dt_state_kind (dt_state_t *self, dt_str_t kind);
+
+/* Per kind number (up to DT_LIMIT_KINDS_MAX), the tasks in memory that are
+ * queued, leased and delayed, added into counts[k][0..2]; tasks only in the
+ * store are left out (their kind is read with them). A walk over the tasks
+ * in memory (the window, with a store): for STATUS, not the hot path. */
+void dt_state_kind_counts (dt_state_t *self, uint64_t (*counts)[3]);
+
+/* The name of kind number `index` (borrowed), and how many are known. */
+dt_str_t dt_state_kind_name (const dt_state_t *self, int index);
+int dt_state_kinds (const dt_state_t *self);
+
 void dt_state_lease (dt_state_t *self, dt_worker_t *worker, dt_task_t **tasks, uint32_t count,
                      int64_t now);
 void dt_state_untake (dt_state_t *self, dt_task_t **tasks, uint32_t count);

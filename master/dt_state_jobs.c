@@ -360,7 +360,8 @@ static int s_item (s_lister_t *lister, dt_str_t name, const dt_store_jobinfo_t *
         return -1;
     memcpy (copy, name.ptr, name.len);
     item->name = dt_str_n (copy, name.len);
-    item->kind = dt_str ("http"); /* every task is an HTTP fetch, for now */
+    /* A job that left memory: its kind is in its tasks' rows, not read. */
+    item->kind = job && job->kind ? dt_state_kind_name (self, job->kind - 1) : dt_str_n ("", 0);
     lister->count++;
     return 0;
 }

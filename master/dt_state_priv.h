@@ -7,6 +7,7 @@
 #include "dt_cold.h"
 #include "dt_hosts.h"
 #include "dt_jobs.h"
+#include "dt_kinds.h"
 #include "dt_life.h"
 #include "dt_queue.h"
 #include "dt_results.h"
@@ -14,18 +15,29 @@
 #include "dt_tasks.h"
 
 struct dt_state_t {
-    dt_state_opts_t opts;     /* limits and timings */
-    dt_store_t *store;        /* durable copy; NULL with --memory (not owned) */
-    dt_tasks_t *tasks;        /* tasks in memory, by id */
-    dt_queue_t *queue;        /* queued ids in memory, and delayed retries */
-    dt_cold_t *cold;          /* queued ids only in the store */
-    dt_jobs_t *jobs;          /* jobs and their chunks */
-    dt_results_t *results;    /* the results log (its recent part, with a store) */
-    dt_workers_t *workers;    /* registered workers and their leases */
-    dt_hosts_t *hosts;        /* --host-limit: tasks out per host, parked tasks; or NULL */
-    uint64_t parked;          /* --host-limit: QUEUED tasks parked behind their host */
-    dt_queue_t *unparked;     /* --host-limit: parked tasks whose host has room again,
-                                 taken before the queue, in the order they were parked */
+    dt_state_opts_t opts;  /* limits and timings */
+    dt_store_t *store;     /* durable copy; NULL with --memory (not owned) */
+    dt_tasks_t *tasks;     /* tasks in memory, by id */
+    dt_queue_t *queue;     /* queued ids in memory, and delayed retries */
+    dt_cold_t *cold;       /* queued ids only in the store */
+    dt_jobs_t *jobs;       /* jobs and their chunks */
+    dt_results_t *results; /* the results log (its recent part, with a store) */
+    dt_workers_t *workers; /* registered workers and their leases */
+    dt_hosts_t *hosts;     /* --host-limit: tasks out per host, parked tasks; or NULL */
+    uint64_t parked;       /* --host-limit: QUEUED tasks parked behind their host */
+    dt_queue_t *unparked;  /* --host-limit: parked tasks whose host has room again,
+                              taken before the queue, in the order they were parked */
+    dt_kinds_t *kinds;     /* kind names met, numbered (tasks and workers use the numbers) */
+    /* Per kind, QUEUED tasks a take passed over because the worker taking
+     * did not serve their kind, in the order they were queued: a worker
+     * that serves the kind takes them before the queue. Each entry moves
+     * here at most once, so routing costs O(1) a task. NULL until used. */
+    dt_queue_t *aside[DT_LIMIT_KINDS_MAX][DT_PRIORITY_MAX + 1];
+    /* QUEUED tasks of priority p > 0, one FIFO a level (queue is level 0):
+     * DT_PRIORITY_MAX + 1 levels make a take O(levels), not O(log n) as a
+     * heap would, and keep FIFO within a level. NULL until used. */
+    dt_queue_t *levels[DT_PRIORITY_MAX + 1];
+    int high;                 /* a level above 0 was ever used: takes look there first */
     dt_life_counts_t counts;  /* tasks in each state, and every other counter (dt_life.h) */
     uint64_t epoch;           /* this run's epoch: every lease carries it */
     uint64_t next_id;         /* id of the next task accepted */
@@ -48,6 +60,10 @@ typedef struct {
 } dt_state_pager_t;
 
 /* ---- dt_state.c ---- */
+
+/* The queue `task` goes back to (its priority's level); reads its spec
+ * once. Never NULL: when memory runs out, level 0 (and the model broke). */
+dt_queue_t *dt_state_queue_of (dt_state_t *self, dt_task_t *task);
 
 /* Marks the model broken: from here on nothing may be acknowledged. */
 void dt_state_fail (dt_state_t *self, const char *what);

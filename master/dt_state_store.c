@@ -122,7 +122,7 @@ static int s_refill_row (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uin
     dt_task_t *task = s_warm_task (warm, id, job, url, attempts);
     if (task) {
         task->gen++;
-        if (dt_queue_push_back (self->queue, task->id, task->gen) != 0)
+        if (dt_queue_push_back (dt_state_queue_of (self, task), task->id, task->gen) != 0)
             dt_state_fail (self, "out of memory queueing a task");
         warm->bytes_left -= (int64_t) (sizeof *task + url.len + 1);
         if (warm->bytes_left <= 0) {
@@ -278,6 +278,7 @@ static int s_page_row (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t j
     item.content_type = s_page_copy (self, r->content_type);
     item.worker = s_page_copy (self, r->worker);
     item.error = s_page_copy (self, r->error);
+    item.output = s_page_copy (self, r->output);
     if (self->broken)
         return -1;
     if (!dt_state_page_push (page->pager, &item)) {
@@ -498,7 +499,12 @@ static int s_on_task (void *arg, uint64_t id, dt_str_t job_name, dt_str_t url, u
                             state == DT_STORE_DONE ? DT_LIFE_RECOVER_DONE : DT_LIFE_RECOVER_FAILED);
         return 0;
     }
-    if (self->counts.cold > 0 || dt_state_hot_queued (self) >= self->window) {
+    dt_str_t kind, payload;
+    dt_spec_opts_t opts;
+    dt_spec_split (url.ptr, url.len, &kind, &payload, &opts);
+    if (!job->kind)
+        job->kind = dt_state_kind (self, kind) + 1;
+    if (!opts.priority && (self->counts.cold > 0 || dt_state_hot_queued (self) >= self->window)) {
         if (dt_cold_add (self->cold, id, 1) != 0)
             return -1;
         dt_state_step_cold (self, job, DT_TASK_NONE, DT_LIFE_RECOVER_COLD);

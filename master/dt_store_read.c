@@ -156,6 +156,7 @@ static int s_result_row (sqlite3_stmt *stmt, void *ctx)
     dt_record_t r;
     dt_store_column_result (stmt, &r);
     r.url = dt_store_column_str (stmt, 11);
+    dt_store_column_output (stmt, 14, &r);
     int rc = c->fn (c->arg, seq, &r, dt_store_column_str (stmt, 12));
     if (rc != 0) {
         c->stopped = rc > 0;
@@ -172,7 +173,8 @@ static int s_result_row (sqlite3_stmt *stmt, void *ctx)
  * primary key. */
 #define S_RESULTS_SELECT                                                                           \
     "SELECT r.seq, r.id, r.state, r.attempts, r.http_status, r.bytes, r.elapsed_ms,"               \
-    " r.final_url, r.content_type, r.worker, r.error, t.url, t.job, t.since FROM results r "
+    " r.final_url, r.content_type, r.worker, r.error, t.url, t.job, t.since, r.output,"            \
+    " r.exit_code FROM results r "
 #define S_RESULTS_JOIN " JOIN tasks t ON t.id = r.id"
 static const char *s_results_sql[2][2] = {
     {S_RESULTS_SELECT S_RESULTS_JOIN " WHERE r.seq > ?1 AND r.seq <= ?2 ORDER BY r.seq LIMIT ?4",

@@ -40,11 +40,17 @@ typedef struct dt_task_t {
     uint32_t attempts;    /* dispatches so far */
     uint8_t state;        /* dt_task_state_t */
     uint8_t parked;       /* QUEUED: DT_TASK_PARKED or DT_TASK_READY (dt_hosts.h), else 0 */
+    uint8_t kind;         /* its kind's number (dt_kinds.h) + 1, 0 until first looked up */
+    uint8_t meta;         /* once kind is set: its priority (DT_TASK_PRIO) and DT_TASK_OPTS */
 } dt_task_t;
 
 /* dt_task_t.worker holds a slot; lost stays below max_lost <= UINT16_MAX
  * (dt_state.c). Bit fields keep the record at 64 bytes. */
 _Static_assert(DT_LIMIT_WORKERS_MAX <= 1u << 16, "dt_task_t.worker is 16 bits");
+
+/* dt_task_t.meta: */
+#define DT_TASK_PRIO 0x0f /* its priority, 0..DT_PRIORITY_MAX */
+#define DT_TASK_OPTS 0x10 /* its spec carries options of its own (dt_spec.h) */
 
 /* dt_task_t.parked, under --host-limit: */
 #define DT_TASK_PARKED 1 /* waiting behind its host's limit */

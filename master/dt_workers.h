@@ -34,6 +34,7 @@ typedef struct {
     dt_lease_list_t leases;           /* tasks it holds, oldest lease first */
     dt_task_t *waiting;               /* first lease waiting in its queue; NULL: none */
     uint64_t done;                    /* results it returned that were recorded */
+    uint64_t kinds;                   /* bit k: it serves kind number k (dt_kinds.h) */
 } dt_worker_t;
 
 /* Credit a new worker starts with, whatever it offered: a peer that says

@@ -22,6 +22,7 @@ void dt_msg_init (dt_msg_t *self)
 void dt_msg_reset (dt_msg_t *self)
 {
     free (self->zone_);
+    free (self->zone2_);
     if (self->has_frame_)
         zmq_msg_close (&self->frame_);
     memset (self, 0, sizeof *self);
@@ -149,13 +150,13 @@ void dt_msg_peer_address (const dt_msg_t *self, char *buf, size_t size)
 /* A uint takes at most 9 bytes and a str header 5. */
 size_t dt_msg_result_size (const dt_msg_result_t *r)
 {
-    return 1 + 7 * 9 + 5 * 5 + r->url.len + r->final_url.len + r->content_type.len + r->worker.len +
-           r->error.len;
+    return 1 + 8 * 9 + 8 * 5 + r->kind.len + r->payload.len + r->final_url.len +
+           r->content_type.len + r->worker.len + r->error.len + r->output.len;
 }
 
 size_t dt_msg_task_size (const dt_msg_task_t *t)
 {
-    return 1 + 2 * 9 + 5 + t->url.len;
+    return 1 + 3 * 9 + 2 * 5 + t->kind.len + t->payload.len;
 }
 
 const char *dt_msg_type_name (int type)

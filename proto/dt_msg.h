@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <zmq.h>
 
-#define DT_PROTO_VERSION 2
+#define DT_PROTO_VERSION 3
 /* ERROR has had the same shape in every version, so an ERROR VERSION is
  * written with this (the oldest) version: a peer that speaks only it can
  * still read why it was refused. Any version's ERROR is decoded. */
@@ -79,6 +79,11 @@ typedef enum {
 #define DT_OUTCOME_RETRY 1 /* transient: connect error, timeout, HTTP 5xx or 429 */
 #define DT_OUTCOME_FAIL  2 /* permanent: bad URL, body too large, protocol refused */
 
+/* SUBMIT priority: 0..9, higher goes first; 0 unless asked. Ten levels,
+ * each a FIFO, keep the master's queue O(1) per task (dt_queue.h). */
+#define DT_PRIORITY_MAX     9
+#define DT_PRIORITY_DEFAULT 0
+
 /* PAGE state of a final task. */
 #define DT_STATE_DONE   1
 #define DT_STATE_FAILED 2
@@ -110,10 +115,20 @@ typedef struct {
     uint32_t len;
 } dt_str_t;
 
+/* Result exit_code when none applies (an http task, a task that never ran).
+ * Otherwise 0..255 is a command's exit status and 256 + N means it was
+ * killed by signal N. */
+#define DT_EXIT_NONE 65535
+
+/* A task kind that needs no --kind: today's URL fetch. */
+#define DT_KIND_HTTP "http"
+
 typedef struct {
-    uint64_t id;      /* master-assigned task id */
-    uint32_t attempt; /* 1 for the first dispatch */
-    dt_str_t url;
+    uint64_t id;         /* master-assigned task id */
+    uint32_t attempt;    /* 1 for the first dispatch */
+    dt_str_t kind;       /* which worker may run it: [a-z0-9_-]{1,32} */
+    dt_str_t payload;    /* the task's input (msgpack bin); for http, the URL */
+    uint32_t timeout_ms; /* this task's own run limit; 0: the master's task_ms */
 } dt_msg_task_t;
 
 /* One result. RESULTS (worker -> master) carries id, attempt, epoch,
@@ -130,11 +145,14 @@ typedef struct {
     uint16_t http_status; /* 0: no HTTP response */
     uint64_t bytes;       /* body bytes received */
     uint32_t elapsed_ms;
-    dt_str_t url;          /* as submitted (PAGE only) */
+    dt_str_t kind;         /* the task's kind (PAGE only) */
+    dt_str_t payload;      /* as submitted, bin (PAGE only); for http the URL */
     dt_str_t final_url;    /* after redirects; empty if none */
     dt_str_t content_type; /* empty if none */
     dt_str_t worker;       /* name of the worker whose result was recorded (PAGE only) */
     dt_str_t error;        /* empty when no error */
+    dt_str_t output;       /* what the task produced (bin); empty when nothing */
+    uint16_t exit_code;    /* a command's status, DT_EXIT_NONE when none applies */
 } dt_msg_result_t;
 
 /* Counters. In PAGE only total/done/failed are meaningful (for the job). */
@@ -150,6 +168,15 @@ typedef struct {
     uint64_t invalid;    /* messages dropped as invalid */
     uint64_t late;       /* results dropped because the lease they answer had ended */
 } dt_msg_stats_t;
+
+/* One kind's tasks and workers (STATUS_OK). */
+typedef struct {
+    dt_str_t kind;
+    uint64_t pending;  /* queued in memory (tasks only in the store are not sorted by kind) */
+    uint64_t inflight; /* leased */
+    uint64_t delayed;  /* waiting for a retry or their not-before time */
+    uint32_t workers;  /* connected workers serving it; 0 with tasks: none will run them */
+} dt_msg_kind_t;
 
 /* One job in JOBS_OK. */
 typedef struct {
@@ -183,6 +210,8 @@ typedef struct {
             uint32_t capacity;     /* tasks it can hold at once (credit); 0: draining */
             uint32_t concurrency;  /* tasks it runs at once: 1..capacity; 0 iff capacity is 0 */
             uint32_t heartbeat_ms; /* the worker's heartbeat interval */
+            uint32_t nkinds;       /* kinds it serves; 0: http alone */
+            dt_str_t *kinds;
         } hello;
         struct {
             uint32_t heartbeat_ms; /* master's heartbeat interval */
@@ -203,11 +232,16 @@ typedef struct {
             dt_msg_result_t *items;
         } results;
         struct {
-            dt_str_t job;   /* client-chosen job id: idempotence key with chunk */
-            uint32_t chunk; /* 0,1,2... within the job */
-            uint32_t flags; /* DT_SUBMIT_* */
+            dt_str_t job;          /* client-chosen job id: idempotence key with chunk */
+            uint32_t chunk;        /* 0,1,2... within the job */
+            uint32_t flags;        /* DT_SUBMIT_* */
+            dt_str_t kind;         /* every task of the chunk: [a-z0-9_-]{0,32}; "": http */
+            uint8_t priority;      /* 0..DT_PRIORITY_MAX, higher first; DT_PRIORITY_DEFAULT */
+            uint64_t not_before;   /* wall-clock ms since 1970 before which they wait; 0: none */
+            uint32_t max_attempts; /* 0: the master's --max-attempts */
+            uint32_t timeout_ms;   /* each run's limit; 0: the master's --task-timeout */
             uint32_t count;
-            dt_str_t *urls;
+            dt_str_t *payloads; /* bin each; for http a URL */
         } submit;
         struct {
             dt_str_t job;
@@ -236,6 +270,8 @@ typedef struct {
             uint32_t count; /* listed: at most DT_LIMIT_STATUS_WORKERS */
             dt_msg_worker_t *workers;
             uint32_t total; /* workers registered */
+            uint32_t nkinds;
+            dt_msg_kind_t *kinds;
         } status_ok;
         struct {
             dt_str_t job;   /* empty: all jobs */
@@ -273,6 +309,7 @@ typedef struct {
     };
     /* Private to the codec: storage owned by a received message. */
     void *zone_;
+    void *zone2_; /* a second LIST's items (STATUS_OK) */
     zmq_msg_t frame_;
     int has_frame_;
 } dt_msg_t;

@@ -52,7 +52,10 @@ typedef struct s_task_t {
     uint32_t attempt;      /* as received */
     uint64_t epoch;        /* of the TASKS that carried it: echoed in its result */
     struct s_task_t *next; /* FIFO link */
-    char url[];            /* NUL-terminated copy */
+    uint32_t timeout_ms;   /* the task's own run limit; 0: none of its own */
+    int foreign;           /* its kind is not the one this worker serves */
+    size_t len;            /* bytes in payload */
+    char payload[];        /* a copy, NUL-terminated for logs (a URL) */
 } s_task_t;
 
 /* A running task. The handler knows it by its slot index. */
@@ -159,6 +162,14 @@ static void s_send_hello (s_worker_t *self)
     msg.hello.capacity = capacity;
     msg.hello.concurrency = concurrency;
     msg.hello.heartbeat_ms = self->opts.heartbeat_ms;
+    /* A command handler serves its --kind; http and noop serve http (none
+     * named). */
+    dt_str_t kind = dt_str (self->opts.exec.kind);
+    if (self->opts.exec.kind && strcmp (self->opts.handler, "http") != 0 &&
+        strcmp (self->opts.handler, "noop") != 0) {
+        msg.hello.nkinds = 1;
+        msg.hello.kinds = &kind;
+    }
     int rc = s_send (self, &msg);
     dt_log_debug ("HELLO", "capacity %" PRIu32 " (holding %zu): %s", capacity, held,
                   rc == 0 ? "sent" : dt_msg_strerror (rc));
@@ -247,12 +258,17 @@ static int s_add_result (s_worker_t *self, const s_slot_t *task, const dt_handle
     size_t url_len = s_capped (r->final_url, DT_LIMIT_URL_MAX, 0);
     size_t ctype_len = s_capped (r->content_type, DT_LIMIT_CTYPE_MAX, 1);
     size_t error_len = s_capped (r->error, DT_LIMIT_ERROR_MAX, 1);
-    char *strings = malloc (url_len + ctype_len + error_len + 1);
+    /* Handlers cap their output at DT_LIMIT_OUTPUT_MAX (over it, the task
+     * fails); the cut here only guards the codec's cap. */
+    size_t output_len = r->output_len > DT_LIMIT_OUTPUT_MAX ? DT_LIMIT_OUTPUT_MAX : r->output_len;
+    char *strings = malloc (url_len + ctype_len + error_len + output_len + 1);
     if (!strings)
         return -1;
     memcpy (strings, r->final_url, url_len);
     memcpy (strings + url_len, r->content_type, ctype_len);
     memcpy (strings + url_len + ctype_len, r->error, error_len);
+    if (output_len)
+        memcpy (strings + url_len + ctype_len + error_len, r->output, output_len);
     dt_msg_result_t *m = &self->results[self->nresults];
     memset (m, 0, sizeof *m);
     m->id = task->id;
@@ -265,6 +281,9 @@ static int s_add_result (s_worker_t *self, const s_slot_t *task, const dt_handle
     m->final_url = dt_str_n (strings, url_len);
     m->content_type = dt_str_n (strings + url_len, ctype_len);
     m->error = dt_str_n (strings + url_len + ctype_len, error_len);
+    m->output = dt_str_n (strings + url_len + ctype_len + error_len, output_len);
+    m->exit_code =
+        r->exit_code < 0 || r->exit_code >= DT_EXIT_NONE ? DT_EXIT_NONE : (uint16_t) r->exit_code;
     self->result_strings[self->nresults++] = strings;
     self->tasks_done++;
     return 0;
@@ -295,9 +314,6 @@ static void s_on_done (void *arg, const dt_handler_result_t *r)
                   " ms%s%s",
                   slot.id, slot.attempt, s_outcome_name (r->outcome), r->http_status, r->bytes,
                   r->elapsed_ms, r->error[0] ? ": " : "", r->error);
-    /* r->output and r->exit_code (what a command printed and its exit
-     * status) are dropped here: RESULTS has no field for them until the
-     * protocol's next version carries task outputs. */
     if (r->outcome != DT_OUTCOME_DONE)
         self->tasks_errors++;
     if (s_add_result (self, &slot, r) != 0)
@@ -306,6 +322,13 @@ static void s_on_done (void *arg, const dt_handler_result_t *r)
 }
 
 /* ---- Tasks ------------------------------------------------------------ */
+
+/* True when this worker's handler serves http (http, noop). */
+static int s_serves_http (const s_worker_t *self)
+{
+    return !self->opts.exec.kind || strcmp (self->opts.handler, "http") == 0 ||
+           strcmp (self->opts.handler, "noop") == 0;
+}
 
 static void s_queue_push (s_worker_t *self, s_task_t *task)
 {
@@ -381,7 +404,7 @@ static void s_on_tasks (s_worker_t *self, const dt_msg_t *msg)
                          s_held (self), msg->tasks.count - i);
             return;
         }
-        s_task_t *task = malloc (sizeof *task + t->url.len + 1);
+        s_task_t *task = malloc (sizeof *task + t->payload.len + 1);
         if (!task) {
             dt_log_error ("TASK-DROPPED", "task %" PRIu64 ": out of memory; its lease will end",
                           t->id);
@@ -390,8 +413,15 @@ static void s_on_tasks (s_worker_t *self, const dt_msg_t *msg)
         task->id = t->id;
         task->attempt = t->attempt;
         task->epoch = msg->tasks.epoch;
-        memcpy (task->url, t->url.ptr, t->url.len);
-        task->url[t->url.len] = '\0';
+        if (t->payload.len)
+            memcpy (task->payload, t->payload.ptr, t->payload.len);
+        task->payload[t->payload.len] = '\0';
+        task->len = t->payload.len;
+        task->timeout_ms = t->timeout_ms;
+        /* The master sends a worker only the kinds its HELLO named; a task
+         * of another kind is a master's bug, refused rather than run. */
+        dt_str_t mine = dt_str (s_serves_http (self) ? DT_KIND_HTTP : self->opts.exec.kind);
+        task->foreign = t->kind.len != mine.len || memcmp (t->kind.ptr, mine.ptr, mine.len) != 0;
         s_queue_push (self, task);
     }
 }
@@ -403,14 +433,22 @@ static void s_start_tasks (s_worker_t *self)
         s_task_t *task = s_queue_pop (self);
         uint32_t index = self->free_slots[--self->nfree];
         self->slots[index] = (s_slot_t){task->id, task->attempt, task->epoch};
-        /* Today's protocol carries a URL only: it is the payload of every
-         * kind of task (a command reads it on stdin). */
         dt_handler_task_t start = {.id = index,
                                    .task_id = task->id,
                                    .attempt = task->attempt,
-                                   .payload = task->url,
-                                   .payload_len = strlen (task->url)};
-        if (dt_handler_start (self->handler, &start) != 0) {
+                                   .time_limit_ms = task->timeout_ms,
+                                   .payload = task->payload,
+                                   .payload_len = task->len};
+        if (task->foreign) {
+            dt_handler_result_t r = {.outcome = DT_OUTCOME_FAIL,
+                                     .id = index,
+                                     .attempt = task->attempt,
+                                     .final_url = "",
+                                     .content_type = "",
+                                     .error = "a task of a kind this worker does not serve",
+                                     .exit_code = -1};
+            s_on_done (self, &r);
+        } else if (dt_handler_start (self->handler, &start) != 0) {
             /* Reported as transient: another attempt, maybe elsewhere, may work. */
             dt_handler_result_t r = {.outcome = DT_OUTCOME_RETRY,
                                      .id = index,
@@ -421,8 +459,8 @@ static void s_start_tasks (s_worker_t *self)
                                      .exit_code = -1};
             s_on_done (self, &r);
         } else
-            dt_log_debug ("TASK-START", "task %" PRIu64 " attempt %" PRIu32 ": %s", task->id,
-                          task->attempt, task->url);
+            dt_log_debug ("TASK-START", "task %" PRIu64 " attempt %" PRIu32 ": %zu bytes", task->id,
+                          task->attempt, task->len);
         free (task);
     }
 }

@@ -102,7 +102,7 @@ static void test_submit_assigns_ids_in_order (void)
         DT_CHECK_EQ (s_items[i].id, i + 1);
         DT_CHECK_EQ (s_items[i].attempt, 1);
     }
-    DT_CHECK (memcmp (s_items[5].url.ptr, "http://h/j1/1/0", s_items[5].url.len) == 0);
+    DT_CHECK (memcmp (s_items[5].payload.ptr, "http://h/j1/1/0", s_items[5].payload.len) == 0);
     dt_state_destroy (&st);
     DT_CHECK (st == NULL);
     dt_state_destroy (&st);
