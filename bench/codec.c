@@ -58,7 +58,8 @@ int main (int argc, char **argv)
                             i * 7919);
         tasks[i] = (dt_msg_task_t){.id = 1000000 + (uint64_t) i,
                                    .attempt = 1 + i % 3,
-                                   .url = dt_str_n (urls[i], (size_t) len)};
+                                   .kind = dt_str ("http"),
+                                   .payload = dt_str_n (urls[i], (size_t) len)};
         results[i] = (dt_msg_result_t){.id = 1000000 + (uint64_t) i,
                                        .attempt = 1 + i % 3,
                                        .outcome = DT_OUTCOME_DONE,

@@ -63,7 +63,7 @@ static int s_send_submit (void *sock, uint64_t *req, const char *job, long i)
     msg.submit.job = dt_str (job);
     msg.submit.chunk = (uint32_t) i;
     msg.submit.count = 1;
-    msg.submit.urls = urls;
+    msg.submit.payloads = urls;
     return dt_msg_send (&msg, sock, NULL);
 }
 

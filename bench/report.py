@@ -2,9 +2,11 @@
 """report.py - turns bench/run's per-run records into the report: the machine, one Markdown table
 (median and min-max of the runs), the ratios, the goals met or not, and the same as JSON.
 
-  report.py --records FILE --json OUT [--meta KEY=VALUE]...
+  report.py --records FILE --json OUT [--notes FILE] [--meta KEY=VALUE]...
 
 FILE has one tab-separated line per measured value: section, system, setting, metric, value.
+--notes has one line each that a reader of the table must know (a peer left out, a crawler that
+missed pages); they are printed under the table and kept in the JSON.
 """
 
 import argparse
@@ -19,6 +21,9 @@ SECTION_TITLE = {
     "queue": "queue scale",
     "jobs": "many small jobs",
     "fetch": "real fetching (nginx)",
+    "crawl": "crawl a linked site (nginx)",
+    "exec": "exec: a process per task",
+    "stdio": "a Python function per task",
 }
 SYSTEM_LABEL = {
     "zmq-pushpull": "raw ZeroMQ PUSH/PULL (C)",
@@ -30,6 +35,14 @@ SYSTEM_LABEL = {
     "origin": "origin (Python BaseManager)",
     "wrk": "wrk (Lua: cycles through the pages)",
     "zmq-broker-client": "raw ZeroMQ LB broker + client process (C)",
+    "wget2": "wget2 -r",
+    "scrapy": "Scrapy CrawlSpider (Python)",
+    "dtask-list": "dtask --memory, the pages as a URL list (list, not crawl)",
+    "dtask-crawl": "dtask crawl",
+    "xargs": "xargs -n 1",
+    "parallel": "GNU parallel",
+    "celery": "Celery + Redis (Python)",
+    "dtask": "dtask",
 }
 METRIC_UNIT = {
     "tasks_per_s": "tasks/s",
@@ -44,6 +57,7 @@ METRIC_UNIT = {
     "rss_mb_after_drain": "master RSS MiB after drain",
     "pages_per_s": "pages/s",
     "req_per_s": "requests/s",
+    "pages": "distinct pages fetched",
 }
 BOUNDED_MIB = 64  # durable mode's RSS counts as bounded when queueing Q_BIG tasks grows it by less
 
@@ -51,7 +65,7 @@ BOUNDED_MIB = 64  # durable mode's RSS counts as bounded when queueing Q_BIG tas
 def fmt(v, metric):
     if v is None:
         return "—"
-    if metric.endswith("_per_s"):
+    if metric.endswith("_per_s") or metric == "pages":
         return "{:,.0f}".format(v)
     return "{:,.1f}".format(v)
 
@@ -165,7 +179,12 @@ def main():
     ap.add_argument("--records", required=True)
     ap.add_argument("--json", required=True)
     ap.add_argument("--meta", action="append", default=[])
+    ap.add_argument("--notes")
     a = ap.parse_args()
+    notes = []
+    if a.notes:
+        with open(a.notes) as f:
+            notes = [line.rstrip("\n") for line in f if line.strip()]
     meta = OrderedDict(kv.split("=", 1) for kv in a.meta)
     rows = load(a.records)
     rat = ratios(rows)
@@ -176,9 +195,13 @@ def main():
     p("Machine: %s cores, %s, %s GiB, %s. dtask build %s; libzmq %s, beanstalkd %s, nginx %s, wrk %s, Python %s."
       % (meta.get("nproc"), meta.get("cpu"), meta.get("mem_gib"), meta.get("kernel"), meta.get("dtask_build"),
          meta.get("libzmq"), meta.get("beanstalkd"), meta.get("nginx"), meta.get("wrk"), meta.get("python")))
-    p("Command: `%s` (%s runs each; no-op N=%s, latency %s round trips, queue %s and %s, %s pages; took %s s)."
+    p("Next rows' peers: wget2 %s, Scrapy %s, GNU parallel %s, Celery %s, Redis %s."
+      % tuple(meta.get(k) or "—" for k in ("wget2", "scrapy", "parallel", "celery", "redis")))
+    p("Command: `%s` (%s runs each; no-op N=%s, latency %s round trips, queue %s and %s, %s pages; "
+      "crawl %s pages, exec %s and stdio %s tasks; took %s s)."
       % (meta.get("command"), meta.get("runs"), meta.get("n_noop"), meta.get("n_latency"), meta.get("q_big"),
-         meta.get("q_small"), meta.get("pages"), meta.get("elapsed_s")))
+         meta.get("q_small"), meta.get("pages"), meta.get("crawl_pages"), meta.get("exec_n"),
+         meta.get("stdio_n"), meta.get("elapsed_s")))
     p()
     p("| benchmark | system | setting | metric | median | min–max | runs |")
     p("|---|---|---|---|---:|---:|---:|")
@@ -187,6 +210,10 @@ def main():
             SECTION_TITLE.get(r["section"], r["section"]), SYSTEM_LABEL.get(r["system"], r["system"]), r["setting"],
             METRIC_UNIT.get(r["metric"], r["metric"]), fmt(r["median"], r["metric"]), fmt(r["min"], r["metric"]),
             fmt(r["max"], r["metric"]), len(r["runs"])))
+    if notes:
+        p()
+        for n in notes:
+            p("- %s" % n)
     if rat:
         p()
         p("| no-op ratio (medians) | vs raw ZeroMQ LB broker | vs origin | vs beanstalkd's best |")
@@ -202,7 +229,7 @@ def main():
         p("| %s | %s | %s | %s |" % (x["goal"], x["target"], shown,
                                     "not measured" if x["met"] is None else ("met" if x["met"] else "NOT met")))
     with open(a.json, "w") as f:
-        json.dump({"meta": meta, "results": rows, "ratios": rat, "goals": gl}, f, indent=1)
+        json.dump({"meta": meta, "results": rows, "notes": notes, "ratios": rat, "goals": gl}, f, indent=1)
         f.write("\n")
     sys.stdout.flush()
 

@@ -1,4 +1,5 @@
 /* dt_cli.c - what the dtask CLI's commands share: option errors, connecting, failure messages. */
+#define _GNU_SOURCE /* strptime, timegm */
 #include "dt_cli.h"
 #include "dt_sock.h"
 #include "dt_limits.h"
@@ -9,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 int dt_cli_usage_error (const char *usage, const char *fmt, ...)
 {
@@ -104,11 +106,60 @@ char *dt_cli_printable (char *out, size_t out_size, dt_str_t s)
     return dt_log_escape (out, out_size, s.ptr, s.len, out_size);
 }
 
+const char *dt_cli_format_time (char *out, size_t out_size, uint64_t ms)
+{
+    time_t t = (time_t) (ms / 1000);
+    struct tm tm;
+    if (ms == 0 || !gmtime_r (&t, &tm) || strftime (out, out_size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf (out, out_size, "-");
+    return out;
+}
+
+int dt_cli_parse_time (const char *text, uint64_t now_ms, uint64_t *ms)
+{
+    char *end = NULL;
+    if (text[0] >= '0' && text[0] <= '9') {
+        unsigned long long n = strtoull (text, &end, 10);
+        uint64_t unit = 0;
+        if (end[0] && !end[1])
+            unit = end[0] == 's'   ? 1000
+                   : end[0] == 'm' ? 60000
+                   : end[0] == 'h' ? 3600000
+                   : end[0] == 'd' ? 86400000
+                                   : 0;
+        if (unit) {
+            if (n > now_ms / unit)
+                return -1; /* before 1970 */
+            *ms = now_ms - n * unit;
+            return 0;
+        }
+    }
+    struct tm tm;
+    memset (&tm, 0, sizeof tm);
+    end = strptime (text, "%Y-%m-%d", &tm);
+    if (end && *end == 'T') {
+        char *rest = strptime (end + 1, "%H:%M:%S", &tm);
+        end = rest ? rest : strptime (end + 1, "%H:%M", &tm);
+    }
+    if (!end || (end[0] && strcmp (end, "Z") != 0))
+        return -1;
+    time_t t = timegm (&tm);
+    if (t < 0)
+        return -1;
+    *ms = (uint64_t) t * 1000;
+    return 0;
+}
+
 int dt_cli_refused (const dt_msg_t *reply)
 {
     if (reply->type == DT_MSG_ERROR) {
         char text[DT_LIMIT_ERROR_MAX + 64];
         dt_cli_printable (text, sizeof text, reply->error.text);
+        if (reply->error.code == DT_ERR_NO_SUCH_JOB) {
+            /* A wrong job id is the user's mistake, like a bad option. */
+            fprintf (stderr, "dtask: %s\n", text);
+            return DT_CLI_EXIT_USAGE;
+        }
         fprintf (stderr, "dtask: master refused: %s: %s\n",
                  dt_msg_error_name ((int) reply->error.code), text);
         return DT_CLI_EXIT_REFUSED;

@@ -37,6 +37,24 @@ int dt_cmd_retry (const dt_cli_opts_t *opts, int argc, char **argv);
 int dt_cmd_keygen (const dt_cli_opts_t *opts, int argc, char **argv);
 int dt_cmd_cancel (const dt_cli_opts_t *opts, int argc, char **argv);
 int dt_cmd_purge (const dt_cli_opts_t *opts, int argc, char **argv);
+int dt_cmd_jobs (const dt_cli_opts_t *opts, int argc, char **argv);
+
+/* Calls `fn` for the master's jobs, newest first, at most `limit`
+ * (UINT64_MAX: all), over `rpc` a JOBS page at a time; only job `job` when
+ * it is not empty. Items are borrowed for the call; `fn` returns 0, or -1
+ * to stop (a local failure). Returns DT_CLI_EXIT_OK, or the exit code to
+ * return after printing why (2 for an unknown job). */
+int dt_cli_jobs_each (const dt_cli_opts_t *opts, dt_rpc_t *rpc, const char *job, uint64_t limit,
+                      int (*fn) (void *arg, const dt_msg_job_t *item), void *arg);
+
+/* Writes Unix ms `ms` as ISO 8601 UTC ("2026-12-03T14:05:09Z") into `out`
+ * (at least 21 bytes; "-" for 0). Returns `out`. */
+const char *dt_cli_format_time (char *out, size_t out_size, uint64_t ms);
+
+/* Parses a moment: ISO 8601 UTC ("2026-12-03", "2026-12-03T14:05:09Z",
+ * seconds and the Z optional), or an age before `now_ms` ("90s", "30m",
+ * "12h", "7d"). Returns 0 with Unix ms in *ms, or -1. */
+int dt_cli_parse_time (const char *text, uint64_t now_ms, uint64_t *ms);
 
 /* Prints "dtask: <message>" and then `usage` on stderr; returns
  * DT_CLI_EXIT_USAGE so a command can `return dt_cli_usage_error (...)`. */
@@ -69,7 +87,8 @@ int dt_cli_rpc_failed (const dt_cli_opts_t *opts, int rc);
 
 /* Prints "dtask: master refused: CODE: text" for an ERROR reply, or
  * "dtask: unexpected TYPE reply" for any other type, and returns
- * DT_CLI_EXIT_REFUSED (ERROR) or DT_CLI_EXIT_FAIL. */
+ * DT_CLI_EXIT_REFUSED (ERROR) or DT_CLI_EXIT_FAIL; an ERROR NO_SUCH_JOB
+ * prints "dtask: no such job J" and returns DT_CLI_EXIT_USAGE. */
 int dt_cli_refused (const dt_msg_t *reply);
 
 /* Flushes stdout; on a write error prints it and returns -1. */

@@ -5,25 +5,28 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-static const char s_usage[] = "usage: dtask retry --failed [--job ID]\n"
+static const char s_usage[] = "usage: dtask retry --failed [--cancelled] [--job ID]\n"
                               "\n"
                               "Puts failed tasks back in the queue with fresh attempts and prints\n"
-                              "how many were requeued.\n"
+                              "how many were requeued. Tasks failed by `dtask cancel` stay\n"
+                              "cancelled unless --cancelled is given.\n"
                               "\n"
-                              "      --failed   requeue the failed tasks (required)\n"
-                              "  -j, --job ID   only this job's tasks (default: all jobs)\n"
-                              "  -h, --help     this help\n";
+                              "      --failed     requeue the failed tasks (required)\n"
+                              "      --cancelled  the cancelled ones too\n"
+                              "  -j, --job ID     only this job's tasks (default: all jobs)\n"
+                              "  -h, --help       this help\n";
 
 int dt_cmd_retry (const dt_cli_opts_t *opts, int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"job", required_argument, NULL, 'j'},
         {"failed", no_argument, NULL, 'x'},
+        {"cancelled", no_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *job = "";
-    int failed = 0, c;
+    int failed = 0, cancelled = 0, c;
     optind = 0;
     opterr = 0;
     while ((c = getopt_long (argc, argv, ":j:h", longopts, NULL)) != -1) {
@@ -33,6 +36,9 @@ int dt_cmd_retry (const dt_cli_opts_t *opts, int argc, char **argv)
             break;
         case 'x':
             failed = 1;
+            break;
+        case 'C':
+            cancelled = 1;
             break;
         case 'h':
             fputs (s_usage, stdout);
@@ -53,6 +59,7 @@ int dt_cmd_retry (const dt_cli_opts_t *opts, int argc, char **argv)
     dt_msg_init (&reply);
     request.type = DT_MSG_REQUEUE;
     request.requeue.job = dt_str (job);
+    request.requeue.flags = cancelled ? DT_REQUEUE_CANCELLED : 0;
     int code = dt_cli_request (opts, &request, DT_MSG_REQUEUE_OK, &reply);
     if (code == DT_CLI_EXIT_OK) {
         printf ("requeued %" PRIu64 " failed tasks%s%s\n", reply.requeue_ok.count,

@@ -70,6 +70,19 @@ static int s_print_json (const dt_msg_t *reply)
         bad |= json_array_append_new (workers, jw);
     }
     bad |= json_object_set_nocheck (o, "workers", workers);
+    bad |= json_object_set_new_nocheck (o, "workers_total", json_integer (reply->status_ok.total));
+    json_t *kinds = json_array ();
+    if (!kinds)
+        goto done;
+    for (uint32_t i = 0; i < reply->status_ok.nkinds; i++) {
+        const dt_msg_kind_t *k = &reply->status_ok.kinds[i];
+        json_t *jk =
+            json_pack ("{s:o, s:I, s:I, s:I, s:i}", "kind", dt_jsonl_string (k->kind), "pending",
+                       (json_int_t) k->pending, "inflight", (json_int_t) k->inflight, "delayed",
+                       (json_int_t) k->delayed, "workers", (int) k->workers);
+        bad |= !jk || json_array_append_new (kinds, jk);
+    }
+    bad |= json_object_set_new_nocheck (o, "kinds", kinds);
     if (bad)
         goto done;
     char *text = json_dumps (o, JSON_COMPACT);
@@ -92,10 +105,35 @@ static void s_print_table (const dt_msg_t *reply)
         printf ("%-12s %12" PRIu64 "\n", s_counters[i].name,
                 s_counter (&reply->status_ok.stats, i));
     printf ("\n");
+    uint64_t sorted = 0;
+    for (uint32_t i = 0; i < reply->status_ok.nkinds; i++) {
+        const dt_msg_kind_t *k = &reply->status_ok.kinds[i];
+        sorted += k->pending;
+        if (i == 0)
+            printf ("%-32s %9s %9s %9s %9s\n", "KIND", "PENDING", "INFLIGHT", "DELAYED", "WORKERS");
+        char name[DT_LIMIT_KIND_MAX * 4 + 4];
+        dt_cli_printable (name, sizeof name, k->kind);
+        printf ("%-32s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu32 "%s\n", name, k->pending,
+                k->inflight, k->delayed, k->workers,
+                k->workers == 0 && k->pending + k->delayed > 0 ? "  no worker serves this kind"
+                                                               : "");
+    }
+    if (reply->status_ok.nkinds) {
+        if (reply->status_ok.stats.pending > sorted)
+            printf ("(%" PRIu64 " more pending in the store: their kinds are read as they load)\n",
+                    reply->status_ok.stats.pending - sorted);
+        printf ("\n");
+    }
     if (reply->status_ok.count == 0) {
         printf ("no workers connected\n");
         return;
     }
+    if (reply->status_ok.total > reply->status_ok.count)
+        printf ("%" PRIu32 " workers connected; the %" PRIu32 " busiest:\n", reply->status_ok.total,
+                reply->status_ok.count);
+    else
+        printf ("%" PRIu32 " worker%s connected\n", reply->status_ok.total,
+                reply->status_ok.total == 1 ? "" : "s");
     printf ("%-32s %9s %9s %12s %9s\n", "WORKER", "CAPACITY", "INFLIGHT", "DONE", "IDLE");
     for (uint32_t i = 0; i < reply->status_ok.count; i++) {
         const dt_msg_worker_t *w = &reply->status_ok.workers[i];

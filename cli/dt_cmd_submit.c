@@ -1,9 +1,11 @@
 /* dt_cmd_submit.c - `dtask submit`: check URLs, send them in pipelined chunks, optionally wait for
  * results. */
+#define _GNU_SOURCE /* strptime, timegm */
 #include "dt_cli.h"
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_stream.h"
+#include "dt_jsonin.h"
 #include "dt_urls.h"
 
 #include <czmq.h>
@@ -27,19 +29,42 @@
  * file does not bury the terminal. */
 #define DT_SUBMIT_BAD_SHOWN 100
 
+/* submit --append: places before the job's next chunk where an earlier
+ * run of the same append may have put its largest chunk (the first one a
+ * run sends), tried after the place a complete run would have. Each try is
+ * one resend-only SUBMIT of that chunk, so a fresh append costs this many
+ * extra round trips at most. */
+#define DT_SUBMIT_APPEND_PROBES 8
+
 /* Random job ids: 8 bytes as 16 hex digits. */
 #define DT_SUBMIT_JOB_BYTES 8
 
 static const char s_usage[] =
     "usage: dtask submit [--job ID] [--wait] [--no-wait-room] [-f FILE] [URL...]\n"
+    "       dtask submit --kind KIND [--priority P] [--delay SECONDS | --at TIME]\n"
+    "                    [--max-attempts N] [--task-timeout SECONDS] [options] PAYLOAD... | -f "
+    "FILE\n"
     "\n"
-    "Submits http(s) URLs to the master as one job. Every URL is checked first;\n"
-    "if any is invalid, each bad one is reported and nothing is submitted.\n"
+    "Submits tasks to the master as one job: http(s) URLs, or with --kind payloads\n"
+    "for the workers serving KIND. Everything is checked first; if anything is\n"
+    "invalid, it is reported and nothing is submitted (exit 2).\n"
     "\n"
-    "  -f, --file FILE     read URLs from FILE, one per line ('-': standard input);\n"
-    "                      blank lines and lines starting with '#' are skipped\n"
+    "  -f, --file FILE     read URLs (payloads) from FILE, one per line ('-': standard\n"
+    "                      input); blank lines and lines starting with '#' are skipped\n"
+    "  -k, --kind KIND     the tasks' kind (1 to 32 of a-z, 0-9, _, -; default http)\n"
+    "      --priority P    0 (default) to 9: higher goes first\n"
+    "      --delay SECONDS not before SECONDS from now\n"
+    "      --at TIME       not before TIME: seconds since 1970, or UTC YYYY-MM-DDTHH:MM:SS[Z]\n"
+    "      --max-attempts N   dispatches each task gets (default: the master's)\n"
+    "      --task-timeout SECONDS  each run's limit (at most the master's --task-timeout)\n"
+    "      --jsonl         -f FILE holds one JSON object a line, {\"payload\": TEXT} or\n"
+    "                      {\"payload_base64\": BASE64}: payloads with newlines or binary data\n"
     "  -j, --job ID        job id (default: 16 random hex digits); submitting the\n"
     "                      same input under the same id again adds nothing twice\n"
+    "  -a, --append        add these URLs to the existing job --job ID, as chunks\n"
+    "                      after its last one (a new job when it has none); the\n"
+    "                      same append run again adds nothing twice, as long as\n"
+    "                      no other append to the job came in between\n"
     "  -w, --wait          then print each task's result as a JSON line on stdout\n"
     "                      until all are final (a progress line on stderr when it\n"
     "                      is a terminal); keeps waiting across master restarts\n"
@@ -47,7 +72,10 @@ static const char s_usage[] =
     "                      waiting for room\n"
     "  -h, --help          this help\n"
     "\n"
-    "Prints \"accepted N tasks (job ID)\" on stdout, or on stderr with --wait.\n"
+    "Prints \"job ID\" on stderr before anything is sent (even with -q), so an\n"
+    "interrupted submission can be named; then \"accepted N tasks (job ID)\" on\n"
+    "stdout, or on stderr with --wait; or, when the job had every chunk already,\n"
+    "\"job ID: all N tasks were already submitted; nothing new\" on stdout.\n"
     "With --wait, exits 0 once every task is final, done or failed, and prints\n"
     "\"N done, M failed\" on stderr.\n";
 
@@ -60,11 +88,17 @@ typedef enum {
 typedef struct {
     dt_urls_chunk_t range; /* its URLs */
     s_chunk_state_t state;
-    uint32_t number; /* chunk number in the job */
+    uint32_t number; /* chunk number in the job: base + its place in the cut */
 } s_chunk_t;
 
 typedef struct {
     const dt_cli_opts_t *cli;
+    const char *kind; /* every task's kind: "http" unless --kind */
+    struct {
+        uint8_t priority;
+        uint64_t not_before; /* wall-clock ms */
+        uint32_t max_attempts, timeout_ms;
+    } opts;                  /* every task's options (PROTOCOL.md SUBMIT) */
     const char *job;         /* borrowed */
     const dt_str_t *urls;    /* borrowed from the URL list */
     s_chunk_t *chunks;       /* owned */
@@ -79,6 +113,7 @@ typedef struct {
     dt_urls_chunk_t *ranges; /* owned: the cut the chunks were made from */
     size_t chunk_max;        /* most URLs in one chunk */
     size_t largest;          /* the chunk with the most URLs (the first of them): sent first */
+    uint32_t base;           /* number of the first chunk (--append: after the job's last) */
     char full_why[DT_LIMIT_ERROR_MAX * 4 + 1]; /* QUEUE_FULL's text, escaped */
 } s_submit_t;
 
@@ -94,6 +129,111 @@ static void s_report_bad (void *arg, const char *where, const char *why, dt_str_
     char shown[120];
     dt_cli_printable (shown, sizeof shown, url);
     fprintf (stderr, "dtask: %s: not a url: %s: %s\n", where, why, shown);
+}
+
+/* Tasks the master counts for `job` (STATUS --job), in *submitted.
+ * Returns 0; 1 when the job is unknown (or the master answered anything
+ * else); or a dt_rpc_call() error (no reply, a signal). */
+static int s_job_submitted (dt_rpc_t *rpc, const char *job, uint64_t *submitted)
+{
+    dt_msg_t request, reply;
+    dt_msg_init (&request);
+    dt_msg_init (&reply);
+    request.type = DT_MSG_STATUS;
+    request.status.job = dt_str (job);
+    int rc = dt_rpc_call (rpc, &request, &reply);
+    if (rc == 0 && reply.type == DT_MSG_STATUS_OK)
+        *submitted = reply.status_ok.stats.submitted;
+    else if (rc == 0)
+        rc = 1;
+    dt_msg_reset (&reply);
+    return rc;
+}
+
+/* The job's next chunk number (JOBS), 0 when the master does not know the
+ * job. Returns 0, or the exit code after printing why. */
+static int s_next_chunk (s_submit_t *self, dt_rpc_t *rpc, uint32_t *next)
+{
+    dt_msg_t request, reply;
+    dt_msg_init (&request);
+    dt_msg_init (&reply);
+    request.type = DT_MSG_JOBS;
+    request.jobs.job = dt_str (self->job);
+    request.jobs.max = 1;
+    int rc = dt_rpc_call (rpc, &request, &reply);
+    *next = 0;
+    if (rc != 0)
+        return dt_cli_rpc_failed (self->cli, rc);
+    int code = DT_CLI_EXIT_OK;
+    if (reply.type == DT_MSG_JOBS_OK && reply.jobs_ok.count == 1)
+        *next = reply.jobs_ok.items[0].next_chunk;
+    else if (!(reply.type == DT_MSG_ERROR && reply.error.code == DT_ERR_NO_SUCH_JOB))
+        code = dt_cli_refused (&reply);
+    dt_msg_reset (&reply);
+    return code;
+}
+
+/* Whether the master holds chunk `index` of the cut as number `number`,
+ * asked with a resend-only SUBMIT (which creates nothing). */
+static int s_holds (s_submit_t *self, dt_rpc_t *rpc, size_t index, uint32_t number)
+{
+    const s_chunk_t *chunk = &self->chunks[index];
+    dt_msg_t msg, reply;
+    dt_msg_init (&msg);
+    dt_msg_init (&reply);
+    msg.type = DT_MSG_SUBMIT;
+    msg.submit.job = dt_str (self->job);
+    msg.submit.chunk = number;
+    msg.submit.flags = DT_SUBMIT_RESEND_ONLY;
+    /* A resend names the same kind and options: they are part of each task. */
+    msg.submit.kind = dt_str (self->kind);
+    msg.submit.priority = self->opts.priority;
+    msg.submit.not_before = self->opts.not_before;
+    msg.submit.max_attempts = self->opts.max_attempts;
+    msg.submit.timeout_ms = self->opts.timeout_ms;
+    msg.submit.count = chunk->range.count;
+    msg.submit.payloads = (dt_str_t *) &self->urls[chunk->range.first];
+    int held = dt_rpc_call (rpc, &msg, &reply) == 0 && reply.type == DT_MSG_SUBMIT_OK;
+    dt_msg_reset (&reply);
+    return held;
+}
+
+/* --append: numbers the cut's chunks after the job's last one, or where an
+ * earlier run of this same append put them (PROTOCOL.md, "Appending"), so
+ * that a run again resends instead of adding twice. Returns 0, or the exit
+ * code after printing why. */
+static int s_append_base (s_submit_t *self, dt_rpc_t *rpc)
+{
+    uint32_t next = 0;
+    int code = s_next_chunk (self, rpc, &next);
+    if (code != DT_CLI_EXIT_OK)
+        return code;
+    size_t n = self->nchunks, largest = self->largest;
+    uint32_t base = next;
+    /* A complete earlier run ends the job: its largest chunk is at
+     * next - n + largest. Then one cut short: a little further back. */
+    int found = next >= n && s_holds (self, rpc, largest, (uint32_t) (next - n + largest));
+    if (found)
+        base = (uint32_t) (next - n);
+    for (uint32_t k = 1; !found && k <= DT_SUBMIT_APPEND_PROBES && k <= next; k++) {
+        uint32_t at = next - k;
+        if (at < largest || (next >= n && at == next - n + largest))
+            continue;
+        if (at + n - largest < next)
+            break; /* a run based there would have ended before the job does */
+        if ((found = s_holds (self, rpc, largest, at)))
+            base = (uint32_t) (at - largest);
+    }
+    if (base > UINT32_MAX - n) {
+        fprintf (stderr, "dtask: job %s has too many chunks to append to\n", self->job);
+        return DT_CLI_EXIT_USAGE;
+    }
+    dt_log_debug ("SUBMIT-APPEND", "job %s: chunks from %" PRIu32 " (next %" PRIu32 ")%s",
+                  self->job, base, next, found ? ": a resend" : "");
+    self->base = base;
+    for (size_t i = 0; i < n; i++)
+        self->chunks[i].number = base + (uint32_t) i;
+    return 0;
 }
 
 static int s_random_job (char *out, size_t out_size)
@@ -126,7 +266,7 @@ static int s_cut (s_submit_t *self, size_t max)
     }
     size_t largest = 0;
     for (size_t i = 0; i < n; i++) {
-        chunks[i] = (s_chunk_t){ranges[i], S_CHUNK_QUEUED, (uint32_t) i};
+        chunks[i] = (s_chunk_t){ranges[i], S_CHUNK_QUEUED, self->base + (uint32_t) i};
         if (ranges[i].count > ranges[largest].count)
             largest = i;
     }
@@ -175,9 +315,14 @@ static int s_send_chunk (s_submit_t *self, dt_rpc_t *rpc, s_chunk_t *chunk)
     msg.submit.job = dt_str (self->job);
     msg.submit.chunk = chunk->number;
     msg.submit.flags = 0;
+    msg.submit.kind = dt_str (self->kind);
+    msg.submit.priority = self->opts.priority;
+    msg.submit.not_before = self->opts.not_before;
+    msg.submit.max_attempts = self->opts.max_attempts;
+    msg.submit.timeout_ms = self->opts.timeout_ms;
     msg.submit.count = chunk->range.count;
-    /* Sending only reads the URLs; the codec's API is shared with decoding. */
-    msg.submit.urls = (dt_str_t *) &self->urls[chunk->range.first];
+    /* Sending only reads the payloads; the codec's API is shared with decoding. */
+    msg.submit.payloads = (dt_str_t *) &self->urls[chunk->range.first];
     if (dt_rpc_start (rpc, &msg, chunk) != 0)
         return -1;
     chunk->state = S_CHUNK_INFLIGHT;
@@ -304,24 +449,140 @@ static int s_submit_all (s_submit_t *self, dt_rpc_t *rpc)
     return 0;
 }
 
+/* A longest delay or task time limit, in seconds: a year. Over it is a typo
+ * more likely than a plan. */
+#define DT_SUBMIT_DELAY_MAX_S (366 * 86400)
+
+/* Most attempts one task may ask for. */
+#define DT_SUBMIT_ATTEMPTS_MAX 1000
+
+/* A whole number 0..max, nothing else. Returns 0 or -1. */
+static int s_uint (const char *text, unsigned long long max, unsigned long long *v)
+{
+    if (!*text || strspn (text, "0123456789") != strlen (text) || strlen (text) > 19)
+        return -1;
+    *v = strtoull (text, NULL, 10);
+    return *v <= max ? 0 : -1;
+}
+
+/* Seconds, 0..max, a decimal fraction allowed. Returns 0 or -1. */
+static int s_seconds (const char *text, double max, double *secs)
+{
+    char *end;
+    if (!*text || strspn (text, "0123456789.") != strlen (text))
+        return -1;
+    errno = 0;
+    *secs = strtod (text, &end);
+    return errno || *end || *secs < 0 || *secs > max ? -1 : 0;
+}
+
+/* --at: seconds since 1970, or a UTC date and time. Returns 0 or -1. */
+static int s_time (const char *text, double *secs)
+{
+    if (s_seconds (text, 1e11, secs) == 0)
+        return 0;
+    static const char *formats[] = {"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"};
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+        struct tm tm;
+        memset (&tm, 0, sizeof tm);
+        const char *end = strptime (text, formats[i], &tm);
+        if (end && !*end) {
+            time_t t = timegm (&tm);
+            if (t < 0)
+                return -1;
+            *secs = (double) t;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static uint64_t s_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
 int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"job", required_argument, NULL, 'j'},    {"wait", no_argument, NULL, 'w'},
-        {"no-wait-room", no_argument, NULL, 'R'}, {"file", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"job", required_argument, NULL, 'j'},
+        {"wait", no_argument, NULL, 'w'},
+        {"no-wait-room", no_argument, NULL, 'R'},
+        {"file", required_argument, NULL, 'f'},
+        {"append", no_argument, NULL, 'a'},
+        {"kind", required_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},
+        {"priority", required_argument, NULL, 'P'},
+        {"delay", required_argument, NULL, 'D'},
+        {"at", required_argument, NULL, 'A'},
+        {"max-attempts", required_argument, NULL, 'M'},
+        {"task-timeout", required_argument, NULL, 'T'},
+        {"jsonl", no_argument, NULL, 'L'},
+        {NULL, 0, NULL, 0},
     };
-    const char *job = NULL, *file = NULL;
-    int wait = 0, wait_room = 1, c;
+    const char *job = NULL, *file = NULL, *kind = DT_KIND_HTTP;
+    int wait = 0, wait_room = 1, append = 0, c, timed = 0, jsonl = 0;
+    char *blob = NULL; /* --jsonl: the payloads, borrowed by the list */
+    unsigned long long v;
+    double secs;
+    s_submit_t self = {0};
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long (argc, argv, ":j:wf:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, ":j:awf:k:h", longopts, NULL)) != -1) {
         switch (c) {
+        case 'L':
+            jsonl = 1;
+            break;
+        case 'P':
+            if (s_uint (optarg, DT_PRIORITY_MAX, &v) != 0)
+                return dt_cli_usage_error (s_usage, "--priority: a whole number 0 to %d, not '%s'",
+                                           DT_PRIORITY_MAX, optarg);
+            self.opts.priority = (uint8_t) v;
+            break;
+        case 'D':
+        case 'A':
+            if (timed++)
+                return dt_cli_usage_error (s_usage, "give one of --delay and --at, once");
+            if (c == 'D' && s_seconds (optarg, DT_SUBMIT_DELAY_MAX_S, &secs) != 0)
+                return dt_cli_usage_error (s_usage, "--delay: seconds, 0 to %d, not '%s'",
+                                           DT_SUBMIT_DELAY_MAX_S, optarg);
+            if (c == 'A' && s_time (optarg, &secs) != 0)
+                return dt_cli_usage_error (
+                    s_usage, "--at: seconds since 1970 or UTC YYYY-MM-DDTHH:MM:SS[Z], not '%s'",
+                    optarg);
+            self.opts.not_before =
+                c == 'D' ? s_now_ms () + (uint64_t) (secs * 1000) : (uint64_t) (secs * 1000);
+            break;
+        case 'M':
+            if (s_uint (optarg, DT_SUBMIT_ATTEMPTS_MAX, &v) != 0 || v == 0)
+                return dt_cli_usage_error (s_usage, "--max-attempts: 1 to %d, not '%s'",
+                                           DT_SUBMIT_ATTEMPTS_MAX, optarg);
+            self.opts.max_attempts = (uint32_t) v;
+            break;
+        case 'T':
+            if (s_seconds (optarg, DT_SUBMIT_DELAY_MAX_S, &secs) != 0 || secs * 1000 < 1)
+                return dt_cli_usage_error (s_usage,
+                                           "--task-timeout: seconds, over 0, to %d, not '%s'",
+                                           DT_SUBMIT_DELAY_MAX_S, optarg);
+            self.opts.timeout_ms = (uint32_t) (secs * 1000);
+            break;
+        case 'k':
+            kind = optarg;
+            if (!*kind || strlen (kind) > DT_LIMIT_KIND_MAX ||
+                strspn (kind, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen (kind))
+                return dt_cli_usage_error (s_usage,
+                                           "--kind: 1 to 32 of a-z, 0-9, _ and - (e.g. square)");
+            break;
         case 'j':
             job = optarg;
             break;
         case 'w':
             wait = 1;
+            break;
+        case 'a':
+            append = 1;
             break;
         case 'R':
             wait_room = 0;
@@ -340,13 +601,16 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
     }
     if (job && dt_cli_check_job (job, s_usage) != 0)
         return DT_CLI_EXIT_USAGE;
+    if (append && !job)
+        return dt_cli_usage_error (s_usage, "submit: --append adds to a job: give --job ID");
     if (optind == argc && !file)
         return dt_cli_usage_error (s_usage, "submit: no URLs given (pass URLs or -f FILE)");
 
     int code = DT_CLI_EXIT_FAIL;
     dt_rpc_t *rpc = NULL;
-    s_submit_t self = {
-        .cli = opts, .wait_room = wait_room, .room_backoff_ms = DT_SUBMIT_ROOM_FIRST_MS};
+    self.cli = opts;
+    self.wait_room = wait_room;
+    self.room_backoff_ms = DT_SUBMIT_ROOM_FIRST_MS;
     dt_urls_t *urls = NULL;
     /* Connecting first lets the I/O thread open the connection (and run a
      * CURVE handshake) while this one reads and checks the URLs: for a big
@@ -361,14 +625,31 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
     for (int i = optind; i < argc; i++)
         if (dt_urls_add_arg (urls, argv[i]) != 0)
             goto nomem;
-    if (file && dt_urls_load_file (urls, file) != 0) {
+    if (jsonl && !file) {
+        code = dt_cli_usage_error (s_usage, "--jsonl reads -f FILE (or -f - for stdin)");
+        goto done;
+    }
+    if (jsonl && dt_jsonin_load (file, urls, &blob) != 0) {
+        code = DT_CLI_EXIT_USAGE;
+        goto done;
+    }
+    if (!jsonl && file && dt_urls_load_file (urls, file) != 0) {
         fprintf (stderr, "dtask: cannot read %s: %s\n",
                  strcmp (file, "-") ? file : "standard input", strerror (errno));
         code = DT_CLI_EXIT_USAGE;
         goto done;
     }
     s_report_t report = {0};
-    size_t bad = dt_urls_check (urls, s_report_bad, &report);
+    int http = strcmp (kind, DT_KIND_HTTP) == 0;
+    /* Only http payloads are URLs; any other kind's are bytes, within the
+     * protocol's cap. */
+    size_t bad = http ? dt_urls_check (urls, s_report_bad, &report) : 0;
+    for (size_t i = 0; !http && i < dt_urls_count (urls); i++)
+        if (dt_urls_items (urls)[i].len > DT_LIMIT_PAYLOAD_MAX) {
+            fprintf (stderr, "dtask: payload %zu is %" PRIu32 " bytes, over the %d-byte limit\n",
+                     i + 1, dt_urls_items (urls)[i].len, DT_LIMIT_PAYLOAD_MAX);
+            bad++;
+        }
     if (bad > 0) {
         if (bad > DT_SUBMIT_BAD_SHOWN)
             fprintf (stderr, "dtask: ... %zu more invalid URLs not shown\n",
@@ -397,6 +678,7 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
         job = random_job;
     }
     self.job = job;
+    self.kind = kind;
     self.urls = dt_urls_items (urls);
     self.list = urls;
     if (dt_urls_count (urls) / DT_LIMIT_BATCH_MAX >= UINT32_MAX) {
@@ -407,12 +689,40 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
     if (s_cut (&self, DT_LIMIT_BATCH_MAX) != 0)
         goto nomem;
 
+    /* The id goes out before any upload: an interrupted submission leaves
+     * tasks under it, and this is the only way to name them (cancel, purge,
+     * or the same submit again). Shown even with -q, on stderr in every
+     * mode, so stdout stays what each mode promises. */
+    fprintf (stderr, "job %s\n", job);
+    fflush (stderr);
+    /* A job given by the user may exist: its tasks before and after tell a
+     * resubmission that created nothing from one that added tasks. */
     dt_rpc_set_persistent (rpc, wait);
+    uint64_t before = 0, after = 0;
+    int known = 0;
+    if (job != random_job) {
+        int rc = s_job_submitted (rpc, job, &before);
+        if (rc < 0) {
+            code = dt_cli_rpc_failed (opts, rc);
+            goto done;
+        }
+        known = rc == 0;
+    }
+    if (append && (code = s_append_base (&self, rpc)) != DT_CLI_EXIT_OK)
+        goto done;
     dt_log_debug ("SUBMIT", "job %s: %zu URLs in %zu chunks to %s", job, dt_urls_count (urls),
                   self.nchunks, opts->master);
     code = s_submit_all (&self, rpc);
     if (code != 0)
         goto done;
+    if (known && s_job_submitted (rpc, job, &after) == 0 && after == before) {
+        printf ("job %s: all %" PRIu64 " tasks were already submitted; nothing new\n", job,
+                self.accepted_tasks);
+        if (wait && !opts->quiet)
+            fprintf (stderr, "job %s: nothing new to wait for\n", job);
+        code = dt_cli_flush_stdout () == 0 ? DT_CLI_EXIT_OK : DT_CLI_EXIT_FAIL;
+        goto done;
+    }
     if (!wait) {
         printf ("accepted %" PRIu64 " tasks (job %s)\n", self.accepted_tasks, job);
         code = dt_cli_flush_stdout () == 0 ? DT_CLI_EXIT_OK : DT_CLI_EXIT_FAIL;
@@ -442,5 +752,6 @@ done:
     free (self.chunks);
     free (self.ranges);
     dt_urls_destroy (&urls);
+    free (blob);
     return code;
 }

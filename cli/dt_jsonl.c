@@ -1,7 +1,10 @@
 /* dt_jsonl.c - results as JSON lines: one compact object per result, written a page at a time. */
 #include "dt_jsonl.h"
 
+#include "dt_base64.h"
+
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,8 +112,60 @@ static json_t *s_string_or_null (dt_str_t s)
     return s.len ? dt_jsonl_string (s) : json_null ();
 }
 
+/* Bytes as a JSON member: `name` when they are UTF-8, else `name`_base64. */
+static int s_set_bytes (json_t *o, const char *name, dt_str_t s)
+{
+    json_t *j = json_stringn (s.ptr ? s.ptr : "", s.len);
+    if (j)
+        return json_object_set_new (o, name, j);
+    char key[64];
+    snprintf (key, sizeof key, "%s_base64", name);
+    char *text = malloc (DT_BASE64_ENCODED_SIZE ((size_t) s.len));
+    if (!text)
+        return -1;
+    dt_base64_encode (s.ptr, s.len, text);
+    int rc = json_object_set_new (o, key, json_string (text));
+    free (text);
+    return rc;
+}
+
+/* A result of a kind other than http: its payload and output instead of
+ * the URL fields. */
+static json_t *s_kind_result (const dt_msg_result_t *r, const char *state)
+{
+    json_t *o = json_object ();
+    if (!o)
+        return NULL;
+    int rc = 0;
+    rc |= json_object_set_new_nocheck (o, "id", json_integer ((json_int_t) r->id));
+    rc |= json_object_set_new_nocheck (o, "kind", dt_jsonl_string (r->kind));
+    rc |= s_set_bytes (o, "payload", r->payload);
+    rc |= json_object_set_new_nocheck (o, "state", json_string_nocheck (state));
+    rc |= s_set_bytes (o, "output", r->output);
+    rc |= json_object_set_new_nocheck (
+        o, "exit_code", r->exit_code == DT_EXIT_NONE ? json_null () : json_integer (r->exit_code));
+    rc |= json_object_set_new_nocheck (o, "elapsed_ms", json_integer (r->elapsed_ms));
+    rc |= json_object_set_new_nocheck (o, "attempts", json_integer (r->attempt));
+    rc |= json_object_set_new_nocheck (o, "worker", s_string_or_null (r->worker));
+    rc |= json_object_set_new_nocheck (o, "error", s_string_or_null (r->error));
+    if (rc != 0) {
+        json_decref (o);
+        return NULL;
+    }
+    return o;
+}
+
+static int s_is_http (dt_str_t kind)
+{
+    return kind.len == 0 || (kind.len == 4 && memcmp (kind.ptr, "http", 4) == 0);
+}
+
 json_t *dt_jsonl_result (const dt_msg_result_t *r)
 {
+    if (!s_is_http (r->kind))
+        return s_kind_result (r, r->state == DT_STATE_DONE     ? "done"
+                                 : r->state == DT_STATE_FAILED ? "failed"
+                                                               : "unknown");
     json_t *o = json_object ();
     if (!o)
         return NULL;
@@ -121,7 +176,7 @@ json_t *dt_jsonl_result (const dt_msg_result_t *r)
      * end covers every allocation. */
     int rc = 0;
     rc |= json_object_set_new_nocheck (o, "id", json_integer ((json_int_t) r->id));
-    rc |= json_object_set_new_nocheck (o, "url", dt_jsonl_string (r->url));
+    rc |= json_object_set_new_nocheck (o, "url", dt_jsonl_string (r->payload));
     rc |= json_object_set_new_nocheck (o, "final_url", dt_jsonl_string (r->final_url));
     rc |= json_object_set_new_nocheck (o, "state", json_string_nocheck (state));
     rc |= json_object_set_new_nocheck (
@@ -267,14 +322,29 @@ static void s_string_or_null_raw (dt_jsonl_t *self, dt_str_t s)
  * `dtask submit --wait` spent its time on. */
 int dt_jsonl_add (dt_jsonl_t *self, const dt_msg_result_t *r)
 {
-    size_t strings =
-        (size_t) r->url.len + r->final_url.len + r->content_type.len + r->worker.len + r->error.len;
+    if (!s_is_http (r->kind)) {
+        /* Other kinds carry bytes that may need base64: the general path. */
+        json_t *o = dt_jsonl_result (r);
+        if (!o)
+            return -1;
+        size_t size = json_dumpb (o, NULL, 0, JSON_COMPACT);
+        int rc = size == 0 || s_reserve (self, size + 1) != 0 ? -1 : 0;
+        if (rc == 0) {
+            json_dumpb (o, self->buf + self->len, size, JSON_COMPACT);
+            self->len += size;
+            self->buf[self->len++] = '\n';
+        }
+        json_decref (o);
+        return rc;
+    }
+    size_t strings = (size_t) r->payload.len + r->final_url.len + r->content_type.len +
+                     r->worker.len + r->error.len;
     if (s_reserve (self, DT_JSONL_FIXED_MAX + strings * DT_JSONL_ESCAPE_MAX) != 0)
         return -1;
     S_LITERAL (self, "{\"id\":");
     s_int (self, (long long) (json_int_t) r->id);
     S_LITERAL (self, ",\"url\":");
-    s_string (self, r->url);
+    s_string (self, r->payload);
     S_LITERAL (self, ",\"final_url\":");
     s_string (self, r->final_url);
     if (r->state == DT_STATE_DONE)

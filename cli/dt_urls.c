@@ -144,11 +144,16 @@ static int s_add_source (dt_urls_t *self, const char *text)
 
 int dt_urls_add_arg (dt_urls_t *self, const char *url)
 {
+    return dt_urls_add_bytes (self, url, strlen (url));
+}
+
+int dt_urls_add_bytes (dt_urls_t *self, const char *url, size_t len)
+{
     /* Consecutive arguments share one source. */
     int joined = self->nsources > 0 && !self->sources[self->nsources - 1].text;
     if (!joined && s_add_source (self, NULL) != 0)
         return -1;
-    if (s_push (self, url, strlen (url)) != 0)
+    if (s_push (self, url, len) != 0)
         return -1;
     self->args++;
     return 0;

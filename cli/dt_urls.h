@@ -32,6 +32,10 @@ void dt_urls_destroy (dt_urls_t **self_p);
  * the URL arguments. Returns 0, or -1 when out of memory. */
 int dt_urls_add_arg (dt_urls_t *self, const char *url);
 
+/* Adds `len` bytes at `ptr` (borrowed: they must outlive the list) as the
+ * next argument. Returns 0, or -1 when out of memory. */
+int dt_urls_add_bytes (dt_urls_t *self, const char *ptr, size_t len);
+
 /* Adds the URLs in `text` (copied), one per line: lines are trimmed of
  * spaces, tabs and a CR; blank lines and lines starting with '#' are
  * skipped. Line numbers count every line, from 1. Returns 0, or -1 when out

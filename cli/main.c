@@ -14,16 +14,19 @@ static const char s_usage[] =
     "usage: dtask [--master EP] [--timeout SECONDS] [-v|-q] COMMAND [ARGS]\n"
     "\n"
     "Commands:\n"
-    "  submit [--job ID] [--wait] [--no-wait-room] [-f FILE] [URL...]\n"
+    "  submit [--job ID [--append]] [--wait] [--no-wait-room] [-f FILE] [URL...]\n"
     "                         submit URLs; with --wait, print results as JSON lines\n"
+    "  jobs [--json] [--limit N | --all] [--job ID]\n"
+    "                         list jobs, newest first, with their counts\n"
     "  results [--job ID] [--follow] [--failed]\n"
     "                         print stored results as JSON lines\n"
     "  status [--json] [--job ID]\n"
     "                         counters and connected workers\n"
-    "  retry --failed [--job ID]\n"
+    "  retry --failed [--cancelled] [--job ID]\n"
     "                         put failed tasks back in the queue\n"
     "  cancel --job ID        end a job's unfinished tasks (final 'failed', 'cancelled')\n"
-    "  purge --job ID         delete a finished job: its tasks, results and counters\n"
+    "  purge --job ID | --finished-before TIME\n"
+    "                         delete finished jobs: their tasks, results and counters\n"
     "  keygen [--role ROLE] [--dir DIR] NAME\n"
     "                         write a CURVE key pair\n"
     "Run 'dtask COMMAND --help' for a command's options.\n"
@@ -60,7 +63,7 @@ typedef struct {
 static const s_command_t s_commands[] = {
     {"submit", dt_cmd_submit}, {"results", dt_cmd_results}, {"status", dt_cmd_status},
     {"retry", dt_cmd_retry},   {"keygen", dt_cmd_keygen},   {"cancel", dt_cmd_cancel},
-    {"purge", dt_cmd_purge},
+    {"purge", dt_cmd_purge},   {"jobs", dt_cmd_jobs},
 };
 
 /* Seconds as a positive number, possibly fractional, up to a day. */

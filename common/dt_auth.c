@@ -76,8 +76,11 @@ static int s_check_allow_list (const char *dir, int depth, char *err, size_t err
         if (e->d_name[0] == '.')
             continue;
         char path[4096];
-        snprintf (path, sizeof path, "%s/%s", dir, e->d_name);
-        if (!s_is_dir (path))
+        int n = snprintf (path, sizeof path, "%s/%s", dir, e->d_name);
+        if (n < 0 || (size_t) n >= sizeof path) {
+            snprintf (err, err_size, "allow-list path too long under %s", dir);
+            rc = -1;
+        } else if (!s_is_dir (path))
             rc = s_check_not_writable ("allow-list key file", path, err, err_size);
         else if (depth >= S_ALLOW_LIST_DEPTH_MAX) {
             snprintf (err, err_size, "allow-list directory %s is nested over %d levels deep", path,

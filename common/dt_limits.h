@@ -32,6 +32,10 @@
  * and logs, not data. */
 #define DT_LIMIT_NAME_MAX 128
 #define DT_LIMIT_JOB_MAX  64
+/* Jobs in one JOBS_OK page: each item is at most ~170 bytes (a name of
+ * DT_LIMIT_JOB_MAX, a kind of DT_LIMIT_KIND_MAX, seven numbers), so a full page stays ~40 KiB,
+ * and the master examines at most this many jobs for one request. */
+#define DT_LIMIT_JOBS_MAX 256
 
 /* A MIME type with parameters ("text/html; charset=utf-8") is well under 256
  * bytes; longer values are truncated by the worker before sending. */
@@ -40,9 +44,23 @@
 /* Error strings are one-line summaries from curl or the worker; truncated. */
 #define DT_LIMIT_ERROR_MAX 512
 
-/* Workers listed in one STATUS reply: one master serves at most this many
- * workers before it refuses new HELLOs. */
+/* Workers one master serves at most: it refuses new HELLOs past this. */
 #define DT_LIMIT_WORKERS_MAX 1024
+
+/* Workers registered from one IP address at once: a quarter of the slots,
+ * so one host (say, one that makes up workers and keeps them open) cannot
+ * take every slot and lock real workers out; four hosts would have to. A
+ * single host rarely runs more than a few dozen worker processes; hosts
+ * behind one NAT address share this. */
+#define DT_LIMIT_WORKERS_PER_ADDR 256
+
+/* Workers listed in one STATUS reply: the busiest (most leases, then most
+ * done); STATUS_OK says how many there are in all. A worker's entry is at
+ * most ~155 bytes (its 128-byte name and four numbers), so a reply stays
+ * under DT_LIMIT_STATUS_BYTES however many peers said HELLO: a 5-byte
+ * request cannot buy a 160 KB answer. */
+#define DT_LIMIT_STATUS_WORKERS 100
+#define DT_LIMIT_STATUS_BYTES   (DT_LIMIT_STATUS_WORKERS * 160 + 1024)
 
 /* Credit (tasks a worker may hold at once) a worker may ask for. Bounds the
  * master's per-worker lease table and the worst-case requeue burst when a
@@ -138,6 +156,17 @@
 /* A task kind's name ("resize", "ocr_v2"): 1..32 of [a-z0-9_-]. A label
  * that routes tasks, not data; short enough to sit in every task record. */
 #define DT_LIMIT_KIND_MAX 32
+
+/* A task's input (a SUBMIT item, a TASKS item). A task is a unit of work,
+ * not a data set: 1 MiB keeps a SUBMIT or TASKS batch of DT_LIMIT_BATCH_BYTES
+ * able to carry at least two, and a result carrying both its payload and a
+ * full output (2 MiB) under the 4 MiB frame. Bigger inputs belong in a file
+ * or object store, with their location as the payload. */
+#define DT_LIMIT_PAYLOAD_MAX (1024 * 1024)
+
+/* Kinds one worker may serve (HELLO) and kinds one master tracks at once:
+ * the master keeps a worker's kinds as a 64-bit mask, one bit a kind. */
+#define DT_LIMIT_KINDS_MAX 64
 
 /* What one task may produce (a command's stdout). The output travels back
  * in a RESULTS batch of DT_LIMIT_BATCH_BYTES and is kept in the master's

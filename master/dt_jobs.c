@@ -139,6 +139,16 @@ size_t dt_jobs_count (const dt_jobs_t *self)
     return zhashx_size (self->by_name);
 }
 
+dt_job_t *dt_jobs_first (dt_jobs_t *self)
+{
+    return zhashx_first (self->by_name);
+}
+
+dt_job_t *dt_jobs_next (dt_jobs_t *self)
+{
+    return zhashx_next (self->by_name);
+}
+
 int dt_jobs_chunk_find (dt_jobs_t *self, const dt_job_t *job, uint32_t chunk, uint64_t *first_id,
                         uint32_t *count, uint64_t *urls_hash)
 {
@@ -171,6 +181,8 @@ int dt_jobs_chunk_add (dt_jobs_t *self, dt_job_t *job, uint32_t chunk, uint64_t 
     }
     record->next = job->chunks;
     job->chunks = record;
+    if (chunk >= job->next_chunk)
+        job->next_chunk = chunk == UINT32_MAX ? UINT32_MAX : chunk + 1;
     self->nchunks++;
     return 0;
 }

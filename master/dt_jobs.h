@@ -34,7 +34,16 @@ typedef struct {
                                          results up to there may carry another number */
     uint64_t last_seq;                /* position of its latest result (0: none known) */
     void *chunks;                     /* its chunks in memory (dt_jobs.c's list) */
+    uint64_t seq;                     /* creation order, kept across restarts (JOBS: newest
+                                         first); 0 until the model gave it one */
+    uint64_t created_ms;              /* Unix ms of its first chunk */
+    uint64_t finished_ms;             /* Unix ms it last finished; 0 while unfinished */
+    uint32_t next_chunk;              /* without a store: its highest chunk number + 1 */
+    uint64_t retried;                 /* dispatches of its tasks beyond their first */
+    uint64_t duplicates;              /* results for its tasks already final */
+    uint64_t late;                    /* results for its tasks from no current lease */
     int retiring;                     /* in the finished queue */
+    int kind; /* its first chunk's kind number + 1 (dt_kinds.h); 0: not known */
 } dt_job_t;
 
 typedef struct dt_jobs_t dt_jobs_t;
@@ -61,6 +70,12 @@ dt_job_t *dt_jobs_at (dt_jobs_t *self, uint32_t index);
 
 /* Jobs in memory. */
 size_t dt_jobs_count (const dt_jobs_t *self);
+
+/* Every job in memory, in no order: the first (NULL when none), then the
+ * next after the one last returned (NULL at the end). Nothing may be added
+ * or removed in between. */
+dt_job_t *dt_jobs_first (dt_jobs_t *self);
+dt_job_t *dt_jobs_next (dt_jobs_t *self);
 
 /* Looks up chunk `chunk` of `job` in memory. Returns 0 and fills the ids it
  * created and the hash of its URLs (dt_jobs_urls_hash), or -1 when it is

@@ -44,6 +44,7 @@ const dt_life_rule_t dt_life_rules[DT_LIFE_NEVENTS] = {
     [DT_LIFE_REQUEUE] = {"REQUEUE", S_FAILED, DT_TASK_QUEUED, DT_LIFE_WRITE_REOPEN, 0},
     [DT_LIFE_REQUEUE_COLD] = {"REQUEUE_COLD", S_FAILED, DT_TASK_QUEUED, DT_LIFE_WRITE_REOPEN,
                               DT_LIFE_COUNT_COLD_IN},
+    [DT_LIFE_DELAY] = {"DELAY", S_QUEUED, DT_TASK_DELAYED, DT_LIFE_WRITE_NONE, 0},
 };
 
 const dt_life_rule_t *dt_life_rule (dt_life_event_t event)
@@ -58,14 +59,18 @@ int dt_life_allowed (dt_life_event_t event, dt_task_state_t state)
            (dt_life_rules[event].from & S_BIT (state)) != 0;
 }
 
-void dt_life_count (dt_life_counts_t *counts, dt_life_tally_t tally)
+void dt_life_count (dt_life_counts_t *counts, dt_job_t *job, dt_life_tally_t tally)
 {
     switch (tally) {
     case DT_LIFE_DUPLICATE:
         counts->duplicates++;
+        if (job)
+            job->duplicates++;
         break;
     case DT_LIFE_LATE:
         counts->late++;
+        if (job)
+            job->late++;
         break;
     case DT_LIFE_INVALID:
         counts->invalid++;

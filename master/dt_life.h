@@ -25,6 +25,7 @@
  *   LEASE_LOST       INFLIGHT                   QUEUED    attempts
  *   LEASE_LOST_LAST  INFLIGHT                   FAILED    finish ("lease lost")
  *   DUE              DELAYED                    QUEUED    -
+ *   DELAY            QUEUED                     DELAYED   - (its not-before is in its spec)
  *   CANCEL           QUEUED, INFLIGHT, DELAYED  FAILED    finish ("cancelled")
  *   REQUEUE          FAILED                     QUEUED    reopen
  *   REQUEUE_COLD     FAILED                     QUEUED*   reopen
@@ -63,6 +64,7 @@ typedef enum {
     DT_LIFE_CANCEL,
     DT_LIFE_REQUEUE,
     DT_LIFE_REQUEUE_COLD,
+    DT_LIFE_DELAY,
     DT_LIFE_NEVENTS
 } dt_life_event_t;
 
@@ -91,8 +93,8 @@ typedef struct {
 } dt_life_rule_t;
 
 /* The master's counters: those of task states (each job keeps its own
- * copy in dt_job_t.states and .total) and those of results that moved no
- * task. */
+ * copy in dt_job_t.states and .total, and of retried, duplicates and late
+ * while it is in memory) and those of results that moved no task. */
 typedef struct {
     uint64_t states[DT_TASK_NSTATES]; /* tasks in each dt_task_state_t */
     uint64_t submitted;               /* tasks ever accepted */
@@ -146,8 +148,10 @@ static inline const dt_life_rule_t *dt_life_step (dt_life_counts_t *counts, dt_j
             counts->submitted++;
             job->total++;
         }
-        if ((rule->counts & DT_LIFE_COUNT_RETRIED) && attempts > 1)
+        if ((rule->counts & DT_LIFE_COUNT_RETRIED) && attempts > 1) {
             counts->retried++;
+            job->retried++;
+        }
         if (rule->counts & DT_LIFE_COUNT_COLD_IN)
             counts->cold++;
         if (rule->counts & DT_LIFE_COUNT_COLD_OUT) {
@@ -159,8 +163,9 @@ static inline const dt_life_rule_t *dt_life_step (dt_life_counts_t *counts, dt_j
     return rule;
 }
 
-/* Counts a result that moved no task. */
-void dt_life_count (dt_life_counts_t *counts, dt_life_tally_t tally);
+/* Counts a result that moved no task, for the master and for `job` (the
+ * job of the task it names; NULL when that is not known). */
+void dt_life_count (dt_life_counts_t *counts, dt_job_t *job, dt_life_tally_t tally);
 
 /* Recovery: the tasks of jobs that left memory, counted from the store's
  * jobs table (`submitted` accepted, `done` and `failed` final), join the

@@ -76,11 +76,14 @@ dt_master_t *dt_master_new (const dt_master_opts_t *opts, char *err, size_t err_
     self->page_items = calloc (DT_LIMIT_BATCH_MAX, sizeof *self->page_items);
     self->page_records = calloc (DT_LIMIT_BATCH_MAX, sizeof *self->page_records);
     self->status_workers = calloc (DT_LIMIT_WORKERS_MAX, sizeof *self->status_workers);
+    self->jobs_items = calloc (DT_LIMIT_JOBS_MAX, sizeof *self->jobs_items);
+    self->jobs_names = malloc ((size_t) DT_LIMIT_JOBS_MAX * DT_LIMIT_JOB_MAX);
     self->links = calloc (DT_LIMIT_WORKERS_MAX, sizeof *self->links);
     self->intents = dt_intents_new ();
     self->waiters = dt_waiters_new ();
     if (!self->take_tasks || !self->take_items || !self->page_items || !self->page_records ||
-        !self->status_workers || !self->links || !self->intents || !self->waiters) {
+        !self->status_workers || !self->jobs_items || !self->jobs_names || !self->links ||
+        !self->intents || !self->waiters) {
         snprintf (err, err_size, "out of memory");
         goto fail;
     }
@@ -180,6 +183,8 @@ void dt_master_destroy (dt_master_t **self_p)
     free (self->take_items);
     free (self->page_items);
     free (self->page_records);
+    free (self->jobs_items);
+    free (self->jobs_names);
     free (self->status_workers);
     free (self->links);
     free (self);
@@ -403,13 +408,14 @@ static void s_dispatch (dt_master_t *self)
                 want = share;
             if (want > DT_LIMIT_BATCH_MAX)
                 want = DT_LIMIT_BATCH_MAX;
-            uint32_t n =
-                dt_state_take (self->state, (uint32_t) want, self->take_items, self->take_tasks);
+            uint32_t n = dt_state_take_kinds (self->state, worker->kinds, (uint32_t) want,
+                                              self->take_items, self->take_tasks);
             if (n == 0) {
-                /* Queued but nothing to hand out (parked behind their
-                 * hosts' limits): look again soon, do not spin. */
+                /* Queued but nothing for this worker (other kinds, or
+                 * parked behind their hosts' limits): the next worker may
+                 * serve them; look again soon, do not spin. */
                 self->blocked = 1;
-                break;
+                continue;
             }
             dt_msg_t msg;
             dt_msg_init (&msg);

@@ -62,6 +62,8 @@ struct dt_master_t {
     dt_record_t *page_records;       /* PAGE scratch, the model's: DT_LIMIT_BATCH_MAX */
     dt_msg_result_t *page_items;     /* PAGE scratch, the wire's: DT_LIMIT_BATCH_MAX */
     dt_msg_worker_t *status_workers; /* STATUS_OK scratch: DT_LIMIT_WORKERS_MAX */
+    dt_msg_job_t *jobs_items;        /* JOBS_OK scratch: DT_LIMIT_JOBS_MAX */
+    char *jobs_names;                /* their names: DT_LIMIT_JOBS_MAX * DT_LIMIT_JOB_MAX */
     dt_master_link_t *links;         /* DT_LIMIT_WORKERS_MAX, by worker slot */
     uint64_t replies_dropped;        /* replies to peers whose pipe was full */
     dt_master_stalled_t stalled[DT_MASTER_DROPPED_PEERS]; /* peers whose replies were dropped */

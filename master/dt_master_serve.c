@@ -7,6 +7,8 @@
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_msg.h"
+#include "dt_kinds.h"
+#include "dt_spec.h"
 #include "dt_state.h"
 
 #include <czmq.h>
@@ -89,6 +91,21 @@ void dt_master_stop_waiters (dt_master_t *self)
 
 /* ---- Handlers, one per message type ------------------------------------- */
 
+/* True when `job` is empty (every job) or known; otherwise answers ERROR
+ * NO_SUCH_JOB to `req` and returns 0. */
+static int s_job_known (dt_master_t *self, const dt_peer_t *peer, uint64_t req, dt_str_t job)
+{
+    if (job.len == 0 || dt_state_job_known (self->state, job))
+        return 1;
+    if (dt_state_broken (self->state))
+        return 0; /* the loop stops before anything is answered */
+    char name[DT_LIMIT_JOB_MAX * 4 + 1], why[DT_LIMIT_JOB_MAX * 4 + 32];
+    dt_log_escape (name, sizeof name, job.ptr, job.len, DT_LIMIT_JOB_MAX);
+    snprintf (why, sizeof why, "no such job %s", name);
+    dt_master_reply_error (self, peer, req, DT_ERR_NO_SUCH_JOB, why);
+    return 0;
+}
+
 /* `worker` is the one registered on this connection, or NULL. */
 static void s_on_hello (dt_master_t *self, const dt_peer_t *peer, dt_worker_t *worker,
                         const dt_msg_t *msg)
@@ -108,18 +125,39 @@ static void s_on_hello (dt_master_t *self, const dt_peer_t *peer, dt_worker_t *w
                           "worker %s: capacity %" PRIu32 ", %" PRIu32 " leases kept",
                           dt_master_worker_name (worker).text, capacity, worker->leases.count);
     } else {
+        char addr[DT_WORKERS_ADDR_MAX];
+        dt_msg_peer_address (msg, addr, sizeof addr);
+        if (addr[0] && dt_workers_count_addr (workers, addr) >= DT_LIMIT_WORKERS_PER_ADDR) {
+            dt_master_reply_error (self, peer, msg->req, DT_ERR_TOO_MANY_WORKERS,
+                                   "too many workers from this address");
+            return;
+        }
         worker = dt_workers_add (workers, peer, msg->hello.name, capacity);
         if (!worker) {
             dt_master_reply_error (self, peer, msg->req, DT_ERR_TOO_MANY_WORKERS,
                                    "too many workers");
             return;
         }
+        dt_workers_set_addr (worker, addr);
         dt_workers_set_concurrency (worker, msg->hello.concurrency, self->now);
         *dt_master_link (self, worker) = (dt_master_link_t){self->now, self->now, 0};
         dt_log_peer_info ("WORKER-JOIN", "worker %s: capacity %" PRIu32 ", %zu workers",
                           dt_master_worker_name (worker).text, capacity,
                           dt_workers_count (workers));
     }
+    /* The kinds it serves, as a mask of the master's kind numbers; none
+     * named: http. A kind past DT_LIMIT_KINDS_MAX known ones is not served
+     * (logged): its tasks could not be numbered either. */
+    uint64_t kinds = msg->hello.nkinds ? 0 : 1u << DT_KINDS_HTTP;
+    for (uint32_t i = 0; i < msg->hello.nkinds; i++) {
+        int k = dt_state_kind (self->state, msg->hello.kinds[i]);
+        if (k < 0)
+            dt_log_warn ("WORKER-KINDS", "worker %s: too many kinds known, one not served",
+                         dt_master_worker_name (worker).text);
+        else
+            kinds |= (uint64_t) 1 << k;
+    }
+    worker->kinds = kinds;
     dt_msg_t welcome;
     dt_msg_init (&welcome);
     welcome.type = DT_MSG_WELCOME;
@@ -144,8 +182,36 @@ static void s_on_submit (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
     uint64_t first_id = 0;
     uint32_t count = 0;
     char why[DT_LIMIT_ERROR_MAX] = "";
-    int rc = dt_state_submit (self->state, msg->submit.job, msg->submit.chunk, msg->submit.urls,
+    dt_str_t kind = msg->submit.kind.len ? msg->submit.kind : dt_str (DT_KIND_HTTP);
+    dt_spec_opts_t opts = {msg->submit.priority, msg->submit.not_before, msg->submit.max_attempts,
+                           msg->submit.timeout_ms};
+    if (dt_state_kind (self->state, kind) < 0) {
+        dt_master_reply_error (self, peer, msg->req, DT_ERR_TOO_BIG, "too many task kinds");
+        return;
+    }
+    char *buf = NULL;
+    const dt_str_t *specs =
+        dt_spec_join (kind, &opts, msg->submit.payloads, msg->submit.count, &buf);
+    if (!specs) {
+        dt_master_reply_error (self, peer, msg->req, DT_ERR_STORE, "out of memory");
+        return;
+    }
+    if ((msg->submit.flags & DT_SUBMIT_RESEND_ONLY) &&
+        !dt_state_chunk_resent (self->state, msg->submit.job, msg->submit.chunk, specs,
+                                msg->submit.count)) {
+        if (specs != msg->submit.payloads)
+            free ((void *) specs);
+        free (buf);
+        if (!dt_state_broken (self->state))
+            dt_master_reply_error (self, peer, msg->req, DT_ERR_CONFLICT,
+                                   "not a resend: this chunk was not accepted with these URLs");
+        return;
+    }
+    int rc = dt_state_submit (self->state, msg->submit.job, msg->submit.chunk, specs,
                               msg->submit.count, &first_id, &count, why, sizeof why);
+    if (specs != msg->submit.payloads)
+        free ((void *) specs);
+    free (buf);
     if (rc != 0) {
         dt_master_reply_error (self, peer, msg->req, (uint32_t) rc, why);
         return;
@@ -171,12 +237,25 @@ static void s_on_fetch (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t
                                "too many parked FETCHes: retry later");
         return;
     }
+    if (!s_job_known (self, peer, msg->req, msg->fetch.job))
+        return;
     if (dt_waiters_add (self->waiters, peer, msg, self->now) != 0)
         dt_master_reply_error (self, peer, msg->req, DT_ERR_STORE, "out of memory");
 }
 
+/* Busiest first: most leases, then most done. */
+static int s_busier (const void *a, const void *b)
+{
+    const dt_msg_worker_t *x = a, *y = b;
+    if (x->inflight != y->inflight)
+        return x->inflight > y->inflight ? -1 : 1;
+    return x->done > y->done ? -1 : x->done < y->done;
+}
+
 static void s_on_status (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
 {
+    if (!s_job_known (self, peer, msg->req, msg->status.job))
+        return;
     dt_msg_t reply;
     dt_msg_init (&reply);
     reply.type = DT_MSG_STATUS_OK;
@@ -196,15 +275,43 @@ static void s_on_status (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
         int64_t idle = self->now - dt_master_link (self, worker)->last_seen;
         w->idle_ms = idle < 0 ? 0 : idle > UINT32_MAX ? UINT32_MAX : (uint32_t) idle;
     }
-    reply.status_ok.count = n;
+    /* The reply's size is bounded whatever registered (dt_limits.h). */
+    if (n > DT_LIMIT_STATUS_WORKERS) {
+        qsort (self->status_workers, n, sizeof *self->status_workers, s_busier);
+        reply.status_ok.count = DT_LIMIT_STATUS_WORKERS;
+    } else {
+        reply.status_ok.count = n;
+    }
     reply.status_ok.workers = self->status_workers;
+    reply.status_ok.total = n;
+    /* Per kind, for the whole master only: a job has one kind or few. */
+    dt_msg_kind_t rows[DT_LIMIT_KINDS_MAX];
+    uint64_t counts[DT_LIMIT_KINDS_MAX][3];
+    memset (counts, 0, sizeof counts);
+    if (msg->status.job.len == 0) {
+        dt_state_kind_counts (self->state, counts);
+        int nk = dt_state_kinds (self->state);
+        for (int k = 0; k < nk; k++) {
+            uint32_t serving = 0;
+            for (uint32_t slot = 0; slot < dt_workers_slots (workers); slot++) {
+                const dt_worker_t *worker = dt_workers_at (workers, slot);
+                serving += worker && (worker->kinds >> k & 1);
+            }
+            rows[k] = (dt_msg_kind_t){dt_state_kind_name (self->state, k), counts[k][0],
+                                      counts[k][1], counts[k][2], serving};
+        }
+        reply.status_ok.nkinds = (uint32_t) nk;
+        reply.status_ok.kinds = rows;
+    }
     dt_master_reply (self, &reply, peer);
 }
 
 static void s_on_requeue (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
 {
+    if (!s_job_known (self, peer, msg->req, msg->requeue.job))
+        return;
     uint64_t count = 0;
-    if (dt_state_requeue (self->state, msg->requeue.job, &count) != 0)
+    if (dt_state_requeue (self->state, msg->requeue.job, msg->requeue.flags, &count) != 0)
         return; /* broken: the loop stops before anything is acknowledged */
     dt_msg_t ok;
     dt_msg_init (&ok);
@@ -218,6 +325,8 @@ static void s_on_requeue (dt_master_t *self, const dt_peer_t *peer, const dt_msg
 
 static void s_on_cancel (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
 {
+    if (!s_job_known (self, peer, msg->req, msg->cancel.job))
+        return;
     uint64_t count = 0;
     if (dt_state_cancel (self->state, msg->cancel.job, &count, self->now) != 0)
         return; /* broken: the loop stops before anything is acknowledged */
@@ -236,6 +345,8 @@ static void s_on_cancel (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
 
 static void s_on_purge (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
 {
+    if (!s_job_known (self, peer, msg->req, msg->purge.job))
+        return;
     uint64_t count = 0;
     char why[DT_LIMIT_ERROR_MAX] = "";
     int rc = dt_state_purge (self->state, msg->purge.job, &count, why, sizeof why);
@@ -254,6 +365,23 @@ static void s_on_purge (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t
         dt_log_escape (job, sizeof job, msg->purge.job.ptr, msg->purge.job.len, DT_LIMIT_JOB_MAX);
         dt_log_info ("MASTER-PURGE", "job %s: %" PRIu64 " tasks purged", job, count);
     }
+}
+
+/* A page of jobs, answered at once: it changes nothing. */
+static void s_on_jobs (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
+{
+    if (!s_job_known (self, peer, msg->req, msg->jobs.job))
+        return;
+    dt_msg_t reply;
+    dt_msg_init (&reply);
+    reply.type = DT_MSG_JOBS_OK;
+    reply.req = msg->req;
+    reply.jobs_ok.cursor = msg->jobs.cursor;
+    reply.jobs_ok.count = dt_state_jobs_page (self->state, msg->jobs.job, &reply.jobs_ok.cursor,
+                                              msg->jobs.max, self->jobs_items, self->jobs_names);
+    reply.jobs_ok.items = self->jobs_items;
+    if (!dt_state_broken (self->state))
+        dt_master_reply (self, &reply, peer);
 }
 
 /* Counts and (rate-limited) logs a message that did not decode or makes no
@@ -365,6 +493,9 @@ void dt_master_handle (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t 
         break;
     case DT_MSG_PURGE:
         s_on_purge (self, peer, msg);
+        break;
+    case DT_MSG_JOBS:
+        s_on_jobs (self, peer, msg);
         break;
     default: {
         char why[64];

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "dt_msg.h"
+#include "dt_spec.h"
 
 /* One attempt's outcome as a worker reported it. Strings are borrowed. */
 typedef struct {
@@ -20,6 +21,8 @@ typedef struct {
     dt_str_t final_url;    /* after redirects; empty if none */
     dt_str_t content_type; /* empty if none */
     dt_str_t error;        /* empty when no error */
+    dt_str_t output;       /* what the task produced; empty when nothing */
+    uint16_t exit_code;    /* a command's status; DT_EXIT_NONE when none applies */
 } dt_report_t;
 
 /* A task's final result. Strings are borrowed (the results log keeps its
@@ -31,18 +34,21 @@ typedef struct {
     uint16_t http_status;  /* 0: no HTTP response */
     uint64_t bytes;        /* body bytes received */
     uint32_t elapsed_ms;   /* the fetch's time */
-    dt_str_t url;          /* as submitted */
+    dt_str_t url;          /* the task's spec (dt_spec.h): for http the URL as submitted */
     dt_str_t final_url;    /* after redirects; empty if none */
     dt_str_t content_type; /* empty if none */
     dt_str_t worker;       /* name of the worker whose result it is; empty when none */
     dt_str_t error;        /* empty when no error */
+    dt_str_t output;       /* what the task produced; empty when nothing */
+    uint16_t exit_code;    /* DT_EXIT_NONE when none applies */
 } dt_record_t;
 
 /* A worker's RESULTS item as a report (borrowing its strings). */
 static inline dt_report_t dt_record_report_from_msg (const dt_msg_result_t *m)
 {
-    dt_report_t r = {m->id,    m->attempt,    m->epoch,     m->outcome,      m->http_status,
-                     m->bytes, m->elapsed_ms, m->final_url, m->content_type, m->error};
+    dt_report_t r = {m->id,           m->attempt, m->epoch,      m->outcome,
+                     m->http_status,  m->bytes,   m->elapsed_ms, m->final_url,
+                     m->content_type, m->error,   m->output,     m->exit_code};
     return r;
 }
 
@@ -56,11 +62,13 @@ static inline dt_msg_result_t dt_record_to_msg (const dt_record_t *r)
     m.http_status = r->http_status;
     m.bytes = r->bytes;
     m.elapsed_ms = r->elapsed_ms;
-    m.url = r->url;
+    dt_spec_split (r->url.ptr, r->url.len, &m.kind, &m.payload, NULL);
     m.final_url = r->final_url;
     m.content_type = r->content_type;
     m.worker = r->worker;
     m.error = r->error;
+    m.output = r->output;
+    m.exit_code = r->exit_code;
     return m;
 }
 

@@ -144,6 +144,35 @@ static const char *s_copy (dt_arena_t *arena, dt_str_t s, int *failed)
     return copy;
 }
 
+/* One copy of `a`, a NUL, `b`, a NUL; NULL when both are empty. */
+static const char *s_copy_two (dt_arena_t *arena, dt_str_t a, dt_str_t b, int *failed)
+{
+    if (b.len == 0)
+        return s_copy (arena, a, failed);
+    /* The arena copies one run of bytes: join them first (outputs only). */
+    size_t len = (size_t) a.len + 1 + b.len;
+    char *join = malloc (len);
+    const char *copy = NULL;
+    if (join) {
+        if (a.len)
+            memcpy (join, a.ptr, a.len);
+        join[a.len] = '\0';
+        memcpy (join + a.len + 1, b.ptr, b.len);
+        copy = dt_arena_strdup (arena, join, len);
+        free (join);
+    }
+    if (!copy)
+        *failed = 1;
+    return copy;
+}
+
+/* True when `r` carries an exit code and no HTTP status: http_status holds
+ * it (a task has one or the other). */
+static int s_is_exit (const dt_record_t *r)
+{
+    return r->exit_code != DT_EXIT_NONE && r->http_status == 0;
+}
+
 /* The shared copy of `s` (made on first use), or NULL when empty. */
 static const char *s_share (dt_results_t *self, dt_arena_t *arena, dt_str_t s, int *failed)
 {
@@ -196,7 +225,8 @@ int dt_results_append (dt_results_t *self, uint64_t seq, uint64_t task, uint32_t
         .final_url = s_copy (arena, r->final_url, &failed),
         .content_type = s_share (self, arena, r->content_type, &failed),
         .worker = s_share (self, arena, r->worker, &failed),
-        .error = s_copy (arena, r->error, &failed),
+        .error = s_copy_two (arena, r->error, r->output, &failed),
+        .output_len = r->output.len | (s_is_exit (r) ? DT_RESULT_EXIT : 0),
         .url_len = r->url.len,
         .final_url_len = r->final_url.len,
         .content_type_len = r->content_type.len,
@@ -205,7 +235,7 @@ int dt_results_append (dt_results_t *self, uint64_t seq, uint64_t task, uint32_t
         .elapsed_ms = r->elapsed_ms,
         .attempts = r->attempt,
         .job = job,
-        .http_status = r->http_status,
+        .http_status = s_is_exit (r) ? r->exit_code : r->http_status,
         .state = r->state,
     };
     /* Strings copied before a failure stay in the arena unused: harmless,
@@ -248,13 +278,19 @@ void dt_results_to_record (const dt_result_t *entry, dt_record_t *out)
     out->url = s_str (entry->url, entry->url_len);
     out->attempt = entry->attempts;
     out->state = entry->state;
-    out->http_status = entry->http_status;
     out->bytes = entry->bytes;
     out->elapsed_ms = entry->elapsed_ms;
     out->final_url = s_str (entry->final_url, entry->final_url_len);
     out->content_type = s_str (entry->content_type, entry->content_type_len);
     out->worker = s_str (entry->worker, entry->worker_len);
     out->error = s_str (entry->error, entry->error_len);
+    uint32_t output_len = entry->output_len & ~DT_RESULT_EXIT;
+    out->output = entry->error && output_len
+                      ? dt_str_n (entry->error + entry->error_len + 1, output_len)
+                      : dt_str_n ("", 0);
+    int is_exit = (entry->output_len & DT_RESULT_EXIT) != 0;
+    out->http_status = is_exit ? 0 : entry->http_status;
+    out->exit_code = is_exit ? entry->http_status : DT_EXIT_NONE;
 }
 
 size_t dt_results_memory (const dt_results_t *self)

@@ -19,8 +19,9 @@ typedef struct {
     const char *url;       /* the task's URL */
     const char *final_url; /* after redirects */
     const char *content_type;
-    const char *worker; /* name of the worker whose result this is */
-    const char *error;
+    const char *worker;  /* name of the worker whose result this is */
+    const char *error;   /* then, in the same copy, after its NUL: the output */
+    uint32_t output_len; /* bytes of output; DT_RESULT_EXIT: http_status is an exit code */
     uint32_t url_len;
     uint32_t final_url_len;
     uint32_t content_type_len;
@@ -29,9 +30,16 @@ typedef struct {
     uint32_t elapsed_ms;
     uint32_t attempts;    /* dispatches made */
     uint32_t job;         /* index of the task's job in dt_jobs */
-    uint16_t http_status; /* 0: no HTTP response */
+    uint16_t http_status; /* 0: no HTTP response; with DT_RESULT_EXIT, the exit code */
     uint8_t state;        /* DT_STATE_DONE or DT_STATE_FAILED */
 } dt_result_t;
+
+/* An entry is 96 bytes, as it was before outputs: the log's window is
+ * counted in 2 MiB blocks of entries. So the output follows the error in one
+ * copy (no pointer of its own), and a result's HTTP status or exit code
+ * (a task has one or the other) shares a field, told apart by this bit of
+ * output_len (outputs are far below 2^31 bytes). */
+#define DT_RESULT_EXIT 0x80000000u
 
 typedef struct dt_results_t dt_results_t;
 

@@ -22,6 +22,10 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
     if (!self)
         return NULL;
     self->opts = *opts;
+    if (!self->opts.max_lost)
+        self->opts.max_lost = DT_STATE_LOST_FACTOR * self->opts.max_attempts;
+    if (self->opts.max_lost > UINT16_MAX) /* dt_task_t.lost is 16 bits */
+        self->opts.max_lost = UINT16_MAX;
     self->store = store;
     self->next_id = 1;
     if (store) {
@@ -41,13 +45,14 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
                                     : opts->window ? opts->window
                                                    : DT_STATE_MEMORY_RESULTS);
     self->workers = dt_workers_new ();
+    self->kinds = dt_kinds_new ();
     if (opts->host_limit > 0 &&
         (!(self->hosts = dt_hosts_new (opts->host_limit)) || !(self->unparked = dt_queue_new ()))) {
         dt_state_destroy (&self);
         return NULL;
     }
     if (!self->tasks || !self->queue || !self->cold || !self->jobs || !self->results ||
-        !self->workers) {
+        !self->workers || !self->kinds) {
         dt_state_destroy (&self);
         return NULL;
     }
@@ -66,6 +71,12 @@ void dt_state_destroy (dt_state_t **self_p)
     dt_state_t *self = *self_p;
     dt_hosts_destroy (&self->hosts);
     dt_queue_destroy (&self->unparked);
+    for (int k = 0; k < DT_LIMIT_KINDS_MAX; k++)
+        for (int p = 0; p <= DT_PRIORITY_MAX; p++)
+            dt_queue_destroy (&self->aside[k][p]);
+    for (int p = 0; p <= DT_PRIORITY_MAX; p++)
+        dt_queue_destroy (&self->levels[p]);
+    dt_kinds_destroy (&self->kinds);
     dt_workers_destroy (&self->workers);
     dt_results_destroy (&self->results);
     dt_jobs_destroy (&self->jobs);
@@ -87,23 +98,38 @@ static uint64_t s_random (dt_state_t *self);
 /* The store's name for the epoch counter. */
 #define DT_STATE_EPOCH_KEY "epoch"
 
+/* A random epoch, nonzero and below 2^62 (a store's counter goes on from
+ * it for ever without wrapping). */
+static uint64_t s_random_epoch (dt_state_t *self)
+{
+    uint64_t epoch = 0;
+    while (epoch == 0)
+        if (getrandom (&epoch, sizeof epoch, 0) != (ssize_t) sizeof epoch)
+            epoch = s_random (self);
+        else
+            epoch >>= 2;
+    return epoch;
+}
+
 int dt_state_begin_epoch (dt_state_t *self)
 {
     if (self->store) {
+        /* A new store starts at a random epoch, not at 1: workers may still
+         * hold tasks of a master whose store was removed or is elsewhere,
+         * numbered from 1 as the new one's are, and their epoch must not
+         * be the new master's (but for a 2^-62 chance). */
         uint64_t last = 0;
-        if (dt_store_get_meta (self->store, DT_STATE_EPOCH_KEY, &last) != 0 ||
-            dt_store_set_meta (self->store, DT_STATE_EPOCH_KEY, last + 1) != 0 ||
+        if (dt_store_get_meta (self->store, DT_STATE_EPOCH_KEY, &last) != 0)
+            return -1;
+        uint64_t epoch = last ? last + 1 : s_random_epoch (self);
+        if (dt_store_set_meta (self->store, DT_STATE_EPOCH_KEY, epoch) != 0 ||
             dt_store_commit (self->store) != 0)
             return -1;
-        self->epoch = last + 1;
+        self->epoch = epoch;
     } else {
         /* Nothing survives a memory-only master, so no counter either: a
-         * random epoch differs from the last run's but for a 2^-64 chance. */
-        uint64_t epoch = 0;
-        while (epoch == 0)
-            if (getrandom (&epoch, sizeof epoch, 0) != (ssize_t) sizeof epoch)
-                epoch = s_random (self);
-        self->epoch = epoch;
+         * random epoch differs from the last run's but for a 2^-62 chance. */
+        self->epoch = s_random_epoch (self);
     }
     dt_log_info ("MASTER-EPOCH", "epoch %" PRIu64, self->epoch);
     return 0;
@@ -132,16 +158,57 @@ static int s_is_final (const dt_task_t *task)
     return task->state == DT_TASK_DONE || task->state == DT_TASK_FAILED;
 }
 
+/* Attempts that spent the task's max_attempts: every dispatch but the
+ * leases lost with a vanished worker. */
+static uint32_t s_spent (const dt_task_t *task)
+{
+    return task->attempts - task->lost;
+}
+
 static void s_host_back (dt_state_t *self, const dt_task_t *task);
+
+/* A task's attempts count on through every REQUEUE, so that no two leases
+ * of it in one epoch share an attempt number: a worker may still run the
+ * attempt whose lease ended (CANCEL, an expiry), and its result must never
+ * pass for a later lease's. REQUEUE moves them up to the next multiple of
+ * this span instead of back to 0 (dt_state_round_attempts): a round (from
+ * one REQUEUE to the task's end) makes fewer dispatches than that, since it
+ * ends once max_attempts are spent or max_lost lost. */
+static uint32_t s_round_span (const dt_state_t *self)
+{
+    return self->opts.max_attempts + self->opts.max_lost;
+}
+
+/* Dispatches in the current round. */
+static uint32_t s_in_round (const dt_state_t *self, uint32_t attempts)
+{
+    return attempts == 0 ? 0 : (attempts - 1) % s_round_span (self) + 1;
+}
+
+/* Attempts of the current round that spent its max_attempts. */
+static uint32_t s_spent_round (const dt_state_t *self, const dt_task_t *task)
+{
+    uint32_t round = s_in_round (self, task->attempts);
+    return round > task->lost ? round - task->lost : 0;
+}
+
+uint32_t dt_state_round_attempts (const dt_state_t *self, uint32_t attempts)
+{
+    uint32_t span = s_round_span (self);
+    if (attempts > UINT32_MAX - span)
+        return 0; /* four billion dispatches of one task in one run: start over */
+    return (attempts + span - 1) / span * span;
+}
 
 void dt_state_step (dt_state_t *self, dt_task_t *task, dt_life_event_t event)
 {
     dt_task_state_t was = (dt_task_state_t) task->state;
     dt_job_t *job = dt_jobs_at (self->jobs, task->job);
-    const dt_life_rule_t *rule = dt_life_step (&self->counts, job, &task->state, event,
-                                               event == DT_LIFE_LEASE ? task->attempts : 0);
+    const dt_life_rule_t *rule =
+        dt_life_step (&self->counts, job, &task->state, event,
+                      event == DT_LIFE_LEASE ? s_in_round (self, task->attempts) : 0);
     assert (rule);
-    dt_state_job_moved (self, job, rule->to);
+    dt_state_job_moved (self, job, event);
     if (was == DT_TASK_QUEUED && rule->to != DT_TASK_QUEUED) {
         /* Leaving the queue: its entry behind its host, or in the ready
          * queue, is stale, and a slot it held goes back. */
@@ -154,10 +221,13 @@ void dt_state_step (dt_state_t *self, dt_task_t *task, dt_life_event_t event)
     }
     if (!self->store)
         return;
+    /* The attempts that count against max_attempts: a restart forgets the
+     * leases lost with vanished workers (their count starts again), never a
+     * failed one. */
     if (rule->write == DT_LIFE_WRITE_ATTEMPTS)
-        dt_state_check (self, dt_store_set_attempts (self->store, task->id, task->attempts));
+        dt_state_check (self, dt_store_set_attempts (self->store, task->id, s_spent (task)));
     else if (rule->write == DT_LIFE_WRITE_REOPEN)
-        dt_state_check (self, dt_store_reopen (self->store, task->id));
+        dt_state_check (self, dt_store_reopen (self->store, task->id, task->attempts));
 }
 
 void dt_state_step_cold (dt_state_t *self, dt_job_t *job, dt_task_state_t state,
@@ -167,7 +237,53 @@ void dt_state_step_cold (dt_state_t *self, dt_job_t *job, dt_task_state_t state,
     const dt_life_rule_t *rule = dt_life_step (&self->counts, job, &at, event, 0);
     assert (rule && (rule->write == DT_LIFE_WRITE_NONE || rule->write == DT_LIFE_WRITE_ADD_TASK ||
                      rule->write == DT_LIFE_WRITE_REOPEN));
-    dt_state_job_moved (self, job, rule->to);
+    (void) rule; /* checked only by the assert */
+    dt_state_job_moved (self, job, event);
+}
+
+/* The number of `task`'s kind, looked up once (with its priority) and kept
+ * in the record. -1 when it cannot be numbered (DT_LIMIT_KINDS_MAX kinds
+ * known already): it then waits at level 0 of http's set-aside queue. */
+static int s_meta (dt_state_t *self, dt_task_t *task)
+{
+    if (!task->kind) {
+        dt_str_t kind, payload;
+        dt_spec_opts_t opts;
+        dt_spec_split (task->url, task->url_len, &kind, &payload, &opts);
+        int k = dt_kinds_index (self->kinds, kind);
+        if (k < 0)
+            return -1;
+        task->kind = (uint8_t) (k + 1);
+        int has = memchr (task->url, '\0', task->url_len) != NULL;
+        task->meta = (uint8_t) ((opts.priority & DT_TASK_PRIO) | (has ? DT_TASK_OPTS : 0));
+    }
+    return task->kind - 1;
+}
+
+dt_queue_t *dt_state_queue_of (dt_state_t *self, dt_task_t *task)
+{
+    int p = s_meta (self, task) < 0 ? 0 : task->meta & DT_TASK_PRIO;
+    if (p == 0 || p > DT_PRIORITY_MAX)
+        return self->queue;
+    if (!self->levels[p] && !(self->levels[p] = dt_queue_new ())) {
+        dt_state_fail (self, "out of memory queueing a task");
+        return self->queue;
+    }
+    self->high = 1;
+    return self->levels[p];
+}
+
+/* The dispatches `task` gets: its own max_attempts, else the master's. */
+static uint32_t s_max_attempts (dt_state_t *self, dt_task_t *task)
+{
+    if (s_meta (self, task) >= 0 && (task->meta & DT_TASK_OPTS)) {
+        dt_str_t kind, payload;
+        dt_spec_opts_t opts;
+        dt_spec_split (task->url, task->url_len, &kind, &payload, &opts);
+        if (opts.max_attempts)
+            return opts.max_attempts;
+    }
+    return self->opts.max_attempts;
 }
 
 /* Queues a task. A new generation makes any older entry of it stale. */
@@ -175,8 +291,9 @@ void dt_state_enqueue (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
 {
     task->gen++;
     dt_state_step (self, task, event);
-    int rc = front ? dt_queue_push_front (self->queue, task->id, task->gen)
-                   : dt_queue_push_back (self->queue, task->id, task->gen);
+    dt_queue_t *queue = dt_state_queue_of (self, task);
+    int rc = front ? dt_queue_push_front (queue, task->id, task->gen)
+                   : dt_queue_push_back (queue, task->id, task->gen);
     if (rc != 0)
         dt_state_fail (self, "out of memory queueing a task");
 }
@@ -220,9 +337,12 @@ static void s_delay (dt_state_t *self, dt_task_t *task, int64_t due)
  * lost if that task ends first (its dt_state_step passes the slot on). */
 static void s_host_back (dt_state_t *self, const dt_task_t *task)
 {
-    if (!self->hosts)
+    /* Only an http task holds a slot of its host (dt_state_take). */
+    if (!self->hosts || task->kind != DT_KINDS_HTTP + 1)
         return;
-    uint64_t key = dt_hosts_key (task->url, task->url_len), id;
+    dt_str_t kind, url;
+    dt_spec_split (task->url, task->url_len, &kind, &url, NULL);
+    uint64_t key = dt_hosts_key (url.ptr, url.len), id;
     uint32_t gen;
     int more = dt_hosts_give (self->hosts, key, &id, &gen);
     while (more) {
@@ -267,7 +387,10 @@ void dt_state_finish (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
         r.final_url = from->final_url;
         r.content_type = from->content_type;
         r.error = from->error;
-    }
+        r.output = from->output;
+        r.exit_code = from->exit_code;
+    } else
+        r.exit_code = DT_EXIT_NONE;
     r.id = task->id;
     r.attempt = task->attempts;
     r.state = rule->to == DT_TASK_DONE ? DT_STATE_DONE : DT_STATE_FAILED;
@@ -290,10 +413,15 @@ void dt_state_finish (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
 }
 
 /* A lease ended without a result: back to the front of the queue, unless
- * the task has used its attempts. */
-static void s_end_lease (dt_state_t *self, dt_task_t *task, int64_t now)
+ * the task has used its attempts. `vanished`: its worker is gone, which
+ * counts against max_lost rather than max_attempts (DT_STATE_LOST_FACTOR);
+ * else the lease outlived its time limit, which spends an attempt. */
+static void s_end_lease (dt_state_t *self, dt_task_t *task, int vanished, int64_t now)
 {
-    if (task->attempts >= self->opts.max_attempts) {
+    if (vanished)
+        task->lost++; /* below max_lost <= UINT16_MAX, or the task fails now */
+    if (vanished ? task->lost >= self->opts.max_lost
+                 : s_spent_round (self, task) >= s_max_attempts (self, task)) {
         dt_state_finish (self, task, DT_LIFE_LEASE_LOST_LAST, NULL, dt_str_n ("", 0), "lease lost",
                          now);
         return;
@@ -338,14 +466,18 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
             return 0;
         snprintf (err, err_size,
                   "chunk %" PRIu32 " of this job was already submitted with other URLs: "
-                  "use a new job id",
+                  "use a new job id, or submit --append to add to the job",
                   chunk);
         return DT_ERR_CONFLICT;
     }
 
     for (uint32_t i = 0; i < nurls; i++) {
         char why[128];
-        if (dt_url_check (urls[i].ptr, urls[i].len, why, sizeof why) != 0) {
+        /* Only an http task's payload is a URL (dt_spec.h); any other's is
+         * opaque bytes. */
+        dt_str_t kind, url;
+        dt_spec_split (urls[i].ptr, urls[i].len, &kind, &url, NULL);
+        if (dt_spec_is_http (kind) && dt_url_check (url.ptr, url.len, why, sizeof why) != 0) {
             snprintf (err, err_size, "url %" PRIu32 ": %s", i + 1, why);
             return DT_ERR_BAD_URL;
         }
@@ -366,7 +498,14 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
      * queue in memory drains; once some are cold, later ones are too, so
      * the queue keeps its order. */
     uint64_t first = self->next_id;
-    int cold = self->store && (self->counts.cold > 0 || !dt_state_hot_room (self, nurls));
+    /* A chunk above the lowest priority stays in memory even past the
+     * window: it must overtake what waits in the store, which is read back
+     * only in id order. Such chunks are what a user marks urgent, few. */
+    dt_str_t kind0, payload0;
+    dt_spec_opts_t opts0;
+    dt_spec_split (urls[0].ptr, urls[0].len, &kind0, &payload0, &opts0);
+    int cold = self->store && !opts0.priority &&
+               (self->counts.cold > 0 || !dt_state_hot_room (self, nurls));
     /* Reserve first, so that once tasks are being created nothing can fail
      * half-way through the chunk. */
     /* With a store the chunk is only there: its primary key answers resends. */
@@ -379,6 +518,8 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
         return DT_ERR_STORE;
     }
     self->next_id += nurls;
+    if (!job->kind) /* JOBS shows it: a job's chunks have one kind, or its first's is shown */
+        job->kind = dt_kinds_index (self->kinds, kind0) + 1;
     if (self->store)
         dt_state_check (self, dt_store_add_chunk (self->store, job_name, chunk, first, nurls));
     if (cold) {
@@ -398,15 +539,19 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
     }
     if (self->store)
         dt_state_check (self, dt_store_add_tasks (self->store, first, job_name, urls, nurls));
+    if (job->total == nurls)
+        dt_log_info ("MASTER-JOB-ACCEPTED", "job %s: first chunk %" PRIu32 ", %" PRIu32 " tasks",
+                     job->name, chunk, nurls);
     *first_id = first;
     *count = nurls;
     return 0;
 }
 
 /* Counts a result that is dropped as late, with why for the debug log. */
-static void s_late (dt_state_t *self, const dt_report_t *result, const char *why)
+static void s_late (dt_state_t *self, const dt_task_t *task, const dt_report_t *result,
+                    const char *why)
 {
-    dt_life_count (&self->counts, DT_LIFE_LATE);
+    dt_life_count (&self->counts, task ? dt_jobs_at (self->jobs, task->job) : NULL, DT_LIFE_LATE);
     dt_log_peer_debug ("RESULT-LATE", "task %" PRIu64 " attempt %" PRIu32 " epoch %" PRIu64 ": %s",
                        result->id, result->attempt, result->epoch, why);
 }
@@ -414,7 +559,7 @@ static void s_late (dt_state_t *self, const dt_report_t *result, const char *why
 void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *result, int64_t now)
 {
     if (result->outcome > DT_OUTCOME_FAIL) {
-        dt_life_count (&self->counts, DT_LIFE_INVALID);
+        dt_life_count (&self->counts, NULL, DT_LIFE_INVALID);
         dt_log_peer_debug ("RESULT-INVALID", "task %" PRIu64 " outcome %u: no such outcome",
                            result->id, result->outcome);
         return;
@@ -422,17 +567,18 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
     /* Another run's ids may name other tasks now: its results are never
      * taken for this run's, whatever they name. */
     if (result->epoch != self->epoch) {
-        s_late (self, result, "another master run");
+        s_late (self, NULL, result, "another master run");
         return;
     }
     dt_task_t *task = dt_tasks_get (self->tasks, result->id);
     if (task ? s_is_final (task) : dt_state_final_elsewhere (self, result->id)) {
-        dt_life_count (&self->counts, DT_LIFE_DUPLICATE);
+        dt_life_count (&self->counts, task ? dt_jobs_at (self->jobs, task->job) : NULL,
+                       DT_LIFE_DUPLICATE);
         return;
     }
     if (!task && (result->id == 0 || result->id >= self->next_id)) {
         /* This run never had such a task: no lease of it ever ended. */
-        dt_life_count (&self->counts, DT_LIFE_INVALID);
+        dt_life_count (&self->counts, NULL, DT_LIFE_INVALID);
         dt_log_peer_debug ("RESULT-INVALID", "task %" PRIu64 ": no such task", result->id);
         return;
     }
@@ -442,18 +588,22 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
      * never said HELLO. The task runs again or is running elsewhere, so
      * dropping the result loses nothing. */
     if (!task || task->state != DT_TASK_INFLIGHT) {
-        s_late (self, result, "not leased");
+        s_late (self, task, result, "not leased");
         return;
     }
     if (result->attempt != task->attempts) {
-        s_late (self, result, "not the attempt leased now");
+        s_late (self, task, result, "not the attempt leased now");
         return;
     }
     if (!from || dt_workers_at (self->workers, task->worker) != from) {
-        s_late (self, result, from ? "leased to another worker" : "from a peer not registered");
+        s_late (self, task, result,
+                from ? "leased to another worker" : "from a peer not registered");
         return;
     }
-    if (result->outcome == DT_OUTCOME_RETRY && task->attempts < self->opts.max_attempts) {
+    /* A result came back: the worker has earned more credit. */
+    dt_workers_returned (self->workers, from);
+    if (result->outcome == DT_OUTCOME_RETRY &&
+        s_spent_round (self, task) < s_max_attempts (self, task)) {
         s_release (self, task, now);
         s_delay (self, task, now + s_backoff_ms (self, task->attempts));
         return;
@@ -464,17 +614,81 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
     from->done++;
 }
 
-/* The next entry to hand out: unparked tasks first (they left the queue
- * before the rest of it), then the queue. Returns the queue it came from,
- * or NULL when both are empty. */
-static dt_queue_t *s_next (dt_state_t *self, uint64_t *id, uint32_t *gen)
+/* The next entry to hand out to a worker serving `kinds`: tasks of its
+ * kinds set aside by other workers' takes first, then unparked tasks (they
+ * left the queue before the rest of it), then the queue. Returns the queue
+ * it came from, or NULL when all are empty. */
+static dt_queue_t *s_next (dt_state_t *self, uint64_t kinds, uint64_t *id, uint32_t *gen)
 {
+    /* Highest priority first; within a level, what was set aside for these
+     * kinds came before what is still in the level's queue. */
+    for (int p = self->high ? DT_PRIORITY_MAX : 0; p > 0; p--) {
+        for (uint64_t k = 0, m = kinds; m; k++, m >>= 1)
+            if ((m & 1) && self->aside[k][p] && dt_queue_pop (self->aside[k][p], id, gen) == 0)
+                return self->aside[k][p];
+        if (self->levels[p] && dt_queue_pop (self->levels[p], id, gen) == 0)
+            return self->levels[p];
+    }
+    for (uint64_t k = 0, m = kinds; m; k++, m >>= 1)
+        if ((m & 1) && self->aside[k][0] && dt_queue_pop (self->aside[k][0], id, gen) == 0)
+            return self->aside[k][0];
     if (self->unparked && dt_queue_pop (self->unparked, id, gen) == 0)
         return self->unparked;
     return dt_queue_pop (self->queue, id, gen) == 0 ? self->queue : NULL;
 }
 
+/* Wall-clock ms, for tasks' not-before times. */
+static uint64_t s_wall_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+/* The monotonic clock, for the delay heap (dt_queue_delay). */
+static int64_t s_mono_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int dt_state_kind (dt_state_t *self, dt_str_t kind)
+{
+    return dt_kinds_index (self->kinds, kind);
+}
+
+dt_str_t dt_state_kind_name (const dt_state_t *self, int index)
+{
+    return dt_kinds_name (self->kinds, index);
+}
+
+void dt_state_kind_counts (dt_state_t *self, uint64_t (*counts)[3])
+{
+    for (dt_task_t *task = dt_tasks_next (self->tasks, 0); task;
+         task = dt_tasks_next (self->tasks, task->id)) {
+        int at = task->state == DT_TASK_QUEUED     ? 0
+                 : task->state == DT_TASK_INFLIGHT ? 1
+                 : task->state == DT_TASK_DELAYED  ? 2
+                                                   : -1;
+        int k = at < 0 ? -1 : s_meta (self, task);
+        if (k >= 0)
+            counts[k][at]++;
+    }
+}
+
+int dt_state_kinds (const dt_state_t *self)
+{
+    return dt_kinds_count (self->kinds);
+}
+
 uint32_t dt_state_take (dt_state_t *self, uint32_t max, dt_msg_task_t *items, dt_task_t **tasks)
+{
+    return dt_state_take_kinds (self, UINT64_MAX, max, items, tasks);
+}
+
+uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt_msg_task_t *items,
+                              dt_task_t **tasks)
 {
     dt_state_maintain (self);
     uint32_t count = 0;
@@ -482,14 +696,56 @@ uint32_t dt_state_take (dt_state_t *self, uint32_t max, dt_msg_task_t *items, dt
     uint64_t id;
     uint32_t gen;
     dt_queue_t *from;
-    while (count < max && (from = s_next (self, &id, &gen))) {
+    /* Only kinds the master knows have queues: the loops in s_next stop at
+     * the highest bit left. */
+    int known = dt_kinds_count (self->kinds);
+    if (known < 64)
+        kinds &= ((uint64_t) 1 << known) - 1;
+    while (count < max && (from = s_next (self, kinds, &id, &gen))) {
         dt_task_t *task = dt_tasks_get (self->tasks, id);
         /* A stale entry: the task left the queue since (TAKE is for
          * QUEUED tasks only, dt_life.h). */
         if (!task || !dt_life_allowed (DT_LIFE_TAKE, (dt_task_state_t) task->state) ||
             task->gen != gen)
             continue;
-        dt_msg_task_t item = {task->id, task->attempts + 1, dt_str_n (task->url, task->url_len)};
+        int k = s_meta (self, task), p = task->meta & DT_TASK_PRIO;
+        if (k < 0 || !(kinds >> k & 1)) {
+            /* Not this worker's kind: set aside for one that serves it (a
+             * kind that cannot be numbered waits in the first slot). */
+            int slot = k < 0 ? DT_KINDS_HTTP : k;
+            dt_queue_t **aside = &self->aside[slot][k < 0 ? 0 : p];
+            if ((!*aside && !(*aside = dt_queue_new ())) ||
+                dt_queue_push_back (*aside, id, gen) != 0) {
+                dt_queue_push_front (from, id, gen);
+                dt_state_fail (self, "out of memory routing tasks by kind");
+                break;
+            }
+            continue;
+        }
+        dt_str_t kind, payload;
+        dt_spec_opts_t opts;
+        dt_spec_split (task->url, task->url_len, &kind, &payload,
+                       task->meta & DT_TASK_OPTS ? &opts : NULL);
+        if (!(task->meta & DT_TASK_OPTS))
+            memset (&opts, 0, sizeof opts);
+        if (opts.not_before) {
+            /* Not yet due: into the delay heap until its time, the same
+             * road a retry takes (DUE brings it back). It is met here,
+             * wherever it was (hot, cold, recovered), so the time needs no
+             * other index. */
+            uint64_t wall = s_wall_ms ();
+            if (opts.not_before > wall) {
+                task->gen++;
+                dt_state_step (self, task, DT_LIFE_DELAY);
+                if (dt_queue_delay (self->queue, s_mono_ms () + (int64_t) (opts.not_before - wall),
+                                    task->id, task->gen) != 0) {
+                    dt_state_fail (self, "out of memory delaying a task");
+                    break;
+                }
+                continue;
+            }
+        }
+        dt_msg_task_t item = {task->id, task->attempts + 1, kind, payload, opts.timeout_ms};
         size_t size = dt_msg_task_size (&item);
         if (count > 0 && bytes + size > DT_LIMIT_BATCH_BYTES) {
             /* Cannot fail: the entry just left the ring. */
@@ -497,9 +753,9 @@ uint32_t dt_state_take (dt_state_t *self, uint32_t max, dt_msg_task_t *items, dt
             break;
         }
         if (task->parked == DT_TASK_READY) {
-            task->parked = 0; /* its slot goes out with it */
-        } else if (self->hosts) {
-            uint64_t key = dt_hosts_key (task->url, task->url_len);
+            task->parked = 0;                           /* its slot goes out with it */
+        } else if (self->hosts && k == DT_KINDS_HTTP) { /* only a URL has a host */
+            uint64_t key = dt_hosts_key (payload.ptr, payload.len);
             int room = dt_hosts_take (self->hosts, key);
             if (room == 0 && dt_hosts_park (self->hosts, key, id, gen) == 0) {
                 task->parked = DT_TASK_PARKED;
@@ -542,7 +798,7 @@ void dt_state_untake (dt_state_t *self, dt_task_t **tasks, uint32_t count)
     /* Still QUEUED with the same generation: their entries go back as they
      * were, in order, and cannot fail (they just left the ring). */
     for (uint32_t i = count; i-- > 0;)
-        dt_queue_push_front (self->queue, tasks[i]->id, tasks[i]->gen);
+        dt_queue_push_front (dt_state_queue_of (self, tasks[i]), tasks[i]->id, tasks[i]->gen);
 }
 
 uint32_t dt_state_drop_worker (dt_state_t *self, dt_worker_t **worker_p, int64_t now)
@@ -551,7 +807,7 @@ uint32_t dt_state_drop_worker (dt_state_t *self, dt_worker_t **worker_p, int64_t
     uint32_t count = 0;
     /* From the newest lease, each to the front: the oldest ends up first. */
     while (worker->leases.tail) {
-        s_end_lease (self, worker->leases.tail, now);
+        s_end_lease (self, worker->leases.tail, 1, now);
         count++;
     }
     dt_workers_remove (self->workers, worker_p);
@@ -562,7 +818,10 @@ uint32_t dt_state_expire_leases (dt_state_t *self, dt_worker_t *worker, int64_t 
 {
     uint32_t count = 0;
     while (worker->leases.head && now >= dt_state_lease_deadline (self, worker)) {
-        s_end_lease (self, worker->leases.head, now);
+        /* A worker still here that keeps a task past its limit earns
+         * less credit: it holds fewer tasks hostage next time. */
+        dt_workers_lost (self->workers, worker);
+        s_end_lease (self, worker->leases.head, 0, now);
         count++;
     }
     return count;
@@ -676,6 +935,9 @@ void dt_state_stats (dt_state_t *self, dt_str_t job_name, dt_msg_stats_t *stats)
         }
         states = job->states;
         stats->submitted = job->total;
+        stats->retried = job->retried;
+        stats->duplicates = job->duplicates;
+        stats->late = job->late;
     } else {
         stats->submitted = self->counts.submitted;
         stats->retried = self->counts.retried;
@@ -695,11 +957,13 @@ void dt_state_reopen (dt_state_t *self, dt_task_t *task, uint64_t seq)
     dt_result_t *entry = dt_results_get (self->results, seq);
     if (entry)
         entry->task = 0; /* FETCH no longer returns it; its position stays */
-    task->attempts = 0;
+    task->attempts = dt_state_round_attempts (self, task->attempts);
+    task->lost = 0;
+    dt_state_budget_hold (self, task->url_len); /* it will write a result again */
     dt_state_enqueue (self, task, DT_LIFE_REQUEUE, 0);
 }
 
-int dt_state_requeue (dt_state_t *self, dt_str_t job_name, uint64_t *count)
+int dt_state_requeue (dt_state_t *self, dt_str_t job_name, uint32_t flags, uint64_t *count)
 {
     *count = 0;
     const dt_job_t *job = NULL;
@@ -713,12 +977,15 @@ int dt_state_requeue (dt_state_t *self, dt_str_t job_name, uint64_t *count)
     if (failed == 0)
         return 0;
     if (self->store)
-        return dt_state_requeue_from_store (self, job_name, count);
+        return dt_state_requeue_from_store (self, job_name, flags, count);
     uint64_t last = dt_results_last (self->results);
     for (uint64_t seq = 1; *count < failed && seq <= last; seq++) {
         dt_result_t *entry = dt_results_get (self->results, seq);
         if (!entry || !entry->task || entry->state != DT_STATE_FAILED ||
             (job && entry->job != job->index) || !dt_jobs_at (self->jobs, entry->job))
+            continue;
+        if (!(flags & DT_REQUEUE_CANCELLED) &&
+            dt_state_is_cancelled (dt_str_n (entry->error, entry->error_len)))
             continue;
         dt_task_t *task = dt_state_task_back (self, entry);
         if (task && task->state == DT_TASK_FAILED) {
@@ -745,7 +1012,8 @@ int dt_state_cancel (dt_state_t *self, dt_str_t job_name, uint64_t *count, int64
         if (task->job != job->index || !dt_state_is_busy (task))
             continue;
         /* Its queue or retry entry goes stale with the state change. */
-        dt_state_finish (self, task, DT_LIFE_CANCEL, NULL, dt_str_n ("", 0), "cancelled", now);
+        dt_state_finish (self, task, DT_LIFE_CANCEL, NULL, dt_str_n ("", 0), DT_STATE_CANCELLED,
+                         now);
         (*count)++;
     }
     if (*count < unfinished && self->counts.cold > 0)
@@ -756,7 +1024,7 @@ int dt_state_cancel (dt_state_t *self, dt_str_t job_name, uint64_t *count, int64
 
 void dt_state_count_invalid (dt_state_t *self)
 {
-    dt_life_count (&self->counts, DT_LIFE_INVALID);
+    dt_life_count (&self->counts, NULL, DT_LIFE_INVALID);
 }
 
 uint64_t dt_state_last_seq (const dt_state_t *self)

@@ -33,7 +33,17 @@ typedef struct {
     uint64_t max_store_bytes; /* durable: SUBMIT refused past this store size; 0: no limit */
     uint64_t window_bytes;    /* durable: bytes of queued tasks in memory; 0: default */
     uint32_t lease_grace_ms;  /* a lease ends task_ms + this after its task started */
+    uint32_t max_lost;        /* leases a task may lose with vanished workers before it fails
+                                 "lease lost"; 0: DT_STATE_LOST_FACTOR * max_attempts */
 } dt_state_opts_t;
+
+/* A lease lost with its worker (dead, or BYE while holding it) says nothing
+ * about the task, and anyone can make workers vanish: it spends none of the
+ * task's max_attempts (those are for a RETRY result or a lease that outlived
+ * its time limit) but one of a larger allowance, so a task still ends when
+ * every worker that takes it dies, and a swarm of fake workers that say HELLO
+ * and vanish cannot fail a job's tasks. */
+#define DT_STATE_LOST_FACTOR 10
 
 /* With a store, the model keeps about this many queued tasks and this many
  * recent results in memory; the rest stay in the store and are read back
@@ -94,6 +104,12 @@ int dt_state_submit (dt_state_t *self, dt_str_t job, uint32_t chunk, const dt_st
                      uint32_t nurls, uint64_t *first_id, uint32_t *count, char *err,
                      size_t err_size);
 
+/* True when chunk `chunk` of `job` was accepted before with exactly these
+ * URLs (a SUBMIT of it would be a resend). A failed store read breaks the
+ * model and answers 0. */
+int dt_state_chunk_resent (dt_state_t *self, dt_str_t job, uint32_t chunk, const dt_str_t *urls,
+                           uint32_t nurls);
+
 /* Applies one result. `from` is the registered worker whose connection
  * sent it (same routing id and, with CURVE, same key), NULL when the peer
  * is not one. The result is recorded (or, for RETRY, the task delayed)
@@ -110,6 +126,26 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
  * Then exactly one of dt_state_lease (sent) or dt_state_untake (not sent,
  * back to the front of the queue in order) must follow. Returns the count. */
 uint32_t dt_state_take (dt_state_t *self, uint32_t max, dt_msg_task_t *items, dt_task_t **tasks);
+/* The same for a worker that serves the kinds in the mask `kinds` (bit k:
+ * kind number k): tasks of other kinds are passed over (set aside, in
+ * order, for a worker that serves them). dt_state_take serves every kind. */
+uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt_msg_task_t *items,
+                              dt_task_t **tasks);
+
+/* The number of kind `kind` (registered if new; 0 is http), or -1 when
+ * DT_LIMIT_KINDS_MAX kinds are known already. */
+int dt_state_kind (dt_state_t *self, dt_str_t kind);
+
+/* Per kind number (up to DT_LIMIT_KINDS_MAX), the tasks in memory that are
+ * queued, leased and delayed, added into counts[k][0..2]; tasks only in the
+ * store are left out (their kind is read with them). A walk over the tasks
+ * in memory (the window, with a store): for STATUS, not the hot path. */
+void dt_state_kind_counts (dt_state_t *self, uint64_t (*counts)[3]);
+
+/* The name of kind number `index` (borrowed), and how many are known. */
+dt_str_t dt_state_kind_name (const dt_state_t *self, int index);
+int dt_state_kinds (const dt_state_t *self);
+
 void dt_state_lease (dt_state_t *self, dt_worker_t *worker, dt_task_t **tasks, uint32_t count,
                      int64_t now);
 void dt_state_untake (dt_state_t *self, dt_task_t **tasks, uint32_t count);
@@ -143,14 +179,21 @@ uint32_t dt_state_page (dt_state_t *self, dt_str_t job, uint64_t *cursor, uint32
                         uint32_t flags, dt_record_t *items);
 
 /* Counters of the whole master (`job` empty) or of one job (zero when the
- * job is unknown; retried, duplicates, late and invalid are master-wide
- * only). */
+ * job is unknown; a job's retried, duplicates and late are counted while
+ * it is in memory, since this master started: a job that left memory
+ * shows them as 0; invalid is master-wide only). */
 void dt_state_stats (dt_state_t *self, dt_str_t job, dt_msg_stats_t *stats);
 
+/* The error of a task ended by CANCEL. */
+#define DT_STATE_CANCELLED "cancelled"
+
 /* Puts the failed tasks of `job` (empty: every job) back at the end of the
- * queue with attempts 0, and takes their results out of the log. Returns
- * how many in *count. Returns 0, or -1 when the model broke. */
-int dt_state_requeue (dt_state_t *self, dt_str_t job, uint64_t *count);
+ * queue with a fresh budget of attempts (numbered on from the last:
+ * dt_state_round_attempts), and takes their results out of the log; cancelled
+ * ones (error DT_STATE_CANCELLED) only with DT_REQUEUE_CANCELLED in
+ * `flags`. Returns how many in *count. Returns 0, or -1 when the model
+ * broke. */
+int dt_state_requeue (dt_state_t *self, dt_str_t job, uint32_t flags, uint64_t *count);
 
 /* Makes every unfinished task of `job` final failed with the error
  * "cancelled" (a leased one's lease ends; its worker's result will be a
@@ -165,6 +208,23 @@ int dt_state_cancel (dt_state_t *self, dt_str_t job, uint64_t *count, int64_t no
  * a DT_ERR_* code (CONFLICT: it has unfinished tasks; QUEUE_FULL: too many
  * purges under way; STORE) with a reason in `err`. */
 int dt_state_purge (dt_state_t *self, dt_str_t job, uint64_t *count, char *err, size_t err_size);
+
+/* True when the master knows job `job`: it is in memory, or its counters
+ * are in the store (a finished job that left memory). A job being purged,
+ * purged, or (without a store) forgotten is not known. A failed store
+ * read breaks the model and answers 0. */
+int dt_state_job_known (dt_state_t *self, dt_str_t job);
+
+/* Fills a JOBS_OK page: the job named `job` alone (it must be known, see
+ * dt_state_job_known), or, when `job` is empty, jobs created before
+ * *cursor (0: any), newest first, at most `max` (<= DT_LIMIT_JOBS_MAX).
+ * Examines at most `max` jobs of the store's job records (a durable
+ * master) or scans the jobs in memory (--memory, where only they exist).
+ * Names are copied into `names` (DT_LIMIT_JOBS_MAX * DT_LIMIT_JOB_MAX
+ * bytes, the caller's), which the items borrow. Sets *cursor to pass back
+ * for the next page, 0 when there is none. Returns the count. */
+uint32_t dt_state_jobs_page (dt_state_t *self, dt_str_t job, uint64_t *cursor, uint32_t max,
+                             dt_msg_job_t *items, char *names);
 
 /* Counts an invalid message (STATUS `invalid`). */
 void dt_state_count_invalid (dt_state_t *self);

@@ -3,9 +3,55 @@
 #include "dt_state_priv.h"
 #include "dt_log.h"
 
+#include <czmq.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+
+int dt_state_is_cancelled (dt_str_t error)
+{
+    return error.len == strlen (DT_STATE_CANCELLED) &&
+           memcmp (error.ptr, DT_STATE_CANCELLED, error.len) == 0;
+}
+
+/* Writes `job`'s record (seq and times) to the store, when there is one. */
+static void s_info_put (dt_state_t *self, const dt_job_t *job)
+{
+    if (!self->store)
+        return;
+    dt_store_jobinfo_t info = {job->seq, job->created_ms, job->finished_ms};
+    dt_state_check (self,
+                    dt_store_jobinfo_put (self->store, dt_str_n (job->name, job->name_len), &info));
+}
+
+/* Gives a job just made in memory its seq and times: those recorded when
+ * it was created (it comes back, or the master restarted), or new ones.
+ * Returns 0, or -1 when the store failed (the model then breaks). */
+static int s_info_load (dt_state_t *self, dt_job_t *job)
+{
+    dt_str_t name = dt_str_n (job->name, job->name_len);
+    if (self->store) {
+        dt_store_jobinfo_t info;
+        int rc = dt_store_jobinfo_get (self->store, name, &info);
+        if (rc == 0) {
+            job->seq = info.seq;
+            job->created_ms = info.created_ms;
+            job->finished_ms = info.finished_ms;
+            return 0;
+        }
+        /* The first job since start: its seq follows the store's last. */
+        if (rc < 0 ||
+            (self->job_seq == 0 && dt_store_jobinfo_max_seq (self->store, &self->job_seq) != 0)) {
+            dt_state_fail (self, "store read failed");
+            return -1;
+        }
+    }
+    job->seq = ++self->job_seq;
+    job->created_ms = (uint64_t) zclock_time ();
+    job->finished_ms = 0;
+    s_info_put (self, job);
+    return self->broken ? -1 : 0;
+}
 
 dt_job_t *dt_state_job_ensure (dt_state_t *self, dt_str_t name)
 {
@@ -21,6 +67,8 @@ dt_job_t *dt_state_job_ensure (dt_state_t *self, dt_str_t name)
     /* Its results so far may carry the number it had before it left
      * memory: pages of it read them from the store (dt_state_page). */
     job->since_seq = dt_results_last (self->results);
+    if (s_info_load (self, job) != 0)
+        return NULL;
     if (!self->store)
         return job;
     /* Back in memory after it left it: its counters come back from the
@@ -52,6 +100,31 @@ dt_job_t *dt_state_job_stored (dt_state_t *self, dt_str_t name)
     return rc == 0 ? dt_state_job_ensure (self, name) : NULL;
 }
 
+int dt_state_job_known (dt_state_t *self, dt_str_t name)
+{
+    if (dt_jobs_purging (self->jobs, name))
+        return 0;
+    if (dt_jobs_find (self->jobs, name))
+        return 1;
+    if (!self->store)
+        return 0;
+    uint64_t counts[3];
+    int rc = dt_store_job_get (self->store, name, counts);
+    if (rc < 0)
+        dt_state_fail (self, "store read failed");
+    return rc == 0;
+}
+
+int dt_state_chunk_resent (dt_state_t *self, dt_str_t name, uint32_t chunk, const dt_str_t *urls,
+                           uint32_t nurls)
+{
+    uint64_t first_id;
+    uint32_t count;
+    int same = 0;
+    int found = dt_state_chunk_find (self, name, chunk, urls, nurls, &first_id, &count, &same);
+    return found && same && !self->broken;
+}
+
 int dt_state_chunk_find (dt_state_t *self, dt_str_t name, uint32_t chunk, const dt_str_t *urls,
                          uint32_t nurls, uint64_t *first_id, uint32_t *count, int *same)
 {
@@ -78,8 +151,26 @@ int dt_state_chunk_find (dt_state_t *self, dt_str_t name, uint32_t chunk, const 
     return 1;
 }
 
-void dt_state_job_moved (dt_state_t *self, dt_job_t *job, dt_task_state_t to)
+void dt_state_job_moved (dt_state_t *self, dt_job_t *job, dt_life_event_t event)
 {
+    dt_task_state_t to = (dt_task_state_t) dt_life_rule (event)->to;
+    /* A job finishes when a task of a running job becomes final and none
+     * is left unfinished; recovery's steps rebuild, they finish nothing. */
+    int ends = event == DT_LIFE_RESULT_DONE || event == DT_LIFE_RESULT_FAIL ||
+               event == DT_LIFE_LEASE_LOST_LAST || event == DT_LIFE_CANCEL;
+    if (ends && dt_life_unfinished (job->states) == 0) {
+        job->finished_ms = (uint64_t) zclock_time ();
+        s_info_put (self, job);
+        dt_log_info ("MASTER-JOB-FINISHED",
+                     "job %s finished: %" PRIu64 " tasks, %" PRIu64 " done, %" PRIu64 " failed",
+                     job->name, job->total, job->states[DT_TASK_DONE], job->states[DT_TASK_FAILED]);
+    } else if (job->finished_ms && dt_life_unfinished (job->states) > 0 &&
+               (event == DT_LIFE_SUBMIT || event == DT_LIFE_SUBMIT_COLD ||
+                event == DT_LIFE_REQUEUE || event == DT_LIFE_REQUEUE_COLD)) {
+        /* It runs again (appended to, or requeued): not finished now. */
+        job->finished_ms = 0;
+        s_info_put (self, job);
+    }
     /* A task becomes final once its result is in the log: the last one. */
     if (to == DT_TASK_DONE || to == DT_TASK_FAILED)
         job->last_seq = dt_results_last (self->results);
@@ -222,4 +313,126 @@ void dt_state_purge_step (dt_state_t *self)
         dt_log_info ("MASTER-PURGED", "job %.*s is gone from the store", (int) name.len, name.ptr);
         dt_jobs_purge_pop (self->jobs);
     }
+}
+
+/* ---- JOBS pages ------------------------------------------------------------ */
+
+typedef struct {
+    dt_state_t *state;
+    dt_msg_job_t *items; /* the caller's */
+    char *names;         /* the caller's: DT_LIMIT_JOB_MAX bytes an item */
+    uint32_t count;      /* items filled */
+    uint32_t examined;   /* records read */
+    uint64_t last_seq;   /* seq of the last record read */
+} s_lister_t;
+
+/* Fills the next item for job `name` (record `info`), from memory when the
+ * job is there, else from the store's counters. Returns 0, 1 when there
+ * is nothing to show (a purge took the counters), -1 on a store error. */
+static int s_item (s_lister_t *lister, dt_str_t name, const dt_store_jobinfo_t *info)
+{
+    dt_state_t *self = lister->state;
+    dt_msg_job_t *item = &lister->items[lister->count];
+    char *copy = lister->names + (size_t) lister->count * DT_LIMIT_JOB_MAX;
+    memset (item, 0, sizeof *item);
+    const dt_job_t *job = dt_jobs_find (self->jobs, name);
+    if (job) {
+        item->total = job->total;
+        item->done = job->states[DT_TASK_DONE];
+        item->failed = job->states[DT_TASK_FAILED];
+        item->pending = dt_life_unfinished (job->states);
+        item->created_ms = job->created_ms;
+        item->finished_ms = job->finished_ms;
+        item->next_chunk = job->next_chunk;
+    } else {
+        uint64_t counts[3];
+        int rc = self->store ? dt_store_job_get (self->store, name, counts) : 1;
+        if (rc != 0)
+            return rc;
+        item->total = counts[0];
+        item->done = counts[1];
+        item->failed = counts[2];
+        item->created_ms = info->created_ms;
+        item->finished_ms = info->finished_ms;
+    }
+    /* With a store the chunks are only there. */
+    if (self->store && dt_store_next_chunk (self->store, name, &item->next_chunk) != 0)
+        return -1;
+    memcpy (copy, name.ptr, name.len);
+    item->name = dt_str_n (copy, name.len);
+    /* A job that left memory: its kind is in its tasks' rows, not read. */
+    item->kind = job && job->kind ? dt_state_kind_name (self, job->kind - 1) : dt_str_n ("", 0);
+    lister->count++;
+    return 0;
+}
+
+static int s_list_row (void *arg, dt_str_t name, const dt_store_jobinfo_t *info)
+{
+    s_lister_t *lister = arg;
+    lister->examined++;
+    lister->last_seq = info->seq;
+    if (dt_jobs_purging (lister->state->jobs, name) || name.len > DT_LIMIT_JOB_MAX)
+        return 0;
+    return s_item (lister, name, info) < 0 ? -1 : 0;
+}
+
+/* --memory: the jobs in memory are all there is. Picks the `max` newest
+ * created before `before` (0: any), by insertion into the sorted page. */
+static uint32_t s_page_memory (dt_state_t *self, s_lister_t *lister, uint64_t before, uint32_t max,
+                               uint64_t *cursor)
+{
+    const dt_job_t *picked[DT_LIMIT_JOBS_MAX];
+    uint32_t n = 0;
+    int more = 0;
+    for (const dt_job_t *job = dt_jobs_first (self->jobs); job; job = dt_jobs_next (self->jobs)) {
+        if (before && job->seq >= before)
+            continue;
+        if (n == max && picked[n - 1]->seq > job->seq) {
+            more = 1;
+            continue;
+        }
+        uint32_t at = n < max ? n++ : (more = 1, n - 1);
+        while (at > 0 && picked[at - 1]->seq < job->seq) {
+            picked[at] = picked[at - 1];
+            at--;
+        }
+        picked[at] = job;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        dt_store_jobinfo_t info = {picked[i]->seq, picked[i]->created_ms, picked[i]->finished_ms};
+        s_item (lister, dt_str_n (picked[i]->name, picked[i]->name_len), &info);
+    }
+    *cursor = more && n ? picked[n - 1]->seq : 0;
+    return lister->count;
+}
+
+uint32_t dt_state_jobs_page (dt_state_t *self, dt_str_t name, uint64_t *cursor, uint32_t max,
+                             dt_msg_job_t *items, char *names)
+{
+    s_lister_t lister = {.state = self, .items = items, .names = names};
+    uint64_t before = *cursor;
+    *cursor = 0;
+    if (max == 0)
+        return 0;
+    if (max > DT_LIMIT_JOBS_MAX)
+        max = DT_LIMIT_JOBS_MAX;
+    if (name.len) {
+        /* A job without a record (left memory under an older master) is
+         * shown with unknown times. */
+        dt_store_jobinfo_t info = {0, 0, 0};
+        const dt_job_t *job = dt_jobs_find (self->jobs, name);
+        int rc = job || !self->store ? 0 : dt_store_jobinfo_get (self->store, name, &info);
+        if (rc < 0 || s_item (&lister, name, &info) < 0)
+            dt_state_fail (self, "store read failed");
+        return lister.count;
+    }
+    if (!self->store)
+        return s_page_memory (self, &lister, before, max, cursor);
+    if (dt_store_jobinfo_list (self->store, before, max, s_list_row, &lister) != 0) {
+        dt_state_fail (self, "store read failed");
+        return 0;
+    }
+    /* A full read may have more behind it; a short one reached the end. */
+    *cursor = lister.examined == max ? lister.last_seq : 0;
+    return lister.count;
 }

@@ -7,6 +7,7 @@
 #include "dt_cold.h"
 #include "dt_hosts.h"
 #include "dt_jobs.h"
+#include "dt_kinds.h"
 #include "dt_life.h"
 #include "dt_queue.h"
 #include "dt_results.h"
@@ -14,18 +15,29 @@
 #include "dt_tasks.h"
 
 struct dt_state_t {
-    dt_state_opts_t opts;     /* limits and timings */
-    dt_store_t *store;        /* durable copy; NULL with --memory (not owned) */
-    dt_tasks_t *tasks;        /* tasks in memory, by id */
-    dt_queue_t *queue;        /* queued ids in memory, and delayed retries */
-    dt_cold_t *cold;          /* queued ids only in the store */
-    dt_jobs_t *jobs;          /* jobs and their chunks */
-    dt_results_t *results;    /* the results log (its recent part, with a store) */
-    dt_workers_t *workers;    /* registered workers and their leases */
-    dt_hosts_t *hosts;        /* --host-limit: tasks out per host, parked tasks; or NULL */
-    uint64_t parked;          /* --host-limit: QUEUED tasks parked behind their host */
-    dt_queue_t *unparked;     /* --host-limit: parked tasks whose host has room again,
-                                 taken before the queue, in the order they were parked */
+    dt_state_opts_t opts;  /* limits and timings */
+    dt_store_t *store;     /* durable copy; NULL with --memory (not owned) */
+    dt_tasks_t *tasks;     /* tasks in memory, by id */
+    dt_queue_t *queue;     /* queued ids in memory, and delayed retries */
+    dt_cold_t *cold;       /* queued ids only in the store */
+    dt_jobs_t *jobs;       /* jobs and their chunks */
+    dt_results_t *results; /* the results log (its recent part, with a store) */
+    dt_workers_t *workers; /* registered workers and their leases */
+    dt_hosts_t *hosts;     /* --host-limit: tasks out per host, parked tasks; or NULL */
+    uint64_t parked;       /* --host-limit: QUEUED tasks parked behind their host */
+    dt_queue_t *unparked;  /* --host-limit: parked tasks whose host has room again,
+                              taken before the queue, in the order they were parked */
+    dt_kinds_t *kinds;     /* kind names met, numbered (tasks and workers use the numbers) */
+    /* Per kind, QUEUED tasks a take passed over because the worker taking
+     * did not serve their kind, in the order they were queued: a worker
+     * that serves the kind takes them before the queue. Each entry moves
+     * here at most once, so routing costs O(1) a task. NULL until used. */
+    dt_queue_t *aside[DT_LIMIT_KINDS_MAX][DT_PRIORITY_MAX + 1];
+    /* QUEUED tasks of priority p > 0, one FIFO a level (queue is level 0):
+     * DT_PRIORITY_MAX + 1 levels make a take O(levels), not O(log n) as a
+     * heap would, and keep FIFO within a level. NULL until used. */
+    dt_queue_t *levels[DT_PRIORITY_MAX + 1];
+    int high;                 /* a level above 0 was ever used: takes look there first */
     dt_life_counts_t counts;  /* tasks in each state, and every other counter (dt_life.h) */
     uint64_t epoch;           /* this run's epoch: every lease carries it */
     uint64_t next_id;         /* id of the next task accepted */
@@ -34,6 +46,8 @@ struct dt_state_t {
     uint64_t reserved;        /* --max-store-bytes: room kept for results to come */
     dt_arena_t *page_strings; /* strings of the last PAGE read from the store */
     uint64_t rng;             /* xorshift state for retry jitter */
+    uint64_t job_seq;         /* seq of the last job created; with a store read from it
+                                 at the first job created (0 until then) */
     int broken;               /* a store write or allocation failed */
 };
 
@@ -46,6 +60,10 @@ typedef struct {
 } dt_state_pager_t;
 
 /* ---- dt_state.c ---- */
+
+/* The queue `task` goes back to (its priority's level); reads its spec
+ * once. Never NULL: when memory runs out, level 0 (and the model broke). */
+dt_queue_t *dt_state_queue_of (dt_state_t *self, dt_task_t *task);
 
 /* Marks the model broken: from here on nothing may be acknowledged. */
 void dt_state_fail (dt_state_t *self, const char *what);
@@ -76,6 +94,11 @@ void dt_state_enqueue (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
 void dt_state_finish (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
                       const dt_report_t *from, dt_str_t worker, const char *error, int64_t now);
 
+/* What a REQUEUE sets a task's `attempts` to: the next multiple of
+ * max_attempts, so the new round gets a fresh budget and attempt numbers
+ * no lease of this run had (see dt_state.c). */
+uint32_t dt_state_round_attempts (const dt_state_t *self, uint32_t attempts);
+
 /* REQUEUE of `task`, failed, whose result is at `seq`. */
 void dt_state_reopen (dt_state_t *self, dt_task_t *task, uint64_t seq);
 
@@ -100,9 +123,11 @@ dt_job_t *dt_state_job_stored (dt_state_t *self, dt_str_t name);
 int dt_state_chunk_find (dt_state_t *self, dt_str_t name, uint32_t chunk, const dt_str_t *urls,
                          uint32_t nurls, uint64_t *first_id, uint32_t *count, int *same);
 
-/* Called by dt_state_count for every move of one of `job`'s tasks to `to`:
- * a job whose last unfinished task ends joins the finished queue. */
-void dt_state_job_moved (dt_state_t *self, dt_job_t *job, dt_task_state_t to);
+/* Called by dt_state_step and dt_state_step_cold for every `event` that
+ * moved one of `job`'s tasks: a job whose last unfinished task ends joins
+ * the finished queue, and is logged (MASTER-JOB-FINISHED) when a running
+ * task's end finished it. */
+void dt_state_job_moved (dt_state_t *self, dt_job_t *job, dt_life_event_t event);
 
 /* Takes the finished jobs beyond the retention (opts.keep_jobs, 0: the
  * default DT_JOBS_KEEP_FINISHED) out of memory, their counters into the
@@ -228,7 +253,10 @@ int dt_state_page_from_store (dt_state_t *self, dt_state_pager_t *pager, dt_str_
                               uint64_t *cursor, uint64_t upto, uint32_t flags);
 
 /* REQUEUE with a store: the failed tasks are found there. */
-int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint64_t *count);
+int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint32_t flags, uint64_t *count);
+
+/* True when `error` is that of a cancelled task (DT_STATE_CANCELLED). */
+int dt_state_is_cancelled (dt_str_t error);
 
 /* CANCEL of the cold tasks of `job`, adding to *count. */
 void dt_state_cancel_cold (dt_state_t *self, const dt_job_t *job, uint64_t *count, int64_t now);

@@ -122,7 +122,7 @@ static int s_refill_row (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uin
     dt_task_t *task = s_warm_task (warm, id, job, url, attempts);
     if (task) {
         task->gen++;
-        if (dt_queue_push_back (self->queue, task->id, task->gen) != 0)
+        if (dt_queue_push_back (dt_state_queue_of (self, task), task->id, task->gen) != 0)
             dt_state_fail (self, "out of memory queueing a task");
         warm->bytes_left -= (int64_t) (sizeof *task + url.len + 1);
         if (warm->bytes_left <= 0) {
@@ -220,7 +220,7 @@ static int s_cancel_row (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uin
     }
     dt_task_t *task = s_warm_task (warm, id, job, url, attempts);
     if (task) {
-        dt_state_finish (self, task, DT_LIFE_CANCEL, NULL, dt_str_n ("", 0), "cancelled",
+        dt_state_finish (self, task, DT_LIFE_CANCEL, NULL, dt_str_n ("", 0), DT_STATE_CANCELLED,
                          warm->now);
         warm->ids[warm->nids++] = id;
         (*warm->count)++;
@@ -278,6 +278,7 @@ static int s_page_row (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t j
     item.content_type = s_page_copy (self, r->content_type);
     item.worker = s_page_copy (self, r->worker);
     item.error = s_page_copy (self, r->error);
+    item.output = s_page_copy (self, r->output);
     if (self->broken)
         return -1;
     if (!dt_state_page_push (page->pager, &item)) {
@@ -329,10 +330,12 @@ int dt_state_page_from_store (dt_state_t *self, dt_state_pager_t *pager, dt_str_
 #define DT_STATE_REQUEUE_BATCH 65536
 
 typedef struct {
-    uint64_t seq;  /* its current (failed) result */
-    uint64_t id;   /* the task */
-    uint32_t job;  /* its job's index */
-    uint8_t where; /* S_FAILED_... */
+    uint64_t seq;     /* its current (failed) result */
+    uint64_t id;      /* the task */
+    uint32_t job;     /* its job's index */
+    uint32_t attempt; /* attempts it had (its result's) */
+    uint32_t url_len; /* bytes in its URL */
+    uint8_t where;    /* S_FAILED_... */
 } s_failed_t;
 
 enum {
@@ -346,14 +349,18 @@ typedef struct {
     s_failed_t *rows; /* DT_STATE_REQUEUE_BATCH entries */
     size_t count;     /* rows read this pass */
     uint64_t warmed;  /* tasks brought into memory this pass */
+    uint32_t flags;   /* DT_REQUEUE_* */
 } s_failed_list_t;
 
 static int s_failed_row (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t job_name)
 {
     s_failed_list_t *list = arg;
     dt_state_t *self = list->state;
-    /* What is left of a job being purged stays as it is. */
+    /* What is left of a job being purged stays as it is; cancelled tasks
+     * stay unless asked for. */
     if (dt_jobs_purging (self->jobs, job_name))
+        return 0;
+    if (!(list->flags & DT_REQUEUE_CANCELLED) && dt_state_is_cancelled (r->error))
         return 0;
     /* A job that left memory comes back (its counters from the store). */
     dt_job_t *job = s_job_named (self, &list->job, job_name, 1);
@@ -378,7 +385,7 @@ static int s_failed_row (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t
         } else
             where = S_FAILED_COLD;
     }
-    list->rows[list->count++] = (s_failed_t){seq, r->id, job->index, where};
+    list->rows[list->count++] = (s_failed_t){seq, r->id, job->index, r->attempt, r->url.len, where};
     return 0;
 }
 
@@ -397,7 +404,9 @@ static void s_reopen_cold (dt_state_t *self, const s_failed_t *row)
         entry->task = 0; /* FETCH no longer returns it */
     dt_state_step_cold (self, dt_jobs_at (self->jobs, row->job), DT_TASK_FAILED,
                         DT_LIFE_REQUEUE_COLD);
-    dt_state_check (self, dt_store_reopen (self->store, row->id));
+    dt_state_budget_hold (self, row->url_len); /* it will write a result again */
+    dt_state_check (
+        self, dt_store_reopen (self->store, row->id, dt_state_round_attempts (self, row->attempt)));
 }
 
 /* Reopens one pass of failed tasks. Returns 0, or -1 when out of memory. */
@@ -430,9 +439,9 @@ static int s_requeue_pass (dt_state_t *self, const s_failed_list_t *list, uint64
     return rc;
 }
 
-int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint64_t *count)
+int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint32_t flags, uint64_t *count)
 {
-    s_failed_list_t list = {.state = self};
+    s_failed_list_t list = {.state = self, .flags = flags};
     list.rows = malloc (DT_STATE_REQUEUE_BATCH * sizeof *list.rows);
     if (!list.rows) {
         dt_state_fail (self, "out of memory requeueing failed tasks");
@@ -490,7 +499,12 @@ static int s_on_task (void *arg, uint64_t id, dt_str_t job_name, dt_str_t url, u
                             state == DT_STORE_DONE ? DT_LIFE_RECOVER_DONE : DT_LIFE_RECOVER_FAILED);
         return 0;
     }
-    if (self->counts.cold > 0 || dt_state_hot_queued (self) >= self->window) {
+    dt_str_t kind, payload;
+    dt_spec_opts_t opts;
+    dt_spec_split (url.ptr, url.len, &kind, &payload, &opts);
+    if (!job->kind)
+        job->kind = dt_state_kind (self, kind) + 1;
+    if (!opts.priority && (self->counts.cold > 0 || dt_state_hot_queued (self) >= self->window)) {
         if (dt_cold_add (self->cold, id, 1) != 0)
             return -1;
         dt_state_step_cold (self, job, DT_TASK_NONE, DT_LIFE_RECOVER_COLD);
@@ -504,6 +518,20 @@ static int s_on_task (void *arg, uint64_t id, dt_str_t job_name, dt_str_t url, u
     return self->broken ? -1 : 0;
 }
 
+/* A purge the last master committed but did not finish goes on. */
+static int s_on_purging (void *arg, dt_str_t name)
+{
+    dt_state_t *self = arg;
+    if (name.len == 0 || name.len > DT_LIMIT_JOB_MAX || dt_jobs_purging (self->jobs, name))
+        return 0;
+    if (dt_jobs_purge_add (self->jobs, name) != 0)
+        return 1; /* full: PURGE again finishes it */
+    char job[DT_LIMIT_JOB_MAX * 4 + 1];
+    dt_log_escape (job, sizeof job, name.ptr, name.len, DT_LIMIT_JOB_MAX);
+    dt_log_info ("MASTER-PURGE", "job %s: the purge goes on", job);
+    return 0;
+}
+
 /* The results log is replayed whole; memory keeps the last window of it. */
 static int s_on_result (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t job_name)
 {
@@ -513,7 +541,9 @@ static int s_on_result (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t 
         loader->skipped++;
         return 0;
     }
-    if (r->id == 0) /* a retired result: its position stays taken */
+    /* A retired result, or one of a job being purged: its position stays
+     * taken. */
+    if (r->id == 0 || dt_jobs_purging (self->jobs, job_name))
         return dt_results_skip_to (self->results, seq);
     if (r->id >= self->next_id) {
         loader->skipped++;
@@ -540,7 +570,8 @@ int dt_state_load (dt_state_t *self)
     uint64_t retired[3], max_id = 0;
     if (dt_store_load (self->store, &tasks, &loader) != 0 ||
         dt_store_jobs_sum (self->store, retired) != 0 ||
-        dt_store_max_id (self->store, &max_id) != 0) {
+        dt_store_max_id (self->store, &max_id) != 0 ||
+        dt_store_jobs_purging (self->store, DT_JOBS_PURGES_MAX, s_on_purging, self) != 0) {
         dt_log_error ("MASTER-RECOVER", "loading the store failed");
         return -1;
     }

@@ -16,7 +16,7 @@
 
 /* The schema this code writes. A store with a higher PRAGMA user_version was
  * written by a newer master and is refused rather than misread. */
-#define DT_STORE_SCHEMA 3
+#define DT_STORE_SCHEMA 4
 
 /* The store is locked exclusively by its master, so waiting only covers a
  * previous master that is still exiting; a live one keeps the lock and the
@@ -45,7 +45,13 @@
     "CREATE TABLE IF NOT EXISTS jobs (name TEXT PRIMARY KEY, total INTEGER NOT NULL,"              \
     "  done INTEGER NOT NULL, failed INTEGER NOT NULL) WITHOUT ROWID;"
 
-/* Schema 1 lacked tasks.since; schema 2 the results' job and the indexes. */
+/* Schema 1 lacked tasks.since; schema 2 the results' job and the indexes;
+ * schema 3 the results' output and exit code (protocol version 3). A
+ * task's kind travels in its `url` column (see dt_spec.h), so the tasks
+ * table is unchanged. */
+#define S_UPGRADE_3                                                                                \
+    "ALTER TABLE results ADD COLUMN output BLOB NOT NULL DEFAULT x'';"                             \
+    "ALTER TABLE results ADD COLUMN exit_code INTEGER NOT NULL DEFAULT 65535;"
 #define S_UPGRADE_1 "ALTER TABLE tasks ADD COLUMN since INTEGER NOT NULL DEFAULT 0;"
 #define S_UPGRADE_2                                                                                \
     "ALTER TABLE results ADD COLUMN job TEXT NOT NULL DEFAULT '';"                                 \
@@ -70,7 +76,8 @@ static const char *s_schema =
     "  seq INTEGER PRIMARY KEY, id INTEGER NOT NULL, state INTEGER NOT NULL,"
     "  attempts INTEGER NOT NULL, http_status INTEGER NOT NULL, bytes INTEGER NOT NULL,"
     "  elapsed_ms INTEGER NOT NULL, final_url TEXT NOT NULL, content_type TEXT NOT NULL,"
-    "  worker TEXT NOT NULL, error TEXT NOT NULL, job TEXT NOT NULL DEFAULT '');" S_SCHEMA_3;
+    "  worker TEXT NOT NULL, error TEXT NOT NULL, job TEXT NOT NULL DEFAULT '',"
+    "  output BLOB NOT NULL DEFAULT x'', exit_code INTEGER NOT NULL DEFAULT 65535);" S_SCHEMA_3;
 
 /* Statements prepared once at open and reused for the store's life. */
 typedef enum {
@@ -104,12 +111,12 @@ typedef enum {
 #define S_TASK_ROWS32      S_TASK_ROWS16 ", " S_TASK_ROWS16
 #define S_TASK_ROWS64      S_TASK_ROWS32 ", " S_TASK_ROWS32
 
-/* Results in one multi-row INSERT, for the same reason. 64 x 12 parameters
+/* Results in one multi-row INSERT, for the same reason. 64 x 14 parameters
  * stay under SQLite's limit (32,766 since 3.32). A row's job is its task's,
- * looked up by id (the 12th parameter, the id again): the callers need not
- * carry it, and it cannot disagree with the task. */
+ * looked up by id (the 12th parameter, the id again; then output and exit_code): the callers need
+ * not carry it, and it cannot disagree with the task. */
 #define DT_STORE_RESULT_ROWS 64
-#define S_RESULT_ROW         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT job FROM tasks WHERE id = ?))"
+#define S_RESULT_ROW         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT job FROM tasks WHERE id = ?), ?, ?)"
 #define S_RESULT_ROWS2       S_RESULT_ROW ", " S_RESULT_ROW
 #define S_RESULT_ROWS4       S_RESULT_ROWS2 ", " S_RESULT_ROWS2
 #define S_RESULT_ROWS8       S_RESULT_ROWS4 ", " S_RESULT_ROWS4
@@ -118,7 +125,7 @@ typedef enum {
 #define S_RESULT_ROWS64      S_RESULT_ROWS32 ", " S_RESULT_ROWS32
 #define S_RESULT_COLUMNS                                                                           \
     "INSERT INTO results (seq, id, state, attempts, http_status, bytes, elapsed_ms, final_url,"    \
-    " content_type, worker, error, job) VALUES "
+    " content_type, worker, error, job, output, exit_code) VALUES "
 
 static const char *s_sql[S_COUNT] = {
     /* IMMEDIATE takes the write lock at once; with locking_mode=EXCLUSIVE it
@@ -131,7 +138,7 @@ static const char *s_sql[S_COUNT] = {
     /* Unnumbered parameters: row r's id, job and url are 3r+1, 3r+2, 3r+3. */
     [S_ADD_TASKS] = "INSERT INTO tasks (id, job, url, attempts, state) VALUES " S_TASK_ROWS64,
     [S_SET_ATTEMPTS] = "UPDATE tasks SET attempts = ?2 WHERE id = ?1",
-    /* Unnumbered parameters: row r's columns are 12r+1 .. 12r+12. */
+    /* Unnumbered parameters: row r's columns are 14r+1 .. 14r+14. */
     [S_ADD_RESULT] = S_RESULT_COLUMNS S_RESULT_ROW,
     [S_ADD_RESULTS] = S_RESULT_COLUMNS S_RESULT_ROWS64,
     /* A task has at most one result: REQUEUE retires the current one by
@@ -139,7 +146,7 @@ static const char *s_sql[S_COUNT] = {
      * first). The load then gives those rows as tombstones (id 0), so their
      * positions are never handed out again: a client's cursor may be past
      * them. state and seq are cleared for a schema-1 reader's sake. */
-    [S_REOPEN_TASK] = "UPDATE tasks SET state = 0, attempts = 0, seq = NULL,"
+    [S_REOPEN_TASK] = "UPDATE tasks SET state = 0, attempts = ?2, seq = NULL,"
                       " since = (SELECT coalesce(max(seq), 0) FROM results) WHERE id = ?1",
     [S_FIND_CHUNK] = "SELECT first_id, count FROM chunks WHERE job = ?1 AND chunk = ?2",
     [S_JOB_PUT] = "INSERT OR REPLACE INTO jobs (name, total, done, failed) VALUES (?1, ?2, ?3, ?4)",
@@ -155,8 +162,9 @@ typedef struct {
     uint32_t attempt, elapsed_ms;
     uint8_t state;
     uint16_t http_status;
-    size_t str_off[4]; /* final_url, content_type, worker, error */
-    uint32_t str_len[4];
+    uint16_t exit_code;
+    size_t str_off[5]; /* final_url, content_type, worker, error, output */
+    uint32_t str_len[5];
 } s_pending_result_t;
 
 struct dt_store_t {
@@ -358,8 +366,9 @@ static int s_setup (dt_store_t *self, const char *path, char *err, size_t err_si
          * result per task, which reads the same with since = 0. Schema 2
          * lacks the results' job (filled in from the tasks once, here) and
          * the indexes. */
-        const char *create = version == 1   ? S_UPGRADE_1 S_UPGRADE_2
-                             : version == 2 ? S_UPGRADE_2
+        const char *create = version == 1   ? S_UPGRADE_1 S_UPGRADE_2 S_UPGRADE_3
+                             : version == 2 ? S_UPGRADE_2 S_UPGRADE_3
+                             : version == 3 ? S_UPGRADE_3
                                             : s_schema;
         char *sql = sqlite3_mprintf ("BEGIN IMMEDIATE; %s PRAGMA user_version = %d; COMMIT;",
                                      create, DT_STORE_SCHEMA);
@@ -425,6 +434,11 @@ dt_store_t *dt_store_open (const char *dir, char *err, size_t err_size)
     }
     if (s_setup (self, path, err, err_size) != 0)
         goto fail;
+    /* Outside the schema versions: a store of any version gains it. */
+    if (dt_store_jobinfo_init (self) != 0) {
+        s_err (err, err_size, "%s: %s", path, sqlite3_errmsg (self->db));
+        goto fail;
+    }
     if (s_begin (self) != 0) {
         s_err (err, err_size, "%s: %s", path, sqlite3_errmsg (self->db));
         goto fail;
@@ -534,6 +548,10 @@ static void s_bind_result (dt_store_t *self, sqlite3_stmt *stmt, int base,
                            p->str_len[i] ? dt_str_n (self->arena + p->str_off[i], p->str_len[i])
                                          : dt_str_n ("", 0));
     sqlite3_bind_int64 (stmt, base + 12, (sqlite3_int64) p->id);
+    dt_store_bind_str (stmt, base + 13,
+                       p->str_len[4] ? dt_str_n (self->arena + p->str_off[4], p->str_len[4])
+                                     : dt_str_n ("", 0));
+    sqlite3_bind_int (stmt, base + 14, p->exit_code);
 }
 
 /* Inserts the pending results: full statements of DT_STORE_RESULT_ROWS when
@@ -545,7 +563,7 @@ static int s_flush_results (dt_store_t *self)
     if (n == DT_STORE_RESULT_ROWS) {
         sqlite3_stmt *stmt = self->stmts[S_ADD_RESULTS];
         for (int r = 0; r < n; r++)
-            s_bind_result (self, stmt, 12 * r, &self->pending[r]);
+            s_bind_result (self, stmt, 14 * r, &self->pending[r]);
         rc = s_run (self, S_ADD_RESULTS, "finish: add results");
     } else
         for (int r = 0; r < n && rc == 0; r++) {
@@ -602,8 +620,9 @@ int dt_store_finish (dt_store_t *self, uint64_t seq, const dt_record_t *r)
     p->http_status = r->http_status;
     p->bytes = r->bytes;
     p->elapsed_ms = r->elapsed_ms;
-    const dt_str_t strs[4] = {r->final_url, r->content_type, r->worker, r->error};
-    for (int i = 0; i < 4; i++) {
+    p->exit_code = r->exit_code;
+    const dt_str_t strs[5] = {r->final_url, r->content_type, r->worker, r->error, r->output};
+    for (int i = 0; i < 5; i++) {
         if (s_arena_put (self, strs[i], &p->str_off[i]) != 0)
             return s_wrote (self, -1);
         p->str_len[i] = strs[i].len;
@@ -613,7 +632,7 @@ int dt_store_finish (dt_store_t *self, uint64_t seq, const dt_record_t *r)
     return 0;
 }
 
-int dt_store_reopen (dt_store_t *self, uint64_t id)
+int dt_store_reopen (dt_store_t *self, uint64_t id, uint32_t attempts)
 {
     if (s_write (self, "reopen") != 0)
         return -1;
@@ -622,6 +641,7 @@ int dt_store_reopen (dt_store_t *self, uint64_t id)
     if (s_flush_results (self) != 0)
         return -1;
     sqlite3_bind_int64 (self->stmts[S_REOPEN_TASK], 1, (sqlite3_int64) id);
+    sqlite3_bind_int64 (self->stmts[S_REOPEN_TASK], 2, (sqlite3_int64) attempts);
     return s_wrote (self, s_run (self, S_REOPEN_TASK, "reopen: task state"));
 }
 
@@ -848,6 +868,12 @@ void dt_store_column_result (sqlite3_stmt *stmt, dt_record_t *r)
     r->error = dt_store_column_str (stmt, 10);
 }
 
+void dt_store_column_output (sqlite3_stmt *stmt, int index, dt_record_t *r)
+{
+    r->output = dt_store_column_str (stmt, index);
+    r->exit_code = (uint16_t) sqlite3_column_int (stmt, index + 1);
+}
+
 static int s_result_row (sqlite3_stmt *stmt, void *ctx)
 {
     const s_load_t *load = ctx;
@@ -856,13 +882,14 @@ static int s_result_row (sqlite3_stmt *stmt, void *ctx)
     dt_store_column_result (stmt, &r);
     r.url = dt_store_column_str (stmt, 12);
     dt_str_t job = dt_store_column_str (stmt, 13);
+    dt_store_column_output (stmt, 14, &r);
     /* A result that is not its task's current one was retired (REQUEUE, or
      * a later result of the same task): a tombstone that only holds its
      * position. */
     if (!sqlite3_column_int (stmt, 11)) {
         dt_str_t none = {"", 0};
         r.id = 0;
-        r.url = r.final_url = r.content_type = r.worker = r.error = job = none;
+        r.url = r.final_url = r.content_type = r.worker = r.error = r.output = job = none;
     }
     return load->loader->on_result (load->arg, seq, &r, job);
 }
@@ -887,7 +914,8 @@ int dt_store_load (dt_store_t *self, const dt_store_loader_t *loader, void *arg)
          "load tasks"},
         {"SELECT r.seq, r.id, r.state, r.attempts, r.http_status, r.bytes, r.elapsed_ms,"
          " r.final_url, r.content_type, r.worker, r.error, coalesce(c.seq = r.seq, 0),"
-         " t.url, t.job FROM results r LEFT JOIN (SELECT r.id, max(r.seq) AS seq FROM results r"
+         " t.url, t.job, r.output, r.exit_code FROM results r LEFT JOIN (SELECT r.id, max(r.seq) "
+         "AS seq FROM results r"
          "  JOIN tasks s ON s.id = r.id WHERE r.seq > s.since GROUP BY r.id) c"
          " ON c.id = r.id LEFT JOIN tasks t ON t.id = r.id ORDER BY r.seq",
          "load results"},

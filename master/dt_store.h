@@ -60,10 +60,11 @@ int dt_store_set_attempts (dt_store_t *self, uint64_t id, uint32_t attempts);
  * dt_store_commit, so a failure to insert it may be reported there. */
 int dt_store_finish (dt_store_t *self, uint64_t seq, const dt_record_t *r);
 
-/* Puts a final task back to pending with attempts 0 and retires its result
- * (REQUEUE): the load gives it as a tombstone, with id 0, so that its log
- * position is kept and never reused. */
-int dt_store_reopen (dt_store_t *self, uint64_t id);
+/* Puts a final task back to pending with `attempts` (where its attempt
+ * numbers go on from) and retires its result (REQUEUE): the load gives it
+ * as a tombstone, with id 0, so that its log position is kept and never
+ * reused. */
+int dt_store_reopen (dt_store_t *self, uint64_t id, uint32_t attempts);
 
 /* A named 64-bit value kept for the master itself (the run epoch). get
  * gives 0 for a name never set; set writes it in the current group, durable
@@ -158,6 +159,52 @@ int dt_store_job_drop (dt_store_t *self, dt_str_t job);
 
 /* The sums of every job's counters put (total, done, failed). */
 int dt_store_jobs_sum (dt_store_t *self, uint64_t counts[3]);
+
+/* Calls `fn` with the name (borrowed for the call) of up to `limit` jobs
+ * whose counters are put as zeros: the mark PURGE leaves until its steps
+ * have deleted the job's rows (a job with no task left memory so too, and
+ * has none to delete). `fn` returns 0 to go on, 1 to stop, -1 on error.
+ * Returns 0 or -1. */
+int dt_store_jobs_purging (dt_store_t *self, uint32_t limit, int (*fn) (void *arg, dt_str_t name),
+                           void *arg);
+
+/* ---- Job records (dt_store_jobs.c) ---------------------------------------
+ * Every job's place in creation order and its times, in `job_info` (made
+ * at open when missing: older masters ignore the table). A row is written
+ * when a job is created and when it finishes or runs again, and deleted by
+ * its purge; rows are read through their indexes, by name and by seq, so
+ * each read costs the rows it returns. */
+
+typedef struct {
+    uint64_t seq;         /* creation order, from 1 */
+    uint64_t created_ms;  /* Unix ms */
+    uint64_t finished_ms; /* Unix ms; 0 while unfinished */
+} dt_store_jobinfo_t;
+
+/* Creates `job_info` and its indexes when missing. */
+int dt_store_jobinfo_init (dt_store_t *self);
+
+/* The record of `job`: 0, 1 when it has none, -1 on error. */
+int dt_store_jobinfo_get (dt_store_t *self, dt_str_t job, dt_store_jobinfo_t *info);
+
+/* Writes the record of `job` (created or replaced) in the current group. */
+int dt_store_jobinfo_put (dt_store_t *self, dt_str_t job, const dt_store_jobinfo_t *info);
+
+/* The highest seq recorded, 0 when none. */
+int dt_store_jobinfo_max_seq (dt_store_t *self, uint64_t *seq);
+
+/* A job record; `job` is borrowed for the call. Returns 0 to go on, 1 to
+ * stop, -1 to fail the read. */
+typedef int (*dt_store_jobinfo_fn) (void *arg, dt_str_t job, const dt_store_jobinfo_t *info);
+
+/* The records with seq < `before` (0: any), newest first, at most `limit`
+ * (one range of the seq index). */
+int dt_store_jobinfo_list (dt_store_t *self, uint64_t before, uint32_t limit,
+                           dt_store_jobinfo_fn fn, void *arg);
+
+/* The highest chunk number of `job` plus one in *next (0: none), by the
+ * chunks' primary key. */
+int dt_store_next_chunk (dt_store_t *self, dt_str_t job, uint32_t *next);
 
 /* ---- Purge (dt_store_purge.c) ------------------------------------------- */
 

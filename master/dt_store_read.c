@@ -80,6 +80,30 @@ int dt_store_jobs_sum (dt_store_t *self, uint64_t counts[3])
     return 0;
 }
 
+typedef struct {
+    int (*fn) (void *arg, dt_str_t name);
+    void *arg;
+} s_name_ctx_t;
+
+static int s_name_row (sqlite3_stmt *stmt, void *ctx)
+{
+    s_name_ctx_t *c = ctx;
+    return c->fn (c->arg, dt_store_column_str (stmt, 0));
+}
+
+int dt_store_jobs_purging (dt_store_t *self, uint32_t limit, int (*fn) (void *arg, dt_str_t name),
+                           void *arg)
+{
+    sqlite3_stmt *stmt = s_prepare (
+        self, "SELECT name FROM jobs WHERE total = 0 AND done = 0 AND failed = 0 LIMIT ?1",
+        "read purges");
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64 (stmt, 1, limit);
+    s_name_ctx_t ctx = {fn, arg};
+    return dt_store_each (self, stmt, "read purges", s_name_row, &ctx);
+}
+
 int dt_store_max_id (dt_store_t *self, uint64_t *id)
 {
     int64_t row[1];
@@ -132,6 +156,7 @@ static int s_result_row (sqlite3_stmt *stmt, void *ctx)
     dt_record_t r;
     dt_store_column_result (stmt, &r);
     r.url = dt_store_column_str (stmt, 11);
+    dt_store_column_output (stmt, 14, &r);
     int rc = c->fn (c->arg, seq, &r, dt_store_column_str (stmt, 12));
     if (rc != 0) {
         c->stopped = rc > 0;
@@ -148,7 +173,8 @@ static int s_result_row (sqlite3_stmt *stmt, void *ctx)
  * primary key. */
 #define S_RESULTS_SELECT                                                                           \
     "SELECT r.seq, r.id, r.state, r.attempts, r.http_status, r.bytes, r.elapsed_ms,"               \
-    " r.final_url, r.content_type, r.worker, r.error, t.url, t.job, t.since FROM results r "
+    " r.final_url, r.content_type, r.worker, r.error, t.url, t.job, t.since, r.output,"            \
+    " r.exit_code FROM results r "
 #define S_RESULTS_JOIN " JOIN tasks t ON t.id = r.id"
 static const char *s_results_sql[2][2] = {
     {S_RESULTS_SELECT S_RESULTS_JOIN " WHERE r.seq > ?1 AND r.seq <= ?2 ORDER BY r.seq LIMIT ?4",

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dt_limits.h"
 #include "dt_msg.h"
 
 /* Where a task is in its life. */
@@ -30,15 +31,26 @@ typedef struct dt_task_t {
     const char *url;        /* in the table's arena, NUL-terminated */
     struct dt_task_t *prev; /* INFLIGHT: neighbours in its worker's lease list */
     struct dt_task_t *next;
-    int64_t since;     /* INFLIGHT: when it was leased (monotonic ms) */
-    uint32_t url_len;  /* bytes in url */
-    uint32_t job;      /* index of its job in dt_jobs */
-    uint32_t worker;   /* INFLIGHT: slot of the worker holding it */
-    uint32_t gen;      /* generation stamped on its queue entries */
-    uint32_t attempts; /* dispatches so far */
-    uint8_t state;     /* dt_task_state_t */
-    uint8_t parked;    /* QUEUED: DT_TASK_PARKED or DT_TASK_READY (dt_hosts.h), else 0 */
+    int64_t since;        /* INFLIGHT: when it was leased (monotonic ms) */
+    uint32_t url_len;     /* bytes in url */
+    uint32_t job;         /* index of its job in dt_jobs */
+    uint32_t worker : 16; /* INFLIGHT: slot of the worker holding it (< DT_LIMIT_WORKERS_MAX) */
+    uint32_t lost : 16;   /* leases of it lost with a worker that vanished, this run */
+    uint32_t gen;         /* generation stamped on its queue entries */
+    uint32_t attempts;    /* dispatches so far */
+    uint8_t state;        /* dt_task_state_t */
+    uint8_t parked;       /* QUEUED: DT_TASK_PARKED or DT_TASK_READY (dt_hosts.h), else 0 */
+    uint8_t kind;         /* its kind's number (dt_kinds.h) + 1, 0 until first looked up */
+    uint8_t meta;         /* once kind is set: its priority (DT_TASK_PRIO) and DT_TASK_OPTS */
 } dt_task_t;
+
+/* dt_task_t.worker holds a slot; lost stays below max_lost <= UINT16_MAX
+ * (dt_state.c). Bit fields keep the record at 64 bytes. */
+_Static_assert(DT_LIMIT_WORKERS_MAX <= 1u << 16, "dt_task_t.worker is 16 bits");
+
+/* dt_task_t.meta: */
+#define DT_TASK_PRIO 0x0f /* its priority, 0..DT_PRIORITY_MAX */
+#define DT_TASK_OPTS 0x10 /* its spec carries options of its own (dt_spec.h) */
 
 /* dt_task_t.parked, under --host-limit: */
 #define DT_TASK_PARKED 1 /* waiting behind its host's limit */

@@ -2,6 +2,7 @@
 #include "dt_workers.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,15 +72,61 @@ dt_worker_t *dt_workers_add (dt_workers_t *self, const dt_peer_t *peer, dt_str_t
     if (slot >= self->high)
         self->high = slot + 1;
     self->count++;
+    worker->credit = DT_WORKERS_CREDIT_START;
     dt_workers_set_capacity (self, worker, capacity);
     return worker;
 }
 
-void dt_workers_set_capacity (dt_workers_t *self, dt_worker_t *worker, uint32_t capacity)
+void dt_workers_set_addr (dt_worker_t *worker, const char *addr)
+{
+    snprintf (worker->addr, sizeof worker->addr, "%s", addr);
+}
+
+uint32_t dt_workers_count_addr (const dt_workers_t *self, const char *addr)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < self->high; i++)
+        if (self->slots[i] && strcmp (self->slots[i]->addr, addr) == 0)
+            n++;
+    return n;
+}
+
+/* What the worker may hold: the lower of what it offered and its credit. */
+static void s_recredit (dt_workers_t *self, dt_worker_t *worker)
 {
     self->free_total -= dt_workers_free (worker);
-    worker->capacity = capacity;
+    worker->capacity = worker->offered < worker->credit ? worker->offered : worker->credit;
     self->free_total += dt_workers_free (worker);
+}
+
+void dt_workers_set_capacity (dt_workers_t *self, dt_worker_t *worker, uint32_t capacity)
+{
+    worker->offered = capacity;
+    s_recredit (self, worker);
+}
+
+void dt_workers_returned (dt_workers_t *self, dt_worker_t *worker)
+{
+    /* Grows only while the credit is what limits it: a worker that offered
+     * 4 keeps credit 8 however many results it returns. */
+    if (worker->credit >= worker->offered) {
+        worker->returned = 0;
+        return;
+    }
+    if (++worker->returned < worker->credit)
+        return;
+    worker->credit =
+        worker->credit > DT_LIMIT_CREDIT_MAX / 2 ? DT_LIMIT_CREDIT_MAX : worker->credit * 2;
+    worker->returned = 0;
+    s_recredit (self, worker);
+}
+
+void dt_workers_lost (dt_workers_t *self, dt_worker_t *worker)
+{
+    worker->credit =
+        worker->credit / 2 < DT_WORKERS_CREDIT_START ? DT_WORKERS_CREDIT_START : worker->credit / 2;
+    worker->returned = 0;
+    s_recredit (self, worker);
 }
 
 /* Tasks the worker runs at once. */

@@ -22,6 +22,7 @@ void dt_msg_init (dt_msg_t *self)
 void dt_msg_reset (dt_msg_t *self)
 {
     free (self->zone_);
+    free (self->zone2_);
     if (self->has_frame_)
         zmq_msg_close (&self->frame_);
     memset (self, 0, sizeof *self);
@@ -133,6 +134,14 @@ int dt_msg_recv (dt_msg_t *self, void *socket, dt_peer_t *peer, int flags)
     return dt_msg_decode (self, zmq_msg_data (&self->frame_), zmq_msg_size (&self->frame_));
 }
 
+void dt_msg_peer_address (const dt_msg_t *self, char *buf, size_t size)
+{
+    /* zmq_msg_gets takes no const: it only reads the frame's metadata. */
+    const char *addr =
+        self->has_frame_ ? zmq_msg_gets ((zmq_msg_t *) &self->frame_, "Peer-Address") : NULL;
+    snprintf (buf, size, "%s", addr ? addr : "");
+}
+
 /* ---- Sizes and names ---------------------------------------------------- */
 
 #define S_STR_(x) #x
@@ -141,13 +150,13 @@ int dt_msg_recv (dt_msg_t *self, void *socket, dt_peer_t *peer, int flags)
 /* A uint takes at most 9 bytes and a str header 5. */
 size_t dt_msg_result_size (const dt_msg_result_t *r)
 {
-    return 1 + 7 * 9 + 5 * 5 + r->url.len + r->final_url.len + r->content_type.len + r->worker.len +
-           r->error.len;
+    return 1 + 8 * 9 + 8 * 5 + r->kind.len + r->payload.len + r->final_url.len +
+           r->content_type.len + r->worker.len + r->error.len + r->output.len;
 }
 
 size_t dt_msg_task_size (const dt_msg_task_t *t)
 {
-    return 1 + 2 * 9 + 5 + t->url.len;
+    return 1 + 3 * 9 + 2 * 5 + t->kind.len + t->payload.len;
 }
 
 const char *dt_msg_type_name (int type)
@@ -191,9 +200,9 @@ const char *dt_msg_error_name (int code)
         [DT_ERR_QUEUE_FULL] = "QUEUE_FULL", [DT_ERR_BAD_URL] = "BAD_URL",
         [DT_ERR_STORE] = "STORE",           [DT_ERR_DENIED] = "DENIED",
         [DT_ERR_STOPPING] = "STOPPING",     [DT_ERR_TOO_MANY_WORKERS] = "TOO_MANY_WORKERS",
-        [DT_ERR_CONFLICT] = "CONFLICT",
+        [DT_ERR_CONFLICT] = "CONFLICT",     [DT_ERR_NO_SUCH_JOB] = "NO_SUCH_JOB",
     };
-    if (code < DT_ERR_MALFORMED || code > DT_ERR_CONFLICT)
+    if (code < DT_ERR_MALFORMED || code > DT_ERR_NO_SUCH_JOB)
         return "?";
     return names[code];
 }

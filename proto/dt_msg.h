@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <zmq.h>
 
-#define DT_PROTO_VERSION 2
+#define DT_PROTO_VERSION 3
 /* ERROR has had the same shape in every version, so an ERROR VERSION is
  * written with this (the oldest) version: a peer that speaks only it can
  * still read why it was refused. Any version's ERROR is decoded. */
@@ -54,6 +54,8 @@ typedef enum {
     DT_MSG_CANCEL_OK = 17,  /* master -> client */
     DT_MSG_PURGE = 18,      /* client -> master: delete a finished job */
     DT_MSG_PURGE_OK = 19,   /* master -> client */
+    DT_MSG_JOBS = 20,       /* client -> master: a page of jobs, newest first */
+    DT_MSG_JOBS_OK = 21,    /* master -> client */
 } dt_msg_type_t;
 
 /* ERROR codes (dt_msg_t.error.code). */
@@ -69,12 +71,18 @@ typedef enum {
     DT_ERR_STOPPING = 9,          /* master is shutting down */
     DT_ERR_TOO_MANY_WORKERS = 10, /* DT_LIMIT_WORKERS_MAX reached */
     DT_ERR_CONFLICT = 11,         /* (job, chunk) already submitted with other URLs */
+    DT_ERR_NO_SUCH_JOB = 12,      /* the job named is not known to the master (or purged) */
 } dt_msg_error_t;
 
 /* RESULTS outcome, as classified by the worker. */
 #define DT_OUTCOME_DONE  0 /* a response was received; any status not retryable */
 #define DT_OUTCOME_RETRY 1 /* transient: connect error, timeout, HTTP 5xx or 429 */
 #define DT_OUTCOME_FAIL  2 /* permanent: bad URL, body too large, protocol refused */
+
+/* SUBMIT priority: 0..9, higher goes first; 0 unless asked. Ten levels,
+ * each a FIFO, keep the master's queue O(1) per task (dt_queue.h). */
+#define DT_PRIORITY_MAX     9
+#define DT_PRIORITY_DEFAULT 0
 
 /* PAGE state of a final task. */
 #define DT_STATE_DONE   1
@@ -88,6 +96,18 @@ typedef enum {
  * one per commit. */
 #define DT_FETCH_FILL 2u
 
+/* SUBMIT flags. */
+/* Only a resend check: the master answers SUBMIT_OK when this (job, chunk)
+ * was accepted before with these URLs, and ERROR CONFLICT otherwise; it
+ * never creates anything. `submit --append` finds where an earlier run of
+ * the same append put its chunks this way (PROTOCOL.md). */
+#define DT_SUBMIT_RESEND_ONLY 1u
+
+/* REQUEUE flags. */
+/* Failed tasks that were cancelled (error "cancelled") come back too;
+ * without it REQUEUE leaves them failed. */
+#define DT_REQUEUE_CANCELLED 1u
+
 /* A byte string borrowed from a frame (or from the sender's memory when
  * encoding). NOT NUL-terminated. */
 typedef struct {
@@ -95,10 +115,20 @@ typedef struct {
     uint32_t len;
 } dt_str_t;
 
+/* Result exit_code when none applies (an http task, a task that never ran).
+ * Otherwise 0..255 is a command's exit status and 256 + N means it was
+ * killed by signal N. */
+#define DT_EXIT_NONE 65535
+
+/* A task kind that needs no --kind: today's URL fetch. */
+#define DT_KIND_HTTP "http"
+
 typedef struct {
-    uint64_t id;      /* master-assigned task id */
-    uint32_t attempt; /* 1 for the first dispatch */
-    dt_str_t url;
+    uint64_t id;         /* master-assigned task id */
+    uint32_t attempt;    /* 1 for the first dispatch */
+    dt_str_t kind;       /* which worker may run it: [a-z0-9_-]{1,32} */
+    dt_str_t payload;    /* the task's input (msgpack bin); for http, the URL */
+    uint32_t timeout_ms; /* this task's own run limit; 0: the master's task_ms */
 } dt_msg_task_t;
 
 /* One result. RESULTS (worker -> master) carries id, attempt, epoch,
@@ -115,11 +145,14 @@ typedef struct {
     uint16_t http_status; /* 0: no HTTP response */
     uint64_t bytes;       /* body bytes received */
     uint32_t elapsed_ms;
-    dt_str_t url;          /* as submitted (PAGE only) */
+    dt_str_t kind;         /* the task's kind (PAGE only) */
+    dt_str_t payload;      /* as submitted, bin (PAGE only); for http the URL */
     dt_str_t final_url;    /* after redirects; empty if none */
     dt_str_t content_type; /* empty if none */
     dt_str_t worker;       /* name of the worker whose result was recorded (PAGE only) */
     dt_str_t error;        /* empty when no error */
+    dt_str_t output;       /* what the task produced (bin); empty when nothing */
+    uint16_t exit_code;    /* a command's status, DT_EXIT_NONE when none applies */
 } dt_msg_result_t;
 
 /* Counters. In PAGE only total/done/failed are meaningful (for the job). */
@@ -135,6 +168,28 @@ typedef struct {
     uint64_t invalid;    /* messages dropped as invalid */
     uint64_t late;       /* results dropped because the lease they answer had ended */
 } dt_msg_stats_t;
+
+/* One kind's tasks and workers (STATUS_OK). */
+typedef struct {
+    dt_str_t kind;
+    uint64_t pending;  /* queued in memory (tasks only in the store are not sorted by kind) */
+    uint64_t inflight; /* leased */
+    uint64_t delayed;  /* waiting for a retry or their not-before time */
+    uint32_t workers;  /* connected workers serving it; 0 with tasks: none will run them */
+} dt_msg_kind_t;
+
+/* One job in JOBS_OK. */
+typedef struct {
+    dt_str_t name;        /* its id */
+    dt_str_t kind;        /* what its tasks are: "http" */
+    uint64_t created_ms;  /* Unix ms of its first chunk */
+    uint64_t finished_ms; /* Unix ms it last finished; 0 while it has unfinished tasks */
+    uint64_t total;       /* tasks accepted */
+    uint64_t done;        /* final: done */
+    uint64_t failed;      /* final: failed */
+    uint64_t pending;     /* unfinished: queued, leased or waiting for a retry */
+    uint32_t next_chunk;  /* the chunk number after its highest one (--append) */
+} dt_msg_job_t;
 
 typedef struct {
     dt_str_t name;
@@ -155,6 +210,8 @@ typedef struct {
             uint32_t capacity;     /* tasks it can hold at once (credit); 0: draining */
             uint32_t concurrency;  /* tasks it runs at once: 1..capacity; 0 iff capacity is 0 */
             uint32_t heartbeat_ms; /* the worker's heartbeat interval */
+            uint32_t nkinds;       /* kinds it serves; 0: http alone */
+            dt_str_t *kinds;
         } hello;
         struct {
             uint32_t heartbeat_ms; /* master's heartbeat interval */
@@ -175,11 +232,16 @@ typedef struct {
             dt_msg_result_t *items;
         } results;
         struct {
-            dt_str_t job;   /* client-chosen job id: idempotence key with chunk */
-            uint32_t chunk; /* 0,1,2... within the job */
-            uint32_t flags; /* reserved, 0 */
+            dt_str_t job;          /* client-chosen job id: idempotence key with chunk */
+            uint32_t chunk;        /* 0,1,2... within the job */
+            uint32_t flags;        /* DT_SUBMIT_* */
+            dt_str_t kind;         /* every task of the chunk: [a-z0-9_-]{0,32}; "": http */
+            uint8_t priority;      /* 0..DT_PRIORITY_MAX, higher first; DT_PRIORITY_DEFAULT */
+            uint64_t not_before;   /* wall-clock ms since 1970 before which they wait; 0: none */
+            uint32_t max_attempts; /* 0: the master's --max-attempts */
+            uint32_t timeout_ms;   /* each run's limit; 0: the master's --task-timeout */
             uint32_t count;
-            dt_str_t *urls;
+            dt_str_t *payloads; /* bin each; for http a URL */
         } submit;
         struct {
             dt_str_t job;
@@ -205,11 +267,15 @@ typedef struct {
         } status;
         struct {
             dt_msg_stats_t stats;
-            uint32_t count;
+            uint32_t count; /* listed: at most DT_LIMIT_STATUS_WORKERS */
             dt_msg_worker_t *workers;
+            uint32_t total; /* workers registered */
+            uint32_t nkinds;
+            dt_msg_kind_t *kinds;
         } status_ok;
         struct {
-            dt_str_t job; /* empty: all jobs */
+            dt_str_t job;   /* empty: all jobs */
+            uint32_t flags; /* DT_REQUEUE_* */
         } requeue;
         struct {
             uint64_t count; /* tasks put back in the queue */
@@ -227,12 +293,23 @@ typedef struct {
             uint64_t count; /* its tasks deleted */
         } purge_ok;
         struct {
+            dt_str_t job;    /* empty: every job; else only this one */
+            uint64_t cursor; /* 0 at first; then JOBS_OK's cursor */
+            uint32_t max;    /* jobs wanted, <= DT_LIMIT_JOBS_MAX */
+        } jobs;
+        struct {
+            uint64_t cursor; /* pass back in the next JOBS; 0: no more */
+            uint32_t count;
+            dt_msg_job_t *items; /* newest first */
+        } jobs_ok;
+        struct {
             uint32_t code; /* dt_msg_error_t */
             dt_str_t text;
         } error;
     };
     /* Private to the codec: storage owned by a received message. */
     void *zone_;
+    void *zone2_; /* a second LIST's items (STATUS_OK) */
     zmq_msg_t frame_;
     int has_frame_;
 } dt_msg_t;
@@ -260,6 +337,12 @@ void dt_msg_reset (dt_msg_t *self);
  * array shape, version, type, every field's type, every string and count against dt_limits.h. Never
  * reads past `size`, never allocates more than a bound derived from `size`. */
 int dt_msg_decode (dt_msg_t *self, const void *data, size_t size);
+
+/* Copies the IP address of the TCP peer the message in `self` came from
+ * (libzmq's "Peer-Address" property of its frame) into `buf`, NUL-terminated
+ * and cut to `size`; "" when there is none (not received, or not TCP). For
+ * per-address caps on what a peer may register, not for every message. */
+void dt_msg_peer_address (const dt_msg_t *self, char *buf, size_t size);
 
 /* Encodes `self` into a new malloc'd buffer returned in *data_p (caller
  * frees) with its size in *size_p. Returns 0, DT_PROTO_ETOOBIG when a cap

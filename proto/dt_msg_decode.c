@@ -112,7 +112,17 @@ S_HOT void s_str (s_reader_t *r, const dt_msg_field_t *f, dt_str_t *s)
     uint8_t b = *r->needle++;
     uint64_t len = 0;
     int rc = 0;
-    if (b >= 0xa0 && b <= 0xbf)
+    /* A str where a str belongs, a bin where a bin belongs: nothing else. */
+    if (f->kind == DT_FIELD_BIN) {
+        if (b == 0xc4)
+            rc = s_take (r, 1, &len);
+        else if (b == 0xc5)
+            rc = s_take (r, 2, &len);
+        else if (b == 0xc6)
+            rc = s_take (r, 4, &len);
+        else
+            rc = s_fail (r, DT_PROTO_EMALFORMED);
+    } else if (b >= 0xa0 && b <= 0xbf)
         len = b & 0x1f;
     else if (b == 0xd9)
         rc = s_take (r, 1, &len);
@@ -175,7 +185,7 @@ S_HOT void s_get_uint (s_reader_t *r, const dt_msg_field_t *f, uint8_t *base)
 S_HOT void s_get_item (s_reader_t *r, const dt_msg_layout_t *item, uint8_t *at)
 {
     for (const dt_msg_field_t *f = item->fields; f < item->fields + item->count; f++) {
-        if (f->kind == DT_FIELD_STR)
+        if (f->kind == DT_FIELD_STR || f->kind == DT_FIELD_BIN)
             s_str (r, f, (dt_str_t *) (void *) (at + f->offset));
         else
             s_get_uint (r, f, at);
@@ -209,7 +219,10 @@ static void s_get_list (dt_msg_t *self, s_reader_t *r, const dt_msg_field_t *f, 
             s_fail (r, DT_PROTO_ENOMEM);
             return;
         }
-        self->zone_ = items;
+        if (self->zone_)
+            self->zone2_ = items;
+        else
+            self->zone_ = items;
     }
     *(void **) (void *) (base + f->offset) = items;
     *(uint32_t *) (void *) (base + f->count_offset) = n;
@@ -241,6 +254,7 @@ static void s_get_fields (dt_msg_t *self, s_reader_t *r, const dt_msg_layout_t *
             s_get_uint (r, f, base);
             break;
         case DT_FIELD_STR:
+        case DT_FIELD_BIN:
             s_str (r, f, (dt_str_t *) (void *) (base + f->offset));
             break;
         case DT_FIELD_TUPLE:

@@ -88,8 +88,31 @@ static void s_put_array (s_writer_t *w, uint32_t n)
         s_put_be (w, 0xdd, n, 4);
 }
 
+static void s_put_bin (s_writer_t *w, const dt_msg_field_t *f, const dt_str_t *s)
+{
+    if (w->checked && s->len > f->max)
+        s_fail (w, DT_PROTO_ETOOBIG);
+    else if (w->checked && s->len < f->min)
+        s_fail (w, DT_PROTO_EMALFORMED);
+    if (w->rc || s_room (w, 5 + (size_t) s->len) != 0)
+        return;
+    if (s->len <= UINT8_MAX)
+        s_put_be (w, 0xc4, s->len, 1);
+    else if (s->len <= UINT16_MAX)
+        s_put_be (w, 0xc5, s->len, 2);
+    else
+        s_put_be (w, 0xc6, s->len, 4);
+    if (s->len)
+        memcpy (w->p, s->ptr, s->len);
+    w->p += s->len;
+}
+
 static void s_put_str (s_writer_t *w, const dt_msg_field_t *f, const dt_str_t *s)
 {
+    if (f->kind == DT_FIELD_BIN) {
+        s_put_bin (w, f, s);
+        return;
+    }
     if (w->checked && s->len > f->max)
         s_fail (w, DT_PROTO_ETOOBIG);
     else if (w->checked && s->len < f->min)
@@ -161,6 +184,7 @@ static void s_put_fields (s_writer_t *w, const dt_msg_layout_t *layout, const ui
             break;
         }
         case DT_FIELD_STR:
+        case DT_FIELD_BIN:
             s_put_str (w, f, (const dt_str_t *) (const void *) (base + f->offset));
             break;
         case DT_FIELD_TUPLE:

@@ -18,6 +18,11 @@
     {                                                                                              \
 #member, DT_FIELD_STR, 0, offsetof(type, member), 0, lo, cap, NULL                         \
     }
+/* A dt_str_t member written as msgpack bin, `lo`..`cap` bytes. */
+#define S_BIN(type, member, lo, cap)                                                               \
+    {                                                                                              \
+#member, DT_FIELD_BIN, 0, offsetof(type, member), 0, lo, cap, NULL                         \
+    }
 #define S_TUPLE(type, member, layout)                                                              \
     {                                                                                              \
 #member, DT_FIELD_TUPLE, 0, offsetof(type, member), 0, 0, 0, &layout                       \
@@ -36,7 +41,9 @@
 static const dt_msg_field_t s_task_fields[] = {
     S_ANY (dt_msg_task_t, id),
     S_ANY (dt_msg_task_t, attempt),
-    S_STR (dt_msg_task_t, url, 1, DT_LIMIT_URL_MAX),
+    S_STR (dt_msg_task_t, kind, 1, DT_LIMIT_KIND_MAX),
+    S_BIN (dt_msg_task_t, payload, 0, DT_LIMIT_PAYLOAD_MAX),
+    S_ANY (dt_msg_task_t, timeout_ms),
 };
 static const dt_msg_layout_t s_task = {"T", s_task_fields,          S_N (s_task_fields),
                                        0,   sizeof (dt_msg_task_t), NULL};
@@ -53,6 +60,8 @@ static const dt_msg_field_t s_wresult_fields[] = {
     S_STR (dt_msg_result_t, final_url, 0, DT_LIMIT_URL_MAX),
     S_STR (dt_msg_result_t, content_type, 0, DT_LIMIT_CTYPE_MAX),
     S_STR (dt_msg_result_t, error, 0, DT_LIMIT_ERROR_MAX),
+    S_BIN (dt_msg_result_t, output, 0, DT_LIMIT_OUTPUT_MAX),
+    S_ANY (dt_msg_result_t, exit_code),
 };
 static const dt_msg_layout_t s_wresult = {"Rw", s_wresult_fields,         S_N (s_wresult_fields),
                                           0,    sizeof (dt_msg_result_t), NULL};
@@ -65,11 +74,14 @@ static const dt_msg_field_t s_cresult_fields[] = {
     S_ANY (dt_msg_result_t, http_status),
     S_ANY (dt_msg_result_t, bytes),
     S_ANY (dt_msg_result_t, elapsed_ms),
-    S_STR (dt_msg_result_t, url, 0, DT_LIMIT_URL_MAX),
+    S_STR (dt_msg_result_t, kind, 0, DT_LIMIT_KIND_MAX),
+    S_BIN (dt_msg_result_t, payload, 0, DT_LIMIT_PAYLOAD_MAX),
     S_STR (dt_msg_result_t, final_url, 0, DT_LIMIT_URL_MAX),
     S_STR (dt_msg_result_t, content_type, 0, DT_LIMIT_CTYPE_MAX),
     S_STR (dt_msg_result_t, worker, 0, DT_LIMIT_NAME_MAX),
     S_STR (dt_msg_result_t, error, 0, DT_LIMIT_ERROR_MAX),
+    S_BIN (dt_msg_result_t, output, 0, DT_LIMIT_OUTPUT_MAX),
+    S_ANY (dt_msg_result_t, exit_code),
 };
 static const dt_msg_layout_t s_cresult = {"Rc", s_cresult_fields,         S_N (s_cresult_fields),
                                           0,    sizeof (dt_msg_result_t), NULL};
@@ -95,18 +107,66 @@ static const dt_msg_field_t s_worker_fields[] = {
 static const dt_msg_layout_t s_worker = {"W", s_worker_fields,          S_N (s_worker_fields),
                                          0,   sizeof (dt_msg_worker_t), NULL};
 
-/* A URL in SUBMIT: an item that is a bare str. */
-static const dt_msg_field_t s_url_fields[] = {
-    {"url", DT_FIELD_STR, 0, 0, 0, 1, DT_LIMIT_URL_MAX, NULL},
+/* K */
+static const dt_msg_field_t s_kindrow_fields[] = {
+    S_STR (dt_msg_kind_t, kind, 1, DT_LIMIT_KIND_MAX),
+    S_ANY (dt_msg_kind_t, pending),
+    S_ANY (dt_msg_kind_t, inflight),
+    S_ANY (dt_msg_kind_t, delayed),
+    S_ANY (dt_msg_kind_t, workers),
 };
-static const dt_msg_layout_t s_url = {"url", s_url_fields, 1, 1, sizeof (dt_str_t), NULL};
+static const dt_msg_layout_t s_kindrow = {"K", s_kindrow_fields,       S_N (s_kindrow_fields),
+                                          0,   sizeof (dt_msg_kind_t), NULL};
+
+/* J: a job in JOBS_OK. */
+static const dt_msg_field_t s_job_fields[] = {
+    S_STR (dt_msg_job_t, name, 1, DT_LIMIT_JOB_MAX),
+    S_STR (dt_msg_job_t, kind, 0, DT_LIMIT_KIND_MAX),
+    S_ANY (dt_msg_job_t, created_ms),
+    S_ANY (dt_msg_job_t, finished_ms),
+    S_ANY (dt_msg_job_t, total),
+    S_ANY (dt_msg_job_t, done),
+    S_ANY (dt_msg_job_t, failed),
+    S_ANY (dt_msg_job_t, pending),
+    S_ANY (dt_msg_job_t, next_chunk),
+};
+static const dt_msg_layout_t s_job = {"J", s_job_fields,          S_N (s_job_fields),
+                                      0,   sizeof (dt_msg_job_t), NULL};
+
+/* A payload in SUBMIT: an item that is a bare bin. */
+static const dt_msg_field_t s_payload_fields[] = {
+    {"payload", DT_FIELD_BIN, 0, 0, 0, 0, DT_LIMIT_PAYLOAD_MAX, NULL},
+};
+static const dt_msg_layout_t s_payload = {"payload", s_payload_fields,  1,
+                                          1,         sizeof (dt_str_t), NULL};
+
+/* A kind in HELLO: an item that is a bare str. */
+static const dt_msg_field_t s_kind_fields[] = {
+    {"kind", DT_FIELD_STR, 0, 0, 0, 1, DT_LIMIT_KIND_MAX, NULL},
+};
+static const dt_msg_layout_t s_kind = {"kind", s_kind_fields, 1, 1, sizeof (dt_str_t), NULL};
 
 /* ---- Messages ----------------------------------------------------------- */
 
-/* HELLO's concurrency is 1..capacity, or 0 with capacity 0 (draining). */
+/* A kind is a name: [a-z0-9_-], its length checked by its field. */
+static int s_kind_check (dt_str_t kind)
+{
+    for (uint32_t i = 0; i < kind.len; i++) {
+        char c = kind.ptr[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+            return -1;
+    }
+    return 0;
+}
+
+/* HELLO's concurrency is 1..capacity, or 0 with capacity 0 (draining);
+ * its kinds are names. */
 static int s_hello_check (const void *base)
 {
     const dt_msg_t *m = base;
+    for (uint32_t i = 0; i < m->hello.nkinds; i++)
+        if (s_kind_check (m->hello.kinds[i]) != 0)
+            return -1;
     if (m->hello.capacity == 0)
         return m->hello.concurrency == 0 ? 0 : -1;
     return m->hello.concurrency >= 1 && m->hello.concurrency <= m->hello.capacity ? 0 : -1;
@@ -117,6 +177,7 @@ static const dt_msg_field_t s_hello_fields[] = {
     S_UINT (dt_msg_t, hello.capacity, 0, DT_LIMIT_CREDIT_MAX),
     S_UINT (dt_msg_t, hello.concurrency, 0, DT_LIMIT_CREDIT_MAX),
     S_ANY (dt_msg_t, hello.heartbeat_ms),
+    S_LIST (hello.kinds, hello.nkinds, 0, DT_LIMIT_KINDS_MAX, s_kind),
 };
 static const dt_msg_field_t s_welcome_fields[] = {
     S_ANY (dt_msg_t, welcome.heartbeat_ms),
@@ -134,8 +195,14 @@ static const dt_msg_field_t s_results_fields[] = {
 static const dt_msg_field_t s_submit_fields[] = {
     S_STR (dt_msg_t, submit.job, 1, DT_LIMIT_JOB_MAX),
     S_ANY (dt_msg_t, submit.chunk),
-    S_UINT (dt_msg_t, submit.flags, 0, 0), /* reserved: a future flag must not pass unseen */
-    S_LIST (submit.urls, submit.count, 1, DT_LIMIT_BATCH_MAX, s_url),
+    S_UINT (dt_msg_t, submit.flags, 0, DT_SUBMIT_RESEND_ONLY), /* an unknown flag must not
+                                                                  pass unseen */
+    S_STR (dt_msg_t, submit.kind, 0, DT_LIMIT_KIND_MAX),
+    S_UINT (dt_msg_t, submit.priority, 0, DT_PRIORITY_MAX),
+    S_ANY (dt_msg_t, submit.not_before),
+    S_ANY (dt_msg_t, submit.max_attempts),
+    S_ANY (dt_msg_t, submit.timeout_ms),
+    S_LIST (submit.payloads, submit.count, 1, DT_LIMIT_BATCH_MAX, s_payload),
 };
 static const dt_msg_field_t s_submit_ok_fields[] = {
     S_STR (dt_msg_t, submit_ok.job, 0, DT_LIMIT_JOB_MAX),
@@ -160,10 +227,13 @@ static const dt_msg_field_t s_status_fields[] = {
 };
 static const dt_msg_field_t s_status_ok_fields[] = {
     S_TUPLE (dt_msg_t, status_ok.stats, s_stats),
-    S_LIST (status_ok.workers, status_ok.count, 0, DT_LIMIT_WORKERS_MAX, s_worker),
+    S_LIST (status_ok.workers, status_ok.count, 0, DT_LIMIT_STATUS_WORKERS, s_worker),
+    S_ANY (dt_msg_t, status_ok.total),
+    S_LIST (status_ok.kinds, status_ok.nkinds, 0, DT_LIMIT_KINDS_MAX, s_kindrow),
 };
 static const dt_msg_field_t s_requeue_fields[] = {
     S_STR (dt_msg_t, requeue.job, 0, DT_LIMIT_JOB_MAX),
+    S_UINT (dt_msg_t, requeue.flags, 0, DT_REQUEUE_CANCELLED),
 };
 static const dt_msg_field_t s_requeue_ok_fields[] = {
     S_ANY (dt_msg_t, requeue_ok.count),
@@ -184,6 +254,21 @@ static const dt_msg_field_t s_purge_fields[] = {
 static const dt_msg_field_t s_purge_ok_fields[] = {
     S_ANY (dt_msg_t, purge_ok.count),
 };
+static const dt_msg_field_t s_jobs_fields[] = {
+    S_STR (dt_msg_t, jobs.job, 0, DT_LIMIT_JOB_MAX),
+    S_ANY (dt_msg_t, jobs.cursor),
+    S_UINT (dt_msg_t, jobs.max, 1, DT_LIMIT_JOBS_MAX),
+};
+static const dt_msg_field_t s_jobs_ok_fields[] = {
+    S_ANY (dt_msg_t, jobs_ok.cursor),
+    S_LIST (jobs_ok.items, jobs_ok.count, 0, DT_LIMIT_JOBS_MAX, s_job),
+};
+
+/* SUBMIT's kind is a name. */
+static int s_submit_check (const void *base)
+{
+    return s_kind_check (((const dt_msg_t *) base)->submit.kind);
+}
 
 #define S_MSG(name, fields, check)                                                                 \
     {                                                                                              \
@@ -201,7 +286,7 @@ static const dt_msg_layout_t s_messages[] = {
     [DT_MSG_RESULTS] = S_MSG ("RESULTS", s_results_fields, NULL),
     [DT_MSG_HEARTBEAT] = S_EMPTY ("HEARTBEAT"),
     [DT_MSG_BYE] = S_EMPTY ("BYE"),
-    [DT_MSG_SUBMIT] = S_MSG ("SUBMIT", s_submit_fields, NULL),
+    [DT_MSG_SUBMIT] = S_MSG ("SUBMIT", s_submit_fields, s_submit_check),
     [DT_MSG_SUBMIT_OK] = S_MSG ("SUBMIT_OK", s_submit_ok_fields, NULL),
     [DT_MSG_FETCH] = S_MSG ("FETCH", s_fetch_fields, NULL),
     [DT_MSG_PAGE] = S_MSG ("PAGE", s_page_fields, NULL),
@@ -214,6 +299,8 @@ static const dt_msg_layout_t s_messages[] = {
     [DT_MSG_CANCEL_OK] = S_MSG ("CANCEL_OK", s_cancel_ok_fields, NULL),
     [DT_MSG_PURGE] = S_MSG ("PURGE", s_purge_fields, NULL),
     [DT_MSG_PURGE_OK] = S_MSG ("PURGE_OK", s_purge_ok_fields, NULL),
+    [DT_MSG_JOBS] = S_MSG ("JOBS", s_jobs_fields, NULL),
+    [DT_MSG_JOBS_OK] = S_MSG ("JOBS_OK", s_jobs_ok_fields, NULL),
 };
 
 const dt_msg_layout_t *dt_msg_layout (int type)

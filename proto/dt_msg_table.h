@@ -10,12 +10,13 @@
  *          [min, max] (else MALFORMED);
  *   STR    a msgpack str stored as a dt_str_t, its length within [min, max]
  *          (over max, the cap: TOO_BIG; under min: MALFORMED);
+ *   BIN    the same as STR but a msgpack bin (payloads and outputs: bytes);
  *   TUPLE  a struct member written as a fixed array of the `item` layout's
  *          fields (the stats `S`);
  *   LIST   an array of `item`s: the items pointer at `offset`, their
  *          uint32_t count at `count_offset`, the count within [min, max]
  *          (over max: TOO_BIG; under min: MALFORMED). Only a message has a
- *          LIST, at most one, and its items hold only UINT and STR fields,
+ *          LIST, at most two, and its items hold only UINT, STR and BIN fields,
  *          so one allocation per message suffices.
  */
 #ifndef DT_MSG_TABLE_H
@@ -29,13 +30,14 @@
 /* Elements of the header: version, type, req. */
 #define DT_MSG_HEADER_FIELDS 3
 
-#define DT_MSG_TYPE_VALID(t) ((t) >= DT_MSG_HELLO && (t) <= DT_MSG_PURGE_OK)
+#define DT_MSG_TYPE_VALID(t) ((t) >= DT_MSG_HELLO && (t) <= DT_MSG_JOBS_OK)
 
 typedef enum {
     DT_FIELD_UINT = 1,
     DT_FIELD_STR,
     DT_FIELD_TUPLE,
     DT_FIELD_LIST,
+    DT_FIELD_BIN,
 } dt_field_kind_t;
 
 typedef struct dt_msg_layout_t dt_msg_layout_t;

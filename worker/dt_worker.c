@@ -37,6 +37,10 @@
 #define DT_WORKER_HEARTBEAT_MIN_MS 10
 #define DT_WORKER_HEARTBEAT_MAX_MS 600000
 #define DT_WORKER_LIVENESS_MAX     100
+/* The INFO summary line (WORKER-SUMMARY: rate, done, errors, in flight)
+ * comes this often while there is work: often enough to watch a crawl,
+ * rare enough for a log kept for days (per-task lines are DEBUG). */
+#define DT_WORKER_SUMMARY_MS 5000
 /* Invalid messages logged at warning level; after that, debug only. */
 #define DT_WORKER_INVALID_LOGGED 10
 
@@ -48,7 +52,10 @@ typedef struct s_task_t {
     uint32_t attempt;      /* as received */
     uint64_t epoch;        /* of the TASKS that carried it: echoed in its result */
     struct s_task_t *next; /* FIFO link */
-    char url[];            /* NUL-terminated copy */
+    uint32_t timeout_ms;   /* the task's own run limit; 0: none of its own */
+    int foreign;           /* its kind is not the one this worker serves */
+    size_t len;            /* bytes in payload */
+    char payload[];        /* a copy, NUL-terminated for logs (a URL) */
 } s_task_t;
 
 /* A running task. The handler knows it by its slot index. */
@@ -91,6 +98,9 @@ typedef struct {
     int held_back;            /* results waited one turn for more (see s_loop) */
     int64_t stop_deadline;    /* monotonic ms when the grace period ends */
     uint64_t tasks_done;      /* results produced */
+    uint64_t tasks_errors;    /* of them, outcome retry or fail */
+    int64_t summary_at;       /* monotonic ms of the last WORKER-SUMMARY (or the start) */
+    uint64_t summary_done;    /* tasks_done then */
     uint64_t invalid;         /* invalid messages received */
 } s_worker_t;
 
@@ -132,11 +142,12 @@ static size_t s_held (const s_worker_t *self)
     return (self->opts.concurrency - self->nfree) + self->queued;
 }
 
-/* Sends HELLO offering the full capacity. A HELLO starts a new session at
- * the master, which forgets any lease of ours it still had, so the tasks we
- * hold from before count against nothing there: they finish from the local
- * queue while the new ones wait behind them (at most twice the capacity,
- * briefly), and their results are recorded if the master still wants them. */
+/* Sends HELLO offering the full capacity. To a master that still knows us
+ * it renews our credit and keeps our leases; to one that restarted (or
+ * forgot us) it is a new registration: the tasks we hold from before count
+ * against nothing there, queued ones are dropped when its first TASKS (a
+ * new epoch) arrives, and running ones finish and report results that it
+ * counts as late. */
 static void s_send_hello (s_worker_t *self)
 {
     /* Stopping, it asks for nothing more: the master keeps its leases and
@@ -151,6 +162,14 @@ static void s_send_hello (s_worker_t *self)
     msg.hello.capacity = capacity;
     msg.hello.concurrency = concurrency;
     msg.hello.heartbeat_ms = self->opts.heartbeat_ms;
+    /* A command handler serves its --kind; http and noop serve http (none
+     * named). */
+    dt_str_t kind = dt_str (self->opts.exec.kind);
+    if (self->opts.exec.kind && strcmp (self->opts.handler, "http") != 0 &&
+        strcmp (self->opts.handler, "noop") != 0) {
+        msg.hello.nkinds = 1;
+        msg.hello.kinds = &kind;
+    }
     int rc = s_send (self, &msg);
     dt_log_debug ("HELLO", "capacity %" PRIu32 " (holding %zu): %s", capacity, held,
                   rc == 0 ? "sent" : dt_msg_strerror (rc));
@@ -239,12 +258,17 @@ static int s_add_result (s_worker_t *self, const s_slot_t *task, const dt_handle
     size_t url_len = s_capped (r->final_url, DT_LIMIT_URL_MAX, 0);
     size_t ctype_len = s_capped (r->content_type, DT_LIMIT_CTYPE_MAX, 1);
     size_t error_len = s_capped (r->error, DT_LIMIT_ERROR_MAX, 1);
-    char *strings = malloc (url_len + ctype_len + error_len + 1);
+    /* Handlers cap their output at DT_LIMIT_OUTPUT_MAX (over it, the task
+     * fails); the cut here only guards the codec's cap. */
+    size_t output_len = r->output_len > DT_LIMIT_OUTPUT_MAX ? DT_LIMIT_OUTPUT_MAX : r->output_len;
+    char *strings = malloc (url_len + ctype_len + error_len + output_len + 1);
     if (!strings)
         return -1;
     memcpy (strings, r->final_url, url_len);
     memcpy (strings + url_len, r->content_type, ctype_len);
     memcpy (strings + url_len + ctype_len, r->error, error_len);
+    if (output_len)
+        memcpy (strings + url_len + ctype_len + error_len, r->output, output_len);
     dt_msg_result_t *m = &self->results[self->nresults];
     memset (m, 0, sizeof *m);
     m->id = task->id;
@@ -257,6 +281,9 @@ static int s_add_result (s_worker_t *self, const s_slot_t *task, const dt_handle
     m->final_url = dt_str_n (strings, url_len);
     m->content_type = dt_str_n (strings + url_len, ctype_len);
     m->error = dt_str_n (strings + url_len + ctype_len, error_len);
+    m->output = dt_str_n (strings + url_len + ctype_len + error_len, output_len);
+    m->exit_code =
+        r->exit_code < 0 || r->exit_code >= DT_EXIT_NONE ? DT_EXIT_NONE : (uint16_t) r->exit_code;
     self->result_strings[self->nresults++] = strings;
     self->tasks_done++;
     return 0;
@@ -287,15 +314,21 @@ static void s_on_done (void *arg, const dt_handler_result_t *r)
                   " ms%s%s",
                   slot.id, slot.attempt, s_outcome_name (r->outcome), r->http_status, r->bytes,
                   r->elapsed_ms, r->error[0] ? ": " : "", r->error);
-    /* r->output and r->exit_code (what a command printed and its exit
-     * status) are dropped here: RESULTS has no field for them until the
-     * protocol's next version carries task outputs. */
+    if (r->outcome != DT_OUTCOME_DONE)
+        self->tasks_errors++;
     if (s_add_result (self, &slot, r) != 0)
         dt_log_error ("RESULT-DROPPED", "task %" PRIu64 ": out of memory; its lease will end",
                       slot.id);
 }
 
 /* ---- Tasks ------------------------------------------------------------ */
+
+/* True when this worker's handler serves http (http, noop). */
+static int s_serves_http (const s_worker_t *self)
+{
+    return !self->opts.exec.kind || strcmp (self->opts.handler, "http") == 0 ||
+           strcmp (self->opts.handler, "noop") == 0;
+}
 
 static void s_queue_push (s_worker_t *self, s_task_t *task)
 {
@@ -320,8 +353,45 @@ static s_task_t *s_queue_pop (s_worker_t *self)
     return task;
 }
 
+/* Drops the queued tasks leased in another master run than `epoch`. A
+ * master that restarted (or another one) holds no lease of theirs: their
+ * results could only be late, and run first they would hold up the new
+ * run's tasks, whose lease clocks are already going. Returns how many. */
+static size_t s_queue_drop_other_epochs (s_worker_t *self, uint64_t epoch)
+{
+    size_t dropped = 0;
+    s_task_t *kept = NULL, *tail = NULL;
+    while (self->queue_head) {
+        s_task_t *task = s_queue_pop (self);
+        if (task->epoch != epoch) {
+            free (task);
+            dropped++;
+            continue;
+        }
+        task->next = NULL;
+        if (tail)
+            tail->next = task;
+        else
+            kept = task;
+        tail = task;
+    }
+    for (s_task_t *task = kept, *next; task; task = next) {
+        next = task->next;
+        s_queue_push (self, task);
+    }
+    return dropped;
+}
+
 static void s_on_tasks (s_worker_t *self, const dt_msg_t *msg)
 {
+    if (self->queue_head && self->queue_tail->epoch != msg->tasks.epoch) {
+        size_t dropped = s_queue_drop_other_epochs (self, msg->tasks.epoch);
+        if (dropped)
+            dt_log_info ("TASKS-STALE",
+                         "the master runs a new epoch: %zu queued tasks of the last one dropped "
+                         "(it runs them again)",
+                         dropped);
+    }
     if (self->stopping) {
         /* Our BYE makes the master requeue them. */
         dt_log_debug ("TASKS-REFUSED", "stopping: not taking %" PRIu32 " tasks", msg->tasks.count);
@@ -334,7 +404,7 @@ static void s_on_tasks (s_worker_t *self, const dt_msg_t *msg)
                               s_held (self), msg->tasks.count - i);
             return;
         }
-        s_task_t *task = malloc (sizeof *task + t->url.len + 1);
+        s_task_t *task = malloc (sizeof *task + t->payload.len + 1);
         if (!task) {
             dt_log_error ("TASK-DROPPED", "task %" PRIu64 ": out of memory; its lease will end",
                           t->id);
@@ -343,8 +413,15 @@ static void s_on_tasks (s_worker_t *self, const dt_msg_t *msg)
         task->id = t->id;
         task->attempt = t->attempt;
         task->epoch = msg->tasks.epoch;
-        memcpy (task->url, t->url.ptr, t->url.len);
-        task->url[t->url.len] = '\0';
+        if (t->payload.len)
+            memcpy (task->payload, t->payload.ptr, t->payload.len);
+        task->payload[t->payload.len] = '\0';
+        task->len = t->payload.len;
+        task->timeout_ms = t->timeout_ms;
+        /* The master sends a worker only the kinds its HELLO named; a task
+         * of another kind is a master's bug, refused rather than run. */
+        dt_str_t mine = dt_str (s_serves_http (self) ? DT_KIND_HTTP : self->opts.exec.kind);
+        task->foreign = t->kind.len != mine.len || memcmp (t->kind.ptr, mine.ptr, mine.len) != 0;
         s_queue_push (self, task);
     }
 }
@@ -356,14 +433,22 @@ static void s_start_tasks (s_worker_t *self)
         s_task_t *task = s_queue_pop (self);
         uint32_t index = self->free_slots[--self->nfree];
         self->slots[index] = (s_slot_t){task->id, task->attempt, task->epoch};
-        /* Today's protocol carries a URL only: it is the payload of every
-         * kind of task (a command reads it on stdin). */
         dt_handler_task_t start = {.id = index,
                                    .task_id = task->id,
                                    .attempt = task->attempt,
-                                   .payload = task->url,
-                                   .payload_len = strlen (task->url)};
-        if (dt_handler_start (self->handler, &start) != 0) {
+                                   .time_limit_ms = task->timeout_ms,
+                                   .payload = task->payload,
+                                   .payload_len = task->len};
+        if (task->foreign) {
+            dt_handler_result_t r = {.outcome = DT_OUTCOME_FAIL,
+                                     .id = index,
+                                     .attempt = task->attempt,
+                                     .final_url = "",
+                                     .content_type = "",
+                                     .error = "a task of a kind this worker does not serve",
+                                     .exit_code = -1};
+            s_on_done (self, &r);
+        } else if (dt_handler_start (self->handler, &start) != 0) {
             /* Reported as transient: another attempt, maybe elsewhere, may work. */
             dt_handler_result_t r = {.outcome = DT_OUTCOME_RETRY,
                                      .id = index,
@@ -374,8 +459,8 @@ static void s_start_tasks (s_worker_t *self)
                                      .exit_code = -1};
             s_on_done (self, &r);
         } else
-            dt_log_debug ("TASK-START", "task %" PRIu64 " attempt %" PRIu32 ": %s", task->id,
-                          task->attempt, task->url);
+            dt_log_debug ("TASK-START", "task %" PRIu64 " attempt %" PRIu32 ": %zu bytes", task->id,
+                          task->attempt, task->len);
         free (task);
     }
 }
@@ -498,9 +583,28 @@ static int64_t s_silence_ms (const s_worker_t *self)
     return (int64_t) self->liveness * self->heartbeat_ms;
 }
 
-/* Heartbeats, master liveness, HELLO resends and credit restore. */
+/* One INFO line every DT_WORKER_SUMMARY_MS while tasks are held or were
+ * finished since the last one; an idle worker stays quiet. */
+static void s_summary (s_worker_t *self, int64_t now)
+{
+    int64_t span = now - self->summary_at;
+    if (span < DT_WORKER_SUMMARY_MS)
+        return;
+    uint64_t recent = self->tasks_done - self->summary_done;
+    if (recent > 0 || s_held (self) > 0)
+        dt_log_info ("WORKER-SUMMARY",
+                     "%.1f tasks/s, %" PRIu64 " done, %" PRIu64 " errors, %zu in flight",
+                     (double) recent * 1000.0 / (double) span, self->tasks_done, self->tasks_errors,
+                     s_held (self));
+    self->summary_at = now;
+    self->summary_done = self->tasks_done;
+}
+
+/* Heartbeats, master liveness, HELLO resends, credit restore and the
+ * summary line. */
 static void s_tick (s_worker_t *self, int64_t now)
 {
+    s_summary (self, now);
     if (self->state == S_READY && now - self->last_heard > s_silence_ms (self)) {
         dt_log_warn ("MASTER-SILENT", "nothing from %s for %" PRId64 " ms: registering again",
                      self->opts.master, now - self->last_heard);
@@ -550,6 +654,7 @@ static int s_wait_ms (s_worker_t *self, int64_t now)
         S_DUE (self->hello_sent + self->hello_interval);
     if (self->rhead < self->nresults)
         S_DUE (now + DT_WORKER_SEND_RETRY_MS);
+    S_DUE (self->summary_at + DT_WORKER_SUMMARY_MS);
     if (self->stopping)
         S_DUE (self->stop_deadline);
     if (self->queue_head && self->nfree > 0)
@@ -661,6 +766,7 @@ static int s_loop (s_worker_t *self)
 {
     int64_t now = zclock_mono ();
     self->last_heard = now;
+    self->summary_at = now;
     self->state = S_CONNECTING;
     self->hello_interval = (uint32_t) s_silence_ms (self);
     s_send_hello (self);

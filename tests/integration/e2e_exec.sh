@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # e2e_exec.sh - workers that run a command per task (--kind) and long-lived --stdio children, through a real master.
-# Until the protocol carries payloads, a task's payload is its URL: the commands read a number at its end.
+# The payloads look like URLs: the commands read the number at their end.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 dt_init e2e_exec
@@ -16,7 +16,7 @@ results = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 bad = 0
 for want in sys.argv[2:]:
     suffix, state, attempts, error = want.split(" ", 3)
-    rs = [r for r in results if r["url"].endswith(suffix)]
+    rs = [r for r in results if r.get("payload", r.get("url", "")).endswith(suffix)]
     if len(rs) != 1:
         print("%s: %d results, expected 1" % (suffix, len(rs))); bad += 1; continue
     r = rs[0]
@@ -31,12 +31,13 @@ sys.exit(1 if bad else 0)
 PY
 }
 
-# submit NAME URL...: submits and waits for every result.
+# submit NAME [--kind K] PAYLOAD...: submits (kind square by default) and waits for every result.
 submit() {
-  local name=$1 rc=0
+  local name=$1 rc=0 kind=square
   shift
+  if [ "$1" = --kind ]; then kind=$2; shift 2; fi
   printf '%s\n' "$@" >"$DT_TMP/$name.txt"
-  timeout 120 "$DTASK_BIN/dtask" --master "$DT_MASTER" submit --wait -f "$DT_TMP/$name.txt" \
+  timeout 120 "$DTASK_BIN/dtask" --master "$DT_MASTER" submit --kind "$kind" --wait -f "$DT_TMP/$name.txt" \
     >"$DT_TMP/$name.jsonl" 2>"$DT_TMP/$name-submit.log" || rc=$?
   [ "$rc" -ne 124 ] || fail "$name: dtask submit --wait did not finish within 120 s"
   [ "$rc" -le 1 ] || fail "$name: dtask submit --wait exited $rc"
@@ -66,7 +67,7 @@ dt_say "exit 75 and the task time limit are retried, then failed"
 # shellcheck disable=SC2016 # $u belongs to the command's own shell
 dt_worker_start flaky-w1 --concurrency 2 --kind flaky --task-timeout 0.5 -- \
   sh -c 'read u; case "$u" in *slow*) sleep 30 ;; *) echo "try later" >&2; exit 75 ;; esac'
-submit flaky http://127.0.0.1/flaky/tempfail http://127.0.0.1/flaky/slow
+submit flaky --kind flaky http://127.0.0.1/flaky/tempfail http://127.0.0.1/flaky/slow
 check "$DT_TMP/flaky.jsonl" "/flaky/tempfail failed 2 exit status 75: try later" \
   "/flaky/slow failed 2 task time limit" || fail "retry results are wrong"
 

@@ -3,8 +3,8 @@
 #
 # POINT is master-after-dispatch (TASKS sent, the turn not committed) or master-before-reply (the
 # turn committed, its SUBMIT_OK not sent). Two jobs of 300 URLs each, A and B, every URL distinct
-# and traceable (its final URL, and a byte count of its own). A's first 128 URLs are slow, so the
-# one worker (4 fetches at once, 124 more held) still holds tasks of A when the master dies; the
+# and traceable (its final URL, and a byte count of its own). A's first 128 URLs are slow (the first
+# 8, its first batch, very slow), so the one worker still holds tasks of A when the master dies; the
 # master is then restarted on its --data (without the fault), the worker reconnects and sends
 # the results it holds.
 #
@@ -44,9 +44,19 @@ WORKER_ARGS=(--concurrency 4 --prefetch 124 --timeout 60 --heartbeat 200 -v) # -
 
 dt_httpd_start
 # A: the slow ones first (they go out first, and are the ones held across the crash), then fast
-# ones. B: fast. Every body length is its URL's own, and differs between A and B.
+# ones. B: fast. Every body length is its URL's own, and differs between A and B. A new worker's
+# first batch is its starting credit (8, DT_WORKERS_CREDIT_START), so those first 8 take 8 s each:
+# they are still running when the master dies, and their results come after the restart (in the
+# lost cases the worker is frozen in between), instead of going out to a master that is gone.
+HELD=8
 for ((i = 0; i < N; i++)); do
-  if ((i < SLOW)); then echo "$DT_HTTP/slow/$((300 + i))?job=A&i=$i"; else echo "$DT_HTTP/size/$((1000 + i))?job=A&i=$i"; fi
+  if ((i < HELD)); then
+    echo "$DT_HTTP/slow/$((8000 + i))?job=A&i=$i"
+  elif ((i < SLOW)); then
+    echo "$DT_HTTP/slow/$((300 + i))?job=A&i=$i"
+  else
+    echo "$DT_HTTP/size/$((1000 + i))?job=A&i=$i"
+  fi
 done >"$DT_TMP/A.txt"
 for ((i = 0; i < N; i++)); do echo "$DT_HTTP/size/$((5000 + i))?job=B&i=$i"; done >"$DT_TMP/B.txt"
 
@@ -121,4 +131,14 @@ for check in "d[\"submitted\"] == $((2 * N))" "d[\"done\"] == $((2 * N))" 'd["fa
   'd["pending"] == 0' 'd["inflight"] == 0'; do
   [ "$(printf '%s' "$status" | dt_json "$check")" = "true" ] || fail "status: expected $check"
 done
+# The worker's results for what it held across the crash reached the new master, and were dropped
+# as late: without that, the worker could have thrown its tasks away at the restart and the checks
+# above would hold as well. Where the master died in the very turn its tasks went out, every one of
+# their results comes after the crash; with the crash at B's SUBMIT_OK (both), A's slow tasks may
+# in principle all have been answered before it, so the count is only shown there.
+late=$(printf '%s' "$status" | dt_json 'd["late"]')
+dt_say "results of the master that died, dropped as late by the new one: $late"
+if [ "$POINT/$CASE" != master-before-reply/both ]; then
+  [ "$late" -gt 0 ] || fail "no result of the tasks the worker held across the crash reached the new master"
+fi
 dt_say "PASS"

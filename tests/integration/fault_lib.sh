@@ -74,9 +74,18 @@ fault_job_final() {
   [ "${n:-0}" -ge "$2" ]
 }
 
-# fault_job_submitted JOB: prints how many tasks the master holds for JOB.
+# fault_job_submitted JOB: prints how many tasks the master holds for JOB (0 for a job it does not
+# know: status exits 2, "no such job").
 fault_job_submitted() {
-  dt_cli --timeout 10 status --json --job "$1" 2>>"$DT_TMP/cli.log" | dt_json 'd["submitted"]'
+  local out rc=0
+  out=$(dt_cli --timeout 10 status --json --job "$1" 2>>"$DT_TMP/cli.log") || rc=$?
+  if [ "$rc" -eq 2 ]; then
+    echo 0
+    return 0
+  fi
+  [ "$rc" -eq 0 ] || return 1
+  printf '%s
+' "$out" | dt_json 'd["submitted"]'
 }
 
 # fault_check_job JOB URLS RESULTS WHAT: RESULTS (JSON lines) hold exactly one result per URL of

@@ -306,7 +306,7 @@ dt_final_at_least() {
 # dt_workers_registered N: true when the master lists at least N connected workers.
 dt_workers_registered() {
   local n
-  n=$(dt_cli --timeout 5 status --json 2>>"$DT_TMP/cli.log" | dt_json 'len(d["workers"])' 2>/dev/null) || return 1
+  n=$(dt_cli --timeout 5 status --json 2>>"$DT_TMP/cli.log" | dt_json 'd["workers_total"]' 2>/dev/null) || return 1
   [ "${n:-0}" -ge "$1" ]
 }
 

@@ -42,7 +42,7 @@ static void *s_valid (int harmless, size_t *size)
         m.type = DT_MSG_SUBMIT;
         m.submit.job = dt_str ("garbage");
         m.submit.count = 2;
-        m.submit.urls = urls;
+        m.submit.payloads = urls;
         break;
     case 1:
         m.type = DT_MSG_RESULTS; /* from a peer that never said HELLO */

@@ -59,7 +59,7 @@ static int s_submit (void *sock, const s_opts_t *o, long i)
     msg.submit.job = dt_str (job);
     msg.submit.chunk = 0;
     msg.submit.count = (uint32_t) o->urls;
-    msg.submit.urls = urls;
+    msg.submit.payloads = urls;
     return dt_msg_send (&msg, sock, NULL);
 }
 

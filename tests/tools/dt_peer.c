@@ -453,7 +453,10 @@ static int s_fakemaster (const char *port_file, long count, const char *url, lon
     while (sent < count) {
         uint32_t n = 0;
         while (n < DT_LIMIT_BATCH_MAX && sent + n < count) {
-            items[n] = (dt_msg_task_t){(uint64_t) (sent + n + 1), 1, dt_str (url)};
+            items[n] = (dt_msg_task_t){.id = (uint64_t) (sent + n + 1),
+                                       .attempt = 1,
+                                       .kind = dt_str (DT_KIND_HTTP),
+                                       .payload = dt_str (url)};
             n++;
         }
         dt_msg_init (&reply);

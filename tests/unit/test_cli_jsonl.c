@@ -37,7 +37,7 @@ static void test_done_result_has_every_field_in_order (void)
                          .http_status = 200,
                          .bytes = 1256,
                          .elapsed_ms = 84};
-    r.url = dt_str ("http://127.0.0.1/a");
+    r.payload = dt_str ("http://127.0.0.1/a");
     r.final_url = dt_str ("http://127.0.0.1/b");
     r.content_type = dt_str ("text/html");
     r.worker = dt_str ("w1");
@@ -54,7 +54,7 @@ static void test_done_result_has_every_field_in_order (void)
 static void test_failed_result_has_nulls_for_missing_values (void)
 {
     dt_msg_result_t r = {.id = 7, .attempt = 3, .state = DT_STATE_FAILED};
-    r.url = dt_str ("http://127.0.0.1/slow");
+    r.payload = dt_str ("http://127.0.0.1/slow");
     r.error = dt_str ("Timeout was reached");
     char line[1024];
     json_t *j = s_roundtrip (&r, line, sizeof line);
@@ -72,7 +72,7 @@ static void test_failed_result_has_nulls_for_missing_values (void)
 static void test_bytes_that_are_not_utf8_still_give_valid_json (void)
 {
     dt_msg_result_t r = {.id = 1, .attempt = 1, .state = DT_STATE_DONE, .http_status = 200};
-    r.url = dt_str ("http://127.0.0.1/\"q\\\n");
+    r.payload = dt_str ("http://127.0.0.1/\"q\\\n");
     r.content_type = dt_str_n ("text/\xff\xc3(\x00x", 10);
     r.worker = dt_str ("w\xe2\x82\xac"); /* valid: the euro sign */
     char line[1024];

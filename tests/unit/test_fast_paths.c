@@ -59,7 +59,7 @@ static void test_result_lines_match_jansson_byte_for_byte (void)
             .bytes = s_rand (2) ? s_rand (100000) : (uint64_t) INT64_MAX + s_rand (5),
             .elapsed_ms = s_rand (2) ? s_rand (1000) : UINT32_MAX,
         };
-        r.url = s_bytes (url, sizeof url);
+        r.payload = s_bytes (url, sizeof url);
         r.final_url = s_bytes (final_url, sizeof final_url);
         r.content_type = s_bytes (ctype, sizeof ctype);
         r.worker = s_bytes (worker, sizeof worker);
@@ -91,7 +91,7 @@ static void test_a_page_of_long_lines_grows_the_buffer (void)
     static char big[8192];
     memset (big, '"', sizeof big); /* each byte escapes to two */
     dt_msg_result_t r = {.id = 1, .attempt = 1, .state = DT_STATE_DONE};
-    r.url = dt_str_n (big, sizeof big);
+    r.payload = dt_str_n (big, sizeof big);
     r.error = dt_str_n (big, sizeof big);
     char *mem = NULL;
     size_t size = 0;

@@ -39,6 +39,7 @@ static const uint8_t s_expected[DT_LIFE_NEVENTS][DT_TASK_NSTATES] = {
     [DT_LIFE_CANCEL] = {X, F, F, F, X, X},
     [DT_LIFE_REQUEUE] = {X, X, X, X, X, Q},
     [DT_LIFE_REQUEUE_COLD] = {X, X, X, X, X, Q},
+    [DT_LIFE_DELAY] = {X, D, X, X, X, X},
 };
 
 /* Counters with one task of `job` in `state` (none for DT_TASK_NONE),
@@ -135,17 +136,24 @@ static void test_a_first_lease_is_not_a_retry (void)
     DT_CHECK (dt_life_step (&counts, &job, &state, DT_LIFE_LEASE_LOST, 1));
     DT_CHECK (dt_life_step (&counts, &job, &state, DT_LIFE_LEASE, 2));
     DT_CHECK_EQ (counts.retried, 1);
+    DT_CHECK_EQ (job.retried, 1);
 }
 
 static void test_results_that_move_no_task_are_tallied_apart (void)
 {
     dt_life_counts_t counts;
+    dt_job_t job;
     memset (&counts, 0, sizeof counts);
-    dt_life_count (&counts, DT_LIFE_DUPLICATE);
-    dt_life_count (&counts, DT_LIFE_LATE);
-    dt_life_count (&counts, DT_LIFE_LATE);
-    dt_life_count (&counts, DT_LIFE_INVALID);
+    memset (&job, 0, sizeof job);
+    dt_life_count (&counts, &job, DT_LIFE_DUPLICATE);
+    dt_life_count (&counts, &job, DT_LIFE_LATE);
+    dt_life_count (&counts, &job, DT_LIFE_LATE);
+    dt_life_count (&counts, &job, DT_LIFE_INVALID);
     DT_CHECK (counts.duplicates == 1 && counts.late == 2 && counts.invalid == 1);
+    /* The job's own: the same results, invalid ones excepted (they name no job). */
+    DT_CHECK (job.duplicates == 1 && job.late == 2);
+    dt_life_count (&counts, NULL, DT_LIFE_LATE);
+    DT_CHECK (counts.late == 3 && job.late == 2);
     for (int s = 0; s < DT_TASK_NSTATES; s++)
         DT_CHECK_EQ (counts.states[s], 0);
 }

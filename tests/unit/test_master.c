@@ -152,7 +152,7 @@ static int s_submit (zsock_t *client, const char *job, uint32_t chunk, const cha
     msg.submit.job = dt_str (job);
     msg.submit.chunk = chunk;
     msg.submit.count = n;
-    msg.submit.urls = strs;
+    msg.submit.payloads = strs;
     if (s_send (client, &msg) != 0)
         return -1;
     return s_recv (client, reply, REPLY_MS);
@@ -192,7 +192,7 @@ static int s_complete (zsock_t *worker, const char *name, const dt_msg_t *tasks)
         items[i].outcome = DT_OUTCOME_DONE;
         items[i].http_status = 200;
         items[i].bytes = 5;
-        items[i].final_url = tasks->tasks.items[i].url;
+        items[i].final_url = tasks->tasks.items[i].payload;
         items[i].content_type = dt_str ("text/plain");
         items[i].error = dt_str ("");
     }
@@ -220,7 +220,7 @@ static void test_garbage_is_answered_with_error_and_the_master_keeps_serving (vo
     srand (42);
     for (size_t i = 0; i < sizeof noise; i++)
         noise[i] = (uint8_t) rand ();
-    const uint8_t future[] = {0x94, 0x03, 0x0b, 0x00, 0xa0};
+    const uint8_t future[] = {0x94, 0x04, 0x0b, 0x00, 0xa0};
     DT_CHECK (zmq_send (sock, noise, sizeof noise, 0) == (int) sizeof noise);
     DT_CHECK (s_recv (peer, &reply, REPLY_MS) == 0);
     DT_CHECK_EQ (reply.type, DT_MSG_ERROR);

@@ -16,8 +16,8 @@ static int s_str_eq (dt_str_t s, const char *c)
 /* Fills `m` with a sample of `type` whose every field is set. */
 static void s_sample (dt_msg_t *m, int type)
 {
-    static dt_msg_task_t tasks[2] = {{7, 1, {"http://a.test/1", 15}},
-                                     {8, 3, {"https://b.test/", 15}}};
+    static dt_msg_task_t tasks[2] = {{7, 1, {"http", 4}, {"http://a.test/1", 15}, 0},
+                                     {8, 3, {"square", 6}, {"7\0\xff", 3}, 2500}};
     static dt_msg_result_t results[2] = {
         {.id = 7,
          .attempt = 1,
@@ -40,13 +40,19 @@ static void s_sample (dt_msg_t *m, int type)
                                        .http_status = 503,
                                        .bytes = 10,
                                        .elapsed_ms = 99,
-                                       .url = {"http://c.test/", 14},
+                                       .kind = {"http", 4},
+                                       .payload = {"http://c.test/", 14},
+                                       .output = {"49\n", 3},
+                                       .exit_code = 0,
                                        .final_url = {"http://c.test/", 14},
                                        .content_type = {"a/b", 3},
                                        .worker = {"w1", 2},
                                        .error = {"HTTP 503", 8}}};
     static dt_str_t urls[3] = {{"http://a.test/1", 15}, {"http://a.test/2", 15}, {"http://x/", 9}};
     static dt_msg_worker_t workers[1] = {{{"host-1", 6}, 32, 5, 1000, 250}};
+    static dt_msg_job_t jobs[2] = {
+        {{"job-b", 5}, {"http", 4}, 1700000000000ULL, 0, 10, 3, 1, 6, 2},
+        {{"job-a", 5}, {"http", 4}, 1600000000000ULL, 1600000001000ULL, 5, 4, 1, 0, 1}};
     dt_msg_init (m);
     m->type = (dt_msg_type_t) type;
     m->req = 0x1122334455667788ULL;
@@ -77,7 +83,7 @@ static void s_sample (dt_msg_t *m, int type)
         m->submit.job = dt_str ("job-abc");
         m->submit.chunk = 4;
         m->submit.count = 3;
-        m->submit.urls = urls;
+        m->submit.payloads = urls;
         break;
     case DT_MSG_SUBMIT_OK:
         m->submit_ok.job = dt_str ("job-abc");
@@ -99,8 +105,21 @@ static void s_sample (dt_msg_t *m, int type)
         m->page.items = page;
         break;
     case DT_MSG_STATUS:
-    case DT_MSG_REQUEUE:
         m->status.job = dt_str ("j");
+        break;
+    case DT_MSG_REQUEUE:
+        m->requeue.job = dt_str ("j");
+        m->requeue.flags = DT_REQUEUE_CANCELLED;
+        break;
+    case DT_MSG_JOBS:
+        m->jobs.job = dt_str ("");
+        m->jobs.cursor = 77;
+        m->jobs.max = 50;
+        break;
+    case DT_MSG_JOBS_OK:
+        m->jobs_ok.cursor = 76;
+        m->jobs_ok.count = 2;
+        m->jobs_ok.items = jobs;
         break;
     case DT_MSG_STATUS_OK:
         m->status_ok.stats = st;
@@ -141,7 +160,7 @@ static void *s_encode (int type, size_t *size)
 
 static void test_every_message_round_trips (void)
 {
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_PURGE_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_JOBS_OK; type++) {
         size_t size;
         void *data = s_encode (type, &size);
         DT_CHECK (data);
@@ -196,7 +215,7 @@ static void test_decoded_fields_have_the_sent_values (void)
 
 static void test_every_truncation_of_every_message_is_refused (void)
 {
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_PURGE_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_JOBS_OK; type++) {
         size_t size;
         uint8_t *data = s_encode (type, &size);
         DT_CHECK (data);
@@ -209,7 +228,7 @@ static void test_every_truncation_of_every_message_is_refused (void)
             int rc = dt_msg_decode (&m, part, cut);
             free (part);
             DT_CHECK (rc < 0);
-            DT_CHECK (m.zone_ == NULL);
+            DT_CHECK (m.zone_ == NULL && m.zone2_ == NULL);
         }
         free (data);
     }
@@ -252,12 +271,12 @@ static int s_decode_req (const void *bytes, size_t size, uint64_t *req)
 static void test_another_protocol_version_is_refused_as_version (void)
 {
     /* [3, 5, 0]: a HEARTBEAT from version 3; [1, 5, 0] from version 1. */
-    DT_CHECK_EQ (s_decode ("\x93\x03\x05\x00", 4), DT_PROTO_EVERSION);
+    DT_CHECK_EQ (s_decode ("\x93\x04\x05\x00", 4), DT_PROTO_EVERSION);
     DT_CHECK_EQ (s_decode ("\x93\x01\x05\x00", 4), DT_PROTO_EVERSION);
     /* Even when the shape of the rest is unknown. */
     DT_CHECK_EQ (s_decode ("\x95\x07\x05\x00\x01\x02", 6), DT_PROTO_EVERSION);
     DT_CHECK_EQ (s_decode ("\x93\x07\xc0", 3), DT_PROTO_EVERSION);
-    DT_CHECK_EQ (s_decode ("\x93\x02\x05\x00", 4), 0);
+    DT_CHECK_EQ (s_decode ("\x93\x03\x05\x00", 4), 0);
 }
 
 static void test_a_refused_request_leaves_its_req_for_the_error_reply (void)
@@ -268,13 +287,13 @@ static void test_a_refused_request_leaves_its_req_for_the_error_reply (void)
                  DT_PROTO_EVERSION);
     DT_CHECK_EQ (req, 0x1234);
     /* A v2 STATUS whose job is not a str. */
-    DT_CHECK_EQ (s_decode_req ("\x94\x02\x0b\x2a\x01", 5, &req), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode_req ("\x94\x03\x0b\x2a\x01", 5, &req), DT_PROTO_EMALFORMED);
     DT_CHECK_EQ (req, 42);
     /* A v2 STATUS whose job is over its cap. */
-    DT_CHECK_EQ (s_decode_req ("\x94\x02\x0b\x2b\xdb\xff\xff\xff\xff", 9, &req), DT_PROTO_ETOOBIG);
+    DT_CHECK_EQ (s_decode_req ("\x94\x03\x0b\x2b\xdb\xff\xff\xff\xff", 9, &req), DT_PROTO_ETOOBIG);
     DT_CHECK_EQ (req, 43);
     /* No readable header: no req. */
-    DT_CHECK_EQ (s_decode_req ("\x93\x02\x05", 3, &req), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode_req ("\x93\x03\x05", 3, &req), DT_PROTO_EMALFORMED);
     DT_CHECK_EQ (req, 0);
 }
 
@@ -306,72 +325,87 @@ static void test_an_error_version_is_written_so_any_version_reads_it (void)
 
 static void test_unknown_types_and_wrong_shapes_are_malformed (void)
 {
-    DT_CHECK_EQ (s_decode ("\x93\x02\x00\x00", 4), DT_PROTO_EMALFORMED); /* type 0 */
-    DT_CHECK_EQ (s_decode ("\x93\x02\x12\x00", 4), DT_PROTO_EMALFORMED); /* type 18 */
+    DT_CHECK_EQ (s_decode ("\x93\x03\x00\x00", 4), DT_PROTO_EMALFORMED); /* type 0 */
+    DT_CHECK_EQ (s_decode ("\x93\x03\x12\x00", 4), DT_PROTO_EMALFORMED); /* type 18 */
     /* A type past 32 bits is unknown, not the type its low bits name:
      * 2^32 + 5 is no HEARTBEAT, and neither 2^64 - 1 nor 2^31 + 5 is a type. */
-    DT_CHECK_EQ (s_decode ("\x93\x02\xcf\x00\x00\x00\x01\x00\x00\x00\x05\x00", 12),
+    DT_CHECK_EQ (s_decode ("\x93\x03\xcf\x00\x00\x00\x01\x00\x00\x00\x05\x00", 12),
                  DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x93\x02\xcf\xff\xff\xff\xff\xff\xff\xff\xff\x00", 12),
+    DT_CHECK_EQ (s_decode ("\x93\x03\xcf\xff\xff\xff\xff\xff\xff\xff\xff\x00", 12),
                  DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x93\x02\xce\x80\x00\x00\x05\x00", 8), DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x94\x02\x05\x00\x00", 5), DT_PROTO_EMALFORMED); /* extra field */
-    DT_CHECK_EQ (s_decode ("\x92\x02\x05", 3), DT_PROTO_EMALFORMED);         /* short header */
+    DT_CHECK_EQ (s_decode ("\x93\x03\xce\x80\x00\x00\x05\x00", 8), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x94\x03\x05\x00\x00", 5), DT_PROTO_EMALFORMED); /* extra field */
+    DT_CHECK_EQ (s_decode ("\x92\x03\x05", 3), DT_PROTO_EMALFORMED);         /* short header */
     DT_CHECK_EQ (s_decode ("\x81\x02\x05", 3), DT_PROTO_EMALFORMED);         /* a map */
     DT_CHECK_EQ (s_decode ("\x05", 1), DT_PROTO_EMALFORMED);                 /* not an array */
     DT_CHECK_EQ (s_decode ("", 0), DT_PROTO_EMALFORMED);
     /* HELLO with a negative capacity, a float capacity, a bin name. */
-    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\xff\x01\x0a", 9), DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\xca\x00\x00\x00\x00\x01\x0a", 13),
+    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\xff\x01\x0a\x90", 10), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\xca\x00\x00\x00\x00\x01\x0a\x90", 14),
                  DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xc4\x01w\x01\x01\x0a", 10), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xc4\x01w\x01\x01\x0a\x90", 11), DT_PROTO_EMALFORMED);
     /* HELLO with capacity 0 (a draining worker) is valid; over the credit cap is not. */
-    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\x00\x00\x0a", 9), 0);
-    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\xcd\x10\x01\x01\x0a", 11), DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\xcd\x10\x00\x01\x0a", 11), 0);
+    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\x00\x00\x0a\x90", 10), 0);
+    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\xcd\x10\x01\x01\x0a\x90", 12),
+                 DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\xcd\x10\x00\x01\x0a\x90", 12), 0);
     /* HELLO concurrency: 1..capacity, 0 only with capacity 0. */
-    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\x04\x04\x0a", 9), 0);
-    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\x04\x05\x0a", 9), DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\x04\x00\x0a", 9), DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x97\x02\x01\x00\xa1w\x00\x01\x0a", 9), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\x04\x04\x0a\x90", 10), 0);
+    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\x04\x05\x0a\x90", 10), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\x04\x00\x0a\x90", 10), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\x00\x01\x0a\x90", 10), DT_PROTO_EMALFORMED);
     /* A u32 field holding 2^32. */
-    DT_CHECK_EQ (s_decode ("\x96\x02\x02\x00\xcf\x00\x00\x00\x01\x00\x00\x00\x00\x01\x01", 15),
+    DT_CHECK_EQ (s_decode ("\x96\x03\x02\x00\xcf\x00\x00\x00\x01\x00\x00\x00\x00\x01\x01", 15),
                  DT_PROTO_EMALFORMED);
     /* RESULTS whose outcome is 3. */
     DT_CHECK_EQ (
-        s_decode ("\x95\x02\x04\x00\xa0\x91\x9a\x01\x01\x01\x03\x00\x00\x00\xa0\xa0\xa0", 17),
+        s_decode (
+            "\x95\x03\x04\x00\xa0\x91\x9c\x01\x01\x01\x03\x00\x00\x00\xa0\xa0\xa0\xc4\x00\x00", 20),
         DT_PROTO_EMALFORMED);
     DT_CHECK_EQ (
-        s_decode ("\x95\x02\x04\x00\xa0\x91\x9a\x01\x01\x01\x02\x00\x00\x00\xa0\xa0\xa0", 17), 0);
-    /* A task whose url is empty; a TASKS with no task; a TASKS of epoch 0. */
-    DT_CHECK_EQ (s_decode ("\x95\x02\x03\x00\x01\x91\x93\x01\x01\xa0", 10), DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x95\x02\x03\x00\x01\x90", 6), DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x95\x02\x03\x00\x00\x91\x93\x01\x01\xa1x", 11), DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x95\x02\x03\x00\x01\x91\x93\x01\x01\xa1x", 11), 0);
+        s_decode (
+            "\x95\x03\x04\x00\xa0\x91\x9c\x01\x01\x01\x02\x00\x00\x00\xa0\xa0\xa0\xc4\x00\x00", 20),
+        0);
+    /* A task whose kind is empty; a TASKS with no task; a TASKS of epoch 0. */
+    DT_CHECK_EQ (s_decode ("\x95\x03\x03\x00\x01\x91\x95\x01\x01\xa0\xc4\x00\x00", 13),
+                 DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x95\x03\x03\x00\x01\x90", 6), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x95\x03\x03\x00\x00\x91\x95\x01\x01\xa1x\xc4\x00\x00", 14),
+                 DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x95\x03\x03\x00\x01\x91\x95\x01\x01\xa1x\xc4\x00\x00", 14), 0);
+    /* A payload sent as str where bin belongs. */
+    DT_CHECK_EQ (s_decode ("\x95\x03\x03\x00\x01\x91\x95\x01\x01\xa1x\xa0\x00", 13),
+                 DT_PROTO_EMALFORMED);
 }
 
 static void test_a_huge_declared_count_allocates_nothing (void)
 {
     /* TASKS declaring 2^32-1 tasks in a 10-byte frame; and 4096, under the
      * cap, but more than the bytes left. */
-    DT_CHECK_EQ (s_decode ("\x95\x02\x03\x00\x01\xdd\xff\xff\xff\xff", 10), DT_PROTO_ETOOBIG);
-    DT_CHECK_EQ (s_decode ("\x95\x02\x03\x00\x01\xdc\x10\x00", 8), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x95\x03\x03\x00\x01\xdd\xff\xff\xff\xff", 10), DT_PROTO_ETOOBIG);
+    DT_CHECK_EQ (s_decode ("\x95\x03\x03\x00\x01\xdc\x10\x00", 8), DT_PROTO_EMALFORMED);
     /* A string declaring 4 GiB. */
-    DT_CHECK_EQ (s_decode ("\x94\x02\x0b\x00\xdb\xff\xff\xff\xff", 9), DT_PROTO_ETOOBIG);
+    DT_CHECK_EQ (s_decode ("\x94\x03\x0b\x00\xdb\xff\xff\xff\xff", 9), DT_PROTO_ETOOBIG);
     /* A string declaring 60 bytes with 2 present. */
-    DT_CHECK_EQ (s_decode ("\x94\x02\x0b\x00\xd9\x3c\x61\x62", 8), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x94\x03\x0b\x00\xd9\x3c\x61\x62", 8), DT_PROTO_EMALFORMED);
 }
 
 static void test_strings_and_batches_over_their_caps_are_too_big (void)
 {
     /* A SUBMIT job id of 65 bytes, built by hand. */
-    uint8_t buf[128] = {0x97, 0x02, 0x07, 0x00, 0xd9, 65};
+    uint8_t buf[128] = {0x9c, 0x03, 0x07, 0x00, 0xd9, 65};
     memset (buf + 6, 'j', 65);
-    memcpy (buf + 71, "\x00\x00\x91\xa1x", 5);
-    DT_CHECK_EQ (s_decode (buf, 76), DT_PROTO_ETOOBIG);
+    memcpy (buf + 71, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x", 11);
+    DT_CHECK_EQ (s_decode (buf, 82), DT_PROTO_ETOOBIG);
     buf[5] = 64;
-    memcpy (buf + 70, "\x00\x00\x91\xa1x", 5);
-    DT_CHECK_EQ (s_decode (buf, 75), 0);
+    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x", 11);
+    DT_CHECK_EQ (s_decode (buf, 81), 0);
+    /* A payload sent as str, not bin, is malformed. */
+    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xa1x", 10);
+    DT_CHECK_EQ (s_decode (buf, 80), DT_PROTO_EMALFORMED);
+    /* A kind outside [a-z0-9_-] is malformed. */
+    memcpy (buf + 70, "\x00\x00\xa1X\x00\x00\x00\x00\x91\xc4\x01x", 12);
+    DT_CHECK_EQ (s_decode (buf, 82), DT_PROTO_EMALFORMED);
 
     /* The encoder refuses what the decoder would refuse. */
     dt_msg_t m;
@@ -379,9 +413,9 @@ static void test_strings_and_batches_over_their_caps_are_too_big (void)
     m.type = DT_MSG_SUBMIT;
     m.submit.job = dt_str ("j");
     m.submit.count = DT_LIMIT_BATCH_MAX + 1;
-    m.submit.urls = calloc (m.submit.count, sizeof (dt_str_t));
+    m.submit.payloads = calloc (m.submit.count, sizeof (dt_str_t));
     for (uint32_t i = 0; i < m.submit.count; i++)
-        m.submit.urls[i] = dt_str ("http://a/");
+        m.submit.payloads[i] = dt_str ("http://a/");
     void *data;
     size_t size;
     DT_CHECK_EQ (dt_msg_encode (&m, &data, &size), DT_PROTO_ETOOBIG);
@@ -389,19 +423,19 @@ static void test_strings_and_batches_over_their_caps_are_too_big (void)
     DT_CHECK_EQ (dt_msg_encode (&m, &data, &size), 0);
     DT_CHECK_EQ (s_decode (data, size), 0);
     free (data);
-    free (m.submit.urls);
+    free (m.submit.payloads);
 
-    char *url = malloc (DT_LIMIT_URL_MAX + 2);
-    memset (url, 'u', DT_LIMIT_URL_MAX + 1);
-    url[DT_LIMIT_URL_MAX + 1] = 0;
-    dt_msg_task_t task = {1, 1, dt_str (url)};
+    char *url = malloc (DT_LIMIT_PAYLOAD_MAX + 2);
+    memset (url, 'u', DT_LIMIT_PAYLOAD_MAX + 1);
+    url[DT_LIMIT_PAYLOAD_MAX + 1] = 0;
+    dt_msg_task_t task = {1, 1, dt_str ("http"), dt_str (url), 0};
     dt_msg_init (&m);
     m.type = DT_MSG_TASKS;
     m.tasks.epoch = 1;
     m.tasks.count = 1;
     m.tasks.items = &task;
     DT_CHECK_EQ (dt_msg_encode (&m, &data, &size), DT_PROTO_ETOOBIG);
-    task.url.len = DT_LIMIT_URL_MAX;
+    task.payload.len = DT_LIMIT_PAYLOAD_MAX;
     DT_CHECK_EQ (dt_msg_encode (&m, &data, &size), 0);
     DT_CHECK (size <= 1 + 3 + 1 + 3 + dt_msg_task_size (&task));
     DT_CHECK_EQ (s_decode (data, size), 0);
@@ -412,7 +446,7 @@ static void test_strings_and_batches_over_their_caps_are_too_big (void)
 /* ---- One table, both directions ------------------------------------------ */
 
 /* Bytes for any string a test needs: longer than every cap. */
-static char s_text[DT_LIMIT_URL_MAX + 2];
+static char s_text[DT_LIMIT_PAYLOAD_MAX + 2];
 
 static uint64_t s_load (const uint8_t *p, int width)
 {
@@ -473,6 +507,7 @@ static void s_defaults (const dt_msg_layout_t *layout, uint8_t *base)
             s_store (at, f->width, f->min);
             break;
         case DT_FIELD_STR:
+        case DT_FIELD_BIN:
             *(dt_str_t *) (void *) at = dt_str_n (s_text, (size_t) f->min);
             break;
         case DT_FIELD_TUPLE:
@@ -513,7 +548,8 @@ static int s_same (const dt_msg_layout_t *layout, const uint8_t *a, const uint8_
             if (s_load (x, f->width) != s_load (y, f->width))
                 return 0;
             break;
-        case DT_FIELD_STR: {
+        case DT_FIELD_STR:
+        case DT_FIELD_BIN: {
             const dt_str_t *s = (const dt_str_t *) (const void *) x;
             const dt_str_t *t = (const dt_str_t *) (const void *) y;
             if (s->len != t->len || (s->len && memcmp (s->ptr, t->ptr, s->len) != 0))
@@ -600,7 +636,8 @@ static int s_judge_field (dt_msg_t *m, const dt_msg_field_t *f, uint8_t *base, c
         s_store (at, f->width, keep);
         break;
     }
-    case DT_FIELD_STR: {
+    case DT_FIELD_STR:
+    case DT_FIELD_BIN: {
         dt_str_t keep = *(dt_str_t *) (void *) at;
         uint64_t lengths[] = {0, f->max, f->max + 1};
         for (int i = 0; i < 3; i++) {
@@ -651,7 +688,7 @@ static void test_encode_refuses_exactly_what_decode_refuses_at_every_limit (void
     memset (s_text, 'u', sizeof s_text);
     s_cases = s_refused = 0;
     int failed = 0;
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_PURGE_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_JOBS_OK; type++) {
         const dt_msg_layout_t *layout = dt_msg_layout (type);
         dt_msg_t m;
         dt_msg_init (&m);
@@ -705,7 +742,7 @@ static void test_what_the_decoder_refused_the_encoder_refuses_too (void)
 
 static void test_the_tables_keep_the_shape_the_codec_relies_on (void)
 {
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_PURGE_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_JOBS_OK; type++) {
         const dt_msg_layout_t *layout = dt_msg_layout (type);
         DT_CHECK (layout && strcmp (layout->name, dt_msg_type_name (type)) == 0);
         int lists = 0;
@@ -720,13 +757,14 @@ static void test_the_tables_keep_the_shape_the_codec_relies_on (void)
             /* Items hold numbers and strings only: one allocation per message. */
             for (int k = 0; k < f->item->count; k++)
                 DT_CHECK (f->item->fields[k].kind == DT_FIELD_UINT ||
-                          f->item->fields[k].kind == DT_FIELD_STR);
+                          f->item->fields[k].kind == DT_FIELD_STR ||
+                          f->item->fields[k].kind == DT_FIELD_BIN);
             DT_CHECK (!f->item->bare ||
                       (f->item->count == 1 && f->item->size == sizeof (dt_str_t)));
         }
-        DT_CHECK (lists <= 1);
+        DT_CHECK (lists <= 2);
     }
-    DT_CHECK (dt_msg_layout (0) == NULL && dt_msg_layout (DT_MSG_PURGE_OK + 1) == NULL);
+    DT_CHECK (dt_msg_layout (0) == NULL && dt_msg_layout (DT_MSG_JOBS_OK + 1) == NULL);
 }
 
 static void test_a_frame_over_the_frame_cap_is_too_big (void)
@@ -739,7 +777,7 @@ static void test_a_frame_over_the_frame_cap_is_too_big (void)
 
 static void test_every_single_byte_change_decodes_or_is_refused_safely (void)
 {
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_PURGE_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_JOBS_OK; type++) {
         size_t size;
         uint8_t *data = s_encode (type, &size);
         for (size_t i = 0; i < size; i++) {
@@ -812,6 +850,7 @@ static void test_names_cover_every_type_and_code (void)
     DT_CHECK (strcmp (dt_msg_type_name (DT_MSG_REQUEUE_OK), "REQUEUE_OK") == 0);
     DT_CHECK (strcmp (dt_msg_type_name (99), "?") == 0);
     DT_CHECK (strcmp (dt_msg_error_name (DT_ERR_CONFLICT), "CONFLICT") == 0);
+    DT_CHECK (strcmp (dt_msg_error_name (DT_ERR_NO_SUCH_JOB), "NO_SUCH_JOB") == 0);
     DT_CHECK (strcmp (dt_msg_error_name (0), "?") == 0);
     for (int rc = 0; rc >= DT_PROTO_EIO; rc--)
         DT_CHECK (strcmp (dt_msg_strerror (rc), "unknown error") != 0);
@@ -821,7 +860,7 @@ static void test_names_cover_every_type_and_code (void)
  * fuzzer's starting corpus (scripts/fuzz). */
 static int s_write_seeds (const char *dir)
 {
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_PURGE_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_JOBS_OK; type++) {
         size_t size;
         void *data = s_encode (type, &size);
         char path[4096];

@@ -102,7 +102,7 @@ static void test_submit_assigns_ids_in_order (void)
         DT_CHECK_EQ (s_items[i].id, i + 1);
         DT_CHECK_EQ (s_items[i].attempt, 1);
     }
-    DT_CHECK (memcmp (s_items[5].url.ptr, "http://h/j1/1/0", s_items[5].url.len) == 0);
+    DT_CHECK (memcmp (s_items[5].payload.ptr, "http://h/j1/1/0", s_items[5].payload.len) == 0);
     dt_state_destroy (&st);
     DT_CHECK (st == NULL);
     dt_state_destroy (&st);
@@ -325,10 +325,11 @@ static void test_drop_worker_puts_leased_tasks_back_at_the_front (void)
     dt_state_destroy (&st);
 }
 
-static void test_drop_worker_fails_tasks_that_used_their_attempts (void)
+static void test_drop_worker_fails_a_task_only_after_max_lost_leases (void)
 {
     dt_state_opts_t opts = s_opts ();
     opts.max_attempts = 1;
+    opts.max_lost = 2;
     dt_state_t *st = dt_state_new (&opts, NULL);
     uint64_t first;
     uint32_t count;
@@ -336,9 +337,118 @@ static void test_drop_worker_fails_tasks_that_used_their_attempts (void)
     dt_worker_t *w = s_worker (st, "w", 1);
     DT_CHECK_EQ (s_dispatch (st, w, 1, NOW), 1);
     DT_CHECK_EQ (dt_state_drop_worker (st, &w, NOW), 1);
+    DT_CHECK_EQ (s_stats (st, "").failed, 0); /* its one attempt is not spent */
+    DT_CHECK_EQ (s_stats (st, "").pending, 1);
+    w = s_worker (st, "w", 1);
+    DT_CHECK_EQ (s_dispatch (st, w, 1, NOW), 1);
+    DT_CHECK_EQ (dt_state_drop_worker (st, &w, NOW), 1);
     DT_CHECK_EQ (s_stats (st, "").failed, 1);
     DT_CHECK_EQ (s_stats (st, "").pending, 0);
     dt_state_destroy (&st);
+}
+
+static void test_max_lost_defaults_to_ten_times_max_attempts (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    opts.max_attempts = 2;
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "j", 0, 1, &first, &count), 0);
+    for (uint32_t i = 1; i <= DT_STATE_LOST_FACTOR * 2; i++) {
+        dt_worker_t *w = s_worker (st, "fake", 4096);
+        DT_CHECK_EQ (s_dispatch (st, w, 1, NOW), 1);
+        DT_CHECK_EQ (s_items[0].attempt, i);
+        DT_CHECK_EQ (dt_state_drop_worker (st, &w, NOW), 1);
+        DT_CHECK_EQ (s_stats (st, "").failed, i == DT_STATE_LOST_FACTOR * 2 ? 1 : 0);
+    }
+    DT_CHECK_EQ (s_stats (st, "").pending, 0);
+    dt_state_destroy (&st);
+}
+
+static void test_a_lost_lease_spends_no_attempt_but_retry_and_expiry_do (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    opts.max_attempts = 2;
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "j", 0, 1, &first, &count), 0);
+    dt_worker_t *w = s_worker (st, "gone", 4);
+    DT_CHECK_EQ (s_dispatch (st, w, 1, NOW), 1);
+    DT_CHECK_EQ (dt_state_drop_worker (st, &w, NOW), 1); /* lost: attempt 1 not spent */
+    w = s_worker (st, "w", 4);
+    DT_CHECK_EQ (s_dispatch (st, w, 1, NOW), 1);
+    DT_CHECK_EQ (s_items[0].attempt, 2);
+    s_result (st, w, first, 2, DT_OUTCOME_RETRY, NOW); /* spends 1 of 2 */
+    DT_CHECK_EQ (s_stats (st, "").delayed, 1);
+    dt_state_promote_due (st, NOW + 100000);
+    DT_CHECK_EQ (s_dispatch (st, w, 1, NOW + 100000), 1);
+    DT_CHECK_EQ (dt_state_expire_leases (st, w, NOW + 200000), 1); /* spends 2 of 2 */
+    DT_CHECK_EQ (s_stats (st, "").failed, 1);
+    DT_CHECK_EQ (s_stats (st, "").pending, 0);
+    dt_state_destroy (&st);
+}
+
+static void test_a_new_worker_holds_only_the_starting_credit (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "j", 0, 16, &first, &count), 0);
+    dt_worker_t *w = s_worker (st, "w", 4096);
+    DT_CHECK_EQ (w->capacity, DT_WORKERS_CREDIT_START);
+    DT_CHECK_EQ (dt_workers_free_total (dt_state_workers (st)), DT_WORKERS_CREDIT_START);
+    DT_CHECK_EQ (s_dispatch (st, w, dt_workers_free (w), NOW), DT_WORKERS_CREDIT_START);
+    DT_CHECK_EQ (dt_workers_free (w), 0);
+    /* A round of results doubles it. */
+    for (uint32_t i = 0; i < DT_WORKERS_CREDIT_START; i++)
+        s_result (st, w, s_items[i].id, 1, DT_OUTCOME_DONE, NOW + 1);
+    DT_CHECK_EQ (w->capacity, 2 * DT_WORKERS_CREDIT_START);
+    DT_CHECK_EQ (dt_workers_free (w), 2 * DT_WORKERS_CREDIT_START);
+    /* A lease past its limit halves it. */
+    DT_CHECK_EQ (s_dispatch (st, w, 1, NOW + 2), 1);
+    DT_CHECK_EQ (dt_state_expire_leases (st, w, NOW + 100000), 1);
+    DT_CHECK_EQ (w->capacity, DT_WORKERS_CREDIT_START);
+    dt_state_destroy (&st);
+}
+
+static void test_credit_grows_by_rounds_up_to_what_the_worker_offered (void)
+{
+    dt_workers_t *ws = dt_workers_new ();
+    dt_peer_t peer;
+    memset (&peer, 0, sizeof peer);
+    peer.len = 1;
+    peer.id[0] = 'w';
+    dt_worker_t *w = dt_workers_add (ws, &peer, dt_str ("w"), 20);
+    DT_CHECK_EQ (w->capacity, 8);
+    for (int i = 0; i < 7; i++)
+        dt_workers_returned (ws, w);
+    DT_CHECK_EQ (w->capacity, 8);
+    dt_workers_returned (ws, w); /* the 8th: a round */
+    DT_CHECK_EQ (w->capacity, 16);
+    for (int i = 0; i < 16; i++)
+        dt_workers_returned (ws, w);
+    DT_CHECK_EQ (w->capacity, 20); /* credit 32, offered 20 */
+    for (int i = 0; i < 100; i++)
+        dt_workers_returned (ws, w);
+    DT_CHECK_EQ (w->credit, 32);           /* grows no further than needed */
+    dt_workers_set_capacity (ws, w, 4096); /* HELLO again, offering more */
+    DT_CHECK_EQ (w->capacity, 32);
+    dt_workers_lost (ws, w);
+    DT_CHECK_EQ (w->capacity, 16);
+    for (int i = 0; i < 5; i++)
+        dt_workers_lost (ws, w);
+    DT_CHECK_EQ (w->capacity, DT_WORKERS_CREDIT_START);
+    DT_CHECK_EQ (dt_workers_free_total (ws), DT_WORKERS_CREDIT_START);
+    /* Up to DT_LIMIT_CREDIT_MAX in 9 rounds. */
+    for (int round = 0; round < 9; round++)
+        for (uint32_t i = 0, n = w->credit; i < n; i++)
+            dt_workers_returned (ws, w);
+    DT_CHECK_EQ (w->capacity, DT_LIMIT_CREDIT_MAX);
+    dt_workers_remove (ws, &w);
+    dt_workers_destroy (&ws);
 }
 
 static void test_expire_leases_requeues_tasks_older_than_task_ms (void)
@@ -447,7 +557,7 @@ static void test_requeue_puts_failed_tasks_back_with_fresh_attempts (void)
     s_result (st, w, 3, 1, DT_OUTCOME_FAIL, NOW);
 
     uint64_t n = 99;
-    DT_CHECK_EQ (dt_state_requeue (st, dt_str ("a"), &n), 0);
+    DT_CHECK_EQ (dt_state_requeue (st, dt_str ("a"), DT_REQUEUE_CANCELLED, &n), 0);
     DT_CHECK_EQ (n, 1);
     dt_msg_stats_t a = s_stats (st, "a");
     DT_CHECK_EQ (a.failed, 0);
@@ -457,18 +567,19 @@ static void test_requeue_puts_failed_tasks_back_with_fresh_attempts (void)
     uint64_t cursor = 0;
     DT_CHECK_EQ (dt_state_page (st, dt_str ("a"), &cursor, 10, 0, s_page), 1);
     DT_CHECK_EQ (s_page[0].id, 1);
-    /* Run again with attempt 1, and recorded once more. */
+    /* Run again with a fresh budget (not as attempt 1 again: attempt
+     * numbers never repeat in a run), and recorded once more. */
     DT_CHECK_EQ (s_dispatch (st, w, 10, NOW), 1);
     DT_CHECK_EQ (s_items[0].id, 2);
-    DT_CHECK_EQ (s_items[0].attempt, 1);
-    s_result (st, w, 2, 1, DT_OUTCOME_DONE, NOW);
+    DT_CHECK (s_items[0].attempt > 1);
+    s_result (st, w, 2, s_items[0].attempt, DT_OUTCOME_DONE, NOW);
     DT_CHECK_EQ (dt_state_page (st, dt_str ("a"), &cursor, 10, 0, s_page), 1);
     DT_CHECK_EQ (s_page[0].id, 2);
     DT_CHECK_EQ (s_page[0].state, DT_STATE_DONE);
     /* Nothing failed left in a; every job: b's task. */
-    DT_CHECK_EQ (dt_state_requeue (st, dt_str ("a"), &n), 0);
+    DT_CHECK_EQ (dt_state_requeue (st, dt_str ("a"), DT_REQUEUE_CANCELLED, &n), 0);
     DT_CHECK_EQ (n, 0);
-    DT_CHECK_EQ (dt_state_requeue (st, dt_str (""), &n), 0);
+    DT_CHECK_EQ (dt_state_requeue (st, dt_str (""), DT_REQUEUE_CANCELLED, &n), 0);
     DT_CHECK_EQ (n, 1);
     DT_CHECK_EQ (s_stats (st, "").pending, 1);
     DT_CHECK_EQ (s_stats (st, "").failed, 0);
@@ -530,7 +641,7 @@ static void test_a_retired_result_position_is_never_reused_after_a_restart (void
     dt_worker_t *w = s_worker (st, "w", 1);
     DT_CHECK_EQ (s_dispatch (st, w, 1, NOW), 1);
     s_result (st, w, 1, 1, DT_OUTCOME_FAIL, NOW); /* result position 1 */
-    DT_CHECK_EQ (dt_state_requeue (st, dt_str ("a"), &n), 0);
+    DT_CHECK_EQ (dt_state_requeue (st, dt_str ("a"), DT_REQUEUE_CANCELLED, &n), 0);
     DT_CHECK_EQ (n, 1);
     DT_CHECK_EQ (dt_store_commit (store), 0);
     dt_state_destroy (&st);
@@ -544,7 +655,8 @@ static void test_a_retired_result_position_is_never_reused_after_a_restart (void
     DT_CHECK_EQ (dt_state_last_seq (st), 1);
     w = s_worker (st, "w", 1);
     DT_CHECK_EQ (s_dispatch (st, w, 1, NOW), 1);
-    s_result (st, w, 1, 1, DT_OUTCOME_DONE, NOW);
+    DT_CHECK (s_items[0].attempt > 1); /* numbers go on after a REQUEUE */
+    s_result (st, w, 1, s_items[0].attempt, DT_OUTCOME_DONE, NOW);
     DT_CHECK_EQ (dt_state_last_seq (st), 2);
     uint64_t cursor = 1;
     DT_CHECK_EQ (dt_state_page (st, dt_str ("a"), &cursor, 10, 0, s_page), 1);
@@ -669,6 +781,48 @@ static void test_a_result_of_a_dispatch_lost_in_a_crash_is_never_recorded_for_a_
     DT_CHECK_EQ (system (cmd), 0);
 }
 
+/* A store removed and made again (or another data directory) while workers
+ * still run the last master's tasks: the new master numbers its tasks
+ * from 1 again, and its first epoch must not be the one those tasks
+ * carry. */
+static void test_a_new_store_starts_in_an_epoch_no_other_new_store_had (void)
+{
+    char dir1[] = "/tmp/dtask-state-XXXXXX", dir2[] = "/tmp/dtask-state-XXXXXX";
+    DT_CHECK (mkdtemp (dir1) && mkdtemp (dir2));
+    char err[256];
+    dt_state_opts_t opts = s_opts ();
+    dt_store_t *store = dt_store_open (dir1, err, sizeof err);
+    DT_CHECK (store);
+    dt_state_t *st = dt_state_new (&opts, store);
+    DT_CHECK_EQ (dt_state_begin_epoch (st), 0);
+    uint64_t old_epoch = dt_state_epoch (st);
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "A", 0, 1, &first, &count), 0);
+    dt_worker_t *w = s_worker (st, "w", 4);
+    DT_CHECK_EQ (s_dispatch (st, w, 4, NOW), 1);
+    dt_state_destroy (&st);
+    dt_store_destroy (&store);
+
+    store = dt_store_open (dir2, err, sizeof err);
+    DT_CHECK (store);
+    st = dt_state_new (&opts, store);
+    DT_CHECK_EQ (dt_state_begin_epoch (st), 0);
+    DT_CHECK (dt_state_epoch (st) != old_epoch);
+    DT_CHECK_EQ (s_submit (st, "B", 0, 1, &first, &count), 0);
+    w = s_worker (st, "w", 4);
+    DT_CHECK_EQ (s_dispatch (st, w, 4, NOW), 1);
+    DT_CHECK (s_items[0].id == 1 && s_items[0].attempt == 1);
+    s_result_epoch (st, w, 1, 1, old_epoch); /* A's task 1, from the old store's run */
+    DT_CHECK_EQ (s_stats (st, "").late, 1);
+    DT_CHECK_EQ (s_stats (st, "").done, 0);
+    dt_state_destroy (&st);
+    dt_store_destroy (&store);
+    char cmd[128];
+    snprintf (cmd, sizeof cmd, "rm -rf %s %s", dir1, dir2);
+    DT_CHECK_EQ (system (cmd), 0);
+}
+
 static void test_a_memory_master_runs_in_a_random_nonzero_epoch (void)
 {
     dt_state_opts_t opts = s_opts ();
@@ -770,6 +924,99 @@ static void test_a_lease_starts_when_its_worker_runs_it_not_when_it_is_sent (voi
     dt_state_destroy (&st);
 }
 
+/* REQUEUE gives a task a fresh budget of attempts, but never an attempt
+ * number it had before in this run: a worker may still run the attempt
+ * whose lease CANCEL (or an expiry) ended, and its result, when the task
+ * is leased to the same worker again, must not pass for the new lease's. */
+static void test_a_result_of_a_run_from_before_a_requeue_is_late (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "a", 0, 1, &first, &count), 0);
+    dt_worker_t *w = s_worker (st, "w", 10);
+    DT_CHECK_EQ (s_dispatch (st, w, 10, NOW), 1);
+    DT_CHECK_EQ (s_items[0].attempt, 1);
+    uint64_t n = 0;
+    DT_CHECK_EQ (dt_state_cancel (st, dt_str ("a"), &n, NOW), 0);
+    DT_CHECK_EQ (n, 1);
+    DT_CHECK_EQ (dt_state_requeue (st, dt_str ("a"), DT_REQUEUE_CANCELLED, &n), 0);
+    DT_CHECK_EQ (n, 1);
+    DT_CHECK_EQ (s_dispatch (st, w, 10, NOW), 1);
+    DT_CHECK (s_items[0].attempt != 1);
+    uint32_t leased = s_items[0].attempt;
+    /* The run from before the CANCEL reports: not this lease's. */
+    s_result (st, w, first, 1, DT_OUTCOME_FAIL, NOW);
+    DT_CHECK_EQ (s_stats (st, "").late, 1);
+    DT_CHECK_EQ (s_stats (st, "").inflight, 1);
+    /* The new lease still has its fresh budget: two retries. */
+    s_result (st, w, first, leased, DT_OUTCOME_RETRY, NOW);
+    DT_CHECK_EQ (s_stats (st, "").delayed, 1);
+    dt_state_promote_due (st, NOW + 60000);
+    DT_CHECK_EQ (s_dispatch (st, w, 10, NOW + 60000), 1);
+    s_result (st, w, first, leased + 1, DT_OUTCOME_RETRY, NOW + 60000);
+    DT_CHECK_EQ (s_stats (st, "").delayed, 1);
+    dt_state_promote_due (st, NOW + 120000);
+    DT_CHECK_EQ (s_dispatch (st, w, 10, NOW + 120000), 1);
+    s_result (st, w, first, leased + 2, DT_OUTCOME_RETRY, NOW + 120000);
+    DT_CHECK_EQ (s_stats (st, "").failed, 1); /* its third attempt of the round */
+    dt_state_destroy (&st);
+}
+
+/* The room --max-store-bytes keeps for the results still to come, as the
+ * refusal of a chunk far over the budget reports it. */
+static uint64_t s_kept_for_results (dt_state_t *st)
+{
+    static char url[2001];
+    static dt_str_t urls[4096];
+    memset (url, 'a', sizeof url - 1);
+    memcpy (url, "http://h/", 9);
+    for (uint32_t i = 0; i < 4096; i++)
+        urls[i] = dt_str (url);
+    uint64_t first = 0;
+    uint32_t count = 0;
+    char err[256] = "";
+    if (dt_state_submit (st, dt_str ("big"), 0, urls, 4096, &first, &count, err, sizeof err) !=
+        DT_ERR_QUEUE_FULL)
+        return UINT64_MAX;
+    const char *at = strstr (err, " used, ");
+    return at ? strtoull (at + 7, NULL, 10) : UINT64_MAX;
+}
+
+/* A REQUEUE'd task will write a result again: its room in the store's
+ * budget is kept again, as a new task's is, so the budget still holds. */
+static void test_a_requeued_task_keeps_room_for_its_result_in_the_store_budget (void)
+{
+    char dir[] = "/tmp/dtask-state-XXXXXX";
+    DT_CHECK (mkdtemp (dir));
+    char err[256];
+    dt_store_t *store = dt_store_open (dir, err, sizeof err);
+    DT_CHECK (store);
+    dt_state_opts_t opts = s_opts ();
+    opts.max_attempts = 1;
+    opts.max_store_bytes = 4 * 1024 * 1024; /* 4096 URLs of 2 KB do not fit */
+    dt_state_t *st = dt_state_new (&opts, store);
+    uint64_t first, n;
+    uint32_t count;
+    DT_CHECK_EQ (s_kept_for_results (st), 0);
+    DT_CHECK_EQ (s_submit (st, "a", 0, 1, &first, &count), 0);
+    uint64_t room = s_kept_for_results (st);
+    DT_CHECK (room > 0 && room != UINT64_MAX);
+    dt_worker_t *w = s_worker (st, "w", 1);
+    DT_CHECK_EQ (s_dispatch (st, w, 1, NOW), 1);
+    s_result (st, w, first, 1, DT_OUTCOME_FAIL, NOW);
+    DT_CHECK_EQ (s_kept_for_results (st), 0);
+    DT_CHECK_EQ (dt_state_requeue (st, dt_str ("a"), 0, &n), 0);
+    DT_CHECK_EQ (n, 1);
+    DT_CHECK_EQ (s_kept_for_results (st), room);
+    dt_state_destroy (&st);
+    dt_store_destroy (&store);
+    char cmd[64];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+    DT_CHECK_EQ (system (cmd), 0);
+}
+
 int main (void)
 {
     static dt_test_t tests[] = {
@@ -787,8 +1034,16 @@ int main (void)
         {"retry on the last attempt fails the task", test_retry_on_last_attempt_fails_the_task},
         {"drop worker puts leased tasks back at the front",
          test_drop_worker_puts_leased_tasks_back_at_the_front},
-        {"drop worker fails tasks that used their attempts",
-         test_drop_worker_fails_tasks_that_used_their_attempts},
+        {"drop worker fails a task only after max lost leases",
+         test_drop_worker_fails_a_task_only_after_max_lost_leases},
+        {"max lost defaults to ten times max attempts",
+         test_max_lost_defaults_to_ten_times_max_attempts},
+        {"a lost lease spends no attempt but retry and expiry do",
+         test_a_lost_lease_spends_no_attempt_but_retry_and_expiry_do},
+        {"a new worker holds only the starting credit",
+         test_a_new_worker_holds_only_the_starting_credit},
+        {"credit grows by rounds up to what the worker offered",
+         test_credit_grows_by_rounds_up_to_what_the_worker_offered},
         {"expire leases requeues tasks older than task_ms",
          test_expire_leases_requeues_tasks_older_than_task_ms},
         {"page with cursor returns each result once",
@@ -804,10 +1059,16 @@ int main (void)
          test_a_result_for_the_attempt_leased_to_another_worker_is_late},
         {"a result of a dispatch lost in a crash is never recorded for a new task",
          test_a_result_of_a_dispatch_lost_in_a_crash_is_never_recorded_for_a_new_task},
+        {"a new store starts in an epoch no other new store had",
+         test_a_new_store_starts_in_an_epoch_no_other_new_store_had},
         {"a memory master runs in a random nonzero epoch",
          test_a_memory_master_runs_in_a_random_nonzero_epoch},
         {"results without the lease are late and never recorded",
          test_results_without_the_lease_are_late_and_never_recorded},
+        {"a result of a run from before a requeue is late",
+         test_a_result_of_a_run_from_before_a_requeue_is_late},
+        {"a requeued task keeps room for its result in the store budget",
+         test_a_requeued_task_keeps_room_for_its_result_in_the_store_budget},
         {"a lease starts when its worker runs it, not when it is sent",
          test_a_lease_starts_when_its_worker_runs_it_not_when_it_is_sent},
         {0},

@@ -59,7 +59,7 @@ static void s_run (uint64_t window_bytes, size_t *queued_memory, uint64_t *cold,
     while (ok && (n = dt_state_take (st, 64, s_items, s_tasks)) > 0) {
         dt_state_lease (st, worker, s_tasks, n, NOW);
         for (uint32_t i = 0; i < n; i++) {
-            ok = ok && s_items[i].id == next++ && s_items[i].url.len == URL_BYTES;
+            ok = ok && s_items[i].id == next++ && s_items[i].payload.len == URL_BYTES;
             dt_report_t r;
             memset (&r, 0, sizeof r);
             r.id = s_items[i].id;

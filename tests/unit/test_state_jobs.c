@@ -1,6 +1,7 @@
 /* test_state_jobs.c - finished jobs leave memory after a retention: with a store it answers for
  * them (STATUS, FETCH, resends, REQUEUE, restarts); without one they are forgotten, and memory
- * stays flat however many jobs are done. */
+ * stays flat however many jobs are done; JOBS pages, unknown jobs, REQUEUE of cancelled tasks and
+ * the resend-only check. */
 #include "dt_state.h"
 #include "dt_test.h"
 
@@ -234,7 +235,7 @@ static void test_a_job_that_left_memory_comes_back_with_its_counters (void)
 
     /* REQUEUE brings it back: its failed tasks run again. */
     uint64_t count = 0;
-    DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("f"), &count), 0);
+    DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("f"), DT_REQUEUE_CANCELLED, &count), 0);
     DT_CHECK_EQ (count, 3);
     dt_msg_stats_t stats = s_stats (&f, "f");
     DT_CHECK_EQ (stats.submitted, 3);
@@ -300,7 +301,7 @@ static void test_without_a_store_a_kept_job_is_known_after_its_tasks_left_memory
     DT_CHECK_EQ (again, first);
     DT_CHECK_EQ (s_submit (&f, "kept", 0, 1, &again), DT_ERR_CONFLICT);
     uint64_t count = 0;
-    DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("kept"), &count), 0);
+    DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("kept"), DT_REQUEUE_CANCELLED, &count), 0);
     DT_CHECK_EQ (count, 1);
     DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_DONE), 1);
     DT_CHECK_EQ (s_stats (&f, "kept").done, 1);
@@ -356,6 +357,45 @@ static void test_a_purged_job_leaves_memory_and_the_store_in_steps (void)
     s_teardown (&f);
 }
 
+/* A master killed after PURGE was committed, before its steps had deleted
+ * the job's rows: the next one goes on with the purge, so what is left of
+ * the job never comes back (in pages, in the counters, as the old chunks
+ * of a new job of that name). */
+static void test_a_purge_cut_short_by_a_crash_goes_on_after_the_restart (void)
+{
+    s_fixture_t f;
+    DT_CHECK (s_setup (&f, 1) == 0);
+    DT_CHECK (s_tasks_of (&f, "p", 100, DT_OUTCOME_DONE, 1) == 0);
+    DT_CHECK (s_jobs (&f, "q", 2, DT_OUTCOME_DONE) == 0);
+    char err[256];
+    uint64_t count = 0, first = 0;
+    DT_CHECK_EQ (dt_state_purge (f.st, dt_str ("p"), &count, err, sizeof err), 0);
+    DT_CHECK_EQ (count, 100);
+    DT_CHECK_EQ (s_commit (&f), 0);
+    s_close (&f); /* no step ran */
+
+    DT_CHECK (s_open (&f) == 0);
+    DT_CHECK_EQ (s_stats (&f, "").submitted, 2);
+    DT_CHECK_EQ (s_fetch_all (&f, "", NULL, 0), 2);
+    int steps = 0;
+    while (dt_state_next_due (f.st) == 0 && steps < 100) {
+        dt_state_promote_due (f.st, NOW);
+        DT_CHECK_EQ (s_commit (&f), 0);
+        steps++;
+    }
+    DT_CHECK (steps > 0);
+    /* The name is free again: a new job p, whose chunk 0 is its own. */
+    DT_CHECK_EQ (s_submit (&f, "p", 0, 7, &first), 0);
+    DT_CHECK_EQ (first, 103);
+    DT_CHECK_EQ (s_commit (&f), 0);
+    s_close (&f);
+    DT_CHECK (s_open (&f) == 0);
+    DT_CHECK_EQ (s_stats (&f, "").submitted, 3);
+    DT_CHECK_EQ (s_stats (&f, "p").submitted, 1);
+    DT_CHECK_EQ (s_fetch_all (&f, "", NULL, 0), 2);
+    s_teardown (&f);
+}
+
 static void test_without_a_store_a_purged_job_is_forgotten_at_once (void)
 {
     s_fixture_t f;
@@ -373,6 +413,138 @@ static void test_without_a_store_a_purged_job_is_forgotten_at_once (void)
     s_teardown (&f);
 }
 
+/* Jobs <prefix>0 .. <prefix>n-1 of one task each, each run to its end
+ * before the next is submitted: they are created and finish in order. */
+static int s_jobs_in_order (s_fixture_t *f, const char *prefix, uint32_t n)
+{
+    for (uint32_t j = 0; j < n; j++) {
+        char job[32];
+        uint64_t first;
+        snprintf (job, sizeof job, "%s%u", prefix, j);
+        if (s_submit (f, job, 0, 0, &first) != 0 || s_drain (f, DT_OUTCOME_DONE) != 1)
+            return -1;
+    }
+    return s_commit (f);
+}
+
+/* Names of a JOBS page, comma-separated, into `out`. */
+static uint32_t s_list (s_fixture_t *f, uint64_t *cursor, uint32_t max, char *out, size_t size)
+{
+    static dt_msg_job_t items[DT_LIMIT_JOBS_MAX];
+    static char names[DT_LIMIT_JOBS_MAX * DT_LIMIT_JOB_MAX];
+    uint32_t n = dt_state_jobs_page (f->st, dt_str (""), cursor, max, items, names);
+    size_t used = 0;
+    out[0] = '\0';
+    for (uint32_t i = 0; i < n && used < size; i++) {
+        used += (size_t) snprintf (out + used, size - used, "%s%.*s", i ? "," : "",
+                                   (int) items[i].name.len, items[i].name.ptr);
+        if (items[i].total != 1 || items[i].done != 1 || items[i].pending != 0 ||
+            !items[i].created_ms || !items[i].finished_ms)
+            return UINT32_MAX;
+    }
+    return n;
+}
+
+static void s_check_pages (s_fixture_t *f)
+{
+    char names[512];
+    uint64_t cursor = 0;
+    DT_CHECK_EQ (s_list (f, &cursor, 7, names, sizeof names), 7);
+    DT_CHECK (strcmp (names, "j19,j18,j17,j16,j15,j14,j13") == 0);
+    DT_CHECK (cursor != 0);
+    DT_CHECK_EQ (s_list (f, &cursor, 7, names, sizeof names), 7);
+    DT_CHECK (strcmp (names, "j12,j11,j10,j9,j8,j7,j6") == 0);
+    DT_CHECK_EQ (s_list (f, &cursor, 7, names, sizeof names), 6);
+    DT_CHECK (strcmp (names, "j5,j4,j3,j2,j1,j0") == 0);
+    DT_CHECK_EQ (cursor, 0);
+}
+
+static void test_jobs_are_listed_newest_first_a_bounded_page_at_a_time (void)
+{
+    s_fixture_t f;
+    DT_CHECK (s_setup (&f, 1) == 0);
+    DT_CHECK (s_jobs_in_order (&f, "j", 20) == 0);
+    /* Most left memory: the store's records and counters answer. */
+    DT_CHECK (dt_state_jobs (f.st) < 20);
+    s_check_pages (&f);
+    /* The order is kept across a restart. */
+    s_close (&f);
+    DT_CHECK (s_open (&f) == 0);
+    s_check_pages (&f);
+    s_teardown (&f);
+}
+
+static void test_without_a_store_the_jobs_in_memory_are_listed (void)
+{
+    s_fixture_t f;
+    DT_CHECK (s_setup (&f, 0) == 0);
+    DT_CHECK (s_jobs_in_order (&f, "j", 20) == 0);
+    char names[512];
+    uint64_t cursor = 0;
+    DT_CHECK_EQ (s_list (&f, &cursor, 5, names, sizeof names), 5);
+    DT_CHECK (strcmp (names, "j19,j18,j17,j16,j15") == 0);
+    DT_CHECK (cursor != 0);
+    /* KEEP finished jobs stay; the rest were forgotten. */
+    DT_CHECK_EQ (s_list (&f, &cursor, 5, names, sizeof names), KEEP - 5);
+    DT_CHECK_EQ (cursor, 0);
+    s_teardown (&f);
+}
+
+static void test_a_job_is_known_while_the_master_has_it (void)
+{
+    for (int durable = 0; durable <= 1; durable++) {
+        s_fixture_t f;
+        DT_CHECK (s_setup (&f, durable) == 0);
+        DT_CHECK (s_jobs_in_order (&f, "k", 20) == 0);
+        DT_CHECK (dt_state_job_known (f.st, dt_str ("k19")));
+        /* k0 left memory: the store knows it; without one it is forgotten. */
+        DT_CHECK_EQ (dt_state_job_known (f.st, dt_str ("k0")), durable);
+        DT_CHECK (!dt_state_job_known (f.st, dt_str ("nope")));
+        char err[256];
+        uint64_t count = 0;
+        DT_CHECK_EQ (dt_state_purge (f.st, dt_str ("k19"), &count, err, sizeof err), 0);
+        DT_CHECK (!dt_state_job_known (f.st, dt_str ("k19")));
+        s_teardown (&f);
+    }
+}
+
+static void test_requeue_leaves_cancelled_tasks_unless_asked (void)
+{
+    for (int durable = 0; durable <= 1; durable++) {
+        s_fixture_t f;
+        DT_CHECK (s_setup (&f, durable) == 0);
+        uint64_t first, count = 0;
+        for (uint32_t i = 0; i < 5; i++)
+            DT_CHECK_EQ (s_submit (&f, "c", i, i, &first), 0);
+        DT_CHECK_EQ (dt_state_cancel (f.st, dt_str ("c"), &count, NOW), 0);
+        DT_CHECK_EQ (count, 5);
+        DT_CHECK_EQ (s_commit (&f), 0);
+        DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("c"), 0, &count), 0);
+        DT_CHECK_EQ (count, 0);
+        DT_CHECK_EQ (s_stats (&f, "c").failed, 5);
+        DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("c"), DT_REQUEUE_CANCELLED, &count), 0);
+        DT_CHECK_EQ (count, 5);
+        DT_CHECK_EQ (s_stats (&f, "c").pending, 5);
+        s_teardown (&f);
+    }
+}
+
+static void test_a_resend_check_creates_nothing (void)
+{
+    for (int durable = 0; durable <= 1; durable++) {
+        s_fixture_t f;
+        DT_CHECK (s_setup (&f, durable) == 0);
+        uint64_t first;
+        DT_CHECK_EQ (s_submit (&f, "r", 0, 0, &first), 0);
+        dt_str_t same[1] = {dt_str ("http://h/r/0")}, other[1] = {dt_str ("http://h/r/9")};
+        DT_CHECK (dt_state_chunk_resent (f.st, dt_str ("r"), 0, same, 1));
+        DT_CHECK (!dt_state_chunk_resent (f.st, dt_str ("r"), 0, other, 1));
+        DT_CHECK (!dt_state_chunk_resent (f.st, dt_str ("r"), 1, same, 1));
+        DT_CHECK_EQ (s_stats (&f, "r").submitted, 1);
+        s_teardown (&f);
+    }
+}
+
 int main (void)
 {
     static dt_test_t tests[] = {
@@ -386,8 +558,18 @@ int main (void)
          test_without_a_store_a_kept_job_is_known_after_its_tasks_left_memory},
         {"a purged job leaves memory and the store in steps",
          test_a_purged_job_leaves_memory_and_the_store_in_steps},
+        {"a purge cut short by a crash goes on after the restart",
+         test_a_purge_cut_short_by_a_crash_goes_on_after_the_restart},
         {"without a store a purged job is forgotten at once",
          test_without_a_store_a_purged_job_is_forgotten_at_once},
+        {"jobs are listed newest first a bounded page at a time",
+         test_jobs_are_listed_newest_first_a_bounded_page_at_a_time},
+        {"without a store the jobs in memory are listed",
+         test_without_a_store_the_jobs_in_memory_are_listed},
+        {"a job is known while the master has it", test_a_job_is_known_while_the_master_has_it},
+        {"requeue leaves cancelled tasks unless asked",
+         test_requeue_leaves_cancelled_tasks_unless_asked},
+        {"a resend check creates nothing", test_a_resend_check_creates_nothing},
         {0},
     };
     return dt_test_run (tests);

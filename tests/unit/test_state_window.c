@@ -110,6 +110,9 @@ static int s_submit_tasks (dt_state_t *st, const char *job, uint32_t n)
 /* Dispatches everything and answers each task with `outcome`; checks that
  * ids come in ascending order when `ordered`. Returns tasks run, or -1 on
  * disorder. */
+/* The lowest attempt number s_run dispatched since it was last set. */
+static uint32_t s_lowest_attempt = UINT32_MAX;
+
 static int64_t s_run (s_fixture_t *f, uint8_t outcome, size_t *peak_memory, int ordered)
 {
     int64_t ran = 0;
@@ -121,6 +124,8 @@ static int64_t s_run (s_fixture_t *f, uint8_t outcome, size_t *peak_memory, int 
             if (ordered && s_items[i].id <= last_id)
                 return -1;
             last_id = s_items[i].id;
+            if (s_items[i].attempt < s_lowest_attempt)
+                s_lowest_attempt = s_items[i].attempt;
             dt_report_t r;
             memset (&r, 0, sizeof r);
             r.id = s_items[i].id;
@@ -294,7 +299,7 @@ static void test_requeue_brings_back_failed_tasks_gone_from_memory (void)
     DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_FAIL, NULL), JOB_TASKS);
     DT_CHECK_EQ (s_stats (f.st, "a").failed, JOB_TASKS);
     size_t before = dt_state_memory (f.st);
-    DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("a"), &count), 0);
+    DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("a"), DT_REQUEUE_CANCELLED, &count), 0);
     DT_CHECK_EQ (count, JOB_TASKS);
     DT_CHECK_EQ (s_stats (f.st, "a").pending, JOB_TASKS);
     /* Those still in memory and a window's worth more are back in memory;
@@ -305,8 +310,12 @@ static void test_requeue_brings_back_failed_tasks_gone_from_memory (void)
              dt_state_memory (f.st));
     DT_CHECK (dt_state_memory (f.st) < before + 8 * MIB);
     /* Those in memory run before those in the store: not in id order. */
+    s_lowest_attempt = UINT32_MAX;
     DT_CHECK_EQ (s_run (&f, DT_OUTCOME_DONE, NULL, 0), JOB_TASKS);
     DT_CHECK_EQ (s_stats (f.st, "a").done, JOB_TASKS);
+    /* Whether they came back from memory or from the store, none runs as
+     * an attempt it had before the requeue (attempt 1: max_attempts is 1). */
+    DT_CHECK (s_lowest_attempt > 1 && s_lowest_attempt != UINT32_MAX);
     /* The retired failures are not paged any more. */
     uint64_t cursor = 0;
     DT_CHECK_EQ (dt_state_page (f.st, dt_str ("a"), &cursor, 1000, DT_FETCH_FAILED_ONLY, s_page),
@@ -342,7 +351,7 @@ static void test_requeue_past_the_window_joins_the_cold_queue_and_survives_a_res
     uint64_t cold_b = dt_state_cold (f.st), hot_b = 10 * CHUNK - cold_b;
     DT_CHECK (cold_b > 0);
     size_t before = dt_state_memory (f.st);
-    DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("a"), &count), 0);
+    DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("a"), DT_REQUEUE_CANCELLED, &count), 0);
     DT_CHECK_EQ (count, JOB_TASKS);
     DT_CHECK (dt_state_cold (f.st) >= cold_b + JOB_TASKS / 2);
     DT_CHECK_EQ (s_stats (f.st, "").pending, JOB_TASKS + 10 * CHUNK);
@@ -400,7 +409,7 @@ static void test_scattered_failures_requeue_and_each_run_once (void)
     }
     DT_CHECK_EQ (s_stats (f.st, "a").failed, JOB_TASKS / 3);
     uint64_t count;
-    DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("a"), &count), 0);
+    DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("a"), DT_REQUEUE_CANCELLED, &count), 0);
     DT_CHECK_EQ (count, JOB_TASKS / 3);
     DT_CHECK (dt_state_cold (f.st) > 0);
     DT_CHECK_EQ (s_run (&f, DT_OUTCOME_DONE, NULL, 0), JOB_TASKS / 3);

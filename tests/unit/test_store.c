@@ -243,7 +243,7 @@ static void test_committed_writes_survive_kill_9_of_the_writer (void)
         dt_str_t job = s_str ("lost");
         if (dt_store_add_chunk (store, job, 0, 4, 1) ||
             dt_store_add_task (store, 4, job, s_str ("http://127.0.0.1/4")) ||
-            dt_store_reopen (store, 3))
+            dt_store_reopen (store, 3, 0))
             _exit (1);
         kill (getpid (), SIGKILL);
         _exit (1);
@@ -276,7 +276,7 @@ static void test_uncommitted_writes_are_gone_after_destroy (void)
     DT_CHECK_EQ (dt_store_add_chunk (store, job, 0, 4, 1), 0);
     DT_CHECK_EQ (dt_store_add_task (store, 4, job, s_str ("http://127.0.0.1/4")), 0);
     DT_CHECK_EQ (dt_store_set_attempts (store, 1, 2), 0);
-    DT_CHECK_EQ (dt_store_reopen (store, 3), 0);
+    DT_CHECK_EQ (dt_store_reopen (store, 3, 0), 0);
     dt_store_destroy (&store);
 
     store = dt_store_open (dir, err, sizeof err);
@@ -300,7 +300,7 @@ static void test_reopen_after_finish_makes_task_pending_with_no_result (void)
     DT_CHECK (store);
     DT_CHECK_EQ (s_fill (store), 0);
     DT_CHECK_EQ (dt_store_commit (store), 0);
-    DT_CHECK_EQ (dt_store_reopen (store, 3), 0);
+    DT_CHECK_EQ (dt_store_reopen (store, 3, 0), 0);
     DT_CHECK_EQ (dt_store_commit (store), 0);
     dt_store_destroy (&store);
 

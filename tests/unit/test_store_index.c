@@ -171,7 +171,7 @@ static void test_a_read_past_many_retired_results_examines_a_bounded_number (voi
     const uint32_t n = 10000;
     int ok = s_fill (store, "r", 1, n, 1, 1) == 0;
     for (uint64_t id = 1; ok && id <= n; id++)
-        ok = dt_store_reopen (store, id) == 0;
+        ok = dt_store_reopen (store, id, 0) == 0;
     ok = ok && dt_store_commit (store) == 0;
     for (uint64_t id = 1; ok && id <= n; id++) {
         dt_record_t r;

@@ -1,5 +1,6 @@
 /* test_store_purge.c - a finished job leaves the store in bounded steps (results, tasks, chunks,
- * counters), other jobs are untouched, and a new store gives the pages back to the file system. */
+ * counters, its record), other jobs are untouched, and a new store gives the pages back to the file
+ * system; jobs an older master left get a record at open. */
 #include "dt_store.h"
 #include "dt_test.h"
 
@@ -127,11 +128,62 @@ static void test_a_job_is_purged_in_bounded_steps_and_the_file_shrinks (void)
     DT_CHECK_EQ (seen.results[1], B);
 }
 
+static int s_seq (void *arg, dt_str_t job, const dt_store_jobinfo_t *info)
+{
+    (void) job;
+    *(uint64_t *) arg = info->seq;
+    return 0;
+}
+
+static void test_every_job_has_a_record_until_its_purge (void)
+{
+    snprintf (s_dir, sizeof s_dir, "/tmp/dtask-jobinfo-XXXXXX");
+    DT_CHECK (mkdtemp (s_dir) != NULL);
+    char err[256];
+    dt_store_t *store = dt_store_open (s_dir, err, sizeof err);
+    DT_CHECK (store != NULL);
+    if (!store)
+        return;
+    /* "new" recorded by this master; "legacy" only counted in `jobs`, as
+     * an older master left it. */
+    dt_store_jobinfo_t info = {5, 1700000000000ULL, 1700000001000ULL}, got;
+    static const uint64_t counts[3] = {1, 1, 0};
+    DT_CHECK_EQ (dt_store_jobinfo_put (store, dt_str ("new"), &info), 0);
+    DT_CHECK_EQ (dt_store_job_put (store, dt_str ("legacy"), counts), 0);
+    DT_CHECK_EQ (dt_store_commit (store), 0);
+    DT_CHECK_EQ (dt_store_jobinfo_get (store, dt_str ("legacy"), &got), 1);
+    dt_store_destroy (&store);
+    /* Reopened: the legacy job gets a record after every other, times unknown. */
+    store = dt_store_open (s_dir, err, sizeof err);
+    DT_CHECK (store != NULL);
+    if (!store)
+        return;
+    DT_CHECK_EQ (dt_store_jobinfo_get (store, dt_str ("legacy"), &got), 0);
+    DT_CHECK (got.seq == 6 && got.created_ms == 0 && got.finished_ms == 0);
+    uint64_t max = 0, last = 0;
+    DT_CHECK_EQ (dt_store_jobinfo_max_seq (store, &max), 0);
+    DT_CHECK_EQ (max, 6);
+    /* A page is read newest first from below the cursor. */
+    DT_CHECK_EQ (dt_store_jobinfo_list (store, 6, 10, s_seq, &last), 0);
+    DT_CHECK_EQ (last, 5);
+    int done = 0;
+    DT_CHECK_EQ (dt_store_purge_step (store, dt_str ("legacy"), 100, &done), 0);
+    DT_CHECK (done);
+    DT_CHECK_EQ (dt_store_jobinfo_get (store, dt_str ("legacy"), &got), 1);
+    DT_CHECK_EQ (dt_store_jobinfo_get (store, dt_str ("new"), &got), 0);
+    dt_store_destroy (&store);
+    char cmd[128];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", s_dir);
+    if (system (cmd) != 0)
+        fprintf (stderr, "    could not remove %s\n", s_dir);
+}
+
 int main (void)
 {
     static dt_test_t tests[] = {
         {"a job is purged in bounded steps and the file shrinks",
          test_a_job_is_purged_in_bounded_steps_and_the_file_shrinks},
+        {"every job has a record until its purge", test_every_job_has_a_record_until_its_purge},
         {0},
     };
     return dt_test_run (tests);

@@ -127,7 +127,7 @@ static void test_buffered_results_with_requeue_in_between (void)
         dt_record_t r = s_result (id, DT_STORE_DONE, 1, url, sizeof url);
         ok = dt_store_finish (store, ++seq, &r) == 0;
     }
-    ok = ok && dt_store_reopen (store, 50) == 0;
+    ok = ok && dt_store_reopen (store, 50, 0) == 0;
     for (uint64_t id = 101; ok && id <= N; id++) {
         dt_record_t r = s_result (id, DT_STORE_FAILED, 3, url, sizeof url);
         ok = dt_store_finish (store, ++seq, &r) == 0;
@@ -231,7 +231,7 @@ static void test_schema_1_store_upgrades (void)
     char err[256] = "", url[64];
     dt_store_t *store = dt_store_open (dir, err, sizeof err);
     dt_record_t r = s_result (2, DT_STORE_DONE, 1, url, sizeof url);
-    int ok = store && dt_store_finish (store, 4, &r) == 0 && dt_store_reopen (store, 3) == 0 &&
+    int ok = store && dt_store_finish (store, 4, &r) == 0 && dt_store_reopen (store, 3, 0) == 0 &&
              dt_store_commit (store) == 0;
     dt_store_destroy (&store);
     int reloaded = ok && s_load (dir, &seen[1]) == 0;

@@ -128,7 +128,7 @@ static int s_tasks_epoch (s_rig_t *rig, const char *base, uint64_t first, uint32
         return -1;
     for (uint32_t i = 0; i < n; i++) {
         snprintf (urls[i], sizeof urls[i], "%s/t/%llu", base, (unsigned long long) (first + i));
-        items[i] = (dt_msg_task_t){first + i, 1, dt_str (urls[i])};
+        items[i] = (dt_msg_task_t){first + i, 1, dt_str ("http"), dt_str (urls[i]), 0};
     }
     dt_msg_t m;
     dt_msg_init (&m);
@@ -225,9 +225,9 @@ static void test_each_result_echoes_the_epoch_of_its_tasks (void)
     int hello = s_expect (&rig, &m, DT_MSG_HELLO);
     dt_msg_reset (&m);
     const char *base = "http://127.0.0.1:9";
-    int sent = hello == 0 ? s_welcome (&rig, 1000) | s_tasks_epoch (&rig, base, 1, 3, 7) |
-                                s_tasks_epoch (&rig, base, 4, 3, 0x100000000ULL)
-                          : -1;
+    /* The second epoch's tasks go out once the first's are back: a worker
+     * drops tasks of an earlier epoch still queued when a new one's come. */
+    int sent = hello == 0 ? s_welcome (&rig, 1000) | s_tasks_epoch (&rig, base, 1, 3, 7) : -1;
     int seen = 0, wrong = 0;
     while (sent == 0 && seen < 6 && s_expect (&rig, &m, DT_MSG_RESULTS) == 0) {
         for (uint32_t i = 0; i < m.results.count; i++, seen++) {
@@ -235,11 +235,45 @@ static void test_each_result_echoes_the_epoch_of_its_tasks (void)
             wrong += r->epoch != (r->id <= 3 ? 7 : 0x100000000ULL);
         }
         dt_msg_reset (&m);
+        if (seen == 3)
+            sent = s_tasks_epoch (&rig, base, 4, 3, 0x100000000ULL);
     }
     s_rig_stop (&rig);
     DT_CHECK_EQ (sent, 0);
     DT_CHECK_EQ (seen, 6);
     DT_CHECK_EQ (wrong, 0);
+}
+
+static void test_queued_tasks_of_an_earlier_epoch_are_dropped_for_a_new_one (void)
+{
+    /* One task at a time, each two seconds long: when the restarted
+     * master's TASKS (epoch 9) come, tasks 2 and 3 of epoch 7 are still
+     * queued (task 1 may have started). They are dropped: the new master
+     * holds no lease of theirs and runs them again. Kept, they would run
+     * (and report) before 4 and 5. */
+    s_rig_t rig;
+    const char *args[] = {"--kind", "sleep", "--concurrency", "1", "--prefetch",
+                          "8",      "--",    "/bin/sleep",    "2", NULL};
+    DT_CHECK (s_rig_start (&rig, args) == 0);
+    dt_msg_t m;
+    dt_msg_init (&m);
+    int hello = s_expect (&rig, &m, DT_MSG_HELLO);
+    dt_msg_reset (&m);
+    const char *base = "http://127.0.0.1:9";
+    int sent = hello == 0 ? s_welcome (&rig, 10000) | s_tasks_epoch (&rig, base, 1, 3, 7) |
+                                s_tasks_epoch (&rig, base, 4, 2, 9)
+                          : -1;
+    unsigned ids = 0, want = (1u << 4) | (1u << 5);
+    while (sent == 0 && (ids & want) != want && s_expect (&rig, &m, DT_MSG_RESULTS) == 0) {
+        for (uint32_t i = 0; i < m.results.count; i++)
+            if (m.results.items[i].id < 32)
+                ids |= 1u << m.results.items[i].id;
+        dt_msg_reset (&m);
+    }
+    s_rig_stop (&rig);
+    DT_CHECK_EQ (sent, 0);
+    DT_CHECK_EQ (ids & want, want);
+    DT_CHECK_EQ (ids & ((1u << 2) | (1u << 3)), 0);
 }
 
 static void test_unknown_peer_error_gets_a_fresh_hello (void)
@@ -488,6 +522,8 @@ int main (void)
          test_tasks_are_run_and_sigterm_sends_bye_then_exits_0},
         {"each result echoes the epoch of its tasks",
          test_each_result_echoes_the_epoch_of_its_tasks},
+        {"queued tasks of an earlier epoch are dropped for a new one",
+         test_queued_tasks_of_an_earlier_epoch_are_dropped_for_a_new_one},
         {"unknown peer error gets a fresh hello", test_unknown_peer_error_gets_a_fresh_hello},
         {"task_ms limits each task from its start", test_task_ms_limits_each_task_from_its_start},
         {"silent master gets hello again", test_silent_master_gets_hello_again},
