@@ -2,9 +2,10 @@
 # e2e_peer_caps.sh - the master's caps on workers and parked FETCHes, at the cap and one beyond.
 #
 # While 2,000 URLs are crawled by two rightful workers (submitted without --wait, read back after):
-#  - 1,023 more workers say HELLO (tests/tools/dt_peer.c workers, capacity 0 so they take nothing):
-#    with the two rightful ones that is DT_LIMIT_WORKERS_MAX = 1,024 welcomed and one beyond, which
-#    gets ERROR TOO_MANY_WORKERS; a STATUS then answers within the client's timeout and lists 1,024.
+#  - 255 more workers say HELLO (tests/tools/dt_peer.c workers, capacity 0 so they take nothing):
+#    with the two rightful ones, all from 127.0.0.1, that is DT_LIMIT_WORKERS_PER_ADDR = 256
+#    welcomed and one beyond, which gets ERROR TOO_MANY_WORKERS; a STATUS then answers within the
+#    client's timeout and lists DT_LIMIT_STATUS_WORKERS = 100 of them (a bounded reply).
 #  - 4,100 long-poll FETCHes (8 s each) from one socket: DT_WAITERS_MAX = 4,096 are parked,
 #    the ones beyond get ERROR TOO_BIG at once; a STATUS still answers.
 # The crawl must end with every URL done once. (--max-conns-per-addr 4096: every peer here comes
@@ -13,14 +14,15 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 dt_init e2e_peer_caps
 PEER=$(dt_peer_tool)
-# 1,025 workers are 1,025 connections: the master and the tool each need a few thousand descriptors.
+# 257 workers and 4,100 FETCHes: the master and the tool each need a few thousand descriptors.
 hard=$(ulimit -Hn)
 if [ "$hard" != unlimited ] && [ "$hard" -lt 4096 ]; then
   echo "[e2e_peer_caps] SKIP: the hard descriptor limit ($hard) is under 4096" >&2
   exit 77
 fi
 
-WORKERS_MAX=1024 # DT_LIMIT_WORKERS_MAX
+WORKERS_MAX=256 # DT_LIMIT_WORKERS_PER_ADDR (every peer here is 127.0.0.1)
+STATUS_WORKERS=100 # DT_LIMIT_STATUS_WORKERS
 WAITERS_MAX=4096 # DT_WAITERS_MAX
 CLIENT_TIMEOUT_MS=10000
 
@@ -42,7 +44,7 @@ w="$DT_TMP/workers.log"
 dt_say "workers: $(cat "$w")"
 [ "$(dt_kv "$w" welcome)" -eq $((WORKERS_MAX - 2)) ] || fail "expected $((WORKERS_MAX - 2)) WELCOMEs"
 [ "$(dt_kv "$w" too_many)" -eq 1 ] || fail "expected one ERROR TOO_MANY_WORKERS"
-[ "$(dt_kv "$w" status_workers)" -eq "$WORKERS_MAX" ] || fail "STATUS did not list $WORKERS_MAX workers"
+[ "$(dt_kv "$w" status_workers)" -eq "$STATUS_WORKERS" ] || fail "STATUS did not list $STATUS_WORKERS workers"
 ms=$(dt_kv "$w" status_ms)
 [ "$ms" -ge 0 ] && [ "$ms" -le "$CLIENT_TIMEOUT_MS" ] || fail "STATUS with $WORKERS_MAX workers took $ms ms"
 

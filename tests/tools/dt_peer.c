@@ -366,7 +366,7 @@ static int s_waiters (const char *endpoint, long n)
         dt_msg_init (&msg);
         msg.type = DT_MSG_FETCH;
         msg.req = (uint64_t) i + 1;
-        msg.fetch.job = dt_str ("no-such-job");
+        msg.fetch.cursor = (uint64_t) 1 << 62; /* past any result: nothing to answer with */
         msg.fetch.max = 1;
         msg.fetch.wait_ms = 8000; /* parked past this run's reads (5 s), then answered empty */
         s_send (sock, &msg);
