@@ -119,6 +119,9 @@ static int s_welcome (s_rig_t *rig, uint32_t heartbeat_ms)
 }
 
 /* Sends one TASKS of `epoch` with `n` tasks, ids first..first+n-1, URLs `base`/t/ID. */
+/* The kind of the tasks s_tasks_epoch sends. */
+static const char *s_kind = "http";
+
 static int s_tasks_epoch (s_rig_t *rig, const char *base, uint64_t first, uint32_t n,
                           uint64_t epoch)
 {
@@ -128,7 +131,7 @@ static int s_tasks_epoch (s_rig_t *rig, const char *base, uint64_t first, uint32
         return -1;
     for (uint32_t i = 0; i < n; i++) {
         snprintf (urls[i], sizeof urls[i], "%s/t/%llu", base, (unsigned long long) (first + i));
-        items[i] = (dt_msg_task_t){first + i, 1, dt_str ("http"), dt_str (urls[i]), 0};
+        items[i] = (dt_msg_task_t){first + i, 1, dt_str (s_kind), dt_str (urls[i]), 0};
     }
     dt_msg_t m;
     dt_msg_init (&m);
@@ -260,18 +263,23 @@ static void test_queued_tasks_of_an_earlier_epoch_are_dropped_for_a_new_one (voi
     int hello = s_expect (&rig, &m, DT_MSG_HELLO);
     dt_msg_reset (&m);
     const char *base = "http://127.0.0.1:9";
+    s_kind = "sleep";
     int sent = hello == 0 ? s_welcome (&rig, 10000) | s_tasks_epoch (&rig, base, 1, 3, 7) |
                                 s_tasks_epoch (&rig, base, 4, 2, 9)
                           : -1;
-    unsigned ids = 0, want = (1u << 4) | (1u << 5);
+    s_kind = "http";
+    unsigned ids = 0, want = (1u << 4) | (1u << 5), failed = 0;
     while (sent == 0 && (ids & want) != want && s_expect (&rig, &m, DT_MSG_RESULTS) == 0) {
-        for (uint32_t i = 0; i < m.results.count; i++)
+        for (uint32_t i = 0; i < m.results.count; i++) {
             if (m.results.items[i].id < 32)
                 ids |= 1u << m.results.items[i].id;
+            failed += m.results.items[i].outcome != DT_OUTCOME_DONE;
+        }
         dt_msg_reset (&m);
     }
     s_rig_stop (&rig);
     DT_CHECK_EQ (sent, 0);
+    DT_CHECK_EQ (failed, 0); /* each ran its two seconds */
     DT_CHECK_EQ (ids & want, want);
     DT_CHECK_EQ (ids & ((1u << 2) | (1u << 3)), 0);
 }
