@@ -18,9 +18,9 @@
  * bounded slice; the rest wait in the monitor's pipe for the next turn. */
 #define DT_CONNS_EVENTS_PER_TURN 1024
 
-/* Events the monitor's pipe holds before libzmq drops them (it never
- * blocks its I/O thread on a monitor). ~100 bytes each: ~10 MiB at most.
- * A lost event only makes a count stale until the descriptor is reused. */
+/* Events the monitor's pipe holds. libzmq sends them from its I/O thread
+ * with a blocking send: past this the thread waits for the loop to read
+ * (a slower loop, never a lost event). ~100 bytes each: ~10 MiB at most. */
 #define DT_CONNS_EVENTS_QUEUED 100000
 
 /* A peer that sent more than a ZMTP greeting (64 bytes) has started a
@@ -53,6 +53,7 @@ typedef struct {
 
 struct dt_conns_t {
     dt_conns_opts_t opts; /* budgets */
+    void *router;         /* the monitored socket (not owned) */
     zsock_t *monitor;     /* PAIR receiving the ROUTER's events */
     s_conn_t *conns;      /* by descriptor, `size` entries */
     int size;             /* max_total + DT_LIMIT_FD_RESERVE */
@@ -95,6 +96,7 @@ dt_conns_t *dt_conns_new (void *router, const dt_conns_opts_t *opts, char *err, 
         snprintf (err, err_size, "zmq_socket_monitor: %s", zmq_strerror (zmq_errno ()));
         goto fail;
     }
+    self->router = router;
     self->monitor = zsock_new (ZMQ_PAIR);
     if (!self->monitor) {
         snprintf (err, err_size, "zsock_new(PAIR): %s", zmq_strerror (zmq_errno ()));
@@ -116,6 +118,13 @@ void dt_conns_destroy (dt_conns_t **self_p)
     if (!self_p || !*self_p)
         return;
     dt_conns_t *self = *self_p;
+    /* Stop the monitor before closing its reader: libzmq sends events from
+     * its I/O thread with a blocking send, and one sent to a monitor whose
+     * reader is gone (say the DISCONNECTED of a peer the ROUTER drops as it
+     * closes) blocks that thread for good, and with it every socket of the
+     * process: no more accepts, handshakes or messages. */
+    if (self->router)
+        zmq_socket_monitor (self->router, NULL, 0);
     zsock_destroy (&self->monitor);
     zhashx_destroy (&self->addrs);
     free (self->conns);

@@ -5,6 +5,7 @@
  * client would, message by message.
  */
 #include "dt_auth.h"
+#include "dt_conns.h"
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_master.h"
@@ -622,6 +623,38 @@ static void test_bye_requeues_what_the_worker_held (void)
     DT_CHECK_EQ (s_stop (), 0);
 }
 
+/* libzmq sends monitor events from its one I/O thread with a blocking
+ * send: a connection monitor whose reader is closed while the ROUTER lives
+ * on would hang that thread at the next event (a peer's arrival or
+ * departure), and with it every socket of the process. Closing the
+ * connection budget must stop the monitor first. */
+static void test_closing_the_connection_budget_stops_its_monitor (void)
+{
+    char err[256];
+    zsock_t *router = zsock_new (ZMQ_ROUTER);
+    DT_CHECK (router);
+    int port = zsock_bind (router, "tcp://127.0.0.1:*");
+    DT_CHECK (port > 0);
+    dt_conns_opts_t opts = {.max_total = 16, .max_per_addr = 16};
+    dt_conns_t *conns = dt_conns_new (zsock_resolve (router), &opts, err, sizeof err);
+    DT_CHECK (conns);
+    dt_conns_destroy (&conns);
+    /* An ACCEPTED event after the reader is gone. */
+    zsock_t *peer = zsock_new (ZMQ_DEALER);
+    DT_CHECK (peer);
+    zsock_set_linger (peer, 0);
+    DT_CHECK_EQ (zsock_connect (peer, "tcp://127.0.0.1:%d", port), 0);
+    DT_CHECK_EQ (zstr_send (peer, "ping"), 0);
+    /* The router gets it only if the I/O thread still runs. */
+    zsock_set_rcvtimeo (router, REPLY_MS);
+    zmsg_t *msg = zmsg_recv (router);
+    DT_CHECK (msg);
+    DT_CHECK_EQ (zmsg_size (msg), 2);
+    zmsg_destroy (&msg);
+    zsock_destroy (&peer);
+    zsock_destroy (&router);
+}
+
 int main (void)
 {
     dt_log_init ("test_master", DT_LOG_ERROR);
@@ -639,6 +672,8 @@ int main (void)
         {"BYE requeues what the worker held", test_bye_requeues_what_the_worker_held},
         {"another worker's key cannot end a lease, even with its routing id",
          test_another_workers_key_cannot_end_a_lease_even_with_its_routing_id},
+        {"closing the connection budget stops its monitor",
+         test_closing_the_connection_budget_stops_its_monitor},
         {0},
     };
     int rc = dt_test_run (tests);
