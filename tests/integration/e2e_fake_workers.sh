@@ -20,7 +20,10 @@ STATUS_BYTES=17024     # DT_LIMIT_STATUS_BYTES: 100 workers * 160 + 1024
 
 dt_httpd_start
 # Default heartbeat (1 s) and liveness (3): a vanished fake is declared dead 3 s later.
-dt_master_start --memory --max-attempts 3
+# The connection budget per address (attacked on its own by e2e_peer_conns) is raised above the
+# fakes held here, so that this test attacks the worker registry and its credit, not the
+# connection table: every peer of the test is 127.0.0.1, the STATUS probe included.
+dt_master_start --memory --max-attempts 3 --max-conns-per-addr 2048
 dt_worker_start real-w1 --concurrency 16 --timeout 10
 dt_wait_for 20 "the real worker registered" dt_workers_registered 1
 

@@ -9,8 +9,10 @@
  *                                                missing job; hello: HELLO again and again;
  *                                                status: STATUS), replies read and dropped
  *   dt_peer curve   ENDPOINT MASTER_KEY MS       CURVE handshakes with fresh unknown keys
- *   dt_peer workers ENDPOINT N                   N workers say HELLO (capacity 0); then one
- *                                                STATUS, timed
+ *   dt_peer workers ENDPOINT N [SOURCES]         N workers say HELLO (capacity 0), worker i
+ *                                                from loopback source 127.0.0.(1 + i % SOURCES)
+ *                                                (default 1: all from 127.0.0.1); then one
+ *                                                STATUS from 127.0.0.1, timed
  *   dt_peer waiters ENDPOINT N                   N long-poll FETCHes from one socket
  *   dt_peer fakemaster PORT_FILE COUNT URL HOLD_MS
  *                                                a master on 127.0.0.1 that deals the first
@@ -287,15 +289,43 @@ static int s_curve (const char *endpoint, const char *master_key, long ms)
 
 /* ---- workers ------------------------------------------------------------ */
 
-static int s_workers (const char *endpoint, long n)
+/* Loopback source addresses the workers mode spreads over, at most: all of
+ * 127.0.0.0/8 is loopback on Linux, so 127.0.0.2.. need no setup. */
+#define S_SOURCES_MAX 16
+
+/* `endpoint` ("tcp://HOST:PORT") connected from loopback source address
+ * 127.0.0.`octet` (zmq_tcp(7): "tcp://SOURCE:0;HOST:PORT"). */
+static void s_from_source (char *out, size_t size, const char *endpoint, long octet)
 {
+    const char *rest = strncmp (endpoint, "tcp://", 6) == 0 ? endpoint + 6 : endpoint;
+    snprintf (out, size, "tcp://127.0.0.%ld:0;%s", octet, rest);
+}
+
+/* Whether `str` holds `word`. */
+static int s_str_has (dt_str_t str, const char *word)
+{
+    size_t len = strlen (word);
+    for (size_t i = 0; i + len <= str.len; i++)
+        if (memcmp (str.ptr + i, word, len) == 0)
+            return 1;
+    return 0;
+}
+
+static int s_workers (const char *endpoint, long n, long sources)
+{
+    if (sources < 1 || sources > S_SOURCES_MAX) {
+        fprintf (stderr, "dt_peer: SOURCES must be 1..%d\n", S_SOURCES_MAX);
+        return 1;
+    }
     void **socks = calloc ((size_t) n, sizeof *socks);
     zmq_pollitem_t *items = calloc ((size_t) n, sizeof *items);
     char *answered = calloc ((size_t) n, 1);
     if (!socks || !items || !answered)
         return 1;
     for (long i = 0; i < n; i++) {
-        socks[i] = s_dealer (endpoint, NULL, NULL);
+        char from[256];
+        s_from_source (from, sizeof from, endpoint, 1 + i % sources);
+        socks[i] = s_dealer (from, NULL, NULL);
         char name[32];
         snprintf (name, sizeof name, "cap-%ld", i);
         dt_msg_t msg;
@@ -306,7 +336,9 @@ static int s_workers (const char *endpoint, long n)
         s_send (socks[i], &msg);
         items[i] = (zmq_pollitem_t){socks[i], 0, ZMQ_POLLIN, 0};
     }
-    long welcome = 0, too_many = 0, other = 0, left = n;
+    /* too_many_addr: refused by DT_LIMIT_WORKERS_PER_ADDR (its own text),
+     * not by DT_LIMIT_WORKERS_MAX. */
+    long welcome = 0, too_many = 0, too_many_addr = 0, other = 0, left = n;
     dt_msg_t reply;
     dt_msg_init (&reply);
     int64_t end = zclock_mono () + S_REPLY_WAIT_MS;
@@ -325,9 +357,10 @@ static int s_workers (const char *endpoint, long n)
             left--;
             if (reply.type == DT_MSG_WELCOME)
                 welcome++;
-            else if (reply.type == DT_MSG_ERROR && reply.error.code == DT_ERR_TOO_MANY_WORKERS)
+            else if (reply.type == DT_MSG_ERROR && reply.error.code == DT_ERR_TOO_MANY_WORKERS) {
                 too_many++;
-            else
+                too_many_addr += s_str_has (reply.error.text, "address");
+            } else
                 other++;
         }
     }
@@ -339,14 +372,16 @@ static int s_workers (const char *endpoint, long n)
     status.req = 1;
     int64_t t0 = zclock_mono ();
     s_send (client, &status);
-    long status_ms = -1, status_workers = -1;
+    long status_ms = -1, status_workers = -1, status_total = -1;
     if (s_recv (client, &reply, S_REPLY_WAIT_MS) == 0 && reply.type == DT_MSG_STATUS_OK) {
         status_ms = (long) (zclock_mono () - t0);
         status_workers = (long) reply.status_ok.count;
+        status_total = (long) reply.status_ok.total;
     }
     dt_msg_reset (&reply);
-    printf ("welcome=%ld too_many=%ld other=%ld unanswered=%ld status_ms=%ld status_workers=%ld\n",
-            welcome, too_many, other, left, status_ms, status_workers);
+    printf ("welcome=%ld too_many=%ld too_many_addr=%ld other=%ld unanswered=%ld status_ms=%ld "
+            "status_workers=%ld status_total=%ld\n",
+            welcome, too_many, too_many_addr, other, left, status_ms, status_workers, status_total);
     zmq_close (client);
     for (long i = 0; i < n; i++)
         zmq_close (socks[i]);
@@ -517,8 +552,8 @@ int main (int argc, char **argv)
                       argc == 7 ? argv[6] : NULL);
     else if (strcmp (mode, "curve") == 0 && argc == 5)
         rc = s_curve (argv[2], argv[3], atol (argv[4]));
-    else if (strcmp (mode, "workers") == 0 && argc == 4)
-        rc = s_workers (argv[2], atol (argv[3]));
+    else if (strcmp (mode, "workers") == 0 && (argc == 4 || argc == 5))
+        rc = s_workers (argv[2], atol (argv[3]), argc == 5 ? atol (argv[4]) : 1);
     else if (strcmp (mode, "waiters") == 0 && argc == 4)
         rc = s_waiters (argv[2], atol (argv[3]));
     else if (strcmp (mode, "fakemaster") == 0 && argc == 6)
