@@ -112,10 +112,13 @@ int main (int argc, char **argv)
                 break;
             if (kind == CUT)
                 size = s_rand () % size;
-            else if (kind == VERSION)
-                valid[1] = (uint8_t) (3 + s_rand () % 100); /* not 2; a fixint here */
-            else if (kind == TYPE)
-                valid[2] = (uint8_t) (18 + s_rand () % 100);
+            else if (kind == VERSION) {
+                /* Any version but ours (a fixint here): a message with ours
+                 * would be valid, and a valid SUBMIT is rightly accepted. */
+                uint8_t v = (uint8_t) (1 + s_rand () % 100);
+                valid[1] = v >= DT_PROTO_VERSION ? v + 1 : v;
+            } else if (kind == TYPE)
+                valid[2] = (uint8_t) (DT_MSG_JOBS_OK + 1 + s_rand () % 100); /* past the last */
             rc = zmq_send (sock, valid, size, 0);
             free (valid);
             break;
