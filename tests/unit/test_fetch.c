@@ -3,6 +3,7 @@
 #include "dt_limits.h"
 #include "dt_msg.h"
 #include "dt_test.h"
+#include "dt_test_httpd.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -30,9 +31,7 @@ typedef struct {
 
 static s_got_t s_got[TEST_TASKS_MAX];
 static size_t s_completions;
-static pid_t s_httpd_pid;
-static int s_httpd_port;
-static char s_tmpdir[PATH_MAX];
+static dt_test_httpd_t s_httpd; /* the real test server */
 
 static void s_copy (char *out, size_t size, const char *in)
 {
@@ -77,7 +76,7 @@ static int s_start_url (dt_handler_t *h, uint64_t id, uint32_t attempt, const ch
 
 static void s_url (char *out, size_t size, const char *path)
 {
-    snprintf (out, size, "http://127.0.0.1:%d%s", s_httpd_port, path);
+    snprintf (out, size, "http://127.0.0.1:%d%s", s_httpd.port, path);
 }
 
 /* Drives the handler the way the worker loop does until `n` completions
@@ -179,7 +178,7 @@ static void test_trusted_proxy_is_allowed_and_fetches_for_us (void)
     /* The test server answers absolute-form requests as a proxy would; the
      * .invalid host is never resolved by us. */
     char proxy[64];
-    snprintf (proxy, sizeof proxy, "http://127.0.0.1:%d", s_httpd_port);
+    snprintf (proxy, sizeof proxy, "http://127.0.0.1:%d", s_httpd.port);
     setenv ("http_proxy", proxy, 1);
     dt_fetch_options_t o = s_opts ();
     o.deny_private = 1;
@@ -479,7 +478,7 @@ static int s_connections_to_server (void)
     while (fgets (line, sizeof line, f)) {
         unsigned rport, state;
         if (sscanf (line, " %*d: %*x:%*x %*x:%x %x", &rport, &state) == 2 &&
-            (int) rport == s_httpd_port && state == 0x01)
+            (int) rport == s_httpd.port && state == 0x01)
             n++;
     }
     fclose (f);
@@ -498,14 +497,14 @@ static void test_idle_connections_are_kept_through_a_lull (void)
      * down to 4; sized to the peak it keeps all 8. */
     s_reset ();
     for (int k = 0; k < 8; k++) {
-        snprintf (url, sizeof url, "http://127.0.0.1:%d/page/%d", s_httpd_port, k);
+        snprintf (url, sizeof url, "http://127.0.0.1:%d/page/%d", s_httpd.port, k);
         DT_CHECK (s_start_url (h, (uint64_t) k, 1, url) == 0);
     }
     size_t got = s_run (h, 8);
     int opened = s_connections_to_server ();
     for (int k = 0; k < 6 && got == 8; k++) {
         s_reset ();
-        snprintf (url, sizeof url, "http://127.0.0.1:%d/page/%d", s_httpd_port, 100 + k);
+        snprintf (url, sizeof url, "http://127.0.0.1:%d/page/%d", s_httpd.port, 100 + k);
         if (s_start_url (h, 0, 1, url) != 0 || s_run (h, 1) != 1)
             got = 0;
     }
@@ -542,83 +541,6 @@ static void test_destroy_abandons_running_fetches (void)
 
 /* tests/http/dt_httpd.py: from DTASK_TESTS when ctest sets it, else next to
  * this file's directory. */
-static void s_httpd_path (char *out, size_t size)
-{
-    const char *tests = getenv ("DTASK_TESTS");
-    if (tests && tests[0]) {
-        snprintf (out, size, "%s/http/dt_httpd.py", tests);
-        return;
-    }
-    snprintf (out, size, "%s", __FILE__);
-    char *slash = strrchr (out, '/');
-    if (slash)
-        *slash = '\0';
-    else
-        snprintf (out, size, ".");
-    size_t len = strlen (out);
-    snprintf (out + len, size - len, "/../http/dt_httpd.py");
-}
-
-static int s_httpd_start (void)
-{
-    char script[PATH_MAX], port_file[PATH_MAX + 16];
-    s_httpd_path (script, sizeof script);
-    snprintf (s_tmpdir, sizeof s_tmpdir, "%s/dtask-test-fetch.XXXXXX",
-              getenv ("TMPDIR") ? getenv ("TMPDIR") : "/tmp");
-    if (!mkdtemp (s_tmpdir)) {
-        perror ("mkdtemp");
-        return -1;
-    }
-    snprintf (port_file, sizeof port_file, "%s/port", s_tmpdir);
-    s_httpd_pid = fork ();
-    if (s_httpd_pid < 0)
-        return -1;
-    if (s_httpd_pid == 0) {
-        execlp ("python3", "python3", script, "--port", "0", "--port-file", port_file, "--quiet",
-                (char *) NULL);
-        perror ("exec python3");
-        _exit (127);
-    }
-    /* Bounded wait for the port file; fails fast if the server died. */
-    for (int i = 0; i < 300; i++) {
-        FILE *f = fopen (port_file, "r");
-        if (f) {
-            int port = 0;
-            int n = fscanf (f, "%d", &port);
-            fclose (f);
-            if (n == 1 && port > 0) {
-                s_httpd_port = port;
-                unlink (port_file);
-                return 0;
-            }
-        }
-        if (waitpid (s_httpd_pid, NULL, WNOHANG) == s_httpd_pid) {
-            s_httpd_pid = 0;
-            fprintf (stderr, "dt_httpd.py (%s) exited at start\n", script);
-            return -1;
-        }
-        usleep (50 * 1000);
-    }
-    fprintf (stderr, "dt_httpd.py did not write its port within 15 s\n");
-    return -1;
-}
-
-static void s_httpd_stop (void)
-{
-    if (s_httpd_pid > 0) {
-        kill (s_httpd_pid, SIGTERM);
-        for (int i = 0; i < 50 && waitpid (s_httpd_pid, NULL, WNOHANG) == 0; i++)
-            usleep (100 * 1000);
-        if (kill (s_httpd_pid, 0) == 0) {
-            kill (s_httpd_pid, SIGKILL);
-            waitpid (s_httpd_pid, NULL, 0);
-        }
-        s_httpd_pid = 0;
-    }
-    if (s_tmpdir[0])
-        rmdir (s_tmpdir);
-}
-
 int main (void)
 {
     static dt_test_t tests[] = {
@@ -650,13 +572,13 @@ int main (void)
     };
     if (curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return 1;
-    if (s_httpd_start () != 0) {
-        s_httpd_stop ();
+    if (dt_test_httpd_start (&s_httpd, "dtask-test-fetch") != 0) {
+        dt_test_httpd_stop (&s_httpd);
         printf ("0 passed, 1 failed\n");
         return 1;
     }
     int rc = dt_test_run (tests);
-    s_httpd_stop ();
+    dt_test_httpd_stop (&s_httpd);
     curl_global_cleanup ();
     return rc;
 }

@@ -5,6 +5,7 @@
 #include "dt_limits.h"
 #include "dt_msg.h"
 #include "dt_test.h"
+#include "dt_test_httpd.h"
 
 #include <curl/curl.h>
 #include <limits.h>
@@ -32,9 +33,7 @@ typedef struct {
 
 static s_got_t s_got[TEST_TASKS_MAX];
 static size_t s_completions;
-static pid_t s_httpd_pid;
-static int s_httpd_port;
-static char s_tmpdir[PATH_MAX];
+static dt_test_httpd_t s_httpd; /* the real test server */
 
 /* The text of a run of gzip members: each one inflated, one after another.
  * NULL when it is not valid gzip. */
@@ -125,7 +124,7 @@ static int64_t s_now_ms (void)
 
 static void s_url (char *out, size_t size, const char *path)
 {
-    snprintf (out, size, "http://127.0.0.1:%d%s", s_httpd_port, path);
+    snprintf (out, size, "http://127.0.0.1:%d%s", s_httpd.port, path);
 }
 
 /* Drives the handler the way the worker loop does until `n` completions
@@ -227,7 +226,7 @@ static void test_capturing_follows_redirects_hop_by_hop (void)
     for (int k = 3; k >= 0; k--) {
         char line[300];
         snprintf (line, sizeof line, "WARC-Target-URI: http://127.0.0.1:%d/redirect/%d\r\n",
-                  s_httpd_port, k);
+                  s_httpd.port, k);
         const char *q = strstr (p, line);
         DT_CHECK (q);
         DT_CHECK_EQ (s_count (q, line) >= 2, 1); /* request and response */
@@ -352,77 +351,6 @@ static void test_task_limits_cannot_exceed_the_workers (void)
 
 /* tests/http/dt_httpd.py: from DTASK_TESTS when set, else next to this
  * file's directory. */
-static void s_httpd_path (char *out, size_t size)
-{
-    const char *tests = getenv ("DTASK_TESTS");
-    if (tests && tests[0]) {
-        snprintf (out, size, "%s/http/dt_httpd.py", tests);
-        return;
-    }
-    snprintf (out, size, "%s", __FILE__);
-    char *slash = strrchr (out, '/');
-    if (slash)
-        *slash = '\0';
-    size_t len = strlen (out);
-    snprintf (out + len, size - len, "/../http/dt_httpd.py");
-}
-
-static int s_httpd_start (void)
-{
-    char script[PATH_MAX], port_file[PATH_MAX + 16];
-    s_httpd_path (script, sizeof script);
-    snprintf (s_tmpdir, sizeof s_tmpdir, "%s/dtask-test-capture.XXXXXX",
-              getenv ("TMPDIR") ? getenv ("TMPDIR") : "/tmp");
-    if (!mkdtemp (s_tmpdir))
-        return -1;
-    snprintf (port_file, sizeof port_file, "%s/port", s_tmpdir);
-    s_httpd_pid = fork ();
-    if (s_httpd_pid < 0)
-        return -1;
-    if (s_httpd_pid == 0) {
-        execlp ("python3", "python3", script, "--port", "0", "--port-file", port_file, "--quiet",
-                (char *) NULL);
-        _exit (127);
-    }
-    /* Bounded wait for the port file; fails fast if the server died. */
-    for (int i = 0; i < 300; i++) {
-        FILE *f = fopen (port_file, "r");
-        if (f) {
-            int port = 0, n = fscanf (f, "%d", &port);
-            fclose (f);
-            if (n == 1 && port > 0) {
-                s_httpd_port = port;
-                unlink (port_file);
-                return 0;
-            }
-        }
-        if (waitpid (s_httpd_pid, NULL, WNOHANG) == s_httpd_pid) {
-            s_httpd_pid = 0;
-            fprintf (stderr, "dt_httpd.py (%s) exited at start\n", script);
-            return -1;
-        }
-        usleep (50 * 1000);
-    }
-    fprintf (stderr, "dt_httpd.py did not write its port within 15 s\n");
-    return -1;
-}
-
-static void s_httpd_stop (void)
-{
-    if (s_httpd_pid > 0) {
-        kill (s_httpd_pid, SIGTERM);
-        for (int i = 0; i < 50 && waitpid (s_httpd_pid, NULL, WNOHANG) == 0; i++)
-            usleep (100 * 1000);
-        if (kill (s_httpd_pid, 0) == 0) {
-            kill (s_httpd_pid, SIGKILL);
-            waitpid (s_httpd_pid, NULL, 0);
-        }
-        s_httpd_pid = 0;
-    }
-    if (s_tmpdir[0])
-        rmdir (s_tmpdir);
-}
-
 int main (void)
 {
     static dt_test_t tests[] = {
@@ -443,14 +371,14 @@ int main (void)
     };
     if (curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return 1;
-    if (s_httpd_start () != 0) {
-        s_httpd_stop ();
+    if (dt_test_httpd_start (&s_httpd, "dtask-test-capture") != 0) {
+        dt_test_httpd_stop (&s_httpd);
         printf ("0 passed, 1 failed\n");
         return 1;
     }
     int rc = dt_test_run (tests);
     s_reset ();
-    s_httpd_stop ();
+    dt_test_httpd_stop (&s_httpd);
     curl_global_cleanup ();
     return rc;
 }
