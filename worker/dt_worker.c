@@ -68,6 +68,8 @@ typedef struct {
 typedef struct {
     dt_worker_options_t opts; /* copy; strings borrowed from the caller */
     uint32_t capacity;        /* concurrency + prefetch: the credit we want */
+    dt_str_t kind;            /* the kind served: --kind of a command handler, else http */
+    int kind_named;           /* HELLO names it (a command handler); http is the default */
     zsock_t *sock;            /* DEALER to the master */
     void *zsock;              /* its libzmq handle */
     dt_handler_t *handler;    /* runs the tasks */
@@ -162,13 +164,9 @@ static void s_send_hello (s_worker_t *self)
     msg.hello.capacity = capacity;
     msg.hello.concurrency = concurrency;
     msg.hello.heartbeat_ms = self->opts.heartbeat_ms;
-    /* A command handler serves its --kind; http and noop serve http (none
-     * named). */
-    dt_str_t kind = dt_str (self->opts.exec.kind);
-    if (self->opts.exec.kind && strcmp (self->opts.handler, "http") != 0 &&
-        strcmp (self->opts.handler, "noop") != 0) {
+    if (self->kind_named) {
         msg.hello.nkinds = 1;
-        msg.hello.kinds = &kind;
+        msg.hello.kinds = &self->kind;
     }
     int rc = s_send (self, &msg);
     dt_log_debug ("HELLO", "capacity %" PRIu32 " (holding %zu): %s", capacity, held,
@@ -323,13 +321,6 @@ static void s_on_done (void *arg, const dt_handler_result_t *r)
 
 /* ---- Tasks ------------------------------------------------------------ */
 
-/* True when this worker's handler serves http (http, noop). */
-static int s_serves_http (const s_worker_t *self)
-{
-    return !self->opts.exec.kind || strcmp (self->opts.handler, "http") == 0 ||
-           strcmp (self->opts.handler, "noop") == 0;
-}
-
 static void s_queue_push (s_worker_t *self, s_task_t *task)
 {
     task->next = NULL;
@@ -420,8 +411,8 @@ static void s_on_tasks (s_worker_t *self, const dt_msg_t *msg)
         task->timeout_ms = t->timeout_ms;
         /* The master sends a worker only the kinds its HELLO named; a task
          * of another kind is a master's bug, refused rather than run. */
-        dt_str_t mine = dt_str (s_serves_http (self) ? DT_KIND_HTTP : self->opts.exec.kind);
-        task->foreign = t->kind.len != mine.len || memcmp (t->kind.ptr, mine.ptr, mine.len) != 0;
+        task->foreign = t->kind.len != self->kind.len ||
+                        memcmp (t->kind.ptr, self->kind.ptr, self->kind.len) != 0;
         s_queue_push (self, task);
     }
 }
@@ -708,6 +699,10 @@ static s_worker_t *s_new (const dt_worker_options_t *opts)
     }
     self->opts = *opts;
     self->capacity = opts->concurrency + opts->prefetch;
+    /* A command handler serves its --kind; http and noop serve http. */
+    self->kind_named = opts->exec.kind && strcmp (opts->handler, "http") != 0 &&
+                       strcmp (opts->handler, "noop") != 0;
+    self->kind = dt_str (self->kind_named ? opts->exec.kind : DT_KIND_HTTP);
     self->heartbeat_ms = opts->heartbeat_ms;
     self->liveness = DT_WORKER_LIVENESS_DEFAULT;
     self->slots = calloc (opts->concurrency, sizeof *self->slots);
