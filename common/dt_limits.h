@@ -132,6 +132,10 @@
  * Most pages are far smaller; a body over it is kept up to it and its
  * record says "WARC-Truncated: length". */
 #define DT_LIMIT_CAPTURE_MAX (8 * 1024 * 1024)
+/* The capture bytes one result carries on the wire (Rw.capture): with the
+ * rest of its RESULTS it must fit DT_LIMIT_FRAME_MAX, so a capture larger
+ * than this travels in pieces. */
+#define DT_LIMIT_CAPTURE_WIRE (3 * 1024 * 1024)
 
 /* The request or response head of one HTTP message kept for a capture.
  * libcurl itself refuses a header line over 100 KiB (CURL_MAX_HTTP_HEADER)

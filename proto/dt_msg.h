@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <zmq.h>
 
-#define DT_PROTO_VERSION 3
+#define DT_PROTO_VERSION 4
 /* ERROR has had the same shape in every version, so an ERROR VERSION is
  * written with this (the oldest) version: a peer that speaks only it can
  * still read why it was refused. Any version's ERROR is decoded. */
@@ -129,7 +129,16 @@ typedef struct {
     dt_str_t kind;       /* which worker may run it: [a-z0-9_-]{1,32} */
     dt_str_t payload;    /* the task's input (msgpack bin); for http, the URL */
     uint32_t timeout_ms; /* this task's own run limit; 0: the master's task_ms */
+    uint32_t flags;      /* DT_TASK_*: what the worker sends back beside the outcome */
 } dt_msg_task_t;
+
+/* T flags (version 4). Bits a worker does not know are ignored. */
+/* http: keep the exchange as WARC records and send them as the result's
+ * `capture` (the job was submitted with --save warc). */
+#define DT_TASK_SAVE 1u
+/* http: extract the page's links and send them as the result's `links`
+ * (a crawl job's page). */
+#define DT_TASK_LINKS 2u
 
 /* One result. RESULTS (worker -> master) carries id, attempt, epoch,
  * outcome, http_status, bytes, elapsed_ms, final_url, content_type, error.
@@ -153,6 +162,9 @@ typedef struct {
     dt_str_t error;        /* empty when no error */
     dt_str_t output;       /* what the task produced (bin); empty when nothing */
     uint16_t exit_code;    /* a command's status, DT_EXIT_NONE when none applies */
+    dt_str_t capture;      /* DT_TASK_SAVE: WARC records, gzip members (bin; RESULTS only) */
+    dt_str_t links;        /* DT_TASK_LINKS: absolute URLs, one per '\n' (RESULTS only) */
+    uint32_t retry_after_ms; /* the server asked for this pause (Retry-After); 0: none */
 } dt_msg_result_t;
 
 /* Counters. In PAGE only total/done/failed are meaningful (for the job). */

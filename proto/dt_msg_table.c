@@ -44,6 +44,7 @@ static const dt_msg_field_t s_task_fields[] = {
     S_STR (dt_msg_task_t, kind, 1, DT_LIMIT_KIND_MAX),
     S_BIN (dt_msg_task_t, payload, 0, DT_LIMIT_PAYLOAD_MAX),
     S_ANY (dt_msg_task_t, timeout_ms),
+    S_ANY (dt_msg_task_t, flags),
 };
 static const dt_msg_layout_t s_task = {"T", s_task_fields,          S_N (s_task_fields),
                                        0,   sizeof (dt_msg_task_t), NULL};
@@ -62,6 +63,9 @@ static const dt_msg_field_t s_wresult_fields[] = {
     S_STR (dt_msg_result_t, error, 0, DT_LIMIT_ERROR_MAX),
     S_BIN (dt_msg_result_t, output, 0, DT_LIMIT_OUTPUT_MAX),
     S_ANY (dt_msg_result_t, exit_code),
+    S_BIN (dt_msg_result_t, capture, 0, DT_LIMIT_CAPTURE_WIRE),
+    S_STR (dt_msg_result_t, links, 0, DT_LIMIT_LINKS_BYTES),
+    S_ANY (dt_msg_result_t, retry_after_ms),
 };
 static const dt_msg_layout_t s_wresult = {"Rw", s_wresult_fields,         S_N (s_wresult_fields),
                                           0,    sizeof (dt_msg_result_t), NULL};

@@ -20,7 +20,7 @@ import time
 import msgpack
 import zmq
 
-VERSION = 3
+VERSION = 4
 STATUS, STATUS_OK, ERROR = 11, 12, 15
 # Stats fields (PROTOCOL.md, `S`): submitted, pending, inflight, delayed, done, failed, ...
 S_DONE, S_FAILED = 4, 5

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""dtask_worker.py - a dtask worker in plain Python, speaking the wire protocol (proto/PROTOCOL.md, version 3)
+"""dtask_worker.py - a dtask worker in plain Python, speaking the wire protocol (proto/PROTOCOL.md, version 4)
 directly over ZeroMQ: the reference for writing a worker in any language.
 
     python3 dtask_worker.py --master tcp://MASTER:5555 --kind square            # built-in: prints n*n
@@ -20,7 +20,7 @@ import time
 import msgpack
 import zmq
 
-VERSION = 3
+VERSION = 4
 HELLO, WELCOME, TASKS, RESULTS, HEARTBEAT, BYE, ERROR = 1, 2, 3, 4, 5, 6, 15
 DONE, RETRY, FAIL = 0, 1, 2  # Rw.outcome
 UNKNOWN_PEER = 4             # ERROR code
@@ -103,7 +103,7 @@ def main():
                 outcome, output, code, error = run_builtin(payload)
             elapsed = int((time.monotonic() - t0) * 1000)
             sock.send(pack(RESULTS, args.name, [[tid, attempt, epoch, outcome, 0, len(output), elapsed,
-                                                 "", "", error, output, code]]))
+                                                 "", "", error, output, code, b"", "", 0]]))
             last_sent = time.monotonic()
         timeout = 0 if queue else max(0, heartbeat_s - (time.monotonic() - last_sent))
         if sock.poll(int(timeout * 1000) or (0 if queue else 1)):

@@ -221,7 +221,7 @@ static void test_garbage_is_answered_with_error_and_the_master_keeps_serving (vo
     srand (42);
     for (size_t i = 0; i < sizeof noise; i++)
         noise[i] = (uint8_t) rand ();
-    const uint8_t future[] = {0x94, 0x04, 0x0b, 0x00, 0xa0};
+    const uint8_t future[] = {0x94, DT_PROTO_VERSION + 1, 0x0b, 0x00, 0xa0};
     DT_CHECK (zmq_send (sock, noise, sizeof noise, 0) == (int) sizeof noise);
     DT_CHECK (s_recv (peer, &reply, REPLY_MS) == 0);
     DT_CHECK_EQ (reply.type, DT_MSG_ERROR);

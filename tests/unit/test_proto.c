@@ -16,8 +16,8 @@ static int s_str_eq (dt_str_t s, const char *c)
 /* Fills `m` with a sample of `type` whose every field is set. */
 static void s_sample (dt_msg_t *m, int type)
 {
-    static dt_msg_task_t tasks[2] = {{7, 1, {"http", 4}, {"http://a.test/1", 15}, 0},
-                                     {8, 3, {"square", 6}, {"7\0\xff", 3}, 2500}};
+    static dt_msg_task_t tasks[2] = {{7, 1, {"http", 4}, {"http://a.test/1", 15}, 0, DT_TASK_SAVE},
+                                     {8, 3, {"square", 6}, {"7\0\xff", 3}, 2500, DT_TASK_LINKS}};
     static dt_msg_result_t results[2] = {
         {.id = 7,
          .attempt = 1,
@@ -270,13 +270,13 @@ static int s_decode_req (const void *bytes, size_t size, uint64_t *req)
 
 static void test_another_protocol_version_is_refused_as_version (void)
 {
-    /* [3, 5, 0]: a HEARTBEAT from version 3; [1, 5, 0] from version 1. */
-    DT_CHECK_EQ (s_decode ("\x93\x04\x05\x00", 4), DT_PROTO_EVERSION);
+    /* [5, 5, 0]: a HEARTBEAT from a later version; [1, 5, 0] from version 1. */
+    DT_CHECK_EQ (s_decode ("\x93\x05\x05\x00", 4), DT_PROTO_EVERSION);
     DT_CHECK_EQ (s_decode ("\x93\x01\x05\x00", 4), DT_PROTO_EVERSION);
     /* Even when the shape of the rest is unknown. */
     DT_CHECK_EQ (s_decode ("\x95\x07\x05\x00\x01\x02", 6), DT_PROTO_EVERSION);
     DT_CHECK_EQ (s_decode ("\x93\x07\xc0", 3), DT_PROTO_EVERSION);
-    DT_CHECK_EQ (s_decode ("\x93\x03\x05\x00", 4), 0);
+    DT_CHECK_EQ (s_decode ("\x93\x04\x05\x00", 4), 0);
 }
 
 static void test_a_refused_request_leaves_its_req_for_the_error_reply (void)
@@ -287,13 +287,13 @@ static void test_a_refused_request_leaves_its_req_for_the_error_reply (void)
                  DT_PROTO_EVERSION);
     DT_CHECK_EQ (req, 0x1234);
     /* A v2 STATUS whose job is not a str. */
-    DT_CHECK_EQ (s_decode_req ("\x94\x03\x0b\x2a\x01", 5, &req), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode_req ("\x94\x04\x0b\x2a\x01", 5, &req), DT_PROTO_EMALFORMED);
     DT_CHECK_EQ (req, 42);
     /* A v2 STATUS whose job is over its cap. */
-    DT_CHECK_EQ (s_decode_req ("\x94\x03\x0b\x2b\xdb\xff\xff\xff\xff", 9, &req), DT_PROTO_ETOOBIG);
+    DT_CHECK_EQ (s_decode_req ("\x94\x04\x0b\x2b\xdb\xff\xff\xff\xff", 9, &req), DT_PROTO_ETOOBIG);
     DT_CHECK_EQ (req, 43);
     /* No readable header: no req. */
-    DT_CHECK_EQ (s_decode_req ("\x93\x03\x05", 3, &req), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode_req ("\x93\x04\x05", 3, &req), DT_PROTO_EMALFORMED);
     DT_CHECK_EQ (req, 0);
 }
 
@@ -325,56 +325,58 @@ static void test_an_error_version_is_written_so_any_version_reads_it (void)
 
 static void test_unknown_types_and_wrong_shapes_are_malformed (void)
 {
-    DT_CHECK_EQ (s_decode ("\x93\x03\x00\x00", 4), DT_PROTO_EMALFORMED); /* type 0 */
-    DT_CHECK_EQ (s_decode ("\x93\x03\x12\x00", 4), DT_PROTO_EMALFORMED); /* type 18 */
+    DT_CHECK_EQ (s_decode ("\x93\x04\x00\x00", 4), DT_PROTO_EMALFORMED); /* type 0 */
+    DT_CHECK_EQ (s_decode ("\x93\x04\x12\x00", 4), DT_PROTO_EMALFORMED); /* type 18 */
     /* A type past 32 bits is unknown, not the type its low bits name:
      * 2^32 + 5 is no HEARTBEAT, and neither 2^64 - 1 nor 2^31 + 5 is a type. */
-    DT_CHECK_EQ (s_decode ("\x93\x03\xcf\x00\x00\x00\x01\x00\x00\x00\x05\x00", 12),
+    DT_CHECK_EQ (s_decode ("\x93\x04\xcf\x00\x00\x00\x01\x00\x00\x00\x05\x00", 12),
                  DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x93\x03\xcf\xff\xff\xff\xff\xff\xff\xff\xff\x00", 12),
+    DT_CHECK_EQ (s_decode ("\x93\x04\xcf\xff\xff\xff\xff\xff\xff\xff\xff\x00", 12),
                  DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x93\x03\xce\x80\x00\x00\x05\x00", 8), DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x94\x03\x05\x00\x00", 5), DT_PROTO_EMALFORMED); /* extra field */
-    DT_CHECK_EQ (s_decode ("\x92\x03\x05", 3), DT_PROTO_EMALFORMED);         /* short header */
+    DT_CHECK_EQ (s_decode ("\x93\x04\xce\x80\x00\x00\x05\x00", 8), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x94\x04\x05\x00\x00", 5), DT_PROTO_EMALFORMED); /* extra field */
+    DT_CHECK_EQ (s_decode ("\x92\x04\x05", 3), DT_PROTO_EMALFORMED);         /* short header */
     DT_CHECK_EQ (s_decode ("\x81\x02\x05", 3), DT_PROTO_EMALFORMED);         /* a map */
     DT_CHECK_EQ (s_decode ("\x05", 1), DT_PROTO_EMALFORMED);                 /* not an array */
     DT_CHECK_EQ (s_decode ("", 0), DT_PROTO_EMALFORMED);
     /* HELLO with a negative capacity, a float capacity, a bin name. */
-    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\xff\x01\x0a\x90", 10), DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\xca\x00\x00\x00\x00\x01\x0a\x90", 14),
+    DT_CHECK_EQ (s_decode ("\x98\x04\x01\x00\xa1w\xff\x01\x0a\x90", 10), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x98\x04\x01\x00\xa1w\xca\x00\x00\x00\x00\x01\x0a\x90", 14),
                  DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xc4\x01w\x01\x01\x0a\x90", 11), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x98\x04\x01\x00\xc4\x01w\x01\x01\x0a\x90", 11), DT_PROTO_EMALFORMED);
     /* HELLO with capacity 0 (a draining worker) is valid; over the credit cap is not. */
-    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\x00\x00\x0a\x90", 10), 0);
-    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\xcd\x10\x01\x01\x0a\x90", 12),
+    DT_CHECK_EQ (s_decode ("\x98\x04\x01\x00\xa1w\x00\x00\x0a\x90", 10), 0);
+    DT_CHECK_EQ (s_decode ("\x98\x04\x01\x00\xa1w\xcd\x10\x01\x01\x0a\x90", 12),
                  DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\xcd\x10\x00\x01\x0a\x90", 12), 0);
+    DT_CHECK_EQ (s_decode ("\x98\x04\x01\x00\xa1w\xcd\x10\x00\x01\x0a\x90", 12), 0);
     /* HELLO concurrency: 1..capacity, 0 only with capacity 0. */
-    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\x04\x04\x0a\x90", 10), 0);
-    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\x04\x05\x0a\x90", 10), DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\x04\x00\x0a\x90", 10), DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x98\x03\x01\x00\xa1w\x00\x01\x0a\x90", 10), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x98\x04\x01\x00\xa1w\x04\x04\x0a\x90", 10), 0);
+    DT_CHECK_EQ (s_decode ("\x98\x04\x01\x00\xa1w\x04\x05\x0a\x90", 10), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x98\x04\x01\x00\xa1w\x04\x00\x0a\x90", 10), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x98\x04\x01\x00\xa1w\x00\x01\x0a\x90", 10), DT_PROTO_EMALFORMED);
     /* A u32 field holding 2^32. */
-    DT_CHECK_EQ (s_decode ("\x96\x03\x02\x00\xcf\x00\x00\x00\x01\x00\x00\x00\x00\x01\x01", 15),
+    DT_CHECK_EQ (s_decode ("\x96\x04\x02\x00\xcf\x00\x00\x00\x01\x00\x00\x00\x00\x01\x01", 15),
                  DT_PROTO_EMALFORMED);
     /* RESULTS whose outcome is 3. */
     DT_CHECK_EQ (
         s_decode (
-            "\x95\x03\x04\x00\xa0\x91\x9c\x01\x01\x01\x03\x00\x00\x00\xa0\xa0\xa0\xc4\x00\x00", 20),
+            "\x95\x04\x04\x00\xa0\x91\x9f\x01\x01\x01\x03\x00\x00\x00\xa0\xa0\xa0\xc4\x00\x00"
+            "\xc4\x00\xa0\x00", 24),
         DT_PROTO_EMALFORMED);
     DT_CHECK_EQ (
         s_decode (
-            "\x95\x03\x04\x00\xa0\x91\x9c\x01\x01\x01\x02\x00\x00\x00\xa0\xa0\xa0\xc4\x00\x00", 20),
+            "\x95\x04\x04\x00\xa0\x91\x9f\x01\x01\x01\x02\x00\x00\x00\xa0\xa0\xa0\xc4\x00\x00"
+            "\xc4\x00\xa0\x00", 24),
         0);
     /* A task whose kind is empty; a TASKS with no task; a TASKS of epoch 0. */
-    DT_CHECK_EQ (s_decode ("\x95\x03\x03\x00\x01\x91\x95\x01\x01\xa0\xc4\x00\x00", 13),
+    DT_CHECK_EQ (s_decode ("\x95\x04\x03\x00\x01\x91\x96\x01\x01\xa0\xc4\x00\x00\x00", 14),
                  DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x95\x03\x03\x00\x01\x90", 6), DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x95\x03\x03\x00\x00\x91\x95\x01\x01\xa1x\xc4\x00\x00", 14),
+    DT_CHECK_EQ (s_decode ("\x95\x04\x03\x00\x01\x90", 6), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x95\x04\x03\x00\x00\x91\x96\x01\x01\xa1x\xc4\x00\x00\x00", 15),
                  DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x95\x03\x03\x00\x01\x91\x95\x01\x01\xa1x\xc4\x00\x00", 14), 0);
+    DT_CHECK_EQ (s_decode ("\x95\x04\x03\x00\x01\x91\x96\x01\x01\xa1x\xc4\x00\x00\x00", 15), 0);
     /* A payload sent as str where bin belongs. */
-    DT_CHECK_EQ (s_decode ("\x95\x03\x03\x00\x01\x91\x95\x01\x01\xa1x\xa0\x00", 13),
+    DT_CHECK_EQ (s_decode ("\x95\x04\x03\x00\x01\x91\x96\x01\x01\xa1x\xa0\x00\x00", 14),
                  DT_PROTO_EMALFORMED);
 }
 
@@ -382,18 +384,18 @@ static void test_a_huge_declared_count_allocates_nothing (void)
 {
     /* TASKS declaring 2^32-1 tasks in a 10-byte frame; and 4096, under the
      * cap, but more than the bytes left. */
-    DT_CHECK_EQ (s_decode ("\x95\x03\x03\x00\x01\xdd\xff\xff\xff\xff", 10), DT_PROTO_ETOOBIG);
-    DT_CHECK_EQ (s_decode ("\x95\x03\x03\x00\x01\xdc\x10\x00", 8), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x95\x04\x03\x00\x01\xdd\xff\xff\xff\xff", 10), DT_PROTO_ETOOBIG);
+    DT_CHECK_EQ (s_decode ("\x95\x04\x03\x00\x01\xdc\x10\x00", 8), DT_PROTO_EMALFORMED);
     /* A string declaring 4 GiB. */
-    DT_CHECK_EQ (s_decode ("\x94\x03\x0b\x00\xdb\xff\xff\xff\xff", 9), DT_PROTO_ETOOBIG);
+    DT_CHECK_EQ (s_decode ("\x94\x04\x0b\x00\xdb\xff\xff\xff\xff", 9), DT_PROTO_ETOOBIG);
     /* A string declaring 60 bytes with 2 present. */
-    DT_CHECK_EQ (s_decode ("\x94\x03\x0b\x00\xd9\x3c\x61\x62", 8), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x94\x04\x0b\x00\xd9\x3c\x61\x62", 8), DT_PROTO_EMALFORMED);
 }
 
 static void test_strings_and_batches_over_their_caps_are_too_big (void)
 {
     /* A SUBMIT job id of 65 bytes, built by hand. */
-    uint8_t buf[128] = {0x9c, 0x03, 0x07, 0x00, 0xd9, 65};
+    uint8_t buf[128] = {0x9c, 0x04, 0x07, 0x00, 0xd9, 65};
     memset (buf + 6, 'j', 65);
     memcpy (buf + 71, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x", 11);
     DT_CHECK_EQ (s_decode (buf, 82), DT_PROTO_ETOOBIG);
@@ -428,7 +430,7 @@ static void test_strings_and_batches_over_their_caps_are_too_big (void)
     char *url = malloc (DT_LIMIT_PAYLOAD_MAX + 2);
     memset (url, 'u', DT_LIMIT_PAYLOAD_MAX + 1);
     url[DT_LIMIT_PAYLOAD_MAX + 1] = 0;
-    dt_msg_task_t task = {1, 1, dt_str ("http"), dt_str (url), 0};
+    dt_msg_task_t task = {1, 1, dt_str ("http"), dt_str (url), 0, 0};
     dt_msg_init (&m);
     m.type = DT_MSG_TASKS;
     m.tasks.epoch = 1;
@@ -446,7 +448,8 @@ static void test_strings_and_batches_over_their_caps_are_too_big (void)
 /* ---- One table, both directions ------------------------------------------ */
 
 /* Bytes for any string a test needs: longer than every cap. */
-static char s_text[DT_LIMIT_PAYLOAD_MAX + 2];
+/* Text for any string field at and one beyond its cap: the largest cap. */
+static char s_text[DT_LIMIT_CAPTURE_WIRE + 2];
 
 static uint64_t s_load (const uint8_t *p, int width)
 {

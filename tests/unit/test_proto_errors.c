@@ -81,7 +81,7 @@ static void test_a_malformed_request_gets_malformed_with_its_req (void)
     dt_msg_t reply;
     dt_msg_init (&reply);
     /* STATUS (req 0x1234) whose job is a number, not a str. */
-    int rc = s_ask ("\x94\x03\x0b\xcd\x12\x34\x01", 7, &reply);
+    int rc = s_ask ("\x94\x04\x0b\xcd\x12\x34\x01", 7, &reply);
     uint32_t code = reply.error.code;
     int type = reply.type;
     uint64_t req = reply.req;
@@ -110,7 +110,7 @@ static void test_a_version_1_request_gets_version_with_its_req (void)
     DT_CHECK_EQ (rc, 0);
     DT_CHECK_EQ (code, DT_ERR_VERSION);
     DT_CHECK_EQ (req, 77);
-    DT_CHECK (strstr (text, "version 3") != NULL);
+    DT_CHECK (strstr (text, "version 4") != NULL);
 }
 
 static void test_a_frame_over_a_cap_gets_too_big_with_its_req (void)
@@ -119,7 +119,7 @@ static void test_a_frame_over_a_cap_gets_too_big_with_its_req (void)
     dt_msg_t reply;
     dt_msg_init (&reply);
     /* A STATUS (req 5) whose job declares 65 bytes, one over JOB_MAX. */
-    uint8_t frame[80] = {0x94, 0x03, 0x0b, 0x05, 0xd9, 65};
+    uint8_t frame[80] = {0x94, DT_PROTO_VERSION, 0x0b, 0x05, 0xd9, 65};
     memset (frame + 6, 'j', 65);
     int rc = s_ask (frame, 71, &reply);
     uint32_t code = reply.error.code;
