@@ -57,6 +57,9 @@ static const char s_usage[] =
     "      --at TIME       not before TIME: seconds since 1970, or UTC YYYY-MM-DDTHH:MM:SS[Z]\n"
     "      --max-attempts N   dispatches each task gets (default: the master's)\n"
     "      --task-timeout SECONDS  each run's limit (at most the master's --task-timeout)\n"
+    "      --save warc|none  warc: the master keeps each fetch's request and response as\n"
+    "                      WARC records (read back with dtask get and dtask export);\n"
+    "                      none (default): only the results\n"
     "      --jsonl         -f FILE holds one JSON object a line, {\"payload\": TEXT} or\n"
     "                      {\"payload_base64\": BASE64}: payloads with newlines or binary data\n"
     "  -j, --job ID        job id (default: 16 random hex digits); submitting the\n"
@@ -94,6 +97,7 @@ typedef struct {
 typedef struct {
     const dt_cli_opts_t *cli;
     const char *kind; /* every task's kind: "http" unless --kind */
+    uint32_t flags;   /* DT_SUBMIT_SAVE with --save warc */
     struct {
         uint8_t priority;
         uint64_t not_before; /* wall-clock ms */
@@ -184,7 +188,7 @@ static int s_holds (s_submit_t *self, dt_rpc_t *rpc, size_t index, uint32_t numb
     msg.type = DT_MSG_SUBMIT;
     msg.submit.job = dt_str (self->job);
     msg.submit.chunk = number;
-    msg.submit.flags = DT_SUBMIT_RESEND_ONLY;
+    msg.submit.flags = DT_SUBMIT_RESEND_ONLY | self->flags;
     /* A resend names the same kind and options: they are part of each task. */
     msg.submit.kind = dt_str (self->kind);
     msg.submit.priority = self->opts.priority;
@@ -314,7 +318,7 @@ static int s_send_chunk (s_submit_t *self, dt_rpc_t *rpc, s_chunk_t *chunk)
     msg.type = DT_MSG_SUBMIT;
     msg.submit.job = dt_str (self->job);
     msg.submit.chunk = chunk->number;
-    msg.submit.flags = 0;
+    msg.submit.flags = self->flags;
     msg.submit.kind = dt_str (self->kind);
     msg.submit.priority = self->opts.priority;
     msg.submit.not_before = self->opts.not_before;
@@ -520,6 +524,7 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
         {"max-attempts", required_argument, NULL, 'M'},
         {"task-timeout", required_argument, NULL, 'T'},
         {"jsonl", no_argument, NULL, 'L'},
+        {"save", required_argument, NULL, 'S'},
         {NULL, 0, NULL, 0},
     };
     const char *job = NULL, *file = NULL, *kind = DT_KIND_HTTP;
@@ -534,6 +539,14 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
         switch (c) {
         case 'L':
             jsonl = 1;
+            break;
+        case 'S':
+            if (strcmp (optarg, "warc") == 0)
+                self.flags |= DT_SUBMIT_SAVE;
+            else if (strcmp (optarg, "none") == 0)
+                self.flags &= ~DT_SUBMIT_SAVE;
+            else
+                return dt_cli_usage_error (s_usage, "--save: warc or none, not '%s'", optarg);
             break;
         case 'P':
             if (s_uint (optarg, DT_PRIORITY_MAX, &v) != 0)
@@ -605,6 +618,9 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
         return dt_cli_usage_error (s_usage, "submit: --append adds to a job: give --job ID");
     if (optind == argc && !file)
         return dt_cli_usage_error (s_usage, "submit: no URLs given (pass URLs or -f FILE)");
+    if ((self.flags & DT_SUBMIT_SAVE) && strcmp (kind, DT_KIND_HTTP) != 0)
+        return dt_cli_usage_error (s_usage, "--save warc keeps http fetches: not with --kind %s",
+                                   kind);
 
     int code = DT_CLI_EXIT_FAIL;
     dt_rpc_t *rpc = NULL;

@@ -187,6 +187,20 @@ json_t *dt_jsonl_result (const dt_msg_result_t *r)
     rc |= json_object_set_new_nocheck (o, "attempts", json_integer (r->attempt));
     rc |= json_object_set_new_nocheck (o, "worker", s_string_or_null (r->worker));
     rc |= json_object_set_new_nocheck (o, "error", s_string_or_null (r->error));
+    /* Only a saved fetch has these (submit --save warc): where the master
+     * stored its WARC records, and the payload digest of its response. */
+    if (r->warc_length > 0) {
+        json_t *warc = json_object ();
+        if (warc) {
+            rc |= json_object_set_new_nocheck (warc, "file", dt_jsonl_string (r->warc_file));
+            rc |= json_object_set_new_nocheck (warc, "offset",
+                                               json_integer ((json_int_t) r->warc_offset));
+            rc |= json_object_set_new_nocheck (warc, "length",
+                                               json_integer ((json_int_t) r->warc_length));
+        }
+        rc |= json_object_set_new_nocheck (o, "warc", warc);
+        rc |= json_object_set_new_nocheck (o, "digest", s_string_or_null (r->digest));
+    }
     if (rc != 0) {
         json_decref (o);
         return NULL;
@@ -322,8 +336,9 @@ static void s_string_or_null_raw (dt_jsonl_t *self, dt_str_t s)
  * `dtask submit --wait` spent its time on. */
 int dt_jsonl_add (dt_jsonl_t *self, const dt_msg_result_t *r)
 {
-    if (!s_is_http (r->kind)) {
-        /* Other kinds carry bytes that may need base64: the general path. */
+    if (!s_is_http (r->kind) || r->warc_length > 0) {
+        /* Other kinds carry bytes that may need base64, a saved fetch its
+         * capture's place: the general path. */
         json_t *o = dt_jsonl_result (r);
         if (!o)
             return -1;

@@ -53,6 +53,7 @@ typedef struct s_task_t {
     uint64_t epoch;        /* of the TASKS that carried it: echoed in its result */
     struct s_task_t *next; /* FIFO link */
     uint32_t timeout_ms;   /* the task's own run limit; 0: none of its own */
+    uint32_t flags;        /* DT_TASK_*: SAVE sends its capture with its result */
     int foreign;           /* its kind is not the one this worker serves */
     size_t len;            /* bytes in payload */
     char payload[];        /* a copy, NUL-terminated for logs (a URL) */
@@ -63,6 +64,7 @@ typedef struct {
     uint64_t id;
     uint32_t attempt;
     uint64_t epoch;
+    uint32_t flags; /* the task's DT_TASK_* */
 } s_slot_t;
 
 typedef struct {
@@ -259,20 +261,38 @@ static int s_add_result (s_worker_t *self, const s_slot_t *task, const dt_handle
     /* Handlers cap their output at DT_LIMIT_OUTPUT_MAX (over it, the task
      * fails); the cut here only guards the codec's cap. */
     size_t output_len = r->output_len > DT_LIMIT_OUTPUT_MAX ? DT_LIMIT_OUTPUT_MAX : r->output_len;
-    char *strings = malloc (url_len + ctype_len + error_len + output_len + 1);
+    /* The capture goes back only when the master asked for it. One that
+     * would not fit a result (heads of many hops past what the body cap
+     * leaves them) fails the task rather than be cut. */
+    size_t capture_len = (task->flags & DT_TASK_SAVE) ? r->warc_len : 0;
+    uint8_t outcome = r->outcome;
+    char over[128];
+    if (capture_len > DT_LIMIT_CAPTURE_WIRE) {
+        snprintf (over, sizeof over, "capture of %zu bytes is over the %d a result carries",
+                  capture_len, DT_LIMIT_CAPTURE_WIRE);
+        dt_log_warn ("CAPTURE-TOO-BIG", "task %" PRIu64 ": %s", task->id, over);
+        capture_len = 0;
+        outcome = DT_OUTCOME_FAIL;
+        error_len = strlen (over);
+    }
+    const char *error = outcome == r->outcome ? r->error : over;
+    char *strings = malloc (url_len + ctype_len + error_len + output_len + capture_len + 1);
     if (!strings)
         return -1;
     memcpy (strings, r->final_url, url_len);
     memcpy (strings + url_len, r->content_type, ctype_len);
-    memcpy (strings + url_len + ctype_len, r->error, error_len);
+    memcpy (strings + url_len + ctype_len, error, error_len);
     if (output_len)
         memcpy (strings + url_len + ctype_len + error_len, r->output, output_len);
+    char *capture = strings + url_len + ctype_len + error_len + output_len;
+    if (capture_len)
+        memcpy (capture, r->warc, capture_len);
     dt_msg_result_t *m = &self->results[self->nresults];
     memset (m, 0, sizeof *m);
     m->id = task->id;
     m->attempt = task->attempt;
     m->epoch = task->epoch;
-    m->outcome = r->outcome;
+    m->outcome = outcome;
     m->http_status = r->http_status;
     m->bytes = r->bytes;
     m->elapsed_ms = r->elapsed_ms;
@@ -280,6 +300,7 @@ static int s_add_result (s_worker_t *self, const s_slot_t *task, const dt_handle
     m->content_type = dt_str_n (strings + url_len, ctype_len);
     m->error = dt_str_n (strings + url_len + ctype_len, error_len);
     m->output = dt_str_n (strings + url_len + ctype_len + error_len, output_len);
+    m->capture = dt_str_n (capture, capture_len);
     m->exit_code =
         r->exit_code < 0 || r->exit_code >= DT_EXIT_NONE ? DT_EXIT_NONE : (uint16_t) r->exit_code;
     self->result_strings[self->nresults++] = strings;
@@ -409,6 +430,7 @@ static void s_on_tasks (s_worker_t *self, const dt_msg_t *msg)
         task->payload[t->payload.len] = '\0';
         task->len = t->payload.len;
         task->timeout_ms = t->timeout_ms;
+        task->flags = t->flags;
         /* The master sends a worker only the kinds its HELLO named; a task
          * of another kind is a master's bug, refused rather than run. */
         task->foreign = t->kind.len != self->kind.len ||
@@ -417,13 +439,27 @@ static void s_on_tasks (s_worker_t *self, const dt_msg_t *msg)
     }
 }
 
+/* Starts one task. An http task the master wants saved (T flag SAVE) is
+ * captured, its body kept up to DT_LIMIT_CAPTURE_SAVE so that the whole
+ * capture travels in its result. */
+static int s_start (s_worker_t *self, const dt_handler_task_t *start, uint32_t flags)
+{
+    if (!(flags & DT_TASK_SAVE) || self->kind_named || strcmp (self->opts.handler, "http") != 0)
+        return dt_handler_start (self->handler, start);
+    static dt_httpopt_t http; /* 8 KiB: not on the stack; the loop has one thread */
+    http = self->opts.fetch.http;
+    http.capture = 1;
+    http.capture_max = DT_LIMIT_CAPTURE_SAVE;
+    return dt_fetch_start_with (self->handler, start, &http);
+}
+
 /* Starts queued tasks while a slot is free. */
 static void s_start_tasks (s_worker_t *self)
 {
     while (self->nfree > 0 && self->queue_head) {
         s_task_t *task = s_queue_pop (self);
         uint32_t index = self->free_slots[--self->nfree];
-        self->slots[index] = (s_slot_t){task->id, task->attempt, task->epoch};
+        self->slots[index] = (s_slot_t){task->id, task->attempt, task->epoch, task->flags};
         dt_handler_task_t start = {.id = index,
                                    .task_id = task->id,
                                    .attempt = task->attempt,
@@ -439,7 +475,7 @@ static void s_start_tasks (s_worker_t *self)
                                      .error = "a task of a kind this worker does not serve",
                                      .exit_code = -1};
             s_on_done (self, &r);
-        } else if (dt_handler_start (self->handler, &start) != 0) {
+        } else if (s_start (self, &start, task->flags) != 0) {
             /* Reported as transient: another attempt, maybe elsewhere, may work. */
             dt_handler_result_t r = {.outcome = DT_OUTCOME_RETRY,
                                      .id = index,
