@@ -108,8 +108,11 @@ int dt_cmd_export (const dt_cli_opts_t *opts, int argc, char **argv)
     char *copy = strdup (to_stdout ? "export.warc.gz" : path);
     char operator_[DT_LIMIT_JOB_MAX + 16];
     snprintf (operator_, sizeof operator_, "job %s", job);
+    char host[256] = "";
+    gethostname (host, sizeof host - 1);
     dt_warc_info_t info = {.filename = copy ? basename (copy) : NULL,
                            .software = "dtask/" DTASK_VERSION " export",
+                           .hostname = host[0] ? host : NULL,
                            .operator_ = operator_};
     uint8_t *rec = NULL;
     size_t rec_len = 0;

@@ -43,8 +43,7 @@ int dt_cli_get_capture (const dt_cli_opts_t *opts, dt_rpc_t *rpc, uint64_t id,
         int rc = dt_rpc_call (rpc, &request, &reply);
         if (rc != 0)
             return dt_cli_rpc_failed (opts, rc);
-        if (reply.type != DT_MSG_GET_OK || reply.get_ok.id != id ||
-            reply.get_ok.offset != offset) {
+        if (reply.type != DT_MSG_GET_OK || reply.get_ok.id != id || reply.get_ok.offset != offset) {
             int code = dt_cli_refused (&reply);
             dt_msg_reset (&reply);
             return code;
@@ -53,8 +52,7 @@ int dt_cli_get_capture (const dt_cli_opts_t *opts, dt_rpc_t *rpc, uint64_t id,
          * time), but a REQUEUE and a new result may replace it between
          * two pieces: then its length differs. */
         if (offset > 0 && reply.get_ok.total != *total) {
-            fprintf (stderr, "dtask: task %" PRIu64 ": its capture changed while being read\n",
-                     id);
+            fprintf (stderr, "dtask: task %" PRIu64 ": its capture changed while being read\n", id);
             dt_msg_reset (&reply);
             return DT_CLI_EXIT_FAIL;
         }

@@ -1,4 +1,5 @@
-/* dt_warc_read.c - reading a capture back: its WARC records, and the HTTP response in the last one. */
+/* dt_warc_read.c - reading a capture back: its WARC records, and the HTTP response in the last one.
+ */
 #include "dt_warc_read.h"
 #include "dt_limits.h"
 

@@ -18,13 +18,13 @@
 
 /* The final response of a capture. */
 typedef struct {
-    uint8_t *head;    /* the HTTP response head, CRLFs and the blank line included (owned) */
-    size_t head_len;  /* its bytes */
-    uint8_t *body;    /* the payload: chunk framing removed (owned) */
-    size_t body_len;  /* its bytes */
-    char digest[64];  /* its WARC-Payload-Digest; "" when none */
-    char uri[8193];   /* its WARC-Target-URI */
-    int truncated;    /* the record says WARC-Truncated */
+    uint8_t *head;   /* the HTTP response head, CRLFs and the blank line included (owned) */
+    size_t head_len; /* its bytes */
+    uint8_t *body;   /* the payload: chunk framing removed (owned) */
+    size_t body_len; /* its bytes */
+    char digest[64]; /* its WARC-Payload-Digest; "" when none */
+    char uri[8193];  /* its WARC-Target-URI */
+    int truncated;   /* the record says WARC-Truncated */
 } dt_warc_response_t;
 
 /* Finds the last response record in `len` bytes of gzip members at `data`

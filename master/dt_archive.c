@@ -263,7 +263,9 @@ static int s_scan (dt_archive_t *self, const uint8_t *data, size_t len,
             zr = inflate (&z, Z_NO_FLUSH);
             if (zr != Z_OK && zr != Z_STREAM_END) {
                 snprintf (err, err_size, "record %" PRIu32 ": not gzip (%s)", records + 1,
-                          zr == Z_BUF_ERROR ? "cut short" : z.msg ? z.msg : "bad data");
+                          zr == Z_BUF_ERROR ? "cut short"
+                          : z.msg           ? z.msg
+                                            : "bad data");
                 goto done;
             }
             size_t out = 64 * 1024 - z.avail_out;

@@ -110,8 +110,8 @@ uint32_t dt_state_export_page (dt_state_t *self, dt_str_t job, uint64_t *cursor,
     /* Results without a capture are passed over: the read examines at
      * most `max` + DT_STORE_EXAMINE_SLACK rows, so a page may come back
      * short (even empty) with a cursor to go on from. */
-    if (dt_store_results (self->store, *cursor, upto, job, 0, max, s_export_row, &page,
-                          &reached) != 0) {
+    if (dt_store_results (self->store, *cursor, upto, job, 0, max, s_export_row, &page, &reached) !=
+        0) {
         dt_state_fail (self, "store read failed");
         *cursor = 0;
         return 0;
