@@ -403,8 +403,8 @@ static void s_on_get (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *
     }
     char file[DT_LIMIT_WARC_NAME_MAX + 1];
     dt_warc_loc_t loc;
-    if (dt_state_capture (self->state, msg->get.id, self->committed_seq, file, sizeof file,
-                          &loc) != 0) {
+    if (dt_state_capture (self->state, msg->get.id, self->committed_seq, file, sizeof file, &loc) !=
+        0) {
         dt_master_reply_error (self, peer, msg->req, DT_ERR_STORE, "store read failed");
         return;
     }

@@ -143,7 +143,7 @@ typedef enum {
 #define DT_STORE_RESULT_ROWS 64
 #define S_RESULT_ROW                                                                               \
     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT job FROM tasks WHERE id = ?), ?, ?, ?, ?, ?, ?)"
-#define S_RESULT_PARAMS 18
+#define S_RESULT_PARAMS      18
 #define S_RESULT_ROWS2       S_RESULT_ROW ", " S_RESULT_ROW
 #define S_RESULT_ROWS4       S_RESULT_ROWS2 ", " S_RESULT_ROWS2
 #define S_RESULT_ROWS8       S_RESULT_ROWS4 ", " S_RESULT_ROWS4
@@ -573,8 +573,7 @@ int dt_store_set_attempts (dt_store_t *self, uint64_t id, uint32_t attempts)
 /* The pending result's string `i`, borrowed from the arena. */
 static dt_str_t s_pending_str (dt_store_t *self, const s_pending_result_t *p, int i)
 {
-    return p->str_len[i] ? dt_str_n (self->arena + p->str_off[i], p->str_len[i])
-                         : dt_str_n ("", 0);
+    return p->str_len[i] ? dt_str_n (self->arena + p->str_off[i], p->str_len[i]) : dt_str_n ("", 0);
 }
 
 /* Binds pending result `p` to parameters base+1 .. base+S_RESULT_PARAMS of `stmt`. */
@@ -668,7 +667,7 @@ int dt_store_finish (dt_store_t *self, uint64_t seq, const dt_record_t *r)
     p->exit_code = r->exit_code;
     p->warc_offset = r->warc.offset;
     p->warc_length = r->warc.length;
-    const dt_str_t strs[7] = {r->final_url, r->content_type, r->worker,   r->error,
+    const dt_str_t strs[7] = {r->final_url, r->content_type, r->worker,     r->error,
                               r->output,    r->warc.file,    r->warc.digest};
     for (int i = 0; i < 7; i++) {
         if (s_arena_put (self, strs[i], &p->str_off[i]) != 0)
