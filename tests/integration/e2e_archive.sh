@@ -98,6 +98,18 @@ rc=0
 dt_cli get 999999 >/dev/null 2>"$DT_TMP/get.err" || rc=$?
 [ "$rc" -eq 2 ] && grep -q 'no stored capture' "$DT_TMP/get.err" || fail "dtask get of a task without capture: exit $rc"
 
+# Bad usage is exit 2 and sends nothing.
+for args in "get abc" "get" "get --headers --record 1" "export -o x.warc.gz" "export --job site" \
+  "submit --save tar $DT_HTTP/size/1" "submit --save warc --kind square 3"; do
+  rc=0
+  # shellcheck disable=SC2086 # the words are the arguments
+  dt_cli $args >/dev/null 2>>"$DT_TMP/usage.log" || rc=$?
+  [ "$rc" -eq 2 ] || fail "dtask $args: exit $rc, want 2"
+done
+dt_cli export --job nosuchjob -o "$DT_TMP/none.warc.gz" 2>"$DT_TMP/nojob.err" && fail "export of an unknown job worked"
+grep -q 'no such job' "$DT_TMP/nojob.err" || fail "export of an unknown job: $(cat "$DT_TMP/nojob.err")"
+[ ! -e "$DT_TMP/none.warc.gz" ] && [ ! -e "$DT_TMP/none.warc.gz.part" ] || fail "a failed export left a file"
+
 # dtask export: one standalone WARC file, read by an independent reader.
 dt_cli export --job site -o "$DT_TMP/site.warc.gz" 2>"$DT_TMP/export.log" || fail "dtask export failed"
 grep -q "exported ${#paths[@]} captures" "$DT_TMP/export.log" || fail "export: $(cat "$DT_TMP/export.log")"
