@@ -89,7 +89,7 @@ for p in /size/1000 /size/9000000 /bin/100000 /gzip/5000 /chunked/70000 /page/7 
   cmp -s "$DT_TMP/got.body" "$DT_TMP/want.body" ||
     fail "dtask get $id ($p): $(stat -c %s "$DT_TMP/got.body") bytes differ from the $(stat -c %s "$DT_TMP/want.body") sent"
 done
-[ "$(dt_cli get "$(id_of /redirect/3)")" = done ] || fail "dtask get of a redirect chain is not its last body"
+[ "$(dt_cli get "$(id_of /redirect/3)")" = "done" ] || fail "dtask get of a redirect chain is not its last body"
 dt_cli get --headers "$(id_of /status/404)" | head -n 1 | grep -q '^HTTP/1.1 404' ||
   fail "dtask get --headers does not start with the status line"
 dt_cli get --record "$(id_of /bin/255)" | gzip -dc | grep -ac '^WARC-Type: ' | grep -qx 2 ||
