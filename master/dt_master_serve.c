@@ -439,6 +439,10 @@ static void s_on_get (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *
  * order their results were recorded, with each capture's length. */
 static void s_on_export (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
 {
+    if (dt_master_peer_stalled (self, peer)) {
+        self->replies_dropped++; /* it would not read this page either: do not read it */
+        return;
+    }
     if (!s_job_known (self, peer, msg->req, msg->export_.job))
         return;
     if (!self->export_items &&
