@@ -336,9 +336,8 @@ static void s_string_or_null_raw (dt_jsonl_t *self, dt_str_t s)
  * `dtask submit --wait` spent its time on. */
 int dt_jsonl_add (dt_jsonl_t *self, const dt_msg_result_t *r)
 {
-    if (!s_is_http (r->kind) || r->warc_length > 0) {
-        /* Other kinds carry bytes that may need base64, a saved fetch its
-         * capture's place: the general path. */
+    if (!s_is_http (r->kind)) {
+        /* Other kinds carry bytes that may need base64: the general path. */
         json_t *o = dt_jsonl_result (r);
         if (!o)
             return -1;
@@ -353,7 +352,7 @@ int dt_jsonl_add (dt_jsonl_t *self, const dt_msg_result_t *r)
         return rc;
     }
     size_t strings = (size_t) r->payload.len + r->final_url.len + r->content_type.len +
-                     r->worker.len + r->error.len;
+                     r->worker.len + r->error.len + r->warc_file.len + r->digest.len;
     if (s_reserve (self, DT_JSONL_FIXED_MAX + strings * DT_JSONL_ESCAPE_MAX) != 0)
         return -1;
     S_LITERAL (self, "{\"id\":");
@@ -384,6 +383,16 @@ int dt_jsonl_add (dt_jsonl_t *self, const dt_msg_result_t *r)
     s_string_or_null_raw (self, r->worker);
     S_LITERAL (self, ",\"error\":");
     s_string_or_null_raw (self, r->error);
+    if (r->warc_length > 0) {
+        S_LITERAL (self, ",\"warc\":{\"file\":");
+        s_string (self, r->warc_file);
+        S_LITERAL (self, ",\"offset\":");
+        s_int (self, (long long) (json_int_t) r->warc_offset);
+        S_LITERAL (self, ",\"length\":");
+        s_int (self, (long long) (json_int_t) r->warc_length);
+        S_LITERAL (self, "},\"digest\":");
+        s_string_or_null_raw (self, r->digest);
+    }
     S_LITERAL (self, "}\n");
     return 0;
 }
