@@ -4,6 +4,7 @@
 #define _XOPEN_SOURCE 700
 #include "dt_test.h"
 #include "dt_archive.h"
+#include "dt_state.h"
 #include "dt_store.h"
 #include "dt_warc.h"
 #include "dt_warc_read.h"
@@ -314,7 +315,110 @@ static void test_schema_4_store_upgrades_and_keeps_captures (void)
     s_rm (dir);
 }
 
+/* A result of `outcome` for task `id`'s first attempt, carrying `capture`. */
+static void s_report (dt_state_t *st, dt_worker_t *w, uint64_t id, uint8_t outcome,
+                      const void *capture, size_t len)
+{
+    dt_report_t r;
+    memset (&r, 0, sizeof r);
+    r.id = id;
+    r.attempt = 1;
+    r.epoch = dt_state_epoch (st);
+    r.outcome = outcome;
+    r.http_status = 200;
+    r.final_url = r.content_type = r.error = r.output = dt_str ("");
+    r.exit_code = DT_EXIT_NONE;
+    r.capture = dt_str_n (capture, len);
+    dt_state_result (st, w, &r, 1000);
+}
+
+/* Only a saving job's tasks go out with SAVE, and only the final result of
+ * such a task from its lease holder has its capture kept: not one of
+ * another job, not a duplicate, not one the archive refuses (the task then
+ * fails saying why). */
+static void test_only_a_saving_job_s_final_capture_is_kept (void)
+{
+    char dir[] = "/tmp/dtask-archive-XXXXXX";
+    DT_CHECK (mkdtemp (dir));
+    char err[256] = "";
+    dt_store_t *store = dt_store_open (dir, err, sizeof err);
+    dt_archive_t *a = dt_archive_open (dir, 0, 0, err, sizeof err);
+    DT_CHECK (store && a);
+    dt_state_opts_t opts = {.max_attempts = 1, .retry_base_ms = 100, .task_ms = 100000};
+    dt_state_t *st = dt_state_new (&opts, store);
+    DT_CHECK (st);
+    dt_state_set_archive (st, a);
+    DT_CHECK_EQ (dt_state_begin_epoch (st), 0);
+    dt_str_t urls[2] = {dt_str ("http://h/1"), dt_str ("http://h/2")};
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (dt_state_submit (st, dt_str ("s"), 0, urls, 2, &first, &count, err, sizeof err),
+                 0);
+    DT_CHECK_EQ (dt_state_save_refused (st, err, sizeof err), 0);
+    DT_CHECK_EQ (dt_state_job_save (st, dt_str ("s"), err, sizeof err), 0);
+    DT_CHECK_EQ (dt_state_submit (st, dt_str ("n"), 0, urls, 1, &first, &count, err, sizeof err),
+                 0);
+    dt_peer_t peer;
+    memset (&peer, 0, sizeof peer);
+    peer.len = 1;
+    peer.id[0] = 'w';
+    dt_worker_t *w = dt_workers_add (dt_state_workers (st), &peer, dt_str ("w"), 8);
+    static dt_task_t *tasks[8];
+    static dt_msg_task_t items[8];
+    uint32_t n = dt_state_take (st, 8, items, tasks);
+    DT_CHECK_EQ (n, 3);
+    dt_state_lease (st, w, tasks, n, 1000);
+    for (uint32_t i = 0; i < n; i++)
+        DT_CHECK_EQ (items[i].flags, items[i].id <= 2 ? DT_TASK_SAVE : 0u);
+
+    size_t len = 0;
+    uint8_t *cap = s_capture ("HTTP/1.1 200 OK\r\n\r\n", "kept", &len);
+    s_report (st, w, 1, DT_OUTCOME_DONE, cap, len);  /* kept */
+    s_report (st, w, 1, DT_OUTCOME_DONE, cap, len);  /* a duplicate: not kept */
+    s_report (st, w, 2, DT_OUTCOME_DONE, "junk", 4); /* refused: the task fails */
+    s_report (st, w, 3, DT_OUTCOME_DONE, cap, len);  /* job n does not save */
+    DT_CHECK_EQ (dt_archive_captures (a), 1);
+    DT_CHECK_EQ (dt_archive_sync (a), 0);
+    DT_CHECK_EQ (dt_store_commit (store), 0);
+    dt_msg_stats_t stats;
+    dt_state_stats (st, dt_str ("s"), &stats);
+    DT_CHECK (stats.done == 1 && stats.failed == 1);
+
+    char file[DT_LIMIT_WARC_NAME_MAX + 1];
+    dt_warc_loc_t loc;
+    uint64_t last = dt_state_last_seq (st);
+    DT_CHECK_EQ (dt_state_capture (st, 1, last, file, sizeof file, &loc), 0);
+    DT_CHECK_EQ (loc.length, len);
+    DT_CHECK_EQ (dt_state_capture (st, 2, last, file, sizeof file, &loc), 0);
+    DT_CHECK_EQ (loc.length, 0);
+    DT_CHECK_EQ (dt_state_capture (st, 3, last, file, sizeof file, &loc), 0);
+    DT_CHECK_EQ (loc.length, 0);
+    /* The failed task says why; the page of the job shows where the kept one is. */
+    static dt_record_t page[8];
+    uint64_t cursor = 0;
+    uint32_t got = dt_state_page (st, dt_str ("s"), &cursor, 8, 0, page);
+    DT_CHECK_EQ (got, 2);
+    for (uint32_t i = 0; i < got; i++) {
+        if (page[i].id == 1)
+            DT_CHECK (page[i].warc.length == len && page[i].warc.digest.len == 37);
+        else
+            DT_CHECK (page[i].warc.length == 0 &&
+                      strncmp (page[i].error.ptr, "capture not stored: capture refused", 35) == 0);
+    }
+    /* The index of the job: one entry. */
+    dt_msg_capture_t index[8];
+    cursor = 0;
+    DT_CHECK_EQ (dt_state_export_page (st, dt_str ("s"), &cursor, last, 8, index), 1);
+    DT_CHECK (index[0].id == 1 && index[0].length == len && cursor == 0);
+    free (cap);
+    dt_state_destroy (&st);
+    dt_store_destroy (&store);
+    dt_archive_destroy (&a);
+    s_rm (dir);
+}
+
 static dt_test_t tests[] = {
+    {"only a saving job's final capture is kept", test_only_a_saving_job_s_final_capture_is_kept},
     {"a capture is appended after a warcinfo and read back",
      test_a_capture_is_appended_after_a_warcinfo_and_read_back},
     {"bytes that are not WARC records are refused",
