@@ -175,12 +175,22 @@ static int s_gzip_member (s_buf_t *out, const void *const *piece, const size_t *
 {
     z_stream z;
     memset (&z, 0, sizeof z);
-    /* windowBits 15 + 16: a gzip wrapper (header and CRC-32 trailer). */
-    if (deflateInit2 (&z, DT_WARC_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return -1;
     uLong total = 0;
     for (int i = 0; i < pieces; i++)
         total += (uLong) piece_len[i];
+    /* A window no larger than the record (at least zlib's 512 bytes), and a
+     * hash table to match: most records are a few KiB, and zlib's full
+     * 32 KiB window with its 64 Ki-entry hash, allocated and cleared for
+     * each member, cost more than compressing them. The output is the same
+     * gzip any reader inflates; a window that covers the whole input loses
+     * nothing. + 16: a gzip wrapper (header and CRC-32 trailer). */
+    int window_bits = 9;
+    while (window_bits < 15 && ((uLong) 1 << window_bits) < total)
+        window_bits++;
+    int mem_level = window_bits - 7 < 1 ? 1 : window_bits - 7;
+    if (deflateInit2 (&z, DT_WARC_GZIP_LEVEL, Z_DEFLATED, window_bits + 16, mem_level,
+                      Z_DEFAULT_STRATEGY) != Z_OK)
+        return -1;
     /* With the bound's room, deflate never runs out of output space. */
     uLong bound = deflateBound (&z, total);
     if (s_buf_reserve (out, bound, SIZE_MAX) != 0) {
