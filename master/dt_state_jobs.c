@@ -71,6 +71,15 @@ dt_job_t *dt_state_job_ensure (dt_state_t *self, dt_str_t name)
         return NULL;
     if (!self->store)
         return job;
+    /* Its HTTP options, set by its first chunk, come back with it: its
+     * tasks still to run are fetched the way it asked. */
+    dt_jobhttp_t *http = NULL;
+    if (dt_store_http_get (self->store, name, &http) < 0) {
+        dt_state_fail (self, "store read failed");
+        return NULL;
+    }
+    if (http)
+        dt_jobs_set_http (self->jobs, job, &http);
     /* Back in memory after it left it: its counters come back from the
      * store, whose row goes (the load then counts its tasks again). */
     uint64_t counts[3];
@@ -113,6 +122,45 @@ int dt_state_job_known (dt_state_t *self, dt_str_t name)
     if (rc < 0)
         dt_state_fail (self, "store read failed");
     return rc == 0;
+}
+
+int dt_state_job_http_check (dt_state_t *self, dt_str_t name, dt_str_t kind,
+                             const dt_msg_httpopt_t *http, char *err, size_t err_size)
+{
+    if (dt_jobhttp_check (http, kind, err, err_size) != 0)
+        return DT_ERR_MALFORMED;
+    if (dt_jobs_purging (self->jobs, name))
+        return 0; /* the SUBMIT is refused for that */
+    dt_job_t *job = dt_state_job_stored (self, name);
+    if (self->broken) {
+        snprintf (err, err_size, "store read failed");
+        return DT_ERR_STORE;
+    }
+    /* A job with no task yet (a SUBMIT that failed half-way) has none set. */
+    if (job && job->total > 0 && !dt_jobhttp_same (job->http, http)) {
+        snprintf (err, err_size,
+                  "job %s was submitted with %s HTTP options: a job's options are set by its "
+                  "first chunk and every chunk must repeat them; use a new job id",
+                  job->name, job->http ? "other" : "no");
+        return DT_ERR_CONFLICT;
+    }
+    return 0;
+}
+
+int dt_state_job_http_set (dt_state_t *self, dt_str_t name, const dt_msg_httpopt_t *http)
+{
+    dt_job_t *job = dt_jobs_find (self->jobs, name);
+    if (!job || job->http || dt_msg_httpopt_empty (http))
+        return 0;
+    dt_jobhttp_t *copy = dt_jobhttp_new (http);
+    if (!copy) {
+        dt_state_fail (self, "out of memory keeping a job's HTTP options");
+        return -1;
+    }
+    dt_jobs_set_http (self->jobs, job, &copy);
+    if (self->store)
+        dt_state_check (self, dt_store_http_put (self->store, name, http));
+    return self->broken ? -1 : 0;
 }
 
 int dt_state_chunk_resent (dt_state_t *self, dt_str_t name, uint32_t chunk, const dt_str_t *urls,
