@@ -1,4 +1,5 @@
-/* dt_httpcheck.c - the one rule for the request headers and User-Agent a job or a worker may set. */
+/* dt_httpcheck.c - the one rule for the request headers and User-Agent a job or a worker may set.
+ */
 #include "dt_httpcheck.h"
 #include "dt_limits.h"
 

@@ -259,7 +259,8 @@ dt_job_t *dt_jobs_retire_next (dt_jobs_t *self, size_t keep)
 void dt_jobs_set_http (dt_jobs_t *self, dt_job_t *job, struct dt_jobhttp_t **http_p)
 {
     self->nhttp = self->nhttp + (*http_p != NULL) - (job->http != NULL);
-    self->http_bytes = self->http_bytes + dt_jobhttp_memory (*http_p) - dt_jobhttp_memory (job->http);
+    self->http_bytes =
+        self->http_bytes + dt_jobhttp_memory (*http_p) - dt_jobhttp_memory (job->http);
     dt_jobhttp_destroy (&job->http);
     job->http = *http_p;
     *http_p = NULL;

@@ -43,7 +43,7 @@ typedef struct {
     uint64_t duplicates;              /* results for its tasks already final */
     uint64_t late;                    /* results for its tasks from no current lease */
     int retiring;                     /* in the finished queue */
-    int kind; /* its first chunk's kind number + 1 (dt_kinds.h); 0: not known */
+    int kind;                  /* its first chunk's kind number + 1 (dt_kinds.h); 0: not known */
     struct dt_jobhttp_t *http; /* its HTTP options (dt_jobhttp.h), owned; NULL: none */
 } dt_job_t;
 

@@ -16,10 +16,11 @@ static int s_str_eq (dt_str_t s, const char *c)
 /* Fills `m` with a sample of `type` whose every field is set. */
 static void s_sample (dt_msg_t *m, int type)
 {
-    static dt_msg_task_t tasks[2] = {{7, 1, {"http", 4}, {"http://a.test/1", 15}, 0, DT_TASK_SAVE, 1},
-                                     {8, 3, {"square", 6}, {"7\0\xff", 3}, 2500, DT_TASK_LINKS, 0}};
-    static dt_msg_httpopt_t http[1] = {{DT_HTTP_METHOD_HEAD, 5000, 1000, 4096, 1, {"bot/1", 5},
-                                        {"X-A: 1\nX-B: 2", 13}}};
+    static dt_msg_task_t tasks[2] = {
+        {7, 1, {"http", 4}, {"http://a.test/1", 15}, 0, DT_TASK_SAVE, 1},
+        {8, 3, {"square", 6}, {"7\0\xff", 3}, 2500, DT_TASK_LINKS, 0}};
+    static dt_msg_httpopt_t http[1] = {
+        {DT_HTTP_METHOD_HEAD, 5000, 1000, 4096, 1, {"bot/1", 5}, {"X-A: 1\nX-B: 2", 13}}};
     static dt_msg_result_t results[2] = {
         {.id = 7,
          .attempt = 1,
@@ -364,14 +365,14 @@ static void test_unknown_types_and_wrong_shapes_are_malformed (void)
                  DT_PROTO_EMALFORMED);
     /* RESULTS whose outcome is 3. */
     DT_CHECK_EQ (
-        s_decode (
-            "\x95\x04\x04\x00\xa0\x91\x9f\x01\x01\x01\x03\x00\x00\x00\xa0\xa0\xa0\xc4\x00\x00"
-            "\xc4\x00\xa0\x00", 24),
+        s_decode ("\x95\x04\x04\x00\xa0\x91\x9f\x01\x01\x01\x03\x00\x00\x00\xa0\xa0\xa0\xc4\x00\x00"
+                  "\xc4\x00\xa0\x00",
+                  24),
         DT_PROTO_EMALFORMED);
     DT_CHECK_EQ (
-        s_decode (
-            "\x95\x04\x04\x00\xa0\x91\x9f\x01\x01\x01\x02\x00\x00\x00\xa0\xa0\xa0\xc4\x00\x00"
-            "\xc4\x00\xa0\x00", 24),
+        s_decode ("\x95\x04\x04\x00\xa0\x91\x9f\x01\x01\x01\x02\x00\x00\x00\xa0\xa0\xa0\xc4\x00\x00"
+                  "\xc4\x00\xa0\x00",
+                  24),
         0);
     /* A task whose kind is empty; a TASKS with no task; a TASKS of epoch 0. */
     DT_CHECK_EQ (s_decode ("\x96\x04\x03\x00\x01\x91\x97\x01\x01\xa0\xc4\x00\x00\x00\x00\x90", 16),
@@ -379,7 +380,8 @@ static void test_unknown_types_and_wrong_shapes_are_malformed (void)
     DT_CHECK_EQ (s_decode ("\x96\x04\x03\x00\x01\x90\x90", 7), DT_PROTO_EMALFORMED);
     DT_CHECK_EQ (s_decode ("\x96\x04\x03\x00\x00\x91\x97\x01\x01\xa1x\xc4\x00\x00\x00\x00\x90", 17),
                  DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x96\x04\x03\x00\x01\x91\x97\x01\x01\xa1x\xc4\x00\x00\x00\x00\x90", 17), 0);
+    DT_CHECK_EQ (s_decode ("\x96\x04\x03\x00\x01\x91\x97\x01\x01\xa1x\xc4\x00\x00\x00\x00\x90", 17),
+                 0);
     /* A payload sent as str where bin belongs. */
     DT_CHECK_EQ (s_decode ("\x96\x04\x03\x00\x01\x91\x97\x01\x01\xa1x\xa0\x00\x00\x00\x90", 16),
                  DT_PROTO_EMALFORMED);
