@@ -131,17 +131,31 @@ int dt_state_job_http_check (dt_state_t *self, dt_str_t name, dt_str_t kind,
         return DT_ERR_MALFORMED;
     if (dt_jobs_purging (self->jobs, name))
         return 0; /* the SUBMIT is refused for that */
-    dt_job_t *job = dt_state_job_stored (self, name);
+    /* A job in memory answers for itself; one only in the store is
+     * compared with its stored options, without bringing it back. */
+    dt_job_t *job = dt_jobs_find (self->jobs, name);
+    int same = 1;
+    const char *had = "other";
+    if (job && job->total > 0) { /* none yet: a SUBMIT failed half-way, nothing was set */
+        same = dt_jobhttp_same (job->http, http);
+        had = job->http ? "other" : "no";
+    } else if (!job && self->store && dt_state_job_known (self, name)) {
+        dt_jobhttp_t *stored = NULL;
+        if (dt_store_http_get (self->store, name, &stored) < 0)
+            dt_state_fail (self, "store read failed");
+        same = dt_jobhttp_same (stored, http);
+        had = stored ? "other" : "no";
+        dt_jobhttp_destroy (&stored);
+    }
     if (self->broken) {
         snprintf (err, err_size, "store read failed");
         return DT_ERR_STORE;
     }
-    /* A job with no task yet (a SUBMIT that failed half-way) has none set. */
-    if (job && job->total > 0 && !dt_jobhttp_same (job->http, http)) {
+    if (!same) {
         snprintf (err, err_size,
-                  "job %s was submitted with %s HTTP options: a job's options are set by its "
+                  "job %.*s was submitted with %s HTTP options: a job's options are set by its "
                   "first chunk and every chunk must repeat them; use a new job id",
-                  job->name, job->http ? "other" : "no");
+                  (int) name.len, name.ptr, had);
         return DT_ERR_CONFLICT;
     }
     return 0;

@@ -2,6 +2,7 @@
  * for every later one, sent once per job per TASKS (at most DT_LIMIT_TASKS_HTTP jobs a TASKS), and
  * kept in the store for a restart. */
 #include "dt_state.h"
+#include "dt_state_priv.h" /* to see which jobs are in memory */
 #include "dt_test.h"
 
 #include <stdio.h>
@@ -134,7 +135,8 @@ static void test_a_job_s_options_come_back_from_the_store (void)
     char dir[64], err[256];
     snprintf (dir, sizeof dir, "/tmp/dtask-httpopt-XXXXXX");
     DT_CHECK (mkdtemp (dir) != NULL);
-    dt_state_opts_t opts = {.max_attempts = 1, .retry_base_ms = 100, .task_ms = 1000};
+    dt_state_opts_t opts = {
+        .max_attempts = 1, .retry_base_ms = 100, .task_ms = 1000, .keep_jobs = 1};
     dt_store_t *store = dt_store_open (dir, err, sizeof err);
     DT_CHECK (store);
     dt_state_t *st = dt_state_new (&opts, store);
@@ -158,12 +160,53 @@ static void test_a_job_s_options_come_back_from_the_store (void)
         DT_CHECK_EQ (s_items[i].opts, s_items[i].id <= 2 ? 1u : 0u);
     DT_CHECK_EQ (s_job_of (&http[0]), 3);
     DT_CHECK (http[0].headers.len == 6 && memcmp (http[0].headers.ptr, "X-A: 1", 6) == 0);
-    dt_state_untake (st, s_tasks, n);
     /* Still the first chunk's, after the restart. */
-    dt_msg_httpopt_t other = s_http (4);
+    dt_msg_httpopt_t other = s_http (4), same = s_http (3);
     DT_CHECK_EQ (
         dt_state_job_http_check (st, dt_str ("job3"), dt_str (""), &other, err, sizeof err),
         DT_ERR_CONFLICT);
+
+    /* Finished and out of memory (keep_jobs 1, two more jobs after it):
+     * the store still answers for its options. */
+    dt_peer_t peer = {.len = 1, .id = {'w'}};
+    dt_worker_t *w = dt_workers_add (dt_state_workers (st), &peer, dt_str ("w"), 64);
+    DT_CHECK (w);
+    for (int round = 0; round < 3; round++) {
+        if (round > 0) {
+            DT_CHECK_EQ (s_submit (st, 18 + round, 0), 0);
+            n = dt_state_take (st, DT_LIMIT_BATCH_MAX, s_items, s_tasks);
+        }
+        dt_state_lease (st, w, s_tasks, n, 0);
+        for (uint32_t i = 0; i < n; i++) {
+            dt_report_t r = {.id = s_items[i].id,
+                             .attempt = s_items[i].attempt,
+                             .epoch = dt_state_epoch (st),
+                             .outcome = DT_OUTCOME_DONE,
+                             .http_status = 200};
+            dt_state_result (st, w, &r, 0);
+        }
+        DT_CHECK_EQ (dt_store_commit (store), 0);
+    }
+    dt_state_take (st, 1, s_items, s_tasks); /* a turn of upkeep: finished jobs leave */
+    DT_CHECK (dt_jobs_find (st->jobs, dt_str ("job3")) == NULL);
+    DT_CHECK_EQ (
+        dt_state_job_http_check (st, dt_str ("job3"), dt_str (""), &other, err, sizeof err),
+        DT_ERR_CONFLICT);
+    DT_CHECK (strstr (err, "with other HTTP options") != NULL);
+    DT_CHECK_EQ (dt_state_job_http_check (st, dt_str ("job3"), dt_str (""), &same, err, sizeof err),
+                 0);
+    DT_CHECK (dt_jobs_find (st->jobs, dt_str ("job3")) ==
+              NULL); /* the check brought nothing back */
+    dt_msg_httpopt_t none = {0};
+    DT_CHECK_EQ (
+        dt_state_job_http_check (st, dt_str ("job18"), dt_str (""), &other, err, sizeof err),
+        DT_ERR_CONFLICT);
+    DT_CHECK_EQ (
+        dt_state_job_http_check (st, dt_str ("job18"), dt_str (""), &none, err, sizeof err), 0);
+    /* An append with the same options brings it back with them. */
+    DT_CHECK_EQ (s_submit (st, 3, 1), 0);
+    dt_job_t *job = dt_jobs_find (st->jobs, dt_str ("job3"));
+    DT_CHECK (job && job->http && dt_jobhttp_same (job->http, &same));
     dt_state_destroy (&st);
     dt_store_destroy (&store);
     char cmd[128];
