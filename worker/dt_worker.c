@@ -72,7 +72,7 @@ typedef struct {
     uint32_t capacity;        /* concurrency + prefetch: the credit we want */
     dt_str_t kind;            /* the kind served: --kind of a command handler, else http */
     int kind_named;           /* HELLO names it (a command handler); http is the default */
-    int fetches;              /* the handler is http's: a job's HTTP options apply */
+    int fetches;              /* the handler is http's: jobs' HTTP options apply */
     zsock_t *sock;            /* DEALER to the master */
     void *zsock;              /* its libzmq handle */
     dt_handler_t *handler;    /* runs the tasks */
@@ -438,7 +438,7 @@ static void s_on_tasks (s_worker_t *self, const dt_msg_t *msg)
         dt_jobopt_unref (&http[j]);
 }
 
-/* Starts `task` in slot `index`: 0, or -1 with the reason in *error and
+/* Starts `task` as `start` says: 0, or -1 with the reason in *error and
  * the outcome in *outcome when it cannot start. */
 static int s_start_one (s_worker_t *self, const s_task_t *task, const dt_handler_task_t *start,
                         const char **error, uint8_t *outcome)
@@ -448,16 +448,15 @@ static int s_start_one (s_worker_t *self, const s_task_t *task, const dt_handler
         *error = "a task of a kind this worker does not serve";
         return -1;
     }
-    if (task->http && !self->fetches) {
-        *error = "HTTP options for a worker that does not fetch";
+    /* A job's HTTP options are for fetches: a handler that does not fetch
+     * (noop, a command's) has no use for them. */
+    const dt_jobopt_t *http = self->fetches ? task->http : NULL;
+    if (http && dt_jobopt_error (http)) {
+        *error = dt_jobopt_error (http);
         return -1;
     }
-    if (task->http && dt_jobopt_error (task->http)) {
-        *error = dt_jobopt_error (task->http);
-        return -1;
-    }
-    int rc = task->http ? dt_fetch_start_with (self->handler, start, dt_jobopt_http (task->http))
-                        : dt_handler_start (self->handler, start);
+    int rc = http ? dt_fetch_start_with (self->handler, start, dt_jobopt_http (http))
+                  : dt_handler_start (self->handler, start);
     if (rc != 0) {
         /* Reported as transient: another attempt, maybe elsewhere, may work. */
         *outcome = DT_OUTCOME_RETRY;
