@@ -1,5 +1,4 @@
-/* dt_httpopt.c - the HTTP options of one task (per job, later): method, extra headers, User-Agent,
- * limits, capture. */
+/* dt_httpopt.c - the HTTP options of one task: method, extra headers, User-Agent, limits, capture. */
 #include "dt_httpopt.h"
 #include "dt_httpcheck.h"
 
