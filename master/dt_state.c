@@ -692,19 +692,38 @@ uint32_t dt_state_take (dt_state_t *self, uint32_t max, dt_msg_task_t *items, dt
  * into *size, *added set) when new; UINT32_MAX when the list is full. */
 static uint32_t s_take_http (dt_state_t *self, const dt_task_t *task, size_t *size, int *added)
 {
+    /* Tasks come in runs of one job: the last answer usually holds. */
+    if (self->take_last_valid && task->job == self->take_last_job)
+        return self->take_last_opts;
     dt_job_t *job = dt_jobs_at (self->jobs, task->job);
-    if (!job || !job->http)
-        return 0;
-    for (uint32_t i = 0; i < self->take_nhttp; i++)
-        if (self->take_jobs[i] == job->index)
-            return i + 1;
-    if (self->take_nhttp == DT_LIMIT_TASKS_HTTP)
-        return UINT32_MAX;
-    self->take_jobs[self->take_nhttp] = job->index;
-    self->take_http[self->take_nhttp] = *dt_jobhttp_msg (job->http);
-    *size += dt_msg_httpopt_size (&self->take_http[self->take_nhttp]);
-    *added = 1;
-    return ++self->take_nhttp;
+    uint32_t opts = 0;
+    if (job && job->http) {
+        for (uint32_t i = 0; i < self->take_nhttp && !opts; i++)
+            if (self->take_jobs[i] == job->index)
+                opts = i + 1;
+        if (!opts && self->take_nhttp == DT_LIMIT_TASKS_HTTP)
+            return UINT32_MAX;
+        if (!opts) {
+            self->take_jobs[self->take_nhttp] = job->index;
+            self->take_http[self->take_nhttp] = *dt_jobhttp_msg (job->http);
+            *size += dt_msg_httpopt_size (&self->take_http[self->take_nhttp]);
+            *added = 1;
+            opts = ++self->take_nhttp;
+        }
+    }
+    self->take_last_valid = 1;
+    self->take_last_job = task->job;
+    self->take_last_opts = opts;
+    return opts;
+}
+
+/* Takes back the options s_take_http added for a task that stays. */
+static void s_untake_http (dt_state_t *self, int added)
+{
+    if (!added)
+        return;
+    self->take_nhttp--;
+    self->take_last_valid = 0;
 }
 
 uint32_t dt_state_take_http (dt_state_t *self, const dt_msg_httpopt_t **http)
@@ -724,6 +743,7 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
     dt_queue_t *from;
     int with_http = dt_jobs_with_http (self->jobs) > 0;
     self->take_nhttp = 0;
+    self->take_last_valid = 0;
     /* Only kinds the master knows have queues: the loops in s_next stop at
      * the highest bit left. */
     int known = dt_kinds_count (self->kinds);
@@ -783,7 +803,7 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
             break;
         }
         if (count > 0 && bytes + size > DT_LIMIT_BATCH_BYTES) {
-            self->take_nhttp -= (uint32_t) added;
+            s_untake_http (self, added);
             /* Cannot fail: the entry just left the ring. */
             dt_queue_push_front (from, id, gen);
             break;
@@ -794,13 +814,13 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
             uint64_t key = dt_hosts_key (payload.ptr, payload.len);
             int room = dt_hosts_take (self->hosts, key);
             if (room == 0 && dt_hosts_park (self->hosts, key, id, gen) == 0) {
-                self->take_nhttp -= (uint32_t) added;
+                s_untake_http (self, added);
                 task->parked = DT_TASK_PARKED;
                 self->parked++;
                 continue; /* ready again when a task of its host comes back */
             }
             if (room != 1) {
-                self->take_nhttp -= (uint32_t) added;
+                s_untake_http (self, added);
                 dt_queue_push_front (from, id, gen);
                 dt_state_fail (self, "out of memory counting tasks per host");
                 break;

@@ -55,6 +55,9 @@ struct dt_state_t {
     uint32_t take_jobs[DT_LIMIT_TASKS_HTTP];
     dt_msg_httpopt_t take_http[DT_LIMIT_TASKS_HTTP];
     uint32_t take_nhttp;
+    int take_last_valid;     /* the last task's answer, for the next of the same job: */
+    uint32_t take_last_job;  /* its job number */
+    uint32_t take_last_opts; /* and its T.opts */
 };
 
 /* A PAGE being filled. */
