@@ -14,8 +14,8 @@
 
 static dt_task_t *s_tasks[DT_LIMIT_BATCH_MAX];
 static dt_msg_task_t s_items[DT_LIMIT_BATCH_MAX];
-static char s_names[NJOBS][16];
-static char s_agents[NJOBS][16];
+static char s_names[NJOBS + 1][16]; /* one more job for the last test */
+static char s_agents[NJOBS + 1][16];
 
 static dt_msg_httpopt_t s_http (int j)
 {
