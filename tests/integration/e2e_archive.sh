@@ -115,6 +115,14 @@ dt_cli export --job site -o "$DT_TMP/site.warc.gz" 2>"$DT_TMP/export.log" || fai
 grep -q "exported ${#paths[@]} captures" "$DT_TMP/export.log" || fail "export: $(cat "$DT_TMP/export.log")"
 dt_archive_check "$DT_TMP/expected.json" "$DT_TMP/site.warc.gz"
 
+# A job's HTTP options hold for its saved fetches: the request record shows them.
+dt_cli submit --job opts --save warc -H 'X-Archive-Test: yes' --user-agent 'archiver/1' --wait \
+  "$DT_HTTP/size/7" >"$DT_TMP/opts.jsonl" 2>>"$DT_TMP/cli.log" || fail "a saving job with HTTP options failed"
+opts_id=$("$DT_PYTHON" -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["id"])' "$DT_TMP/opts.jsonl")
+dt_cli get --record "$opts_id" | gzip -dc >"$DT_TMP/opts.records"
+grep -aq '^X-Archive-Test: yes' "$DT_TMP/opts.records" && grep -aq '^User-Agent: archiver/1' "$DT_TMP/opts.records" ||
+  fail "the saved request lacks the job's header or User-Agent"
+
 # The same job saved again under a restarted master: the file goes on in a new one, and GET reads both.
 dt_stop_pid "$(dt_pid_of master)"
 dt_spawn master2 "$DTASK_BIN/dtask-master" --bind "$DT_MASTER" --data "$DT_TMP/data" --max-attempts 1
