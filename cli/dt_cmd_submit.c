@@ -569,7 +569,8 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
             else if (strcmp (optarg, "none") == 0)
                 self.flags &= ~DT_SUBMIT_SAVE;
             else
-                return dt_cli_usage_error (s_usage_text (), "--save: warc or none, not '%s'", optarg);
+                return dt_cli_usage_error (s_usage_text (), "--save: warc or none, not '%s'",
+                                           optarg);
             break;
         case 'P':
             if (s_uint (optarg, DT_PRIORITY_MAX, &v) != 0)
