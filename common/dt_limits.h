@@ -62,6 +62,16 @@
 #define DT_LIMIT_STATUS_WORKERS 100
 #define DT_LIMIT_STATUS_BYTES   (DT_LIMIT_STATUS_WORKERS * 160 + 1024)
 
+/* FETCHes (long polls) parked at once from one IP address: a quarter of
+ * the master's DT_WAITERS_MAX (4,096), as DT_LIMIT_WORKERS_PER_ADDR is of
+ * the worker slots. A routing id costs nothing (a new connection makes
+ * one), so the address is the unit one client cannot multiply cheaply:
+ * one host that parks FETCHes from many sockets cannot take every slot and
+ * make every other client's --wait refused; four hosts would have to. A
+ * real client has one FETCH out (the CLI) or a few dozen (many CLIs on one
+ * host); past this, the next one is refused (TOO_BIG, "retry later"). */
+#define DT_LIMIT_WAITERS_PER_ADDR 1024
+
 /* Credit (tasks a worker may hold at once) a worker may ask for. Bounds the
  * master's per-worker lease table and the worst-case requeue burst when a
  * worker dies. */

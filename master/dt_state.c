@@ -413,9 +413,10 @@ void dt_state_finish (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
 }
 
 /* A lease ended without a result: back to the front of the queue, unless
- * the task has used its attempts. `vanished`: its worker is gone, which
- * counts against max_lost rather than max_attempts (DT_STATE_LOST_FACTOR);
- * else the lease outlived its time limit, which spends an attempt. */
+ * the task has used its attempts. `vanished`: its worker is gone, or stuck
+ * (s_stuck), which counts against max_lost rather than max_attempts
+ * (DT_STATE_LOST_FACTOR); else the lease outlived its time limit on a
+ * worker that answers for its other tasks, which spends an attempt. */
 static void s_end_lease (dt_state_t *self, dt_task_t *task, int vanished, int64_t now)
 {
     if (vanished)
@@ -602,6 +603,7 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
     }
     /* A result came back: the worker has earned more credit. */
     dt_workers_returned (self->workers, from);
+    from->answered = now;
     if (result->outcome == DT_OUTCOME_RETRY &&
         s_spent_round (self, task) < s_max_attempts (self, task)) {
         s_release (self, task, now);
@@ -814,6 +816,18 @@ uint32_t dt_state_drop_worker (dt_state_t *self, dt_worker_t **worker_p, int64_t
     return count;
 }
 
+/* True when `worker` has returned no result for a whole task time limit.
+ * A worker ends every task itself at that limit (WELCOME gives it; the
+ * lease lasts lease_grace_ms longer), so a lease that expires on such a
+ * worker says nothing about the task: the worker is stopped, hung, or a
+ * fake that keeps what it gets while it heartbeats. Its leases count as
+ * lost with it, like a worker that vanished; a worker that answers for its
+ * other tasks but not this one spends the task's attempt. */
+static int s_stuck (const dt_state_t *self, const dt_worker_t *worker, int64_t now)
+{
+    return worker->answered == 0 || now - worker->answered >= (int64_t) self->opts.task_ms;
+}
+
 uint32_t dt_state_expire_leases (dt_state_t *self, dt_worker_t *worker, int64_t now)
 {
     uint32_t count = 0;
@@ -821,7 +835,7 @@ uint32_t dt_state_expire_leases (dt_state_t *self, dt_worker_t *worker, int64_t 
         /* A worker still here that keeps a task past its limit earns
          * less credit: it holds fewer tasks hostage next time. */
         dt_workers_lost (self->workers, worker);
-        s_end_lease (self, worker->leases.head, 0, now);
+        s_end_lease (self, worker->leases.head, s_stuck (self, worker, now), now);
         count++;
     }
     return count;

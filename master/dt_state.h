@@ -37,7 +37,9 @@ typedef struct {
                                  "lease lost"; 0: DT_STATE_LOST_FACTOR * max_attempts */
 } dt_state_opts_t;
 
-/* A lease lost with its worker (dead, or BYE while holding it) says nothing
+/* A lease lost with its worker (dead, or BYE while holding it, or expired on
+ * a worker that has returned no result for a whole task_ms: stopped, hung or
+ * a fake that keeps its tasks) says nothing
  * about the task, and anyone can make workers vanish: it spends none of the
  * task's max_attempts (those are for a RETRY result or a lease that outlived
  * its time limit) but one of a larger allowance, so a task still ends when
@@ -157,7 +159,9 @@ uint32_t dt_state_drop_worker (dt_state_t *self, dt_worker_t **worker_p, int64_t
 /* Ends the leases of `worker` whose task started task_ms + lease_grace_ms
  * ago or more. A lease's clock starts when it becomes one of the worker's
  * oldest `concurrency` leases (dt_workers_lease): the rest wait in the
- * worker's queue. Returns how many ended. */
+ * worker's queue. Each spends an attempt of its task, unless the worker has
+ * returned no result for task_ms: then it counts as lost (max_lost).
+ * Returns how many ended. */
 uint32_t dt_state_expire_leases (dt_state_t *self, dt_worker_t *worker, int64_t now);
 
 /* When the next lease of `worker` ends unless a result comes (monotonic

@@ -13,7 +13,14 @@
  *                                                from loopback source 127.0.0.(1 + i % SOURCES)
  *                                                (default 1: all from 127.0.0.1); then one
  *                                                STATUS from 127.0.0.1, timed
- *   dt_peer waiters ENDPOINT N                   N long-poll FETCHes from one socket
+ *   dt_peer waiters ENDPOINT N [SOURCES [FIRST [HOLD_MS]]]
+ *                                                N long-poll FETCHes (8 s each), FETCH i from
+ *                                                loopback source 127.0.0.(FIRST + i % SOURCES)
+ *                                                (default 1 and 1: all from 127.0.0.1); after
+ *                                                5 s of reading refusals, one STATUS, timed, and
+ *                                                a line; with HOLD_MS, each FETCH answered is
+ *                                                sent again until HOLD_MS or SIGTERM, then a
+ *                                                last line
  *   dt_peer fakemaster PORT_FILE COUNT URL HOLD_MS
  *                                                a master on 127.0.0.1 that deals the first
  *                                                worker to say HELLO COUNT tasks of URL at once,
@@ -31,6 +38,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -393,37 +401,91 @@ static int s_workers (const char *endpoint, long n, long sources)
 
 /* ---- waiters ------------------------------------------------------------ */
 
-static int s_waiters (const char *endpoint, long n)
+/* Set by SIGTERM: a holding mode stops, prints its line and exits 0. */
+static volatile sig_atomic_t s_stop;
+
+static void s_on_term (int sig)
 {
-    void *sock = s_dealer (endpoint, NULL, NULL);
-    for (long i = 0; i < n; i++) {
-        dt_msg_t msg;
-        dt_msg_init (&msg);
-        msg.type = DT_MSG_FETCH;
-        msg.req = (uint64_t) i + 1;
-        msg.fetch.cursor = (uint64_t) 1 << 62; /* past any result: nothing to answer with */
-        msg.fetch.max = 1;
-        msg.fetch.wait_ms = 8000; /* parked past this run's reads (5 s), then answered empty */
-        s_send (sock, &msg);
-    }
-    long refused = 0, pages = 0, other = 0;
+    (void) sig;
+    s_stop = 1;
+}
+
+/* One long-poll FETCH that no result can answer early. */
+static void s_fetch_parked (void *sock, uint64_t req)
+{
+    dt_msg_t msg;
+    dt_msg_init (&msg);
+    msg.type = DT_MSG_FETCH;
+    msg.req = req;
+    msg.fetch.cursor = (uint64_t) 1 << 62; /* past any result: nothing to answer with */
+    msg.fetch.max = 1;
+    msg.fetch.wait_ms = 8000; /* parked past the first reads (5 s), then answered empty */
+    s_send (sock, &msg);
+}
+
+typedef struct {
+    long refused, refused_addr, pages, other, reparked;
+} s_waiters_tally_t;
+
+/* Reads every reply waiting on `socks`; with `repark`, an empty PAGE (a
+ * wait that ended) is answered by the same FETCH again, so the slot stays
+ * taken. */
+static void s_waiters_read (void **socks, long nsocks, s_waiters_tally_t *t, int repark)
+{
     dt_msg_t reply;
     dt_msg_init (&reply);
-    /* Refusals come at once; give them a few seconds, then stop. */
-    int64_t end = zclock_mono () + 5000;
-    while (zclock_mono () < end && s_recv (sock, &reply, 500) == 0) {
-        if (reply.type == DT_MSG_ERROR && reply.error.code == DT_ERR_TOO_BIG)
-            refused++;
-        else if (reply.type == DT_MSG_PAGE)
-            pages++;
-        else
-            other++;
-    }
+    for (long s = 0; s < nsocks; s++)
+        while (s_recv (socks[s], &reply, 0) == 0) {
+            if (reply.type == DT_MSG_ERROR && reply.error.code == DT_ERR_TOO_BIG) {
+                t->refused++;
+                t->refused_addr += s_str_has (reply.error.text, "address");
+            } else if (reply.type == DT_MSG_PAGE) {
+                t->pages++;
+                if (repark) {
+                    s_fetch_parked (socks[s], reply.req);
+                    t->reparked++;
+                }
+            } else
+                t->other++;
+        }
     dt_msg_reset (&reply);
+}
+
+static void s_waiters_print (const s_waiters_tally_t *t, long status_ms)
+{
+    printf ("refused=%ld refused_addr=%ld pages=%ld other=%ld reparked=%ld status_ms=%ld\n",
+            t->refused, t->refused_addr, t->pages, t->other, t->reparked, status_ms);
+    fflush (stdout);
+}
+
+static int s_waiters (const char *endpoint, long n, long sources, long first, long hold_ms)
+{
+    if (sources < 1 || sources > S_SOURCES_MAX || first < 1 || first + sources - 1 > 254 ||
+        hold_ms < 0 || hold_ms > 600000) {
+        fprintf (stderr, "dt_peer: bad SOURCES, FIRST or HOLD_MS\n");
+        return 1;
+    }
+    signal (SIGTERM, s_on_term);
+    void *socks[S_SOURCES_MAX];
+    for (long s = 0; s < sources; s++) {
+        char from[256];
+        s_from_source (from, sizeof from, endpoint, first + s);
+        socks[s] = s_dealer (from, NULL, NULL);
+    }
+    for (long i = 0; i < n; i++)
+        s_fetch_parked (socks[i % sources], (uint64_t) i + 1);
+    s_waiters_tally_t t = {0};
+    /* Refusals come at once; give them a few seconds. */
+    int64_t end = zclock_mono () + 5000;
+    while (zclock_mono () < end && !s_stop) {
+        s_waiters_read (socks, sources, &t, 0);
+        s_sleep_ms (50);
+    }
     /* A STATUS, timed, with every slot taken. */
     void *client = s_dealer (endpoint, NULL, NULL);
-    dt_msg_t status;
+    dt_msg_t status, reply;
     dt_msg_init (&status);
+    dt_msg_init (&reply);
     status.type = DT_MSG_STATUS;
     status.req = 1;
     int64_t t0 = zclock_mono ();
@@ -432,9 +494,19 @@ static int s_waiters (const char *endpoint, long n)
     if (s_recv (client, &reply, S_REPLY_WAIT_MS) == 0 && reply.type == DT_MSG_STATUS_OK)
         status_ms = (long) (zclock_mono () - t0);
     dt_msg_reset (&reply);
-    printf ("refused=%ld pages=%ld other=%ld status_ms=%ld\n", refused, pages, other, status_ms);
+    s_waiters_print (&t, status_ms);
+    /* Holding: every FETCH answered is parked again, until HOLD_MS or
+     * SIGTERM. */
+    end = zclock_mono () + hold_ms;
+    while (hold_ms > 0 && zclock_mono () < end && !s_stop) {
+        s_waiters_read (socks, sources, &t, 1);
+        s_sleep_ms (50);
+    }
+    if (hold_ms > 0)
+        s_waiters_print (&t, status_ms);
     zmq_close (client);
-    zmq_close (sock);
+    for (long s = 0; s < sources; s++)
+        zmq_close (socks[s]);
     return 0;
 }
 
@@ -554,8 +626,9 @@ int main (int argc, char **argv)
         rc = s_curve (argv[2], argv[3], atol (argv[4]));
     else if (strcmp (mode, "workers") == 0 && (argc == 4 || argc == 5))
         rc = s_workers (argv[2], atol (argv[3]), argc == 5 ? atol (argv[4]) : 1);
-    else if (strcmp (mode, "waiters") == 0 && argc == 4)
-        rc = s_waiters (argv[2], atol (argv[3]));
+    else if (strcmp (mode, "waiters") == 0 && argc >= 4 && argc <= 7)
+        rc = s_waiters (argv[2], atol (argv[3]), argc >= 5 ? atol (argv[4]) : 1,
+                        argc >= 6 ? atol (argv[5]) : 1, argc >= 7 ? atol (argv[6]) : 0);
     else if (strcmp (mode, "fakemaster") == 0 && argc == 6)
         rc = s_fakemaster (argv[2], atol (argv[3]), argv[4], atol (argv[5]));
     else
