@@ -424,7 +424,7 @@ static void s_fetch_parked (void *sock, uint64_t req)
 }
 
 typedef struct {
-    long refused, refused_addr, pages, other, reparked;
+    long refused, refused_addr, pages, other, reparked, statuses;
 } s_waiters_tally_t;
 
 /* Reads every reply waiting on `socks`; with `repark`, an empty PAGE (a
@@ -445,7 +445,9 @@ static void s_waiters_read (void **socks, long nsocks, s_waiters_tally_t *t, int
                     s_fetch_parked (socks[s], reply.req);
                     t->reparked++;
                 }
-            } else
+            } else if (reply.type == DT_MSG_STATUS_OK)
+                t->statuses++;
+            else
                 t->other++;
         }
     dt_msg_reset (&reply);
@@ -472,9 +474,30 @@ static int s_waiters (const char *endpoint, long n, long sources, long first, lo
         s_from_source (from, sizeof from, endpoint, first + s);
         socks[s] = s_dealer (from, NULL, NULL);
     }
-    for (long i = 0; i < n; i++)
-        s_fetch_parked (socks[i % sources], (uint64_t) i + 1);
+    /* In batches of 64, each followed by a STATUS on every socket whose
+     * answer is awaited: the master answers a connection's messages in
+     * order, so the batch's refusals have come by then, and never more
+     * than a batch is queued to us (under DT_LIMIT_PEER_REPLIES): none is
+     * dropped and every refusal is counted. */
     s_waiters_tally_t t = {0};
+    for (long i = 0; i < n && !s_stop; i++) {
+        s_fetch_parked (socks[i % sources], (uint64_t) i + 1);
+        if (i % 64 != 63 && i != n - 1)
+            continue;
+        long want = t.statuses + sources;
+        for (long s = 0; s < sources; s++) {
+            dt_msg_t mark;
+            dt_msg_init (&mark);
+            mark.type = DT_MSG_STATUS;
+            mark.req = (uint64_t) 1 << 40;
+            s_send (socks[s], &mark);
+        }
+        int64_t until = zclock_mono () + S_REPLY_WAIT_MS;
+        while (t.statuses < want && zclock_mono () < until && !s_stop) {
+            s_waiters_read (socks, sources, &t, 0);
+            s_sleep_ms (5);
+        }
+    }
     /* Refusals come at once; give them a few seconds. */
     int64_t end = zclock_mono () + 5000;
     while (zclock_mono () < end && !s_stop) {
