@@ -107,6 +107,25 @@
 /* Bytes the master holds for one peer that does not read. */
 #define DT_LIMIT_PEER_QUEUED_BYTES ((DT_LIMIT_PEER_REPLIES + 1) * DT_LIMIT_REPLY_BYTES)
 
+/* Messages libzmq keeps received from one peer and not yet read by the
+ * master (the ROUTER's ZMQ_RCVHWM; libzmq's default was 10,000 here, so one
+ * peer could park 10,000 x 4 MiB = 40 GiB in the master). The master reads
+ * up to 4,096 messages a turn from all peers, so a peer only meets this cap
+ * when it sends faster than the master reads; then libzmq stops reading its
+ * socket and TCP holds the rest back on the peer's side: nothing is lost.
+ * A client has at most 64 requests out (tests/tools/dt_jobs; the CLI 9), a
+ * worker a RESULTS batch or two and a heartbeat; 16 keeps the pipe busy
+ * for all of them while the master reads it every turn. */
+#define DT_LIMIT_PEER_RECV_MSGS 16
+
+/* Bytes the master can hold received from one peer that sends faster than
+ * it reads: the pipe, plus the one message libzmq's decoder is filling.
+ * (libzmq counts whole messages: the frames of a message that has not ended
+ * are all held until it ends, whatever this says. dtask's messages are one
+ * frame; see docs/SECURITY.md for what a peer that never ends one can do.)
+ * The kernel's receive buffer comes on top (net.ipv4.tcp_rmem). */
+#define DT_LIMIT_PEER_RECV_BYTES ((DT_LIMIT_PEER_RECV_MSGS + 1) * DT_LIMIT_FRAME_MAX)
+
 /* ---- Connections ----------------------------------------------------------
  * Every TCP connection costs the master a descriptor (and ~50 KiB in libzmq)
  * from the moment it is accepted, before any handshake. */

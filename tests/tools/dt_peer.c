@@ -21,6 +21,13 @@
  *                                                a line; with HOLD_MS, each FETCH answered is
  *                                                sent again until HOLD_MS or SIGTERM, then a
  *                                                last line
+ *   dt_peer bigframes ENDPOINT COUNT PARTS FRAME MS
+ *                                                COUNT messages of PARTS garbage frames of
+ *                                                FRAME bytes, sent as fast as they go, then
+ *                                                connected until MS (or SIGTERM)
+ *   dt_peer rawmore PORT FRAMES FRAME MS         a hand-written ZMTP peer on 127.0.0.1:PORT
+ *                                                sends FRAMES frames of FRAME bytes of one
+ *                                                message that never ends (MORE on each)
  *   dt_peer fakemaster PORT_FILE COUNT URL HOLD_MS
  *                                                a master on 127.0.0.1 that deals the first
  *                                                worker to say HELLO COUNT tasks of URL at once,
@@ -51,6 +58,15 @@
 #define S_REPLY_WAIT_MS 30000
 
 static void *s_ctx;
+
+/* Set by SIGTERM: a holding mode stops, prints its line and exits 0. */
+static volatile sig_atomic_t s_stop;
+
+static void s_on_term (int sig)
+{
+    (void) sig;
+    s_stop = 1;
+}
 
 static void s_raise_nofile (void)
 {
@@ -259,6 +275,134 @@ static int s_flood (const char *endpoint, const char *kind, long count, const ch
     return 0;
 }
 
+/* ---- bigframes ---------------------------------------------------------- */
+
+/* Sends COUNT messages of PARTS frames of FRAME bytes each (garbage, not
+ * msgpack), as fast as the socket takes them, for at most MS; a frame that
+ * would block waits (bounded by MS). Prints what was sent. */
+static int s_bigframes (const char *endpoint, long count, long parts, long frame, long ms)
+{
+    if (count < 1 || parts < 1 || frame < 1 || frame > DT_LIMIT_FRAME_MAX || ms < 1) {
+        fprintf (stderr, "dt_peer: bad COUNT, PARTS, FRAME or MS\n");
+        return 1;
+    }
+    signal (SIGTERM, s_on_term);
+    void *sock = s_dealer (endpoint, NULL, NULL);
+    int timeout = 100;
+    zmq_setsockopt (sock, ZMQ_SNDTIMEO, &timeout, sizeof timeout);
+    char *buf = malloc ((size_t) frame);
+    if (!buf)
+        return 1;
+    memset (buf, 0xc1, (size_t) frame); /* 0xc1: never used in msgpack */
+    long sent = 0, frames = 0;
+    int64_t end = zclock_mono () + ms;
+    for (long i = 0; i < count && !s_stop && zclock_mono () < end; i++) {
+        for (long p = 0; p < parts && !s_stop && zclock_mono () < end;) {
+            if (zmq_send (sock, buf, (size_t) frame, p + 1 < parts ? ZMQ_SNDMORE : 0) >= 0) {
+                p++;
+                frames++;
+            }
+        }
+        sent++;
+    }
+    printf ("sent=%ld frames=%ld\n", sent, frames);
+    fflush (stdout);
+    /* Stay connected until MS or SIGTERM: what was sent stays queued. */
+    while (!s_stop && zclock_mono () < end)
+        s_sleep_ms (50);
+    free (buf);
+    zmq_close (sock);
+    return 0;
+}
+
+/* ---- rawmore ------------------------------------------------------------ */
+
+/* Writes all of `buf` to `fd`, or returns -1. */
+static int s_write_all (int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write (fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t) n;
+    }
+    return 0;
+}
+
+/* Reads exactly `len` bytes from `fd` within 5 s, or returns -1. */
+static int s_read_all (int fd, void *buf, size_t len)
+{
+    char *p = buf;
+    int64_t end = zclock_mono () + 5000;
+    while (len > 0 && zclock_mono () < end) {
+        struct pollfd pfd = {fd, POLLIN, 0};
+        if (poll (&pfd, 1, 100) <= 0)
+            continue;
+        ssize_t n = read (fd, p, len);
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t) n;
+    }
+    return len == 0 ? 0 : -1;
+}
+
+/* A ZMTP 3.0 peer written by hand (libzmq holds back every frame of an
+ * unfinished message on the sending side, a hostile peer need not): it
+ * greets as a NULL-mechanism DEALER from 127.0.0.1, then sends FRAMES frames
+ * of FRAME bytes each with the MORE flag set, a message that never ends,
+ * and stays connected until MS or SIGTERM. Prints the bytes sent. */
+static int s_rawmore (int port, long frames, long frame, long ms)
+{
+    if (frames < 1 || frame < 1 || frame > DT_LIMIT_FRAME_MAX || ms < 1)
+        return 1;
+    signal (SIGTERM, s_on_term);
+    signal (SIGPIPE, SIG_IGN);
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) port)};
+    sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    if (fd < 0 || connect (fd, (struct sockaddr *) &sa, sizeof sa) != 0) {
+        fprintf (stderr, "dt_peer: connect 127.0.0.1:%d: %s\n", port, strerror (errno));
+        return 1;
+    }
+    unsigned char greeting[64] = {0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 3, 0, 'N', 'U', 'L', 'L'};
+    unsigned char theirs[64];
+    static const char ready[] = "\x05READY\x0bSocket-Type\x00\x00\x00\x06"
+                                "DEALER";
+    unsigned char cmd[2] = {0x04, sizeof ready - 1};
+    if (s_write_all (fd, greeting, sizeof greeting) || s_read_all (fd, theirs, sizeof theirs) ||
+        s_write_all (fd, cmd, sizeof cmd) || s_write_all (fd, ready, sizeof ready - 1)) {
+        fprintf (stderr, "dt_peer: ZMTP handshake failed\n");
+        close (fd);
+        return 1;
+    }
+    char *buf = malloc ((size_t) frame);
+    if (!buf)
+        return 1;
+    memset (buf, 0xc1, (size_t) frame);
+    unsigned char head[9] = {0x03}; /* MORE | LONG, then a 64-bit size */
+    for (int i = 0; i < 8; i++)
+        head[1 + i] = (unsigned char) ((uint64_t) frame >> (56 - 8 * i));
+    long sent = 0;
+    int64_t end = zclock_mono () + ms;
+    while (sent < frames && !s_stop && zclock_mono () < end) {
+        if (s_write_all (fd, head, sizeof head) || s_write_all (fd, buf, (size_t) frame))
+            break; /* the master closed the connection */
+        sent++;
+    }
+    printf ("frames=%ld bytes=%ld\n", sent, sent * frame);
+    fflush (stdout);
+    while (!s_stop && zclock_mono () < end)
+        s_sleep_ms (50);
+    free (buf);
+    close (fd);
+    return 0;
+}
+
 /* ---- curve -------------------------------------------------------------- */
 
 #define S_CURVE_BATCH 32
@@ -400,15 +544,6 @@ static int s_workers (const char *endpoint, long n, long sources)
 }
 
 /* ---- waiters ------------------------------------------------------------ */
-
-/* Set by SIGTERM: a holding mode stops, prints its line and exits 0. */
-static volatile sig_atomic_t s_stop;
-
-static void s_on_term (int sig)
-{
-    (void) sig;
-    s_stop = 1;
-}
 
 /* One long-poll FETCH that no result can answer early. */
 static void s_fetch_parked (void *sock, uint64_t req)
@@ -652,6 +787,10 @@ int main (int argc, char **argv)
     else if (strcmp (mode, "waiters") == 0 && argc >= 4 && argc <= 7)
         rc = s_waiters (argv[2], atol (argv[3]), argc >= 5 ? atol (argv[4]) : 1,
                         argc >= 6 ? atol (argv[5]) : 1, argc >= 7 ? atol (argv[6]) : 0);
+    else if (strcmp (mode, "bigframes") == 0 && argc == 7)
+        rc = s_bigframes (argv[2], atol (argv[3]), atol (argv[4]), atol (argv[5]), atol (argv[6]));
+    else if (strcmp (mode, "rawmore") == 0 && argc == 6)
+        rc = s_rawmore (atoi (argv[2]), atol (argv[3]), atol (argv[4]), atol (argv[5]));
     else if (strcmp (mode, "fakemaster") == 0 && argc == 6)
         rc = s_fakemaster (argv[2], atol (argv[3]), argv[4], atol (argv[5]));
     else
