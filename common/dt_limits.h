@@ -121,10 +121,25 @@
 /* Bytes the master can hold received from one peer that sends faster than
  * it reads: the pipe, plus the one message libzmq's decoder is filling.
  * (libzmq counts whole messages: the frames of a message that has not ended
- * are all held until it ends, whatever this says. dtask's messages are one
- * frame; see docs/SECURITY.md for what a peer that never ends one can do.)
- * The kernel's receive buffer comes on top (net.ipv4.tcp_rmem). */
+ * are all held until it ends; DT_LIMIT_PEER_UNDELIVERED_BYTES bounds
+ * those.) The kernel's receive buffer comes on top (net.ipv4.tcp_rmem). */
 #define DT_LIMIT_PEER_RECV_BYTES ((DT_LIMIT_PEER_RECV_MSGS + 1) * DT_LIMIT_FRAME_MAX)
+
+/* Bytes one connection may bring in (as the kernel counts them, TCP_INFO)
+ * while the master receives no message from it. libzmq delivers a message
+ * only once its last frame has come, and holds every frame until then
+ * (ZMQ_MAXMSGSIZE caps each frame, the receive HWM counts whole
+ * messages), so a peer that writes ZMTP by hand could send one message of
+ * frames without end. A rightful peer that the master does not read for a
+ * while brings in at most its pipe (DT_LIMIT_PEER_RECV_BYTES) and the
+ * kernel's receive buffer (net.ipv4.tcp_rmem's largest: 6 MiB by default)
+ * before TCP stops it; 64 MiB on top of the pipe leaves room for tuned
+ * buffers. The master looks every DT_CONNS_WATCH_MS (master/dt_conns.c) and
+ * closes a connection past this with no message out of it
+ * (CONN-UNFINISHED): it holds at most this plus what the peer sends in one
+ * look's time. A connection that sends only ZMTP heartbeats (~10 to 50
+ * bytes a second) would take a month to get here; its peer reconnects. */
+#define DT_LIMIT_PEER_UNDELIVERED_BYTES (DT_LIMIT_PEER_RECV_BYTES + 64 * 1024 * 1024)
 
 /* ---- Connections ----------------------------------------------------------
  * Every TCP connection costs the master a descriptor (and ~50 KiB in libzmq)

@@ -154,16 +154,16 @@ typedef struct {
     uint16_t http_status; /* 0: no HTTP response */
     uint64_t bytes;       /* body bytes received */
     uint32_t elapsed_ms;
-    dt_str_t kind;         /* the task's kind (PAGE only) */
-    dt_str_t payload;      /* as submitted, bin (PAGE only); for http the URL */
-    dt_str_t final_url;    /* after redirects; empty if none */
-    dt_str_t content_type; /* empty if none */
-    dt_str_t worker;       /* name of the worker whose result was recorded (PAGE only) */
-    dt_str_t error;        /* empty when no error */
-    dt_str_t output;       /* what the task produced (bin); empty when nothing */
-    uint16_t exit_code;    /* a command's status, DT_EXIT_NONE when none applies */
-    dt_str_t capture;      /* DT_TASK_SAVE: WARC records, gzip members (bin; RESULTS only) */
-    dt_str_t links;        /* DT_TASK_LINKS: absolute URLs, one per '\n' (RESULTS only) */
+    dt_str_t kind;           /* the task's kind (PAGE only) */
+    dt_str_t payload;        /* as submitted, bin (PAGE only); for http the URL */
+    dt_str_t final_url;      /* after redirects; empty if none */
+    dt_str_t content_type;   /* empty if none */
+    dt_str_t worker;         /* name of the worker whose result was recorded (PAGE only) */
+    dt_str_t error;          /* empty when no error */
+    dt_str_t output;         /* what the task produced (bin); empty when nothing */
+    uint16_t exit_code;      /* a command's status, DT_EXIT_NONE when none applies */
+    dt_str_t capture;        /* DT_TASK_SAVE: WARC records, gzip members (bin; RESULTS only) */
+    dt_str_t links;          /* DT_TASK_LINKS: absolute URLs, one per '\n' (RESULTS only) */
     uint32_t retry_after_ms; /* the server asked for this pause (Retry-After); 0: none */
 } dt_msg_result_t;
 
@@ -324,6 +324,7 @@ typedef struct {
     void *zone2_; /* a second LIST's items (STATUS_OK) */
     zmq_msg_t frame_;
     int has_frame_;
+    int source_fd1_; /* descriptor it was read from, plus one (ZMQ_SRCFD); 0: not known */
 } dt_msg_t;
 
 /* A ROUTER peer: its routing id, copied out of the envelope, the role its
@@ -355,6 +356,12 @@ int dt_msg_decode (dt_msg_t *self, const void *data, size_t size);
  * and cut to `size`; "" when there is none (not received, or not TCP). For
  * per-address caps on what a peer may register, not for every message. */
 void dt_msg_peer_address (const dt_msg_t *self, char *buf, size_t size);
+
+/* The descriptor of the TCP connection the message in `self` came from
+ * (libzmq's ZMQ_SRCFD of its first frame), also when it was invalid; -1
+ * when not known. For the master's per-connection accounting (dt_conns):
+ * the descriptor may be closed, even reused, by now. */
+int dt_msg_source_fd (const dt_msg_t *self);
 
 /* Encodes `self` into a new malloc'd buffer returned in *data_p (caller
  * frees) with its size in *size_p. Returns 0, DT_PROTO_ETOOBIG when a cap
