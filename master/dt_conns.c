@@ -71,6 +71,7 @@ struct dt_conns_t {
     uint64_t refused;     /* connections closed over a budget */
     uint64_t unfinished;  /* connections closed for a message without end */
     int64_t next_watch;   /* when dt_conns_watch looks next (monotonic ms) */
+    int unknown;          /* a message came from a descriptor not known since the last look */
     int near;             /* CONN-LIMIT warned since the count was last low */
 };
 
@@ -337,8 +338,12 @@ static void s_accepted (dt_conns_t *self, int fd)
 
 void dt_conns_heard (dt_conns_t *self, int fd)
 {
-    if (self && fd >= 0 && fd < self->size)
+    if (!self)
+        return;
+    if (fd >= 0 && fd < self->size)
         self->conns[fd].heard = 1;
+    else
+        self->unknown = 1;
 }
 
 int64_t dt_conns_watch (dt_conns_t *self, int64_t now)
@@ -348,6 +353,10 @@ int64_t dt_conns_watch (dt_conns_t *self, int64_t now)
     if (now < self->next_watch)
         return self->next_watch;
     self->next_watch = now + DT_CONNS_WATCH_MS;
+    /* A message whose connection libzmq did not name may have been any
+     * one's: this look closes nothing, it only starts every count again. */
+    int unknown = self->unknown;
+    self->unknown = 0;
     for (int fd = 0; fd < self->size; fd++) {
         s_conn_t *conn = &self->conns[fd];
         if (!conn->addr || conn->closing)
@@ -357,7 +366,7 @@ int64_t dt_conns_watch (dt_conns_t *self, int64_t now)
             continue; /* gone: its DISCONNECTED comes */
         /* After a message, what came is messages (and ZMTP commands)
          * libzmq handed on or is about to: the count starts again. */
-        if (conn->heard || !conn->marked) {
+        if (conn->heard || !conn->marked || unknown) {
             conn->heard = 0;
             conn->marked = 1;
             conn->mark = received;
