@@ -18,15 +18,15 @@ typedef struct {
 } s_range_t;
 
 struct dt_crawl_t {
-    char job[DT_LIMIT_JOB_MAX]; /* the job's name (NOT NUL-terminated) */
-    uint32_t job_len;           /* bytes in job */
-    dt_crawl_conf_t conf;       /* settings; conf.scope points at scope */
-    char *scope;                /* a copy of the scope text, NUL-terminated */
-    regex_t re;                 /* REGEX scope, compiled */
-    int has_re;                 /* re is compiled (regfree it) */
-    dt_urlfp_set_t *seen;       /* fingerprints of every URL made a task; NULL until ready */
-    s_range_t *ranges;          /* with a depth limit: depth by task id range, in id order */
-    size_t nranges, cranges;    /* used, allocated */
+    char job[DT_LIMIT_JOB_MAX];  /* the job's name (NOT NUL-terminated) */
+    uint32_t job_len;            /* bytes in job */
+    dt_crawl_conf_t conf;        /* settings; conf.scope points at scope */
+    char *scope;                 /* a copy of the scope text, NUL-terminated */
+    regex_t re;                  /* REGEX scope, compiled */
+    int has_re;                  /* re is compiled (regfree it) */
+    dt_urlfp_set_t *seen;        /* fingerprints of every URL made a task; NULL until ready */
+    s_range_t *ranges;           /* with a depth limit: depth by task id range, in id order */
+    size_t nranges, cranges;     /* used, allocated */
     dt_frontier_counts_t counts; /* this run's */
 };
 
@@ -65,12 +65,15 @@ void dt_frontier_destroy (dt_frontier_t **self_p)
 }
 
 /* The host of an acceptable http(s) URL (borrowed from it): the authority
- * after "://" without user info and port. */
-static dt_str_t s_host (const char *url, size_t len)
+ * after "://" without user info, and without its port unless `port` and
+ * the port is not the scheme's default (a HOST scope is an origin's host
+ * and port: two servers on one address are two sites). */
+static dt_str_t s_host (const char *url, size_t len, int port)
 {
     const char *p = memchr (url, ':', len), *end = url + len;
     if (!p || end - p < 3 || p[1] != '/' || p[2] != '/')
         return dt_str_n ("", 0);
+    int https = p - url == 5;
     const char *a = p + 3, *z = a;
     while (z < end && *z != '/' && *z != '?' && *z != '#')
         z++;
@@ -79,12 +82,20 @@ static dt_str_t s_host (const char *url, size_t len)
             a = q;
             break;
         }
-    if (a < z && *a == '[') {
-        const char *close = memchr (a, ']', (size_t) (z - a));
-        return close ? dt_str_n (a, (size_t) (close - a + 1)) : dt_str_n ("", 0);
+    const char *h = a;
+    if (h < z && *h == '[') {
+        const char *close = memchr (h, ']', (size_t) (z - h));
+        if (!close)
+            return dt_str_n ("", 0);
+        h = close;
     }
-    const char *colon = memchr (a, ':', (size_t) (z - a));
-    return dt_str_n (a, (size_t) ((colon ? colon : z) - a));
+    const char *colon = memchr (h, ':', (size_t) (z - h));
+    if (!colon)
+        return dt_str_n (a, (size_t) (z - a));
+    size_t digits = (size_t) (z - colon - 1);
+    int fallback = (digits == 2 && !https && memcmp (colon + 1, "80", 2) == 0) ||
+                   (digits == 3 && https && memcmp (colon + 1, "443", 3) == 0) || digits == 0;
+    return dt_str_n (a, (size_t) ((port && !fallback ? z : colon) - a));
 }
 
 static int s_back_reference (const char *re, size_t len)
@@ -155,13 +166,13 @@ char *dt_frontier_seed_hosts (uint8_t kind, const dt_str_t *seeds, uint32_t n, s
     *len = 0;
     size_t total = 0, hosts = 0;
     for (uint32_t i = 0; i < n; i++)
-        total += s_host (seeds[i].ptr, seeds[i].len).len + 1;
+        total += seeds[i].len + 1;
     char *out = malloc (total + 1);
     if (!out)
         return NULL;
     size_t at = 0;
     for (uint32_t i = 0; i < n; i++) {
-        dt_str_t host = s_host (seeds[i].ptr, seeds[i].len);
+        dt_str_t host = s_host (seeds[i].ptr, seeds[i].len, kind == DT_SCOPE_HOST);
         if (kind == DT_SCOPE_DOMAIN && host.len > 4 && strncasecmp (host.ptr, "www.", 4) == 0)
             host = dt_str_n (host.ptr + 4, host.len - 4);
         if (host.len == 0)
@@ -183,8 +194,8 @@ char *dt_frontier_seed_hosts (uint8_t kind, const dt_str_t *seeds, uint32_t n, s
         if (at)
             out[at++] = '\n';
         for (uint32_t k = 0; k < host.len; k++)
-            out[at++] = (char) (host.ptr[k] >= 'A' && host.ptr[k] <= 'Z' ? host.ptr[k] + 32
-                                                                          : host.ptr[k]);
+            out[at++] =
+                (char) (host.ptr[k] >= 'A' && host.ptr[k] <= 'Z' ? host.ptr[k] + 32 : host.ptr[k]);
     }
     out[at] = '\0';
     *len = at;
@@ -360,9 +371,9 @@ int dt_crawl_in_scope (const dt_crawl_t *self, const char *url, size_t len)
     const dt_str_t scope = self->conf.scope;
     switch (self->conf.scope_kind) {
     case DT_SCOPE_HOST:
-        return s_host_in (scope, s_host (url, len), 0);
+        return s_host_in (scope, s_host (url, len, 1), 0);
     case DT_SCOPE_DOMAIN:
-        return s_host_in (scope, s_host (url, len), 1);
+        return s_host_in (scope, s_host (url, len, 0), 1);
     case DT_SCOPE_PREFIX:
         return len >= scope.len && memcmp (url, scope.ptr, scope.len) == 0;
     case DT_SCOPE_REGEX: {

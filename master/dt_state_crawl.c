@@ -172,7 +172,7 @@ void dt_state_crawl_links (dt_state_t *self, const dt_task_t *task, dt_str_t lin
     const dt_crawl_conf_t *conf = dt_crawl_conf (crawl);
     int limited = conf->depth != DT_CRAWL_DEPTH_ANY;
     uint32_t depth = limited ? dt_crawl_depth_of (crawl, task->id) : 0;
-    uint64_t room = !conf->max_pages             ? UINT64_MAX
+    uint64_t room = !conf->max_pages                ? UINT64_MAX
                     : job->total >= conf->max_pages ? 0
                                                     : conf->max_pages - job->total;
     /* 24 KiB: on the stack, once per page. */
@@ -185,8 +185,8 @@ void dt_state_crawl_links (dt_state_t *self, const dt_task_t *task, dt_str_t lin
     uint32_t count = 0;
     char why[DT_LIMIT_ERROR_MAX];
     dt_str_t name = s_name (job);
-    int rc = dt_state_submit (self, name, dt_crawl_next_chunk (crawl), urls, n, &first, &count,
-                              why, sizeof why);
+    int rc = dt_state_submit (self, name, dt_crawl_next_chunk (crawl), urls, n, &first, &count, why,
+                              sizeof why);
     if (rc != 0) {
         dt_crawl_refused (crawl, n);
         dt_log_debug ("CRAWL-REFUSED", "crawl %s: %" PRIu32 " links of task %" PRIu64 ": %s",

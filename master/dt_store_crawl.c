@@ -88,8 +88,8 @@ int dt_store_crawl_seen_add (dt_store_t *self, dt_str_t job, const uint64_t *fps
 {
     if (n == 0)
         return 0;
-    sqlite3_stmt *stmt = s_write (
-        self, "INSERT OR IGNORE INTO crawl_seen (job, fp) VALUES (?1, ?2)", "crawl: seen");
+    sqlite3_stmt *stmt =
+        s_write (self, "INSERT OR IGNORE INTO crawl_seen (job, fp) VALUES (?1, ?2)", "crawl: seen");
     if (!stmt)
         return -1;
     int rc = SQLITE_DONE;
@@ -140,7 +140,8 @@ int dt_store_crawl_depth_add (dt_store_t *self, dt_str_t job, uint64_t first, ui
                               uint32_t depth)
 {
     sqlite3_stmt *stmt = s_write (
-        self, "INSERT OR REPLACE INTO crawl_depth (job, first, count, depth) VALUES (?1, ?2, ?3, ?4)",
+        self,
+        "INSERT OR REPLACE INTO crawl_depth (job, first, count, depth) VALUES (?1, ?2, ?3, ?4)",
         "crawl: depth");
     if (!stmt)
         return -1;

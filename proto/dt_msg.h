@@ -107,7 +107,7 @@ typedef enum {
 #define DT_SUBMIT_CRAWL 4u
 
 /* A crawl's scope (SUBMIT crawl.scope_kind): which links it follows. */
-#define DT_SCOPE_HOST   0 /* the host of a seed (any seed's) */
+#define DT_SCOPE_HOST   0 /* the host and port of a seed (any seed's) */
 #define DT_SCOPE_DOMAIN 1 /* a seed's host and its subdomains ("www." of the seed dropped) */
 #define DT_SCOPE_PREFIX 2 /* URLs starting with crawl.scope */
 #define DT_SCOPE_REGEX  3 /* URLs matching the POSIX extended regex crawl.scope */

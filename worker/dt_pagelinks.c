@@ -9,11 +9,11 @@
 #include <strings.h>
 
 struct dt_pagelinks_t {
-    char *body;       /* the body so far, up to DT_LIMIT_HTML_MAX (NOT NUL-terminated) */
-    size_t len;       /* bytes in body */
-    size_t cap;       /* bytes allocated */
-    unsigned robots;  /* DT_LINKS_* from X-Robots-Tag lines of this response */
-    char *links;      /* the last dt_pagelinks_links answer; NULL until then */
+    char *body;      /* the body so far, up to DT_LIMIT_HTML_MAX (NOT NUL-terminated) */
+    size_t len;      /* bytes in body */
+    size_t cap;      /* bytes allocated */
+    unsigned robots; /* DT_LINKS_* from X-Robots-Tag lines of this response */
+    char *links;     /* the last dt_pagelinks_links answer; NULL until then */
 };
 
 dt_pagelinks_t *dt_pagelinks_new (void)
@@ -107,9 +107,8 @@ const char *dt_pagelinks_links (dt_pagelinks_t *self, long status, const char *f
     if (status < 200 || status > 299 || !dt_links_is_html (content_type) ||
         (self->robots & DT_LINKS_NOFOLLOW))
         return "";
-    dt_links_t *links =
-        dt_links_extract (final_url, self->body ? self->body : "", self->len, content_type,
-                          DT_PAGELINKS_AGENT);
+    dt_links_t *links = dt_links_extract (final_url, self->body ? self->body : "", self->len,
+                                          content_type, DT_PAGELINKS_AGENT);
     if (!links)
         return "";
     size_t count = dt_links_robots (links) & DT_LINKS_NOFOLLOW ? 0 : dt_links_count (links);
