@@ -84,6 +84,8 @@ static void s_sample (dt_msg_t *m, int type)
         m->submit.chunk = 4;
         m->submit.count = 3;
         m->submit.payloads = urls;
+        m->submit.flags = DT_SUBMIT_CRAWL;
+        m->submit.crawl = (dt_msg_crawl_t){DT_SCOPE_REGEX, dt_str ("^https?://a/"), 3, 1000};
         break;
     case DT_MSG_SUBMIT_OK:
         m->submit_ok.job = dt_str ("job-abc");
@@ -394,20 +396,30 @@ static void test_a_huge_declared_count_allocates_nothing (void)
 
 static void test_strings_and_batches_over_their_caps_are_too_big (void)
 {
-    /* A SUBMIT job id of 65 bytes, built by hand. */
-    uint8_t buf[128] = {0x9c, 0x04, 0x07, 0x00, 0xd9, 65};
+    /* A SUBMIT job id of 65 bytes, built by hand (its crawl tuple, last,
+     * all zero: not a crawl). */
+    uint8_t buf[128] = {0x9d, 0x04, 0x07, 0x00, 0xd9, 65};
     memset (buf + 6, 'j', 65);
-    memcpy (buf + 71, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x", 11);
-    DT_CHECK_EQ (s_decode (buf, 82), DT_PROTO_ETOOBIG);
+    memcpy (buf + 71, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x94\x00\xa0\x00\x00", 16);
+    DT_CHECK_EQ (s_decode (buf, 87), DT_PROTO_ETOOBIG);
     buf[5] = 64;
-    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x", 11);
-    DT_CHECK_EQ (s_decode (buf, 81), 0);
+    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x94\x00\xa0\x00\x00", 16);
+    DT_CHECK_EQ (s_decode (buf, 86), 0);
+    /* A SUBMIT without its crawl tuple (12 fields) is malformed. */
+    buf[0] = 0x9c;
+    DT_CHECK_EQ (s_decode (buf, 81), DT_PROTO_EMALFORMED);
+    buf[0] = 0x9d;
+    /* A crawl flag with a scope kind past REGEX is malformed. */
+    memcpy (buf + 70, "\x00\x04\xa0\x00\x00\x00\x00\x91\xc4\x01x\x94\x04\xa0\x00\x00", 16);
+    DT_CHECK_EQ (s_decode (buf, 86), DT_PROTO_EMALFORMED);
+    memcpy (buf + 70, "\x00\x04\xa0\x00\x00\x00\x00\x91\xc4\x01x\x94\x03\xa1.\x02\x0a", 17);
+    DT_CHECK_EQ (s_decode (buf, 87), 0);
     /* A payload sent as str, not bin, is malformed. */
-    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xa1x", 10);
-    DT_CHECK_EQ (s_decode (buf, 80), DT_PROTO_EMALFORMED);
+    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xa1x\x94\x00\xa0\x00\x00", 15);
+    DT_CHECK_EQ (s_decode (buf, 85), DT_PROTO_EMALFORMED);
     /* A kind outside [a-z0-9_-] is malformed. */
-    memcpy (buf + 70, "\x00\x00\xa1X\x00\x00\x00\x00\x91\xc4\x01x", 12);
-    DT_CHECK_EQ (s_decode (buf, 82), DT_PROTO_EMALFORMED);
+    memcpy (buf + 70, "\x00\x00\xa1X\x00\x00\x00\x00\x91\xc4\x01x\x94\x00\xa0\x00\x00", 17);
+    DT_CHECK_EQ (s_decode (buf, 87), DT_PROTO_EMALFORMED);
 
     /* The encoder refuses what the decoder would refuse. */
     dt_msg_t m;
