@@ -58,6 +58,7 @@ GZIP_MAX = 16 * 1024 * 1024  # largest /gzip/N text: compressed whole in memory 
 SITE_PAGES = 60  # pages /site/0 .. /site/59 of the crawl test site
 HUGE_LINKS = 3000  # links on /site/huge: past the worker's per-page cap (DT_LIMIT_LINKS_MAX 1000)
 OTHER_BASE = "http://127.0.0.1:9"  # --other-base: where off-site links point (another server)
+SITE_DELAY_MS = 0  # --site-delay-ms: each /site/ page waits this long, so a crawl lasts a while
 
 _FILLER = b"dtask test body 0123456789 abcdefghijklmnopqrstuvwxyz\n"
 # The filler repeated past CHUNK bytes, so any chunk of a /size/N body is one slice of it.
@@ -128,6 +129,26 @@ def site_body(k):
         "<!DOCTYPE html><html><head><title>site %d</title></head><body>\n%s\n</body></html>\n"
         % (k, "\n".join("<p>%s</p>" % i for i in items))
     )
+
+
+def site_expected(depth=None, pattern=None):
+    """The paths a crawl of /site/0 fetches, each once: every page reached by followed links within
+    `depth` steps (None: any) whose path matches the regex `pattern` (None: all), seed included."""
+    import re
+
+    seen, frontier = {"/site/0"}, ["/site/0"]
+    d = 0
+    while frontier and (depth is None or d < depth):
+        nxt = []
+        for p in frontier:
+            name = p.rsplit("/", 1)[1]
+            links = site_links(int(name)) + site_extra(int(name)) if name.isdigit() else []
+            for q in links:
+                if q not in seen and (pattern is None or re.search(pattern, q)):
+                    seen.add(q)
+                    nxt.append(q)
+        frontier, d = nxt, d + 1
+    return seen
 
 
 def site_page(path, port):
@@ -361,6 +382,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self._reply(200, "text/plain", 3, {}, b"ok\n", send_body)
         site = site_page(path, self.server.server_address[1])
         if site is not None:
+            if SITE_DELAY_MS:
+                time.sleep(SITE_DELAY_MS / 1000.0)
             status, ctype, headers, body = site
             return self._reply(status, ctype, len(body), headers, body, send_body)
         r = route(path)
@@ -497,9 +520,12 @@ def main():
     ap.add_argument("--root", help="also serve static files from this directory")
     ap.add_argument("--quiet", action="store_true", help="do not log requests")
     ap.add_argument("--other-base", help="base URL /site/ pages link off-site to (another server)")
+    ap.add_argument("--site-delay-ms", type=int, default=0, help="each /site/ page waits this long")
     args = ap.parse_args()
+    global SITE_DELAY_MS
+    SITE_DELAY_MS = max(0, min(args.site_delay_ms, SLOW_MAX_MS))
     if args.other_base:
-        global OTHER_BASE
+        global OTHER_BASE  # noqa: PLW0603 (set once, before serving)
         OTHER_BASE = args.other_base.rstrip("/")
 
     if args.host != "127.0.0.1":
