@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dt_frontier.h"
 #include "dt_msg.h"
 #include "dt_record.h"
 #include "dt_store.h"
@@ -243,6 +244,10 @@ int dt_state_job_is_crawl (dt_state_t *self, dt_str_t job);
 
 /* Crawls running. */
 size_t dt_state_crawls (const dt_state_t *self);
+
+/* Links of every crawl since the master started: made tasks, and skipped
+ * by reason (dt_frontier.h). */
+dt_frontier_counts_t dt_state_crawl_totals (const dt_state_t *self);
 
 /* Counts an invalid message (STATUS `invalid`). */
 void dt_state_count_invalid (dt_state_t *self);
