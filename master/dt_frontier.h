@@ -13,7 +13,7 @@
  * a page's links cut at DT_LIMIT_LINKS_MAX, URLs at DT_LIMIT_URL_MAX, a
  * regex at DT_LIMIT_SCOPE_REGEX_MAX without back-references, the seen set
  * at DT_URLFP_BYTES_PER_URL_MAX bytes a URL (and its growth failing only
- * skips links, counted), and with a depth limit 24 bytes per page that
+ * skips links, counted), and with a depth limit 16 bytes per page that
  * made tasks (the depth of that page's links). Nothing here touches the
  * store or the tasks: dt_state_crawl.c does, with these answers.
  */
