@@ -75,4 +75,21 @@ total=$(job_stat 'd["submitted"]')
 sleep 1 # the page running at the cancel (300 ms) is back by then
 [ "$(job_stat 'd["submitted"]')" -eq "$total" ] || fail "the crawl grew after its cancel"
 [ "$(dt_cli results --job stopme | grep -c '^{')" -eq "$total" ] || fail "results of the cancelled crawl"
+
+dt_say "purge of the cancelled crawl deletes its crawl rows too"
+dt_cli purge --job stopme >/dev/null 2>>"$DT_TMP/cli.log" || fail "dtask purge failed"
+crawl_rows_gone() {
+  "$DT_PYTHON" - "$DT_TMP/data/dtask.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+n = sum(db.execute("SELECT count(*) FROM %s WHERE %s = ?" % (t, c), (b"stopme",)).fetchone()[0]
+        for t, c in (("crawl_jobs", "name"), ("crawl_seen", "job"), ("crawl_depth", "job")))
+sys.exit(0 if n == 0 else 1)
+PY
+}
+purged() { grep -q 'MASTER-PURGED job stopme' "$DT_TMP/master2.log"; }
+dt_wait_for 20 "the purge to end" purged
+# The master holds the store locked: it is read once the master stopped.
+dt_stop_pid "$(dt_pid_of master2)"
+crawl_rows_gone || fail "the purged crawl's rows are still in the store"
 dt_say "PASS"
