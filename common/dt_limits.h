@@ -272,6 +272,11 @@
  * looked up among them, so they stay few. */
 #define DT_LIMIT_CRAWLS_MAX 64
 
+/* Bytes of one X-Robots-Tag header value read for a crawl's page: a
+ * directive list is tens of bytes ("dtask: noindex, nofollow"); the rest
+ * of a longer line (curl allows 100 KiB) is not read. */
+#define DT_LIMIT_ROBOTS_TAG_MAX 1024
+
 /* Seed hosts a host or domain scope holds: one SUBMIT chunk's seeds. */
 #define DT_LIMIT_SCOPE_HOSTS DT_LIMIT_BATCH_MAX
 

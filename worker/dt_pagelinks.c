@@ -65,9 +65,8 @@ void dt_pagelinks_header (dt_pagelinks_t *self, const char *line, size_t len)
     size_t name = sizeof S_ROBOTS_TAG - 1;
     if (len <= name || strncasecmp (line, S_ROBOTS_TAG, name) != 0)
         return;
-    /* The value, without its CRLF, bounded: a header line is at most
-     * curl's 100 KiB; no directive list is longer than a few hundred. */
-    char value[1024];
+    /* The value, without its CRLF, cut at DT_LIMIT_ROBOTS_TAG_MAX. */
+    char value[DT_LIMIT_ROBOTS_TAG_MAX + 1];
     size_t n = len - name;
     while (n > 0 && (line[name + n - 1] == '\r' || line[name + n - 1] == '\n'))
         n--;
