@@ -1,5 +1,6 @@
 /* dt_cmd_crawl.c - `dtask crawl`: start a crawl from seed URLs, optionally wait for every page. */
 #include "dt_cli.h"
+#include "dt_httpflags.h"
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_stream.h"
@@ -32,7 +33,17 @@ static const char *s_usage =
     "                                    (at most 512 bytes, no back-references)\n"
     "  --max-pages N     make at most N tasks in all, seeds included\n"
     "Without --wait, prints the job id; follow it with `dtask results --job ID\n"
-    "--follow`, stop it with `dtask cancel --job ID`.\n";
+    "--follow`, stop it with `dtask cancel --job ID`. The HTTP options below\n"
+    "apply to every page of the crawl.\n";
+
+/* The usage, then the HTTP options' lines. */
+static const char *s_usage_text (void)
+{
+    static char text[2048 + 2048];
+    if (!text[0])
+        snprintf (text, sizeof text, "%s\n%s", s_usage, dt_httpflags_usage);
+    return text;
+}
 
 /* Bytes of a random job id: as submit's. */
 #define S_JOB_BYTES 8
@@ -97,12 +108,20 @@ int dt_cmd_crawl (const dt_cli_opts_t *opts, int argc, char **argv)
     int wait = 0, c;
     dt_msg_crawl_t crawl = {DT_SCOPE_HOST, {"", 0}, DT_CRAWL_DEPTH_ANY, 0};
     uint64_t value;
+    dt_httpflags_t http;
+    dt_httpflags_init (&http);
+    char why[256];
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long (argc, argv, ":j:wd:s:m:h", longs, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, ":j:wd:s:m:hH:", longs, NULL)) != -1) {
+        int taken = dt_httpflags_parse (&http, c, optarg, why, sizeof why);
+        if (taken < 0)
+            return dt_cli_usage_error (s_usage_text (), "%s", why);
+        if (taken)
+            continue;
         switch (c) {
         case 'j':
-            if (dt_cli_check_job (optarg, s_usage) != 0)
+            if (dt_cli_check_job (optarg, s_usage_text ()) != 0)
                 return DT_CLI_EXIT_USAGE;
             job = optarg;
             break;
@@ -111,38 +130,38 @@ int dt_cmd_crawl (const dt_cli_opts_t *opts, int argc, char **argv)
             break;
         case 'd':
             if (s_number (optarg, 0, DT_CRAWL_DEPTH_ANY - 1, &value) != 0)
-                return dt_cli_usage_error (s_usage, "--depth: '%s' is not a number", optarg);
+                return dt_cli_usage_error (s_usage_text (), "--depth: '%s' is not a number",
+                                           optarg);
             crawl.depth = (uint32_t) value;
             break;
         case 's':
             if (s_scope (optarg, &crawl) != 0)
-                return dt_cli_usage_error (s_usage, "--scope: '%s' is not a scope", optarg);
+                return dt_cli_usage_error (s_usage_text (), "--scope: '%s' is not a scope", optarg);
             if (crawl.scope.len > (crawl.scope_kind == DT_SCOPE_REGEX ? DT_LIMIT_SCOPE_REGEX_MAX
                                                                       : DT_LIMIT_SCOPE_MAX))
-                return dt_cli_usage_error (s_usage, "--scope: too long");
+                return dt_cli_usage_error (s_usage_text (), "--scope: too long");
             break;
         case 'm':
             if (s_number (optarg, 1, UINT64_MAX, &value) != 0)
-                return dt_cli_usage_error (s_usage, "--max-pages: '%s' is not a number > 0",
+                return dt_cli_usage_error (s_usage_text (), "--max-pages: '%s' is not a number > 0",
                                            optarg);
             crawl.max_pages = value;
             break;
         case 'h':
-            fputs (s_usage, stdout);
+            fputs (s_usage_text (), stdout);
             return DT_CLI_EXIT_OK;
         default:
-            return dt_cli_bad_option (c, argv, s_usage);
+            return dt_cli_bad_option (c, argv, s_usage_text ());
         }
     }
     uint32_t nseeds = (uint32_t) (argc - optind);
     if (nseeds == 0)
-        return dt_cli_usage_error (s_usage, "no seed URL");
+        return dt_cli_usage_error (s_usage_text (), "no seed URL");
     if (nseeds > DT_LIMIT_BATCH_MAX)
-        return dt_cli_usage_error (s_usage, "at most %d seeds", DT_LIMIT_BATCH_MAX);
-    char why[128];
+        return dt_cli_usage_error (s_usage_text (), "at most %d seeds", DT_LIMIT_BATCH_MAX);
     if (crawl.scope_kind == DT_SCOPE_PREFIX &&
         dt_url_check (crawl.scope.ptr, crawl.scope.len, why, sizeof why) != 0)
-        return dt_cli_usage_error (s_usage, "--scope prefix: %s", why);
+        return dt_cli_usage_error (s_usage_text (), "--scope prefix: %s", why);
     dt_str_t *seeds = calloc (nseeds, sizeof *seeds);
     if (!seeds) {
         fprintf (stderr, "dtask: out of memory\n");
@@ -152,7 +171,7 @@ int dt_cmd_crawl (const dt_cli_opts_t *opts, int argc, char **argv)
         seeds[i] = dt_str (argv[optind + (int) i]);
         if (dt_url_check (seeds[i].ptr, seeds[i].len, why, sizeof why) != 0) {
             free (seeds);
-            return dt_cli_usage_error (s_usage, "seed %" PRIu32 ": %s", i + 1, why);
+            return dt_cli_usage_error (s_usage_text (), "seed %" PRIu32 ": %s", i + 1, why);
         }
     }
     char random_job[2 * S_JOB_BYTES + 1];
@@ -182,6 +201,7 @@ int dt_cmd_crawl (const dt_cli_opts_t *opts, int argc, char **argv)
     request.submit.flags = DT_SUBMIT_CRAWL;
     request.submit.count = nseeds;
     request.submit.payloads = seeds;
+    request.submit.http = http.msg;
     request.submit.crawl = crawl;
     int code = DT_CLI_EXIT_OK;
     int rc = dt_rpc_call (rpc, &request, &reply);
