@@ -102,6 +102,7 @@ int dt_cmd_crawl (const dt_cli_opts_t *opts, int argc, char **argv)
         {"scope", required_argument, NULL, 's'},
         {"max-pages", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
+        DT_HTTPFLAGS_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     const char *job = NULL;

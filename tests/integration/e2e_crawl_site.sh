@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # e2e_crawl_site.sh - `dtask crawl` fetches every in-scope page of a site with cycles, duplicate,
 # off-site and nofollow links exactly once (counted by the HTTP server), and --depth, --max-pages
-# and a regex scope hold.
+# and a regex scope hold; its HTTP options reach every page.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 dt_init e2e_crawl_site
@@ -11,7 +11,8 @@ pf="$DT_TMP/other.port"
 dt_spawn other "$DT_PYTHON" "$DT_HTTPD" --host 127.0.0.1 --port 0 --port-file "$pf" --quiet
 dt_wait_port_file "$pf" 15 other
 OTHER="http://127.0.0.1:$DT_PORT"
-dt_httpd_start --other-base "$OTHER"
+reqlog="$DT_TMP/requests.jsonl"
+dt_httpd_start --other-base "$OTHER" --request-log "$reqlog"
 dt_master_start --memory
 dt_worker_start crawl-w1 --concurrency 8
 dt_worker_start crawl-w2 --concurrency 8
@@ -83,6 +84,18 @@ crawl max10 --max-pages 10 "$DT_HTTP/site/0"
 h1=$(hits "$DT_HTTP")
 check_hits "$h0" "$h1" count 10 >/dev/null || fail "--max-pages 10: server counts are wrong"
 [ "$(dt_count_results "$DT_TMP/max10.jsonl")" -eq 10 ] || fail "--max-pages 10: not 10 results"
+
+dt_say "a crawl's HTTP options reach the server for every page"
+: >"$reqlog"
+crawl agent --depth 1 --user-agent crawlbot/1.0 -H 'X-Crawl: yes' "$DT_HTTP/site/0"
+"$DT_PYTHON" - "$reqlog" <<'PY' || fail "the crawl's User-Agent or header did not reach every page"
+import json, sys
+reqs = [json.loads(l) for l in open(sys.argv[1])]
+assert len(reqs) == 7, "%d requests, the seed and its 6 pages expected" % len(reqs)
+for r in reqs:
+    h = {k.lower(): v for k, v in r["headers"]}
+    assert h.get("user-agent") == "crawlbot/1.0" and h.get("x-crawl") == "yes", r
+PY
 
 dt_say "regex and prefix scopes"
 h0=$(hits "$DT_HTTP")
