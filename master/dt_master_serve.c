@@ -222,8 +222,8 @@ static void s_on_submit (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
         rc = DT_ERR_MALFORMED;
     } else
         rc = dt_state_crawl_submit (self->state, msg->submit.job, msg->submit.chunk,
-                                    &msg->submit.crawl, specs, msg->submit.count, &first_id,
-                                    &count, why, sizeof why);
+                                    &msg->submit.crawl, specs, msg->submit.count, &first_id, &count,
+                                    why, sizeof why);
     if (specs != msg->submit.payloads)
         free ((void *) specs);
     free (buf);

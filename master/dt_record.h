@@ -49,8 +49,8 @@ static inline dt_report_t dt_record_report_from_msg (const dt_msg_result_t *m)
 {
     dt_report_t r = {m->id,           m->attempt, m->epoch,      m->outcome,
                      m->http_status,  m->bytes,   m->elapsed_ms, m->final_url,
-                     m->content_type, m->error,   m->output,     m->exit_code,
-                     m->links};
+                     m->content_type, m->error,   m->output,     m->exit_code};
+    r.links = m->links;
     return r;
 }
 

@@ -46,14 +46,14 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
                                                    : DT_STATE_MEMORY_RESULTS);
     self->workers = dt_workers_new ();
     self->kinds = dt_kinds_new ();
-    self->frontier = dt_frontier_new ();
+    self->crawls = dt_frontier_new ();
     if (opts->host_limit > 0 &&
         (!(self->hosts = dt_hosts_new (opts->host_limit)) || !(self->unparked = dt_queue_new ()))) {
         dt_state_destroy (&self);
         return NULL;
     }
     if (!self->tasks || !self->queue || !self->cold || !self->jobs || !self->results ||
-        !self->workers || !self->kinds || !self->frontier) {
+        !self->workers || !self->kinds || !self->crawls) {
         dt_state_destroy (&self);
         return NULL;
     }
@@ -78,7 +78,7 @@ void dt_state_destroy (dt_state_t **self_p)
     for (int p = 0; p <= DT_PRIORITY_MAX; p++)
         dt_queue_destroy (&self->levels[p]);
     dt_kinds_destroy (&self->kinds);
-    dt_frontier_destroy (&self->frontier);
+    dt_frontier_destroy (&self->crawls);
     dt_workers_destroy (&self->workers);
     dt_results_destroy (&self->results);
     dt_jobs_destroy (&self->jobs);
@@ -797,8 +797,9 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
                 continue;
             }
         }
-        dt_msg_task_t item = {task->id, task->attempts + 1, kind, payload, opts.timeout_ms,
-                              dt_state_task_flags (self, task), 0};
+        dt_msg_task_t item = {task->id, task->attempts + 1, kind,
+                              payload,  opts.timeout_ms,    dt_state_task_flags (self, task),
+                              0};
         size_t size = dt_msg_task_size (&item);
         /* Its job's HTTP options go once in the TASKS; none asked, no look.
          * Options added for a task that then stays are taken back. */

@@ -21,14 +21,14 @@ static dt_str_t s_name (const dt_job_t *job)
 /* The crawl of `job`, or NULL. */
 static dt_crawl_t *s_crawl_of (dt_state_t *self, const dt_job_t *job)
 {
-    if (!job || dt_frontier_count (self->frontier) == 0)
+    if (!job || dt_frontier_count (self->crawls) == 0)
         return NULL;
-    return dt_frontier_find (self->frontier, s_name (job));
+    return dt_frontier_find (self->crawls, s_name (job));
 }
 
 int dt_state_job_is_crawl (dt_state_t *self, dt_str_t job)
 {
-    return dt_frontier_count (self->frontier) > 0 && dt_frontier_find (self->frontier, job);
+    return dt_frontier_count (self->crawls) > 0 && dt_frontier_find (self->crawls, job);
 }
 
 uint32_t dt_state_task_flags (dt_state_t *self, const dt_task_t *task)
@@ -38,12 +38,12 @@ uint32_t dt_state_task_flags (dt_state_t *self, const dt_task_t *task)
 
 dt_frontier_counts_t dt_state_crawl_totals (const dt_state_t *self)
 {
-    return dt_frontier_totals (self->frontier);
+    return dt_frontier_totals (self->crawls);
 }
 
 size_t dt_state_crawls (const dt_state_t *self)
 {
-    return dt_frontier_count (self->frontier);
+    return dt_frontier_count (self->crawls);
 }
 
 /* Logs what a crawl made and skipped, once, when it ends. */
@@ -65,13 +65,13 @@ void dt_state_crawl_sweep (dt_state_t *self)
     /* A crawl whose job has nothing unfinished is over: its links were all
      * submitted before the page that held them was recorded, so no result
      * to come can add to it. */
-    for (size_t i = dt_frontier_count (self->frontier); i-- > 0;) {
-        dt_crawl_t *crawl = dt_frontier_at (self->frontier, i);
+    for (size_t i = dt_frontier_count (self->crawls); i-- > 0;) {
+        dt_crawl_t *crawl = dt_frontier_at (self->crawls, i);
         dt_job_t *job = dt_jobs_find (self->jobs, dt_crawl_job (crawl));
         if (job && dt_life_unfinished (job->states) > 0)
             continue;
         s_log_end (crawl);
-        dt_frontier_remove (self->frontier, &crawl);
+        dt_frontier_remove (self->crawls, &crawl);
     }
 }
 
@@ -101,7 +101,7 @@ int dt_state_crawl_submit (dt_state_t *self, dt_str_t job, uint32_t chunk,
         return DT_ERR_MALFORMED;
     /* A crawl already running, or any job known: a resend, answered as
      * one, or a conflict (dt_state_submit tells). */
-    if (dt_frontier_find (self->frontier, job) || dt_state_job_known (self, job))
+    if (dt_frontier_find (self->crawls, job) || dt_state_job_known (self, job))
         return dt_state_submit (self, job, chunk, seeds, nseeds, first_id, count, err, err_size);
     if (self->broken) {
         snprintf (err, err_size, "store read failed");
@@ -130,7 +130,7 @@ int dt_state_crawl_submit (dt_state_t *self, dt_str_t job, uint32_t chunk,
         snprintf (err, err_size, "no random source for the crawl's key");
         return DT_ERR_STORE;
     }
-    dt_crawl_t *crawl = dt_frontier_add (self->frontier, job, &conf, err, err_size);
+    dt_crawl_t *crawl = dt_frontier_add (self->crawls, job, &conf, err, err_size);
     free (hosts);
     if (!crawl)
         return DT_ERR_TOO_BIG;
@@ -138,7 +138,7 @@ int dt_state_crawl_submit (dt_state_t *self, dt_str_t job, uint32_t chunk,
         nseeds = (uint32_t) tuple->max_pages;
     int rc = dt_state_submit (self, job, chunk, seeds, nseeds, first_id, count, err, err_size);
     if (rc != 0) {
-        dt_frontier_remove (self->frontier, &crawl);
+        dt_frontier_remove (self->crawls, &crawl);
         return rc;
     }
     /* The seeds are seen: a link back to one makes no second task. */
@@ -219,7 +219,7 @@ static int s_on_crawl (void *arg, dt_str_t name, const dt_crawl_conf_t *stored)
     if (dt_store_next_chunk (self->store, name, &conf.next_chunk) != 0)
         return -1;
     char err[128] = "";
-    dt_crawl_t *crawl = dt_frontier_add (self->frontier, name, &conf, err, sizeof err);
+    dt_crawl_t *crawl = dt_frontier_add (self->crawls, name, &conf, err, sizeof err);
     if (!crawl) {
         dt_log_error ("MASTER-RECOVER", "crawl %s: %s", job->name, err);
         return -1;

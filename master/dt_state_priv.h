@@ -30,7 +30,7 @@ struct dt_state_t {
     dt_queue_t *unparked;  /* --host-limit: parked tasks whose host has room again,
                               taken before the queue, in the order they were parked */
     dt_kinds_t *kinds;     /* kind names met, numbered (tasks and workers use the numbers) */
-    dt_frontier_t *frontier; /* the crawls whose pages' links make tasks (dt_state_crawl.c) */
+    dt_frontier_t *crawls; /* crawls: their pages' links make tasks (dt_state_crawl.c) */
     /* Per kind, QUEUED tasks a take passed over because the worker taking
      * did not serve their kind, in the order they were queued: a worker
      * that serves the kind takes them before the queue. Each entry moves

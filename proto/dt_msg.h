@@ -114,7 +114,6 @@ typedef enum {
 /* crawl.depth when there is no depth limit. */
 #define DT_CRAWL_DEPTH_ANY UINT32_MAX
 
-
 /* REQUEUE flags. */
 /* Failed tasks that were cancelled (error "cancelled") come back too;
  * without it REQUEUE leaves them failed. */

@@ -419,7 +419,8 @@ static void test_strings_and_batches_over_their_caps_are_too_big (void)
     DT_CHECK_EQ (s_decode (buf, 89), DT_PROTO_EMALFORMED);
     buf[0] = 0x9e;
     /* A crawl whose scope kind is past REGEX is malformed; a regex one decodes. */
-    memcpy (buf + 70, "\x00\x04\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP "\x94\x04\xa0\x00\x00", 24);
+    memcpy (buf + 70, "\x00\x04\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP "\x94\x04\xa0\x00\x00",
+            24);
     DT_CHECK_EQ (s_decode (buf, 94), DT_PROTO_EMALFORMED);
     memcpy (buf + 70, "\x00\x04\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP "\x94\x03\xa1.\x02\x0a",
             25);
