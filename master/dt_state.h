@@ -261,6 +261,13 @@ int dt_state_crawl_submit (dt_state_t *self, dt_str_t job, uint32_t chunk,
  * followed): for politeness rules that apply to crawls. */
 int dt_state_job_is_crawl (dt_state_t *self, dt_str_t job);
 
+/* The User-Agent the pages of crawl `job` are fetched with (its
+ * --user-agent, borrowed from the job), for matching robots.txt groups:
+ * returns 1 with it in *agent ("" when the job set none: the workers'
+ * own, "dtask/VERSION" by default), or 0 when `job` is not a running
+ * crawl. */
+int dt_state_crawl_agent (dt_state_t *self, dt_str_t job, dt_str_t *agent);
+
 /* Crawls running. */
 size_t dt_state_crawls (const dt_state_t *self);
 

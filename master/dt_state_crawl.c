@@ -1,6 +1,7 @@
 /* dt_state_crawl.c - crawls in the model: a crawl's seeds, the tasks made of its pages' links,
  * and its state in the store. */
 #include "dt_frontier.h"
+#include "dt_jobhttp.h"
 #include "dt_life.h"
 #include "dt_limits.h"
 #include "dt_log.h"
@@ -29,6 +30,17 @@ static dt_crawl_t *s_crawl_of (dt_state_t *self, const dt_job_t *job)
 int dt_state_job_is_crawl (dt_state_t *self, dt_str_t job)
 {
     return dt_frontier_count (self->crawls) > 0 && dt_frontier_find (self->crawls, job);
+}
+
+int dt_state_crawl_agent (dt_state_t *self, dt_str_t job, dt_str_t *agent)
+{
+    *agent = dt_str_n ("", 0);
+    if (!dt_state_job_is_crawl (self, job))
+        return 0;
+    const dt_job_t *record = dt_jobs_find (self->jobs, job);
+    if (record && record->http)
+        *agent = dt_jobhttp_msg (record->http)->user_agent;
+    return 1;
 }
 
 uint32_t dt_state_task_flags (dt_state_t *self, const dt_task_t *task)
@@ -157,9 +169,11 @@ int dt_state_crawl_submit (dt_state_t *self, dt_str_t job, uint32_t chunk,
         dt_state_check (self, dt_store_crawl_put (self->store, job, dt_crawl_conf (crawl)));
         dt_state_check (self, dt_store_crawl_seen_add (self->store, job, fps, nfps));
     }
+    char depth[16] = "any";
+    if (tuple->depth != DT_CRAWL_DEPTH_ANY)
+        snprintf (depth, sizeof depth, "%" PRIu32, tuple->depth);
     dt_log_info ("MASTER-CRAWL", "crawl %.*s: %" PRIu32 " seeds, depth %s, max pages %" PRIu64,
-                 (int) job.len, job.ptr, nseeds,
-                 tuple->depth == DT_CRAWL_DEPTH_ANY ? "any" : "limited", tuple->max_pages);
+                 (int) job.len, job.ptr, nseeds, depth, tuple->max_pages);
     return 0;
 }
 
