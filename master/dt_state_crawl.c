@@ -45,6 +45,9 @@ int dt_state_crawl_agent (dt_state_t *self, dt_str_t job, dt_str_t *agent)
 
 uint32_t dt_state_task_flags (dt_state_t *self, const dt_task_t *task)
 {
+    /* Every task taken asks: without a crawl running, no job is looked up. */
+    if (dt_frontier_count (self->crawls) == 0)
+        return 0;
     return s_crawl_of (self, dt_jobs_at (self->jobs, task->job)) ? DT_TASK_LINKS : 0;
 }
 
