@@ -310,4 +310,28 @@
  * every scrape large for little use. The JSON and the dashboard list all. */
 #define DT_LIMIT_METRICS_WORKERS 100
 
+/* Bytes of a crawl's scope text (SUBMIT crawl.scope): a URL prefix is a
+ * URL; a regex longer than a URL is not a scope anyone writes, and the
+ * cost of matching grows with its length. */
+#define DT_LIMIT_SCOPE_MAX DT_LIMIT_URL_MAX
+
+/* Bytes of a crawl's regex scope. glibc's regexec without back-references
+ * (refused) runs in time polynomial in the pattern and the URL; 512 bytes
+ * keeps one match on an 8 KiB URL in the microseconds for any pattern a
+ * person writes, and a hostile one at a bounded cost. */
+#define DT_LIMIT_SCOPE_REGEX_MAX 512
+
+/* Crawl jobs the master follows links for at once (not finished). Each
+ * holds its scope, a compiled regex and a seen set; a result's job is
+ * looked up among them, so they stay few. */
+#define DT_LIMIT_CRAWLS_MAX 64
+
+/* Bytes of one X-Robots-Tag header value read for a crawl's page: a
+ * directive list is tens of bytes ("dtask: noindex, nofollow"); the rest
+ * of a longer line (curl allows 100 KiB) is not read. */
+#define DT_LIMIT_ROBOTS_TAG_MAX 1024
+
+/* Seed hosts a host or domain scope holds: one SUBMIT chunk's seeds. */
+#define DT_LIMIT_SCOPE_HOSTS DT_LIMIT_BATCH_MAX
+
 #endif

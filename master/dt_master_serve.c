@@ -213,8 +213,17 @@ static void s_on_submit (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
                                    "not a resend: this chunk was not accepted with these URLs");
         return;
     }
-    int rc = dt_state_submit (self->state, msg->submit.job, msg->submit.chunk, specs,
+    int rc;
+    if (!(msg->submit.flags & DT_SUBMIT_CRAWL))
+        rc = dt_state_submit (self->state, msg->submit.job, msg->submit.chunk, specs,
                               msg->submit.count, &first_id, &count, why, sizeof why);
+    else if (specs != msg->submit.payloads) {
+        snprintf (why, sizeof why, "a crawl's seeds are http URLs with no task options");
+        rc = DT_ERR_MALFORMED;
+    } else
+        rc = dt_state_crawl_submit (self->state, msg->submit.job, msg->submit.chunk,
+                                    &msg->submit.crawl, specs, msg->submit.count, &first_id, &count,
+                                    why, sizeof why);
     if (specs != msg->submit.payloads)
         free ((void *) specs);
     free (buf);

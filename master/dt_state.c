@@ -46,13 +46,14 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
                                                    : DT_STATE_MEMORY_RESULTS);
     self->workers = dt_workers_new ();
     self->kinds = dt_kinds_new ();
+    self->crawls = dt_frontier_new ();
     if (opts->host_limit > 0 &&
         (!(self->hosts = dt_hosts_new (opts->host_limit)) || !(self->unparked = dt_queue_new ()))) {
         dt_state_destroy (&self);
         return NULL;
     }
     if (!self->tasks || !self->queue || !self->cold || !self->jobs || !self->results ||
-        !self->workers || !self->kinds) {
+        !self->workers || !self->kinds || !self->crawls) {
         dt_state_destroy (&self);
         return NULL;
     }
@@ -77,6 +78,7 @@ void dt_state_destroy (dt_state_t **self_p)
     for (int p = 0; p <= DT_PRIORITY_MAX; p++)
         dt_queue_destroy (&self->levels[p]);
     dt_kinds_destroy (&self->kinds);
+    dt_frontier_destroy (&self->crawls);
     dt_workers_destroy (&self->workers);
     dt_results_destroy (&self->results);
     dt_jobs_destroy (&self->jobs);
@@ -610,6 +612,8 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
         s_delay (self, task, now + s_backoff_ms (self, task->attempts));
         return;
     }
+    if (result->outcome == DT_OUTCOME_DONE && result->links.len)
+        dt_state_crawl_links (self, task, result->links);
     dt_state_finish (self, task,
                      result->outcome == DT_OUTCOME_DONE ? DT_LIFE_RESULT_DONE : DT_LIFE_RESULT_FAIL,
                      result, dt_str_n (from->name, from->name_len), NULL, now);
@@ -795,7 +799,9 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
                 continue;
             }
         }
-        dt_msg_task_t item = {task->id, task->attempts + 1, kind, payload, opts.timeout_ms, 0, 0};
+        dt_msg_task_t item = {task->id, task->attempts + 1, kind,
+                              payload,  opts.timeout_ms,    dt_state_task_flags (self, task),
+                              0};
         size_t size = dt_msg_task_size (&item);
         /* Its job's HTTP options go once in the TASKS; none asked, no look.
          * Options added for a task that then stays are taken back. */
@@ -914,6 +920,7 @@ void dt_state_promote_due (dt_state_t *self, int64_t now)
     /* Every turn: jobs finish with no take to follow when the queue is empty. */
     dt_state_retire_jobs (self);
     dt_state_purge_step (self);
+    dt_state_crawl_sweep (self);
     uint64_t id;
     uint32_t gen;
     while (dt_queue_pop_due (self->queue, now, &id, &gen) == 0) {

@@ -102,6 +102,17 @@ typedef enum {
  * never creates anything. `submit --append` finds where an earlier run of
  * the same append put its chunks this way (PROTOCOL.md). */
 #define DT_SUBMIT_RESEND_ONLY 1u
+/* A crawl: the chunk's payloads are seeds (http URLs); the master follows
+ * their links within the submit's `crawl` tuple (scope, depth, pages). */
+#define DT_SUBMIT_CRAWL 4u
+
+/* A crawl's scope (SUBMIT crawl.scope_kind): which links it follows. */
+#define DT_SCOPE_HOST   0 /* the host and port of a seed (any seed's) */
+#define DT_SCOPE_DOMAIN 1 /* a seed's host and its subdomains ("www." of the seed dropped) */
+#define DT_SCOPE_PREFIX 2 /* URLs starting with crawl.scope */
+#define DT_SCOPE_REGEX  3 /* URLs matching the POSIX extended regex crawl.scope */
+/* crawl.depth when there is no depth limit. */
+#define DT_CRAWL_DEPTH_ANY UINT32_MAX
 
 /* REQUEUE flags. */
 /* Failed tasks that were cancelled (error "cancelled") come back too;
@@ -114,6 +125,14 @@ typedef struct {
     const char *ptr;
     uint32_t len;
 } dt_str_t;
+
+/* SUBMIT's crawl tuple; all zero (and ignored) without DT_SUBMIT_CRAWL. */
+typedef struct {
+    uint8_t scope_kind; /* DT_SCOPE_* */
+    dt_str_t scope;     /* PREFIX: the URL prefix; REGEX: the regex; else empty */
+    uint32_t depth;     /* links followed from a seed at most; DT_CRAWL_DEPTH_ANY: no limit */
+    uint64_t max_pages; /* tasks the crawl makes at most, seeds included; 0: no limit */
+} dt_msg_crawl_t;
 
 /* Result exit_code when none applies (an http task, a task that never ran).
  * Otherwise 0..255 is a command's exit status and 256 + N means it was
@@ -282,6 +301,7 @@ typedef struct {
             uint32_t count;
             dt_str_t *payloads;    /* bin each; for http a URL */
             dt_msg_httpopt_t http; /* the job's HTTP options: the same in every chunk */
+            dt_msg_crawl_t crawl;  /* DT_SUBMIT_CRAWL: how far to follow links */
         } submit;
         struct {
             dt_str_t job;

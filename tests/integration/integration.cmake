@@ -1,6 +1,8 @@
 # End-to-end tests: one dt_script_test() line per script
 dt_script_test(httpd_selftest integration/httpd_selftest.sh)
 dt_script_test(e2e_crawl integration/e2e_crawl.sh)
+dt_script_test(e2e_crawl_site integration/e2e_crawl_site.sh)
+dt_script_test(e2e_crawl_faults integration/e2e_crawl_faults.sh)
 dt_script_test(e2e_retries integration/e2e_retries.sh)
 dt_script_test(e2e_worker_loss integration/e2e_worker_loss.sh)
 dt_script_test(e2e_master_restart integration/e2e_master_restart.sh)
