@@ -38,6 +38,7 @@ int dt_cmd_keygen (const dt_cli_opts_t *opts, int argc, char **argv);
 int dt_cmd_cancel (const dt_cli_opts_t *opts, int argc, char **argv);
 int dt_cmd_purge (const dt_cli_opts_t *opts, int argc, char **argv);
 int dt_cmd_jobs (const dt_cli_opts_t *opts, int argc, char **argv);
+int dt_cmd_crawl (const dt_cli_opts_t *opts, int argc, char **argv);
 int dt_cmd_get (const dt_cli_opts_t *opts, int argc, char **argv);
 int dt_cmd_export (const dt_cli_opts_t *opts, int argc, char **argv);
 

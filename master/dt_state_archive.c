@@ -41,14 +41,25 @@ int dt_state_job_save (dt_state_t *self, dt_str_t name, char *err, size_t err_si
     if (job->flags & DT_SUBMIT_SAVE)
         return 0;
     job->flags |= DT_SUBMIT_SAVE;
+    self->save_known = 0;
     dt_state_check (self, dt_store_job_flags_put (self->store, name, job->flags));
     return 0;
 }
 
-uint32_t dt_state_task_flags (dt_state_t *self, const dt_task_t *task, dt_str_t kind)
+uint32_t dt_state_save_flags (dt_state_t *self, const dt_task_t *task, dt_str_t kind)
 {
-    const dt_job_t *job = dt_jobs_at (self->jobs, task->job);
-    return job && (job->flags & DT_SUBMIT_SAVE) && dt_spec_is_http (kind) ? DT_TASK_SAVE : 0;
+    /* Without an archive nothing saves; tasks of one job come in runs, so
+     * the last job's answer is kept (a job's number is never reused, and
+     * dt_state_job_save forgets it). */
+    if (!self->archive || !dt_spec_is_http (kind))
+        return 0;
+    if (!self->save_known || self->save_job != task->job) {
+        const dt_job_t *job = dt_jobs_at (self->jobs, task->job);
+        self->save_job = task->job;
+        self->save_flags = job && (job->flags & DT_SUBMIT_SAVE) ? DT_TASK_SAVE : 0;
+        self->save_known = 1;
+    }
+    return self->save_flags;
 }
 
 int dt_state_archive_keep (dt_state_t *self, const dt_task_t *task, dt_report_t *report,

@@ -54,8 +54,8 @@ typedef struct s_task_t {
     uint64_t epoch;        /* of the TASKS that carried it: echoed in its result */
     struct s_task_t *next; /* FIFO link */
     uint32_t timeout_ms;   /* the task's own run limit; 0: none of its own */
-    uint32_t flags;        /* DT_TASK_*: SAVE sends its capture with its result */
     int foreign;           /* its kind is not the one this worker serves */
+    uint32_t flags;        /* T.flags: DT_TASK_* */
     dt_jobopt_t *http;     /* its job's HTTP options (a reference); NULL: the worker's */
     size_t len;            /* bytes in payload */
     char payload[];        /* a copy, NUL-terminated for logs (a URL) */
@@ -279,7 +279,10 @@ static int s_add_result (s_worker_t *self, const s_slot_t *task, const dt_handle
         error_len = strlen (over);
     }
     const char *error = outcome == r->outcome ? r->error : over;
-    char *strings = malloc (url_len + ctype_len + error_len + output_len + capture_len + 1);
+    /* dt_links caps a page's links under LINKS_BYTES; this guards the codec. */
+    size_t links_len = r->links_len > DT_LIMIT_LINKS_BYTES ? 0 : r->links_len;
+    char *strings =
+        malloc (url_len + ctype_len + error_len + output_len + links_len + capture_len + 1);
     if (!strings)
         return -1;
     memcpy (strings, r->final_url, url_len);
@@ -287,7 +290,10 @@ static int s_add_result (s_worker_t *self, const s_slot_t *task, const dt_handle
     memcpy (strings + url_len + ctype_len, error, error_len);
     if (output_len)
         memcpy (strings + url_len + ctype_len + error_len, r->output, output_len);
-    char *capture = strings + url_len + ctype_len + error_len + output_len;
+    char *links = strings + url_len + ctype_len + error_len + output_len;
+    if (links_len)
+        memcpy (links, r->links, links_len);
+    char *capture = links + links_len;
     if (capture_len)
         memcpy (capture, r->warc, capture_len);
     dt_msg_result_t *m = &self->results[self->nresults];
@@ -303,6 +309,7 @@ static int s_add_result (s_worker_t *self, const s_slot_t *task, const dt_handle
     m->content_type = dt_str_n (strings + url_len, ctype_len);
     m->error = dt_str_n (strings + url_len + ctype_len, error_len);
     m->output = dt_str_n (strings + url_len + ctype_len + error_len, output_len);
+    m->links = dt_str_n (links, links_len);
     m->capture = dt_str_n (capture, capture_len);
     m->exit_code =
         r->exit_code < 0 || r->exit_code >= DT_EXIT_NONE ? DT_EXIT_NONE : (uint16_t) r->exit_code;
@@ -510,7 +517,8 @@ static void s_start_tasks (s_worker_t *self)
                                    .attempt = task->attempt,
                                    .time_limit_ms = task->timeout_ms,
                                    .payload = task->payload,
-                                   .payload_len = task->len};
+                                   .payload_len = task->len,
+                                   .flags = task->flags};
         const char *error = NULL;
         uint8_t outcome;
         if (s_start_one (self, task, &start, &error, &outcome) != 0) {
