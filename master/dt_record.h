@@ -59,9 +59,10 @@ typedef struct {
 /* A worker's RESULTS item as a report (borrowing its strings). */
 static inline dt_report_t dt_record_report_from_msg (const dt_msg_result_t *m)
 {
-    dt_report_t r = {m->id,     m->attempt,    m->epoch,     m->outcome,      m->http_status,
-                     m->bytes,  m->elapsed_ms, m->final_url, m->content_type, m->error,
-                     m->output, m->exit_code,  m->links,     m->capture,      {{"", 0}, 0, 0, {"", 0}}};
+    dt_report_t r = {
+        m->id,     m->attempt,    m->epoch,     m->outcome,      m->http_status,
+        m->bytes,  m->elapsed_ms, m->final_url, m->content_type, m->error,
+        m->output, m->exit_code,  m->links,     m->capture,      {{"", 0}, 0, 0, {"", 0}}};
     return r;
 }
 

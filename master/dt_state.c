@@ -807,9 +807,13 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
                 continue;
             }
         }
-        dt_msg_task_t item = {task->id, task->attempts + 1, kind,
-                              payload,  opts.timeout_ms,
-                              dt_state_task_flags (self, task) | dt_state_save_flags (self, task, kind),
+        dt_msg_task_t item = {task->id,
+                              task->attempts + 1,
+                              kind,
+                              payload,
+                              opts.timeout_ms,
+                              dt_state_task_flags (self, task) |
+                                  dt_state_save_flags (self, task, kind),
                               0};
         size_t size = dt_msg_task_size (&item);
         /* Its job's HTTP options go once in the TASKS; none asked, no look.
