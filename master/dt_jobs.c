@@ -187,18 +187,36 @@ int dt_jobs_chunk_add (dt_jobs_t *self, dt_job_t *job, uint32_t chunk, uint64_t 
     return 0;
 }
 
+/* One step of dt_jobs_urls_hash: xor, multiply by an odd constant (2^64 /
+ * the golden ratio), fold the high bits down. */
+static uint64_t s_mix (uint64_t h, uint64_t v)
+{
+    h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 32);
+}
+
 uint64_t dt_jobs_urls_hash (const dt_str_t *urls, uint32_t count)
 {
+    /* Eight bytes a step, not one (FNV-1a cost ~6 instructions a byte, the
+     * most of any step of a no-op SUBMIT). The hash only lives in memory,
+     * so it may change between versions. */
     uint64_t h = 1469598103934665603ULL;
     for (uint32_t i = 0; i < count; i++) {
-        /* The length first: ("ab", "c") and ("a", "bc") differ. */
-        uint32_t len = urls[i].len;
-        const unsigned char *p = (const unsigned char *) &len;
-        for (size_t j = 0; j < sizeof len; j++)
-            h = (h ^ p[j]) * 1099511628211ULL;
-        p = (const unsigned char *) urls[i].ptr;
-        for (uint32_t j = 0; j < urls[i].len; j++)
-            h = (h ^ p[j]) * 1099511628211ULL;
+        /* The length first: ("ab", "c") and ("a", "bc") differ, and the
+         * zero-padded last word is unambiguous. */
+        const char *p = urls[i].ptr;
+        uint32_t left = urls[i].len;
+        h = s_mix (h, left);
+        for (; left >= 8; p += 8, left -= 8) {
+            uint64_t word;
+            memcpy (&word, p, 8);
+            h = s_mix (h, word);
+        }
+        if (left) {
+            uint64_t word = 0;
+            memcpy (&word, p, left);
+            h = s_mix (h, word);
+        }
     }
     return h;
 }
