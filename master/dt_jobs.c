@@ -40,6 +40,7 @@ struct dt_jobs_t {
     s_purge_t *purges;  /* DT_JOBS_PURGES_MAX entries once one was asked, oldest at head */
     size_t purge_head;  /* index of the oldest */
     size_t npurges;     /* purges under way */
+    dt_job_t *last;     /* the job dt_jobs_at found last (NULL once removed) */
 };
 
 /* Sizes for dt_jobs_memory: a record plus zhashx's item (~48 bytes). */
@@ -130,8 +131,15 @@ dt_job_t *dt_jobs_ensure (dt_jobs_t *self, dt_str_t name, int *created)
 
 dt_job_t *dt_jobs_at (dt_jobs_t *self, uint32_t index)
 {
+    /* Every step of a task's life looks up its job, and a batch's tasks
+     * are mostly of one job: the last one found saves the hash lookup. */
+    if (self->last && self->last->index == index)
+        return self->last;
     dt_bkey_t key = dt_bkey (&index, sizeof index);
-    return zhashx_lookup (self->by_index, &key);
+    dt_job_t *job = zhashx_lookup (self->by_index, &key);
+    if (job)
+        self->last = job;
+    return job;
 }
 
 size_t dt_jobs_count (const dt_jobs_t *self)
@@ -278,6 +286,8 @@ void dt_jobs_remove (dt_jobs_t *self, dt_job_t **job_p)
         self->nchunks--;
         chunk = next;
     }
+    if (self->last == job)
+        self->last = NULL;
     zhashx_delete (self->by_index, &job->index_key);
     zhashx_delete (self->by_name, &job->key); /* frees it */
     *job_p = NULL;
