@@ -12,6 +12,7 @@
 #include "dt_queue.h"
 #include "dt_results.h"
 #include "dt_state.h"
+#include "dt_store_due.h"
 #include "dt_tasks.h"
 
 struct dt_state_t {
@@ -49,6 +50,13 @@ struct dt_state_t {
     uint64_t job_seq;         /* seq of the last job created; with a store read from it
                                  at the first job created (0 until then) */
     int broken;               /* a store write or allocation failed */
+    dt_queue_t *timed;        /* DELAYED tasks in memory waiting for their not-before time,
+                                 keyed by wall-clock ms (dt_state_due.c) */
+    dt_store_due_t *due;      /* with a store: its index of not-before times */
+    uint64_t due_after;       /* the store's rows up to (due_after, due_after_id) were read */
+    uint64_t due_after_id;
+    uint64_t due_next;   /* no row after that cursor is due before this (UINT64_MAX: none) */
+    uint64_t due_loaded; /* wall ms the store was loaded at: tasks due later were `later` */
 };
 
 /* A PAGE being filled. */
@@ -153,6 +161,50 @@ int dt_state_purge_blocks (dt_state_t *self, dt_str_t name, char *err, size_t er
 /* With a store: deletes the next DT_STORE_PURGE_STEP rows of the oldest
  * purge under way (one step a loop turn). */
 void dt_state_purge_step (dt_state_t *self);
+
+/* ---- dt_state_due.c ---- */
+
+/* Rows due this soon (ms) are read into memory ahead of their time, while
+ * fewer than a window of tasks wait there: a read then covers many rows,
+ * and a task is in memory before it is due. */
+#define DT_STATE_DUE_AHEAD_MS 1000
+
+/* Rows one read of the due index takes at most: a loop turn stays short
+ * when a million tasks fall due at once. */
+#define DT_STATE_DUE_READ 4096
+
+/* Wall-clock ms since 1970 (not-before times are wall-clock). */
+uint64_t dt_state_wall_ms (void);
+
+/* `task` (QUEUED, in memory) waits in memory until `not_before` (DELAY). */
+void dt_state_due_hold (dt_state_t *self, dt_task_t *task, uint64_t not_before);
+
+/* With a store: tasks first .. first+count-1 of `job`, just written to the
+ * store, wait there until `not_before` (SUBMIT_LATER, and their rows in
+ * the due index). */
+void dt_state_due_submitted (dt_state_t *self, dt_job_t *job, uint64_t first, uint32_t count,
+                             uint64_t not_before);
+
+/* Recovery: call before the tasks are loaded; then for each pending task
+ * with a not-before time, dt_state_due_recover returns 1 when it waits in
+ * the store (RECOVER_LATER, its row written when missing), 0 when it is
+ * due and is to be loaded as any task. */
+void dt_state_due_load_begin (dt_state_t *self);
+int dt_state_due_recover (dt_state_t *self, dt_job_t *job, uint64_t id, uint64_t not_before);
+
+/* `task` is final: its row in the due index goes (in its store group). */
+void dt_state_due_finished (dt_state_t *self, dt_task_t *task);
+
+/* Reads the rows whose time nears into memory (WAKE), and queues the
+ * tasks that are due (DUE), earliest first, at the front of their level. */
+void dt_state_due_promote (dt_state_t *self);
+
+/* When (monotonic ms, `mono` being now) dt_state_due_promote has work
+ * next; INT64_MAX when nothing waits. */
+int64_t dt_state_due_next (const dt_state_t *self, int64_t mono);
+
+/* CANCEL of the tasks of `job` waiting only in the store, adding to *count. */
+void dt_state_due_cancel (dt_state_t *self, const dt_job_t *job, uint64_t *count, int64_t now);
 
 /* ---- dt_state_budget.c ---- */
 
