@@ -539,7 +539,8 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
     if (self->store)
         dt_state_check (self, dt_store_add_chunk (self->store, job_name, chunk, first, nurls));
     if (later)
-        dt_state_due_submitted (self, job, first, nurls, opts0.not_before);
+        dt_state_due_submitted (self, job, dt_kinds_find (self->kinds, kind0), first, nurls,
+                                opts0.not_before);
     if (cold) {
         if (dt_cold_add (self->cold, first, nurls) != 0)
             dt_state_fail (self, "out of memory queueing tasks in the store");
@@ -681,6 +682,7 @@ void dt_state_kind_counts (dt_state_t *self, uint64_t (*counts)[3])
         if (k >= 0)
             counts[k][at]++;
     }
+    dt_state_due_kind_counts (self, counts); /* those waiting in the store */
 }
 
 int dt_state_kinds (const dt_state_t *self)

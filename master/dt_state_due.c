@@ -46,11 +46,33 @@ static void s_rewind (dt_state_t *self, uint64_t due, uint64_t id)
         self->due_next = due;
 }
 
-void dt_state_due_submitted (dt_state_t *self, dt_job_t *job, uint64_t first, uint32_t count,
-                             uint64_t not_before)
+/* Counts `n` more (or fewer) `later` tasks of kind number `kind`. */
+static void s_count_kind (dt_state_t *self, int kind, int64_t n)
+{
+    if (kind >= 0 && kind < DT_LIMIT_KINDS_MAX)
+        self->later_kind[kind] += (uint64_t) n;
+}
+
+/* The kind number of task spec `spec`, -1 when not known. */
+static int s_kind_of (dt_state_t *self, dt_str_t spec)
+{
+    dt_str_t kind, payload;
+    dt_spec_split (spec.ptr, spec.len, &kind, &payload, NULL);
+    return dt_kinds_find (self->kinds, kind);
+}
+
+void dt_state_due_kind_counts (const dt_state_t *self, uint64_t (*counts)[3])
+{
+    for (int k = 0; k < dt_kinds_count (self->kinds); k++)
+        counts[k][2] += self->later_kind[k];
+}
+
+void dt_state_due_submitted (dt_state_t *self, dt_job_t *job, int kind, uint64_t first,
+                             uint32_t count, uint64_t not_before)
 {
     for (uint32_t i = 0; i < count; i++)
         dt_state_step_cold (self, job, DT_TASK_NONE, DT_LIFE_SUBMIT_LATER);
+    s_count_kind (self, kind, count);
     dt_state_check (self, dt_store_due_add (self->due, first, count, not_before));
     s_rewind (self, not_before, first);
 }
@@ -67,13 +89,15 @@ void dt_state_due_load_begin (dt_state_t *self)
     self->due_next = self->due_loaded + 1;
 }
 
-int dt_state_due_recover (dt_state_t *self, dt_job_t *job, uint64_t id, uint64_t not_before)
+int dt_state_due_recover (dt_state_t *self, dt_job_t *job, int kind, uint64_t id,
+                          uint64_t not_before)
 {
     if (!self->due || not_before <= self->due_loaded)
         return 0;
     /* A task REQUEUE'd since its row went has none: it gets it back. */
     dt_state_check (self, dt_store_due_add (self->due, id, 1, not_before));
     dt_state_step_cold (self, job, DT_TASK_NONE, DT_LIFE_RECOVER_LATER);
+    s_count_kind (self, kind, 1);
     return 1;
 }
 
@@ -118,6 +142,7 @@ static dt_task_t *s_wake_task (dt_state_t *self, uint64_t id, dt_str_t job_name,
     task->attempts = attempts;
     task->state = DT_TASK_DELAYED;
     dt_state_step (self, task, DT_LIFE_WAKE);
+    s_count_kind (self, s_kind_of (self, url), -1);
     return task;
 }
 

@@ -54,9 +54,10 @@ struct dt_state_t {
                                  keyed by wall-clock ms (dt_state_due.c) */
     dt_store_due_t *due;      /* with a store: its index of not-before times */
     uint64_t due_after;       /* the store's rows up to (due_after, due_after_id) were read */
-    uint64_t due_after_id;
-    uint64_t due_next;   /* no row after that cursor is due before this (UINT64_MAX: none) */
-    uint64_t due_loaded; /* wall ms the store was loaded at: tasks due later were `later` */
+    uint64_t due_after_id;    /* (the cursor's second half) */
+    uint64_t due_next;        /* no row after the cursor is due before this (UINT64_MAX: none) */
+    uint64_t due_loaded;      /* wall ms the store was loaded at: tasks due later were `later` */
+    uint64_t later_kind[DT_LIMIT_KINDS_MAX]; /* `later` tasks per kind number, for STATUS */
 };
 
 /* A PAGE being filled. */
@@ -179,18 +180,22 @@ uint64_t dt_state_wall_ms (void);
 /* `task` (QUEUED, in memory) waits in memory until `not_before` (DELAY). */
 void dt_state_due_hold (dt_state_t *self, dt_task_t *task, uint64_t not_before);
 
-/* With a store: tasks first .. first+count-1 of `job`, just written to the
- * store, wait there until `not_before` (SUBMIT_LATER, and their rows in
- * the due index). */
-void dt_state_due_submitted (dt_state_t *self, dt_job_t *job, uint64_t first, uint32_t count,
-                             uint64_t not_before);
+/* With a store: tasks first .. first+count-1 of `job` and kind number
+ * `kind` (-1: none), just written to the store, wait there until `not_before` (SUBMIT_LATER, and
+ * their rows in the due index). */
+void dt_state_due_submitted (dt_state_t *self, dt_job_t *job, int kind, uint64_t first,
+                             uint32_t count, uint64_t not_before);
 
 /* Recovery: call before the tasks are loaded; then for each pending task
  * with a not-before time, dt_state_due_recover returns 1 when it waits in
  * the store (RECOVER_LATER, its row written when missing), 0 when it is
  * due and is to be loaded as any task. */
 void dt_state_due_load_begin (dt_state_t *self);
-int dt_state_due_recover (dt_state_t *self, dt_job_t *job, uint64_t id, uint64_t not_before);
+int dt_state_due_recover (dt_state_t *self, dt_job_t *job, int kind, uint64_t id,
+                          uint64_t not_before);
+
+/* Adds the `later` tasks of each kind to counts[kind][2] (delayed). */
+void dt_state_due_kind_counts (const dt_state_t *self, uint64_t (*counts)[3]);
 
 /* `task` is final: its row in the due index goes (in its store group). */
 void dt_state_due_finished (dt_state_t *self, dt_task_t *task);

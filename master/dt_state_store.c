@@ -504,7 +504,8 @@ static int s_on_task (void *arg, uint64_t id, dt_str_t job_name, dt_str_t url, u
     dt_spec_split (url.ptr, url.len, &kind, &payload, &opts);
     if (!job->kind)
         job->kind = dt_state_kind (self, kind) + 1;
-    if (opts.not_before && dt_state_due_recover (self, job, id, opts.not_before))
+    if (opts.not_before &&
+        dt_state_due_recover (self, job, dt_state_kind (self, kind), id, opts.not_before))
         return self->broken ? -1 : 0;
     if (!opts.priority && (self->counts.cold > 0 || dt_state_hot_queued (self) >= self->window)) {
         if (dt_cold_add (self->cold, id, 1) != 0)

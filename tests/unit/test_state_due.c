@@ -164,12 +164,20 @@ static void test_delayed_tasks_wait_in_the_store_and_go_out_in_due_order (void)
     DT_CHECK_EQ (dt_store_commit (f.store), 0);
     DT_CHECK_EQ (s_stats (f.st, "d").delayed, 4 * CHUNK);
     DT_CHECK_EQ (s_stats (f.st, "d").pending, 0);
+    /* STATUS per kind counts them delayed too. */
+    uint64_t counts[DT_LIMIT_KINDS_MAX][3];
+    memset (counts, 0, sizeof counts);
+    dt_state_kind_counts (f.st, counts);
+    DT_CHECK_EQ (counts[dt_state_kind (f.st, dt_str ("k"))][2], 4 * CHUNK);
     /* Nothing of them in memory yet: an empty table is a few KiB. */
     DT_CHECK (dt_state_memory (f.st) < 4 * 1024 * 1024);
     DT_CHECK_EQ (dt_state_take (f.st, 64, s_items, s_tasks), 0);
     DT_CHECK_EQ (s_run_due (&f, due, 4 * CHUNK, 30000), 4 * CHUNK);
     DT_CHECK_EQ (s_stats (f.st, "d").done, 4 * CHUNK);
     DT_CHECK_EQ (s_stats (f.st, "d").delayed, 0);
+    memset (counts, 0, sizeof counts);
+    dt_state_kind_counts (f.st, counts);
+    DT_CHECK_EQ (counts[dt_state_kind (f.st, dt_str ("k"))][2], 0);
     s_teardown (&f);
 }
 
