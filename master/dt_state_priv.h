@@ -6,6 +6,7 @@
 #include "dt_arena.h"
 #include "dt_cold.h"
 #include "dt_hosts.h"
+#include "dt_jobhttp.h"
 #include "dt_jobs.h"
 #include "dt_kinds.h"
 #include "dt_life.h"
@@ -58,6 +59,14 @@ struct dt_state_t {
     uint64_t due_next;        /* no row after the cursor is due before this (UINT64_MAX: none) */
     uint64_t due_loaded;      /* wall ms the store was loaded at: tasks due later were `later` */
     uint64_t later_kind[DT_LIMIT_KINDS_MAX]; /* `later` tasks per kind number, for STATUS */
+    /* The last take's jobs that have HTTP options, each once, and their
+     * options (borrowed from the jobs): TASKS carries them (T.opts). */
+    uint32_t take_jobs[DT_LIMIT_TASKS_HTTP];
+    dt_msg_httpopt_t take_http[DT_LIMIT_TASKS_HTTP];
+    uint32_t take_nhttp;
+    int take_last_valid;     /* the last task's answer, for the next of the same job: */
+    uint32_t take_last_job;  /* its job number */
+    uint32_t take_last_opts; /* and its T.opts */
 };
 
 /* A PAGE being filled. */
