@@ -80,8 +80,10 @@ void dt_state_destroy (dt_state_t **self_p)
     for (int k = 0; k < DT_LIMIT_KINDS_MAX; k++)
         for (int p = 0; p <= DT_PRIORITY_MAX; p++)
             dt_queue_destroy (&self->aside[k][p]);
-    for (int p = 0; p <= DT_PRIORITY_MAX; p++)
+    for (int p = 0; p <= DT_PRIORITY_MAX; p++) {
         dt_queue_destroy (&self->levels[p]);
+        dt_queue_destroy (&self->soon[p]);
+    }
     dt_kinds_destroy (&self->kinds);
     dt_store_due_destroy (&self->due);
     dt_queue_destroy (&self->timed);
@@ -279,6 +281,20 @@ dt_queue_t *dt_state_queue_of (dt_state_t *self, dt_task_t *task)
     }
     self->high = 1;
     return self->levels[p];
+}
+
+dt_queue_t *dt_state_soon_of (dt_state_t *self, dt_task_t *task)
+{
+    int p = s_meta (self, task) < 0 ? 0 : task->meta & DT_TASK_PRIO;
+    if (p > DT_PRIORITY_MAX)
+        p = 0;
+    if (!self->soon[p] && !(self->soon[p] = dt_queue_new ())) {
+        dt_state_fail (self, "out of memory queueing a task");
+        return dt_state_queue_of (self, task);
+    }
+    if (p > 0)
+        self->high = 1;
+    return self->soon[p];
 }
 
 /* The dispatches `task` gets: its own max_attempts, else the master's. */
@@ -649,12 +665,16 @@ static dt_queue_t *s_next (dt_state_t *self, uint64_t kinds, uint64_t *id, uint3
         for (uint64_t k = 0, m = kinds; m; k++, m >>= 1)
             if ((m & 1) && self->aside[k][p] && dt_queue_pop (self->aside[k][p], id, gen) == 0)
                 return self->aside[k][p];
+        if (self->soon[p] && dt_queue_pop (self->soon[p], id, gen) == 0)
+            return self->soon[p];
         if (self->levels[p] && dt_queue_pop (self->levels[p], id, gen) == 0)
             return self->levels[p];
     }
     for (uint64_t k = 0, m = kinds; m; k++, m >>= 1)
         if ((m & 1) && self->aside[k][0] && dt_queue_pop (self->aside[k][0], id, gen) == 0)
             return self->aside[k][0];
+    if (self->soon[0] && dt_queue_pop (self->soon[0], id, gen) == 0)
+        return self->soon[0];
     if (self->unparked && dt_queue_pop (self->unparked, id, gen) == 0)
         return self->unparked;
     return dt_queue_pop (self->queue, id, gen) == 0 ? self->queue : NULL;

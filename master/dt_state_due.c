@@ -14,7 +14,7 @@
  *    without a store every one is; with one, those read back (WAKE), and
  *    those met when already in memory (a REQUEUE'd task, at its take);
  *  - only in the store (`later`), with a row in task_due (dt_store_due.h);
- *  - due: DUE queued it at the front of its level, as a retry is.
+ *  - due: DUE queued it in its level's `soon` queue, taken before the rest.
  * The store's rows are read in (due, id) order from a cursor: every row
  * at or before it was read (its task is in memory, or finished and its row
  * gone), every task counted `later` has its row after it. A SUBMIT of
@@ -212,22 +212,18 @@ void dt_state_due_promote (dt_state_t *self)
 {
     uint64_t wall = dt_state_wall_ms ();
     s_read (self, wall);
-    /* Each due task goes to the front of its level, in due order: a batch
-     * is popped, then queued from its last, so the earliest ends first. */
-    dt_task_t *batch[64];
-    for (;;) {
-        size_t n = 0;
-        uint64_t id;
-        uint32_t gen;
-        while (n < 64 && dt_queue_pop_due (self->timed, (int64_t) wall, &id, &gen) == 0) {
-            dt_task_t *task = dt_tasks_get (self->tasks, id);
-            if (task && task->state == DT_TASK_DELAYED && task->gen == gen)
-                batch[n++] = task;
-        }
-        if (n == 0)
-            break;
-        while (n > 0)
-            dt_state_enqueue (self, batch[--n], DT_LIFE_DUE, 1);
+    /* Each due task joins its level's `soon` queue, in due order: a take
+     * looks there before the level's queue. */
+    uint64_t id;
+    uint32_t gen;
+    while (dt_queue_pop_due (self->timed, (int64_t) wall, &id, &gen) == 0) {
+        dt_task_t *task = dt_tasks_get (self->tasks, id);
+        if (!task || task->state != DT_TASK_DELAYED || task->gen != gen)
+            continue;
+        task->gen++;
+        dt_state_step (self, task, DT_LIFE_DUE);
+        if (dt_queue_push_back (dt_state_soon_of (self, task), task->id, task->gen) != 0)
+            dt_state_fail (self, "out of memory queueing a task");
     }
 }
 

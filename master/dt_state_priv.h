@@ -39,6 +39,10 @@ struct dt_state_t {
      * DT_PRIORITY_MAX + 1 levels make a take O(levels), not O(log n) as a
      * heap would, and keep FIFO within a level. NULL until used. */
     dt_queue_t *levels[DT_PRIORITY_MAX + 1];
+    /* Per level, tasks whose not-before time came (dt_state_due.c), in due
+     * order: taken before the level's queue, so they go out on time past a
+     * backlog, earliest first. NULL until used. */
+    dt_queue_t *soon[DT_PRIORITY_MAX + 1];
     int high;                 /* a level above 0 was ever used: takes look there first */
     dt_life_counts_t counts;  /* tasks in each state, and every other counter (dt_life.h) */
     uint64_t epoch;           /* this run's epoch: every lease carries it */
@@ -82,6 +86,10 @@ typedef struct {
 /* The queue `task` goes back to (its priority's level); reads its spec
  * once. Never NULL: when memory runs out, level 0 (and the model broke). */
 dt_queue_t *dt_state_queue_of (dt_state_t *self, dt_task_t *task);
+
+/* The queue of `task`'s level for tasks whose not-before time came. Never
+ * NULL: when memory runs out, the level's queue (and the model broke). */
+dt_queue_t *dt_state_soon_of (dt_state_t *self, dt_task_t *task);
 
 /* Marks the model broken: from here on nothing may be acknowledged. */
 void dt_state_fail (dt_state_t *self, const char *what);
@@ -210,7 +218,8 @@ void dt_state_due_kind_counts (const dt_state_t *self, uint64_t (*counts)[3]);
 void dt_state_due_finished (dt_state_t *self, dt_task_t *task);
 
 /* Reads the rows whose time nears into memory (WAKE), and queues the
- * tasks that are due (DUE), earliest first, at the front of their level. */
+ * tasks that are due (DUE), earliest first, in their level's `soon` queue
+ * (taken before the level's queue). */
 void dt_state_due_promote (dt_state_t *self);
 
 /* When (monotonic ms, `mono` being now) dt_state_due_promote has work

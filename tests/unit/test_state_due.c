@@ -111,8 +111,9 @@ static dt_msg_stats_t s_stats (dt_state_t *st, const char *job)
     return stats;
 }
 
-/* Takes and answers everything due, for at most `ms`, until `want` tasks
- * ran. Each task's payload is its chunk number; `due` holds each chunk's
+/* Takes and answers everything due, 4 tasks a take and a pause after
+ * each (slow enough that later chunks fall due while earlier ones still
+ * wait in the queue), for at most `ms`, until `want` tasks ran. Each task's payload is its chunk number; `due` holds each chunk's
  * time. Returns tasks run, or -1 when one came early or out of due order. */
 static int s_run_due (s_fixture_t *f, const uint64_t *due, int want, int64_t ms)
 {
@@ -121,7 +122,7 @@ static int s_run_due (s_fixture_t *f, const uint64_t *due, int want, int64_t ms)
     int64_t until = s_mono () + ms;
     while (ran < want && s_mono () < until) {
         dt_state_promote_due (f->st, s_mono ());
-        uint32_t n = dt_state_take (f->st, 64, s_items, s_tasks);
+        uint32_t n = dt_state_take (f->st, 4, s_items, s_tasks);
         uint64_t now = s_wall ();
         if (n == 0) {
             usleep (2000);
@@ -148,6 +149,7 @@ static int s_run_due (s_fixture_t *f, const uint64_t *due, int want, int64_t ms)
         }
         if (dt_store_commit (f->store) != 0)
             return -1;
+        usleep (1000);
     }
     return ran;
 }
