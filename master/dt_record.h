@@ -53,6 +53,7 @@ typedef struct {
     dt_str_t error;        /* empty when no error */
     dt_str_t output;       /* what the task produced; empty when nothing */
     uint16_t exit_code;    /* DT_EXIT_NONE when none applies */
+    dt_str_t job;          /* the task's job, for the store; empty: it looks it up by id */
     dt_warc_loc_t warc;    /* its stored capture; length 0: none */
 } dt_record_t;
 

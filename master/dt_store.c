@@ -136,15 +136,16 @@ typedef enum {
 #define S_TASK_ROWS32      S_TASK_ROWS16 ", " S_TASK_ROWS16
 #define S_TASK_ROWS64      S_TASK_ROWS32 ", " S_TASK_ROWS32
 
-/* Results in one multi-row INSERT, for the same reason. 64 x 18 parameters
- * stay under SQLite's limit (32,766 since 3.32). A row's job is its task's,
- * looked up by id (the 12th parameter, the id again; then output, exit_code and the capture's
- * file, offset, length and digest): the callers need
- * not carry it, and it cannot disagree with the task. */
+/* Results in one multi-row INSERT, for the same reason. 64 x 19 parameters
+ * stay under SQLite's limit (32,766 since 3.32). A row's job is its task's:
+ * the 12th parameter when the caller gives it (the master does: a lookup in
+ * `tasks` per row cost more than the rest of the row), else looked up by id
+ * (the 13th, the id again; coalesce runs the subquery only then); then
+ * output, exit_code and the capture's file, offset, length and digest. */
 #define DT_STORE_RESULT_ROWS 64
-#define S_RESULT_ROW                                                                               \
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT job FROM tasks WHERE id = ?), ?, ?, ?, ?, ?, ?)"
-#define S_RESULT_PARAMS      18
+#define S_RESULT_JOB         "coalesce(?, (SELECT job FROM tasks WHERE id = ?))"
+#define S_RESULT_ROW         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, " S_RESULT_JOB ", ?, ?, ?, ?, ?, ?)"
+#define S_RESULT_PARAMS      19
 #define S_RESULT_ROWS2       S_RESULT_ROW ", " S_RESULT_ROW
 #define S_RESULT_ROWS4       S_RESULT_ROWS2 ", " S_RESULT_ROWS2
 #define S_RESULT_ROWS8       S_RESULT_ROWS4 ", " S_RESULT_ROWS4
@@ -167,7 +168,7 @@ static const char *s_sql[S_COUNT] = {
     /* Unnumbered parameters: row r's id, job and url are 3r+1, 3r+2, 3r+3. */
     [S_ADD_TASKS] = "INSERT INTO tasks (id, job, url, attempts, state) VALUES " S_TASK_ROWS64,
     [S_SET_ATTEMPTS] = "UPDATE tasks SET attempts = ?2 WHERE id = ?1",
-    /* Unnumbered parameters: row r's columns are 18r+1 .. 18r+18. */
+    /* Unnumbered parameters: row r's are 19r+1 .. 19r+19. */
     [S_ADD_RESULT] = S_RESULT_COLUMNS S_RESULT_ROW,
     [S_ADD_RESULTS] = S_RESULT_COLUMNS S_RESULT_ROWS64,
     /* A task has at most one result: REQUEUE retires the current one by
@@ -201,8 +202,8 @@ typedef struct {
     uint16_t http_status;
     uint16_t exit_code;
     uint64_t warc_offset, warc_length;
-    size_t str_off[7]; /* final_url, content_type, worker, error, output, warc file, digest */
-    uint32_t str_len[7];
+    size_t str_off[8]; /* final_url, content_type, worker, error, output, job, warc file, digest */
+    uint32_t str_len[8];
 } s_pending_result_t;
 
 struct dt_store_t {
@@ -591,13 +592,17 @@ static void s_bind_result (dt_store_t *self, sqlite3_stmt *stmt, int base,
     sqlite3_bind_int64 (stmt, base + 7, p->elapsed_ms);
     for (int i = 0; i < 4; i++)
         dt_store_bind_str (stmt, base + 8 + i, s_pending_str (self, p, i));
-    sqlite3_bind_int64 (stmt, base + 12, (sqlite3_int64) p->id);
-    dt_store_bind_str (stmt, base + 13, s_pending_str (self, p, 4));
-    sqlite3_bind_int (stmt, base + 14, p->exit_code);
-    dt_store_bind_str (stmt, base + 15, s_pending_str (self, p, 5));
-    sqlite3_bind_int64 (stmt, base + 16, (sqlite3_int64) p->warc_offset);
-    sqlite3_bind_int64 (stmt, base + 17, (sqlite3_int64) p->warc_length);
-    dt_store_bind_str (stmt, base + 18, s_pending_str (self, p, 6));
+    if (p->str_len[5]) /* else NULL: the job is looked up by id */
+        dt_store_bind_str (stmt, base + 12, s_pending_str (self, p, 5));
+    else
+        sqlite3_bind_null (stmt, base + 12);
+    sqlite3_bind_int64 (stmt, base + 13, (sqlite3_int64) p->id);
+    dt_store_bind_str (stmt, base + 14, s_pending_str (self, p, 4));
+    sqlite3_bind_int (stmt, base + 15, p->exit_code);
+    dt_store_bind_str (stmt, base + 16, s_pending_str (self, p, 6));
+    sqlite3_bind_int64 (stmt, base + 17, (sqlite3_int64) p->warc_offset);
+    sqlite3_bind_int64 (stmt, base + 18, (sqlite3_int64) p->warc_length);
+    dt_store_bind_str (stmt, base + 19, s_pending_str (self, p, 7));
 }
 
 /* Inserts the pending results: full statements of DT_STORE_RESULT_ROWS when
@@ -669,9 +674,9 @@ int dt_store_finish (dt_store_t *self, uint64_t seq, const dt_record_t *r)
     p->exit_code = r->exit_code;
     p->warc_offset = r->warc.offset;
     p->warc_length = r->warc.length;
-    const dt_str_t strs[7] = {r->final_url, r->content_type, r->worker,     r->error,
-                              r->output,    r->warc.file,    r->warc.digest};
-    for (int i = 0; i < 7; i++) {
+    const dt_str_t strs[8] = {r->final_url, r->content_type, r->worker,   r->error,
+                              r->output,    r->job,          r->warc.file, r->warc.digest};
+    for (int i = 0; i < 8; i++) {
         if (s_arena_put (self, strs[i], &p->str_off[i]) != 0)
             return s_wrote (self, -1);
         p->str_len[i] = strs[i].len;
