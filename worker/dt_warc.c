@@ -540,6 +540,14 @@ int dt_warc_capture_end (dt_warc_capture_t *self, const char *uri, const char *i
     }
     if (self->broken || !uri || !s_value_ok (uri, 0) || (ip && !s_value_ok (ip, 0)))
         goto done;
+    /* The fragment is never sent: the record is of the URI without it, as
+     * other WARC writers store it and as replay tools look it up. */
+    char target[DT_LIMIT_URL_MAX + 1];
+    size_t target_len = strcspn (uri, "#");
+    if (target_len > DT_LIMIT_URL_MAX)
+        goto done;
+    memcpy (target, uri, target_len);
+    target[target_len] = '\0';
     char request_id[DT_WARC_ID_SIZE], response_id[DT_WARC_ID_SIZE], when[21];
     char request_digest[DT_WARC_DIGEST_SIZE], block_digest[DT_WARC_DIGEST_SIZE],
         payload_digest[DT_WARC_DIGEST_SIZE];
@@ -551,7 +559,7 @@ int dt_warc_capture_end (dt_warc_capture_t *self, const char *uri, const char *i
     s_fields_t req = {.type = "request",
                       .id = request_id,
                       .date = when,
-                      .uri = uri,
+                      .uri = target,
                       .ip = ip,
                       .concurrent = self->have_status ? response_id : NULL,
                       .block_digest = request_digest,
@@ -564,7 +572,7 @@ int dt_warc_capture_end (dt_warc_capture_t *self, const char *uri, const char *i
         s_fields_t res = {.type = "response",
                           .id = response_id,
                           .date = when,
-                          .uri = uri,
+                          .uri = target,
                           .ip = ip,
                           .block_digest = block_digest,
                           .payload = payload_digest,

@@ -720,6 +720,28 @@ static void test_files_under_the_roll_size_are_appended_to (void)
     rmdir (dir);
 }
 
+static void test_the_target_uri_leaves_the_fragment_out (void)
+{
+    const char *uri[] = {"http://example.test/a?q=1#part", "http://example.test/a?q=1#",
+                         "http://example.test/a?q=1"};
+    for (size_t i = 0; i < sizeof uri / sizeof uri[0]; i++) {
+        dt_warc_capture_t *c = s_capture_one (100, "hello");
+        DT_CHECK (c);
+        DT_CHECK (dt_warc_capture_end (c, uri[i], "127.0.0.1") == 0);
+        size_t len;
+        const uint8_t *out = dt_warc_capture_output (c, &len);
+        s_members_t m = {0};
+        DT_CHECK (s_gunzip_members (out, len, &m) == 0 && m.count == 2);
+        char target[256];
+        for (int k = 0; k < m.count; k++) {
+            DT_CHECK (s_field (m.text[k], "WARC-Target-URI", target, sizeof target) == 0);
+            DT_CHECK (strcmp (target, "http://example.test/a?q=1") == 0);
+        }
+        s_members_free (&m);
+        dt_warc_capture_destroy (&c);
+    }
+}
+
 int main (void)
 {
     static dt_test_t tests[] = {
@@ -743,6 +765,7 @@ int main (void)
         {"a head over its cap loses the hop only", test_a_head_over_its_cap_loses_the_hop_only},
         {"a uri or address that breaks lines is refused",
          test_a_uri_or_address_that_breaks_lines_is_refused},
+        {"the target uri leaves the fragment out", test_the_target_uri_leaves_the_fragment_out},
         {"warcinfo holds its fields", test_warcinfo_holds_its_fields},
         {"http options refuse headers that break lines",
          test_http_options_refuse_headers_that_break_lines},
