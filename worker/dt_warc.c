@@ -531,6 +531,27 @@ int dt_warc_capture_has_response (const dt_warc_capture_t *self)
     return self->have_status;
 }
 
+/* Ends a response head that was cut before its blank line (libcurl stops
+ * at a Content-Length over the body cap, a timeout or a reset can fall in
+ * the head), so the block still parses as an HTTP message; the record is
+ * marked truncated. A head that ended is left alone, bare LF included.
+ * Returns 0, or -1 when memory ran out. */
+static int s_close_head (dt_warc_capture_t *self)
+{
+    const uint8_t *r = self->response.data;
+    size_t n = self->response.len;
+    if (!self->have_status || self->in_body ||
+        (n >= 2 && r[n - 1] == '\n' &&
+         (r[n - 2] == '\n' || (n >= 3 && r[n - 2] == '\r' && r[n - 3] == '\n'))))
+        return 0;
+    const char *end = n >= 1 && r[n - 1] == '\n' ? "\r\n" : "\r\n\r\n";
+    if (s_buf_add (&self->response, end, strlen (end), SIZE_MAX) != 0)
+        return -1;
+    EVP_DigestUpdate (self->block_sha, end, strlen (end));
+    dt_warc_capture_truncate (self, "unspecified");
+    return 0;
+}
+
 int dt_warc_capture_end (dt_warc_capture_t *self, const char *uri, const char *ip)
 {
     int rc = -1;
@@ -538,7 +559,8 @@ int dt_warc_capture_end (dt_warc_capture_t *self, const char *uri, const char *i
         rc = 0; /* nothing was sent in this hop: nothing to record */
         goto done;
     }
-    if (self->broken || !uri || !s_value_ok (uri, 0) || (ip && !s_value_ok (ip, 0)))
+    if (self->broken || !uri || !s_value_ok (uri, 0) || (ip && !s_value_ok (ip, 0)) ||
+        s_close_head (self) != 0)
         goto done;
     /* The fragment is never sent: the record is of the URI without it, as
      * other WARC writers store it and as replay tools look it up. */

@@ -118,7 +118,10 @@ int dt_warc_capture_has_response (const dt_warc_capture_t *self);
 
 /* Ends the hop: appends its request record and, when a response head came,
  * its response record (gzip members) to the output, then frees the raw
- * block. `uri` is the hop's URL (WARC-Target-URI leaves its fragment out:
+ * block. A response head cut before its blank line (libcurl stops reading
+ * at a Content-Length over the body cap) gets the blank line, so the block
+ * parses as HTTP, and the record stays marked truncated ("unspecified" if
+ * no reason was given). `uri` is the hop's URL (WARC-Target-URI leaves its fragment out:
  * it is not sent), `ip` the address connected to (NULL or
  * "": no WARC-IP-Address). Returns 0 (also when no request was sent in the
  * hop: nothing is appended then); -1 when the capture is broken, memory ran

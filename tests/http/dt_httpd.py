@@ -12,6 +12,9 @@ expected_body(path)) without fetching it again:
                    GZIP_MAX); expected_body gives the compressed bytes, as sent
   /cut/N           announces N bytes of /bin/N, sends the first half, then closes the connection:
                    a server that dies mid-body; expected_body gives the bytes sent
+  /stall/N         announces N bytes of /bin/N, sends the first half, then sends nothing more for
+                   SLOW_MAX_MS (or until the client leaves): a server that stalls mid-body;
+                   expected_body gives the bytes sent
   /chunked/N       the /size/N text with Transfer-Encoding: chunked, in chunks of many sizes, some
                    with extensions (chunk_sizes(N)); expected_body gives the body without framing
   /close/N         the /size/N text with neither Content-Length nor chunks: the body ends when the
@@ -228,7 +231,7 @@ def expected_body(path):
         return (200, b"ok\n")
     if len(parts) == 2 and parts[0] == "redirect" and _int(parts[1], 0, REDIRECT_MAX) is not None:
         return (200, b"done")
-    if len(parts) == 2 and parts[0] == "cut" and _int(parts[1], 1, SIZE_MAX) is not None:
+    if len(parts) == 2 and parts[0] in ("cut", "stall") and _int(parts[1], 1, SIZE_MAX) is not None:
         return (200, bin_chunk(0, cut_sent(int(parts[1]))))
     if len(parts) == 2 and parts[0] in ("chunked", "close", "early") and _int(parts[1], 0, SIZE_MAX) is not None:
         return (200, size_chunk(0, int(parts[1])))
@@ -282,6 +285,10 @@ class Handler(BaseHTTPRequestHandler):
             n = _int(parts[1], 1, SIZE_MAX)
             if n is not None:
                 return self._reply_cut(n, send_body)
+        if len(parts) == 2 and parts[0] == "stall":
+            n = _int(parts[1], 1, SIZE_MAX)
+            if n is not None:
+                return self._reply_cut(n, send_body, stall=True)
         if len(parts) == 2 and parts[0] == "chunked":
             n = _int(parts[1], 0, SIZE_MAX)
             if n is not None:
@@ -330,8 +337,9 @@ class Handler(BaseHTTPRequestHandler):
         body = b"not found\n"
         return self._reply(404, "text/plain", len(body), {}, body, send_body)
 
-    def _reply_cut(self, n, send_body):
-        """Announces n bytes, sends cut_sent(n) of them, then closes the connection."""
+    def _reply_cut(self, n, send_body, stall=False):
+        """Announces n bytes, sends cut_sent(n) of them, then (stall: after SLOW_MAX_MS or when
+        the client has gone) closes the connection."""
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(n))
@@ -339,6 +347,13 @@ class Handler(BaseHTTPRequestHandler):
         if send_body:
             self.wfile.write(bin_chunk(0, cut_sent(n)))
             self.wfile.flush()
+            if stall:
+                # The client closing its side ends the wait: recv returns b"" (or fails).
+                self.connection.settimeout(SLOW_MAX_MS / 1000.0)
+                try:
+                    self.connection.recv(1)
+                except OSError:
+                    pass
         self.close_connection = True
 
     def _reply_chunked(self, n, send_body, gzipped=False):

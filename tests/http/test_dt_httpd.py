@@ -132,6 +132,15 @@ class HttpdTest(unittest.TestCase):
         self.assertEqual(e.exception.partial, dt_httpd.expected_body("/cut/10000")[1])
         self.assertEqual(len(e.exception.partial), 5000)
 
+    def test_stall_sends_half_then_waits_for_the_client_to_leave(self):
+        self.conn.request("GET", "/stall/10000")
+        r = self.conn.getresponse()
+        self.assertEqual(int(r.getheader("Content-Length")), 10000)
+        self.assertEqual(r.read(5000), dt_httpd.expected_body("/stall/10000")[1])
+        self.conn.sock.settimeout(0.3)
+        with self.assertRaises(OSError):  # nothing more comes (a timeout)
+            r.read(1)
+
     def test_page_size_depends_only_on_k(self):
         for k in (0, 1, 100, 101, 5000):
             self.assertEqual(len(dt_httpd.page_body(k)), dt_httpd.page_size(k))

@@ -10,7 +10,8 @@
 # against what dt_httpd.py sent (computed here from its routes; a chunked body's without its
 # framing), every block digest, the truncation marks, the request headers, and that the file is a
 # valid sequence of gzip members from its first byte to its last. A second worker with --method HEAD
-# then shows that a body-less answer is whole, not truncated. A URL's fragment is not part of its
+# then shows that a body-less answer is whole, not truncated, and a third with --timeout and
+# --max-bytes that a record cut short by the worker says so and still parses. A URL's fragment is not part of its
 # record's WARC-Target-URI (it is never sent).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -143,3 +144,35 @@ timeout 120 "$WARC_CHECK" --expect "$DT_TMP/expected-head.json" "$DT_TMP"/warc-h
 [ "$rc" -eq 0 ] || fail "warc-check (HEAD, exit $rc): $(grep -v '"problems":\[\]' "$DT_TMP/check-head.jsonl" | head -n 10)"
 grep -q '"records":9,' "$DT_TMP/check-head.jsonl" || fail "HEAD: want 9 records: $(tail -n 1 "$DT_TMP/check-head.jsonl")"
 dt_say "HEAD: $(tail -n 1 "$DT_TMP/check-head.jsonl")"
+
+# Cut short by the worker: a server that stalls mid-body meets --timeout ("time"), a Content-Length
+# over --max-bytes stops libcurl inside the head ("length": the head is closed so the block still
+# parses), a chunked body grows past it ("length"). Each record says it is truncated.
+mkdir "$DT_TMP/warc-cut"
+dt_worker_start w3 --concurrency 4 --warc-dir "$DT_TMP/warc-cut" --timeout 3 --max-bytes 50000
+cut_paths=(/stall/40000 /size/200000 /chunked/200000 /size/50000)
+rc=0
+timeout 60 "$DTASK_BIN/dtask" --master "$DT_MASTER" submit --wait \
+  "${cut_paths[@]/#/$DT_HTTP}" >"$DT_TMP/cut.jsonl" 2>"$DT_TMP/submit-cut.log" || rc=$?
+[ "$rc" -le 1 ] || fail "dtask submit --wait (cut) exited $rc"
+dt_stop_pid "$(dt_pid_of w3)"
+"$DT_PYTHON" - "$DTASK_TESTS/http" "$DT_HTTP" >"$DT_TMP/expected-cut.json" <<'EOF'
+import base64, hashlib, json, sys
+sys.path.insert(0, sys.argv[1])
+import dt_httpd
+base = sys.argv[2]
+digest = lambda b: "sha1:" + base64.b32encode(hashlib.sha1(b).digest()).decode()
+full = dt_httpd.expected_body("/size/50000")[1]
+json.dump({"ip": "127.0.0.1", "responses": {
+    base + "/stall/40000": {"status": 200, "truncated": "time"},  # what came before the limit
+    base + "/size/200000": {"status": 200, "payload_len": 0, "payload_sha1": digest(b""),
+                            "truncated": "length"},
+    base + "/chunked/200000": {"status": 200, "truncated": "length"},
+    base + "/size/50000": {"status": 200, "payload_len": len(full), "payload_sha1": digest(full)},
+}}, sys.stdout)
+EOF
+rc=0
+timeout 120 "$WARC_CHECK" --expect "$DT_TMP/expected-cut.json" "$DT_TMP"/warc-cut/*.warc.gz \
+  >"$DT_TMP/check-cut.jsonl" 2>>"$DT_TMP/check.log" || rc=$?
+[ "$rc" -eq 0 ] || fail "warc-check (cut, exit $rc): $(grep -v '"problems":\[\]' "$DT_TMP/check-cut.jsonl" | head -n 10)"
+dt_say "cut short: $(tail -n 1 "$DT_TMP/check-cut.jsonl")"
