@@ -4,7 +4,8 @@
 # A checker that passes everything proves nothing: this builds a small valid .warc.gz by hand
 # (warcinfo, then a request and a chunked response linked by WARC-Concurrent-To, one gzip member
 # each, digests computed here), checks that warc-check accepts it with one JSON line per record,
-# then breaks it one way at a time (a wrong block or payload digest, a record that lies about its
+# then breaks it one way at a time (a wrong block or payload digest (a chunked body's digested with
+# its framing passes only with --framed-digest-ok, as wget writes it), a record that lies about its
 # length, two records in one member, a cut file, bytes after the last record, a body shorter than
 # its HTTP Content-Length without WARC-Truncated, a dangling WARC-Concurrent-To, a duplicate
 # response under --unique, an --expect mismatch) and checks that each fails with exit 1 and the
@@ -53,6 +54,7 @@ files = {
                                              block_digest=digest(b"other"))),
     "payload_digest": gz(info, request, record("response", RES_ID, res_head + chunked, URI,
                                                payload=chunked)),  # digested with its framing
+    "payload_wrong": gz(info, request, record("response", RES_ID, res_head + chunked, URI, payload=b"other")),
     "length_lies": gz(info, request, record("response", RES_ID, res_head + chunked, URI, payload=body,
                                             length=len(res_head + chunked) - 3)),
     "two_in_one_member": gz(info) + gzip.compress(request + response, mtime=0),
@@ -87,6 +89,8 @@ check good 0 '"summary":{"files":1,"records":3,"responses":1,"requests":1,"probl
 check good 0 '"type":"response".*"status":200.*"block_ok":true.*"payload_ok":true,"payload_length":21,"truncated":null'
 check block_digest 1 'WARC-Block-Digest sha1:[A-Z2-7]* != '
 check payload_digest 1 'WARC-Payload-Digest sha1:[A-Z2-7]* != '
+check payload_digest 0 '"payload_covers":"chunked transfer"' --framed-digest-ok
+check payload_wrong 1 'WARC-Payload-Digest sha1:[A-Z2-7]* != ' --framed-digest-ok
 check length_lies 1 'not header + block + CRLF CRLF'
 check two_in_one_member 1 'not header + block + CRLF CRLF\|does not decompress alone\|the record before ended'
 check cut_file 1 '"problem":'

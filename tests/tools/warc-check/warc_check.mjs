@@ -1,6 +1,6 @@
 // warc_check.mjs - reads WARC files with an independent reader (the warcio package) and checks every record.
 //
-// usage: node warc_check.mjs [--expect EXPECTED.json] [--unique] [--quiet] FILE.warc.gz...
+// usage: node warc_check.mjs [--expect EXPECTED.json] [--unique] [--quiet] [--framed-digest-ok] FILE.warc.gz...
 //
 // Prints one JSON line per record, in file order:
 //   {"file", "offset", "length" (bytes in the file: its gzip member), "type", "id", "date", "uri",
@@ -8,7 +8,8 @@
 //    "block_digest" (declared), "block_ok" (it matches the block), "payload_digest" (declared),
 //    "payload_sha1" (computed here: the entity body after the HTTP head, chunk framing removed,
 //    content coding kept), "payload_ok", "payload_length", "truncated" (WARC-Truncated),
-//    "concurrent_to" [ids], "decoded_length" (warcio's decoded content), "problems" [...]}
+//    "concurrent_to" [ids], "decoded_length" (warcio's decoded content), "payload_covers" (null,
+//    or "chunked transfer" when the declared payload digest covers the chunk framing), "problems" [...]}
 // then one {"problem": ...} line per problem that belongs to no one record (a file that ends
 // inside a record, a request naming no response, an expectation not met), and a last line
 // {"summary": {"files", "records", "responses", "requests", "problems"}}.
@@ -20,6 +21,10 @@
 // responses and resources) WARC-Payload-Digest match what is there; a response whose body is shorter
 // than its Content-Length or whose chunked body has no last chunk says WARC-Truncated; every
 // WARC-Concurrent-To names a record that exists.
+// --quiet: only the records with problems, and the summary.
+// --framed-digest-ok: a chunked response's WARC-Payload-Digest may cover the chunk framing (wget
+// 1.21 writes it so; dtask, warcio and the IIPC's reading of WARC 1.1 leave the framing out).
+// Such a record says "payload_covers": "chunked transfer" either way.
 // --unique: a second response for the same WARC-Target-URI is a problem (an export of a job holds
 // one capture per task).
 // --expect: a JSON file {"responses": {URI: {"status", "payload_sha1"?, "payload_len"?, "truncated",
@@ -36,18 +41,20 @@ import zlib from "node:zlib";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
-const USAGE = "usage: warc_check.mjs [--expect EXPECTED.json] [--unique] [--quiet] FILE.warc.gz...";
+const USAGE =
+  "usage: warc_check.mjs [--expect EXPECTED.json] [--unique] [--quiet] [--framed-digest-ok] FILE.warc.gz...";
 // Problems kept per record and in all: a broken file must not flood the output.
 const PROBLEMS_PER_RECORD_MAX = 20;
 const PROBLEMS_MAX = 200;
 
 function parseArgs(argv) {
-  const o = { expect: null, unique: false, quiet: false, files: [] };
+  const o = { expect: null, unique: false, quiet: false, framedDigestOk: false, files: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--expect" && i + 1 < argv.length) o.expect = argv[++i];
     else if (a === "--unique") o.unique = true;
     else if (a === "--quiet") o.quiet = true;
+    else if (a === "--framed-digest-ok") o.framedDigestOk = true;
     else if (a === "-h" || a === "--help") {
       console.log(USAGE);
       process.exit(0);
@@ -248,6 +255,7 @@ class Checker {
       truncated: h("WARC-Truncated"),
       concurrent_to: record.warcConcurrentTo || [],
       decoded_length: null,
+      payload_covers: null,
       problems: [],
     };
     this.records.push(r);
@@ -323,6 +331,19 @@ class Checker {
     }
     r.incomplete = !complete; // judged with its request's method (HEAD has no body) in the end
     this.checkPayload(r, payload);
+    // wget (1.21) and some older writers digest a chunked body with its framing: accepted only
+    // when asked, and said in payload_covers either way.
+    if (r.payload_ok === false && payload.length !== block.length - headEnd - 4) {
+      const framed = block.subarray(headEnd + 4);
+      if (digestMatches(r.payload_digest, framed)) {
+        r.payload_covers = "chunked transfer";
+        if (this.opts.framedDigestOk) {
+          r.payload_ok = true;
+          r.problems = r.problems.filter((p) => !p.startsWith("WARC-Payload-Digest"));
+          this.problemCount--;
+        }
+      }
+    }
   }
 
   checkPayload(r, payload) {
@@ -346,8 +367,10 @@ class Checker {
       for (const to of r.concurrent_to) {
         const other = byId.get(to);
         if (!other) this.problem(r, `WARC-Concurrent-To ${to} names no record`);
-        else if (other.uri !== r.uri) this.problem(r, `WARC-Concurrent-To ${to} is a record for ${other.uri}`);
-        else if (r.type === "request" && other.type === "response") methodOf.set(to, r.method);
+        else if (r.type === "request" && other.type === "response") {
+          if (other.uri !== r.uri) this.problem(r, `WARC-Concurrent-To ${to} is the response for ${other.uri}`);
+          methodOf.set(to, r.method);
+        }
       }
     }
     const responses = new Map();
