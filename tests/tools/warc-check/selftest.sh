@@ -104,6 +104,7 @@ check good 1 'HTTP status 200, the server sent 404' --expect "$DT_TMP/expect.jso
 # No node: an error that says so (exit 2), never a pass or a skip.
 rc=0
 env PATH=/nonexistent "$BASH" "$WARC_CHECK" "$DT_TMP/good.warc.gz" >"$DT_TMP/nonode.log" 2>&1 || rc=$?
-[ "$rc" -eq 2 ] && grep -q 'node not found' "$DT_TMP/nonode.log" ||
+if [ "$rc" -ne 2 ] || ! grep -q 'node not found' "$DT_TMP/nonode.log"; then
   fail "without node: exit $rc: $(cat "$DT_TMP/nonode.log")"
+fi
 dt_say "without node: exit 2, 'node not found'"
