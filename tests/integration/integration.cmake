@@ -36,6 +36,7 @@ dt_script_test(e2e_many_jobs integration/e2e_many_jobs.sh)
 dt_script_test(e2e_fetch_index integration/e2e_fetch_index.sh)
 dt_script_test(e2e_store_budget integration/e2e_store_budget.sh)
 dt_script_test(e2e_jobs integration/e2e_jobs.sh)
+dt_script_test(e2e_jobopts integration/e2e_jobopts.sh)
 # The independent WARC reader (warcio from npm): installed into the build tree once, before the
 # tests that read WARC files with it; its self-test shows it fails broken files.
 add_test(NAME warc_check_install
