@@ -9,8 +9,9 @@
 # reads every record back and checks the URI, HTTP status and payload digest of each response
 # against what dt_httpd.py sent (computed here from its routes; a chunked body's without its
 # framing), every block digest, the truncation marks, the request headers, and that the file is a
-# valid sequence of gzip members from its first byte to its last. A second worker with --method HEAD
-# then shows that a body-less answer is whole, not truncated, and a third with --timeout and
+# valid sequence of gzip members from its first byte to its last. A job submitted with --method HEAD
+# and a header of its own then shows both in its request records and a body-less answer whole, not
+# truncated, and a third with --timeout and
 # --max-bytes that a record cut short by the worker says so and still parses. A URL's fragment is not part of its
 # record's WARC-Target-URI (it is never sent).
 set -euo pipefail
@@ -121,12 +122,13 @@ want("/status/503", state="failed", http_status=503)
 want("/gzip/5000", state="done", content_type="text/plain")
 EOF
 
-# HEAD: the answer's Content-Length announces a body that rightly never comes; its record is whole.
+# A job's own options (submit --method HEAD -H ...): its request records say HEAD and carry the
+# header; the answer's Content-Length announces a body that rightly never comes; its record is whole.
 mkdir "$DT_TMP/warc-head"
-dt_worker_start w2 --concurrency 2 --warc-dir "$DT_TMP/warc-head" --method HEAD
+dt_worker_start w2 --concurrency 2 --warc-dir "$DT_TMP/warc-head"
 head_paths=(/size/100000 /gzip/5000 /chunked/1000 /status/404)
 rc=0
-timeout 60 "$DTASK_BIN/dtask" --master "$DT_MASTER" submit --wait \
+timeout 60 "$DTASK_BIN/dtask" --master "$DT_MASTER" submit --wait --method HEAD -H 'X-Job: e2e-head' \
   "${head_paths[@]/#/$DT_HTTP}" >"$DT_TMP/head.jsonl" 2>"$DT_TMP/submit-head.log" || rc=$?
 [ "$rc" -le 1 ] || fail "dtask submit --wait (HEAD) exited $rc"
 dt_stop_pid "$(dt_pid_of w2)"
@@ -136,7 +138,7 @@ empty = "sha1:" + base64.b32encode(hashlib.sha1(b"").digest()).decode()
 responses = {sys.argv[1] + p: {"status": 404 if p.startswith("/status/") else 200,
                                "payload_sha1": empty, "payload_len": 0, "truncated": None}
              for p in sys.argv[2:]}
-json.dump({"responses": responses, "ip": "127.0.0.1"}, sys.stdout)
+json.dump({"responses": responses, "ip": "127.0.0.1", "request_has": ["X-Job: e2e-head"]}, sys.stdout)
 EOF
 rc=0
 timeout 120 "$WARC_CHECK" --expect "$DT_TMP/expected-head.json" "$DT_TMP"/warc-head/*.warc.gz \
