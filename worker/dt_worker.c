@@ -55,6 +55,7 @@ typedef struct s_task_t {
     struct s_task_t *next; /* FIFO link */
     uint32_t timeout_ms;   /* the task's own run limit; 0: none of its own */
     int foreign;           /* its kind is not the one this worker serves */
+    uint32_t flags;        /* T.flags: DT_TASK_* */
     dt_jobopt_t *http;     /* its job's HTTP options (a reference); NULL: the worker's */
     size_t len;            /* bytes in payload */
     char payload[];        /* a copy, NUL-terminated for logs (a URL) */
@@ -262,7 +263,9 @@ static int s_add_result (s_worker_t *self, const s_slot_t *task, const dt_handle
     /* Handlers cap their output at DT_LIMIT_OUTPUT_MAX (over it, the task
      * fails); the cut here only guards the codec's cap. */
     size_t output_len = r->output_len > DT_LIMIT_OUTPUT_MAX ? DT_LIMIT_OUTPUT_MAX : r->output_len;
-    char *strings = malloc (url_len + ctype_len + error_len + output_len + 1);
+    /* dt_links caps a page's links under LINKS_BYTES; this guards the codec. */
+    size_t links_len = r->links_len > DT_LIMIT_LINKS_BYTES ? 0 : r->links_len;
+    char *strings = malloc (url_len + ctype_len + error_len + output_len + links_len + 1);
     if (!strings)
         return -1;
     memcpy (strings, r->final_url, url_len);
@@ -270,6 +273,9 @@ static int s_add_result (s_worker_t *self, const s_slot_t *task, const dt_handle
     memcpy (strings + url_len + ctype_len, r->error, error_len);
     if (output_len)
         memcpy (strings + url_len + ctype_len + error_len, r->output, output_len);
+    char *links = strings + url_len + ctype_len + error_len + output_len;
+    if (links_len)
+        memcpy (links, r->links, links_len);
     dt_msg_result_t *m = &self->results[self->nresults];
     memset (m, 0, sizeof *m);
     m->id = task->id;
@@ -283,6 +289,7 @@ static int s_add_result (s_worker_t *self, const s_slot_t *task, const dt_handle
     m->content_type = dt_str_n (strings + url_len, ctype_len);
     m->error = dt_str_n (strings + url_len + ctype_len, error_len);
     m->output = dt_str_n (strings + url_len + ctype_len + error_len, output_len);
+    m->links = dt_str_n (links, links_len);
     m->exit_code =
         r->exit_code < 0 || r->exit_code >= DT_EXIT_NONE ? DT_EXIT_NONE : (uint16_t) r->exit_code;
     self->result_strings[self->nresults++] = strings;
@@ -427,6 +434,7 @@ static void s_on_tasks (s_worker_t *self, const dt_msg_t *msg)
         task->payload[t->payload.len] = '\0';
         task->len = t->payload.len;
         task->timeout_ms = t->timeout_ms;
+        task->flags = t->flags;
         /* The master sends a worker only the kinds its HELLO named; a task
          * of another kind is a master's bug, refused rather than run. */
         task->foreign = t->kind.len != self->kind.len ||
@@ -478,7 +486,8 @@ static void s_start_tasks (s_worker_t *self)
                                    .attempt = task->attempt,
                                    .time_limit_ms = task->timeout_ms,
                                    .payload = task->payload,
-                                   .payload_len = task->len};
+                                   .payload_len = task->len,
+                                   .flags = task->flags};
         const char *error = NULL;
         uint8_t outcome;
         if (s_start_one (self, task, &start, &error, &outcome) != 0) {

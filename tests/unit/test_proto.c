@@ -90,6 +90,8 @@ static void s_sample (dt_msg_t *m, int type)
         m->submit.count = 3;
         m->submit.payloads = urls;
         m->submit.http = http[0];
+        m->submit.flags = DT_SUBMIT_CRAWL;
+        m->submit.crawl = (dt_msg_crawl_t){DT_SCOPE_REGEX, dt_str ("^https?://a/"), 3, 1000};
         break;
     case DT_MSG_SUBMIT_OK:
         m->submit_ok.job = dt_str ("job-abc");
@@ -402,42 +404,60 @@ static void test_a_huge_declared_count_allocates_nothing (void)
 static void test_strings_and_batches_over_their_caps_are_too_big (void)
 {
     /* A SUBMIT job id of 65 bytes, built by hand. */
-    /* Its HTTP options (H) last: none asked. */
-#define S_NO_HTTP "\x97\x00\x00\x00\x00\x00\xa0\xa0"
-    uint8_t buf[128] = {0x9d, 0x04, 0x07, 0x00, 0xd9, 65};
+    /* Its HTTP options (H), then its crawl tuple (C), last: none asked. */
+#define S_NO_HTTP  "\x97\x00\x00\x00\x00\x00\xa0\xa0"
+#define S_NO_CRAWL "\x94\x00\xa0\x00\x00"
+    uint8_t buf[128] = {0x9e, 0x04, 0x07, 0x00, 0xd9, 65};
     memset (buf + 6, 'j', 65);
-    memcpy (buf + 71, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP, 19);
-    DT_CHECK_EQ (s_decode (buf, 90), DT_PROTO_ETOOBIG);
+    memcpy (buf + 71, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP S_NO_CRAWL, 24);
+    DT_CHECK_EQ (s_decode (buf, 95), DT_PROTO_ETOOBIG);
     buf[5] = 64;
-    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP, 19);
-    DT_CHECK_EQ (s_decode (buf, 89), 0);
+    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP S_NO_CRAWL, 24);
+    DT_CHECK_EQ (s_decode (buf, 94), 0);
+    /* A SUBMIT without its crawl tuple is malformed. */
+    buf[0] = 0x9d;
+    DT_CHECK_EQ (s_decode (buf, 89), DT_PROTO_EMALFORMED);
+    buf[0] = 0x9e;
+    /* A crawl whose scope kind is past REGEX is malformed; a regex one decodes. */
+    memcpy (buf + 70, "\x00\x04\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP "\x94\x04\xa0\x00\x00",
+            24);
+    DT_CHECK_EQ (s_decode (buf, 94), DT_PROTO_EMALFORMED);
+    memcpy (buf + 70, "\x00\x04\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP "\x94\x03\xa1.\x02\x0a",
+            25);
+    DT_CHECK_EQ (s_decode (buf, 95), 0);
     /* A payload sent as str, not bin, is malformed. */
-    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xa1x" S_NO_HTTP, 18);
-    DT_CHECK_EQ (s_decode (buf, 88), DT_PROTO_EMALFORMED);
+    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xa1x" S_NO_HTTP S_NO_CRAWL, 23);
+    DT_CHECK_EQ (s_decode (buf, 93), DT_PROTO_EMALFORMED);
     /* A kind outside [a-z0-9_-] is malformed. */
-    memcpy (buf + 70, "\x00\x00\xa1X\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP, 20);
-    DT_CHECK_EQ (s_decode (buf, 90), DT_PROTO_EMALFORMED);
+    memcpy (buf + 70, "\x00\x00\xa1X\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP S_NO_CRAWL, 25);
+    DT_CHECK_EQ (s_decode (buf, 95), DT_PROTO_EMALFORMED);
     /* H: method 3, compressed 2 are malformed; a User-Agent of 513 bytes
      * is over its cap. */
-    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x97\x03\x00\x00\x00\x00\xa0\xa0",
-            19);
-    DT_CHECK_EQ (s_decode (buf, 89), DT_PROTO_EMALFORMED);
-    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x97\x02\x00\x00\x00\x02\xa0\xa0",
-            19);
-    DT_CHECK_EQ (s_decode (buf, 89), DT_PROTO_EMALFORMED);
-    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x97\x02\x00\x00\x00\x01\xa0\xa0",
-            19);
-    DT_CHECK_EQ (s_decode (buf, 89), 0);
+    memcpy (buf + 70,
+            "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x97\x03\x00\x00\x00\x00\xa0\xa0" S_NO_CRAWL,
+            24);
+    DT_CHECK_EQ (s_decode (buf, 94), DT_PROTO_EMALFORMED);
+    memcpy (buf + 70,
+            "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x97\x02\x00\x00\x00\x02\xa0\xa0" S_NO_CRAWL,
+            24);
+    DT_CHECK_EQ (s_decode (buf, 94), DT_PROTO_EMALFORMED);
+    memcpy (buf + 70,
+            "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x97\x02\x00\x00\x00\x01\xa0\xa0" S_NO_CRAWL,
+            24);
+    DT_CHECK_EQ (s_decode (buf, 94), 0);
     uint8_t big[700] = {0};
     memcpy (big, buf, 81);
     memcpy (big + 81, "\x97\x00\x00\x00\x00\x00\xda\x02\x01", 9);
     memset (big + 90, 'a', 513);
     big[603] = 0xa0;
-    DT_CHECK_EQ (s_decode (big, 604), DT_PROTO_ETOOBIG);
+    memcpy (big + 604, S_NO_CRAWL, 5);
+    DT_CHECK_EQ (s_decode (big, 609), DT_PROTO_ETOOBIG);
     big[89] = 0x00; /* 512 bytes: at the cap */
     big[602] = 0xa0;
-    DT_CHECK_EQ (s_decode (big, 603), 0);
+    memcpy (big + 603, S_NO_CRAWL, 5);
+    DT_CHECK_EQ (s_decode (big, 608), 0);
 #undef S_NO_HTTP
+#undef S_NO_CRAWL
 
     /* The encoder refuses what the decoder would refuse. */
     dt_msg_t m;
