@@ -45,6 +45,12 @@ const dt_life_rule_t dt_life_rules[DT_LIFE_NEVENTS] = {
     [DT_LIFE_REQUEUE_COLD] = {"REQUEUE_COLD", S_FAILED, DT_TASK_QUEUED, DT_LIFE_WRITE_REOPEN,
                               DT_LIFE_COUNT_COLD_IN},
     [DT_LIFE_DELAY] = {"DELAY", S_QUEUED, DT_TASK_DELAYED, DT_LIFE_WRITE_NONE, 0},
+    [DT_LIFE_SUBMIT_LATER] = {"SUBMIT_LATER", S_NONE, DT_TASK_DELAYED, DT_LIFE_WRITE_ADD_TASK,
+                              DT_LIFE_COUNT_SUBMITTED | DT_LIFE_COUNT_LATER_IN},
+    [DT_LIFE_RECOVER_LATER] = {"RECOVER_LATER", S_NONE, DT_TASK_DELAYED, DT_LIFE_WRITE_NONE,
+                               DT_LIFE_COUNT_SUBMITTED | DT_LIFE_COUNT_LATER_IN},
+    [DT_LIFE_WAKE] = {"WAKE", S_DELAYED, DT_TASK_DELAYED, DT_LIFE_WRITE_NONE,
+                      DT_LIFE_COUNT_LATER_OUT},
 };
 
 const dt_life_rule_t *dt_life_rule (dt_life_event_t event)

@@ -43,6 +43,8 @@ dt_script_test(e2e_store_budget integration/e2e_store_budget.sh)
 dt_script_test(e2e_jobs integration/e2e_jobs.sh)
 dt_script_test(e2e_limits integration/e2e_limits.sh)
 dt_script_test(e2e_jobopts integration/e2e_jobopts.sh)
+dt_script_test(e2e_delay_window integration/e2e_delay_window.sh)
+dt_script_test(e2e_jsonl_options integration/e2e_jsonl_options.sh)
 # The independent WARC reader (warcio from npm): installed into the build tree once, before the
 # tests that read WARC files with it; its self-test shows it fails broken files.
 add_test(NAME warc_check_install
