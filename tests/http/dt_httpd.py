@@ -12,8 +12,16 @@ expected_body(path)) without fetching it again:
                    GZIP_MAX); expected_body gives the compressed bytes, as sent
   /cut/N           announces N bytes of /bin/N, sends the first half, then closes the connection:
                    a server that dies mid-body; expected_body gives the bytes sent
+  /stall/N         announces N bytes of /bin/N, sends the first half, then sends nothing more for
+                   SLOW_MAX_MS (or until the client leaves): a server that stalls mid-body;
+                   expected_body gives the bytes sent
   /chunked/N       the /size/N text with Transfer-Encoding: chunked, in chunks of many sizes, some
                    with extensions (chunk_sizes(N)); expected_body gives the body without framing
+  /close/N         the /size/N text with neither Content-Length nor chunks: the body ends when the
+                   server closes the connection (HTTP/1.0 style)
+  /early/N         a 103 Early Hints interim answer, then the /size/N text as a 200
+  /gzipchunked/N   the /gzip/N body (Content-Encoding: gzip) sent with Transfer-Encoding: chunked;
+                   expected_body gives the compressed bytes without framing
   /page/K          a ~1 KiB HTML page linking to a few other pages; its size depends only on K
   /status/C        status C (200..599) with a short body (empty for 204 and 304)
   /redirect/N      302 to /redirect/N-1; /redirect/0 answers 200 "done"
@@ -35,7 +43,7 @@ expected_body(path)) without fetching it again:
   /robots.txt      allows everything
   anything else    a static file under --root, else 404
 
-Every response but /chunked's carries Content-Length, so connections are kept alive (HTTP/1.1).
+Every response but /chunked's, /gzipchunked's and /close's carries Content-Length, so connections are kept alive (HTTP/1.1).
 
 With --request-log FILE, each request is appended to FILE as one JSON line, before it is answered:
 {"method": "GET", "path": "/size/10?x=1", "headers": [["Host", "..."], ...]}, the headers as
@@ -321,10 +329,12 @@ def expected_body(path):
         return (200, b"ok\n")
     if len(parts) == 2 and parts[0] == "redirect" and _int(parts[1], 0, REDIRECT_MAX) is not None:
         return (200, b"done")
-    if len(parts) == 2 and parts[0] == "cut" and _int(parts[1], 1, SIZE_MAX) is not None:
+    if len(parts) == 2 and parts[0] in ("cut", "stall") and _int(parts[1], 1, SIZE_MAX) is not None:
         return (200, bin_chunk(0, cut_sent(int(parts[1]))))
-    if len(parts) == 2 and parts[0] == "chunked" and _int(parts[1], 0, SIZE_MAX) is not None:
+    if len(parts) == 2 and parts[0] in ("chunked", "close", "early") and _int(parts[1], 0, SIZE_MAX) is not None:
         return (200, size_chunk(0, int(parts[1])))
+    if len(parts) == 2 and parts[0] == "gzipchunked" and _int(parts[1], 0, GZIP_MAX) is not None:
+        return (200, gzip_body(int(parts[1])))
     r = route(path)
     if r is None:
         return None
@@ -374,10 +384,29 @@ class Handler(BaseHTTPRequestHandler):
             n = _int(parts[1], 1, SIZE_MAX)
             if n is not None:
                 return self._reply_cut(n, send_body)
+        if len(parts) == 2 and parts[0] == "stall":
+            n = _int(parts[1], 1, SIZE_MAX)
+            if n is not None:
+                return self._reply_cut(n, send_body, stall=True)
         if len(parts) == 2 and parts[0] == "chunked":
             n = _int(parts[1], 0, SIZE_MAX)
             if n is not None:
                 return self._reply_chunked(n, send_body)
+        if len(parts) == 2 and parts[0] == "gzipchunked":
+            n = _int(parts[1], 0, GZIP_MAX)
+            if n is not None:
+                return self._reply_chunked(n, send_body, gzipped=True)
+        if len(parts) == 2 and parts[0] == "close":
+            n = _int(parts[1], 0, SIZE_MAX)
+            if n is not None:
+                return self._reply_close(n, send_body)
+        if len(parts) == 2 and parts[0] == "early":
+            n = _int(parts[1], 0, SIZE_MAX)
+            if n is not None:
+                self.send_response_only(103)
+                self.send_header("Link", "</page/1>; rel=preload")
+                self.end_headers()
+                return self._reply(200, "text/plain", n, {}, size_chunk, send_body)
         if len(parts) == 3 and parts[0] == "flaky" and parts[1]:
             n = _int(parts[2], 0, 1 << 30)
             if n is not None:
@@ -413,8 +442,9 @@ class Handler(BaseHTTPRequestHandler):
         body = b"not found\n"
         return self._reply(404, "text/plain", len(body), {}, body, send_body)
 
-    def _reply_cut(self, n, send_body):
-        """Announces n bytes, sends cut_sent(n) of them, then closes the connection."""
+    def _reply_cut(self, n, send_body, stall=False):
+        """Announces n bytes, sends cut_sent(n) of them, then (stall: after SLOW_MAX_MS or when
+        the client has gone) closes the connection."""
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(n))
@@ -422,22 +452,48 @@ class Handler(BaseHTTPRequestHandler):
         if send_body:
             self.wfile.write(bin_chunk(0, cut_sent(n)))
             self.wfile.flush()
+            if stall:
+                # The client closing its side ends the wait: recv returns b"" (or fails).
+                self.connection.settimeout(SLOW_MAX_MS / 1000.0)
+                try:
+                    self.connection.recv(1)
+                except OSError:
+                    pass
         self.close_connection = True
 
-    def _reply_chunked(self, n, send_body):
-        """The /size/N text in chunk_sizes(n) chunks; every third chunk carries an extension."""
+    def _reply_chunked(self, n, send_body, gzipped=False):
+        """The /size/N text (gzipped: the /gzip/N body) in chunk_sizes() chunks; every third chunk
+        carries an extension."""
+        body = gzip_body(n) if gzipped else None
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
+        if gzipped:
+            self.send_header("Content-Encoding", "gzip")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         if not send_body:
             return
         off = 0
-        for i, size in enumerate(chunk_sizes(n)):
+        for i, size in enumerate(chunk_sizes(len(body) if gzipped else n)):
             ext = ";i=%d" % i if i % 3 == 2 else ""
-            self.wfile.write(b"%x%s\r\n%s\r\n" % (size, ext.encode(), size_chunk(off, size)))
+            data = body[off : off + size] if gzipped else size_chunk(off, size)
+            self.wfile.write(b"%x%s\r\n%s\r\n" % (size, ext.encode(), data))
             off += size
         self.wfile.write(b"0\r\n\r\n")
+
+    def _reply_close(self, n, send_body):
+        """The /size/N text delimited by the end of the connection, not by a length."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if send_body:
+            off = 0
+            while off < n:
+                take = min(CHUNK, n - off)
+                self.wfile.write(size_chunk(off, take))
+                off += take
+        self.close_connection = True
 
     def _static_file(self, path):
         """The file under --root that `path` names, or None; never a path outside the root."""

@@ -2,24 +2,17 @@
 # the test server sent. Sourced after lib.sh.
 # shellcheck shell=bash
 
-WARCIO_VERSION=2.4.11
 # DT_LIMIT_CAPTURE_SAVE: the body bytes a saved capture keeps (3 MiB - 512 KiB).
 SAVE_CAP=$((3 * 1024 * 1024 - 512 * 1024))
 
-# dt_warcio_install: installs the independent reader (the warcio package from the npm registry)
-# once per build tree, as e2e_warc_local does; sets WARCIO_DIR. A missing npm fails the test.
+# The independent reader: tests/tools/warc-check (the warcio package from the npm registry, installed
+# into the build tree by the warc_check_install fixture, or on first use).
+WARC_CHECK="$DTASK_TESTS/tools/warc-check/warc-check"
+
+# dt_warcio_install: makes sure warc-check can run (installs warcio when the fixture did not).
 dt_warcio_install() {
-  command -v node >/dev/null || fail "node not found: scripts/install-deps installs nodejs and npm"
-  command -v npm >/dev/null || fail "npm not found: scripts/install-deps installs nodejs and npm"
-  WARCIO_DIR="$DTASK_BIN/../npm-warcio"
-  if [ ! -f "$WARCIO_DIR/node_modules/warcio/package.json" ] ||
-    ! grep -q "\"version\": \"$WARCIO_VERSION\"" "$WARCIO_DIR/node_modules/warcio/package.json"; then
-    dt_say "installing warcio $WARCIO_VERSION into $WARCIO_DIR"
-    mkdir -p "$WARCIO_DIR"
-    timeout 300 npm install --prefix "$WARCIO_DIR" --no-audit --no-fund --no-save \
-      "warcio@$WARCIO_VERSION" >"$DT_TMP/npm.log" 2>&1 ||
-      fail "npm could not install warcio@$WARCIO_VERSION; see npm.log: $(tail -n 5 "$DT_TMP/npm.log")"
-  fi
+  "$WARC_CHECK" --install 2>"$DT_TMP/warc-check-install.log" ||
+    fail "warc-check could not install warcio: $(tail -n 5 "$DT_TMP/warc-check-install.log")"
 }
 
 # dt_archive_expected ROOT PATH...: prints the JSON warc_check.cjs takes: for each URI (hop by hop for
@@ -62,16 +55,20 @@ for p in paths:
     if p.startswith("/chunked/"):
         e["decoded_sha1"] = e["payload_sha1"]
     responses[base + p] = e
-json.dump({"responses": responses, "request_has": ["User-Agent: dtask/" + version]}, sys.stdout)
+json.dump({"responses": responses, "ip": "127.0.0.1", "request_has": ["User-Agent: dtask/" + version]},
+          sys.stdout)
 PYEOF
 }
 
-# dt_archive_check EXPECTED FILE...: reads FILE(s) with warcio (warc_check.cjs): valid end to end,
-# every expected URI's response exactly once with the status and digest the server sent.
+# dt_archive_check EXPECTED FILE...: reads FILE(s) with warc-check: valid end to end (every member one
+# whole record, digests, lengths, links between records), every expected URI's response exactly once
+# (--expect implies --unique) with the status and digest the server sent.
 dt_archive_check() {
-  local expected=$1
+  local expected=$1 rc=0
   shift
-  timeout 120 node "$DTASK_TESTS/integration/warc_check.cjs" "$WARCIO_DIR" "$expected" "$@" \
-    >"$DT_TMP/check.log" 2>&1 || fail "warcio check: $(head -n 20 "$DT_TMP/check.log")"
-  dt_say "warcio: $(tail -n 1 "$DT_TMP/check.log")"
+  timeout 300 "$WARC_CHECK" --quiet --expect "$expected" "$@" >"$DT_TMP/check.jsonl" \
+    2>"$DT_TMP/check.log" || rc=$?
+  [ "$rc" -ne 2 ] || fail "warc-check could not run: $(cat "$DT_TMP/check.log")"
+  [ "$rc" -eq 0 ] || fail "warc-check found problems: $(grep -v '"problems":\[\]' "$DT_TMP/check.jsonl" | head -n 20)"
+  dt_say "warc-check: $(tail -n 1 "$DT_TMP/check.jsonl")"
 }
