@@ -45,6 +45,7 @@ const dt_life_rule_t dt_life_rules[DT_LIFE_NEVENTS] = {
     [DT_LIFE_REQUEUE_COLD] = {"REQUEUE_COLD", S_FAILED, DT_TASK_QUEUED, DT_LIFE_WRITE_REOPEN,
                               DT_LIFE_COUNT_COLD_IN},
     [DT_LIFE_DELAY] = {"DELAY", S_QUEUED, DT_TASK_DELAYED, DT_LIFE_WRITE_NONE, 0},
+    [DT_LIFE_REFUSE] = {"REFUSE", S_QUEUED, DT_TASK_FAILED, DT_LIFE_WRITE_FINISH, 0},
 };
 
 const dt_life_rule_t *dt_life_rule (dt_life_event_t event)

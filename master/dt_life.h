@@ -26,6 +26,7 @@
  *   LEASE_LOST_LAST  INFLIGHT                   FAILED    finish ("lease lost")
  *   DUE              DELAYED                    QUEUED    -
  *   DELAY            QUEUED                     DELAYED   - (its not-before is in its spec)
+ *   REFUSE           QUEUED                     FAILED    finish (robots.txt: never fetched)
  *   CANCEL           QUEUED, INFLIGHT, DELAYED  FAILED    finish ("cancelled")
  *   REQUEUE          FAILED                     QUEUED    reopen
  *   REQUEUE_COLD     FAILED                     QUEUED*   reopen
@@ -65,6 +66,7 @@ typedef enum {
     DT_LIFE_REQUEUE,
     DT_LIFE_REQUEUE_COLD,
     DT_LIFE_DELAY,
+    DT_LIFE_REFUSE,
     DT_LIFE_NEVENTS
 } dt_life_event_t;
 

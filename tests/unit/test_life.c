@@ -40,6 +40,7 @@ static const uint8_t s_expected[DT_LIFE_NEVENTS][DT_TASK_NSTATES] = {
     [DT_LIFE_REQUEUE] = {X, X, X, X, X, Q},
     [DT_LIFE_REQUEUE_COLD] = {X, X, X, X, X, Q},
     [DT_LIFE_DELAY] = {X, D, X, X, X, X},
+    [DT_LIFE_REFUSE] = {X, F, X, X, X, X},
 };
 
 /* Counters with one task of `job` in `state` (none for DT_TASK_NONE),
