@@ -57,6 +57,12 @@ static const char s_usage[] =
     "      --at TIME       not before TIME: seconds since 1970, or UTC YYYY-MM-DDTHH:MM:SS[Z]\n"
     "      --max-attempts N   dispatches each task gets (default: the master's)\n"
     "      --task-timeout SECONDS  each run's limit (at most the master's --task-timeout)\n"
+    "      --robots        obey each site's robots.txt: it is fetched once per origin\n"
+    "                      before the first page, and pages it disallows fail with\n"
+    "                      \"robots.txt disallows\", unfetched\n"
+    "      --host-delay MS at least MS between the starts of two requests to one\n"
+    "                      origin (scheme, host, port) over all workers (default:\n"
+    "                      the master's --host-delay)\n"
     "      --jsonl         -f FILE holds one JSON object a line, {\"payload\": TEXT} or\n"
     "                      {\"payload_base64\": BASE64}: payloads with newlines or binary data\n"
     "  -j, --job ID        job id (default: 16 random hex digits); submitting the\n"
@@ -98,6 +104,8 @@ typedef struct {
         uint8_t priority;
         uint64_t not_before; /* wall-clock ms */
         uint32_t max_attempts, timeout_ms;
+        uint32_t flags;         /* DT_SUBMIT_ROBOTS */
+        uint32_t host_delay_ms; /* --host-delay */
     } opts;                  /* every task's options (PROTOCOL.md SUBMIT) */
     const char *job;         /* borrowed */
     const dt_str_t *urls;    /* borrowed from the URL list */
@@ -184,7 +192,8 @@ static int s_holds (s_submit_t *self, dt_rpc_t *rpc, size_t index, uint32_t numb
     msg.type = DT_MSG_SUBMIT;
     msg.submit.job = dt_str (self->job);
     msg.submit.chunk = number;
-    msg.submit.flags = DT_SUBMIT_RESEND_ONLY;
+    msg.submit.flags = DT_SUBMIT_RESEND_ONLY | self->opts.flags;
+    msg.submit.host_delay_ms = self->opts.host_delay_ms;
     /* A resend names the same kind and options: they are part of each task. */
     msg.submit.kind = dt_str (self->kind);
     msg.submit.priority = self->opts.priority;
@@ -314,7 +323,8 @@ static int s_send_chunk (s_submit_t *self, dt_rpc_t *rpc, s_chunk_t *chunk)
     msg.type = DT_MSG_SUBMIT;
     msg.submit.job = dt_str (self->job);
     msg.submit.chunk = chunk->number;
-    msg.submit.flags = 0;
+    msg.submit.flags = self->opts.flags;
+    msg.submit.host_delay_ms = self->opts.host_delay_ms;
     msg.submit.kind = dt_str (self->kind);
     msg.submit.priority = self->opts.priority;
     msg.submit.not_before = self->opts.not_before;
@@ -520,6 +530,8 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
         {"max-attempts", required_argument, NULL, 'M'},
         {"task-timeout", required_argument, NULL, 'T'},
         {"jsonl", no_argument, NULL, 'L'},
+        {"robots", no_argument, NULL, 'O'},
+        {"host-delay", required_argument, NULL, 'H'},
         {NULL, 0, NULL, 0},
     };
     const char *job = NULL, *file = NULL, *kind = DT_KIND_HTTP;
@@ -534,6 +546,15 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
         switch (c) {
         case 'L':
             jsonl = 1;
+            break;
+        case 'O':
+            self.opts.flags |= DT_SUBMIT_ROBOTS;
+            break;
+        case 'H':
+            if (s_uint (optarg, DT_LIMIT_HOST_DELAY_MAX_MS, &v) != 0)
+                return dt_cli_usage_error (s_usage, "--host-delay: ms, 0 to %u, not '%s'",
+                                           DT_LIMIT_HOST_DELAY_MAX_MS, optarg);
+            self.opts.host_delay_ms = (uint32_t) v;
             break;
         case 'P':
             if (s_uint (optarg, DT_PRIORITY_MAX, &v) != 0)

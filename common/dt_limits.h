@@ -217,6 +217,11 @@
 #define DT_LIMIT_STATUS_HOSTS 100
 #define DT_LIMIT_ORIGIN_MAX   272
 
+/* Longest Retry-After a worker passes on (Rw.retry_after_ms): a week,
+ * far under the u32's 49 days. The master pauses a host at most
+ * DT_POLITE_PAUSE_MAX_MS whatever this says, and logs the cut. */
+#define DT_LIMIT_RETRY_AFTER_MAX_MS (7u * 24 * 3600 * 1000)
+
 /* Allow/Disallow rules kept for our agent. A check walks every rule in the
  * worst case, at most O(path + pattern) bytes each (dt_robots.c), so this
  * times DT_LIMIT_URL_MAX bounds one check: 4096 x 8 KiB = 32 M byte steps

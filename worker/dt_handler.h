@@ -25,6 +25,8 @@ typedef struct {
     uint32_t time_limit_ms; /* 0: the handler's own limit */
     const void *payload;    /* the task's input: the URL for http; NOT NUL-terminated */
     size_t payload_len;     /* its length in bytes */
+    uint32_t flags;         /* the TASKS item's DT_TASK_* (dt_msg.h); handlers ignore bits
+                               they do not know */
 } dt_handler_task_t;
 
 /* One finished task. Strings are borrowed: valid only during the callback,
@@ -46,6 +48,7 @@ typedef struct {
                                  NOT NUL-terminated, NULL when output_len is 0 */
     size_t output_len;        /* its length in bytes */
     int exit_code;            /* a command's exit status; -1 when none applies */
+    uint32_t retry_after_ms;  /* http: the pause a 429/503 asked for (Retry-After); 0: none */
 } dt_handler_result_t;
 
 /* Completion callback. It must not call back into the handler (it runs

@@ -53,6 +53,7 @@ typedef struct s_task_t {
     uint64_t epoch;        /* of the TASKS that carried it: echoed in its result */
     struct s_task_t *next; /* FIFO link */
     uint32_t timeout_ms;   /* the task's own run limit; 0: none of its own */
+    uint32_t flags;        /* DT_TASK_* as received */
     int foreign;           /* its kind is not the one this worker serves */
     size_t len;            /* bytes in payload */
     char payload[];        /* a copy, NUL-terminated for logs (a URL) */
@@ -282,6 +283,7 @@ static int s_add_result (s_worker_t *self, const s_slot_t *task, const dt_handle
     m->output = dt_str_n (strings + url_len + ctype_len + error_len, output_len);
     m->exit_code =
         r->exit_code < 0 || r->exit_code >= DT_EXIT_NONE ? DT_EXIT_NONE : (uint16_t) r->exit_code;
+    m->retry_after_ms = r->retry_after_ms;
     self->result_strings[self->nresults++] = strings;
     self->tasks_done++;
     return 0;
@@ -409,6 +411,7 @@ static void s_on_tasks (s_worker_t *self, const dt_msg_t *msg)
         task->payload[t->payload.len] = '\0';
         task->len = t->payload.len;
         task->timeout_ms = t->timeout_ms;
+        task->flags = t->flags;
         /* The master sends a worker only the kinds its HELLO named; a task
          * of another kind is a master's bug, refused rather than run. */
         task->foreign = t->kind.len != self->kind.len ||
@@ -429,7 +432,8 @@ static void s_start_tasks (s_worker_t *self)
                                    .attempt = task->attempt,
                                    .time_limit_ms = task->timeout_ms,
                                    .payload = task->payload,
-                                   .payload_len = task->len};
+                                   .payload_len = task->len,
+                                   .flags = task->flags};
         if (task->foreign) {
             dt_handler_result_t r = {.outcome = DT_OUTCOME_FAIL,
                                      .id = index,

@@ -395,19 +395,29 @@ static void test_a_huge_declared_count_allocates_nothing (void)
 static void test_strings_and_batches_over_their_caps_are_too_big (void)
 {
     /* A SUBMIT job id of 65 bytes, built by hand. */
-    uint8_t buf[128] = {0x9c, 0x04, 0x07, 0x00, 0xd9, 65};
+    uint8_t buf[128] = {0x9d, 0x04, 0x07, 0x00, 0xd9, 65};
     memset (buf + 6, 'j', 65);
-    memcpy (buf + 71, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x", 11);
-    DT_CHECK_EQ (s_decode (buf, 82), DT_PROTO_ETOOBIG);
+    memcpy (buf + 71, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x00", 12);
+    DT_CHECK_EQ (s_decode (buf, 83), DT_PROTO_ETOOBIG);
     buf[5] = 64;
-    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x", 11);
-    DT_CHECK_EQ (s_decode (buf, 81), 0);
+    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x00", 12);
+    DT_CHECK_EQ (s_decode (buf, 82), 0);
     /* A payload sent as str, not bin, is malformed. */
-    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xa1x", 10);
-    DT_CHECK_EQ (s_decode (buf, 80), DT_PROTO_EMALFORMED);
+    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xa1x\x00", 11);
+    DT_CHECK_EQ (s_decode (buf, 81), DT_PROTO_EMALFORMED);
     /* A kind outside [a-z0-9_-] is malformed. */
-    memcpy (buf + 70, "\x00\x00\xa1X\x00\x00\x00\x00\x91\xc4\x01x", 12);
-    DT_CHECK_EQ (s_decode (buf, 82), DT_PROTO_EMALFORMED);
+    memcpy (buf + 70, "\x00\x00\xa1X\x00\x00\x00\x00\x91\xc4\x01x\x00", 13);
+    DT_CHECK_EQ (s_decode (buf, 83), DT_PROTO_EMALFORMED);
+    /* A host delay over DT_LIMIT_HOST_DELAY_MAX_MS (10 min) is too big; a
+     * flag no version knows is malformed. */
+    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\xce\x00\x09\x27\xc1", 16);
+    DT_CHECK (s_decode (buf, 86) != 0);
+    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\xce\x00\x09\x27\xc0", 16);
+    DT_CHECK_EQ (s_decode (buf, 86), 0);
+    memcpy (buf + 70, "\x00\x10\xa0\x00\x00\x00\x00\x91\xc4\x01x\x00", 12);
+    DT_CHECK (s_decode (buf, 82) != 0);
+    memcpy (buf + 70, "\x00\x08\xa0\x00\x00\x00\x00\x91\xc4\x01x\x00", 12);
+    DT_CHECK_EQ (s_decode (buf, 82), 0);
 
     /* The encoder refuses what the decoder would refuse. */
     dt_msg_t m;
@@ -909,6 +919,61 @@ static int s_replay (int argc, char **argv)
     return 0;
 }
 
+static void test_the_hosts_messages_round_trip (void)
+{
+    static dt_msg_host_t rows[2] = {
+        {{"http://a.test:80", 16}, 5, 1, 9, 2, 3, 1500, DT_HOST_ROBOTS_RULES},
+        {{"https://b.test:443", 18}, 0, 0, 1, 0, 0, 0, DT_HOST_ROBOTS_PENDING}};
+    dt_msg_t out[2];
+    dt_msg_init (&out[0]);
+    out[0].type = DT_MSG_HOSTS;
+    out[0].req = 7;
+    out[0].hosts.job = dt_str ("job-abc");
+    out[0].hosts.max = DT_LIMIT_STATUS_HOSTS;
+    dt_msg_init (&out[1]);
+    out[1].type = DT_MSG_HOSTS_OK;
+    out[1].req = 7;
+    out[1].hosts_ok.total = 120;
+    out[1].hosts_ok.count = 2;
+    out[1].hosts_ok.items = rows;
+    for (int i = 0; i < 2; i++) {
+        void *data = NULL, *again = NULL;
+        size_t size = 0, again_size = 0;
+        DT_CHECK_EQ (dt_msg_encode (&out[i], &data, &size), 0);
+        dt_msg_t m;
+        dt_msg_init (&m);
+        DT_CHECK_EQ (dt_msg_decode (&m, data, size), 0);
+        DT_CHECK_EQ (m.type, out[i].type);
+        DT_CHECK_EQ (dt_msg_encode (&m, &again, &again_size), 0);
+        DT_CHECK (again_size == size && memcmp (again, data, size) == 0);
+        if (i == 1) {
+            DT_CHECK_EQ (m.hosts_ok.count, 2);
+            DT_CHECK (s_str_eq (m.hosts_ok.items[1].origin, "https://b.test:443"));
+            DT_CHECK_EQ (m.hosts_ok.items[0].next_ms, 1500);
+        }
+        /* Every truncation is refused. */
+        for (size_t cut = 0; cut < size; cut++) {
+            dt_msg_t t;
+            dt_msg_init (&t);
+            DT_CHECK (dt_msg_decode (&t, data, cut) != 0);
+            dt_msg_reset (&t);
+        }
+        free (again);
+        free (data);
+        dt_msg_reset (&m);
+    }
+    /* A HOSTS for more rows than a reply lists is too big; a robots state
+     * past the last is malformed. */
+    out[0].hosts.max = DT_LIMIT_STATUS_HOSTS + 1;
+    void *data = NULL;
+    size_t size = 0;
+    DT_CHECK (dt_msg_encode (&out[0], &data, &size) != 0);
+    rows[0].robots = DT_HOST_ROBOTS_MAX + 1;
+    DT_CHECK (dt_msg_encode (&out[1], &data, &size) != 0);
+    rows[0].robots = DT_HOST_ROBOTS_RULES;
+    DT_CHECK (strcmp (dt_msg_type_name (DT_MSG_HOSTS), "HOSTS") == 0);
+}
+
 int main (int argc, char **argv)
 {
     if (argc >= 2 && strcmp (argv[1], "--replay") == 0)
@@ -944,6 +1009,7 @@ int main (int argc, char **argv)
         {"messages travel over ZeroMQ and extra frames are dropped",
          test_messages_travel_over_zeromq_and_extra_frames_are_dropped},
         {"names cover every type and code", test_names_cover_every_type_and_code},
+        {"the HOSTS messages round trip", test_the_hosts_messages_round_trip},
         {0},
     };
     return dt_test_run (tests);
