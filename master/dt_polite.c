@@ -763,7 +763,15 @@ int64_t dt_polite_next_due (const dt_polite_t *self)
 void dt_polite_ended (dt_polite_t *self, const char *url, size_t len, int lost, uint8_t outcome,
                       uint16_t status, uint32_t retry_after_ms, int64_t now)
 {
+    /* A pause or a back-off is kept for a host met for the first time too
+     * (its pages went out before politeness was on). */
+    int asks = !lost && (retry_after_ms > 0 || outcome != DT_OUTCOME_DONE || status >= 500);
     dt_polite_host_t *h = s_lookup (self, url, len);
+    if (!h && asks) {
+        char origin[DT_POLITE_ORIGIN_MAX + 1];
+        int olen = dt_polite_origin (url, len, origin, sizeof origin);
+        h = olen < 0 ? NULL : s_ensure (self, origin, (size_t) olen, now);
+    }
     if (!h)
         return;
     int64_t pause = 0;

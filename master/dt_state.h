@@ -235,7 +235,7 @@ uint32_t dt_state_jobs_page (dt_state_t *self, dt_str_t job, uint64_t *cursor, u
 void dt_state_job_polite (dt_state_t *self, dt_str_t job, int robots, uint32_t host_delay_ms);
 
 /* STATUS --hosts of `job`: the origins of its http tasks in memory that
- * are queued or leased, the `max` (<= DT_LIMIT_STATUS_HOSTS) with the most
+ * are queued (or delayed for a retry) or leased, the `max` (<= DT_LIMIT_STATUS_HOSTS) with the most
  * queued first, into `rows`; their names are copied into `names` (max *
  * (DT_POLITE_ORIGIN_MAX + 1) bytes, the caller's), which the rows borrow.
  * A walk over the tasks in memory: for STATUS, not the hot path. Returns

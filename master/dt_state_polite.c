@@ -213,8 +213,7 @@ uint32_t dt_state_hosts (dt_state_t *self, dt_str_t name, dt_msg_host_t *rows, u
     }
     for (dt_task_t *task = dt_tasks_next (self->tasks, 0); task;
          task = dt_tasks_next (self->tasks, task->id)) {
-        if (task->job != job->index ||
-            (task->state != DT_TASK_QUEUED && task->state != DT_TASK_INFLIGHT))
+        if (task->job != job->index || !dt_state_is_busy (task))
             continue;
         dt_str_t kind, url;
         dt_spec_split (task->url, task->url_len, &kind, &url, NULL);
@@ -247,10 +246,10 @@ uint32_t dt_state_hosts (dt_state_t *self, dt_str_t name, dt_msg_host_t *rows, u
                 break;
             used++;
         }
-        if (task->state == DT_TASK_QUEUED)
-            table[j].queued++;
-        else
+        if (task->state == DT_TASK_INFLIGHT)
             table[j].inflight++;
+        else
+            table[j].queued++; /* queued, or delayed for a retry */
     }
     /* The `max` most queued: a selection by repeated maximum, max <=
      * DT_LIMIT_STATUS_HOSTS passes over the origins. */

@@ -20,16 +20,27 @@ expected_body(path)) without fetching it again:
   /slow/MS         sleeps MS milliseconds (capped at SLOW_MAX_MS), then 200
   /flaky/KEY/N     the first N requests for KEY answer 503, later ones 200
   /fail/KEY        always 503
+  /retry-after/KEY/S  the first request for KEY answers 429 with "Retry-After: S" (seconds; with
+                   ?date=1 as an HTTP date S seconds ahead), later ones 200
   /hits            JSON object: requests served per path (itself not counted)
+  /log             JSON list: every request but /hits, /peaks and /log, in arrival order, as
+                   [path with query, start, end] (wall-clock seconds, float; end is null while it
+                   runs): what politeness tests assert on (at most LOG_MAX entries)
   /peaks           JSON object: per group, the most /slow requests in progress at once; a /slow
                    request's group is its query's g= value, else its Host header
-  /robots.txt      allows everything
+  /robots.txt      allows everything, or what --robots says:
+                     status:C   status C with a short body (404: no rules; 503: unavailable)
+                     file:PATH  the bytes of PATH
+                     big:N      "User-agent: *" / "Disallow: /private/", then comment lines to
+                                N bytes in all (a robots.txt far over any parser's cap)
+                     garbage:N  N bytes of binary noise (NUL, high bytes, no newline structure)
   anything else    a static file under --root, else 404
 
 Every response but /chunked's carries Content-Length, so connections are kept alive (HTTP/1.1).
 """
 
 import argparse
+import email.utils
 import gzip
 import json
 import os
@@ -46,6 +57,8 @@ REDIRECT_MAX = 100  # deeper chains are answered 404 rather than looping for lon
 PAGE_COUNT = 1000  # /page/K links stay within 0..PAGE_COUNT-1 so a crawl is finite
 CHUNK = 64 * 1024  # write granularity for big bodies: memory stays flat for /size/N
 GZIP_MAX = 16 * 1024 * 1024  # largest /gzip/N text: compressed whole in memory for each request
+LOG_MAX = 100000  # /log entries kept: a test makes far fewer; bounds memory under a long run
+ROBOTS_MAX = 64 * 1024 * 1024  # largest big:N / garbage:N robots.txt
 
 _FILLER = b"dtask test body 0123456789 abcdefghijklmnopqrstuvwxyz\n"
 # The filler repeated past CHUNK bytes, so any chunk of a /size/N body is one slice of it.
@@ -211,6 +224,32 @@ def route(path):
     return None
 
 
+def robots_reply(spec):
+    """The /robots.txt answer for a --robots SPEC, as route() gives it; None for the default."""
+    if not spec:
+        return None
+    kind, _, arg = spec.partition(":")
+    if kind == "status":
+        c = _int(arg, 200, 599)
+        body = status_body(c)
+        return (c, "text/plain", len(body), {}, body)
+    if kind == "file":
+        with open(arg, "rb") as f:
+            body = f.read()
+        return (200, "text/plain", len(body), {}, body)
+    n = min(_int(arg, 0, ROBOTS_MAX) or 0, ROBOTS_MAX)
+    if kind == "big":
+        head = b"User-agent: *\nDisallow: /private/\n"
+        line = b"# " + b"x" * 61 + b"\n"
+        body = (head + line * ((max(n - len(head), 0)) // len(line) + 1))[:n]
+        return (200, "text/plain", len(body), {}, body)
+    if kind == "garbage":
+        # A fixed pseudo-random stream: the same bytes on every run.
+        body = bytes((i * 7919 + (i >> 3) * 104729) % 256 for i in range(n))
+        return (200, "application/octet-stream", len(body), {}, body)
+    raise ValueError("--robots: unknown spec %r" % spec)
+
+
 def expected_body(path):
     """What a successful fetch of a built-in `path` ends with: (status, body bytes), or None.
 
@@ -255,19 +294,42 @@ class Handler(BaseHTTPRequestHandler):
 
     def _serve(self, send_body):
         path = urllib.parse.urlsplit(self.path).path
-        if path not in ("/hits", "/peaks"):
+        entry = None
+        if path not in ("/hits", "/peaks", "/log"):
             self.server.count_hit(path)
+            entry = self.server.log_start(self.path)
         try:
             self._dispatch(path, send_body)
         except (BrokenPipeError, ConnectionResetError):
             # The client gave up (a fetch timeout): normal in tests, not an error.
             self.close_connection = True
+        finally:
+            if entry is not None:
+                entry[2] = time.time()
 
     def _dispatch(self, path, send_body):
         parts = path.split("/")[1:]
         if path == "/hits":
             body = json.dumps(self.server.hits_snapshot(), sort_keys=True).encode("utf-8") + b"\n"
             return self._reply(200, "application/json", len(body), {}, body, send_body)
+        if path == "/log":
+            body = json.dumps(self.server.log_snapshot()).encode("utf-8") + b"\n"
+            return self._reply(200, "application/json", len(body), {}, body, send_body)
+        if path == "/robots.txt" and self.server.robots is not None:
+            status, ctype, n, headers, body = self.server.robots
+            return self._reply(status, ctype, n, headers, body, send_body)
+        if len(parts) == 3 and parts[0] == "retry-after" and parts[1]:
+            secs = _int(parts[2], 0, 10 * 365 * 86400)
+            if secs is not None:
+                if self.server.flaky_take("retry-after/" + parts[1]) == 0:
+                    query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+                    value = str(secs)
+                    if query.get("date"):
+                        value = email.utils.formatdate(time.time() + secs, usegmt=True)
+                    body = b"slow down\n"
+                    return self._reply(429, "text/plain", len(body), {"Retry-After": value}, body,
+                                       send_body)
+                return self._reply(200, "text/plain", 3, {}, b"ok\n", send_body)
         if path == "/peaks":
             body = json.dumps(self.server.peaks_snapshot(), sort_keys=True).encode("utf-8") + b"\n"
             return self._reply(200, "application/json", len(body), {}, body, send_body)
@@ -372,10 +434,12 @@ class Server(ThreadingHTTPServer):
     # into one-second retransmit stalls that look like slow fetches.
     request_queue_size = 1024
 
-    def __init__(self, addr, root, quiet):
+    def __init__(self, addr, root, quiet, robots=None):
         super().__init__(addr, Handler)
         self.root = os.path.realpath(root) if root else None
         self.quiet = quiet
+        self.robots = robots_reply(robots)
+        self._log = []
         self._lock = threading.Lock()
         self._hits = {}
         self._flaky = {}
@@ -385,6 +449,18 @@ class Server(ThreadingHTTPServer):
     def count_hit(self, path):
         with self._lock:
             self._hits[path] = self._hits.get(path, 0) + 1
+
+    def log_start(self, path):
+        """Records a request's start; returns its entry (the caller sets entry[2] at its end)."""
+        entry = [path, time.time(), None]
+        with self._lock:
+            if len(self._log) < LOG_MAX:
+                self._log.append(entry)
+        return entry
+
+    def log_snapshot(self):
+        with self._lock:
+            return [list(e) for e in self._log]
 
     def hits_snapshot(self):
         with self._lock:
@@ -419,6 +495,7 @@ def main():
     ap.add_argument("--port-file", help="write the bound port here once listening")
     ap.add_argument("--root", help="also serve static files from this directory")
     ap.add_argument("--quiet", action="store_true", help="do not log requests")
+    ap.add_argument("--robots", help="what /robots.txt answers: status:C, file:PATH, big:N, garbage:N")
     args = ap.parse_args()
 
     if args.host != "127.0.0.1":
@@ -427,7 +504,7 @@ def main():
         ap.error("--root %s: not a directory" % args.root)
 
     try:
-        srv = Server((args.host, args.port), args.root, args.quiet)
+        srv = Server((args.host, args.port), args.root, args.quiet, args.robots)
     except OSError as e:
         sys.stderr.write("dt_httpd: bind %s:%d: %s\n" % (args.host, args.port, e.strerror))
         return 1
