@@ -43,7 +43,7 @@ typedef struct {
     uint64_t duplicates;              /* results for its tasks already final */
     uint64_t late;                    /* results for its tasks from no current lease */
     int retiring;                     /* in the finished queue */
-    int kind; /* its first chunk's kind number + 1 (dt_kinds.h); 0: not known */
+    int kind;               /* its first chunk's kind number + 1 (dt_kinds.h); 0: not known */
     uint8_t robots;         /* its http tasks obey robots.txt (DT_SUBMIT_ROBOTS) */
     uint32_t host_delay_ms; /* its own --host-delay; 0: the master's */
 } dt_job_t;

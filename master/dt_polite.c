@@ -30,25 +30,25 @@ typedef struct {
 typedef struct s_fetch_t s_fetch_t;
 
 struct dt_polite_host_t {
-    uint64_t hash;                   /* of origin */
-    struct dt_polite_host_t *chain;  /* next in its bucket */
-    struct dt_polite_host_t *newer;  /* LRU neighbours */
+    uint64_t hash;                  /* of origin */
+    struct dt_polite_host_t *chain; /* next in its bucket */
+    struct dt_polite_host_t *newer; /* LRU neighbours */
     struct dt_polite_host_t *older;
-    s_parked_t *ring;                /* parked pages: ring[(head + i) % capacity], i < count */
+    s_parked_t *ring; /* parked pages: ring[(head + i) % capacity], i < count */
     uint32_t head, count, capacity;
-    uint32_t heap_i;                 /* its place in the heap, or S_NOT_IN_HEAP */
-    int64_t due;                     /* heap key: when its first page may be granted */
-    int granted;                     /* one of its pages is granted and not yet taken */
-    int64_t last_start;              /* monotonic ms of its last request start; 0: none */
-    uint32_t last_delay;             /* the delay that start was spaced by */
-    int64_t paused_until;            /* no start before this (Retry-After, back-off) */
-    uint32_t fails;                  /* failures in a row (back-off) */
-    uint8_t robots_state;            /* s_robots_state_t */
-    uint8_t robots_kind;             /* DT_POLITE_ROBOTS_* once known */
-    dt_robots_t *robots;             /* S_ROBOTS_KNOWN: the verdict */
-    int64_t robots_until;            /* S_ROBOTS_KNOWN: fetched again after this */
-    int robots_delay_ms;             /* its Crawl-delay, or 0 */
-    s_fetch_t *fetch;                /* the fetch queued or out, or NULL */
+    uint32_t heap_i;                  /* its place in the heap, or S_NOT_IN_HEAP */
+    int64_t due;                      /* heap key: when its first page may be granted */
+    int granted;                      /* one of its pages is granted and not yet taken */
+    int64_t last_start;               /* monotonic ms of its last request start; 0: none */
+    uint32_t last_delay;              /* the delay that start was spaced by */
+    int64_t paused_until;             /* no start before this (Retry-After, back-off) */
+    uint32_t fails;                   /* failures in a row (back-off) */
+    uint8_t robots_state;             /* s_robots_state_t */
+    uint8_t robots_kind;              /* DT_POLITE_ROBOTS_* once known */
+    dt_robots_t *robots;              /* S_ROBOTS_KNOWN: the verdict */
+    int64_t robots_until;             /* S_ROBOTS_KNOWN: fetched again after this */
+    int robots_delay_ms;              /* its Crawl-delay, or 0 */
+    s_fetch_t *fetch;                 /* the fetch queued or out, or NULL */
     uint64_t started, errors, denied; /* for STATUS */
     uint16_t origin_len;
     char origin[DT_POLITE_ORIGIN_MAX + 1]; /* scheme://host:port */
@@ -61,7 +61,7 @@ struct s_fetch_t {
     dt_polite_host_t *host;
     s_fetch_t *next; /* in the queue, or in the list of those out */
     s_fetch_t *prev;
-    uint32_t lost;   /* leases lost */
+    uint32_t lost; /* leases lost */
     char url[DT_POLITE_ORIGIN_MAX + sizeof "/robots.txt"];
 };
 
@@ -73,14 +73,14 @@ struct dt_polite_t {
     size_t hosts;               /* origins held */
     dt_polite_host_t *newest;   /* LRU list ends */
     dt_polite_host_t *oldest;
-    dt_polite_host_t **heap;    /* origins with pages waiting, by due */
+    dt_polite_host_t **heap; /* origins with pages waiting, by due */
     uint32_t heap_len, heap_cap;
-    s_fetch_t *queue_head;      /* fetches waiting for a worker */
+    s_fetch_t *queue_head; /* fetches waiting for a worker */
     s_fetch_t *queue_tail;
     uint32_t queued;
-    s_fetch_t *out;             /* fetches leased */
-    uint32_t fetching;          /* queued + out */
-    uint64_t next_id;           /* next internal task id */
+    s_fetch_t *out;    /* fetches leased */
+    uint32_t fetching; /* queued + out */
+    uint64_t next_id;  /* next internal task id */
 };
 
 /* ---- origins ---- */
@@ -571,8 +571,8 @@ static void s_robots_set (dt_polite_t *self, dt_polite_host_t *h, int status, co
             dt_log_info ("POLITE-ROBOTS",
                          "%s: robots.txt HTTP %d, %zu bytes parsed%s, %zu lines (%zu cut, %zu "
                          "unknown), %zu rules for us (%zu over the cap)",
-                         h->origin, status, st.bytes_parsed, st.truncated ? " (cut)" : "",
-                         st.lines, st.lines_cut, st.unknown, st.rules, st.rules_over_cap);
+                         h->origin, status, st.bytes_parsed, st.truncated ? " (cut)" : "", st.lines,
+                         st.lines_cut, st.unknown, st.rules, st.rules_over_cap);
         } else
             kind = DT_POLITE_ROBOTS_DISALLOW;
     } else {
@@ -638,8 +638,7 @@ void dt_polite_fetch_lost (dt_polite_t *self, dt_task_t *task, int64_t now)
 
 dt_polite_verdict_t dt_polite_admit (dt_polite_t *self, const char *url, size_t len,
                                      const dt_polite_rule_t *rule, int granted, int64_t now,
-                                     dt_polite_host_t **host_p, uint32_t *delay_p,
-                                     const char **why)
+                                     dt_polite_host_t **host_p, uint32_t *delay_p, const char **why)
 {
     char origin[DT_POLITE_ORIGIN_MAX + 1];
     int olen = dt_polite_origin (url, len, origin, sizeof origin);
@@ -668,6 +667,14 @@ dt_polite_verdict_t dt_polite_admit (dt_polite_t *self, const char *url, size_t 
         const char *path;
         size_t plen;
         s_path (url, len, &path, &plen);
+        /* "http://h?q" asks for "/?q". */
+        char slashed[DT_LIMIT_URL_MAX + 2];
+        if (plen > 0 && path[0] != '/' && plen <= DT_LIMIT_URL_MAX) {
+            slashed[0] = '/';
+            memcpy (slashed + 1, path, plen);
+            path = slashed;
+            plen++;
+        }
         if (!dt_robots_allowed (h->robots, path, plen)) {
             h->denied++;
             *why = h->robots_kind == DT_POLITE_ROBOTS_DISALLOW ? DT_POLITE_UNAVAILABLE
@@ -821,7 +828,7 @@ int dt_polite_row (dt_polite_t *self, const char *url, size_t len, int64_t now,
     row->denied = h->denied;
     int64_t due = s_due (h, h->last_delay);
     row->next_ms = due > now ? due - now : 0;
-    row->robots = s_robots_waiting (h)                  ? DT_POLITE_ROBOTS_PENDING
+    row->robots = s_robots_waiting (h)                ? DT_POLITE_ROBOTS_PENDING
                   : h->robots_state == S_ROBOTS_KNOWN ? h->robots_kind
                                                       : DT_POLITE_ROBOTS_NONE;
     return 0;

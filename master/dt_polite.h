@@ -98,7 +98,7 @@ typedef enum {
 /* Grants a parked page: returns 1 when task `id` still waits with
  * generation `gen` (it is then the caller's, to take next), 0 when it is
  * stale (it left the queue since) and the next is tried. */
-typedef int(dt_polite_grant_fn) (void *arg, uint64_t id, uint32_t gen);
+typedef int (dt_polite_grant_fn) (void *arg, uint64_t id, uint32_t gen);
 
 typedef struct dt_polite_t dt_polite_t;
 typedef struct dt_polite_host_t dt_polite_host_t;
@@ -186,12 +186,12 @@ void dt_polite_fetch_lost (dt_polite_t *self, dt_task_t *task, int64_t now);
 /* One origin as STATUS --hosts shows it. */
 typedef struct {
     char origin[DT_POLITE_ORIGIN_MAX + 1]; /* scheme://host:port */
-    uint64_t parked;                   /* pages waiting here (all jobs) */
-    uint64_t started;                  /* requests started since it was met */
-    uint64_t errors;                   /* attempts that failed or were lost */
-    uint64_t denied;                   /* pages robots.txt refused */
-    int64_t next_ms;                   /* ms from now to its next allowed start (0: now) */
-    uint8_t robots;                    /* DT_POLITE_ROBOTS_* */
+    uint64_t parked;                       /* pages waiting here (all jobs) */
+    uint64_t started;                      /* requests started since it was met */
+    uint64_t errors;                       /* attempts that failed or were lost */
+    uint64_t denied;                       /* pages robots.txt refused */
+    int64_t next_ms;                       /* ms from now to its next allowed start (0: now) */
+    uint8_t robots;                        /* DT_POLITE_ROBOTS_* */
 } dt_polite_row_t;
 
 /* The wire's values (dt_msg.h). */

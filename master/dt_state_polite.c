@@ -52,9 +52,9 @@ int dt_state_polite_check (dt_state_t *self, dt_task_t *task, dt_str_t url, int6
                            dt_polite_host_t **host_p, uint32_t *delay_p)
 {
     dt_job_t *job = dt_jobs_at (self->jobs, task->job);
-    dt_polite_rule_t rule = {job && job->robots,
-                             job && job->host_delay_ms ? job->host_delay_ms
-                                                       : self->opts.host_delay_ms};
+    dt_polite_rule_t rule = {job && job->robots, job && job->host_delay_ms
+                                                     ? job->host_delay_ms
+                                                     : self->opts.host_delay_ms};
     int granted = task->parked == DT_TASK_GRANTED;
     if (granted)
         task->parked = 0;
@@ -156,8 +156,8 @@ void dt_state_job_polite (dt_state_t *self, dt_str_t name, int robots, uint32_t 
         if (host_delay_ms)
             job->host_delay_ms = host_delay_ms;
         if (self->store)
-            dt_state_check (self, dt_store_polite_put (self->store, name, job->robots,
-                                                       job->host_delay_ms));
+            dt_state_check (
+                self, dt_store_polite_put (self->store, name, job->robots, job->host_delay_ms));
     }
     dt_state_polite_on (self);
 }
@@ -168,7 +168,8 @@ void dt_state_job_polite_load (dt_state_t *self, dt_job_t *job)
         return;
     int robots = 0;
     uint32_t delay = 0;
-    int rc = dt_store_polite_get (self->store, dt_str_n (job->name, job->name_len), &robots, &delay);
+    int rc =
+        dt_store_polite_get (self->store, dt_str_n (job->name, job->name_len), &robots, &delay);
     if (rc < 0) {
         dt_state_fail (self, "store read failed");
         return;
@@ -258,10 +259,9 @@ uint32_t dt_state_hosts (dt_state_t *self, dt_str_t name, dt_msg_host_t *rows, u
     while (count < max) {
         size_t best = cap;
         for (size_t i = 0; i < cap; i++)
-            if (table[i].origin &&
-                (best == cap || table[i].queued > table[best].queued ||
-                 (table[i].queued == table[best].queued &&
-                  strcmp (table[i].origin, table[best].origin) < 0)))
+            if (table[i].origin && (best == cap || table[i].queued > table[best].queued ||
+                                    (table[i].queued == table[best].queued &&
+                                     strcmp (table[i].origin, table[best].origin) < 0)))
                 best = i;
         if (best == cap)
             break;

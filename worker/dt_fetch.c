@@ -92,8 +92,8 @@ uint32_t dt_fetch_retry_after (const char *value, size_t len, time_t now)
     char buf[64];
     while (len > 0 && (*value == ' ' || *value == '\t'))
         value++, len--;
-    while (len > 0 && (value[len - 1] == '\r' || value[len - 1] == '\n' ||
-                       value[len - 1] == ' ' || value[len - 1] == '\t'))
+    while (len > 0 && (value[len - 1] == '\r' || value[len - 1] == '\n' || value[len - 1] == ' ' ||
+                       value[len - 1] == '\t'))
         len--;
     if (len == 0 || len >= sizeof buf)
         return 0;

@@ -556,8 +556,12 @@ static s_got_t *s_fetch_flags (const char *path, uint32_t flags)
     dt_handler_t *h = dt_fetch_new (&o, s_on_done, NULL, err, sizeof err);
     if (!h)
         return NULL;
-    dt_handler_task_t task = {
-        .id = 0, .task_id = 1, .attempt = 1, .payload = url, .payload_len = strlen (url), .flags = flags};
+    dt_handler_task_t task = {.id = 0,
+                              .task_id = 1,
+                              .attempt = 1,
+                              .payload = url,
+                              .payload_len = strlen (url),
+                              .flags = flags};
     if (dt_handler_start (h, &task) == 0)
         s_run (h, 1);
     dt_handler_destroy (&h);

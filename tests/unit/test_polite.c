@@ -26,8 +26,8 @@ static int s_grant (void *arg, uint64_t id, uint32_t gen)
 }
 
 static dt_polite_verdict_t s_admit (dt_polite_t *p, const char *url, int robots, uint32_t delay,
-                                    int granted, int64_t now, dt_polite_host_t **host,
-                                    uint32_t *d, const char **why)
+                                    int granted, int64_t now, dt_polite_host_t **host, uint32_t *d,
+                                    const char **why)
 {
     dt_polite_rule_t rule = {robots, delay};
     return dt_polite_admit (p, url, strlen (url), &rule, granted, now, host, d, why);
@@ -95,8 +95,7 @@ static void test_a_paused_origin_holds_none_of_the_others (void)
     /* The slow origin: a 429 with Retry-After: 60 s. */
     dt_polite_ended (p, "http://slow.test/x", 18, 0, 1 /* RETRY */, 429, 60000, 0);
     for (uint64_t id = 1; id <= 10; id++) {
-        DT_CHECK_EQ (s_admit (p, "http://slow.test/y", 0, 0, 0, 10, &h, &d, &why),
-                     DT_POLITE_WAIT);
+        DT_CHECK_EQ (s_admit (p, "http://slow.test/y", 0, 0, 0, 10, &h, &d, &why), DT_POLITE_WAIT);
         dt_polite_park (p, h, id, 1, d, 0);
     }
     /* 100 fast origins all go at once. */
@@ -181,8 +180,7 @@ static void test_pages_wait_for_robots_txt_then_obey_it (void)
     const char *why = NULL;
     DT_CHECK_EQ (s_admit (p, "http://r.test/a", 1, 0, 0, 0, &h, &d, &why), DT_POLITE_WAIT);
     dt_polite_park (p, h, 1, 1, d, 0);
-    DT_CHECK_EQ (s_admit (p, "http://r.test/private/b", 1, 0, 0, 0, &h, &d, &why),
-                 DT_POLITE_WAIT);
+    DT_CHECK_EQ (s_admit (p, "http://r.test/private/b", 1, 0, 0, 0, &h, &d, &why), DT_POLITE_WAIT);
     dt_polite_park (p, h, 2, 1, d, 0);
     /* One fetch for the origin, however many pages wait; none granted
      * before it came. */
@@ -210,8 +208,7 @@ static void test_pages_wait_for_robots_txt_then_obey_it (void)
                  DT_POLITE_DENY);
     DT_CHECK (why && strcmp (why, DT_POLITE_DISALLOWED) == 0);
     /* A job that does not obey robots.txt is not refused. */
-    DT_CHECK_EQ (s_admit (p, "http://r.test/private/c", 0, 0, 0, 9000, &h, &d, &why),
-                 DT_POLITE_GO);
+    DT_CHECK_EQ (s_admit (p, "http://r.test/private/c", 0, 0, 0, 9000, &h, &d, &why), DT_POLITE_GO);
     dt_polite_row_t row;
     DT_CHECK_EQ (dt_polite_row (p, "http://r.test/", 14, 9000, &row), 0);
     DT_CHECK_EQ (row.robots, DT_POLITE_ROBOTS_RULES);
@@ -236,8 +233,7 @@ static void test_robots_txt_status_decides_for_the_whole_origin (void)
     DT_CHECK (strcmp (why, DT_POLITE_UNAVAILABLE) == 0);
     /* ... until it is fetched again, DT_ROBOTS_RETRY_S later. */
     int64_t later = (int64_t) DT_ROBOTS_RETRY_S * 1000;
-    DT_CHECK_EQ (s_admit (p, "http://five.test/x", 1, 0, 0, later, &h, &d, &why),
-                 DT_POLITE_WAIT);
+    DT_CHECK_EQ (s_admit (p, "http://five.test/x", 1, 0, 0, later, &h, &d, &why), DT_POLITE_WAIT);
     DT_CHECK_EQ (dt_polite_fetches (p), 1);
     dt_polite_destroy (&p);
 }
@@ -295,6 +291,47 @@ static void test_stale_grants_are_skipped_and_a_dropped_grant_frees_the_origin (
     dt_polite_skipped (p, h);
     DT_CHECK_EQ (s_admit (p, "http://s.test/m", 0, 100, 0, 1100, &h, &d, &why), DT_POLITE_GO);
     dt_polite_destroy (&p);
+}
+
+/* The verdict robots.txt `rules` gives the page `url`. */
+static dt_polite_verdict_t s_verdict (const char *rules, const char *url)
+{
+    s_grants_t g = {0};
+    dt_polite_t *p = dt_polite_new (s_grant, &g);
+    dt_polite_host_t *h;
+    uint32_t d;
+    const char *why;
+    dt_polite_verdict_t v = s_admit (p, url, 1, 0, 0, 1000, &h, &d, &why);
+    if (v == DT_POLITE_WAIT) {
+        s_fetch (p, 200, rules, 1000);
+        v = s_admit (p, url, 1, 0, 0, 2000, &h, &d, &why);
+    }
+    dt_polite_destroy (&p);
+    return v;
+}
+
+static void test_the_path_checked_is_the_urls_path_and_query (void)
+{
+    /* The cases of Google's path extraction test that are URLs. */
+    const char *exact = "User-agent: *\nDisallow: /a/b?c=d&e=f$\n";
+    DT_CHECK_EQ (s_verdict (exact, "http://p.test/a/b?c=d&e=f#fragment"), DT_POLITE_DENY);
+    DT_CHECK_EQ (s_verdict (exact, "http://p.test/a/b?c=d&e=f&g"), DT_POLITE_GO);
+    const char *root = "User-agent: *\nDisallow: /$\n";
+    DT_CHECK_EQ (s_verdict (root, "http://p.test"), DT_POLITE_DENY);
+    DT_CHECK_EQ (s_verdict (root, "http://p.test/"), DT_POLITE_DENY);
+    DT_CHECK_EQ (s_verdict (root, "http://p.test/a"), DT_POLITE_GO);
+    DT_CHECK_EQ (s_verdict ("User-agent: *\nDisallow: /?a\n", "http://p.test?a"), DT_POLITE_DENY);
+    DT_CHECK_EQ (s_verdict ("User-agent: *\nDisallow: /a;b$\n", "http://p.test/a;b#c"),
+                 DT_POLITE_DENY);
+    DT_CHECK_EQ (s_verdict ("User-agent: *\nDisallow: /a/b?c=http://d.e/$\n",
+                            "http://user@p.test:80/a/b?c=http://d.e/"),
+                 DT_POLITE_DENY);
+    /* The dtask group is ours; another agent's is not. */
+    DT_CHECK_EQ (s_verdict ("User-agent: dtask\nDisallow: /x\nUser-agent: *\nDisallow: /\n",
+                            "http://p.test/y"),
+                 DT_POLITE_GO);
+    DT_CHECK_EQ (s_verdict ("User-agent: otherbot\nDisallow: /\n", "http://p.test/y"),
+                 DT_POLITE_GO);
 }
 
 static void test_the_origin_table_stays_bounded (void)
@@ -369,8 +406,7 @@ int main (void)
         {"an origin is scheme, host and port", test_an_origin_is_scheme_host_and_port},
         {"starts at one origin are spaced by the delay",
          test_starts_at_one_origin_are_spaced_by_the_delay},
-        {"a paused origin holds none of the others",
-         test_a_paused_origin_holds_none_of_the_others},
+        {"a paused origin holds none of the others", test_a_paused_origin_holds_none_of_the_others},
         {"a pause is capped and failures back off", test_a_pause_is_capped_and_failures_back_off},
         {"pages wait for robots.txt, then obey it", test_pages_wait_for_robots_txt_then_obey_it},
         {"robots.txt's status decides for the whole origin",
@@ -379,6 +415,8 @@ int main (void)
          test_a_lost_robots_fetch_is_sent_again_then_counts_as_unreachable},
         {"stale grants are skipped and a dropped grant frees the origin",
          test_stale_grants_are_skipped_and_a_dropped_grant_frees_the_origin},
+        {"the path checked is the URL's path and query",
+         test_the_path_checked_is_the_urls_path_and_query},
         {"the origin table stays bounded", test_the_origin_table_stays_bounded},
         {"a hostile robots.txt is bounded", test_a_hostile_robots_txt_is_bounded},
         {0},
