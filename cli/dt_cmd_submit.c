@@ -104,24 +104,24 @@ typedef struct {
         uint8_t priority;
         uint64_t not_before; /* wall-clock ms */
         uint32_t max_attempts, timeout_ms;
-        uint32_t flags;         /* DT_SUBMIT_ROBOTS */
-        uint32_t host_delay_ms; /* --host-delay */
-    } opts;                     /* every task's options (PROTOCOL.md SUBMIT) */
-    const char *job;            /* borrowed */
-    const dt_str_t *urls;       /* borrowed from the URL list */
-    s_chunk_t *chunks;          /* owned */
-    size_t nchunks;             /* entries in chunks */
-    size_t accepted_chunks;     /* chunks with SUBMIT_OK */
-    uint64_t accepted_tasks;    /* sum of SUBMIT_OK counts */
-    int wait_room;              /* on QUEUE_FULL, wait and resend */
-    int64_t paused_until;       /* monotonic ms: no sends before this (queue full) */
-    int room_backoff_ms;        /* next pause when the queue is full */
-    int full;                   /* the last answer was QUEUE_FULL */
-    const dt_urls_t *list;      /* borrowed: the URLs, to cut again */
-    dt_urls_chunk_t *ranges;    /* owned: the cut the chunks were made from */
-    size_t chunk_max;           /* most URLs in one chunk */
-    size_t largest;             /* the chunk with the most URLs (the first of them): sent first */
-    uint32_t base;              /* number of the first chunk (--append: after the job's last) */
+        /* DT_SUBMIT_ROBOTS, and --host-delay */
+        uint32_t flags, host_delay_ms;
+    } opts;                  /* every task's options (PROTOCOL.md SUBMIT) */
+    const char *job;         /* borrowed */
+    const dt_str_t *urls;    /* borrowed from the URL list */
+    s_chunk_t *chunks;       /* owned */
+    size_t nchunks;          /* entries in chunks */
+    size_t accepted_chunks;  /* chunks with SUBMIT_OK */
+    uint64_t accepted_tasks; /* sum of SUBMIT_OK counts */
+    int wait_room;           /* on QUEUE_FULL, wait and resend */
+    int64_t paused_until;    /* monotonic ms: no sends before this (queue full) */
+    int room_backoff_ms;     /* next pause when the queue is full */
+    int full;                /* the last answer was QUEUE_FULL */
+    const dt_urls_t *list;   /* borrowed: the URLs, to cut again */
+    dt_urls_chunk_t *ranges; /* owned: the cut the chunks were made from */
+    size_t chunk_max;        /* most URLs in one chunk */
+    size_t largest;          /* the chunk with the most URLs (the first of them): sent first */
+    uint32_t base;           /* number of the first chunk (--append: after the job's last) */
     char full_why[DT_LIMIT_ERROR_MAX * 4 + 1]; /* QUEUE_FULL's text, escaped */
 } s_submit_t;
 

@@ -11,19 +11,20 @@
 
 /* One attempt's outcome as a worker reported it. Strings are borrowed. */
 typedef struct {
-    uint64_t id;             /* the task */
-    uint32_t attempt;        /* the attempt it answers */
-    uint64_t epoch;          /* the run that leased that attempt */
-    uint8_t outcome;         /* DT_OUTCOME_* */
-    uint16_t http_status;    /* 0: no HTTP response */
-    uint64_t bytes;          /* body bytes received */
-    uint32_t elapsed_ms;     /* the fetch's time */
-    dt_str_t final_url;      /* after redirects; empty if none */
-    dt_str_t content_type;   /* empty if none */
-    dt_str_t error;          /* empty when no error */
-    dt_str_t output;         /* what the task produced; empty when nothing */
-    uint16_t exit_code;      /* a command's status; DT_EXIT_NONE when none applies */
-    uint32_t retry_after_ms; /* the pause the server asked for (Retry-After); 0: none */
+    uint64_t id;           /* the task */
+    uint32_t attempt;      /* the attempt it answers */
+    uint64_t epoch;        /* the run that leased that attempt */
+    uint8_t outcome;       /* DT_OUTCOME_* */
+    uint16_t http_status;  /* 0: no HTTP response */
+    uint64_t bytes;        /* body bytes received */
+    uint32_t elapsed_ms;   /* the fetch's time */
+    dt_str_t final_url;    /* after redirects; empty if none */
+    dt_str_t content_type; /* empty if none */
+    dt_str_t error;        /* empty when no error */
+    dt_str_t output;       /* what the task produced; empty when nothing */
+    uint16_t exit_code;    /* a command's status; DT_EXIT_NONE when none applies */
+    /* The pause the server asked for (Retry-After); 0: none. */
+    uint32_t retry_after_ms;
 } dt_report_t;
 
 /* A task's final result. Strings are borrowed (the results log keeps its

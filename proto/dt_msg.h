@@ -165,16 +165,16 @@ typedef struct {
     uint16_t http_status; /* 0: no HTTP response */
     uint64_t bytes;       /* body bytes received */
     uint32_t elapsed_ms;
-    dt_str_t kind;           /* the task's kind (PAGE only) */
-    dt_str_t payload;        /* as submitted, bin (PAGE only); for http the URL */
-    dt_str_t final_url;      /* after redirects; empty if none */
-    dt_str_t content_type;   /* empty if none */
-    dt_str_t worker;         /* name of the worker whose result was recorded (PAGE only) */
-    dt_str_t error;          /* empty when no error */
-    dt_str_t output;         /* what the task produced (bin); empty when nothing */
-    uint16_t exit_code;      /* a command's status, DT_EXIT_NONE when none applies */
-    dt_str_t capture;        /* DT_TASK_SAVE: WARC records, gzip members (bin; RESULTS only) */
-    dt_str_t links;          /* DT_TASK_LINKS: absolute URLs, one per '\n' (RESULTS only) */
+    dt_str_t kind;         /* the task's kind (PAGE only) */
+    dt_str_t payload;      /* as submitted, bin (PAGE only); for http the URL */
+    dt_str_t final_url;    /* after redirects; empty if none */
+    dt_str_t content_type; /* empty if none */
+    dt_str_t worker;       /* name of the worker whose result was recorded (PAGE only) */
+    dt_str_t error;        /* empty when no error */
+    dt_str_t output;       /* what the task produced (bin); empty when nothing */
+    uint16_t exit_code;    /* a command's status, DT_EXIT_NONE when none applies */
+    dt_str_t capture;      /* DT_TASK_SAVE: WARC records, gzip members (bin; RESULTS only) */
+    dt_str_t links;        /* DT_TASK_LINKS: absolute URLs, one per '\n' (RESULTS only) */
     uint32_t retry_after_ms; /* the server asked for this pause (Retry-After); 0: none */
 } dt_msg_result_t;
 
@@ -285,9 +285,10 @@ typedef struct {
             uint32_t max_attempts; /* 0: the master's --max-attempts */
             uint32_t timeout_ms;   /* each run's limit; 0: the master's --task-timeout */
             uint32_t count;
-            dt_str_t *payloads;     /* bin each; for http a URL */
-            uint32_t host_delay_ms; /* least ms between two request starts at one origin
-                                       for this job; 0: the master's --host-delay */
+            dt_str_t *payloads; /* bin each; for http a URL */
+            /* Least ms between two request starts at one origin for this
+             * job; 0: the master's --host-delay. */
+            uint32_t host_delay_ms;
         } submit;
         struct {
             dt_str_t job;
