@@ -4,7 +4,8 @@
 # requested), a 10 MB and a binary robots.txt bounded, an unavailable one disallows everything,
 # --host-delay spaces the starts of requests to one origin over two workers, a 429 with
 # Retry-After: 2 keeps every request off its host for 2 s, a Retry-After of a year is cut to an
-# hour, and a slow host does not hold up a fast one.
+# hour, and a slow host does not hold up a fast one. A job's politeness outlives kill -9 of a
+# durable master.
 #
 # Each origin is its own dt_httpd.py on 127.0.0.1 (distinct ports are distinct origins), logging
 # the start and end of every request (/log); polite_check.py asserts on those logs. Only lower
@@ -82,6 +83,27 @@ grep -q 'POLITE-ROBOTS.*127.0.0.1:[0-9]*: robots.txt HTTP 200, [0-9]* bytes pars
 dt_stop_pid "$(dt_pid_of w1)"
 dt_stop_pid "$(dt_pid_of w2)"
 dt_stop_pid "$(dt_pid_of master)"
+
+# ---- a job's politeness is durable: kill -9 of the master before any page went -------------
+site dur --robots "file:$DT_TMP/robots-a.txt"
+dt_master_start --data "$DT_TMP/data"
+{
+  for i in 1 2 3 4; do echo "$URL_dur/size/10?i=$i"; done
+  echo "$URL_dur/private/x?i=1"
+} >"$DT_TMP/d1.txt"
+dt_cli --timeout 10 submit --job d1 --robots --host-delay 300 -f "$DT_TMP/d1.txt" >/dev/null \
+  2>>"$DT_TMP/cli.log" || fail "submit d1 failed"
+{ kill -KILL "$DT_LAST_PID" && wait "$DT_LAST_PID"; } 2>/dev/null || true
+dt_master_start --data "$DT_TMP/data"
+dur_master=$DT_LAST_PID
+dt_worker_start w5 --concurrency 16
+d1_done() { [ "$(dt_cli --timeout 5 status --job d1 --json 2>>"$DT_TMP/cli.log" | dt_json 'd["done"] + d["failed"]')" = 5 ]; }
+dt_wait_for 60 "d1 to end after the restart" d1_done
+check once "$(log dur)" /robots.txt
+check never "$DT_TMP/dur.json" /private/
+check spacing "$DT_TMP/dur.json" 180
+dt_stop_pid "$(dt_pid_of w5)"
+dt_stop_pid "$dur_master"
 
 # ---- Retry-After, a slow host beside a fast one --------------------------------------------
 site busy
