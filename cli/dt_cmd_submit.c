@@ -1,6 +1,7 @@
 /* dt_cmd_submit.c - `dtask submit`: check URLs, send them in pipelined chunks, optionally wait for
  * results. */
 #define _GNU_SOURCE /* strptime, timegm */
+#include "dt_httpflags.h"
 #include "dt_cli.h"
 #include "dt_limits.h"
 #include "dt_log.h"
@@ -36,11 +37,15 @@
  * extra round trips at most. */
 #define DT_SUBMIT_APPEND_PROBES 8
 
+/* getopt values of the long-only politeness options (dt_httpflags.h has 0x10xx). */
+#define S_OPT_ROBOTS     0x1101
+#define S_OPT_HOST_DELAY 0x1102
+
 /* Random job ids: 8 bytes as 16 hex digits. */
 #define DT_SUBMIT_JOB_BYTES 8
 
 static const char s_usage[] =
-    "usage: dtask submit [--job ID] [--wait] [--no-wait-room] [-f FILE] [URL...]\n"
+    "usage: dtask submit [--job ID] [--wait] [--no-wait-room] [HTTP options] [-f FILE] [URL...]\n"
     "       dtask submit --kind KIND [--priority P] [--delay SECONDS | --at TIME]\n"
     "                    [--max-attempts N] [--task-timeout SECONDS] [options] PAYLOAD... | -f "
     "FILE\n"
@@ -85,6 +90,15 @@ static const char s_usage[] =
     "With --wait, exits 0 once every task is final, done or failed, and prints\n"
     "\"N done, M failed\" on stderr.\n";
 
+/* The usage, then the HTTP options' lines. */
+static const char *s_usage_text (void)
+{
+    static char text[sizeof s_usage + 2048];
+    if (!text[0])
+        snprintf (text, sizeof text, "%s\n%s", s_usage, dt_httpflags_usage);
+    return text;
+}
+
 typedef enum {
     S_CHUNK_QUEUED,   /* to be sent (again), not before retry_at */
     S_CHUNK_INFLIGHT, /* sent, no reply yet */
@@ -106,22 +120,23 @@ typedef struct {
         uint32_t max_attempts, timeout_ms;
         /* DT_SUBMIT_ROBOTS, and --host-delay */
         uint32_t flags, host_delay_ms;
-    } opts;                  /* every task's options (PROTOCOL.md SUBMIT) */
-    const char *job;         /* borrowed */
-    const dt_str_t *urls;    /* borrowed from the URL list */
-    s_chunk_t *chunks;       /* owned */
-    size_t nchunks;          /* entries in chunks */
-    size_t accepted_chunks;  /* chunks with SUBMIT_OK */
-    uint64_t accepted_tasks; /* sum of SUBMIT_OK counts */
-    int wait_room;           /* on QUEUE_FULL, wait and resend */
-    int64_t paused_until;    /* monotonic ms: no sends before this (queue full) */
-    int room_backoff_ms;     /* next pause when the queue is full */
-    int full;                /* the last answer was QUEUE_FULL */
-    const dt_urls_t *list;   /* borrowed: the URLs, to cut again */
-    dt_urls_chunk_t *ranges; /* owned: the cut the chunks were made from */
-    size_t chunk_max;        /* most URLs in one chunk */
-    size_t largest;          /* the chunk with the most URLs (the first of them): sent first */
-    uint32_t base;           /* number of the first chunk (--append: after the job's last) */
+    } opts;                       /* every task's options (PROTOCOL.md SUBMIT) */
+    const dt_msg_httpopt_t *http; /* the job's HTTP options, borrowed */
+    const char *job;              /* borrowed */
+    const dt_str_t *urls;         /* borrowed from the URL list */
+    s_chunk_t *chunks;            /* owned */
+    size_t nchunks;               /* entries in chunks */
+    size_t accepted_chunks;       /* chunks with SUBMIT_OK */
+    uint64_t accepted_tasks;      /* sum of SUBMIT_OK counts */
+    int wait_room;                /* on QUEUE_FULL, wait and resend */
+    int64_t paused_until;         /* monotonic ms: no sends before this (queue full) */
+    int room_backoff_ms;          /* next pause when the queue is full */
+    int full;                     /* the last answer was QUEUE_FULL */
+    const dt_urls_t *list;        /* borrowed: the URLs, to cut again */
+    dt_urls_chunk_t *ranges;      /* owned: the cut the chunks were made from */
+    size_t chunk_max;             /* most URLs in one chunk */
+    size_t largest;               /* the chunk with the most URLs (the first of them): sent first */
+    uint32_t base;                /* number of the first chunk (--append: after the job's last) */
     char full_why[DT_LIMIT_ERROR_MAX * 4 + 1]; /* QUEUE_FULL's text, escaped */
 } s_submit_t;
 
@@ -200,6 +215,7 @@ static int s_holds (s_submit_t *self, dt_rpc_t *rpc, size_t index, uint32_t numb
     msg.submit.not_before = self->opts.not_before;
     msg.submit.max_attempts = self->opts.max_attempts;
     msg.submit.timeout_ms = self->opts.timeout_ms;
+    msg.submit.http = *self->http;
     msg.submit.count = chunk->range.count;
     msg.submit.payloads = (dt_str_t *) &self->urls[chunk->range.first];
     int held = dt_rpc_call (rpc, &msg, &reply) == 0 && reply.type == DT_MSG_SUBMIT_OK;
@@ -330,6 +346,7 @@ static int s_send_chunk (s_submit_t *self, dt_rpc_t *rpc, s_chunk_t *chunk)
     msg.submit.not_before = self->opts.not_before;
     msg.submit.max_attempts = self->opts.max_attempts;
     msg.submit.timeout_ms = self->opts.timeout_ms;
+    msg.submit.http = *self->http;
     msg.submit.count = chunk->range.count;
     /* Sending only reads the payloads; the codec's API is shared with decoding. */
     msg.submit.payloads = (dt_str_t *) &self->urls[chunk->range.first];
@@ -530,8 +547,9 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
         {"max-attempts", required_argument, NULL, 'M'},
         {"task-timeout", required_argument, NULL, 'T'},
         {"jsonl", no_argument, NULL, 'L'},
-        {"robots", no_argument, NULL, 'O'},
-        {"host-delay", required_argument, NULL, 'H'},
+        DT_HTTPFLAGS_LONGOPTS,
+        {"robots", no_argument, NULL, S_OPT_ROBOTS},
+        {"host-delay", required_argument, NULL, S_OPT_HOST_DELAY},
         {NULL, 0, NULL, 0},
     };
     const char *job = NULL, *file = NULL, *kind = DT_KIND_HTTP;
@@ -540,17 +558,26 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
     unsigned long long v;
     double secs;
     s_submit_t self = {0};
+    dt_httpflags_t flags;
+    dt_httpflags_init (&flags);
+    self.http = &flags.msg;
+    char why[256];
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long (argc, argv, ":j:awf:k:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, ":j:awf:k:hH:", longopts, NULL)) != -1) {
+        int taken = dt_httpflags_parse (&flags, c, optarg, why, sizeof why);
+        if (taken < 0)
+            return dt_cli_usage_error (s_usage_text (), "%s", why);
+        if (taken)
+            continue;
         switch (c) {
         case 'L':
             jsonl = 1;
             break;
-        case 'O':
+        case S_OPT_ROBOTS:
             self.opts.flags |= DT_SUBMIT_ROBOTS;
             break;
-        case 'H':
+        case S_OPT_HOST_DELAY:
             if (s_uint (optarg, DT_LIMIT_HOST_DELAY_MAX_MS, &v) != 0)
                 return dt_cli_usage_error (s_usage, "--host-delay: ms, 0 to %u, not '%s'",
                                            DT_LIMIT_HOST_DELAY_MAX_MS, optarg);
@@ -558,33 +585,34 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
             break;
         case 'P':
             if (s_uint (optarg, DT_PRIORITY_MAX, &v) != 0)
-                return dt_cli_usage_error (s_usage, "--priority: a whole number 0 to %d, not '%s'",
+                return dt_cli_usage_error (s_usage_text (),
+                                           "--priority: a whole number 0 to %d, not '%s'",
                                            DT_PRIORITY_MAX, optarg);
             self.opts.priority = (uint8_t) v;
             break;
         case 'D':
         case 'A':
             if (timed++)
-                return dt_cli_usage_error (s_usage, "give one of --delay and --at, once");
+                return dt_cli_usage_error (s_usage_text (), "give one of --delay and --at, once");
             if (c == 'D' && s_seconds (optarg, DT_SUBMIT_DELAY_MAX_S, &secs) != 0)
-                return dt_cli_usage_error (s_usage, "--delay: seconds, 0 to %d, not '%s'",
+                return dt_cli_usage_error (s_usage_text (), "--delay: seconds, 0 to %d, not '%s'",
                                            DT_SUBMIT_DELAY_MAX_S, optarg);
             if (c == 'A' && s_time (optarg, &secs) != 0)
                 return dt_cli_usage_error (
-                    s_usage, "--at: seconds since 1970 or UTC YYYY-MM-DDTHH:MM:SS[Z], not '%s'",
-                    optarg);
+                    s_usage_text (),
+                    "--at: seconds since 1970 or UTC YYYY-MM-DDTHH:MM:SS[Z], not '%s'", optarg);
             self.opts.not_before =
                 c == 'D' ? s_now_ms () + (uint64_t) (secs * 1000) : (uint64_t) (secs * 1000);
             break;
         case 'M':
             if (s_uint (optarg, DT_SUBMIT_ATTEMPTS_MAX, &v) != 0 || v == 0)
-                return dt_cli_usage_error (s_usage, "--max-attempts: 1 to %d, not '%s'",
+                return dt_cli_usage_error (s_usage_text (), "--max-attempts: 1 to %d, not '%s'",
                                            DT_SUBMIT_ATTEMPTS_MAX, optarg);
             self.opts.max_attempts = (uint32_t) v;
             break;
         case 'T':
             if (s_seconds (optarg, DT_SUBMIT_DELAY_MAX_S, &secs) != 0 || secs * 1000 < 1)
-                return dt_cli_usage_error (s_usage,
+                return dt_cli_usage_error (s_usage_text (),
                                            "--task-timeout: seconds, over 0, to %d, not '%s'",
                                            DT_SUBMIT_DELAY_MAX_S, optarg);
             self.opts.timeout_ms = (uint32_t) (secs * 1000);
@@ -593,7 +621,7 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
             kind = optarg;
             if (!*kind || strlen (kind) > DT_LIMIT_KIND_MAX ||
                 strspn (kind, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen (kind))
-                return dt_cli_usage_error (s_usage,
+                return dt_cli_usage_error (s_usage_text (),
                                            "--kind: 1 to 32 of a-z, 0-9, _ and - (e.g. square)");
             break;
         case 'j':
@@ -610,22 +638,25 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
             break;
         case 'f':
             if (file)
-                return dt_cli_usage_error (s_usage, "give -f only once");
+                return dt_cli_usage_error (s_usage_text (), "give -f only once");
             file = optarg;
             break;
         case 'h':
-            fputs (s_usage, stdout);
+            fputs (s_usage_text (), stdout);
             return DT_CLI_EXIT_OK;
         default:
-            return dt_cli_bad_option (c, argv, s_usage);
+            return dt_cli_bad_option (c, argv, s_usage_text ());
         }
     }
-    if (job && dt_cli_check_job (job, s_usage) != 0)
+    if (job && dt_cli_check_job (job, s_usage_text ()) != 0)
         return DT_CLI_EXIT_USAGE;
+    if (strcmp (kind, DT_KIND_HTTP) != 0 && !dt_msg_httpopt_empty (&flags.msg))
+        return dt_cli_usage_error (s_usage_text (), "HTTP options apply to http tasks only");
     if (append && !job)
-        return dt_cli_usage_error (s_usage, "submit: --append adds to a job: give --job ID");
+        return dt_cli_usage_error (s_usage_text (),
+                                   "submit: --append adds to a job: give --job ID");
     if (optind == argc && !file)
-        return dt_cli_usage_error (s_usage, "submit: no URLs given (pass URLs or -f FILE)");
+        return dt_cli_usage_error (s_usage_text (), "submit: no URLs given (pass URLs or -f FILE)");
 
     int code = DT_CLI_EXIT_FAIL;
     dt_rpc_t *rpc = NULL;
@@ -647,7 +678,7 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
         if (dt_urls_add_arg (urls, argv[i]) != 0)
             goto nomem;
     if (jsonl && !file) {
-        code = dt_cli_usage_error (s_usage, "--jsonl reads -f FILE (or -f - for stdin)");
+        code = dt_cli_usage_error (s_usage_text (), "--jsonl reads -f FILE (or -f - for stdin)");
         goto done;
     }
     if (jsonl && dt_jsonin_load (file, urls, &blob) != 0) {

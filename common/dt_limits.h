@@ -153,6 +153,16 @@
 /* A User-Agent value: browsers send ~150 bytes; 512 leaves room. */
 #define DT_LIMIT_USER_AGENT_MAX 512
 
+/* A job's extra headers on the wire: its lines joined by '\n'. Kept each
+ * NUL-terminated they take one byte more than that, and must fit
+ * DT_LIMIT_HTTP_HEADERS_BYTES as a worker's own do (dt_httpopt.h). */
+#define DT_LIMIT_HTTP_HEADERS_WIRE (DT_LIMIT_HTTP_HEADERS_BYTES - 1)
+
+/* Distinct jobs' HTTP options one TASKS carries (each up to ~8.7 KiB): a
+ * batch of tasks of more jobs than this is cut short and the rest go in
+ * the next one. 16 keeps the options under 150 KiB of a frame. */
+#define DT_LIMIT_TASKS_HTTP 16
+
 /* Fetch defaults and caps on the worker side. */
 #define DT_LIMIT_REDIRECTS_MAX 5
 #define DT_LIMIT_BODY_MAX      (64LL * 1024 * 1024) /* bytes read from one response */

@@ -1,6 +1,7 @@
 /* dt_jobs.c - jobs: their counts, their chunks (for idempotent SUBMIT without a store), and
  * which finished jobs leave memory. */
 #include "dt_jobs.h"
+#include "dt_jobhttp.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,8 @@ struct dt_jobs_t {
     s_purge_t *purges;  /* DT_JOBS_PURGES_MAX entries once one was asked, oldest at head */
     size_t purge_head;  /* index of the oldest */
     size_t npurges;     /* purges under way */
+    size_t nhttp;       /* jobs holding HTTP options */
+    size_t http_bytes;  /* bytes those options hold */
 };
 
 /* Sizes for dt_jobs_memory: a record plus zhashx's item (~48 bytes). */
@@ -47,6 +50,9 @@ struct dt_jobs_t {
 
 static void s_job_free (void **item_p)
 {
+    dt_job_t *job = *item_p;
+    if (job)
+        dt_jobhttp_destroy (&job->http);
     free (*item_p);
     *item_p = NULL;
 }
@@ -250,9 +256,28 @@ dt_job_t *dt_jobs_retire_next (dt_jobs_t *self, size_t keep)
     return NULL;
 }
 
+void dt_jobs_set_http (dt_jobs_t *self, dt_job_t *job, struct dt_jobhttp_t **http_p)
+{
+    self->nhttp = self->nhttp + (*http_p != NULL) - (job->http != NULL);
+    self->http_bytes =
+        self->http_bytes + dt_jobhttp_memory (*http_p) - dt_jobhttp_memory (job->http);
+    dt_jobhttp_destroy (&job->http);
+    job->http = *http_p;
+    *http_p = NULL;
+}
+
+size_t dt_jobs_with_http (const dt_jobs_t *self)
+{
+    return self->nhttp;
+}
+
 void dt_jobs_remove (dt_jobs_t *self, dt_job_t **job_p)
 {
     dt_job_t *job = *job_p;
+    if (job->http) {
+        self->nhttp--;
+        self->http_bytes -= dt_jobhttp_memory (job->http);
+    }
     s_chunk_t *chunk = job->chunks;
     while (chunk) {
         s_chunk_t *next = chunk->next;
@@ -313,5 +338,5 @@ size_t dt_jobs_memory (const dt_jobs_t *self)
 {
     return zhashx_size (self->by_name) * (sizeof (dt_job_t) + 2 * S_HASH_ITEM) +
            self->nchunks * (sizeof (s_chunk_t) + S_HASH_ITEM) +
-           self->finished.capacity * sizeof (uint32_t);
+           self->finished.capacity * sizeof (uint32_t) + self->http_bytes;
 }

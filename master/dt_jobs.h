@@ -43,9 +43,10 @@ typedef struct {
     uint64_t duplicates;              /* results for its tasks already final */
     uint64_t late;                    /* results for its tasks from no current lease */
     int retiring;                     /* in the finished queue */
-    int kind;               /* its first chunk's kind number + 1 (dt_kinds.h); 0: not known */
-    uint8_t robots;         /* its http tasks obey robots.txt (DT_SUBMIT_ROBOTS) */
-    uint32_t host_delay_ms; /* its own --host-delay; 0: the master's */
+    int kind;                  /* its first chunk's kind number + 1 (dt_kinds.h); 0: not known */
+    struct dt_jobhttp_t *http; /* its HTTP options (dt_jobhttp.h), owned; NULL: none */
+    uint8_t robots;            /* its http tasks obey robots.txt (DT_SUBMIT_ROBOTS) */
+    uint32_t host_delay_ms;    /* its own --host-delay; 0: the master's */
 } dt_job_t;
 
 typedef struct dt_jobs_t dt_jobs_t;
@@ -105,6 +106,13 @@ int dt_jobs_finished (dt_jobs_t *self, dt_job_t *job);
  * finished; NULL when none. The caller then removes it. Jobs that got new
  * tasks since are passed over (they join again when they finish). */
 dt_job_t *dt_jobs_retire_next (dt_jobs_t *self, size_t keep);
+
+/* Gives `job` the HTTP options *http_p (taken: *http_p is nulled; NULL:
+ * none), freeing those it had. */
+void dt_jobs_set_http (dt_jobs_t *self, dt_job_t *job, struct dt_jobhttp_t **http_p);
+
+/* Jobs in memory that hold HTTP options: 0 lets dispatch skip looking. */
+size_t dt_jobs_with_http (const dt_jobs_t *self);
 
 /* Removes `job` and its chunks from memory; nulls the pointer. */
 void dt_jobs_remove (dt_jobs_t *self, dt_job_t **job_p);

@@ -424,6 +424,9 @@ static void s_dispatch (dt_master_t *self)
             msg.tasks.epoch = dt_state_epoch (self->state);
             msg.tasks.count = n;
             msg.tasks.items = self->take_items;
+            const dt_msg_httpopt_t *http;
+            msg.tasks.nhttp = dt_state_take_http (self->state, &http);
+            msg.tasks.http = (dt_msg_httpopt_t *) http;
             int rc = dt_msg_send (&msg, self->socket, &worker->peer);
             if (rc == 0) {
                 DT_FAULT_CRASH ("master-after-dispatch");

@@ -189,6 +189,12 @@ static void s_on_submit (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
         dt_master_reply_error (self, peer, msg->req, DT_ERR_TOO_BIG, "too many task kinds");
         return;
     }
+    int http_rc = dt_state_job_http_check (self->state, msg->submit.job, kind, &msg->submit.http,
+                                           why, sizeof why);
+    if (http_rc != 0) {
+        dt_master_reply_error (self, peer, msg->req, (uint32_t) http_rc, why);
+        return;
+    }
     char *buf = NULL;
     const dt_str_t *specs =
         dt_spec_join (kind, &opts, msg->submit.payloads, msg->submit.count, &buf);
@@ -212,6 +218,10 @@ static void s_on_submit (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
     if (specs != msg->submit.payloads)
         free ((void *) specs);
     free (buf);
+    if (rc == 0 && dt_state_job_http_set (self->state, msg->submit.job, &msg->submit.http) != 0) {
+        rc = DT_ERR_STORE;
+        snprintf (why, sizeof why, "out of memory");
+    }
     if (rc != 0) {
         dt_master_reply_error (self, peer, msg->req, (uint32_t) rc, why);
         return;

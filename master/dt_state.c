@@ -710,6 +710,51 @@ uint32_t dt_state_take (dt_state_t *self, uint32_t max, dt_msg_task_t *items, dt
     return dt_state_take_kinds (self, UINT64_MAX, max, items, tasks);
 }
 
+/* The number T.opts gives `task`: 0 when its job has no HTTP options,
+ * else its job's place + 1 in the take's list, the job added (its size
+ * into *size, *added set) when new; UINT32_MAX when the list is full. */
+static uint32_t s_take_http (dt_state_t *self, const dt_task_t *task, size_t *size, int *added)
+{
+    /* Tasks come in runs of one job: the last answer usually holds. */
+    if (self->take_last_valid && task->job == self->take_last_job)
+        return self->take_last_opts;
+    dt_job_t *job = dt_jobs_at (self->jobs, task->job);
+    uint32_t opts = 0;
+    if (job && job->http) {
+        for (uint32_t i = 0; i < self->take_nhttp && !opts; i++)
+            if (self->take_jobs[i] == job->index)
+                opts = i + 1;
+        if (!opts && self->take_nhttp == DT_LIMIT_TASKS_HTTP)
+            return UINT32_MAX;
+        if (!opts) {
+            self->take_jobs[self->take_nhttp] = job->index;
+            self->take_http[self->take_nhttp] = *dt_jobhttp_msg (job->http);
+            *size += dt_msg_httpopt_size (&self->take_http[self->take_nhttp]);
+            *added = 1;
+            opts = ++self->take_nhttp;
+        }
+    }
+    self->take_last_valid = 1;
+    self->take_last_job = task->job;
+    self->take_last_opts = opts;
+    return opts;
+}
+
+/* Takes back the options s_take_http added for a task that stays. */
+static void s_untake_http (dt_state_t *self, int added)
+{
+    if (!added)
+        return;
+    self->take_nhttp--;
+    self->take_last_valid = 0;
+}
+
+uint32_t dt_state_take_http (dt_state_t *self, const dt_msg_httpopt_t **http)
+{
+    *http = self->take_http;
+    return self->take_nhttp;
+}
+
 uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt_msg_task_t *items,
                               dt_task_t **tasks)
 {
@@ -719,6 +764,9 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
     uint64_t id;
     uint32_t gen;
     dt_queue_t *from;
+    int with_http = dt_jobs_with_http (self->jobs) > 0;
+    self->take_nhttp = 0;
+    self->take_last_valid = 0;
     int64_t now = 0;
     if (self->polite) {
         now = s_mono_ms ();
@@ -775,9 +823,17 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
                 continue;
             }
         }
-        dt_msg_task_t item = {task->id, task->attempts + 1, kind, payload, opts.timeout_ms, 0};
+        dt_msg_task_t item = {task->id, task->attempts + 1, kind, payload, opts.timeout_ms, 0, 0};
         size_t size = dt_msg_task_size (&item);
+        /* Its job's HTTP options go once in the TASKS; none asked, no look.
+         * Options added for a task that then stays are taken back. */
+        int added = 0;
+        if (with_http && (item.opts = s_take_http (self, task, &size, &added)) == UINT32_MAX) {
+            dt_queue_push_front (from, id, gen);
+            break;
+        }
         if (count > 0 && bytes + size > DT_LIMIT_BATCH_BYTES) {
+            s_untake_http (self, added);
             /* Cannot fail: the entry just left the ring. */
             dt_queue_push_front (from, id, gen);
             break;
@@ -788,10 +844,12 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
             int ready = task->parked == DT_TASK_READY;
             int go = dt_state_polite_check (self, task, payload, now, &origin, &delay);
             if (go < 0) {
+                s_untake_http (self, added);
                 dt_state_fail (self, "out of memory keeping hosts' politeness");
                 break;
             }
             if (go == 0) {
+                s_untake_http (self, added);
                 if (ready && task->parked == DT_TASK_POLITE)
                     s_host_back (self, task); /* it waits: its host's slot goes on */
                 continue;
@@ -803,6 +861,7 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
             uint64_t key = dt_hosts_key (payload.ptr, payload.len);
             int room = dt_hosts_take (self->hosts, key);
             if (room == 0 && dt_hosts_park (self->hosts, key, id, gen) == 0) {
+                s_untake_http (self, added);
                 task->parked = DT_TASK_PARKED;
                 self->parked++;
                 if (origin)
@@ -810,6 +869,7 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
                 continue; /* ready again when a task of its host comes back */
             }
             if (room != 1) {
+                s_untake_http (self, added);
                 dt_queue_push_front (from, id, gen);
                 dt_state_fail (self, "out of memory counting tasks per host");
                 break;

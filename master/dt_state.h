@@ -106,6 +106,25 @@ int dt_state_submit (dt_state_t *self, dt_str_t job, uint32_t chunk, const dt_st
                      uint32_t nurls, uint64_t *first_id, uint32_t *count, char *err,
                      size_t err_size);
 
+/* Gives `job`, when it has no task yet, the HTTP options `http` (checked
+ * by dt_state_job_http_check; empty: none), durable in the store's group
+ * with its first chunk. Call right after a dt_state_submit that created
+ * its first tasks. Returns 0, or -1 when memory runs out. */
+int dt_state_job_http_set (dt_state_t *self, dt_str_t job, const dt_msg_httpopt_t *http);
+
+/* The HTTP options of the jobs of the tasks the last dt_state_take*
+ * returned, each once: T.opts i refers to (*http)[i - 1]. Borrowed from
+ * the jobs until the tasks are leased or untaken. Returns their count. */
+uint32_t dt_state_take_http (dt_state_t *self, const dt_msg_httpopt_t **http);
+
+/* Checks the HTTP options of a SUBMIT of `job` with tasks of `kind` ("":
+ * http) before it is acted on: what a header or User-Agent may hold
+ * (MALFORMED), and that a job already holding tasks was submitted with
+ * the same options (CONFLICT: a job's options are its first chunk's).
+ * Returns 0, or a DT_ERR_* code with the reason in `err`. */
+int dt_state_job_http_check (dt_state_t *self, dt_str_t job, dt_str_t kind,
+                             const dt_msg_httpopt_t *http, char *err, size_t err_size);
+
 /* True when chunk `chunk` of `job` was accepted before with exactly these
  * URLs (a SUBMIT of it would be a resend). A failed store read breaks the
  * model and answers 0. */

@@ -72,6 +72,15 @@ dt_job_t *dt_state_job_ensure (dt_state_t *self, dt_str_t name)
     dt_state_job_polite_load (self, job);
     if (!self->store)
         return job;
+    /* Its HTTP options, set by its first chunk, come back with it: its
+     * tasks still to run are fetched the way it asked. */
+    dt_jobhttp_t *http = NULL;
+    if (dt_store_http_get (self->store, name, &http) < 0) {
+        dt_state_fail (self, "store read failed");
+        return NULL;
+    }
+    if (http)
+        dt_jobs_set_http (self->jobs, job, &http);
     /* Back in memory after it left it: its counters come back from the
      * store, whose row goes (the load then counts its tasks again). */
     uint64_t counts[3];
@@ -114,6 +123,59 @@ int dt_state_job_known (dt_state_t *self, dt_str_t name)
     if (rc < 0)
         dt_state_fail (self, "store read failed");
     return rc == 0;
+}
+
+int dt_state_job_http_check (dt_state_t *self, dt_str_t name, dt_str_t kind,
+                             const dt_msg_httpopt_t *http, char *err, size_t err_size)
+{
+    if (dt_jobhttp_check (http, kind, err, err_size) != 0)
+        return DT_ERR_MALFORMED;
+    if (dt_jobs_purging (self->jobs, name))
+        return 0; /* the SUBMIT is refused for that */
+    /* A job in memory answers for itself; one only in the store is
+     * compared with its stored options, without bringing it back. */
+    dt_job_t *job = dt_jobs_find (self->jobs, name);
+    int same = 1;
+    const char *had = "other";
+    if (job && job->total > 0) { /* none yet: a SUBMIT failed half-way, nothing was set */
+        same = dt_jobhttp_same (job->http, http);
+        had = job->http ? "other" : "no";
+    } else if (!job && self->store && dt_state_job_known (self, name)) {
+        dt_jobhttp_t *stored = NULL;
+        if (dt_store_http_get (self->store, name, &stored) < 0)
+            dt_state_fail (self, "store read failed");
+        same = dt_jobhttp_same (stored, http);
+        had = stored ? "other" : "no";
+        dt_jobhttp_destroy (&stored);
+    }
+    if (self->broken) {
+        snprintf (err, err_size, "store read failed");
+        return DT_ERR_STORE;
+    }
+    if (!same) {
+        snprintf (err, err_size,
+                  "job %.*s was submitted with %s HTTP options: a job's options are set by its "
+                  "first chunk and every chunk must repeat them; use a new job id",
+                  (int) name.len, name.ptr, had);
+        return DT_ERR_CONFLICT;
+    }
+    return 0;
+}
+
+int dt_state_job_http_set (dt_state_t *self, dt_str_t name, const dt_msg_httpopt_t *http)
+{
+    dt_job_t *job = dt_jobs_find (self->jobs, name);
+    if (!job || job->http || dt_msg_httpopt_empty (http))
+        return 0;
+    dt_jobhttp_t *copy = dt_jobhttp_new (http);
+    if (!copy) {
+        dt_state_fail (self, "out of memory keeping a job's HTTP options");
+        return -1;
+    }
+    dt_jobs_set_http (self->jobs, job, &copy);
+    if (self->store)
+        dt_state_check (self, dt_store_http_put (self->store, name, http));
+    return self->broken ? -1 : 0;
 }
 
 int dt_state_chunk_resent (dt_state_t *self, dt_str_t name, uint32_t chunk, const dt_str_t *urls,

@@ -6,6 +6,7 @@
 #include "dt_arena.h"
 #include "dt_cold.h"
 #include "dt_hosts.h"
+#include "dt_jobhttp.h"
 #include "dt_jobs.h"
 #include "dt_kinds.h"
 #include "dt_life.h"
@@ -54,6 +55,14 @@ struct dt_state_t {
     uint64_t job_seq;         /* seq of the last job created; with a store read from it
                                  at the first job created (0 until then) */
     int broken;               /* a store write or allocation failed */
+    /* The last take's jobs that have HTTP options, each once, and their
+     * options (borrowed from the jobs): TASKS carries them (T.opts). */
+    uint32_t take_jobs[DT_LIMIT_TASKS_HTTP];
+    dt_msg_httpopt_t take_http[DT_LIMIT_TASKS_HTTP];
+    uint32_t take_nhttp;
+    int take_last_valid;     /* the last task's answer, for the next of the same job: */
+    uint32_t take_last_job;  /* its job number */
+    uint32_t take_last_opts; /* and its T.opts */
 };
 
 /* A PAGE being filled. */

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dt_jobhttp.h"
 #include "dt_msg.h"
 #include "dt_record.h"
 
@@ -214,6 +215,18 @@ int dt_store_jobinfo_list (dt_store_t *self, uint64_t before, uint32_t limit,
 /* The highest chunk number of `job` plus one in *next (0: none), by the
  * chunks' primary key. */
 int dt_store_next_chunk (dt_store_t *self, dt_str_t job, uint32_t *next);
+
+/* ---- Jobs' HTTP options (dt_store_http.c) -------------------------------- */
+
+/* Creates `job_http` when missing. */
+int dt_store_http_init (dt_store_t *self);
+
+/* The HTTP options of `job` in *http_p (the caller's): 0, 1 when it has
+ * none (*http_p NULL), -1 on error. */
+int dt_store_http_get (dt_store_t *self, dt_str_t job, dt_jobhttp_t **http_p);
+
+/* Writes the HTTP options of `job` in the current group. */
+int dt_store_http_put (dt_store_t *self, dt_str_t job, const dt_msg_httpopt_t *h);
 
 /* ---- Purge (dt_store_purge.c) ------------------------------------------- */
 

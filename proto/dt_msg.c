@@ -156,7 +156,12 @@ size_t dt_msg_result_size (const dt_msg_result_t *r)
 
 size_t dt_msg_task_size (const dt_msg_task_t *t)
 {
-    return 1 + 3 * 9 + 2 * 5 + t->kind.len + t->payload.len;
+    return 1 + 5 * 9 + 2 * 5 + t->kind.len + t->payload.len;
+}
+
+size_t dt_msg_httpopt_size (const dt_msg_httpopt_t *h)
+{
+    return 1 + 5 * 9 + 2 * 5 + h->user_agent.len + h->headers.len;
 }
 
 const char *dt_msg_type_name (int type)

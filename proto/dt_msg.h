@@ -137,7 +137,32 @@ typedef struct {
     dt_str_t payload;    /* the task's input (msgpack bin); for http, the URL */
     uint32_t timeout_ms; /* this task's own run limit; 0: the master's task_ms */
     uint32_t flags;      /* DT_TASK_*: what the worker sends back beside the outcome */
+    uint32_t opts;       /* its job's HTTP options: 0 none, i the TASKS' http[i - 1] */
 } dt_msg_task_t;
+
+/* A job's HTTP options (H), in SUBMIT and, once per job, in TASKS. Zero
+ * and "" mean "not asked": the worker's own setting applies. A worker
+ * applies a limit only when it is below its own (dt_fetch.h). */
+typedef struct {
+    uint8_t method;              /* DT_HTTP_METHOD_*: 0 the worker's, 1 GET, 2 HEAD */
+    uint32_t timeout_ms;         /* whole fetch; 0: the worker's --timeout */
+    uint32_t connect_timeout_ms; /* each connect; 0: the worker's --connect-timeout */
+    uint64_t max_bytes;          /* body cap; 0: the worker's --max-bytes */
+    uint8_t compressed;          /* 1: send Accept-Encoding; 0: the worker's --compressed */
+    dt_str_t user_agent;         /* "": the worker's --user-agent (default dtask/VERSION) */
+    dt_str_t headers;            /* extra 'Name: value' lines joined by '\n'; "": none */
+} dt_msg_httpopt_t;
+
+#define DT_HTTP_METHOD_DEFAULT 0
+#define DT_HTTP_METHOD_GET     1
+#define DT_HTTP_METHOD_HEAD    2
+
+/* True when `h` asks for nothing: a job without HTTP options. */
+static inline int dt_msg_httpopt_empty (const dt_msg_httpopt_t *h)
+{
+    return !h->method && !h->timeout_ms && !h->connect_timeout_ms && !h->max_bytes &&
+           !h->compressed && !h->user_agent.len && !h->headers.len;
+}
 
 /* T flags (version 4). Bits a worker does not know are ignored. */
 /* http: keep the exchange as WARC records and send them as the result's
@@ -165,16 +190,16 @@ typedef struct {
     uint16_t http_status; /* 0: no HTTP response */
     uint64_t bytes;       /* body bytes received */
     uint32_t elapsed_ms;
-    dt_str_t kind;         /* the task's kind (PAGE only) */
-    dt_str_t payload;      /* as submitted, bin (PAGE only); for http the URL */
-    dt_str_t final_url;    /* after redirects; empty if none */
-    dt_str_t content_type; /* empty if none */
-    dt_str_t worker;       /* name of the worker whose result was recorded (PAGE only) */
-    dt_str_t error;        /* empty when no error */
-    dt_str_t output;       /* what the task produced (bin); empty when nothing */
-    uint16_t exit_code;    /* a command's status, DT_EXIT_NONE when none applies */
-    dt_str_t capture;      /* DT_TASK_SAVE: WARC records, gzip members (bin; RESULTS only) */
-    dt_str_t links;        /* DT_TASK_LINKS: absolute URLs, one per '\n' (RESULTS only) */
+    dt_str_t kind;           /* the task's kind (PAGE only) */
+    dt_str_t payload;        /* as submitted, bin (PAGE only); for http the URL */
+    dt_str_t final_url;      /* after redirects; empty if none */
+    dt_str_t content_type;   /* empty if none */
+    dt_str_t worker;         /* name of the worker whose result was recorded (PAGE only) */
+    dt_str_t error;          /* empty when no error */
+    dt_str_t output;         /* what the task produced (bin); empty when nothing */
+    uint16_t exit_code;      /* a command's status, DT_EXIT_NONE when none applies */
+    dt_str_t capture;        /* DT_TASK_SAVE: WARC records, gzip members (bin; RESULTS only) */
+    dt_str_t links;          /* DT_TASK_LINKS: absolute URLs, one per '\n' (RESULTS only) */
     uint32_t retry_after_ms; /* the server asked for this pause (Retry-After); 0: none */
 } dt_msg_result_t;
 
@@ -266,6 +291,8 @@ typedef struct {
             uint64_t epoch; /* the master run that leased these tasks; nonzero */
             uint32_t count;
             dt_msg_task_t *items;
+            uint32_t nhttp;         /* HTTP options of the tasks' jobs, each once */
+            dt_msg_httpopt_t *http; /* T.opts i refers to http[i - 1] */
         } tasks;
         struct {
             /* The sender's HELLO name: a result is credited to its worker
@@ -285,7 +312,8 @@ typedef struct {
             uint32_t max_attempts; /* 0: the master's --max-attempts */
             uint32_t timeout_ms;   /* each run's limit; 0: the master's --task-timeout */
             uint32_t count;
-            dt_str_t *payloads; /* bin each; for http a URL */
+            dt_str_t *payloads;    /* bin each; for http a URL */
+            dt_msg_httpopt_t http; /* the job's HTTP options: the same in every chunk */
             /* Least ms between two request starts at one origin for this
              * job; 0: the master's --host-delay. */
             uint32_t host_delay_ms;
@@ -365,7 +393,7 @@ typedef struct {
     };
     /* Private to the codec: storage owned by a received message. */
     void *zone_;
-    void *zone2_; /* a second LIST's items (STATUS_OK) */
+    void *zone2_; /* a second LIST's items (STATUS_OK, TASKS) */
     zmq_msg_t frame_;
     int has_frame_;
 } dt_msg_t;
@@ -425,6 +453,7 @@ int dt_msg_recv (dt_msg_t *self, void *socket, dt_peer_t *peer, int flags);
  * so senders can fill a batch up to DT_LIMIT_BATCH_BYTES. */
 size_t dt_msg_result_size (const dt_msg_result_t *r);
 size_t dt_msg_task_size (const dt_msg_task_t *t);
+size_t dt_msg_httpopt_size (const dt_msg_httpopt_t *h);
 
 const char *dt_msg_type_name (int type);  /* "HELLO", ..., "?" */
 const char *dt_msg_strerror (int rc);     /* for DT_PROTO_E* codes */

@@ -45,9 +45,25 @@ static const dt_msg_field_t s_task_fields[] = {
     S_BIN (dt_msg_task_t, payload, 0, DT_LIMIT_PAYLOAD_MAX),
     S_ANY (dt_msg_task_t, timeout_ms),
     S_ANY (dt_msg_task_t, flags),
+    S_UINT (dt_msg_task_t, opts, 0, DT_LIMIT_TASKS_HTTP),
 };
 static const dt_msg_layout_t s_task = {"T", s_task_fields,          S_N (s_task_fields),
                                        0,   sizeof (dt_msg_task_t), NULL};
+
+/* H: a job's HTTP options. Caps and ranges here; what a header or a
+ * User-Agent may hold is dt_httpcheck.h's rule, applied by the master to a
+ * SUBMIT (with a reason in its ERROR) and by the worker to a TASKS. */
+static const dt_msg_field_t s_httpopt_fields[] = {
+    S_UINT (dt_msg_httpopt_t, method, DT_HTTP_METHOD_DEFAULT, DT_HTTP_METHOD_HEAD),
+    S_ANY (dt_msg_httpopt_t, timeout_ms),
+    S_ANY (dt_msg_httpopt_t, connect_timeout_ms),
+    S_ANY (dt_msg_httpopt_t, max_bytes),
+    S_UINT (dt_msg_httpopt_t, compressed, 0, 1),
+    S_STR (dt_msg_httpopt_t, user_agent, 0, DT_LIMIT_USER_AGENT_MAX),
+    S_STR (dt_msg_httpopt_t, headers, 0, DT_LIMIT_HTTP_HEADERS_WIRE),
+};
+static const dt_msg_layout_t s_httpopt = {"H", s_httpopt_fields,          S_N (s_httpopt_fields),
+                                          0,   sizeof (dt_msg_httpopt_t), NULL};
 
 /* Rw: a result in RESULTS. */
 static const dt_msg_field_t s_wresult_fields[] = {
@@ -137,7 +153,7 @@ static const dt_msg_field_t s_job_fields[] = {
 static const dt_msg_layout_t s_job = {"J", s_job_fields,          S_N (s_job_fields),
                                       0,   sizeof (dt_msg_job_t), NULL};
 
-/* H: an origin in HOSTS_OK. */
+/* O: an origin in HOSTS_OK. */
 static const dt_msg_field_t s_host_fields[] = {
     S_STR (dt_msg_host_t, origin, 1, DT_LIMIT_ORIGIN_MAX),
     S_ANY (dt_msg_host_t, queued),
@@ -148,7 +164,7 @@ static const dt_msg_field_t s_host_fields[] = {
     S_ANY (dt_msg_host_t, next_ms),
     S_UINT (dt_msg_host_t, robots, 0, DT_HOST_ROBOTS_MAX),
 };
-static const dt_msg_layout_t s_host = {"H", s_host_fields,          S_N (s_host_fields),
+static const dt_msg_layout_t s_host = {"O", s_host_fields,          S_N (s_host_fields),
                                        0,   sizeof (dt_msg_host_t), NULL};
 
 /* A payload in SUBMIT: an item that is a bare bin. */
@@ -205,6 +221,7 @@ static const dt_msg_field_t s_welcome_fields[] = {
 static const dt_msg_field_t s_tasks_fields[] = {
     S_UINT (dt_msg_t, tasks.epoch, 1, UINT64_MAX),
     S_LIST (tasks.items, tasks.count, 1, DT_LIMIT_BATCH_MAX, s_task),
+    S_LIST (tasks.http, tasks.nhttp, 0, DT_LIMIT_TASKS_HTTP, s_httpopt),
 };
 static const dt_msg_field_t s_results_fields[] = {
     S_STR (dt_msg_t, results.worker, 0, DT_LIMIT_NAME_MAX),
@@ -221,6 +238,7 @@ static const dt_msg_field_t s_submit_fields[] = {
     S_ANY (dt_msg_t, submit.max_attempts),
     S_ANY (dt_msg_t, submit.timeout_ms),
     S_LIST (submit.payloads, submit.count, 1, DT_LIMIT_BATCH_MAX, s_payload),
+    S_TUPLE (dt_msg_t, submit.http, s_httpopt),
     S_UINT (dt_msg_t, submit.host_delay_ms, 0, DT_LIMIT_HOST_DELAY_MAX_MS),
 };
 static const dt_msg_field_t s_submit_ok_fields[] = {
@@ -291,6 +309,15 @@ static const dt_msg_field_t s_hosts_ok_fields[] = {
     S_ANY (dt_msg_t, hosts_ok.total),
     S_LIST (hosts_ok.items, hosts_ok.count, 0, DT_LIMIT_STATUS_HOSTS, s_host),
 };
+/* Each T's opts names one of the TASKS' options, or none. */
+static int s_tasks_check (const void *base)
+{
+    const dt_msg_t *m = base;
+    for (uint32_t i = 0; i < m->tasks.count; i++)
+        if (m->tasks.items[i].opts > m->tasks.nhttp)
+            return -1;
+    return 0;
+}
 
 /* SUBMIT's kind is a name. */
 static int s_submit_check (const void *base)
@@ -310,7 +337,7 @@ static int s_submit_check (const void *base)
 static const dt_msg_layout_t s_messages[] = {
     [DT_MSG_HELLO] = S_MSG ("HELLO", s_hello_fields, s_hello_check),
     [DT_MSG_WELCOME] = S_MSG ("WELCOME", s_welcome_fields, NULL),
-    [DT_MSG_TASKS] = S_MSG ("TASKS", s_tasks_fields, NULL),
+    [DT_MSG_TASKS] = S_MSG ("TASKS", s_tasks_fields, s_tasks_check),
     [DT_MSG_RESULTS] = S_MSG ("RESULTS", s_results_fields, NULL),
     [DT_MSG_HEARTBEAT] = S_EMPTY ("HEARTBEAT"),
     [DT_MSG_BYE] = S_EMPTY ("BYE"),

@@ -1,12 +1,13 @@
-/* dt_httpopt.h - the HTTP options of one task (per job, later): method, extra headers, User-Agent,
- * limits, capture.
+/* dt_httpopt.h - the HTTP options of one task: method, extra headers, User-Agent, limits,
+ * capture.
  *
  * A value type, copied freely: the headers live in a fixed buffer inside
  * it. Every setter validates its input (a header or User-Agent holding CR
  * or LF would let a job inject its own request lines), so an options value
  * is always safe to hand to libcurl. The worker's own flags fill one as the
- * default of every task; a job's options will come over the protocol and go
- * through the same setters.
+ * default of every task; a job's options come over the protocol (TASKS) and
+ * go through the same setters (dt_jobopt.h). The header and User-Agent rule
+ * itself is dt_httpcheck.h's, shared with the master and the CLI.
  */
 #ifndef DT_HTTPOPT_H
 #define DT_HTTPOPT_H

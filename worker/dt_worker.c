@@ -2,6 +2,7 @@
 #include "dt_worker.h"
 #include "dt_fetch.h"
 #include "dt_handler.h"
+#include "dt_jobopt.h"
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_msg.h"
@@ -55,6 +56,7 @@ typedef struct s_task_t {
     uint32_t timeout_ms;   /* the task's own run limit; 0: none of its own */
     uint32_t flags;        /* DT_TASK_* as received */
     int foreign;           /* its kind is not the one this worker serves */
+    dt_jobopt_t *http;     /* its job's HTTP options (a reference); NULL: the worker's */
     size_t len;            /* bytes in payload */
     char payload[];        /* a copy, NUL-terminated for logs (a URL) */
 } s_task_t;
@@ -71,6 +73,7 @@ typedef struct {
     uint32_t capacity;        /* concurrency + prefetch: the credit we want */
     dt_str_t kind;            /* the kind served: --kind of a command handler, else http */
     int kind_named;           /* HELLO names it (a command handler); http is the default */
+    int fetches;              /* the handler is http's: jobs' HTTP options apply */
     zsock_t *sock;            /* DEALER to the master */
     void *zsock;              /* its libzmq handle */
     dt_handler_t *handler;    /* runs the tasks */
@@ -346,6 +349,15 @@ static s_task_t *s_queue_pop (s_worker_t *self)
     return task;
 }
 
+static void s_task_free (s_task_t **task_p)
+{
+    if (!*task_p)
+        return;
+    dt_jobopt_unref (&(*task_p)->http);
+    free (*task_p);
+    *task_p = NULL;
+}
+
 /* Drops the queued tasks leased in another master run than `epoch`. A
  * master that restarted (or another one) holds no lease of theirs: their
  * results could only be late, and run first they would hold up the new
@@ -357,7 +369,7 @@ static size_t s_queue_drop_other_epochs (s_worker_t *self, uint64_t epoch)
     while (self->queue_head) {
         s_task_t *task = s_queue_pop (self);
         if (task->epoch != epoch) {
-            free (task);
+            s_task_free (&task);
             dropped++;
             continue;
         }
@@ -390,14 +402,20 @@ static void s_on_tasks (s_worker_t *self, const dt_msg_t *msg)
         dt_log_debug ("TASKS-REFUSED", "stopping: not taking %" PRIu32 " tasks", msg->tasks.count);
         return;
     }
+    /* The jobs' HTTP options, built once for all their tasks here. */
+    dt_jobopt_t *http[DT_LIMIT_TASKS_HTTP] = {NULL};
+    for (uint32_t j = 0; j < msg->tasks.nhttp; j++)
+        http[j] = dt_jobopt_new (&self->opts.fetch.http, &msg->tasks.http[j]);
     for (uint32_t i = 0; i < msg->tasks.count; i++) {
         const dt_msg_task_t *t = &msg->tasks.items[i];
         if (self->queued >= DT_WORKER_QUEUE_MAX) {
             dt_log_peer_warn ("TASKS-OVER-CREDIT", "holding %zu tasks already: dropping %" PRIu32,
                               s_held (self), msg->tasks.count - i);
-            return;
+            break;
         }
-        s_task_t *task = malloc (sizeof *task + t->payload.len + 1);
+        /* The codec checked opts <= nhttp. */
+        dt_jobopt_t *opts = t->opts ? http[t->opts - 1] : NULL;
+        s_task_t *task = (t->opts && !opts) ? NULL : malloc (sizeof *task + t->payload.len + 1);
         if (!task) {
             dt_log_error ("TASK-DROPPED", "task %" PRIu64 ": out of memory; its lease will end",
                           t->id);
@@ -416,8 +434,39 @@ static void s_on_tasks (s_worker_t *self, const dt_msg_t *msg)
          * of another kind is a master's bug, refused rather than run. */
         task->foreign = t->kind.len != self->kind.len ||
                         memcmp (t->kind.ptr, self->kind.ptr, self->kind.len) != 0;
+        task->http = opts ? dt_jobopt_ref (opts) : NULL;
         s_queue_push (self, task);
     }
+    for (uint32_t j = 0; j < msg->tasks.nhttp; j++)
+        dt_jobopt_unref (&http[j]);
+}
+
+/* Starts `task` as `start` says: 0, or -1 with the reason in *error and
+ * the outcome in *outcome when it cannot start. */
+static int s_start_one (s_worker_t *self, const s_task_t *task, const dt_handler_task_t *start,
+                        const char **error, uint8_t *outcome)
+{
+    *outcome = DT_OUTCOME_FAIL;
+    if (task->foreign) {
+        *error = "a task of a kind this worker does not serve";
+        return -1;
+    }
+    /* A job's HTTP options are for fetches: a handler that does not fetch
+     * (noop, a command's) has no use for them. */
+    const dt_jobopt_t *http = self->fetches ? task->http : NULL;
+    if (http && dt_jobopt_error (http)) {
+        *error = dt_jobopt_error (http);
+        return -1;
+    }
+    int rc = http ? dt_fetch_start_with (self->handler, start, dt_jobopt_http (http))
+                  : dt_handler_start (self->handler, start);
+    if (rc != 0) {
+        /* Reported as transient: another attempt, maybe elsewhere, may work. */
+        *outcome = DT_OUTCOME_RETRY;
+        *error = "worker could not start the task: out of memory";
+        return -1;
+    }
+    return 0;
 }
 
 /* Starts queued tasks while a slot is free. */
@@ -434,29 +483,21 @@ static void s_start_tasks (s_worker_t *self)
                                    .payload = task->payload,
                                    .payload_len = task->len,
                                    .flags = task->flags};
-        if (task->foreign) {
-            dt_handler_result_t r = {.outcome = DT_OUTCOME_FAIL,
+        const char *error = NULL;
+        uint8_t outcome;
+        if (s_start_one (self, task, &start, &error, &outcome) != 0) {
+            dt_handler_result_t r = {.outcome = outcome,
                                      .id = index,
                                      .attempt = task->attempt,
                                      .final_url = "",
                                      .content_type = "",
-                                     .error = "a task of a kind this worker does not serve",
-                                     .exit_code = -1};
-            s_on_done (self, &r);
-        } else if (dt_handler_start (self->handler, &start) != 0) {
-            /* Reported as transient: another attempt, maybe elsewhere, may work. */
-            dt_handler_result_t r = {.outcome = DT_OUTCOME_RETRY,
-                                     .id = index,
-                                     .attempt = task->attempt,
-                                     .final_url = "",
-                                     .content_type = "",
-                                     .error = "worker could not start the task: out of memory",
+                                     .error = error,
                                      .exit_code = -1};
             s_on_done (self, &r);
         } else
             dt_log_debug ("TASK-START", "task %" PRIu64 " attempt %" PRIu32 ": %zu bytes", task->id,
                           task->attempt, task->len);
-        free (task);
+        s_task_free (&task);
     }
 }
 
@@ -682,8 +723,10 @@ static void s_destroy (s_worker_t **self_p)
     dt_handler_destroy (&self->handler);
     dt_warc_file_destroy (&self->warc);
     zsock_destroy (&self->sock);
-    while (self->queue_head)
-        free (s_queue_pop (self));
+    while (self->queue_head) {
+        s_task_t *task = s_queue_pop (self);
+        s_task_free (&task);
+    }
     for (size_t i = self->rhead; i < self->nresults; i++)
         free (self->result_strings[i]);
     free (self->results);
@@ -723,9 +766,10 @@ static s_worker_t *s_new (const dt_worker_options_t *opts)
     char err[256] = "";
     if (strcmp (opts->handler, "noop") == 0)
         self->handler = dt_noop_new (s_on_done, self);
-    else if (strcmp (opts->handler, "http") == 0)
+    else if (strcmp (opts->handler, "http") == 0) {
         self->handler = dt_fetch_new (&opts->fetch, s_on_done, self, err, sizeof err);
-    else if (strcmp (opts->handler, "exec") == 0)
+        self->fetches = 1;
+    } else if (strcmp (opts->handler, "exec") == 0)
         self->handler = dt_exec_new (&opts->exec, s_on_done, self, err, sizeof err);
     else if (strcmp (opts->handler, "stdio") == 0)
         self->handler =

@@ -111,6 +111,8 @@ def main():
                 msg = msgpack.unpackb(sock.recv(), raw=False)
                 last_heard = time.monotonic()
                 if msg[1] == TASKS:
+                    # [.., epoch, tasks, http]: T's flags and opts and the jobs' HTTP options (H) are
+                    # for http fetches; this worker serves a kind of its own and ignores them.
                     epoch = msg[3]
                     queue.extend((t[0], t[1], epoch, t[2], t[3], t[4]) for t in msg[4])
                 elif msg[1] == WELCOME:

@@ -37,6 +37,10 @@ expected_body(path)) without fetching it again:
   anything else    a static file under --root, else 404
 
 Every response but /chunked's carries Content-Length, so connections are kept alive (HTTP/1.1).
+
+With --request-log FILE, each request is appended to FILE as one JSON line, before it is answered:
+{"method": "GET", "path": "/size/10?x=1", "headers": [["Host", "..."], ...]}, the headers as
+received, in order, so a test can check what a client sent (method, User-Agent, extra headers).
 """
 
 import argparse
@@ -293,6 +297,7 @@ class Handler(BaseHTTPRequestHandler):
         self._serve(send_body=False)
 
     def _serve(self, send_body):
+        self.server.log_request_line(self.command, self.path, self.headers.items())
         path = urllib.parse.urlsplit(self.path).path
         entry = None
         if path not in ("/hits", "/peaks", "/log"):
@@ -434,10 +439,11 @@ class Server(ThreadingHTTPServer):
     # into one-second retransmit stalls that look like slow fetches.
     request_queue_size = 1024
 
-    def __init__(self, addr, root, quiet, robots=None):
+    def __init__(self, addr, root, quiet, request_log=None, robots=None):
         super().__init__(addr, Handler)
         self.root = os.path.realpath(root) if root else None
         self.quiet = quiet
+        self._request_log = open(request_log, "a", encoding="utf-8") if request_log else None
         self.robots = robots_reply(robots)
         self._log = []
         self._lock = threading.Lock()
@@ -445,6 +451,15 @@ class Server(ThreadingHTTPServer):
         self._flaky = {}
         self._slow_now = {}
         self._slow_peak = {}
+
+    def log_request_line(self, method, path, headers):
+        """Appends one request to the --request-log file (one JSON line, flushed at once)."""
+        if self._request_log is None:
+            return
+        line = json.dumps({"method": method, "path": path, "headers": [[k, v] for k, v in headers]})
+        with self._lock:
+            self._request_log.write(line + "\n")
+            self._request_log.flush()
 
     def count_hit(self, path):
         with self._lock:
@@ -495,6 +510,7 @@ def main():
     ap.add_argument("--port-file", help="write the bound port here once listening")
     ap.add_argument("--root", help="also serve static files from this directory")
     ap.add_argument("--quiet", action="store_true", help="do not log requests")
+    ap.add_argument("--request-log", help="append each request (method, path, headers) to this file as a JSON line")
     ap.add_argument("--robots", help="what /robots.txt answers: status:C, file:PATH, big:N, garbage:N")
     args = ap.parse_args()
 
@@ -504,7 +520,7 @@ def main():
         ap.error("--root %s: not a directory" % args.root)
 
     try:
-        srv = Server((args.host, args.port), args.root, args.quiet, args.robots)
+        srv = Server((args.host, args.port), args.root, args.quiet, args.request_log, args.robots)
     except OSError as e:
         sys.stderr.write("dt_httpd: bind %s:%d: %s\n" % (args.host, args.port, e.strerror))
         return 1

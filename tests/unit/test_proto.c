@@ -16,8 +16,11 @@ static int s_str_eq (dt_str_t s, const char *c)
 /* Fills `m` with a sample of `type` whose every field is set. */
 static void s_sample (dt_msg_t *m, int type)
 {
-    static dt_msg_task_t tasks[2] = {{7, 1, {"http", 4}, {"http://a.test/1", 15}, 0, DT_TASK_SAVE},
-                                     {8, 3, {"square", 6}, {"7\0\xff", 3}, 2500, DT_TASK_LINKS}};
+    static dt_msg_task_t tasks[2] = {
+        {7, 1, {"http", 4}, {"http://a.test/1", 15}, 0, DT_TASK_SAVE, 1},
+        {8, 3, {"square", 6}, {"7\0\xff", 3}, 2500, DT_TASK_LINKS, 0}};
+    static dt_msg_httpopt_t http[1] = {
+        {DT_HTTP_METHOD_HEAD, 5000, 1000, 4096, 1, {"bot/1", 5}, {"X-A: 1\nX-B: 2", 13}}};
     static dt_msg_result_t results[2] = {
         {.id = 7,
          .attempt = 1,
@@ -73,6 +76,8 @@ static void s_sample (dt_msg_t *m, int type)
         m->tasks.epoch = 5;
         m->tasks.count = 2;
         m->tasks.items = tasks;
+        m->tasks.nhttp = 1;
+        m->tasks.http = http;
         break;
     case DT_MSG_RESULTS:
         m->results.worker = dt_str ("worker-1");
@@ -84,6 +89,7 @@ static void s_sample (dt_msg_t *m, int type)
         m->submit.chunk = 4;
         m->submit.count = 3;
         m->submit.payloads = urls;
+        m->submit.http = http[0];
         break;
     case DT_MSG_SUBMIT_OK:
         m->submit_ok.job = dt_str ("job-abc");
@@ -369,14 +375,15 @@ static void test_unknown_types_and_wrong_shapes_are_malformed (void)
                   24),
         0);
     /* A task whose kind is empty; a TASKS with no task; a TASKS of epoch 0. */
-    DT_CHECK_EQ (s_decode ("\x95\x04\x03\x00\x01\x91\x96\x01\x01\xa0\xc4\x00\x00\x00", 14),
+    DT_CHECK_EQ (s_decode ("\x96\x04\x03\x00\x01\x91\x97\x01\x01\xa0\xc4\x00\x00\x00\x00\x90", 16),
                  DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x95\x04\x03\x00\x01\x90", 6), DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x95\x04\x03\x00\x00\x91\x96\x01\x01\xa1x\xc4\x00\x00\x00", 15),
+    DT_CHECK_EQ (s_decode ("\x96\x04\x03\x00\x01\x90\x90", 7), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x96\x04\x03\x00\x00\x91\x97\x01\x01\xa1x\xc4\x00\x00\x00\x00\x90", 17),
                  DT_PROTO_EMALFORMED);
-    DT_CHECK_EQ (s_decode ("\x95\x04\x03\x00\x01\x91\x96\x01\x01\xa1x\xc4\x00\x00\x00", 15), 0);
+    DT_CHECK_EQ (s_decode ("\x96\x04\x03\x00\x01\x91\x97\x01\x01\xa1x\xc4\x00\x00\x00\x00\x90", 17),
+                 0);
     /* A payload sent as str where bin belongs. */
-    DT_CHECK_EQ (s_decode ("\x95\x04\x03\x00\x01\x91\x96\x01\x01\xa1x\xa0\x00\x00", 14),
+    DT_CHECK_EQ (s_decode ("\x96\x04\x03\x00\x01\x91\x97\x01\x01\xa1x\xa0\x00\x00\x00\x90", 16),
                  DT_PROTO_EMALFORMED);
 }
 
@@ -384,8 +391,8 @@ static void test_a_huge_declared_count_allocates_nothing (void)
 {
     /* TASKS declaring 2^32-1 tasks in a 10-byte frame; and 4096, under the
      * cap, but more than the bytes left. */
-    DT_CHECK_EQ (s_decode ("\x95\x04\x03\x00\x01\xdd\xff\xff\xff\xff", 10), DT_PROTO_ETOOBIG);
-    DT_CHECK_EQ (s_decode ("\x95\x04\x03\x00\x01\xdc\x10\x00", 8), DT_PROTO_EMALFORMED);
+    DT_CHECK_EQ (s_decode ("\x96\x04\x03\x00\x01\xdd\xff\xff\xff\xff", 10), DT_PROTO_ETOOBIG);
+    DT_CHECK_EQ (s_decode ("\x96\x04\x03\x00\x01\xdc\x10\x00", 8), DT_PROTO_EMALFORMED);
     /* A string declaring 4 GiB. */
     DT_CHECK_EQ (s_decode ("\x94\x04\x0b\x00\xdb\xff\xff\xff\xff", 9), DT_PROTO_ETOOBIG);
     /* A string declaring 60 bytes with 2 present. */
@@ -395,29 +402,58 @@ static void test_a_huge_declared_count_allocates_nothing (void)
 static void test_strings_and_batches_over_their_caps_are_too_big (void)
 {
     /* A SUBMIT job id of 65 bytes, built by hand. */
-    uint8_t buf[128] = {0x9d, 0x04, 0x07, 0x00, 0xd9, 65};
+    /* Its HTTP options (H), then its host delay, last: none asked. */
+#define S_NO_HTTP "\x97\x00\x00\x00\x00\x00\xa0\xa0"
+#define S_TAIL    S_NO_HTTP "\x00"
+    uint8_t buf[128] = {0x9e, 0x04, 0x07, 0x00, 0xd9, 65};
     memset (buf + 6, 'j', 65);
-    memcpy (buf + 71, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x00", 12);
-    DT_CHECK_EQ (s_decode (buf, 83), DT_PROTO_ETOOBIG);
+    memcpy (buf + 71, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_TAIL, 20);
+    DT_CHECK_EQ (s_decode (buf, 91), DT_PROTO_ETOOBIG);
     buf[5] = 64;
-    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x00", 12);
-    DT_CHECK_EQ (s_decode (buf, 82), 0);
+    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_TAIL, 20);
+    DT_CHECK_EQ (s_decode (buf, 90), 0);
     /* A payload sent as str, not bin, is malformed. */
-    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xa1x\x00", 11);
-    DT_CHECK_EQ (s_decode (buf, 81), DT_PROTO_EMALFORMED);
+    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xa1x" S_TAIL, 19);
+    DT_CHECK_EQ (s_decode (buf, 89), DT_PROTO_EMALFORMED);
     /* A kind outside [a-z0-9_-] is malformed. */
-    memcpy (buf + 70, "\x00\x00\xa1X\x00\x00\x00\x00\x91\xc4\x01x\x00", 13);
-    DT_CHECK_EQ (s_decode (buf, 83), DT_PROTO_EMALFORMED);
+    memcpy (buf + 70, "\x00\x00\xa1X\x00\x00\x00\x00\x91\xc4\x01x" S_TAIL, 21);
+    DT_CHECK_EQ (s_decode (buf, 91), DT_PROTO_EMALFORMED);
+    /* H: method 3, compressed 2 are malformed; a User-Agent of 513 bytes
+     * is over its cap. */
+    memcpy (buf + 70,
+            "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x97\x03\x00\x00\x00\x00\xa0\xa0\x00", 20);
+    DT_CHECK_EQ (s_decode (buf, 90), DT_PROTO_EMALFORMED);
+    memcpy (buf + 70,
+            "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x97\x02\x00\x00\x00\x02\xa0\xa0\x00", 20);
+    DT_CHECK_EQ (s_decode (buf, 90), DT_PROTO_EMALFORMED);
+    memcpy (buf + 70,
+            "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x97\x02\x00\x00\x00\x01\xa0\xa0\x00", 20);
+    DT_CHECK_EQ (s_decode (buf, 90), 0);
+    uint8_t big[700] = {0};
+    memcpy (big, buf, 81);
+    memcpy (big + 81, "\x97\x00\x00\x00\x00\x00\xda\x02\x01", 9);
+    memset (big + 90, 'a', 513);
+    big[603] = 0xa0;
+    big[604] = 0x00;
+    DT_CHECK_EQ (s_decode (big, 605), DT_PROTO_ETOOBIG);
+    big[89] = 0x00; /* 512 bytes: at the cap */
+    big[602] = 0xa0;
+    big[603] = 0x00;
+    DT_CHECK_EQ (s_decode (big, 604), 0);
     /* A host delay over DT_LIMIT_HOST_DELAY_MAX_MS (10 min) is too big; a
      * flag no version knows is malformed. */
-    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\xce\x00\x09\x27\xc1", 16);
-    DT_CHECK (s_decode (buf, 86) != 0);
-    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\xce\x00\x09\x27\xc0", 16);
-    DT_CHECK_EQ (s_decode (buf, 86), 0);
-    memcpy (buf + 70, "\x00\x10\xa0\x00\x00\x00\x00\x91\xc4\x01x\x00", 12);
-    DT_CHECK (s_decode (buf, 82) != 0);
-    memcpy (buf + 70, "\x00\x08\xa0\x00\x00\x00\x00\x91\xc4\x01x\x00", 12);
-    DT_CHECK_EQ (s_decode (buf, 82), 0);
+    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP "\xce\x00\x09\x27\xc1",
+            24);
+    DT_CHECK (s_decode (buf, 94) != 0);
+    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP "\xce\x00\x09\x27\xc0",
+            24);
+    DT_CHECK_EQ (s_decode (buf, 94), 0);
+    memcpy (buf + 70, "\x00\x10\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_TAIL, 20);
+    DT_CHECK (s_decode (buf, 90) != 0);
+    memcpy (buf + 70, "\x00\x08\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_TAIL, 20);
+    DT_CHECK_EQ (s_decode (buf, 90), 0);
+#undef S_TAIL
+#undef S_NO_HTTP
 
     /* The encoder refuses what the decoder would refuse. */
     dt_msg_t m;
@@ -440,7 +476,7 @@ static void test_strings_and_batches_over_their_caps_are_too_big (void)
     char *url = malloc (DT_LIMIT_PAYLOAD_MAX + 2);
     memset (url, 'u', DT_LIMIT_PAYLOAD_MAX + 1);
     url[DT_LIMIT_PAYLOAD_MAX + 1] = 0;
-    dt_msg_task_t task = {1, 1, dt_str ("http"), dt_str (url), 0, 0};
+    dt_msg_task_t task = {1, 1, dt_str ("http"), dt_str (url), 0, 0, 0};
     dt_msg_init (&m);
     m.type = DT_MSG_TASKS;
     m.tasks.epoch = 1;

@@ -131,7 +131,7 @@ static int s_tasks_epoch (s_rig_t *rig, const char *base, uint64_t first, uint32
         return -1;
     for (uint32_t i = 0; i < n; i++) {
         snprintf (urls[i], sizeof urls[i], "%s/t/%llu", base, (unsigned long long) (first + i));
-        items[i] = (dt_msg_task_t){first + i, 1, dt_str (s_kind), dt_str (urls[i]), 0, 0};
+        items[i] = (dt_msg_task_t){first + i, 1, dt_str (s_kind), dt_str (urls[i]), 0, 0, 0};
     }
     dt_msg_t m;
     dt_msg_init (&m);
