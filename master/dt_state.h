@@ -262,6 +262,11 @@ void dt_state_job_polite (dt_state_t *self, dt_str_t job, int robots, uint32_t h
 uint32_t dt_state_hosts (dt_state_t *self, dt_str_t job, dt_msg_host_t *rows, uint32_t max,
                          char *names, uint32_t *total);
 
+/* Tasks in memory one HOSTS examines at most (a --memory master may hold
+ * millions): a request any client may send costs at most ~10 ms, and the
+ * counts then cover the oldest tasks in memory. */
+#define DT_STATE_HOSTS_SCAN_MAX (1u << 20)
+
 /* Counts an invalid message (STATUS `invalid`). */
 void dt_state_count_invalid (dt_state_t *self);
 

@@ -212,7 +212,9 @@ uint32_t dt_state_hosts (dt_state_t *self, dt_str_t name, dt_msg_host_t *rows, u
         clock_gettime (CLOCK_MONOTONIC, &ts);
         now = (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     }
-    for (dt_task_t *task = dt_tasks_next (self->tasks, 0); task;
+    uint64_t examined = 0;
+    for (dt_task_t *task = dt_tasks_next (self->tasks, 0);
+         task && examined++ < DT_STATE_HOSTS_SCAN_MAX;
          task = dt_tasks_next (self->tasks, task->id)) {
         if (task->job != job->index || !dt_state_is_busy (task))
             continue;
