@@ -40,6 +40,9 @@ struct dt_polite_host_t {
     int64_t due;                      /* heap key: when its first page may be granted */
     int granted;                      /* one of its pages is granted and not yet taken */
     int64_t last_start;               /* monotonic ms of its last request start; 0: none */
+    int64_t served;                   /* when the last request answered began, as its result
+                                         says (now - its elapsed time); 0: none */
+    uint32_t inflight;                /* requests started and not ended */
     uint32_t last_delay;              /* the delay that start was spaced by */
     int64_t paused_until;             /* no start before this (Retry-After, back-off) */
     uint32_t fails;                   /* failures in a row (back-off) */
@@ -248,6 +251,11 @@ static int s_heap_put (dt_polite_t *self, dt_polite_host_t *h, int64_t due)
 static int64_t s_due (const dt_polite_host_t *h, uint32_t delay_ms)
 {
     int64_t due = h->last_start ? h->last_start + (int64_t) delay_ms : 0;
+    /* A request may reach the server later than it left (a worker's queue,
+     * a busy machine): the next is spaced from when the last one really
+     * began too, so the server never sees two closer than the delay. */
+    int64_t served = h->served ? h->served + (int64_t) delay_ms : 0;
+    due = served > due ? served : due;
     return due > h->paused_until ? due : h->paused_until;
 }
 
@@ -256,12 +264,20 @@ static int s_robots_waiting (const dt_polite_host_t *h)
     return h->robots_state == S_ROBOTS_QUEUED || h->robots_state == S_ROBOTS_FETCHING;
 }
 
+/* Under a delay an origin has one request at a time: when the next may
+ * start is known once the last one's result says when it began. */
+static int s_busy (const dt_polite_host_t *h, uint32_t delay_ms)
+{
+    return delay_ms > 0 && h->inflight > 0;
+}
+
 /* Keeps `h` in the heap exactly while its first parked page can be granted
- * at some time: it has one, none is granted, its robots.txt is not on the
- * way. */
+ * at a known time: it has one, none is granted, its robots.txt is not on
+ * the way, and no request it must follow is out. */
 static void s_schedule (dt_polite_t *self, dt_polite_host_t *h)
 {
-    if (h->count == 0 || h->granted || s_robots_waiting (h)) {
+    if (h->count == 0 || h->granted || s_robots_waiting (h) ||
+        s_busy (h, h->ring[h->head].delay_ms)) {
         s_heap_remove (self, h);
         return;
     }
@@ -355,8 +371,9 @@ static dt_polite_host_t *s_find (dt_polite_t *self, const char *origin, size_t l
  * fetch is on the way, and its spacing and pause are over. */
 static int s_idle (const dt_polite_host_t *h, int64_t now)
 {
-    return h->count == 0 && !h->granted && !h->fetch && now >= h->paused_until &&
-           now >= h->last_start + (int64_t) h->last_delay;
+    return h->count == 0 && !h->granted && !h->fetch && h->inflight == 0 &&
+           now >= h->paused_until && now >= h->last_start + (int64_t) h->last_delay &&
+           now >= h->served + (int64_t) h->last_delay;
 }
 
 static void s_remove (dt_polite_t *self, dt_polite_host_t *h)
@@ -613,6 +630,8 @@ void dt_polite_fetch_done (dt_polite_t *self, dt_task_t *task, const dt_report_t
     int status = result->http_status;
     if (status >= 200 && status < 300 && result->outcome != DT_OUTCOME_DONE)
         status = 0;
+    if (now - (int64_t) result->elapsed_ms > h->served)
+        h->served = now - (int64_t) result->elapsed_ms;
     s_robots_set (self, h, status, result->output.ptr, result->output.len, now);
     free (f);
 }
@@ -687,8 +706,9 @@ dt_polite_verdict_t dt_polite_admit (dt_polite_t *self, const char *url, size_t 
             delay = (uint32_t) h->robots_delay_ms;
     }
     *delay_p = delay;
-    /* Pages that came first, or the one granted, go first. */
-    if (!granted && (h->count > 0 || h->granted))
+    /* Pages that came first, or the one granted, go first; under a delay,
+     * after the request out now. */
+    if ((!granted && (h->count > 0 || h->granted)) || s_busy (h, delay))
         return DT_POLITE_WAIT;
     return now >= s_due (h, delay) ? DT_POLITE_GO : DT_POLITE_WAIT;
 }
@@ -724,6 +744,7 @@ void dt_polite_started (dt_polite_t *self, dt_polite_host_t *h, uint32_t delay_m
     h->last_start = now;
     h->last_delay = delay_ms;
     h->started++;
+    h->inflight++;
     s_schedule (self, h);
 }
 
@@ -767,9 +788,13 @@ int64_t dt_polite_next_due (const dt_polite_t *self)
     return self->heap_len > 0 ? self->heap[0]->due : INT64_MAX;
 }
 
-void dt_polite_ended (dt_polite_t *self, const char *url, size_t len, int lost, uint8_t outcome,
-                      uint16_t status, uint32_t retry_after_ms, int64_t now)
+void dt_polite_ended (dt_polite_t *self, const char *url, size_t len, dt_polite_end_t how,
+                      const dt_report_t *result, int64_t now)
 {
+    int lost = how != DT_POLITE_END_RESULT;
+    uint8_t outcome = result ? result->outcome : DT_OUTCOME_DONE;
+    uint16_t status = result ? result->http_status : 0;
+    uint32_t retry_after_ms = result ? result->retry_after_ms : 0;
     /* A pause or a back-off is kept for a host met for the first time too
      * (its pages went out before politeness was on). */
     int asks = !lost && (retry_after_ms > 0 || outcome != DT_OUTCOME_DONE || status >= 500);
@@ -781,6 +806,14 @@ void dt_polite_ended (dt_polite_t *self, const char *url, size_t len, int lost, 
     }
     if (!h)
         return;
+    if (h->inflight > 0) /* not so for a request that went before the host was met */
+        h->inflight--;
+    if (how == DT_POLITE_END_UNSENT) {
+        s_schedule (self, h);
+        return;
+    }
+    if (!lost && now - (int64_t) result->elapsed_ms > h->served)
+        h->served = now - (int64_t) result->elapsed_ms;
     int64_t pause = 0;
     if (!lost && outcome == DT_OUTCOME_DONE && status < 500 && status != 429) {
         h->fails = 0;
@@ -808,10 +841,9 @@ void dt_polite_ended (dt_polite_t *self, const char *url, size_t len, int lost, 
         dt_log_info ("POLITE-PAUSE", "%s: HTTP %u with Retry-After: paused %" PRIu32 " ms",
                      h->origin, status, ms);
     }
-    if (pause > 0 && now + pause > h->paused_until) {
+    if (pause > 0 && now + pause > h->paused_until)
         h->paused_until = now + pause;
-        s_schedule (self, h);
-    }
+    s_schedule (self, h);
 }
 
 int dt_polite_row (dt_polite_t *self, const char *url, size_t len, int64_t now,

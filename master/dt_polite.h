@@ -128,7 +128,8 @@ int dt_polite_park (dt_polite_t *self, dt_polite_host_t *host, uint64_t id, uint
                     uint32_t delay_ms, int front);
 
 /* The page admitted (GO) at `host` under `delay_ms` starts now: the next
- * start is counted from here. */
+ * start is counted from here, and under a delay waits for its end
+ * (dt_polite_ended). */
 void dt_polite_started (dt_polite_t *self, dt_polite_host_t *host, uint32_t delay_ms, int64_t now);
 
 /* A page admitted with its grant did not start after all (another limit
@@ -146,11 +147,19 @@ void dt_polite_promote (dt_polite_t *self, int64_t now);
 /* When the next origin is due (monotonic ms), INT64_MAX when none waits. */
 int64_t dt_polite_next_due (const dt_polite_t *self);
 
-/* A page of the origin of `url` ended an attempt (`outcome` DT_OUTCOME_*,
- * with `status` and the server's `retry_after_ms`), or its lease ended
- * without a result (`lost`): the pause and back-off rules apply. */
-void dt_polite_ended (dt_polite_t *self, const char *url, size_t len, int lost, uint8_t outcome,
-                      uint16_t status, uint32_t retry_after_ms, int64_t now);
+/* How a request admitted (GO) ended. */
+typedef enum {
+    DT_POLITE_END_RESULT, /* its result came (`result`) */
+    DT_POLITE_END_LOST,   /* its lease ended without one (worker gone, expired, cancelled) */
+    DT_POLITE_END_UNSENT, /* it never left the master */
+} dt_polite_end_t;
+
+/* A request to the origin of `url` ended `how` (with `result`, borrowed,
+ * for DT_POLITE_END_RESULT): the origin's next request may be due (its
+ * spacing counts from when the result says this one began: now less its
+ * elapsed time), and the pause (Retry-After) and back-off rules apply. */
+void dt_polite_ended (dt_polite_t *self, const char *url, size_t len, dt_polite_end_t how,
+                      const dt_report_t *result, int64_t now);
 
 /* ---- robots.txt fetches: internal tasks ---- */
 

@@ -368,9 +368,11 @@ static void s_host_back (dt_state_t *self, const dt_task_t *task)
 
 /* Ends the lease of `task` (INFLIGHT): its worker's credit and its host's
  * count come back. */
-static void s_release (dt_state_t *self, dt_task_t *task, int64_t now)
+static void s_release (dt_state_t *self, dt_task_t *task, const dt_report_t *report, int64_t now)
 {
     dt_workers_release (self->workers, task, now);
+    if (self->polite || (report && report->retry_after_ms))
+        dt_state_polite_ended (self, task, report, 0, now);
     s_host_back (self, task);
 }
 
@@ -403,7 +405,7 @@ void dt_state_finish (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
     if (error)
         r.error = dt_str (error);
     if (task->state == DT_TASK_INFLIGHT)
-        s_release (self, task, now);
+        s_release (self, task, from, now);
     uint64_t seq = dt_results_last (self->results) + 1;
     if (dt_results_append (self->results, seq, task->id, task->job, &r) != 0) {
         dt_state_fail (self, "out of memory recording a result");
@@ -427,8 +429,6 @@ static void s_end_lease (dt_state_t *self, dt_task_t *task, int vanished, int64_
         dt_polite_fetch_lost (self->polite, task, now);
         return;
     }
-    if (self->polite)
-        dt_state_polite_ended (self, task, NULL, now);
     if (vanished)
         task->lost++; /* below max_lost <= UINT16_MAX, or the task fails now */
     if (vanished ? task->lost >= self->opts.max_lost
@@ -437,7 +437,7 @@ static void s_end_lease (dt_state_t *self, dt_task_t *task, int vanished, int64_
                          now);
         return;
     }
-    s_release (self, task, now);
+    s_release (self, task, NULL, now);
     dt_state_enqueue (self, task, DT_LIFE_LEASE_LOST, 1);
 }
 
@@ -617,15 +617,13 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
     }
     /* A result came back: the worker has earned more credit. */
     dt_workers_returned (self->workers, from);
-    if (self->polite || result->retry_after_ms)
-        dt_state_polite_ended (self, task, result, now);
     if (result->outcome == DT_OUTCOME_RETRY &&
         s_spent_round (self, task) < s_max_attempts (self, task)) {
         /* Not before the server said (its host is paused that long too). */
         int64_t wait = s_backoff_ms (self, task->attempts);
         int64_t asked = result->retry_after_ms < DT_POLITE_PAUSE_MAX_MS ? result->retry_after_ms
                                                                         : DT_POLITE_PAUSE_MAX_MS;
-        s_release (self, task, now);
+        s_release (self, task, result, now);
         s_delay (self, task, now + (asked > wait ? asked : wait));
         return;
     }
@@ -910,6 +908,8 @@ void dt_state_untake (dt_state_t *self, dt_task_t **tasks, uint32_t count)
             continue;
         assert (dt_life_allowed (DT_LIFE_UNTAKE, (dt_task_state_t) tasks[i]->state));
         s_host_back (self, tasks[i]);
+        if (self->polite)
+            dt_state_polite_ended (self, tasks[i], NULL, 1, 0);
     }
     /* Still QUEUED with the same generation: their entries go back as they
      * were, in order, and cannot fail (they just left the ring). */

@@ -96,7 +96,7 @@ void dt_state_polite_left (dt_state_t *self, const dt_task_t *task, uint8_t park
 }
 
 void dt_state_polite_ended (dt_state_t *self, const dt_task_t *task, const dt_report_t *result,
-                            int64_t now)
+                            int unsent, int64_t now)
 {
     if (task->kind != DT_KINDS_HTTP + 1)
         return;
@@ -107,11 +107,11 @@ void dt_state_polite_ended (dt_state_t *self, const dt_task_t *task, const dt_re
         return;
     dt_str_t kind, url;
     dt_spec_split (task->url, task->url_len, &kind, &url, NULL);
-    if (result)
-        dt_polite_ended (self->polite, url.ptr, url.len, 0, result->outcome, result->http_status,
-                         result->retry_after_ms, now);
-    else
-        dt_polite_ended (self->polite, url.ptr, url.len, 1, 0, 0, 0, now);
+    dt_polite_ended (self->polite, url.ptr, url.len,
+                     unsent   ? DT_POLITE_END_UNSENT
+                     : result ? DT_POLITE_END_RESULT
+                              : DT_POLITE_END_LOST,
+                     result, now);
 }
 
 uint32_t dt_state_polite_fetches (dt_state_t *self, uint32_t max, dt_msg_task_t *items,

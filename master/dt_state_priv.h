@@ -191,7 +191,7 @@ void dt_state_polite_left (dt_state_t *self, const dt_task_t *task, uint8_t park
 /* An attempt of http task `task` ended with `result`, or its lease ended
  * without one (NULL): its origin's pause and back-off rules apply. */
 void dt_state_polite_ended (dt_state_t *self, const dt_task_t *task, const dt_report_t *result,
-                            int64_t now);
+                            int unsent, int64_t now);
 
 /* Adds robots.txt fetches waiting to a take (up to `max`, the batch under
  * DT_LIMIT_BATCH_BYTES with *bytes). Returns how many. */

@@ -33,6 +33,28 @@ static dt_polite_verdict_t s_admit (dt_polite_t *p, const char *url, int robots,
     return dt_polite_admit (p, url, strlen (url), &rule, granted, now, host, d, why);
 }
 
+/* The result of a request to `url` comes at `now`, saying it ran
+ * `elapsed` ms. */
+static void s_done (dt_polite_t *p, const char *url, int64_t now, uint32_t elapsed)
+{
+    dt_report_t r = {0};
+    r.outcome = DT_OUTCOME_DONE;
+    r.http_status = 200;
+    r.elapsed_ms = elapsed;
+    dt_polite_ended (p, url, strlen (url), DT_POLITE_END_RESULT, &r, now);
+}
+
+/* A result of `outcome`, `status` and `retry_after_ms` at `now`. */
+static void s_end (dt_polite_t *p, const char *url, uint8_t outcome, uint16_t status,
+                   uint32_t retry_after_ms, int64_t now)
+{
+    dt_report_t r = {0};
+    r.outcome = outcome;
+    r.http_status = status;
+    r.retry_after_ms = retry_after_ms;
+    dt_polite_ended (p, url, strlen (url), DT_POLITE_END_RESULT, &r, now);
+}
+
 static void test_an_origin_is_scheme_host_and_port (void)
 {
     char o[DT_POLITE_ORIGIN_MAX + 1];
@@ -64,6 +86,10 @@ static void test_starts_at_one_origin_are_spaced_by_the_delay (void)
     dt_polite_started (p, h, d, 1000);
     DT_CHECK_EQ (s_admit (p, "http://a.test/2", 0, 500, 0, 1200, &h, &d, &why), DT_POLITE_WAIT);
     DT_CHECK_EQ (dt_polite_park (p, h, 2, 1, d, 0), 0);
+    /* Under a delay one request is out at a time: the next is due once
+     * the last one's result says when it began. */
+    DT_CHECK_EQ (dt_polite_next_due (p), INT64_MAX);
+    s_done (p, "http://a.test/1", 1010, 10);
     /* Another origin is not held up. */
     dt_polite_host_t *b;
     DT_CHECK_EQ (s_admit (p, "http://b.test/1", 0, 500, 0, 1200, &b, &d, &why), DT_POLITE_GO);
@@ -80,7 +106,22 @@ static void test_starts_at_one_origin_are_spaced_by_the_delay (void)
     DT_CHECK_EQ (dt_polite_next_due (p), INT64_MAX);
     DT_CHECK_EQ (s_admit (p, "http://a.test/2", 0, 500, 1, 1510, &h, &d, &why), DT_POLITE_GO);
     dt_polite_started (p, h, d, 1510);
+    s_done (p, "http://a.test/2", 1520, 10);
     DT_CHECK_EQ (dt_polite_next_due (p), 2010);
+    /* Granted at 2010, but it never left (the send failed): the origin is
+     * free for it again at once. */
+    dt_polite_promote (p, 2010);
+    DT_CHECK_EQ (s_admit (p, "http://a.test/3", 0, 500, 1, 2010, &h, &d, &why), DT_POLITE_GO);
+    dt_polite_started (p, h, d, 2010);
+    dt_polite_ended (p, "http://a.test/3", 15, DT_POLITE_END_UNSENT, NULL, 0);
+    /* A request that reached the server late (it waited 600 ms in a
+     * worker's queue): the next one is spaced from when it began there. */
+    DT_CHECK_EQ (s_admit (p, "http://a.test/3", 0, 500, 0, 2600, &h, &d, &why), DT_POLITE_GO);
+    dt_polite_started (p, h, d, 2600);
+    DT_CHECK_EQ (s_admit (p, "http://a.test/4", 0, 500, 0, 3200, &h, &d, &why), DT_POLITE_WAIT);
+    dt_polite_park (p, h, 4, 1, d, 0);
+    s_done (p, "http://a.test/3", 3300, 100); /* it began at 3200 */
+    DT_CHECK_EQ (dt_polite_next_due (p), 3700);
     dt_polite_destroy (&p);
     DT_CHECK (p == NULL);
 }
@@ -93,7 +134,8 @@ static void test_a_paused_origin_holds_none_of_the_others (void)
     uint32_t d;
     const char *why;
     /* The slow origin: a 429 with Retry-After: 60 s. */
-    dt_polite_ended (p, "http://slow.test/x", 18, 0, 1 /* RETRY */, 429, 60000, 0);
+    dt_report_t busy = {.outcome = DT_OUTCOME_RETRY, .http_status = 429, .retry_after_ms = 60000};
+    dt_polite_ended (p, "http://slow.test/x", 18, DT_POLITE_END_RESULT, &busy, 0);
     for (uint64_t id = 1; id <= 10; id++) {
         DT_CHECK_EQ (s_admit (p, "http://slow.test/y", 0, 0, 0, 10, &h, &d, &why), DT_POLITE_WAIT);
         dt_polite_park (p, h, id, 1, d, 0);
@@ -123,26 +165,26 @@ static void test_a_pause_is_capped_and_failures_back_off (void)
     dt_polite_t *p = dt_polite_new (s_grant, &g);
     dt_polite_row_t row;
     /* A year asked for: an hour kept. */
-    dt_polite_ended (p, "http://y.test/", 14, 0, 1, 503, UINT32_MAX, 0);
+    s_end (p, "http://y.test/", 1, 503, UINT32_MAX, 0);
     DT_CHECK_EQ (dt_polite_row (p, "http://y.test/", 14, 0, &row), 0);
     DT_CHECK_EQ (row.next_ms, DT_POLITE_PAUSE_MAX_MS);
     /* Connect errors in a row: base, 2 base, 4 base ... up to the cap; a
      * success ends it. */
     for (int i = 1; i <= 20; i++) {
-        dt_polite_ended (p, "http://e.test/", 14, 0, 1, 0, 0, 0);
+        s_end (p, "http://e.test/", 1, 0, 0, 0);
         DT_CHECK_EQ (dt_polite_row (p, "http://e.test/", 14, 0, &row), 0);
         uint64_t want = (uint64_t) DT_POLITE_BACKOFF_BASE_MS << (i - 1);
         if (want > DT_POLITE_BACKOFF_MAX_MS)
             want = DT_POLITE_BACKOFF_MAX_MS;
         DT_CHECK_EQ ((uint64_t) row.next_ms, want);
     }
-    dt_polite_ended (p, "http://e.test/", 14, 0, 0, 200, 0, DT_POLITE_BACKOFF_MAX_MS);
-    dt_polite_ended (p, "http://e.test/", 14, 0, 1, 0, 0, DT_POLITE_BACKOFF_MAX_MS);
+    s_end (p, "http://e.test/", 0, 200, 0, DT_POLITE_BACKOFF_MAX_MS);
+    s_end (p, "http://e.test/", 1, 0, 0, DT_POLITE_BACKOFF_MAX_MS);
     DT_CHECK_EQ (dt_polite_row (p, "http://e.test/", 14, DT_POLITE_BACKOFF_MAX_MS, &row), 0);
     DT_CHECK_EQ (row.next_ms, DT_POLITE_BACKOFF_BASE_MS);
     /* A 404 and a lost lease say nothing against the host. */
-    dt_polite_ended (p, "http://n.test/", 14, 0, 0, 404, 0, 0);
-    dt_polite_ended (p, "http://n.test/", 14, 1, 0, 0, 0, 0);
+    s_end (p, "http://n.test/", 0, 404, 0, 0);
+    dt_polite_ended (p, "http://n.test/", 14, DT_POLITE_END_LOST, NULL, 0);
     DT_CHECK (dt_polite_row (p, "http://n.test/", 14, 0, &row) != 0 || row.next_ms == 0);
     dt_polite_destroy (&p);
 }
@@ -274,6 +316,7 @@ static void test_stale_grants_are_skipped_and_a_dropped_grant_frees_the_origin (
     const char *why;
     DT_CHECK_EQ (s_admit (p, "http://s.test/0", 0, 100, 0, 1000, &h, &d, &why), DT_POLITE_GO);
     dt_polite_started (p, h, d, 1000);
+    s_done (p, "http://s.test/0", 1050, 50);
     for (uint64_t id = 1; id <= 3; id++) {
         DT_CHECK_EQ (s_admit (p, "http://s.test/n", 0, 100, 0, 1000, &h, &d, &why), DT_POLITE_WAIT);
         dt_polite_park (p, h, id, 1, d, 0);
@@ -347,6 +390,7 @@ static void test_the_origin_table_stays_bounded (void)
         snprintf (url, sizeof url, "http://h%d.test/", i);
         DT_CHECK_EQ (s_admit (p, url, 0, 0, 0, 1000 + i, &h, &d, &why), DT_POLITE_GO);
         dt_polite_started (p, h, d, 1000 + i);
+        s_done (p, url, 1000 + i, 0);
     }
     dt_polite_row_t row;
     DT_CHECK (dt_polite_row (p, "http://h0.test/", 15, 0, &row) != 0);
@@ -404,7 +448,7 @@ int main (void)
 {
     static dt_test_t tests[] = {
         {"an origin is scheme, host and port", test_an_origin_is_scheme_host_and_port},
-        {"starts at one origin are spaced by the delay",
+        {"starts at one origin are spaced by the delay, from when the last one began",
          test_starts_at_one_origin_are_spaced_by_the_delay},
         {"a paused origin holds none of the others", test_a_paused_origin_holds_none_of_the_others},
         {"a pause is capped and failures back off", test_a_pause_is_capped_and_failures_back_off},
