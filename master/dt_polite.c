@@ -630,6 +630,16 @@ void dt_polite_fetch_done (dt_polite_t *self, dt_task_t *task, const dt_report_t
     int status = result->http_status;
     if (status >= 200 && status < 300 && result->outcome != DT_OUTCOME_DONE)
         status = 0;
+    /* A worker that ignores the BODY flag (another implementation) sends
+     * no body for a file that had one: reading "no rules" into that would
+     * allow everything, so the file counts as not read. */
+    if (status >= 200 && status < 300 && result->bytes > 0 && result->output.len == 0) {
+        dt_log_warn ("POLITE-ROBOTS-NOBODY",
+                     "%s: robots.txt of %" PRIu64 " bytes came back without its body (the "
+                     "worker ignores T flag BODY): taken as unavailable",
+                     h->origin, result->bytes);
+        status = 0;
+    }
     if (now - (int64_t) result->elapsed_ms > h->served)
         h->served = now - (int64_t) result->elapsed_ms;
     s_robots_set (self, h, status, result->output.ptr, result->output.len, now);

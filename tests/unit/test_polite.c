@@ -273,6 +273,17 @@ static void test_robots_txt_status_decides_for_the_whole_origin (void)
     DT_CHECK_EQ (s_admit (p, "http://four.test/x", 1, 0, 0, 1, &h, &d, &why), DT_POLITE_GO);
     DT_CHECK_EQ (s_admit (p, "http://five.test/x", 1, 0, 0, 1, &h, &d, &why), DT_POLITE_DENY);
     DT_CHECK (strcmp (why, DT_POLITE_UNAVAILABLE) == 0);
+    /* A worker that ignored the BODY flag: bytes but no body, not "no rules". */
+    DT_CHECK_EQ (s_admit (p, "http://nobody.test/x", 1, 0, 0, 0, &h, &d, &why), DT_POLITE_WAIT);
+    dt_msg_task_t item;
+    dt_task_t *task = dt_polite_fetch_take (p, &item);
+    DT_CHECK (task != NULL);
+    if (task) {
+        dt_polite_fetch_lease (p, task, 0);
+        dt_report_t r = {.id = item.id, .attempt = 1, .http_status = 200, .bytes = 40};
+        dt_polite_fetch_done (p, task, &r, 0);
+    }
+    DT_CHECK_EQ (s_admit (p, "http://nobody.test/x", 1, 0, 0, 1, &h, &d, &why), DT_POLITE_DENY);
     /* ... until it is fetched again, DT_ROBOTS_RETRY_S later. */
     int64_t later = (int64_t) DT_ROBOTS_RETRY_S * 1000;
     DT_CHECK_EQ (s_admit (p, "http://five.test/x", 1, 0, 0, later, &h, &d, &why), DT_POLITE_WAIT);
