@@ -873,12 +873,18 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
                 break;
             }
         }
-        if (origin)
+        if (origin) {
             dt_polite_started (self->polite, origin, delay, now);
+            /* Its origin's next page may be due at once (no delay). */
+            dt_polite_promote (self->polite, now);
+        }
         bytes += size;
         items[count] = item;
         tasks[count++] = task;
     }
+    /* Pages met here may have asked for their origin's robots.txt. */
+    if (self->polite && count < max && (kinds & ((uint64_t) 1 << DT_KINDS_HTTP)))
+        count += dt_state_polite_fetches (self, max - count, items + count, tasks + count, &bytes);
     return count;
 }
 

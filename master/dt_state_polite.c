@@ -121,7 +121,7 @@ uint32_t dt_state_polite_fetches (dt_state_t *self, uint32_t max, dt_msg_task_t 
     dt_task_t *task;
     while (count < max && (task = dt_polite_fetch_take (self->polite, &items[count]))) {
         size_t size = dt_msg_task_size (&items[count]);
-        if (count > 0 && *bytes + size > DT_LIMIT_BATCH_BYTES) {
+        if (*bytes > 0 && *bytes + size > DT_LIMIT_BATCH_BYTES) { /* the batch holds some */
             dt_polite_fetch_untake (self->polite, task);
             break;
         }
