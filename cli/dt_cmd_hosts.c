@@ -21,12 +21,12 @@ static int s_print_json (const dt_msg_t *reply)
     int bad = !o || !hosts;
     for (uint32_t i = 0; !bad && i < reply->hosts_ok.count; i++) {
         const dt_msg_host_t *h = &reply->hosts_ok.items[i];
-        json_t *jh =
-            json_pack ("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "origin",
-                       dt_jsonl_string (h->origin), "queued", (json_int_t) h->queued, "inflight",
-                       (json_int_t) h->inflight, "started", (json_int_t) h->started, "errors",
-                       (json_int_t) h->errors, "denied", (json_int_t) h->denied, "next_ms",
-                       (json_int_t) h->next_ms, "robots", s_robots_name (h->robots));
+        json_t *jh = json_pack ("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "origin",
+                                dt_jsonl_string (h->origin), "queued", (json_int_t) h->queued,
+                                "inflight", (json_int_t) h->inflight, "started",
+                                (json_int_t) h->started, "done", (json_int_t) h->done, "errors",
+                                (json_int_t) h->errors, "denied", (json_int_t) h->denied, "next_ms",
+                                (json_int_t) h->next_ms, "robots", s_robots_name (h->robots));
         bad |= !jh || json_array_append_new (hosts, jh) != 0;
     }
     if (!bad) {
@@ -54,19 +54,19 @@ static void s_print_table (const dt_msg_t *reply)
     if (reply->hosts_ok.total > reply->hosts_ok.count)
         printf ("%" PRIu32 " origins; the %" PRIu32 " with the most queued:\n",
                 reply->hosts_ok.total, reply->hosts_ok.count);
-    printf ("%-40s %9s %8s %9s %8s %8s %9s %s\n", "ORIGIN", "QUEUED", "INFLIGHT", "STARTED",
-            "ERRORS", "DENIED", "NEXT", "ROBOTS");
+    printf ("%-40s %9s %8s %9s %9s %8s %8s %9s %s\n", "ORIGIN", "QUEUED", "INFLIGHT", "STARTED",
+            "DONE", "ERRORS", "DENIED", "NEXT", "ROBOTS");
     for (uint32_t i = 0; i < reply->hosts_ok.count; i++) {
         const dt_msg_host_t *h = &reply->hosts_ok.items[i];
         char name[DT_LIMIT_ORIGIN_MAX * 4 + 4];
         dt_cli_printable (name, sizeof name, h->origin);
-        printf ("%-40s %9" PRIu64 " %8" PRIu64 " %9" PRIu64 " %8" PRIu64 " %8" PRIu64
+        printf ("%-40s %9" PRIu64 " %8" PRIu64 " %9" PRIu64 " %9" PRIu64 " %8" PRIu64 " %8" PRIu64
                 " %7.1f s %s\n",
-                name, h->queued, h->inflight, h->started, h->errors, h->denied, h->next_ms / 1000.0,
-                s_robots_name (h->robots));
+                name, h->queued, h->inflight, h->started, h->done, h->errors, h->denied,
+                h->next_ms / 1000.0, s_robots_name (h->robots));
     }
-    printf ("(queued and inflight: this job's tasks; started, errors, denied, next and robots: "
-            "the origin's, over every job)\n");
+    printf ("(queued and inflight: this job's tasks; started, done, errors, denied, next and "
+            "robots: the origin's, over every job)\n");
 }
 
 int dt_cmd_status_hosts (const dt_cli_opts_t *opts, const char *job, int json)

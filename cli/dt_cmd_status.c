@@ -22,8 +22,8 @@ static const char s_usage[] =
     "  -j, --job ID   counters of this job only\n"
     "      --hosts    with --job: the origins of its queued and running http tasks\n"
     "                 (the 100 with the most queued): queued, inflight, requests\n"
-    "                 started, errors, pages robots.txt denied, time to the next\n"
-    "                 allowed request, robots.txt state\n"
+    "                 started and done, errors, pages robots.txt denied, time to\n"
+    "                 the next allowed request, robots.txt state\n"
     "  -h, --help     this help\n";
 
 /* Counter names in display order, with their place in dt_msg_stats_t. */

@@ -36,23 +36,23 @@ struct dt_polite_host_t {
     struct dt_polite_host_t *older;
     s_parked_t *ring; /* parked pages: ring[(head + i) % capacity], i < count */
     uint32_t head, count, capacity;
-    uint32_t heap_i;                  /* its place in the heap, or S_NOT_IN_HEAP */
-    int64_t due;                      /* heap key: when its first page may be granted */
-    int granted;                      /* one of its pages is granted and not yet taken */
-    int64_t last_start;               /* monotonic ms of its last request start; 0: none */
-    int64_t served;                   /* when the last request answered began, as its result
-                                         says (now - its elapsed time); 0: none */
-    uint32_t inflight;                /* requests started and not ended */
-    uint32_t last_delay;              /* the delay that start was spaced by */
-    int64_t paused_until;             /* no start before this (Retry-After, back-off) */
-    uint32_t fails;                   /* failures in a row (back-off) */
-    uint8_t robots_state;             /* s_robots_state_t */
-    uint8_t robots_kind;              /* DT_POLITE_ROBOTS_* once known */
-    dt_robots_t *robots;              /* S_ROBOTS_KNOWN: the verdict */
-    int64_t robots_until;             /* S_ROBOTS_KNOWN: fetched again after this */
-    int robots_delay_ms;              /* its Crawl-delay, or 0 */
-    s_fetch_t *fetch;                 /* the fetch queued or out, or NULL */
-    uint64_t started, errors, denied; /* for STATUS */
+    uint32_t heap_i;                        /* its place in the heap, or S_NOT_IN_HEAP */
+    int64_t due;                            /* heap key: when its first page may be granted */
+    int granted;                            /* one of its pages is granted and not yet taken */
+    int64_t last_start;                     /* monotonic ms of its last request start; 0: none */
+    int64_t served;                         /* when the last request answered began, as its result
+                                               says (now - its elapsed time); 0: none */
+    uint32_t inflight;                      /* requests started and not ended */
+    uint32_t last_delay;                    /* the delay that start was spaced by */
+    int64_t paused_until;                   /* no start before this (Retry-After, back-off) */
+    uint32_t fails;                         /* failures in a row (back-off) */
+    uint8_t robots_state;                   /* s_robots_state_t */
+    uint8_t robots_kind;                    /* DT_POLITE_ROBOTS_* once known */
+    dt_robots_t *robots;                    /* S_ROBOTS_KNOWN: the verdict */
+    int64_t robots_until;                   /* S_ROBOTS_KNOWN: fetched again after this */
+    int robots_delay_ms;                    /* its Crawl-delay, or 0 */
+    s_fetch_t *fetch;                       /* the fetch queued or out, or NULL */
+    uint64_t started, done, errors, denied; /* for STATUS */
     uint16_t origin_len;
     char origin[DT_POLITE_ORIGIN_MAX + 1]; /* scheme://host:port */
 };
@@ -825,6 +825,8 @@ void dt_polite_ended (dt_polite_t *self, const char *url, size_t len, dt_polite_
     if (!lost && now - (int64_t) result->elapsed_ms > h->served)
         h->served = now - (int64_t) result->elapsed_ms;
     int64_t pause = 0;
+    if (!lost && outcome == DT_OUTCOME_DONE)
+        h->done++;
     if (!lost && outcome == DT_OUTCOME_DONE && status < 500 && status != 429) {
         h->fails = 0;
     } else {
@@ -866,6 +868,7 @@ int dt_polite_row (dt_polite_t *self, const char *url, size_t len, int64_t now,
     memcpy (row->origin, h->origin, h->origin_len + 1u);
     row->parked = h->count;
     row->started = h->started;
+    row->done = h->done;
     row->errors = h->errors;
     row->denied = h->denied;
     int64_t due = s_due (h, h->last_delay);

@@ -197,6 +197,7 @@ typedef struct {
     char origin[DT_POLITE_ORIGIN_MAX + 1]; /* scheme://host:port */
     uint64_t parked;                       /* pages waiting here (all jobs) */
     uint64_t started;                      /* requests started since it was met */
+    uint64_t done;                         /* attempts answered DONE */
     uint64_t errors;                       /* attempts that failed or were lost */
     uint64_t denied;                       /* pages robots.txt refused */
     int64_t next_ms;                       /* ms from now to its next allowed start (0: now) */

@@ -278,6 +278,7 @@ uint32_t dt_state_hosts (dt_state_t *self, dt_str_t name, dt_msg_host_t *rows, u
         dt_polite_row_t pr;
         if (self->polite && dt_polite_row (self->polite, slot, olen, now, &pr) == 0) {
             row->started = pr.started;
+            row->done = pr.done;
             row->errors = pr.errors;
             row->denied = pr.denied;
             row->next_ms = pr.next_ms > UINT32_MAX ? UINT32_MAX : (uint32_t) pr.next_ms;

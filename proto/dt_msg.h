@@ -209,6 +209,7 @@ typedef struct {
     uint64_t queued;   /* the job's tasks waiting for it (in memory) */
     uint64_t inflight; /* the job's tasks leased */
     uint64_t started;  /* requests started at it (every job, since the master met it) */
+    uint64_t done;     /* attempts answered DONE (every job) */
     uint64_t errors;   /* attempts that failed or were lost (every job) */
     uint64_t denied;   /* pages its robots.txt refused (every job) */
     uint32_t next_ms;  /* ms until a request may start at it (spacing, pause); 0: now */

@@ -159,6 +159,7 @@ static const dt_msg_field_t s_host_fields[] = {
     S_ANY (dt_msg_host_t, queued),
     S_ANY (dt_msg_host_t, inflight),
     S_ANY (dt_msg_host_t, started),
+    S_ANY (dt_msg_host_t, done),
     S_ANY (dt_msg_host_t, errors),
     S_ANY (dt_msg_host_t, denied),
     S_ANY (dt_msg_host_t, next_ms),

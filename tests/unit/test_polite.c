@@ -122,6 +122,9 @@ static void test_starts_at_one_origin_are_spaced_by_the_delay (void)
     dt_polite_park (p, h, 4, 1, d, 0);
     s_done (p, "http://a.test/3", 3300, 100); /* it began at 3200 */
     DT_CHECK_EQ (dt_polite_next_due (p), 3700);
+    dt_polite_row_t row;
+    DT_CHECK_EQ (dt_polite_row (p, "http://a.test/", 14, 3300, &row), 0);
+    DT_CHECK (row.started == 4 && row.done == 3 && row.parked == 1 && row.next_ms == 400);
     dt_polite_destroy (&p);
     DT_CHECK (p == NULL);
 }

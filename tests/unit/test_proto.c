@@ -958,8 +958,8 @@ static int s_replay (int argc, char **argv)
 static void test_the_hosts_messages_round_trip (void)
 {
     static dt_msg_host_t rows[2] = {
-        {{"http://a.test:80", 16}, 5, 1, 9, 2, 3, 1500, DT_HOST_ROBOTS_RULES},
-        {{"https://b.test:443", 18}, 0, 0, 1, 0, 0, 0, DT_HOST_ROBOTS_PENDING}};
+        {{"http://a.test:80", 16}, 5, 1, 9, 7, 2, 3, 1500, DT_HOST_ROBOTS_RULES},
+        {{"https://b.test:443", 18}, 0, 0, 1, 0, 0, 0, 0, DT_HOST_ROBOTS_PENDING}};
     dt_msg_t out[2];
     dt_msg_init (&out[0]);
     out[0].type = DT_MSG_HOSTS;
