@@ -13,13 +13,28 @@
 
 #define S_NOT_IN_HEAP UINT32_MAX
 
-/* robots.txt of an origin, as far as we know it. */
+/* An origin's robots.txt fetch. */
 typedef enum {
-    S_ROBOTS_NONE = 0, /* never asked for (or expired) */
+    S_ROBOTS_NONE = 0, /* none on the way */
     S_ROBOTS_QUEUED,   /* waiting for a worker */
     S_ROBOTS_FETCHING, /* leased */
-    S_ROBOTS_KNOWN,    /* `robots` holds the verdict until robots_until */
 } s_robots_state_t;
+
+/* One product token's verdict. */
+typedef enum {
+    S_VERDICT_FREE = 0, /* slot unused */
+    S_VERDICT_WAITING,  /* the next fetch's answer sets it */
+    S_VERDICT_KNOWN,    /* `robots` holds it until `until` */
+} s_verdict_state_t;
+
+typedef struct {
+    char agent[DT_POLITE_AGENT_MAX + 1]; /* the product token, lowercase */
+    uint8_t state;                       /* s_verdict_state_t */
+    uint8_t kind;                        /* DT_POLITE_ROBOTS_* once known */
+    dt_robots_t *robots;                 /* S_VERDICT_KNOWN: the verdict */
+    int64_t until;                       /* S_VERDICT_KNOWN: fetched again after this */
+    int delay_ms;                        /* its Crawl-delay, or 0 */
+} s_verdict_t;
 
 typedef struct {
     uint64_t id;
@@ -36,23 +51,20 @@ struct dt_polite_host_t {
     struct dt_polite_host_t *older;
     s_parked_t *ring; /* parked pages: ring[(head + i) % capacity], i < count */
     uint32_t head, count, capacity;
-    uint32_t heap_i;                        /* its place in the heap, or S_NOT_IN_HEAP */
-    int64_t due;                            /* heap key: when its first page may be granted */
-    int granted;                            /* one of its pages is granted and not yet taken */
-    int64_t last_start;                     /* monotonic ms of its last request start; 0: none */
-    int64_t served;                         /* when the last request answered began, as its result
-                                               says (now - its elapsed time); 0: none */
-    uint32_t inflight;                      /* requests started and not ended */
-    uint32_t last_delay;                    /* the delay that start was spaced by */
-    int64_t paused_until;                   /* no start before this (Retry-After, back-off) */
-    uint32_t fails;                         /* failures in a row (back-off) */
-    uint8_t robots_state;                   /* s_robots_state_t */
-    uint8_t robots_kind;                    /* DT_POLITE_ROBOTS_* once known */
-    dt_robots_t *robots;                    /* S_ROBOTS_KNOWN: the verdict */
-    int64_t robots_until;                   /* S_ROBOTS_KNOWN: fetched again after this */
-    int robots_delay_ms;                    /* its Crawl-delay, or 0 */
-    s_fetch_t *fetch;                       /* the fetch queued or out, or NULL */
-    uint64_t started, done, errors, denied; /* for STATUS */
+    uint32_t heap_i;      /* its place in the heap, or S_NOT_IN_HEAP */
+    int64_t due;          /* heap key: when its first page may be granted */
+    int granted;          /* one of its pages is granted and not yet taken */
+    int64_t last_start;   /* monotonic ms of its last request start; 0: none */
+    int64_t served;       /* when the last request answered began, as its result
+                             says (now - its elapsed time); 0: none */
+    uint32_t inflight;    /* requests started and not ended */
+    uint32_t last_delay;  /* the delay that start was spaced by */
+    int64_t paused_until; /* no start before this (Retry-After, back-off) */
+    uint32_t fails;       /* failures in a row (back-off) */
+    uint8_t robots_state; /* s_robots_state_t: its fetch */
+    s_verdict_t verdicts[DT_POLITE_AGENTS_MAX]; /* per product token */
+    s_fetch_t *fetch;                           /* the fetch queued or out, or NULL */
+    uint64_t started, done, errors, denied;     /* for STATUS */
     uint16_t origin_len;
     char origin[DT_POLITE_ORIGIN_MAX + 1]; /* scheme://host:port */
 };
@@ -307,7 +319,8 @@ dt_polite_t *dt_polite_new (dt_polite_grant_fn *grant, void *arg)
 
 static void s_host_free (dt_polite_host_t *h)
 {
-    dt_robots_destroy (&h->robots);
+    for (int i = 0; i < DT_POLITE_AGENTS_MAX; i++)
+        dt_robots_destroy (&h->verdicts[i].robots);
     free (h->ring);
     free (h);
 }
@@ -570,26 +583,26 @@ static void s_out_unlink (dt_polite_t *self, s_fetch_t *f)
     f->next = f->prev = NULL;
 }
 
-/* Sets `h`'s verdict from a robots.txt response (`status` 0: none came)
- * and lets its pages go. */
-static void s_robots_set (dt_polite_t *self, dt_polite_host_t *h, int status, const char *body,
-                          size_t len, int64_t now)
+/* Sets the verdict of `v`, a product token of `h` waiting, from a
+ * robots.txt response (`status` 0: none came). */
+static void s_verdict_set (dt_polite_host_t *h, s_verdict_t *v, int status, const char *body,
+                           size_t len, int64_t now)
 {
     int ttl_s = DT_ROBOTS_RETRY_S;
     dt_robots_action_t action = dt_robots_on_status (status, 0, &ttl_s);
     dt_robots_t *robots = NULL;
     uint8_t kind;
     if (action == DT_ROBOTS_PARSE) {
-        robots = dt_robots_parse (body, len, DT_POLITE_AGENT);
+        robots = dt_robots_parse (body, len, v->agent);
         dt_robots_stats_t st;
         if (robots) {
             dt_robots_stats (robots, &st);
             kind = st.truncated ? DT_POLITE_ROBOTS_TRUNCATED : DT_POLITE_ROBOTS_RULES;
             dt_log_info ("POLITE-ROBOTS",
                          "%s: robots.txt HTTP %d, %zu bytes parsed%s, %zu lines (%zu cut, %zu "
-                         "unknown), %zu rules for us (%zu over the cap)",
+                         "unknown), %zu rules for %s (%zu over the cap)",
                          h->origin, status, st.bytes_parsed, st.truncated ? " (cut)" : "", st.lines,
-                         st.lines_cut, st.unknown, st.rules, st.rules_over_cap);
+                         st.lines_cut, st.unknown, st.rules, v->agent, st.rules_over_cap);
         } else
             kind = DT_POLITE_ROBOTS_DISALLOW;
     } else {
@@ -602,18 +615,65 @@ static void s_robots_set (dt_polite_t *self, dt_polite_host_t *h, int status, co
     }
     if (!robots) { /* out of memory: fetched again at the next page */
         dt_log_error ("POLITE-NOMEM", "%s: robots.txt verdict lost", h->origin);
-        h->robots_state = S_ROBOTS_NONE;
-        s_schedule (self, h);
+        v->state = S_VERDICT_FREE;
         return;
     }
-    dt_robots_destroy (&h->robots);
-    h->robots = robots;
-    h->robots_kind = kind;
-    h->robots_until = now + (int64_t) ttl_s * 1000;
+    dt_robots_destroy (&v->robots);
+    v->robots = robots;
+    v->kind = kind;
+    v->until = now + (int64_t) ttl_s * 1000;
     int delay = dt_robots_delay_ms (robots);
-    h->robots_delay_ms = delay > 0 ? delay : 0;
-    h->robots_state = S_ROBOTS_KNOWN;
+    v->delay_ms = delay > 0 ? delay : 0;
+    v->state = S_VERDICT_KNOWN;
+}
+
+/* Sets every waiting verdict of `h` from its robots.txt response and lets
+ * its pages go. */
+static void s_robots_set (dt_polite_t *self, dt_polite_host_t *h, int status, const char *body,
+                          size_t len, int64_t now)
+{
+    h->robots_state = S_ROBOTS_NONE;
+    for (int i = 0; i < DT_POLITE_AGENTS_MAX; i++)
+        if (h->verdicts[i].state == S_VERDICT_WAITING)
+            s_verdict_set (h, &h->verdicts[i], status, body, len, now);
     s_schedule (self, h);
+}
+
+/* The verdict slot of product token `agent` at `h`: its own, else a free
+ * one, else the oldest known one (forgotten); NULL when every slot waits
+ * for the fetch on the way. */
+static s_verdict_t *s_verdict (dt_polite_host_t *h, const char *agent)
+{
+    s_verdict_t *free_slot = NULL, *oldest = NULL;
+    for (int i = 0; i < DT_POLITE_AGENTS_MAX; i++) {
+        s_verdict_t *v = &h->verdicts[i];
+        if (v->state == S_VERDICT_FREE) {
+            if (!free_slot)
+                free_slot = v;
+        } else if (strcmp (v->agent, agent) == 0)
+            return v;
+        else if (v->state == S_VERDICT_KNOWN && (!oldest || v->until < oldest->until))
+            oldest = v;
+    }
+    s_verdict_t *v = free_slot ? free_slot : oldest;
+    if (!v)
+        return NULL;
+    dt_robots_destroy (&v->robots);
+    memset (v, 0, sizeof *v);
+    snprintf (v->agent, sizeof v->agent, "%s", agent);
+    return v;
+}
+
+void dt_polite_agent (const char *ua, size_t len, char *out)
+{
+    size_t n = 0;
+    while (n < len && n < DT_POLITE_AGENT_MAX &&
+           ((ua[n] >= 'A' && ua[n] <= 'Z') || (ua[n] >= 'a' && ua[n] <= 'z') || ua[n] == '_' ||
+            ua[n] == '-')) {
+        out[n] = (char) (ua[n] >= 'A' && ua[n] <= 'Z' ? ua[n] - 'A' + 'a' : ua[n]);
+        n++;
+    }
+    out[n] = '\0';
 }
 
 void dt_polite_fetch_done (dt_polite_t *self, dt_task_t *task, const dt_report_t *result,
@@ -683,13 +743,15 @@ dt_polite_verdict_t dt_polite_admit (dt_polite_t *self, const char *url, size_t 
         h->granted = 0;
     uint32_t delay = rule->delay_ms;
     if (rule->robots) {
-        if (h->robots_state == S_ROBOTS_KNOWN && now >= h->robots_until) {
-            dt_robots_destroy (&h->robots);
-            h->robots_state = S_ROBOTS_NONE;
-        }
-        if (h->robots_state == S_ROBOTS_NONE && s_fetch_queue (self, h) != 0)
-            return DT_POLITE_ERROR;
-        if (h->robots_state != S_ROBOTS_KNOWN) {
+        s_verdict_t *v = s_verdict (h, rule->agent ? rule->agent : DT_POLITE_AGENT);
+        if (v && v->state == S_VERDICT_KNOWN && now >= v->until)
+            v->state = S_VERDICT_FREE; /* expired: asked again */
+        if (v && v->state == S_VERDICT_FREE)
+            v->state = S_VERDICT_WAITING;
+        if (!v || v->state == S_VERDICT_WAITING) {
+            /* Every slot waits (a fifth token): it asks when they are set. */
+            if (v && h->robots_state == S_ROBOTS_NONE && s_fetch_queue (self, h) != 0)
+                return DT_POLITE_ERROR;
             *delay_p = delay;
             return DT_POLITE_WAIT;
         }
@@ -704,16 +766,16 @@ dt_polite_verdict_t dt_polite_admit (dt_polite_t *self, const char *url, size_t 
             path = slashed;
             plen++;
         }
-        if (!dt_robots_allowed (h->robots, path, plen)) {
+        if (!dt_robots_allowed (v->robots, path, plen)) {
             h->denied++;
-            *why = h->robots_kind == DT_POLITE_ROBOTS_DISALLOW ? DT_POLITE_UNAVAILABLE
-                                                               : DT_POLITE_DISALLOWED;
+            *why =
+                v->kind == DT_POLITE_ROBOTS_DISALLOW ? DT_POLITE_UNAVAILABLE : DT_POLITE_DISALLOWED;
             if (granted)
                 s_schedule (self, h);
             return DT_POLITE_DENY;
         }
-        if ((uint32_t) h->robots_delay_ms > delay)
-            delay = (uint32_t) h->robots_delay_ms;
+        if ((uint32_t) v->delay_ms > delay)
+            delay = (uint32_t) v->delay_ms;
     }
     *delay_p = delay;
     /* Pages that came first, or the one granted, go first; under a delay,
@@ -873,8 +935,9 @@ int dt_polite_row (dt_polite_t *self, const char *url, size_t len, int64_t now,
     row->denied = h->denied;
     int64_t due = s_due (h, h->last_delay);
     row->next_ms = due > now ? due - now : 0;
-    row->robots = s_robots_waiting (h)                ? DT_POLITE_ROBOTS_PENDING
-                  : h->robots_state == S_ROBOTS_KNOWN ? h->robots_kind
-                                                      : DT_POLITE_ROBOTS_NONE;
+    row->robots = s_robots_waiting (h) ? DT_POLITE_ROBOTS_PENDING : DT_POLITE_ROBOTS_NONE;
+    for (int k = 0; k < DT_POLITE_AGENTS_MAX && row->robots == DT_POLITE_ROBOTS_NONE; k++)
+        if (h->verdicts[k].state == S_VERDICT_KNOWN)
+            row->robots = h->verdicts[k].kind;
     return 0;
 }

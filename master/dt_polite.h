@@ -68,8 +68,18 @@
 /* Bytes of an origin kept (dt_limits.h). */
 #define DT_POLITE_ORIGIN_MAX DT_LIMIT_ORIGIN_MAX
 
-/* The product token matched against robots.txt user-agent lines. */
+/* The product token matched against robots.txt user-agent lines when a
+ * job names no User-Agent of its own (the worker's default is
+ * "dtask/VERSION"); a job's own User-Agent gives its leading token. */
 #define DT_POLITE_AGENT "dtask"
+
+/* Bytes of a product token kept: longer ones are cut (none is that long). */
+#define DT_POLITE_AGENT_MAX 32
+
+/* Product tokens one origin keeps a robots.txt verdict for: jobs with
+ * different User-Agents crawling one site at once are few. A fifth takes
+ * the place of the oldest verdict not waiting for a fetch. */
+#define DT_POLITE_AGENTS_MAX 4
 
 /* Error of a page robots.txt refuses (a final failed result, not fetched). */
 #define DT_POLITE_DISALLOWED "robots.txt disallows"
@@ -85,7 +95,13 @@
 typedef struct {
     int robots;        /* obey robots.txt */
     uint32_t delay_ms; /* least time between two starts at its origin */
+    const char *agent; /* its product token (NUL-terminated); NULL: DT_POLITE_AGENT */
 } dt_polite_rule_t;
+
+/* The product token of a User-Agent (`ua`, `len` bytes): its leading
+ * [A-Za-z_-], lowercased, at most DT_POLITE_AGENT_MAX, into `out` (that
+ * plus one bytes). "" when it has none. */
+void dt_polite_agent (const char *ua, size_t len, char *out);
 
 /* admit's verdicts. */
 typedef enum {

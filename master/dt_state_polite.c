@@ -6,6 +6,7 @@
  * given, or a server asks for a pause (Retry-After); until then the take
  * path pays one pointer test per http task.
  */
+#include "dt_jobhttp.h"
 #include "dt_log.h"
 #include "dt_state_priv.h"
 
@@ -52,9 +53,17 @@ int dt_state_polite_check (dt_state_t *self, dt_task_t *task, dt_str_t url, int6
                            dt_polite_host_t **host_p, uint32_t *delay_p)
 {
     dt_job_t *job = dt_jobs_at (self->jobs, task->job);
-    dt_polite_rule_t rule = {job && job->robots, job && job->host_delay_ms
-                                                     ? job->host_delay_ms
-                                                     : self->opts.host_delay_ms};
+    dt_polite_rule_t rule = {0};
+    rule.robots = job && job->robots;
+    rule.delay_ms = job && job->host_delay_ms ? job->host_delay_ms : self->opts.host_delay_ms;
+    /* robots.txt groups are matched on the job's own User-Agent's token. */
+    char agent[DT_POLITE_AGENT_MAX + 1];
+    if (rule.robots && job->http) {
+        dt_str_t ua = dt_jobhttp_msg (job->http)->user_agent;
+        dt_polite_agent (ua.ptr, ua.len, agent);
+        if (agent[0])
+            rule.agent = agent;
+    }
     int granted = task->parked == DT_TASK_GRANTED;
     if (granted)
         task->parked = 0;

@@ -5,7 +5,7 @@
 # --host-delay spaces the starts of requests to one origin over two workers, a 429 with
 # Retry-After: 2 keeps every request off its host for 2 s, a Retry-After of a year is cut to an
 # hour, and a slow host does not hold up a fast one. A job's politeness outlives kill -9 of a
-# durable master.
+# durable master; robots.txt groups follow each job's User-Agent.
 #
 # Each origin is its own dt_httpd.py on 127.0.0.1 (distinct ports are distinct origins), logging
 # the start and end of every request (/log); polite_check.py asserts on those logs. Only lower
@@ -142,6 +142,24 @@ dt_wait_for 30 "the year-long Retry-After to pause its host" paused
 grep -q 'POLITE-PAUSE-CLAMPED' "$DT_TMP/master.log" || fail "the clamped pause was not recorded"
 check count "$(log year)" /retry-after/ 1
 dt_cli --timeout 10 cancel --job y1 >/dev/null 2>>"$DT_TMP/cli.log" || fail "cancel y1 failed"
+
+# robots.txt groups follow each job's own User-Agent: MyBot's group for a job sent as MyBot/1.0,
+# the * group for a job with the worker's own (dtask/VERSION), on one site.
+printf 'User-agent: mybot\nDisallow: /mine/\n\nUser-agent: *\nDisallow: /theirs/\n' >"$DT_TMP/robots-ua.txt"
+site ua --robots "file:$DT_TMP/robots-ua.txt"
+dt_cli --timeout 10 submit --job u1 --robots --user-agent "MyBot/1.0 (+http://example.org/bot)" \
+  "$URL_ua/mine/1" "$URL_ua/theirs/1" >/dev/null 2>>"$DT_TMP/cli.log" || fail "submit u1 failed"
+dt_cli --timeout 10 submit --job u2 --robots "$URL_ua/mine/2" "$URL_ua/theirs/2" >/dev/null \
+  2>>"$DT_TMP/cli.log" || fail "submit u2 failed"
+u_done() {
+  [ "$(dt_cli --timeout 5 status --job u1 --json 2>>"$DT_TMP/cli.log" | dt_json 'd["done"] + d["failed"]')" = 2 ] &&
+    [ "$(dt_cli --timeout 5 status --job u2 --json 2>>"$DT_TMP/cli.log" | dt_json 'd["done"] + d["failed"]')" = 2 ]
+}
+dt_wait_for 30 "u1 and u2 to end" u_done
+check never "$(log ua)" /mine/1
+check never "$DT_TMP/ua.json" /theirs/2
+check count "$DT_TMP/ua.json" /theirs/1 1
+check count "$DT_TMP/ua.json" /mine/2 1
 
 # One slow host (6 s a page) beside a fast one, 200 ms between starts at each: the fast host's
 # pages all go while the slow host's first page is still being answered.

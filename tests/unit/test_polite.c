@@ -29,7 +29,7 @@ static dt_polite_verdict_t s_admit (dt_polite_t *p, const char *url, int robots,
                                     int granted, int64_t now, dt_polite_host_t **host, uint32_t *d,
                                     const char **why)
 {
-    dt_polite_rule_t rule = {robots, delay};
+    dt_polite_rule_t rule = {robots, delay, NULL};
     return dt_polite_admit (p, url, strlen (url), &rule, granted, now, host, d, why);
 }
 
@@ -391,6 +391,41 @@ static void test_the_path_checked_is_the_urls_path_and_query (void)
                  DT_POLITE_GO);
 }
 
+static void test_each_product_token_gets_its_own_group (void)
+{
+    s_grants_t g = {0};
+    dt_polite_t *p = dt_polite_new (s_grant, &g);
+    dt_polite_host_t *h;
+    uint32_t d;
+    const char *why;
+    char agent[DT_POLITE_AGENT_MAX + 1];
+    dt_polite_agent ("MyBot/2.1 (+http://x)", 21, agent);
+    DT_CHECK (strcmp (agent, "mybot") == 0);
+    dt_polite_agent ("/1.0", 4, agent);
+    DT_CHECK (agent[0] == '\0');
+    dt_polite_rule_t ours = {1, 0, NULL}, theirs = {1, 0, "mybot"}, third = {1, 0, "otherbot"};
+    /* Two tokens waiting at once: one fetch answers both. */
+    DT_CHECK_EQ (dt_polite_admit (p, "http://t.test/x", 15, &ours, 0, 1000, &h, &d, &why),
+                 DT_POLITE_WAIT);
+    DT_CHECK_EQ (dt_polite_admit (p, "http://t.test/x", 15, &theirs, 0, 1000, &h, &d, &why),
+                 DT_POLITE_WAIT);
+    DT_CHECK_EQ (dt_polite_fetches (p), 1);
+    s_fetch (p, 200, "User-agent: mybot\nDisallow: /x\n\nUser-agent: *\nDisallow: /y\n", 1000);
+    DT_CHECK_EQ (dt_polite_admit (p, "http://t.test/x", 15, &ours, 0, 2000, &h, &d, &why),
+                 DT_POLITE_GO);
+    DT_CHECK_EQ (dt_polite_admit (p, "http://t.test/y", 15, &ours, 0, 2000, &h, &d, &why),
+                 DT_POLITE_DENY);
+    DT_CHECK_EQ (dt_polite_admit (p, "http://t.test/x", 15, &theirs, 0, 2000, &h, &d, &why),
+                 DT_POLITE_DENY);
+    DT_CHECK_EQ (dt_polite_admit (p, "http://t.test/y", 15, &theirs, 0, 2000, &h, &d, &why),
+                 DT_POLITE_GO);
+    /* A token met later asks again. */
+    DT_CHECK_EQ (dt_polite_admit (p, "http://t.test/y", 15, &third, 0, 2000, &h, &d, &why),
+                 DT_POLITE_WAIT);
+    DT_CHECK_EQ (dt_polite_fetches (p), 1);
+    dt_polite_destroy (&p);
+}
+
 static void test_the_origin_table_stays_bounded (void)
 {
     s_grants_t g = {0};
@@ -475,6 +510,7 @@ int main (void)
          test_stale_grants_are_skipped_and_a_dropped_grant_frees_the_origin},
         {"the path checked is the URL's path and query",
          test_the_path_checked_is_the_urls_path_and_query},
+        {"each product token gets its own group", test_each_product_token_gets_its_own_group},
         {"the origin table stays bounded", test_the_origin_table_stays_bounded},
         {"a hostile robots.txt is bounded", test_a_hostile_robots_txt_is_bounded},
         {0},
