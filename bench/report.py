@@ -38,7 +38,8 @@ SYSTEM_LABEL = {
     "wget2": "wget2 -r",
     "scrapy": "Scrapy CrawlSpider (Python)",
     "dtask-list": "dtask --memory, the pages as a URL list (list, not crawl)",
-    "dtask-crawl": "dtask crawl",
+    "dtask-crawl": "dtask crawl from the home page, master + 2 workers",
+    "dtask-seen-set": "dtask crawl's seen set (bench/seen_set)",
     "xargs": "xargs -n 1",
     "parallel": "GNU parallel",
     "celery": "Celery + Redis (Python)",
@@ -58,6 +59,7 @@ METRIC_UNIT = {
     "pages_per_s": "pages/s",
     "req_per_s": "requests/s",
     "pages": "distinct pages fetched",
+    "bytes_per_url": "RAM bytes per seen URL",
 }
 BOUNDED_MIB = 64  # durable mode's RSS counts as bounded when queueing Q_BIG tasks grows it by less
 

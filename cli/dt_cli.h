@@ -40,6 +40,7 @@ int dt_cmd_keygen (const dt_cli_opts_t *opts, int argc, char **argv);
 int dt_cmd_cancel (const dt_cli_opts_t *opts, int argc, char **argv);
 int dt_cmd_purge (const dt_cli_opts_t *opts, int argc, char **argv);
 int dt_cmd_jobs (const dt_cli_opts_t *opts, int argc, char **argv);
+int dt_cmd_crawl (const dt_cli_opts_t *opts, int argc, char **argv);
 
 /* Calls `fn` for the master's jobs, newest first, at most `limit`
  * (UINT64_MAX: all), over `rpc` a JOBS page at a time; only job `job` when

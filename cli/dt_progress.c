@@ -29,6 +29,11 @@ dt_progress_t *dt_progress_new (uint64_t total)
     return self;
 }
 
+void dt_progress_set_total (dt_progress_t *self, uint64_t total)
+{
+    self->total = total;
+}
+
 void dt_progress_destroy (dt_progress_t **self_p)
 {
     if (!self_p || !*self_p)

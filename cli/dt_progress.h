@@ -11,6 +11,9 @@ typedef struct dt_progress_t dt_progress_t;
 dt_progress_t *dt_progress_new (uint64_t total);
 void dt_progress_destroy (dt_progress_t **self_p);
 
+/* The total grew (a crawl finds more pages). */
+void dt_progress_set_total (dt_progress_t *self, uint64_t total);
+
 /* Records the counts so far and redraws at most a few times a second
  * (always when `force`). */
 void dt_progress_update (dt_progress_t *self, uint64_t finished, uint64_t failed, int force);

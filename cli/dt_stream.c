@@ -21,7 +21,8 @@
 
 int dt_stream_run (const dt_cli_opts_t *cli, dt_rpc_t *rpc, const dt_stream_opts_t *opts)
 {
-    int waiting = opts->follow || opts->expect > 0;
+    uint64_t expect = opts->expect;
+    int waiting = opts->follow || expect > 0;
     int code = DT_CLI_EXIT_FAIL;
     dt_progress_t *progress = NULL;
     dt_jsonl_t *out = dt_jsonl_new (stdout);
@@ -32,13 +33,13 @@ int dt_stream_run (const dt_cli_opts_t *cli, dt_rpc_t *rpc, const dt_stream_opts
     /* Waiting for a job, each task counts once: a task run again (dtask
      * retry) while we wait has a second final result, not a new task. */
     dt_idset_t *seen = NULL;
-    if (opts->expect > 0 && !(seen = dt_idset_new ())) {
+    if (expect > 0 && !(seen = dt_idset_new ())) {
         dt_jsonl_destroy (&out);
         fprintf (stderr, "dtask: out of memory\n");
         return DT_CLI_EXIT_FAIL;
     }
-    if (opts->progress && opts->expect > 0) {
-        progress = dt_progress_new (opts->expect);
+    if (opts->progress && expect > 0) {
+        progress = dt_progress_new (expect);
         dt_rpc_set_log_hook (rpc, dt_progress_clear, progress);
     }
     uint64_t cursor = 0, printed = 0, failed = 0;
@@ -46,7 +47,7 @@ int dt_stream_run (const dt_cli_opts_t *cli, dt_rpc_t *rpc, const dt_stream_opts
     dt_msg_init (&reply);
     int inflight = 0;
     for (;;) {
-        if (opts->expect > 0 && printed >= opts->expect) {
+        if (expect > 0 && printed >= expect) {
             code = DT_CLI_EXIT_OK;
             break;
         }
@@ -66,8 +67,8 @@ int dt_stream_run (const dt_cli_opts_t *cli, dt_rpc_t *rpc, const dt_stream_opts
                  * for more than a job still owes, so its last page is not
                  * held. */
                 fetch.fetch.flags |= DT_FETCH_FILL;
-                uint64_t left = opts->expect - printed;
-                if (opts->expect > 0 && left < DT_LIMIT_BATCH_MAX)
+                uint64_t left = expect - printed;
+                if (expect > 0 && left < DT_LIMIT_BATCH_MAX)
                     fetch.fetch.max = (uint32_t) left;
             }
             if (dt_rpc_start (rpc, &fetch, NULL) != 0)
@@ -87,14 +88,14 @@ int dt_stream_run (const dt_cli_opts_t *cli, dt_rpc_t *rpc, const dt_stream_opts
             code = DT_CLI_EXIT_OK;
             break;
         }
-        if (rc == DT_RPC_EINTR && opts->expect > 0) {
+        if (rc == DT_RPC_EINTR && expect > 0) {
             /* The job goes on without us: say how to pick it up again. */
             dt_progress_clear (progress);
             fprintf (stderr,
                      "dtask: interrupted after %" PRIu64 " of %" PRIu64
                      " results; job %s goes on: follow its results with\n"
                      "  dtask results --job %s --follow\n",
-                     printed, opts->expect, opts->job, opts->job);
+                     printed, expect, opts->job, opts->job);
             code = DT_CLI_EXIT_INTERRUPTED;
             break;
         }
@@ -134,6 +135,14 @@ int dt_stream_run (const dt_cli_opts_t *cli, dt_rpc_t *rpc, const dt_stream_opts
             dt_progress_clear (progress);
             fprintf (stderr, "dtask: cannot write results: %s\n", strerror (errno));
             break;
+        }
+        /* A crawl's pages come back before their links' tasks are final:
+         * the job's count only grows, and reaches its end with its last
+         * page (the master adds a page's links before recording it). */
+        if (opts->grows && reply.page.stats.submitted > expect) {
+            expect = reply.page.stats.submitted;
+            if (progress)
+                dt_progress_set_total (progress, expect);
         }
         cursor = reply.page.cursor;
         uint32_t count = reply.page.count;

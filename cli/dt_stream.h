@@ -17,6 +17,9 @@ typedef struct {
     uint32_t flags;  /* DT_FETCH_* */
     int follow;      /* long-poll forever; a signal ends it with exit 0 */
     uint64_t expect; /* > 0: long-poll until this many results are printed */
+    int grows;       /* with expect: the job's task count grows (a crawl); expect follows
+                        the count each PAGE carries, so the wait ends once every task the
+                        job has is final */
     int progress;    /* draw a progress line on stderr (with expect) */
     int summary;     /* print "N done, M failed" on stderr at the end */
     int broken;      /* print only broken links: failed, or HTTP status >= 400 */

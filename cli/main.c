@@ -16,6 +16,8 @@ static const char s_usage[] =
     "Commands:\n"
     "  submit [--job ID [--append]] [--wait] [--no-wait-room] [-f FILE] [URL...]\n"
     "                         submit URLs; with --wait, print results as JSON lines\n"
+    "  crawl [--job ID] [--wait] [--depth N] [--scope SCOPE] [--max-pages N] SEED...\n"
+    "                         crawl from seed URLs: every in-scope page once\n"
     "  jobs [--json] [--limit N | --all] [--job ID]\n"
     "                         list jobs, newest first, with their counts\n"
     "  results [--job ID] [--follow] [--failed]\n"
@@ -63,7 +65,7 @@ typedef struct {
 static const s_command_t s_commands[] = {
     {"submit", dt_cmd_submit}, {"results", dt_cmd_results}, {"status", dt_cmd_status},
     {"retry", dt_cmd_retry},   {"keygen", dt_cmd_keygen},   {"cancel", dt_cmd_cancel},
-    {"purge", dt_cmd_purge},   {"jobs", dt_cmd_jobs},
+    {"purge", dt_cmd_purge},   {"jobs", dt_cmd_jobs},       {"crawl", dt_cmd_crawl},
 };
 
 /* Seconds as a positive number, possibly fractional, up to a day. */

@@ -62,6 +62,16 @@
 #define DT_LIMIT_STATUS_WORKERS 100
 #define DT_LIMIT_STATUS_BYTES   (DT_LIMIT_STATUS_WORKERS * 160 + 1024)
 
+/* FETCHes (long polls) parked at once from one IP address: a quarter of
+ * the master's DT_WAITERS_MAX (4,096), as DT_LIMIT_WORKERS_PER_ADDR is of
+ * the worker slots. A routing id costs nothing (a new connection makes
+ * one), so the address is the unit one client cannot multiply cheaply:
+ * one host that parks FETCHes from many sockets cannot take every slot and
+ * make every other client's --wait refused; four hosts would have to. A
+ * real client has one FETCH out (the CLI) or a few dozen (many CLIs on one
+ * host); past this, the next one is refused (TOO_BIG, "retry later"). */
+#define DT_LIMIT_WAITERS_PER_ADDR 1024
+
 /* Credit (tasks a worker may hold at once) a worker may ask for. Bounds the
  * master's per-worker lease table and the worst-case requeue burst when a
  * worker dies. */
@@ -96,6 +106,40 @@
 
 /* Bytes the master holds for one peer that does not read. */
 #define DT_LIMIT_PEER_QUEUED_BYTES ((DT_LIMIT_PEER_REPLIES + 1) * DT_LIMIT_REPLY_BYTES)
+
+/* Messages libzmq keeps received from one peer and not yet read by the
+ * master (the ROUTER's ZMQ_RCVHWM; libzmq's default was 10,000 here, so one
+ * peer could park 10,000 x 4 MiB = 40 GiB in the master). The master reads
+ * up to 4,096 messages a turn from all peers, so a peer only meets this cap
+ * when it sends faster than the master reads; then libzmq stops reading its
+ * socket and TCP holds the rest back on the peer's side: nothing is lost.
+ * A client has at most 64 requests out (tests/tools/dt_jobs; the CLI 9), a
+ * worker a RESULTS batch or two and a heartbeat; 16 keeps the pipe busy
+ * for all of them while the master reads it every turn. */
+#define DT_LIMIT_PEER_RECV_MSGS 16
+
+/* Bytes the master can hold received from one peer that sends faster than
+ * it reads: the pipe, plus the one message libzmq's decoder is filling.
+ * (libzmq counts whole messages: the frames of a message that has not ended
+ * are all held until it ends; DT_LIMIT_PEER_UNDELIVERED_BYTES bounds
+ * those.) The kernel's receive buffer comes on top (net.ipv4.tcp_rmem). */
+#define DT_LIMIT_PEER_RECV_BYTES ((DT_LIMIT_PEER_RECV_MSGS + 1) * DT_LIMIT_FRAME_MAX)
+
+/* Bytes one connection may bring in (as the kernel counts them, TCP_INFO)
+ * while the master receives no message from it. libzmq delivers a message
+ * only once its last frame has come, and holds every frame until then
+ * (ZMQ_MAXMSGSIZE caps each frame, the receive HWM counts whole
+ * messages), so a peer that writes ZMTP by hand could send one message of
+ * frames without end. A rightful peer that the master does not read for a
+ * while brings in at most its pipe (DT_LIMIT_PEER_RECV_BYTES) and the
+ * kernel's receive buffer (net.ipv4.tcp_rmem's largest: 6 MiB by default)
+ * before TCP stops it; 64 MiB on top of the pipe leaves room for tuned
+ * buffers. The master looks every DT_CONNS_WATCH_MS (master/dt_conns.c) and
+ * closes a connection past this with no message out of it
+ * (CONN-UNFINISHED): it holds at most this plus what the peer sends in one
+ * look's time. A connection that sends only ZMTP heartbeats (~10 to 50
+ * bytes a second) would take a month to get here; its peer reconnects. */
+#define DT_LIMIT_PEER_UNDELIVERED_BYTES (DT_LIMIT_PEER_RECV_BYTES + 64 * 1024 * 1024)
 
 /* ---- Connections ----------------------------------------------------------
  * Every TCP connection costs the master a descriptor (and ~50 KiB in libzmq)
@@ -282,5 +326,29 @@
  * most done). Each worker adds two series; a thousand workers would make
  * every scrape large for little use. The JSON and the dashboard list all. */
 #define DT_LIMIT_METRICS_WORKERS 100
+
+/* Bytes of a crawl's scope text (SUBMIT crawl.scope): a URL prefix is a
+ * URL; a regex longer than a URL is not a scope anyone writes, and the
+ * cost of matching grows with its length. */
+#define DT_LIMIT_SCOPE_MAX DT_LIMIT_URL_MAX
+
+/* Bytes of a crawl's regex scope. glibc's regexec without back-references
+ * (refused) runs in time polynomial in the pattern and the URL; 512 bytes
+ * keeps one match on an 8 KiB URL in the microseconds for any pattern a
+ * person writes, and a hostile one at a bounded cost. */
+#define DT_LIMIT_SCOPE_REGEX_MAX 512
+
+/* Crawl jobs the master follows links for at once (not finished). Each
+ * holds its scope, a compiled regex and a seen set; a result's job is
+ * looked up among them, so they stay few. */
+#define DT_LIMIT_CRAWLS_MAX 64
+
+/* Bytes of one X-Robots-Tag header value read for a crawl's page: a
+ * directive list is tens of bytes ("dtask: noindex, nofollow"); the rest
+ * of a longer line (curl allows 100 KiB) is not read. */
+#define DT_LIMIT_ROBOTS_TAG_MAX 1024
+
+/* Seed hosts a host or domain scope holds: one SUBMIT chunk's seeds. */
+#define DT_LIMIT_SCOPE_HOSTS DT_LIMIT_BATCH_MAX
 
 #endif

@@ -57,6 +57,9 @@ zsock_t *dt_sock_new_router (const char *endpoint, char *err, size_t err_size)
     zsock_set_router_mandatory (sock, 1);
     /* What the master queues to one peer: see DT_LIMIT_PEER_QUEUED_BYTES. */
     zsock_set_sndhwm (sock, DT_LIMIT_PEER_REPLIES);
+    /* What the master holds received from one peer: see
+     * DT_LIMIT_PEER_RECV_BYTES. */
+    zsock_set_rcvhwm (sock, DT_LIMIT_PEER_RECV_MSGS);
     /* A peer that reconnects (same process, new TCP connection) takes its
      * routing id back at once instead of waiting for the old link to time
      * out; ids are random, so no other peer can claim one. */

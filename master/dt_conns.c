@@ -31,6 +31,12 @@
 /* Share of max_total at which CONN-LIMIT warns that the cap is near. */
 #define DT_CONNS_NEAR_PERCENT 90
 
+/* How often dt_conns_watch looks at each connection's bytes received: a
+ * getsockopt per connection, ~41,000 a second at DT_LIMIT_CONNS_MAX. A
+ * peer sending a message that never ends gets at most this long's worth of
+ * bytes past DT_LIMIT_PEER_UNDELIVERED_BYTES in. */
+#define DT_CONNS_WATCH_MS 100
+
 #define S_NONE (-1)
 
 /* Connections from one address. */
@@ -48,7 +54,10 @@ typedef struct {
     uint16_t port;   /* the peer's, to recognise it before closing */
     uint8_t quiet;   /* in its address's quiet list */
     uint8_t closing; /* shut down by us; waiting for DISCONNECTED */
+    uint8_t heard;   /* a message came from it since the last look */
+    uint8_t marked;  /* `mark` holds a count of a look */
     int prev, next;  /* its address's quiet list, oldest first */
+    long long mark;  /* bytes received (TCP_INFO) at the last look after a message */
 } s_conn_t;
 
 struct dt_conns_t {
@@ -60,6 +69,9 @@ struct dt_conns_t {
     zhashx_t *addrs;      /* s_addr_t by address text (owned) */
     uint32_t live;        /* connections held, not being closed */
     uint64_t refused;     /* connections closed over a budget */
+    uint64_t unfinished;  /* connections closed for a message without end */
+    int64_t next_watch;   /* when dt_conns_watch looks next (monotonic ms) */
+    int unknown;          /* a message came from a descriptor not known since the last look */
     int near;             /* CONN-LIMIT warned since the count was last low */
 };
 
@@ -218,7 +230,6 @@ static void s_close (dt_conns_t *self, int fd)
     conn->closing = 1;
     conn->addr->live--;
     self->live--;
-    self->refused++;
 }
 
 /* True when the peer on `fd` has sent no more than a greeting. */
@@ -265,6 +276,7 @@ static void s_make_room (dt_conns_t *self, int fd, s_addr_t *addr, const char *w
         "%s: closing a %s connection from %s (%" PRIu32 " held from there, %" PRIu32 " in all)",
         why, victim == fd ? "new" : "silent", victim_addr->text, victim_addr->live, self->live);
     s_close (self, victim);
+    self->refused++;
 }
 
 static void s_accepted (dt_conns_t *self, int fd)
@@ -322,6 +334,60 @@ static void s_accepted (dt_conns_t *self, int fd)
     } else if (self->live < near / 2) {
         self->near = 0;
     }
+}
+
+void dt_conns_heard (dt_conns_t *self, int fd)
+{
+    if (!self)
+        return;
+    if (fd >= 0 && fd < self->size)
+        self->conns[fd].heard = 1;
+    else
+        self->unknown = 1;
+}
+
+int64_t dt_conns_watch (dt_conns_t *self, int64_t now)
+{
+    if (!self || self->live == 0)
+        return INT64_MAX;
+    if (now < self->next_watch)
+        return self->next_watch;
+    self->next_watch = now + DT_CONNS_WATCH_MS;
+    /* A message whose connection libzmq did not name may have been any
+     * one's: this look closes nothing, it only starts every count again. */
+    int unknown = self->unknown;
+    self->unknown = 0;
+    for (int fd = 0; fd < self->size; fd++) {
+        s_conn_t *conn = &self->conns[fd];
+        if (!conn->addr || conn->closing)
+            continue;
+        long long received = dt_tcp_received (fd);
+        if (received < 0)
+            continue; /* gone: its DISCONNECTED comes */
+        /* After a message, what came is messages (and ZMTP commands)
+         * libzmq handed on or is about to: the count starts again. */
+        if (conn->heard || !conn->marked || unknown) {
+            conn->heard = 0;
+            conn->marked = 1;
+            conn->mark = received;
+            continue;
+        }
+        if (received - conn->mark <= DT_LIMIT_PEER_UNDELIVERED_BYTES)
+            continue;
+        dt_log_peer_warn ("CONN-UNFINISHED",
+                          "closing a connection from %s: %lld bytes in and no message out of them "
+                          "(over %lld)",
+                          conn->addr->text, received - conn->mark,
+                          (long long) DT_LIMIT_PEER_UNDELIVERED_BYTES);
+        s_close (self, fd);
+        self->unfinished++;
+    }
+    return self->next_watch;
+}
+
+uint64_t dt_conns_unfinished (const dt_conns_t *self)
+{
+    return self->unfinished;
 }
 
 int dt_conns_handle (dt_conns_t *self)

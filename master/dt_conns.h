@@ -46,10 +46,25 @@ void *dt_conns_socket (dt_conns_t *self);
  * Returns 0, or -1 when the monitor socket failed. */
 int dt_conns_handle (dt_conns_t *self);
 
+/* A message came in from the connection on `fd` (dt_msg_source_fd; -1 or
+ * a descriptor not tracked: nothing). */
+void dt_conns_heard (dt_conns_t *self, int fd);
+
+/* Every DT_CONNS_WATCH_MS: closes each connection that has received more
+ * than DT_LIMIT_PEER_UNDELIVERED_BYTES (TCP_INFO) since the look before
+ * the last one in which a message came from it: a message that never ends,
+ * held whole by libzmq. Returns when it is next due (monotonic ms),
+ * INT64_MAX when no connection is open. */
+int64_t dt_conns_watch (dt_conns_t *self, int64_t now);
+
+/* Connections closed for a message that did not end, since start. */
+uint64_t dt_conns_unfinished (const dt_conns_t *self);
+
 /* Connections open now (as far as the events seen tell). */
 uint32_t dt_conns_count (const dt_conns_t *self);
 
-/* Connections closed for being over a budget, since start. */
+/* Connections closed for being over a budget, since start (not those
+ * closed by dt_conns_watch). */
 uint64_t dt_conns_refused (const dt_conns_t *self);
 
 #endif

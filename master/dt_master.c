@@ -341,6 +341,8 @@ static int s_drain (dt_master_t *self)
             rc = -1;
             goto done;
         }
+        /* Valid or not, a message came whole from that connection. */
+        dt_conns_heard (self->conns, dt_msg_source_fd (&msg));
         if (got == DT_PROTO_ENOMEM)
             dt_log_peer_warn ("MASTER-NOMEM", "message dropped: out of memory");
         else if (got != 0)
@@ -498,6 +500,7 @@ static int64_t s_tick (dt_master_t *self)
     dt_state_promote_due (self->state, now);
     next = s_min (next, dt_state_next_due (self->state));
     next = s_min (next, dt_master_expire_waiters (self));
+    next = s_min (next, dt_conns_watch (self->conns, now));
     return next;
 }
 

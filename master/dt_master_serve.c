@@ -213,8 +213,17 @@ static void s_on_submit (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
                                    "not a resend: this chunk was not accepted with these URLs");
         return;
     }
-    int rc = dt_state_submit (self->state, msg->submit.job, msg->submit.chunk, specs,
+    int rc;
+    if (!(msg->submit.flags & DT_SUBMIT_CRAWL))
+        rc = dt_state_submit (self->state, msg->submit.job, msg->submit.chunk, specs,
                               msg->submit.count, &first_id, &count, why, sizeof why);
+    else if (specs != msg->submit.payloads) {
+        snprintf (why, sizeof why, "a crawl's seeds are http URLs with no task options");
+        rc = DT_ERR_MALFORMED;
+    } else
+        rc = dt_state_crawl_submit (self->state, msg->submit.job, msg->submit.chunk,
+                                    &msg->submit.crawl, specs, msg->submit.count, &first_id, &count,
+                                    why, sizeof why);
     if (specs != msg->submit.payloads)
         free ((void *) specs);
     free (buf);
@@ -227,9 +236,10 @@ static void s_on_submit (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
         return;
     }
     self->turn_tasks += count;
-    if ((msg->submit.flags & DT_SUBMIT_ROBOTS) || msg->submit.host_delay_ms)
-        dt_state_job_polite (self->state, msg->submit.job, msg->submit.flags & DT_SUBMIT_ROBOTS,
-                             msg->submit.host_delay_ms);
+    /* A crawl obeys robots.txt, whatever its flags say. */
+    int robots = (msg->submit.flags & (DT_SUBMIT_ROBOTS | DT_SUBMIT_CRAWL)) != 0;
+    if (robots || msg->submit.host_delay_ms)
+        dt_state_job_polite (self->state, msg->submit.job, robots, msg->submit.host_delay_ms);
     dt_msg_t ok;
     dt_msg_init (&ok);
     ok.type = DT_MSG_SUBMIT_OK;
@@ -250,9 +260,20 @@ static void s_on_fetch (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t
                                "too many parked FETCHes: retry later");
         return;
     }
+    /* One address may park only its share, so a client that parks FETCHes
+     * from many sockets cannot leave none for the others (dt_limits.h). */
+    char addr[DT_WAITERS_ADDR_MAX];
+    dt_msg_peer_address (msg, addr, sizeof addr);
+    if (addr[0] && dt_waiters_count_addr (self->waiters, addr) >= DT_LIMIT_WAITERS_PER_ADDR) {
+        dt_log_peer_warn ("FETCH-REFUSED", "%d FETCHes parked from %s already: refusing one",
+                          DT_LIMIT_WAITERS_PER_ADDR, addr);
+        dt_master_reply_error (self, peer, msg->req, DT_ERR_TOO_BIG,
+                               "too many parked FETCHes from this address: retry later");
+        return;
+    }
     if (!s_job_known (self, peer, msg->req, msg->fetch.job))
         return;
-    if (dt_waiters_add (self->waiters, peer, msg, self->now) != 0)
+    if (dt_waiters_add (self->waiters, peer, addr, msg, self->now) != 0)
         dt_master_reply_error (self, peer, msg->req, DT_ERR_STORE, "out of memory");
 }
 

@@ -40,6 +40,8 @@ struct dt_metrics_snap_t {
     dt_msg_stats_t stats;                                   /* master-wide counters */
     uint64_t queued_cold;                                   /* queued tasks only in the store */
     uint64_t memory;                                        /* bytes of tasks and results */
+    dt_frontier_counts_t crawl;                             /* crawls' links, by fate */
+    uint32_t crawls;                                        /* crawls running */
     uint64_t commit_buckets[DT_METRICS_COMMIT_BUCKETS + 1]; /* per bucket, last: +Inf */
     uint64_t commit_count;                                  /* commits timed */
     double commit_sum_s;                                    /* their total seconds */
@@ -251,6 +253,8 @@ int64_t dt_metrics_publish (dt_metrics_t *self, dt_state_t *state, int64_t now)
     dt_state_stats (state, dt_str_n ("", 0), &snap->stats);
     snap->queued_cold = dt_state_cold (state);
     snap->memory = dt_state_memory (state);
+    snap->crawl = dt_state_crawl_totals (state);
+    snap->crawls = (uint32_t) dt_state_crawls (state);
     memcpy (snap->commit_buckets, self->commit_buckets, sizeof snap->commit_buckets);
     snap->commit_count = self->commit_count;
     snap->commit_sum_s = (double) self->commit_sum_us / 1e6;
@@ -417,6 +421,20 @@ char *dt_metrics_prometheus (const dt_metrics_snap_t *snap, size_t *len)
     s_scalar (out, "dtask_memory_bytes", "gauge", "Bytes held by the task table and results log.",
               snap->memory);
     s_scalar (out, "dtask_workers_connected", "gauge", "Workers registered now.", snap->nworkers);
+    s_scalar (out, "dtask_crawls_running", "gauge", "Crawls whose pages' links are followed.",
+              snap->crawls);
+    s_family (out, "dtask_crawl_links_total", "counter",
+              "Links of crawled pages: made tasks (added), or skipped and why.");
+    const dt_frontier_counts_t *c = &snap->crawl;
+    const struct {
+        const char *reason;
+        uint64_t n;
+    } links[] = {{"added", c->added},       {"seen", c->seen},           {"scope", c->scope},
+                 {"depth", c->depth},       {"max_pages", c->max_pages}, {"bad", c->bad},
+                 {"over_cap", c->over_cap}, {"refused", c->refused},     {"memory", c->memory}};
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+        fprintf (out, "dtask_crawl_links_total{reason=\"%s\"} %" PRIu64 "\n", links[i].reason,
+                 links[i].n);
     s_family (out, "dtask_results_per_second", "gauge",
               "Tasks made final per second over the last second.");
     fprintf (out, "dtask_results_per_second %.3f\n",

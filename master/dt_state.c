@@ -46,13 +46,14 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
                                                    : DT_STATE_MEMORY_RESULTS);
     self->workers = dt_workers_new ();
     self->kinds = dt_kinds_new ();
+    self->crawls = dt_frontier_new ();
     if (opts->host_limit > 0 &&
         (!(self->hosts = dt_hosts_new (opts->host_limit)) || !(self->unparked = dt_queue_new ()))) {
         dt_state_destroy (&self);
         return NULL;
     }
     if (!self->tasks || !self->queue || !self->cold || !self->jobs || !self->results ||
-        !self->workers || !self->kinds ||
+        !self->workers || !self->kinds || !self->crawls ||
         (opts->host_delay_ms > 0 && dt_state_polite_on (self) != 0)) {
         dt_state_destroy (&self);
         return NULL;
@@ -78,6 +79,7 @@ void dt_state_destroy (dt_state_t **self_p)
     for (int p = 0; p <= DT_PRIORITY_MAX; p++)
         dt_queue_destroy (&self->levels[p]);
     dt_kinds_destroy (&self->kinds);
+    dt_frontier_destroy (&self->crawls);
     dt_workers_destroy (&self->workers);
     dt_state_polite_free (self); /* after the workers: their leases may hold its tasks */
     dt_results_destroy (&self->results);
@@ -419,9 +421,10 @@ void dt_state_finish (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
 }
 
 /* A lease ended without a result: back to the front of the queue, unless
- * the task has used its attempts. `vanished`: its worker is gone, which
- * counts against max_lost rather than max_attempts (DT_STATE_LOST_FACTOR);
- * else the lease outlived its time limit, which spends an attempt. */
+ * the task has used its attempts. `vanished`: its worker is gone, or stuck
+ * (s_stuck), which counts against max_lost rather than max_attempts
+ * (DT_STATE_LOST_FACTOR); else the lease outlived its time limit on a
+ * worker that answers for its other tasks, which spends an attempt. */
 static void s_end_lease (dt_state_t *self, dt_task_t *task, int vanished, int64_t now)
 {
     if (dt_polite_owns (task->id)) { /* a robots.txt fetch */
@@ -617,6 +620,7 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
     }
     /* A result came back: the worker has earned more credit. */
     dt_workers_returned (self->workers, from);
+    from->answered = now;
     if (result->outcome == DT_OUTCOME_RETRY &&
         s_spent_round (self, task) < s_max_attempts (self, task)) {
         /* Not before the server said (its host is paused that long too). */
@@ -627,6 +631,8 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
         s_delay (self, task, now + (asked > wait ? asked : wait));
         return;
     }
+    if (result->outcome == DT_OUTCOME_DONE && result->links.len)
+        dt_state_crawl_links (self, task, result->links);
     dt_state_finish (self, task,
                      result->outcome == DT_OUTCOME_DONE ? DT_LIFE_RESULT_DONE : DT_LIFE_RESULT_FAIL,
                      result, dt_str_n (from->name, from->name_len), NULL, now);
@@ -821,7 +827,9 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
                 continue;
             }
         }
-        dt_msg_task_t item = {task->id, task->attempts + 1, kind, payload, opts.timeout_ms, 0, 0};
+        dt_msg_task_t item = {task->id, task->attempts + 1, kind,
+                              payload,  opts.timeout_ms,    dt_state_task_flags (self, task),
+                              0};
         size_t size = dt_msg_task_size (&item);
         /* Its job's HTTP options go once in the TASKS; none asked, no look.
          * Options added for a task that then stays are taken back. */
@@ -940,6 +948,18 @@ uint32_t dt_state_drop_worker (dt_state_t *self, dt_worker_t **worker_p, int64_t
     return count;
 }
 
+/* True when `worker` has returned no result for a whole task time limit.
+ * A worker ends every task itself at that limit (WELCOME gives it; the
+ * lease lasts lease_grace_ms longer), so a lease that expires on such a
+ * worker says nothing about the task: the worker is stopped, hung, or a
+ * fake that keeps what it gets while it heartbeats. Its leases count as
+ * lost with it, like a worker that vanished; a worker that answers for its
+ * other tasks but not this one spends the task's attempt. */
+static int s_stuck (const dt_state_t *self, const dt_worker_t *worker, int64_t now)
+{
+    return worker->answered == 0 || now - worker->answered >= (int64_t) self->opts.task_ms;
+}
+
 uint32_t dt_state_expire_leases (dt_state_t *self, dt_worker_t *worker, int64_t now)
 {
     uint32_t count = 0;
@@ -947,7 +967,7 @@ uint32_t dt_state_expire_leases (dt_state_t *self, dt_worker_t *worker, int64_t 
         /* A worker still here that keeps a task past its limit earns
          * less credit: it holds fewer tasks hostage next time. */
         dt_workers_lost (self->workers, worker);
-        s_end_lease (self, worker->leases.head, 0, now);
+        s_end_lease (self, worker->leases.head, s_stuck (self, worker, now), now);
         count++;
     }
     return count;
@@ -968,6 +988,7 @@ void dt_state_promote_due (dt_state_t *self, int64_t now)
     /* Every turn: jobs finish with no take to follow when the queue is empty. */
     dt_state_retire_jobs (self);
     dt_state_purge_step (self);
+    dt_state_crawl_sweep (self);
     uint64_t id;
     uint32_t gen;
     while (dt_queue_pop_due (self->queue, now, &id, &gen) == 0) {

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dt_frontier.h"
 #include "dt_msg.h"
 #include "dt_record.h"
 #include "dt_store.h"
@@ -39,7 +40,9 @@ typedef struct {
                                  without their own; 0: none (dt_polite.h) */
 } dt_state_opts_t;
 
-/* A lease lost with its worker (dead, or BYE while holding it) says nothing
+/* A lease lost with its worker (dead, or BYE while holding it, or expired on
+ * a worker that has returned no result for a whole task_ms: stopped, hung or
+ * a fake that keeps its tasks) says nothing
  * about the task, and anyone can make workers vanish: it spends none of the
  * task's max_attempts (those are for a RETRY result or a lease that outlived
  * its time limit) but one of a larger allowance, so a task still ends when
@@ -178,7 +181,9 @@ uint32_t dt_state_drop_worker (dt_state_t *self, dt_worker_t **worker_p, int64_t
 /* Ends the leases of `worker` whose task started task_ms + lease_grace_ms
  * ago or more. A lease's clock starts when it becomes one of the worker's
  * oldest `concurrency` leases (dt_workers_lease): the rest wait in the
- * worker's queue. Returns how many ended. */
+ * worker's queue. Each spends an attempt of its task, unless the worker has
+ * returned no result for task_ms: then it counts as lost (max_lost).
+ * Returns how many ended. */
 uint32_t dt_state_expire_leases (dt_state_t *self, dt_worker_t *worker, int64_t now);
 
 /* When the next lease of `worker` ends unless a result comes (monotonic
@@ -246,6 +251,35 @@ int dt_state_job_known (dt_state_t *self, dt_str_t job);
  * for the next page, 0 when there is none. Returns the count. */
 uint32_t dt_state_jobs_page (dt_state_t *self, dt_str_t job, uint64_t *cursor, uint32_t max,
                              dt_msg_job_t *items, char *names);
+
+/* SUBMIT of a crawl (DT_SUBMIT_CRAWL): `seeds` (http URLs, in chunk 0,
+ * at most the crawl's max_pages of them taken) start job `job`, whose
+ * pages' links become its tasks as they come back within `crawl`'s
+ * scope, depth and page limit (dt_frontier.h). A resend, or a job known
+ * already, is answered as dt_state_submit answers it. Returns as
+ * dt_state_submit does; MALFORMED for a bad crawl tuple, TOO_BIG past
+ * DT_LIMIT_CRAWLS_MAX running crawls or DT_LIMIT_SCOPE_HOSTS seed hosts. */
+int dt_state_crawl_submit (dt_state_t *self, dt_str_t job, uint32_t chunk,
+                           const dt_msg_crawl_t *crawl, const dt_str_t *seeds, uint32_t nseeds,
+                           uint64_t *first_id, uint32_t *count, char *err, size_t err_size);
+
+/* True when `job` is a crawl that is running (its pages' links are
+ * followed): for politeness rules that apply to crawls. */
+int dt_state_job_is_crawl (dt_state_t *self, dt_str_t job);
+
+/* The User-Agent the pages of crawl `job` are fetched with (its
+ * --user-agent, borrowed from the job), for matching robots.txt groups:
+ * returns 1 with it in *agent ("" when the job set none: the workers'
+ * own, "dtask/VERSION" by default), or 0 when `job` is not a running
+ * crawl. */
+int dt_state_crawl_agent (dt_state_t *self, dt_str_t job, dt_str_t *agent);
+
+/* Crawls running. */
+size_t dt_state_crawls (const dt_state_t *self);
+
+/* Links of every crawl since the master started: made tasks, and skipped
+ * by reason (dt_frontier.h). */
+dt_frontier_counts_t dt_state_crawl_totals (const dt_state_t *self);
 
 /* The politeness of job `job` (known: it was just submitted to): obey
  * robots.txt (`robots`), and its own least ms between two starts at one

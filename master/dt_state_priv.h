@@ -5,6 +5,7 @@
 
 #include "dt_arena.h"
 #include "dt_cold.h"
+#include "dt_frontier.h"
 #include "dt_hosts.h"
 #include "dt_jobhttp.h"
 #include "dt_jobs.h"
@@ -30,6 +31,7 @@ struct dt_state_t {
     dt_queue_t *unparked;  /* --host-limit: parked tasks whose host has room again,
                               taken before the queue, in the order they were parked */
     dt_kinds_t *kinds;     /* kind names met, numbered (tasks and workers use the numbers) */
+    dt_frontier_t *crawls; /* crawls: their pages' links make tasks (dt_state_crawl.c) */
     dt_polite_t *polite;   /* politeness per origin (robots.txt, spacing, pauses); NULL until
                               a job or --host-delay asks for it, or a server for a pause */
     dt_queue_t *granted;   /* tasks whose origin's turn came (DT_TASK_GRANTED), taken before
@@ -167,6 +169,27 @@ int dt_state_purge_blocks (dt_state_t *self, dt_str_t name, char *err, size_t er
 /* With a store: deletes the next DT_STORE_PURGE_STEP rows of the oldest
  * purge under way (one step a loop turn). */
 void dt_state_purge_step (dt_state_t *self);
+
+/* ---- dt_state_crawl.c ---- */
+
+/* The T.flags `task` goes out with: DT_TASK_LINKS for a crawl's page. */
+uint32_t dt_state_task_flags (dt_state_t *self, const dt_task_t *task);
+
+/* A crawl's page came back DONE with `links` (the result's, borrowed):
+ * the links its crawl keeps (dt_crawl_filter) become tasks of its job, at
+ * the page's depth + 1, their fingerprints and depth written to the store
+ * in this group. Called while the page's task is still INFLIGHT, before
+ * its result is recorded, so its job never looks finished in between.
+ * Nothing for a task of another job. */
+void dt_state_crawl_links (dt_state_t *self, const dt_task_t *task, dt_str_t links);
+
+/* Recovery: the crawls of jobs with unfinished tasks go on, with their
+ * seen sets and depths from the store. 0 or -1. */
+int dt_state_crawl_load (dt_state_t *self);
+
+/* Forgets the crawls whose job has no unfinished task (logging what each
+ * made and skipped). Every loop turn: O(crawls). */
+void dt_state_crawl_sweep (dt_state_t *self);
 
 /* ---- dt_state_polite.c ---- */
 

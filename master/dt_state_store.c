@@ -582,6 +582,10 @@ int dt_state_load (dt_state_t *self)
         dt_log_error ("MASTER-RECOVER", "loading the store failed");
         return -1;
     }
+    if (dt_state_crawl_load (self) != 0) {
+        dt_log_error ("MASTER-RECOVER", "loading the crawls failed");
+        return -1;
+    }
     if (loader.skipped)
         dt_log_warn ("MASTER-RECOVER", "%" PRIu64 " inconsistent rows in the store ignored",
                      loader.skipped);

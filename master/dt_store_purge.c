@@ -34,6 +34,12 @@ int dt_store_purge_step (dt_store_t *self, dt_str_t job, uint32_t max_rows, int 
         " WHERE job = ?1 LIMIT ?2)",
         "DELETE FROM chunks WHERE job = ?1 AND chunk IN (SELECT chunk FROM chunks WHERE job = ?1"
         " LIMIT ?2)",
+        /* A crawl's (dt_store_crawl.h): its name must not make a later job a crawl. */
+        "DELETE FROM crawl_seen WHERE job = ?1 AND fp IN (SELECT fp FROM crawl_seen WHERE job = ?1"
+        " LIMIT ?2)",
+        "DELETE FROM crawl_depth WHERE job = ?1 AND first IN (SELECT first FROM crawl_depth"
+        " WHERE job = ?1 LIMIT ?2)",
+        "DELETE FROM crawl_jobs WHERE name = ?1 AND ?2 > 0",
         "DELETE FROM jobs WHERE name = ?1 AND ?2 > 0",
         "DELETE FROM job_info WHERE name = ?1 AND ?2 > 0",
         "DELETE FROM job_http WHERE name = ?1 AND ?2 > 0",

@@ -2,6 +2,7 @@
  */
 #include "dt_waiters.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +26,8 @@ void dt_waiters_destroy (dt_waiters_t **self_p)
     *self_p = NULL;
 }
 
-int dt_waiters_add (dt_waiters_t *self, const dt_peer_t *peer, const dt_msg_t *msg, int64_t now)
+int dt_waiters_add (dt_waiters_t *self, const dt_peer_t *peer, const char *addr,
+                    const dt_msg_t *msg, int64_t now)
 {
     if (self->count == self->capacity) {
         size_t capacity = self->capacity ? self->capacity * 2 : 64;
@@ -37,6 +39,7 @@ int dt_waiters_add (dt_waiters_t *self, const dt_peer_t *peer, const dt_msg_t *m
     }
     dt_waiter_t *waiter = &self->items[self->count++];
     waiter->peer = *peer;
+    snprintf (waiter->addr, sizeof waiter->addr, "%s", addr);
     waiter->req = msg->req;
     if (msg->fetch.job.len)
         memcpy (waiter->job, msg->fetch.job.ptr, msg->fetch.job.len);
@@ -58,6 +61,15 @@ int dt_waiters_add (dt_waiters_t *self, const dt_peer_t *peer, const dt_msg_t *m
 size_t dt_waiters_count (const dt_waiters_t *self)
 {
     return self->count;
+}
+
+size_t dt_waiters_count_addr (const dt_waiters_t *self, const char *addr)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < self->count; i++)
+        if (strcmp (self->items[i].addr, addr) == 0)
+            n++;
+    return n;
 }
 
 static void s_remove (dt_waiters_t *self, size_t i)

@@ -15,6 +15,9 @@
  * sockets, nor slow every commit by the walk over the parked ones. */
 #define DT_WAITERS_MAX 4096
 
+/* An IP address as text (INET6_ADDRSTRLEN), NUL included. */
+#define DT_WAITERS_ADDR_MAX 46
+
 /* Longest a FETCH is held: clients ask for seconds; a wait of days from a
  * peer that is long gone would only pin a slot. */
 #define DT_WAITERS_WAIT_MAX_MS 60000
@@ -36,6 +39,7 @@ typedef struct {
     int64_t deadline;           /* monotonic ms: answer (maybe empty) by then */
     int64_t ready_at;           /* DT_FETCH_FILL: when new results were first seen; 0: not yet */
     uint64_t checked;           /* results log position at the last look; UINT64_MAX: never */
+    char addr[DT_WAITERS_ADDR_MAX]; /* IP address it came from, NUL-terminated; "": unknown */
 } dt_waiter_t;
 
 /* Sends a PAGE for `waiter` from its cursor (empty when `empty`) and
@@ -51,14 +55,20 @@ dt_waiters_t *dt_waiters_new (void);
 /* NULL-safe; nulls the pointer. */
 void dt_waiters_destroy (dt_waiters_t **self_p);
 
-/* Parks FETCH `msg` from `peer` at `now`: its wait is capped at
- * DT_WAITERS_WAIT_MAX_MS, and is 0 once DT_WAITERS_MAX are parked. Even
- * with results ready it is answered after the commit (dt_waiters_serve).
- * Returns 0, or -1 when memory runs out (nothing parked). */
-int dt_waiters_add (dt_waiters_t *self, const dt_peer_t *peer, const dt_msg_t *msg, int64_t now);
+/* Parks FETCH `msg` from `peer` (its IP address `addr`, "" when unknown)
+ * at `now`: its wait is capped at DT_WAITERS_WAIT_MAX_MS, and is 0 once
+ * DT_WAITERS_MAX are parked. Even with results ready it is answered after
+ * the commit (dt_waiters_serve). Returns 0, or -1 when memory runs out
+ * (nothing parked). */
+int dt_waiters_add (dt_waiters_t *self, const dt_peer_t *peer, const char *addr,
+                    const dt_msg_t *msg, int64_t now);
 
 /* FETCHes parked now. */
 size_t dt_waiters_count (const dt_waiters_t *self);
+
+/* FETCHes parked now from IP address `addr` (not ""). Walks every parked
+ * FETCH (at most DT_WAITERS_MAX): for the per-address cap. */
+size_t dt_waiters_count_addr (const dt_waiters_t *self, const char *addr);
 
 /* Answers the FETCHes that have something new, or must be answered now
  * (`last`: the results log position). Only right after a commit: pages

@@ -34,6 +34,8 @@ typedef struct {
     dt_lease_list_t leases;           /* tasks it holds, oldest lease first */
     dt_task_t *waiting;               /* first lease waiting in its queue; NULL: none */
     uint64_t done;                    /* results it returned that were recorded */
+    int64_t answered;                 /* when it last returned a recorded result (monotonic
+                                         ms); 0: never */
     uint64_t kinds;                   /* bit k: it serves kind number k (dt_kinds.h) */
 } dt_worker_t;
 

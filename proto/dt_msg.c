@@ -104,6 +104,9 @@ int dt_msg_recv (dt_msg_t *self, void *socket, dt_peer_t *peer, int flags)
     int rc = s_recv_frame (socket, &frame, flags, &more);
     if (rc)
         return rc;
+    int fd = zmq_msg_get (&frame, ZMQ_SRCFD);
+    int fd1 = fd >= 0 ? fd + 1 : 0;
+    self->source_fd1_ = fd1;
     if (peer) {
         size_t len = zmq_msg_size (&frame);
         peer->len = len < sizeof peer->id ? len : sizeof peer->id;
@@ -115,6 +118,13 @@ int dt_msg_recv (dt_msg_t *self, void *socket, dt_peer_t *peer, int flags)
         rc = s_recv_frame (socket, &frame, 0, &more);
         if (rc)
             return rc;
+        /* A ROUTER does not always give its routing id frame the
+         * connection's properties; the frame from the wire has them. */
+        if (!fd1) {
+            fd = zmq_msg_get (&frame, ZMQ_SRCFD);
+            fd1 = fd >= 0 ? fd + 1 : 0;
+            self->source_fd1_ = fd1;
+        }
     }
     if (more) {
         zmq_msg_close (&frame);
@@ -131,7 +141,9 @@ int dt_msg_recv (dt_msg_t *self, void *socket, dt_peer_t *peer, int flags)
     zmq_msg_move (&self->frame_, &frame);
     zmq_msg_close (&frame);
     self->has_frame_ = 1;
-    return dt_msg_decode (self, zmq_msg_data (&self->frame_), zmq_msg_size (&self->frame_));
+    rc = dt_msg_decode (self, zmq_msg_data (&self->frame_), zmq_msg_size (&self->frame_));
+    self->source_fd1_ = fd1; /* a failed decode resets the message */
+    return rc;
 }
 
 void dt_msg_peer_address (const dt_msg_t *self, char *buf, size_t size)
@@ -142,6 +154,11 @@ void dt_msg_peer_address (const dt_msg_t *self, char *buf, size_t size)
     snprintf (buf, size, "%s", addr ? addr : "");
 }
 
+int dt_msg_source_fd (const dt_msg_t *self)
+{
+    return self->source_fd1_ - 1;
+}
+
 /* ---- Sizes and names ---------------------------------------------------- */
 
 #define S_STR_(x) #x
@@ -150,8 +167,9 @@ void dt_msg_peer_address (const dt_msg_t *self, char *buf, size_t size)
 /* A uint takes at most 9 bytes and a str header 5. */
 size_t dt_msg_result_size (const dt_msg_result_t *r)
 {
-    return 1 + 8 * 9 + 8 * 5 + r->kind.len + r->payload.len + r->final_url.len +
-           r->content_type.len + r->worker.len + r->error.len + r->output.len;
+    return 1 + 8 * 9 + 10 * 5 + r->kind.len + r->payload.len + r->final_url.len +
+           r->content_type.len + r->worker.len + r->error.len + r->output.len + r->capture.len +
+           r->links.len;
 }
 
 size_t dt_msg_task_size (const dt_msg_task_t *t)

@@ -104,10 +104,21 @@ typedef enum {
  * never creates anything. `submit --append` finds where an earlier run of
  * the same append put its chunks this way (PROTOCOL.md). */
 #define DT_SUBMIT_RESEND_ONLY 1u
+/* A crawl: the chunk's payloads are seeds (http URLs); the master follows
+ * their links within the submit's `crawl` tuple (scope, depth, pages). */
+#define DT_SUBMIT_CRAWL 4u
+
+/* A crawl's scope (SUBMIT crawl.scope_kind): which links it follows. */
+#define DT_SCOPE_HOST   0 /* the host and port of a seed (any seed's) */
+#define DT_SCOPE_DOMAIN 1 /* a seed's host and its subdomains ("www." of the seed dropped) */
+#define DT_SCOPE_PREFIX 2 /* URLs starting with crawl.scope */
+#define DT_SCOPE_REGEX  3 /* URLs matching the POSIX extended regex crawl.scope */
+/* crawl.depth when there is no depth limit. */
+#define DT_CRAWL_DEPTH_ANY UINT32_MAX
 /* Obey robots.txt for this job's http tasks: the master fetches each
  * origin's robots.txt before its first page and fails the pages it
  * disallows (error "robots.txt disallows"), unfetched. Durable with the
- * job; any chunk may set it. Bits 2 and 4 are left to other flags. */
+ * job; any chunk may set it. Bit 2 is left to another flag. */
 #define DT_SUBMIT_ROBOTS 8u
 
 /* REQUEUE flags. */
@@ -121,6 +132,14 @@ typedef struct {
     const char *ptr;
     uint32_t len;
 } dt_str_t;
+
+/* SUBMIT's crawl tuple; all zero (and ignored) without DT_SUBMIT_CRAWL. */
+typedef struct {
+    uint8_t scope_kind; /* DT_SCOPE_* */
+    dt_str_t scope;     /* PREFIX: the URL prefix; REGEX: the regex; else empty */
+    uint32_t depth;     /* links followed from a seed at most; DT_CRAWL_DEPTH_ANY: no limit */
+    uint64_t max_pages; /* tasks the crawl makes at most, seeds included; 0: no limit */
+} dt_msg_crawl_t;
 
 /* Result exit_code when none applies (an http task, a task that never ran).
  * Otherwise 0..255 is a command's exit status and 256 + N means it was
@@ -315,6 +334,7 @@ typedef struct {
             uint32_t count;
             dt_str_t *payloads;    /* bin each; for http a URL */
             dt_msg_httpopt_t http; /* the job's HTTP options: the same in every chunk */
+            dt_msg_crawl_t crawl;  /* DT_SUBMIT_CRAWL: how far to follow links */
             /* Least ms between two request starts at one origin for this
              * job; 0: the master's --host-delay. */
             uint32_t host_delay_ms;
@@ -397,6 +417,7 @@ typedef struct {
     void *zone2_; /* a second LIST's items (STATUS_OK, TASKS) */
     zmq_msg_t frame_;
     int has_frame_;
+    int source_fd1_; /* descriptor it was read from, plus one (ZMQ_SRCFD); 0: not known */
 } dt_msg_t;
 
 /* A ROUTER peer: its routing id, copied out of the envelope, the role its
@@ -428,6 +449,12 @@ int dt_msg_decode (dt_msg_t *self, const void *data, size_t size);
  * and cut to `size`; "" when there is none (not received, or not TCP). For
  * per-address caps on what a peer may register, not for every message. */
 void dt_msg_peer_address (const dt_msg_t *self, char *buf, size_t size);
+
+/* The descriptor of the TCP connection the message in `self` came from
+ * (libzmq's ZMQ_SRCFD of its first frame), also when it was invalid; -1
+ * when not known. For the master's per-connection accounting (dt_conns):
+ * the descriptor may be closed, even reused, by now. */
+int dt_msg_source_fd (const dt_msg_t *self);
 
 /* Encodes `self` into a new malloc'd buffer returned in *data_p (caller
  * frees) with its size in *size_p. Returns 0, DT_PROTO_ETOOBIG when a cap

@@ -106,6 +106,15 @@ static const dt_msg_field_t s_cresult_fields[] = {
 static const dt_msg_layout_t s_cresult = {"Rc", s_cresult_fields,         S_N (s_cresult_fields),
                                           0,    sizeof (dt_msg_result_t), NULL};
 
+/* C: SUBMIT's crawl tuple. */
+static const dt_msg_field_t s_crawl_fields[] = {
+    S_UINT (dt_msg_crawl_t, scope_kind, DT_SCOPE_HOST, DT_SCOPE_REGEX),
+    S_STR (dt_msg_crawl_t, scope, 0, DT_LIMIT_SCOPE_MAX),
+    S_ANY (dt_msg_crawl_t, depth),
+    S_ANY (dt_msg_crawl_t, max_pages),
+};
+static const dt_msg_layout_t s_crawl = {"C", s_crawl_fields, S_N (s_crawl_fields), 0, 0, NULL};
+
 /* S */
 static const dt_msg_field_t s_stats_fields[] = {
     S_ANY (dt_msg_stats_t, submitted), S_ANY (dt_msg_stats_t, pending),
@@ -232,7 +241,8 @@ static const dt_msg_field_t s_submit_fields[] = {
     S_STR (dt_msg_t, submit.job, 1, DT_LIMIT_JOB_MAX),
     S_ANY (dt_msg_t, submit.chunk),
     S_UINT (dt_msg_t, submit.flags, 0,
-            DT_SUBMIT_RESEND_ONLY | DT_SUBMIT_ROBOTS), /* an unknown flag must not pass unseen */
+            DT_SUBMIT_RESEND_ONLY | DT_SUBMIT_CRAWL | DT_SUBMIT_ROBOTS), /* an unknown flag must
+                                                                            not pass unseen */
     S_STR (dt_msg_t, submit.kind, 0, DT_LIMIT_KIND_MAX),
     S_UINT (dt_msg_t, submit.priority, 0, DT_PRIORITY_MAX),
     S_ANY (dt_msg_t, submit.not_before),
@@ -240,6 +250,7 @@ static const dt_msg_field_t s_submit_fields[] = {
     S_ANY (dt_msg_t, submit.timeout_ms),
     S_LIST (submit.payloads, submit.count, 1, DT_LIMIT_BATCH_MAX, s_payload),
     S_TUPLE (dt_msg_t, submit.http, s_httpopt),
+    S_TUPLE (dt_msg_t, submit.crawl, s_crawl),
     S_UINT (dt_msg_t, submit.host_delay_ms, 0, DT_LIMIT_HOST_DELAY_MAX_MS),
 };
 static const dt_msg_field_t s_submit_ok_fields[] = {

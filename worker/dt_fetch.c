@@ -5,6 +5,7 @@
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_msg.h"
+#include "dt_pagelinks.h"
 #include "dt_proxy.h"
 #include "dt_url.h"
 #include "dt_warc.h"
@@ -37,6 +38,8 @@ typedef struct s_xfer_t {
     int capturing;                /* this task keeps WARC records */
     uint32_t hops;                /* redirects followed by us (capturing) */
     dt_warc_capture_t *capture;   /* made on the first capturing task, kept with the slot */
+    int linking;                  /* DT_TASK_LINKS: this task sends its page's links */
+    dt_pagelinks_t *page;         /* made on the first linking task, kept with the slot */
     struct curl_slist *headers;   /* this task's extra headers; NULL when none */
     int too_big;                  /* the write callback refused the body */
     int denied;                   /* --deny-private refused the address */
@@ -157,6 +160,8 @@ static size_t s_on_body (char *ptr, size_t size, size_t nmemb, void *arg)
      * fetch goes on and reports its result. */
     if (x->capturing)
         dt_warc_capture_body (x->capture, ptr, n);
+    if (x->linking)
+        dt_pagelinks_body (x->page, ptr, n);
     return n;
 }
 
@@ -172,6 +177,8 @@ static size_t s_on_header (char *ptr, size_t size, size_t nmemb, void *arg)
         x->retry_after_ms = dt_fetch_retry_after (ptr + 12, n - 12, time (NULL));
     if (x->capturing)
         dt_warc_capture_header (x->capture, ptr, n);
+    if (x->linking)
+        dt_pagelinks_header (x->page, ptr, n);
     return n;
 }
 
@@ -376,6 +383,10 @@ static int s_start_url (s_fetch_t *self, const dt_handler_task_t *task, const dt
     x->denied = 0;
     x->hops = 0;
     x->errbuf[0] = '\0';
+    /* Out of memory for the page only loses its links: the fetch goes on. */
+    x->linking = (task->flags & DT_TASK_LINKS) && (x->page || (x->page = dt_pagelinks_new ()));
+    if (x->linking)
+        dt_pagelinks_reset (x->page);
     x->retry_after_ms = 0;
     x->body_len = 0;
     x->body_full = 0;
@@ -483,6 +494,8 @@ static int s_follow (s_fetch_t *self, s_xfer_t *x, const char *location, uint8_t
     self->active--;
     x->hops++;
     x->bytes = 0;
+    if (x->linking)
+        dt_pagelinks_reset (x->page);
     dt_warc_capture_begin (x->capture, time (NULL));
     if (s_add (self, x, url, (long) left_ms) != 0) {
         *outcome = DT_OUTCOME_RETRY;
@@ -549,6 +562,11 @@ static void s_finish (s_fetch_t *self, s_xfer_t *x, CURLcode code)
     int64_t ms = x->hops ? (s_now_us () - x->started_us) / 1000 : total_us / 1000;
     size_t warc_len = 0;
     const uint8_t *warc = x->capturing ? dt_warc_capture_output (x->capture, &warc_len) : NULL;
+    size_t links_len = 0;
+    const char *links = x->linking && outcome == DT_OUTCOME_DONE
+                            ? dt_pagelinks_links (x->page, status, final_url ? final_url : "",
+                                                  content_type, &links_len)
+                            : NULL;
     dt_handler_result_t r = {
         .id = x->id,
         .attempt = x->attempt,
@@ -560,6 +578,8 @@ static void s_finish (s_fetch_t *self, s_xfer_t *x, CURLcode code)
                                         : (uint32_t) ms,
         .warc = warc,
         .warc_len = warc_len,
+        .links = links_len ? links : NULL,
+        .links_len = links_len,
         .final_url = final_url ? final_url : "",
         .content_type = content_type ? content_type : "",
         .error = error,
@@ -578,6 +598,8 @@ static void s_finish (s_fetch_t *self, s_xfer_t *x, CURLcode code)
     /* An idle slot keeps no body in memory. */
     if (x->capture)
         dt_warc_capture_reset (x->capture, DT_LIMIT_CAPTURE_MAX);
+    if (x->page)
+        dt_pagelinks_reset (x->page);
     x->next_free = self->free_list;
     self->free_list = x;
 }
@@ -675,6 +697,7 @@ static void s_destroy (dt_handler_t *h)
         curl_easy_cleanup (x->easy);
         curl_slist_free_all (x->headers);
         dt_warc_capture_destroy (&x->capture);
+        dt_pagelinks_destroy (&x->page);
         free (x->body);
         free (x);
     }

@@ -25,8 +25,7 @@ typedef struct {
     uint32_t time_limit_ms; /* 0: the handler's own limit */
     const void *payload;    /* the task's input: the URL for http; NOT NUL-terminated */
     size_t payload_len;     /* its length in bytes */
-    uint32_t flags;         /* the TASKS item's DT_TASK_* (dt_msg.h); handlers ignore bits
-                               they do not know */
+    uint32_t flags;         /* the master's DT_TASK_* bits (dt_msg.h); handlers ignore others */
 } dt_handler_task_t;
 
 /* One finished task. Strings are borrowed: valid only during the callback,
@@ -41,6 +40,9 @@ typedef struct {
     const void *warc;         /* the http handler's capture, when asked for: WARC records, one
                                  gzip member each (dt_warc.h); borrowed, NULL when warc_len is 0 */
     size_t warc_len;          /* its length in bytes */
+    const char *links;        /* DT_TASK_LINKS: the page's links, one per '\n' (dt_pagelinks.h);
+                                 borrowed, NOT NUL-terminated, NULL when links_len is 0 */
+    size_t links_len;         /* their length in bytes */
     const char *final_url;    /* after redirects */
     const char *content_type; /* as the server sent it */
     const char *error;        /* why it is RETRY or FAIL */

@@ -54,8 +54,8 @@ typedef struct s_task_t {
     uint64_t epoch;        /* of the TASKS that carried it: echoed in its result */
     struct s_task_t *next; /* FIFO link */
     uint32_t timeout_ms;   /* the task's own run limit; 0: none of its own */
-    uint32_t flags;        /* DT_TASK_* as received */
     int foreign;           /* its kind is not the one this worker serves */
+    uint32_t flags;        /* T.flags: DT_TASK_* */
     dt_jobopt_t *http;     /* its job's HTTP options (a reference); NULL: the worker's */
     size_t len;            /* bytes in payload */
     char payload[];        /* a copy, NUL-terminated for logs (a URL) */
@@ -263,7 +263,9 @@ static int s_add_result (s_worker_t *self, const s_slot_t *task, const dt_handle
     /* Handlers cap their output at DT_LIMIT_OUTPUT_MAX (over it, the task
      * fails); the cut here only guards the codec's cap. */
     size_t output_len = r->output_len > DT_LIMIT_OUTPUT_MAX ? DT_LIMIT_OUTPUT_MAX : r->output_len;
-    char *strings = malloc (url_len + ctype_len + error_len + output_len + 1);
+    /* dt_links caps a page's links under LINKS_BYTES; this guards the codec. */
+    size_t links_len = r->links_len > DT_LIMIT_LINKS_BYTES ? 0 : r->links_len;
+    char *strings = malloc (url_len + ctype_len + error_len + output_len + links_len + 1);
     if (!strings)
         return -1;
     memcpy (strings, r->final_url, url_len);
@@ -271,6 +273,9 @@ static int s_add_result (s_worker_t *self, const s_slot_t *task, const dt_handle
     memcpy (strings + url_len + ctype_len, r->error, error_len);
     if (output_len)
         memcpy (strings + url_len + ctype_len + error_len, r->output, output_len);
+    char *links = strings + url_len + ctype_len + error_len + output_len;
+    if (links_len)
+        memcpy (links, r->links, links_len);
     dt_msg_result_t *m = &self->results[self->nresults];
     memset (m, 0, sizeof *m);
     m->id = task->id;
@@ -284,6 +289,7 @@ static int s_add_result (s_worker_t *self, const s_slot_t *task, const dt_handle
     m->content_type = dt_str_n (strings + url_len, ctype_len);
     m->error = dt_str_n (strings + url_len + ctype_len, error_len);
     m->output = dt_str_n (strings + url_len + ctype_len + error_len, output_len);
+    m->links = dt_str_n (links, links_len);
     m->exit_code =
         r->exit_code < 0 || r->exit_code >= DT_EXIT_NONE ? DT_EXIT_NONE : (uint16_t) r->exit_code;
     m->retry_after_ms = r->retry_after_ms;

@@ -28,6 +28,15 @@ expected_body(path)) without fetching it again:
                    runs): what politeness tests assert on (at most LOG_MAX entries)
   /peaks           JSON object: per group, the most /slow requests in progress at once; a /slow
                    request's group is its query's g= value, else its Host header
+  /site/K          a crawl test site of SITE_PAGES pages (K in 0..SITE_PAGES-1): cycles, duplicate
+                   and relative links, a fragment, a rel=nofollow link, an off-site link to
+                   --other-base, a link to /site/data (binary), /site/huge and /site/nofollow-*;
+                   site_links(K) says which in-site pages a page links to (followed links only)
+  /site/data       application/octet-stream whose bytes look like HTML linking to /trap/binary
+  /site/huge       HTML with HUGE_LINKS links to --other-base, a 100 kB link and broken markup
+  /site/nofollow-meta, /site/nofollow-header
+                   pages whose links must not be followed (meta robots, X-Robots-Tag)
+  /trap/...        never linked by a followed link: a crawl that fetches one is wrong
   /robots.txt      allows everything, or what --robots says:
                      status:C   status C with a short body (404: no rules; 503: unavailable)
                      file:PATH  the bytes of PATH
@@ -61,6 +70,10 @@ REDIRECT_MAX = 100  # deeper chains are answered 404 rather than looping for lon
 PAGE_COUNT = 1000  # /page/K links stay within 0..PAGE_COUNT-1 so a crawl is finite
 CHUNK = 64 * 1024  # write granularity for big bodies: memory stays flat for /size/N
 GZIP_MAX = 16 * 1024 * 1024  # largest /gzip/N text: compressed whole in memory for each request
+SITE_PAGES = 60  # pages /site/0 .. /site/59 of the crawl test site
+HUGE_LINKS = 3000  # links on /site/huge: past the worker's per-page cap (DT_LIMIT_LINKS_MAX 1000)
+OTHER_BASE = "http://127.0.0.1:9"  # --other-base: where off-site links point (another server)
+SITE_DELAY_MS = 0  # --site-delay-ms: each /site/ page waits this long, so a crawl lasts a while
 LOG_MAX = 100000  # /log entries kept: a test makes far fewer; bounds memory under a long run
 ROBOTS_MAX = 64 * 1024 * 1024  # largest big:N / garbage:N robots.txt
 
@@ -101,6 +114,87 @@ def page_body(k):
     pad = page_size(k) - len(head) - len(tail) - len("<!--  -->\n")
     assert pad >= 0, "page template outgrew page_size()"
     return (head + "<!-- " + "x" * pad + " -->\n" + tail).encode("ascii")
+
+
+def site_links(k):
+    """The in-site pages /site/K links to with links a crawler follows, in order (with repeats)."""
+    n = SITE_PAGES
+    return ["/site/%d" % ((k + 1) % n), "/site/%d" % ((2 * k + 3) % n), "/site/%d" % ((7 * k + 1) % n)]
+
+
+def site_extra(k):
+    """The other pages a crawl of /site/ reaches from /site/K: the specials hang off page 0."""
+    return ["/site/data", "/site/huge", "/site/nofollow-meta", "/site/nofollow-header"] if k == 0 else []
+
+
+def site_body(k):
+    """The HTML of /site/K: every link of site_links and site_extra in several spellings, and links
+    a crawler must not follow."""
+    a, b, c = site_links(k)
+    rel = c.rsplit("/", 1)[1]
+    items = [
+        '<a href="%s">next</a>' % a,
+        '<a href="%s#part">next again, with a fragment</a>' % a,
+        '<a href="%s">jump</a> <a href="%s">jump again</a>' % (b, b),
+        '<a href="%s">relative</a>' % rel,
+        '<A HREF="HTTP://127.0.0.1:%s%s">absolute, upper case</A>' % ("{port}", c),
+        '<a rel="nofollow" href="/trap/nofollow-%d">nofollow</a>' % k,
+        '<a href="%s/site/%d">off site</a>' % (OTHER_BASE, k),
+        '<a href="mailto:x@example.org">mail</a> <a href="javascript:void(0)">js</a>',
+    ] + ['<a href="%s">special</a>' % p for p in site_extra(k)]
+    return (
+        "<!DOCTYPE html><html><head><title>site %d</title></head><body>\n%s\n</body></html>\n"
+        % (k, "\n".join("<p>%s</p>" % i for i in items))
+    )
+
+
+def site_expected(depth=None, pattern=None):
+    """The paths a crawl of /site/0 fetches, each once: every page reached by followed links within
+    `depth` steps (None: any) whose path matches the regex `pattern` (None: all), seed included."""
+    import re
+
+    seen, frontier = {"/site/0"}, ["/site/0"]
+    d = 0
+    while frontier and (depth is None or d < depth):
+        nxt = []
+        for p in frontier:
+            name = p.rsplit("/", 1)[1]
+            links = site_links(int(name)) + site_extra(int(name)) if name.isdigit() else []
+            for q in links:
+                if q not in seen and (pattern is None or re.search(pattern, q)):
+                    seen.add(q)
+                    nxt.append(q)
+        frontier, d = nxt, d + 1
+    return seen
+
+
+def site_page(path, port):
+    """The /site/ and /trap/ routes as (status, content_type, headers, body bytes), or None."""
+    parts = path.split("/")[1:]
+    if len(parts) != 2 or parts[0] not in ("site", "trap"):
+        return None
+    name = parts[1]
+    html = "text/html; charset=utf-8"
+    if parts[0] == "trap":
+        return (200, html, {}, b"<html><body>a crawler followed a link it must not</body></html>")
+    if name == "data":
+        return (200, "application/octet-stream", {}, b'<html><a href="/trap/binary">x</a></html>')
+    if name == "huge":
+        links = "".join('<a href="%s/h/%d">%d</a>\n' % (OTHER_BASE, i, i) for i in range(HUGE_LINKS))
+        long_link = '<a href="/trap/%s">long</a>' % ("x" * 100000)
+        broken = '<div><p><a href="/trap/broken" <b>unclosed <table><tr><td>\x00 &#x&#x; <a href='
+        return (200, html, {}, (links + long_link + broken).encode("utf-8"))
+    if name == "nofollow-meta":
+        body = '<html><head><meta name="robots" content="noindex, nofollow"></head><body>' \
+               '<a href="/trap/meta">x</a></body></html>'
+        return (200, html, {}, body.encode("ascii"))
+    if name == "nofollow-header":
+        body = '<html><body><a href="/trap/header">x</a></body></html>'
+        return (200, html, {"X-Robots-Tag": "dtask: nofollow"}, body.encode("ascii"))
+    k = _int(name, 0, SITE_PAGES - 1)
+    if k is None:
+        return None
+    return (200, html, {}, site_body(k).replace("{port}", str(port)).encode("utf-8"))
 
 
 def size_chunk(offset, n):
@@ -353,6 +447,12 @@ class Handler(BaseHTTPRequestHandler):
                     body = b"flaky: not yet\n"
                     return self._reply(503, "text/plain", len(body), {}, body, send_body)
                 return self._reply(200, "text/plain", 3, {}, b"ok\n", send_body)
+        site = site_page(path, self.server.server_address[1])
+        if site is not None:
+            if SITE_DELAY_MS:
+                time.sleep(SITE_DELAY_MS / 1000.0)
+            status, ctype, headers, body = site
+            return self._reply(status, ctype, len(body), headers, body, send_body)
         r = route(path)
         if r is not None:
             if parts[0] == "slow":
@@ -510,9 +610,16 @@ def main():
     ap.add_argument("--port-file", help="write the bound port here once listening")
     ap.add_argument("--root", help="also serve static files from this directory")
     ap.add_argument("--quiet", action="store_true", help="do not log requests")
+    ap.add_argument("--other-base", help="base URL /site/ pages link off-site to (another server)")
+    ap.add_argument("--site-delay-ms", type=int, default=0, help="each /site/ page waits this long")
     ap.add_argument("--request-log", help="append each request (method, path, headers) to this file as a JSON line")
     ap.add_argument("--robots", help="what /robots.txt answers: status:C, file:PATH, big:N, garbage:N")
     args = ap.parse_args()
+    global SITE_DELAY_MS
+    SITE_DELAY_MS = max(0, min(args.site_delay_ms, SLOW_MAX_MS))
+    if args.other_base:
+        global OTHER_BASE  # noqa: PLW0603 (set once, before serving)
+        OTHER_BASE = args.other_base.rstrip("/")
 
     if args.host != "127.0.0.1":
         ap.error("--host must be 127.0.0.1: this server is for local tests only")

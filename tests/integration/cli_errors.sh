@@ -55,6 +55,12 @@ expect submit-nothing 2 "usage|url|file" "$dtask" --master "$DT_MASTER" submit
 expect bad-scheme 2 "ftp://x|scheme" "$dtask" --master "$DT_MASTER" submit ftp://x
 expect not-a-url 2 "not a url|scheme|url" "$dtask" --master "$DT_MASTER" submit "not a url"
 expect one-bad-of-two 2 "ftp://x|scheme" "$dtask" --master "$DT_MASTER" submit http://127.0.0.1:9/ok ftp://x
+# dtask crawl checks its seeds and flags before it sends anything.
+expect crawl-no-seed 2 "no seed" "$dtask" --master "$DT_MASTER" crawl
+expect crawl-bad-seed 2 "seed 1.*scheme" "$dtask" --master "$DT_MASTER" crawl ftp://x
+expect crawl-bad-scope 2 "--scope.*'site'" "$dtask" --master "$DT_MASTER" crawl --scope site http://127.0.0.1:9/
+expect crawl-bad-depth 2 "--depth.*'-1'" "$dtask" --master "$DT_MASTER" crawl --depth -1 http://127.0.0.1:9/
+expect crawl-zero-pages 2 "--max-pages" "$dtask" --master "$DT_MASTER" crawl --max-pages 0 http://127.0.0.1:9/
 printf 'http://127.0.0.1:9/a\n# a comment\nhttp://127.0.0.1:9/b\nftp://x\n' >"$DT_TMP/bad-urls.txt"
 expect bad-file 2 "ftp://x|scheme|line" "$dtask" --master "$DT_MASTER" submit -f "$DT_TMP/bad-urls.txt"
 expect bad-stdin 2 "scheme|url" "$dtask" --master "$DT_MASTER" submit -f - <<<"gopher://127.0.0.1/x"

@@ -9,8 +9,10 @@
 #    1,024 welcomed and one beyond, which gets ERROR TOO_MANY_WORKERS from the whole-master cap
 #    (not the per-address one); a STATUS then answers within the client's timeout, says 1,024
 #    registered and lists DT_LIMIT_STATUS_WORKERS = 100 of them (a bounded reply).
-#  - 4,100 long-poll FETCHes (8 s each) from one socket: DT_WAITERS_MAX = 4,096 are parked,
-#    the ones beyond get ERROR TOO_BIG at once; a STATUS still answers.
+#  - 4,100 long-poll FETCHes (8 s each) from five sockets on 127.0.0.1..127.0.0.5 (820 each, under
+#    DT_LIMIT_WAITERS_PER_ADDR = 1,024): DT_WAITERS_MAX = 4,096 are parked, the ones beyond get
+#    ERROR TOO_BIG at once from the whole-master cap; a STATUS still answers. (The per-address cap
+#    is attacked by e2e_peer_waiters.)
 # The crawl must end with every URL done once. (--max-conns 4096: 1,025 workers and the FETCH
 # socket fit; the master raises its own descriptor limit to the hard one; --liveness 60: the silent
 # fake workers stay registered while this runs.)
@@ -60,12 +62,13 @@ dt_say "workers: $(cat "$w")"
 ms=$(dt_kv "$w" status_ms)
 [ "$ms" -ge 0 ] && [ "$ms" -le "$CLIENT_TIMEOUT_MS" ] || fail "STATUS with $WORKERS_MAX workers took $ms ms"
 
-dt_spawn waiters "$PEER" waiters "$DT_MASTER" $((WAITERS_MAX + 4))
+dt_spawn waiters "$PEER" waiters "$DT_MASTER" $((WAITERS_MAX + 4)) "$SOURCES"
 dt_wait_exit waiters 120
 [ "$DT_EXIT" -eq 0 ] || fail "dt_peer waiters exited $DT_EXIT"
 f="$DT_TMP/waiters.log"
 dt_say "waiters: $(cat "$f")"
 [ "$(dt_kv "$f" refused)" -eq 4 ] || fail "expected 4 FETCHes refused beyond the cap"
+[ "$(dt_kv "$f" refused_addr)" -eq 0 ] || fail "a FETCH was refused by the per-address cap"
 [ "$(dt_kv "$f" pages)" -eq 0 ] || fail "a parked FETCH was answered early"
 ms=$(dt_kv "$f" status_ms)
 [ "$ms" -ge 0 ] && [ "$ms" -le "$CLIENT_TIMEOUT_MS" ] || fail "STATUS with $WAITERS_MAX parked FETCHes took $ms ms"

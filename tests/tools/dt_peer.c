@@ -13,7 +13,21 @@
  *                                                from loopback source 127.0.0.(1 + i % SOURCES)
  *                                                (default 1: all from 127.0.0.1); then one
  *                                                STATUS from 127.0.0.1, timed
- *   dt_peer waiters ENDPOINT N                   N long-poll FETCHes from one socket
+ *   dt_peer waiters ENDPOINT N [SOURCES [FIRST [HOLD_MS]]]
+ *                                                N long-poll FETCHes (8 s each), FETCH i from
+ *                                                loopback source 127.0.0.(FIRST + i % SOURCES)
+ *                                                (default 1 and 1: all from 127.0.0.1); after
+ *                                                5 s of reading refusals, one STATUS, timed, and
+ *                                                a line; with HOLD_MS, each FETCH answered is
+ *                                                sent again until HOLD_MS or SIGTERM, then a
+ *                                                last line
+ *   dt_peer bigframes ENDPOINT COUNT PARTS FRAME MS
+ *                                                COUNT messages of PARTS garbage frames of
+ *                                                FRAME bytes, sent as fast as they go, then
+ *                                                connected until MS (or SIGTERM)
+ *   dt_peer rawmore PORT FRAMES FRAME MS         a hand-written ZMTP peer on 127.0.0.1:PORT
+ *                                                sends FRAMES frames of FRAME bytes of one
+ *                                                message that never ends (MORE on each)
  *   dt_peer fakemaster PORT_FILE COUNT URL HOLD_MS
  *                                                a master on 127.0.0.1 that deals the first
  *                                                worker to say HELLO COUNT tasks of URL at once,
@@ -31,6 +45,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +58,15 @@
 #define S_REPLY_WAIT_MS 30000
 
 static void *s_ctx;
+
+/* Set by SIGTERM: a holding mode stops, prints its line and exits 0. */
+static volatile sig_atomic_t s_stop;
+
+static void s_on_term (int sig)
+{
+    (void) sig;
+    s_stop = 1;
+}
 
 static void s_raise_nofile (void)
 {
@@ -251,6 +275,134 @@ static int s_flood (const char *endpoint, const char *kind, long count, const ch
     return 0;
 }
 
+/* ---- bigframes ---------------------------------------------------------- */
+
+/* Sends COUNT messages of PARTS frames of FRAME bytes each (garbage, not
+ * msgpack), as fast as the socket takes them, for at most MS; a frame that
+ * would block waits (bounded by MS). Prints what was sent. */
+static int s_bigframes (const char *endpoint, long count, long parts, long frame, long ms)
+{
+    if (count < 1 || parts < 1 || frame < 1 || frame > DT_LIMIT_FRAME_MAX || ms < 1) {
+        fprintf (stderr, "dt_peer: bad COUNT, PARTS, FRAME or MS\n");
+        return 1;
+    }
+    signal (SIGTERM, s_on_term);
+    void *sock = s_dealer (endpoint, NULL, NULL);
+    int timeout = 100;
+    zmq_setsockopt (sock, ZMQ_SNDTIMEO, &timeout, sizeof timeout);
+    char *buf = malloc ((size_t) frame);
+    if (!buf)
+        return 1;
+    memset (buf, 0xc1, (size_t) frame); /* 0xc1: never used in msgpack */
+    long sent = 0, frames = 0;
+    int64_t end = zclock_mono () + ms;
+    for (long i = 0; i < count && !s_stop && zclock_mono () < end; i++) {
+        for (long p = 0; p < parts && !s_stop && zclock_mono () < end;) {
+            if (zmq_send (sock, buf, (size_t) frame, p + 1 < parts ? ZMQ_SNDMORE : 0) >= 0) {
+                p++;
+                frames++;
+            }
+        }
+        sent++;
+    }
+    printf ("sent=%ld frames=%ld\n", sent, frames);
+    fflush (stdout);
+    /* Stay connected until MS or SIGTERM: what was sent stays queued. */
+    while (!s_stop && zclock_mono () < end)
+        s_sleep_ms (50);
+    free (buf);
+    zmq_close (sock);
+    return 0;
+}
+
+/* ---- rawmore ------------------------------------------------------------ */
+
+/* Writes all of `buf` to `fd`, or returns -1. */
+static int s_write_all (int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write (fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t) n;
+    }
+    return 0;
+}
+
+/* Reads exactly `len` bytes from `fd` within 5 s, or returns -1. */
+static int s_read_all (int fd, void *buf, size_t len)
+{
+    char *p = buf;
+    int64_t end = zclock_mono () + 5000;
+    while (len > 0 && zclock_mono () < end) {
+        struct pollfd pfd = {fd, POLLIN, 0};
+        if (poll (&pfd, 1, 100) <= 0)
+            continue;
+        ssize_t n = read (fd, p, len);
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t) n;
+    }
+    return len == 0 ? 0 : -1;
+}
+
+/* A ZMTP 3.0 peer written by hand (libzmq holds back every frame of an
+ * unfinished message on the sending side, a hostile peer need not): it
+ * greets as a NULL-mechanism DEALER from 127.0.0.1, then sends FRAMES frames
+ * of FRAME bytes each with the MORE flag set, a message that never ends,
+ * and stays connected until MS or SIGTERM. Prints the bytes sent. */
+static int s_rawmore (int port, long frames, long frame, long ms)
+{
+    if (frames < 1 || frame < 1 || frame > DT_LIMIT_FRAME_MAX || ms < 1)
+        return 1;
+    signal (SIGTERM, s_on_term);
+    signal (SIGPIPE, SIG_IGN);
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) port)};
+    sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    if (fd < 0 || connect (fd, (struct sockaddr *) &sa, sizeof sa) != 0) {
+        fprintf (stderr, "dt_peer: connect 127.0.0.1:%d: %s\n", port, strerror (errno));
+        return 1;
+    }
+    unsigned char greeting[64] = {0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 3, 0, 'N', 'U', 'L', 'L'};
+    unsigned char theirs[64];
+    static const char ready[] = "\x05READY\x0bSocket-Type\x00\x00\x00\x06"
+                                "DEALER";
+    unsigned char cmd[2] = {0x04, sizeof ready - 1};
+    if (s_write_all (fd, greeting, sizeof greeting) || s_read_all (fd, theirs, sizeof theirs) ||
+        s_write_all (fd, cmd, sizeof cmd) || s_write_all (fd, ready, sizeof ready - 1)) {
+        fprintf (stderr, "dt_peer: ZMTP handshake failed\n");
+        close (fd);
+        return 1;
+    }
+    char *buf = malloc ((size_t) frame);
+    if (!buf)
+        return 1;
+    memset (buf, 0xc1, (size_t) frame);
+    unsigned char head[9] = {0x03}; /* MORE | LONG, then a 64-bit size */
+    for (int i = 0; i < 8; i++)
+        head[1 + i] = (unsigned char) ((uint64_t) frame >> (56 - 8 * i));
+    long sent = 0;
+    int64_t end = zclock_mono () + ms;
+    while (sent < frames && !s_stop && zclock_mono () < end) {
+        if (s_write_all (fd, head, sizeof head) || s_write_all (fd, buf, (size_t) frame))
+            break; /* the master closed the connection */
+        sent++;
+    }
+    printf ("frames=%ld bytes=%ld\n", sent, sent * frame);
+    fflush (stdout);
+    while (!s_stop && zclock_mono () < end)
+        s_sleep_ms (50);
+    free (buf);
+    close (fd);
+    return 0;
+}
+
 /* ---- curve -------------------------------------------------------------- */
 
 #define S_CURVE_BATCH 32
@@ -393,37 +545,105 @@ static int s_workers (const char *endpoint, long n, long sources)
 
 /* ---- waiters ------------------------------------------------------------ */
 
-static int s_waiters (const char *endpoint, long n)
+/* One long-poll FETCH that no result can answer early. */
+static void s_fetch_parked (void *sock, uint64_t req)
 {
-    void *sock = s_dealer (endpoint, NULL, NULL);
-    for (long i = 0; i < n; i++) {
-        dt_msg_t msg;
-        dt_msg_init (&msg);
-        msg.type = DT_MSG_FETCH;
-        msg.req = (uint64_t) i + 1;
-        msg.fetch.cursor = (uint64_t) 1 << 62; /* past any result: nothing to answer with */
-        msg.fetch.max = 1;
-        msg.fetch.wait_ms = 8000; /* parked past this run's reads (5 s), then answered empty */
-        s_send (sock, &msg);
-    }
-    long refused = 0, pages = 0, other = 0;
+    dt_msg_t msg;
+    dt_msg_init (&msg);
+    msg.type = DT_MSG_FETCH;
+    msg.req = req;
+    msg.fetch.cursor = (uint64_t) 1 << 62; /* past any result: nothing to answer with */
+    msg.fetch.max = 1;
+    msg.fetch.wait_ms = 8000; /* parked past the first reads (5 s), then answered empty */
+    s_send (sock, &msg);
+}
+
+typedef struct {
+    long refused, refused_addr, pages, other, reparked, statuses;
+} s_waiters_tally_t;
+
+/* Reads every reply waiting on `socks`; with `repark`, an empty PAGE (a
+ * wait that ended) is answered by the same FETCH again, so the slot stays
+ * taken. */
+static void s_waiters_read (void **socks, long nsocks, s_waiters_tally_t *t, int repark)
+{
     dt_msg_t reply;
     dt_msg_init (&reply);
-    /* Refusals come at once; give them a few seconds, then stop. */
-    int64_t end = zclock_mono () + 5000;
-    while (zclock_mono () < end && s_recv (sock, &reply, 500) == 0) {
-        if (reply.type == DT_MSG_ERROR && reply.error.code == DT_ERR_TOO_BIG)
-            refused++;
-        else if (reply.type == DT_MSG_PAGE)
-            pages++;
-        else
-            other++;
-    }
+    for (long s = 0; s < nsocks; s++)
+        while (s_recv (socks[s], &reply, 0) == 0) {
+            if (reply.type == DT_MSG_ERROR && reply.error.code == DT_ERR_TOO_BIG) {
+                t->refused++;
+                t->refused_addr += s_str_has (reply.error.text, "address");
+            } else if (reply.type == DT_MSG_PAGE) {
+                t->pages++;
+                if (repark) {
+                    s_fetch_parked (socks[s], reply.req);
+                    t->reparked++;
+                }
+            } else if (reply.type == DT_MSG_STATUS_OK)
+                t->statuses++;
+            else
+                t->other++;
+        }
     dt_msg_reset (&reply);
+}
+
+static void s_waiters_print (const s_waiters_tally_t *t, long status_ms)
+{
+    printf ("refused=%ld refused_addr=%ld pages=%ld other=%ld reparked=%ld status_ms=%ld\n",
+            t->refused, t->refused_addr, t->pages, t->other, t->reparked, status_ms);
+    fflush (stdout);
+}
+
+static int s_waiters (const char *endpoint, long n, long sources, long first, long hold_ms)
+{
+    if (sources < 1 || sources > S_SOURCES_MAX || first < 1 || first + sources - 1 > 254 ||
+        hold_ms < 0 || hold_ms > 600000) {
+        fprintf (stderr, "dt_peer: bad SOURCES, FIRST or HOLD_MS\n");
+        return 1;
+    }
+    signal (SIGTERM, s_on_term);
+    void *socks[S_SOURCES_MAX];
+    for (long s = 0; s < sources; s++) {
+        char from[256];
+        s_from_source (from, sizeof from, endpoint, first + s);
+        socks[s] = s_dealer (from, NULL, NULL);
+    }
+    /* In batches of 64, each followed by a STATUS on every socket whose
+     * answer is awaited: the master answers a connection's messages in
+     * order, so the batch's refusals have come by then, and never more
+     * than a batch is queued to us (under DT_LIMIT_PEER_REPLIES): none is
+     * dropped and every refusal is counted. */
+    s_waiters_tally_t t = {0};
+    for (long i = 0; i < n && !s_stop; i++) {
+        s_fetch_parked (socks[i % sources], (uint64_t) i + 1);
+        if (i % 64 != 63 && i != n - 1)
+            continue;
+        long want = t.statuses + sources;
+        for (long s = 0; s < sources; s++) {
+            dt_msg_t mark;
+            dt_msg_init (&mark);
+            mark.type = DT_MSG_STATUS;
+            mark.req = (uint64_t) 1 << 40;
+            s_send (socks[s], &mark);
+        }
+        int64_t until = zclock_mono () + S_REPLY_WAIT_MS;
+        while (t.statuses < want && zclock_mono () < until && !s_stop) {
+            s_waiters_read (socks, sources, &t, 0);
+            s_sleep_ms (5);
+        }
+    }
+    /* Refusals come at once; give them a few seconds. */
+    int64_t end = zclock_mono () + 5000;
+    while (zclock_mono () < end && !s_stop) {
+        s_waiters_read (socks, sources, &t, 0);
+        s_sleep_ms (50);
+    }
     /* A STATUS, timed, with every slot taken. */
     void *client = s_dealer (endpoint, NULL, NULL);
-    dt_msg_t status;
+    dt_msg_t status, reply;
     dt_msg_init (&status);
+    dt_msg_init (&reply);
     status.type = DT_MSG_STATUS;
     status.req = 1;
     int64_t t0 = zclock_mono ();
@@ -432,9 +652,19 @@ static int s_waiters (const char *endpoint, long n)
     if (s_recv (client, &reply, S_REPLY_WAIT_MS) == 0 && reply.type == DT_MSG_STATUS_OK)
         status_ms = (long) (zclock_mono () - t0);
     dt_msg_reset (&reply);
-    printf ("refused=%ld pages=%ld other=%ld status_ms=%ld\n", refused, pages, other, status_ms);
+    s_waiters_print (&t, status_ms);
+    /* Holding: every FETCH answered is parked again, until HOLD_MS or
+     * SIGTERM. */
+    end = zclock_mono () + hold_ms;
+    while (hold_ms > 0 && zclock_mono () < end && !s_stop) {
+        s_waiters_read (socks, sources, &t, 1);
+        s_sleep_ms (50);
+    }
+    if (hold_ms > 0)
+        s_waiters_print (&t, status_ms);
     zmq_close (client);
-    zmq_close (sock);
+    for (long s = 0; s < sources; s++)
+        zmq_close (socks[s]);
     return 0;
 }
 
@@ -554,8 +784,13 @@ int main (int argc, char **argv)
         rc = s_curve (argv[2], argv[3], atol (argv[4]));
     else if (strcmp (mode, "workers") == 0 && (argc == 4 || argc == 5))
         rc = s_workers (argv[2], atol (argv[3]), argc == 5 ? atol (argv[4]) : 1);
-    else if (strcmp (mode, "waiters") == 0 && argc == 4)
-        rc = s_waiters (argv[2], atol (argv[3]));
+    else if (strcmp (mode, "waiters") == 0 && argc >= 4 && argc <= 7)
+        rc = s_waiters (argv[2], atol (argv[3]), argc >= 5 ? atol (argv[4]) : 1,
+                        argc >= 6 ? atol (argv[5]) : 1, argc >= 7 ? atol (argv[6]) : 0);
+    else if (strcmp (mode, "bigframes") == 0 && argc == 7)
+        rc = s_bigframes (argv[2], atol (argv[3]), atol (argv[4]), atol (argv[5]), atol (argv[6]));
+    else if (strcmp (mode, "rawmore") == 0 && argc == 6)
+        rc = s_rawmore (atoi (argv[2]), atol (argv[3]), atol (argv[4]), atol (argv[5]));
     else if (strcmp (mode, "fakemaster") == 0 && argc == 6)
         rc = s_fakemaster (argv[2], atol (argv[3]), argv[4], atol (argv[5]));
     else

@@ -90,6 +90,8 @@ static void s_sample (dt_msg_t *m, int type)
         m->submit.count = 3;
         m->submit.payloads = urls;
         m->submit.http = http[0];
+        m->submit.flags = DT_SUBMIT_CRAWL;
+        m->submit.crawl = (dt_msg_crawl_t){DT_SCOPE_REGEX, dt_str ("^https?://a/"), 3, 1000};
         break;
     case DT_MSG_SUBMIT_OK:
         m->submit_ok.job = dt_str ("job-abc");
@@ -402,58 +404,76 @@ static void test_a_huge_declared_count_allocates_nothing (void)
 static void test_strings_and_batches_over_their_caps_are_too_big (void)
 {
     /* A SUBMIT job id of 65 bytes, built by hand. */
-    /* Its HTTP options (H), then its host delay, last: none asked. */
-#define S_NO_HTTP "\x97\x00\x00\x00\x00\x00\xa0\xa0"
-#define S_TAIL    S_NO_HTTP "\x00"
-    uint8_t buf[128] = {0x9e, 0x04, 0x07, 0x00, 0xd9, 65};
+    /* Its HTTP options (H), its crawl tuple (C), then its host delay, last: none asked. */
+#define S_NO_HTTP  "\x97\x00\x00\x00\x00\x00\xa0\xa0"
+#define S_NO_CRAWL "\x94\x00\xa0\x00\x00"
+#define S_TAIL     S_NO_CRAWL "\x00"
+    uint8_t buf[128] = {0x9f, 0x04, 0x07, 0x00, 0xd9, 65};
     memset (buf + 6, 'j', 65);
-    memcpy (buf + 71, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_TAIL, 20);
-    DT_CHECK_EQ (s_decode (buf, 91), DT_PROTO_ETOOBIG);
+    memcpy (buf + 71, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP S_TAIL, 25);
+    DT_CHECK_EQ (s_decode (buf, 96), DT_PROTO_ETOOBIG);
     buf[5] = 64;
-    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_TAIL, 20);
-    DT_CHECK_EQ (s_decode (buf, 90), 0);
-    /* A payload sent as str, not bin, is malformed. */
-    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xa1x" S_TAIL, 19);
+    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP S_TAIL, 25);
+    DT_CHECK_EQ (s_decode (buf, 95), 0);
+    /* A SUBMIT without its host delay, or without its crawl tuple too, is
+     * malformed. */
+    buf[0] = 0x9e;
+    DT_CHECK_EQ (s_decode (buf, 94), DT_PROTO_EMALFORMED);
+    buf[0] = 0x9d;
     DT_CHECK_EQ (s_decode (buf, 89), DT_PROTO_EMALFORMED);
+    buf[0] = 0x9f;
+    /* A crawl whose scope kind is past REGEX is malformed; a regex one decodes. */
+    memcpy (buf + 70,
+            "\x00\x04\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP "\x94\x04\xa0\x00\x00\x00", 25);
+    DT_CHECK_EQ (s_decode (buf, 95), DT_PROTO_EMALFORMED);
+    memcpy (buf + 70,
+            "\x00\x04\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP "\x94\x03\xa1.\x02\x0a\x00", 26);
+    DT_CHECK_EQ (s_decode (buf, 96), 0);
+    /* A payload sent as str, not bin, is malformed. */
+    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xa1x" S_NO_HTTP S_TAIL, 24);
+    DT_CHECK_EQ (s_decode (buf, 94), DT_PROTO_EMALFORMED);
     /* A kind outside [a-z0-9_-] is malformed. */
-    memcpy (buf + 70, "\x00\x00\xa1X\x00\x00\x00\x00\x91\xc4\x01x" S_TAIL, 21);
-    DT_CHECK_EQ (s_decode (buf, 91), DT_PROTO_EMALFORMED);
+    memcpy (buf + 70, "\x00\x00\xa1X\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP S_TAIL, 26);
+    DT_CHECK_EQ (s_decode (buf, 96), DT_PROTO_EMALFORMED);
     /* H: method 3, compressed 2 are malformed; a User-Agent of 513 bytes
      * is over its cap. */
     memcpy (buf + 70,
-            "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x97\x03\x00\x00\x00\x00\xa0\xa0\x00", 20);
-    DT_CHECK_EQ (s_decode (buf, 90), DT_PROTO_EMALFORMED);
+            "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x97\x03\x00\x00\x00\x00\xa0\xa0" S_TAIL, 25);
+    DT_CHECK_EQ (s_decode (buf, 95), DT_PROTO_EMALFORMED);
     memcpy (buf + 70,
-            "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x97\x02\x00\x00\x00\x02\xa0\xa0\x00", 20);
-    DT_CHECK_EQ (s_decode (buf, 90), DT_PROTO_EMALFORMED);
+            "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x97\x02\x00\x00\x00\x02\xa0\xa0" S_TAIL, 25);
+    DT_CHECK_EQ (s_decode (buf, 95), DT_PROTO_EMALFORMED);
     memcpy (buf + 70,
-            "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x97\x02\x00\x00\x00\x01\xa0\xa0\x00", 20);
-    DT_CHECK_EQ (s_decode (buf, 90), 0);
+            "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x97\x02\x00\x00\x00\x01\xa0\xa0" S_TAIL, 25);
+    DT_CHECK_EQ (s_decode (buf, 95), 0);
     uint8_t big[700] = {0};
     memcpy (big, buf, 81);
     memcpy (big + 81, "\x97\x00\x00\x00\x00\x00\xda\x02\x01", 9);
     memset (big + 90, 'a', 513);
     big[603] = 0xa0;
-    big[604] = 0x00;
-    DT_CHECK_EQ (s_decode (big, 605), DT_PROTO_ETOOBIG);
+    memcpy (big + 604, S_TAIL, 6);
+    DT_CHECK_EQ (s_decode (big, 610), DT_PROTO_ETOOBIG);
     big[89] = 0x00; /* 512 bytes: at the cap */
     big[602] = 0xa0;
-    big[603] = 0x00;
-    DT_CHECK_EQ (s_decode (big, 604), 0);
+    memcpy (big + 603, S_TAIL, 6);
+    DT_CHECK_EQ (s_decode (big, 609), 0);
     /* A host delay over DT_LIMIT_HOST_DELAY_MAX_MS (10 min) is too big; a
      * flag no version knows is malformed. */
-    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP "\xce\x00\x09\x27\xc1",
-            24);
-    DT_CHECK (s_decode (buf, 94) != 0);
-    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP "\xce\x00\x09\x27\xc0",
-            24);
-    DT_CHECK_EQ (s_decode (buf, 94), 0);
-    memcpy (buf + 70, "\x00\x10\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_TAIL, 20);
-    DT_CHECK (s_decode (buf, 90) != 0);
-    memcpy (buf + 70, "\x00\x08\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_TAIL, 20);
-    DT_CHECK_EQ (s_decode (buf, 90), 0);
+    memcpy (buf + 70,
+            "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP S_NO_CRAWL "\xce\x00\x09\x27\xc1",
+            29);
+    DT_CHECK (s_decode (buf, 99) != 0);
+    memcpy (buf + 70,
+            "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP S_NO_CRAWL "\xce\x00\x09\x27\xc0",
+            29);
+    DT_CHECK_EQ (s_decode (buf, 99), 0);
+    memcpy (buf + 70, "\x00\x10\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP S_TAIL, 25);
+    DT_CHECK (s_decode (buf, 95) != 0);
+    memcpy (buf + 70, "\x00\x08\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP S_TAIL, 25);
+    DT_CHECK_EQ (s_decode (buf, 95), 0);
 #undef S_TAIL
 #undef S_NO_HTTP
+#undef S_NO_CRAWL
 
     /* The encoder refuses what the decoder would refuse. */
     dt_msg_t m;

@@ -373,7 +373,7 @@ static void test_a_lost_lease_spends_no_attempt_but_retry_and_expiry_do (void)
     dt_state_t *st = dt_state_new (&opts, NULL);
     uint64_t first;
     uint32_t count;
-    DT_CHECK_EQ (s_submit (st, "j", 0, 1, &first, &count), 0);
+    DT_CHECK_EQ (s_submit (st, "j", 0, 2, &first, &count), 0);
     dt_worker_t *w = s_worker (st, "gone", 4);
     DT_CHECK_EQ (s_dispatch (st, w, 1, NOW), 1);
     DT_CHECK_EQ (dt_state_drop_worker (st, &w, NOW), 1); /* lost: attempt 1 not spent */
@@ -383,10 +383,46 @@ static void test_a_lost_lease_spends_no_attempt_but_retry_and_expiry_do (void)
     s_result (st, w, first, 2, DT_OUTCOME_RETRY, NOW); /* spends 1 of 2 */
     DT_CHECK_EQ (s_stats (st, "").delayed, 1);
     dt_state_promote_due (st, NOW + 100000);
-    DT_CHECK_EQ (s_dispatch (st, w, 1, NOW + 100000), 1);
+    DT_CHECK_EQ (s_dispatch (st, w, 2, NOW + 100000), 2);
+    DT_CHECK_EQ (s_items[0].id, first);
+    /* The worker answers for its other task: it is not stuck, so the
+     * lease that outlives its limit is the task's doing. */
+    s_result (st, w, first + 1, 1, DT_OUTCOME_DONE, NOW + 199500);
     DT_CHECK_EQ (dt_state_expire_leases (st, w, NOW + 200000), 1); /* spends 2 of 2 */
     DT_CHECK_EQ (s_stats (st, "").failed, 1);
+    DT_CHECK_EQ (s_stats (st, "").done, 1);
     DT_CHECK_EQ (s_stats (st, "").pending, 0);
+    dt_state_destroy (&st);
+}
+
+static void test_a_lease_expired_on_a_worker_that_answers_nothing_is_lost_not_spent (void)
+{
+    dt_state_opts_t opts = s_opts ();
+    opts.max_attempts = 1;
+    dt_state_t *st = dt_state_new (&opts, NULL);
+    uint64_t first;
+    uint32_t count;
+    DT_CHECK_EQ (s_submit (st, "j", 0, 1, &first, &count), 0);
+    /* A worker that heartbeats but never returns a result (stopped, hung,
+     * a fake that keeps its tasks): each expiry counts against max_lost. */
+    dt_worker_t *w = s_worker (st, "holder", 4);
+    int64_t now = NOW;
+    for (uint32_t i = 1; i <= DT_STATE_LOST_FACTOR; i++) {
+        DT_CHECK_EQ (s_dispatch (st, w, 1, now), 1);
+        DT_CHECK_EQ (s_items[0].attempt, i);
+        now += opts.task_ms + 1;
+        DT_CHECK_EQ (dt_state_expire_leases (st, w, now), 1);
+        DT_CHECK_EQ (s_stats (st, "").failed, i == DT_STATE_LOST_FACTOR ? 1 : 0);
+    }
+    DT_CHECK_EQ (s_stats (st, "").pending, 0);
+    /* A worker that answered within task_ms is not stuck: its expiry spends
+     * the one attempt. */
+    DT_CHECK_EQ (s_submit (st, "k", 0, 2, &first, &count), 0);
+    DT_CHECK_EQ (s_dispatch (st, w, 2, now), 2);
+    s_result (st, w, first + 1, 1, DT_OUTCOME_DONE, now + opts.task_ms);
+    DT_CHECK_EQ (dt_state_expire_leases (st, w, now + opts.task_ms + 1), 1);
+    DT_CHECK_EQ (s_stats (st, "k").failed, 1);
+    DT_CHECK_EQ (s_stats (st, "k").done, 1);
     dt_state_destroy (&st);
 }
 
@@ -1040,6 +1076,8 @@ int main (void)
          test_max_lost_defaults_to_ten_times_max_attempts},
         {"a lost lease spends no attempt but retry and expiry do",
          test_a_lost_lease_spends_no_attempt_but_retry_and_expiry_do},
+        {"a lease expired on a worker that answers nothing is lost, not spent",
+         test_a_lease_expired_on_a_worker_that_answers_nothing_is_lost_not_spent},
         {"a new worker holds only the starting credit",
          test_a_new_worker_holds_only_the_starting_credit},
         {"credit grows by rounds up to what the worker offered",

@@ -1,0 +1,102 @@
+/* test_pagelinks.c - a crawl page's links in the worker: HTML 2xx only, X-Robots-Tag, the body cap.
+ */
+#include "dt_limits.h"
+#include "dt_pagelinks.h"
+#include "dt_test.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char s_page[] = "<html><body><a href=\"/a\">a</a> <a href=\"b\">b</a></body></html>";
+
+static const char *s_links (dt_pagelinks_t *p, long status, const char *ctype, size_t *len)
+{
+    return dt_pagelinks_links (p, status, "http://h.test/dir/", ctype, len);
+}
+
+static void test_an_html_page_gives_its_links (void)
+{
+    dt_pagelinks_t *p = dt_pagelinks_new ();
+    DT_CHECK (p);
+    dt_pagelinks_header (p, "HTTP/1.1 200 OK\r\n", 17);
+    dt_pagelinks_body (p, s_page, sizeof s_page - 1);
+    size_t len;
+    const char *links = s_links (p, 200, "text/html; charset=utf-8", &len);
+    DT_CHECK (len == strlen ("http://h.test/a\nhttp://h.test/dir/b") &&
+              memcmp (links, "http://h.test/a\nhttp://h.test/dir/b", len) == 0);
+    dt_pagelinks_destroy (&p);
+    DT_CHECK (!p);
+}
+
+static void test_no_links_from_other_bodies (void)
+{
+    dt_pagelinks_t *p = dt_pagelinks_new ();
+    size_t len;
+    dt_pagelinks_body (p, s_page, sizeof s_page - 1);
+    s_links (p, 200, "application/octet-stream", &len);
+    DT_CHECK_EQ (len, 0);
+    s_links (p, 200, "", &len);
+    DT_CHECK_EQ (len, 0);
+    s_links (p, 404, "text/html", &len);
+    DT_CHECK_EQ (len, 0);
+    s_links (p, 301, "text/html", &len);
+    DT_CHECK_EQ (len, 0);
+    dt_pagelinks_destroy (&p);
+}
+
+static void test_x_robots_tag_nofollow_is_obeyed_for_us_only (void)
+{
+    dt_pagelinks_t *p = dt_pagelinks_new ();
+    size_t len;
+    const char other[] = "X-Robots-Tag: otherbot: nofollow\r\n";
+    dt_pagelinks_header (p, other, sizeof other - 1);
+    dt_pagelinks_body (p, s_page, sizeof s_page - 1);
+    s_links (p, 200, "text/html", &len);
+    DT_CHECK (len > 0);
+    dt_pagelinks_reset (p);
+    const char ours[] = "x-robots-tag: dtask: noindex, nofollow\r\n";
+    dt_pagelinks_header (p, ours, sizeof ours - 1);
+    dt_pagelinks_body (p, s_page, sizeof s_page - 1);
+    s_links (p, 200, "text/html", &len);
+    DT_CHECK_EQ (len, 0);
+    /* A redirect's header is not the final response's: a new status line forgets it. */
+    dt_pagelinks_reset (p);
+    const char all[] = "X-Robots-Tag: none\r\n";
+    dt_pagelinks_header (p, all, sizeof all - 1);
+    dt_pagelinks_header (p, "HTTP/1.1 200 OK\r\n", 17);
+    dt_pagelinks_body (p, s_page, sizeof s_page - 1);
+    s_links (p, 200, "text/html", &len);
+    DT_CHECK (len > 0);
+    dt_pagelinks_destroy (&p);
+}
+
+static void test_the_body_kept_is_capped (void)
+{
+    dt_pagelinks_t *p = dt_pagelinks_new ();
+    size_t chunk = 1024 * 1024;
+    char *junk = malloc (chunk);
+    DT_CHECK (junk);
+    memset (junk, ' ', chunk);
+    /* A link past the cap is never seen: only DT_LIMIT_HTML_MAX bytes are kept. */
+    for (size_t i = 0; i < DT_LIMIT_HTML_MAX / chunk; i++)
+        dt_pagelinks_body (p, junk, chunk);
+    free (junk);
+    dt_pagelinks_body (p, s_page, sizeof s_page - 1);
+    size_t len;
+    s_links (p, 200, "text/html", &len);
+    DT_CHECK_EQ (len, 0);
+    dt_pagelinks_destroy (&p);
+}
+
+int main (void)
+{
+    static dt_test_t tests[] = {
+        {"an HTML page gives its links", test_an_html_page_gives_its_links},
+        {"no links from other bodies", test_no_links_from_other_bodies},
+        {"X-Robots-Tag nofollow is obeyed for us only",
+         test_x_robots_tag_nofollow_is_obeyed_for_us_only},
+        {"the body kept is capped", test_the_body_kept_is_capped},
+        {0},
+    };
+    return dt_test_run (tests);
+}
