@@ -24,6 +24,7 @@ SECTION_TITLE = {
     "crawl": "crawl a linked site (nginx)",
     "exec": "exec: a process per task",
     "stdio": "a Python function per task",
+    "delay": "delayed tasks: lateness after their due time",
 }
 SYSTEM_LABEL = {
     "zmq-pushpull": "raw ZeroMQ PUSH/PULL (C)",
@@ -54,6 +55,9 @@ METRIC_UNIT = {
     "drain_per_s": "drain tasks/s",
     "rss_bytes_per_task": "master RSS bytes/task",
     "jobs_per_s": "jobs/s",
+    "lateness_p50_ms": "p50 ms after due",
+    "lateness_p99_ms": "p99 ms after due",
+    "rss_mb_waiting": "master RSS MiB while they wait",
     "rss_mb_growth": "master RSS growth MiB",
     "rss_mb_after_drain": "master RSS MiB after drain",
     "pages_per_s": "pages/s",

@@ -46,6 +46,12 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
                                                    : DT_STATE_MEMORY_RESULTS);
     self->workers = dt_workers_new ();
     self->kinds = dt_kinds_new ();
+    self->timed = dt_queue_new ();
+    self->due_next = UINT64_MAX;
+    if (store && !(self->due = dt_store_due_new (store))) {
+        dt_state_destroy (&self);
+        return NULL;
+    }
     self->crawls = dt_frontier_new ();
     if (opts->host_limit > 0 &&
         (!(self->hosts = dt_hosts_new (opts->host_limit)) || !(self->unparked = dt_queue_new ()))) {
@@ -53,7 +59,7 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
         return NULL;
     }
     if (!self->tasks || !self->queue || !self->cold || !self->jobs || !self->results ||
-        !self->workers || !self->kinds || !self->crawls ||
+        !self->workers || !self->kinds || !self->timed || !self->crawls ||
         (opts->host_delay_ms > 0 && dt_state_polite_on (self) != 0)) {
         dt_state_destroy (&self);
         return NULL;
@@ -76,9 +82,13 @@ void dt_state_destroy (dt_state_t **self_p)
     for (int k = 0; k < DT_LIMIT_KINDS_MAX; k++)
         for (int p = 0; p <= DT_PRIORITY_MAX; p++)
             dt_queue_destroy (&self->aside[k][p]);
-    for (int p = 0; p <= DT_PRIORITY_MAX; p++)
+    for (int p = 0; p <= DT_PRIORITY_MAX; p++) {
         dt_queue_destroy (&self->levels[p]);
+        dt_queue_destroy (&self->soon[p]);
+    }
     dt_kinds_destroy (&self->kinds);
+    dt_store_due_destroy (&self->due);
+    dt_queue_destroy (&self->timed);
     dt_frontier_destroy (&self->crawls);
     dt_workers_destroy (&self->workers);
     dt_state_polite_free (self); /* after the workers: their leases may hold its tasks */
@@ -279,6 +289,20 @@ dt_queue_t *dt_state_queue_of (dt_state_t *self, dt_task_t *task)
     return self->levels[p];
 }
 
+dt_queue_t *dt_state_soon_of (dt_state_t *self, dt_task_t *task)
+{
+    int p = s_meta (self, task) < 0 ? 0 : task->meta & DT_TASK_PRIO;
+    if (p > DT_PRIORITY_MAX)
+        p = 0;
+    if (!self->soon[p] && !(self->soon[p] = dt_queue_new ())) {
+        dt_state_fail (self, "out of memory queueing a task");
+        return dt_state_queue_of (self, task);
+    }
+    if (p > 0)
+        self->high = 1;
+    return self->soon[p];
+}
+
 /* The dispatches `task` gets: its own max_attempts, else the master's. */
 static uint32_t s_max_attempts (dt_state_t *self, dt_task_t *task)
 {
@@ -413,8 +437,11 @@ void dt_state_finish (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
         dt_state_fail (self, "out of memory recording a result");
         return;
     }
-    if (self->store)
+    if (self->store) {
         dt_state_check (self, dt_store_finish (self->store, seq, &r));
+        s_meta (self, task);
+        dt_state_due_finished (self, task);
+    }
     dt_state_budget_release (self, task->url_len);
     dt_state_step (self, task, event);
     self->unswept++;
@@ -518,14 +545,19 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
     dt_str_t kind0, payload0;
     dt_spec_opts_t opts0;
     dt_spec_split (urls[0].ptr, urls[0].len, &kind0, &payload0, &opts0);
-    int cold = self->store && !opts0.priority &&
+    /* A chunk not due yet waits in memory without a store; with one, in
+     * the store until its time nears (dt_state_due.c). */
+    int delayed = opts0.not_before > dt_state_wall_ms ();
+    int later = delayed && self->store;
+    int cold = !later && self->store && !opts0.priority &&
                (self->counts.cold > 0 || !dt_state_hot_room (self, nurls));
     /* Reserve first, so that once tasks are being created nothing can fail
      * half-way through the chunk. */
     /* With a store the chunk is only there: its primary key answers resends. */
     if (!(job = dt_state_job_ensure (self, job_name)) ||
-        (!cold && (dt_tasks_reserve (self->tasks, first, urls, nurls) != 0 ||
-                   dt_queue_reserve (self->queue, nurls) != 0)) ||
+        (!cold && !later &&
+         (dt_tasks_reserve (self->tasks, first, urls, nurls) != 0 ||
+          dt_queue_reserve (self->queue, nurls) != 0)) ||
         (!self->store && dt_jobs_chunk_add (self->jobs, job, chunk, first, nurls,
                                             dt_jobs_urls_hash (urls, nurls)) != 0)) {
         snprintf (err, err_size, "out of memory");
@@ -536,20 +568,27 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
         job->kind = dt_kinds_index (self->kinds, kind0) + 1;
     if (self->store)
         dt_state_check (self, dt_store_add_chunk (self->store, job_name, chunk, first, nurls));
+    if (later)
+        dt_state_due_submitted (self, job, dt_kinds_find (self->kinds, kind0), first, nurls,
+                                opts0.not_before);
     if (cold) {
         if (dt_cold_add (self->cold, first, nurls) != 0)
             dt_state_fail (self, "out of memory queueing tasks in the store");
         for (uint32_t i = 0; i < nurls; i++)
             dt_state_step_cold (self, job, DT_TASK_NONE, DT_LIFE_SUBMIT_COLD);
     }
-    for (uint32_t i = 0; !cold && i < nurls; i++) {
+    for (uint32_t i = 0; !cold && !later && i < nurls; i++) {
         dt_task_t *task =
             dt_tasks_add (self->tasks, first + i, job->index, urls[i].ptr, urls[i].len);
         if (!task) {
             dt_state_fail (self, "out of memory adding a task");
             break;
         }
-        dt_state_enqueue (self, task, DT_LIFE_SUBMIT, 0);
+        if (delayed) {
+            dt_state_step (self, task, DT_LIFE_SUBMIT);
+            dt_state_due_hold (self, task, opts0.not_before);
+        } else
+            dt_state_enqueue (self, task, DT_LIFE_SUBMIT, 0);
     }
     if (self->store)
         dt_state_check (self, dt_store_add_tasks (self->store, first, job_name, urls, nurls));
@@ -651,33 +690,21 @@ static dt_queue_t *s_next (dt_state_t *self, uint64_t kinds, uint64_t *id, uint3
         for (uint64_t k = 0, m = kinds; m; k++, m >>= 1)
             if ((m & 1) && self->aside[k][p] && dt_queue_pop (self->aside[k][p], id, gen) == 0)
                 return self->aside[k][p];
+        if (self->soon[p] && dt_queue_pop (self->soon[p], id, gen) == 0)
+            return self->soon[p];
         if (self->levels[p] && dt_queue_pop (self->levels[p], id, gen) == 0)
             return self->levels[p];
     }
     for (uint64_t k = 0, m = kinds; m; k++, m >>= 1)
         if ((m & 1) && self->aside[k][0] && dt_queue_pop (self->aside[k][0], id, gen) == 0)
             return self->aside[k][0];
+    if (self->soon[0] && dt_queue_pop (self->soon[0], id, gen) == 0)
+        return self->soon[0];
     if (self->granted && dt_queue_pop (self->granted, id, gen) == 0)
         return self->granted;
     if (self->unparked && dt_queue_pop (self->unparked, id, gen) == 0)
         return self->unparked;
     return dt_queue_pop (self->queue, id, gen) == 0 ? self->queue : NULL;
-}
-
-/* Wall-clock ms, for tasks' not-before times. */
-static uint64_t s_wall_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_REALTIME, &ts);
-    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
-/* The monotonic clock, for the delay heap (dt_queue_delay). */
-static int64_t s_mono_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int dt_state_kind (dt_state_t *self, dt_str_t kind)
@@ -702,6 +729,7 @@ void dt_state_kind_counts (dt_state_t *self, uint64_t (*counts)[3])
         if (k >= 0)
             counts[k][at]++;
     }
+    dt_state_due_kind_counts (self, counts); /* those waiting in the store */
 }
 
 int dt_state_kinds (const dt_state_t *self)
@@ -759,6 +787,14 @@ uint32_t dt_state_take_http (dt_state_t *self, const dt_msg_httpopt_t **http)
     return self->take_nhttp;
 }
 
+/* The monotonic clock, as the loop's (politeness keeps its times on it). */
+static int64_t s_mono_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt_msg_task_t *items,
                               dt_task_t **tasks)
 {
@@ -810,22 +846,13 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
                        task->meta & DT_TASK_OPTS ? &opts : NULL);
         if (!(task->meta & DT_TASK_OPTS))
             memset (&opts, 0, sizeof opts);
-        if (opts.not_before) {
-            /* Not yet due: into the delay heap until its time, the same
-             * road a retry takes (DUE brings it back). It is met here,
-             * wherever it was (hot, cold, recovered), so the time needs no
-             * other index. */
-            uint64_t wall = s_wall_ms ();
-            if (opts.not_before > wall) {
-                task->gen++;
-                dt_state_step (self, task, DT_LIFE_DELAY);
-                if (dt_queue_delay (self->queue, s_mono_ms () + (int64_t) (opts.not_before - wall),
-                                    task->id, task->gen) != 0) {
-                    dt_state_fail (self, "out of memory delaying a task");
-                    break;
-                }
-                continue;
-            }
+        if (opts.not_before && opts.not_before > dt_state_wall_ms ()) {
+            /* Not yet due (a task put back by REQUEUE): it waits in memory
+             * until its time (dt_state_due.c); DUE brings it back. */
+            dt_state_due_hold (self, task, opts.not_before);
+            if (self->broken)
+                break;
+            continue;
         }
         dt_msg_task_t item = {task->id, task->attempts + 1, kind,
                               payload,  opts.timeout_ms,    dt_state_task_flags (self, task),
@@ -996,6 +1023,7 @@ void dt_state_promote_due (dt_state_t *self, int64_t now)
         if (task && task->state == DT_TASK_DELAYED && task->gen == gen)
             dt_state_enqueue (self, task, DT_LIFE_DUE, 1);
     }
+    dt_state_due_promote (self);
     if (self->polite)
         dt_polite_promote (self->polite, now);
 }
@@ -1004,7 +1032,11 @@ int64_t dt_state_next_due (const dt_state_t *self)
 {
     if (dt_jobs_purges (self->jobs) > 0)
         return 0;
-    int64_t due = dt_queue_next_due (self->queue);
+    int64_t retry = dt_queue_next_due (self->queue);
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    int64_t timed = dt_state_due_next (self, (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+    int64_t due = retry < timed ? retry : timed;
     if (self->polite) {
         int64_t polite = dt_polite_next_due (self->polite);
         due = polite < due ? polite : due;
@@ -1172,6 +1204,8 @@ int dt_state_cancel (dt_state_t *self, dt_str_t job_name, uint64_t *count, int64
     }
     if (*count < unfinished && self->counts.cold > 0)
         dt_state_cancel_cold (self, job, count, now);
+    if (*count < unfinished && self->counts.later > 0)
+        dt_state_due_cancel (self, job, count, now);
     dt_state_maintain (self);
     return self->broken ? -1 : 0;
 }
