@@ -92,7 +92,7 @@ int dt_jobs_chunk_find (dt_jobs_t *self, const dt_job_t *job, uint32_t chunk, ui
 int dt_jobs_chunk_add (dt_jobs_t *self, dt_job_t *job, uint32_t chunk, uint64_t first_id,
                        uint32_t count, uint64_t urls_hash);
 
-/* A hash of a chunk's URLs (64-bit FNV-1a over lengths and bytes), to tell
+/* A hash of a chunk's URLs (64 bits over lengths and 8-byte words), to tell
  * a resend from another submission once the tasks have left memory. */
 uint64_t dt_jobs_urls_hash (const dt_str_t *urls, uint32_t count);
 

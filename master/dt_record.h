@@ -44,6 +44,7 @@ typedef struct {
     dt_str_t error;        /* empty when no error */
     dt_str_t output;       /* what the task produced; empty when nothing */
     uint16_t exit_code;    /* DT_EXIT_NONE when none applies */
+    dt_str_t job;          /* the task's job, for the store; empty: it looks it up by id */
 } dt_record_t;
 
 /* A worker's RESULTS item as a report (borrowing its strings). */

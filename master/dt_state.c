@@ -428,6 +428,9 @@ void dt_state_finish (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
     r.state = rule->to == DT_TASK_DONE ? DT_STATE_DONE : DT_STATE_FAILED;
     r.url = dt_str_n (task->url, task->url_len);
     r.worker = worker;
+    const dt_job_t *job = dt_jobs_at (self->jobs, task->job);
+    if (job) /* the store need not look it up by id */
+        r.job = dt_str_n (job->name, job->name_len);
     if (error)
         r.error = dt_str (error);
     if (task->state == DT_TASK_INFLIGHT)

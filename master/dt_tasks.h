@@ -100,7 +100,8 @@ size_t dt_tasks_sweep (dt_tasks_t *self, uint64_t below, int (*busy) (const dt_t
 /* In each block that holds busy tasks among many finished ones, forgets
  * the records for which `busy` is false and moves the URLs of the others
  * into a new arena, when that gives back at least half of the block's URL
- * bytes: a block's URLs are otherwise freed only with the whole block,
+ * bytes and the new arena is smaller than the old (never so when the old
+ * is one arena block): a block's URLs are otherwise freed only with the whole block,
  * and one busy task would keep 32,768 long URLs in memory. Records stay
  * where they are (lease lists link them). Returns the blocks compacted. */
 size_t dt_tasks_compact (dt_tasks_t *self, int (*busy) (const dt_task_t *task));
