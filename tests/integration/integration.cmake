@@ -53,3 +53,4 @@ set_tests_properties(warc_check_install PROPERTIES
   FIXTURES_SETUP warcio TIMEOUT 600 ENVIRONMENT "WARC_CHECK_PREFIX=${CMAKE_BINARY_DIR}/warc-check")
 dt_script_test(warc_check_selftest tools/warc-check/selftest.sh)
 set_tests_properties(warc_check_selftest e2e_warc_local PROPERTIES FIXTURES_REQUIRED warcio)
+dt_script_test(e2e_polite integration/e2e_polite.sh)
