@@ -37,6 +37,10 @@
  * extra round trips at most. */
 #define DT_SUBMIT_APPEND_PROBES 8
 
+/* getopt values of the long-only politeness options (dt_httpflags.h has 0x10xx). */
+#define S_OPT_ROBOTS     0x1101
+#define S_OPT_HOST_DELAY 0x1102
+
 /* Random job ids: 8 bytes as 16 hex digits. */
 #define DT_SUBMIT_JOB_BYTES 8
 
@@ -61,6 +65,12 @@ static const char s_usage[] =
     "      --save warc|none  warc: the master keeps each fetch's request and response as\n"
     "                      WARC records (read back with dtask get and dtask export);\n"
     "                      none (default): only the results\n"
+    "      --robots        obey each site's robots.txt: it is fetched once per origin\n"
+    "                      before the first page, and pages it disallows fail with\n"
+    "                      \"robots.txt disallows\", unfetched\n"
+    "      --host-delay MS at least MS between the starts of two requests to one\n"
+    "                      origin (scheme, host, port) over all workers (default:\n"
+    "                      the master's --host-delay)\n"
     "      --jsonl         -f FILE holds one JSON object a line, {\"payload\": TEXT} or\n"
     "                      {\"payload_base64\": BASE64}: payloads with newlines or binary data;\n"
     "                      a line may add options of its own over the command line's:\n"
@@ -113,6 +123,8 @@ typedef struct {
     const char *kind;             /* every task's kind: "http" unless --kind */
     uint32_t flags;               /* DT_SUBMIT_SAVE with --save warc */
     dt_jsonin_opts_t opts;        /* every task's options (PROTOCOL.md SUBMIT) */
+    uint32_t polite_flags;        /* DT_SUBMIT_ROBOTS (--robots) */
+    uint32_t host_delay_ms;       /* --host-delay */
     const dt_msg_httpopt_t *http; /* the job's HTTP options, borrowed */
     const char *job;              /* borrowed */
     const dt_str_t *urls;         /* borrowed from the URL list */
@@ -201,7 +213,8 @@ static int s_holds (s_submit_t *self, dt_rpc_t *rpc, size_t index, uint32_t numb
     msg.type = DT_MSG_SUBMIT;
     msg.submit.job = dt_str (self->job);
     msg.submit.chunk = number;
-    msg.submit.flags = DT_SUBMIT_RESEND_ONLY | self->flags;
+    msg.submit.flags = DT_SUBMIT_RESEND_ONLY | self->polite_flags | self->flags;
+    msg.submit.host_delay_ms = self->host_delay_ms;
     /* A resend names the same kind and options: they are part of each task. */
     msg.submit.kind = dt_str (self->kind);
     msg.submit.priority = chunk->opts->priority;
@@ -379,7 +392,8 @@ static int s_send_chunk (s_submit_t *self, dt_rpc_t *rpc, s_chunk_t *chunk)
     msg.type = DT_MSG_SUBMIT;
     msg.submit.job = dt_str (self->job);
     msg.submit.chunk = chunk->number;
-    msg.submit.flags = self->flags;
+    msg.submit.flags = self->polite_flags | self->flags;
+    msg.submit.host_delay_ms = self->host_delay_ms;
     msg.submit.kind = dt_str (self->kind);
     msg.submit.priority = chunk->opts->priority;
     msg.submit.not_before = chunk->opts->not_before;
@@ -553,6 +567,8 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
         {"jsonl", no_argument, NULL, 'L'},
         {"save", required_argument, NULL, 'S'},
         DT_HTTPFLAGS_LONGOPTS,
+        {"robots", no_argument, NULL, S_OPT_ROBOTS},
+        {"host-delay", required_argument, NULL, S_OPT_HOST_DELAY},
         {NULL, 0, NULL, 0},
     };
     const char *job = NULL, *file = NULL, *kind = DT_KIND_HTTP;
@@ -585,6 +601,15 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
             else
                 return dt_cli_usage_error (s_usage_text (), "--save: warc or none, not '%s'",
                                            optarg);
+            break;
+        case S_OPT_ROBOTS:
+            self.polite_flags |= DT_SUBMIT_ROBOTS;
+            break;
+        case S_OPT_HOST_DELAY:
+            if (s_uint (optarg, DT_LIMIT_HOST_DELAY_MAX_MS, &v) != 0)
+                return dt_cli_usage_error (s_usage, "--host-delay: ms, 0 to %u, not '%s'",
+                                           DT_LIMIT_HOST_DELAY_MAX_MS, optarg);
+            self.host_delay_ms = (uint32_t) v;
             break;
         case 'P':
             if (s_uint (optarg, DT_PRIORITY_MAX, &v) != 0)

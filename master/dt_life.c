@@ -51,6 +51,7 @@ const dt_life_rule_t dt_life_rules[DT_LIFE_NEVENTS] = {
                                DT_LIFE_COUNT_SUBMITTED | DT_LIFE_COUNT_LATER_IN},
     [DT_LIFE_WAKE] = {"WAKE", S_DELAYED, DT_TASK_DELAYED, DT_LIFE_WRITE_NONE,
                       DT_LIFE_COUNT_LATER_OUT},
+    [DT_LIFE_REFUSE] = {"REFUSE", S_QUEUED, DT_TASK_FAILED, DT_LIFE_WRITE_FINISH, 0},
 };
 
 const dt_life_rule_t *dt_life_rule (dt_life_event_t event)

@@ -29,6 +29,7 @@
  *   SUBMIT_LATER     NONE                       DELAYED+  add task (and its due row)
  *   RECOVER_LATER    NONE                       DELAYED+  -
  *   WAKE             DELAYED+                   DELAYED   -
+ *   REFUSE           QUEUED                     FAILED    finish (robots.txt: never fetched)
  *   CANCEL           QUEUED, INFLIGHT, DELAYED  FAILED    finish ("cancelled")
  *   REQUEUE          FAILED                     QUEUED    reopen
  *   REQUEUE_COLD     FAILED                     QUEUED*   reopen
@@ -73,6 +74,7 @@ typedef enum {
     DT_LIFE_SUBMIT_LATER,
     DT_LIFE_RECOVER_LATER,
     DT_LIFE_WAKE,
+    DT_LIFE_REFUSE,
     DT_LIFE_NEVENTS
 } dt_life_event_t;
 

@@ -33,6 +33,8 @@ typedef struct {
     dt_str_t output;       /* what the task produced; empty when nothing */
     uint16_t exit_code;    /* a command's status; DT_EXIT_NONE when none applies */
     dt_str_t links;        /* a crawl's page: its links, one per '\n'; empty when none */
+    /* The pause the server asked for (Retry-After); 0: none. */
+    uint32_t retry_after_ms;
     dt_str_t capture;      /* its WARC records (T flag SAVE); empty when none */
     dt_warc_loc_t warc;    /* where the master stored the capture (dt_archive.h); set by it */
 } dt_report_t;
@@ -60,10 +62,22 @@ typedef struct {
 /* A worker's RESULTS item as a report (borrowing its strings). */
 static inline dt_report_t dt_record_report_from_msg (const dt_msg_result_t *m)
 {
-    dt_report_t r = {
-        m->id,     m->attempt,    m->epoch,     m->outcome,      m->http_status,
-        m->bytes,  m->elapsed_ms, m->final_url, m->content_type, m->error,
-        m->output, m->exit_code,  m->links,     m->capture,      {{"", 0}, 0, 0, {"", 0}}};
+    dt_report_t r = {m->id,
+                     m->attempt,
+                     m->epoch,
+                     m->outcome,
+                     m->http_status,
+                     m->bytes,
+                     m->elapsed_ms,
+                     m->final_url,
+                     m->content_type,
+                     m->error,
+                     m->output,
+                     m->exit_code,
+                     m->links,
+                     m->retry_after_ms,
+                     m->capture,
+                     {{"", 0}, 0, 0, {"", 0}}};
     return r;
 }
 

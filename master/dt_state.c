@@ -59,7 +59,8 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
         return NULL;
     }
     if (!self->tasks || !self->queue || !self->cold || !self->jobs || !self->results ||
-        !self->workers || !self->kinds || !self->timed || !self->crawls) {
+        !self->workers || !self->kinds || !self->timed || !self->crawls ||
+        (opts->host_delay_ms > 0 && dt_state_polite_on (self) != 0)) {
         dt_state_destroy (&self);
         return NULL;
     }
@@ -90,6 +91,7 @@ void dt_state_destroy (dt_state_t **self_p)
     dt_queue_destroy (&self->timed);
     dt_frontier_destroy (&self->crawls);
     dt_workers_destroy (&self->workers);
+    dt_state_polite_free (self); /* after the workers: their leases may hold its tasks */
     dt_results_destroy (&self->results);
     dt_jobs_destroy (&self->jobs);
     dt_cold_destroy (&self->cold);
@@ -230,6 +232,8 @@ void dt_state_step (dt_state_t *self, dt_task_t *task, dt_life_event_t event)
         task->parked = 0;
         if (parked == DT_TASK_READY)
             s_host_back (self, task);
+        else if (parked >= DT_TASK_POLITE)
+            dt_state_polite_left (self, task, parked);
     }
     if (!self->store)
         return;
@@ -390,9 +394,11 @@ static void s_host_back (dt_state_t *self, const dt_task_t *task)
 
 /* Ends the lease of `task` (INFLIGHT): its worker's credit and its host's
  * count come back. */
-static void s_release (dt_state_t *self, dt_task_t *task, int64_t now)
+static void s_release (dt_state_t *self, dt_task_t *task, const dt_report_t *report, int64_t now)
 {
     dt_workers_release (self->workers, task, now);
+    if (self->polite || (report && report->retry_after_ms))
+        dt_state_polite_ended (self, task, report, 0, now);
     s_host_back (self, task);
 }
 
@@ -429,7 +435,7 @@ void dt_state_finish (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
     if (error)
         r.error = dt_str (error);
     if (task->state == DT_TASK_INFLIGHT)
-        s_release (self, task, now);
+        s_release (self, task, from, now);
     uint64_t seq = dt_results_last (self->results) + 1;
     if (dt_results_append (self->results, seq, task->id, task->job, &r) != 0) {
         dt_state_fail (self, "out of memory recording a result");
@@ -452,6 +458,11 @@ void dt_state_finish (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
  * worker that answers for its other tasks, which spends an attempt. */
 static void s_end_lease (dt_state_t *self, dt_task_t *task, int vanished, int64_t now)
 {
+    if (dt_polite_owns (task->id)) { /* a robots.txt fetch */
+        dt_workers_release (self->workers, task, now);
+        dt_polite_fetch_lost (self->polite, task, now);
+        return;
+    }
     if (vanished)
         task->lost++; /* below max_lost <= UINT16_MAX, or the task fails now */
     if (vanished ? task->lost >= self->opts.max_lost
@@ -460,7 +471,7 @@ static void s_end_lease (dt_state_t *self, dt_task_t *task, int vanished, int64_
                          now);
         return;
     }
-    s_release (self, task, now);
+    s_release (self, task, NULL, now);
     dt_state_enqueue (self, task, DT_LIFE_LEASE_LOST, 1);
 }
 
@@ -616,6 +627,10 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
         s_late (self, NULL, result, "another master run");
         return;
     }
+    if (dt_polite_owns (result->id)) {
+        dt_state_polite_fetch_result (self, from, result, now);
+        return;
+    }
     dt_task_t *task = dt_tasks_get (self->tasks, result->id);
     if (task ? s_is_final (task) : dt_state_final_elsewhere (self, result->id)) {
         dt_life_count (&self->counts, task ? dt_jobs_at (self->jobs, task->job) : NULL,
@@ -651,8 +666,12 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
     from->answered = now;
     if (result->outcome == DT_OUTCOME_RETRY &&
         s_spent_round (self, task) < s_max_attempts (self, task)) {
-        s_release (self, task, now);
-        s_delay (self, task, now + s_backoff_ms (self, task->attempts));
+        /* Not before the server said (its host is paused that long too). */
+        int64_t wait = s_backoff_ms (self, task->attempts);
+        int64_t asked = result->retry_after_ms < DT_POLITE_PAUSE_MAX_MS ? result->retry_after_ms
+                                                                        : DT_POLITE_PAUSE_MAX_MS;
+        s_release (self, task, result, now);
+        s_delay (self, task, now + (asked > wait ? asked : wait));
         return;
     }
     /* A capture is stored before its result is recorded, in the same
@@ -692,6 +711,8 @@ static dt_queue_t *s_next (dt_state_t *self, uint64_t kinds, uint64_t *id, uint3
             return self->aside[k][0];
     if (self->soon[0] && dt_queue_pop (self->soon[0], id, gen) == 0)
         return self->soon[0];
+    if (self->granted && dt_queue_pop (self->granted, id, gen) == 0)
+        return self->granted;
     if (self->unparked && dt_queue_pop (self->unparked, id, gen) == 0)
         return self->unparked;
     return dt_queue_pop (self->queue, id, gen) == 0 ? self->queue : NULL;
@@ -777,6 +798,14 @@ uint32_t dt_state_take_http (dt_state_t *self, const dt_msg_httpopt_t **http)
     return self->take_nhttp;
 }
 
+/* The monotonic clock, as the loop's (politeness keeps its times on it). */
+static int64_t s_mono_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt_msg_task_t *items,
                               dt_task_t **tasks)
 {
@@ -789,6 +818,13 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
     int with_http = dt_jobs_with_http (self->jobs) > 0;
     self->take_nhttp = 0;
     self->take_last_valid = 0;
+    int64_t now = 0;
+    if (self->polite) {
+        now = s_mono_ms ();
+        dt_polite_promote (self->polite, now);
+        if (kinds & ((uint64_t) 1 << DT_KINDS_HTTP)) /* robots.txt first: pages wait for it */
+            count = dt_state_polite_fetches (self, max, items, tasks, &bytes);
+    }
     /* Only kinds the master knows have queues: the loops in s_next stop at
      * the highest bit left. */
     int known = dt_kinds_count (self->kinds);
@@ -851,6 +887,23 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
             dt_queue_push_front (from, id, gen);
             break;
         }
+        dt_polite_host_t *origin = NULL;
+        uint32_t delay = 0;
+        if (self->polite && k == DT_KINDS_HTTP) {
+            int ready = task->parked == DT_TASK_READY;
+            int go = dt_state_polite_check (self, task, payload, now, &origin, &delay);
+            if (go < 0) {
+                s_untake_http (self, added);
+                dt_state_fail (self, "out of memory keeping hosts' politeness");
+                break;
+            }
+            if (go == 0) {
+                s_untake_http (self, added);
+                if (ready && task->parked == DT_TASK_POLITE)
+                    s_host_back (self, task); /* it waits: its host's slot goes on */
+                continue;
+            }
+        }
         if (task->parked == DT_TASK_READY) {
             task->parked = 0;                           /* its slot goes out with it */
         } else if (self->hosts && k == DT_KINDS_HTTP) { /* only a URL has a host */
@@ -860,6 +913,8 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
                 s_untake_http (self, added);
                 task->parked = DT_TASK_PARKED;
                 self->parked++;
+                if (origin)
+                    dt_polite_skipped (self->polite, origin);
                 continue; /* ready again when a task of its host comes back */
             }
             if (room != 1) {
@@ -869,10 +924,18 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
                 break;
             }
         }
+        if (origin) {
+            dt_polite_started (self->polite, origin, delay, now);
+            /* Its origin's next page may be due at once (no delay). */
+            dt_polite_promote (self->polite, now);
+        }
         bytes += size;
         items[count] = item;
         tasks[count++] = task;
     }
+    /* Pages met here may have asked for their origin's robots.txt. */
+    if (self->polite && count < max && (kinds & ((uint64_t) 1 << DT_KINDS_HTTP)))
+        count += dt_state_polite_fetches (self, max - count, items + count, tasks + count, &bytes);
     return count;
 }
 
@@ -881,6 +944,11 @@ void dt_state_lease (dt_state_t *self, dt_worker_t *worker, dt_task_t **tasks, u
 {
     for (uint32_t i = 0; i < count; i++) {
         dt_task_t *task = tasks[i];
+        if (dt_polite_owns (task->id)) { /* a robots.txt fetch */
+            dt_polite_fetch_lease (self->polite, task, now);
+            dt_workers_lease (self->workers, worker, task, now);
+            continue;
+        }
         task->attempts++;
         dt_state_step (self, task, DT_LIFE_LEASE);
         dt_workers_lease (self->workers, worker, task, now);
@@ -893,13 +961,21 @@ void dt_state_untake (dt_state_t *self, dt_task_t **tasks, uint32_t count)
      * ready to go out again. TAKE and UNTAKE leave a task QUEUED: the life
      * table only says they happen to nothing else. */
     for (uint32_t i = 0; i < count; i++) {
+        if (dt_polite_owns (tasks[i]->id))
+            continue;
         assert (dt_life_allowed (DT_LIFE_UNTAKE, (dt_task_state_t) tasks[i]->state));
         s_host_back (self, tasks[i]);
+        if (self->polite)
+            dt_state_polite_ended (self, tasks[i], NULL, 1, 0);
     }
     /* Still QUEUED with the same generation: their entries go back as they
      * were, in order, and cannot fail (they just left the ring). */
-    for (uint32_t i = count; i-- > 0;)
-        dt_queue_push_front (dt_state_queue_of (self, tasks[i]), tasks[i]->id, tasks[i]->gen);
+    for (uint32_t i = count; i-- > 0;) {
+        if (dt_polite_owns (tasks[i]->id))
+            dt_polite_fetch_untake (self->polite, tasks[i]);
+        else
+            dt_queue_push_front (dt_state_queue_of (self, tasks[i]), tasks[i]->id, tasks[i]->gen);
+    }
 }
 
 uint32_t dt_state_drop_worker (dt_state_t *self, dt_worker_t **worker_p, int64_t now)
@@ -964,6 +1040,8 @@ void dt_state_promote_due (dt_state_t *self, int64_t now)
             dt_state_enqueue (self, task, DT_LIFE_DUE, 1);
     }
     dt_state_due_promote (self);
+    if (self->polite)
+        dt_polite_promote (self->polite, now);
 }
 
 int64_t dt_state_next_due (const dt_state_t *self)
@@ -974,7 +1052,12 @@ int64_t dt_state_next_due (const dt_state_t *self)
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
     int64_t timed = dt_state_due_next (self, (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-    return retry < timed ? retry : timed;
+    int64_t due = retry < timed ? retry : timed;
+    if (self->polite) {
+        int64_t polite = dt_polite_next_due (self->polite);
+        due = polite < due ? polite : due;
+    }
+    return due;
 }
 
 int dt_state_page_push (dt_state_pager_t *pager, const dt_record_t *item)
@@ -1160,6 +1243,8 @@ uint64_t dt_state_queued (const dt_state_t *self)
     uint64_t queued = dt_state_hot_ready (self);
     if (self->counts.cold > 0 && dt_state_hot_room (self, 1))
         queued += self->counts.cold;
+    if (self->polite)
+        queued += dt_polite_fetches (self->polite);
     return queued;
 }
 

@@ -70,6 +70,7 @@ dt_job_t *dt_state_job_ensure (dt_state_t *self, dt_str_t name)
     job->since_seq = dt_results_last (self->results);
     if (s_info_load (self, job) != 0)
         return NULL;
+    dt_state_job_polite_load (self, job);
     if (!self->store)
         return job;
     /* Its HTTP options, set by its first chunk, come back with it: its
@@ -224,7 +225,8 @@ void dt_state_job_moved (dt_state_t *self, dt_job_t *job, dt_life_event_t event)
     /* A job finishes when a task of a running job becomes final and none
      * is left unfinished; recovery's steps rebuild, they finish nothing. */
     int ends = event == DT_LIFE_RESULT_DONE || event == DT_LIFE_RESULT_FAIL ||
-               event == DT_LIFE_LEASE_LOST_LAST || event == DT_LIFE_CANCEL;
+               event == DT_LIFE_LEASE_LOST_LAST || event == DT_LIFE_CANCEL ||
+               event == DT_LIFE_REFUSE;
     if (ends && dt_life_unfinished (job->states) == 0) {
         job->finished_ms = (uint64_t) zclock_time ();
         s_info_put (self, job);

@@ -11,6 +11,7 @@
 #include "dt_jobs.h"
 #include "dt_kinds.h"
 #include "dt_life.h"
+#include "dt_polite.h"
 #include "dt_queue.h"
 #include "dt_results.h"
 #include "dt_state.h"
@@ -36,6 +37,10 @@ struct dt_state_t {
                               taken before the queue, in the order they were parked */
     dt_kinds_t *kinds;     /* kind names met, numbered (tasks and workers use the numbers) */
     dt_frontier_t *crawls; /* crawls: their pages' links make tasks (dt_state_crawl.c) */
+    dt_polite_t *polite;   /* politeness per origin (robots.txt, spacing, pauses); NULL until
+                              a job or --host-delay asks for it, or a server for a pause */
+    dt_queue_t *granted;   /* tasks whose origin's turn came (DT_TASK_GRANTED), taken before
+                              the queue */
     /* Per kind, QUEUED tasks a take passed over because the worker taking
      * did not serve their kind, in the order they were queued: a worker
      * that serves the kind takes them before the queue. Each entry moves
@@ -255,6 +260,43 @@ int dt_state_crawl_load (dt_state_t *self);
 /* Forgets the crawls whose job has no unfinished task (logging what each
  * made and skipped). Every loop turn: O(crawls). */
 void dt_state_crawl_sweep (dt_state_t *self);
+
+/* ---- dt_state_polite.c ---- */
+
+/* Starts politeness (the table and the queue of granted tasks) if it is
+ * not on yet. Returns 0, or -1 (out of memory: the model broke). */
+int dt_state_polite_on (dt_state_t *self);
+
+/* Frees what politeness holds. */
+void dt_state_polite_free (dt_state_t *self);
+
+/* Politeness for the http task `task` (URL `url`) met by a take at `now`:
+ * 1 when it may go (then *host_p and *delay_p are for dt_polite_started),
+ * 0 when it was parked behind its origin or failed (robots.txt), -1 when
+ * memory ran out. */
+int dt_state_polite_check (dt_state_t *self, dt_task_t *task, dt_str_t url, int64_t now,
+                           dt_polite_host_t **host_p, uint32_t *delay_p);
+
+/* `task` left the queue with `parked` (its parked flag before): a parked
+ * one stops counting, a granted one lets its origin's next page go. */
+void dt_state_polite_left (dt_state_t *self, const dt_task_t *task, uint8_t parked);
+
+/* An attempt of http task `task` ended with `result`, or its lease ended
+ * without one (NULL): its origin's pause and back-off rules apply. */
+void dt_state_polite_ended (dt_state_t *self, const dt_task_t *task, const dt_report_t *result,
+                            int unsent, int64_t now);
+
+/* Adds robots.txt fetches waiting to a take (up to `max`, the batch under
+ * DT_LIMIT_BATCH_BYTES with *bytes). Returns how many. */
+uint32_t dt_state_polite_fetches (dt_state_t *self, uint32_t max, dt_msg_task_t *items,
+                                  dt_task_t **tasks, size_t *bytes);
+
+/* The result of an internal robots.txt task (dt_polite_owns(id)). */
+void dt_state_polite_fetch_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *result,
+                                   int64_t now);
+
+/* Reads a job's politeness back from the store as it comes into memory. */
+void dt_state_job_polite_load (dt_state_t *self, dt_job_t *job);
 
 /* ---- dt_state_budget.c ---- */
 

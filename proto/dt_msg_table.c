@@ -173,6 +173,20 @@ static const dt_msg_field_t s_capture_fields[] = {
 };
 static const dt_msg_layout_t s_capture = {"X", s_capture_fields,          S_N (s_capture_fields),
                                           0,   sizeof (dt_msg_capture_t), NULL};
+/* O: an origin in HOSTS_OK. */
+static const dt_msg_field_t s_host_fields[] = {
+    S_STR (dt_msg_host_t, origin, 1, DT_LIMIT_ORIGIN_MAX),
+    S_ANY (dt_msg_host_t, queued),
+    S_ANY (dt_msg_host_t, inflight),
+    S_ANY (dt_msg_host_t, started),
+    S_ANY (dt_msg_host_t, done),
+    S_ANY (dt_msg_host_t, errors),
+    S_ANY (dt_msg_host_t, denied),
+    S_ANY (dt_msg_host_t, next_ms),
+    S_UINT (dt_msg_host_t, robots, 0, DT_HOST_ROBOTS_MAX),
+};
+static const dt_msg_layout_t s_host = {"O", s_host_fields,          S_N (s_host_fields),
+                                       0,   sizeof (dt_msg_host_t), NULL};
 
 /* A payload in SUBMIT: an item that is a bare bin. */
 static const dt_msg_field_t s_payload_fields[] = {
@@ -238,7 +252,8 @@ static const dt_msg_field_t s_submit_fields[] = {
     S_STR (dt_msg_t, submit.job, 1, DT_LIMIT_JOB_MAX),
     S_ANY (dt_msg_t, submit.chunk),
     /* an unknown flag must not pass unseen */
-    S_UINT (dt_msg_t, submit.flags, 0, DT_SUBMIT_RESEND_ONLY | DT_SUBMIT_SAVE | DT_SUBMIT_CRAWL),
+    S_UINT (dt_msg_t, submit.flags, 0,
+            DT_SUBMIT_RESEND_ONLY | DT_SUBMIT_SAVE | DT_SUBMIT_CRAWL | DT_SUBMIT_ROBOTS),
     S_STR (dt_msg_t, submit.kind, 0, DT_LIMIT_KIND_MAX),
     S_UINT (dt_msg_t, submit.priority, 0, DT_PRIORITY_MAX),
     S_ANY (dt_msg_t, submit.not_before),
@@ -247,6 +262,7 @@ static const dt_msg_field_t s_submit_fields[] = {
     S_LIST (submit.payloads, submit.count, 1, DT_LIMIT_BATCH_MAX, s_payload),
     S_TUPLE (dt_msg_t, submit.http, s_httpopt),
     S_TUPLE (dt_msg_t, submit.crawl, s_crawl),
+    S_UINT (dt_msg_t, submit.host_delay_ms, 0, DT_LIMIT_HOST_DELAY_MAX_MS),
 };
 static const dt_msg_field_t s_submit_ok_fields[] = {
     S_STR (dt_msg_t, submit_ok.job, 0, DT_LIMIT_JOB_MAX),
@@ -328,6 +344,14 @@ static const dt_msg_field_t s_export_ok_fields[] = {
     S_LIST (export_ok.items, export_ok.count, 0, DT_LIMIT_BATCH_MAX, s_capture),
 };
 
+static const dt_msg_field_t s_hosts_fields[] = {
+    S_STR (dt_msg_t, hosts.job, 1, DT_LIMIT_JOB_MAX),
+    S_UINT (dt_msg_t, hosts.max, 1, DT_LIMIT_STATUS_HOSTS),
+};
+static const dt_msg_field_t s_hosts_ok_fields[] = {
+    S_ANY (dt_msg_t, hosts_ok.total),
+    S_LIST (hosts_ok.items, hosts_ok.count, 0, DT_LIMIT_STATUS_HOSTS, s_host),
+};
 /* Each T's opts names one of the TASKS' options, or none. */
 static int s_tasks_check (const void *base)
 {
@@ -379,6 +403,8 @@ static const dt_msg_layout_t s_messages[] = {
     [DT_MSG_GET_OK] = S_MSG ("GET_OK", s_get_ok_fields, NULL),
     [DT_MSG_EXPORT] = S_MSG ("EXPORT", s_export_fields, NULL),
     [DT_MSG_EXPORT_OK] = S_MSG ("EXPORT_OK", s_export_ok_fields, NULL),
+    [DT_MSG_HOSTS] = S_MSG ("HOSTS", s_hosts_fields, NULL),
+    [DT_MSG_HOSTS_OK] = S_MSG ("HOSTS_OK", s_hosts_ok_fields, NULL),
 };
 
 const dt_msg_layout_t *dt_msg_layout (int type)

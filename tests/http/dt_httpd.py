@@ -28,7 +28,12 @@ expected_body(path)) without fetching it again:
   /slow/MS         sleeps MS milliseconds (capped at SLOW_MAX_MS), then 200
   /flaky/KEY/N     the first N requests for KEY answer 503, later ones 200
   /fail/KEY        always 503
+  /retry-after/KEY/S  the first request for KEY answers 429 with "Retry-After: S" (seconds; with
+                   ?date=1 as an HTTP date S seconds ahead), later ones 200
   /hits            JSON object: requests served per path (itself not counted)
+  /log             JSON list: every request but /hits, /peaks and /log, in arrival order, as
+                   [path with query, start, end] (wall-clock seconds, float; end is null while it
+                   runs): what politeness tests assert on (at most LOG_MAX entries)
   /peaks           JSON object: per group, the most /slow requests in progress at once; a /slow
                    request's group is its query's g= value, else its Host header
   /site/K          a crawl test site of SITE_PAGES pages (K in 0..SITE_PAGES-1): cycles, duplicate
@@ -40,7 +45,12 @@ expected_body(path)) without fetching it again:
   /site/nofollow-meta, /site/nofollow-header
                    pages whose links must not be followed (meta robots, X-Robots-Tag)
   /trap/...        never linked by a followed link: a crawl that fetches one is wrong
-  /robots.txt      allows everything
+  /robots.txt      allows everything, or what --robots says:
+                     status:C   status C with a short body (404: no rules; 503: unavailable)
+                     file:PATH  the bytes of PATH
+                     big:N      "User-agent: *" / "Disallow: /private/", then comment lines to
+                                N bytes in all (a robots.txt far over any parser's cap)
+                     garbage:N  N bytes of binary noise (NUL, high bytes, no newline structure)
   anything else    a static file under --root, else 404
 
 Every response but /chunked's, /gzipchunked's and /close's carries Content-Length, so connections are kept alive (HTTP/1.1).
@@ -51,6 +61,7 @@ received, in order, so a test can check what a client sent (method, User-Agent, 
 """
 
 import argparse
+import email.utils
 import gzip
 import json
 import os
@@ -71,6 +82,8 @@ SITE_PAGES = 60  # pages /site/0 .. /site/59 of the crawl test site
 HUGE_LINKS = 3000  # links on /site/huge: past the worker's per-page cap (DT_LIMIT_LINKS_MAX 1000)
 OTHER_BASE = "http://127.0.0.1:9"  # --other-base: where off-site links point (another server)
 SITE_DELAY_MS = 0  # --site-delay-ms: each /site/ page waits this long, so a crawl lasts a while
+LOG_MAX = 100000  # /log entries kept: a test makes far fewer; bounds memory under a long run
+ROBOTS_MAX = 64 * 1024 * 1024  # largest big:N / garbage:N robots.txt
 
 _FILLER = b"dtask test body 0123456789 abcdefghijklmnopqrstuvwxyz\n"
 # The filler repeated past CHUNK bytes, so any chunk of a /size/N body is one slice of it.
@@ -317,6 +330,32 @@ def route(path):
     return None
 
 
+def robots_reply(spec):
+    """The /robots.txt answer for a --robots SPEC, as route() gives it; None for the default."""
+    if not spec:
+        return None
+    kind, _, arg = spec.partition(":")
+    if kind == "status":
+        c = _int(arg, 200, 599)
+        body = status_body(c)
+        return (c, "text/plain", len(body), {}, body)
+    if kind == "file":
+        with open(arg, "rb") as f:
+            body = f.read()
+        return (200, "text/plain", len(body), {}, body)
+    n = min(_int(arg, 0, ROBOTS_MAX) or 0, ROBOTS_MAX)
+    if kind == "big":
+        head = b"User-agent: *\nDisallow: /private/\n"
+        line = b"# " + b"x" * 61 + b"\n"
+        body = (head + line * ((max(n - len(head), 0)) // len(line) + 1))[:n]
+        return (200, "text/plain", len(body), {}, body)
+    if kind == "garbage":
+        # A fixed pseudo-random stream: the same bytes on every run.
+        body = bytes((i * 7919 + (i >> 3) * 104729) % 256 for i in range(n))
+        return (200, "application/octet-stream", len(body), {}, body)
+    raise ValueError("--robots: unknown spec %r" % spec)
+
+
 def expected_body(path):
     """What a successful fetch of a built-in `path` ends with: (status, body bytes), or None.
 
@@ -364,19 +403,42 @@ class Handler(BaseHTTPRequestHandler):
     def _serve(self, send_body):
         self.server.log_request_line(self.command, self.path, self.headers.items())
         path = urllib.parse.urlsplit(self.path).path
-        if path not in ("/hits", "/peaks"):
+        entry = None
+        if path not in ("/hits", "/peaks", "/log"):
             self.server.count_hit(path)
+            entry = self.server.log_start(self.path)
         try:
             self._dispatch(path, send_body)
         except (BrokenPipeError, ConnectionResetError):
             # The client gave up (a fetch timeout): normal in tests, not an error.
             self.close_connection = True
+        finally:
+            if entry is not None:
+                entry[2] = time.time()
 
     def _dispatch(self, path, send_body):
         parts = path.split("/")[1:]
         if path == "/hits":
             body = json.dumps(self.server.hits_snapshot(), sort_keys=True).encode("utf-8") + b"\n"
             return self._reply(200, "application/json", len(body), {}, body, send_body)
+        if path == "/log":
+            body = json.dumps(self.server.log_snapshot()).encode("utf-8") + b"\n"
+            return self._reply(200, "application/json", len(body), {}, body, send_body)
+        if path == "/robots.txt" and self.server.robots is not None:
+            status, ctype, n, headers, body = self.server.robots
+            return self._reply(status, ctype, n, headers, body, send_body)
+        if len(parts) == 3 and parts[0] == "retry-after" and parts[1]:
+            secs = _int(parts[2], 0, 10 * 365 * 86400)
+            if secs is not None:
+                if self.server.flaky_take("retry-after/" + parts[1]) == 0:
+                    query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+                    value = str(secs)
+                    if query.get("date"):
+                        value = email.utils.formatdate(time.time() + secs, usegmt=True)
+                    body = b"slow down\n"
+                    return self._reply(429, "text/plain", len(body), {"Retry-After": value}, body,
+                                       send_body)
+                return self._reply(200, "text/plain", 3, {}, b"ok\n", send_body)
         if path == "/peaks":
             body = json.dumps(self.server.peaks_snapshot(), sort_keys=True).encode("utf-8") + b"\n"
             return self._reply(200, "application/json", len(body), {}, body, send_body)
@@ -533,11 +595,13 @@ class Server(ThreadingHTTPServer):
     # into one-second retransmit stalls that look like slow fetches.
     request_queue_size = 1024
 
-    def __init__(self, addr, root, quiet, request_log=None):
+    def __init__(self, addr, root, quiet, request_log=None, robots=None):
         super().__init__(addr, Handler)
         self.root = os.path.realpath(root) if root else None
         self.quiet = quiet
         self._request_log = open(request_log, "a", encoding="utf-8") if request_log else None
+        self.robots = robots_reply(robots)
+        self._log = []
         self._lock = threading.Lock()
         self._hits = {}
         self._flaky = {}
@@ -556,6 +620,18 @@ class Server(ThreadingHTTPServer):
     def count_hit(self, path):
         with self._lock:
             self._hits[path] = self._hits.get(path, 0) + 1
+
+    def log_start(self, path):
+        """Records a request's start; returns its entry (the caller sets entry[2] at its end)."""
+        entry = [path, time.time(), None]
+        with self._lock:
+            if len(self._log) < LOG_MAX:
+                self._log.append(entry)
+        return entry
+
+    def log_snapshot(self):
+        with self._lock:
+            return [list(e) for e in self._log]
 
     def hits_snapshot(self):
         with self._lock:
@@ -593,6 +669,7 @@ def main():
     ap.add_argument("--other-base", help="base URL /site/ pages link off-site to (another server)")
     ap.add_argument("--site-delay-ms", type=int, default=0, help="each /site/ page waits this long")
     ap.add_argument("--request-log", help="append each request (method, path, headers) to this file as a JSON line")
+    ap.add_argument("--robots", help="what /robots.txt answers: status:C, file:PATH, big:N, garbage:N")
     args = ap.parse_args()
     global SITE_DELAY_MS
     SITE_DELAY_MS = max(0, min(args.site_delay_ms, SLOW_MAX_MS))
@@ -606,7 +683,7 @@ def main():
         ap.error("--root %s: not a directory" % args.root)
 
     try:
-        srv = Server((args.host, args.port), args.root, args.quiet, args.request_log)
+        srv = Server((args.host, args.port), args.root, args.quiet, args.request_log, args.robots)
     except OSError as e:
         sys.stderr.write("dt_httpd: bind %s:%d: %s\n" % (args.host, args.port, e.strerror))
         return 1

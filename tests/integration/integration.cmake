@@ -57,3 +57,4 @@ set_tests_properties(warc_check_install PROPERTIES
 dt_script_test(warc_check_selftest tools/warc-check/selftest.sh)
 set_tests_properties(warc_check_selftest e2e_warc_local e2e_archive e2e_archive_crash e2e_archive_full
   PROPERTIES FIXTURES_REQUIRED warcio)
+dt_script_test(e2e_polite integration/e2e_polite.sh)

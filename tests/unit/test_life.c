@@ -43,6 +43,7 @@ static const uint8_t s_expected[DT_LIFE_NEVENTS][DT_TASK_NSTATES] = {
     [DT_LIFE_SUBMIT_LATER] = {D, X, X, X, X, X},
     [DT_LIFE_RECOVER_LATER] = {D, X, X, X, X, X},
     [DT_LIFE_WAKE] = {X, X, X, D, X, X},
+    [DT_LIFE_REFUSE] = {X, F, X, X, X, X},
 };
 
 /* Counters with one task of `job` in `state` (none for DT_TASK_NONE),
