@@ -40,8 +40,8 @@ def main():
 
     class Server(dt_httpd.Server):
         # dt_httpd.main() checks and binds 127.0.0.1; the socket goes to the address asked for.
-        def __init__(self, addr_port, root, quiet):
-            super().__init__((host, addr_port[1]), root, quiet)
+        def __init__(self, addr_port, *rest):
+            super().__init__((host, addr_port[1]), *rest)
 
     dt_httpd.Server = Server
     sys.argv = [sys.argv[0]] + args[:i] + ["--host", "127.0.0.1"] + args[i + 2 :]
