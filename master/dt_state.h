@@ -221,8 +221,13 @@ int dt_state_requeue (dt_state_t *self, dt_str_t job, uint32_t flags, uint64_t *
 
 /* Makes every unfinished task of `job` final failed with the error
  * "cancelled" (a leased one's lease ends; its worker's result will be a
- * duplicate). Returns how many in *count (0 for an unknown job). Returns 0,
- * or -1 when the model broke. */
+ * duplicate). Those in memory at once; with a store, those only in the
+ * store (cold) over the next loop turns, DT_LIMIT_CANCEL_STEP rows a turn
+ * (see dt_state_next_due), and a refill cancels any it reads meanwhile.
+ * Returns how many in *count, both kinds (0 for an unknown job; a CANCEL
+ * while one of the job is under way counts only what is in memory).
+ * Returns 0, DT_ERR_QUEUE_FULL (nothing done) when DT_LIMIT_CANCELS_MAX
+ * are under way, or -1 when the model broke. */
 int dt_state_cancel (dt_state_t *self, dt_str_t job, uint64_t *count, int64_t now);
 
 /* PURGE of the finished job `job`: its counters leave the master's at once,
