@@ -173,6 +173,9 @@ static void s_refill (dt_state_t *self)
             return;
         }
         cancelled += warm.cancelled;
+        if (warm.cancelled)
+            dt_log_debug ("MASTER-CANCEL-REFILL", "%" PRIu64 " tasks read back cancelled",
+                          warm.cancelled);
         dt_cold_drop_to (self->cold, warm.stopped ? warm.stopped : hi);
         if (dt_cold_count (self->cold) == 0 && self->counts.cold != 0) {
             dt_log_warn ("MASTER-COLD", "%" PRIu64 " queued tasks were not in the store",
@@ -237,7 +240,8 @@ static void s_cancel_pop (dt_state_t *self, dt_job_t *job)
     if (job) {
         job->cancel_to = 0;
         job->cancel_left = 0;
-        dt_log_info ("MASTER-CANCELLED", "job %s: its tasks in the store are cancelled", job->name);
+        dt_log_peer_info ("MASTER-CANCELLED", "job %s: its tasks in the store are cancelled",
+                          job->name);
     }
     /* The records of its last steps go now: no finish may come to sweep them. */
     if (self->unswept > 0)
@@ -259,6 +263,11 @@ void dt_state_cancel_step (dt_state_t *self, int64_t now)
         dt_state_maintain (self);
         return;
     }
+    /* Refills cancel from the front of the cold queue: what lies before it
+     * is done. */
+    uint64_t lo, hi;
+    if (dt_cold_front (self->cold, &lo, &hi) == 0 && lo > job->cancel_from)
+        job->cancel_from = lo;
     /* Each cancelled task comes into memory to be finished, then leaves the
      * cold queue, so its record may be swept like any final one. */
     static uint64_t ids[DT_LIMIT_CANCEL_STEP];
@@ -273,6 +282,8 @@ void dt_state_cancel_step (dt_state_t *self, int64_t now)
         dt_state_fail (self, "out of memory cancelling tasks");
         return;
     }
+    dt_log_debug ("MASTER-CANCEL-STEP", "job %s: %" PRIu32 " rows read, %zu tasks cancelled",
+                  job->name, warm.rows, warm.nids);
     /* Fewer rows than asked: the job has no more up to cancel_to. */
     if (warm.rows < DT_LIMIT_CANCEL_STEP || warm.last >= job->cancel_to)
         s_cancel_pop (self, job);
