@@ -21,9 +21,11 @@ SECTION_TITLE = {
     "queue": "queue scale",
     "jobs": "many small jobs",
     "fetch": "real fetching (nginx)",
+    "save": "keep what is fetched (nginx)",
     "crawl": "crawl a linked site (nginx)",
     "exec": "exec: a process per task",
     "stdio": "a Python function per task",
+    "delay": "delayed tasks: lateness after their due time",
 }
 SYSTEM_LABEL = {
     "zmq-pushpull": "raw ZeroMQ PUSH/PULL (C)",
@@ -44,6 +46,9 @@ SYSTEM_LABEL = {
     "parallel": "GNU parallel",
     "celery": "Celery + Redis (Python)",
     "dtask": "dtask",
+    "dtask-nosave": "dtask --memory, nothing kept",
+    "dtask-warc-worker": "dtask, WARC at the worker (--warc-dir)",
+    "dtask-save-warc": "dtask submit --save warc (WARC at the master)",
 }
 METRIC_UNIT = {
     "tasks_per_s": "tasks/s",
@@ -54,11 +59,16 @@ METRIC_UNIT = {
     "drain_per_s": "drain tasks/s",
     "rss_bytes_per_task": "master RSS bytes/task",
     "jobs_per_s": "jobs/s",
+    "lateness_p50_ms": "p50 ms after due",
+    "lateness_p99_ms": "p99 ms after due",
+    "rss_mb_waiting": "master RSS MiB while they wait",
     "rss_mb_growth": "master RSS growth MiB",
     "rss_mb_after_drain": "master RSS MiB after drain",
     "pages_per_s": "pages/s",
     "req_per_s": "requests/s",
     "pages": "distinct pages fetched",
+    "worker_cpu_ms_per_1k": "worker CPU ms / 1,000 pages",
+    "warc_bytes_per_page": "WARC bytes/page",
     "bytes_per_url": "RAM bytes per seen URL",
 }
 BOUNDED_MIB = 64  # durable mode's RSS counts as bounded when queueing Q_BIG tasks grows it by less
@@ -130,6 +140,29 @@ def ratios(rows):
     return out
 
 
+def save_ratios(rows):
+    """Each way of keeping pages against the same fetch keeping nothing (section save): pages/s and
+    worker CPU per page. A row the archive track adds (dtask-save-warc) is picked up here as is."""
+    out = []
+    base = [r for r in rows if r["section"] == "save" and r["system"] == "dtask-nosave"]
+    for r in rows:
+        if r["section"] != "save" or r["system"] == "dtask-nosave" or r["metric"] != "pages_per_s":
+            continue
+        setting = r["setting"]
+        out.append(
+            {
+                "name": r["system"],
+                "setting": setting,
+                "pages_per_s": ratio(r["median"], med(base, "save", "dtask-nosave", setting, "pages_per_s")),
+                "worker_cpu": ratio(
+                    med(rows, "save", r["system"], setting, "worker_cpu_ms_per_1k"),
+                    med(base, "save", "dtask-nosave", setting, "worker_cpu_ms_per_1k"),
+                ),
+            }
+        )
+    return out
+
+
 def goals(rows, meta):
     g = []
 
@@ -190,6 +223,7 @@ def main():
     meta = OrderedDict(kv.split("=", 1) for kv in a.meta)
     rows = load(a.records)
     rat = ratios(rows)
+    srat = save_ratios(rows)
     gl = goals(rows, meta)
     p = print
     p("## dtask benchmarks (%s)" % meta.get("date", "?"))
@@ -222,6 +256,13 @@ def main():
         p("|---|---:|---:|---:|")
         for r in rat:
             p("| %s | %s | %s | %s |" % (r["name"], fmt_ratio(r["vs_zmq_broker"]), fmt_ratio(r["vs_origin"]), fmt_ratio(r["vs_beanstalkd_best"])))
+    if srat:
+        p()
+        p("| keeping pages (medians) | setting | pages/s vs nothing kept | worker CPU vs nothing kept |")
+        p("|---|---|---:|---:|")
+        for r in srat:
+            p("| %s | %s | %s | %s |" % (SYSTEM_LABEL.get(r["name"], r["name"]), r["setting"],
+                                         fmt_ratio(r["pages_per_s"]), fmt_ratio(r["worker_cpu"])))
     p()
     p("| goal | target | measured | met |")
     p("|---|---|---:|---|")
@@ -231,7 +272,8 @@ def main():
         p("| %s | %s | %s | %s |" % (x["goal"], x["target"], shown,
                                     "not measured" if x["met"] is None else ("met" if x["met"] else "NOT met")))
     with open(a.json, "w") as f:
-        json.dump({"meta": meta, "results": rows, "notes": notes, "ratios": rat, "goals": gl}, f, indent=1)
+        json.dump({"meta": meta, "results": rows, "notes": notes, "ratios": rat, "save_ratios": srat,
+                   "goals": gl}, f, indent=1)
         f.write("\n")
     sys.stdout.flush()
 

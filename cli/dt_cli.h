@@ -33,6 +33,8 @@ typedef struct {
 int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv);
 int dt_cmd_results (const dt_cli_opts_t *opts, int argc, char **argv);
 int dt_cmd_status (const dt_cli_opts_t *opts, int argc, char **argv);
+/* `dtask status --job ID --hosts` (dt_cmd_hosts.c): returns an exit code. */
+int dt_cmd_status_hosts (const dt_cli_opts_t *opts, const char *job, int json);
 int dt_cmd_retry (const dt_cli_opts_t *opts, int argc, char **argv);
 int dt_cmd_keygen (const dt_cli_opts_t *opts, int argc, char **argv);
 int dt_cmd_cancel (const dt_cli_opts_t *opts, int argc, char **argv);

@@ -32,6 +32,9 @@ static const char *s_usage =
     "                      regex:RE      URLs matching the POSIX extended regex RE\n"
     "                                    (at most 512 bytes, no back-references)\n"
     "  --max-pages N     make at most N tasks in all, seeds included\n"
+    "  --host-delay MS   at least MS between the starts of two requests to one\n"
+    "                    origin (default: the master's --host-delay); robots.txt\n"
+    "                    is obeyed\n"
     "Without --wait, prints the job id; follow it with `dtask results --job ID\n"
     "--follow`, stop it with `dtask cancel --job ID`. The HTTP options below\n"
     "apply to every page of the crawl.\n";
@@ -44,6 +47,9 @@ static const char *s_usage_text (void)
         snprintf (text, sizeof text, "%s\n%s", s_usage, dt_httpflags_usage);
     return text;
 }
+
+/* getopt value of --host-delay (dt_httpflags.h has 0x10xx). */
+#define S_OPT_HOST_DELAY 0x1102
 
 /* Bytes of a random job id: as submit's. */
 #define S_JOB_BYTES 8
@@ -101,12 +107,14 @@ int dt_cmd_crawl (const dt_cli_opts_t *opts, int argc, char **argv)
         {"depth", required_argument, NULL, 'd'},
         {"scope", required_argument, NULL, 's'},
         {"max-pages", required_argument, NULL, 'm'},
+        {"host-delay", required_argument, NULL, S_OPT_HOST_DELAY},
         {"help", no_argument, NULL, 'h'},
         DT_HTTPFLAGS_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     const char *job = NULL;
     int wait = 0, c;
+    uint32_t host_delay_ms = 0;
     dt_msg_crawl_t crawl = {DT_SCOPE_HOST, {"", 0}, DT_CRAWL_DEPTH_ANY, 0};
     uint64_t value;
     dt_httpflags_t http;
@@ -147,6 +155,12 @@ int dt_cmd_crawl (const dt_cli_opts_t *opts, int argc, char **argv)
                 return dt_cli_usage_error (s_usage_text (), "--max-pages: '%s' is not a number > 0",
                                            optarg);
             crawl.max_pages = value;
+            break;
+        case S_OPT_HOST_DELAY:
+            if (s_number (optarg, 0, DT_LIMIT_HOST_DELAY_MAX_MS, &value) != 0)
+                return dt_cli_usage_error (s_usage_text (), "--host-delay: ms, 0 to %u, not '%s'",
+                                           DT_LIMIT_HOST_DELAY_MAX_MS, optarg);
+            host_delay_ms = (uint32_t) value;
             break;
         case 'h':
             fputs (s_usage_text (), stdout);
@@ -204,6 +218,7 @@ int dt_cmd_crawl (const dt_cli_opts_t *opts, int argc, char **argv)
     request.submit.payloads = seeds;
     request.submit.http = http.msg;
     request.submit.crawl = crawl;
+    request.submit.host_delay_ms = host_delay_ms;
     int code = DT_CLI_EXIT_OK;
     int rc = dt_rpc_call (rpc, &request, &reply);
     uint32_t accepted = 0;

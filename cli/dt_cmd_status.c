@@ -12,7 +12,7 @@
 #include <stdlib.h>
 
 static const char s_usage[] =
-    "usage: dtask status [--json] [--job ID]\n"
+    "usage: dtask status [--json] [--job ID [--hosts]]\n"
     "\n"
     "Prints the master's counters (submitted, pending, inflight, delayed, done,\n"
     "failed, retried, duplicates, late, invalid) and its connected workers.\n"
@@ -20,6 +20,10 @@ static const char s_usage[] =
     "      --json     one JSON object: the counters and \"workers\": [{name,\n"
     "                 capacity, inflight, done, idle_ms}]\n"
     "  -j, --job ID   counters of this job only\n"
+    "      --hosts    with --job: the origins of its queued and running http tasks\n"
+    "                 (the 100 with the most queued): queued, inflight, requests\n"
+    "                 started and done, errors, pages robots.txt denied, time to\n"
+    "                 the next allowed request, robots.txt state\n"
     "  -h, --help     this help\n";
 
 /* Counter names in display order, with their place in dt_msg_stats_t. */
@@ -149,11 +153,12 @@ int dt_cmd_status (const dt_cli_opts_t *opts, int argc, char **argv)
     static const struct option longopts[] = {
         {"json", no_argument, NULL, 'J'},
         {"job", required_argument, NULL, 'j'},
+        {"hosts", no_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *job = "";
-    int json = 0, c;
+    int json = 0, hosts = 0, c;
     optind = 0;
     opterr = 0;
     while ((c = getopt_long (argc, argv, ":j:h", longopts, NULL)) != -1) {
@@ -163,6 +168,9 @@ int dt_cmd_status (const dt_cli_opts_t *opts, int argc, char **argv)
             break;
         case 'j':
             job = optarg;
+            break;
+        case 'H':
+            hosts = 1;
             break;
         case 'h':
             fputs (s_usage, stdout);
@@ -175,6 +183,10 @@ int dt_cmd_status (const dt_cli_opts_t *opts, int argc, char **argv)
         return dt_cli_usage_error (s_usage, "status: unexpected argument '%s'", argv[optind]);
     if (*job && dt_cli_check_job (job, s_usage) != 0)
         return DT_CLI_EXIT_USAGE;
+    if (hosts && !*job)
+        return dt_cli_usage_error (s_usage, "--hosts needs --job ID");
+    if (hosts)
+        return dt_cmd_status_hosts (opts, job, json);
 
     dt_msg_t request, reply;
     dt_msg_init (&request);

@@ -37,6 +37,10 @@
  * extra round trips at most. */
 #define DT_SUBMIT_APPEND_PROBES 8
 
+/* getopt values of the long-only politeness options (dt_httpflags.h has 0x10xx). */
+#define S_OPT_ROBOTS     0x1101
+#define S_OPT_HOST_DELAY 0x1102
+
 /* Random job ids: 8 bytes as 16 hex digits. */
 #define DT_SUBMIT_JOB_BYTES 8
 
@@ -58,8 +62,16 @@ static const char s_usage[] =
     "      --at TIME       not before TIME: seconds since 1970, or UTC YYYY-MM-DDTHH:MM:SS[Z]\n"
     "      --max-attempts N   dispatches each task gets (default: the master's)\n"
     "      --task-timeout SECONDS  each run's limit (at most the master's --task-timeout)\n"
+    "      --robots        obey each site's robots.txt: it is fetched once per origin\n"
+    "                      before the first page, and pages it disallows fail with\n"
+    "                      \"robots.txt disallows\", unfetched\n"
+    "      --host-delay MS at least MS between the starts of two requests to one\n"
+    "                      origin (scheme, host, port) over all workers (default:\n"
+    "                      the master's --host-delay)\n"
     "      --jsonl         -f FILE holds one JSON object a line, {\"payload\": TEXT} or\n"
-    "                      {\"payload_base64\": BASE64}: payloads with newlines or binary data\n"
+    "                      {\"payload_base64\": BASE64}: payloads with newlines or binary data;\n"
+    "                      a line may add options of its own over the command line's:\n"
+    "                      \"priority\", \"delay\" or \"at\", \"max_attempts\", \"task_timeout\"\n"
     "  -j, --job ID        job id (default: 16 random hex digits); submitting the\n"
     "                      same input under the same id again adds nothing twice\n"
     "  -a, --append        add these URLs to the existing job --job ID, as chunks\n"
@@ -99,16 +111,16 @@ typedef struct {
     dt_urls_chunk_t range; /* its URLs */
     s_chunk_state_t state;
     uint32_t number; /* chunk number in the job: base + its place in the cut */
+
+    const dt_jsonin_opts_t *opts; /* its tasks' options (borrowed) */
 } s_chunk_t;
 
 typedef struct {
     const dt_cli_opts_t *cli;
-    const char *kind; /* every task's kind: "http" unless --kind */
-    struct {
-        uint8_t priority;
-        uint64_t not_before; /* wall-clock ms */
-        uint32_t max_attempts, timeout_ms;
-    } opts;                       /* every task's options (PROTOCOL.md SUBMIT) */
+    const char *kind;             /* every task's kind: "http" unless --kind */
+    dt_jsonin_opts_t opts;        /* every task's options (PROTOCOL.md SUBMIT) */
+    uint32_t polite_flags;        /* DT_SUBMIT_ROBOTS (--robots) */
+    uint32_t host_delay_ms;       /* --host-delay */
     const dt_msg_httpopt_t *http; /* the job's HTTP options, borrowed */
     const char *job;              /* borrowed */
     const dt_str_t *urls;         /* borrowed from the URL list */
@@ -126,6 +138,8 @@ typedef struct {
     size_t largest;               /* the chunk with the most URLs (the first of them): sent first */
     uint32_t base;                /* number of the first chunk (--append: after the job's last) */
     char full_why[DT_LIMIT_ERROR_MAX * 4 + 1]; /* QUEUE_FULL's text, escaped */
+
+    dt_jsonin_opts_t *line_opts; /* --jsonl: each task's own options, or NULL (owned) */
 } s_submit_t;
 
 typedef struct {
@@ -195,13 +209,14 @@ static int s_holds (s_submit_t *self, dt_rpc_t *rpc, size_t index, uint32_t numb
     msg.type = DT_MSG_SUBMIT;
     msg.submit.job = dt_str (self->job);
     msg.submit.chunk = number;
-    msg.submit.flags = DT_SUBMIT_RESEND_ONLY;
+    msg.submit.flags = DT_SUBMIT_RESEND_ONLY | self->polite_flags;
+    msg.submit.host_delay_ms = self->host_delay_ms;
     /* A resend names the same kind and options: they are part of each task. */
     msg.submit.kind = dt_str (self->kind);
-    msg.submit.priority = self->opts.priority;
-    msg.submit.not_before = self->opts.not_before;
-    msg.submit.max_attempts = self->opts.max_attempts;
-    msg.submit.timeout_ms = self->opts.timeout_ms;
+    msg.submit.priority = chunk->opts->priority;
+    msg.submit.not_before = chunk->opts->not_before;
+    msg.submit.max_attempts = chunk->opts->max_attempts;
+    msg.submit.timeout_ms = chunk->opts->timeout_ms;
     msg.submit.http = *self->http;
     msg.submit.count = chunk->range.count;
     msg.submit.payloads = (dt_str_t *) &self->urls[chunk->range.first];
@@ -264,6 +279,48 @@ static int s_random_job (char *out, size_t out_size)
     return 0;
 }
 
+/* True when tasks i and j have the same options. */
+static int s_same_options (const dt_jsonin_opts_t *a, const dt_jsonin_opts_t *b)
+{
+    return a->priority == b->priority && a->not_before == b->not_before &&
+           a->max_attempts == b->max_attempts && a->timeout_ms == b->timeout_ms;
+}
+
+/* --jsonl: a SUBMIT's options are its chunk's, so a chunk is cut again
+ * wherever a line's options differ from the line before: consecutive lines
+ * with the same options share chunks. The cut still depends only on the
+ * input, so chunk numbers do too. Returns 0, or -1 when out of memory. */
+static int s_split_by_options (s_submit_t *self, dt_urls_chunk_t **ranges_p, size_t *n_p)
+{
+    const dt_jsonin_opts_t *o = self->line_opts;
+    size_t n = *n_p, more = 0;
+    for (size_t c = 0; c < n; c++)
+        for (uint32_t k = 1; k < (*ranges_p)[c].count; k++)
+            more +=
+                !s_same_options (&o[(*ranges_p)[c].first + k], &o[(*ranges_p)[c].first + k - 1]);
+    if (more == 0)
+        return 0;
+    dt_urls_chunk_t *out = malloc ((n + more) * sizeof *out);
+    if (!out)
+        return -1;
+    size_t m = 0;
+    for (size_t c = 0; c < n; c++) {
+        dt_urls_chunk_t r = (*ranges_p)[c];
+        out[m++] = (dt_urls_chunk_t){r.first, 1};
+        for (uint32_t k = 1; k < r.count; k++) {
+            size_t i = r.first + k;
+            if (s_same_options (&o[i], &o[i - 1]))
+                out[m - 1].count++;
+            else
+                out[m++] = (dt_urls_chunk_t){i, 1};
+        }
+    }
+    free (*ranges_p);
+    *ranges_p = out;
+    *n_p = m;
+    return 0;
+}
+
 /* Cuts the URLs into chunks of at most `max` URLs, all to be sent.
  * Returns 0, or -1 when out of memory. The cut depends only on the URLs
  * and `max`, so a resubmission under the same job id cuts them alike. */
@@ -271,6 +328,10 @@ static int s_cut (s_submit_t *self, size_t max)
 {
     size_t n = 0;
     dt_urls_chunk_t *ranges = dt_urls_chunk (self->list, max, DT_LIMIT_BATCH_BYTES, &n);
+    if (ranges && self->line_opts && s_split_by_options (self, &ranges, &n) != 0) {
+        free (ranges);
+        ranges = NULL;
+    }
     s_chunk_t *chunks = ranges && n <= UINT32_MAX ? calloc (n, sizeof *chunks) : NULL;
     if (!chunks) {
         free (ranges);
@@ -278,7 +339,8 @@ static int s_cut (s_submit_t *self, size_t max)
     }
     size_t largest = 0;
     for (size_t i = 0; i < n; i++) {
-        chunks[i] = (s_chunk_t){ranges[i], S_CHUNK_QUEUED, self->base + (uint32_t) i};
+        chunks[i] = (s_chunk_t){ranges[i], S_CHUNK_QUEUED, self->base + (uint32_t) i,
+                                self->line_opts ? &self->line_opts[ranges[i].first] : &self->opts};
         if (ranges[i].count > ranges[largest].count)
             largest = i;
     }
@@ -326,12 +388,13 @@ static int s_send_chunk (s_submit_t *self, dt_rpc_t *rpc, s_chunk_t *chunk)
     msg.type = DT_MSG_SUBMIT;
     msg.submit.job = dt_str (self->job);
     msg.submit.chunk = chunk->number;
-    msg.submit.flags = 0;
+    msg.submit.flags = self->polite_flags;
+    msg.submit.host_delay_ms = self->host_delay_ms;
     msg.submit.kind = dt_str (self->kind);
-    msg.submit.priority = self->opts.priority;
-    msg.submit.not_before = self->opts.not_before;
-    msg.submit.max_attempts = self->opts.max_attempts;
-    msg.submit.timeout_ms = self->opts.timeout_ms;
+    msg.submit.priority = chunk->opts->priority;
+    msg.submit.not_before = chunk->opts->not_before;
+    msg.submit.max_attempts = chunk->opts->max_attempts;
+    msg.submit.timeout_ms = chunk->opts->timeout_ms;
     msg.submit.http = *self->http;
     msg.submit.count = chunk->range.count;
     /* Sending only reads the payloads; the codec's API is shared with decoding. */
@@ -462,13 +525,6 @@ static int s_submit_all (s_submit_t *self, dt_rpc_t *rpc)
     return 0;
 }
 
-/* A longest delay or task time limit, in seconds: a year. Over it is a typo
- * more likely than a plan. */
-#define DT_SUBMIT_DELAY_MAX_S (366 * 86400)
-
-/* Most attempts one task may ask for. */
-#define DT_SUBMIT_ATTEMPTS_MAX 1000
-
 /* A whole number 0..max, nothing else. Returns 0 or -1. */
 static int s_uint (const char *text, unsigned long long max, unsigned long long *v)
 {
@@ -489,34 +545,6 @@ static int s_seconds (const char *text, double max, double *secs)
     return errno || *end || *secs < 0 || *secs > max ? -1 : 0;
 }
 
-/* --at: seconds since 1970, or a UTC date and time. Returns 0 or -1. */
-static int s_time (const char *text, double *secs)
-{
-    if (s_seconds (text, 1e11, secs) == 0)
-        return 0;
-    static const char *formats[] = {"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"};
-    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
-        struct tm tm;
-        memset (&tm, 0, sizeof tm);
-        const char *end = strptime (text, formats[i], &tm);
-        if (end && !*end) {
-            time_t t = timegm (&tm);
-            if (t < 0)
-                return -1;
-            *secs = (double) t;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-static uint64_t s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_REALTIME, &ts);
-    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
 int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -534,6 +562,8 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
         {"task-timeout", required_argument, NULL, 'T'},
         {"jsonl", no_argument, NULL, 'L'},
         DT_HTTPFLAGS_LONGOPTS,
+        {"robots", no_argument, NULL, S_OPT_ROBOTS},
+        {"host-delay", required_argument, NULL, S_OPT_HOST_DELAY},
         {NULL, 0, NULL, 0},
     };
     const char *job = NULL, *file = NULL, *kind = DT_KIND_HTTP;
@@ -558,6 +588,15 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
         case 'L':
             jsonl = 1;
             break;
+        case S_OPT_ROBOTS:
+            self.polite_flags |= DT_SUBMIT_ROBOTS;
+            break;
+        case S_OPT_HOST_DELAY:
+            if (s_uint (optarg, DT_LIMIT_HOST_DELAY_MAX_MS, &v) != 0)
+                return dt_cli_usage_error (s_usage, "--host-delay: ms, 0 to %u, not '%s'",
+                                           DT_LIMIT_HOST_DELAY_MAX_MS, optarg);
+            self.host_delay_ms = (uint32_t) v;
+            break;
         case 'P':
             if (s_uint (optarg, DT_PRIORITY_MAX, &v) != 0)
                 return dt_cli_usage_error (s_usage_text (),
@@ -572,12 +611,12 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
             if (c == 'D' && s_seconds (optarg, DT_SUBMIT_DELAY_MAX_S, &secs) != 0)
                 return dt_cli_usage_error (s_usage_text (), "--delay: seconds, 0 to %d, not '%s'",
                                            DT_SUBMIT_DELAY_MAX_S, optarg);
-            if (c == 'A' && s_time (optarg, &secs) != 0)
+            if (c == 'A' && dt_jsonin_time (optarg, &secs) != 0)
                 return dt_cli_usage_error (
                     s_usage_text (),
                     "--at: seconds since 1970 or UTC YYYY-MM-DDTHH:MM:SS[Z], not '%s'", optarg);
-            self.opts.not_before =
-                c == 'D' ? s_now_ms () + (uint64_t) (secs * 1000) : (uint64_t) (secs * 1000);
+            self.opts.not_before = c == 'D' ? dt_jsonin_now_ms () + (uint64_t) (secs * 1000)
+                                            : (uint64_t) (secs * 1000);
             break;
         case 'M':
             if (s_uint (optarg, DT_SUBMIT_ATTEMPTS_MAX, &v) != 0 || v == 0)
@@ -656,7 +695,7 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
         code = dt_cli_usage_error (s_usage_text (), "--jsonl reads -f FILE (or -f - for stdin)");
         goto done;
     }
-    if (jsonl && dt_jsonin_load (file, urls, &blob) != 0) {
+    if (jsonl && dt_jsonin_load (file, urls, &blob, &self.opts, &self.line_opts) != 0) {
         code = DT_CLI_EXIT_USAGE;
         goto done;
     }
@@ -778,6 +817,7 @@ done:
     dt_rpc_destroy (&rpc);
     free (self.chunks);
     free (self.ranges);
+    free (self.line_opts);
     dt_urls_destroy (&urls);
     free (blob);
     return code;

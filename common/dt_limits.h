@@ -259,6 +259,23 @@
  * (DT_LIMIT_URL_MAX). */
 #define DT_LIMIT_ROBOTS_LINE_MAX (16 * 1024)
 
+/* Longest --host-delay (a master's default or a job's own, SUBMIT's
+ * host_delay_ms): ten minutes between two requests to one origin is
+ * already a crawl of 144 pages a day per site; a larger value is a typo,
+ * refused rather than left to hold an origin's pages for days. */
+#define DT_LIMIT_HOST_DELAY_MAX_MS (10u * 60 * 1000)
+
+/* Origins one HOSTS_OK lists (the most queued first), and the bytes of one
+ * origin's name: "https://" + a DNS name (253 at most) + ":65535". 100
+ * rows of at most ~330 bytes keep the reply far under DT_LIMIT_REPLY_BYTES. */
+#define DT_LIMIT_STATUS_HOSTS 100
+#define DT_LIMIT_ORIGIN_MAX   272
+
+/* Longest Retry-After a worker passes on (Rw.retry_after_ms): a week,
+ * far under the u32's 49 days. The master pauses a host at most
+ * DT_POLITE_PAUSE_MAX_MS whatever this says, and logs the cut. */
+#define DT_LIMIT_RETRY_AFTER_MAX_MS (7u * 24 * 3600 * 1000)
+
 /* Allow/Disallow rules kept for our agent. A check walks every rule in the
  * worst case, at most O(path + pattern) bytes each (dt_robots.c), so this
  * times DT_LIMIT_URL_MAX bounds one check: 4096 x 8 KiB = 32 M byte steps

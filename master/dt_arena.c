@@ -102,3 +102,14 @@ size_t dt_arena_allocated (const dt_arena_t *self)
 {
     return self->allocated;
 }
+
+size_t dt_arena_allocated_for (const dt_arena_t *self, size_t bytes)
+{
+    /* As s_grow sizes one block for `bytes`. */
+    size_t size = bytes > self->block_size ? bytes : self->block_size;
+    if (!self->big || size > SIZE_MAX - sizeof (s_block_t) - DT_BIGMEM_UNIT)
+        return size;
+    size_t mapped =
+        (sizeof (s_block_t) + size + DT_BIGMEM_UNIT - 1) / DT_BIGMEM_UNIT * DT_BIGMEM_UNIT;
+    return mapped - sizeof (s_block_t);
+}

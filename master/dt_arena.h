@@ -34,4 +34,10 @@ int dt_arena_reserve (dt_arena_t *self, size_t bytes);
 /* Bytes held in blocks, for memory accounting. */
 size_t dt_arena_allocated (const dt_arena_t *self);
 
+/* What dt_arena_allocated would say of a new arena with this one's block
+ * size once `bytes` were reserved in it: at least one block, whatever
+ * `bytes`. Tells whether copying live strings into a new arena frees
+ * anything. */
+size_t dt_arena_allocated_for (const dt_arena_t *self, size_t bytes);
+
 #endif

@@ -48,6 +48,8 @@ typedef struct {
     uint64_t cancel_left;             /* cold tasks it counted and has not cancelled yet */
     int kind;                  /* its first chunk's kind number + 1 (dt_kinds.h); 0: not known */
     struct dt_jobhttp_t *http; /* its HTTP options (dt_jobhttp.h), owned; NULL: none */
+    uint8_t robots;            /* its http tasks obey robots.txt (DT_SUBMIT_ROBOTS) */
+    uint32_t host_delay_ms;    /* its own --host-delay; 0: the master's */
 } dt_job_t;
 
 typedef struct dt_jobs_t dt_jobs_t;
@@ -93,7 +95,7 @@ int dt_jobs_chunk_find (dt_jobs_t *self, const dt_job_t *job, uint32_t chunk, ui
 int dt_jobs_chunk_add (dt_jobs_t *self, dt_job_t *job, uint32_t chunk, uint64_t first_id,
                        uint32_t count, uint64_t urls_hash);
 
-/* A hash of a chunk's URLs (64-bit FNV-1a over lengths and bytes), to tell
+/* A hash of a chunk's URLs (64 bits over lengths and 8-byte words), to tell
  * a resend from another submission once the tasks have left memory. */
 uint64_t dt_jobs_urls_hash (const dt_str_t *urls, uint32_t count);
 

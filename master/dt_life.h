@@ -26,10 +26,16 @@
  *   LEASE_LOST_LAST  INFLIGHT                   FAILED    finish ("lease lost")
  *   DUE              DELAYED                    QUEUED    -
  *   DELAY            QUEUED                     DELAYED   - (its not-before is in its spec)
+ *   SUBMIT_LATER     NONE                       DELAYED+  add task (and its due row)
+ *   RECOVER_LATER    NONE                       DELAYED+  -
+ *   WAKE             DELAYED+                   DELAYED   -
+ *   REFUSE           QUEUED                     FAILED    finish (robots.txt: never fetched)
  *   CANCEL           QUEUED, INFLIGHT, DELAYED  FAILED    finish ("cancelled")
  *   REQUEUE          FAILED                     QUEUED    reopen
  *   REQUEUE_COLD     FAILED                     QUEUED*   reopen
  *   (* only in the store: counted in `cold` as well)
+ *   (+ only in the store, waiting for its not-before time: counted in `later`
+ *    as well; WAKE brings it into memory as its time nears, dt_state_due.c)
  *
  * Every change of a task's state, and of every counter below, goes through
  * dt_life_step (or, for what is not a task's move, dt_life_count), so the
@@ -65,6 +71,10 @@ typedef enum {
     DT_LIFE_REQUEUE,
     DT_LIFE_REQUEUE_COLD,
     DT_LIFE_DELAY,
+    DT_LIFE_SUBMIT_LATER,
+    DT_LIFE_RECOVER_LATER,
+    DT_LIFE_WAKE,
+    DT_LIFE_REFUSE,
     DT_LIFE_NEVENTS
 } dt_life_event_t;
 
@@ -78,10 +88,12 @@ typedef enum {
 } dt_life_write_t;
 
 /* Counter flags of a rule. */
-#define DT_LIFE_COUNT_SUBMITTED 1u /* one more task accepted (master and job) */
-#define DT_LIFE_COUNT_RETRIED   2u /* a dispatch beyond the first (when attempts > 1) */
-#define DT_LIFE_COUNT_COLD_IN   4u /* one more QUEUED task only in the store */
-#define DT_LIFE_COUNT_COLD_OUT  8u /* one fewer */
+#define DT_LIFE_COUNT_SUBMITTED 1u  /* one more task accepted (master and job) */
+#define DT_LIFE_COUNT_RETRIED   2u  /* a dispatch beyond the first (when attempts > 1) */
+#define DT_LIFE_COUNT_COLD_IN   4u  /* one more QUEUED task only in the store */
+#define DT_LIFE_COUNT_COLD_OUT  8u  /* one fewer */
+#define DT_LIFE_COUNT_LATER_IN  16u /* one more DELAYED task only in the store */
+#define DT_LIFE_COUNT_LATER_OUT 32u /* one fewer */
 
 /* One row of the table. */
 typedef struct {
@@ -100,6 +112,7 @@ typedef struct {
     uint64_t submitted;               /* tasks ever accepted */
     uint64_t retried;                 /* dispatches beyond a task's first */
     uint64_t cold;                    /* QUEUED tasks that are only in the store */
+    uint64_t later;                   /* DELAYED tasks that are only in the store */
     uint64_t duplicates;              /* results for tasks already final */
     uint64_t late;                    /* results from a connection holding no lease for them */
     uint64_t invalid;                 /* messages and result items breaking the protocol */
@@ -157,6 +170,12 @@ static inline const dt_life_rule_t *dt_life_step (dt_life_counts_t *counts, dt_j
         if (rule->counts & DT_LIFE_COUNT_COLD_OUT) {
             assert (counts->cold > 0);
             counts->cold--;
+        }
+        if (rule->counts & DT_LIFE_COUNT_LATER_IN)
+            counts->later++;
+        if (rule->counts & DT_LIFE_COUNT_LATER_OUT) {
+            assert (counts->later > 0);
+            counts->later--;
         }
     }
     *state = rule->to;

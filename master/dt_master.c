@@ -102,6 +102,7 @@ dt_master_t *dt_master_new (const dt_master_opts_t *opts, char *err, size_t err_
         .task_ms = opts->task_ms,
         .window = opts->window,
         .host_limit = opts->host_limit,
+        .host_delay_ms = opts->host_delay_ms,
         /* An honest worker's own limit, from a task's start, fires first. */
         .lease_grace_ms = opts->heartbeat_ms,
         .max_store_bytes = opts->max_store_bytes,
@@ -559,6 +560,9 @@ int dt_master_run (dt_master_t *self)
     if (self->opts.host_limit)
         dt_log_info ("MASTER-HOSTS", "at most %" PRIu32 " tasks of one host out at once",
                      self->opts.host_limit);
+    if (self->opts.host_delay_ms)
+        dt_log_info ("MASTER-HOSTS", "at least %" PRIu32 " ms between two requests to one origin",
+                     self->opts.host_delay_ms);
     dt_log_info ("MASTER-CONNS",
                  "at most %" PRIu32 " connections, %" PRIu32 " from one address; handshakes "
                  "within %d ms",

@@ -236,6 +236,10 @@ static void s_on_submit (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
         return;
     }
     self->turn_tasks += count;
+    /* A crawl obeys robots.txt, whatever its flags say. */
+    int robots = (msg->submit.flags & (DT_SUBMIT_ROBOTS | DT_SUBMIT_CRAWL)) != 0;
+    if (robots || msg->submit.host_delay_ms)
+        dt_state_job_polite (self->state, msg->submit.job, robots, msg->submit.host_delay_ms);
     dt_msg_t ok;
     dt_msg_init (&ok);
     ok.type = DT_MSG_SUBMIT_OK;
@@ -421,6 +425,33 @@ static void s_on_jobs (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t 
         dt_master_reply (self, &reply, peer);
 }
 
+/* A job's origins and their politeness, answered at once: it changes
+ * nothing. */
+static void s_on_hosts (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
+{
+    if (!s_job_known (self, peer, msg->req, msg->hosts.job))
+        return;
+    uint32_t max = msg->hosts.max;
+    dt_msg_host_t *rows = calloc (max, sizeof *rows);
+    char *names = malloc ((size_t) max * (DT_LIMIT_ORIGIN_MAX + 1));
+    if (!rows || !names) {
+        free (rows);
+        free (names);
+        dt_master_reply_error (self, peer, msg->req, DT_ERR_STORE, "out of memory");
+        return;
+    }
+    dt_msg_t reply;
+    dt_msg_init (&reply);
+    reply.type = DT_MSG_HOSTS_OK;
+    reply.req = msg->req;
+    reply.hosts_ok.count =
+        dt_state_hosts (self->state, msg->hosts.job, rows, max, names, &reply.hosts_ok.total);
+    reply.hosts_ok.items = rows;
+    dt_master_reply (self, &reply, peer);
+    free (rows);
+    free (names);
+}
+
 /* Counts and (rate-limited) logs a message that did not decode or makes no
  * sense here, and answers ERROR when it can. */
 void dt_master_on_invalid (dt_master_t *self, const dt_peer_t *peer, uint64_t req, int rc,
@@ -533,6 +564,9 @@ void dt_master_handle (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t 
         break;
     case DT_MSG_JOBS:
         s_on_jobs (self, peer, msg);
+        break;
+    case DT_MSG_HOSTS:
+        s_on_hosts (self, peer, msg);
         break;
     default: {
         char why[64];

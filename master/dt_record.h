@@ -24,6 +24,8 @@ typedef struct {
     dt_str_t output;       /* what the task produced; empty when nothing */
     uint16_t exit_code;    /* a command's status; DT_EXIT_NONE when none applies */
     dt_str_t links;        /* a crawl's page: its links, one per '\n'; empty when none */
+    /* The pause the server asked for (Retry-After); 0: none. */
+    uint32_t retry_after_ms;
 } dt_report_t;
 
 /* A task's final result. Strings are borrowed (the results log keeps its
@@ -42,6 +44,7 @@ typedef struct {
     dt_str_t error;        /* empty when no error */
     dt_str_t output;       /* what the task produced; empty when nothing */
     uint16_t exit_code;    /* DT_EXIT_NONE when none applies */
+    dt_str_t job;          /* the task's job, for the store; empty: it looks it up by id */
 } dt_record_t;
 
 /* A worker's RESULTS item as a report (borrowing its strings). */
@@ -49,7 +52,7 @@ static inline dt_report_t dt_record_report_from_msg (const dt_msg_result_t *m)
 {
     dt_report_t r = {m->id,     m->attempt,    m->epoch,     m->outcome,      m->http_status,
                      m->bytes,  m->elapsed_ms, m->final_url, m->content_type, m->error,
-                     m->output, m->exit_code,  m->links};
+                     m->output, m->exit_code,  m->links,     m->retry_after_ms};
     return r;
 }
 

@@ -46,6 +46,12 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
                                                    : DT_STATE_MEMORY_RESULTS);
     self->workers = dt_workers_new ();
     self->kinds = dt_kinds_new ();
+    self->timed = dt_queue_new ();
+    self->due_next = UINT64_MAX;
+    if (store && !(self->due = dt_store_due_new (store))) {
+        dt_state_destroy (&self);
+        return NULL;
+    }
     self->crawls = dt_frontier_new ();
     if (opts->host_limit > 0 &&
         (!(self->hosts = dt_hosts_new (opts->host_limit)) || !(self->unparked = dt_queue_new ()))) {
@@ -53,7 +59,8 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
         return NULL;
     }
     if (!self->tasks || !self->queue || !self->cold || !self->jobs || !self->results ||
-        !self->workers || !self->kinds || !self->crawls) {
+        !self->workers || !self->kinds || !self->timed || !self->crawls ||
+        (opts->host_delay_ms > 0 && dt_state_polite_on (self) != 0)) {
         dt_state_destroy (&self);
         return NULL;
     }
@@ -75,11 +82,16 @@ void dt_state_destroy (dt_state_t **self_p)
     for (int k = 0; k < DT_LIMIT_KINDS_MAX; k++)
         for (int p = 0; p <= DT_PRIORITY_MAX; p++)
             dt_queue_destroy (&self->aside[k][p]);
-    for (int p = 0; p <= DT_PRIORITY_MAX; p++)
+    for (int p = 0; p <= DT_PRIORITY_MAX; p++) {
         dt_queue_destroy (&self->levels[p]);
+        dt_queue_destroy (&self->soon[p]);
+    }
     dt_kinds_destroy (&self->kinds);
+    dt_store_due_destroy (&self->due);
+    dt_queue_destroy (&self->timed);
     dt_frontier_destroy (&self->crawls);
     dt_workers_destroy (&self->workers);
+    dt_state_polite_free (self); /* after the workers: their leases may hold its tasks */
     dt_results_destroy (&self->results);
     dt_jobs_destroy (&self->jobs);
     dt_cold_destroy (&self->cold);
@@ -220,6 +232,8 @@ void dt_state_step (dt_state_t *self, dt_task_t *task, dt_life_event_t event)
         task->parked = 0;
         if (parked == DT_TASK_READY)
             s_host_back (self, task);
+        else if (parked >= DT_TASK_POLITE)
+            dt_state_polite_left (self, task, parked);
     }
     if (!self->store)
         return;
@@ -273,6 +287,20 @@ dt_queue_t *dt_state_queue_of (dt_state_t *self, dt_task_t *task)
     }
     self->high = 1;
     return self->levels[p];
+}
+
+dt_queue_t *dt_state_soon_of (dt_state_t *self, dt_task_t *task)
+{
+    int p = s_meta (self, task) < 0 ? 0 : task->meta & DT_TASK_PRIO;
+    if (p > DT_PRIORITY_MAX)
+        p = 0;
+    if (!self->soon[p] && !(self->soon[p] = dt_queue_new ())) {
+        dt_state_fail (self, "out of memory queueing a task");
+        return dt_state_queue_of (self, task);
+    }
+    if (p > 0)
+        self->high = 1;
+    return self->soon[p];
 }
 
 /* The dispatches `task` gets: its own max_attempts, else the master's. */
@@ -366,9 +394,11 @@ static void s_host_back (dt_state_t *self, const dt_task_t *task)
 
 /* Ends the lease of `task` (INFLIGHT): its worker's credit and its host's
  * count come back. */
-static void s_release (dt_state_t *self, dt_task_t *task, int64_t now)
+static void s_release (dt_state_t *self, dt_task_t *task, const dt_report_t *report, int64_t now)
 {
     dt_workers_release (self->workers, task, now);
+    if (self->polite || (report && report->retry_after_ms))
+        dt_state_polite_ended (self, task, report, 0, now);
     s_host_back (self, task);
 }
 
@@ -398,17 +428,23 @@ void dt_state_finish (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
     r.state = rule->to == DT_TASK_DONE ? DT_STATE_DONE : DT_STATE_FAILED;
     r.url = dt_str_n (task->url, task->url_len);
     r.worker = worker;
+    const dt_job_t *job = dt_jobs_at (self->jobs, task->job);
+    if (job) /* the store need not look it up by id */
+        r.job = dt_str_n (job->name, job->name_len);
     if (error)
         r.error = dt_str (error);
     if (task->state == DT_TASK_INFLIGHT)
-        s_release (self, task, now);
+        s_release (self, task, from, now);
     uint64_t seq = dt_results_last (self->results) + 1;
     if (dt_results_append (self->results, seq, task->id, task->job, &r) != 0) {
         dt_state_fail (self, "out of memory recording a result");
         return;
     }
-    if (self->store)
+    if (self->store) {
         dt_state_check (self, dt_store_finish (self->store, seq, &r));
+        s_meta (self, task);
+        dt_state_due_finished (self, task);
+    }
     dt_state_budget_release (self, task->url_len);
     dt_state_step (self, task, event);
     self->unswept++;
@@ -421,6 +457,11 @@ void dt_state_finish (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
  * worker that answers for its other tasks, which spends an attempt. */
 static void s_end_lease (dt_state_t *self, dt_task_t *task, int vanished, int64_t now)
 {
+    if (dt_polite_owns (task->id)) { /* a robots.txt fetch */
+        dt_workers_release (self->workers, task, now);
+        dt_polite_fetch_lost (self->polite, task, now);
+        return;
+    }
     if (vanished)
         task->lost++; /* below max_lost <= UINT16_MAX, or the task fails now */
     if (vanished ? task->lost >= self->opts.max_lost
@@ -429,7 +470,7 @@ static void s_end_lease (dt_state_t *self, dt_task_t *task, int vanished, int64_
                          now);
         return;
     }
-    s_release (self, task, now);
+    s_release (self, task, NULL, now);
     dt_state_enqueue (self, task, DT_LIFE_LEASE_LOST, 1);
 }
 
@@ -507,14 +548,19 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
     dt_str_t kind0, payload0;
     dt_spec_opts_t opts0;
     dt_spec_split (urls[0].ptr, urls[0].len, &kind0, &payload0, &opts0);
-    int cold = self->store && !opts0.priority &&
+    /* A chunk not due yet waits in memory without a store; with one, in
+     * the store until its time nears (dt_state_due.c). */
+    int delayed = opts0.not_before > dt_state_wall_ms ();
+    int later = delayed && self->store;
+    int cold = !later && self->store && !opts0.priority &&
                (self->counts.cold > 0 || !dt_state_hot_room (self, nurls));
     /* Reserve first, so that once tasks are being created nothing can fail
      * half-way through the chunk. */
     /* With a store the chunk is only there: its primary key answers resends. */
     if (!(job = dt_state_job_ensure (self, job_name)) ||
-        (!cold && (dt_tasks_reserve (self->tasks, first, urls, nurls) != 0 ||
-                   dt_queue_reserve (self->queue, nurls) != 0)) ||
+        (!cold && !later &&
+         (dt_tasks_reserve (self->tasks, first, urls, nurls) != 0 ||
+          dt_queue_reserve (self->queue, nurls) != 0)) ||
         (!self->store && dt_jobs_chunk_add (self->jobs, job, chunk, first, nurls,
                                             dt_jobs_urls_hash (urls, nurls)) != 0)) {
         snprintf (err, err_size, "out of memory");
@@ -525,20 +571,27 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
         job->kind = dt_kinds_index (self->kinds, kind0) + 1;
     if (self->store)
         dt_state_check (self, dt_store_add_chunk (self->store, job_name, chunk, first, nurls));
+    if (later)
+        dt_state_due_submitted (self, job, dt_kinds_find (self->kinds, kind0), first, nurls,
+                                opts0.not_before);
     if (cold) {
         if (dt_cold_add (self->cold, first, nurls) != 0)
             dt_state_fail (self, "out of memory queueing tasks in the store");
         for (uint32_t i = 0; i < nurls; i++)
             dt_state_step_cold (self, job, DT_TASK_NONE, DT_LIFE_SUBMIT_COLD);
     }
-    for (uint32_t i = 0; !cold && i < nurls; i++) {
+    for (uint32_t i = 0; !cold && !later && i < nurls; i++) {
         dt_task_t *task =
             dt_tasks_add (self->tasks, first + i, job->index, urls[i].ptr, urls[i].len);
         if (!task) {
             dt_state_fail (self, "out of memory adding a task");
             break;
         }
-        dt_state_enqueue (self, task, DT_LIFE_SUBMIT, 0);
+        if (delayed) {
+            dt_state_step (self, task, DT_LIFE_SUBMIT);
+            dt_state_due_hold (self, task, opts0.not_before);
+        } else
+            dt_state_enqueue (self, task, DT_LIFE_SUBMIT, 0);
     }
     if (self->store)
         dt_state_check (self, dt_store_add_tasks (self->store, first, job_name, urls, nurls));
@@ -571,6 +624,10 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
      * taken for this run's, whatever they name. */
     if (result->epoch != self->epoch) {
         s_late (self, NULL, result, "another master run");
+        return;
+    }
+    if (dt_polite_owns (result->id)) {
+        dt_state_polite_fetch_result (self, from, result, now);
         return;
     }
     dt_task_t *task = dt_tasks_get (self->tasks, result->id);
@@ -608,8 +665,12 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
     from->answered = now;
     if (result->outcome == DT_OUTCOME_RETRY &&
         s_spent_round (self, task) < s_max_attempts (self, task)) {
-        s_release (self, task, now);
-        s_delay (self, task, now + s_backoff_ms (self, task->attempts));
+        /* Not before the server said (its host is paused that long too). */
+        int64_t wait = s_backoff_ms (self, task->attempts);
+        int64_t asked = result->retry_after_ms < DT_POLITE_PAUSE_MAX_MS ? result->retry_after_ms
+                                                                        : DT_POLITE_PAUSE_MAX_MS;
+        s_release (self, task, result, now);
+        s_delay (self, task, now + (asked > wait ? asked : wait));
         return;
     }
     if (result->outcome == DT_OUTCOME_DONE && result->links.len)
@@ -632,31 +693,21 @@ static dt_queue_t *s_next (dt_state_t *self, uint64_t kinds, uint64_t *id, uint3
         for (uint64_t k = 0, m = kinds; m; k++, m >>= 1)
             if ((m & 1) && self->aside[k][p] && dt_queue_pop (self->aside[k][p], id, gen) == 0)
                 return self->aside[k][p];
+        if (self->soon[p] && dt_queue_pop (self->soon[p], id, gen) == 0)
+            return self->soon[p];
         if (self->levels[p] && dt_queue_pop (self->levels[p], id, gen) == 0)
             return self->levels[p];
     }
     for (uint64_t k = 0, m = kinds; m; k++, m >>= 1)
         if ((m & 1) && self->aside[k][0] && dt_queue_pop (self->aside[k][0], id, gen) == 0)
             return self->aside[k][0];
+    if (self->soon[0] && dt_queue_pop (self->soon[0], id, gen) == 0)
+        return self->soon[0];
+    if (self->granted && dt_queue_pop (self->granted, id, gen) == 0)
+        return self->granted;
     if (self->unparked && dt_queue_pop (self->unparked, id, gen) == 0)
         return self->unparked;
     return dt_queue_pop (self->queue, id, gen) == 0 ? self->queue : NULL;
-}
-
-/* Wall-clock ms, for tasks' not-before times. */
-static uint64_t s_wall_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_REALTIME, &ts);
-    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
-/* The monotonic clock, for the delay heap (dt_queue_delay). */
-static int64_t s_mono_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int dt_state_kind (dt_state_t *self, dt_str_t kind)
@@ -681,6 +732,7 @@ void dt_state_kind_counts (dt_state_t *self, uint64_t (*counts)[3])
         if (k >= 0)
             counts[k][at]++;
     }
+    dt_state_due_kind_counts (self, counts); /* those waiting in the store */
 }
 
 int dt_state_kinds (const dt_state_t *self)
@@ -738,6 +790,14 @@ uint32_t dt_state_take_http (dt_state_t *self, const dt_msg_httpopt_t **http)
     return self->take_nhttp;
 }
 
+/* The monotonic clock, as the loop's (politeness keeps its times on it). */
+static int64_t s_mono_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt_msg_task_t *items,
                               dt_task_t **tasks)
 {
@@ -750,6 +810,13 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
     int with_http = dt_jobs_with_http (self->jobs) > 0;
     self->take_nhttp = 0;
     self->take_last_valid = 0;
+    int64_t now = 0;
+    if (self->polite) {
+        now = s_mono_ms ();
+        dt_polite_promote (self->polite, now);
+        if (kinds & ((uint64_t) 1 << DT_KINDS_HTTP)) /* robots.txt first: pages wait for it */
+            count = dt_state_polite_fetches (self, max, items, tasks, &bytes);
+    }
     /* Only kinds the master knows have queues: the loops in s_next stop at
      * the highest bit left. */
     int known = dt_kinds_count (self->kinds);
@@ -782,22 +849,13 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
                        task->meta & DT_TASK_OPTS ? &opts : NULL);
         if (!(task->meta & DT_TASK_OPTS))
             memset (&opts, 0, sizeof opts);
-        if (opts.not_before) {
-            /* Not yet due: into the delay heap until its time, the same
-             * road a retry takes (DUE brings it back). It is met here,
-             * wherever it was (hot, cold, recovered), so the time needs no
-             * other index. */
-            uint64_t wall = s_wall_ms ();
-            if (opts.not_before > wall) {
-                task->gen++;
-                dt_state_step (self, task, DT_LIFE_DELAY);
-                if (dt_queue_delay (self->queue, s_mono_ms () + (int64_t) (opts.not_before - wall),
-                                    task->id, task->gen) != 0) {
-                    dt_state_fail (self, "out of memory delaying a task");
-                    break;
-                }
-                continue;
-            }
+        if (opts.not_before && opts.not_before > dt_state_wall_ms ()) {
+            /* Not yet due (a task put back by REQUEUE): it waits in memory
+             * until its time (dt_state_due.c); DUE brings it back. */
+            dt_state_due_hold (self, task, opts.not_before);
+            if (self->broken)
+                break;
+            continue;
         }
         dt_msg_task_t item = {task->id, task->attempts + 1, kind,
                               payload,  opts.timeout_ms,    dt_state_task_flags (self, task),
@@ -816,6 +874,23 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
             dt_queue_push_front (from, id, gen);
             break;
         }
+        dt_polite_host_t *origin = NULL;
+        uint32_t delay = 0;
+        if (self->polite && k == DT_KINDS_HTTP) {
+            int ready = task->parked == DT_TASK_READY;
+            int go = dt_state_polite_check (self, task, payload, now, &origin, &delay);
+            if (go < 0) {
+                s_untake_http (self, added);
+                dt_state_fail (self, "out of memory keeping hosts' politeness");
+                break;
+            }
+            if (go == 0) {
+                s_untake_http (self, added);
+                if (ready && task->parked == DT_TASK_POLITE)
+                    s_host_back (self, task); /* it waits: its host's slot goes on */
+                continue;
+            }
+        }
         if (task->parked == DT_TASK_READY) {
             task->parked = 0;                           /* its slot goes out with it */
         } else if (self->hosts && k == DT_KINDS_HTTP) { /* only a URL has a host */
@@ -825,6 +900,8 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
                 s_untake_http (self, added);
                 task->parked = DT_TASK_PARKED;
                 self->parked++;
+                if (origin)
+                    dt_polite_skipped (self->polite, origin);
                 continue; /* ready again when a task of its host comes back */
             }
             if (room != 1) {
@@ -834,10 +911,18 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
                 break;
             }
         }
+        if (origin) {
+            dt_polite_started (self->polite, origin, delay, now);
+            /* Its origin's next page may be due at once (no delay). */
+            dt_polite_promote (self->polite, now);
+        }
         bytes += size;
         items[count] = item;
         tasks[count++] = task;
     }
+    /* Pages met here may have asked for their origin's robots.txt. */
+    if (self->polite && count < max && (kinds & ((uint64_t) 1 << DT_KINDS_HTTP)))
+        count += dt_state_polite_fetches (self, max - count, items + count, tasks + count, &bytes);
     return count;
 }
 
@@ -846,6 +931,11 @@ void dt_state_lease (dt_state_t *self, dt_worker_t *worker, dt_task_t **tasks, u
 {
     for (uint32_t i = 0; i < count; i++) {
         dt_task_t *task = tasks[i];
+        if (dt_polite_owns (task->id)) { /* a robots.txt fetch */
+            dt_polite_fetch_lease (self->polite, task, now);
+            dt_workers_lease (self->workers, worker, task, now);
+            continue;
+        }
         task->attempts++;
         dt_state_step (self, task, DT_LIFE_LEASE);
         dt_workers_lease (self->workers, worker, task, now);
@@ -858,13 +948,21 @@ void dt_state_untake (dt_state_t *self, dt_task_t **tasks, uint32_t count)
      * ready to go out again. TAKE and UNTAKE leave a task QUEUED: the life
      * table only says they happen to nothing else. */
     for (uint32_t i = 0; i < count; i++) {
+        if (dt_polite_owns (tasks[i]->id))
+            continue;
         assert (dt_life_allowed (DT_LIFE_UNTAKE, (dt_task_state_t) tasks[i]->state));
         s_host_back (self, tasks[i]);
+        if (self->polite)
+            dt_state_polite_ended (self, tasks[i], NULL, 1, 0);
     }
     /* Still QUEUED with the same generation: their entries go back as they
      * were, in order, and cannot fail (they just left the ring). */
-    for (uint32_t i = count; i-- > 0;)
-        dt_queue_push_front (dt_state_queue_of (self, tasks[i]), tasks[i]->id, tasks[i]->gen);
+    for (uint32_t i = count; i-- > 0;) {
+        if (dt_polite_owns (tasks[i]->id))
+            dt_polite_fetch_untake (self->polite, tasks[i]);
+        else
+            dt_queue_push_front (dt_state_queue_of (self, tasks[i]), tasks[i]->id, tasks[i]->gen);
+    }
 }
 
 uint32_t dt_state_drop_worker (dt_state_t *self, dt_worker_t **worker_p, int64_t now)
@@ -929,13 +1027,25 @@ void dt_state_promote_due (dt_state_t *self, int64_t now)
         if (task && task->state == DT_TASK_DELAYED && task->gen == gen)
             dt_state_enqueue (self, task, DT_LIFE_DUE, 1);
     }
+    dt_state_due_promote (self);
+    if (self->polite)
+        dt_polite_promote (self->polite, now);
 }
 
 int64_t dt_state_next_due (const dt_state_t *self)
 {
     if (dt_jobs_purges (self->jobs) > 0 || self->ncancels > 0)
         return 0;
-    return dt_queue_next_due (self->queue);
+    int64_t retry = dt_queue_next_due (self->queue);
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    int64_t timed = dt_state_due_next (self, (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+    int64_t due = retry < timed ? retry : timed;
+    if (self->polite) {
+        int64_t polite = dt_polite_next_due (self->polite);
+        due = polite < due ? polite : due;
+    }
+    return due;
 }
 
 int dt_state_page_push (dt_state_pager_t *pager, const dt_record_t *item)
@@ -1102,8 +1212,11 @@ int dt_state_cancel (dt_state_t *self, dt_str_t job_name, uint64_t *count, int64
                          now);
         (*count)++;
     }
+    /* The delayed ones in the store first: what is left unfinished is cold. */
+    if (*count < unfinished && self->counts.later > 0)
+        dt_state_due_cancel (self, job, count, now);
     int rc = 0;
-    if (*count < unfinished && self->counts.cold > 0)
+    if (*count < unfinished && self->counts.cold > 0 && !self->broken)
         rc = dt_state_cancel_cold (self, job, count);
     dt_state_maintain (self);
     return self->broken ? -1 : rc;
@@ -1126,6 +1239,8 @@ uint64_t dt_state_queued (const dt_state_t *self)
     uint64_t queued = dt_state_hot_ready (self);
     if (self->counts.cold > 0 && dt_state_hot_room (self, 1))
         queued += self->counts.cold;
+    if (self->polite)
+        queued += dt_polite_fetches (self->polite);
     return queued;
 }
 

@@ -36,6 +36,8 @@ typedef struct {
     uint32_t lease_grace_ms;  /* a lease ends task_ms + this after its task started */
     uint32_t max_lost;        /* leases a task may lose with vanished workers before it fails
                                  "lease lost"; 0: DT_STATE_LOST_FACTOR * max_attempts */
+    uint32_t host_delay_ms;   /* least ms between two request starts at one origin, for jobs
+                                 without their own; 0: none (dt_polite.h) */
 } dt_state_opts_t;
 
 /* A lease lost with its worker (dead, or BYE while holding it, or expired on
@@ -283,6 +285,26 @@ size_t dt_state_crawls (const dt_state_t *self);
 /* Links of every crawl since the master started: made tasks, and skipped
  * by reason (dt_frontier.h). */
 dt_frontier_counts_t dt_state_crawl_totals (const dt_state_t *self);
+
+/* The politeness of job `job` (known: it was just submitted to): obey
+ * robots.txt (`robots`), and its own least ms between two starts at one
+ * origin (`host_delay_ms`, 0: the master's). Either only ever turns on: a
+ * later chunk without them leaves them as they are. Durable with a store. */
+void dt_state_job_polite (dt_state_t *self, dt_str_t job, int robots, uint32_t host_delay_ms);
+
+/* STATUS --hosts of `job`: the origins of its http tasks in memory that
+ * are queued (or delayed for a retry) or leased, the `max` (<= DT_LIMIT_STATUS_HOSTS) with the most
+ * queued first, into `rows`; their names are copied into `names` (max *
+ * (DT_POLITE_ORIGIN_MAX + 1) bytes, the caller's), which the rows borrow.
+ * A walk over the tasks in memory: for STATUS, not the hot path. Returns
+ * how many; *total gets how many origins there were. */
+uint32_t dt_state_hosts (dt_state_t *self, dt_str_t job, dt_msg_host_t *rows, uint32_t max,
+                         char *names, uint32_t *total);
+
+/* Tasks in memory one HOSTS examines at most (a --memory master may hold
+ * millions): a request any client may send costs at most ~10 ms, and the
+ * counts then cover the oldest tasks in memory. */
+#define DT_STATE_HOSTS_SCAN_MAX (1u << 20)
 
 /* Counts an invalid message (STATUS `invalid`). */
 void dt_state_count_invalid (dt_state_t *self);

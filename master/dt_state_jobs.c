@@ -2,6 +2,7 @@
  * retention, and the store answers for them (counters, chunks, results). */
 #include "dt_state_priv.h"
 #include "dt_log.h"
+#include "dt_spec.h"
 
 #include <czmq.h>
 #include <inttypes.h>
@@ -69,6 +70,7 @@ dt_job_t *dt_state_job_ensure (dt_state_t *self, dt_str_t name)
     job->since_seq = dt_results_last (self->results);
     if (s_info_load (self, job) != 0)
         return NULL;
+    dt_state_job_polite_load (self, job);
     if (!self->store)
         return job;
     /* Its HTTP options, set by its first chunk, come back with it: its
@@ -219,7 +221,8 @@ void dt_state_job_moved (dt_state_t *self, dt_job_t *job, dt_life_event_t event)
     /* A job finishes when a task of a running job becomes final and none
      * is left unfinished; recovery's steps rebuild, they finish nothing. */
     int ends = event == DT_LIFE_RESULT_DONE || event == DT_LIFE_RESULT_FAIL ||
-               event == DT_LIFE_LEASE_LOST_LAST || event == DT_LIFE_CANCEL;
+               event == DT_LIFE_LEASE_LOST_LAST || event == DT_LIFE_CANCEL ||
+               event == DT_LIFE_REFUSE;
     if (ends && dt_life_unfinished (job->states) == 0) {
         job->finished_ms = (uint64_t) zclock_time ();
         s_info_put (self, job);
@@ -381,6 +384,37 @@ void dt_state_purge_step (dt_state_t *self)
 
 typedef struct {
     dt_state_t *state;
+    int kind; /* the kind's number, -1 until read (or when it cannot be numbered) */
+} s_kind_t;
+
+/* The store's first task of a job gives the job's kind. */
+static int s_first_kind (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uint32_t attempts)
+{
+    (void) id;
+    (void) job;
+    (void) attempts;
+    s_kind_t *k = arg;
+    dt_str_t name, payload;
+    dt_spec_split (url.ptr, url.len, &name, &payload, NULL);
+    k->kind = dt_state_kind (k->state, name);
+    return 1;
+}
+
+/* The kind of job `name` (its first chunk's), for a job whose kind memory
+ * does not hold (it left memory, or came back with only final tasks after
+ * a restart): read from its first task's row, one step of the tasks' job
+ * index. "" when not known. */
+static dt_str_t s_kind_stored (dt_state_t *self, dt_str_t name)
+{
+    s_kind_t k = {self, -1};
+    if (!self->store ||
+        dt_store_tasks (self->store, 1, UINT64_MAX, name, 1, s_first_kind, &k) != 0 || k.kind < 0)
+        return dt_str_n ("", 0);
+    return dt_state_kind_name (self, k.kind);
+}
+
+typedef struct {
+    dt_state_t *state;
     dt_msg_job_t *items; /* the caller's */
     char *names;         /* the caller's: DT_LIMIT_JOB_MAX bytes an item */
     uint32_t count;      /* items filled */
@@ -422,8 +456,8 @@ static int s_item (s_lister_t *lister, dt_str_t name, const dt_store_jobinfo_t *
         return -1;
     memcpy (copy, name.ptr, name.len);
     item->name = dt_str_n (copy, name.len);
-    /* A job that left memory: its kind is in its tasks' rows, not read. */
-    item->kind = job && job->kind ? dt_state_kind_name (self, job->kind - 1) : dt_str_n ("", 0);
+    item->kind =
+        job && job->kind ? dt_state_kind_name (self, job->kind - 1) : s_kind_stored (self, name);
     lister->count++;
     return 0;
 }

@@ -11,9 +11,11 @@
 #include "dt_jobs.h"
 #include "dt_kinds.h"
 #include "dt_life.h"
+#include "dt_polite.h"
 #include "dt_queue.h"
 #include "dt_results.h"
 #include "dt_state.h"
+#include "dt_store_due.h"
 #include "dt_tasks.h"
 
 struct dt_state_t {
@@ -31,6 +33,10 @@ struct dt_state_t {
                               taken before the queue, in the order they were parked */
     dt_kinds_t *kinds;     /* kind names met, numbered (tasks and workers use the numbers) */
     dt_frontier_t *crawls; /* crawls: their pages' links make tasks (dt_state_crawl.c) */
+    dt_polite_t *polite;   /* politeness per origin (robots.txt, spacing, pauses); NULL until
+                              a job or --host-delay asks for it, or a server for a pause */
+    dt_queue_t *granted;   /* tasks whose origin's turn came (DT_TASK_GRANTED), taken before
+                              the queue */
     /* Per kind, QUEUED tasks a take passed over because the worker taking
      * did not serve their kind, in the order they were queued: a worker
      * that serves the kind takes them before the queue. Each entry moves
@@ -40,6 +46,10 @@ struct dt_state_t {
      * DT_PRIORITY_MAX + 1 levels make a take O(levels), not O(log n) as a
      * heap would, and keep FIFO within a level. NULL until used. */
     dt_queue_t *levels[DT_PRIORITY_MAX + 1];
+    /* Per level, tasks whose not-before time came (dt_state_due.c), in due
+     * order: taken before the level's queue, so they go out on time past a
+     * backlog, earliest first. NULL until used. */
+    dt_queue_t *soon[DT_PRIORITY_MAX + 1];
     int high;                 /* a level above 0 was ever used: takes look there first */
     dt_life_counts_t counts;  /* tasks in each state, and every other counter (dt_life.h) */
     uint64_t epoch;           /* this run's epoch: every lease carries it */
@@ -56,6 +66,14 @@ struct dt_state_t {
      * oldest first: dt_state_cancel_step. */
     uint32_t cancels[DT_LIMIT_CANCELS_MAX];
     size_t ncancels;
+    dt_queue_t *timed;     /* DELAYED tasks in memory waiting for their not-before time,
+                              keyed by wall-clock ms (dt_state_due.c) */
+    dt_store_due_t *due;   /* with a store: its index of not-before times */
+    uint64_t due_after;    /* the store's rows up to (due_after, due_after_id) were read */
+    uint64_t due_after_id; /* (the cursor's second half) */
+    uint64_t due_next;     /* no row after the cursor is due before this (UINT64_MAX: none) */
+    uint64_t due_loaded;   /* wall ms the store was loaded at: tasks due later were `later` */
+    uint64_t later_kind[DT_LIMIT_KINDS_MAX]; /* `later` tasks per kind number, for STATUS */
     /* The last take's jobs that have HTTP options, each once, and their
      * options (borrowed from the jobs): TASKS carries them (T.opts). */
     uint32_t take_jobs[DT_LIMIT_TASKS_HTTP];
@@ -79,6 +97,10 @@ typedef struct {
 /* The queue `task` goes back to (its priority's level); reads its spec
  * once. Never NULL: when memory runs out, level 0 (and the model broke). */
 dt_queue_t *dt_state_queue_of (dt_state_t *self, dt_task_t *task);
+
+/* The queue of `task`'s level for tasks whose not-before time came. Never
+ * NULL: when memory runs out, the level's queue (and the model broke). */
+dt_queue_t *dt_state_soon_of (dt_state_t *self, dt_task_t *task);
 
 /* Marks the model broken: from here on nothing may be acknowledged. */
 void dt_state_fail (dt_state_t *self, const char *what);
@@ -169,6 +191,55 @@ int dt_state_purge_blocks (dt_state_t *self, dt_str_t name, char *err, size_t er
  * purge under way (one step a loop turn). */
 void dt_state_purge_step (dt_state_t *self);
 
+/* ---- dt_state_due.c ---- */
+
+/* Rows due this soon (ms) are read into memory ahead of their time, while
+ * fewer than a window of tasks wait there: a read then covers many rows,
+ * and a task is in memory before it is due. */
+#define DT_STATE_DUE_AHEAD_MS 1000
+
+/* Rows one read of the due index takes at most: a loop turn stays short
+ * when a million tasks fall due at once. */
+#define DT_STATE_DUE_READ 4096
+
+/* Wall-clock ms since 1970 (not-before times are wall-clock). */
+uint64_t dt_state_wall_ms (void);
+
+/* `task` (QUEUED, in memory) waits in memory until `not_before` (DELAY). */
+void dt_state_due_hold (dt_state_t *self, dt_task_t *task, uint64_t not_before);
+
+/* With a store: tasks first .. first+count-1 of `job` and kind number
+ * `kind` (-1: none), just written to the store, wait there until `not_before` (SUBMIT_LATER, and
+ * their rows in the due index). */
+void dt_state_due_submitted (dt_state_t *self, dt_job_t *job, int kind, uint64_t first,
+                             uint32_t count, uint64_t not_before);
+
+/* Recovery: call before the tasks are loaded; then for each pending task
+ * with a not-before time, dt_state_due_recover returns 1 when it waits in
+ * the store (RECOVER_LATER, its row written when missing), 0 when it is
+ * due and is to be loaded as any task. */
+void dt_state_due_load_begin (dt_state_t *self);
+int dt_state_due_recover (dt_state_t *self, dt_job_t *job, int kind, uint64_t id,
+                          uint64_t not_before);
+
+/* Adds the `later` tasks of each kind to counts[kind][2] (delayed). */
+void dt_state_due_kind_counts (const dt_state_t *self, uint64_t (*counts)[3]);
+
+/* `task` is final: its row in the due index goes (in its store group). */
+void dt_state_due_finished (dt_state_t *self, dt_task_t *task);
+
+/* Reads the rows whose time nears into memory (WAKE), and queues the
+ * tasks that are due (DUE), earliest first, in their level's `soon` queue
+ * (taken before the level's queue). */
+void dt_state_due_promote (dt_state_t *self);
+
+/* When (monotonic ms, `mono` being now) dt_state_due_promote has work
+ * next; INT64_MAX when nothing waits. */
+int64_t dt_state_due_next (const dt_state_t *self, int64_t mono);
+
+/* CANCEL of the tasks of `job` waiting only in the store, adding to *count. */
+void dt_state_due_cancel (dt_state_t *self, const dt_job_t *job, uint64_t *count, int64_t now);
+
 /* ---- dt_state_crawl.c ---- */
 
 /* The T.flags `task` goes out with: DT_TASK_LINKS for a crawl's page. */
@@ -189,6 +260,43 @@ int dt_state_crawl_load (dt_state_t *self);
 /* Forgets the crawls whose job has no unfinished task (logging what each
  * made and skipped). Every loop turn: O(crawls). */
 void dt_state_crawl_sweep (dt_state_t *self);
+
+/* ---- dt_state_polite.c ---- */
+
+/* Starts politeness (the table and the queue of granted tasks) if it is
+ * not on yet. Returns 0, or -1 (out of memory: the model broke). */
+int dt_state_polite_on (dt_state_t *self);
+
+/* Frees what politeness holds. */
+void dt_state_polite_free (dt_state_t *self);
+
+/* Politeness for the http task `task` (URL `url`) met by a take at `now`:
+ * 1 when it may go (then *host_p and *delay_p are for dt_polite_started),
+ * 0 when it was parked behind its origin or failed (robots.txt), -1 when
+ * memory ran out. */
+int dt_state_polite_check (dt_state_t *self, dt_task_t *task, dt_str_t url, int64_t now,
+                           dt_polite_host_t **host_p, uint32_t *delay_p);
+
+/* `task` left the queue with `parked` (its parked flag before): a parked
+ * one stops counting, a granted one lets its origin's next page go. */
+void dt_state_polite_left (dt_state_t *self, const dt_task_t *task, uint8_t parked);
+
+/* An attempt of http task `task` ended with `result`, or its lease ended
+ * without one (NULL): its origin's pause and back-off rules apply. */
+void dt_state_polite_ended (dt_state_t *self, const dt_task_t *task, const dt_report_t *result,
+                            int unsent, int64_t now);
+
+/* Adds robots.txt fetches waiting to a take (up to `max`, the batch under
+ * DT_LIMIT_BATCH_BYTES with *bytes). Returns how many. */
+uint32_t dt_state_polite_fetches (dt_state_t *self, uint32_t max, dt_msg_task_t *items,
+                                  dt_task_t **tasks, size_t *bytes);
+
+/* The result of an internal robots.txt task (dt_polite_owns(id)). */
+void dt_state_polite_fetch_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *result,
+                                   int64_t now);
+
+/* Reads a job's politeness back from the store as it comes into memory. */
+void dt_state_job_polite_load (dt_state_t *self, dt_job_t *job);
 
 /* ---- dt_state_budget.c ---- */
 

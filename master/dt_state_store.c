@@ -578,6 +578,9 @@ static int s_on_task (void *arg, uint64_t id, dt_str_t job_name, dt_str_t url, u
     dt_spec_split (url.ptr, url.len, &kind, &payload, &opts);
     if (!job->kind)
         job->kind = dt_state_kind (self, kind) + 1;
+    if (opts.not_before &&
+        dt_state_due_recover (self, job, dt_state_kind (self, kind), id, opts.not_before))
+        return self->broken ? -1 : 0;
     if (!opts.priority && (self->counts.cold > 0 || dt_state_hot_queued (self) >= self->window)) {
         if (dt_cold_add (self->cold, id, 1) != 0)
             return -1;
@@ -640,6 +643,7 @@ int dt_state_load (dt_state_t *self)
      * next_id goes past every task, theirs included, before the results
      * (which check their task ids against it). */
     s_loader_t loader = {.state = self};
+    dt_state_due_load_begin (self);
     dt_store_loader_t tasks = {NULL, s_on_task, NULL}, results = {NULL, NULL, s_on_result};
     uint64_t retired[3], max_id = 0;
     if (dt_store_load (self->store, &tasks, &loader) != 0 ||

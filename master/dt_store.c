@@ -112,12 +112,15 @@ typedef enum {
 #define S_TASK_ROWS32      S_TASK_ROWS16 ", " S_TASK_ROWS16
 #define S_TASK_ROWS64      S_TASK_ROWS32 ", " S_TASK_ROWS32
 
-/* Results in one multi-row INSERT, for the same reason. 64 x 14 parameters
- * stay under SQLite's limit (32,766 since 3.32). A row's job is its task's,
- * looked up by id (the 12th parameter, the id again; then output and exit_code): the callers need
- * not carry it, and it cannot disagree with the task. */
+/* Results in one multi-row INSERT, for the same reason. 64 x 15 parameters
+ * stay under SQLite's limit (32,766 since 3.32). A row's job is its task's:
+ * the 12th parameter when the caller gives it (the master does: a lookup in
+ * `tasks` per row cost more than the rest of the row), else looked up by id
+ * (the 13th, the id again; coalesce runs the subquery only then); then
+ * output and exit_code. */
 #define DT_STORE_RESULT_ROWS 64
-#define S_RESULT_ROW         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT job FROM tasks WHERE id = ?), ?, ?)"
+#define S_RESULT_JOB         "coalesce(?, (SELECT job FROM tasks WHERE id = ?))"
+#define S_RESULT_ROW         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, " S_RESULT_JOB ", ?, ?)"
 #define S_RESULT_ROWS2       S_RESULT_ROW ", " S_RESULT_ROW
 #define S_RESULT_ROWS4       S_RESULT_ROWS2 ", " S_RESULT_ROWS2
 #define S_RESULT_ROWS8       S_RESULT_ROWS4 ", " S_RESULT_ROWS4
@@ -139,7 +142,7 @@ static const char *s_sql[S_COUNT] = {
     /* Unnumbered parameters: row r's id, job and url are 3r+1, 3r+2, 3r+3. */
     [S_ADD_TASKS] = "INSERT INTO tasks (id, job, url, attempts, state) VALUES " S_TASK_ROWS64,
     [S_SET_ATTEMPTS] = "UPDATE tasks SET attempts = ?2 WHERE id = ?1",
-    /* Unnumbered parameters: row r's columns are 14r+1 .. 14r+14. */
+    /* Unnumbered parameters: row r's are 15r+1 .. 15r+15. */
     [S_ADD_RESULT] = S_RESULT_COLUMNS S_RESULT_ROW,
     [S_ADD_RESULTS] = S_RESULT_COLUMNS S_RESULT_ROWS64,
     /* A task has at most one result: REQUEUE retires the current one by
@@ -164,8 +167,8 @@ typedef struct {
     uint8_t state;
     uint16_t http_status;
     uint16_t exit_code;
-    size_t str_off[5]; /* final_url, content_type, worker, error, output */
-    uint32_t str_len[5];
+    size_t str_off[6]; /* final_url, content_type, worker, error, output, job */
+    uint32_t str_len[6];
 } s_pending_result_t;
 
 struct dt_store_t {
@@ -437,7 +440,7 @@ dt_store_t *dt_store_open (const char *dir, char *err, size_t err_size)
         goto fail;
     /* Outside the schema versions: a store of any version gains it. */
     if (dt_store_jobinfo_init (self) != 0 || dt_store_http_init (self) != 0 ||
-        dt_store_crawl_init (self) != 0) {
+        dt_store_crawl_init (self) != 0 || dt_store_polite_init (self) != 0) {
         s_err (err, err_size, "%s: %s", path, sqlite3_errmsg (self->db));
         goto fail;
     }
@@ -549,11 +552,15 @@ static void s_bind_result (dt_store_t *self, sqlite3_stmt *stmt, int base,
         dt_store_bind_str (stmt, base + 8 + i,
                            p->str_len[i] ? dt_str_n (self->arena + p->str_off[i], p->str_len[i])
                                          : dt_str_n ("", 0));
-    sqlite3_bind_int64 (stmt, base + 12, (sqlite3_int64) p->id);
-    dt_store_bind_str (stmt, base + 13,
+    if (p->str_len[5]) /* else NULL: the job is looked up by id */
+        dt_store_bind_str (stmt, base + 12, dt_str_n (self->arena + p->str_off[5], p->str_len[5]));
+    else
+        sqlite3_bind_null (stmt, base + 12);
+    sqlite3_bind_int64 (stmt, base + 13, (sqlite3_int64) p->id);
+    dt_store_bind_str (stmt, base + 14,
                        p->str_len[4] ? dt_str_n (self->arena + p->str_off[4], p->str_len[4])
                                      : dt_str_n ("", 0));
-    sqlite3_bind_int (stmt, base + 14, p->exit_code);
+    sqlite3_bind_int (stmt, base + 15, p->exit_code);
 }
 
 /* Inserts the pending results: full statements of DT_STORE_RESULT_ROWS when
@@ -565,7 +572,7 @@ static int s_flush_results (dt_store_t *self)
     if (n == DT_STORE_RESULT_ROWS) {
         sqlite3_stmt *stmt = self->stmts[S_ADD_RESULTS];
         for (int r = 0; r < n; r++)
-            s_bind_result (self, stmt, 14 * r, &self->pending[r]);
+            s_bind_result (self, stmt, 15 * r, &self->pending[r]);
         rc = s_run (self, S_ADD_RESULTS, "finish: add results");
     } else
         for (int r = 0; r < n && rc == 0; r++) {
@@ -623,8 +630,9 @@ int dt_store_finish (dt_store_t *self, uint64_t seq, const dt_record_t *r)
     p->bytes = r->bytes;
     p->elapsed_ms = r->elapsed_ms;
     p->exit_code = r->exit_code;
-    const dt_str_t strs[5] = {r->final_url, r->content_type, r->worker, r->error, r->output};
-    for (int i = 0; i < 5; i++) {
+    const dt_str_t strs[6] = {r->final_url, r->content_type, r->worker,
+                              r->error,     r->output,       r->job};
+    for (int i = 0; i < 6; i++) {
         if (s_arena_put (self, strs[i], &p->str_off[i]) != 0)
             return s_wrote (self, -1);
         p->str_len[i] = strs[i].len;

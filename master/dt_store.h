@@ -191,6 +191,15 @@ int dt_store_jobinfo_get (dt_store_t *self, dt_str_t job, dt_store_jobinfo_t *in
 /* Writes the record of `job` (created or replaced) in the current group. */
 int dt_store_jobinfo_put (dt_store_t *self, dt_str_t job, const dt_store_jobinfo_t *info);
 
+/* Creates `job_polite` when missing (dt_store_polite.c). */
+int dt_store_polite_init (dt_store_t *self);
+
+/* The politeness recorded for `job`: 0, 1 when it has none, -1 on error. */
+int dt_store_polite_get (dt_store_t *self, dt_str_t job, int *robots, uint32_t *host_delay_ms);
+
+/* Records the politeness of `job` (created or replaced) in the current group. */
+int dt_store_polite_put (dt_store_t *self, dt_str_t job, int robots, uint32_t host_delay_ms);
+
 /* The highest seq recorded, 0 when none. */
 int dt_store_jobinfo_max_seq (dt_store_t *self, uint64_t *seq);
 

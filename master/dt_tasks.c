@@ -188,12 +188,17 @@ size_t dt_tasks_compact (dt_tasks_t *self, int (*busy) (const dt_task_t *task))
         s_chunk_t *chunk = self->chunks[slot];
         if (!chunk)
             continue;
+        /* A new arena holds at least one block: with URLs of ~60 bytes a
+         * chunk's fit in one, and moving them would free nothing (and cost
+         * a copy of every queued URL at each maintenance). */
+        size_t held = dt_arena_allocated (chunk->urls);
+        if (held <= dt_arena_allocated_for (chunk->urls, 0))
+            continue;
         size_t live = 0;
         for (size_t i = 0; i < DT_TASKS_CHUNK; i++)
             if (chunk->tasks[i].id && busy (&chunk->tasks[i]))
                 live += chunk->tasks[i].url_len + 1;
-        size_t held = dt_arena_allocated (chunk->urls);
-        if (held < DT_TASKS_URL_BLOCK || live > held / 2)
+        if (live > held / 2 || dt_arena_allocated_for (chunk->urls, live) >= held)
             continue;
         dt_arena_t *urls = dt_arena_new (DT_TASKS_URL_BLOCK);
         if (!urls || dt_arena_reserve (urls, live) != 0) {

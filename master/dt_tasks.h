@@ -39,7 +39,8 @@ typedef struct dt_task_t {
     uint32_t gen;         /* generation stamped on its queue entries */
     uint32_t attempts;    /* dispatches so far */
     uint8_t state;        /* dt_task_state_t */
-    uint8_t parked;       /* QUEUED: DT_TASK_PARKED or DT_TASK_READY (dt_hosts.h), else 0 */
+    uint8_t parked;       /* QUEUED: DT_TASK_PARKED, _READY (dt_hosts.h), _POLITE, _GRANTED
+                             (dt_polite.h), else 0 */
     uint8_t kind;         /* its kind's number (dt_kinds.h) + 1, 0 until first looked up */
     uint8_t meta;         /* once kind is set: its priority (DT_TASK_PRIO) and DT_TASK_OPTS */
 } dt_task_t;
@@ -55,6 +56,9 @@ _Static_assert(DT_LIMIT_WORKERS_MAX <= 1u << 16, "dt_task_t.worker is 16 bits");
 /* dt_task_t.parked, under --host-limit: */
 #define DT_TASK_PARKED 1 /* waiting behind its host's limit */
 #define DT_TASK_READY  2 /* its host had room again: it holds one of its slots until it goes out */
+/* ... and under politeness (dt_polite.h): */
+#define DT_TASK_POLITE  3 /* waiting behind its origin's spacing, pause or robots.txt */
+#define DT_TASK_GRANTED 4 /* its origin's turn: it goes out before the queue */
 
 /* A worker's leases, oldest first: dispatch appends, and since task_ms is
  * the same for all tasks the head is always the next lease to expire. */
@@ -96,7 +100,8 @@ size_t dt_tasks_sweep (dt_tasks_t *self, uint64_t below, int (*busy) (const dt_t
 /* In each block that holds busy tasks among many finished ones, forgets
  * the records for which `busy` is false and moves the URLs of the others
  * into a new arena, when that gives back at least half of the block's URL
- * bytes: a block's URLs are otherwise freed only with the whole block,
+ * bytes and the new arena is smaller than the old (never so when the old
+ * is one arena block): a block's URLs are otherwise freed only with the whole block,
  * and one busy task would keep 32,768 long URLs in memory. Records stay
  * where they are (lease lists link them). Returns the blocks compacted. */
 size_t dt_tasks_compact (dt_tasks_t *self, int (*busy) (const dt_task_t *task));

@@ -24,8 +24,9 @@
 
 static const char s_usage[] =
     "usage: dtask-master [--bind EP] [--data DIR | --memory] [--max-pending N] [--window N]\n"
-    "                    [--host-limit N] [--max-attempts N] [--heartbeat MS] [--liveness N]\n"
-    "                    [--task-timeout SECONDS] [--retry-base MS] [--keys DIR | --insecure]\n"
+    "                    [--host-limit N] [--host-delay MS] [--max-attempts N] [--heartbeat MS]\n"
+    "                    [--liveness N] [--task-timeout SECONDS] [--retry-base MS]\n"
+    "                    [--keys DIR | --insecure]\n"
     "                    [--http HOST:PORT [--http-token-file FILE]] [--max-store-bytes N]\n"
     "                    [--max-conns N] [--max-conns-per-addr N] [-v|-q]\n"
     "\n"
@@ -45,6 +46,9 @@ static const char s_usage[] =
     "                          however long the queue\n"
     "  --host-limit N          at most N tasks of one host (the URL's host name) leased at\n"
     "                          once, over all workers (default 0: no limit)\n"
+    "  --host-delay MS         at least MS between the starts of two requests to one origin\n"
+    "                          (scheme, host, port), over all workers, for jobs that set no\n"
+    "                          delay of their own (default 0: none)\n"
     "  --max-attempts N        dispatches a task gets before it fails (default 3)\n"
     "  --heartbeat MS          heartbeat interval (default 1000)\n"
     "  --liveness N            heartbeats missed before a worker is dead (default 3)\n"
@@ -89,6 +93,7 @@ enum {
     OPT_MAX_PENDING,
     OPT_WINDOW,
     OPT_HOST_LIMIT,
+    OPT_HOST_DELAY,
     OPT_MAX_ATTEMPTS,
     OPT_HEARTBEAT,
     OPT_LIVENESS,
@@ -238,6 +243,7 @@ int main (int argc, char **argv)
         {"max-pending", required_argument, NULL, OPT_MAX_PENDING},
         {"window", required_argument, NULL, OPT_WINDOW},
         {"host-limit", required_argument, NULL, OPT_HOST_LIMIT},
+        {"host-delay", required_argument, NULL, OPT_HOST_DELAY},
         {"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
         {"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
         {"liveness", required_argument, NULL, OPT_LIVENESS},
@@ -305,6 +311,12 @@ int main (int argc, char **argv)
                 return s_usage_error ("--host-limit: '%s' is not a number in 0..%u", arg,
                                       DT_LIMIT_CREDIT_MAX);
             opts.host_limit = (uint32_t) value;
+            break;
+        case OPT_HOST_DELAY:
+            if (s_parse_u64 (arg, 0, DT_LIMIT_HOST_DELAY_MAX_MS, &value))
+                return s_usage_error ("--host-delay: '%s' is not a number in 0..%u", arg,
+                                      DT_LIMIT_HOST_DELAY_MAX_MS);
+            opts.host_delay_ms = (uint32_t) value;
             break;
         case OPT_MAX_ATTEMPTS:
             if (s_parse_u64 (arg, 1, 1000, &value))

@@ -56,6 +56,8 @@ typedef enum {
     DT_MSG_PURGE_OK = 19,   /* master -> client */
     DT_MSG_JOBS = 20,       /* client -> master: a page of jobs, newest first */
     DT_MSG_JOBS_OK = 21,    /* master -> client */
+    DT_MSG_HOSTS = 28,      /* client -> master: a job's origins and their politeness */
+    DT_MSG_HOSTS_OK = 29,   /* master -> client */
 } dt_msg_type_t;
 
 /* ERROR codes (dt_msg_t.error.code). */
@@ -113,6 +115,11 @@ typedef enum {
 #define DT_SCOPE_REGEX  3 /* URLs matching the POSIX extended regex crawl.scope */
 /* crawl.depth when there is no depth limit. */
 #define DT_CRAWL_DEPTH_ANY UINT32_MAX
+/* Obey robots.txt for this job's http tasks: the master fetches each
+ * origin's robots.txt before its first page and fails the pages it
+ * disallows (error "robots.txt disallows"), unfetched. Durable with the
+ * job; any chunk may set it. Bit 2 is left to another flag. */
+#define DT_SUBMIT_ROBOTS 8u
 
 /* REQUEUE flags. */
 /* Failed tasks that were cancelled (error "cancelled") come back too;
@@ -183,6 +190,10 @@ static inline int dt_msg_httpopt_empty (const dt_msg_httpopt_t *h)
 /* http: extract the page's links and send them as the result's `links`
  * (a crawl job's page). */
 #define DT_TASK_LINKS 2u
+/* http: send the response body back as the result's `output`, up to
+ * DT_LIMIT_ROBOTS_MAX + 1 bytes (one more than is parsed, so the reader
+ * knows the file was longer): the master's own robots.txt fetches. */
+#define DT_TASK_BODY 4u
 
 /* One result. RESULTS (worker -> master) carries id, attempt, epoch,
  * outcome, http_status, bytes, elapsed_ms, final_url, content_type, error.
@@ -210,6 +221,28 @@ typedef struct {
     dt_str_t links;          /* DT_TASK_LINKS: absolute URLs, one per '\n' (RESULTS only) */
     uint32_t retry_after_ms; /* the server asked for this pause (Retry-After); 0: none */
 } dt_msg_result_t;
+
+/* One origin in HOSTS_OK. */
+typedef struct {
+    dt_str_t origin;   /* scheme://host:port */
+    uint64_t queued;   /* the job's tasks waiting for it (in memory) */
+    uint64_t inflight; /* the job's tasks leased */
+    uint64_t started;  /* requests started at it (every job, since the master met it) */
+    uint64_t done;     /* attempts answered DONE (every job) */
+    uint64_t errors;   /* attempts that failed or were lost (every job) */
+    uint64_t denied;   /* pages its robots.txt refused (every job) */
+    uint32_t next_ms;  /* ms until a request may start at it (spacing, pause); 0: now */
+    uint8_t robots;    /* DT_HOST_ROBOTS_* */
+} dt_msg_host_t;
+
+/* dt_msg_host_t.robots */
+#define DT_HOST_ROBOTS_NONE      0 /* not asked for by any job */
+#define DT_HOST_ROBOTS_PENDING   1 /* being fetched: its pages wait */
+#define DT_HOST_ROBOTS_RULES     2 /* fetched and parsed */
+#define DT_HOST_ROBOTS_ALLOW     3 /* 4xx: everything allowed */
+#define DT_HOST_ROBOTS_DISALLOW  4 /* 5xx or unreachable: everything disallowed a while */
+#define DT_HOST_ROBOTS_TRUNCATED 5 /* parsed, cut at DT_LIMIT_ROBOTS_MAX bytes */
+#define DT_HOST_ROBOTS_MAX       5
 
 /* Counters. In PAGE only total/done/failed are meaningful (for the job). */
 typedef struct {
@@ -302,6 +335,9 @@ typedef struct {
             dt_str_t *payloads;    /* bin each; for http a URL */
             dt_msg_httpopt_t http; /* the job's HTTP options: the same in every chunk */
             dt_msg_crawl_t crawl;  /* DT_SUBMIT_CRAWL: how far to follow links */
+            /* Least ms between two request starts at one origin for this
+             * job; 0: the master's --host-delay. */
+            uint32_t host_delay_ms;
         } submit;
         struct {
             dt_str_t job;
@@ -362,6 +398,15 @@ typedef struct {
             uint32_t count;
             dt_msg_job_t *items; /* newest first */
         } jobs_ok;
+        struct {
+            dt_str_t job; /* the job (not empty) */
+            uint32_t max; /* origins wanted, <= DT_LIMIT_STATUS_HOSTS */
+        } hosts;
+        struct {
+            uint32_t total; /* origins the job's tasks in memory name */
+            uint32_t count; /* listed: the most queued first */
+            dt_msg_host_t *items;
+        } hosts_ok;
         struct {
             uint32_t code; /* dt_msg_error_t */
             dt_str_t text;

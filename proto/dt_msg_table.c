@@ -162,6 +162,21 @@ static const dt_msg_field_t s_job_fields[] = {
 static const dt_msg_layout_t s_job = {"J", s_job_fields,          S_N (s_job_fields),
                                       0,   sizeof (dt_msg_job_t), NULL};
 
+/* O: an origin in HOSTS_OK. */
+static const dt_msg_field_t s_host_fields[] = {
+    S_STR (dt_msg_host_t, origin, 1, DT_LIMIT_ORIGIN_MAX),
+    S_ANY (dt_msg_host_t, queued),
+    S_ANY (dt_msg_host_t, inflight),
+    S_ANY (dt_msg_host_t, started),
+    S_ANY (dt_msg_host_t, done),
+    S_ANY (dt_msg_host_t, errors),
+    S_ANY (dt_msg_host_t, denied),
+    S_ANY (dt_msg_host_t, next_ms),
+    S_UINT (dt_msg_host_t, robots, 0, DT_HOST_ROBOTS_MAX),
+};
+static const dt_msg_layout_t s_host = {"O", s_host_fields,          S_N (s_host_fields),
+                                       0,   sizeof (dt_msg_host_t), NULL};
+
 /* A payload in SUBMIT: an item that is a bare bin. */
 static const dt_msg_field_t s_payload_fields[] = {
     {"payload", DT_FIELD_BIN, 0, 0, 0, 0, DT_LIMIT_PAYLOAD_MAX, NULL},
@@ -225,8 +240,9 @@ static const dt_msg_field_t s_results_fields[] = {
 static const dt_msg_field_t s_submit_fields[] = {
     S_STR (dt_msg_t, submit.job, 1, DT_LIMIT_JOB_MAX),
     S_ANY (dt_msg_t, submit.chunk),
-    S_UINT (dt_msg_t, submit.flags, 0, DT_SUBMIT_RESEND_ONLY | DT_SUBMIT_CRAWL), /* an unknown
-                                                                 flag must not pass unseen */
+    S_UINT (dt_msg_t, submit.flags, 0,
+            DT_SUBMIT_RESEND_ONLY | DT_SUBMIT_CRAWL | DT_SUBMIT_ROBOTS), /* an unknown flag must
+                                                                            not pass unseen */
     S_STR (dt_msg_t, submit.kind, 0, DT_LIMIT_KIND_MAX),
     S_UINT (dt_msg_t, submit.priority, 0, DT_PRIORITY_MAX),
     S_ANY (dt_msg_t, submit.not_before),
@@ -235,6 +251,7 @@ static const dt_msg_field_t s_submit_fields[] = {
     S_LIST (submit.payloads, submit.count, 1, DT_LIMIT_BATCH_MAX, s_payload),
     S_TUPLE (dt_msg_t, submit.http, s_httpopt),
     S_TUPLE (dt_msg_t, submit.crawl, s_crawl),
+    S_UINT (dt_msg_t, submit.host_delay_ms, 0, DT_LIMIT_HOST_DELAY_MAX_MS),
 };
 static const dt_msg_field_t s_submit_ok_fields[] = {
     S_STR (dt_msg_t, submit_ok.job, 0, DT_LIMIT_JOB_MAX),
@@ -296,6 +313,14 @@ static const dt_msg_field_t s_jobs_ok_fields[] = {
     S_LIST (jobs_ok.items, jobs_ok.count, 0, DT_LIMIT_JOBS_MAX, s_job),
 };
 
+static const dt_msg_field_t s_hosts_fields[] = {
+    S_STR (dt_msg_t, hosts.job, 1, DT_LIMIT_JOB_MAX),
+    S_UINT (dt_msg_t, hosts.max, 1, DT_LIMIT_STATUS_HOSTS),
+};
+static const dt_msg_field_t s_hosts_ok_fields[] = {
+    S_ANY (dt_msg_t, hosts_ok.total),
+    S_LIST (hosts_ok.items, hosts_ok.count, 0, DT_LIMIT_STATUS_HOSTS, s_host),
+};
 /* Each T's opts names one of the TASKS' options, or none. */
 static int s_tasks_check (const void *base)
 {
@@ -343,6 +368,8 @@ static const dt_msg_layout_t s_messages[] = {
     [DT_MSG_PURGE_OK] = S_MSG ("PURGE_OK", s_purge_ok_fields, NULL),
     [DT_MSG_JOBS] = S_MSG ("JOBS", s_jobs_fields, NULL),
     [DT_MSG_JOBS_OK] = S_MSG ("JOBS_OK", s_jobs_ok_fields, NULL),
+    [DT_MSG_HOSTS] = S_MSG ("HOSTS", s_hosts_fields, NULL),
+    [DT_MSG_HOSTS_OK] = S_MSG ("HOSTS_OK", s_hosts_ok_fields, NULL),
 };
 
 const dt_msg_layout_t *dt_msg_layout (int type)

@@ -30,7 +30,9 @@
 /* Elements of the header: version, type, req. */
 #define DT_MSG_HEADER_FIELDS 3
 
-#define DT_MSG_TYPE_VALID(t) ((t) >= DT_MSG_HELLO && (t) <= DT_MSG_JOBS_OK)
+#define DT_MSG_TYPE_VALID(t)                                                                       \
+    (((t) >= DT_MSG_HELLO && (t) <= DT_MSG_JOBS_OK) || (t) == DT_MSG_HOSTS ||                      \
+     (t) == DT_MSG_HOSTS_OK)
 
 typedef enum {
     DT_FIELD_UINT = 1,

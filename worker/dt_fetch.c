@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #ifndef DTASK_VERSION
@@ -43,6 +44,11 @@ typedef struct s_xfer_t {
     int too_big;                  /* the write callback refused the body */
     int denied;                   /* --deny-private refused the address */
     int task_limited;             /* the task time limit, not --timeout, bounds it */
+    int keep_body;                /* DT_TASK_BODY: the body goes back as the output */
+    char *body;                   /* its first DT_FETCH_BODY_MAX bytes (made once, kept) */
+    size_t body_len;              /* bytes in body */
+    int body_full;                /* the body reached the cap: the transfer was ended there */
+    uint32_t retry_after_ms;      /* this response's Retry-After, 0: none */
     int64_t started_us;           /* monotonic time it started */
     int active;                   /* added to the multi handle */
     char errbuf[CURL_ERROR_SIZE]; /* curl's detailed error text */
@@ -84,6 +90,38 @@ void dt_fetch_options_defaults (dt_fetch_options_t *opts)
     dt_httpopt_defaults (&opts->http);
 }
 
+uint32_t dt_fetch_retry_after (const char *value, size_t len, time_t now)
+{
+    char buf[64];
+    while (len > 0 && (*value == ' ' || *value == '\t'))
+        value++, len--;
+    while (len > 0 && (value[len - 1] == '\r' || value[len - 1] == '\n' || value[len - 1] == ' ' ||
+                       value[len - 1] == '\t'))
+        len--;
+    if (len == 0 || len >= sizeof buf)
+        return 0;
+    memcpy (buf, value, len);
+    buf[len] = '\0';
+    uint64_t ms;
+    if (buf[0] >= '0' && buf[0] <= '9') {
+        /* delay-seconds: digits only; a huge number is simply long. */
+        uint64_t s = 0;
+        for (size_t i = 0; i < len; i++) {
+            if (buf[i] < '0' || buf[i] > '9')
+                return 0;
+            if (s < DT_LIMIT_RETRY_AFTER_MAX_MS)
+                s = s * 10 + (uint64_t) (buf[i] - '0');
+        }
+        ms = s * 1000;
+    } else {
+        time_t at = curl_getdate (buf, NULL);
+        if (at == (time_t) -1 || at <= now)
+            return 0;
+        ms = (uint64_t) (at - now) * 1000;
+    }
+    return ms > DT_LIMIT_RETRY_AFTER_MAX_MS ? DT_LIMIT_RETRY_AFTER_MAX_MS : (uint32_t) ms;
+}
+
 /* How early curl's timer may fire by our clock (see s_finish). */
 #define S_TIMER_SLACK_US 20000
 
@@ -100,6 +138,19 @@ static size_t s_on_body (char *ptr, size_t size, size_t nmemb, void *arg)
 {
     s_xfer_t *x = arg;
     size_t n = size * nmemb;
+    if (x->keep_body) {
+        /* Kept up to the cap, then the transfer ends: a 10 MB robots.txt
+         * costs DT_FETCH_BODY_MAX bytes, not 10 MB. */
+        size_t room = DT_FETCH_BODY_MAX - x->body_len, take = n < room ? n : room;
+        memcpy (x->body + x->body_len, ptr, take);
+        x->body_len += take;
+        x->bytes += take;
+        if (x->body_len == DT_FETCH_BODY_MAX) {
+            x->body_full = 1;
+            return 0;
+        }
+        return n;
+    }
     if (n > x->max_bytes - x->bytes) {
         x->too_big = 1;
         return 0;
@@ -119,6 +170,11 @@ static size_t s_on_header (char *ptr, size_t size, size_t nmemb, void *arg)
 {
     s_xfer_t *x = arg;
     size_t n = size * nmemb;
+    /* Each response (a redirect's too) starts with its status line. */
+    if (n >= 5 && memcmp (ptr, "HTTP/", 5) == 0)
+        x->retry_after_ms = 0;
+    else if (n > 12 && strncasecmp (ptr, "retry-after:", 12) == 0)
+        x->retry_after_ms = dt_fetch_retry_after (ptr + 12, n - 12, time (NULL));
     if (x->capturing)
         dt_warc_capture_header (x->capture, ptr, n);
     if (x->linking)
@@ -331,6 +387,15 @@ static int s_start_url (s_fetch_t *self, const dt_handler_task_t *task, const dt
     x->linking = (task->flags & DT_TASK_LINKS) && (x->page || (x->page = dt_pagelinks_new ()));
     if (x->linking)
         dt_pagelinks_reset (x->page);
+    x->retry_after_ms = 0;
+    x->body_len = 0;
+    x->body_full = 0;
+    x->keep_body = (task->flags & DT_TASK_BODY) != 0;
+    if (x->keep_body && !x->body && !(x->body = malloc (DT_FETCH_BODY_MAX))) {
+        x->next_free = self->free_list;
+        self->free_list = x;
+        return -1;
+    }
     /* curl counts its timeout from here, when the task starts running,
      * not from when it arrived in the worker's queue. */
     int rc = s_apply (self, x, http);
@@ -465,7 +530,10 @@ static void s_finish (s_fetch_t *self, s_xfer_t *x, CURLcode code)
             unfollowed = 1;
         }
     }
-    if (unfollowed) {
+    if (x->body_full && code == CURLE_WRITE_ERROR) {
+        /* Cut on purpose at the cap: the reader knows from the length. */
+        outcome = DT_OUTCOME_DONE;
+    } else if (unfollowed) {
         /* outcome and error set by s_follow */
     } else if (x->denied) {
         outcome = DT_OUTCOME_FAIL;
@@ -515,7 +583,10 @@ static void s_finish (s_fetch_t *self, s_xfer_t *x, CURLcode code)
         .final_url = final_url ? final_url : "",
         .content_type = content_type ? content_type : "",
         .error = error,
+        .output = x->keep_body && x->body_len ? x->body : NULL,
+        .output_len = x->keep_body ? x->body_len : 0,
         .exit_code = -1,
+        .retry_after_ms = status == 429 || status == 503 ? x->retry_after_ms : 0,
     };
     /* Report before removing the handle: the info strings belong to it. */
     self->base.done (self->base.done_arg, &r);
@@ -627,6 +698,7 @@ static void s_destroy (dt_handler_t *h)
         curl_slist_free_all (x->headers);
         dt_warc_capture_destroy (&x->capture);
         dt_pagelinks_destroy (&x->page);
+        free (x->body);
         free (x);
     }
     while (self->early_head) {

@@ -41,9 +41,11 @@
 
 #include "dt_handler.h"
 #include "dt_httpopt.h"
+#include "dt_limits.h"
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define DT_FETCH_TIMEOUT_MS_DEFAULT         30000
 #define DT_FETCH_CONNECT_TIMEOUT_MS_DEFAULT 10000
@@ -70,6 +72,15 @@ dt_handler_t *dt_fetch_new (const dt_fetch_options_t *opts, dt_handler_done_fn *
 /* Starts a task of the http handler `h` with its own HTTP options `http`
  * (copied; its limits are bounded by the handler's), as dt_handler_start
  * does with the handler's defaults. Returns 0, or -1 when out of memory. */
+/* Body bytes a DT_TASK_BODY task sends back: one more than a robots.txt
+ * parse reads, so the master can tell a file that was cut. */
+#define DT_FETCH_BODY_MAX (DT_LIMIT_ROBOTS_MAX + 1)
+
+/* A Retry-After header's value (`len` bytes, after the colon: seconds or
+ * an HTTP date, compared with `now`) in ms, capped at
+ * DT_LIMIT_RETRY_AFTER_MAX_MS; 0 when it is none of those or in the past. */
+uint32_t dt_fetch_retry_after (const char *value, size_t len, time_t now);
+
 int dt_fetch_start_with (dt_handler_t *h, const dt_handler_task_t *task, const dt_httpopt_t *http);
 
 #endif

@@ -50,6 +50,7 @@ typedef struct {
                                  NOT NUL-terminated, NULL when output_len is 0 */
     size_t output_len;        /* its length in bytes */
     int exit_code;            /* a command's exit status; -1 when none applies */
+    uint32_t retry_after_ms;  /* http: the pause a 429/503 asked for (Retry-After); 0: none */
 } dt_handler_result_t;
 
 /* Completion callback. It must not call back into the handler (it runs

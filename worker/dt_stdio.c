@@ -381,6 +381,10 @@ static void s_read (s_stdio_t *self, s_kid_t *kid)
             kid->rbuf = NULL;
             kid->rcap = 0;
         }
+        /* A short read emptied the pipe: the read that would say so
+         * (EAGAIN) is a syscall a reply saved; poll reports what comes next. */
+        if ((size_t) n < sizeof self->chunk)
+            return;
     }
 }
 
@@ -444,15 +448,12 @@ static char *s_encode (const dt_handler_task_t *task, size_t *len_out)
         size_t n = dt_base64_encode (task->payload, task->payload_len, b64);
         json_object_set_new (obj, "payload_base64", json_stringn (b64, n));
     }
-    size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
-    size_t len = json_dumpb (obj, NULL, 0, flags);
-    if (len == 0 || !(line = malloc (len + 1)))
+    /* Serialised once: its NUL becomes the line's '\n'. (jansson's
+     * allocator is malloc's: the worker never sets another.) */
+    line = json_dumps (obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!line)
         goto done;
-    if (json_dumpb (obj, line, len, flags) != len) {
-        free (line);
-        line = NULL;
-        goto done;
-    }
+    size_t len = strlen (line);
     line[len] = '\n';
     *len_out = len + 1;
 done:

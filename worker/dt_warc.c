@@ -59,6 +59,8 @@ struct dt_warc_capture_t {
     int broken;              /* a head over its cap or out of memory: this hop has no records */
     s_buf_t out;             /* gzip members of every record ended so far */
     size_t records;          /* how many */
+    z_stream zs;             /* deflate state reused for each member (deflateReset) */
+    int zs_ready;            /* zs was initialised: deflateEnd it on destroy */
 };
 
 /* Makes room for `n` more bytes under `max` in all. Returns 0 or -1. */
@@ -168,42 +170,51 @@ static int s_value_ok (const char *v, int allow_space)
     return 1;
 }
 
-/* Appends one gzip member holding the concatenation of the pieces to
- * `out`. Returns 0, or -1 (out of memory, zlib error): `out` unchanged. */
-static int s_gzip_member (s_buf_t *out, const void *const *piece, const size_t *piece_len,
-                          int pieces)
+/* Starts a deflate stream that writes one gzip member. Returns 0 or -1. */
+static int s_deflate_init (z_stream *z)
 {
-    z_stream z;
-    memset (&z, 0, sizeof z);
+    memset (z, 0, sizeof *z);
     /* windowBits 15 + 16: a gzip wrapper (header and CRC-32 trailer). */
-    if (deflateInit2 (&z, DT_WARC_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    return deflateInit2 (z, DT_WARC_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK
+               ? 0
+               : -1;
+}
+
+/* Appends one gzip member holding the concatenation of the pieces to
+ * `out`, with `reuse` (reset first) or, when NULL, a deflate state of its
+ * own. Returns 0, or -1 (out of memory, zlib error): `out` unchanged. */
+static int s_gzip_member (z_stream *reuse, s_buf_t *out, const void *const *piece,
+                          const size_t *piece_len, int pieces)
+{
+    z_stream own;
+    z_stream *z = reuse ? reuse : &own;
+    if (reuse ? deflateReset (reuse) != Z_OK : s_deflate_init (&own) != 0)
         return -1;
     uLong total = 0;
     for (int i = 0; i < pieces; i++)
         total += (uLong) piece_len[i];
     /* With the bound's room, deflate never runs out of output space. */
-    uLong bound = deflateBound (&z, total);
-    if (s_buf_reserve (out, bound, SIZE_MAX) != 0) {
-        deflateEnd (&z);
-        return -1;
+    uLong bound = deflateBound (z, total);
+    int rc = s_buf_reserve (out, bound, SIZE_MAX) == 0 ? Z_OK : Z_MEM_ERROR;
+    if (rc == Z_OK) {
+        z->next_out = out->data + out->len;
+        z->avail_out = (uInt) bound;
     }
-    z.next_out = out->data + out->len;
-    z.avail_out = (uInt) bound;
-    int rc = Z_OK;
     for (int i = 0; i < pieces && rc == Z_OK; i++) {
         int last = i == pieces - 1;
         if (!last && piece_len[i] == 0)
             continue; /* deflate calls that can make no progress fail (Z_BUF_ERROR) */
-        z.next_in = (Bytef *) piece[i];
-        z.avail_in = (uInt) piece_len[i];
-        rc = deflate (&z, last ? Z_FINISH : Z_NO_FLUSH);
-        if (!last && rc == Z_OK && z.avail_in != 0)
+        z->next_in = (Bytef *) piece[i];
+        z->avail_in = (uInt) piece_len[i];
+        rc = deflate (z, last ? Z_FINISH : Z_NO_FLUSH);
+        if (!last && rc == Z_OK && z->avail_in != 0)
             rc = Z_BUF_ERROR;
     }
     int ok = rc == Z_STREAM_END;
     if (ok)
-        out->len += bound - z.avail_out;
-    deflateEnd (&z);
+        out->len += bound - z->avail_out;
+    if (!reuse)
+        deflateEnd (&own);
     return ok ? 0 : -1;
 }
 
@@ -224,8 +235,8 @@ typedef struct {
 
 /* Appends one record (header, block in up to two pieces, the two CRLFs
  * that end it) as one gzip member. Returns 0 or -1 (`out` unchanged). */
-static int s_record (s_buf_t *out, const s_fields_t *f, const void *a, size_t alen, const void *b,
-                     size_t blen)
+static int s_record (z_stream *reuse, s_buf_t *out, const s_fields_t *f, const void *a, size_t alen,
+                     const void *b, size_t blen)
 {
     char header[S_HEADER_MAX];
     int n = snprintf (
@@ -261,7 +272,7 @@ static int s_record (s_buf_t *out, const s_fields_t *f, const void *a, size_t al
         return -1;
     const void *piece[] = {header, a, b, "\r\n\r\n"};
     const size_t len[] = {(size_t) n, alen, blen, 4};
-    return s_gzip_member (out, piece, len, 4);
+    return s_gzip_member (reuse, out, piece, len, 4);
 }
 
 int dt_warc_warcinfo (const dt_warc_info_t *info, time_t date, uint8_t **out, size_t *out_len)
@@ -297,7 +308,7 @@ int dt_warc_warcinfo (const dt_warc_info_t *info, time_t date, uint8_t **out, si
                     .filename = info->filename,
                     .block_digest = digest,
                     .content_type = "application/warc-fields"};
-    if (s_record (&buf, &f, block.data, block.len, NULL, 0) != 0)
+    if (s_record (NULL, &buf, &f, block.data, block.len, NULL, 0) != 0)
         goto done;
     *out = buf.data;
     *out_len = buf.len;
@@ -318,7 +329,11 @@ dt_warc_capture_t *dt_warc_capture_new (size_t body_cap)
         return NULL;
     self->block_sha = EVP_MD_CTX_new ();
     self->payload_sha = EVP_MD_CTX_new ();
-    if (!self->block_sha || !self->payload_sha) {
+    /* One deflate state for the capture's life: making one per record
+     * (~256 KiB allocated, page-faulted and freed twice a page) cost the
+     * worker more CPU than compressing did. */
+    self->zs_ready = s_deflate_init (&self->zs) == 0;
+    if (!self->block_sha || !self->payload_sha || !self->zs_ready) {
         dt_warc_capture_destroy (&self);
         return NULL;
     }
@@ -336,6 +351,8 @@ void dt_warc_capture_destroy (dt_warc_capture_t **self_p)
     s_buf_free (&self->out);
     EVP_MD_CTX_free (self->block_sha);
     EVP_MD_CTX_free (self->payload_sha);
+    if (self->zs_ready)
+        deflateEnd (&self->zs);
     free (self);
     *self_p = NULL;
 }
@@ -531,6 +548,27 @@ int dt_warc_capture_has_response (const dt_warc_capture_t *self)
     return self->have_status;
 }
 
+/* Ends a response head that was cut before its blank line (libcurl stops
+ * at a Content-Length over the body cap, a timeout or a reset can fall in
+ * the head), so the block still parses as an HTTP message; the record is
+ * marked truncated. A head that ended is left alone, bare LF included.
+ * Returns 0, or -1 when memory ran out. */
+static int s_close_head (dt_warc_capture_t *self)
+{
+    const uint8_t *r = self->response.data;
+    size_t n = self->response.len;
+    if (!self->have_status || self->in_body ||
+        (n >= 2 && r[n - 1] == '\n' &&
+         (r[n - 2] == '\n' || (n >= 3 && r[n - 2] == '\r' && r[n - 3] == '\n'))))
+        return 0;
+    const char *end = n >= 1 && r[n - 1] == '\n' ? "\r\n" : "\r\n\r\n";
+    if (s_buf_add (&self->response, end, strlen (end), SIZE_MAX) != 0)
+        return -1;
+    EVP_DigestUpdate (self->block_sha, end, strlen (end));
+    dt_warc_capture_truncate (self, "unspecified");
+    return 0;
+}
+
 int dt_warc_capture_end (dt_warc_capture_t *self, const char *uri, const char *ip)
 {
     int rc = -1;
@@ -538,8 +576,17 @@ int dt_warc_capture_end (dt_warc_capture_t *self, const char *uri, const char *i
         rc = 0; /* nothing was sent in this hop: nothing to record */
         goto done;
     }
-    if (self->broken || !uri || !s_value_ok (uri, 0) || (ip && !s_value_ok (ip, 0)))
+    if (self->broken || !uri || !s_value_ok (uri, 0) || (ip && !s_value_ok (ip, 0)) ||
+        s_close_head (self) != 0)
         goto done;
+    /* The fragment is never sent: the record is of the URI without it, as
+     * other WARC writers store it and as replay tools look it up. */
+    char target[DT_LIMIT_URL_MAX + 1];
+    size_t target_len = strcspn (uri, "#");
+    if (target_len > DT_LIMIT_URL_MAX)
+        goto done;
+    memcpy (target, uri, target_len);
+    target[target_len] = '\0';
     char request_id[DT_WARC_ID_SIZE], response_id[DT_WARC_ID_SIZE], when[21];
     char request_digest[DT_WARC_DIGEST_SIZE], block_digest[DT_WARC_DIGEST_SIZE],
         payload_digest[DT_WARC_DIGEST_SIZE];
@@ -551,12 +598,12 @@ int dt_warc_capture_end (dt_warc_capture_t *self, const char *uri, const char *i
     s_fields_t req = {.type = "request",
                       .id = request_id,
                       .date = when,
-                      .uri = uri,
+                      .uri = target,
                       .ip = ip,
                       .concurrent = self->have_status ? response_id : NULL,
                       .block_digest = request_digest,
                       .content_type = "application/http;msgtype=request"};
-    if (s_record (&self->out, &req, self->request.data, self->request.len, NULL, 0) != 0)
+    if (s_record (&self->zs, &self->out, &req, self->request.data, self->request.len, NULL, 0) != 0)
         goto done;
     if (self->have_status) {
         s_digest_final (self->block_sha, block_digest);
@@ -564,13 +611,14 @@ int dt_warc_capture_end (dt_warc_capture_t *self, const char *uri, const char *i
         s_fields_t res = {.type = "response",
                           .id = response_id,
                           .date = when,
-                          .uri = uri,
+                          .uri = target,
                           .ip = ip,
                           .block_digest = block_digest,
                           .payload = payload_digest,
                           .truncated = self->truncated,
                           .content_type = "application/http;msgtype=response"};
-        if (s_record (&self->out, &res, self->response.data, self->response.len, NULL, 0) != 0) {
+        if (s_record (&self->zs, &self->out, &res, self->response.data, self->response.len, NULL,
+                      0) != 0) {
             self->out.len = before; /* both records of the hop, or neither */
             goto done;
         }

@@ -76,14 +76,17 @@ typedef struct {
 int dt_warc_warcinfo (const dt_warc_info_t *info, time_t date, uint8_t **out, size_t *out_len);
 
 /* A new, empty capture keeping at most `body_cap` body bytes in all its
- * hops. NULL when out of memory. */
+ * hops. It holds one zlib deflate state (~256 KiB) for its whole life,
+ * reset for each record: a new one per record cost more CPU than the
+ * compression itself. NULL when out of memory. */
 dt_warc_capture_t *dt_warc_capture_new (size_t body_cap);
 
 /* NULL-safe; frees everything, output included, and nulls the pointer. */
 void dt_warc_capture_destroy (dt_warc_capture_t **self_p);
 
 /* Forgets everything, output included, for a new task with `body_cap`.
- * Large buffers are freed, so an idle capture holds little memory. */
+ * Body and output buffers are freed, so an idle capture holds only its
+ * deflate state. */
 void dt_warc_capture_reset (dt_warc_capture_t *self, size_t body_cap);
 
 /* Starts a hop: forgets the current request and response, keeps the
@@ -118,7 +121,11 @@ int dt_warc_capture_has_response (const dt_warc_capture_t *self);
 
 /* Ends the hop: appends its request record and, when a response head came,
  * its response record (gzip members) to the output, then frees the raw
- * block. `uri` is the hop's URL, `ip` the address connected to (NULL or
+ * block. A response head cut before its blank line (libcurl stops reading
+ * at a Content-Length over the body cap) gets the blank line, so the block
+ * parses as HTTP, and the record stays marked truncated ("unspecified" if
+ * no reason was given). `uri` is the hop's URL (WARC-Target-URI leaves its fragment out:
+ * it is not sent), `ip` the address connected to (NULL or
  * "": no WARC-IP-Address). Returns 0 (also when no request was sent in the
  * hop: nothing is appended then); -1 when the capture is broken, memory ran
  * out, or `uri`/`ip` hold a CR, LF or space: the output then holds the hops

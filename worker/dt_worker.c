@@ -292,6 +292,7 @@ static int s_add_result (s_worker_t *self, const s_slot_t *task, const dt_handle
     m->links = dt_str_n (links, links_len);
     m->exit_code =
         r->exit_code < 0 || r->exit_code >= DT_EXIT_NONE ? DT_EXIT_NONE : (uint16_t) r->exit_code;
+    m->retry_after_ms = r->retry_after_ms;
     self->result_strings[self->nresults++] = strings;
     self->tasks_done++;
     return 0;

@@ -12,15 +12,28 @@ expected_body(path)) without fetching it again:
                    GZIP_MAX); expected_body gives the compressed bytes, as sent
   /cut/N           announces N bytes of /bin/N, sends the first half, then closes the connection:
                    a server that dies mid-body; expected_body gives the bytes sent
+  /stall/N         announces N bytes of /bin/N, sends the first half, then sends nothing more for
+                   SLOW_MAX_MS (or until the client leaves): a server that stalls mid-body;
+                   expected_body gives the bytes sent
   /chunked/N       the /size/N text with Transfer-Encoding: chunked, in chunks of many sizes, some
                    with extensions (chunk_sizes(N)); expected_body gives the body without framing
+  /close/N         the /size/N text with neither Content-Length nor chunks: the body ends when the
+                   server closes the connection (HTTP/1.0 style)
+  /early/N         a 103 Early Hints interim answer, then the /size/N text as a 200
+  /gzipchunked/N   the /gzip/N body (Content-Encoding: gzip) sent with Transfer-Encoding: chunked;
+                   expected_body gives the compressed bytes without framing
   /page/K          a ~1 KiB HTML page linking to a few other pages; its size depends only on K
   /status/C        status C (200..599) with a short body (empty for 204 and 304)
   /redirect/N      302 to /redirect/N-1; /redirect/0 answers 200 "done"
   /slow/MS         sleeps MS milliseconds (capped at SLOW_MAX_MS), then 200
   /flaky/KEY/N     the first N requests for KEY answer 503, later ones 200
   /fail/KEY        always 503
+  /retry-after/KEY/S  the first request for KEY answers 429 with "Retry-After: S" (seconds; with
+                   ?date=1 as an HTTP date S seconds ahead), later ones 200
   /hits            JSON object: requests served per path (itself not counted)
+  /log             JSON list: every request but /hits, /peaks and /log, in arrival order, as
+                   [path with query, start, end] (wall-clock seconds, float; end is null while it
+                   runs): what politeness tests assert on (at most LOG_MAX entries)
   /peaks           JSON object: per group, the most /slow requests in progress at once; a /slow
                    request's group is its query's g= value, else its Host header
   /site/K          a crawl test site of SITE_PAGES pages (K in 0..SITE_PAGES-1): cycles, duplicate
@@ -32,10 +45,15 @@ expected_body(path)) without fetching it again:
   /site/nofollow-meta, /site/nofollow-header
                    pages whose links must not be followed (meta robots, X-Robots-Tag)
   /trap/...        never linked by a followed link: a crawl that fetches one is wrong
-  /robots.txt      allows everything
+  /robots.txt      allows everything, or what --robots says:
+                     status:C   status C with a short body (404: no rules; 503: unavailable)
+                     file:PATH  the bytes of PATH
+                     big:N      "User-agent: *" / "Disallow: /private/", then comment lines to
+                                N bytes in all (a robots.txt far over any parser's cap)
+                     garbage:N  N bytes of binary noise (NUL, high bytes, no newline structure)
   anything else    a static file under --root, else 404
 
-Every response but /chunked's carries Content-Length, so connections are kept alive (HTTP/1.1).
+Every response but /chunked's, /gzipchunked's and /close's carries Content-Length, so connections are kept alive (HTTP/1.1).
 
 With --request-log FILE, each request is appended to FILE as one JSON line, before it is answered:
 {"method": "GET", "path": "/size/10?x=1", "headers": [["Host", "..."], ...]}, the headers as
@@ -43,6 +61,7 @@ received, in order, so a test can check what a client sent (method, User-Agent, 
 """
 
 import argparse
+import email.utils
 import gzip
 import json
 import os
@@ -63,6 +82,8 @@ SITE_PAGES = 60  # pages /site/0 .. /site/59 of the crawl test site
 HUGE_LINKS = 3000  # links on /site/huge: past the worker's per-page cap (DT_LIMIT_LINKS_MAX 1000)
 OTHER_BASE = "http://127.0.0.1:9"  # --other-base: where off-site links point (another server)
 SITE_DELAY_MS = 0  # --site-delay-ms: each /site/ page waits this long, so a crawl lasts a while
+LOG_MAX = 100000  # /log entries kept: a test makes far fewer; bounds memory under a long run
+ROBOTS_MAX = 64 * 1024 * 1024  # largest big:N / garbage:N robots.txt
 
 _FILLER = b"dtask test body 0123456789 abcdefghijklmnopqrstuvwxyz\n"
 # The filler repeated past CHUNK bytes, so any chunk of a /size/N body is one slice of it.
@@ -309,6 +330,32 @@ def route(path):
     return None
 
 
+def robots_reply(spec):
+    """The /robots.txt answer for a --robots SPEC, as route() gives it; None for the default."""
+    if not spec:
+        return None
+    kind, _, arg = spec.partition(":")
+    if kind == "status":
+        c = _int(arg, 200, 599)
+        body = status_body(c)
+        return (c, "text/plain", len(body), {}, body)
+    if kind == "file":
+        with open(arg, "rb") as f:
+            body = f.read()
+        return (200, "text/plain", len(body), {}, body)
+    n = min(_int(arg, 0, ROBOTS_MAX) or 0, ROBOTS_MAX)
+    if kind == "big":
+        head = b"User-agent: *\nDisallow: /private/\n"
+        line = b"# " + b"x" * 61 + b"\n"
+        body = (head + line * ((max(n - len(head), 0)) // len(line) + 1))[:n]
+        return (200, "text/plain", len(body), {}, body)
+    if kind == "garbage":
+        # A fixed pseudo-random stream: the same bytes on every run.
+        body = bytes((i * 7919 + (i >> 3) * 104729) % 256 for i in range(n))
+        return (200, "application/octet-stream", len(body), {}, body)
+    raise ValueError("--robots: unknown spec %r" % spec)
+
+
 def expected_body(path):
     """What a successful fetch of a built-in `path` ends with: (status, body bytes), or None.
 
@@ -321,10 +368,12 @@ def expected_body(path):
         return (200, b"ok\n")
     if len(parts) == 2 and parts[0] == "redirect" and _int(parts[1], 0, REDIRECT_MAX) is not None:
         return (200, b"done")
-    if len(parts) == 2 and parts[0] == "cut" and _int(parts[1], 1, SIZE_MAX) is not None:
+    if len(parts) == 2 and parts[0] in ("cut", "stall") and _int(parts[1], 1, SIZE_MAX) is not None:
         return (200, bin_chunk(0, cut_sent(int(parts[1]))))
-    if len(parts) == 2 and parts[0] == "chunked" and _int(parts[1], 0, SIZE_MAX) is not None:
+    if len(parts) == 2 and parts[0] in ("chunked", "close", "early") and _int(parts[1], 0, SIZE_MAX) is not None:
         return (200, size_chunk(0, int(parts[1])))
+    if len(parts) == 2 and parts[0] == "gzipchunked" and _int(parts[1], 0, GZIP_MAX) is not None:
+        return (200, gzip_body(int(parts[1])))
     r = route(path)
     if r is None:
         return None
@@ -354,19 +403,42 @@ class Handler(BaseHTTPRequestHandler):
     def _serve(self, send_body):
         self.server.log_request_line(self.command, self.path, self.headers.items())
         path = urllib.parse.urlsplit(self.path).path
-        if path not in ("/hits", "/peaks"):
+        entry = None
+        if path not in ("/hits", "/peaks", "/log"):
             self.server.count_hit(path)
+            entry = self.server.log_start(self.path)
         try:
             self._dispatch(path, send_body)
         except (BrokenPipeError, ConnectionResetError):
             # The client gave up (a fetch timeout): normal in tests, not an error.
             self.close_connection = True
+        finally:
+            if entry is not None:
+                entry[2] = time.time()
 
     def _dispatch(self, path, send_body):
         parts = path.split("/")[1:]
         if path == "/hits":
             body = json.dumps(self.server.hits_snapshot(), sort_keys=True).encode("utf-8") + b"\n"
             return self._reply(200, "application/json", len(body), {}, body, send_body)
+        if path == "/log":
+            body = json.dumps(self.server.log_snapshot()).encode("utf-8") + b"\n"
+            return self._reply(200, "application/json", len(body), {}, body, send_body)
+        if path == "/robots.txt" and self.server.robots is not None:
+            status, ctype, n, headers, body = self.server.robots
+            return self._reply(status, ctype, n, headers, body, send_body)
+        if len(parts) == 3 and parts[0] == "retry-after" and parts[1]:
+            secs = _int(parts[2], 0, 10 * 365 * 86400)
+            if secs is not None:
+                if self.server.flaky_take("retry-after/" + parts[1]) == 0:
+                    query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+                    value = str(secs)
+                    if query.get("date"):
+                        value = email.utils.formatdate(time.time() + secs, usegmt=True)
+                    body = b"slow down\n"
+                    return self._reply(429, "text/plain", len(body), {"Retry-After": value}, body,
+                                       send_body)
+                return self._reply(200, "text/plain", 3, {}, b"ok\n", send_body)
         if path == "/peaks":
             body = json.dumps(self.server.peaks_snapshot(), sort_keys=True).encode("utf-8") + b"\n"
             return self._reply(200, "application/json", len(body), {}, body, send_body)
@@ -374,10 +446,29 @@ class Handler(BaseHTTPRequestHandler):
             n = _int(parts[1], 1, SIZE_MAX)
             if n is not None:
                 return self._reply_cut(n, send_body)
+        if len(parts) == 2 and parts[0] == "stall":
+            n = _int(parts[1], 1, SIZE_MAX)
+            if n is not None:
+                return self._reply_cut(n, send_body, stall=True)
         if len(parts) == 2 and parts[0] == "chunked":
             n = _int(parts[1], 0, SIZE_MAX)
             if n is not None:
                 return self._reply_chunked(n, send_body)
+        if len(parts) == 2 and parts[0] == "gzipchunked":
+            n = _int(parts[1], 0, GZIP_MAX)
+            if n is not None:
+                return self._reply_chunked(n, send_body, gzipped=True)
+        if len(parts) == 2 and parts[0] == "close":
+            n = _int(parts[1], 0, SIZE_MAX)
+            if n is not None:
+                return self._reply_close(n, send_body)
+        if len(parts) == 2 and parts[0] == "early":
+            n = _int(parts[1], 0, SIZE_MAX)
+            if n is not None:
+                self.send_response_only(103)
+                self.send_header("Link", "</page/1>; rel=preload")
+                self.end_headers()
+                return self._reply(200, "text/plain", n, {}, size_chunk, send_body)
         if len(parts) == 3 and parts[0] == "flaky" and parts[1]:
             n = _int(parts[2], 0, 1 << 30)
             if n is not None:
@@ -413,8 +504,9 @@ class Handler(BaseHTTPRequestHandler):
         body = b"not found\n"
         return self._reply(404, "text/plain", len(body), {}, body, send_body)
 
-    def _reply_cut(self, n, send_body):
-        """Announces n bytes, sends cut_sent(n) of them, then closes the connection."""
+    def _reply_cut(self, n, send_body, stall=False):
+        """Announces n bytes, sends cut_sent(n) of them, then (stall: after SLOW_MAX_MS or when
+        the client has gone) closes the connection."""
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(n))
@@ -422,22 +514,48 @@ class Handler(BaseHTTPRequestHandler):
         if send_body:
             self.wfile.write(bin_chunk(0, cut_sent(n)))
             self.wfile.flush()
+            if stall:
+                # The client closing its side ends the wait: recv returns b"" (or fails).
+                self.connection.settimeout(SLOW_MAX_MS / 1000.0)
+                try:
+                    self.connection.recv(1)
+                except OSError:
+                    pass
         self.close_connection = True
 
-    def _reply_chunked(self, n, send_body):
-        """The /size/N text in chunk_sizes(n) chunks; every third chunk carries an extension."""
+    def _reply_chunked(self, n, send_body, gzipped=False):
+        """The /size/N text (gzipped: the /gzip/N body) in chunk_sizes() chunks; every third chunk
+        carries an extension."""
+        body = gzip_body(n) if gzipped else None
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
+        if gzipped:
+            self.send_header("Content-Encoding", "gzip")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         if not send_body:
             return
         off = 0
-        for i, size in enumerate(chunk_sizes(n)):
+        for i, size in enumerate(chunk_sizes(len(body) if gzipped else n)):
             ext = ";i=%d" % i if i % 3 == 2 else ""
-            self.wfile.write(b"%x%s\r\n%s\r\n" % (size, ext.encode(), size_chunk(off, size)))
+            data = body[off : off + size] if gzipped else size_chunk(off, size)
+            self.wfile.write(b"%x%s\r\n%s\r\n" % (size, ext.encode(), data))
             off += size
         self.wfile.write(b"0\r\n\r\n")
+
+    def _reply_close(self, n, send_body):
+        """The /size/N text delimited by the end of the connection, not by a length."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if send_body:
+            off = 0
+            while off < n:
+                take = min(CHUNK, n - off)
+                self.wfile.write(size_chunk(off, take))
+                off += take
+        self.close_connection = True
 
     def _static_file(self, path):
         """The file under --root that `path` names, or None; never a path outside the root."""
@@ -477,11 +595,13 @@ class Server(ThreadingHTTPServer):
     # into one-second retransmit stalls that look like slow fetches.
     request_queue_size = 1024
 
-    def __init__(self, addr, root, quiet, request_log=None):
+    def __init__(self, addr, root, quiet, request_log=None, robots=None):
         super().__init__(addr, Handler)
         self.root = os.path.realpath(root) if root else None
         self.quiet = quiet
         self._request_log = open(request_log, "a", encoding="utf-8") if request_log else None
+        self.robots = robots_reply(robots)
+        self._log = []
         self._lock = threading.Lock()
         self._hits = {}
         self._flaky = {}
@@ -500,6 +620,18 @@ class Server(ThreadingHTTPServer):
     def count_hit(self, path):
         with self._lock:
             self._hits[path] = self._hits.get(path, 0) + 1
+
+    def log_start(self, path):
+        """Records a request's start; returns its entry (the caller sets entry[2] at its end)."""
+        entry = [path, time.time(), None]
+        with self._lock:
+            if len(self._log) < LOG_MAX:
+                self._log.append(entry)
+        return entry
+
+    def log_snapshot(self):
+        with self._lock:
+            return [list(e) for e in self._log]
 
     def hits_snapshot(self):
         with self._lock:
@@ -537,6 +669,7 @@ def main():
     ap.add_argument("--other-base", help="base URL /site/ pages link off-site to (another server)")
     ap.add_argument("--site-delay-ms", type=int, default=0, help="each /site/ page waits this long")
     ap.add_argument("--request-log", help="append each request (method, path, headers) to this file as a JSON line")
+    ap.add_argument("--robots", help="what /robots.txt answers: status:C, file:PATH, big:N, garbage:N")
     args = ap.parse_args()
     global SITE_DELAY_MS
     SITE_DELAY_MS = max(0, min(args.site_delay_ms, SLOW_MAX_MS))
@@ -550,7 +683,7 @@ def main():
         ap.error("--root %s: not a directory" % args.root)
 
     try:
-        srv = Server((args.host, args.port), args.root, args.quiet, args.request_log)
+        srv = Server((args.host, args.port), args.root, args.quiet, args.request_log, args.robots)
     except OSError as e:
         sys.stderr.write("dt_httpd: bind %s:%d: %s\n" % (args.host, args.port, e.strerror))
         return 1

@@ -90,6 +90,39 @@ class HttpdTest(unittest.TestCase):
             self.assertEqual(r.read(), dt_httpd.expected_body("/chunked/%d" % n)[1])
         self.assertEqual(dt_httpd.chunk_sizes(70000), [1, 10, 1000, 7, 65536, 333, 1, 10, 1000, 7, 2095])
 
+    def test_gzipchunked_sends_the_gzip_body_in_chunks(self):
+        for n in (0, 200000):
+            self.conn.request("GET", "/gzipchunked/%d" % n)
+            r = self.conn.getresponse()
+            self.assertEqual(r.getheader("Transfer-Encoding"), "chunked")
+            self.assertEqual(r.getheader("Content-Encoding"), "gzip")
+            body = r.read()
+            self.assertEqual(body, dt_httpd.expected_body("/gzipchunked/%d" % n)[1])
+            self.assertEqual(gzip.decompress(body), dt_httpd.size_chunk(0, n))
+
+    def test_close_ends_the_body_with_the_connection(self):
+        self.conn.request("GET", "/close/100000")
+        r = self.conn.getresponse()
+        self.assertIsNone(r.getheader("Content-Length"))
+        self.assertIsNone(r.getheader("Transfer-Encoding"))
+        self.assertEqual(r.read(), dt_httpd.expected_body("/close/100000")[1])
+        self.assertTrue(r.isclosed())
+
+    def test_early_sends_103_before_the_answer(self):
+        # http.client skips interim answers; a raw socket sees both heads.
+        import socket
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
+            s.sendall(b"GET /early/10 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            data = b""
+            while True:
+                piece = s.recv(65536)
+                if not piece:
+                    break
+                data += piece
+        self.assertTrue(data.startswith(b"HTTP/1.1 103 "))
+        self.assertIn(b"\r\n\r\nHTTP/1.1 200 ", data)
+        self.assertTrue(data.endswith(b"\r\n\r\n" + dt_httpd.expected_body("/early/10")[1]))
+
     def test_cut_closes_the_connection_mid_body(self):
         self.conn.request("GET", "/cut/10000")
         r = self.conn.getresponse()
@@ -98,6 +131,15 @@ class HttpdTest(unittest.TestCase):
             r.read()
         self.assertEqual(e.exception.partial, dt_httpd.expected_body("/cut/10000")[1])
         self.assertEqual(len(e.exception.partial), 5000)
+
+    def test_stall_sends_half_then_waits_for_the_client_to_leave(self):
+        self.conn.request("GET", "/stall/10000")
+        r = self.conn.getresponse()
+        self.assertEqual(int(r.getheader("Content-Length")), 10000)
+        self.assertEqual(r.read(5000), dt_httpd.expected_body("/stall/10000")[1])
+        self.conn.sock.settimeout(0.3)
+        with self.assertRaises(OSError):  # nothing more comes (a timeout)
+            r.read(1)
 
     def test_page_size_depends_only_on_k(self):
         for k in (0, 1, 100, 101, 5000):

@@ -146,7 +146,8 @@ s = ctx.socket(zmq.DEALER)
 s.setsockopt(zmq.LINGER, 0)
 s.connect(sys.argv[1])
 def submit(req, h):
-    s.send(msgpack.packb([4, 7, req, "handmade", 0, 0, "", 0, 0, 0, 0, [b"http://127.0.0.1:1/x"], h, [0, "", 0, 0]],
+    # The last fields are the crawl tuple and host_delay_ms (0: the master's).
+    s.send(msgpack.packb([4, 7, req, "handmade", 0, 0, "", 0, 0, 0, 0, [b"http://127.0.0.1:1/x"], h, [0, "", 0, 0], 0],
                        use_bin_type=True))
     if not s.poll(10000):
         print("no reply to req %d" % req); sys.exit(1)

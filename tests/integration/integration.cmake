@@ -44,3 +44,14 @@ dt_script_test(e2e_store_budget integration/e2e_store_budget.sh)
 dt_script_test(e2e_jobs integration/e2e_jobs.sh)
 dt_script_test(e2e_limits integration/e2e_limits.sh)
 dt_script_test(e2e_jobopts integration/e2e_jobopts.sh)
+dt_script_test(e2e_delay_window integration/e2e_delay_window.sh)
+dt_script_test(e2e_jsonl_options integration/e2e_jsonl_options.sh)
+# The independent WARC reader (warcio from npm): installed into the build tree once, before the
+# tests that read WARC files with it; its self-test shows it fails broken files.
+add_test(NAME warc_check_install
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tools/warc-check/warc-check --install)
+set_tests_properties(warc_check_install PROPERTIES
+  FIXTURES_SETUP warcio TIMEOUT 600 ENVIRONMENT "WARC_CHECK_PREFIX=${CMAKE_BINARY_DIR}/warc-check")
+dt_script_test(warc_check_selftest tools/warc-check/selftest.sh)
+set_tests_properties(warc_check_selftest e2e_warc_local PROPERTIES FIXTURES_REQUIRED warcio)
+dt_script_test(e2e_polite integration/e2e_polite.sh)

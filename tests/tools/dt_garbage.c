@@ -118,7 +118,8 @@ int main (int argc, char **argv)
                 uint8_t v = (uint8_t) (1 + s_rand () % 100);
                 valid[1] = v >= DT_PROTO_VERSION ? v + 1 : v;
             } else if (kind == TYPE)
-                valid[2] = (uint8_t) (DT_MSG_JOBS_OK + 1 + s_rand () % 100); /* past the last */
+                valid[2] =
+                    (uint8_t) (64 + s_rand () % 100); /* past every type (the last is below 64) */
             rc = zmq_send (sock, valid, size, 0);
             free (valid);
             break;

@@ -27,6 +27,8 @@ typedef struct {
     char final_url[DT_LIMIT_URL_MAX + 1];
     char content_type[512];
     char error[1024];
+    char output[64]; /* the first bytes of the output */
+    size_t output_len;
 } s_got_t;
 
 static s_got_t s_got[TEST_TASKS_MAX];
@@ -51,6 +53,9 @@ static void s_on_done (void *arg, const dt_handler_result_t *r)
     s_copy (g->final_url, sizeof g->final_url, r->final_url);
     s_copy (g->content_type, sizeof g->content_type, r->content_type);
     s_copy (g->error, sizeof g->error, r->error);
+    g->output_len = r->output_len;
+    memcpy (g->output, r->output ? r->output : "",
+            r->output_len < sizeof g->output ? r->output_len : sizeof g->output);
 }
 
 static int64_t s_now_ms (void)
@@ -541,10 +546,91 @@ static void test_destroy_abandons_running_fetches (void)
 
 /* tests/http/dt_httpd.py: from DTASK_TESTS when ctest sets it, else next to
  * this file's directory. */
+/* Fetches `path` as a task with T.flags `flags`; the result in s_got[0]. */
+static s_got_t *s_fetch_flags (const char *path, uint32_t flags)
+{
+    s_reset ();
+    char err[256], url[1024];
+    s_url (url, sizeof url, path);
+    dt_fetch_options_t o = s_opts ();
+    dt_handler_t *h = dt_fetch_new (&o, s_on_done, NULL, err, sizeof err);
+    if (!h)
+        return NULL;
+    dt_handler_task_t task = {.id = 0,
+                              .task_id = 1,
+                              .attempt = 1,
+                              .payload = url,
+                              .payload_len = strlen (url),
+                              .flags = flags};
+    if (dt_handler_start (h, &task) == 0)
+        s_run (h, 1);
+    dt_handler_destroy (&h);
+    return s_got[0].have ? &s_got[0] : NULL;
+}
+
+static void test_a_body_task_sends_its_body_cut_past_the_robots_cap (void)
+{
+    s_got_t *g = s_fetch_flags ("/size/100", DT_TASK_BODY);
+    DT_CHECK (g && g->r.outcome == DT_OUTCOME_DONE && g->output_len == 100);
+    DT_CHECK (g && memcmp (g->output, "dtask test body", 15) == 0);
+    /* A 10 MB robots.txt: the transfer ends one byte past what is parsed,
+     * and that is a success, not "body too large". */
+    g = s_fetch_flags ("/size/10485760", DT_TASK_BODY);
+    DT_CHECK (g && g->r.outcome == DT_OUTCOME_DONE && g->r.http_status == 200);
+    DT_CHECK (g && g->output_len == DT_FETCH_BODY_MAX && g->r.bytes == DT_FETCH_BODY_MAX);
+    /* Without the flag nothing comes back. */
+    g = s_fetch_flags ("/size/100", 0);
+    DT_CHECK (g && g->output_len == 0 && g->r.bytes == 100);
+}
+
+static void test_a_429_brings_its_retry_after_back_in_ms (void)
+{
+    s_got_t *g = s_fetch_flags ("/retry-after/unit-secs/5", 0);
+    DT_CHECK (g && g->r.outcome == DT_OUTCOME_RETRY && g->r.http_status == 429);
+    DT_CHECK (g && g->r.retry_after_ms == 5000);
+    g = s_fetch_flags ("/retry-after/unit-date/5?date=1", 0);
+    DT_CHECK (g && g->r.http_status == 429);
+    /* An HTTP date has whole seconds: 4 or 5 s from now when it is read. */
+    DT_CHECK (g && g->r.retry_after_ms >= 3000 && g->r.retry_after_ms <= 5000);
+    /* The second request of a key is answered 200: no pause. */
+    g = s_fetch_flags ("/retry-after/unit-secs/5", 0);
+    DT_CHECK (g && g->r.http_status == 200 && g->r.retry_after_ms == 0);
+}
+
+static void test_a_retry_after_value_is_seconds_or_a_date_and_capped (void)
+{
+    time_t now = 1700000000; /* 2023-11-14T22:13:20Z */
+    DT_CHECK_EQ (dt_fetch_retry_after (" 120\r\n", 6, now), 120000);
+    DT_CHECK_EQ (dt_fetch_retry_after ("0", 1, now), 0);
+    DT_CHECK_EQ (dt_fetch_retry_after ("soon", 4, now), 0);
+    DT_CHECK_EQ (dt_fetch_retry_after ("-5", 2, now), 0);
+    DT_CHECK_EQ (dt_fetch_retry_after ("12x", 3, now), 0);
+    DT_CHECK_EQ (dt_fetch_retry_after ("", 0, now), 0);
+    /* A year, in seconds or as a date, is cut to the cap. */
+    DT_CHECK_EQ (dt_fetch_retry_after ("31536000", 8, now), DT_LIMIT_RETRY_AFTER_MAX_MS);
+    DT_CHECK_EQ (dt_fetch_retry_after ("99999999999999999999999", 23, now),
+                 DT_LIMIT_RETRY_AFTER_MAX_MS);
+    const char *year = "Thu, 14 Nov 2024 22:13:20 GMT";
+    DT_CHECK_EQ (dt_fetch_retry_after (year, strlen (year), now), DT_LIMIT_RETRY_AFTER_MAX_MS);
+    const char *soon = "Tue, 14 Nov 2023 22:13:50 GMT";
+    DT_CHECK_EQ (dt_fetch_retry_after (soon, strlen (soon), now), 30000);
+    const char *past = "Wed, 21 Oct 2015 07:28:00 GMT";
+    DT_CHECK_EQ (dt_fetch_retry_after (past, strlen (past), now), 0);
+    /* Longer than any date: ignored, not read past. */
+    char big[200];
+    memset (big, '9', sizeof big);
+    DT_CHECK_EQ (dt_fetch_retry_after (big, sizeof big, now), 0);
+}
+
 int main (void)
 {
     static dt_test_t tests[] = {
         {"200 gives the exact byte count", test_200_gives_the_exact_byte_count},
+        {"a body task sends its body, cut past the robots cap",
+         test_a_body_task_sends_its_body_cut_past_the_robots_cap},
+        {"a 429 brings its Retry-After back in ms", test_a_429_brings_its_retry_after_back_in_ms},
+        {"a Retry-After value is seconds or a date, and capped",
+         test_a_retry_after_value_is_seconds_or_a_date_and_capped},
         {"empty body is done with zero bytes", test_empty_body_is_done_with_zero_bytes},
         {"404 is done with status 404", test_404_is_done_with_status_404},
         {"deny-private refuses a loopback server", test_deny_private_refuses_a_loopback_server},

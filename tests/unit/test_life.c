@@ -40,15 +40,20 @@ static const uint8_t s_expected[DT_LIFE_NEVENTS][DT_TASK_NSTATES] = {
     [DT_LIFE_REQUEUE] = {X, X, X, X, X, Q},
     [DT_LIFE_REQUEUE_COLD] = {X, X, X, X, X, Q},
     [DT_LIFE_DELAY] = {X, D, X, X, X, X},
+    [DT_LIFE_SUBMIT_LATER] = {D, X, X, X, X, X},
+    [DT_LIFE_RECOVER_LATER] = {D, X, X, X, X, X},
+    [DT_LIFE_WAKE] = {X, X, X, D, X, X},
+    [DT_LIFE_REFUSE] = {X, F, X, X, X, X},
 };
 
 /* Counters with one task of `job` in `state` (none for DT_TASK_NONE),
- * and some cold ones so a WARM has one to take. */
+ * and some cold ones so a WARM has one to take (and later ones for WAKE). */
 static void s_setup (dt_life_counts_t *counts, dt_job_t *job, uint8_t state)
 {
     memset (counts, 0, sizeof *counts);
     memset (job, 0, sizeof *job);
     counts->cold = 5;
+    counts->later = 5;
     counts->states[Q] = job->states[Q] = 5;
     if (state != N) {
         counts->states[state]++;
@@ -101,6 +106,9 @@ static void test_every_transition_of_the_table_moves_the_counters_it_names (void
             int64_t cold = (rule->counts & DT_LIFE_COUNT_COLD_IN ? 1 : 0) -
                            (rule->counts & DT_LIFE_COUNT_COLD_OUT ? 1 : 0);
             DT_CHECK_EQ ((int64_t) counts.cold, (int64_t) before.cold + cold);
+            int64_t later = (rule->counts & DT_LIFE_COUNT_LATER_IN ? 1 : 0) -
+                            (rule->counts & DT_LIFE_COUNT_LATER_OUT ? 1 : 0);
+            DT_CHECK_EQ ((int64_t) counts.later, (int64_t) before.later + later);
             DT_CHECK_EQ (counts.duplicates + counts.late + counts.invalid, 0);
         }
     }

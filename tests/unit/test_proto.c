@@ -404,58 +404,74 @@ static void test_a_huge_declared_count_allocates_nothing (void)
 static void test_strings_and_batches_over_their_caps_are_too_big (void)
 {
     /* A SUBMIT job id of 65 bytes, built by hand. */
-    /* Its HTTP options (H), then its crawl tuple (C), last: none asked. */
+    /* Its HTTP options (H), its crawl tuple (C), then its host delay, last: none asked. */
 #define S_NO_HTTP  "\x97\x00\x00\x00\x00\x00\xa0\xa0"
 #define S_NO_CRAWL "\x94\x00\xa0\x00\x00"
-    uint8_t buf[128] = {0x9e, 0x04, 0x07, 0x00, 0xd9, 65};
+#define S_TAIL     S_NO_CRAWL "\x00"
+    uint8_t buf[128] = {0x9f, 0x04, 0x07, 0x00, 0xd9, 65};
     memset (buf + 6, 'j', 65);
-    memcpy (buf + 71, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP S_NO_CRAWL, 24);
-    DT_CHECK_EQ (s_decode (buf, 95), DT_PROTO_ETOOBIG);
+    memcpy (buf + 71, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP S_TAIL, 25);
+    DT_CHECK_EQ (s_decode (buf, 96), DT_PROTO_ETOOBIG);
     buf[5] = 64;
-    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP S_NO_CRAWL, 24);
-    DT_CHECK_EQ (s_decode (buf, 94), 0);
-    /* A SUBMIT without its crawl tuple is malformed. */
+    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP S_TAIL, 25);
+    DT_CHECK_EQ (s_decode (buf, 95), 0);
+    /* A SUBMIT without its host delay, or without its crawl tuple too, is
+     * malformed. */
+    buf[0] = 0x9e;
+    DT_CHECK_EQ (s_decode (buf, 94), DT_PROTO_EMALFORMED);
     buf[0] = 0x9d;
     DT_CHECK_EQ (s_decode (buf, 89), DT_PROTO_EMALFORMED);
-    buf[0] = 0x9e;
+    buf[0] = 0x9f;
     /* A crawl whose scope kind is past REGEX is malformed; a regex one decodes. */
-    memcpy (buf + 70, "\x00\x04\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP "\x94\x04\xa0\x00\x00",
-            24);
-    DT_CHECK_EQ (s_decode (buf, 94), DT_PROTO_EMALFORMED);
-    memcpy (buf + 70, "\x00\x04\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP "\x94\x03\xa1.\x02\x0a",
-            25);
-    DT_CHECK_EQ (s_decode (buf, 95), 0);
-    /* A payload sent as str, not bin, is malformed. */
-    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xa1x" S_NO_HTTP S_NO_CRAWL, 23);
-    DT_CHECK_EQ (s_decode (buf, 93), DT_PROTO_EMALFORMED);
-    /* A kind outside [a-z0-9_-] is malformed. */
-    memcpy (buf + 70, "\x00\x00\xa1X\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP S_NO_CRAWL, 25);
+    memcpy (buf + 70,
+            "\x00\x04\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP "\x94\x04\xa0\x00\x00\x00", 25);
     DT_CHECK_EQ (s_decode (buf, 95), DT_PROTO_EMALFORMED);
+    memcpy (buf + 70,
+            "\x00\x04\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP "\x94\x03\xa1.\x02\x0a\x00", 26);
+    DT_CHECK_EQ (s_decode (buf, 96), 0);
+    /* A payload sent as str, not bin, is malformed. */
+    memcpy (buf + 70, "\x00\x00\xa0\x00\x00\x00\x00\x91\xa1x" S_NO_HTTP S_TAIL, 24);
+    DT_CHECK_EQ (s_decode (buf, 94), DT_PROTO_EMALFORMED);
+    /* A kind outside [a-z0-9_-] is malformed. */
+    memcpy (buf + 70, "\x00\x00\xa1X\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP S_TAIL, 26);
+    DT_CHECK_EQ (s_decode (buf, 96), DT_PROTO_EMALFORMED);
     /* H: method 3, compressed 2 are malformed; a User-Agent of 513 bytes
      * is over its cap. */
     memcpy (buf + 70,
-            "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x97\x03\x00\x00\x00\x00\xa0\xa0" S_NO_CRAWL,
-            24);
-    DT_CHECK_EQ (s_decode (buf, 94), DT_PROTO_EMALFORMED);
+            "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x97\x03\x00\x00\x00\x00\xa0\xa0" S_TAIL, 25);
+    DT_CHECK_EQ (s_decode (buf, 95), DT_PROTO_EMALFORMED);
     memcpy (buf + 70,
-            "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x97\x02\x00\x00\x00\x02\xa0\xa0" S_NO_CRAWL,
-            24);
-    DT_CHECK_EQ (s_decode (buf, 94), DT_PROTO_EMALFORMED);
+            "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x97\x02\x00\x00\x00\x02\xa0\xa0" S_TAIL, 25);
+    DT_CHECK_EQ (s_decode (buf, 95), DT_PROTO_EMALFORMED);
     memcpy (buf + 70,
-            "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x97\x02\x00\x00\x00\x01\xa0\xa0" S_NO_CRAWL,
-            24);
-    DT_CHECK_EQ (s_decode (buf, 94), 0);
+            "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x\x97\x02\x00\x00\x00\x01\xa0\xa0" S_TAIL, 25);
+    DT_CHECK_EQ (s_decode (buf, 95), 0);
     uint8_t big[700] = {0};
     memcpy (big, buf, 81);
     memcpy (big + 81, "\x97\x00\x00\x00\x00\x00\xda\x02\x01", 9);
     memset (big + 90, 'a', 513);
     big[603] = 0xa0;
-    memcpy (big + 604, S_NO_CRAWL, 5);
-    DT_CHECK_EQ (s_decode (big, 609), DT_PROTO_ETOOBIG);
+    memcpy (big + 604, S_TAIL, 6);
+    DT_CHECK_EQ (s_decode (big, 610), DT_PROTO_ETOOBIG);
     big[89] = 0x00; /* 512 bytes: at the cap */
     big[602] = 0xa0;
-    memcpy (big + 603, S_NO_CRAWL, 5);
-    DT_CHECK_EQ (s_decode (big, 608), 0);
+    memcpy (big + 603, S_TAIL, 6);
+    DT_CHECK_EQ (s_decode (big, 609), 0);
+    /* A host delay over DT_LIMIT_HOST_DELAY_MAX_MS (10 min) is too big; a
+     * flag no version knows is malformed. */
+    memcpy (buf + 70,
+            "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP S_NO_CRAWL "\xce\x00\x09\x27\xc1",
+            29);
+    DT_CHECK (s_decode (buf, 99) != 0);
+    memcpy (buf + 70,
+            "\x00\x00\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP S_NO_CRAWL "\xce\x00\x09\x27\xc0",
+            29);
+    DT_CHECK_EQ (s_decode (buf, 99), 0);
+    memcpy (buf + 70, "\x00\x10\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP S_TAIL, 25);
+    DT_CHECK (s_decode (buf, 95) != 0);
+    memcpy (buf + 70, "\x00\x08\xa0\x00\x00\x00\x00\x91\xc4\x01x" S_NO_HTTP S_TAIL, 25);
+    DT_CHECK_EQ (s_decode (buf, 95), 0);
+#undef S_TAIL
 #undef S_NO_HTTP
 #undef S_NO_CRAWL
 
@@ -959,6 +975,61 @@ static int s_replay (int argc, char **argv)
     return 0;
 }
 
+static void test_the_hosts_messages_round_trip (void)
+{
+    static dt_msg_host_t rows[2] = {
+        {{"http://a.test:80", 16}, 5, 1, 9, 7, 2, 3, 1500, DT_HOST_ROBOTS_RULES},
+        {{"https://b.test:443", 18}, 0, 0, 1, 0, 0, 0, 0, DT_HOST_ROBOTS_PENDING}};
+    dt_msg_t out[2];
+    dt_msg_init (&out[0]);
+    out[0].type = DT_MSG_HOSTS;
+    out[0].req = 7;
+    out[0].hosts.job = dt_str ("job-abc");
+    out[0].hosts.max = DT_LIMIT_STATUS_HOSTS;
+    dt_msg_init (&out[1]);
+    out[1].type = DT_MSG_HOSTS_OK;
+    out[1].req = 7;
+    out[1].hosts_ok.total = 120;
+    out[1].hosts_ok.count = 2;
+    out[1].hosts_ok.items = rows;
+    for (int i = 0; i < 2; i++) {
+        void *data = NULL, *again = NULL;
+        size_t size = 0, again_size = 0;
+        DT_CHECK_EQ (dt_msg_encode (&out[i], &data, &size), 0);
+        dt_msg_t m;
+        dt_msg_init (&m);
+        DT_CHECK_EQ (dt_msg_decode (&m, data, size), 0);
+        DT_CHECK_EQ (m.type, out[i].type);
+        DT_CHECK_EQ (dt_msg_encode (&m, &again, &again_size), 0);
+        DT_CHECK (again_size == size && memcmp (again, data, size) == 0);
+        if (i == 1) {
+            DT_CHECK_EQ (m.hosts_ok.count, 2);
+            DT_CHECK (s_str_eq (m.hosts_ok.items[1].origin, "https://b.test:443"));
+            DT_CHECK_EQ (m.hosts_ok.items[0].next_ms, 1500);
+        }
+        /* Every truncation is refused. */
+        for (size_t cut = 0; cut < size; cut++) {
+            dt_msg_t t;
+            dt_msg_init (&t);
+            DT_CHECK (dt_msg_decode (&t, data, cut) != 0);
+            dt_msg_reset (&t);
+        }
+        free (again);
+        free (data);
+        dt_msg_reset (&m);
+    }
+    /* A HOSTS for more rows than a reply lists is too big; a robots state
+     * past the last is malformed. */
+    out[0].hosts.max = DT_LIMIT_STATUS_HOSTS + 1;
+    void *data = NULL;
+    size_t size = 0;
+    DT_CHECK (dt_msg_encode (&out[0], &data, &size) != 0);
+    rows[0].robots = DT_HOST_ROBOTS_MAX + 1;
+    DT_CHECK (dt_msg_encode (&out[1], &data, &size) != 0);
+    rows[0].robots = DT_HOST_ROBOTS_RULES;
+    DT_CHECK (strcmp (dt_msg_type_name (DT_MSG_HOSTS), "HOSTS") == 0);
+}
+
 int main (int argc, char **argv)
 {
     if (argc >= 2 && strcmp (argv[1], "--replay") == 0)
@@ -994,6 +1065,7 @@ int main (int argc, char **argv)
         {"messages travel over ZeroMQ and extra frames are dropped",
          test_messages_travel_over_zeromq_and_extra_frames_are_dropped},
         {"names cover every type and code", test_names_cover_every_type_and_code},
+        {"the HOSTS messages round trip", test_the_hosts_messages_round_trip},
         {0},
     };
     return dt_test_run (tests);

@@ -252,6 +252,28 @@ static const s_case_t s_cases[] = {
     {"User-agent: *\nDisallow: /*aab\n", "dtask", "/aaab", 0},
     {"User-agent: *\nDisallow: /*abab$\n", "dtask", "/ababab", 0},
     {"User-agent: *\nDisallow: /*abab$\n", "dtask", "/ababa", 1},
+    /* Google's system test: with a rule for the agent, an empty path is
+     * "/" and disallowed; an empty file allows it. */
+    {"user-agent: FooBot\ndisallow: /\n", "FooBot", "", 0},
+    {"", "FooBot", "", 1},
+    /* Google reads "index.html" at the end of an allowed pattern as its
+     * directory too; RFC 9309 does not, and neither do we: the exact file
+     * is allowed, the directory is not. */
+    {"User-Agent: *\nAllow: /allowed-slash/index.html\nDisallow: /\n", "foobot",
+     "/allowed-slash/index.html", 1},
+    {"User-Agent: *\nAllow: /allowed-slash/index.html\nDisallow: /\n", "foobot",
+     "/allowed-slash/index.htm", 0},
+    {"User-Agent: *\nAllow: /allowed-slash/index.html\nDisallow: /\n", "foobot", "/allowed-slash/",
+     0},
+    {"User-Agent: *\nAllow: /allowed-slash/index.html\nDisallow: /\n", "foobot", "/anyother-url",
+     0},
+    /* A sitemap line may come before any group. */
+    {"Sitemap: http://foo.bar/sitemap.xml\nUser-Agent: foo\nDisallow: /x\n", "foo", "/x", 0},
+    /* Patterns are normalised as Google's escaping test expects: a raw
+     * non-ASCII byte is encoded, %xx gets upper-case hex. */
+    {"User-agent: *\nDisallow: /\xC3\xA1\n", "dtask", "/%C3%A1", 0},
+    {"User-agent: *\nDisallow: /%aa\n", "dtask", "/%AA", 0},
+    {"User-agent: *\nDisallow: /%AA\n", "dtask", "/%aa", 0},
     /* Characters not allowed in a URI compare as their encoding. */
     {"User-agent: *\nDisallow: /a b{c}\n", "dtask", "/a%20b%7Bc%7D", 0},
 };

@@ -438,8 +438,10 @@ static uint32_t s_list (s_fixture_t *f, uint64_t *cursor, uint32_t max, char *ou
     for (uint32_t i = 0; i < n && used < size; i++) {
         used += (size_t) snprintf (out + used, size - used, "%s%.*s", i ? "," : "",
                                    (int) items[i].name.len, items[i].name.ptr);
+        /* The kind too, of jobs that left memory and after a restart. */
         if (items[i].total != 1 || items[i].done != 1 || items[i].pending != 0 ||
-            !items[i].created_ms || !items[i].finished_ms)
+            !items[i].created_ms || !items[i].finished_ms || items[i].kind.len != 4 ||
+            memcmp (items[i].kind.ptr, "http", 4) != 0)
             return UINT32_MAX;
     }
     return n;

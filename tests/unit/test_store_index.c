@@ -26,7 +26,8 @@ static void s_rmdir (void)
 }
 
 /* Adds `n` tasks of `job` from id `first` and a result for each (failed
- * for odd ids when `some_failed`), from position `seq`. */
+ * for odd ids when `some_failed`; given its job for even ids), from
+ * position `seq`. */
 static int s_fill (dt_store_t *store, const char *job, uint64_t first, uint32_t n, uint64_t seq,
                    int some_failed)
 {
@@ -47,6 +48,10 @@ static int s_fill (dt_store_t *store, const char *job, uint64_t first, uint32_t 
             r.state = some_failed && (r.id & 1) ? DT_STORE_FAILED : DT_STORE_DONE;
             r.attempt = 1;
             r.http_status = 200;
+            /* The master gives the job; without it the store looks it up
+             * by id: both rows must be read back as the job's. */
+            if (r.id % 2 == 0)
+                r.job = dt_str (job);
             if (dt_store_finish (store, seq + done + i, &r) != 0)
                 return -1;
         }

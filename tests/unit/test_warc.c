@@ -381,6 +381,62 @@ static void test_a_cut_transfer_is_marked_with_its_reason (void)
     dt_warc_capture_destroy (&c);
 }
 
+static void test_a_head_cut_before_its_end_is_closed_and_marked (void)
+{
+    /* libcurl reads "Content-Length: 200000" over its cap and stops: the
+     * blank line that ends the head never reaches the header callback. */
+    const char *lines[] = {"HTTP/1.1 200 OK\r\n", "Content-Length: 200000\r\n"};
+    const char *cases[][2] = {{"length", "length"}, {NULL, "unspecified"}};
+    for (size_t k = 0; k < 2; k++) {
+        dt_warc_capture_t *c = dt_warc_capture_new (DT_LIMIT_CAPTURE_MAX);
+        DT_CHECK (c);
+        dt_warc_capture_begin (c, 1700000000);
+        dt_warc_capture_request (c, s_request, strlen (s_request));
+        for (size_t i = 0; i < 2; i++)
+            dt_warc_capture_header (c, lines[i], strlen (lines[i]));
+        if (cases[k][0])
+            dt_warc_capture_truncate (c, cases[k][0]);
+        DT_CHECK (dt_warc_capture_end (c, "http://example.test/a", NULL) == 0);
+        size_t len, block_len = 0;
+        const uint8_t *out = dt_warc_capture_output (c, &len);
+        s_members_t m;
+        DT_CHECK (s_gunzip_members (out, len, &m) == 0 && m.count == 2);
+        const char *block = s_block (m.text[1], m.len[1], &block_len);
+        const char want[] = "HTTP/1.1 200 OK\r\nContent-Length: 200000\r\n\r\n";
+        DT_CHECK (block && block_len == strlen (want) && memcmp (block, want, block_len) == 0);
+        char v[64], digest[DT_WARC_DIGEST_SIZE];
+        dt_warc_sha1 (want, strlen (want), digest);
+        DT_CHECK (s_field (m.text[1], "WARC-Block-Digest", v, sizeof v) == 0 &&
+                  strcmp (v, digest) == 0);
+        dt_warc_sha1 ("", 0, digest);
+        DT_CHECK (s_field (m.text[1], "WARC-Payload-Digest", v, sizeof v) == 0 &&
+                  strcmp (v, digest) == 0);
+        DT_CHECK (s_field (m.text[1], "WARC-Truncated", v, sizeof v) == 0 &&
+                  strcmp (v, cases[k][1]) == 0);
+        s_members_free (&m);
+        dt_warc_capture_destroy (&c);
+    }
+    /* A head that ended, with no body (204, HEAD), is whole and left alone. */
+    dt_warc_capture_t *c = dt_warc_capture_new (DT_LIMIT_CAPTURE_MAX);
+    DT_CHECK (c);
+    dt_warc_capture_begin (c, 1700000000);
+    dt_warc_capture_request (c, s_request, strlen (s_request));
+    const char *whole[] = {"HTTP/1.1 204 No Content\n", "\n"};
+    for (size_t i = 0; i < 2; i++)
+        dt_warc_capture_header (c, whole[i], strlen (whole[i]));
+    DT_CHECK (dt_warc_capture_end (c, "http://example.test/a", NULL) == 0);
+    size_t len, block_len = 0;
+    const uint8_t *out = dt_warc_capture_output (c, &len);
+    s_members_t m;
+    DT_CHECK (s_gunzip_members (out, len, &m) == 0 && m.count == 2);
+    const char *block = s_block (m.text[1], m.len[1], &block_len);
+    DT_CHECK (block && block_len == strlen ("HTTP/1.1 204 No Content\n\n"));
+    char v[64];
+    DT_CHECK (s_field (m.text[1], "WARC-Truncated", v, sizeof v) != 0);
+    s_members_free (&m);
+    dt_warc_capture_destroy (&c);
+}
+
 static void test_hops_add_record_pairs_and_share_the_cap (void)
 {
     dt_warc_capture_t *c = dt_warc_capture_new (8);
@@ -720,6 +776,28 @@ static void test_files_under_the_roll_size_are_appended_to (void)
     rmdir (dir);
 }
 
+static void test_the_target_uri_leaves_the_fragment_out (void)
+{
+    const char *uri[] = {"http://example.test/a?q=1#part", "http://example.test/a?q=1#",
+                         "http://example.test/a?q=1"};
+    for (size_t i = 0; i < sizeof uri / sizeof uri[0]; i++) {
+        dt_warc_capture_t *c = s_capture_one (100, "hello");
+        DT_CHECK (c);
+        DT_CHECK (dt_warc_capture_end (c, uri[i], "127.0.0.1") == 0);
+        size_t len;
+        const uint8_t *out = dt_warc_capture_output (c, &len);
+        s_members_t m = {0};
+        DT_CHECK (s_gunzip_members (out, len, &m) == 0 && m.count == 2);
+        char target[256];
+        for (int k = 0; k < m.count; k++) {
+            DT_CHECK (s_field (m.text[k], "WARC-Target-URI", target, sizeof target) == 0);
+            DT_CHECK (strcmp (target, "http://example.test/a?q=1") == 0);
+        }
+        s_members_free (&m);
+        dt_warc_capture_destroy (&c);
+    }
+}
+
 int main (void)
 {
     static dt_test_t tests[] = {
@@ -736,6 +814,8 @@ int main (void)
         {"malformed chunk framing is digested as it came",
          test_malformed_chunk_framing_is_digested_as_it_came},
         {"a cut transfer is marked with its reason", test_a_cut_transfer_is_marked_with_its_reason},
+        {"a head cut before its end is closed and marked",
+         test_a_head_cut_before_its_end_is_closed_and_marked},
         {"hops add record pairs and share the cap", test_hops_add_record_pairs_and_share_the_cap},
         {"a request sent again replaces the first", test_a_request_sent_again_replaces_the_first},
         {"a request without response is recorded alone",
@@ -743,6 +823,7 @@ int main (void)
         {"a head over its cap loses the hop only", test_a_head_over_its_cap_loses_the_hop_only},
         {"a uri or address that breaks lines is refused",
          test_a_uri_or_address_that_breaks_lines_is_refused},
+        {"the target uri leaves the fragment out", test_the_target_uri_leaves_the_fragment_out},
         {"warcinfo holds its fields", test_warcinfo_holds_its_fields},
         {"http options refuse headers that break lines",
          test_http_options_refuse_headers_that_break_lines},
