@@ -44,6 +44,10 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
     self->results = dt_results_new (store          ? self->window
                                     : opts->window ? opts->window
                                                    : DT_STATE_MEMORY_RESULTS);
+    /* With a store, older results are read back from it: memory holds the
+     * window of results only up to DT_STATE_RESULTS_BYTES. */
+    if (store && self->results)
+        dt_results_set_max_bytes (self->results, DT_STATE_RESULTS_BYTES);
     self->workers = dt_workers_new ();
     self->kinds = dt_kinds_new ();
     self->timed = dt_queue_new ();

@@ -62,6 +62,14 @@ typedef struct {
  * the store. */
 #define DT_STATE_WINDOW_BYTES (64u * 1024 * 1024)
 
+/* With a store, the recent results in memory also stop at this many bytes
+ * (entries and their strings; dt_results_set_max_bytes), whatever the
+ * window in results: 65,536 results with 8 KiB URLs, final URLs and
+ * outputs would otherwise take over 1 GiB. Older ones are read from the
+ * store. At most this and one chunk of the log (2 MiB of entries, an
+ * eighth of this in strings and the 4 MiB string block its last opened). */
+#define DT_STATE_RESULTS_BYTES (64u * 1024 * 1024)
+
 /* The smallest window accepted: the store buffers up to 64 results before
  * inserting them, and the window must cover more than that. */
 #define DT_STATE_WINDOW_MIN 256
