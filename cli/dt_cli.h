@@ -41,6 +41,17 @@ int dt_cmd_cancel (const dt_cli_opts_t *opts, int argc, char **argv);
 int dt_cmd_purge (const dt_cli_opts_t *opts, int argc, char **argv);
 int dt_cmd_jobs (const dt_cli_opts_t *opts, int argc, char **argv);
 int dt_cmd_crawl (const dt_cli_opts_t *opts, int argc, char **argv);
+int dt_cmd_get (const dt_cli_opts_t *opts, int argc, char **argv);
+int dt_cmd_export (const dt_cli_opts_t *opts, int argc, char **argv);
+
+/* Reads task `id`'s stored capture over `rpc`, GET a piece at a time, and
+ * gives each piece to `sink` (which returns 0, or -1 to stop: a local
+ * failure it has printed). *total is the capture's length, 0 when the task
+ * has none. Returns DT_CLI_EXIT_OK, or the exit code to return after
+ * printing why. */
+int dt_cli_get_capture (const dt_cli_opts_t *opts, dt_rpc_t *rpc, uint64_t id,
+                        int (*sink) (void *arg, const void *data, size_t len), void *arg,
+                        uint64_t *total);
 
 /* Calls `fn` for the master's jobs, newest first, at most `limit`
  * (UINT64_MAX: all), over `rpc` a JOBS page at a time; only job `job` when

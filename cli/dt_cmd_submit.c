@@ -62,6 +62,9 @@ static const char s_usage[] =
     "      --at TIME       not before TIME: seconds since 1970, or UTC YYYY-MM-DDTHH:MM:SS[Z]\n"
     "      --max-attempts N   dispatches each task gets (default: the master's)\n"
     "      --task-timeout SECONDS  each run's limit (at most the master's --task-timeout)\n"
+    "      --save warc|none  warc: the master keeps each fetch's request and response as\n"
+    "                      WARC records (read back with dtask get and dtask export);\n"
+    "                      none (default): only the results\n"
     "      --robots        obey each site's robots.txt: it is fetched once per origin\n"
     "                      before the first page, and pages it disallows fail with\n"
     "                      \"robots.txt disallows\", unfetched\n"
@@ -118,6 +121,7 @@ typedef struct {
 typedef struct {
     const dt_cli_opts_t *cli;
     const char *kind;             /* every task's kind: "http" unless --kind */
+    uint32_t flags;               /* DT_SUBMIT_SAVE with --save warc */
     dt_jsonin_opts_t opts;        /* every task's options (PROTOCOL.md SUBMIT) */
     uint32_t polite_flags;        /* DT_SUBMIT_ROBOTS (--robots) */
     uint32_t host_delay_ms;       /* --host-delay */
@@ -209,7 +213,7 @@ static int s_holds (s_submit_t *self, dt_rpc_t *rpc, size_t index, uint32_t numb
     msg.type = DT_MSG_SUBMIT;
     msg.submit.job = dt_str (self->job);
     msg.submit.chunk = number;
-    msg.submit.flags = DT_SUBMIT_RESEND_ONLY | self->polite_flags;
+    msg.submit.flags = DT_SUBMIT_RESEND_ONLY | self->polite_flags | self->flags;
     msg.submit.host_delay_ms = self->host_delay_ms;
     /* A resend names the same kind and options: they are part of each task. */
     msg.submit.kind = dt_str (self->kind);
@@ -388,7 +392,7 @@ static int s_send_chunk (s_submit_t *self, dt_rpc_t *rpc, s_chunk_t *chunk)
     msg.type = DT_MSG_SUBMIT;
     msg.submit.job = dt_str (self->job);
     msg.submit.chunk = chunk->number;
-    msg.submit.flags = self->polite_flags;
+    msg.submit.flags = self->polite_flags | self->flags;
     msg.submit.host_delay_ms = self->host_delay_ms;
     msg.submit.kind = dt_str (self->kind);
     msg.submit.priority = chunk->opts->priority;
@@ -561,6 +565,7 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
         {"max-attempts", required_argument, NULL, 'M'},
         {"task-timeout", required_argument, NULL, 'T'},
         {"jsonl", no_argument, NULL, 'L'},
+        {"save", required_argument, NULL, 'S'},
         DT_HTTPFLAGS_LONGOPTS,
         {"robots", no_argument, NULL, S_OPT_ROBOTS},
         {"host-delay", required_argument, NULL, S_OPT_HOST_DELAY},
@@ -587,6 +592,15 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
         switch (c) {
         case 'L':
             jsonl = 1;
+            break;
+        case 'S':
+            if (strcmp (optarg, "warc") == 0)
+                self.flags |= DT_SUBMIT_SAVE;
+            else if (strcmp (optarg, "none") == 0)
+                self.flags &= ~DT_SUBMIT_SAVE;
+            else
+                return dt_cli_usage_error (s_usage_text (), "--save: warc or none, not '%s'",
+                                           optarg);
             break;
         case S_OPT_ROBOTS:
             self.polite_flags |= DT_SUBMIT_ROBOTS;
@@ -671,6 +685,9 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
                                    "submit: --append adds to a job: give --job ID");
     if (optind == argc && !file)
         return dt_cli_usage_error (s_usage_text (), "submit: no URLs given (pass URLs or -f FILE)");
+    if ((self.flags & DT_SUBMIT_SAVE) && strcmp (kind, DT_KIND_HTTP) != 0)
+        return dt_cli_usage_error (s_usage_text (),
+                                   "--save warc keeps http fetches: not with --kind %s", kind);
 
     int code = DT_CLI_EXIT_FAIL;
     dt_rpc_t *rpc = NULL;

@@ -187,6 +187,20 @@ json_t *dt_jsonl_result (const dt_msg_result_t *r)
     rc |= json_object_set_new_nocheck (o, "attempts", json_integer (r->attempt));
     rc |= json_object_set_new_nocheck (o, "worker", s_string_or_null (r->worker));
     rc |= json_object_set_new_nocheck (o, "error", s_string_or_null (r->error));
+    /* Only a saved fetch has these (submit --save warc): where the master
+     * stored its WARC records, and the payload digest of its response. */
+    if (r->warc_length > 0) {
+        json_t *warc = json_object ();
+        if (warc) {
+            rc |= json_object_set_new_nocheck (warc, "file", dt_jsonl_string (r->warc_file));
+            rc |= json_object_set_new_nocheck (warc, "offset",
+                                               json_integer ((json_int_t) r->warc_offset));
+            rc |= json_object_set_new_nocheck (warc, "length",
+                                               json_integer ((json_int_t) r->warc_length));
+        }
+        rc |= json_object_set_new_nocheck (o, "warc", warc);
+        rc |= json_object_set_new_nocheck (o, "digest", s_string_or_null (r->digest));
+    }
     if (rc != 0) {
         json_decref (o);
         return NULL;
@@ -338,7 +352,7 @@ int dt_jsonl_add (dt_jsonl_t *self, const dt_msg_result_t *r)
         return rc;
     }
     size_t strings = (size_t) r->payload.len + r->final_url.len + r->content_type.len +
-                     r->worker.len + r->error.len;
+                     r->worker.len + r->error.len + r->warc_file.len + r->digest.len;
     if (s_reserve (self, DT_JSONL_FIXED_MAX + strings * DT_JSONL_ESCAPE_MAX) != 0)
         return -1;
     S_LITERAL (self, "{\"id\":");
@@ -369,6 +383,16 @@ int dt_jsonl_add (dt_jsonl_t *self, const dt_msg_result_t *r)
     s_string_or_null_raw (self, r->worker);
     S_LITERAL (self, ",\"error\":");
     s_string_or_null_raw (self, r->error);
+    if (r->warc_length > 0) {
+        S_LITERAL (self, ",\"warc\":{\"file\":");
+        s_string (self, r->warc_file);
+        S_LITERAL (self, ",\"offset\":");
+        s_int (self, (long long) (json_int_t) r->warc_offset);
+        S_LITERAL (self, ",\"length\":");
+        s_int (self, (long long) (json_int_t) r->warc_length);
+        S_LITERAL (self, "},\"digest\":");
+        s_string_or_null_raw (self, r->digest);
+    }
     S_LITERAL (self, "}\n");
     return 0;
 }

@@ -14,7 +14,7 @@ static const char s_usage[] =
     "usage: dtask [--master EP] [--timeout SECONDS] [-v|-q] COMMAND [ARGS]\n"
     "\n"
     "Commands:\n"
-    "  submit [--job ID [--append]] [--wait] [--no-wait-room] [-f FILE] [URL...]\n"
+    "  submit [--job ID [--append]] [--wait] [--save warc] [-f FILE] [URL...]\n"
     "                         submit URLs; with --wait, print results as JSON lines\n"
     "  crawl [--job ID] [--wait] [--depth N] [--scope SCOPE] [--max-pages N] SEED...\n"
     "                         crawl from seed URLs: every in-scope page once\n"
@@ -29,6 +29,10 @@ static const char s_usage[] =
     "  cancel --job ID        end a job's unfinished tasks (final 'failed', 'cancelled')\n"
     "  purge --job ID | --finished-before TIME\n"
     "                         delete finished jobs: their tasks, results and counters\n"
+    "  get [--headers | --record] ID\n"
+    "                         what task ID fetched (submit --save warc): its body\n"
+    "  export --job ID -o FILE.warc.gz\n"
+    "                         one WARC file of everything a job saved\n"
     "  keygen [--role ROLE] [--dir DIR] NAME\n"
     "                         write a CURVE key pair\n"
     "Run 'dtask COMMAND --help' for a command's options.\n"
@@ -66,6 +70,7 @@ static const s_command_t s_commands[] = {
     {"submit", dt_cmd_submit}, {"results", dt_cmd_results}, {"status", dt_cmd_status},
     {"retry", dt_cmd_retry},   {"keygen", dt_cmd_keygen},   {"cancel", dt_cmd_cancel},
     {"purge", dt_cmd_purge},   {"jobs", dt_cmd_jobs},       {"crawl", dt_cmd_crawl},
+    {"get", dt_cmd_get},       {"export", dt_cmd_export},
 };
 
 /* Seconds as a positive number, possibly fractional, up to a day. */

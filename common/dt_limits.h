@@ -181,6 +181,33 @@
  * than this travels in pieces. */
 #define DT_LIMIT_CAPTURE_WIRE (3 * 1024 * 1024)
 
+/* Body bytes a worker keeps for a capture the master stores (T flag SAVE):
+ * the whole capture must travel in one result (DT_LIMIT_CAPTURE_WIRE), so
+ * the body is kept up to this and its record says "WARC-Truncated: length"
+ * past it. 512 KiB are left for the request and response heads and the
+ * WARC headers of every hop (a few KiB for a real page); a capture still
+ * over the wire cap fails its task (see PROTOCOL.md, "Archives"). */
+#define DT_LIMIT_CAPTURE_SAVE (DT_LIMIT_CAPTURE_WIRE - 512 * 1024)
+
+/* Bytes a stored capture may inflate to when the master reads its WARC
+ * headers (it checks each gzip member is a WARC record and takes the
+ * payload digest): the worker keeps at most DT_LIMIT_CAPTURE_SAVE of body
+ * plus, per hop, two heads of DT_LIMIT_CAPTURE_HEAD_MAX and WARC headers.
+ * A capture past it is a gzip bomb, not a fetch, and is refused. */
+#define DT_LIMIT_CAPTURE_INFLATED                                                                  \
+    (DT_LIMIT_CAPTURE_SAVE + (DT_LIMIT_REDIRECTS_MAX + 1) * (2 * DT_LIMIT_CAPTURE_HEAD_MAX + 4096))
+
+/* A WARC file's name in a result (Rc.warc_file): "dtask-NNNNN.warc.gz"
+ * is 19 bytes; 64 leaves room. */
+#define DT_LIMIT_WARC_NAME_MAX 64
+/* A payload digest in a result: "sha1:" and 32 base32 characters. */
+#define DT_LIMIT_DIGEST_MAX 64
+
+/* Capture bytes in one GET_OK: a reply to a client is at most
+ * DT_LIMIT_REPLY_BYTES, so a client that never reads still makes the
+ * master hold no more than DT_LIMIT_PEER_QUEUED_BYTES. */
+#define DT_LIMIT_GET_BYTES (DT_LIMIT_REPLY_BYTES - 1024)
+
 /* The request or response head of one HTTP message kept for a capture.
  * libcurl itself refuses a header line over 100 KiB (CURL_MAX_HTTP_HEADER)
  * and, in the versions Debian ships, a response head over 300 KiB in all:

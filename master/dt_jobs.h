@@ -48,6 +48,7 @@ typedef struct {
     uint64_t cancel_left;             /* cold tasks it counted and has not cancelled yet */
     int kind;                  /* its first chunk's kind number + 1 (dt_kinds.h); 0: not known */
     struct dt_jobhttp_t *http; /* its HTTP options (dt_jobhttp.h), owned; NULL: none */
+    uint32_t flags;            /* DT_SUBMIT_SAVE: its http tasks save what they fetch */
     uint8_t robots;            /* its http tasks obey robots.txt (DT_SUBMIT_ROBOTS) */
     uint32_t host_delay_ms;    /* its own --host-delay; 0: the master's */
 } dt_job_t;

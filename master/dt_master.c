@@ -94,6 +94,12 @@ dt_master_t *dt_master_new (const dt_master_opts_t *opts, char *err, size_t err_
             snprintf (err, err_size, "store %s: %s", opts->data_dir, why);
             goto fail;
         }
+        self->archive =
+            dt_archive_open (opts->data_dir, 0, DT_ARCHIVE_RESERVE_BYTES, why, sizeof why);
+        if (!self->archive) {
+            snprintf (err, err_size, "archive %s: %s", opts->data_dir, why);
+            goto fail;
+        }
     }
     dt_state_opts_t state_opts = {
         .max_pending = opts->max_pending,
@@ -112,6 +118,7 @@ dt_master_t *dt_master_new (const dt_master_opts_t *opts, char *err, size_t err_
         snprintf (err, err_size, "out of memory");
         goto fail;
     }
+    dt_state_set_archive (self->state, self->archive);
     if (dt_state_load (self->state) != 0) {
         snprintf (err, err_size, "store %s: recovery failed", opts->data_dir);
         goto fail;
@@ -122,6 +129,7 @@ dt_master_t *dt_master_new (const dt_master_opts_t *opts, char *err, size_t err_
         snprintf (err, err_size, "store %s: cannot record the run's epoch", opts->data_dir);
         goto fail;
     }
+    self->committed_seq = dt_state_last_seq (self->state);
     if (opts->keys_dir) {
         self->auth = dt_auth_new (opts->keys_dir, err, err_size);
         if (!self->auth)
@@ -178,6 +186,9 @@ void dt_master_destroy (dt_master_t **self_p)
     zstr_free (&self->endpoint);
     dt_state_destroy (&self->state);
     dt_store_destroy (&self->store);
+    dt_archive_destroy (&self->archive);
+    free (self->get_buf);
+    free (self->export_items);
     dt_intents_destroy (&self->intents);
     dt_waiters_destroy (&self->waiters);
     free (self->take_tasks);
@@ -370,10 +381,17 @@ static int s_commit (dt_master_t *self)
     /* With --http, a commit that writes is timed for the latency histogram. */
     int timed = self->opts.metrics && self->store && dt_store_dirty (self->store);
     int64_t t0 = timed ? dt_metrics_clock_us () : 0;
+    /* The captures first: a result that names one is never durable
+     * before its bytes. */
+    if (self->archive && dt_archive_sync (self->archive) != 0) {
+        dt_log_error ("MASTER-STORE", "archive sync failed: stopping without acknowledging");
+        return -1;
+    }
     if (self->store && dt_store_commit (self->store) != 0) {
         dt_log_error ("MASTER-STORE", "commit failed: stopping without acknowledging");
         return -1;
     }
+    self->committed_seq = dt_state_last_seq (self->state);
     if (timed)
         dt_metrics_commit_observe (self->opts.metrics, dt_metrics_clock_us () - t0);
     return 0;

@@ -9,6 +9,7 @@
 #include "dt_limits.h"
 #include "dt_master.h"
 #include "dt_msg.h"
+#include "dt_archive.h"
 #include "dt_state.h"
 #include "dt_store.h"
 #include "dt_waiters.h"
@@ -40,6 +41,11 @@ typedef struct {
 struct dt_master_t {
     dt_master_opts_t opts;           /* as given (strings borrowed) */
     dt_store_t *store;               /* NULL with --memory */
+    dt_archive_t *archive;           /* DATA/warc: saved captures; NULL with --memory */
+    uint64_t committed_seq;          /* results log position of the last commit: GET and
+                                        EXPORT see no result that is not durable */
+    uint8_t *get_buf;                /* a GET_OK's bytes (DT_LIMIT_GET_BYTES); made on first GET */
+    dt_msg_capture_t *export_items;  /* an EXPORT_OK's entries; made on first EXPORT */
     dt_auth_t *auth;                 /* CURVE keys and ZAP handler; NULL: plaintext */
     dt_conns_t *conns;               /* connection budget, fed by the ROUTER's monitor */
     uint32_t max_conns;              /* its cap on connections, after the descriptor limit */

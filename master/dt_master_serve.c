@@ -189,6 +189,12 @@ static void s_on_submit (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
         dt_master_reply_error (self, peer, msg->req, DT_ERR_TOO_BIG, "too many task kinds");
         return;
     }
+    int save = (msg->submit.flags & DT_SUBMIT_SAVE) != 0;
+    int refused = save ? dt_state_save_refused (self->state, why, sizeof why) : 0;
+    if (refused) {
+        dt_master_reply_error (self, peer, msg->req, (uint32_t) refused, why);
+        return;
+    }
     int http_rc = dt_state_job_http_check (self->state, msg->submit.job, kind, &msg->submit.http,
                                            why, sizeof why);
     if (http_rc != 0) {
@@ -227,6 +233,8 @@ static void s_on_submit (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
     if (specs != msg->submit.payloads)
         free ((void *) specs);
     free (buf);
+    if (rc == 0 && save)
+        rc = dt_state_job_save (self->state, msg->submit.job, why, sizeof why);
     if (rc == 0 && dt_state_job_http_set (self->state, msg->submit.job, &msg->submit.http) != 0) {
         rc = DT_ERR_STORE;
         snprintf (why, sizeof why, "out of memory");
@@ -425,6 +433,77 @@ static void s_on_jobs (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t 
         dt_master_reply (self, &reply, peer);
 }
 
+/* A piece of a task's stored capture, answered at once from the archive's
+ * file through the store's index: only results already committed are
+ * seen, and a piece is at most DT_LIMIT_GET_BYTES, one reply's worth. */
+static void s_on_get (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
+{
+    if (dt_master_peer_stalled (self, peer)) {
+        self->replies_dropped++; /* it would not read this piece either */
+        return;
+    }
+    char file[DT_LIMIT_WARC_NAME_MAX + 1];
+    dt_warc_loc_t loc;
+    if (dt_state_capture (self->state, msg->get.id, self->committed_seq, file, sizeof file, &loc) !=
+        0) {
+        dt_master_reply_error (self, peer, msg->req, DT_ERR_STORE, "store read failed");
+        return;
+    }
+    dt_msg_t reply;
+    dt_msg_init (&reply);
+    reply.type = DT_MSG_GET_OK;
+    reply.req = msg->req;
+    reply.get_ok.id = msg->get.id;
+    reply.get_ok.offset = msg->get.offset;
+    reply.get_ok.data = dt_str_n ("", 0);
+    if (loc.length > 0 && self->archive) {
+        reply.get_ok.total = loc.length;
+        uint64_t left = msg->get.offset < loc.length ? loc.length - msg->get.offset : 0;
+        size_t n = left < DT_LIMIT_GET_BYTES ? (size_t) left : DT_LIMIT_GET_BYTES;
+        if (n > 0 && !self->get_buf && !(self->get_buf = malloc (DT_LIMIT_GET_BYTES))) {
+            dt_master_reply_error (self, peer, msg->req, DT_ERR_STORE, "out of memory");
+            return;
+        }
+        char err[256];
+        if (n > 0 && dt_archive_read (self->archive, loc.file, loc.offset + msg->get.offset,
+                                      self->get_buf, n, err, sizeof err) != 0) {
+            dt_log_error ("ARCHIVE-READ", "task %" PRIu64 ": %s", msg->get.id, err);
+            dt_master_reply_error (self, peer, msg->req, DT_ERR_STORE, "archive read failed");
+            return;
+        }
+        reply.get_ok.data = dt_str_n (n ? (const char *) self->get_buf : "", n);
+    }
+    dt_master_reply (self, &reply, peer);
+}
+
+/* A page of a job's capture index: the tasks that have a capture, in the
+ * order their results were recorded, with each capture's length. */
+static void s_on_export (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
+{
+    if (dt_master_peer_stalled (self, peer)) {
+        self->replies_dropped++; /* it would not read this page either: do not read it */
+        return;
+    }
+    if (!s_job_known (self, peer, msg->req, msg->export_.job))
+        return;
+    if (!self->export_items &&
+        !(self->export_items = calloc (DT_LIMIT_BATCH_MAX, sizeof *self->export_items))) {
+        dt_master_reply_error (self, peer, msg->req, DT_ERR_STORE, "out of memory");
+        return;
+    }
+    dt_msg_t reply;
+    dt_msg_init (&reply);
+    reply.type = DT_MSG_EXPORT_OK;
+    reply.req = msg->req;
+    reply.export_ok.cursor = msg->export_.cursor;
+    reply.export_ok.count =
+        dt_state_export_page (self->state, msg->export_.job, &reply.export_ok.cursor,
+                              self->committed_seq, msg->export_.max, self->export_items);
+    reply.export_ok.items = self->export_items;
+    if (!dt_state_broken (self->state))
+        dt_master_reply (self, &reply, peer);
+}
+
 /* A job's origins and their politeness, answered at once: it changes
  * nothing. */
 static void s_on_hosts (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t *msg)
@@ -564,6 +643,12 @@ void dt_master_handle (dt_master_t *self, const dt_peer_t *peer, const dt_msg_t 
         break;
     case DT_MSG_JOBS:
         s_on_jobs (self, peer, msg);
+        break;
+    case DT_MSG_GET:
+        s_on_get (self, peer, msg);
+        break;
+    case DT_MSG_EXPORT:
+        s_on_export (self, peer, msg);
         break;
     case DT_MSG_HOSTS:
         s_on_hosts (self, peer, msg);

@@ -212,6 +212,61 @@ static const char *s_copy_two (dt_arena_t *arena, dt_str_t a, dt_str_t b, int *f
     return copy;
 }
 
+/* A stored capture's place, after the error and output in their copy:
+ * offset and length (8 bytes each, host order), the file name's and the
+ * digest's lengths (1 byte each), then both. Few results have one. */
+#define S_WARC_FIXED 18
+
+static size_t s_warc_pack (const dt_warc_loc_t *w, char *out)
+{
+    uint8_t flen = (uint8_t) (w->file.len > 255 ? 255 : w->file.len);
+    uint8_t dlen = (uint8_t) (w->digest.len > 255 ? 255 : w->digest.len);
+    memcpy (out, &w->offset, 8);
+    memcpy (out + 8, &w->length, 8);
+    out[16] = (char) flen;
+    out[17] = (char) dlen;
+    if (flen)
+        memcpy (out + S_WARC_FIXED, w->file.ptr, flen);
+    if (dlen)
+        memcpy (out + S_WARC_FIXED + flen, w->digest.ptr, dlen);
+    return S_WARC_FIXED + flen + dlen;
+}
+
+static void s_warc_unpack (const char *in, dt_warc_loc_t *w)
+{
+    memcpy (&w->offset, in, 8);
+    memcpy (&w->length, in + 8, 8);
+    uint8_t flen = (uint8_t) in[16], dlen = (uint8_t) in[17];
+    w->file = dt_str_n (in + S_WARC_FIXED, flen);
+    w->digest = dt_str_n (in + S_WARC_FIXED + flen, dlen);
+}
+
+/* One copy of the error, a NUL, the output, then the capture's place when
+ * it has one; NULL when all are empty. */
+static const char *s_copy_tail (dt_arena_t *arena, const dt_record_t *r, int *failed)
+{
+    if (r->warc.length == 0)
+        return s_copy_two (arena, r->error, r->output, failed);
+    char *join = malloc ((size_t) r->error.len + 1 + r->output.len + S_WARC_FIXED + 512);
+    const char *copy = NULL;
+    if (join) {
+        size_t len = 0;
+        if (r->error.len)
+            memcpy (join, r->error.ptr, r->error.len);
+        len += r->error.len;
+        join[len++] = '\0';
+        if (r->output.len)
+            memcpy (join + len, r->output.ptr, r->output.len);
+        len += r->output.len;
+        len += s_warc_pack (&r->warc, join + len);
+        copy = dt_arena_strdup (arena, join, len);
+        free (join);
+    }
+    if (!copy)
+        *failed = 1;
+    return copy;
+}
+
 /* True when `r` carries an exit code and no HTTP status: http_status holds
  * it (a task has one or the other). */
 static int s_is_exit (const dt_record_t *r)
@@ -273,7 +328,7 @@ int dt_results_append (dt_results_t *self, uint64_t seq, uint64_t task, uint32_t
         .final_url = s_copy (arena, r->final_url, &failed),
         .content_type = s_share (self, arena, r->content_type, &failed),
         .worker = s_share (self, arena, r->worker, &failed),
-        .error = s_copy_two (arena, r->error, r->output, &failed),
+        .error = s_copy_tail (arena, r, &failed),
         .output_len = r->output.len | (s_is_exit (r) ? DT_RESULT_EXIT : 0),
         .url_len = r->url.len,
         .final_url_len = r->final_url.len,
@@ -285,6 +340,7 @@ int dt_results_append (dt_results_t *self, uint64_t seq, uint64_t task, uint32_t
         .job = job,
         .http_status = s_is_exit (r) ? r->exit_code : r->http_status,
         .state = r->state,
+        .warc = r->warc.length > 0,
     };
     /* Strings copied before a failure stay in the arena unused: harmless,
      * and only when memory has run out. */
@@ -349,6 +405,8 @@ void dt_results_to_record (const dt_result_t *entry, dt_record_t *out)
     int is_exit = (entry->output_len & DT_RESULT_EXIT) != 0;
     out->http_status = is_exit ? 0 : entry->http_status;
     out->exit_code = is_exit ? entry->http_status : DT_EXIT_NONE;
+    if (entry->warc)
+        s_warc_unpack (entry->error + entry->error_len + 1 + output_len, &out->warc);
 }
 
 size_t dt_results_memory (const dt_results_t *self)

@@ -32,9 +32,11 @@ typedef struct {
     uint32_t job;         /* index of the task's job in dt_jobs */
     uint16_t http_status; /* 0: no HTTP response; with DT_RESULT_EXIT, the exit code */
     uint8_t state;        /* DT_STATE_DONE or DT_STATE_FAILED */
+    uint8_t warc;         /* 1: where its capture is stored follows the output (dt_results.c) */
 } dt_result_t;
 
-/* An entry is 96 bytes, as it was before outputs: the log's window is
+/* An entry is 96 bytes, as it was before outputs and captures (`warc` takes
+ * what was padding): the log's window is
  * counted in 2 MiB blocks of entries. So the output follows the error in one
  * copy (no pointer of its own), and a result's HTTP status or exit code
  * (a task has one or the other) shares a field, told apart by this bit of

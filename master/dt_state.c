@@ -425,6 +425,7 @@ void dt_state_finish (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
         r.error = from->error;
         r.output = from->output;
         r.exit_code = from->exit_code;
+        r.warc = from->warc;
     } else
         r.exit_code = DT_EXIT_NONE;
     r.id = task->id;
@@ -677,11 +678,18 @@ void dt_state_result (dt_state_t *self, dt_worker_t *from, const dt_report_t *re
         s_delay (self, task, now + (asked > wait ? asked : wait));
         return;
     }
-    if (result->outcome == DT_OUTCOME_DONE && result->links.len)
+    /* A capture is stored before its result is recorded, in the same
+     * group; one that cannot be stored fails the task, saying why. */
+    dt_report_t kept = *result;
+    char digest[DT_LIMIT_DIGEST_MAX + 1], why[DT_LIMIT_ERROR_MAX];
+    int stored = dt_state_archive_keep (self, task, &kept, digest, why, sizeof why);
+    /* A crawl follows the links of a page that is recorded done. */
+    if (result->outcome == DT_OUTCOME_DONE && stored == 0 && result->links.len)
         dt_state_crawl_links (self, task, result->links);
     dt_state_finish (self, task,
-                     result->outcome == DT_OUTCOME_DONE ? DT_LIFE_RESULT_DONE : DT_LIFE_RESULT_FAIL,
-                     result, dt_str_n (from->name, from->name_len), NULL, now);
+                     result->outcome == DT_OUTCOME_DONE && stored == 0 ? DT_LIFE_RESULT_DONE
+                                                                       : DT_LIFE_RESULT_FAIL,
+                     &kept, dt_str_n (from->name, from->name_len), NULL, now);
     from->done++;
 }
 
@@ -861,8 +869,13 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
                 break;
             continue;
         }
-        dt_msg_task_t item = {task->id, task->attempts + 1, kind,
-                              payload,  opts.timeout_ms,    dt_state_task_flags (self, task),
+        dt_msg_task_t item = {task->id,
+                              task->attempts + 1,
+                              kind,
+                              payload,
+                              opts.timeout_ms,
+                              dt_state_task_flags (self, task) |
+                                  dt_state_save_flags (self, task, kind),
                               0};
         size_t size = dt_msg_task_size (&item);
         /* Its job's HTTP options go once in the TASKS; none asked, no look.

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dt_archive.h"
 #include "dt_frontier.h"
 #include "dt_msg.h"
 #include "dt_record.h"
@@ -338,5 +339,44 @@ uint64_t dt_state_cold (const dt_state_t *self);
 
 /* The worker registry (owned by the model). */
 dt_workers_t *dt_state_workers (dt_state_t *self);
+
+/* ---- Archives (dt_state_archive.c) --------------------------------------- */
+
+/* Where captures of saving jobs go (borrowed; NULL: saves are refused). */
+void dt_state_set_archive (dt_state_t *self, dt_archive_t *archive);
+
+/* Marks job `job` (just submitted to, so in memory) as saving its http
+ * tasks' captures, durably with the job. Returns 0, or a DT_ERR_* code with
+ * a reason in `err` when saves cannot be taken now (no store, or the
+ * archive stopped): the caller checks first with dt_state_save_refused. */
+int dt_state_job_save (dt_state_t *self, dt_str_t job, char *err, size_t err_size);
+
+/* 0 when a SUBMIT that saves may be accepted; else a DT_ERR_* code with a
+ * reason in `err` (refused before anything of the chunk is created). */
+int dt_state_save_refused (dt_state_t *self, char *err, size_t err_size);
+
+/* The T flag DT_TASK_SAVE when `task` (of `kind`) is an http task of a
+ * saving job, else 0. */
+uint32_t dt_state_save_flags (dt_state_t *self, const dt_task_t *task, dt_str_t kind);
+
+/* Stores the capture `report` carries, when its task's job saves: fills
+ * report->warc (its digest written into `digest`, its file name borrowed
+ * from the archive until the next capture). Returns 0 (also when there is
+ * nothing to keep), or -1 when it could not be stored: report->error then
+ * says why (in `why`) and the task must fail. */
+int dt_state_archive_keep (dt_state_t *self, const dt_task_t *task, dt_report_t *report,
+                           char digest[DT_LIMIT_DIGEST_MAX + 1], char *why, size_t why_size);
+
+/* Where task `id`'s capture is stored among the results up to `upto` (what
+ * is committed): fills `loc`, its name copied into `file` (length 0: none).
+ * 0, or -1 on a store error. */
+int dt_state_capture (dt_state_t *self, uint64_t id, uint64_t upto, char *file, size_t file_size,
+                      dt_warc_loc_t *loc);
+
+/* Up to `max` entries of job `job`'s capture index after `*cursor`, among
+ * the results up to `upto`, in results order, into `items`; *cursor is set
+ * where the next page goes on (0: no more). Returns the count. */
+uint32_t dt_state_export_page (dt_state_t *self, dt_str_t job, uint64_t *cursor, uint64_t upto,
+                               uint32_t max, dt_msg_capture_t *items);
 
 #endif

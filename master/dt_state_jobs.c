@@ -85,7 +85,11 @@ dt_job_t *dt_state_job_ensure (dt_state_t *self, dt_str_t name)
     /* Back in memory after it left it: its counters come back from the
      * store, whose row goes (the load then counts its tasks again). */
     uint64_t counts[3];
-    int rc = dt_store_job_get (self->store, name, counts);
+    /* Its flags (DT_SUBMIT_SAVE) are the job's for good: its tasks read
+     * back after a restart are dispatched with them. */
+    int rc = dt_store_job_flags_get (self->store, name, &job->flags);
+    if (rc == 0)
+        rc = dt_store_job_get (self->store, name, counts);
     if (rc == 0) {
         job->total = counts[0];
         job->states[DT_TASK_DONE] = counts[1];

@@ -21,6 +21,10 @@
 struct dt_state_t {
     dt_state_opts_t opts;  /* limits and timings */
     dt_store_t *store;     /* durable copy; NULL with --memory (not owned) */
+    dt_archive_t *archive; /* where captures go; NULL without a store (not owned) */
+    uint32_t save_job;     /* the job dt_state_save_flags last looked up */
+    uint32_t save_flags;   /* its answer */
+    int save_known;        /* save_job and save_flags hold */
     dt_tasks_t *tasks;     /* tasks in memory, by id */
     dt_queue_t *queue;     /* queued ids in memory, and delayed retries */
     dt_cold_t *cold;       /* queued ids only in the store */

@@ -353,6 +353,8 @@ static int s_page_row (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t j
     item.worker = s_page_copy (self, r->worker);
     item.error = s_page_copy (self, r->error);
     item.output = s_page_copy (self, r->output);
+    item.warc.file = s_page_copy (self, r->warc.file);
+    item.warc.digest = s_page_copy (self, r->warc.digest);
     if (self->broken)
         return -1;
     if (!dt_state_page_push (page->pager, &item)) {

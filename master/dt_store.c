@@ -17,7 +17,7 @@
 
 /* The schema this code writes. A store with a higher PRAGMA user_version was
  * written by a newer master and is refused rather than misread. */
-#define DT_STORE_SCHEMA 4
+#define DT_STORE_SCHEMA 5
 
 /* The store is locked exclusively by its master, so waiting only covers a
  * previous master that is still exiting; a live one keeps the lock and the
@@ -46,8 +46,26 @@
     "CREATE TABLE IF NOT EXISTS jobs (name TEXT PRIMARY KEY, total INTEGER NOT NULL,"              \
     "  done INTEGER NOT NULL, failed INTEGER NOT NULL) WITHOUT ROWID;"
 
+/* What schema 5 added (archives, dtask submit --save warc): where each
+ * result's capture is stored (file, offset, length of its gzip members
+ * under DATA/warc) and its payload digest; a partial index by task of the
+ * results that have one (GET finds a task's capture without a scan, and
+ * only saving jobs pay for it); and the jobs that save (`job_flags`:
+ * DT_SUBMIT_SAVE, kept with the job so that its retries and its tasks
+ * after a restart are dispatched to save too). */
+#define S_SCHEMA_5                                                                                 \
+    "CREATE INDEX IF NOT EXISTS results_warc ON results (id) WHERE warc_length > 0;"               \
+    "CREATE TABLE IF NOT EXISTS job_flags (name TEXT PRIMARY KEY, flags INTEGER NOT NULL)"         \
+    "  WITHOUT ROWID;"
+#define S_UPGRADE_4                                                                                \
+    "ALTER TABLE results ADD COLUMN warc_file TEXT NOT NULL DEFAULT '';"                           \
+    "ALTER TABLE results ADD COLUMN warc_offset INTEGER NOT NULL DEFAULT 0;"                       \
+    "ALTER TABLE results ADD COLUMN warc_length INTEGER NOT NULL DEFAULT 0;"                       \
+    "ALTER TABLE results ADD COLUMN digest TEXT NOT NULL DEFAULT '';" S_SCHEMA_5
+
 /* Schema 1 lacked tasks.since; schema 2 the results' job and the indexes;
- * schema 3 the results' output and exit code (protocol version 3). A
+ * schema 3 the results' output and exit code (protocol version 3);
+ * schema 4 the captures (S_UPGRADE_4). A
  * task's kind travels in its `url` column (see dt_spec.h), so the tasks
  * table is unchanged. */
 #define S_UPGRADE_3                                                                                \
@@ -78,7 +96,10 @@ static const char *s_schema =
     "  attempts INTEGER NOT NULL, http_status INTEGER NOT NULL, bytes INTEGER NOT NULL,"
     "  elapsed_ms INTEGER NOT NULL, final_url TEXT NOT NULL, content_type TEXT NOT NULL,"
     "  worker TEXT NOT NULL, error TEXT NOT NULL, job TEXT NOT NULL DEFAULT '',"
-    "  output BLOB NOT NULL DEFAULT x'', exit_code INTEGER NOT NULL DEFAULT 65535);" S_SCHEMA_3;
+    "  output BLOB NOT NULL DEFAULT x'', exit_code INTEGER NOT NULL DEFAULT 65535,"
+    "  warc_file TEXT NOT NULL DEFAULT '', warc_offset INTEGER NOT NULL DEFAULT 0,"
+    "  warc_length INTEGER NOT NULL DEFAULT 0, digest TEXT NOT NULL DEFAULT '');" S_SCHEMA_3
+        S_SCHEMA_5;
 
 /* Statements prepared once at open and reused for the store's life. */
 typedef enum {
@@ -96,6 +117,9 @@ typedef enum {
     S_JOB_PUT,
     S_JOB_GET,
     S_JOB_DROP,
+    S_JOB_FLAGS_PUT,
+    S_JOB_FLAGS_GET,
+    S_CAPTURE,
     S_COUNT
 } s_stmt_id_t;
 
@@ -112,15 +136,16 @@ typedef enum {
 #define S_TASK_ROWS32      S_TASK_ROWS16 ", " S_TASK_ROWS16
 #define S_TASK_ROWS64      S_TASK_ROWS32 ", " S_TASK_ROWS32
 
-/* Results in one multi-row INSERT, for the same reason. 64 x 15 parameters
+/* Results in one multi-row INSERT, for the same reason. 64 x 19 parameters
  * stay under SQLite's limit (32,766 since 3.32). A row's job is its task's:
  * the 12th parameter when the caller gives it (the master does: a lookup in
  * `tasks` per row cost more than the rest of the row), else looked up by id
  * (the 13th, the id again; coalesce runs the subquery only then); then
- * output and exit_code. */
+ * output, exit_code and the capture's file, offset, length and digest. */
 #define DT_STORE_RESULT_ROWS 64
 #define S_RESULT_JOB         "coalesce(?, (SELECT job FROM tasks WHERE id = ?))"
-#define S_RESULT_ROW         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, " S_RESULT_JOB ", ?, ?)"
+#define S_RESULT_ROW         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, " S_RESULT_JOB ", ?, ?, ?, ?, ?, ?)"
+#define S_RESULT_PARAMS      19
 #define S_RESULT_ROWS2       S_RESULT_ROW ", " S_RESULT_ROW
 #define S_RESULT_ROWS4       S_RESULT_ROWS2 ", " S_RESULT_ROWS2
 #define S_RESULT_ROWS8       S_RESULT_ROWS4 ", " S_RESULT_ROWS4
@@ -129,7 +154,8 @@ typedef enum {
 #define S_RESULT_ROWS64      S_RESULT_ROWS32 ", " S_RESULT_ROWS32
 #define S_RESULT_COLUMNS                                                                           \
     "INSERT INTO results (seq, id, state, attempts, http_status, bytes, elapsed_ms, final_url,"    \
-    " content_type, worker, error, job, output, exit_code) VALUES "
+    " content_type, worker, error, job, output, exit_code, warc_file, warc_offset, warc_length,"   \
+    " digest) VALUES "
 
 static const char *s_sql[S_COUNT] = {
     /* IMMEDIATE takes the write lock at once; with locking_mode=EXCLUSIVE it
@@ -142,7 +168,7 @@ static const char *s_sql[S_COUNT] = {
     /* Unnumbered parameters: row r's id, job and url are 3r+1, 3r+2, 3r+3. */
     [S_ADD_TASKS] = "INSERT INTO tasks (id, job, url, attempts, state) VALUES " S_TASK_ROWS64,
     [S_SET_ATTEMPTS] = "UPDATE tasks SET attempts = ?2 WHERE id = ?1",
-    /* Unnumbered parameters: row r's are 15r+1 .. 15r+15. */
+    /* Unnumbered parameters: row r's are 19r+1 .. 19r+19. */
     [S_ADD_RESULT] = S_RESULT_COLUMNS S_RESULT_ROW,
     [S_ADD_RESULTS] = S_RESULT_COLUMNS S_RESULT_ROWS64,
     /* A task has at most one result: REQUEUE retires the current one by
@@ -156,6 +182,14 @@ static const char *s_sql[S_COUNT] = {
     [S_JOB_PUT] = "INSERT OR REPLACE INTO jobs (name, total, done, failed) VALUES (?1, ?2, ?3, ?4)",
     [S_JOB_GET] = "SELECT total, done, failed FROM jobs WHERE name = ?1",
     [S_JOB_DROP] = "DELETE FROM jobs WHERE name = ?1",
+    [S_JOB_FLAGS_PUT] = "INSERT OR REPLACE INTO job_flags (name, flags) VALUES (?1, ?2)",
+    [S_JOB_FLAGS_GET] = "SELECT flags FROM job_flags WHERE name = ?1",
+    /* The task's current capture: its latest result after its `since`
+     * (older ones were retired by REQUEUE), one lookup of results_warc. */
+    [S_CAPTURE] = "SELECT r.warc_file, r.warc_offset, r.warc_length, r.digest"
+                  " FROM results r INDEXED BY results_warc JOIN tasks t ON t.id = r.id"
+                  " WHERE r.id = ?1 AND r.warc_length > 0 AND r.seq > t.since AND r.seq <= ?2"
+                  " ORDER BY r.seq DESC LIMIT 1",
 };
 
 /* A result waiting in the store's buffer for its multi-row INSERT. Its
@@ -167,8 +201,9 @@ typedef struct {
     uint8_t state;
     uint16_t http_status;
     uint16_t exit_code;
-    size_t str_off[6]; /* final_url, content_type, worker, error, output, job */
-    uint32_t str_len[6];
+    uint64_t warc_offset, warc_length;
+    size_t str_off[8]; /* final_url, content_type, worker, error, output, job, warc file, digest */
+    uint32_t str_len[8];
 } s_pending_result_t;
 
 struct dt_store_t {
@@ -370,9 +405,10 @@ static int s_setup (dt_store_t *self, const char *path, char *err, size_t err_si
          * result per task, which reads the same with since = 0. Schema 2
          * lacks the results' job (filled in from the tasks once, here) and
          * the indexes. */
-        const char *create = version == 1   ? S_UPGRADE_1 S_UPGRADE_2 S_UPGRADE_3
-                             : version == 2 ? S_UPGRADE_2 S_UPGRADE_3
-                             : version == 3 ? S_UPGRADE_3
+        const char *create = version == 1   ? S_UPGRADE_1 S_UPGRADE_2 S_UPGRADE_3 S_UPGRADE_4
+                             : version == 2 ? S_UPGRADE_2 S_UPGRADE_3 S_UPGRADE_4
+                             : version == 3 ? S_UPGRADE_3 S_UPGRADE_4
+                             : version == 4 ? S_UPGRADE_4
                                             : s_schema;
         char *sql = sqlite3_mprintf ("BEGIN IMMEDIATE; %s PRAGMA user_version = %d; COMMIT;",
                                      create, DT_STORE_SCHEMA);
@@ -537,7 +573,13 @@ int dt_store_set_attempts (dt_store_t *self, uint64_t id, uint32_t attempts)
     return s_wrote (self, s_run (self, S_SET_ATTEMPTS, "set attempts"));
 }
 
-/* Binds pending result `p` to parameters base+1 .. base+12 of `stmt`. */
+/* The pending result's string `i`, borrowed from the arena. */
+static dt_str_t s_pending_str (dt_store_t *self, const s_pending_result_t *p, int i)
+{
+    return p->str_len[i] ? dt_str_n (self->arena + p->str_off[i], p->str_len[i]) : dt_str_n ("", 0);
+}
+
+/* Binds pending result `p` to parameters base+1 .. base+S_RESULT_PARAMS of `stmt`. */
 static void s_bind_result (dt_store_t *self, sqlite3_stmt *stmt, int base,
                            const s_pending_result_t *p)
 {
@@ -549,18 +591,18 @@ static void s_bind_result (dt_store_t *self, sqlite3_stmt *stmt, int base,
     sqlite3_bind_int64 (stmt, base + 6, (sqlite3_int64) p->bytes);
     sqlite3_bind_int64 (stmt, base + 7, p->elapsed_ms);
     for (int i = 0; i < 4; i++)
-        dt_store_bind_str (stmt, base + 8 + i,
-                           p->str_len[i] ? dt_str_n (self->arena + p->str_off[i], p->str_len[i])
-                                         : dt_str_n ("", 0));
+        dt_store_bind_str (stmt, base + 8 + i, s_pending_str (self, p, i));
     if (p->str_len[5]) /* else NULL: the job is looked up by id */
-        dt_store_bind_str (stmt, base + 12, dt_str_n (self->arena + p->str_off[5], p->str_len[5]));
+        dt_store_bind_str (stmt, base + 12, s_pending_str (self, p, 5));
     else
         sqlite3_bind_null (stmt, base + 12);
     sqlite3_bind_int64 (stmt, base + 13, (sqlite3_int64) p->id);
-    dt_store_bind_str (stmt, base + 14,
-                       p->str_len[4] ? dt_str_n (self->arena + p->str_off[4], p->str_len[4])
-                                     : dt_str_n ("", 0));
+    dt_store_bind_str (stmt, base + 14, s_pending_str (self, p, 4));
     sqlite3_bind_int (stmt, base + 15, p->exit_code);
+    dt_store_bind_str (stmt, base + 16, s_pending_str (self, p, 6));
+    sqlite3_bind_int64 (stmt, base + 17, (sqlite3_int64) p->warc_offset);
+    sqlite3_bind_int64 (stmt, base + 18, (sqlite3_int64) p->warc_length);
+    dt_store_bind_str (stmt, base + 19, s_pending_str (self, p, 7));
 }
 
 /* Inserts the pending results: full statements of DT_STORE_RESULT_ROWS when
@@ -572,7 +614,7 @@ static int s_flush_results (dt_store_t *self)
     if (n == DT_STORE_RESULT_ROWS) {
         sqlite3_stmt *stmt = self->stmts[S_ADD_RESULTS];
         for (int r = 0; r < n; r++)
-            s_bind_result (self, stmt, 15 * r, &self->pending[r]);
+            s_bind_result (self, stmt, S_RESULT_PARAMS * r, &self->pending[r]);
         rc = s_run (self, S_ADD_RESULTS, "finish: add results");
     } else
         for (int r = 0; r < n && rc == 0; r++) {
@@ -630,9 +672,11 @@ int dt_store_finish (dt_store_t *self, uint64_t seq, const dt_record_t *r)
     p->bytes = r->bytes;
     p->elapsed_ms = r->elapsed_ms;
     p->exit_code = r->exit_code;
-    const dt_str_t strs[6] = {r->final_url, r->content_type, r->worker,
-                              r->error,     r->output,       r->job};
-    for (int i = 0; i < 6; i++) {
+    p->warc_offset = r->warc.offset;
+    p->warc_length = r->warc.length;
+    const dt_str_t strs[8] = {r->final_url, r->content_type, r->worker,   r->error,
+                              r->output,    r->job,          r->warc.file, r->warc.digest};
+    for (int i = 0; i < 8; i++) {
         if (s_arena_put (self, strs[i], &p->str_off[i]) != 0)
             return s_wrote (self, -1);
         p->str_len[i] = strs[i].len;
@@ -761,6 +805,51 @@ int dt_store_job_drop (dt_store_t *self, dt_str_t job)
     return s_wrote (self, s_run (self, S_JOB_DROP, "drop job"));
 }
 
+int dt_store_job_flags_put (dt_store_t *self, dt_str_t job, uint32_t flags)
+{
+    if (s_write (self, "put job flags") != 0)
+        return -1;
+    sqlite3_stmt *stmt = self->stmts[S_JOB_FLAGS_PUT];
+    dt_store_bind_str (stmt, 1, job);
+    sqlite3_bind_int64 (stmt, 2, flags);
+    return s_wrote (self, s_run (self, S_JOB_FLAGS_PUT, "put job flags"));
+}
+
+int dt_store_job_flags_get (dt_store_t *self, dt_str_t job, uint32_t *flags)
+{
+    dt_store_bind_str (self->stmts[S_JOB_FLAGS_GET], 1, job);
+    int64_t row[1] = {0};
+    int rc = s_row (self, S_JOB_FLAGS_GET, row, 1, "get job flags");
+    *flags = rc == 0 ? (uint32_t) row[0] : 0;
+    return rc < 0 ? -1 : 0;
+}
+
+int dt_store_capture (dt_store_t *self, uint64_t id, uint64_t upto, char *file, size_t file_size,
+                      dt_warc_loc_t *loc)
+{
+    memset (loc, 0, sizeof *loc);
+    if (dt_store_flush (self) != 0)
+        return -1;
+    sqlite3_stmt *stmt = self->stmts[S_CAPTURE];
+    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) id);
+    sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) (upto > INT64_MAX ? INT64_MAX : upto));
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW) {
+        dt_str_t name = dt_store_column_str (stmt, 0);
+        if (name.len < file_size) {
+            memcpy (file, name.ptr, name.len);
+            file[name.len] = '\0';
+            loc->file = dt_str_n (file, name.len);
+            loc->offset = (uint64_t) sqlite3_column_int64 (stmt, 1);
+            loc->length = (uint64_t) sqlite3_column_int64 (stmt, 2);
+        }
+    } else if (rc != SQLITE_DONE)
+        s_fail (self, "find capture");
+    sqlite3_reset (stmt);
+    sqlite3_clear_bindings (stmt);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
 int dt_store_write (dt_store_t *self, const char *what)
 {
     return s_write (self, what);
@@ -882,6 +971,10 @@ void dt_store_column_output (sqlite3_stmt *stmt, int index, dt_record_t *r)
 {
     r->output = dt_store_column_str (stmt, index);
     r->exit_code = (uint16_t) sqlite3_column_int (stmt, index + 1);
+    r->warc.file = dt_store_column_str (stmt, index + 2);
+    r->warc.offset = (uint64_t) sqlite3_column_int64 (stmt, index + 3);
+    r->warc.length = (uint64_t) sqlite3_column_int64 (stmt, index + 4);
+    r->warc.digest = dt_store_column_str (stmt, index + 5);
 }
 
 static int s_result_row (sqlite3_stmt *stmt, void *ctx)
@@ -900,6 +993,7 @@ static int s_result_row (sqlite3_stmt *stmt, void *ctx)
         dt_str_t none = {"", 0};
         r.id = 0;
         r.url = r.final_url = r.content_type = r.worker = r.error = r.output = job = none;
+        memset (&r.warc, 0, sizeof r.warc);
     }
     return load->loader->on_result (load->arg, seq, &r, job);
 }
@@ -924,7 +1018,8 @@ int dt_store_load (dt_store_t *self, const dt_store_loader_t *loader, void *arg)
          "load tasks"},
         {"SELECT r.seq, r.id, r.state, r.attempts, r.http_status, r.bytes, r.elapsed_ms,"
          " r.final_url, r.content_type, r.worker, r.error, coalesce(c.seq = r.seq, 0),"
-         " t.url, t.job, r.output, r.exit_code FROM results r LEFT JOIN (SELECT r.id, max(r.seq) "
+         " t.url, t.job, r.output, r.exit_code, r.warc_file, r.warc_offset, r.warc_length,"
+         " r.digest FROM results r LEFT JOIN (SELECT r.id, max(r.seq) "
          "AS seq FROM results r"
          "  JOIN tasks s ON s.id = r.id WHERE r.seq > s.since GROUP BY r.id) c"
          " ON c.id = r.id LEFT JOIN tasks t ON t.id = r.id ORDER BY r.seq",

@@ -158,6 +158,20 @@ int dt_store_job_get (dt_store_t *self, dt_str_t job, uint64_t counts[3]);
  * REQUEUE). */
 int dt_store_job_drop (dt_store_t *self, dt_str_t job);
 
+/* Records `flags` (DT_SUBMIT_SAVE) of `job` in the current group: what
+ * every task of the job is dispatched with, kept across restarts. */
+int dt_store_job_flags_put (dt_store_t *self, dt_str_t job, uint32_t flags);
+
+/* The flags recorded for `job` into *flags (0 when none): 0, or -1. */
+int dt_store_job_flags_get (dt_store_t *self, dt_str_t job, uint32_t *flags);
+
+/* Where task `id`'s current capture is stored, considering only results at
+ * positions up to `upto` (what is committed): fills `loc` (its file name
+ * copied into `file`, of `file_size` bytes; its digest left empty), with
+ * length 0 when the task has none. One lookup of an index. 0, or -1. */
+int dt_store_capture (dt_store_t *self, uint64_t id, uint64_t upto, char *file, size_t file_size,
+                      dt_warc_loc_t *loc);
+
 /* The sums of every job's counters put (total, done, failed). */
 int dt_store_jobs_sum (dt_store_t *self, uint64_t counts[3]);
 

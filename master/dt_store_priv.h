@@ -45,7 +45,8 @@ dt_str_t dt_store_column_str (sqlite3_stmt *stmt, int index);
  * until the next step). Column 0 is the caller's (the seq). */
 void dt_store_column_result (sqlite3_stmt *stmt, dt_record_t *r);
 
-/* Columns `index` and `index` + 1 (output, exit_code) into `r`. */
+/* Columns `index` .. `index` + 5 (output, exit_code, warc_file, warc_offset, warc_length,
+ * digest) into `r`. */
 void dt_store_column_output (sqlite3_stmt *stmt, int index, dt_record_t *r);
 
 #endif

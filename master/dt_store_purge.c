@@ -42,6 +42,7 @@ int dt_store_purge_step (dt_store_t *self, dt_str_t job, uint32_t max_rows, int 
         "DELETE FROM crawl_jobs WHERE name = ?1 AND ?2 > 0",
         "DELETE FROM jobs WHERE name = ?1 AND ?2 > 0",
         "DELETE FROM job_info WHERE name = ?1 AND ?2 > 0",
+        "DELETE FROM job_flags WHERE name = ?1 AND ?2 > 0",
         "DELETE FROM job_http WHERE name = ?1 AND ?2 > 0",
         "DELETE FROM job_polite WHERE name = ?1 AND ?2 > 0",
     };

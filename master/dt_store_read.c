@@ -174,7 +174,7 @@ static int s_result_row (sqlite3_stmt *stmt, void *ctx)
 #define S_RESULTS_SELECT                                                                           \
     "SELECT r.seq, r.id, r.state, r.attempts, r.http_status, r.bytes, r.elapsed_ms,"               \
     " r.final_url, r.content_type, r.worker, r.error, t.url, t.job, t.since, r.output,"            \
-    " r.exit_code FROM results r "
+    " r.exit_code, r.warc_file, r.warc_offset, r.warc_length, r.digest FROM results r "
 #define S_RESULTS_JOIN " JOIN tasks t ON t.id = r.id"
 static const char *s_results_sql[2][2] = {
     {S_RESULTS_SELECT S_RESULTS_JOIN " WHERE r.seq > ?1 AND r.seq <= ?2 ORDER BY r.seq LIMIT ?4",

@@ -34,9 +34,11 @@ static const char s_usage[] =
     "\n"
     "  --bind EP               endpoint to bind (default tcp://*:5555 with --keys,\n"
     "                          else tcp://127.0.0.1:5555)\n"
-    "  --data DIR              keep jobs, tasks and results in DIR (default ./dtask-data)\n"
+    "  --data DIR              keep jobs, tasks and results in DIR (default ./dtask-data),\n"
+    "                          and what jobs submitted with --save warc fetch in DIR/warc\n"
     "  --memory                keep nothing on disk: a restart forgets everything\n"
-    "                          (so does --data '')\n"
+    "                          (so does --data ''); submit --save warc is refused\n"
+
     "  --max-pending N         at most N unfinished tasks: a SUBMIT chunk that does not fit\n"
     "                          now is refused (QUEUE_FULL), one of more than N URLs always\n"
     "                          (TOO_BIG); dtask submit cuts its chunks to N (default 0: no\n"

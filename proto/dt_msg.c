@@ -167,9 +167,9 @@ int dt_msg_source_fd (const dt_msg_t *self)
 /* A uint takes at most 9 bytes and a str header 5. */
 size_t dt_msg_result_size (const dt_msg_result_t *r)
 {
-    return 1 + 8 * 9 + 10 * 5 + r->kind.len + r->payload.len + r->final_url.len +
+    return 1 + 10 * 9 + 12 * 5 + r->kind.len + r->payload.len + r->final_url.len +
            r->content_type.len + r->worker.len + r->error.len + r->output.len + r->capture.len +
-           r->links.len;
+           r->links.len + r->warc_file.len + r->digest.len;
 }
 
 size_t dt_msg_task_size (const dt_msg_task_t *t)

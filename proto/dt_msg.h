@@ -56,6 +56,10 @@ typedef enum {
     DT_MSG_PURGE_OK = 19,   /* master -> client */
     DT_MSG_JOBS = 20,       /* client -> master: a page of jobs, newest first */
     DT_MSG_JOBS_OK = 21,    /* master -> client */
+    DT_MSG_GET = 22,        /* client -> master: a piece of a task's stored capture */
+    DT_MSG_GET_OK = 23,     /* master -> client */
+    DT_MSG_EXPORT = 24,     /* client -> master: a page of a job's capture index */
+    DT_MSG_EXPORT_OK = 25,  /* master -> client */
     DT_MSG_HOSTS = 28,      /* client -> master: a job's origins and their politeness */
     DT_MSG_HOSTS_OK = 29,   /* master -> client */
 } dt_msg_type_t;
@@ -104,6 +108,10 @@ typedef enum {
  * never creates anything. `submit --append` finds where an earlier run of
  * the same append put its chunks this way (PROTOCOL.md). */
 #define DT_SUBMIT_RESEND_ONLY 1u
+/* Keep what is fetched (dtask submit --save warc): the job's http tasks are
+ * dispatched with DT_TASK_SAVE and the master stores their captures. Kept
+ * with the job: once a chunk asked for it, every task of the job saves. */
+#define DT_SUBMIT_SAVE 2u
 /* A crawl: the chunk's payloads are seeds (http URLs); the master follows
  * their links within the submit's `crawl` tuple (scope, depth, pages). */
 #define DT_SUBMIT_CRAWL 4u
@@ -220,8 +228,18 @@ typedef struct {
     dt_str_t capture;        /* DT_TASK_SAVE: WARC records, gzip members (bin; RESULTS only) */
     dt_str_t links;          /* DT_TASK_LINKS: absolute URLs, one per '\n' (RESULTS only) */
     uint32_t retry_after_ms; /* the server asked for this pause (Retry-After); 0: none */
+    /* Where the master stored the capture (PAGE only; empty / 0: none). */
+    dt_str_t warc_file;   /* file name under DATA/warc ("dtask-00001.warc.gz") */
+    uint64_t warc_offset; /* of its first record in the file */
+    uint64_t warc_length; /* bytes of its records (gzip members) */
+    dt_str_t digest;      /* WARC-Payload-Digest of its final response ("sha1:...") */
 } dt_msg_result_t;
 
+/* One entry of a job's capture index (EXPORT_OK). */
+typedef struct {
+    uint64_t id;     /* the task */
+    uint64_t length; /* bytes of its records: what GET gives in pieces */
+} dt_msg_capture_t;
 /* One origin in HOSTS_OK. */
 typedef struct {
     dt_str_t origin;   /* scheme://host:port */
@@ -398,6 +416,26 @@ typedef struct {
             uint32_t count;
             dt_msg_job_t *items; /* newest first */
         } jobs_ok;
+        struct {
+            uint64_t id;     /* the task whose capture is wanted */
+            uint64_t offset; /* first byte wanted, within the capture */
+        } get;
+        struct {
+            uint64_t id;     /* as asked */
+            uint64_t total;  /* bytes of the whole capture; 0: the task has none stored */
+            uint64_t offset; /* as asked */
+            dt_str_t data;   /* bytes offset.. of it, at most DT_LIMIT_GET_BYTES (bin) */
+        } get_ok;
+        struct {
+            dt_str_t job;    /* the job (not empty) */
+            uint64_t cursor; /* 0 at first; then EXPORT_OK's cursor */
+            uint32_t max;    /* entries wanted, <= DT_LIMIT_BATCH_MAX */
+        } export_;
+        struct {
+            uint64_t cursor; /* pass back in the next EXPORT; 0: no more */
+            uint32_t count;
+            dt_msg_capture_t *items; /* in the job's results order */
+        } export_ok;
         struct {
             dt_str_t job; /* the job (not empty) */
             uint32_t max; /* origins wanted, <= DT_LIMIT_STATUS_HOSTS */

@@ -102,6 +102,10 @@ static const dt_msg_field_t s_cresult_fields[] = {
     S_STR (dt_msg_result_t, error, 0, DT_LIMIT_ERROR_MAX),
     S_BIN (dt_msg_result_t, output, 0, DT_LIMIT_OUTPUT_MAX),
     S_ANY (dt_msg_result_t, exit_code),
+    S_STR (dt_msg_result_t, warc_file, 0, DT_LIMIT_WARC_NAME_MAX),
+    S_ANY (dt_msg_result_t, warc_offset),
+    S_ANY (dt_msg_result_t, warc_length),
+    S_STR (dt_msg_result_t, digest, 0, DT_LIMIT_DIGEST_MAX),
 };
 static const dt_msg_layout_t s_cresult = {"Rc", s_cresult_fields,         S_N (s_cresult_fields),
                                           0,    sizeof (dt_msg_result_t), NULL};
@@ -162,6 +166,13 @@ static const dt_msg_field_t s_job_fields[] = {
 static const dt_msg_layout_t s_job = {"J", s_job_fields,          S_N (s_job_fields),
                                       0,   sizeof (dt_msg_job_t), NULL};
 
+/* X: an entry of a capture index in EXPORT_OK. */
+static const dt_msg_field_t s_capture_fields[] = {
+    S_ANY (dt_msg_capture_t, id),
+    S_ANY (dt_msg_capture_t, length),
+};
+static const dt_msg_layout_t s_capture = {"X", s_capture_fields,          S_N (s_capture_fields),
+                                          0,   sizeof (dt_msg_capture_t), NULL};
 /* O: an origin in HOSTS_OK. */
 static const dt_msg_field_t s_host_fields[] = {
     S_STR (dt_msg_host_t, origin, 1, DT_LIMIT_ORIGIN_MAX),
@@ -240,9 +251,9 @@ static const dt_msg_field_t s_results_fields[] = {
 static const dt_msg_field_t s_submit_fields[] = {
     S_STR (dt_msg_t, submit.job, 1, DT_LIMIT_JOB_MAX),
     S_ANY (dt_msg_t, submit.chunk),
+    /* an unknown flag must not pass unseen */
     S_UINT (dt_msg_t, submit.flags, 0,
-            DT_SUBMIT_RESEND_ONLY | DT_SUBMIT_CRAWL | DT_SUBMIT_ROBOTS), /* an unknown flag must
-                                                                            not pass unseen */
+            DT_SUBMIT_RESEND_ONLY | DT_SUBMIT_SAVE | DT_SUBMIT_CRAWL | DT_SUBMIT_ROBOTS),
     S_STR (dt_msg_t, submit.kind, 0, DT_LIMIT_KIND_MAX),
     S_UINT (dt_msg_t, submit.priority, 0, DT_PRIORITY_MAX),
     S_ANY (dt_msg_t, submit.not_before),
@@ -313,6 +324,26 @@ static const dt_msg_field_t s_jobs_ok_fields[] = {
     S_LIST (jobs_ok.items, jobs_ok.count, 0, DT_LIMIT_JOBS_MAX, s_job),
 };
 
+static const dt_msg_field_t s_get_fields[] = {
+    S_ANY (dt_msg_t, get.id),
+    S_ANY (dt_msg_t, get.offset),
+};
+static const dt_msg_field_t s_get_ok_fields[] = {
+    S_ANY (dt_msg_t, get_ok.id),
+    S_ANY (dt_msg_t, get_ok.total),
+    S_ANY (dt_msg_t, get_ok.offset),
+    S_BIN (dt_msg_t, get_ok.data, 0, DT_LIMIT_GET_BYTES),
+};
+static const dt_msg_field_t s_export_fields[] = {
+    S_STR (dt_msg_t, export_.job, 1, DT_LIMIT_JOB_MAX),
+    S_ANY (dt_msg_t, export_.cursor),
+    S_UINT (dt_msg_t, export_.max, 1, DT_LIMIT_BATCH_MAX),
+};
+static const dt_msg_field_t s_export_ok_fields[] = {
+    S_ANY (dt_msg_t, export_ok.cursor),
+    S_LIST (export_ok.items, export_ok.count, 0, DT_LIMIT_BATCH_MAX, s_capture),
+};
+
 static const dt_msg_field_t s_hosts_fields[] = {
     S_STR (dt_msg_t, hosts.job, 1, DT_LIMIT_JOB_MAX),
     S_UINT (dt_msg_t, hosts.max, 1, DT_LIMIT_STATUS_HOSTS),
@@ -368,6 +399,10 @@ static const dt_msg_layout_t s_messages[] = {
     [DT_MSG_PURGE_OK] = S_MSG ("PURGE_OK", s_purge_ok_fields, NULL),
     [DT_MSG_JOBS] = S_MSG ("JOBS", s_jobs_fields, NULL),
     [DT_MSG_JOBS_OK] = S_MSG ("JOBS_OK", s_jobs_ok_fields, NULL),
+    [DT_MSG_GET] = S_MSG ("GET", s_get_fields, NULL),
+    [DT_MSG_GET_OK] = S_MSG ("GET_OK", s_get_ok_fields, NULL),
+    [DT_MSG_EXPORT] = S_MSG ("EXPORT", s_export_fields, NULL),
+    [DT_MSG_EXPORT_OK] = S_MSG ("EXPORT_OK", s_export_ok_fields, NULL),
     [DT_MSG_HOSTS] = S_MSG ("HOSTS", s_hosts_fields, NULL),
     [DT_MSG_HOSTS_OK] = S_MSG ("HOSTS_OK", s_hosts_ok_fields, NULL),
 };

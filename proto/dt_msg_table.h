@@ -31,7 +31,8 @@
 #define DT_MSG_HEADER_FIELDS 3
 
 #define DT_MSG_TYPE_VALID(t)                                                                       \
-    (((t) >= DT_MSG_HELLO && (t) <= DT_MSG_JOBS_OK) || (t) == DT_MSG_HOSTS ||                      \
+    (((t) >= DT_MSG_HELLO && (t) <= DT_MSG_JOBS_OK) ||                                             \
+     ((t) >= DT_MSG_GET && (t) <= DT_MSG_EXPORT_OK) || (t) == DT_MSG_HOSTS ||                      \
      (t) == DT_MSG_HOSTS_OK)
 
 typedef enum {

@@ -334,11 +334,14 @@ static int s_apply (s_fetch_t *self, s_xfer_t *x, const dt_httpopt_t *http)
     rc |= curl_easy_setopt (e, CURLOPT_HTTP_CONTENT_DECODING, 1L - capture);
     rc |= curl_easy_setopt (e, CURLOPT_HTTP_TRANSFER_DECODING, 1L - capture);
     if (http->capture) {
+        size_t cap = http->capture_max && http->capture_max < DT_LIMIT_CAPTURE_MAX
+                         ? (size_t) http->capture_max
+                         : DT_LIMIT_CAPTURE_MAX;
         if (!x->capture)
-            x->capture = dt_warc_capture_new (DT_LIMIT_CAPTURE_MAX);
+            x->capture = dt_warc_capture_new (cap);
         if (!x->capture)
             return -1;
-        dt_warc_capture_reset (x->capture, DT_LIMIT_CAPTURE_MAX);
+        dt_warc_capture_reset (x->capture, cap);
         dt_warc_capture_begin (x->capture, time (NULL));
     }
     return rc == CURLE_OK ? 0 : -1;

@@ -26,6 +26,7 @@ typedef struct {
     uint64_t max_bytes;          /* 0: the worker's --max-bytes; likewise */
     int compressed;              /* send Accept-Encoding (gzip, deflate, br, zstd as built) */
     int capture;                 /* keep the exchange as WARC records (dt_warc.h) */
+    uint64_t capture_max;        /* body bytes a capture keeps; 0: DT_LIMIT_CAPTURE_MAX */
     char user_agent[DT_LIMIT_USER_AGENT_MAX + 1]; /* "" : "dtask/VERSION" */
     uint32_t nheaders;                            /* extra headers in `headers` */
     size_t headers_len;                           /* bytes used in `headers` */

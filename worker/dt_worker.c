@@ -66,6 +66,7 @@ typedef struct {
     uint64_t id;
     uint32_t attempt;
     uint64_t epoch;
+    uint32_t flags; /* the task's DT_TASK_* */
 } s_slot_t;
 
 typedef struct {
@@ -263,25 +264,44 @@ static int s_add_result (s_worker_t *self, const s_slot_t *task, const dt_handle
     /* Handlers cap their output at DT_LIMIT_OUTPUT_MAX (over it, the task
      * fails); the cut here only guards the codec's cap. */
     size_t output_len = r->output_len > DT_LIMIT_OUTPUT_MAX ? DT_LIMIT_OUTPUT_MAX : r->output_len;
+    /* The capture goes back only when the master asked for it. One that
+     * would not fit a result (heads of many hops past what the body cap
+     * leaves them) fails the task rather than be cut. */
+    size_t capture_len = (task->flags & DT_TASK_SAVE) ? r->warc_len : 0;
+    uint8_t outcome = r->outcome;
+    char over[128];
+    if (capture_len > DT_LIMIT_CAPTURE_WIRE) {
+        snprintf (over, sizeof over, "capture of %zu bytes is over the %d a result carries",
+                  capture_len, DT_LIMIT_CAPTURE_WIRE);
+        dt_log_warn ("CAPTURE-TOO-BIG", "task %" PRIu64 ": %s", task->id, over);
+        capture_len = 0;
+        outcome = DT_OUTCOME_FAIL;
+        error_len = strlen (over);
+    }
+    const char *error = outcome == r->outcome ? r->error : over;
     /* dt_links caps a page's links under LINKS_BYTES; this guards the codec. */
     size_t links_len = r->links_len > DT_LIMIT_LINKS_BYTES ? 0 : r->links_len;
-    char *strings = malloc (url_len + ctype_len + error_len + output_len + links_len + 1);
+    char *strings =
+        malloc (url_len + ctype_len + error_len + output_len + links_len + capture_len + 1);
     if (!strings)
         return -1;
     memcpy (strings, r->final_url, url_len);
     memcpy (strings + url_len, r->content_type, ctype_len);
-    memcpy (strings + url_len + ctype_len, r->error, error_len);
+    memcpy (strings + url_len + ctype_len, error, error_len);
     if (output_len)
         memcpy (strings + url_len + ctype_len + error_len, r->output, output_len);
     char *links = strings + url_len + ctype_len + error_len + output_len;
     if (links_len)
         memcpy (links, r->links, links_len);
+    char *capture = links + links_len;
+    if (capture_len)
+        memcpy (capture, r->warc, capture_len);
     dt_msg_result_t *m = &self->results[self->nresults];
     memset (m, 0, sizeof *m);
     m->id = task->id;
     m->attempt = task->attempt;
     m->epoch = task->epoch;
-    m->outcome = r->outcome;
+    m->outcome = outcome;
     m->http_status = r->http_status;
     m->bytes = r->bytes;
     m->elapsed_ms = r->elapsed_ms;
@@ -290,6 +310,7 @@ static int s_add_result (s_worker_t *self, const s_slot_t *task, const dt_handle
     m->error = dt_str_n (strings + url_len + ctype_len, error_len);
     m->output = dt_str_n (strings + url_len + ctype_len + error_len, output_len);
     m->links = dt_str_n (links, links_len);
+    m->capture = dt_str_n (capture, capture_len);
     m->exit_code =
         r->exit_code < 0 || r->exit_code >= DT_EXIT_NONE ? DT_EXIT_NONE : (uint16_t) r->exit_code;
     m->retry_after_ms = r->retry_after_ms;
@@ -464,7 +485,17 @@ static int s_start_one (s_worker_t *self, const s_task_t *task, const dt_handler
         *error = dt_jobopt_error (http);
         return -1;
     }
-    int rc = http ? dt_fetch_start_with (self->handler, start, dt_jobopt_http (http))
+    int rc;
+    if (self->fetches && (task->flags & DT_TASK_SAVE)) {
+        /* The master wants the exchange saved: captured, its body kept up to
+         * DT_LIMIT_CAPTURE_SAVE so the whole capture travels in the result. */
+        static dt_httpopt_t saved; /* 8 KiB: not on the stack; the loop has one thread */
+        saved = http ? *dt_jobopt_http (http) : self->opts.fetch.http;
+        saved.capture = 1;
+        saved.capture_max = DT_LIMIT_CAPTURE_SAVE;
+        rc = dt_fetch_start_with (self->handler, start, &saved);
+    } else
+        rc = http ? dt_fetch_start_with (self->handler, start, dt_jobopt_http (http))
                   : dt_handler_start (self->handler, start);
     if (rc != 0) {
         /* Reported as transient: another attempt, maybe elsewhere, may work. */
@@ -481,7 +512,7 @@ static void s_start_tasks (s_worker_t *self)
     while (self->nfree > 0 && self->queue_head) {
         s_task_t *task = s_queue_pop (self);
         uint32_t index = self->free_slots[--self->nfree];
-        self->slots[index] = (s_slot_t){task->id, task->attempt, task->epoch};
+        self->slots[index] = (s_slot_t){task->id, task->attempt, task->epoch, task->flags};
         dt_handler_task_t start = {.id = index,
                                    .task_id = task->id,
                                    .attempt = task->attempt,

@@ -43,6 +43,9 @@ dt_script_test(e2e_cancel_steps integration/e2e_cancel_steps.sh)
 dt_script_test(e2e_store_budget integration/e2e_store_budget.sh)
 dt_script_test(e2e_jobs integration/e2e_jobs.sh)
 dt_script_test(e2e_limits integration/e2e_limits.sh)
+dt_script_test(e2e_archive integration/e2e_archive.sh)
+dt_script_test(e2e_archive_crash integration/e2e_archive_crash.sh)
+dt_script_test(e2e_archive_full integration/e2e_archive_full.sh)
 dt_script_test(e2e_jobopts integration/e2e_jobopts.sh)
 dt_script_test(e2e_delay_window integration/e2e_delay_window.sh)
 dt_script_test(e2e_jsonl_options integration/e2e_jsonl_options.sh)
@@ -53,5 +56,6 @@ add_test(NAME warc_check_install
 set_tests_properties(warc_check_install PROPERTIES
   FIXTURES_SETUP warcio TIMEOUT 600 ENVIRONMENT "WARC_CHECK_PREFIX=${CMAKE_BINARY_DIR}/warc-check")
 dt_script_test(warc_check_selftest tools/warc-check/selftest.sh)
-set_tests_properties(warc_check_selftest e2e_warc_local PROPERTIES FIXTURES_REQUIRED warcio)
+set_tests_properties(warc_check_selftest e2e_warc_local e2e_archive e2e_archive_crash e2e_archive_full
+  PROPERTIES FIXTURES_REQUIRED warcio)
 dt_script_test(e2e_polite integration/e2e_polite.sh)

@@ -48,7 +48,7 @@ static int s_jansson_line (const dt_msg_result_t *r, char *out, size_t out_size,
 
 static void test_result_lines_match_jansson_byte_for_byte (void)
 {
-    static char url[64], final_url[64], ctype[64], worker[64], error[64];
+    static char url[64], final_url[64], ctype[64], worker[64], error[64], file[64], digest[64];
     static char expect[4096];
     for (int round = 0; round < 5000; round++) {
         dt_msg_result_t r = {
@@ -64,6 +64,12 @@ static void test_result_lines_match_jansson_byte_for_byte (void)
         r.content_type = s_bytes (ctype, sizeof ctype);
         r.worker = s_bytes (worker, sizeof worker);
         r.error = s_bytes (error, sizeof error);
+        if (s_rand (3) == 0) { /* a saved fetch: where its capture is */
+            r.warc_file = s_bytes (file, sizeof file);
+            r.warc_offset = s_rand (2) ? s_rand (1000000) : (uint64_t) INT64_MAX;
+            r.warc_length = 1 + s_rand (3000000);
+            r.digest = s_bytes (digest, sizeof digest);
+        }
         size_t expect_len = 0;
         DT_CHECK (s_jansson_line (&r, expect, sizeof expect, &expect_len) == 0);
 

@@ -50,7 +50,12 @@ static void s_sample (dt_msg_t *m, int type)
                                        .final_url = {"http://c.test/", 14},
                                        .content_type = {"a/b", 3},
                                        .worker = {"w1", 2},
-                                       .error = {"HTTP 503", 8}}};
+                                       .error = {"HTTP 503", 8},
+                                       .warc_file = {"dtask-00001.warc.gz", 19},
+                                       .warc_offset = 288,
+                                       .warc_length = 1055,
+                                       .digest = {"sha1:ZKYOGZ6NEFFLPK3JU5NKEYE2RWRXSAKJ", 37}}};
+    static dt_msg_capture_t captures[2] = {{9, 1055}, {UINT64_MAX, 3}};
     static dt_str_t urls[3] = {{"http://a.test/1", 15}, {"http://a.test/2", 15}, {"http://x/", 9}};
     static dt_msg_worker_t workers[1] = {{{"host-1", 6}, 32, 5, 1000, 250}};
     static dt_msg_job_t jobs[2] = {
@@ -149,6 +154,26 @@ static void s_sample (dt_msg_t *m, int type)
     case DT_MSG_PURGE_OK:
         m->purge_ok.count = 7;
         break;
+    case DT_MSG_GET:
+        m->get.id = 9;
+        m->get.offset = 262144;
+        break;
+    case DT_MSG_GET_OK:
+        m->get_ok.id = 9;
+        m->get_ok.total = 300000;
+        m->get_ok.offset = 262144;
+        m->get_ok.data = dt_str_n ("\x1f\x8b\x08\0\r\n", 6);
+        break;
+    case DT_MSG_EXPORT:
+        m->export_.job = dt_str ("job-abc");
+        m->export_.cursor = 12;
+        m->export_.max = 4096;
+        break;
+    case DT_MSG_EXPORT_OK:
+        m->export_ok.cursor = 13;
+        m->export_ok.count = 2;
+        m->export_ok.items = captures;
+        break;
     case DT_MSG_ERROR:
         m->error.code = DT_ERR_BAD_URL;
         m->error.text = dt_str ("url 3: scheme must be http or https");
@@ -168,7 +193,7 @@ static void *s_encode (int type, size_t *size)
 
 static void test_every_message_round_trips (void)
 {
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_JOBS_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_EXPORT_OK; type++) {
         size_t size;
         void *data = s_encode (type, &size);
         DT_CHECK (data);
@@ -223,7 +248,7 @@ static void test_decoded_fields_have_the_sent_values (void)
 
 static void test_every_truncation_of_every_message_is_refused (void)
 {
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_JOBS_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_EXPORT_OK; type++) {
         size_t size;
         uint8_t *data = s_encode (type, &size);
         DT_CHECK (data);
@@ -757,7 +782,7 @@ static void test_encode_refuses_exactly_what_decode_refuses_at_every_limit (void
     memset (s_text, 'u', sizeof s_text);
     s_cases = s_refused = 0;
     int failed = 0;
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_JOBS_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_EXPORT_OK; type++) {
         const dt_msg_layout_t *layout = dt_msg_layout (type);
         dt_msg_t m;
         dt_msg_init (&m);
@@ -811,7 +836,7 @@ static void test_what_the_decoder_refused_the_encoder_refuses_too (void)
 
 static void test_the_tables_keep_the_shape_the_codec_relies_on (void)
 {
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_JOBS_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_EXPORT_OK; type++) {
         const dt_msg_layout_t *layout = dt_msg_layout (type);
         DT_CHECK (layout && strcmp (layout->name, dt_msg_type_name (type)) == 0);
         int lists = 0;
@@ -833,7 +858,7 @@ static void test_the_tables_keep_the_shape_the_codec_relies_on (void)
         }
         DT_CHECK (lists <= 2);
     }
-    DT_CHECK (dt_msg_layout (0) == NULL && dt_msg_layout (DT_MSG_JOBS_OK + 1) == NULL);
+    DT_CHECK (dt_msg_layout (0) == NULL && dt_msg_layout (DT_MSG_EXPORT_OK + 1) == NULL);
 }
 
 static void test_a_frame_over_the_frame_cap_is_too_big (void)
@@ -846,7 +871,7 @@ static void test_a_frame_over_the_frame_cap_is_too_big (void)
 
 static void test_every_single_byte_change_decodes_or_is_refused_safely (void)
 {
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_JOBS_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_EXPORT_OK; type++) {
         size_t size;
         uint8_t *data = s_encode (type, &size);
         for (size_t i = 0; i < size; i++) {
@@ -929,7 +954,7 @@ static void test_names_cover_every_type_and_code (void)
  * fuzzer's starting corpus (scripts/fuzz). */
 static int s_write_seeds (const char *dir)
 {
-    for (int type = DT_MSG_HELLO; type <= DT_MSG_JOBS_OK; type++) {
+    for (int type = DT_MSG_HELLO; type <= DT_MSG_EXPORT_OK; type++) {
         size_t size;
         void *data = s_encode (type, &size);
         char path[4096];
