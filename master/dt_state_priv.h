@@ -66,18 +66,18 @@ struct dt_state_t {
     uint64_t job_seq;         /* seq of the last job created; with a store read from it
                                  at the first job created (0 until then) */
     int broken;               /* a store write or allocation failed */
+    dt_queue_t *timed;        /* DELAYED tasks in memory waiting for their not-before time,
+                                 keyed by wall-clock ms (dt_state_due.c) */
+    dt_store_due_t *due;      /* with a store: its index of not-before times */
+    uint64_t due_after;       /* the store's rows up to (due_after, due_after_id) were read */
+    uint64_t due_after_id;    /* (the cursor's second half) */
+    uint64_t due_next;        /* no row after the cursor is due before this (UINT64_MAX: none) */
+    uint64_t due_loaded;      /* wall ms the store was loaded at: tasks due later were `later` */
+    uint64_t later_kind[DT_LIMIT_KINDS_MAX]; /* `later` tasks per kind number, for STATUS */
     /* Jobs (their numbers) whose cold tasks CANCEL finishes in steps, the
      * oldest first: dt_state_cancel_step. */
     uint32_t cancels[DT_LIMIT_CANCELS_MAX];
     size_t ncancels;
-    dt_queue_t *timed;     /* DELAYED tasks in memory waiting for their not-before time,
-                              keyed by wall-clock ms (dt_state_due.c) */
-    dt_store_due_t *due;   /* with a store: its index of not-before times */
-    uint64_t due_after;    /* the store's rows up to (due_after, due_after_id) were read */
-    uint64_t due_after_id; /* (the cursor's second half) */
-    uint64_t due_next;     /* no row after the cursor is due before this (UINT64_MAX: none) */
-    uint64_t due_loaded;   /* wall ms the store was loaded at: tasks due later were `later` */
-    uint64_t later_kind[DT_LIMIT_KINDS_MAX]; /* `later` tasks per kind number, for STATUS */
     /* The last take's jobs that have HTTP options, each once, and their
      * options (borrowed from the jobs): TASKS carries them (T.opts). */
     uint32_t take_jobs[DT_LIMIT_TASKS_HTTP];
