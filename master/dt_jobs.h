@@ -43,6 +43,9 @@ typedef struct {
     uint64_t duplicates;              /* results for its tasks already final */
     uint64_t late;                    /* results for its tasks from no current lease */
     int retiring;                     /* in the finished queue */
+    uint64_t cancel_from;             /* a CANCEL under way: the next id its steps read */
+    uint64_t cancel_to;               /* its last id (tasks submitted later stay); 0: none */
+    uint64_t cancel_left;             /* cold tasks it counted and has not cancelled yet */
     int kind;                  /* its first chunk's kind number + 1 (dt_kinds.h); 0: not known */
     struct dt_jobhttp_t *http; /* its HTTP options (dt_jobhttp.h), owned; NULL: none */
     uint32_t flags;            /* DT_SUBMIT_SAVE: its http tasks save what they fetch */

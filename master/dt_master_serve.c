@@ -370,8 +370,15 @@ static void s_on_cancel (dt_master_t *self, const dt_peer_t *peer, const dt_msg_
     if (!s_job_known (self, peer, msg->req, msg->cancel.job))
         return;
     uint64_t count = 0;
-    if (dt_state_cancel (self->state, msg->cancel.job, &count, self->now) != 0)
+    int rc = dt_state_cancel (self->state, msg->cancel.job, &count, self->now);
+    if (rc < 0)
         return; /* broken: the loop stops before anything is acknowledged */
+    if (rc > 0) {
+        char why[DT_LIMIT_ERROR_MAX];
+        snprintf (why, sizeof why, "%d cancels are under way: retry later", DT_LIMIT_CANCELS_MAX);
+        dt_master_reply_error (self, peer, msg->req, (uint32_t) rc, why);
+        return;
+    }
     dt_msg_t ok;
     dt_msg_init (&ok);
     ok.type = DT_MSG_CANCEL_OK;

@@ -16,12 +16,22 @@
 /* String blocks of a chunk: URLs and errors of its results. */
 #define DT_RESULTS_STRING_BLOCK DT_BIGMEM_UNIT
 
-/* A chunk of entries and the strings only they use, freed together. */
+/* A chunk of entries and the strings only they use, freed together. It
+ * holds seqs start .. end - 1: DT_RESULTS_CHUNK of them, or fewer when its
+ * strings passed their share of the log's bytes (dt_results_set_max_bytes)
+ * and the next result opened a new chunk. */
 typedef struct {
     dt_result_t *entries; /* DT_RESULTS_CHUNK entries, from dt_bigmem */
     size_t mapped;        /* their dt_bigmem size */
     dt_arena_t *strings;  /* URLs, final URLs, errors */
+    uint64_t start;       /* its first seq */
+    uint64_t end;         /* past its last seq */
 } s_chunk_t;
+
+/* A chunk's strings may take this share of the log's max_bytes before the
+ * next result opens a new chunk: the log is then dropped in eighths, and
+ * holds at most max_bytes and one chunk. */
+#define DT_RESULTS_BYTES_SHARES 8
 
 /* Distinct strings kept in the shared set. Worker names and content types
  * number in the tens in practice; past this many (hostile or odd servers)
@@ -35,10 +45,13 @@ typedef struct {
 } s_shared_t;
 
 struct dt_results_t {
-    s_chunk_t **chunks;     /* slot i: seqs i*CHUNK+1 .. (i+1)*CHUNK; NULL once dropped */
+    s_chunk_t **chunks;     /* in seq order, ranges end to end; NULL once dropped */
+    size_t head;            /* first slot still in memory */
     size_t nchunks;         /* slots in use */
     size_t chunks_capacity; /* entries in the chunks array */
     uint64_t window;        /* entries to keep at least; 0: all */
+    size_t max_bytes;       /* bytes of chunks to keep at most beside the newest; 0: no bound */
+    size_t bytes;           /* bytes of the chunks in memory: entries and strings */
     uint64_t first;         /* lowest seq in memory */
     uint64_t last;          /* highest seq recorded */
     zhashx_t *shared;       /* s_shared_t by bytes: worker names, content types */
@@ -88,19 +101,41 @@ void dt_results_destroy (dt_results_t **self_p)
     *self_p = NULL;
 }
 
+/* Bytes a chunk holds: its entries and its strings. */
+static size_t s_chunk_bytes (const s_chunk_t *chunk)
+{
+    return chunk->mapped + dt_arena_allocated (chunk->strings);
+}
+
+/* The chunk in memory holding `seq` (first <= seq <= last): a binary
+ * search, since chunks closed early hold fewer seqs. */
+static s_chunk_t *s_chunk_of (dt_results_t *self, uint64_t seq)
+{
+    size_t lo = self->head, hi = self->nchunks - 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo + 1) / 2;
+        if (self->chunks[mid]->start <= seq)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return self->chunks[lo];
+}
+
 static dt_result_t *s_slot (dt_results_t *self, uint64_t seq)
 {
-    return &self->chunks[(seq - 1) / DT_RESULTS_CHUNK]->entries[(seq - 1) % DT_RESULTS_CHUNK];
+    s_chunk_t *chunk = s_chunk_of (self, seq);
+    return &chunk->entries[seq - chunk->start];
 }
 
 static int s_cover (dt_results_t *self, uint64_t seq)
 {
-    uint64_t need = (seq - 1) / DT_RESULTS_CHUNK + 1;
-    if (need > SIZE_MAX / sizeof (s_chunk_t *))
-        return -1;
-    while (self->nchunks < need) {
+    while (self->nchunks == 0 || self->chunks[self->nchunks - 1]->end <= seq) {
+        uint64_t start = self->nchunks ? self->chunks[self->nchunks - 1]->end : 1;
         if (self->nchunks == self->chunks_capacity) {
             size_t capacity = self->chunks_capacity ? self->chunks_capacity * 2 : 16;
+            if (capacity > SIZE_MAX / sizeof (s_chunk_t *))
+                return -1;
             s_chunk_t **chunks = realloc (self->chunks, capacity * sizeof *chunks);
             if (!chunks)
                 return -1;
@@ -118,18 +153,29 @@ static int s_cover (dt_results_t *self, uint64_t seq)
             s_chunk_free (&chunk);
             return -1;
         }
+        chunk->start = start;
+        chunk->end = start + DT_RESULTS_CHUNK;
         self->chunks[self->nchunks++] = chunk;
+        self->bytes += s_chunk_bytes (chunk);
     }
     return 0;
 }
 
-/* Drops the oldest chunks while more than `window` entries stay after it. */
+/* Drops the oldest chunks while more than `window` entries stay after it,
+ * or while the chunks hold more than max_bytes; the newest always stays
+ * (results are appended to it). */
 static void s_trim (dt_results_t *self)
 {
-    while (self->window && self->last - self->first + 1 > self->window + DT_RESULTS_CHUNK) {
-        size_t slot = (size_t) ((self->first - 1) / DT_RESULTS_CHUNK);
-        s_chunk_free (&self->chunks[slot]);
-        self->first = ((uint64_t) slot + 1) * DT_RESULTS_CHUNK + 1;
+    while (self->head + 1 < self->nchunks) {
+        int by_count =
+            self->window && self->last - self->first + 1 > self->window + DT_RESULTS_CHUNK;
+        int by_bytes = self->max_bytes && self->bytes > self->max_bytes;
+        if (!by_count && !by_bytes)
+            break;
+        self->bytes -= s_chunk_bytes (self->chunks[self->head]);
+        s_chunk_free (&self->chunks[self->head]);
+        self->head++;
+        self->first = self->chunks[self->head]->start;
     }
 }
 
@@ -271,7 +317,9 @@ int dt_results_append (dt_results_t *self, uint64_t seq, uint64_t task, uint32_t
     assert (seq > self->last && task > 0);
     if (s_cover (self, seq) != 0)
         return -1;
-    dt_arena_t *arena = self->chunks[(seq - 1) / DT_RESULTS_CHUNK]->strings;
+    s_chunk_t *chunk = self->chunks[self->nchunks - 1];
+    dt_arena_t *arena = chunk->strings;
+    size_t allocated = dt_arena_allocated (arena);
     int failed = 0;
     dt_result_t entry = {
         .task = task,
@@ -296,10 +344,14 @@ int dt_results_append (dt_results_t *self, uint64_t seq, uint64_t task, uint32_t
     };
     /* Strings copied before a failure stay in the arena unused: harmless,
      * and only when memory has run out. */
+    self->bytes += dt_arena_allocated (arena) - allocated;
     if (failed)
         return -1;
-    *s_slot (self, seq) = entry;
+    chunk->entries[seq - chunk->start] = entry;
     self->last = seq;
+    /* Its strings had their share: the next result opens a new chunk. */
+    if (self->max_bytes && dt_arena_allocated (arena) > self->max_bytes / DT_RESULTS_BYTES_SHARES)
+        chunk->end = seq + 1;
     s_trim (self);
     return 0;
 }
@@ -309,6 +361,12 @@ dt_result_t *dt_results_get (dt_results_t *self, uint64_t seq)
     if (seq < self->first || seq > self->last)
         return NULL;
     return s_slot (self, seq);
+}
+
+void dt_results_set_max_bytes (dt_results_t *self, size_t max_bytes)
+{
+    self->max_bytes = max_bytes;
+    s_trim (self);
 }
 
 uint64_t dt_results_first (const dt_results_t *self)
@@ -354,9 +412,5 @@ void dt_results_to_record (const dt_result_t *entry, dt_record_t *out)
 size_t dt_results_memory (const dt_results_t *self)
 {
     size_t bytes = self->chunks_capacity * sizeof (s_chunk_t *);
-    for (size_t i = 0; i < self->nchunks; i++)
-        if (self->chunks[i])
-            bytes += sizeof (s_chunk_t) + self->chunks[i]->mapped +
-                     dt_arena_allocated (self->chunks[i]->strings);
-    return bytes;
+    return bytes + (self->nchunks - self->head) * sizeof (s_chunk_t) + self->bytes;
 }

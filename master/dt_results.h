@@ -53,6 +53,14 @@ dt_results_t *dt_results_new (uint64_t window);
 /* NULL-safe; nulls the pointer. */
 void dt_results_destroy (dt_results_t **self_p);
 
+/* Also drops the oldest entries, a chunk at a time, while the log's entries
+ * and strings take more than `max_bytes` (0: no bound), whatever its
+ * window: it then holds at most max_bytes and one chunk (the newest: 2 MiB
+ * of entries, strings up to an eighth of max_bytes and the block its last
+ * result opened). Only for a durable master, which reads dropped entries
+ * back from the store. */
+void dt_results_set_max_bytes (dt_results_t *self, size_t max_bytes);
+
 /* Records `r` (url, state, attempt, http_status, bytes,
  * elapsed_ms, final_url, content_type, worker, error; id is ignored) for
  * task `task` of job `job` at position `seq`, which must be above

@@ -44,6 +44,10 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
     self->results = dt_results_new (store          ? self->window
                                     : opts->window ? opts->window
                                                    : DT_STATE_MEMORY_RESULTS);
+    /* With a store, older results are read back from it: memory holds the
+     * window of results only up to DT_STATE_RESULTS_BYTES. */
+    if (store && self->results)
+        dt_results_set_max_bytes (self->results, DT_STATE_RESULTS_BYTES);
     self->workers = dt_workers_new ();
     self->kinds = dt_kinds_new ();
     self->timed = dt_queue_new ();
@@ -1031,6 +1035,7 @@ void dt_state_promote_due (dt_state_t *self, int64_t now)
     /* Every turn: jobs finish with no take to follow when the queue is empty. */
     dt_state_retire_jobs (self);
     dt_state_purge_step (self);
+    dt_state_cancel_step (self, now);
     dt_state_crawl_sweep (self);
     uint64_t id;
     uint32_t gen;
@@ -1046,7 +1051,7 @@ void dt_state_promote_due (dt_state_t *self, int64_t now)
 
 int64_t dt_state_next_due (const dt_state_t *self)
 {
-    if (dt_jobs_purges (self->jobs) > 0)
+    if (dt_jobs_purges (self->jobs) > 0 || self->ncancels > 0)
         return 0;
     int64_t retry = dt_queue_next_due (self->queue);
     struct timespec ts;
@@ -1174,6 +1179,9 @@ int dt_state_requeue (dt_state_t *self, dt_str_t job_name, uint32_t flags, uint6
         return 0;
     if (job_name.len && !(job = dt_state_job_stored (self, job_name)))
         return self->broken ? -1 : 0;
+    /* A CANCEL under way would cancel again what it reopened. */
+    if (job && job->cancel_to)
+        return 0;
     /* The scan stops once every failed task is back: nothing failed, no scan. */
     uint64_t failed = job ? job->states[DT_TASK_FAILED] : self->counts.states[DT_TASK_FAILED];
     if (failed == 0)
@@ -1201,9 +1209,12 @@ int dt_state_requeue (dt_state_t *self, dt_str_t job_name, uint32_t flags, uint6
 int dt_state_cancel (dt_state_t *self, dt_str_t job_name, uint64_t *count, int64_t now)
 {
     *count = 0;
-    const dt_job_t *job = dt_jobs_find (self->jobs, job_name);
+    dt_job_t *job = dt_jobs_find (self->jobs, job_name);
     if (!job)
         return 0;
+    /* Refused before anything changes when its cold tasks could not wait. */
+    if (self->counts.cold > 0 && !job->cancel_to && self->ncancels == DT_LIMIT_CANCELS_MAX)
+        return DT_ERR_QUEUE_FULL;
     /* Jobs keep no list of their tasks; cancelling is rare, so one pass over
      * the table costs less than keeping one up to date on every submit. */
     uint64_t unfinished = dt_life_unfinished (job->states);
@@ -1218,12 +1229,14 @@ int dt_state_cancel (dt_state_t *self, dt_str_t job_name, uint64_t *count, int64
                          now);
         (*count)++;
     }
-    if (*count < unfinished && self->counts.cold > 0)
-        dt_state_cancel_cold (self, job, count, now);
+    /* The delayed ones in the store first: what is left unfinished is cold. */
     if (*count < unfinished && self->counts.later > 0)
         dt_state_due_cancel (self, job, count, now);
+    int rc = 0;
+    if (*count < unfinished && self->counts.cold > 0 && !self->broken)
+        rc = dt_state_cancel_cold (self, job, count);
     dt_state_maintain (self);
-    return self->broken ? -1 : 0;
+    return self->broken ? -1 : rc;
 }
 
 void dt_state_count_invalid (dt_state_t *self)

@@ -63,6 +63,14 @@ typedef struct {
  * the store. */
 #define DT_STATE_WINDOW_BYTES (64u * 1024 * 1024)
 
+/* With a store, the recent results in memory also stop at this many bytes
+ * (entries and their strings; dt_results_set_max_bytes), whatever the
+ * window in results: 65,536 results with 8 KiB URLs, final URLs and
+ * outputs would otherwise take over 1 GiB. Older ones are read from the
+ * store. At most this and one chunk of the log (2 MiB of entries, an
+ * eighth of this in strings and the 4 MiB string block its last opened). */
+#define DT_STATE_RESULTS_BYTES (64u * 1024 * 1024)
+
 /* The smallest window accepted: the store buffers up to 64 results before
  * inserting them, and the window must cover more than that. */
 #define DT_STATE_WINDOW_MIN 256
@@ -224,8 +232,13 @@ int dt_state_requeue (dt_state_t *self, dt_str_t job, uint32_t flags, uint64_t *
 
 /* Makes every unfinished task of `job` final failed with the error
  * "cancelled" (a leased one's lease ends; its worker's result will be a
- * duplicate). Returns how many in *count (0 for an unknown job). Returns 0,
- * or -1 when the model broke. */
+ * duplicate). Those in memory at once; with a store, those only in the
+ * store (cold) over the next loop turns, DT_LIMIT_CANCEL_STEP rows a turn
+ * (see dt_state_next_due), and a refill cancels any it reads meanwhile.
+ * Returns how many in *count, both kinds (0 for an unknown job; a CANCEL
+ * while one of the job is under way counts only what is in memory).
+ * Returns 0, DT_ERR_QUEUE_FULL (nothing done) when DT_LIMIT_CANCELS_MAX
+ * are under way, or -1 when the model broke. */
 int dt_state_cancel (dt_state_t *self, dt_str_t job, uint64_t *count, int64_t now);
 
 /* PURGE of the finished job `job`: its counters leave the master's at once,

@@ -74,6 +74,10 @@ struct dt_state_t {
     uint64_t due_next;        /* no row after the cursor is due before this (UINT64_MAX: none) */
     uint64_t due_loaded;      /* wall ms the store was loaded at: tasks due later were `later` */
     uint64_t later_kind[DT_LIMIT_KINDS_MAX]; /* `later` tasks per kind number, for STATUS */
+    /* Jobs (their numbers) whose cold tasks CANCEL finishes in steps, the
+     * oldest first: dt_state_cancel_step. */
+    uint32_t cancels[DT_LIMIT_CANCELS_MAX];
+    size_t ncancels;
     /* The last take's jobs that have HTTP options, each once, and their
      * options (borrowed from the jobs): TASKS carries them (T.opts). */
     uint32_t take_jobs[DT_LIMIT_TASKS_HTTP];
@@ -402,7 +406,13 @@ int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint32_t flags,
 /* True when `error` is that of a cancelled task (DT_STATE_CANCELLED). */
 int dt_state_is_cancelled (dt_str_t error);
 
-/* CANCEL of the cold tasks of `job`, adding to *count. */
-void dt_state_cancel_cold (dt_state_t *self, const dt_job_t *job, uint64_t *count, int64_t now);
+/* With a store: cancels the next DT_LIMIT_CANCEL_STEP rows of the oldest
+ * CANCEL under way, whose tasks are cold (one step a loop turn). */
+void dt_state_cancel_step (dt_state_t *self, int64_t now);
+
+/* CANCEL of the cold tasks of `job` (its tasks in memory are cancelled):
+ * queues them for dt_state_cancel_step and adds them to *count. Returns 0,
+ * or DT_ERR_QUEUE_FULL when DT_LIMIT_CANCELS_MAX are under way. */
+int dt_state_cancel_cold (dt_state_t *self, dt_job_t *job, uint64_t *count);
 
 #endif

@@ -82,11 +82,13 @@ int dt_state_final_elsewhere (dt_state_t *self, uint64_t id)
 
 typedef struct {
     dt_state_t *state;
-    dt_job_t *job;   /* job of the previous row: tasks of a job come in runs */
-    uint64_t *count; /* CANCEL: tasks cancelled */
-    int64_t now;     /* CANCEL: when */
-    uint64_t *ids;   /* CANCEL: their ids, ascending, to leave the cold queue */
+    dt_job_t *job; /* job of the previous row: tasks of a job come in runs */
+    int64_t now;   /* CANCEL: when */
+    uint64_t *ids; /* CANCEL: the ids cancelled, ascending, to leave the cold queue */
     size_t nids, ids_capacity;
+    uint32_t rows;      /* CANCEL: rows read */
+    uint64_t last;      /* CANCEL: the last id read */
+    uint64_t cancelled; /* refill: tasks it cancelled instead of queueing */
     int64_t bytes_left; /* refill: bytes it may still bring into memory */
     uint64_t stopped;   /* refill: the last id read when the bytes ran out, else 0 */
 } s_warm_t;
@@ -120,7 +122,13 @@ static int s_refill_row (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uin
     if (!dt_cold_has (self->cold, id))
         return 0; /* between two runs: in memory, or finished */
     dt_task_t *task = s_warm_task (warm, id, job, url, attempts);
-    if (task) {
+    if (task && warm->job->cancel_to && id <= warm->job->cancel_to) {
+        /* A CANCEL under way has not come to it yet: cancelled, not queued. */
+        dt_state_finish (self, task, DT_LIFE_CANCEL, NULL, dt_str_n ("", 0), DT_STATE_CANCELLED,
+                         warm->now);
+        warm->job->cancel_left -= warm->job->cancel_left > 0;
+        warm->cancelled++;
+    } else if (task) {
         task->gen++;
         if (dt_queue_push_back (dt_state_queue_of (self, task), task->id, task->gen) != 0)
             dt_state_fail (self, "out of memory queueing a task");
@@ -140,8 +148,10 @@ static int s_refill_row (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uin
 /* Moves cold tasks into memory, oldest first, until the window is full. */
 static void s_refill (dt_state_t *self)
 {
-    uint64_t lo, hi;
-    while (!self->broken && dt_state_hot_room (self, 1)) {
+    uint64_t lo, hi, cancelled = 0;
+    /* Cancelled tasks take no room: without a bound, a refill behind a
+     * CANCEL under way would read all of its job's cold tasks at once. */
+    while (!self->broken && dt_state_hot_room (self, 1) && cancelled < DT_LIMIT_CANCEL_STEP) {
         uint64_t want = self->window - dt_state_hot_ready (self),
                  cap = DT_STATE_PARKED_WINDOWS * self->window - dt_state_hot_queued (self);
         if (want > cap)
@@ -162,6 +172,10 @@ static void s_refill (dt_state_t *self)
             dt_state_fail (self, "reading the queue from the store failed");
             return;
         }
+        cancelled += warm.cancelled;
+        if (warm.cancelled)
+            dt_log_debug ("MASTER-CANCEL-REFILL", "%" PRIu64 " tasks read back cancelled",
+                          warm.cancelled);
         dt_cold_drop_to (self->cold, warm.stopped ? warm.stopped : hi);
         if (dt_cold_count (self->cold) == 0 && self->counts.cold != 0) {
             dt_log_warn ("MASTER-COLD", "%" PRIu64 " queued tasks were not in the store",
@@ -204,44 +218,104 @@ static int s_cancel_row (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uin
 {
     s_warm_t *warm = arg;
     dt_state_t *self = warm->state;
+    warm->rows++;
+    warm->last = id;
     /* The range read also meets the job's tasks that are not cold: those in
      * memory were cancelled already, the others are finished. */
     if (!dt_cold_has (self->cold, id))
         return 0;
-    if (warm->nids == warm->ids_capacity) {
-        size_t capacity = warm->ids_capacity ? warm->ids_capacity * 2 : 1024;
-        uint64_t *ids = realloc (warm->ids, capacity * sizeof *ids);
-        if (!ids) {
-            dt_state_fail (self, "out of memory cancelling tasks");
-            return -1;
-        }
-        warm->ids = ids;
-        warm->ids_capacity = capacity;
-    }
     dt_task_t *task = s_warm_task (warm, id, job, url, attempts);
     if (task) {
         dt_state_finish (self, task, DT_LIFE_CANCEL, NULL, dt_str_n ("", 0), DT_STATE_CANCELLED,
                          warm->now);
         warm->ids[warm->nids++] = id;
-        (*warm->count)++;
+        warm->job->cancel_left -= warm->job->cancel_left > 0;
     }
     return self->broken ? -1 : 0;
 }
 
-void dt_state_cancel_cold (dt_state_t *self, const dt_job_t *job, uint64_t *count, int64_t now)
+/* Ends the oldest CANCEL under way. */
+static void s_cancel_pop (dt_state_t *self, dt_job_t *job)
 {
+    if (job) {
+        job->cancel_to = 0;
+        job->cancel_left = 0;
+        dt_log_peer_info ("MASTER-CANCELLED", "job %s: its tasks in the store are cancelled",
+                          job->name);
+    }
+    /* The records of its last steps go now: no finish may come to sweep them. */
+    if (self->unswept > 0)
+        self->unswept = DT_STATE_SWEEP_EVERY;
+    memmove (self->cancels, self->cancels + 1, (self->ncancels - 1) * sizeof self->cancels[0]);
+    self->ncancels--;
+}
+
+void dt_state_cancel_step (dt_state_t *self, int64_t now)
+{
+    if (self->ncancels == 0 || self->broken)
+        return;
+    dt_job_t *job = dt_jobs_at (self->jobs, self->cancels[0]);
+    /* Gone (finished and retired: a refill cancelled the rest), or nothing
+     * cold is left to cancel. */
+    if (!job || !job->cancel_to || self->counts.cold == 0 ||
+        dt_life_unfinished (job->states) == 0) {
+        s_cancel_pop (self, job);
+        dt_state_maintain (self);
+        return;
+    }
+    /* Refills cancel from the front of the cold queue: what lies before it
+     * is done. */
+    uint64_t lo, hi;
+    if (dt_cold_front (self->cold, &lo, &hi) == 0 && lo > job->cancel_from)
+        job->cancel_from = lo;
     /* Each cancelled task comes into memory to be finished, then leaves the
      * cold queue, so its record may be swept like any final one. */
+    static uint64_t ids[DT_LIMIT_CANCEL_STEP];
+    s_warm_t warm = {.state = self, .now = now, .ids = ids, .ids_capacity = DT_LIMIT_CANCEL_STEP};
+    if (dt_store_tasks (self->store, job->cancel_from, job->cancel_to,
+                        dt_str_n (job->name, job->name_len), DT_LIMIT_CANCEL_STEP, s_cancel_row,
+                        &warm) != 0) {
+        dt_state_fail (self, "reading the queue from the store failed");
+        return;
+    }
+    if (dt_cold_remove (self->cold, warm.ids, warm.nids) != 0) {
+        dt_state_fail (self, "out of memory cancelling tasks");
+        return;
+    }
+    dt_log_debug ("MASTER-CANCEL-STEP", "job %s: %" PRIu32 " rows read, %zu tasks cancelled",
+                  job->name, warm.rows, warm.nids);
+    /* Fewer rows than asked: the job has no more up to cancel_to. */
+    if (warm.rows < DT_LIMIT_CANCEL_STEP || warm.last >= job->cancel_to)
+        s_cancel_pop (self, job);
+    else
+        job->cancel_from = warm.last + 1;
+    dt_state_maintain (self);
+}
+
+int dt_state_cancel_cold (dt_state_t *self, dt_job_t *job, uint64_t *count)
+{
+    /* What is left unfinished is cold: the CANCEL counts it now and its
+     * steps cancel it, a bounded number a loop turn. */
+    uint64_t cold = dt_life_unfinished (job->states);
+    if (job->cancel_to) {
+        /* Under way: what it counted is not counted again (a resent
+         * CANCEL), what was submitted since is. */
+        *count += cold > job->cancel_left ? cold - job->cancel_left : 0;
+        job->cancel_left = cold;
+        job->cancel_to = self->next_id - 1;
+        return 0;
+    }
+    if (self->ncancels == DT_LIMIT_CANCELS_MAX)
+        return DT_ERR_QUEUE_FULL;
     uint64_t lo, hi;
     if (dt_cold_front (self->cold, &lo, &hi) != 0)
-        return;
-    s_warm_t warm = {.state = self, .count = count, .now = now};
-    if (dt_store_tasks (self->store, lo, UINT64_MAX, dt_str_n (job->name, job->name_len),
-                        UINT32_MAX, s_cancel_row, &warm) != 0)
-        dt_state_fail (self, "reading the queue from the store failed");
-    else if (dt_cold_remove (self->cold, warm.ids, warm.nids) != 0)
-        dt_state_fail (self, "out of memory cancelling tasks");
-    free (warm.ids);
+        return 0;
+    job->cancel_from = lo;
+    job->cancel_to = self->next_id - 1;
+    job->cancel_left = cold;
+    self->cancels[self->ncancels++] = job->index;
+    *count += cold;
+    return 0;
 }
 
 /* ---- Old results ---------------------------------------------------------- */

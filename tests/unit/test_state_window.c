@@ -250,6 +250,27 @@ static void test_resends_and_late_results_of_tasks_gone_from_memory_are_recognis
     s_teardown (&f);
 }
 
+/* Runs the steps of the CANCELs under way (one a loop turn in the master)
+ * until none is left; the peak memory in *peak_memory when given. Returns
+ * the steps, or -1 when they do not end. */
+static int64_t s_cancel_steps (s_fixture_t *f, size_t *peak_memory)
+{
+    int64_t steps = 0;
+    for (; dt_state_next_due (f->st) == 0; steps++) {
+        if (steps > BIG_TASKS / DT_LIMIT_CANCEL_STEP + 10)
+            return -1;
+        dt_state_promote_due (f->st, NOW);
+        if (dt_store_commit (f->store) != 0)
+            return -1;
+        size_t memory = dt_state_memory (f->st);
+        if (peak_memory && memory > *peak_memory)
+            *peak_memory = memory;
+    }
+    return steps;
+}
+
+/* The queue's refill cancels the tasks of a job being cancelled that it
+ * reads, before any step has come to them. */
 static void test_cancel_reaches_cold_tasks_and_the_queue_skips_them (void)
 {
     s_fixture_t f;
@@ -258,13 +279,14 @@ static void test_cancel_reaches_cold_tasks_and_the_queue_skips_them (void)
     for (uint32_t c = 0; c < JOB_TASKS / CHUNK; c++)
         DT_CHECK_EQ (s_submit (f.st, c % 2 ? "b" : "a", c / 2, (c / 2) * CHUNK, CHUNK, &first), 0);
     DT_CHECK_EQ (dt_state_cancel (f.st, dt_str ("b"), &count, NOW), 0);
-    DT_CHECK_EQ (count, JOB_TASKS / 2);
-    DT_CHECK_EQ (s_stats (f.st, "b").failed, JOB_TASKS / 2);
-    DT_CHECK_EQ (s_stats (f.st, "").pending, JOB_TASKS / 2);
+    DT_CHECK_EQ (count, JOB_TASKS / 2); /* in memory and cold, counted at once */
     DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_DONE, NULL), JOB_TASKS / 2);
     DT_CHECK_EQ (s_stats (f.st, "a").done, JOB_TASKS / 2);
     DT_CHECK_EQ (s_stats (f.st, "b").failed, JOB_TASKS / 2);
+    DT_CHECK_EQ (s_stats (f.st, "").pending, 0);
     DT_CHECK_EQ (dt_state_cold (f.st), 0);
+    DT_CHECK (s_cancel_steps (&f, NULL) >= 0);
+    DT_CHECK_EQ (s_stats (f.st, "b").failed, JOB_TASKS / 2);
     s_teardown (&f);
 }
 
@@ -280,6 +302,7 @@ static void test_cancelling_every_cold_task_lets_their_memory_go (void)
     uint64_t count;
     DT_CHECK_EQ (dt_state_cancel (f.st, dt_str ("a"), &count, NOW), 0);
     DT_CHECK_EQ (count, BIG_TASKS);
+    DT_CHECK (s_cancel_steps (&f, NULL) > 0);
     DT_CHECK_EQ (dt_state_cold (f.st), 0);
     DT_CHECK_EQ (dt_state_take (f.st, 64, s_items, s_tasks), 0);
     /* 200,000 cancelled tasks held in memory would take ~18 MiB. */
@@ -287,6 +310,69 @@ static void test_cancelling_every_cold_task_lets_their_memory_go (void)
              dt_state_memory (f.st));
     DT_CHECK (dt_state_memory (f.st) < queued + 4 * MIB);
     DT_CHECK_EQ (s_stats (f.st, "a").failed, BIG_TASKS);
+    s_teardown (&f);
+}
+
+/* A CANCEL of a job of 200,000 cold tasks cancels those in memory at once
+ * and the rest DT_LIMIT_CANCEL_STEP a step, memory flat; tasks submitted
+ * to the job after it stay queued; asked again meanwhile it counts (and
+ * cancels) only those. */
+static void test_a_cancel_of_cold_tasks_goes_in_bounded_steps (void)
+{
+    s_fixture_t f;
+    DT_CHECK_EQ (s_setup (&f), 0);
+    DT_CHECK_EQ (s_submit_tasks (f.st, "a", BIG_TASKS), 0);
+    size_t queued = dt_state_memory (f.st);
+    uint64_t count, again, first;
+    DT_CHECK_EQ (dt_state_cancel (f.st, dt_str ("a"), &count, NOW), 0);
+    DT_CHECK_EQ (count, BIG_TASKS);
+    uint64_t failed = s_stats (f.st, "a").failed;
+    /* Those in memory (the window, and parked ones), and what the refill
+     * that follows read: one span (4 windows), up to DT_LIMIT_CANCEL_STEP. */
+    DT_CHECK (failed <= 8 * WINDOW + DT_LIMIT_CANCEL_STEP);
+    DT_CHECK_EQ (s_stats (f.st, "a").pending, BIG_TASKS - failed);
+    /* Submitted after the CANCEL: not cancelled by it. */
+    DT_CHECK_EQ (s_submit (f.st, "a", BIG_TASKS / CHUNK, BIG_TASKS, CHUNK, &first), 0);
+    DT_CHECK_EQ (s_stats (f.st, "a").pending, BIG_TASKS - failed + CHUNK);
+    int64_t steps = 0;
+    size_t peak = 0;
+    while (dt_state_next_due (f.st) == 0 && steps < BIG_TASKS / DT_LIMIT_CANCEL_STEP + 10) {
+        dt_state_promote_due (f.st, NOW);
+        DT_CHECK_EQ (dt_store_commit (f.store), 0);
+        uint64_t now_failed = s_stats (f.st, "a").failed;
+        /* The step's rows, and a refill's (as above). */
+        DT_CHECK (now_failed - failed <= 2 * DT_LIMIT_CANCEL_STEP + 4 * WINDOW);
+        failed = now_failed;
+        if (dt_state_memory (f.st) > peak)
+            peak = dt_state_memory (f.st);
+        steps++;
+    }
+    fprintf (stderr, "    %" PRId64 " steps; memory: queued %zu, peak %zu bytes\n", steps, queued,
+             peak);
+    DT_CHECK (steps >= BIG_TASKS / (2 * DT_LIMIT_CANCEL_STEP + 4 * WINDOW));
+    DT_CHECK_EQ (dt_state_next_due (f.st) == 0, 0);
+    /* A step's records fall in at most two chunks of the task table (each
+     * 32,768 records of 64 bytes and a 4 MiB block of URLs, ~6 MiB), swept
+     * once finished; all 200,000 at once mapped every chunk of the job. */
+    DT_CHECK (peak < queued + 13 * MIB);
+    DT_CHECK_EQ (s_stats (f.st, "a").failed, BIG_TASKS);
+    DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_DONE, NULL), CHUNK);
+    DT_CHECK_EQ (s_stats (f.st, "a").done, CHUNK);
+    DT_CHECK_EQ (s_stats (f.st, "a").pending, 0);
+    /* Again, under way, after a submit: the new tasks alone are counted. */
+    DT_CHECK_EQ (s_submit_tasks (f.st, "b", BIG_TASKS), 0);
+    DT_CHECK_EQ (dt_state_cancel (f.st, dt_str ("b"), &count, NOW), 0);
+    DT_CHECK_EQ (count, BIG_TASKS);
+    dt_state_promote_due (f.st, NOW); /* a step */
+    DT_CHECK_EQ (dt_state_cancel (f.st, dt_str ("b"), &again, NOW), 0);
+    DT_CHECK_EQ (again, 0); /* resent: nothing more */
+    DT_CHECK_EQ (s_submit (f.st, "b", BIG_TASKS / CHUNK, BIG_TASKS, CHUNK, &first), 0);
+    DT_CHECK_EQ (dt_state_cancel (f.st, dt_str ("b"), &again, NOW), 0);
+    DT_CHECK_EQ (again, CHUNK);
+    DT_CHECK (s_cancel_steps (&f, NULL) > 0);
+    DT_CHECK_EQ (s_stats (f.st, "b").failed, BIG_TASKS + CHUNK);
+    DT_CHECK_EQ (s_stats (f.st, "b").pending, 0);
+    DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_DONE, NULL), 0);
     s_teardown (&f);
 }
 
@@ -508,6 +594,8 @@ int main (void)
          test_cancel_reaches_cold_tasks_and_the_queue_skips_them},
         {"cancelling every cold task lets their memory go",
          test_cancelling_every_cold_task_lets_their_memory_go},
+        {"a cancel of cold tasks goes in bounded steps",
+         test_a_cancel_of_cold_tasks_goes_in_bounded_steps},
         {"requeue brings back failed tasks gone from memory",
          test_requeue_brings_back_failed_tasks_gone_from_memory},
         {"requeue past the window joins the cold queue and survives a restart",
