@@ -25,9 +25,15 @@ dt_pagelinks_t *dt_pagelinks_new (void);
 /* NULL-safe; nulls the pointer. */
 void dt_pagelinks_destroy (dt_pagelinks_t **self_p);
 
-/* Forgets the body, the robots flags and the links: a new response
+/* Forgets the body, the robots flags, wire mode and the links: a new response
  * (the next task, or a redirect's next hop). Keeps the buffer. */
 void dt_pagelinks_reset (dt_pagelinks_t *self);
+
+/* This task's body comes as received (a capture keeps it so): chunked
+ * framing is removed and a gzip or deflate content coding inflated before
+ * the links are read; a coding zlib cannot undo gives no links. Until the
+ * next reset. */
+void dt_pagelinks_wire (dt_pagelinks_t *self);
 
 /* One response head line as libcurl hands it (with its CRLF): a status
  * line starts a new response; X-Robots-Tag lines are read. */
