@@ -128,6 +128,8 @@ typedef enum {
  * disallows (error "robots.txt disallows"), unfetched. Durable with the
  * job; any chunk may set it. Bit 2 is left to another flag. */
 #define DT_SUBMIT_ROBOTS 8u
+/* Every SUBMIT flag this version knows: any other bit is malformed. */
+#define DT_SUBMIT_KNOWN (DT_SUBMIT_RESEND_ONLY | DT_SUBMIT_SAVE | DT_SUBMIT_CRAWL | DT_SUBMIT_ROBOTS)
 
 /* REQUEUE flags. */
 /* Failed tasks that were cancelled (error "cancelled") come back too;

@@ -251,9 +251,8 @@ static const dt_msg_field_t s_results_fields[] = {
 static const dt_msg_field_t s_submit_fields[] = {
     S_STR (dt_msg_t, submit.job, 1, DT_LIMIT_JOB_MAX),
     S_ANY (dt_msg_t, submit.chunk),
-    /* an unknown flag must not pass unseen */
-    S_UINT (dt_msg_t, submit.flags, 0,
-            DT_SUBMIT_RESEND_ONLY | DT_SUBMIT_SAVE | DT_SUBMIT_CRAWL | DT_SUBMIT_ROBOTS),
+    /* an unknown flag must not pass unseen: the range here, each bit in s_submit_check */
+    S_UINT (dt_msg_t, submit.flags, 0, DT_SUBMIT_KNOWN),
     S_STR (dt_msg_t, submit.kind, 0, DT_LIMIT_KIND_MAX),
     S_UINT (dt_msg_t, submit.priority, 0, DT_PRIORITY_MAX),
     S_ANY (dt_msg_t, submit.not_before),
@@ -362,10 +361,14 @@ static int s_tasks_check (const void *base)
     return 0;
 }
 
-/* SUBMIT's kind is a name. */
+/* SUBMIT's kind is a name, and its flags are known bits (the range alone
+ * would pass a gap in them). */
 static int s_submit_check (const void *base)
 {
-    return s_kind_check (((const dt_msg_t *) base)->submit.kind);
+    const dt_msg_t *m = base;
+    if (m->submit.flags & ~DT_SUBMIT_KNOWN)
+        return -1;
+    return s_kind_check (m->submit.kind);
 }
 
 #define S_MSG(name, fields, check)                                                                 \
