@@ -272,3 +272,14 @@ const char *dt_pagelinks_links (dt_pagelinks_t *self, long status, const char *f
     dt_links_destroy (&links);
     return self->links ? self->links : "";
 }
+
+size_t dt_pagelinks_fit (const char *links, size_t len, size_t room)
+{
+    if (len <= room)
+        return len;
+    /* links[room] is past the prefix: a '\n' there ends a whole URL. */
+    size_t keep = room;
+    while (keep > 0 && links[keep] != '\n')
+        keep--;
+    return keep;
+}

@@ -50,4 +50,9 @@ void dt_pagelinks_body (dt_pagelinks_t *self, const char *data, size_t len);
 const char *dt_pagelinks_links (dt_pagelinks_t *self, long status, const char *final_url,
                                 const char *content_type, size_t *len);
 
+/* The length of the longest prefix of `links` (`len` bytes, one URL per
+ * '\n', none after the last) that is at most `room` bytes and ends after a
+ * whole URL: 0 when even the first does not fit. */
+size_t dt_pagelinks_fit (const char *links, size_t len, size_t room);
+
 #endif

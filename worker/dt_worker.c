@@ -6,6 +6,7 @@
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_msg.h"
+#include "dt_pagelinks.h"
 #include "dt_sock.h"
 #include "dt_stdio.h"
 #include "dt_warc_file.h"
@@ -287,9 +288,7 @@ static int s_add_result (s_worker_t *self, const s_slot_t *task, const dt_handle
          * the links give way, cut after a whole URL. The master sees fewer
          * links; the log says how many bytes went. */
         size_t room = others < DT_LIMIT_RESULT_BYTES ? DT_LIMIT_RESULT_BYTES - others : 0;
-        size_t keep = room < links_len ? room : links_len;
-        while (keep > 0 && r->links[keep] != '\n')
-            keep--;
+        size_t keep = dt_pagelinks_fit (r->links, links_len, room);
         dt_log_warn ("LINKS-CUT", "task %" PRIu64 ": %zu of %zu link bytes kept to fit a frame",
                      task->id, keep, links_len);
         links_len = keep;

@@ -163,6 +163,21 @@ static void test_a_wire_body_is_inflated_and_unknown_codings_give_none (void)
     dt_pagelinks_destroy (&p);
 }
 
+static void test_links_are_cut_after_a_whole_url (void)
+{
+    const char links[] = "http://a/1\nhttp://b/22\nhttp://c/333";
+    size_t len = sizeof links - 1;
+    DT_CHECK_EQ (dt_pagelinks_fit (links, len, len), len);
+    DT_CHECK_EQ (dt_pagelinks_fit (links, len, len + 100), len);
+    DT_CHECK_EQ (dt_pagelinks_fit (links, len, len - 1), strlen ("http://a/1\nhttp://b/22"));
+    DT_CHECK_EQ (dt_pagelinks_fit (links, len, 23), strlen ("http://a/1\nhttp://b/22"));
+    DT_CHECK_EQ (dt_pagelinks_fit (links, len, 22), strlen ("http://a/1\nhttp://b/22"));
+    DT_CHECK_EQ (dt_pagelinks_fit (links, len, 21), strlen ("http://a/1"));
+    DT_CHECK_EQ (dt_pagelinks_fit (links, len, 10), strlen ("http://a/1"));
+    DT_CHECK_EQ (dt_pagelinks_fit (links, len, 9), 0);
+    DT_CHECK_EQ (dt_pagelinks_fit (links, len, 0), 0);
+}
+
 int main (void)
 {
     static dt_test_t tests[] = {
@@ -173,6 +188,7 @@ int main (void)
         {"the body kept is capped", test_the_body_kept_is_capped},
         {"a wire body is dechunked before its links are read",
          test_a_wire_body_is_dechunked_before_its_links_are_read},
+        {"links are cut after a whole URL", test_links_are_cut_after_a_whole_url},
         {"a wire body is inflated, and unknown codings give none",
          test_a_wire_body_is_inflated_and_unknown_codings_give_none},
         {0},
