@@ -35,6 +35,8 @@ static const char *s_usage =
     "  --host-delay MS   at least MS between the starts of two requests to one\n"
     "                    origin (default: the master's --host-delay); robots.txt\n"
     "                    is obeyed\n"
+    "  --save FORMAT     warc: the master archives every page as fetched (see\n"
+    "                    `dtask export`); none (default): results only\n"
     "Without --wait, prints the job id; follow it with `dtask results --job ID\n"
     "--follow`, stop it with `dtask cancel --job ID`. The HTTP options below\n"
     "apply to every page of the crawl.\n";
@@ -48,8 +50,9 @@ static const char *s_usage_text (void)
     return text;
 }
 
-/* getopt value of --host-delay (dt_httpflags.h has 0x10xx). */
+/* getopt values of --host-delay and --save (dt_httpflags.h has 0x10xx). */
 #define S_OPT_HOST_DELAY 0x1102
+#define S_OPT_SAVE       0x1103
 
 /* Bytes of a random job id: as submit's. */
 #define S_JOB_BYTES 8
@@ -108,13 +111,14 @@ int dt_cmd_crawl (const dt_cli_opts_t *opts, int argc, char **argv)
         {"scope", required_argument, NULL, 's'},
         {"max-pages", required_argument, NULL, 'm'},
         {"host-delay", required_argument, NULL, S_OPT_HOST_DELAY},
+        {"save", required_argument, NULL, S_OPT_SAVE},
         {"help", no_argument, NULL, 'h'},
         DT_HTTPFLAGS_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     const char *job = NULL;
     int wait = 0, c;
-    uint32_t host_delay_ms = 0;
+    uint32_t host_delay_ms = 0, save = 0;
     dt_msg_crawl_t crawl = {DT_SCOPE_HOST, {"", 0}, DT_CRAWL_DEPTH_ANY, 0};
     uint64_t value;
     dt_httpflags_t http;
@@ -136,6 +140,16 @@ int dt_cmd_crawl (const dt_cli_opts_t *opts, int argc, char **argv)
             break;
         case 'w':
             wait = 1;
+            break;
+        case S_OPT_SAVE:
+            /* As submit's --save: the master refuses it without an archive. */
+            if (strcmp (optarg, "warc") == 0)
+                save = DT_SUBMIT_SAVE;
+            else if (strcmp (optarg, "none") == 0)
+                save = 0;
+            else
+                return dt_cli_usage_error (s_usage_text (), "--save: warc or none, not '%s'",
+                                           optarg);
             break;
         case 'd':
             if (s_number (optarg, 0, DT_CRAWL_DEPTH_ANY - 1, &value) != 0)
@@ -213,7 +227,7 @@ int dt_cmd_crawl (const dt_cli_opts_t *opts, int argc, char **argv)
     request.type = DT_MSG_SUBMIT;
     request.submit.job = dt_str (job);
     request.submit.chunk = 0;
-    request.submit.flags = DT_SUBMIT_CRAWL;
+    request.submit.flags = DT_SUBMIT_CRAWL | save;
     request.submit.count = nseeds;
     request.submit.payloads = seeds;
     request.submit.http = http.msg;

@@ -328,6 +328,16 @@
  * leaves a page's links room in one frame. */
 #define DT_LIMIT_LINKS_BYTES (1024 * 1024)
 
+/* Bytes of one result's strings (URL, type, error, output, links,
+ * capture) a worker sends: a crawl page saved near DT_LIMIT_CAPTURE_WIRE
+ * with DT_LIMIT_LINKS_BYTES of links would pass DT_LIMIT_FRAME_MAX, so its
+ * links are cut at a whole URL to fit. 64 KiB is left for the RESULTS
+ * envelope (worker name) and the result's fixed fields. */
+#define DT_LIMIT_RESULT_BYTES (DT_LIMIT_FRAME_MAX - 64 * 1024)
+_Static_assert (DT_LIMIT_CAPTURE_WIRE + DT_LIMIT_URL_MAX + DT_LIMIT_CTYPE_MAX + DT_LIMIT_ERROR_MAX <
+                    DT_LIMIT_RESULT_BYTES,
+                "a capture that fits a result leaves room for its strings");
+
 /* The operators' HTTP side (dtask-master --http, master/dt_http.c). It
  * serves a few small GETs to a dashboard and a Prometheus scraper, never
  * a crowd: a handful of connections is plenty, and the caps keep a

@@ -390,6 +390,10 @@ static int s_start_url (s_fetch_t *self, const dt_handler_task_t *task, const dt
     x->linking = (task->flags & DT_TASK_LINKS) && (x->page || (x->page = dt_pagelinks_new ()));
     if (x->linking)
         dt_pagelinks_reset (x->page);
+    /* A capture turns libcurl's decoding off (s_apply): the page undoes
+     * the framing itself. */
+    if (x->linking && http->capture)
+        dt_pagelinks_wire (x->page);
     x->retry_after_ms = 0;
     x->body_len = 0;
     x->body_full = 0;
@@ -497,8 +501,11 @@ static int s_follow (s_fetch_t *self, s_xfer_t *x, const char *location, uint8_t
     self->active--;
     x->hops++;
     x->bytes = 0;
-    if (x->linking)
+    if (x->linking) {
+        /* A capture follows its own redirects: the next hop is wire too. */
         dt_pagelinks_reset (x->page);
+        dt_pagelinks_wire (x->page);
+    }
     dt_warc_capture_begin (x->capture, time (NULL));
     if (s_add (self, x, url, (long) left_ms) != 0) {
         *outcome = DT_OUTCOME_RETRY;

@@ -4,15 +4,25 @@
 #include "dt_limits.h"
 #include "dt_links.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <zlib.h>
+
+/* A wire body's content coding, as its response head names it. */
+#define S_ENC_NONE  0 /* none, or identity */
+#define S_ENC_ZLIB  1 /* gzip or deflate: zlib inflates it */
+#define S_ENC_OTHER 2 /* one we do not decode (br, zstd): the page gives no links */
 
 struct dt_pagelinks_t {
     char *body;      /* the body so far, up to DT_LIMIT_HTML_MAX (NOT NUL-terminated) */
     size_t len;      /* bytes in body */
     size_t cap;      /* bytes allocated */
     unsigned robots; /* DT_LINKS_* from X-Robots-Tag lines of this response */
+    int wire;        /* the body comes as received (a capture): undo its framing */
+    int chunked;     /* wire, and this response said Transfer-Encoding: chunked */
+    int encoded;     /* wire: S_ENC_* from this response's Content-Encoding */
     char *links;     /* the last dt_pagelinks_links answer; NULL until then */
 };
 
@@ -46,8 +56,116 @@ void dt_pagelinks_reset (dt_pagelinks_t *self)
     }
     self->len = 0;
     self->robots = 0;
+    self->wire = 0;
+    self->chunked = 0;
+    self->encoded = 0;
     free (self->links);
     self->links = NULL;
+}
+
+void dt_pagelinks_wire (dt_pagelinks_t *self)
+{
+    self->wire = 1;
+}
+
+/* Whether the comma-separated header value `v` (`n` bytes) names `token`,
+ * case-insensitively. */
+static int s_has_token (const char *v, size_t n, const char *token)
+{
+    size_t t = strlen (token);
+    for (size_t i = 0; i + t <= n; i++)
+        if (strncasecmp (v + i, token, t) == 0 &&
+            (i == 0 || v[i - 1] == ' ' || v[i - 1] == ',' || v[i - 1] == '\t' || v[i - 1] == ':'))
+            return 1;
+    return 0;
+}
+
+/* Removes chunked transfer framing from body[0..len) in place (the data
+ * never runs ahead of its framing) and returns the data's length. A body
+ * cut short (at DT_LIMIT_HTML_MAX, or a broken transfer) gives the data
+ * that arrived whole. */
+static size_t s_dechunk (char *body, size_t len)
+{
+    size_t in = 0, out = 0;
+    while (in < len) {
+        uint64_t size = 0;
+        int digits = 0;
+        for (; in < len; in++, digits++) {
+            char c = body[in];
+            int d = c >= '0' && c <= '9'   ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                           : -1;
+            if (d < 0)
+                break;
+            if (digits >= 15)
+                return out; /* no chunk we kept is that large */
+            size = size * 16 + (uint64_t) d;
+        }
+        if (digits == 0)
+            return out;
+        /* Chunk extensions up to the line's end. */
+        while (in < len && body[in] != '\n')
+            in++;
+        if (in++ >= len || size == 0)
+            return out;
+        size_t take = size < len - in ? (size_t) size : len - in;
+        memmove (body + out, body + in, take);
+        out += take;
+        in += take;
+        if (take < size)
+            return out;
+        if (in < len && body[in] == '\r')
+            in++;
+        if (in < len && body[in] == '\n')
+            in++;
+    }
+    return out;
+}
+
+/* Inflates a gzip or zlib body into a new buffer of at most
+ * DT_LIMIT_HTML_MAX bytes. Returns it (the caller frees it) with *out_len,
+ * or NULL when it is not one or out of memory: the page then gives no
+ * links rather than links read from compressed bytes. */
+static char *s_inflate (const char *body, size_t len, size_t *out_len)
+{
+    z_stream z;
+    memset (&z, 0, sizeof z);
+    /* 15 + 32: a gzip or a zlib header, told apart by its first bytes. */
+    if (inflateInit2 (&z, 15 + 32) != Z_OK)
+        return NULL;
+    size_t cap = 64 * 1024;
+    char *out = malloc (cap);
+    z.next_in = (Bytef *) body;
+    z.avail_in = (uInt) len;
+    int rc = Z_OK;
+    size_t n = 0;
+    while (out && rc == Z_OK && n < DT_LIMIT_HTML_MAX) {
+        if (n == cap) {
+            size_t more = cap * 2 > DT_LIMIT_HTML_MAX ? DT_LIMIT_HTML_MAX : cap * 2;
+            char *grown = realloc (out, more);
+            if (!grown) {
+                free (out);
+                out = NULL;
+                break;
+            }
+            out = grown;
+            cap = more;
+        }
+        z.next_out = (Bytef *) out + n;
+        z.avail_out = (uInt) (cap - n);
+        rc = inflate (&z, Z_NO_FLUSH);
+        n = cap - z.avail_out;
+        if (rc == Z_BUF_ERROR && z.avail_in == 0)
+            break; /* a body cut short: what was inflated is the page */
+    }
+    inflateEnd (&z);
+    if (out && (rc == Z_OK || rc == Z_STREAM_END || rc == Z_BUF_ERROR)) {
+        *out_len = n;
+        return out;
+    }
+    free (out);
+    return NULL;
 }
 
 /* Header name of the robots directives (Google's, which others follow). */
@@ -60,7 +178,19 @@ void dt_pagelinks_header (dt_pagelinks_t *self, const char *line, size_t len)
          * last one said is not this one's. */
         self->len = 0;
         self->robots = 0;
+        self->chunked = 0;
+        self->encoded = 0;
         return;
+    }
+    if (self->wire && len > 18 && strncasecmp (line, "transfer-encoding:", 18) == 0)
+        self->chunked = s_has_token (line + 18, len - 18, "chunked");
+    if (self->wire && len > 17 && strncasecmp (line, "content-encoding:", 17) == 0) {
+        const char *v = line + 17;
+        size_t n = len - 17;
+        if (s_has_token (v, n, "gzip") || s_has_token (v, n, "deflate"))
+            self->encoded = S_ENC_ZLIB;
+        else if (!s_has_token (v, n, "identity"))
+            self->encoded = S_ENC_OTHER;
     }
     size_t name = sizeof S_ROBOTS_TAG - 1;
     if (len <= name || strncasecmp (line, S_ROBOTS_TAG, name) != 0)
@@ -104,10 +234,23 @@ const char *dt_pagelinks_links (dt_pagelinks_t *self, long status, const char *f
 {
     *len = 0;
     if (status < 200 || status > 299 || !dt_links_is_html (content_type) ||
-        (self->robots & DT_LINKS_NOFOLLOW))
+        (self->robots & DT_LINKS_NOFOLLOW) || self->encoded == S_ENC_OTHER)
         return "";
-    dt_links_t *links = dt_links_extract (final_url, self->body ? self->body : "", self->len,
-                                          content_type, DT_PAGELINKS_AGENT);
+    /* A captured body is the wire's: the links are read from the page it
+     * carries, as they are without capture (libcurl decodes then). */
+    const char *page = self->body ? self->body : "";
+    size_t page_len = self->len;
+    char *inflated = NULL;
+    if (self->chunked && self->body)
+        page_len = self->len = s_dechunk (self->body, self->len);
+    if (self->encoded == S_ENC_ZLIB) {
+        if (!(inflated = s_inflate (page, page_len, &page_len)))
+            return "";
+        page = inflated;
+    }
+    dt_links_t *links =
+        dt_links_extract (final_url, page, page_len, content_type, DT_PAGELINKS_AGENT);
+    free (inflated);
     if (!links)
         return "";
     size_t count = dt_links_robots (links) & DT_LINKS_NOFOLLOW ? 0 : dt_links_count (links);
@@ -128,4 +271,15 @@ const char *dt_pagelinks_links (dt_pagelinks_t *self, long status, const char *f
     }
     dt_links_destroy (&links);
     return self->links ? self->links : "";
+}
+
+size_t dt_pagelinks_fit (const char *links, size_t len, size_t room)
+{
+    if (len <= room)
+        return len;
+    /* links[room] is past the prefix: a '\n' there ends a whole URL. */
+    size_t keep = room;
+    while (keep > 0 && links[keep] != '\n')
+        keep--;
+    return keep;
 }

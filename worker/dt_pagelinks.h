@@ -25,9 +25,15 @@ dt_pagelinks_t *dt_pagelinks_new (void);
 /* NULL-safe; nulls the pointer. */
 void dt_pagelinks_destroy (dt_pagelinks_t **self_p);
 
-/* Forgets the body, the robots flags and the links: a new response
+/* Forgets the body, the robots flags, wire mode and the links: a new response
  * (the next task, or a redirect's next hop). Keeps the buffer. */
 void dt_pagelinks_reset (dt_pagelinks_t *self);
+
+/* This task's body comes as received (a capture keeps it so): chunked
+ * framing is removed and a gzip or deflate content coding inflated before
+ * the links are read; a coding zlib cannot undo gives no links. Until the
+ * next reset. */
+void dt_pagelinks_wire (dt_pagelinks_t *self);
 
 /* One response head line as libcurl hands it (with its CRLF): a status
  * line starts a new response; X-Robots-Tag lines are read. */
@@ -43,5 +49,10 @@ void dt_pagelinks_body (dt_pagelinks_t *self, const char *data, size_t len);
  * Out of memory gives none. */
 const char *dt_pagelinks_links (dt_pagelinks_t *self, long status, const char *final_url,
                                 const char *content_type, size_t *len);
+
+/* The length of the longest prefix of `links` (`len` bytes, one URL per
+ * '\n', none after the last) that is at most `room` bytes and ends after a
+ * whole URL: 0 when even the first does not fit. */
+size_t dt_pagelinks_fit (const char *links, size_t len, size_t room);
 
 #endif

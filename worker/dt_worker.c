@@ -6,6 +6,7 @@
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_msg.h"
+#include "dt_pagelinks.h"
 #include "dt_sock.h"
 #include "dt_stdio.h"
 #include "dt_warc_file.h"
@@ -281,6 +282,17 @@ static int s_add_result (s_worker_t *self, const s_slot_t *task, const dt_handle
     const char *error = outcome == r->outcome ? r->error : over;
     /* dt_links caps a page's links under LINKS_BYTES; this guards the codec. */
     size_t links_len = r->links_len > DT_LIMIT_LINKS_BYTES ? 0 : r->links_len;
+    size_t others = url_len + ctype_len + error_len + output_len + capture_len;
+    if (links_len && others + links_len > DT_LIMIT_RESULT_BYTES) {
+        /* One result must fit a frame: the capture is the page itself, so
+         * the links give way, cut after a whole URL. The master sees fewer
+         * links; the log says how many bytes went. */
+        size_t room = others < DT_LIMIT_RESULT_BYTES ? DT_LIMIT_RESULT_BYTES - others : 0;
+        size_t keep = dt_pagelinks_fit (r->links, links_len, room);
+        dt_log_warn ("LINKS-CUT", "task %" PRIu64 ": %zu of %zu link bytes kept to fit a frame",
+                     task->id, keep, links_len);
+        links_len = keep;
+    }
     char *strings =
         malloc (url_len + ctype_len + error_len + output_len + links_len + capture_len + 1);
     if (!strings)

@@ -43,6 +43,8 @@ expected_body(path)) without fetching it again:
   /site/data       application/octet-stream whose bytes look like HTML linking to /trap/binary
   /site/huge       HTML with HUGE_LINKS links to --other-base, a 100 kB link and broken markup
   /site/nofollow-meta, /site/nofollow-header
+                   (with --site-framing chunked every /site/ route is sent chunked, with
+                   gzipchunked also gzipped for a client that accepts gzip: site_wire_body)
                    pages whose links must not be followed (meta robots, X-Robots-Tag)
   /trap/...        never linked by a followed link: a crawl that fetches one is wrong
   /robots.txt      allows everything, or what --robots says:
@@ -82,6 +84,7 @@ SITE_PAGES = 60  # pages /site/0 .. /site/59 of the crawl test site
 HUGE_LINKS = 3000  # links on /site/huge: past the worker's per-page cap (DT_LIMIT_LINKS_MAX 1000)
 OTHER_BASE = "http://127.0.0.1:9"  # --other-base: where off-site links point (another server)
 SITE_DELAY_MS = 0  # --site-delay-ms: each /site/ page waits this long, so a crawl lasts a while
+SITE_FRAMING = ""  # --site-framing: "", "chunked" or "gzipchunked" (how /site/ routes are sent)
 LOG_MAX = 100000  # /log entries kept: a test makes far fewer; bounds memory under a long run
 ROBOTS_MAX = 64 * 1024 * 1024  # largest big:N / garbage:N robots.txt
 
@@ -203,6 +206,26 @@ def site_page(path, port):
     if k is None:
         return None
     return (200, html, {}, site_body(k).replace("{port}", str(port)).encode("utf-8"))
+
+
+def site_wire_body(body, accepts_gzip):
+    """The entity body a /site/ route sends for body under SITE_FRAMING (before chunk framing)."""
+    if SITE_FRAMING == "gzipchunked" and accepts_gzip:
+        return gzip.compress(body, compresslevel=6, mtime=0)
+    return body
+
+
+_SITE_CHUNK_CYCLE = (5, 13, 1, 64)  # chunks of a --site-framing page: small, so framing splits URLs
+
+
+def site_chunk_sizes(n):
+    """The sizes of the chunks a /site/ route is sent in under --site-framing."""
+    sizes, i = [], 0
+    while n > 0:
+        sizes.append(min(n, _SITE_CHUNK_CYCLE[i % len(_SITE_CHUNK_CYCLE)]))
+        n -= sizes[-1]
+        i += 1
+    return sizes
 
 
 def size_chunk(offset, n):
@@ -481,6 +504,10 @@ class Handler(BaseHTTPRequestHandler):
             if SITE_DELAY_MS:
                 time.sleep(SITE_DELAY_MS / 1000.0)
             status, ctype, headers, body = site
+            if SITE_FRAMING:
+                gz = "gzip" in self.headers.get("Accept-Encoding", "")
+                return self._reply_chunked_bytes(status, ctype, headers, site_wire_body(body, gz),
+                                                 gz and SITE_FRAMING == "gzipchunked", send_body)
             return self._reply(status, ctype, len(body), headers, body, send_body)
         r = route(path)
         if r is not None:
@@ -540,6 +567,25 @@ class Handler(BaseHTTPRequestHandler):
             ext = ";i=%d" % i if i % 3 == 2 else ""
             data = body[off : off + size] if gzipped else size_chunk(off, size)
             self.wfile.write(b"%x%s\r\n%s\r\n" % (size, ext.encode(), data))
+            off += size
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _reply_chunked_bytes(self, status, ctype, headers, body, gzipped, send_body):
+        """body (already encoded) in site_chunk_sizes() chunks, every third with an extension."""
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        if gzipped:
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        if not send_body:
+            return
+        off = 0
+        for i, size in enumerate(site_chunk_sizes(len(body))):
+            ext = ";i=%d" % i if i % 3 == 2 else ""
+            self.wfile.write(b"%x%s\r\n%s\r\n" % (size, ext.encode(), body[off : off + size]))
             off += size
         self.wfile.write(b"0\r\n\r\n")
 
@@ -668,11 +714,15 @@ def main():
     ap.add_argument("--quiet", action="store_true", help="do not log requests")
     ap.add_argument("--other-base", help="base URL /site/ pages link off-site to (another server)")
     ap.add_argument("--site-delay-ms", type=int, default=0, help="each /site/ page waits this long")
+    ap.add_argument("--site-framing", choices=("chunked", "gzipchunked"),
+                    help="send /site/ routes chunked (gzipchunked: also gzipped when accepted)")
     ap.add_argument("--request-log", help="append each request (method, path, headers) to this file as a JSON line")
     ap.add_argument("--robots", help="what /robots.txt answers: status:C, file:PATH, big:N, garbage:N")
     args = ap.parse_args()
     global SITE_DELAY_MS
     SITE_DELAY_MS = max(0, min(args.site_delay_ms, SLOW_MAX_MS))
+    global SITE_FRAMING  # noqa: PLW0603 (set once, before serving)
+    SITE_FRAMING = args.site_framing or ""
     if args.other_base:
         global OTHER_BASE  # noqa: PLW0603 (set once, before serving)
         OTHER_BASE = args.other_base.rstrip("/")

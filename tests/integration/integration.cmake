@@ -2,6 +2,7 @@
 dt_script_test(httpd_selftest integration/httpd_selftest.sh)
 dt_script_test(e2e_crawl integration/e2e_crawl.sh)
 dt_script_test(e2e_crawl_site integration/e2e_crawl_site.sh)
+dt_script_test(e2e_crawl_save integration/e2e_crawl_save.sh)
 dt_script_test(e2e_crawl_faults integration/e2e_crawl_faults.sh)
 dt_script_test(e2e_retries integration/e2e_retries.sh)
 dt_script_test(e2e_worker_loss integration/e2e_worker_loss.sh)
@@ -57,5 +58,6 @@ set_tests_properties(warc_check_install PROPERTIES
   FIXTURES_SETUP warcio TIMEOUT 600 ENVIRONMENT "WARC_CHECK_PREFIX=${CMAKE_BINARY_DIR}/warc-check")
 dt_script_test(warc_check_selftest tools/warc-check/selftest.sh)
 set_tests_properties(warc_check_selftest e2e_warc_local e2e_archive e2e_archive_crash e2e_archive_full
+  e2e_crawl_save
   PROPERTIES FIXTURES_REQUIRED warcio)
 dt_script_test(e2e_polite integration/e2e_polite.sh)

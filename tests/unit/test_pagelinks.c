@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 static const char s_page[] = "<html><body><a href=\"/a\">a</a> <a href=\"b\">b</a></body></html>";
 
@@ -88,6 +89,95 @@ static void test_the_body_kept_is_capped (void)
     dt_pagelinks_destroy (&p);
 }
 
+/* Feeds one head line (NUL-terminated) to the page. */
+static void s_head (dt_pagelinks_t *p, const char *line)
+{
+    dt_pagelinks_header (p, line, strlen (line));
+}
+
+/* The two links s_page gives. */
+#define S_PAGE_LINKS "http://h.test/a\nhttp://h.test/dir/b"
+
+static void test_a_wire_body_is_dechunked_before_its_links_are_read (void)
+{
+    dt_pagelinks_t *p = dt_pagelinks_new ();
+    dt_pagelinks_wire (p);
+    s_head (p, "HTTP/1.1 200 OK\r\n");
+    s_head (p, "Transfer-Encoding: chunked\r\n");
+    /* Framing inside both URLs, an extension, and a trailer. */
+    const char wire[] = "15\r\n<html><body><a href=\"\r\n"
+                        "3;ext=1\r\n/a\"\r\n"
+                        "1a\r\n>a</a> <a href=\"b\">b</a></\r\n"
+                        "c\r\nbody></html>\r\n"
+                        "0\r\nX-Trailer: 1\r\n\r\n";
+    dt_pagelinks_body (p, wire, sizeof wire - 1);
+    size_t len;
+    const char *links = s_links (p, 200, "text/html", &len);
+    DT_CHECK (len == strlen (S_PAGE_LINKS) && memcmp (links, S_PAGE_LINKS, len) == 0);
+    /* Without wire mode (libcurl decoded it) the same head changes nothing. */
+    dt_pagelinks_reset (p);
+    s_head (p, "Transfer-Encoding: chunked\r\n");
+    dt_pagelinks_body (p, s_page, sizeof s_page - 1);
+    links = s_links (p, 200, "text/html", &len);
+    DT_CHECK (len == strlen (S_PAGE_LINKS) && memcmp (links, S_PAGE_LINKS, len) == 0);
+    dt_pagelinks_destroy (&p);
+}
+
+static void test_a_wire_body_is_inflated_and_unknown_codings_give_none (void)
+{
+    unsigned char gz[512];
+    z_stream z;
+    memset (&z, 0, sizeof z);
+    DT_CHECK (deflateInit2 (&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+    z.next_in = (Bytef *) s_page;
+    z.avail_in = sizeof s_page - 1;
+    z.next_out = gz;
+    z.avail_out = sizeof gz;
+    DT_CHECK (deflate (&z, Z_FINISH) == Z_STREAM_END);
+    size_t gz_len = sizeof gz - z.avail_out;
+    deflateEnd (&z);
+
+    dt_pagelinks_t *p = dt_pagelinks_new ();
+    dt_pagelinks_wire (p);
+    s_head (p, "HTTP/1.1 200 OK\r\n");
+    s_head (p, "Content-Encoding: gzip\r\n");
+    dt_pagelinks_body (p, (const char *) gz, gz_len);
+    size_t len;
+    const char *links = s_links (p, 200, "text/html", &len);
+    DT_CHECK (len == strlen (S_PAGE_LINKS) && memcmp (links, S_PAGE_LINKS, len) == 0);
+
+    /* A coding zlib cannot undo: no links, rather than links read from it. */
+    dt_pagelinks_reset (p);
+    dt_pagelinks_wire (p);
+    s_head (p, "Content-Encoding: br\r\n");
+    dt_pagelinks_body (p, s_page, sizeof s_page - 1);
+    s_links (p, 200, "text/html", &len);
+    DT_CHECK_EQ (len, 0);
+    /* Broken gzip: none either. */
+    dt_pagelinks_reset (p);
+    dt_pagelinks_wire (p);
+    s_head (p, "Content-Encoding: gzip\r\n");
+    dt_pagelinks_body (p, s_page, sizeof s_page - 1);
+    s_links (p, 200, "text/html", &len);
+    DT_CHECK_EQ (len, 0);
+    dt_pagelinks_destroy (&p);
+}
+
+static void test_links_are_cut_after_a_whole_url (void)
+{
+    const char links[] = "http://a/1\nhttp://b/22\nhttp://c/333";
+    size_t len = sizeof links - 1;
+    DT_CHECK_EQ (dt_pagelinks_fit (links, len, len), len);
+    DT_CHECK_EQ (dt_pagelinks_fit (links, len, len + 100), len);
+    DT_CHECK_EQ (dt_pagelinks_fit (links, len, len - 1), strlen ("http://a/1\nhttp://b/22"));
+    DT_CHECK_EQ (dt_pagelinks_fit (links, len, 23), strlen ("http://a/1\nhttp://b/22"));
+    DT_CHECK_EQ (dt_pagelinks_fit (links, len, 22), strlen ("http://a/1\nhttp://b/22"));
+    DT_CHECK_EQ (dt_pagelinks_fit (links, len, 21), strlen ("http://a/1"));
+    DT_CHECK_EQ (dt_pagelinks_fit (links, len, 10), strlen ("http://a/1"));
+    DT_CHECK_EQ (dt_pagelinks_fit (links, len, 9), 0);
+    DT_CHECK_EQ (dt_pagelinks_fit (links, len, 0), 0);
+}
+
 int main (void)
 {
     static dt_test_t tests[] = {
@@ -96,6 +186,11 @@ int main (void)
         {"X-Robots-Tag nofollow is obeyed for us only",
          test_x_robots_tag_nofollow_is_obeyed_for_us_only},
         {"the body kept is capped", test_the_body_kept_is_capped},
+        {"a wire body is dechunked before its links are read",
+         test_a_wire_body_is_dechunked_before_its_links_are_read},
+        {"links are cut after a whole URL", test_links_are_cut_after_a_whole_url},
+        {"a wire body is inflated, and unknown codings give none",
+         test_a_wire_body_is_inflated_and_unknown_codings_give_none},
         {0},
     };
     return dt_test_run (tests);
