@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -51,6 +52,33 @@ int dt_cli_check_job (const char *job, const char *usage)
             return -1;
         }
     }
+    return 0;
+}
+
+int dt_cli_parse_save (const char *arg, uint32_t *flags, const char *usage)
+{
+    if (strcmp (arg, "warc") == 0)
+        *flags |= DT_SUBMIT_SAVE;
+    else if (strcmp (arg, "none") == 0)
+        *flags &= ~DT_SUBMIT_SAVE;
+    else {
+        dt_cli_usage_error (usage, "--save: warc or none, not '%s'", arg);
+        return -1;
+    }
+    return 0;
+}
+
+int dt_cli_parse_host_delay (const char *arg, uint32_t *ms, const char *usage)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull (arg, &end, 10);
+    if (arg[0] < '0' || arg[0] > '9' || *end || errno || v > DT_LIMIT_HOST_DELAY_MAX_MS) {
+        dt_cli_usage_error (usage, "--host-delay: ms, 0 to %u, not '%s'",
+                            DT_LIMIT_HOST_DELAY_MAX_MS, arg);
+        return -1;
+    }
+    *ms = (uint32_t) v;
     return 0;
 }
 

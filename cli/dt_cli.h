@@ -84,6 +84,12 @@ int dt_cli_bad_option (int c, char **argv, const char *usage);
  * characters, no spaces. Returns 0, or -1 after printing why. */
 int dt_cli_check_job (const char *job, const char *usage);
 
+/* A job's --save (warc or none) into DT_SUBMIT_SAVE of *flags, and its
+ * --host-delay (ms, 0..DT_LIMIT_HOST_DELAY_MAX_MS): shared by submit and
+ * crawl. Each returns 0, or -1 after printing why. */
+int dt_cli_parse_save (const char *arg, uint32_t *flags, const char *usage);
+int dt_cli_parse_host_delay (const char *arg, uint32_t *ms, const char *usage);
+
 /* Creates the request engine for opts->master. Returns NULL after printing
  * why (a malformed endpoint). */
 dt_rpc_t *dt_cli_connect (const dt_cli_opts_t *opts);

@@ -143,13 +143,8 @@ int dt_cmd_crawl (const dt_cli_opts_t *opts, int argc, char **argv)
             break;
         case S_OPT_SAVE:
             /* As submit's --save: the master refuses it without an archive. */
-            if (strcmp (optarg, "warc") == 0)
-                save = DT_SUBMIT_SAVE;
-            else if (strcmp (optarg, "none") == 0)
-                save = 0;
-            else
-                return dt_cli_usage_error (s_usage_text (), "--save: warc or none, not '%s'",
-                                           optarg);
+            if (dt_cli_parse_save (optarg, &save, s_usage_text ()) != 0)
+                return DT_CLI_EXIT_USAGE;
             break;
         case 'd':
             if (s_number (optarg, 0, DT_CRAWL_DEPTH_ANY - 1, &value) != 0)
@@ -171,10 +166,8 @@ int dt_cmd_crawl (const dt_cli_opts_t *opts, int argc, char **argv)
             crawl.max_pages = value;
             break;
         case S_OPT_HOST_DELAY:
-            if (s_number (optarg, 0, DT_LIMIT_HOST_DELAY_MAX_MS, &value) != 0)
-                return dt_cli_usage_error (s_usage_text (), "--host-delay: ms, 0 to %u, not '%s'",
-                                           DT_LIMIT_HOST_DELAY_MAX_MS, optarg);
-            host_delay_ms = (uint32_t) value;
+            if (dt_cli_parse_host_delay (optarg, &host_delay_ms, s_usage_text ()) != 0)
+                return DT_CLI_EXIT_USAGE;
             break;
         case 'h':
             fputs (s_usage_text (), stdout);

@@ -594,22 +594,15 @@ int dt_cmd_submit (const dt_cli_opts_t *opts, int argc, char **argv)
             jsonl = 1;
             break;
         case 'S':
-            if (strcmp (optarg, "warc") == 0)
-                self.flags |= DT_SUBMIT_SAVE;
-            else if (strcmp (optarg, "none") == 0)
-                self.flags &= ~DT_SUBMIT_SAVE;
-            else
-                return dt_cli_usage_error (s_usage_text (), "--save: warc or none, not '%s'",
-                                           optarg);
+            if (dt_cli_parse_save (optarg, &self.flags, s_usage_text ()) != 0)
+                return DT_CLI_EXIT_USAGE;
             break;
         case S_OPT_ROBOTS:
             self.polite_flags |= DT_SUBMIT_ROBOTS;
             break;
         case S_OPT_HOST_DELAY:
-            if (s_uint (optarg, DT_LIMIT_HOST_DELAY_MAX_MS, &v) != 0)
-                return dt_cli_usage_error (s_usage, "--host-delay: ms, 0 to %u, not '%s'",
-                                           DT_LIMIT_HOST_DELAY_MAX_MS, optarg);
-            self.host_delay_ms = (uint32_t) v;
+            if (dt_cli_parse_host_delay (optarg, &self.host_delay_ms, s_usage) != 0)
+                return DT_CLI_EXIT_USAGE;
             break;
         case 'P':
             if (s_uint (optarg, DT_PRIORITY_MAX, &v) != 0)
