@@ -80,6 +80,17 @@ static inline void dt_spec_split (const char *spec, size_t len, dt_str_t *kind, 
     *payload = dt_str_n (h + DT_SPEC_HEADER, rest - DT_SPEC_HEADER);
 }
 
+/* What dt_spec_split gives for a spec known to hold no NUL (an http URL
+ * with no options of its own), without looking for one. */
+static inline void dt_spec_plain (const char *spec, size_t len, dt_str_t *kind, dt_str_t *payload,
+                                  dt_spec_opts_t *opts)
+{
+    *kind = dt_str_n (DT_KIND_HTTP, sizeof DT_KIND_HTTP - 1);
+    *payload = dt_str_n (spec, len);
+    if (opts)
+        memset (opts, 0, sizeof *opts);
+}
+
 /* The specs of `count` payloads of `kind` with `opts`: for http with no
  * options the payloads themselves (*buf_p NULL); else each written into
  * one malloc'd buffer returned in *buf_p (the caller frees it, and the

@@ -267,6 +267,13 @@ void dt_state_step_cold (dt_state_t *self, dt_job_t *job, dt_task_state_t state,
 static int s_meta (dt_state_t *self, dt_task_t *task)
 {
     if (!task->kind) {
+        /* A spec with no NUL is an http URL with no options (dt_spec.h),
+         * what almost every task is: http, priority 0, nothing to split. */
+        if (!memchr (task->url, '\0', task->url_len)) {
+            task->kind = DT_KINDS_HTTP + 1;
+            task->meta = 0;
+            return DT_KINDS_HTTP;
+        }
         dt_str_t kind, payload;
         dt_spec_opts_t opts;
         dt_spec_split (task->url, task->url_len, &kind, &payload, &opts);
@@ -274,8 +281,7 @@ static int s_meta (dt_state_t *self, dt_task_t *task)
         if (k < 0)
             return -1;
         task->kind = (uint8_t) (k + 1);
-        int has = memchr (task->url, '\0', task->url_len) != NULL;
-        task->meta = (uint8_t) ((opts.priority & DT_TASK_PRIO) | (has ? DT_TASK_OPTS : 0));
+        task->meta = (uint8_t) ((opts.priority & DT_TASK_PRIO) | DT_TASK_OPTS);
     }
     return task->kind - 1;
 }
@@ -522,6 +528,10 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
 
     for (uint32_t i = 0; i < nurls; i++) {
         char why[128];
+        /* A spec that passes as a URL holds no NUL (the check refuses
+         * controls): an http URL with no options, so nothing to split. */
+        if (dt_url_check (urls[i].ptr, urls[i].len, NULL, 0) == 0)
+            continue;
         /* Only an http task's payload is a URL (dt_spec.h); any other's is
          * opaque bytes. */
         dt_str_t kind, url;
@@ -857,10 +867,10 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
         }
         dt_str_t kind, payload;
         dt_spec_opts_t opts;
-        dt_spec_split (task->url, task->url_len, &kind, &payload,
-                       task->meta & DT_TASK_OPTS ? &opts : NULL);
-        if (!(task->meta & DT_TASK_OPTS))
-            memset (&opts, 0, sizeof opts);
+        if (task->meta & DT_TASK_OPTS)
+            dt_spec_split (task->url, task->url_len, &kind, &payload, &opts);
+        else /* no NUL (s_meta): an http URL with no options, nothing to split */
+            dt_spec_plain (task->url, task->url_len, &kind, &payload, &opts);
         if (opts.not_before && opts.not_before > dt_state_wall_ms ()) {
             /* Not yet due (a task put back by REQUEUE): it waits in memory
              * until its time (dt_state_due.c); DUE brings it back. */
