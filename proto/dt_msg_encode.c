@@ -12,6 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* For the writers on the hot path of a batch (a PAGE of results, a TASKS):
+ * gcc would otherwise keep them out of line, a call per field. */
+#define S_HOT static inline __attribute__ ((always_inline))
+
 typedef struct {
     uint8_t *data; /* the frame being written */
     uint8_t *p;    /* next byte to write */
@@ -26,12 +30,9 @@ static void s_fail (s_writer_t *w, int rc)
         w->rc = rc;
 }
 
-/* Makes room for `n` more bytes. A checked frame never grows past
- * DT_LIMIT_FRAME_MAX (plus one write), which the reader would refuse. */
-static int s_room (s_writer_t *w, size_t n)
+/* Grows the frame for `n` more bytes (see s_room). */
+static int s_grow (s_writer_t *w, size_t n)
 {
-    if ((size_t) (w->end - w->p) >= n)
-        return 0;
     size_t used = (size_t) (w->p - w->data);
     if (w->checked && used > DT_LIMIT_FRAME_MAX) {
         s_fail (w, DT_PROTO_ETOOBIG);
@@ -51,8 +52,17 @@ static int s_room (s_writer_t *w, size_t n)
     return 0;
 }
 
+/* Makes room for `n` more bytes. A checked frame never grows past
+ * DT_LIMIT_FRAME_MAX (plus one write), which the reader would refuse. */
+S_HOT int s_room (s_writer_t *w, size_t n)
+{
+    if ((size_t) (w->end - w->p) >= n)
+        return 0;
+    return s_grow (w, n);
+}
+
 /* Writes `v` big-endian in `n` bytes after the format byte `f`. */
-static void s_put_be (s_writer_t *w, uint8_t f, uint64_t v, int n)
+S_HOT void s_put_be (s_writer_t *w, uint8_t f, uint64_t v, int n)
 {
     uint8_t *p = w->p;
     *p++ = f;
@@ -62,7 +72,7 @@ static void s_put_be (s_writer_t *w, uint8_t f, uint64_t v, int n)
 }
 
 /* A uint, in the shortest format (room for 9 bytes is made by the caller). */
-static void s_put_uint (s_writer_t *w, uint64_t v)
+S_HOT void s_put_uint (s_writer_t *w, uint64_t v)
 {
     if (v <= 0x7f)
         *w->p++ = (uint8_t) v;
@@ -76,7 +86,7 @@ static void s_put_uint (s_writer_t *w, uint64_t v)
         s_put_be (w, 0xcf, v, 8);
 }
 
-static void s_put_array (s_writer_t *w, uint32_t n)
+S_HOT void s_put_array (s_writer_t *w, uint32_t n)
 {
     if (s_room (w, 5) != 0)
         return;
@@ -88,7 +98,7 @@ static void s_put_array (s_writer_t *w, uint32_t n)
         s_put_be (w, 0xdd, n, 4);
 }
 
-static void s_put_bin (s_writer_t *w, const dt_msg_field_t *f, const dt_str_t *s)
+S_HOT void s_put_bin (s_writer_t *w, const dt_msg_field_t *f, const dt_str_t *s)
 {
     if (w->checked && s->len > f->max)
         s_fail (w, DT_PROTO_ETOOBIG);
@@ -107,7 +117,7 @@ static void s_put_bin (s_writer_t *w, const dt_msg_field_t *f, const dt_str_t *s
     w->p += s->len;
 }
 
-static void s_put_str (s_writer_t *w, const dt_msg_field_t *f, const dt_str_t *s)
+S_HOT void s_put_str (s_writer_t *w, const dt_msg_field_t *f, const dt_str_t *s)
 {
     if (f->kind == DT_FIELD_BIN) {
         s_put_bin (w, f, s);
@@ -132,7 +142,7 @@ static void s_put_str (s_writer_t *w, const dt_msg_field_t *f, const dt_str_t *s
     w->p += s->len;
 }
 
-static uint64_t s_load (const uint8_t *p, int width)
+S_HOT uint64_t s_load (const uint8_t *p, int width)
 {
     switch (width) {
     case 1:
@@ -146,7 +156,26 @@ static uint64_t s_load (const uint8_t *p, int width)
     }
 }
 
-static void s_put_fields (s_writer_t *w, const dt_msg_layout_t *layout, const uint8_t *base);
+/* The fields of one LIST item: UINT, STR and BIN only (dt_msg_table.h),
+ * with what s_put_fields checks, in the same order. */
+S_HOT void s_put_item (s_writer_t *w, const dt_msg_layout_t *item, const uint8_t *at)
+{
+    for (const dt_msg_field_t *f = item->fields; f < item->fields + item->count; f++) {
+        if (f->kind == DT_FIELD_UINT) {
+            uint64_t v = s_load (at + f->offset, f->width);
+            /* One unsigned compare for v < min || v > max. */
+            if (w->checked && v - f->min > f->max - f->min)
+                s_fail (w, DT_PROTO_EMALFORMED);
+            else if (s_room (w, 9) == 0)
+                s_put_uint (w, v);
+        } else
+            s_put_str (w, f, (const dt_str_t *) (const void *) (at + f->offset));
+        if (w->rc)
+            return;
+    }
+    if (w->checked && item->check && item->check (at) != 0)
+        s_fail (w, DT_PROTO_EMALFORMED);
+}
 
 static void s_put_list (s_writer_t *w, const dt_msg_field_t *f, const uint8_t *base)
 {
@@ -158,15 +187,21 @@ static void s_put_list (s_writer_t *w, const dt_msg_field_t *f, const uint8_t *b
         s_fail (w, DT_PROTO_EMALFORMED);
     s_put_array (w, n);
     const dt_msg_layout_t *item = f->item;
-    for (uint32_t i = 0; i < n && !w->rc; i++) {
+    /* The hot loop of a batch, through a copy of the writer in locals: the
+     * loads from the items could alias *w, and the compiler would reload
+     * the write pointer after each one. */
+    s_writer_t lw = *w;
+    for (uint32_t i = 0; i < n && !lw.rc; i++) {
         const uint8_t *at = items + (size_t) i * item->size;
         if (item->bare)
-            s_put_str (w, &item->fields[0], (const dt_str_t *) (const void *) at);
+            s_put_str (&lw, &item->fields[0], (const dt_str_t *) (const void *) at);
         else {
-            s_put_array (w, item->count);
-            s_put_fields (w, item, at);
+            s_put_array (&lw, item->count);
+            if (!lw.rc)
+                s_put_item (&lw, item, at);
         }
     }
+    *w = lw;
 }
 
 static void s_put_fields (s_writer_t *w, const dt_msg_layout_t *layout, const uint8_t *base)
