@@ -55,7 +55,13 @@ struct dt_results_t {
     uint64_t first;         /* lowest seq in memory */
     uint64_t last;          /* highest seq recorded */
     zhashx_t *shared;       /* s_shared_t by bytes: worker names, content types */
+    s_shared_t *found[2];   /* per use (S_SHARE_*), the shared string found last */
 };
+
+/* The uses of shared strings, each with the last one found: the results
+ * of a batch come from one worker, mostly with one content type. */
+#define S_SHARE_WORKER 0
+#define S_SHARE_TYPE   1
 
 static void s_shared_free (void **item_p)
 {
@@ -274,15 +280,21 @@ static int s_is_exit (const dt_record_t *r)
     return r->exit_code != DT_EXIT_NONE && r->http_status == 0;
 }
 
-/* The shared copy of `s` (made on first use), or NULL when empty. */
-static const char *s_share (dt_results_t *self, dt_arena_t *arena, dt_str_t s, int *failed)
+/* The shared copy of `s` (made on first use), or NULL when empty. `use`
+ * (S_SHARE_*) keeps the last one found for the next call. */
+static const char *s_share (dt_results_t *self, dt_arena_t *arena, dt_str_t s, int use, int *failed)
 {
     if (s.len == 0)
         return NULL;
+    s_shared_t *last = self->found[use];
+    if (last && last->key.len == s.len && memcmp (last->data, s.ptr, s.len) == 0)
+        return last->data;
     dt_bkey_t key = dt_bkey (s.ptr, s.len);
     s_shared_t *shared = zhashx_lookup (self->shared, &key);
-    if (shared)
+    if (shared) {
+        self->found[use] = shared;
         return shared->data;
+    }
     if (zhashx_size (self->shared) >= DT_RESULTS_SHARED_MAX)
         return s_copy (arena, s, failed);
     shared = malloc (sizeof *shared + s.len + 1);
@@ -326,8 +338,8 @@ int dt_results_append (dt_results_t *self, uint64_t seq, uint64_t task, uint32_t
         .bytes = r->bytes,
         .url = s_copy (arena, r->url, &failed),
         .final_url = s_copy (arena, r->final_url, &failed),
-        .content_type = s_share (self, arena, r->content_type, &failed),
-        .worker = s_share (self, arena, r->worker, &failed),
+        .content_type = s_share (self, arena, r->content_type, S_SHARE_TYPE, &failed),
+        .worker = s_share (self, arena, r->worker, S_SHARE_WORKER, &failed),
         .error = s_copy_tail (arena, r, &failed),
         .output_len = r->output.len | (s_is_exit (r) ? DT_RESULT_EXIT : 0),
         .url_len = r->url.len,
