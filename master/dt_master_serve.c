@@ -57,10 +57,8 @@ static uint32_t s_page (void *arg, dt_waiter_t *waiter, int empty)
     msg.type = DT_MSG_PAGE;
     msg.req = waiter->req;
     if (!empty)
-        msg.page.count = dt_state_page (self->state, job, &waiter->cursor, waiter->max,
-                                        waiter->flags, self->page_records);
-    for (uint32_t i = 0; i < msg.page.count; i++)
-        self->page_items[i] = dt_record_to_msg (&self->page_records[i]);
+        msg.page.count = dt_state_page_wire (self->state, job, &waiter->cursor, waiter->max,
+                                             waiter->flags, self->page_records, self->page_items);
     msg.page.items = self->page_items;
     msg.page.cursor = waiter->cursor;
     dt_state_stats (self->state, job, &msg.page.stats);

@@ -526,12 +526,15 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
         return DT_ERR_CONFLICT;
     }
 
+    uint32_t plain = 0; /* specs that are http URLs with no options */
     for (uint32_t i = 0; i < nurls; i++) {
         char why[128];
         /* A spec that passes as a URL holds no NUL (the check refuses
          * controls): an http URL with no options, so nothing to split. */
-        if (dt_url_check (urls[i].ptr, urls[i].len, NULL, 0) == 0)
+        if (dt_url_check (urls[i].ptr, urls[i].len, NULL, 0) == 0) {
+            plain++;
             continue;
+        }
         /* Only an http task's payload is a URL (dt_spec.h); any other's is
          * opaque bytes. */
         dt_str_t kind, url;
@@ -601,6 +604,10 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
         if (!task) {
             dt_state_fail (self, "out of memory adding a task");
             break;
+        }
+        if (plain == nurls) { /* what s_meta would find, known already */
+            task->kind = DT_KINDS_HTTP + 1;
+            task->meta = 0;
         }
         if (delayed) {
             dt_state_step (self, task, DT_LIFE_SUBMIT);
@@ -1079,9 +1086,11 @@ int dt_state_page_push (dt_state_pager_t *pager, const dt_record_t *item)
 {
     if (pager->count >= pager->max)
         return 0;
-    /* A page is one PAGE message: bounded by what its items take encoded. */
-    dt_msg_result_t wire = dt_record_to_msg (item);
-    size_t size = dt_msg_result_size (&wire);
+    /* A page is one PAGE message: bounded by what its items take encoded.
+     * The item is converted once, here, when the caller sends it. */
+    dt_msg_result_t one, *wire = pager->wire ? &pager->wire[pager->count] : &one;
+    *wire = dt_record_to_msg (item);
+    size_t size = dt_msg_result_size (wire);
     if (pager->count > 0 && pager->bytes + size > DT_LIMIT_REPLY_BYTES)
         return 0;
     pager->bytes += size;
@@ -1092,8 +1101,14 @@ int dt_state_page_push (dt_state_pager_t *pager, const dt_record_t *item)
 uint32_t dt_state_page (dt_state_t *self, dt_str_t job_name, uint64_t *cursor, uint32_t max,
                         uint32_t flags, dt_record_t *items)
 {
-    dt_state_pager_t pager = {.items = items,
-                              .max = max > DT_LIMIT_BATCH_MAX ? DT_LIMIT_BATCH_MAX : max};
+    return dt_state_page_wire (self, job_name, cursor, max, flags, items, NULL);
+}
+
+uint32_t dt_state_page_wire (dt_state_t *self, dt_str_t job_name, uint64_t *cursor, uint32_t max,
+                             uint32_t flags, dt_record_t *items, dt_msg_result_t *wire)
+{
+    dt_state_pager_t pager = {
+        .items = items, .wire = wire, .max = max > DT_LIMIT_BATCH_MAX ? DT_LIMIT_BATCH_MAX : max};
     const dt_job_t *job = NULL;
     uint64_t first = dt_results_first (self->results);
     uint64_t last = dt_results_last (self->results);

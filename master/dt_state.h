@@ -213,6 +213,12 @@ int64_t dt_state_next_due (const dt_state_t *self);
 uint32_t dt_state_page (dt_state_t *self, dt_str_t job, uint64_t *cursor, uint32_t max,
                         uint32_t flags, dt_record_t *items);
 
+/* dt_state_page that also gives each item as a PAGE item in `wire` (as
+ * many entries as `items`; the same strings borrowed): what the master
+ * sends, converted once. */
+uint32_t dt_state_page_wire (dt_state_t *self, dt_str_t job, uint64_t *cursor, uint32_t max,
+                             uint32_t flags, dt_record_t *items, dt_msg_result_t *wire);
+
 /* Counters of the whole master (`job` empty) or of one job (zero when the
  * job is unknown; a job's retried, duplicates and late are counted while
  * it is in memory, since this master started: a job that left memory

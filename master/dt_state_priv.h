@@ -90,10 +90,11 @@ struct dt_state_t {
 
 /* A PAGE being filled. */
 typedef struct {
-    dt_record_t *items; /* the caller's array */
-    uint32_t max;       /* items wanted */
-    uint32_t count;     /* items so far */
-    size_t bytes;       /* their encoded size */
+    dt_record_t *items;    /* the caller's array */
+    dt_msg_result_t *wire; /* the same items as PAGE items, or NULL (the caller's array) */
+    uint32_t max;          /* items wanted */
+    uint32_t count;        /* items so far */
+    size_t bytes;          /* their encoded size */
 } dt_state_pager_t;
 
 /* ---- dt_state.c ---- */
