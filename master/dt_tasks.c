@@ -170,10 +170,13 @@ size_t dt_tasks_sweep (dt_tasks_t *self, uint64_t below, int (*busy) (const dt_t
             break;
         if (!chunk)
             continue;
-        size_t i = 0;
-        while (i < DT_TASKS_CHUNK && !(chunk->tasks[i].id && busy (&chunk->tasks[i])))
-            i++;
-        if (i < DT_TASKS_CHUNK)
+        /* From the last record down: tasks finish about in id order, so a
+         * chunk still in play has its busy ones at its end, and a look from
+         * its start would pass over every finished one at each sweep. */
+        size_t i = DT_TASKS_CHUNK;
+        while (i > 0 && !(chunk->tasks[i - 1].id && busy (&chunk->tasks[i - 1])))
+            i--;
+        if (i > 0)
             continue;
         s_chunk_free (&self->chunks[slot]);
         freed++;
