@@ -98,6 +98,30 @@ S_HOT void s_put_array (s_writer_t *w, uint32_t n)
         s_put_be (w, 0xdd, n, 4);
 }
 
+/* Copies `len` bytes of a string into the frame: a short one (most are)
+ * in at most two overlapping word moves instead of a call. Room for them
+ * was made. */
+S_HOT void s_copy (uint8_t *dst, const char *src, size_t len)
+{
+    if (len >= 8 && len <= 16) {
+        uint64_t a, b;
+        memcpy (&a, src, 8);
+        memcpy (&b, src + len - 8, 8);
+        memcpy (dst, &a, 8);
+        memcpy (dst + len - 8, &b, 8);
+    } else if (len >= 4 && len < 8) {
+        uint32_t a, b;
+        memcpy (&a, src, 4);
+        memcpy (&b, src + len - 4, 4);
+        memcpy (dst, &a, 4);
+        memcpy (dst + len - 4, &b, 4);
+    } else if (len < 4) {
+        for (size_t i = 0; i < len; i++)
+            dst[i] = (uint8_t) src[i];
+    } else
+        memcpy (dst, src, len);
+}
+
 S_HOT void s_put_bin (s_writer_t *w, const dt_msg_field_t *f, const dt_str_t *s)
 {
     if (w->checked && s->len > f->max)
@@ -112,8 +136,7 @@ S_HOT void s_put_bin (s_writer_t *w, const dt_msg_field_t *f, const dt_str_t *s)
         s_put_be (w, 0xc5, s->len, 2);
     else
         s_put_be (w, 0xc6, s->len, 4);
-    if (s->len)
-        memcpy (w->p, s->ptr, s->len);
+    s_copy (w->p, s->ptr, s->len);
     w->p += s->len;
 }
 
@@ -137,8 +160,7 @@ S_HOT void s_put_str (s_writer_t *w, const dt_msg_field_t *f, const dt_str_t *s)
         s_put_be (w, 0xda, s->len, 2);
     else
         s_put_be (w, 0xdb, s->len, 4);
-    if (s->len)
-        memcpy (w->p, s->ptr, s->len);
+    s_copy (w->p, s->ptr, s->len);
     w->p += s->len;
 }
 
@@ -160,7 +182,10 @@ S_HOT uint64_t s_load (const uint8_t *p, int width)
  * with what s_put_fields checks, in the same order. */
 S_HOT void s_put_item (s_writer_t *w, const dt_msg_layout_t *item, const uint8_t *at)
 {
-    for (const dt_msg_field_t *f = item->fields; f < item->fields + item->count; f++) {
+    /* The bounds in locals: every byte written could alias the table, and
+     * the compiler would reload them after each. */
+    const dt_msg_field_t *f = item->fields, *end = f + item->count;
+    for (; f < end; f++) {
         if (f->kind == DT_FIELD_UINT) {
             uint64_t v = s_load (at + f->offset, f->width);
             /* One unsigned compare for v < min || v > max. */
