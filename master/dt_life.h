@@ -40,7 +40,7 @@
  * Every change of a task's state, and of every counter below, goes through
  * dt_life_step (or, for what is not a task's move, dt_life_count), so the
  * counters always add up. Nothing here touches memory other than the
- * counters; dt_state.c does the store write a step names. */
+ * counters; dt_state_life.c does the store write a step names. */
 #ifndef DT_LIFE_H
 #define DT_LIFE_H
 

@@ -1,5 +1,7 @@
-/* dt_state_priv.h - the model's insides, shared by dt_state.c (the transitions) and
- * dt_state_store.c (the part that lives in the store), and no one else. */
+/* dt_state_priv.h - the model's insides, shared by the dt_state*.c files (one job each: the
+ * task's moves in dt_state_life.c, the requests in dt_state_submit.c, _result.c, _take.c, _page.c,
+ * _requeue.c, the tick in dt_state_tick.c, the part in the store in dt_state_store.c...) and no
+ * one else. */
 #ifndef DT_STATE_PRIV_H
 #define DT_STATE_PRIV_H
 
@@ -99,6 +101,41 @@ typedef struct {
 
 /* ---- dt_state.c ---- */
 
+/* Marks the model broken: from here on nothing may be acknowledged. */
+void dt_state_fail (dt_state_t *self, const char *what);
+
+/* Breaks the model when a store call returned non-zero. */
+void dt_state_check (dt_state_t *self, int rc);
+
+/* The next of the model's xorshift numbers (retry jitter). */
+uint64_t dt_state_random (dt_state_t *self);
+
+/* ---- dt_state_life.c ---- */
+
+/* The number of `task`'s kind, looked up once (with its priority and
+ * whether its spec has options) and kept in the record; -1 when it cannot
+ * be numbered (DT_LIMIT_KINDS_MAX kinds known already). */
+int dt_state_meta (dt_state_t *self, dt_task_t *task);
+
+/* The dispatches `task` gets: its own max_attempts, else the master's. */
+uint32_t dt_state_max_attempts (dt_state_t *self, dt_task_t *task);
+
+/* Attempts of `task`'s current round that spent its max_attempts. */
+uint32_t dt_state_spent_round (const dt_state_t *self, const dt_task_t *task);
+
+/* A slot of `task`'s host came back: the oldest task parked behind the
+ * host's limit takes it (see dt_state_life.c). */
+void dt_state_host_back (dt_state_t *self, const dt_task_t *task);
+
+/* Ends the lease of `task` (INFLIGHT): its worker's credit and its host's
+ * count come back; `report` (or NULL) tells politeness how it went. */
+void dt_state_release (dt_state_t *self, dt_task_t *task, const dt_report_t *report, int64_t now);
+
+/* A lease ended without a result: the task goes back to the front of the
+ * queue, or fails once it used its attempts (`vanished`: its worker is
+ * gone or stuck, counted against max_lost). */
+void dt_state_end_lease (dt_state_t *self, dt_task_t *task, int vanished, int64_t now);
+
 /* The queue `task` goes back to (its priority's level); reads its spec
  * once. Never NULL: when memory runs out, level 0 (and the model broke). */
 dt_queue_t *dt_state_queue_of (dt_state_t *self, dt_task_t *task);
@@ -106,12 +143,6 @@ dt_queue_t *dt_state_queue_of (dt_state_t *self, dt_task_t *task);
 /* The queue of `task`'s level for tasks whose not-before time came. Never
  * NULL: when memory runs out, the level's queue (and the model broke). */
 dt_queue_t *dt_state_soon_of (dt_state_t *self, dt_task_t *task);
-
-/* Marks the model broken: from here on nothing may be acknowledged. */
-void dt_state_fail (dt_state_t *self, const char *what);
-
-/* Breaks the model when a store call returned non-zero. */
-void dt_state_check (dt_state_t *self, int rc);
 
 /* The one place a task in memory changes state: applies `event` through
  * the life table (dt_life.h), which moves the counters; does the store
@@ -132,17 +163,21 @@ void dt_state_step_cold (dt_state_t *self, dt_job_t *job, dt_task_state_t state,
 void dt_state_enqueue (dt_state_t *self, dt_task_t *task, dt_life_event_t event, int front);
 
 /* Ends `task` with `event` (RESULT_DONE, RESULT_FAIL, LEASE_LOST_LAST or
- * CANCEL) and records its final result (see dt_state.c). */
+ * CANCEL) and records its final result (see dt_state_life.c). */
 void dt_state_finish (dt_state_t *self, dt_task_t *task, dt_life_event_t event,
                       const dt_report_t *from, dt_str_t worker, const char *error, int64_t now);
 
 /* What a REQUEUE sets a task's `attempts` to: the next multiple of
  * max_attempts, so the new round gets a fresh budget and attempt numbers
- * no lease of this run had (see dt_state.c). */
+ * no lease of this run had (see dt_state_life.c). */
 uint32_t dt_state_round_attempts (const dt_state_t *self, uint32_t attempts);
+
+/* ---- dt_state_requeue.c ---- */
 
 /* REQUEUE of `task`, failed, whose result is at `seq`. */
 void dt_state_reopen (dt_state_t *self, dt_task_t *task, uint64_t seq);
+
+/* ---- dt_state_page.c ---- */
 
 /* Adds `item` (borrowed strings) unless the page is full. Returns 1 when added. */
 int dt_state_page_push (dt_state_pager_t *pager, const dt_record_t *item);

@@ -46,7 +46,7 @@ typedef struct dt_task_t {
 } dt_task_t;
 
 /* dt_task_t.worker holds a slot; lost stays below max_lost <= UINT16_MAX
- * (dt_state.c). Bit fields keep the record at 64 bytes. */
+ * (dt_state_life.c). Bit fields keep the record at 64 bytes. */
 _Static_assert(DT_LIMIT_WORKERS_MAX <= 1u << 16, "dt_task_t.worker is 16 bits");
 
 /* dt_task_t.meta: */
