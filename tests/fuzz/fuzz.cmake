@@ -1,12 +1,15 @@
 # libFuzzer targets for the parsers of network input beyond the wire codec (proto/fuzz has that
-# one): a crawled page's links (fuzz_links), robots.txt (fuzz_robots), and the small text parsers
-# (fuzz_fields: submitted URLs, per-job headers, Retry-After, X-Robots-Tag). scripts/fuzz runs them
+# one): a crawled page's links (fuzz_links), robots.txt (fuzz_robots), the small text parsers
+# (fuzz_fields: submitted URLs, per-job headers, Retry-After, X-Robots-Tag) and a capture read back
+# by `dtask get` (fuzz_warc). scripts/fuzz runs them
 # under a clang -DDTASK_FUZZ=ON build; every other build replays their seed corpus
 # (tests/fuzz/corpus/NAME) and their saved crashes (tests/fuzz/regressions/NAME) as ctests.
 set(DT_FUZZ_DIR ${CMAKE_CURRENT_SOURCE_DIR}/fuzz)
-foreach(name links robots fields)
+foreach(name links robots fields warc)
   if(name STREQUAL "robots")
     set(libs dtcommon)
+  elseif(name STREQUAL "warc")
+    set(libs dtcli)
   else()
     set(libs dtworker)
   endif()
