@@ -451,17 +451,20 @@ uint32_t dt_crawl_filter (dt_crawl_t *self, dt_str_t links, uint32_t depth, uint
             c->depth++;
             continue;
         }
+        /* Most links of a crawl were seen before (a site links its pages
+         * from many others): that test goes first, and a URL in the set
+         * passed the checks below when it was added. */
+        uint64_t fp = dt_crawl_fp (self, url, len);
+        if (self->seen && dt_urlfp_set_has (self->seen, fp)) {
+            c->seen++;
+            continue;
+        }
         if (dt_url_check (url, len, NULL, 0) != 0) {
             c->bad++;
             continue;
         }
         if (!dt_crawl_in_scope (self, url, len)) {
             c->scope++;
-            continue;
-        }
-        uint64_t fp = dt_crawl_fp (self, url, len);
-        if (self->seen && dt_urlfp_set_has (self->seen, fp)) {
-            c->seen++;
             continue;
         }
         if (kept >= room) {

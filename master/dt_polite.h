@@ -96,6 +96,10 @@ typedef struct {
     int robots;        /* obey robots.txt */
     uint32_t delay_ms; /* least time between two starts at its origin */
     const char *agent; /* its product token (NUL-terminated); NULL: DT_POLITE_AGENT */
+    /* Its job's HTTP options (borrowed; NULL: none): a robots.txt fetch it
+     * asks for goes with their User-Agent, headers and timeouts
+     * (dt_polite_fetch.h). */
+    const dt_msg_httpopt_t *http;
 } dt_polite_rule_t;
 
 /* The product token of a User-Agent (`ua`, `len` bytes): its leading
@@ -186,6 +190,10 @@ uint32_t dt_polite_fetches (const dt_polite_t *self);
  * INFLIGHT once dt_polite_fetch_lease'd) and its TASKS item (*item,
  * borrowing its URL); NULL when none waits. */
 dt_task_t *dt_polite_fetch_take (dt_polite_t *self, dt_msg_task_t *item);
+
+/* The HTTP options a fetch goes with (borrowed, valid while it lives):
+ * those of the job whose page asked for it, NULL when it had none. */
+const dt_msg_httpopt_t *dt_polite_fetch_http (const dt_task_t *task);
 
 /* The fetch went out at `now` (its origin's last start) / was not sent
  * (back to the front of the fetches waiting). */

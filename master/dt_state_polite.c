@@ -59,7 +59,8 @@ int dt_state_polite_check (dt_state_t *self, dt_task_t *task, dt_str_t url, int6
     /* robots.txt groups are matched on the job's own User-Agent's token. */
     char agent[DT_POLITE_AGENT_MAX + 1];
     if (rule.robots && job->http) {
-        dt_str_t ua = dt_jobhttp_msg (job->http)->user_agent;
+        rule.http = dt_jobhttp_msg (job->http);
+        dt_str_t ua = rule.http->user_agent;
         dt_polite_agent (ua.ptr, ua.len, agent);
         if (agent[0])
             rule.agent = agent;
@@ -123,6 +124,27 @@ void dt_state_polite_ended (dt_state_t *self, const dt_task_t *task, const dt_re
                      result, now);
 }
 
+/* take_jobs' mark for options no job's task may share: no job has this
+ * number (dt_jobs holds far fewer). */
+#define DT_STATE_TAKE_NO_JOB UINT32_MAX
+
+/* The T.opts of a robots.txt fetch: its own entry in the take's list of
+ * HTTP options (marked as no job's, so no page of the job reuses it: its
+ * method and body cap are the fetch's), 0 when it has none, UINT32_MAX
+ * when the list is full. Its size is added to *size. */
+static uint32_t s_fetch_opts (dt_state_t *self, const dt_task_t *task, size_t *size)
+{
+    const dt_msg_httpopt_t *http = dt_polite_fetch_http (task);
+    if (!http)
+        return 0;
+    if (self->take_nhttp == DT_LIMIT_TASKS_HTTP)
+        return UINT32_MAX;
+    self->take_jobs[self->take_nhttp] = DT_STATE_TAKE_NO_JOB;
+    self->take_http[self->take_nhttp] = *http;
+    *size += dt_msg_httpopt_size (http);
+    return ++self->take_nhttp;
+}
+
 uint32_t dt_state_polite_fetches (dt_state_t *self, uint32_t max, dt_msg_task_t *items,
                                   dt_task_t **tasks, size_t *bytes)
 {
@@ -130,7 +152,11 @@ uint32_t dt_state_polite_fetches (dt_state_t *self, uint32_t max, dt_msg_task_t 
     dt_task_t *task;
     while (count < max && (task = dt_polite_fetch_take (self->polite, &items[count]))) {
         size_t size = dt_msg_task_size (&items[count]);
-        if (*bytes > 0 && *bytes + size > DT_LIMIT_BATCH_BYTES) { /* the batch holds some */
+        uint32_t nhttp = self->take_nhttp;
+        items[count].opts = s_fetch_opts (self, task, &size);
+        if (items[count].opts == UINT32_MAX ||
+            (*bytes > 0 && *bytes + size > DT_LIMIT_BATCH_BYTES)) { /* the batch holds some */
+            self->take_nhttp = nhttp;
             dt_polite_fetch_untake (self->polite, task);
             break;
         }

@@ -14,9 +14,9 @@
 #include <string.h>
 #include <strings.h>
 
-/* Slots of a list's hash index: a power of two, at most half full. */
-#define S_SLOTS 2048
-_Static_assert(S_SLOTS >= 2 * DT_LIMIT_LINKS_MAX, "the index stays at most half full");
+/* Slots a list's hash index starts with: a power of two. It doubles
+ * while more than half full, up to 2 * DT_LIMIT_LINKS_MAX. */
+#define S_SLOTS_MIN 64
 
 /* Bytes fed to libxml2 at a time: its push parser copies each chunk into
  * its own buffer, so a chunk bounds that copy, not the page. */
@@ -26,14 +26,20 @@ _Static_assert(S_SLOTS >= 2 * DT_LIMIT_LINKS_MAX, "the index stays at most half 
 #define S_CHARSET_MAX 40
 
 /* Distinct strings in document order, capped, with a hash index keyed
- * per page (SipHash: a page cannot make its links collide and turn the
- * index into a list). */
+ * per process (SipHash: a page cannot make its links collide and turn the
+ * index into a list). Its arrays grow with the page: a page of 20 links
+ * costs a few hundred bytes, not the index of a page at the cap. */
 typedef struct {
-    char *urls[DT_LIMIT_LINKS_MAX]; /* owned, NUL-terminated */
-    size_t n;                       /* strings held */
-    size_t bytes;                   /* their total length */
-    uint64_t hash[S_SLOTS];         /* hash of the string in the slot */
-    uint32_t idx[S_SLOTS];          /* 1 + its index in urls, 0 for an empty slot */
+    char *buf;      /* the strings back to back, each NUL-terminated */
+    size_t used;    /* bytes of buf used */
+    size_t cap;     /* bytes of buf allocated */
+    uint32_t *off;  /* where each string starts in buf, in order */
+    size_t n;       /* strings held */
+    size_t ncap;    /* entries of off allocated */
+    size_t bytes;   /* their total length, NULs not counted */
+    uint64_t *hash; /* hash of the string in each slot */
+    uint32_t *idx;  /* 1 + its index in off, 0 for an empty slot */
+    size_t slots;   /* slots of hash and idx: 0, or a power of two */
 } s_list_t;
 
 struct dt_links_t {
@@ -41,6 +47,10 @@ struct dt_links_t {
     unsigned robots;            /* DT_LINKS_* from meta tags */
     dt_links_skipped_t skipped; /* what was not kept */
 };
+
+/* Links resolved without curl when they are plain paths (s_resolve_fast);
+ * 0 sends every link through curl (tests compare the two). */
+static int s_fast = 1;
 
 /* The SAX handler's state while the page is parsed. */
 typedef struct {
@@ -215,24 +225,80 @@ unsigned dt_links_robots_header (const char *value, const char *agent)
     return flags;
 }
 
-/* Index slot of string s (n bytes) in the list: where it is, or the empty
- * slot where it would go. *found says which. */
-static size_t s_list_slot (const s_list_t *l, const dt_urlfp_key_t *key, const char *s, size_t n,
-                           uint64_t *hash, int *found)
+static const char *s_list_at (const s_list_t *l, size_t i)
 {
-    uint64_t h = dt_urlfp (key, s, n);
-    size_t i = (size_t) h & (S_SLOTS - 1);
-    *hash = h;
+    return l->buf + l->off[i];
+}
+
+/* Index slot of string s (n bytes, hash h) in the list: where it is, or
+ * the empty slot where it would go. *found says which. */
+static size_t s_list_slot (const s_list_t *l, const char *s, size_t n, uint64_t h, int *found)
+{
+    size_t mask = l->slots - 1, i = (size_t) h & mask;
     *found = 0;
     while (l->idx[i]) {
-        const char *u = l->urls[l->idx[i] - 1];
-        if (l->hash[i] == h && strlen (u) == n && memcmp (u, s, n) == 0) {
-            *found = 1;
-            break;
+        if (l->hash[i] == h) {
+            const char *u = s_list_at (l, l->idx[i] - 1);
+            if (strncmp (u, s, n) == 0 && u[n] == '\0') {
+                *found = 1;
+                break;
+            }
         }
-        i = (i + 1) & (S_SLOTS - 1);
+        i = (i + 1) & mask;
     }
     return i;
+}
+
+/* Doubles the index (or makes its first): -1 when memory runs out. */
+static int s_list_grow_index (s_list_t *l)
+{
+    size_t slots = l->slots ? l->slots * 2 : S_SLOTS_MIN;
+    uint64_t *hash = malloc (slots * sizeof *hash);
+    uint32_t *idx = calloc (slots, sizeof *idx);
+    if (!hash || !idx) {
+        free (hash);
+        free (idx);
+        return -1;
+    }
+    for (size_t i = 0; i < l->slots; i++)
+        if (l->idx[i]) {
+            size_t j = (size_t) l->hash[i] & (slots - 1);
+            while (idx[j])
+                j = (j + 1) & (slots - 1);
+            hash[j] = l->hash[i];
+            idx[j] = l->idx[i];
+        }
+    free (l->hash);
+    free (l->idx);
+    l->hash = hash;
+    l->idx = idx;
+    l->slots = slots;
+    return 0;
+}
+
+/* Room for one more string of n bytes in buf and off: -1 when memory
+ * runs out. */
+static int s_list_room (s_list_t *l, size_t n)
+{
+    if (l->used + n + 1 > l->cap) {
+        size_t cap = l->cap ? l->cap : 2048;
+        while (cap < l->used + n + 1)
+            cap *= 2;
+        char *buf = realloc (l->buf, cap);
+        if (!buf)
+            return -1;
+        l->buf = buf;
+        l->cap = cap;
+    }
+    if (l->n == l->ncap) {
+        size_t ncap = l->ncap ? l->ncap * 2 : 64;
+        uint32_t *off = realloc (l->off, ncap * sizeof *off);
+        if (!off)
+            return -1;
+        l->off = off;
+        l->ncap = ncap;
+    }
+    return 0;
 }
 
 /* Adds a copy of s (n bytes) unless it is there or a cap is reached, and
@@ -240,9 +306,11 @@ static size_t s_list_slot (const s_list_t *l, const dt_urlfp_key_t *key, const c
 static int s_list_add (s_list_t *l, const dt_urlfp_key_t *key, const char *s, size_t n,
                        dt_links_skipped_t *skipped)
 {
-    uint64_t h;
+    if ((l->n + 1) * 2 > l->slots && s_list_grow_index (l) < 0)
+        return -1;
+    uint64_t h = dt_urlfp (key, s, n);
     int found;
-    size_t slot = s_list_slot (l, key, s, n, &h, &found);
+    size_t slot = s_list_slot (l, s, n, h, &found);
     if (found) {
         skipped->duplicate++;
         return 0;
@@ -251,12 +319,12 @@ static int s_list_add (s_list_t *l, const dt_urlfp_key_t *key, const char *s, si
         skipped->over_cap++;
         return 0;
     }
-    char *copy = malloc (n + 1);
-    if (!copy)
+    if (s_list_room (l, n) < 0)
         return -1;
-    memcpy (copy, s, n);
-    copy[n] = '\0';
-    l->urls[l->n++] = copy;
+    memcpy (l->buf + l->used, s, n);
+    l->buf[l->used + n] = '\0';
+    l->off[l->n++] = (uint32_t) l->used;
+    l->used += n + 1;
     l->bytes += n;
     l->hash[slot] = h;
     l->idx[slot] = (uint32_t) l->n;
@@ -265,30 +333,39 @@ static int s_list_add (s_list_t *l, const dt_urlfp_key_t *key, const char *s, si
 
 static void s_list_clear (s_list_t *l)
 {
-    for (size_t i = 0; i < l->n; i++)
-        free (l->urls[i]);
-    l->n = 0;
+    free (l->buf);
+    free (l->off);
+    free (l->hash);
+    free (l->idx);
+    memset (l, 0, sizeof *l);
 }
 
 /* An attribute value as a browser reads a URL from it: leading and
  * trailing controls and spaces dropped, tabs and line breaks inside
- * removed. Returns a new string, its length in *n. */
-static char *s_clean (const char *v, size_t *n)
+ * removed. Written to `out` (room for strlen (v) + 1 bytes); returns its
+ * length. */
+static size_t s_clean_into (const char *v, char *out)
 {
     size_t len = strlen (v);
     while (len > 0 && (unsigned char) v[0] <= 0x20)
         v++, len--;
     while (len > 0 && (unsigned char) v[len - 1] <= 0x20)
         len--;
-    char *out = malloc (len + 1);
-    if (!out)
-        return NULL;
     size_t o = 0;
     for (size_t i = 0; i < len; i++)
         if (v[i] != '\t' && v[i] != '\n' && v[i] != '\r')
             out[o++] = v[i];
     out[o] = '\0';
-    *n = o;
+    return o;
+}
+
+/* s_clean_into a new string (the caller frees it), its length in *n;
+ * NULL when memory runs out. */
+static char *s_clean (const char *v, size_t *n)
+{
+    char *out = malloc (strlen (v) + 1);
+    if (out)
+        *n = s_clean_into (v, out);
     return out;
 }
 
@@ -310,15 +387,20 @@ static int s_http_scheme (const char *u, size_t n)
     return s_is (u, n, "http") || s_is (u, n, "https");
 }
 
+/* Bytes of a link value cleaned on the stack; a longer one is allocated. */
+#define S_VALUE_STACK 512
+
 /* One link value: cleaned, checked for length and scheme, then listed. */
 static void s_candidate (s_sax_t *st, const char *value)
 {
-    size_t n;
-    char *v = s_clean (value, &n);
+    char stack[S_VALUE_STACK];
+    size_t len = strlen (value);
+    char *v = len < sizeof stack ? stack : malloc (len + 1);
     if (!v) {
         st->oom = 1;
         return;
     }
+    size_t n = s_clean_into (value, v);
     size_t scheme = s_scheme_len (v);
     if (n > DT_LIMIT_URL_MAX)
         st->skipped->too_long++;
@@ -326,7 +408,8 @@ static void s_candidate (s_sax_t *st, const char *value)
         st->skipped->bad_scheme++;
     else if (s_list_add (st->raw, st->key, v, n, st->skipped) < 0)
         st->oom = 1;
-    free (v);
+    if (v != stack)
+        free (v);
 }
 
 /* True when the whitespace-separated list has one of the words. */
@@ -653,50 +736,208 @@ static CURLU *s_resolve (CURLU *base, const char *raw, dt_links_skipped_t *skipp
     return h;
 }
 
-/* The base every link resolves against: the page's URL, or the first
- * <base href> resolved against it when that is an http(s) URL. NULL when
- * the page's URL itself is not one. */
-static CURLU *s_base (const char *page_url, const char *base_href, int *oom)
+/* The base every link resolves against, once per page. */
+typedef struct {
+    CURLU *h;      /* parsed, for curl's resolution; NULL when the page has none */
+    char *norm;    /* its normalised URL: what "" and "#frag" resolve to */
+    char *raw;     /* its URL as curl writes it, before percent-normalising */
+    size_t prefix; /* bytes of raw before its path: scheme://authority */
+    size_t dir;    /* bytes of raw up to the last '/' of its path, included */
+} s_base_t;
+
+static void s_base_free (s_base_t *b)
+{
+    curl_url_cleanup (b->h);
+    curl_free (b->norm);
+    curl_free (b->raw);
+    memset (b, 0, sizeof *b);
+}
+
+/* Fills b from h (taken), which s_finish has normalised to `norm`
+ * (taken). -1 when memory runs out. */
+static int s_base_set (s_base_t *b, CURLU *h, char *norm)
+{
+    b->h = h;
+    b->norm = norm;
+    if (curl_url_get (h, CURLUPART_URL, &b->raw, CURLU_NO_DEFAULT_PORT) != CURLUE_OK || !b->raw)
+        return -1;
+    /* curl writes an http(s) URL with a path: the first '/' after "://". */
+    const char *sep = strstr (b->raw, "://");
+    const char *path = sep ? strchr (sep + 3, '/') : NULL;
+    if (!path) {
+        b->prefix = b->dir = 0; /* no fast resolution */
+        return 0;
+    }
+    b->prefix = (size_t) (path - b->raw);
+    size_t end = b->prefix + strcspn (path, "?#");
+    b->dir = end;
+    while (b->dir > b->prefix && b->raw[b->dir - 1] != '/')
+        b->dir--;
+    return 0;
+}
+
+/* The base: the page's URL, or the first <base href> resolved against it
+ * when that is an http(s) URL. -1 when the page's URL itself is not one,
+ * or memory ran out (*oom). */
+static int s_base (s_base_t *b, const char *page_url, const char *base_href, int *oom)
 {
     dt_links_skipped_t ignored = {0};
+    memset (b, 0, sizeof *b);
     CURLU *page = curl_url ();
     if (!page) {
         *oom = 1;
-        return NULL;
+        return -1;
     }
     char *page_norm = NULL;
     if (curl_url_set (page, CURLUPART_URL, page_url, 0) != CURLUE_OK ||
         !(page_norm = s_finish (page, &ignored, oom))) {
         curl_url_cleanup (page);
+        return -1;
+    }
+    if (base_href) {
+        CURLU *base = s_resolve (page, base_href, &ignored, oom);
+        char *base_norm = base ? s_finish (base, &ignored, oom) : NULL;
+        if (base_norm) {
+            curl_free (page_norm);
+            curl_url_cleanup (page);
+            page = base;
+            page_norm = base_norm;
+        } else
+            curl_url_cleanup (base);
+    }
+    if (s_base_set (b, page, page_norm) < 0) {
+        *oom = 1;
+        s_base_free (b);
+        return -1;
+    }
+    return 0;
+}
+
+/* Bytes a link may hold and still take the fast way: unreserved,
+ * sub-delims, ':', '@', '/', '?', '#' and '%' (RFC 3986 section 2). Any
+ * other (space, controls, non-ASCII, quotes, '\') goes through
+ * s_encode and curl. */
+static int s_plain (int c)
+{
+    return s_unreserved (c) || (c && strchr ("!$&'()*+,;=:@/?#%", c) != NULL);
+}
+
+/* Resolves the relative reference `ref` (n bytes, cleaned) against the
+ * base the way curl does, without curl, when that is plain string work:
+ * a path ("a.html", "/p/1.html") of plain bytes, with no "." or ".."
+ * segment (curl has removed the base's), and no ':' in its first segment
+ * (it would read as a scheme). The URL before percent-normalising, in a
+ * new string, or NULL when this reference needs curl (or memory ran out:
+ * *oom). */
+static char *s_resolve_fast (const s_base_t *b, const char *ref, size_t n, int *oom)
+{
+    if (!b->prefix || n == 0 || ref[0] == '?' || ref[0] == '#' ||
+        (ref[0] == '/' && n > 1 && ref[1] == '/'))
+        return NULL;
+    size_t path_end = n, seg = 0;
+    int first = 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char) ref[i];
+        if (!s_plain (c))
+            return NULL;
+        if (i >= path_end)
+            continue; /* query or fragment: kept or dropped as written */
+        if (c == '?' || c == '#' || c == '/') {
+            size_t len = i - seg;
+            if ((len == 1 && ref[seg] == '.') ||
+                (len == 2 && ref[seg] == '.' && ref[seg + 1] == '.'))
+                return NULL;
+            if (c != '/')
+                path_end = i;
+            else if (i > 0)
+                first = 0;
+            seg = i + 1;
+        } else if (c == ':' && first)
+            return NULL;
+    }
+    if (path_end == n) {
+        size_t len = n - seg;
+        if ((len == 1 && ref[seg] == '.') || (len == 2 && ref[seg] == '.' && ref[seg + 1] == '.'))
+            return NULL;
+    }
+    /* The fragment is dropped. */
+    const char *hash = memchr (ref, '#', n);
+    size_t keep = hash ? (size_t) (hash - ref) : n;
+    size_t head = ref[0] == '/' ? b->prefix : b->dir;
+    char *url = malloc (head + keep + 1);
+    if (!url) {
+        *oom = 1;
         return NULL;
     }
-    curl_free (page_norm);
-    if (!base_href)
-        return page;
-    CURLU *base = s_resolve (page, base_href, &ignored, oom);
-    char *base_norm = base ? s_finish (base, &ignored, oom) : NULL;
-    if (!base_norm) {
-        curl_url_cleanup (base);
-        return page;
+    memcpy (url, b->raw, head);
+    memcpy (url + head, ref, keep);
+    url[head + keep] = '\0';
+    return url;
+}
+
+/* The normalised URL of link `raw` (n bytes) resolved against the base,
+ * or NULL with the reason counted (*oom when memory ran out). The
+ * caller frees it with free(). */
+static char *s_link (const s_base_t *b, const char *raw, size_t n, dt_links_skipped_t *skipped,
+                     int *oom)
+{
+    char *url = NULL;
+    /* curl 7.88 resolves "" and "#frag" to the base's directory; both
+     * mean the base itself (RFC 3986 section 5.2.2). */
+    if (n == 0 || raw[0] == '#') {
+        url = strdup (b->norm);
+        *oom |= !url;
+        return url;
     }
-    curl_free (base_norm);
-    curl_url_cleanup (page);
-    return base;
+    if (s_fast && (url = s_resolve_fast (b, raw, n, oom)) != NULL) {
+        s_percent_normalise (url);
+        size_t len = strlen (url);
+        /* No dt_url_check: the base passed it, and what follows its
+         * authority is plain bytes, which it takes as they are. */
+        if (len > DT_LIMIT_URL_MAX) {
+            skipped->too_long++;
+            free (url);
+            return NULL;
+        }
+        return url;
+    }
+    if (*oom)
+        return NULL;
+    CURLU *h = s_resolve (b->h, raw, skipped, oom);
+    char *curl_url = h ? s_finish (h, skipped, oom) : NULL;
+    curl_url_cleanup (h);
+    if (curl_url) {
+        url = strdup (curl_url);
+        *oom |= !url;
+        curl_free (curl_url);
+    }
+    return url;
+}
+
+/* The process's key for the per-page hash index: drawn once (a page
+ * cannot know it either way), not a system call per page. */
+static const dt_urlfp_key_t *s_key (void)
+{
+    static dt_urlfp_key_t key;
+    static int drawn;
+    if (!drawn && dt_urlfp_key_random (&key) == 0)
+        drawn = 1;
+    return drawn ? &key : NULL;
 }
 
 dt_links_t *dt_links_extract (const char *page_url, const char *html, size_t len,
                               const char *content_type, const char *agent)
 {
     dt_links_t *self = calloc (1, sizeof *self);
-    s_list_t *raw = calloc (1, sizeof *raw);
-    dt_urlfp_key_t key;
-    CURLU *base = NULL;
+    s_list_t raw = {0};
+    const dt_urlfp_key_t *key = s_key ();
+    s_base_t base = {0};
     s_sax_t st = {0};
-    if (!self || !raw || !page_url || dt_urlfp_key_random (&key) < 0)
+    if (!self || !page_url || !key)
         goto fail;
-    st.raw = raw;
+    st.raw = &raw;
     st.skipped = &self->skipped;
-    st.key = &key;
+    st.key = key;
     st.agent = agent;
     st.agent_len = s_token_len (agent);
     if (!html)
@@ -707,35 +948,35 @@ dt_links_t *dt_links_extract (const char *page_url, const char *html, size_t len
     if (st.oom)
         goto fail;
     self->robots = st.robots;
-    base = s_base (page_url, st.base, &st.oom);
-    if (!base)
+    if (s_base (&base, page_url, st.base, &st.oom) < 0)
         goto fail;
     if (st.robots & DT_LINKS_NOFOLLOW)
-        self->skipped.nofollow += raw->n; /* none is resolved or kept */
+        self->skipped.nofollow += raw.n; /* none is resolved or kept */
     else
-        for (size_t i = 0; i < raw->n && !st.oom; i++) {
-            CURLU *h = s_resolve (base, raw->urls[i], &self->skipped, &st.oom);
-            char *url = h ? s_finish (h, &self->skipped, &st.oom) : NULL;
-            if (url && s_list_add (&self->list, &key, url, strlen (url), &self->skipped) < 0)
+        for (size_t i = 0; i < raw.n && !st.oom; i++) {
+            const char *r = s_list_at (&raw, i);
+            char *url = s_link (&base, r, strlen (r), &self->skipped, &st.oom);
+            if (url && s_list_add (&self->list, key, url, strlen (url), &self->skipped) < 0)
                 st.oom = 1;
-            curl_free (url);
-            curl_url_cleanup (h);
+            free (url);
         }
     if (st.oom)
         goto fail;
-    curl_url_cleanup (base);
-    s_list_clear (raw);
-    free (raw);
+    s_base_free (&base);
+    s_list_clear (&raw);
     free (st.base);
     return self;
 fail:
-    curl_url_cleanup (base);
-    if (raw)
-        s_list_clear (raw);
-    free (raw);
+    s_base_free (&base);
+    s_list_clear (&raw);
     free (st.base);
     dt_links_destroy (&self);
     return NULL;
+}
+
+void dt_links_set_fast (int on)
+{
+    s_fast = on;
 }
 
 void dt_links_destroy (dt_links_t **self_p)
@@ -755,7 +996,7 @@ size_t dt_links_count (const dt_links_t *self)
 
 const char *dt_links_url (const dt_links_t *self, size_t i)
 {
-    return i < self->list.n ? self->list.urls[i] : NULL;
+    return i < self->list.n ? s_list_at (&self->list, i) : NULL;
 }
 
 unsigned dt_links_robots (const dt_links_t *self)

@@ -25,7 +25,9 @@
  * dot segments removed, fragment dropped, percent-escapes with upper-case
  * hex and unreserved characters decoded (RFC 3986 section 6.2.2), spaces
  * and non-ASCII bytes of the path and query percent-encoded. Only http and
- * https URLs that pass dt_url_check() are kept, each once.
+ * https URLs that pass dt_url_check() are kept, each once. The links of a
+ * page are deduplicated as written before any is resolved, and the base
+ * is parsed once per page.
  */
 #ifndef DT_LINKS_H
 #define DT_LINKS_H
@@ -71,6 +73,13 @@ unsigned dt_links_robots_header (const char *value, const char *agent);
  * NULL when memory runs out or page_url is not an http(s) URL. */
 dt_links_t *dt_links_extract (const char *page_url, const char *html, size_t len,
                               const char *content_type, const char *agent);
+
+/* Plain relative paths ("a.html", "/p/1.html") are resolved without
+ * curl's URL API, as string work on the base curl parsed, with the same
+ * result (test_links compares both ways on its cases); anything else goes
+ * through curl. 0 sends every link through curl; 1, the default, does
+ * not. For tests. */
+void dt_links_set_fast (int on);
 
 /* Frees the result and sets *self_p to NULL. NULL-safe. */
 void dt_links_destroy (dt_links_t **self_p);

@@ -5,7 +5,7 @@
 # --host-delay spaces the starts of requests to one origin over two workers, a 429 with
 # Retry-After: 2 keeps every request off its host for 2 s, a Retry-After of a year is cut to an
 # hour, and a slow host does not hold up a fast one. A job's politeness outlives kill -9 of a
-# durable master; robots.txt groups follow each job's User-Agent.
+# durable master; robots.txt groups follow each job's User-Agent, and robots.txt is fetched with it.
 #
 # Each origin is its own dt_httpd.py on 127.0.0.1 (distinct ports are distinct origins), logging
 # the start and end of every request (/log); polite_check.py asserts on those logs. Only lower
@@ -160,6 +160,23 @@ check never "$(log ua)" /mine/1
 check never "$DT_TMP/ua.json" /theirs/2
 check count "$DT_TMP/ua.json" /theirs/1 1
 check count "$DT_TMP/ua.json" /mine/2 1
+
+# The robots.txt fetch goes with the job's own User-Agent, as its pages do (the server logs each
+# request's headers), not the worker's default.
+site uar --robots "file:$DT_TMP/robots-ua.txt" --request-log "$DT_TMP/uar-requests.jsonl"
+dt_cli --timeout 10 submit --job u3 --robots --user-agent "MyBot/2.0 (+http://example.org/bot)" \
+  "$URL_uar/theirs/3" >/dev/null 2>>"$DT_TMP/cli.log" || fail "submit u3 failed"
+u3_done() { [ "$(dt_cli --timeout 5 status --job u3 --json 2>>"$DT_TMP/cli.log" | dt_json 'd["done"] + d["failed"]')" = 1 ]; }
+dt_wait_for 30 "u3 to end" u3_done
+"$DT_PYTHON" - "$DT_TMP/uar-requests.jsonl" <<'PY' >&2 || fail "robots.txt was not fetched with the job's User-Agent"
+import json, sys
+reqs = [json.loads(line) for line in open(sys.argv[1])]
+ua = {r["path"]: [v for k, v in r["headers"] if k.lower() == "user-agent"] for r in reqs}
+print("user agents by path:", ua)
+want = ["MyBot/2.0 (+http://example.org/bot)"]
+assert [r["path"] for r in reqs].count("/robots.txt") == 1, "robots.txt not fetched once"
+assert ua["/robots.txt"] == want and ua["/theirs/3"] == want, ua
+PY
 
 # One slow host (6 s a page) beside a fast one, 200 ms between starts at each: the fast host's
 # pages all go while the slow host's first page is still being answered.

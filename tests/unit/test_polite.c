@@ -29,7 +29,7 @@ static dt_polite_verdict_t s_admit (dt_polite_t *p, const char *url, int robots,
                                     int granted, int64_t now, dt_polite_host_t **host, uint32_t *d,
                                     const char **why)
 {
-    dt_polite_rule_t rule = {robots, delay, NULL};
+    dt_polite_rule_t rule = {robots, delay, NULL, NULL};
     return dt_polite_admit (p, url, strlen (url), &rule, granted, now, host, d, why);
 }
 
@@ -403,7 +403,8 @@ static void test_each_product_token_gets_its_own_group (void)
     DT_CHECK (strcmp (agent, "mybot") == 0);
     dt_polite_agent ("/1.0", 4, agent);
     DT_CHECK (agent[0] == '\0');
-    dt_polite_rule_t ours = {1, 0, NULL}, theirs = {1, 0, "mybot"}, third = {1, 0, "otherbot"};
+    dt_polite_rule_t ours = {1, 0, NULL, NULL}, theirs = {1, 0, "mybot", NULL},
+                     third = {1, 0, "otherbot", NULL};
     /* Two tokens waiting at once: one fetch answers both. */
     DT_CHECK_EQ (dt_polite_admit (p, "http://t.test/x", 15, &ours, 0, 1000, &h, &d, &why),
                  DT_POLITE_WAIT);

@@ -208,6 +208,41 @@ static void test_a_lost_robots_fetch_goes_out_again (void)
     dt_state_destroy (&st);
 }
 
+static void test_robots_txt_goes_with_the_jobs_user_agent (void)
+{
+    dt_state_t *st = s_model (0);
+    DT_CHECK (st && dt_state_begin_epoch (st) == 0);
+    dt_worker_t *w = s_worker (st, "w");
+    /* The job's pages are HEADs with a small body cap; its robots.txt is
+     * a GET of the whole file, with the job's User-Agent and headers. */
+    dt_msg_httpopt_t http;
+    memset (&http, 0, sizeof http);
+    http.method = DT_HTTP_METHOD_HEAD;
+    http.max_bytes = 10;
+    http.user_agent = dt_str ("MyBot/1.0");
+    http.headers = dt_str ("X-Team: crawl");
+    const char *urls[] = {"http://h.test/a"};
+    DT_CHECK_EQ (s_submit (st, "j", urls, 1), 0);
+    DT_CHECK_EQ (dt_state_job_http_set (st, dt_str ("j"), &http), 0);
+    dt_state_job_polite (st, dt_str ("j"), 1, 0);
+    DT_CHECK_EQ (s_dispatch (st, w), 1);
+    DT_CHECK (dt_polite_owns (s_items[0].id));
+    const dt_msg_httpopt_t *sent;
+    uint32_t nhttp = dt_state_take_http (st, &sent);
+    DT_CHECK (nhttp == 1 && s_items[0].opts == 1);
+    DT_CHECK_EQ (sent[0].method, DT_HTTP_METHOD_GET);
+    DT_CHECK_EQ (sent[0].max_bytes, 0);
+    DT_CHECK (sent[0].user_agent.len == 9 && memcmp (sent[0].user_agent.ptr, "MyBot/1.0", 9) == 0);
+    DT_CHECK (sent[0].headers.len == 13 && memcmp (sent[0].headers.ptr, "X-Team: crawl", 13) == 0);
+    s_result (st, w, s_items[0].id, 1, DT_OUTCOME_DONE, 200, "User-agent: *\nAllow: /\n", 0);
+    /* The page goes with the job's own options, a HEAD. */
+    DT_CHECK_EQ (s_dispatch (st, w), 1);
+    DT_CHECK (s_items[0].id == 1 && s_items[0].opts == 1);
+    nhttp = dt_state_take_http (st, &sent);
+    DT_CHECK (nhttp == 1 && sent[0].method == DT_HTTP_METHOD_HEAD && sent[0].max_bytes == 10);
+    dt_state_destroy (&st);
+}
+
 int main (void)
 {
     static dt_test_t tests[] = {
@@ -218,6 +253,8 @@ int main (void)
         {"a Retry-After pauses the host for every job, beside the host limit",
          test_a_retry_after_pauses_the_host_for_every_job_beside_the_host_limit},
         {"a lost robots.txt fetch goes out again", test_a_lost_robots_fetch_goes_out_again},
+        {"robots.txt goes with the job's User-Agent",
+         test_robots_txt_goes_with_the_jobs_user_agent},
         {0},
     };
     return dt_test_run (tests);
