@@ -39,6 +39,7 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
     self->queue = dt_queue_new ();
     self->cold = dt_cold_new ();
     self->jobs = dt_jobs_new ();
+    self->steps = dt_steps_new ();
     /* Without a store the log keeps a bounded number of results too
      * (opts.window, default DT_STATE_MEMORY_RESULTS); older ones are gone. */
     self->results = dt_results_new (store          ? self->window
@@ -62,8 +63,8 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
         dt_state_destroy (&self);
         return NULL;
     }
-    if (!self->tasks || !self->queue || !self->cold || !self->jobs || !self->results ||
-        !self->workers || !self->kinds || !self->timed || !self->crawls ||
+    if (!self->tasks || !self->queue || !self->cold || !self->jobs || !self->steps ||
+        !self->results || !self->workers || !self->kinds || !self->timed || !self->crawls ||
         (opts->host_delay_ms > 0 && dt_state_polite_on (self) != 0)) {
         dt_state_destroy (&self);
         return NULL;
@@ -98,6 +99,7 @@ void dt_state_destroy (dt_state_t **self_p)
     dt_state_polite_free (self); /* after the workers: their leases may hold its tasks */
     dt_results_destroy (&self->results);
     dt_jobs_destroy (&self->jobs);
+    dt_steps_destroy (&self->steps);
     dt_cold_destroy (&self->cold);
     dt_queue_destroy (&self->queue);
     dt_tasks_destroy (&self->tasks);
@@ -1034,8 +1036,7 @@ void dt_state_promote_due (dt_state_t *self, int64_t now)
 {
     /* Every turn: jobs finish with no take to follow when the queue is empty. */
     dt_state_retire_jobs (self);
-    dt_state_purge_step (self);
-    dt_state_cancel_step (self, now);
+    dt_state_steps_run (self, now);
     dt_state_crawl_sweep (self);
     uint64_t id;
     uint32_t gen;
@@ -1051,7 +1052,7 @@ void dt_state_promote_due (dt_state_t *self, int64_t now)
 
 int64_t dt_state_next_due (const dt_state_t *self)
 {
-    if (dt_jobs_purges (self->jobs) > 0 || self->ncancels > 0)
+    if (dt_state_steps_pending (self))
         return 0;
     int64_t retry = dt_queue_next_due (self->queue);
     struct timespec ts;
@@ -1094,7 +1095,7 @@ uint32_t dt_state_page (dt_state_t *self, dt_str_t job_name, uint64_t *cursor, u
      * memory (they may carry another number), and all of a job no longer
      * in memory. Without a store, what left memory is gone. */
     uint64_t split = first - 1;
-    if (job_name.len && dt_jobs_purging (self->jobs, job_name)) {
+    if (job_name.len && dt_state_purging (self, job_name)) {
         *cursor = last; /* its rows are going */
         return 0;
     }
@@ -1213,8 +1214,9 @@ int dt_state_cancel (dt_state_t *self, dt_str_t job_name, uint64_t *count, int64
     if (!job)
         return 0;
     /* Refused before anything changes when its cold tasks could not wait. */
-    if (self->counts.cold > 0 && !job->cancel_to && self->ncancels == DT_LIMIT_CANCELS_MAX)
+    if (self->counts.cold > 0 && !job->cancel_to && dt_state_steps_full (self, DT_STEPS_CANCEL))
         return DT_ERR_QUEUE_FULL;
+    dt_state_steps_cancelled (self, job);
     /* Jobs keep no list of their tasks; cancelling is rare, so one pass over
      * the table costs less than keeping one up to date on every submit. */
     uint64_t unfinished = dt_life_unfinished (job->states);
