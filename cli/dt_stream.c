@@ -144,10 +144,14 @@ int dt_stream_run (const dt_cli_opts_t *cli, dt_rpc_t *rpc, const dt_stream_opts
             if (progress)
                 dt_progress_set_total (progress, expect);
         }
+        /* A page examines a bounded number of the store's results, so one
+         * that passed over retired ones (REQUEUE) may hold none with a
+         * cursor that moved on: the end is an empty page that did not. */
+        uint64_t before = cursor;
         cursor = reply.page.cursor;
         uint32_t count = reply.page.count;
         dt_msg_reset (&reply);
-        if (!waiting && count == 0) {
+        if (!waiting && count == 0 && cursor == before) {
             code = DT_CLI_EXIT_OK;
             break;
         }

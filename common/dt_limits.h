@@ -334,9 +334,9 @@
  * links are cut at a whole URL to fit. 64 KiB is left for the RESULTS
  * envelope (worker name) and the result's fixed fields. */
 #define DT_LIMIT_RESULT_BYTES (DT_LIMIT_FRAME_MAX - 64 * 1024)
-_Static_assert (DT_LIMIT_CAPTURE_WIRE + DT_LIMIT_URL_MAX + DT_LIMIT_CTYPE_MAX + DT_LIMIT_ERROR_MAX <
-                    DT_LIMIT_RESULT_BYTES,
-                "a capture that fits a result leaves room for its strings");
+_Static_assert(DT_LIMIT_CAPTURE_WIRE + DT_LIMIT_URL_MAX + DT_LIMIT_CTYPE_MAX + DT_LIMIT_ERROR_MAX <
+                   DT_LIMIT_RESULT_BYTES,
+               "a capture that fits a result leaves room for its strings");
 
 /* The operators' HTTP side (dtask-master --http, master/dt_http.c). It
  * serves a few small GETs to a dashboard and a Prometheus scraper, never
@@ -398,5 +398,17 @@ _Static_assert (DT_LIMIT_CAPTURE_WIRE + DT_LIMIT_URL_MAX + DT_LIMIT_CTYPE_MAX + 
 /* CANCELs whose cold tasks wait for their steps at once: each is a job in
  * memory and 4 bytes here; the next is refused (QUEUE_FULL, retry later). */
 #define DT_LIMIT_CANCELS_MAX 1024
+
+/* Failed results one step of a REQUEUE reads at most, one step a loop
+ * turn, as a CANCEL's (DT_LIMIT_CANCEL_STEP): the failed tasks of a job
+ * that are only in the store are reopened the first step before
+ * REQUEUE_OK, the rest in steps after it. 200,000 in one turn held the
+ * loop for seconds; 4,096 reopened rows are a few ms. */
+#define DT_LIMIT_REQUEUE_STEP 4096
+
+/* REQUEUEs whose failed tasks wait for their steps at once: each is a
+ * job's name here and a row in the store's `steps` table; the next is
+ * refused (QUEUE_FULL, retry later). */
+#define DT_LIMIT_REQUEUES_MAX 1024
 
 #endif

@@ -25,12 +25,6 @@ typedef struct {
     size_t capacity; /* allocated entries, a power of two */
 } s_fifo_t;
 
-/* A purge under way: the job's name. */
-typedef struct {
-    char name[DT_LIMIT_JOB_MAX];
-    uint32_t len;
-} s_purge_t;
-
 struct dt_jobs_t {
     zhashx_t *by_name;  /* dt_job_t by name (owns them) */
     zhashx_t *by_index; /* dt_job_t by number (borrowed from by_name) */
@@ -38,9 +32,6 @@ struct dt_jobs_t {
     uint32_t next;      /* number of the next job created */
     size_t nchunks;     /* chunks held */
     s_fifo_t finished;  /* finished jobs, oldest first */
-    s_purge_t *purges;  /* DT_JOBS_PURGES_MAX entries once one was asked, oldest at head */
-    size_t purge_head;  /* index of the oldest */
-    size_t npurges;     /* purges under way */
     size_t nhttp;       /* jobs holding HTTP options */
     size_t http_bytes;  /* bytes those options hold */
     dt_job_t *last;     /* the job dt_jobs_at found last (NULL once removed) */
@@ -88,7 +79,6 @@ void dt_jobs_destroy (dt_jobs_t **self_p)
     zhashx_destroy (&self->by_index);
     zhashx_destroy (&self->by_name);
     free (self->finished.ring);
-    free (self->purges);
     free (self);
     *self_p = NULL;
 }
@@ -316,50 +306,6 @@ void dt_jobs_remove (dt_jobs_t *self, dt_job_t **job_p)
     zhashx_delete (self->by_index, &job->index_key);
     zhashx_delete (self->by_name, &job->key); /* frees it */
     *job_p = NULL;
-}
-
-int dt_jobs_purge_add (dt_jobs_t *self, dt_str_t name)
-{
-    if (self->npurges == DT_JOBS_PURGES_MAX || name.len > DT_LIMIT_JOB_MAX)
-        return -1;
-    if (!self->purges && !(self->purges = malloc (DT_JOBS_PURGES_MAX * sizeof *self->purges)))
-        return -1;
-    s_purge_t *p = &self->purges[(self->purge_head + self->npurges++) % DT_JOBS_PURGES_MAX];
-    memcpy (p->name, name.ptr, name.len);
-    p->len = name.len;
-    return 0;
-}
-
-int dt_jobs_purging (const dt_jobs_t *self, dt_str_t name)
-{
-    for (size_t i = 0; i < self->npurges; i++) {
-        const s_purge_t *p = &self->purges[(self->purge_head + i) % DT_JOBS_PURGES_MAX];
-        if (p->len == name.len && memcmp (p->name, name.ptr, name.len) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-int dt_jobs_purge_front (const dt_jobs_t *self, dt_str_t *name)
-{
-    if (self->npurges == 0)
-        return -1;
-    const s_purge_t *p = &self->purges[self->purge_head];
-    *name = dt_str_n (p->name, p->len);
-    return 0;
-}
-
-void dt_jobs_purge_pop (dt_jobs_t *self)
-{
-    if (self->npurges == 0)
-        return;
-    self->purge_head = (self->purge_head + 1) % DT_JOBS_PURGES_MAX;
-    self->npurges--;
-}
-
-size_t dt_jobs_purges (const dt_jobs_t *self)
-{
-    return self->npurges;
 }
 
 size_t dt_jobs_memory (const dt_jobs_t *self)

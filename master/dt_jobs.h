@@ -46,6 +46,9 @@ typedef struct {
     uint64_t cancel_from;             /* a CANCEL under way: the next id its steps read */
     uint64_t cancel_to;               /* its last id (tasks submitted later stay); 0: none */
     uint64_t cancel_left;             /* cold tasks it counted and has not cancelled yet */
+    uint64_t cancel_mark;             /* at its latest CANCEL, the number the next long
+                                         operation gets (dt_steps.h): a REQUEUE of every job
+                                         asked before it leaves this job's tasks alone */
     int kind;                  /* its first chunk's kind number + 1 (dt_kinds.h); 0: not known */
     struct dt_jobhttp_t *http; /* its HTTP options (dt_jobhttp.h), owned; NULL: none */
     uint32_t flags;            /* DT_SUBMIT_SAVE: its http tasks save what they fetch */
@@ -122,25 +125,8 @@ size_t dt_jobs_with_http (const dt_jobs_t *self);
 void dt_jobs_remove (dt_jobs_t *self, dt_job_t **job_p);
 
 /* Purges under way at most (each holds its job's name until the store has
- * deleted its rows, a step a loop turn). */
+ * deleted its rows, a step a loop turn: dt_steps.h). */
 #define DT_JOBS_PURGES_MAX 1024
-
-/* Adds `name` to the purges under way. Returns 0, or -1 when
- * DT_JOBS_PURGES_MAX are under way or memory runs out. */
-int dt_jobs_purge_add (dt_jobs_t *self, dt_str_t name);
-
-/* True while a purge of `name` is under way. */
-int dt_jobs_purging (const dt_jobs_t *self, dt_str_t name);
-
-/* The oldest purge under way (borrowed until it is popped): 0, or -1 when
- * there is none. */
-int dt_jobs_purge_front (const dt_jobs_t *self, dt_str_t *name);
-
-/* Ends the oldest purge under way. */
-void dt_jobs_purge_pop (dt_jobs_t *self);
-
-/* Purges under way. */
-size_t dt_jobs_purges (const dt_jobs_t *self);
 
 /* Bytes held by the registry, for memory accounting (approximate). */
 size_t dt_jobs_memory (const dt_jobs_t *self);

@@ -351,8 +351,15 @@ static void s_on_requeue (dt_master_t *self, const dt_peer_t *peer, const dt_msg
     if (!s_job_known (self, peer, msg->req, msg->requeue.job))
         return;
     uint64_t count = 0;
-    if (dt_state_requeue (self->state, msg->requeue.job, msg->requeue.flags, &count) != 0)
+    int rc = dt_state_requeue (self->state, msg->requeue.job, msg->requeue.flags, &count);
+    if (rc < 0)
         return; /* broken: the loop stops before anything is acknowledged */
+    if (rc > 0) {
+        char why[DT_LIMIT_ERROR_MAX];
+        snprintf (why, sizeof why, "%d requeues are under way: retry later", DT_LIMIT_REQUEUES_MAX);
+        dt_master_reply_error (self, peer, msg->req, (uint32_t) rc, why);
+        return;
+    }
     dt_msg_t ok;
     dt_msg_init (&ok);
     ok.type = DT_MSG_REQUEUE_OK;

@@ -37,6 +37,7 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
     self->queue = dt_queue_new ();
     self->cold = dt_cold_new ();
     self->jobs = dt_jobs_new ();
+    self->steps = dt_steps_new ();
     /* Without a store the log keeps a bounded number of results too
      * (opts.window, default DT_STATE_MEMORY_RESULTS); older ones are gone. */
     self->results = dt_results_new (store          ? self->window
@@ -60,8 +61,8 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
         dt_state_destroy (&self);
         return NULL;
     }
-    if (!self->tasks || !self->queue || !self->cold || !self->jobs || !self->results ||
-        !self->workers || !self->kinds || !self->timed || !self->crawls ||
+    if (!self->tasks || !self->queue || !self->cold || !self->jobs || !self->steps ||
+        !self->results || !self->workers || !self->kinds || !self->timed || !self->crawls ||
         (opts->host_delay_ms > 0 && dt_state_polite_on (self) != 0)) {
         dt_state_destroy (&self);
         return NULL;
@@ -96,6 +97,7 @@ void dt_state_destroy (dt_state_t **self_p)
     dt_state_polite_free (self); /* after the workers: their leases may hold its tasks */
     dt_results_destroy (&self->results);
     dt_jobs_destroy (&self->jobs);
+    dt_steps_destroy (&self->steps);
     dt_cold_destroy (&self->cold);
     dt_queue_destroy (&self->queue);
     dt_tasks_destroy (&self->tasks);

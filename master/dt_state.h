@@ -232,8 +232,13 @@ void dt_state_stats (dt_state_t *self, dt_str_t job, dt_msg_stats_t *stats);
  * queue with a fresh budget of attempts (numbered on from the last:
  * dt_state_round_attempts), and takes their results out of the log; cancelled
  * ones (error DT_STATE_CANCELLED) only with DT_REQUEUE_CANCELLED in
- * `flags`. Returns how many in *count. Returns 0, or -1 when the model
- * broke. */
+ * `flags`. With a store, failed tasks only in the store are reopened
+ * DT_LIMIT_REQUEUE_STEP a loop turn: the first step now, the rest over the
+ * next turns (see dt_state_next_due); a CANCEL of the job meanwhile ends
+ * it. Returns how many in *count (with steps to come, the job's failed
+ * tasks they will look at are counted too). Returns 0, DT_ERR_QUEUE_FULL
+ * (nothing done) when DT_LIMIT_REQUEUES_MAX are under way, or -1 when the
+ * model broke. */
 int dt_state_requeue (dt_state_t *self, dt_str_t job, uint32_t flags, uint64_t *count);
 
 /* Makes every unfinished task of `job` final failed with the error

@@ -117,7 +117,7 @@ dt_job_t *dt_state_job_stored (dt_state_t *self, dt_str_t name)
 
 int dt_state_job_known (dt_state_t *self, dt_str_t name)
 {
-    if (dt_jobs_purging (self->jobs, name))
+    if (dt_state_purging (self, name))
         return 0;
     if (dt_jobs_find (self->jobs, name))
         return 1;
@@ -135,7 +135,7 @@ int dt_state_job_http_check (dt_state_t *self, dt_str_t name, dt_str_t kind,
 {
     if (dt_jobhttp_check (http, kind, err, err_size) != 0)
         return DT_ERR_MALFORMED;
-    if (dt_jobs_purging (self->jobs, name))
+    if (dt_state_purging (self, name))
         return 0; /* the SUBMIT is refused for that */
     /* A job in memory answers for itself; one only in the store is
      * compared with its stored options, without bringing it back. */
@@ -315,7 +315,7 @@ int dt_state_purge (dt_state_t *self, dt_str_t name, uint64_t *count, char *err,
         snprintf (err, err_size, "bad job id");
         return DT_ERR_MALFORMED;
     }
-    if (dt_jobs_purging (self->jobs, name))
+    if (dt_state_purging (self, name))
         return 0; /* under way: asked again, nothing more to do */
     dt_job_t *job = dt_jobs_find (self->jobs, name);
     uint64_t counts[3] = {0, 0, 0};
@@ -340,10 +340,13 @@ int dt_state_purge (dt_state_t *self, dt_str_t name, uint64_t *count, char *err,
     } else {
         return 0;
     }
-    if (self->store && dt_jobs_purge_add (self->jobs, name) != 0) {
+    dt_steps_op_t *op = self->store ? dt_state_steps_add (self, DT_STEPS_PURGE, name) : NULL;
+    if (self->store && !op) {
         snprintf (err, err_size, "%d purges are under way: retry later", DT_JOBS_PURGES_MAX);
         return DT_ERR_QUEUE_FULL;
     }
+    if (op)
+        dt_state_steps_save (self, op);
     dt_life_count_purged (&self->counts, counts[0], counts[1], counts[2]);
     if (job) {
         s_forget_results (self, job);
@@ -360,28 +363,25 @@ int dt_state_purge (dt_state_t *self, dt_str_t name, uint64_t *count, char *err,
 
 int dt_state_purge_blocks (dt_state_t *self, dt_str_t name, char *err, size_t err_size)
 {
-    if (!dt_jobs_purging (self->jobs, name))
+    if (!dt_state_purging (self, name))
         return 0;
     snprintf (err, err_size, "this job is being purged: retry once it is gone");
     return 1;
 }
 
-void dt_state_purge_step (dt_state_t *self)
+int dt_state_purge_step (dt_state_t *self, dt_steps_op_t *op)
 {
-    dt_str_t name;
-    if (!self->store || self->broken || dt_jobs_purge_front (self->jobs, &name) != 0)
-        return;
+    dt_str_t name = dt_steps_job (op);
     int done = 0;
     /* The pages freed go back to the file system in the same step. */
     if (dt_store_purge_step (self->store, name, DT_STORE_PURGE_STEP, &done) != 0 ||
         dt_store_shrink (self->store, DT_STATE_SHRINK_PAGES) != 0) {
         dt_state_fail (self, "store purge failed");
-        return;
+        return -1;
     }
-    if (done) {
+    if (done)
         dt_log_info ("MASTER-PURGED", "job %.*s is gone from the store", (int) name.len, name.ptr);
-        dt_jobs_purge_pop (self->jobs);
-    }
+    return done;
 }
 
 /* ---- JOBS pages ------------------------------------------------------------ */
@@ -471,7 +471,7 @@ static int s_list_row (void *arg, dt_str_t name, const dt_store_jobinfo_t *info)
     s_lister_t *lister = arg;
     lister->examined++;
     lister->last_seq = info->seq;
-    if (dt_jobs_purging (lister->state->jobs, name) || name.len > DT_LIMIT_JOB_MAX)
+    if (dt_state_purging (lister->state, name) || name.len > DT_LIMIT_JOB_MAX)
         return 0;
     return s_item (lister, name, info) < 0 ? -1 : 0;
 }

@@ -44,7 +44,7 @@ uint32_t dt_state_page_wire (dt_state_t *self, dt_str_t job_name, uint64_t *curs
      * memory (they may carry another number), and all of a job no longer
      * in memory. Without a store, what left memory is gone. */
     uint64_t split = first - 1;
-    if (job_name.len && dt_jobs_purging (self->jobs, job_name)) {
+    if (job_name.len && dt_state_purging (self, job_name)) {
         *cursor = last; /* its rows are going */
         return 0;
     }

@@ -17,6 +17,7 @@
 #include "dt_queue.h"
 #include "dt_results.h"
 #include "dt_state.h"
+#include "dt_steps.h"
 #include "dt_store_due.h"
 #include "dt_tasks.h"
 
@@ -76,10 +77,7 @@ struct dt_state_t {
     uint64_t due_next;        /* no row after the cursor is due before this (UINT64_MAX: none) */
     uint64_t due_loaded;      /* wall ms the store was loaded at: tasks due later were `later` */
     uint64_t later_kind[DT_LIMIT_KINDS_MAX]; /* `later` tasks per kind number, for STATUS */
-    /* Jobs (their numbers) whose cold tasks CANCEL finishes in steps, the
-     * oldest first: dt_state_cancel_step. */
-    uint32_t cancels[DT_LIMIT_CANCELS_MAX];
-    size_t ncancels;
+    dt_steps_t *steps; /* CANCELs, REQUEUEs and PURGEs going on in steps (dt_state_steps.c) */
     /* The last take's jobs that have HTTP options, each once, and their
      * options (borrowed from the jobs): TASKS carries them (T.opts). */
     uint32_t take_jobs[DT_LIMIT_TASKS_HTTP];
@@ -227,9 +225,10 @@ dt_task_t *dt_state_task_back (dt_state_t *self, const dt_result_t *entry);
  * way: SUBMIT and REQUEUE of it are refused until it is gone. */
 int dt_state_purge_blocks (dt_state_t *self, dt_str_t name, char *err, size_t err_size);
 
-/* With a store: deletes the next DT_STORE_PURGE_STEP rows of the oldest
- * purge under way (one step a loop turn). */
-void dt_state_purge_step (dt_state_t *self);
+/* With a store: deletes the next DT_STORE_PURGE_STEP rows of the job of
+ * PURGE `op` (one step a loop turn). Returns 1 when the job is gone, 0
+ * when more is left, -1 when the store failed (the model broke). */
+int dt_state_purge_step (dt_state_t *self, dt_steps_op_t *op);
 
 /* ---- dt_state_due.c ---- */
 
@@ -436,19 +435,68 @@ void dt_state_maintain (dt_state_t *self);
 int dt_state_page_from_store (dt_state_t *self, dt_state_pager_t *pager, dt_str_t job,
                               uint64_t *cursor, uint64_t upto, uint32_t flags);
 
-/* REQUEUE with a store: the failed tasks are found there. */
+/* REQUEUE with a store: the failed tasks are found there, through the
+ * failed results' index, DT_LIMIT_REQUEUE_STEP at a time: the first step
+ * now, the rest (when more are left) one a loop turn after the reply. Adds
+ * the tasks requeued to *count and, when steps follow, the failed tasks
+ * of the job (of every job) left for them. Returns 0, DT_ERR_QUEUE_FULL
+ * (nothing done) when DT_LIMIT_REQUEUES_MAX are under way, or -1 (broken). */
 int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint32_t flags, uint64_t *count);
+
+/* One step of REQUEUE `op`: reopens the failed tasks of the next
+ * DT_LIMIT_REQUEUE_STEP failed results after op->next up to op->last
+ * (later results are not its), adding them to *count. Returns 1 when it
+ * read to op->last, 0 when more is left, -1 when broken. */
+int dt_state_requeue_step (dt_state_t *self, dt_steps_op_t *op, uint64_t *count);
 
 /* True when `error` is that of a cancelled task (DT_STATE_CANCELLED). */
 int dt_state_is_cancelled (dt_str_t error);
 
-/* With a store: cancels the next DT_LIMIT_CANCEL_STEP rows of the oldest
- * CANCEL under way, whose tasks are cold (one step a loop turn). */
-void dt_state_cancel_step (dt_state_t *self, int64_t now);
+/* With a store: cancels the cold tasks of the next DT_LIMIT_CANCEL_STEP
+ * rows of CANCEL `op` (one step a loop turn). Returns 1 when its job has
+ * none left, 0 when more is left, -1 when broken. */
+int dt_state_cancel_step (dt_state_t *self, dt_steps_op_t *op, int64_t now);
 
 /* CANCEL of the cold tasks of `job` (its tasks in memory are cancelled):
- * queues them for dt_state_cancel_step and adds them to *count. Returns 0,
- * or DT_ERR_QUEUE_FULL when DT_LIMIT_CANCELS_MAX are under way. */
+ * adds an operation for dt_state_cancel_step and adds them to *count.
+ * Returns 0, or DT_ERR_QUEUE_FULL when DT_LIMIT_CANCELS_MAX are under way. */
 int dt_state_cancel_cold (dt_state_t *self, dt_job_t *job, uint64_t *count);
+
+/* ---- dt_state_steps.c ---- */
+
+/* True while a PURGE of job `name` is under way. */
+int dt_state_purging (const dt_state_t *self, dt_str_t name);
+
+/* True while any long operation is under way: the loop does not sleep. */
+int dt_state_steps_pending (const dt_state_t *self);
+
+/* True when the operations of `kind` under way are at their cap. */
+int dt_state_steps_full (const dt_state_t *self, int kind);
+
+/* A new operation of `kind` on `job` (borrowed: valid until the next add
+ * or end), not yet written: the caller fills it and calls
+ * dt_state_steps_save. NULL at the kind's cap or out of memory. */
+dt_steps_op_t *dt_state_steps_add (dt_state_t *self, int kind, dt_str_t job);
+
+/* Writes `op` to the store in the current group (with a store). */
+void dt_state_steps_save (dt_state_t *self, const dt_steps_op_t *op);
+
+/* `op` ended: deleted from the store and the list. */
+void dt_state_steps_end (dt_state_t *self, dt_steps_op_t *op);
+
+/* A CANCEL of `job` was accepted: a REQUEUE of the job under way ends, and
+ * one of every job asked before leaves the job's tasks alone. */
+void dt_state_steps_cancelled (dt_state_t *self, dt_job_t *job);
+
+/* One step of the oldest operation of each kind (a loop turn's share). */
+void dt_state_steps_run (dt_state_t *self, int64_t now);
+
+/* Recovery: reads the operations the last master left under way (before
+ * the results are loaded: a purge's are skipped). 0 or -1. */
+int dt_state_steps_load (dt_state_t *self);
+
+/* Recovery, once tasks and results are loaded: each CANCEL cancels its
+ * tasks read back into memory, and goes on in steps with its cold ones. */
+void dt_state_steps_resume (dt_state_t *self);
 
 #endif

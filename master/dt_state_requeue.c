@@ -62,8 +62,9 @@ int dt_state_cancel (dt_state_t *self, dt_str_t job_name, uint64_t *count, int64
     if (!job)
         return 0;
     /* Refused before anything changes when its cold tasks could not wait. */
-    if (self->counts.cold > 0 && !job->cancel_to && self->ncancels == DT_LIMIT_CANCELS_MAX)
+    if (self->counts.cold > 0 && !job->cancel_to && dt_state_steps_full (self, DT_STEPS_CANCEL))
         return DT_ERR_QUEUE_FULL;
+    dt_state_steps_cancelled (self, job);
     /* Jobs keep no list of their tasks; cancelling is rare, so one pass over
      * the table costs less than keeping one up to date on every submit. */
     uint64_t unfinished = dt_life_unfinished (job->states);

@@ -234,8 +234,9 @@ static int s_cancel_row (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uin
     return self->broken ? -1 : 0;
 }
 
-/* Ends the oldest CANCEL under way. */
-static void s_cancel_pop (dt_state_t *self, dt_job_t *job)
+/* The CANCEL of `job` (NULL: gone) has cancelled every cold task it was
+ * asked for. */
+static void s_cancel_end (dt_state_t *self, dt_job_t *job)
 {
     if (job) {
         job->cancel_to = 0;
@@ -246,22 +247,18 @@ static void s_cancel_pop (dt_state_t *self, dt_job_t *job)
     /* The records of its last steps go now: no finish may come to sweep them. */
     if (self->unswept > 0)
         self->unswept = DT_STATE_SWEEP_EVERY;
-    memmove (self->cancels, self->cancels + 1, (self->ncancels - 1) * sizeof self->cancels[0]);
-    self->ncancels--;
+    dt_state_maintain (self);
 }
 
-void dt_state_cancel_step (dt_state_t *self, int64_t now)
+int dt_state_cancel_step (dt_state_t *self, dt_steps_op_t *op, int64_t now)
 {
-    if (self->ncancels == 0 || self->broken)
-        return;
-    dt_job_t *job = dt_jobs_at (self->jobs, self->cancels[0]);
+    dt_job_t *job = dt_jobs_find (self->jobs, dt_steps_job (op));
     /* Gone (finished and retired: a refill cancelled the rest), or nothing
      * cold is left to cancel. */
     if (!job || !job->cancel_to || self->counts.cold == 0 ||
         dt_life_unfinished (job->states) == 0) {
-        s_cancel_pop (self, job);
-        dt_state_maintain (self);
-        return;
+        s_cancel_end (self, job);
+        return 1;
     }
     /* Refills cancel from the front of the cold queue: what lies before it
      * is done. */
@@ -276,20 +273,24 @@ void dt_state_cancel_step (dt_state_t *self, int64_t now)
                         dt_str_n (job->name, job->name_len), DT_LIMIT_CANCEL_STEP, s_cancel_row,
                         &warm) != 0) {
         dt_state_fail (self, "reading the queue from the store failed");
-        return;
+        return -1;
     }
     if (dt_cold_remove (self->cold, warm.ids, warm.nids) != 0) {
         dt_state_fail (self, "out of memory cancelling tasks");
-        return;
+        return -1;
     }
     dt_log_debug ("MASTER-CANCEL-STEP", "job %s: %" PRIu32 " rows read, %zu tasks cancelled",
                   job->name, warm.rows, warm.nids);
     /* Fewer rows than asked: the job has no more up to cancel_to. */
-    if (warm.rows < DT_LIMIT_CANCEL_STEP || warm.last >= job->cancel_to)
-        s_cancel_pop (self, job);
-    else
-        job->cancel_from = warm.last + 1;
+    if (warm.rows < DT_LIMIT_CANCEL_STEP || warm.last >= job->cancel_to) {
+        s_cancel_end (self, job);
+        return 1;
+    }
+    job->cancel_from = warm.last + 1;
+    op->next = job->cancel_from;
+    op->last = job->cancel_to;
     dt_state_maintain (self);
+    return self->broken ? -1 : 0;
 }
 
 int dt_state_cancel_cold (dt_state_t *self, dt_job_t *job, uint64_t *count)
@@ -297,23 +298,36 @@ int dt_state_cancel_cold (dt_state_t *self, dt_job_t *job, uint64_t *count)
     /* What is left unfinished is cold: the CANCEL counts it now and its
      * steps cancel it, a bounded number a loop turn. */
     uint64_t cold = dt_life_unfinished (job->states);
+    dt_str_t name = dt_str_n (job->name, job->name_len);
     if (job->cancel_to) {
         /* Under way: what it counted is not counted again (a resent
          * CANCEL), what was submitted since is. */
         *count += cold > job->cancel_left ? cold - job->cancel_left : 0;
         job->cancel_left = cold;
         job->cancel_to = self->next_id - 1;
+        dt_steps_op_t *op = dt_steps_find (self->steps, DT_STEPS_CANCEL, name);
+        if (op) {
+            op->last = job->cancel_to;
+            dt_state_steps_save (self, op);
+        }
         return 0;
     }
-    if (self->ncancels == DT_LIMIT_CANCELS_MAX)
+    if (dt_state_steps_full (self, DT_STEPS_CANCEL))
         return DT_ERR_QUEUE_FULL;
     uint64_t lo, hi;
     if (dt_cold_front (self->cold, &lo, &hi) != 0)
         return 0;
+    dt_steps_op_t *op = dt_state_steps_add (self, DT_STEPS_CANCEL, name);
+    if (!op)
+        return DT_ERR_QUEUE_FULL;
     job->cancel_from = lo;
     job->cancel_to = self->next_id - 1;
     job->cancel_left = cold;
-    self->cancels[self->ncancels++] = job->index;
+    op->next = job->cancel_from;
+    op->last = job->cancel_to;
+    /* Written in the group that acknowledges the CANCEL: a restart goes on
+     * with it. */
+    dt_state_steps_save (self, op);
     *count += cold;
     return 0;
 }
@@ -401,10 +415,6 @@ int dt_state_page_from_store (dt_state_t *self, dt_state_pager_t *pager, dt_str_
 
 /* ---- REQUEUE -------------------------------------------------------------- */
 
-/* Failed tasks read from the store per pass: a million failures are
- * reopened a batch at a time, not listed all at once. */
-#define DT_STATE_REQUEUE_BATCH 65536
-
 typedef struct {
     uint64_t seq;     /* its current (failed) result */
     uint64_t id;      /* the task */
@@ -422,10 +432,11 @@ enum {
 typedef struct {
     dt_state_t *state;
     dt_job_t *job;    /* job of the previous row */
-    s_failed_t *rows; /* DT_STATE_REQUEUE_BATCH entries */
+    s_failed_t *rows; /* DT_LIMIT_REQUEUE_STEP entries */
     size_t count;     /* rows read this pass */
     uint64_t warmed;  /* tasks brought into memory this pass */
     uint32_t flags;   /* DT_REQUEUE_* */
+    uint64_t added;   /* the REQUEUE's number (dt_steps.h): a job cancelled since is left */
 } s_failed_list_t;
 
 static int s_failed_row (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t job_name)
@@ -434,7 +445,7 @@ static int s_failed_row (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t
     dt_state_t *self = list->state;
     /* What is left of a job being purged stays as it is; cancelled tasks
      * stay unless asked for. */
-    if (dt_jobs_purging (self->jobs, job_name))
+    if (dt_state_purging (self, job_name))
         return 0;
     if (!(list->flags & DT_REQUEUE_CANCELLED) && dt_state_is_cancelled (r->error))
         return 0;
@@ -442,6 +453,9 @@ static int s_failed_row (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t
     dt_job_t *job = s_job_named (self, &list->job, job_name, 1);
     if (!job)
         return -1;
+    /* A CANCEL of its job came after this REQUEUE was asked: the CANCEL wins. */
+    if (job->cancel_mark > list->added)
+        return 0;
     /* A record still in memory may carry the number its job had before it
      * left memory. */
     dt_task_t *held = dt_tasks_get (self->tasks, r->id);
@@ -515,34 +529,82 @@ static int s_requeue_pass (dt_state_t *self, const s_failed_list_t *list, uint64
     return rc;
 }
 
-int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint32_t flags, uint64_t *count)
+int dt_state_requeue_step (dt_state_t *self, dt_steps_op_t *op, uint64_t *count)
 {
-    s_failed_list_t list = {.state = self, .flags = flags};
-    list.rows = malloc (DT_STATE_REQUEUE_BATCH * sizeof *list.rows);
+    s_failed_list_t list = {.state = self, .flags = op->flags, .added = op->added};
+    list.rows = malloc (DT_LIMIT_REQUEUE_STEP * sizeof *list.rows);
     if (!list.rows) {
         dt_state_fail (self, "out of memory requeueing failed tasks");
         return -1;
     }
-    uint64_t after = 0, reached = 0;
-    do {
-        /* Read first, reopen after: the reopens write the rows being read.
-         * A reopened task's results are retired, so the next pass, from
-         * the last seq read, does not meet it again. */
-        list.count = 0;
-        list.warmed = 0;
-        if (dt_store_results (self->store, after, UINT64_MAX, job, 1, DT_STATE_REQUEUE_BATCH,
-                              s_failed_row, &list, &reached) != 0) {
-            dt_state_fail (self, "reading failed tasks from the store failed");
-            break;
-        }
-        if (s_requeue_pass (self, &list, count) != 0) {
-            dt_state_fail (self, "out of memory requeueing failed tasks");
-            break;
-        }
-        after = reached;
-    } while (reached < INT64_MAX && !self->broken);
+    /* Read first, reopen after: the reopens write the rows being read. A
+     * reopened task's result is retired, so the next step, from the last
+     * seq read, does not meet it again; a result written after the REQUEUE
+     * (past op->last) is not its. */
+    uint64_t reached = op->next, before = *count;
+    if (dt_store_results (self->store, op->next, op->last, dt_steps_job (op), 1,
+                          DT_LIMIT_REQUEUE_STEP, s_failed_row, &list, &reached) != 0)
+        dt_state_fail (self, "reading failed tasks from the store failed");
+    else if (s_requeue_pass (self, &list, count) != 0)
+        dt_state_fail (self, "out of memory requeueing failed tasks");
     free (list.rows);
-    return self->broken ? -1 : 0;
+    if (self->broken)
+        return -1;
+    dt_log_debug ("MASTER-REQUEUE-STEP", "job %.*s: %zu rows read, %" PRIu64 " tasks requeued",
+                  (int) op->job_len, op->job, list.count, *count - before);
+    op->next = reached;
+    if (reached < op->last)
+        return 0;
+    if (dt_steps_find (self->steps, DT_STEPS_REQUEUE, dt_steps_job (op)) == op)
+        dt_log_peer_info ("MASTER-REQUEUED", "job %.*s: its failed tasks in the store are requeued",
+                          (int) op->job_len, op->job);
+    return 1;
+}
+
+int dt_state_requeue_from_store (dt_state_t *self, dt_str_t job, uint32_t flags, uint64_t *count)
+{
+    const dt_job_t *one = job.len ? dt_jobs_find (self->jobs, job) : NULL;
+    uint64_t last = dt_results_last (self->results);
+    dt_steps_op_t *op = dt_steps_find (self->steps, DT_STEPS_REQUEUE, job);
+    if (op) {
+        /* Under way: it goes on to the results recorded since, and the
+         * flags asked now. */
+        op->last = last;
+        op->flags |= flags;
+        dt_state_steps_save (self, op);
+        *count += one ? one->states[DT_TASK_FAILED] : self->counts.states[DT_TASK_FAILED];
+        return 0;
+    }
+    if (dt_state_steps_full (self, DT_STEPS_REQUEUE))
+        return DT_ERR_QUEUE_FULL;
+    /* The first step now: a REQUEUE of fewer failed tasks than a step ends
+     * before its reply, as it always did. */
+    dt_steps_op_t first = {.kind = DT_STEPS_REQUEUE,
+                           .added = dt_steps_next_added (self->steps),
+                           .last = last,
+                           .flags = flags,
+                           .job_len = (uint8_t) job.len};
+    if (job.len)
+        memcpy (first.job, job.ptr, job.len);
+    int rc = dt_state_requeue_step (self, &first, count);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    op = dt_state_steps_add (self, DT_STEPS_REQUEUE, job);
+    if (!op) {
+        dt_state_fail (self, "out of memory requeueing failed tasks");
+        return -1;
+    }
+    op->next = first.next;
+    op->last = first.last;
+    op->flags = first.flags;
+    dt_state_steps_save (self, op);
+    /* The rest is counted now (as CANCEL counts its cold tasks): the job's
+     * failed tasks not reopened yet. Without DT_REQUEUE_CANCELLED its
+     * cancelled ones among them stay failed: then it counts too many. */
+    one = job.len ? dt_jobs_find (self->jobs, job) : NULL;
+    *count += one ? one->states[DT_TASK_FAILED] : self->counts.states[DT_TASK_FAILED];
+    dt_log_debug ("MASTER-REQUEUE", "job %.*s: the rest goes on in steps", (int) job.len, job.ptr);
+    return 0;
 }
 
 /* ---- Recovery ------------------------------------------------------------- */
@@ -601,10 +663,12 @@ static int s_on_task (void *arg, uint64_t id, dt_str_t job_name, dt_str_t url, u
 static int s_on_purging (void *arg, dt_str_t name)
 {
     dt_state_t *self = arg;
-    if (name.len == 0 || name.len > DT_LIMIT_JOB_MAX || dt_jobs_purging (self->jobs, name))
+    if (name.len == 0 || name.len > DT_LIMIT_JOB_MAX || dt_state_purging (self, name))
         return 0;
-    if (dt_jobs_purge_add (self->jobs, name) != 0)
+    dt_steps_op_t *op = dt_state_steps_add (self, DT_STEPS_PURGE, name);
+    if (!op)
         return 1; /* full: PURGE again finishes it */
+    dt_state_steps_save (self, op);
     char job[DT_LIMIT_JOB_MAX * 4 + 1];
     dt_log_escape (job, sizeof job, name.ptr, name.len, DT_LIMIT_JOB_MAX);
     dt_log_info ("MASTER-PURGE", "job %s: the purge goes on", job);
@@ -622,7 +686,7 @@ static int s_on_result (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t 
     }
     /* A retired result, or one of a job being purged: its position stays
      * taken. */
-    if (r->id == 0 || dt_jobs_purging (self->jobs, job_name))
+    if (r->id == 0 || dt_state_purging (self, job_name))
         return dt_results_skip_to (self->results, seq);
     if (r->id >= self->next_id) {
         loader->skipped++;
@@ -650,7 +714,7 @@ int dt_state_load (dt_state_t *self)
     uint64_t retired[3], max_id = 0;
     if (dt_store_load (self->store, &tasks, &loader) != 0 ||
         dt_store_jobs_sum (self->store, retired) != 0 ||
-        dt_store_max_id (self->store, &max_id) != 0 ||
+        dt_store_max_id (self->store, &max_id) != 0 || dt_state_steps_load (self) != 0 ||
         dt_store_jobs_purging (self->store, DT_JOBS_PURGES_MAX, s_on_purging, self) != 0) {
         dt_log_error ("MASTER-RECOVER", "loading the store failed");
         return -1;
@@ -666,6 +730,7 @@ int dt_state_load (dt_state_t *self)
         dt_log_error ("MASTER-RECOVER", "loading the crawls failed");
         return -1;
     }
+    dt_state_steps_resume (self);
     if (loader.skipped)
         dt_log_warn ("MASTER-RECOVER", "%" PRIu64 " inconsistent rows in the store ignored",
                      loader.skipped);

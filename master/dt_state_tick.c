@@ -60,8 +60,7 @@ void dt_state_promote_due (dt_state_t *self, int64_t now)
 {
     /* Every turn: jobs finish with no take to follow when the queue is empty. */
     dt_state_retire_jobs (self);
-    dt_state_purge_step (self);
-    dt_state_cancel_step (self, now);
+    dt_state_steps_run (self, now);
     dt_state_crawl_sweep (self);
     uint64_t id;
     uint32_t gen;
@@ -77,7 +76,7 @@ void dt_state_promote_due (dt_state_t *self, int64_t now)
 
 int64_t dt_state_next_due (const dt_state_t *self)
 {
-    if (dt_jobs_purges (self->jobs) > 0 || self->ncancels > 0)
+    if (dt_state_steps_pending (self))
         return 0;
     int64_t retry = dt_queue_next_due (self->queue);
     struct timespec ts;

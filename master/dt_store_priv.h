@@ -1,4 +1,5 @@
-/* dt_store_priv.h - what dt_store.c shares with dt_store_read.c, and no one else. */
+/* dt_store_priv.h - what dt_store.c shares with the store's other files (dt_store_write.c,
+ * dt_store_load.c, dt_store_read.c, ...), and no one else. */
 #ifndef DT_STORE_PRIV_H
 #define DT_STORE_PRIV_H
 
@@ -8,6 +9,23 @@
 
 /* The store's connection. */
 sqlite3 *dt_store_db (dt_store_t *self);
+
+/* The statements that write rows and the results buffered for their
+ * multi-row INSERT (dt_store_write.c): made at open, after the schema. */
+typedef struct dt_store_rows_t dt_store_rows_t;
+
+/* Prepares the statements on `db`. NULL on failure (the reason is
+ * sqlite3_errmsg (db)) or out of memory. */
+dt_store_rows_t *dt_store_rows_new (sqlite3 *db);
+
+/* NULL-safe; nulls the pointer. */
+void dt_store_rows_destroy (dt_store_rows_t **self_p);
+
+/* Forgets the buffered results: their group was rolled back. */
+void dt_store_rows_clear (dt_store_rows_t *self);
+
+/* The store's rows (borrowed). */
+dt_store_rows_t *dt_store_rows (dt_store_t *self);
 
 /* Inserts the results still buffered, so a read of `results` sees every
  * finish made so far. Returns 0 or -1 (the group is then marked failed). */

@@ -34,3 +34,5 @@ dt_script_test(e2e_fault_dispatch_both integration/e2e_fault_crash.sh master-aft
 dt_script_test(e2e_fault_reply_lost integration/e2e_fault_crash.sh master-before-reply lost)
 dt_script_test(e2e_fault_reply_both integration/e2e_fault_crash.sh master-before-reply both)
 dt_script_test(e2e_fault_store_write integration/e2e_fault_store.sh)
+# A CANCEL and a REQUEUE cut short between two steps go on after the restart.
+dt_script_test(e2e_steps_restart integration/e2e_steps_restart.sh)

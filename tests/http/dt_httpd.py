@@ -74,7 +74,7 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-SIZE_MAX = 64 * 1024 * 1024  # largest /size/N body: the worker's default body cap
+SIZE_MAX = 64 * 1024 * 1024 + 1  # largest /size/N body: one byte over the worker's default body cap
 SLOW_MAX_MS = 120 * 1000  # a test never needs a longer stall; bounds a stuck handler thread
 REDIRECT_MAX = 100  # deeper chains are answered 404 rather than looping for long
 PAGE_COUNT = 1000  # /page/K links stay within 0..PAGE_COUNT-1 so a crawl is finite

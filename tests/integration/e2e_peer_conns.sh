@@ -12,6 +12,9 @@
 # most their budgets, closing silent connections (CONN-REFUSED): --max-conns-per-addr 64, and
 # --max-conns 48 (which also warns near its cap, CONN-LIMIT). (In the storm, how close the master
 # gets to its cap depends on how fast the kernel refills its listen backlog: not asserted there.)
+# The budgets are DT_LIMIT_CONNS_PER_ADDR and DT_LIMIT_CONNS_MAX lowered by those options, so
+# the mechanism each bounds is shown at a value a test reaches (e2e_limits_args: the options'
+# range up to DT_LIMIT_CONNS_MAX, and one beyond refused); DT_LIMIT_HANDSHAKE_MS the deadline.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 dt_init e2e_peer_conns

@@ -28,6 +28,12 @@
  *   dt_peer rawmore PORT FRAMES FRAME MS         a hand-written ZMTP peer on 127.0.0.1:PORT
  *                                                sends FRAMES frames of FRAME bytes of one
  *                                                message that never ends (MORE on each)
+ *   dt_peer steps ENDPOINT JOB MS              REQUEUE (cancelled ones too) of JOB from one
+ *                                                client while another keeps 4 STATUS of JOB
+ *                                                out, until JOB has no failed task left or MS:
+ *                                                how many STATUS were answered while the
+ *                                                requeue was under way (failed > 0), and how
+ *                                                many distinct counts of failed they showed
  *   dt_peer forge ENDPOINT HOLD_MS              result forgery with real leases: worker A says
  *                                                HELLO and takes the tasks it is dealt (their ids,
  *                                                attempts and epoch), never runs them; then a peer
@@ -51,6 +57,7 @@
 #include <czmq.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -280,6 +287,65 @@ static int s_flood (const char *endpoint, const char *kind, long count, const ch
     dt_msg_reset (&reply);
     printf ("sent=%ld replies=%ld errors=%ld\n", sent, replies, errors);
     zmq_close (sock);
+    return 0;
+}
+
+/* ---- steps ------------------------------------------------------------- */
+
+static void s_status_of (void *sock, const char *job, uint64_t req)
+{
+    dt_msg_t msg;
+    dt_msg_init (&msg);
+    msg.type = DT_MSG_STATUS;
+    msg.req = req;
+    msg.status.job = dt_str (job);
+    s_send (sock, &msg);
+}
+
+static int s_steps (const char *endpoint, const char *job, long ms)
+{
+    void *client = s_dealer (endpoint, NULL, NULL), *watcher = s_dealer (endpoint, NULL, NULL);
+    dt_msg_t msg, reply;
+    dt_msg_init (&reply);
+    dt_msg_init (&msg);
+    msg.type = DT_MSG_REQUEUE;
+    msg.req = 1;
+    msg.requeue.job = dt_str (job);
+    msg.requeue.flags = DT_REQUEUE_CANCELLED;
+    s_send (client, &msg);
+    uint64_t req = 0, last_failed = UINT64_MAX;
+    for (int i = 0; i < 4; i++)
+        s_status_of (watcher, job, ++req);
+    long statuses = 0, during = 0, distinct = 0, errors = 0;
+    int64_t requeued = -1, start = zclock_mono (), end = start + ms;
+    while (zclock_mono () < end && !s_stop) {
+        zmq_pollitem_t items[] = {{client, 0, ZMQ_POLLIN, 0}, {watcher, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll (items, 2, 100) <= 0)
+            continue;
+        if ((items[0].revents & ZMQ_POLLIN) && s_recv (client, &reply, 0) == 0)
+            requeued = reply.type == DT_MSG_REQUEUE_OK ? (int64_t) reply.requeue_ok.count : -2;
+        if (!(items[1].revents & ZMQ_POLLIN) || s_recv (watcher, &reply, 0) != 0)
+            continue;
+        if (reply.type != DT_MSG_STATUS_OK) {
+            errors++;
+            continue;
+        }
+        statuses++;
+        uint64_t failed = reply.status_ok.stats.failed;
+        if (requeued >= 0 && failed == 0)
+            break; /* every failed task is back */
+        if (requeued >= 0) {
+            during++;
+            distinct += failed != last_failed;
+            last_failed = failed;
+        }
+        s_status_of (watcher, job, ++req);
+    }
+    dt_msg_reset (&reply);
+    printf ("requeued=%" PRId64 " statuses=%ld during=%ld distinct=%ld errors=%ld ms=%" PRId64 "\n",
+            requeued, statuses, during, distinct, errors, zclock_mono () - start);
+    zmq_close (client);
+    zmq_close (watcher);
     return 0;
 }
 
@@ -887,6 +953,8 @@ int main (int argc, char **argv)
         rc = s_bigframes (argv[2], atol (argv[3]), atol (argv[4]), atol (argv[5]), atol (argv[6]));
     else if (strcmp (mode, "rawmore") == 0 && argc == 6)
         rc = s_rawmore (atoi (argv[2]), atol (argv[3]), atol (argv[4]), atol (argv[5]));
+    else if (strcmp (mode, "steps") == 0 && argc == 5)
+        rc = s_steps (argv[2], argv[3], atol (argv[4]));
     else if (strcmp (mode, "forge") == 0 && argc == 4)
         rc = s_forge (argv[2], atol (argv[3]));
     else if (strcmp (mode, "fakemaster") == 0 && argc == 6)

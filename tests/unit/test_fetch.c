@@ -226,10 +226,13 @@ static void test_redirect_chain_gives_the_final_url (void)
     DT_CHECK (strcmp (g->final_url, url) == 0);
 }
 
+/* DT_LIMIT_REDIRECTS_MAX redirects are followed; one more fails. */
 static void test_five_redirects_are_followed (void)
 {
     dt_fetch_options_t o = s_opts ();
-    s_got_t *g = s_fetch (&o, "/redirect/5");
+    char path[32];
+    snprintf (path, sizeof path, "/redirect/%d", DT_LIMIT_REDIRECTS_MAX);
+    s_got_t *g = s_fetch (&o, path);
     DT_CHECK (g);
     DT_CHECK_EQ (g->r.outcome, DT_OUTCOME_DONE);
     DT_CHECK_EQ (g->r.http_status, 200);
@@ -238,7 +241,9 @@ static void test_five_redirects_are_followed (void)
 static void test_too_many_redirects_fail (void)
 {
     dt_fetch_options_t o = s_opts ();
-    s_got_t *g = s_fetch (&o, "/redirect/6");
+    char path[32];
+    snprintf (path, sizeof path, "/redirect/%d", DT_LIMIT_REDIRECTS_MAX + 1);
+    s_got_t *g = s_fetch (&o, path);
     DT_CHECK (g);
     DT_CHECK_EQ (g->r.outcome, DT_OUTCOME_FAIL);
     DT_CHECK (g->error[0] != '\0');
@@ -334,6 +339,26 @@ static void test_body_of_exactly_max_bytes_is_done (void)
     DT_CHECK (g);
     DT_CHECK_EQ (g->r.outcome, DT_OUTCOME_DONE);
     DT_CHECK_EQ (g->r.bytes, 5000);
+}
+
+/* DT_LIMIT_BODY_MAX, the default body cap: a body of exactly it is done,
+ * one byte more fails (the test server serves up to one byte over it). */
+static void test_a_body_at_the_default_cap_is_done_and_one_byte_more_fails (void)
+{
+    dt_fetch_options_t o = s_opts ();
+    DT_CHECK_EQ (o.max_bytes, DT_LIMIT_BODY_MAX);
+    char path[48];
+    snprintf (path, sizeof path, "/size/%lld", (long long) DT_LIMIT_BODY_MAX);
+    s_got_t *g = s_fetch (&o, path);
+    DT_CHECK (g);
+    DT_CHECK_EQ (g->r.outcome, DT_OUTCOME_DONE);
+    DT_CHECK_EQ (g->r.bytes, DT_LIMIT_BODY_MAX);
+    snprintf (path, sizeof path, "/size/%lld", (long long) DT_LIMIT_BODY_MAX + 1);
+    g = s_fetch (&o, path);
+    DT_CHECK (g);
+    DT_CHECK_EQ (g->r.outcome, DT_OUTCOME_FAIL);
+    DT_CHECK (strstr (g->error, "body over"));
+    DT_CHECK (g->r.bytes <= DT_LIMIT_BODY_MAX);
 }
 
 /* A one-shot raw HTTP server for answers dt_httpd.py never gives: listens
@@ -648,6 +673,8 @@ int main (void)
         {"ftp url fails", test_ftp_url_fails},
         {"body over max-bytes fails", test_body_over_max_bytes_fails},
         {"body of exactly max-bytes is done", test_body_of_exactly_max_bytes_is_done},
+        {"a body at the default cap is done and one byte more fails",
+         test_a_body_at_the_default_cap_is_done_and_one_byte_more_fails},
         {"body over max-bytes without a content-length fails",
          test_body_over_max_bytes_without_content_length_fails},
         {"redirect to another scheme fails", test_redirect_to_another_scheme_fails},

@@ -1,14 +1,17 @@
 /* test_limits.c - the master's own caps of dt_limits.h, at the cap and one beyond: what the master
  * keeps or refuses when a value is valid on the wire (the codec's at-limit tests cover the wire).
  */
+#include "dt_frontier.h"
 #include "dt_kinds.h"
 #include "dt_limits.h"
+#include "dt_robots.h"
 #include "dt_msg.h"
 #include "dt_test.h"
 #include "dt_waiters.h"
 #include "dt_workers.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void test_kinds_are_numbered_up_to_the_cap_and_the_next_is_refused (void)
@@ -164,9 +167,55 @@ static void test_a_fetch_beyond_the_whole_cap_is_answered_at_once (void)
     dt_waiters_destroy (&waiters);
 }
 
+/* DT_LIMIT_SCOPE_HOSTS: a host scope of that many seed hosts is kept,
+ * one more is refused (a repeated host counts once). */
+static void test_a_host_scope_holds_the_cap_of_seed_hosts_and_not_one_more (void)
+{
+    enum { N = DT_LIMIT_SCOPE_HOSTS + 1 };
+    static char urls[N + 1][48];
+    static dt_str_t seeds[N + 1];
+    for (int i = 0; i < N; i++) {
+        snprintf (urls[i], sizeof urls[i], "http://h%d.example/", i);
+        seeds[i] = dt_str (urls[i]);
+    }
+    seeds[N] = seeds[0]; /* a repeat */
+    size_t len = 0;
+    seeds[DT_LIMIT_SCOPE_HOSTS] = seeds[1];
+    char *hosts = dt_frontier_seed_hosts (DT_SCOPE_HOST, seeds, N + 1, &len);
+    DT_CHECK (hosts && len > 0);
+    free (hosts);
+    seeds[DT_LIMIT_SCOPE_HOSTS] = dt_str (urls[DT_LIMIT_SCOPE_HOSTS]);
+    hosts = dt_frontier_seed_hosts (DT_SCOPE_HOST, seeds, N + 1, &len);
+    DT_CHECK (!hosts);
+    DT_CHECK_EQ (len, 0);
+}
+
+/* DT_LIMIT_ROBOTS_LINE_MAX: a robots.txt line of exactly that many bytes
+ * is read whole; one byte more is cut (and counted). */
+static void test_a_robots_line_of_the_cap_is_read_whole_and_one_longer_is_cut (void)
+{
+    static char body[DT_LIMIT_ROBOTS_LINE_MAX + 64];
+    for (int extra = 0; extra <= 1; extra++) {
+        size_t line = DT_LIMIT_ROBOTS_LINE_MAX + (size_t) extra;
+        int o = snprintf (body, sizeof body, "User-agent: dtask\n");
+        memset (body + o, '#', line); /* a comment line: it holds no rule either way */
+        body[o + line] = '\n';
+        dt_robots_t *r = dt_robots_parse (body, (size_t) o + line + 1, "dtask");
+        DT_CHECK (r);
+        dt_robots_stats_t st;
+        dt_robots_stats (r, &st);
+        dt_robots_destroy (&r);
+        DT_CHECK_EQ (st.lines_cut, extra);
+    }
+}
+
 int main (void)
 {
     dt_test_t tests[] = {
+        {"a robots line of the cap is read whole and one longer is cut",
+         test_a_robots_line_of_the_cap_is_read_whole_and_one_longer_is_cut},
+        {"a host scope holds the cap of seed hosts and not one more",
+         test_a_host_scope_holds_the_cap_of_seed_hosts_and_not_one_more},
         {"kinds are numbered up to the cap and the next is refused",
          test_kinds_are_numbered_up_to_the_cap_and_the_next_is_refused},
         {"a kind name of the cap is kept whole and one longer is refused",

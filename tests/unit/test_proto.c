@@ -793,6 +793,17 @@ static int s_judge_field (dt_msg_t *m, const dt_msg_field_t *f, uint8_t *base, c
     return failed;
 }
 
+/* Every field of every message, at each limit and one beyond, through
+ * the message tables (proto/dt_msg_table.c): the wire caps DT_LIMIT_BATCH_MAX,
+ * DT_LIMIT_CAPTURE_WIRE, DT_LIMIT_CREDIT_MAX, DT_LIMIT_CTYPE_MAX,
+ * DT_LIMIT_DIGEST_MAX, DT_LIMIT_ERROR_MAX, DT_LIMIT_GET_BYTES,
+ * DT_LIMIT_HOST_DELAY_MAX_MS, DT_LIMIT_HTTP_HEADERS_WIRE, DT_LIMIT_JOBS_MAX,
+ * DT_LIMIT_JOB_MAX, DT_LIMIT_KINDS_MAX, DT_LIMIT_KIND_MAX, DT_LIMIT_LINKS_BYTES,
+ * DT_LIMIT_NAME_MAX, DT_LIMIT_ORIGIN_MAX, DT_LIMIT_OUTPUT_MAX,
+ * DT_LIMIT_PAYLOAD_MAX, DT_LIMIT_SCOPE_MAX, DT_LIMIT_STATUS_HOSTS,
+ * DT_LIMIT_STATUS_WORKERS, DT_LIMIT_TASKS_HTTP, DT_LIMIT_URL_MAX,
+ * DT_LIMIT_USER_AGENT_MAX and DT_LIMIT_WARC_NAME_MAX are each met at their
+ * value (encoded and decoded) and one beyond (refused by both sides). */
 static void test_encode_refuses_exactly_what_decode_refuses_at_every_limit (void)
 {
     memset (s_text, 'u', sizeof s_text);

@@ -250,10 +250,10 @@ static void test_resends_and_late_results_of_tasks_gone_from_memory_are_recognis
     s_teardown (&f);
 }
 
-/* Runs the steps of the CANCELs under way (one a loop turn in the master)
- * until none is left; the peak memory in *peak_memory when given. Returns
+/* Runs the steps of the CANCELs and REQUEUEs under way (one a loop turn in
+ * the master) until none is left; the peak memory in *peak_memory when given. Returns
  * the steps, or -1 when they do not end. */
-static int64_t s_cancel_steps (s_fixture_t *f, size_t *peak_memory)
+static int64_t s_steps (s_fixture_t *f, size_t *peak_memory)
 {
     int64_t steps = 0;
     for (; dt_state_next_due (f->st) == 0; steps++) {
@@ -285,7 +285,7 @@ static void test_cancel_reaches_cold_tasks_and_the_queue_skips_them (void)
     DT_CHECK_EQ (s_stats (f.st, "b").failed, JOB_TASKS / 2);
     DT_CHECK_EQ (s_stats (f.st, "").pending, 0);
     DT_CHECK_EQ (dt_state_cold (f.st), 0);
-    DT_CHECK (s_cancel_steps (&f, NULL) >= 0);
+    DT_CHECK (s_steps (&f, NULL) >= 0);
     DT_CHECK_EQ (s_stats (f.st, "b").failed, JOB_TASKS / 2);
     s_teardown (&f);
 }
@@ -302,7 +302,7 @@ static void test_cancelling_every_cold_task_lets_their_memory_go (void)
     uint64_t count;
     DT_CHECK_EQ (dt_state_cancel (f.st, dt_str ("a"), &count, NOW), 0);
     DT_CHECK_EQ (count, BIG_TASKS);
-    DT_CHECK (s_cancel_steps (&f, NULL) > 0);
+    DT_CHECK (s_steps (&f, NULL) > 0);
     DT_CHECK_EQ (dt_state_cold (f.st), 0);
     DT_CHECK_EQ (dt_state_take (f.st, 64, s_items, s_tasks), 0);
     /* 200,000 cancelled tasks held in memory would take ~18 MiB. */
@@ -369,7 +369,7 @@ static void test_a_cancel_of_cold_tasks_goes_in_bounded_steps (void)
     DT_CHECK_EQ (s_submit (f.st, "b", BIG_TASKS / CHUNK, BIG_TASKS, CHUNK, &first), 0);
     DT_CHECK_EQ (dt_state_cancel (f.st, dt_str ("b"), &again, NOW), 0);
     DT_CHECK_EQ (again, CHUNK);
-    DT_CHECK (s_cancel_steps (&f, NULL) > 0);
+    DT_CHECK (s_steps (&f, NULL) > 0);
     DT_CHECK_EQ (s_stats (f.st, "b").failed, BIG_TASKS + CHUNK);
     DT_CHECK_EQ (s_stats (f.st, "b").pending, 0);
     DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_DONE, NULL), 0);
@@ -387,6 +387,9 @@ static void test_requeue_brings_back_failed_tasks_gone_from_memory (void)
     size_t before = dt_state_memory (f.st);
     DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("a"), DT_REQUEUE_CANCELLED, &count), 0);
     DT_CHECK_EQ (count, JOB_TASKS);
+    /* The first DT_LIMIT_REQUEUE_STEP now, the rest in steps. */
+    DT_CHECK (s_stats (f.st, "a").pending <= DT_LIMIT_REQUEUE_STEP);
+    DT_CHECK (s_steps (&f, NULL) > 0);
     DT_CHECK_EQ (s_stats (f.st, "a").pending, JOB_TASKS);
     /* Those still in memory and a window's worth more are back in memory;
      * the rest wait in the store. */
@@ -439,6 +442,7 @@ static void test_requeue_past_the_window_joins_the_cold_queue_and_survives_a_res
     size_t before = dt_state_memory (f.st);
     DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("a"), DT_REQUEUE_CANCELLED, &count), 0);
     DT_CHECK_EQ (count, JOB_TASKS);
+    DT_CHECK (s_steps (&f, NULL) > 0);
     DT_CHECK (dt_state_cold (f.st) >= cold_b + JOB_TASKS / 2);
     DT_CHECK_EQ (s_stats (f.st, "").pending, JOB_TASKS + 10 * CHUNK);
     DT_CHECK (dt_state_memory (f.st) < before + 8 * MIB);
@@ -497,6 +501,7 @@ static void test_scattered_failures_requeue_and_each_run_once (void)
     uint64_t count;
     DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("a"), DT_REQUEUE_CANCELLED, &count), 0);
     DT_CHECK_EQ (count, JOB_TASKS / 3);
+    DT_CHECK (s_steps (&f, NULL) > 0);
     DT_CHECK (dt_state_cold (f.st) > 0);
     DT_CHECK_EQ (s_run (&f, DT_OUTCOME_DONE, NULL, 0), JOB_TASKS / 3);
     DT_CHECK_EQ (s_stats (f.st, "a").done, JOB_TASKS);
