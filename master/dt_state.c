@@ -37,7 +37,7 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
     }
     self->tasks = dt_tasks_new ();
     self->queue = dt_queue_new ();
-    self->cold = dt_cold_new ();
+    self->cold = dt_coldq_new ();
     self->jobs = dt_jobs_new ();
     /* Without a store the log keeps a bounded number of results too
      * (opts.window, default DT_STATE_MEMORY_RESULTS); older ones are gone. */
@@ -98,7 +98,7 @@ void dt_state_destroy (dt_state_t **self_p)
     dt_state_polite_free (self); /* after the workers: their leases may hold its tasks */
     dt_results_destroy (&self->results);
     dt_jobs_destroy (&self->jobs);
-    dt_cold_destroy (&self->cold);
+    dt_coldq_destroy (&self->cold);
     dt_queue_destroy (&self->queue);
     dt_tasks_destroy (&self->tasks);
     dt_arena_destroy (&self->page_strings);
@@ -218,6 +218,20 @@ uint32_t dt_state_round_attempts (const dt_state_t *self, uint32_t attempts)
     return (attempts + span - 1) / span * span;
 }
 
+static int s_meta (dt_state_t *self, dt_task_t *task);
+
+/* Counts `task` into (d = 1) or out of (d = -1) the QUEUED tasks in memory
+ * of its kind and level (self->hot). */
+static void s_count_hot (dt_state_t *self, dt_task_t *task, int d)
+{
+    int k = s_meta (self, task), p = k < 0 ? 0 : task->meta & DT_TASK_PRIO;
+    uint64_t *hot = &self->hot[k < 0 ? DT_KINDS_HTTP : k][p > DT_PRIORITY_MAX ? 0 : p];
+    if (d > 0)
+        (*hot)++;
+    else if (*hot > 0)
+        (*hot)--;
+}
+
 void dt_state_step (dt_state_t *self, dt_task_t *task, dt_life_event_t event)
 {
     dt_task_state_t was = (dt_task_state_t) task->state;
@@ -226,6 +240,9 @@ void dt_state_step (dt_state_t *self, dt_task_t *task, dt_life_event_t event)
         dt_life_step (&self->counts, job, &task->state, event,
                       event == DT_LIFE_LEASE ? s_in_round (self, task->attempts) : 0);
     assert (rule);
+    /* WARM: QUEUED all along, in memory from now on. */
+    if ((was == DT_TASK_QUEUED) != (rule->to == DT_TASK_QUEUED) || event == DT_LIFE_WARM)
+        s_count_hot (self, task, rule->to == DT_TASK_QUEUED ? 1 : -1);
     dt_state_job_moved (self, job, event);
     if (was == DT_TASK_QUEUED && rule->to != DT_TASK_QUEUED) {
         /* Leaving the queue: its entry behind its host, or in the ready
@@ -544,21 +561,24 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
     if (budget != 0)
         return budget;
     /* With a store, tasks beyond the window stay there (cold) until the
-     * queue in memory drains; once some are cold, later ones are too, so
-     * the queue keeps its order. */
+     * queue in memory drains, whatever their priority: the store is read
+     * back per kind, the highest level first (dt_state_store.c). Once some
+     * of a kind wait there at this chunk's level or above, its tasks do
+     * too, so the kind's queue keeps its order. A chunk has one kind and
+     * one priority (its first task's). */
     uint64_t first = self->next_id;
-    /* A chunk above the lowest priority stays in memory even past the
-     * window: it must overtake what waits in the store, which is read back
-     * only in id order. Such chunks are what a user marks urgent, few. */
     dt_str_t kind0, payload0;
     dt_spec_opts_t opts0;
     dt_spec_split (urls[0].ptr, urls[0].len, &kind0, &payload0, &opts0);
+    int kind_no = dt_kinds_index (self->kinds, kind0);
     /* A chunk not due yet waits in memory without a store; with one, in
      * the store until its time nears (dt_state_due.c). */
     int delayed = opts0.not_before > dt_state_wall_ms ();
     int later = delayed && self->store;
-    int cold = !later && self->store && !opts0.priority &&
-               (self->counts.cold > 0 || !dt_state_hot_room (self, nurls));
+    int cold =
+        !later && self->store &&
+        (dt_coldq_top (self->cold, kind_no < 0 ? DT_KINDS_HTTP : kind_no) >= (int) opts0.priority ||
+         !dt_state_hot_room (self, nurls));
     /* Reserve first, so that once tasks are being created nothing can fail
      * half-way through the chunk. */
     /* With a store the chunk is only there: its primary key answers resends. */
@@ -573,14 +593,14 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
     }
     self->next_id += nurls;
     if (!job->kind) /* JOBS shows it: a job's chunks have one kind, or its first's is shown */
-        job->kind = dt_kinds_index (self->kinds, kind0) + 1;
+        job->kind = kind_no + 1;
     if (self->store)
         dt_state_check (self, dt_store_add_chunk (self->store, job_name, chunk, first, nurls));
     if (later)
         dt_state_due_submitted (self, job, dt_kinds_find (self->kinds, kind0), first, nurls,
                                 opts0.not_before);
     if (cold) {
-        if (dt_cold_add (self->cold, first, nurls) != 0)
+        if (dt_coldq_add (self->cold, kind_no, (int) opts0.priority, first, nurls) != 0)
             dt_state_fail (self, "out of memory queueing tasks in the store");
         for (uint32_t i = 0; i < nurls; i++)
             dt_state_step_cold (self, job, DT_TASK_NONE, DT_LIFE_SUBMIT_COLD);
@@ -744,7 +764,9 @@ void dt_state_kind_counts (dt_state_t *self, uint64_t (*counts)[3])
         if (k >= 0)
             counts[k][at]++;
     }
-    dt_state_due_kind_counts (self, counts); /* those waiting in the store */
+    for (int k = 0; k < dt_kinds_count (self->kinds) && k < DT_LIMIT_KINDS_MAX; k++)
+        counts[k][0] += dt_coldq_kind_count (self->cold, k); /* queued in the store */
+    dt_state_due_kind_counts (self, counts);                 /* delayed in the store */
 }
 
 int dt_state_kinds (const dt_state_t *self)
@@ -834,6 +856,10 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
     int known = dt_kinds_count (self->kinds);
     if (known < 64)
         kinds &= ((uint64_t) 1 << known) - 1;
+    /* What of these kinds waits in the store, more urgent than anything of
+     * theirs in memory, comes in for this take. */
+    if (self->store && count < max)
+        dt_state_refill_kinds (self, kinds, max - count);
     while (count < max && (from = s_next (self, kinds, &id, &gen))) {
         dt_task_t *task = dt_tasks_get (self->tasks, id);
         /* A stale entry: the task left the queue since (TAKE is for
