@@ -35,7 +35,7 @@ dt_state_t *dt_state_new (const dt_state_opts_t *opts, dt_store_t *store)
     }
     self->tasks = dt_tasks_new ();
     self->queue = dt_queue_new ();
-    self->cold = dt_cold_new ();
+    self->cold = dt_coldq_new ();
     self->jobs = dt_jobs_new ();
     self->steps = dt_steps_new ();
     /* Without a store the log keeps a bounded number of results too
@@ -98,7 +98,7 @@ void dt_state_destroy (dt_state_t **self_p)
     dt_results_destroy (&self->results);
     dt_jobs_destroy (&self->jobs);
     dt_steps_destroy (&self->steps);
-    dt_cold_destroy (&self->cold);
+    dt_coldq_destroy (&self->cold);
     dt_queue_destroy (&self->queue);
     dt_tasks_destroy (&self->tasks);
     dt_arena_destroy (&self->page_strings);
@@ -201,7 +201,9 @@ void dt_state_kind_counts (dt_state_t *self, uint64_t (*counts)[3])
         if (k >= 0)
             counts[k][at]++;
     }
-    dt_state_due_kind_counts (self, counts); /* those waiting in the store */
+    for (int k = 0; k < dt_kinds_count (self->kinds) && k < DT_LIMIT_KINDS_MAX; k++)
+        counts[k][0] += dt_coldq_kind_count (self->cold, k); /* queued in the store */
+    dt_state_due_kind_counts (self, counts);                 /* delayed in the store */
 }
 
 int dt_state_kinds (const dt_state_t *self)

@@ -125,7 +125,7 @@ typedef struct {
  * row of a task in memory is one read before, or of a task REQUEUE'd. */
 static int s_is_later (dt_state_t *self, uint64_t id)
 {
-    return !dt_tasks_get (self->tasks, id) && !dt_cold_has (self->cold, id);
+    return !dt_tasks_get (self->tasks, id) && !dt_coldq_has (self->cold, id);
 }
 
 /* Brings task `id` into memory, DELAYED as it was counted. */
@@ -140,6 +140,8 @@ static dt_task_t *s_wake_task (dt_state_t *self, uint64_t id, dt_str_t job_name,
         return NULL;
     }
     task->attempts = attempts;
+    /* Not a change of state: the record is new, its task DELAYED (counted
+     * so while in the store) all along; WAKE moves the `later` count. */
     task->state = DT_TASK_DELAYED;
     dt_state_step (self, task, DT_LIFE_WAKE);
     s_count_kind (self, s_kind_of (self, url), -1);

@@ -286,7 +286,9 @@ dt_task_t *dt_state_task_back (dt_state_t *self, const dt_result_t *entry)
         return NULL;
     }
     task->attempts = entry->attempts;
-    task->state = DT_TASK_FAILED; /* counted so already */
+    /* Not a change of state: the record is new, its task FAILED (counted
+     * so) all along; the REQUEUE that asked for it moves it. */
+    task->state = DT_TASK_FAILED;
     return task;
 }
 

@@ -52,6 +52,18 @@ uint32_t dt_state_round_attempts (const dt_state_t *self, uint32_t attempts)
     return (attempts + span - 1) / span * span;
 }
 
+/* Counts `task` into (d = 1) or out of (d = -1) the QUEUED tasks in memory
+ * of its kind and level (self->hot). */
+static void s_count_hot (dt_state_t *self, dt_task_t *task, int d)
+{
+    int k = dt_state_meta (self, task), p = k < 0 ? 0 : task->meta & DT_TASK_PRIO;
+    uint64_t *hot = &self->hot[k < 0 ? DT_KINDS_HTTP : k][p > DT_PRIORITY_MAX ? 0 : p];
+    if (d > 0)
+        (*hot)++;
+    else if (*hot > 0)
+        (*hot)--;
+}
+
 void dt_state_step (dt_state_t *self, dt_task_t *task, dt_life_event_t event)
 {
     dt_task_state_t was = (dt_task_state_t) task->state;
@@ -60,6 +72,9 @@ void dt_state_step (dt_state_t *self, dt_task_t *task, dt_life_event_t event)
         dt_life_step (&self->counts, job, &task->state, event,
                       event == DT_LIFE_LEASE ? s_in_round (self, task->attempts) : 0);
     assert (rule);
+    /* WARM: QUEUED all along, in memory from now on. */
+    if ((was == DT_TASK_QUEUED) != (rule->to == DT_TASK_QUEUED) || event == DT_LIFE_WARM)
+        s_count_hot (self, task, rule->to == DT_TASK_QUEUED ? 1 : -1);
     dt_state_job_moved (self, job, event);
     if (was == DT_TASK_QUEUED && rule->to != DT_TASK_QUEUED) {
         /* Leaving the queue: its entry behind its host, or in the ready

@@ -6,7 +6,7 @@
 #define DT_STATE_PRIV_H
 
 #include "dt_arena.h"
-#include "dt_cold.h"
+#include "dt_coldq.h"
 #include "dt_frontier.h"
 #include "dt_hosts.h"
 #include "dt_jobhttp.h"
@@ -30,7 +30,11 @@ struct dt_state_t {
     int save_known;        /* save_job and save_flags hold */
     dt_tasks_t *tasks;     /* tasks in memory, by id */
     dt_queue_t *queue;     /* queued ids in memory, and delayed retries */
-    dt_cold_t *cold;       /* queued ids only in the store */
+    dt_coldq_t *cold;      /* queued ids only in the store, per kind and level */
+    /* QUEUED tasks in memory per kind number and level (parked ones too):
+     * the store is read back per kind, for the kinds short of their share
+     * of the window (dt_state_store.c). Kept by dt_state_step. */
+    uint64_t hot[DT_LIMIT_KINDS_MAX][DT_PRIORITY_MAX + 1];
     dt_jobs_t *jobs;       /* jobs and their chunks */
     dt_results_t *results; /* the results log (its recent part, with a store) */
     dt_workers_t *workers; /* registered workers and their leases */
@@ -425,9 +429,21 @@ int dt_state_same_urls (dt_state_t *self, uint64_t first_id, const dt_str_t *url
  * memory with it). */
 int dt_state_final_elsewhere (dt_state_t *self, uint64_t id);
 
-/* With a store: refills the queue in memory from the cold queue when it
- * runs low, and frees the chunks of finished tasks. Nothing without one. */
+/* With a store: refills the queue in memory from the cold queues, per
+ * kind, for each kind with tasks in the store whose tasks in memory ran
+ * below half its share of the window (the window divided among the kinds
+ * waiting in the store); and frees the chunks of finished tasks. Nothing
+ * without a store. */
 void dt_state_maintain (dt_state_t *self);
+
+/* With a store, for a take of up to `max` tasks by a worker serving
+ * `kinds`: for each of them whose highest level waiting in the store is
+ * above every one it has in memory (none in memory: any), reads up to
+ * `max` tasks of that level back, so the take hands them out at once. A
+ * kind no worker serves then never holds up another, and a priority task
+ * in the store overtakes its kind's queue in memory. What is read is
+ * bounded by the take, not by the window: it leaves memory as it goes out. */
+void dt_state_refill_kinds (dt_state_t *self, uint64_t kinds, uint32_t max);
 
 /* Fills `pager` with the results after *cursor up to `upto` from the store,
  * advancing *cursor. Returns 1 when the range was read to its end (the page

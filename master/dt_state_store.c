@@ -75,7 +75,7 @@ int dt_state_final_elsewhere (dt_state_t *self, uint64_t id)
 {
     /* A task below next_id that is neither in memory nor in the cold
      * queue has finished and left memory (swept, with or without a store). */
-    return id > 0 && id < self->next_id && !dt_cold_has (self->cold, id);
+    return id > 0 && id < self->next_id && !dt_coldq_has (self->cold, id);
 }
 
 /* ---- Cold queue and sweeping -------------------------------------------- */
@@ -86,11 +86,13 @@ typedef struct {
     int64_t now;   /* CANCEL: when */
     uint64_t *ids; /* CANCEL: the ids cancelled, ascending, to leave the cold queue */
     size_t nids, ids_capacity;
-    uint32_t rows;      /* CANCEL: rows read */
-    uint64_t last;      /* CANCEL: the last id read */
-    uint64_t cancelled; /* refill: tasks it cancelled instead of queueing */
-    int64_t bytes_left; /* refill: bytes it may still bring into memory */
-    uint64_t stopped;   /* refill: the last id read when the bytes ran out, else 0 */
+    uint32_t rows;        /* CANCEL: rows read */
+    uint64_t last;        /* CANCEL: the last id read */
+    const dt_cold_t *set; /* refill: the cold ids being read back (one kind and level) */
+    uint64_t queued;      /* refill: tasks it queued in memory */
+    uint64_t cancelled;   /* refill: tasks it cancelled instead of queueing */
+    int64_t bytes_left;   /* refill: bytes it may still bring into memory */
+    uint64_t stopped;     /* refill: the last id read when the bytes ran out, else 0 */
 } s_warm_t;
 
 /* A cold task read back: in memory from now on, still QUEUED (it was
@@ -108,7 +110,9 @@ static dt_task_t *s_warm_task (s_warm_t *warm, uint64_t id, dt_str_t job_name, d
         dt_state_fail (self, job ? "out of memory reading the queue" : "task of an unknown job");
         return NULL;
     }
-    /* QUEUED as it was counted while cold; WARM moves only the cold count. */
+    /* Not a change of state: the record is new, and its task was QUEUED
+     * (counted so while cold) all along; WARM then moves the cold count,
+     * and counts it among the kind's tasks in memory. */
     task->attempts = attempts;
     task->state = DT_TASK_QUEUED;
     dt_state_step (self, task, DT_LIFE_WARM);
@@ -119,8 +123,8 @@ static int s_refill_row (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uin
 {
     s_warm_t *warm = arg;
     dt_state_t *self = warm->state;
-    if (!dt_cold_has (self->cold, id))
-        return 0; /* between two runs: in memory, or finished */
+    if (!dt_cold_has (warm->set, id))
+        return 0; /* another kind's or level's, or between two runs: in memory, or finished */
     dt_task_t *task = s_warm_task (warm, id, job, url, attempts);
     if (task && warm->job->cancel_to && id <= warm->job->cancel_to) {
         /* A CANCEL under way has not come to it yet: cancelled, not queued. */
@@ -132,6 +136,7 @@ static int s_refill_row (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uin
         task->gen++;
         if (dt_queue_push_back (dt_state_queue_of (self, task), task->id, task->gen) != 0)
             dt_state_fail (self, "out of memory queueing a task");
+        warm->queued++;
         warm->bytes_left -= (int64_t) (sizeof *task + url.len + 1);
         if (warm->bytes_left <= 0) {
             warm->stopped = id; /* the window in bytes is full: the rest stays cold */
@@ -142,46 +147,117 @@ static int s_refill_row (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uin
 }
 
 /* A refill's read spans at most this many ids per cold id wanted: the
- * ids between cold runs are rows read for nothing. */
+ * ids between cold runs (other kinds', other levels') are rows read for
+ * nothing. */
 #define DT_STATE_REFILL_SPREAD 4
 
-/* Moves cold tasks into memory, oldest first, until the window is full. */
+_Static_assert(DT_COLDQ_KINDS == DT_LIMIT_KINDS_MAX, "a cold queue per kind number");
+_Static_assert(DT_COLDQ_LEVELS == DT_PRIORITY_MAX + 1, "a cold queue per priority level");
+
+/* QUEUED tasks of kind `k` in memory at `level` or above that a take
+ * could hand out: http's parked ones wait for their host, not a worker. */
+static uint64_t s_ready (const dt_state_t *self, int k, int level)
+{
+    uint64_t ready = 0;
+    for (int p = level; p <= DT_PRIORITY_MAX; p++)
+        ready += self->hot[k][p];
+    if (k == DT_KINDS_HTTP)
+        ready = ready > dt_state_parked (self) ? ready - dt_state_parked (self) : 0;
+    return ready;
+}
+
+/* Reads back up to `want` tasks of kind `k` at `level`, in id order (the
+ * store's rows in the span of those ids), stopping once `bytes_left` bytes
+ * came into memory (the task that crosses it still comes, so a kind never
+ * starves). Adds to *cancelled those a CANCEL under way finished instead.
+ * Returns the ids that left the cold queue, or -1 when the store read
+ * failed (the model broke). */
+static int64_t s_refill_set (dt_state_t *self, int k, int level, uint64_t want, int64_t bytes_left,
+                             uint64_t *cancelled)
+{
+    const dt_cold_t *set = dt_coldq_at (self->cold, k, level);
+    uint64_t lo, hi, before = dt_coldq_count (self->cold);
+    if (!set || want == 0 || dt_cold_span (set, want, DT_STATE_REFILL_SPREAD * want, &lo, &hi) != 0)
+        return 0;
+    /* The span holds at most `want` ids of this set; the rows between them
+     * are skipped, so the read needs no limit and sees the whole span. */
+    s_warm_t warm = {.state = self, .set = set, .bytes_left = bytes_left > 0 ? bytes_left : 1};
+    if (dt_store_tasks (self->store, lo, hi, dt_str_n ("", 0), UINT32_MAX, s_refill_row, &warm) !=
+        0) {
+        dt_state_fail (self, "reading the queue from the store failed");
+        return -1;
+    }
+    *cancelled += warm.cancelled;
+    if (warm.cancelled)
+        dt_log_debug ("MASTER-CANCEL-REFILL", "%" PRIu64 " tasks read back cancelled",
+                      warm.cancelled);
+    dt_coldq_drop_to (self->cold, k, level, warm.stopped ? warm.stopped : hi);
+    if (dt_coldq_count (self->cold) == 0 && self->counts.cold != 0) {
+        dt_log_warn ("MASTER-COLD", "%" PRIu64 " queued tasks were not in the store",
+                     self->counts.cold);
+        dt_life_cold_lost (&self->counts, self->counts.cold);
+    }
+    return (int64_t) (before - dt_coldq_count (self->cold));
+}
+
+/* Bytes the window in bytes still has room for (0 when full). */
+static int64_t s_bytes_left (const dt_state_t *self)
+{
+    size_t memory = dt_tasks_memory (self->tasks);
+    return memory < self->opts.window_bytes ? (int64_t) (self->opts.window_bytes - memory) : 0;
+}
+
+/* Moves cold tasks into memory, kind by kind, the highest level first: a
+ * kind whose tasks in memory fell below half its share of the window (the
+ * window divided among the kinds waiting in the store) is filled up to its
+ * share, under the window in bytes and DT_STATE_PARKED_WINDOWS windows in
+ * all. A kind no worker serves keeps its share and no more, so the others
+ * still come into memory (and dt_state_refill_kinds covers a kind whose
+ * worker finds nothing while the window in bytes is full). */
 static void s_refill (dt_state_t *self)
 {
-    uint64_t lo, hi, cancelled = 0;
-    /* Cancelled tasks take no room: without a bound, a refill behind a
-     * CANCEL under way would read all of its job's cold tasks at once. */
-    while (!self->broken && dt_state_hot_room (self, 1) && cancelled < DT_LIMIT_CANCEL_STEP) {
-        uint64_t want = self->window - dt_state_hot_ready (self),
-                 cap = DT_STATE_PARKED_WINDOWS * self->window - dt_state_hot_queued (self);
-        if (want > cap)
-            want = cap;
-        if (dt_cold_span (self->cold, want, DT_STATE_REFILL_SPREAD * want, &lo, &hi) != 0)
-            break;
-        /* The span holds at most `want` cold ids; the rows between them are
-         * skipped, so the read needs no limit and sees the whole span. */
-        /* Past the window in bytes, one task still comes (so the queue never
-         * starves), and the read stops. */
-        size_t memory = dt_tasks_memory (self->tasks);
-        s_warm_t warm = {.state = self,
-                         .bytes_left = memory < self->opts.window_bytes
-                                           ? (int64_t) (self->opts.window_bytes - memory)
-                                           : 1};
-        if (dt_store_tasks (self->store, lo, hi, dt_str_n ("", 0), UINT32_MAX, s_refill_row,
-                            &warm) != 0) {
-            dt_state_fail (self, "reading the queue from the store failed");
+    int kinds = dt_coldq_kinds (self->cold);
+    uint64_t share = self->window / (uint64_t) (kinds > 0 ? kinds : 1), cancelled = 0,
+             cap = DT_STATE_PARKED_WINDOWS * self->window;
+    if (share == 0)
+        share = 1;
+    for (int k = 0; k < DT_LIMIT_KINDS_MAX && !self->broken; k++) {
+        if (dt_coldq_kind_count (self->cold, k) == 0 || s_ready (self, k, 0) >= (share + 1) / 2)
+            continue;
+        /* Cancelled tasks take no room: without a bound, a refill behind a
+         * CANCEL under way would read all of its job's cold tasks at once. */
+        while (!self->broken && cancelled < DT_LIMIT_CANCEL_STEP) {
+            int level = dt_coldq_top (self->cold, k);
+            uint64_t ready = s_ready (self, k, 0), queued = dt_state_hot_queued (self);
+            int64_t bytes = s_bytes_left (self);
+            if (level < 0 || ready >= share || queued >= cap || (bytes == 0 && ready > 0))
+                break;
+            uint64_t want = share - ready < cap - queued ? share - ready : cap - queued;
+            if (s_refill_set (self, k, level, want, bytes, &cancelled) <= 0)
+                break;
+        }
+    }
+}
+
+void dt_state_refill_kinds (dt_state_t *self, uint64_t kinds, uint32_t max)
+{
+    uint64_t cancelled = 0;
+    for (int k = 0; k < DT_LIMIT_KINDS_MAX && max > 0 && !self->broken; k++) {
+        if (!(kinds >> k & 1) || dt_coldq_kind_count (self->cold, k) == 0)
+            continue;
+        int level = dt_coldq_top (self->cold, k);
+        /* Parked tasks stay in memory until their host has room: past the
+         * bound on them, http's tasks wait in the store. */
+        if (level < 0 || s_ready (self, k, level) > 0 ||
+            (k == DT_KINDS_HTTP &&
+             dt_state_parked (self) >= DT_STATE_PARKED_WINDOWS * self->window))
+            continue;
+        /* One batch's worth in bytes: what the take cannot send stays. */
+        uint64_t queued = self->hot[k][level];
+        if (s_refill_set (self, k, level, max, DT_LIMIT_BATCH_BYTES, &cancelled) < 0)
             return;
-        }
-        cancelled += warm.cancelled;
-        if (warm.cancelled)
-            dt_log_debug ("MASTER-CANCEL-REFILL", "%" PRIu64 " tasks read back cancelled",
-                          warm.cancelled);
-        dt_cold_drop_to (self->cold, warm.stopped ? warm.stopped : hi);
-        if (dt_cold_count (self->cold) == 0 && self->counts.cold != 0) {
-            dt_log_warn ("MASTER-COLD", "%" PRIu64 " queued tasks were not in the store",
-                         self->counts.cold);
-            dt_life_cold_lost (&self->counts, self->counts.cold);
-        }
+        uint64_t got = self->hot[k][level] - queued;
+        max -= got < max ? (uint32_t) got : max;
     }
 }
 
@@ -202,8 +278,7 @@ void dt_state_maintain (dt_state_t *self)
     /* Also when every cold task was cancelled (none counted cold, ids still
      * held): the refill passes over them, so the front moves on and the
      * sweep can free what finished beyond it. */
-    if (dt_cold_count (self->cold) > 0 && dt_state_hot_ready (self) < self->window / 2 &&
-        dt_state_hot_room (self, 1))
+    if (dt_coldq_count (self->cold) > 0)
         s_refill (self);
     if (self->unswept >= DT_STATE_SWEEP_EVERY) {
         /* Records of final tasks go, whole blocks of them or one by one
@@ -222,7 +297,7 @@ static int s_cancel_row (void *arg, uint64_t id, dt_str_t job, dt_str_t url, uin
     warm->last = id;
     /* The range read also meets the job's tasks that are not cold: those in
      * memory were cancelled already, the others are finished. */
-    if (!dt_cold_has (self->cold, id))
+    if (!dt_coldq_has (self->cold, id))
         return 0;
     dt_task_t *task = s_warm_task (warm, id, job, url, attempts);
     if (task) {
@@ -262,8 +337,8 @@ int dt_state_cancel_step (dt_state_t *self, dt_steps_op_t *op, int64_t now)
     }
     /* Refills cancel from the front of the cold queue: what lies before it
      * is done. */
-    uint64_t lo, hi;
-    if (dt_cold_front (self->cold, &lo, &hi) == 0 && lo > job->cancel_from)
+    uint64_t lo;
+    if (dt_coldq_front (self->cold, &lo) == 0 && lo > job->cancel_from)
         job->cancel_from = lo;
     /* Each cancelled task comes into memory to be finished, then leaves the
      * cold queue, so its record may be swept like any final one. */
@@ -275,7 +350,7 @@ int dt_state_cancel_step (dt_state_t *self, dt_steps_op_t *op, int64_t now)
         dt_state_fail (self, "reading the queue from the store failed");
         return -1;
     }
-    if (dt_cold_remove (self->cold, warm.ids, warm.nids) != 0) {
+    if (dt_coldq_remove (self->cold, warm.ids, warm.nids) != 0) {
         dt_state_fail (self, "out of memory cancelling tasks");
         return -1;
     }
@@ -314,8 +389,8 @@ int dt_state_cancel_cold (dt_state_t *self, dt_job_t *job, uint64_t *count)
     }
     if (dt_state_steps_full (self, DT_STEPS_CANCEL))
         return DT_ERR_QUEUE_FULL;
-    uint64_t lo, hi;
-    if (dt_cold_front (self->cold, &lo, &hi) != 0)
+    uint64_t lo;
+    if (dt_coldq_front (self->cold, &lo) != 0)
         return 0;
     dt_steps_op_t *op = dt_state_steps_add (self, DT_STEPS_CANCEL, name);
     if (!op)
@@ -422,6 +497,8 @@ typedef struct {
     uint32_t attempt; /* attempts it had (its result's) */
     uint32_t url_len; /* bytes in its URL */
     uint8_t where;    /* S_FAILED_... */
+    uint8_t kind;     /* S_FAILED_COLD: its kind's number (0 when it has none) */
+    uint8_t level;    /* S_FAILED_COLD: its priority */
 } s_failed_t;
 
 enum {
@@ -470,19 +547,39 @@ static int s_failed_row (void *arg, uint64_t seq, const dt_record_t *r, dt_str_t
             if (!task)
                 return -1;
             task->attempts = r->attempt;
-            task->state = DT_TASK_FAILED; /* counted so already */
+            /* Not a change of state: the record is new, its task FAILED
+             * (counted so) all along; REQUEUE moves it. */
+            task->state = DT_TASK_FAILED;
             list->warmed++;
         } else
             where = S_FAILED_COLD;
     }
-    list->rows[list->count++] = (s_failed_t){seq, r->id, job->index, r->attempt, r->url.len, where};
+    int kind = 0, level = 0;
+    if (where == S_FAILED_COLD) {
+        dt_str_t kind_name, payload;
+        dt_spec_opts_t opts;
+        dt_spec_split (r->url.ptr, r->url.len, &kind_name, &payload, &opts);
+        kind = dt_state_kind (self, kind_name);
+        kind = kind < 0 ? 0 : kind;
+        level = opts.priority <= DT_PRIORITY_MAX ? (int) opts.priority : 0;
+    }
+    list->rows[list->count++] = (s_failed_t){seq,        r->id, job->index,     r->attempt,
+                                             r->url.len, where, (uint8_t) kind, (uint8_t) level};
     return 0;
 }
 
-static int s_cmp_id (const void *a, const void *b)
+/* A task REQUEUE sends back to a cold queue: sorted by queue, then id. */
+typedef struct {
+    uint16_t queue; /* kind * (DT_PRIORITY_MAX + 1) + level */
+    uint64_t id;
+} s_cold_id_t;
+
+static int s_cmp_cold (const void *a, const void *b)
 {
-    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
-    return x < y ? -1 : x > y;
+    const s_cold_id_t *x = a, *y = b;
+    if (x->queue != y->queue)
+        return x->queue < y->queue ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
 }
 
 /* Reopens a failed task that is only in the store: QUEUED there, counted
@@ -504,15 +601,20 @@ static int s_requeue_pass (dt_state_t *self, const s_failed_list_t *list, uint64
 {
     if (list->count == 0)
         return 0;
-    uint64_t *cold = malloc (list->count * sizeof *cold);
-    if (!cold)
+    s_cold_id_t *cold = malloc (list->count * sizeof *cold);
+    uint64_t *ids = malloc (list->count * sizeof *ids);
+    if (!cold || !ids) {
+        free (cold);
+        free (ids);
         return -1;
+    }
     size_t ncold = 0;
     for (size_t i = 0; i < list->count && !self->broken; i++) {
         const s_failed_t *row = &list->rows[i];
         if (row->where == S_FAILED_COLD) {
             s_reopen_cold (self, row);
-            cold[ncold++] = row->id;
+            cold[ncold++] =
+                (s_cold_id_t){(uint16_t) (row->kind * (DT_PRIORITY_MAX + 1) + row->level), row->id};
             (*count)++;
             continue;
         }
@@ -522,10 +624,19 @@ static int s_requeue_pass (dt_state_t *self, const s_failed_list_t *list, uint64
             (*count)++;
         }
     }
-    /* Rows come in result order; the cold queue keeps ids in order. */
-    qsort (cold, ncold, sizeof *cold, s_cmp_id);
-    int rc = dt_cold_merge (self->cold, cold, ncold);
+    /* Rows come in result order; each cold queue keeps its ids in order. */
+    qsort (cold, ncold, sizeof *cold, s_cmp_cold);
+    for (size_t i = 0; i < ncold; i++)
+        ids[i] = cold[i].id;
+    int rc = 0;
+    for (size_t i = 0, j; i < ncold && rc == 0; i = j) {
+        for (j = i + 1; j < ncold && cold[j].queue == cold[i].queue; j++)
+            ;
+        rc = dt_coldq_merge (self->cold, cold[i].queue / (DT_PRIORITY_MAX + 1),
+                             cold[i].queue % (DT_PRIORITY_MAX + 1), ids + i, j - i);
+    }
     free (cold);
+    free (ids);
     return rc;
 }
 
@@ -640,13 +751,16 @@ static int s_on_task (void *arg, uint64_t id, dt_str_t job_name, dt_str_t url, u
     dt_str_t kind, payload;
     dt_spec_opts_t opts;
     dt_spec_split (url.ptr, url.len, &kind, &payload, &opts);
+    int k = dt_state_kind (self, kind);
     if (!job->kind)
-        job->kind = dt_state_kind (self, kind) + 1;
-    if (opts.not_before &&
-        dt_state_due_recover (self, job, dt_state_kind (self, kind), id, opts.not_before))
+        job->kind = k + 1;
+    if (opts.not_before && dt_state_due_recover (self, job, k, id, opts.not_before))
         return self->broken ? -1 : 0;
-    if (!opts.priority && (self->counts.cold > 0 || dt_state_hot_queued (self) >= self->window)) {
-        if (dt_cold_add (self->cold, id, 1) != 0)
+    /* Past the window (in tasks or bytes), or behind tasks of its kind
+     * already waiting in the store at its level or above, a task waits
+     * there: its cold queue is its kind's and level's. */
+    if (dt_coldq_top (self->cold, k) >= (int) opts.priority || !dt_state_hot_room (self, 1)) {
+        if (dt_coldq_add (self->cold, k, (int) opts.priority, id, 1) != 0)
             return -1;
         dt_state_step_cold (self, job, DT_TASK_NONE, DT_LIFE_RECOVER_COLD);
         return 0;

@@ -84,21 +84,24 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
     if (budget != 0)
         return budget;
     /* With a store, tasks beyond the window stay there (cold) until the
-     * queue in memory drains; once some are cold, later ones are too, so
-     * the queue keeps its order. */
+     * queue in memory drains, whatever their priority: the store is read
+     * back per kind, the highest level first (dt_state_store.c). Once some
+     * of a kind wait there at this chunk's level or above, its tasks do
+     * too, so the kind's queue keeps its order. A chunk has one kind and
+     * one priority (its first task's). */
     uint64_t first = self->next_id;
-    /* A chunk above the lowest priority stays in memory even past the
-     * window: it must overtake what waits in the store, which is read back
-     * only in id order. Such chunks are what a user marks urgent, few. */
     dt_str_t kind0, payload0;
     dt_spec_opts_t opts0;
     dt_spec_split (urls[0].ptr, urls[0].len, &kind0, &payload0, &opts0);
+    int kind_no = dt_kinds_index (self->kinds, kind0);
     /* A chunk not due yet waits in memory without a store; with one, in
      * the store until its time nears (dt_state_due.c). */
     int delayed = opts0.not_before > dt_state_wall_ms ();
     int later = delayed && self->store;
-    int cold = !later && self->store && !opts0.priority &&
-               (self->counts.cold > 0 || !dt_state_hot_room (self, nurls));
+    int cold =
+        !later && self->store &&
+        (dt_coldq_top (self->cold, kind_no < 0 ? DT_KINDS_HTTP : kind_no) >= (int) opts0.priority ||
+         !dt_state_hot_room (self, nurls));
     /* Reserve first, so that once tasks are being created nothing can fail
      * half-way through the chunk. */
     /* With a store the chunk is only there: its primary key answers resends. */
@@ -113,14 +116,14 @@ int dt_state_submit (dt_state_t *self, dt_str_t job_name, uint32_t chunk, const 
     }
     self->next_id += nurls;
     if (!job->kind) /* JOBS shows it: a job's chunks have one kind, or its first's is shown */
-        job->kind = dt_kinds_index (self->kinds, kind0) + 1;
+        job->kind = kind_no + 1;
     if (self->store)
         dt_state_check (self, dt_store_add_chunk (self->store, job_name, chunk, first, nurls));
     if (later)
         dt_state_due_submitted (self, job, dt_kinds_find (self->kinds, kind0), first, nurls,
                                 opts0.not_before);
     if (cold) {
-        if (dt_cold_add (self->cold, first, nurls) != 0)
+        if (dt_coldq_add (self->cold, kind_no, (int) opts0.priority, first, nurls) != 0)
             dt_state_fail (self, "out of memory queueing tasks in the store");
         for (uint32_t i = 0; i < nurls; i++)
             dt_state_step_cold (self, job, DT_TASK_NONE, DT_LIFE_SUBMIT_COLD);

@@ -123,6 +123,10 @@ uint32_t dt_state_take_kinds (dt_state_t *self, uint64_t kinds, uint32_t max, dt
     int known = dt_kinds_count (self->kinds);
     if (known < 64)
         kinds &= ((uint64_t) 1 << known) - 1;
+    /* What of these kinds waits in the store, more urgent than anything of
+     * theirs in memory, comes in for this take. */
+    if (self->store && count < max)
+        dt_state_refill_kinds (self, kinds, max - count);
     while (count < max && (from = s_next (self, kinds, &id, &gen))) {
         dt_task_t *task = dt_tasks_get (self->tasks, id);
         /* A stale entry: the task left the queue since (TAKE is for

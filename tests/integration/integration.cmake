@@ -53,6 +53,7 @@ dt_script_test(e2e_archive_crash integration/e2e_archive_crash.sh)
 dt_script_test(e2e_archive_full integration/e2e_archive_full.sh)
 dt_script_test(e2e_jobopts integration/e2e_jobopts.sh)
 dt_script_test(e2e_delay_window integration/e2e_delay_window.sh)
+dt_script_test(e2e_kind_window integration/e2e_kind_window.sh)
 dt_script_test(e2e_jsonl_options integration/e2e_jsonl_options.sh)
 # The independent WARC reader (warcio from npm): installed into the build tree once, before the
 # tests that read WARC files with it; its self-test shows it fails broken files.
