@@ -381,6 +381,7 @@ void dt_state_purge_step (dt_state_t *self)
     if (done) {
         dt_log_info ("MASTER-PURGED", "job %.*s is gone from the store", (int) name.len, name.ptr);
         dt_jobs_purge_pop (self->jobs);
+        dt_state_archive_purged (self);
     }
 }
 
