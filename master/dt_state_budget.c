@@ -23,8 +23,8 @@ static int s_refuse (dt_state_t *self, uint64_t used, uint64_t archive, char *er
 {
     snprintf (err, err_size,
               "store budget of %" PRIu64 " bytes reached (%" PRIu64 " used, %" PRIu64
-              " of them archive files, %" PRIu64 " kept for the results of unfinished tasks)",
-              self->opts.max_store_bytes, used, archive, self->reserved);
+              " kept for the results of unfinished tasks; archive files: %" PRIu64 " of the used)",
+              self->opts.max_store_bytes, used, self->reserved, archive);
     return DT_ERR_QUEUE_FULL;
 }
 
