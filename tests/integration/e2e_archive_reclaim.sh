@@ -17,6 +17,17 @@ dt_init e2e_archive_reclaim
 fault_check_tool
 dt_warcio_install
 
+# --archive-roll takes a size of at least 64K (DT_ARCHIVE_ROLL_MIN), and only with a store.
+for args in "--data $DT_TMP/none --archive-roll 65535" "--data $DT_TMP/none --archive-roll 64Q" \
+  "--memory --archive-roll 64K"; do
+  rc=0
+  # shellcheck disable=SC2086 # the words are the arguments
+  "$DTASK_BIN/dtask-master" $args >/dev/null 2>"$DT_TMP/usage.err" || rc=$?
+  [ "$rc" -eq 2 ] && head -n 1 "$DT_TMP/usage.err" | grep -q -- '^dtask-master: --archive-roll' ||
+    fail "dtask-master $args: exit $rc, want 2: $(head -n 1 "$DT_TMP/usage.err")"
+done
+[ ! -e "$DT_TMP/none" ] || fail "a refused --archive-roll created the store"
+
 N=20
 WARC="$DT_TMP/data/warc"
 mkdir -p "$DT_TMP/www/file"
