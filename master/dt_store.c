@@ -675,7 +675,7 @@ int dt_store_finish (dt_store_t *self, uint64_t seq, const dt_record_t *r)
     p->exit_code = r->exit_code;
     p->warc_offset = r->warc.offset;
     p->warc_length = r->warc.length;
-    const dt_str_t strs[8] = {r->final_url, r->content_type, r->worker,    r->error,
+    const dt_str_t strs[8] = {r->final_url, r->content_type, r->worker,   r->error,
                               r->output,    r->job,          r->warc.file, r->warc.digest};
     for (int i = 0; i < 8; i++) {
         if (s_arena_put (self, strs[i], &p->str_off[i]) != 0)
