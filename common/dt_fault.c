@@ -24,8 +24,8 @@
 
 /* Every point the code has (docs/TESTING.md says what each proves): a name
  * not here in DTASK_FAULT is a typo that would otherwise never fire. */
-static const char *s_points[] = {"master-after-dispatch", "master-before-reply", "store-write",
-                                 "master-after-step", NULL};
+static const char *s_points[] = {"master-after-dispatch", "master-before-reply",   "store-write",
+                                 "master-after-step",     "archive-before-unlink", NULL};
 
 static char s_point[DT_FAULT_POINT_MAX + 1]; /* the armed point; empty: none */
 static unsigned long s_nth;                  /* it fires on this reach (1-based) */
@@ -103,7 +103,8 @@ __attribute__ ((constructor)) static void s_arm_from_env (void)
     if (dt_fault_arm (spec) != 0) {
         dt_log_error ("FAULT-SPEC",
                       "DTASK_FAULT='%.80s': expected POINT or POINT:N (N >= 1), POINT one of "
-                      "master-after-dispatch, master-before-reply, store-write, master-after-step",
+                      "master-after-dispatch, master-before-reply, store-write, master-after-step, "
+                      "archive-before-unlink",
                       spec);
         _exit (DT_FAULT_EXIT_BAD_SPEC);
     }

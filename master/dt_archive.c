@@ -1,6 +1,7 @@
 /* dt_archive.c - the master's WARC archive: captures appended to rolling .warc.gz files under
  * DATA/warc, and read back by GET. */
 #include "dt_archive.h"
+#include "dt_fault.h"
 #include "dt_log.h"
 #include "dt_warc.h"
 
@@ -44,6 +45,9 @@ struct dt_archive_t {
     uint64_t bytes;                        /* written since open, warcinfo included */
     uint8_t *header;                       /* S_HEADER_MAX bytes: a record's head */
     uint8_t *scratch;                      /* inflate's output, thrown away past the head */
+    uint64_t found;                        /* bytes of the files there at open */
+    uint64_t reclaimed; /* bytes of the files deleted since (dt_archive_reclaim) */
+    int reclaim_wanted; /* a reclaim was asked (and at open: orphans of a crash) */
 };
 
 static void s_stop (dt_archive_t *self, const char *why)
@@ -66,6 +70,15 @@ static uint32_t s_number (const char *name)
         n > UINT32_MAX - 1)
         return 0;
     return (uint32_t) n;
+}
+
+/* Size of `name` in the open directory `d`, 0 when it cannot be read. */
+static uint64_t s_file_size (DIR *d, const char *name)
+{
+    struct stat st;
+    if (fstatat (dirfd (d), name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG (st.st_mode))
+        return 0;
+    return (uint64_t) st.st_size;
 }
 
 dt_archive_t *dt_archive_open (const char *data_dir, uint64_t roll_bytes, uint64_t reserve,
@@ -104,8 +117,12 @@ dt_archive_t *dt_archive_open (const char *data_dir, uint64_t roll_bytes, uint64
         uint32_t n = s_number (e->d_name);
         if (n > self->number)
             self->number = n;
+        self->found += n ? s_file_size (d, e->d_name) : 0;
     }
     closedir (d);
+    /* Files no result points into (a crash between a purge and the
+     * deletion of its files) are found at the first reclaim. */
+    self->reclaim_wanted = 1;
     return self;
 
 fail:
@@ -426,4 +443,64 @@ uint64_t dt_archive_captures (const dt_archive_t *self)
 uint64_t dt_archive_bytes (const dt_archive_t *self)
 {
     return self->bytes;
+}
+
+/* ---- Budget and reclaim: the files' bytes on disk, and deleting files no result needs -------- */
+
+uint64_t dt_archive_disk_bytes (const dt_archive_t *self)
+{
+    uint64_t total = self->found + self->bytes;
+    return total > self->reclaimed ? total - self->reclaimed : 0;
+}
+
+void dt_archive_reclaim_ask (dt_archive_t *self)
+{
+    self->reclaim_wanted = 1;
+}
+
+int dt_archive_reclaim_wanted (const dt_archive_t *self)
+{
+    return self->reclaim_wanted;
+}
+
+int dt_archive_reclaim (dt_archive_t *self, dt_archive_used_fn *used, void *arg, uint32_t *removed)
+{
+    *removed = 0;
+    DIR *d = opendir (self->dir);
+    if (!d) {
+        dt_log_warn ("ARCHIVE-RECLAIM", "%s: %s", self->dir, strerror (errno));
+        return -1;
+    }
+    int rc = 0;
+    struct dirent *e;
+    while ((e = readdir (d)) != NULL) {
+        /* Only the archive's own names; the current file still takes
+         * captures whose results are not written yet. */
+        if (s_number (e->d_name) == 0 || (self->fd >= 0 && strcmp (e->d_name, self->name) == 0))
+            continue;
+        int in_use = used (arg, e->d_name);
+        if (in_use < 0) {
+            rc = -1;
+            break;
+        }
+        if (in_use)
+            continue;
+        uint64_t size = s_file_size (d, e->d_name);
+        DT_FAULT_CRASH ("archive-before-unlink");
+        if (unlinkat (dirfd (d), e->d_name, 0) != 0) {
+            dt_log_warn ("ARCHIVE-RECLAIM", "%s/%s: %s", self->dir, e->d_name, strerror (errno));
+            continue;
+        }
+        self->reclaimed += size;
+        (*removed)++;
+        dt_log_info ("ARCHIVE-RECLAIMED",
+                     "%s: no result points into it: deleted (%" PRIu64 " bytes)", e->d_name, size);
+    }
+    closedir (d);
+    /* A deletion lost to a crash leaves a file no result needs: the next
+     * reclaim (at the latest, at the next start) deletes it again. After a
+     * failure too: the next purge asks again (asking every turn would
+     * spin on a directory that cannot be read). */
+    self->reclaim_wanted = 0;
+    return rc;
 }

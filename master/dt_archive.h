@@ -41,6 +41,16 @@
  * whole master). */
 #define DT_ARCHIVE_RESERVE_BYTES (8LL * 1024 * 1024)
 
+/* Bytes a capture may cost beyond its own: the warcinfo record that heads
+ * a new file (a few hundred bytes: the file name, the software, the host
+ * name of at most 255), rounded up. */
+#define DT_ARCHIVE_FILE_HEAD_MAX 4096
+
+/* Smallest roll size --archive-roll takes: a file holds at least one
+ * record besides its warcinfo; small files are for tests (the reclaim of
+ * purged jobs' files is seen at small sizes). */
+#define DT_ARCHIVE_ROLL_MIN (64 * 1024)
+
 /* The subdirectory of --data that holds the files. */
 #define DT_ARCHIVE_DIR "warc"
 
@@ -85,5 +95,31 @@ int dt_archive_read (dt_archive_t *self, dt_str_t file, uint64_t offset, void *b
 /* Captures appended and bytes written since open (for logs and metrics). */
 uint64_t dt_archive_captures (const dt_archive_t *self);
 uint64_t dt_archive_bytes (const dt_archive_t *self);
+
+/* Bytes of every archive file on disk now: those found at open, plus those
+ * written since, less those deleted by dt_archive_reclaim. --max-store-bytes
+ * counts them with the store's. */
+uint64_t dt_archive_disk_bytes (const dt_archive_t *self);
+
+/* Reclaim: a closed file (any but the one taking captures now) that no
+ * result points into holds only bytes no reader will ask for (captures of
+ * purged jobs, or appended and never acknowledged): it is deleted.
+ * `used` answers, for a file name, 1 when a result points into it, 0 when
+ * none does, -1 on an error; it must answer from durable state only (a
+ * purge not yet committed could be rolled back, and its rows come back). */
+typedef int (dt_archive_used_fn) (void *arg, const char *name);
+
+/* Marks a reclaim as wanted (after a purge). It is wanted at open too, so
+ * files left by a crash between a purge and their deletion go then. */
+void dt_archive_reclaim_ask (dt_archive_t *self);
+int dt_archive_reclaim_wanted (const dt_archive_t *self);
+
+/* Deletes every closed file `used` says no result points into; sets
+ * *removed to their number and clears the wish. Returns 0, or -1 when the
+ * directory cannot be read or `used` failed (the wish is cleared all the
+ * same: the next ask tries again). The
+ * work is one directory listing and one `used` per file (files are 1 GB:
+ * few). */
+int dt_archive_reclaim (dt_archive_t *self, dt_archive_used_fn *used, void *arg, uint32_t *removed);
 
 #endif

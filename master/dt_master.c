@@ -94,8 +94,8 @@ dt_master_t *dt_master_new (const dt_master_opts_t *opts, char *err, size_t err_
             snprintf (err, err_size, "store %s: %s", opts->data_dir, why);
             goto fail;
         }
-        self->archive =
-            dt_archive_open (opts->data_dir, 0, DT_ARCHIVE_RESERVE_BYTES, why, sizeof why);
+        self->archive = dt_archive_open (opts->data_dir, opts->archive_roll,
+                                         DT_ARCHIVE_RESERVE_BYTES, why, sizeof why);
         if (!self->archive) {
             snprintf (err, err_size, "archive %s: %s", opts->data_dir, why);
             goto fail;

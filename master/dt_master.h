@@ -16,7 +16,9 @@ typedef struct {
     uint64_t window;             /* with data_dir: queued tasks and results in memory; 0: default */
     uint32_t host_limit;         /* tasks of one host leased at once; 0: no limit */
     uint32_t host_delay_ms;      /* least ms between two request starts at one origin; 0: none */
-    uint64_t max_store_bytes;    /* with data_dir: SUBMIT refused past this store size; 0: none */
+    uint64_t max_store_bytes;    /* with data_dir: SUBMIT refused past this store size (the
+                                    archive's files included); 0: none */
+    uint64_t archive_roll;       /* with data_dir: a new archive file past this; 0: default */
     uint32_t max_attempts;       /* dispatches a task gets before it fails */
     uint32_t heartbeat_ms;       /* heartbeat interval told to workers and used for ours */
     uint32_t liveness;           /* heartbeats missed before a worker is declared dead */

@@ -390,4 +390,19 @@ int dt_state_capture (dt_state_t *self, uint64_t id, uint64_t upto, char *file, 
 uint32_t dt_state_export_page (dt_state_t *self, dt_str_t job, uint64_t *cursor, uint64_t upto,
                                uint32_t max, dt_msg_capture_t *items);
 
+/* A purge of a job is done (its rows deleted in the current group): asks
+ * for the archive files that only its captures used to be deleted, now or
+ * on a later turn once that group is committed (dt_state_archive_reclaim).
+ * One call, wherever the purge ends; harmless without an archive. */
+void dt_state_archive_purged (dt_state_t *self);
+
+/* Deletes the closed archive files no committed result points into, when
+ * a reclaim is wanted (after a purge, and once after start for files a
+ * crash left) and the store has nothing uncommitted; else does nothing and
+ * a later call does it. Called every turn: a flag check when not wanted. */
+void dt_state_archive_reclaim (dt_state_t *self);
+
+/* 1 while a reclaim is wanted: the loop then takes another turn soon. */
+int dt_state_archive_reclaim_due (const dt_state_t *self);
+
 #endif

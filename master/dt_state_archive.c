@@ -27,7 +27,8 @@ int dt_state_save_refused (dt_state_t *self, char *err, size_t err_size)
         snprintf (err, err_size, "archive stopped, saves refused: %s", stopped);
         return DT_ERR_STORE;
     }
-    return 0;
+    /* A job that could not store even one small capture is refused whole. */
+    return dt_state_budget_save (self, DT_ARCHIVE_FILE_HEAD_MAX, err, err_size);
 }
 
 int dt_state_job_save (dt_state_t *self, dt_str_t name, char *err, size_t err_size)
@@ -71,6 +72,15 @@ int dt_state_archive_keep (dt_state_t *self, const dt_task_t *task, dt_report_t 
     if (report->capture.len == 0 || !self->archive || !job || !(job->flags & DT_SUBMIT_SAVE))
         return 0;
     char err[DT_LIMIT_ERROR_MAX - 32];
+    /* Over the budget the capture is refused, not the archive stopped: a
+     * purge makes room again. */
+    if (dt_state_budget_save (self, report->capture.len + DT_ARCHIVE_FILE_HEAD_MAX, err,
+                              sizeof err) != 0) {
+        dt_log_peer_warn ("ARCHIVE-BUDGET", "task %" PRIu64 ": %s", task->id, err);
+        snprintf (why, why_size, "capture not stored: %s", err);
+        report->error = dt_str (why);
+        return -1;
+    }
     int rc = dt_archive_append (self->archive, report->capture.ptr, report->capture.len,
                                 &report->warc, digest, err, sizeof err);
     if (rc == 0)
@@ -129,4 +139,46 @@ uint32_t dt_state_export_page (dt_state_t *self, dt_str_t job, uint64_t *cursor,
     }
     *cursor = reached >= upto ? 0 : reached;
     return page.count;
+}
+
+/* ---- Reclaim: deleting archive files no result points into --------------- */
+
+static int s_file_used (void *arg, const char *name)
+{
+    return dt_store_warc_file_used (arg, name);
+}
+
+void dt_state_archive_purged (dt_state_t *self)
+{
+    if (self->archive)
+        dt_archive_reclaim_ask (self->archive);
+    dt_state_archive_reclaim (self);
+}
+
+void dt_state_archive_reclaim (dt_state_t *self)
+{
+    if (!self->archive || !self->store || self->broken ||
+        !dt_archive_reclaim_wanted (self->archive))
+        return;
+    /* Only what is committed (synchronous = FULL: durable) may decide: a
+     * purge's deletes still in the open group could be rolled back, and a
+     * result not yet committed may point into a file that just closed. So
+     * with writes pending it waits for a turn that starts clean (each
+     * commits). No later row can point into a closed file: captures go
+     * to the current one only. */
+    if (dt_store_dirty (self->store))
+        return;
+    uint32_t removed = 0;
+    if (dt_archive_reclaim (self->archive, s_file_used, self->store, &removed) != 0)
+        dt_log_warn ("ARCHIVE-RECLAIM", "could not finish: tried again after the next purge");
+    else if (removed)
+        dt_log_info ("ARCHIVE-RECLAIM",
+                     "%" PRIu32 " archive files deleted: %" PRIu64 " bytes of archive left",
+                     removed, dt_archive_disk_bytes (self->archive));
+}
+
+int dt_state_archive_reclaim_due (const dt_state_t *self)
+{
+    return self->archive && self->store && !self->broken &&
+           dt_archive_reclaim_wanted (self->archive);
 }

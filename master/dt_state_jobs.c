@@ -381,8 +381,10 @@ int dt_state_purge_step (dt_state_t *self, dt_steps_op_t *op)
         dt_state_fail (self, "store purge failed");
         return -1;
     }
-    if (done)
+    if (done) {
         dt_log_info ("MASTER-PURGED", "job %.*s is gone from the store", (int) name.len, name.ptr);
+        dt_state_archive_purged (self);
+    }
     return done;
 }
 

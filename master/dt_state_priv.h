@@ -367,6 +367,12 @@ static inline uint64_t dt_state_result_room (uint32_t url_len)
 int dt_state_budget_check (dt_state_t *self, dt_str_t job, const dt_str_t *urls, uint32_t nurls,
                            char *err, size_t err_size);
 
+/* --max-store-bytes: returns 0 when `bytes` more of archive fit the
+ * budget besides the room kept for every unfinished task's result, else
+ * DT_ERR_QUEUE_FULL (the same "store budget of N bytes reached ..." as
+ * dt_state_budget_check) or DT_ERR_STORE, with the reason in `err`. */
+int dt_state_budget_save (dt_state_t *self, uint64_t bytes, char *err, size_t err_size);
+
 /* The room of the result of an unfinished task with a URL of `url_len`
  * bytes: held when it is accepted (by dt_state_budget_check) or recovered,
  * released when its result is recorded. REQUEUE holds none: a requeued

@@ -59,6 +59,7 @@ int64_t dt_state_lease_deadline (const dt_state_t *self, const dt_worker_t *work
 void dt_state_promote_due (dt_state_t *self, int64_t now)
 {
     /* Every turn: jobs finish with no take to follow when the queue is empty. */
+    dt_state_archive_reclaim (self); /* first: the turn's commit just ran */
     dt_state_retire_jobs (self);
     dt_state_steps_run (self, now);
     dt_state_crawl_sweep (self);
@@ -76,7 +77,7 @@ void dt_state_promote_due (dt_state_t *self, int64_t now)
 
 int64_t dt_state_next_due (const dt_state_t *self)
 {
-    if (dt_state_steps_pending (self))
+    if (dt_state_steps_pending (self) || dt_state_archive_reclaim_due (self))
         return 0;
     int64_t retry = dt_queue_next_due (self->queue);
     struct timespec ts;

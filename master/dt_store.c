@@ -384,7 +384,7 @@ dt_store_t *dt_store_open (const char *dir, char *err, size_t err_size)
     /* Outside the schema versions: a store of any version gains it. */
     if (dt_store_jobinfo_init (self) != 0 || dt_store_http_init (self) != 0 ||
         dt_store_crawl_init (self) != 0 || dt_store_polite_init (self) != 0 ||
-        dt_store_steps_init (self) != 0) {
+        dt_store_steps_init (self) != 0 || dt_store_archive_init (self) != 0) {
         s_err (err, err_size, "%s: %s", path, sqlite3_errmsg (self->db));
         goto fail;
     }

@@ -267,4 +267,12 @@ int dt_store_max_id (dt_store_t *self, uint64_t *id);
 /* Bytes of the store's pages in use, writes not yet committed included. */
 int dt_store_bytes (dt_store_t *self, uint64_t *bytes);
 
+/* Creates the index of results by archive file when missing (dt_store_archive.c). */
+int dt_store_archive_init (dt_store_t *self);
+
+/* 1 when a result row (current, retired or of a job being purged) points
+ * into archive file `name`, 0 when none does, -1 on error. It sees the
+ * group not yet committed: only its caller knows whether that is durable. */
+int dt_store_warc_file_used (dt_store_t *self, const char *name);
+
 #endif

@@ -28,6 +28,7 @@ static const char s_usage[] =
     "                    [--liveness N] [--task-timeout SECONDS] [--retry-base MS]\n"
     "                    [--keys DIR | --insecure]\n"
     "                    [--http HOST:PORT [--http-token-file FILE]] [--max-store-bytes N]\n"
+    "                    [--archive-roll N]\n"
     "                    [--max-conns N] [--max-conns-per-addr N] [-v|-q]\n"
     "\n"
     "Serves workers and clients on one ZeroMQ ROUTER endpoint.\n"
@@ -71,7 +72,12 @@ static const char s_usage[] =
     "                          non-loopback address\n"
     "  --max-store-bytes N     with --data: refuse SUBMIT (QUEUE_FULL) once the store would\n"
     "                          pass N bytes (K, M, G suffixes: 1024s), keeping room for the\n"
-    "                          results of every unfinished task (default 0: no limit)\n"
+    "                          results of every unfinished task (default 0: no limit);\n"
+    "                          the archive's files (submit --save warc) count too: a\n"
+    "                          capture past it is refused, its task fails saying why\n"
+    "  --archive-roll N        with --data: start a new archive file (DATA/warc) past N\n"
+    "                          bytes (default 1000000000; at least 64K); a purged job's\n"
+    "                          captures are deleted with the last file they share\n"
     "  -v, --verbose           debug logging\n"
     "  -q, --quiet             warnings and errors only\n"
     "  -h, --help              this text\n"
@@ -109,6 +115,7 @@ enum {
     OPT_HTTP_TOKEN_FILE,
     OPT_VERSION,
     OPT_MAX_STORE_BYTES,
+    OPT_ARCHIVE_ROLL,
 };
 
 /* Prints "dtask-master: <message>" and the usage on stderr; returns the
@@ -262,6 +269,7 @@ int main (int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
         {"max-store-bytes", required_argument, NULL, OPT_MAX_STORE_BYTES},
+        {"archive-roll", required_argument, NULL, OPT_ARCHIVE_ROLL},
         {NULL, 0, NULL, 0},
     };
     dt_master_opts_t opts = {
@@ -391,6 +399,11 @@ int main (int argc, char **argv)
                 return s_usage_error ("--max-store-bytes: '%s' is not a size (N, NK, NM, NG)", arg);
             opts.max_store_bytes = value;
             break;
+        case OPT_ARCHIVE_ROLL:
+            if (s_parse_size (arg, &value) || value < DT_ARCHIVE_ROLL_MIN)
+                return s_usage_error ("--archive-roll: '%s' is not a size of at least 64K", arg);
+            opts.archive_roll = value;
+            break;
         case ':':
             return s_usage_error ("option '%s' needs a value", argv[optind - 1]);
         default:
@@ -407,6 +420,8 @@ int main (int argc, char **argv)
         opts.data_dir = NULL;
     if (opts.max_store_bytes && !opts.data_dir)
         return s_usage_error ("--max-store-bytes needs a store (--data)");
+    if (opts.archive_roll && !opts.data_dir)
+        return s_usage_error ("--archive-roll needs a store (--data)");
     if (!opts.bind)
         opts.bind = opts.keys_dir ? "tcp://*:5555" : "tcp://127.0.0.1:5555";
     char why[160];

@@ -51,6 +51,8 @@ dt_script_test(e2e_limits_args integration/e2e_limits_args.sh)
 dt_script_test(e2e_archive integration/e2e_archive.sh)
 dt_script_test(e2e_archive_crash integration/e2e_archive_crash.sh)
 dt_script_test(e2e_archive_full integration/e2e_archive_full.sh)
+dt_script_test(e2e_archive_budget integration/e2e_archive_budget.sh)
+dt_script_test(e2e_archive_reclaim integration/e2e_archive_reclaim.sh)
 dt_script_test(e2e_jobopts integration/e2e_jobopts.sh)
 dt_script_test(e2e_delay_window integration/e2e_delay_window.sh)
 dt_script_test(e2e_kind_window integration/e2e_kind_window.sh)
@@ -63,6 +65,6 @@ set_tests_properties(warc_check_install PROPERTIES
   FIXTURES_SETUP warcio TIMEOUT 600 ENVIRONMENT "WARC_CHECK_PREFIX=${CMAKE_BINARY_DIR}/warc-check")
 dt_script_test(warc_check_selftest tools/warc-check/selftest.sh)
 set_tests_properties(warc_check_selftest e2e_warc_local e2e_archive e2e_archive_crash e2e_archive_full
-  e2e_crawl_save
+  e2e_crawl_save e2e_archive_budget e2e_archive_reclaim
   PROPERTIES FIXTURES_REQUIRED warcio)
 dt_script_test(e2e_polite integration/e2e_polite.sh)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -417,6 +418,76 @@ static void test_only_a_saving_job_s_final_capture_is_kept (void)
     s_rm (dir);
 }
 
+/* Bytes of `name` under DIR/warc, -1 when it is gone. */
+static long long s_size (const char *dir, const char *name)
+{
+    char path[512];
+    snprintf (path, sizeof path, "%s/warc/%s", dir, name);
+    struct stat st;
+    return stat (path, &st) == 0 ? (long long) st.st_size : -1;
+}
+
+/* What the store would answer: file 2 is used, any other is not (or -1: an error). */
+static int s_used_two (void *arg, const char *name)
+{
+    int *error = arg;
+    return *error ? -1 : strcmp (name, "dtask-00002.warc.gz") == 0;
+}
+
+static void test_a_reclaim_deletes_closed_files_no_result_uses (void)
+{
+    char dir[] = "/tmp/dtask-archive-XXXXXX";
+    DT_CHECK (mkdtemp (dir));
+    char err[256] = "", digest[DT_LIMIT_DIGEST_MAX + 1];
+    /* A roll size of 1: every capture starts a file of its own. */
+    dt_archive_t *a = dt_archive_open (dir, 1, 0, err, sizeof err);
+    DT_CHECK (a);
+    size_t len = 0;
+    uint8_t *cap = s_capture ("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", "hello", &len);
+    DT_CHECK (cap);
+    dt_warc_loc_t loc;
+    for (int i = 0; i < 3; i++)
+        DT_CHECK_EQ (dt_archive_append (a, cap, len, &loc, digest, err, sizeof err), 0);
+    long long one = s_size (dir, "dtask-00001.warc.gz"), two = s_size (dir, "dtask-00002.warc.gz"),
+              three = s_size (dir, "dtask-00003.warc.gz");
+    DT_CHECK (one > 0 && two > 0 && three > 0);
+    DT_CHECK_EQ (dt_archive_disk_bytes (a), (uint64_t) (one + two + three));
+    /* Wanted from open (a crash's leftovers); the current file (3) is never deleted. */
+    DT_CHECK (dt_archive_reclaim_wanted (a));
+    int error = 0;
+    uint32_t removed = 0;
+    DT_CHECK_EQ (dt_archive_reclaim (a, s_used_two, &error, &removed), 0);
+    DT_CHECK_EQ (removed, 1);
+    DT_CHECK (s_size (dir, "dtask-00001.warc.gz") < 0);
+    DT_CHECK (s_size (dir, "dtask-00002.warc.gz") == two &&
+              s_size (dir, "dtask-00003.warc.gz") == three);
+    DT_CHECK_EQ (dt_archive_disk_bytes (a), (uint64_t) (two + three));
+    DT_CHECK (!dt_archive_reclaim_wanted (a));
+    /* A failed answer deletes nothing, and the wish is not kept (no turn spins on it). */
+    dt_archive_reclaim_ask (a);
+    error = 1;
+    DT_CHECK_EQ (dt_archive_reclaim (a, s_used_two, &error, &removed), -1);
+    DT_CHECK (s_size (dir, "dtask-00002.warc.gz") == two);
+    DT_CHECK (!dt_archive_reclaim_wanted (a));
+    dt_archive_destroy (&a);
+    /* A new run counts what it finds; before its first append no file is current. */
+    a = dt_archive_open (dir, 0, 0, err, sizeof err);
+    DT_CHECK (a);
+    DT_CHECK_EQ (dt_archive_disk_bytes (a), (uint64_t) (two + three));
+    error = 0;
+    DT_CHECK_EQ (dt_archive_reclaim (a, s_used_two, &error, &removed), 0);
+    DT_CHECK_EQ (removed, 1);
+    DT_CHECK (s_size (dir, "dtask-00003.warc.gz") < 0 &&
+              s_size (dir, "dtask-00002.warc.gz") == two);
+    DT_CHECK_EQ (dt_archive_disk_bytes (a), (uint64_t) two);
+    /* The next file still comes after every one there was. */
+    DT_CHECK_EQ (dt_archive_append (a, cap, len, &loc, digest, err, sizeof err), 0);
+    DT_CHECK (loc.file.len == 19 && memcmp (loc.file.ptr, "dtask-00004.warc.gz", 19) == 0);
+    dt_archive_destroy (&a);
+    free (cap);
+    s_rm (dir);
+}
+
 static dt_test_t tests[] = {
     {"only a saving job's final capture is kept", test_only_a_saving_job_s_final_capture_is_kept},
     {"a capture is appended after a warcinfo and read back",
@@ -428,6 +499,8 @@ static dt_test_t tests[] = {
     {"a chunked body is read without its framing", test_a_chunked_body_is_read_without_its_framing},
     {"a schema 4 store upgrades and keeps captures",
      test_schema_4_store_upgrades_and_keeps_captures},
+    {"a reclaim deletes closed files no result uses",
+     test_a_reclaim_deletes_closed_files_no_result_uses},
     {0},
 };
 
