@@ -6,12 +6,13 @@
  *   2. drain every message that is ready and apply it to the model; replies
  *      that depend on durable state (SUBMIT_OK, REQUEUE_OK, PAGE) are only
  *      queued;
- *   3. deal queued tasks to workers with free credit, round-robin;
+ *   3. queue what fell due (delayed tasks, retries), then deal queued tasks
+ *      to workers with free credit, round-robin;
  *   4. commit the store once (group commit);
  *   5. send the queued replies and answer the parked FETCHes that have
  *      something new: nothing is acknowledged before it is on disk;
- *   6. tick: dead workers, lease timeouts, due retries, expired long polls,
- *      heartbeats; it returns when the next of these is due, which becomes
+ *   6. tick: dead workers, lease timeouts, expired long polls, heartbeats;
+ *      it returns when the next of these (or of 3's) is due, which becomes
  *      the next poll timeout.
  *
  * Tasks go out (3) before the commit (4), by design: the workers run them
@@ -515,7 +516,6 @@ static int64_t s_tick (dt_master_t *self)
         }
         next = s_min (next, link->last_sent + self->opts.heartbeat_ms);
     }
-    dt_state_promote_due (self->state, now);
     next = s_min (next, dt_state_next_due (self->state));
     next = s_min (next, dt_master_expire_waiters (self));
     next = s_min (next, dt_conns_watch (self->conns, now));
@@ -618,6 +618,10 @@ int dt_master_run (dt_master_t *self)
          * nothing, and the workers run them while the commit waits for the
          * disk, so the next turn brings a larger group. The epoch makes a
          * crash in between harmless (see the top of this file). */
+        /* What fell due joins the queue before this turn's dispatch: the
+         * turn the poll woke for is the one that sends it, ahead of its
+         * commit, so a due task never waits for a group's fsync. */
+        dt_state_promote_due (self->state, self->now);
         s_dispatch (self);
         if (s_commit (self) != 0)
             return -1;

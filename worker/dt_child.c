@@ -309,6 +309,23 @@ ssize_t dt_child_write (int *fd, const void *buf, size_t size)
     }
 }
 
+ssize_t dt_child_writev (int *fd, const struct iovec *iov, int n)
+{
+    if (*fd < 0)
+        return -1;
+    for (;;) {
+        ssize_t w = writev (*fd, iov, n);
+        if (w >= 0)
+            return w;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return 0;
+        dt_child_close_fd (fd);
+        return -1;
+    }
+}
+
 int dt_child_reap (dt_child_t *child, int *status)
 {
     if (child->pid <= 0)

@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 /* Where a polling fallback looks again for a child's exit, without pidfd. */
 #define DT_CHILD_REAP_POLL_MS 20
@@ -85,6 +86,9 @@ ssize_t dt_child_read (int *fd, void *buf, size_t size);
  * it to -1. */
 ssize_t dt_child_write (int *fd, const void *buf, size_t size);
 
+/* dt_child_write of `n` buffers in one system call (writev; n at most
+ * IOV_MAX), the way several task lines go to one child at once. */
+ssize_t dt_child_writev (int *fd, const struct iovec *iov, int n);
 /* Closes *fd if open and sets it to -1. */
 void dt_child_close_fd (int *fd);
 

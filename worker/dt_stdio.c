@@ -1,15 +1,14 @@
 /* dt_stdio.c - the stdio handler: long-lived children that take tasks as JSON lines on stdin. */
 #include "dt_stdio.h"
-#include "dt_base64.h"
 #include "dt_child.h"
 #include "dt_limits.h"
 #include "dt_log.h"
 #include "dt_msg.h"
+#include "dt_stdio_line.h"
 
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,9 @@
 /* A line buffer grown past this for a big reply is freed once empty, so
  * one big output does not pin megabytes per child. */
 #define S_LINE_KEEP (64 * 1024)
+/* Task lines handed to the kernel in one writev: enough for a batch, few
+ * enough for the stack (IOV_MAX is 1024). */
+#define S_IOV_MAX 64
 
 /* A task started and not reported yet. */
 typedef struct s_job_t {
@@ -28,18 +30,26 @@ typedef struct s_job_t {
     uint64_t task_id;       /* the master's id: the "id" of the line */
     uint32_t attempt;       /* as given to start */
     uint32_t time_limit_ms; /* for the error */
-    int64_t started;        /* monotonic ms */
-    int64_t deadline;       /* monotonic ms of its time limit */
+    int64_t started;        /* monotonic ms of its start: elapsed_ms counts from it */
+    int64_t deadline;       /* monotonic ms its time limit ends */
+    int put_back;           /* it went back to the queue once already (s_give_up) */
     char *line;             /* the request line, '\n' included */
     size_t line_len;        /* its length */
-    struct s_job_t *next;   /* pending FIFO link */
+    uint64_t end;           /* with a child: kid->given once its line was given */
+    struct s_job_t *next;   /* FIFO link: the queue, or its child's tasks */
 } s_job_t;
+
+/* A FIFO of tasks, oldest first. */
+typedef struct {
+    s_job_t *head;
+    s_job_t *tail;
+    size_t count;
+} s_fifo_t;
 
 typedef enum {
     S_DOWN,  /* no process: spawned again at restart_at */
-    S_IDLE,  /* running, no task */
-    S_BUSY,  /* running a task */
-    S_DYING, /* killed by us, not reaped yet */
+    S_UP,    /* running, holding 0 to inflight tasks */
+    S_DYING, /* killed by us, not reaped yet; holds no task */
 } s_state_t;
 
 typedef enum { S_FD_IN, S_FD_OUT, S_FD_ERR, S_FD_PID } s_fd_role_t;
@@ -49,8 +59,12 @@ typedef struct {
     uint32_t index;       /* for logs */
     dt_child_t child;     /* pid 0 when DOWN */
     s_state_t state;      /* see s_state_t */
-    s_job_t *job;         /* BUSY: its task */
-    size_t written;       /* bytes of job->line written */
+    s_fifo_t held;        /* tasks given to it and not answered, in the order given */
+    s_job_t *wjob;        /* the first held task whose line is not all written; NULL: none */
+    size_t woff;          /* bytes of wjob's line written */
+    uint64_t given;       /* bytes of task lines given to this process */
+    uint64_t written;     /* of them, written to its stdin */
+    int64_t deadline;     /* the earliest deadline of its held tasks; INT64_MAX: none */
     char *rbuf;           /* stdout bytes not yet a whole line */
     size_t rlen;          /* bytes in it */
     size_t rcap;          /* bytes allocated */
@@ -66,11 +80,11 @@ typedef struct {
 typedef struct {
     dt_handler_t base;        /* must be first: the loop sees only this */
     dt_exec_options_t opts;   /* copy; strings borrowed */
+    uint32_t inflight;        /* tasks one child may hold at once */
     uint32_t task_ms;         /* the master's bound on a task's run time; 0: none */
     s_kid_t *kids;            /* the children */
     uint32_t nkids;           /* how many */
-    s_job_t *pending_head;    /* tasks waiting for a child, oldest first */
-    s_job_t *pending_tail;    /* newest */
+    s_fifo_t pending;         /* tasks waiting for room in a child */
     size_t running;           /* tasks started and not reported */
     struct pollfd *pfds;      /* 4 per child and the extra fd */
     s_kid_t **pfd_kid;        /* which child each belongs to */
@@ -91,6 +105,65 @@ static void s_job_free (s_job_t *job)
         free (job->line);
         free (job);
     }
+}
+
+/* ---- FIFOs ------------------------------------------------------------- */
+
+static void s_fifo_push (s_fifo_t *fifo, s_job_t *job)
+{
+    job->next = NULL;
+    if (fifo->tail)
+        fifo->tail->next = job;
+    else
+        fifo->head = job;
+    fifo->tail = job;
+    fifo->count++;
+}
+
+static s_job_t *s_fifo_pop (s_fifo_t *fifo)
+{
+    s_job_t *job = fifo->head;
+    if (job) {
+        fifo->head = job->next;
+        if (!fifo->head)
+            fifo->tail = NULL;
+        fifo->count--;
+        job->next = NULL;
+    }
+    return job;
+}
+
+/* Puts all of `front` before what `fifo` holds, in its order; empties it. */
+static void s_fifo_prepend (s_fifo_t *fifo, s_fifo_t *front)
+{
+    if (!front->head)
+        return;
+    front->tail->next = fifo->head;
+    fifo->head = front->head;
+    if (!fifo->tail)
+        fifo->tail = front->tail;
+    fifo->count += front->count;
+    *front = (s_fifo_t){NULL, NULL, 0};
+}
+
+/* Unlinks `job`, which `prev` precedes (NULL: it is the head). */
+static void s_fifo_unlink (s_fifo_t *fifo, s_job_t *prev, s_job_t *job)
+{
+    if (prev)
+        prev->next = job->next;
+    else
+        fifo->head = job->next;
+    if (fifo->tail == job)
+        fifo->tail = prev;
+    fifo->count--;
+    job->next = NULL;
+}
+
+static void s_fifo_free (s_fifo_t *fifo)
+{
+    s_job_t *job;
+    while ((job = s_fifo_pop (fifo)))
+        s_job_free (job);
 }
 
 /* Reports a task and frees it. */
@@ -118,6 +191,73 @@ static void s_report (s_stdio_t *self, s_job_t *job, uint8_t outcome, const void
     s_job_free (job);
 }
 
+/* ---- A child's tasks --------------------------------------------------- */
+
+/* Gives `job` to `kid`: its line is written by s_feed, after the others'. */
+static void s_give (s_kid_t *kid, s_job_t *job)
+{
+    s_fifo_push (&kid->held, job);
+    kid->given += job->line_len;
+    job->end = kid->given;
+    if (!kid->wjob) {
+        kid->wjob = job;
+        kid->woff = 0;
+    }
+    if (job->deadline < kid->deadline)
+        kid->deadline = job->deadline;
+}
+
+/* The first task `kid` holds with master's id `task_id` (an earlier attempt
+ * of the same task may still be held: the oldest answers first), and the
+ * one before it in *prev; NULL when none. */
+static s_job_t *s_find (s_kid_t *kid, uint64_t task_id, s_job_t **prev)
+{
+    *prev = NULL;
+    for (s_job_t *job = kid->held.head; job; *prev = job, job = job->next)
+        if (job->task_id == task_id)
+            return job;
+    return NULL;
+}
+
+/* Takes an answered task (its line written whole) from `kid`. */
+static void s_take (s_kid_t *kid, s_job_t *prev, s_job_t *job)
+{
+    assert (kid->wjob != job);
+    s_fifo_unlink (&kid->held, prev, job);
+    if (job->deadline == kid->deadline) {
+        kid->deadline = INT64_MAX;
+        for (s_job_t *j = kid->held.head; j; j = j->next)
+            if (j->deadline < kid->deadline)
+                kid->deadline = j->deadline;
+    }
+}
+
+/* Writes what it can of the lines not yet written, several in one call. */
+static void s_feed (s_kid_t *kid)
+{
+    while (kid->wjob && kid->child.in >= 0) {
+        struct iovec iov[S_IOV_MAX];
+        int n = 0;
+        size_t off = kid->woff;
+        for (s_job_t *job = kid->wjob; job && n < S_IOV_MAX; job = job->next, off = 0)
+            iov[n++] = (struct iovec){job->line + off, job->line_len - off};
+        ssize_t w = dt_child_writev (&kid->child.in, iov, n);
+        if (w <= 0)
+            return; /* full, or it closed stdin: its exit or the time limit follows */
+        kid->written += (uint64_t) w;
+        while (w > 0) {
+            size_t left = kid->wjob->line_len - kid->woff;
+            size_t step = (size_t) w < left ? (size_t) w : left;
+            kid->woff += step;
+            w -= (ssize_t) step;
+            if (kid->woff == kid->wjob->line_len) {
+                kid->wjob = kid->wjob->next;
+                kid->woff = 0;
+            }
+        }
+    }
+}
+
 /* ---- Children ---------------------------------------------------------- */
 
 static int s_spawn (s_stdio_t *self, s_kid_t *kid, char *err, size_t err_size)
@@ -127,8 +267,10 @@ static int s_spawn (s_stdio_t *self, s_kid_t *kid, char *err, size_t err_size)
     const char *env[] = {kind, NULL};
     if (dt_child_spawn (&kid->child, self->opts.argv, env, err, err_size) != 0)
         return -1;
-    kid->state = S_IDLE;
+    kid->state = S_UP;
     kid->rlen = kid->scanned = 0;
+    kid->given = kid->written = 0;
+    kid->deadline = INT64_MAX;
     kid->tail.len = 0;
     kid->served = 0;
     return 0;
@@ -150,23 +292,43 @@ static void s_restart (s_stdio_t *self, s_kid_t *kid, int64_t now)
                                                                     : kid->backoff_ms * 2;
 }
 
-/* Kills a child we give up on; its task, if any, was reported already.
- * `hung`: it ran past the time limit, and is restarted at once once reaped
- * (each such restart cost a whole time limit: no storm). Any other reason
- * (a malformed line) restarts it after the back-off, as a crash does: a
+/* Gives up on a child whose task at fault was reported already: the tasks
+ * it still holds go back to the front of the queue, in their order, with
+ * their time limit started again (they did nothing wrong, and another
+ * child takes them without an attempt spent); one that went back once
+ * already is RETRY instead, so a task is not held back indefinitely by one
+ * bad neighbour after another. Then the child is killed. `hung`: it ran
+ * past a time limit, and is restarted at once once reaped (each such
+ * restart cost a whole time limit: no storm). Any other reason (a
+ * malformed line) restarts it after the back-off, as a crash does: a
  * command that prints a banner on stdout at start must not respawn in a
  * tight loop. */
-static void s_kill (s_kid_t *kid, int hung)
+static void s_give_up (s_stdio_t *self, s_kid_t *kid, int hung, int64_t now)
 {
+    s_fifo_t back = {NULL, NULL, 0};
+    s_job_t *job;
+    while ((job = s_fifo_pop (&kid->held))) {
+        if (job->put_back) {
+            s_report (self, job, DT_OUTCOME_RETRY, NULL, 0,
+                      "child killed twice while it held the task (for another task's time "
+                      "limit or a malformed line)");
+            continue;
+        }
+        job->put_back = 1;
+        job->deadline = now + job->time_limit_ms;
+        s_fifo_push (&back, job);
+    }
+    s_fifo_prepend (&self->pending, &back);
+    kid->wjob = NULL;
+    kid->deadline = INT64_MAX;
     dt_child_kill (&kid->child);
     dt_child_close_fd (&kid->child.in);
-    kid->job = NULL;
     kid->state = S_DYING;
     kid->hung = hung;
 }
 
-/* A reaped child: its task, if it had one, is RETRY; it restarts at once
- * if it hung, else after its back-off. */
+/* A reaped child: the tasks it held are RETRY (any of them may be why it
+ * died); it restarts at once if it hung, else after its back-off. */
 static void s_on_exit (s_stdio_t *self, s_kid_t *kid, int status, int64_t now)
 {
     char what[64], tail[DT_CHILD_TAIL_MAX + 1];
@@ -174,13 +336,15 @@ static void s_on_exit (s_stdio_t *self, s_kid_t *kid, int status, int64_t now)
     dt_child_tail_text (&kid->tail, tail, sizeof tail);
     int crashed = kid->state != S_DYING;
     int hung = kid->state == S_DYING && kid->hung;
-    if (kid->state == S_BUSY) {
+    s_job_t *job;
+    while ((job = s_fifo_pop (&kid->held))) {
         char error[DT_LIMIT_ERROR_MAX - 1];
         snprintf (error, sizeof error, "child exited mid-task (%s)%s%s", what, tail[0] ? ": " : "",
                   tail);
-        s_report (self, kid->job, DT_OUTCOME_RETRY, NULL, 0, error);
-        kid->job = NULL;
+        s_report (self, job, DT_OUTCOME_RETRY, NULL, 0, error);
     }
+    kid->wjob = NULL;
+    kid->deadline = INT64_MAX;
     dt_child_close_fd (&kid->child.in);
     dt_child_close_fd (&kid->child.out);
     dt_child_close_fd (&kid->child.err);
@@ -200,129 +364,70 @@ static void s_on_exit (s_stdio_t *self, s_kid_t *kid, int status, int64_t now)
 
 /* ---- Lines ------------------------------------------------------------- */
 
-/* A malformed line: the task fails with why, the child is replaced. */
-static void s_malformed (s_stdio_t *self, s_kid_t *kid, const char *line, size_t len,
-                         const char *why)
+/* A malformed line: the task it names (`job`, which `prev` precedes), else
+ * the oldest the child holds, fails with why; the child is given up on. */
+static void s_malformed (s_stdio_t *self, s_kid_t *kid, s_job_t *prev, s_job_t *job,
+                         const char *line, size_t len, const char *why)
 {
     char sample[100], error[DT_LIMIT_ERROR_MAX - 1];
     dt_log_escape (sample, sizeof sample, line, len, 64);
-    dt_log_warn ("STDIO-MALFORMED", "child %" PRIu32 ": %s: %s; restarting it", kid->index, why,
-                 sample);
-    if (kid->job) {
+    dt_log_warn ("STDIO-MALFORMED",
+                 "child %" PRIu32 ": %s: %s; restarting it (%zu tasks held go back to the queue)",
+                 kid->index, why, sample, kid->held.count ? kid->held.count - 1 : 0);
+    if (!job) {
+        prev = NULL;
+        job = kid->held.head;
+    }
+    if (job) {
+        /* Where its line stood no longer matters: the child is given up
+         * on below, and what else it held goes back whole. */
+        s_fifo_unlink (&kid->held, prev, job);
         snprintf (error, sizeof error, "malformed reply from the command: %s", why);
-        s_report (self, kid->job, DT_OUTCOME_FAIL, NULL, 0, error);
+        s_report (self, job, DT_OUTCOME_FAIL, NULL, 0, error);
     }
-    s_kill (kid, 0);
-}
-
-/* The reply's output into *out (caller frees): "output" or
- * "output_base64". Returns 0, or -1 with why. */
-static int s_output (json_t *reply, char **out, size_t *out_len, const char **why)
-{
-    json_t *text = json_object_get (reply, "output");
-    json_t *b64 = json_object_get (reply, "output_base64");
-    *out = NULL;
-    *out_len = 0;
-    if (text && !json_is_null (text)) {
-        if (!json_is_string (text))
-            return *why = "\"output\" is not a string", -1;
-        size_t len = json_string_length (text);
-        if (len && !(*out = malloc (len)))
-            return *why = "out of memory", -1;
-        if (len)
-            memcpy (*out, json_string_value (text), len);
-        *out_len = len;
-    } else if (b64 && !json_is_null (b64)) {
-        if (!json_is_string (b64))
-            return *why = "\"output_base64\" is not a string", -1;
-        size_t len = json_string_length (b64);
-        if (len && !(*out = malloc (len / 4 * 3 + 1)))
-            return *why = "out of memory", -1;
-        long n = dt_base64_decode (json_string_value (b64), len, *out);
-        if (n < 0) {
-            free (*out);
-            *out = NULL;
-            return *why = "\"output_base64\" is not base64", -1;
-        }
-        *out_len = (size_t) n;
-    }
-    return 0;
+    s_give_up (self, kid, 0, s_now_ms ());
 }
 
 static void s_on_line (s_stdio_t *self, s_kid_t *kid, const char *line, size_t len)
 {
-    if (len && line[len - 1] == '\r')
-        len--;
-    if (kid->state != S_BUSY) {
-        s_malformed (self, kid, line, len, "a reply when it had no task");
+    dt_stdio_reply_t reply;
+    char why[200];
+    s_job_t *prev = NULL, *job = NULL;
+    if (dt_stdio_reply_decode (line, len, &reply, why, sizeof why) != 0) {
+        if (reply.has_id)
+            job = s_find (kid, reply.id, &prev);
+        s_malformed (self, kid, prev, job, line, len, why);
         return;
     }
-    /* The rest of its line would never be written, and the next task's
-     * line would follow a cut one: the child must be replaced. */
-    if (kid->written < kid->job->line_len) {
-        s_malformed (self, kid, line, len, "a reply before its task was written whole");
-        return;
-    }
-    json_error_t jerr;
-    json_t *reply = json_loadb (line, len, JSON_ALLOW_NUL, &jerr);
-    char why_buf[200];
-    const char *why = NULL;
-    char *output = NULL;
-    size_t output_len = 0;
-    uint8_t outcome = DT_OUTCOME_FAIL;
-    const char *state = NULL;
-    json_t *id = reply ? json_object_get (reply, "id") : NULL;
-    json_t *error = reply ? json_object_get (reply, "error") : NULL;
-    json_t *jstate = reply ? json_object_get (reply, "state") : NULL;
-    if (!reply) {
-        snprintf (why_buf, sizeof why_buf, "not JSON (%s)", jerr.text);
-        why = why_buf;
-    } else if (!json_is_object (reply))
-        why = "not a JSON object";
-    else if (!json_is_integer (id) || (uint64_t) json_integer_value (id) != kid->job->task_id) {
-        snprintf (why_buf, sizeof why_buf, "\"id\" is not the task's (%" PRIu64 ")",
-                  kid->job->task_id);
-        why = why_buf;
-    } else if (!json_is_string (jstate))
-        why = "no \"state\" string";
-    else if (error && !json_is_null (error) && !json_is_string (error))
-        why = "\"error\" is not a string";
-    else {
-        state = json_string_value (jstate);
-        if (strcmp (state, "done") == 0)
-            outcome = DT_OUTCOME_DONE;
-        else if (strcmp (state, "retry") == 0)
-            outcome = DT_OUTCOME_RETRY;
-        else if (strcmp (state, "failed") == 0)
-            outcome = DT_OUTCOME_FAIL;
+    job = s_find (kid, reply.id, &prev);
+    if (!job) {
+        if (kid->held.count == 0)
+            snprintf (why, sizeof why, "a reply when it had no task");
+        else if (kid->held.count == 1)
+            snprintf (why, sizeof why, "\"id\" is not the task's (%" PRIu64 ")",
+                      kid->held.head->task_id);
         else
-            why = "\"state\" is not done, retry or failed";
-        if (!why)
-            s_output (reply, &output, &output_len, &why);
+            snprintf (why, sizeof why, "\"id\" %" PRIu64 " is none of the %zu tasks it holds",
+                      reply.id, kid->held.count);
+        s_malformed (self, kid, NULL, NULL, line, len, why);
+    } else if (kid->written < job->end)
+        /* The rest of its line would never be written, and the next
+         * task's line would follow a cut one: the child must be replaced. */
+        s_malformed (self, kid, prev, job, line, len, "a reply before its task was written whole");
+    else {
+        s_take (kid, prev, job);
+        kid->served++;
+        kid->backoff_ms = DT_STDIO_RESTART_MIN_MS;
+        if (reply.output_len > self->opts.output_max) {
+            snprintf (why, sizeof why, "output over %zu bytes", self->opts.output_max);
+            s_report (self, job, DT_OUTCOME_FAIL, NULL, 0, why);
+        } else {
+            if (reply.outcome != DT_OUTCOME_DONE && !reply.error[0])
+                snprintf (reply.error, sizeof reply.error, "the command said %s", reply.state);
+            s_report (self, job, reply.outcome, reply.output, reply.output_len, reply.error);
+        }
     }
-    if (why) {
-        s_malformed (self, kid, line, len, why);
-        json_decref (reply);
-        return;
-    }
-    /* An error goes with retry and failed only (dt_handler.h). */
-    char text[DT_LIMIT_ERROR_MAX - 1] = "";
-    if (json_is_string (error) && outcome != DT_OUTCOME_DONE)
-        dt_child_text (json_string_value (error), json_string_length (error), text, sizeof text);
-    if (output_len > self->opts.output_max) {
-        outcome = DT_OUTCOME_FAIL;
-        snprintf (text, sizeof text, "output over %zu bytes", self->opts.output_max);
-        output_len = 0;
-    } else if (outcome != DT_OUTCOME_DONE && !text[0])
-        snprintf (text, sizeof text, "the command said %s", state);
-    s_job_t *job = kid->job;
-    kid->job = NULL;
-    kid->state = S_IDLE;
-    kid->served++;
-    kid->backoff_ms = DT_STDIO_RESTART_MIN_MS;
-    s_report (self, job, outcome, output, output_len, text);
-    free (output);
-    json_decref (reply);
+    dt_stdio_reply_free (&reply);
 }
 
 /* Lines over the cap are refused before they are parsed. */
@@ -344,7 +449,7 @@ static void s_read (s_stdio_t *self, s_kid_t *kid)
                 cap *= 2;
             char *rbuf = realloc (kid->rbuf, cap);
             if (!rbuf) {
-                s_malformed (self, kid, "", 0, "out of memory for its reply");
+                s_malformed (self, kid, NULL, NULL, "", 0, "out of memory for its reply");
                 continue;
             }
             kid->rbuf = rbuf;
@@ -359,7 +464,7 @@ static void s_read (s_stdio_t *self, s_kid_t *kid)
                 break;
             size_t end = (size_t) (nl - kid->rbuf);
             if (end - start > DT_LIMIT_STDIO_LINE_MAX)
-                s_malformed (self, kid, kid->rbuf + start, end - start, s_too_long);
+                s_malformed (self, kid, NULL, NULL, kid->rbuf + start, end - start, s_too_long);
             else
                 s_on_line (self, kid, kid->rbuf + start, end - start);
             start = end + 1;
@@ -373,7 +478,7 @@ static void s_read (s_stdio_t *self, s_kid_t *kid)
         kid->rlen -= start;
         kid->scanned = kid->rlen;
         if (kid->rlen > DT_LIMIT_STDIO_LINE_MAX) {
-            s_malformed (self, kid, kid->rbuf, kid->rlen, s_too_long);
+            s_malformed (self, kid, NULL, NULL, kid->rbuf, kid->rlen, s_too_long);
             kid->rlen = kid->scanned = 0;
         }
         if (kid->rlen == 0 && kid->rcap > S_LINE_KEEP) {
@@ -395,72 +500,33 @@ static void s_read_err (s_stdio_t *self, s_kid_t *kid)
         dt_child_tail_add (&kid->tail, self->chunk, (size_t) n);
 }
 
-static void s_feed (s_kid_t *kid)
+/* The running child with the most room, NULL when none has any: tasks are
+ * spread over the children, so each holds about as many as the others. */
+static s_kid_t *s_roomiest (s_stdio_t *self)
 {
-    s_job_t *job = kid->job;
-    while (job && kid->child.in >= 0 && kid->written < job->line_len) {
-        ssize_t n =
-            dt_child_write (&kid->child.in, job->line + kid->written, job->line_len - kid->written);
-        if (n <= 0)
-            break; /* full, or it closed stdin: its exit or the time limit follows */
-        kid->written += (size_t) n;
+    s_kid_t *best = NULL;
+    for (uint32_t i = 0; i < self->nkids; i++) {
+        s_kid_t *kid = &self->kids[i];
+        if (kid->state == S_UP && kid->child.in >= 0 && kid->held.count < self->inflight &&
+            (!best || kid->held.count < best->held.count))
+            best = kid;
     }
+    return best;
 }
 
-/* Gives pending tasks to idle children. */
+/* Gives queued tasks to children with room, then writes each child's new
+ * lines together. */
 static void s_dispatch (s_stdio_t *self)
 {
-    for (uint32_t i = 0; i < self->nkids && self->pending_head; i++) {
-        s_kid_t *kid = &self->kids[i];
-        if (kid->state != S_IDLE)
-            continue;
-        s_job_t *job = self->pending_head;
-        self->pending_head = job->next;
-        if (!self->pending_head)
-            self->pending_tail = NULL;
-        job->next = NULL;
-        kid->job = job;
-        kid->written = 0;
-        kid->state = S_BUSY;
-        s_feed (kid);
-    }
+    s_kid_t *kid;
+    while (self->pending.head && (kid = s_roomiest (self)))
+        s_give (kid, s_fifo_pop (&self->pending));
+    for (uint32_t i = 0; i < self->nkids; i++)
+        if (self->kids[i].wjob)
+            s_feed (&self->kids[i]);
 }
 
 /* ---- The handler ------------------------------------------------------- */
-
-/* The request line for a task, '\n' included; NULL when out of memory. */
-static char *s_encode (const dt_handler_task_t *task, size_t *len_out)
-{
-    char *line = NULL, *b64 = NULL;
-    json_t *obj = json_object ();
-    if (!obj)
-        return NULL;
-    json_object_set_new (obj, "id", json_integer ((json_int_t) task->task_id));
-    json_object_set_new (obj, "attempt", json_integer ((json_int_t) task->attempt));
-    /* NULL when the payload is not valid UTF-8: then base64. */
-    json_t *text = json_stringn (task->payload_len ? task->payload : "", task->payload_len);
-    if (text)
-        json_object_set_new (obj, "payload", text);
-    else {
-        b64 = malloc (DT_BASE64_ENCODED_SIZE (task->payload_len));
-        if (!b64)
-            goto done;
-        size_t n = dt_base64_encode (task->payload, task->payload_len, b64);
-        json_object_set_new (obj, "payload_base64", json_stringn (b64, n));
-    }
-    /* Serialised once: its NUL becomes the line's '\n'. (jansson's
-     * allocator is malloc's: the worker never sets another.) */
-    line = json_dumps (obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (!line)
-        goto done;
-    size_t len = strlen (line);
-    line[len] = '\n';
-    *len_out = len + 1;
-done:
-    free (b64);
-    json_decref (obj);
-    return line;
-}
 
 static int s_start (dt_handler_t *h, const dt_handler_task_t *task)
 {
@@ -468,7 +534,7 @@ static int s_start (dt_handler_t *h, const dt_handler_task_t *task)
     s_job_t *job = calloc (1, sizeof *job);
     if (!job)
         return -1;
-    job->line = s_encode (task, &job->line_len);
+    job->line = dt_stdio_line_encode (task, &job->line_len);
     if (!job->line) {
         free (job);
         return -1;
@@ -480,34 +546,52 @@ static int s_start (dt_handler_t *h, const dt_handler_task_t *task)
     job->time_limit_ms =
         dt_exec_time_limit (task->time_limit_ms, self->opts.time_limit_ms, self->task_ms);
     job->deadline = job->started + job->time_limit_ms;
-    if (self->pending_tail)
-        self->pending_tail->next = job;
-    else
-        self->pending_head = job;
-    self->pending_tail = job;
+    /* Given to a child at the next perform, with the rest of this turn's
+     * tasks: one write each child for all of them. */
+    s_fifo_push (&self->pending, job);
     self->running++;
-    s_dispatch (self);
     return 0;
 }
 
-/* Pending tasks past their time limit (no child came free) are RETRY. */
+/* Queued tasks past their time limit (no child had room) are RETRY. */
 static void s_expire_pending (s_stdio_t *self, int64_t now)
 {
-    s_job_t **link = &self->pending_head, *last = NULL;
-    while (*link) {
-        s_job_t *job = *link;
+    s_job_t *prev = NULL, *job = self->pending.head;
+    while (job) {
+        s_job_t *next = job->next;
         if (now < job->deadline) {
-            last = job;
-            link = &job->next;
+            prev = job;
+            job = next;
             continue;
         }
-        *link = job->next;
+        s_fifo_unlink (&self->pending, prev, job);
         char error[128];
         snprintf (error, sizeof error, "task time limit: no command free within %" PRIu32 " ms",
                   job->time_limit_ms);
         s_report (self, job, DT_OUTCOME_RETRY, NULL, 0, error);
+        job = next;
     }
-    self->pending_tail = last;
+}
+
+/* The child's earliest deadline passed: the task it belongs to (the oldest
+ * of those with it) is RETRY, the child is given up on. */
+static void s_time_limit (s_stdio_t *self, s_kid_t *kid, int64_t now)
+{
+    s_job_t *prev = NULL, *job = kid->held.head;
+    while (job->deadline != kid->deadline) {
+        prev = job;
+        job = job->next;
+    }
+    dt_log_warn ("STDIO-CHILD-HUNG",
+                 "child %" PRIu32 ": task %" PRIu64 " over %" PRIu32
+                 " ms: killing and restarting it (%zu tasks held go back to the queue)",
+                 kid->index, job->task_id, job->time_limit_ms, kid->held.count - 1);
+    s_fifo_unlink (&kid->held, prev, job);
+    char error[128];
+    snprintf (error, sizeof error, "task time limit: command killed after %" PRIu32 " ms",
+              job->time_limit_ms);
+    s_report (self, job, DT_OUTCOME_RETRY, NULL, 0, error);
+    s_give_up (self, kid, 1, now);
 }
 
 static void s_advance (s_stdio_t *self, s_kid_t *kid, int64_t now)
@@ -518,7 +602,7 @@ static void s_advance (s_stdio_t *self, s_kid_t *kid, int64_t now)
             s_restart (self, kid, now);
         return;
     }
-    if (ev[S_FD_IN] && kid->state == S_BUSY)
+    if (ev[S_FD_IN] && kid->wjob)
         s_feed (kid);
     if (ev[S_FD_OUT])
         s_read (self, kid);
@@ -535,17 +619,8 @@ static void s_advance (s_stdio_t *self, s_kid_t *kid, int64_t now)
             return;
         }
     }
-    if (kid->state == S_BUSY && now >= kid->job->deadline) {
-        char error[128];
-        snprintf (error, sizeof error, "task time limit: command killed after %" PRIu32 " ms",
-                  kid->job->time_limit_ms);
-        dt_log_warn ("STDIO-CHILD-HUNG",
-                     "child %" PRIu32 ": task %" PRIu64 " over %" PRIu32
-                     " ms: killing and restarting it",
-                     kid->index, kid->job->task_id, kid->job->time_limit_ms);
-        s_report (self, kid->job, DT_OUTCOME_RETRY, NULL, 0, error);
-        s_kill (kid, 1);
-    }
+    if (kid->state == S_UP && kid->held.head && now >= kid->deadline)
+        s_time_limit (self, kid, now);
 }
 
 static void s_set_task_ms (dt_handler_t *h, uint32_t ms)
@@ -569,17 +644,19 @@ static int s_perform (dt_handler_t *h)
 static long s_timeout (dt_handler_t *h)
 {
     s_stdio_t *self = (s_stdio_t *) h;
+    if (self->pending.head && s_roomiest (self))
+        return 0; /* new tasks for a child: the next perform gives them */
     int64_t now = s_now_ms (), due = INT64_MAX;
     for (uint32_t i = 0; i < self->nkids; i++) {
         s_kid_t *kid = &self->kids[i];
         if (kid->state == S_DOWN && kid->restart_at < due)
             due = kid->restart_at;
-        if (kid->state == S_BUSY && kid->job->deadline < due)
-            due = kid->job->deadline;
+        if (kid->state == S_UP && kid->deadline < due)
+            due = kid->deadline;
         if (kid->state != S_DOWN && kid->child.pidfd < 0 && now + DT_CHILD_REAP_POLL_MS < due)
             due = now + DT_CHILD_REAP_POLL_MS;
     }
-    for (s_job_t *job = self->pending_head; job; job = job->next)
+    for (s_job_t *job = self->pending.head; job; job = job->next)
         if (job->deadline < due)
             due = job->deadline;
     if (due == INT64_MAX)
@@ -600,8 +677,7 @@ static int s_wait (dt_handler_t *h, int extra_fd, int timeout_ms)
         s_kid_t *kid = &self->kids[i];
         if (kid->state == S_DOWN)
             continue;
-        int writing = kid->state == S_BUSY && kid->written < kid->job->line_len;
-        want[0].fd = writing ? kid->child.in : -1;
+        want[0].fd = kid->wjob ? kid->child.in : -1;
         want[0].events = POLLOUT;
         want[0].role = S_FD_IN;
         want[1].fd = kid->child.out;
@@ -667,15 +743,11 @@ static void s_destroy (dt_handler_t *h)
     if (self->kids) {
         s_stop_children (self);
         for (uint32_t i = 0; i < self->nkids; i++) {
-            s_job_free (self->kids[i].job);
+            s_fifo_free (&self->kids[i].held);
             free (self->kids[i].rbuf);
         }
     }
-    while (self->pending_head) {
-        s_job_t *job = self->pending_head;
-        self->pending_head = job->next;
-        s_job_free (job);
-    }
+    s_fifo_free (&self->pending);
     free (self->kids);
     free (self->pfds);
     free (self->pfd_kid);
@@ -694,10 +766,10 @@ static const dt_handler_ops_t s_ops = {
     .destroy = s_destroy,
 };
 
-dt_handler_t *dt_stdio_new (const dt_exec_options_t *opts, uint32_t children,
+dt_handler_t *dt_stdio_new (const dt_exec_options_t *opts, uint32_t children, uint32_t inflight,
                             dt_handler_done_fn *done, void *done_arg, char *err, size_t err_size)
 {
-    assert (children > 0);
+    assert (children > 0 && inflight > 0);
     if (dt_exec_check (opts, err, err_size) != 0)
         return NULL;
     s_stdio_t *self = calloc (1, sizeof *self);
@@ -707,6 +779,7 @@ dt_handler_t *dt_stdio_new (const dt_exec_options_t *opts, uint32_t children,
     }
     self->base = (dt_handler_t){&s_ops, done, done_arg};
     self->opts = *opts;
+    self->inflight = inflight;
     size_t nfds = 4 * (size_t) children + 1;
     self->kids = calloc (children, sizeof *self->kids);
     self->pfds = calloc (nfds, sizeof *self->pfds);
@@ -723,12 +796,16 @@ dt_handler_t *dt_stdio_new (const dt_exec_options_t *opts, uint32_t children,
         kid->index = i;
         kid->child.pidfd = kid->child.in = kid->child.out = kid->child.err = -1;
         kid->backoff_ms = DT_STDIO_RESTART_MIN_MS;
+        kid->deadline = INT64_MAX;
         self->nkids = i + 1;
         if (s_spawn (self, kid, err, err_size) != 0)
             goto fail;
     }
-    dt_log_info ("STDIO-START", "kind %s: %" PRIu32 " children of %s, time limit %" PRIu32 " ms",
-                 opts->kind ? opts->kind : "-", children, opts->argv[0], opts->time_limit_ms);
+    dt_log_info ("STDIO-START",
+                 "kind %s: %" PRIu32 " children of %s, %" PRIu32
+                 " tasks in flight each, time limit %" PRIu32 " ms",
+                 opts->kind ? opts->kind : "-", children, opts->argv[0], inflight,
+                 opts->time_limit_ms);
     return &self->base;
 fail:
     s_destroy (&self->base);

@@ -72,7 +72,8 @@ typedef struct {
 
 typedef struct {
     dt_worker_options_t opts; /* copy; strings borrowed from the caller */
-    uint32_t capacity;        /* concurrency + prefetch: the credit we want */
+    uint32_t capacity;        /* nslots + prefetch: the credit we want */
+    uint32_t nslots;          /* tasks run at once: concurrency (x stdio_inflight for stdio) */
     dt_str_t kind;            /* the kind served: --kind of a command handler, else http */
     int kind_named;           /* HELLO names it (a command handler); http is the default */
     int fetches;              /* the handler is http's: jobs' HTTP options apply */
@@ -94,7 +95,7 @@ typedef struct {
     s_task_t *queue_head;     /* received, not started, oldest first */
     s_task_t *queue_tail;     /* newest */
     size_t queued;            /* tasks in the queue */
-    s_slot_t *slots;          /* concurrency entries */
+    s_slot_t *slots;          /* nslots entries */
     uint32_t *free_slots;     /* stack of unused slot indexes */
     uint32_t nfree;           /* entries on it */
     dt_msg_result_t *results; /* finished, not sent yet; [rhead, nresults) */
@@ -147,7 +148,7 @@ static int s_send (s_worker_t *self, const dt_msg_t *msg)
 
 static size_t s_held (const s_worker_t *self)
 {
-    return (self->opts.concurrency - self->nfree) + self->queued;
+    return (self->nslots - self->nfree) + self->queued;
 }
 
 /* Sends HELLO offering the full capacity. To a master that still knows us
@@ -161,7 +162,7 @@ static void s_send_hello (s_worker_t *self)
     /* Stopping, it asks for nothing more: the master keeps its leases and
      * stops sending, instead of leasing tasks it would only refuse. */
     uint32_t capacity = self->stopping ? 0 : self->capacity;
-    uint32_t concurrency = self->stopping ? 0 : self->opts.concurrency;
+    uint32_t concurrency = self->stopping ? 0 : self->nslots;
     size_t held = s_held (self);
     dt_msg_t msg;
     dt_msg_init (&msg);
@@ -340,7 +341,7 @@ static const char *s_outcome_name (uint8_t outcome)
 static void s_on_done (void *arg, const dt_handler_result_t *r)
 {
     s_worker_t *self = arg;
-    assert (r->id < self->opts.concurrency);
+    assert (r->id < self->nslots);
     uint32_t index = (uint32_t) r->id;
     s_slot_t slot = self->slots[index];
     self->free_slots[self->nfree++] = index;
@@ -794,23 +795,28 @@ static s_worker_t *s_new (const dt_worker_options_t *opts)
         return NULL;
     }
     self->opts = *opts;
-    self->capacity = opts->concurrency + opts->prefetch;
+    /* A stdio child holds stdio_inflight tasks at once: each one runs,
+     * as far as the master's lease clocks are concerned. */
+    self->nslots = opts->concurrency;
+    if (strcmp (opts->handler, "stdio") == 0 && opts->stdio_inflight > 1)
+        self->nslots *= opts->stdio_inflight;
+    self->capacity = self->nslots + opts->prefetch;
     /* A command handler serves its --kind; http and noop serve http. */
     self->kind_named = opts->exec.kind && strcmp (opts->handler, "http") != 0 &&
                        strcmp (opts->handler, "noop") != 0;
     self->kind = dt_str (self->kind_named ? opts->exec.kind : DT_KIND_HTTP);
     self->heartbeat_ms = opts->heartbeat_ms;
     self->liveness = DT_WORKER_LIVENESS_DEFAULT;
-    self->slots = calloc (opts->concurrency, sizeof *self->slots);
-    self->free_slots = calloc (opts->concurrency, sizeof *self->free_slots);
+    self->slots = calloc (self->nslots, sizeof *self->slots);
+    self->free_slots = calloc (self->nslots, sizeof *self->free_slots);
     if (!self->slots || !self->free_slots) {
         dt_log_error ("WORKER-START", "out of memory");
         goto fail;
     }
     /* Popped from the top: slot 0 first, which keeps logs readable. */
-    for (uint32_t i = 0; i < opts->concurrency; i++)
-        self->free_slots[i] = opts->concurrency - 1 - i;
-    self->nfree = opts->concurrency;
+    for (uint32_t i = 0; i < self->nslots; i++)
+        self->free_slots[i] = self->nslots - 1 - i;
+    self->nfree = self->nslots;
 
     char err[256] = "";
     if (strcmp (opts->handler, "noop") == 0)
@@ -822,7 +828,8 @@ static s_worker_t *s_new (const dt_worker_options_t *opts)
         self->handler = dt_exec_new (&opts->exec, s_on_done, self, err, sizeof err);
     else if (strcmp (opts->handler, "stdio") == 0)
         self->handler =
-            dt_stdio_new (&opts->exec, opts->concurrency, s_on_done, self, err, sizeof err);
+            dt_stdio_new (&opts->exec, opts->concurrency, self->nslots / opts->concurrency,
+                          s_on_done, self, err, sizeof err);
     else
         snprintf (err, sizeof err, "unknown handler '%s'", opts->handler);
     if (!self->handler) {

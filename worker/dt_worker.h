@@ -25,6 +25,7 @@ typedef struct {
     const char *handler;      /* "http", "noop", "exec" or "stdio"; borrowed */
     uint32_t concurrency;     /* tasks running at once */
     uint32_t prefetch;        /* tasks held waiting beyond those running */
+    uint32_t stdio_inflight;  /* stdio: tasks each child holds at once (0 or 1: one) */
     uint32_t heartbeat_ms;    /* offered in HELLO, used until WELCOME says otherwise */
     const char *warc_dir;     /* local mode: append captures to rolling WARC files here
                                  (dt_warc_file.h); NULL: none; borrowed */

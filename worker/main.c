@@ -25,8 +25,8 @@ static const char s_usage[] =
     "                    [--warc-dir DIR] [--header 'NAME: VALUE']... [--user-agent UA]\n"
     "                    [--method GET|HEAD] [--compressed]\n"
     "                    [--key FILE --master-key FILE] [-v|-q]\n"
-    "       dtask-worker [options] --kind KIND [--stdio] [--task-timeout SECONDS] -- CMD "
-    "[ARGS...]\n"
+    "       dtask-worker [options] --kind KIND [--stdio [--stdio-inflight N]]\n"
+    "                    [--task-timeout SECONDS] -- CMD [ARGS...]\n"
     "\n"
     "Fetches the URLs a dtask-master hands out (http and https only, up to 5 redirects)\n"
     "and sends back status, byte count, final URL and content type; bodies are counted,\n"
@@ -72,6 +72,9 @@ static const char s_usage[] =
     "                           [a-z0-9_-], in the command's environment as DTASK_KIND\n"
     "      --stdio              keep --concurrency copies of the command running, each\n"
     "                           taking one task at a time as a JSON line on stdin\n"
+    "      --stdio-inflight N   with --stdio: give each child up to N tasks at once\n"
+    "                           (default 1); it may answer them in any order. The\n"
+    "                           worker runs --concurrency x N tasks (at most 2048)\n"
     "      --task-timeout SECONDS\n"
     "                           time limit of one task run by the command (default 60);\n"
     "                           over it the command's process group is killed\n"
@@ -85,8 +88,9 @@ static const char s_usage[] =
     "\n"
     "Every option can also be set in the environment: DTASK_MASTER, DTASK_CONCURRENCY,\n"
     "DTASK_PREFETCH, DTASK_NAME, DTASK_HANDLER, DTASK_TIMEOUT, DTASK_MAX_BYTES,\n"
-    "DTASK_HEARTBEAT, DTASK_GRACE, DTASK_TASK_TIMEOUT, DTASK_DENY_PRIVATE=1,\n"
-    "DTASK_TRUSTED_PROXY=1, DTASK_KEY, DTASK_MASTER_KEY, DTASK_WARC_DIR;\n"
+    "DTASK_HEARTBEAT, DTASK_GRACE, DTASK_TASK_TIMEOUT, DTASK_STDIO_INFLIGHT,\n"
+    "DTASK_DENY_PRIVATE=1, DTASK_TRUSTED_PROXY=1, DTASK_KEY, DTASK_MASTER_KEY,\n"
+    "DTASK_WARC_DIR;\n"
     "flags win.\n"
     "\n"
     "Exit status: 0 stopped by a signal after finishing its tasks, 1 failure or forced\n"
@@ -107,6 +111,7 @@ enum {
     OPT_TRUSTED_PROXY,
     OPT_KIND,
     OPT_STDIO,
+    OPT_STDIO_INFLIGHT,
     OPT_TASK_TIMEOUT,
 };
 
@@ -125,6 +130,7 @@ static const struct {
     {"DTASK_HEARTBEAT", "--heartbeat"},
     {"DTASK_GRACE", "--grace"},
     {"DTASK_TASK_TIMEOUT", "--task-timeout"},
+    {"DTASK_STDIO_INFLIGHT", "--stdio-inflight"},
     {"DTASK_KEY", "--key"},
     {"DTASK_MASTER_KEY", "--master-key"},
 };
@@ -233,6 +239,7 @@ int main (int argc, char **argv)
         {"trusted-proxy", no_argument, NULL, OPT_TRUSTED_PROXY},
         {"kind", required_argument, NULL, OPT_KIND},
         {"stdio", no_argument, NULL, OPT_STDIO},
+        {"stdio-inflight", required_argument, NULL, OPT_STDIO_INFLIGHT},
         {"task-timeout", required_argument, NULL, OPT_TASK_TIMEOUT},
         {"key", required_argument, NULL, 'k'},
         {"master-key", required_argument, NULL, 'K'},
@@ -300,6 +307,12 @@ int main (int argc, char **argv)
             break;
         case OPT_STDIO:
             stdio = 1;
+            break;
+        case OPT_STDIO_INFLIGHT:
+            if (s_parse_u64 (optarg, 1, DT_LIMIT_CREDIT_MAX / 2, &v) != 0)
+                return s_usage_error ("--stdio-inflight: '%s' is not a number from 1 to 2048",
+                                      optarg);
+            opts.stdio_inflight = (uint32_t) v;
             break;
         case OPT_TASK_TIMEOUT:
             if (s_parse_seconds (optarg, 86400, &opts.exec.time_limit_ms) != 0)
@@ -410,6 +423,16 @@ int main (int argc, char **argv)
         }
     } else if (stdio)
         return s_usage_error ("--stdio needs --kind%s", "");
+    if (opts.stdio_inflight && !stdio)
+        return s_usage_error ("--stdio-inflight needs --stdio%s", "");
+    /* Every task a child holds runs (and takes a slot): the total stays
+     * within what --concurrency alone may ask for. */
+    uint32_t running = opts.concurrency;
+    if (stdio && opts.stdio_inflight > 1) {
+        if ((uint64_t) opts.concurrency * opts.stdio_inflight > DT_LIMIT_CREDIT_MAX / 2)
+            return s_usage_error ("--concurrency x --stdio-inflight is over %s", "2048");
+        running = opts.concurrency * opts.stdio_inflight;
+    }
     char why[64];
     if (dt_endpoint_check (opts.master, why, sizeof why) != 0) {
         fprintf (stderr, "dtask-worker: %s: '%s' is %s: expected " DT_ENDPOINT_FORM "\n",
@@ -417,7 +440,7 @@ int main (int argc, char **argv)
         return 2;
     }
     if (!prefetch_set)
-        opts.prefetch = opts.concurrency;
+        opts.prefetch = running;
     /* Behind a proxy the only address the worker connects to is the
      * proxy's: --deny-private would pass http://127.0.0.1/ to a proxy that
      * fetches it on its own side. */

@@ -52,6 +52,7 @@ static const char s_child[] =
 
 typedef struct {
     int calls;             /* completions for this id: must be 1 */
+    size_t order;          /* completions before this one's */
     dt_handler_result_t r; /* strings and output below, not the borrowed ones */
     char error[DT_LIMIT_ERROR_MAX + 1];
     char output[64]; /* the start of the output, NUL-terminated */
@@ -68,6 +69,7 @@ static void s_on_done (void *arg, const dt_handler_result_t *r)
         return;
     s_got_t *g = &s_got[r->id];
     g->calls++;
+    g->order = s_completions - 1;
     g->r = *r;
     snprintf (g->error, sizeof g->error, "%s", r->error);
     size_t n = r->output_len < sizeof g->output - 1 ? r->output_len : sizeof g->output - 1;
@@ -136,20 +138,28 @@ static int s_start (dt_handler_t *h, uint64_t id, const char *payload)
 
 static char *s_argv[] = {"python3", "-c", (char *) s_child, NULL};
 
-static dt_handler_t *s_new (uint32_t children, uint32_t time_limit_ms)
+/* A handler of `children` children running `argv`, each holding up to
+ * `inflight` tasks. */
+static dt_handler_t *s_new_with (char **argv, uint32_t children, uint32_t inflight,
+                                 uint32_t time_limit_ms)
 {
     s_reset ();
     dt_exec_options_t opts;
     dt_exec_options_defaults (&opts);
     opts.kind = "square";
-    opts.argv = s_argv;
+    opts.argv = argv;
     if (time_limit_ms)
         opts.time_limit_ms = time_limit_ms;
     char err[256];
-    dt_handler_t *h = dt_stdio_new (&opts, children, s_on_done, NULL, err, sizeof err);
+    dt_handler_t *h = dt_stdio_new (&opts, children, inflight, s_on_done, NULL, err, sizeof err);
     if (!h)
         fprintf (stderr, "    dt_stdio_new: %s\n", err);
     return h;
+}
+
+static dt_handler_t *s_new (uint32_t children, uint32_t time_limit_ms)
+{
+    return s_new_with (s_argv, children, 1, time_limit_ms);
 }
 
 /* Runs task `id` with `payload` alone and returns its result. */
@@ -355,7 +365,7 @@ static void test_a_reply_before_the_whole_task_was_written_restarts_the_child (v
     opts.kind = "early";
     opts.argv = argv;
     char err[256];
-    dt_handler_t *h = dt_stdio_new (&opts, 1, s_on_done, NULL, err, sizeof err);
+    dt_handler_t *h = dt_stdio_new (&opts, 1, 1, s_on_done, NULL, err, sizeof err);
     DT_CHECK (h);
     size_t len = 256 * 1024;
     char *payload = malloc (len);
@@ -437,6 +447,171 @@ static void test_tasks_wait_for_a_free_child (void)
     dt_handler_destroy (&h);
 }
 
+/* ---- Several tasks in flight per child -------------------------------- */
+
+/* A child that reads whatever its stdin holds, keeps the tasks until it has
+ * four, then answers those four in reverse order in one write. */
+static const char s_reverse_child[] =
+    "import json, os\n"
+    "buf, held = b'', []\n"
+    "while True:\n"
+    "    d = os.read(0, 65536)\n"
+    "    if not d: break\n"
+    "    buf += d\n"
+    "    *lines, buf = buf.split(b'\\n')\n"
+    "    held += [json.loads(l) for l in lines]\n"
+    "    while len(held) >= 4:\n"
+    "        four, held = held[:4], held[4:]\n"
+    "        out = [json.dumps({'id': t['id'], 'state': 'done',\n"
+    "                           'output': str(int(t['payload'][3:]) ** 2)}) for t in four[::-1]]\n"
+    "        os.write(1, ('\\n'.join(out) + '\\n').encode())\n";
+
+static void test_a_child_holds_several_tasks_and_answers_out_of_order (void)
+{
+    /* It answers only once it holds four: with one task at a time it
+     * would never answer at all. */
+    char *argv[] = {"python3", "-c", (char *) s_reverse_child, NULL};
+    dt_handler_t *h = s_new_with (argv, 1, 4, 0);
+    DT_CHECK (h);
+    for (uint64_t i = 0; i < 8; i++) {
+        char p[16];
+        snprintf (p, sizeof p, "sq %d", (int) i);
+        DT_CHECK_EQ (s_start (h, i, p), 0);
+    }
+    DT_CHECK_EQ (s_run (h, 8), 8);
+    for (uint64_t i = 0; i < 8; i++) {
+        char want[16];
+        snprintf (want, sizeof want, "%d", (int) (i * i));
+        DT_CHECK_EQ (s_got[i].calls, 1);
+        DT_CHECK_EQ (s_got[i].r.outcome, DT_OUTCOME_DONE);
+        DT_CHECK (strcmp (s_got[i].output, want) == 0);
+        /* The first four went to the child before the next four (it has
+         * room for four), and came back reversed. */
+        DT_CHECK_EQ (s_got[i].order, (i / 4) * 4 + 3 - i % 4);
+    }
+    DT_CHECK_EQ (dt_handler_running (h), 0);
+    dt_handler_destroy (&h);
+}
+
+static void test_10000_tasks_with_16_in_flight_per_child (void)
+{
+    dt_handler_t *h = s_new_with (s_argv, 2, 16, 0);
+    DT_CHECK (h);
+    static char payload[TEST_TASKS_MAX][24];
+    size_t started = 0;
+    int64_t t0 = s_now_ms (), end = t0 + TEST_WAIT_MS;
+    while (s_completions < TEST_TASKS_MAX && s_now_ms () < end) {
+        while (started < TEST_TASKS_MAX && dt_handler_running (h) < 32) {
+            snprintf (payload[started], sizeof payload[started], "sq %zu", started);
+            DT_CHECK_EQ (s_start (h, started, payload[started]), 0);
+            started++;
+        }
+        s_step (h);
+    }
+    int64_t ms = s_now_ms () - t0;
+    DT_CHECK_EQ (s_completions, TEST_TASKS_MAX);
+    for (size_t i = 0; i < TEST_TASKS_MAX; i++) {
+        char want[32];
+        snprintf (want, sizeof want, "%llu", (unsigned long long) i * i);
+        DT_CHECK_EQ (s_got[i].calls, 1);
+        DT_CHECK (strcmp (s_got[i].output, want) == 0);
+    }
+    printf ("    10000 tasks through 2 python children x 16 in flight in %lld ms: %.0f tasks/s\n",
+            (long long) ms, ms > 0 ? 10000.0 * 1000 / (double) ms : 0.0);
+    dt_handler_destroy (&h);
+}
+
+static void test_a_child_that_dies_with_tasks_in_flight_retries_them_all (void)
+{
+    /* It answers the two before "exit", then dies holding "exit" and the
+     * task after it: both are retry, the answers written before it died
+     * count. */
+    dt_handler_t *h = s_new_with (s_argv, 1, 4, 0);
+    DT_CHECK (h);
+    DT_CHECK_EQ (s_start (h, 0, "sq 1"), 0);
+    DT_CHECK_EQ (s_start (h, 1, "sq 2"), 0);
+    DT_CHECK_EQ (s_start (h, 2, "exit"), 0);
+    DT_CHECK_EQ (s_start (h, 3, "sq 3"), 0);
+    DT_CHECK_EQ (s_run (h, 4), 4);
+    DT_CHECK_EQ (s_got[0].r.outcome, DT_OUTCOME_DONE);
+    DT_CHECK_EQ (s_got[1].r.outcome, DT_OUTCOME_DONE);
+    DT_CHECK (strcmp (s_got[1].output, "4") == 0);
+    for (int i = 2; i < 4; i++) {
+        DT_CHECK_EQ (s_got[i].calls, 1);
+        DT_CHECK_EQ (s_got[i].r.outcome, DT_OUTCOME_RETRY);
+        DT_CHECK (strcmp (s_got[i].error, "child exited mid-task (exit status 3): giving up") == 0);
+    }
+    /* Restarted: it serves again. */
+    s_got_t *g = s_one (h, 4, "sq 5");
+    DT_CHECK (g);
+    DT_CHECK (strcmp (g->output, "25") == 0);
+    dt_handler_destroy (&h);
+}
+
+static void test_a_hung_child_fails_its_oldest_task_and_gives_back_the_others (void)
+{
+    /* "hang" has the earliest time limit of the three it holds: it is
+     * retry; the two behind it go to the restarted child, no attempt
+     * spent, and are done there. */
+    dt_handler_t *h = s_new_with (s_argv, 1, 4, 0);
+    DT_CHECK (h);
+    s_got_t *g = s_one (h, 0, "pid");
+    DT_CHECK (g);
+    int pid = atoi (g->output);
+    DT_CHECK_EQ (s_start_full (h, 1, "hang", 4, 500), 0);
+    DT_CHECK_EQ (s_start (h, 2, "sq 5"), 0);
+    DT_CHECK_EQ (s_start (h, 3, "pid"), 0);
+    DT_CHECK_EQ (s_run (h, 4), 4);
+    DT_CHECK_EQ (s_got[1].r.outcome, DT_OUTCOME_RETRY);
+    DT_CHECK (strcmp (s_got[1].error, "task time limit: command killed after 500 ms") == 0);
+    DT_CHECK_EQ (s_got[2].r.outcome, DT_OUTCOME_DONE);
+    DT_CHECK (strcmp (s_got[2].output, "25") == 0);
+    DT_CHECK_EQ (s_got[3].r.outcome, DT_OUTCOME_DONE);
+    DT_CHECK (atoi (s_got[3].output) > 0 && atoi (s_got[3].output) != pid);
+    DT_CHECK_EQ (s_got[1].order, 1); /* the hung one ended first */
+    DT_CHECK_EQ (dt_handler_running (h), 0);
+    dt_handler_destroy (&h);
+}
+
+static void test_a_task_given_back_twice_is_retry (void)
+{
+    /* The first child hangs on task 0 and gives back 1 and 2; the second
+     * one writes garbage for task 1 (the oldest it holds: failed), so task
+     * 2 would go back a second time: it is retry instead. */
+    dt_handler_t *h = s_new_with (s_argv, 1, 4, 0);
+    DT_CHECK (h);
+    DT_CHECK_EQ (s_start_full (h, 0, "hang", 4, 300), 0);
+    DT_CHECK_EQ (s_start (h, 1, "bad"), 0);
+    DT_CHECK_EQ (s_start (h, 2, "sq 7"), 0);
+    DT_CHECK_EQ (s_run (h, 3), 3);
+    DT_CHECK_EQ (s_got[0].r.outcome, DT_OUTCOME_RETRY);
+    DT_CHECK_EQ (s_got[1].r.outcome, DT_OUTCOME_FAIL);
+    DT_CHECK (strncmp (s_got[1].error, "malformed reply from the command: not JSON", 42) == 0);
+    DT_CHECK_EQ (s_got[2].r.outcome, DT_OUTCOME_RETRY);
+    DT_CHECK (strstr (s_got[2].error, "child killed twice while it held the task"));
+    /* The child after that one serves again (after the back-off). */
+    s_got_t *g = s_one (h, 3, "sq 8");
+    DT_CHECK (g);
+    DT_CHECK (strcmp (g->output, "64") == 0);
+    dt_handler_destroy (&h);
+}
+
+static void test_a_reply_for_a_task_it_does_not_hold_fails_the_oldest (void)
+{
+    /* "wrongid" answers task id + 1, which it does not hold: the line is
+     * malformed, the oldest task it holds fails, the other goes back. */
+    dt_handler_t *h = s_new_with (s_argv, 1, 4, 0);
+    DT_CHECK (h);
+    DT_CHECK_EQ (s_start (h, 0, "wrongid"), 0);
+    DT_CHECK_EQ (s_start (h, 5, "sq 6"), 0); /* master's id 5005: 5001 is nobody's */
+    DT_CHECK_EQ (s_run (h, 2), 2);
+    DT_CHECK_EQ (s_got[0].r.outcome, DT_OUTCOME_FAIL);
+    DT_CHECK (strstr (s_got[0].error, "\"id\" 5001 is none of the 2 tasks it holds"));
+    DT_CHECK_EQ (s_got[5].r.outcome, DT_OUTCOME_DONE);
+    DT_CHECK (strcmp (s_got[5].output, "36") == 0);
+    dt_handler_destroy (&h);
+}
+
 static void test_destroy_stops_every_child_and_leaks_nothing (void)
 {
     int fds_before = s_count_fds ();
@@ -459,7 +634,7 @@ static void test_a_missing_command_is_refused_at_creation (void)
     char *argv[] = {"dtask-no-such-command", NULL};
     opts.argv = argv;
     char err[256] = "";
-    DT_CHECK (dt_stdio_new (&opts, 2, s_on_done, NULL, err, sizeof err) == NULL);
+    DT_CHECK (dt_stdio_new (&opts, 2, 1, s_on_done, NULL, err, sizeof err) == NULL);
     DT_CHECK (strstr (err, "command not found"));
 }
 
@@ -483,6 +658,16 @@ int main (void)
         {"a payload that is not utf-8 goes as base64",
          test_a_payload_that_is_not_utf8_goes_as_base64},
         {"tasks wait for a free child", test_tasks_wait_for_a_free_child},
+        {"a child holds several tasks and answers out of order",
+         test_a_child_holds_several_tasks_and_answers_out_of_order},
+        {"10000 tasks with 16 in flight per child", test_10000_tasks_with_16_in_flight_per_child},
+        {"a child that dies with tasks in flight retries them all",
+         test_a_child_that_dies_with_tasks_in_flight_retries_them_all},
+        {"a hung child fails its oldest task and gives back the others",
+         test_a_hung_child_fails_its_oldest_task_and_gives_back_the_others},
+        {"a task given back twice is retry", test_a_task_given_back_twice_is_retry},
+        {"a reply for a task it does not hold fails the oldest",
+         test_a_reply_for_a_task_it_does_not_hold_fails_the_oldest},
         {"destroy stops every child and leaks nothing",
          test_destroy_stops_every_child_and_leaks_nothing},
         {"a missing command is refused at creation", test_a_missing_command_is_refused_at_creation},
