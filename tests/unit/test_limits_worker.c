@@ -92,7 +92,7 @@ static void test_a_reply_line_of_exactly_the_stdio_line_cap_is_a_result (void)
     opts.kind = "wide";
     opts.argv = argv;
     char err[256];
-    dt_handler_t *h = dt_stdio_new (&opts, 1, s_on_done, NULL, err, sizeof err);
+    dt_handler_t *h = dt_stdio_new (&opts, 1, 1, s_on_done, NULL, err, sizeof err);
     DT_CHECK (h);
     /* At the cap: the whole output, unescaped. */
     s_got_t *g = s_one (h, 0, "0");
