@@ -176,6 +176,7 @@ json_t *dt_jsonl_result (const dt_msg_result_t *r)
      * end covers every allocation. */
     int rc = 0;
     rc |= json_object_set_new_nocheck (o, "id", json_integer ((json_int_t) r->id));
+    rc |= json_object_set_new_nocheck (o, "kind", json_string_nocheck ("http"));
     rc |= json_object_set_new_nocheck (o, "url", dt_jsonl_string (r->payload));
     rc |= json_object_set_new_nocheck (o, "final_url", dt_jsonl_string (r->final_url));
     rc |= json_object_set_new_nocheck (o, "state", json_string_nocheck (state));
@@ -212,7 +213,7 @@ json_t *dt_jsonl_result (const dt_msg_result_t *r)
  * bytes) and a byte that starts no UTF-8 sequence becomes U+FFFD (3). */
 #define DT_JSONL_ESCAPE_MAX 6
 
-/* The line's fixed text: 11 keys, punctuation, 4 nulls or small words and 6
+/* The line's fixed text: 12 keys, punctuation, 4 nulls or small words and 6
  * integers of at most 20 digits each, well under this. */
 #define DT_JSONL_FIXED_MAX 512
 
@@ -357,7 +358,7 @@ int dt_jsonl_add (dt_jsonl_t *self, const dt_msg_result_t *r)
         return -1;
     S_LITERAL (self, "{\"id\":");
     s_int (self, (long long) (json_int_t) r->id);
-    S_LITERAL (self, ",\"url\":");
+    S_LITERAL (self, ",\"kind\":\"http\",\"url\":");
     s_string (self, r->payload);
     S_LITERAL (self, ",\"final_url\":");
     s_string (self, r->final_url);

@@ -31,7 +31,7 @@ static const char s_usage[] =
     "Fetches the URLs a dtask-master hands out (http and https only, up to 5 redirects)\n"
     "and sends back status, byte count, final URL and content type; bodies are counted,\n"
     "not kept (--warc-dir keeps them). With --kind, runs CMD for each task instead\n"
-    "(docs/WORKERS.md): the task's payload (today its URL) on stdin; exit 0 done, 75 retry,\n"
+    "(docs/WORKERS.md): the task's payload on stdin; exit 0 done, 75 retry,\n"
     "anything else failed.\n"
     "\n"
     "Options:\n"

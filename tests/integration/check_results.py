@@ -23,6 +23,7 @@ import dt_httpd  # noqa: E402
 
 FIELDS = {
     "id": int,
+    "kind": str,
     "url": str,
     "final_url": str,
     "state": str,

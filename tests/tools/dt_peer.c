@@ -28,6 +28,14 @@
  *   dt_peer rawmore PORT FRAMES FRAME MS         a hand-written ZMTP peer on 127.0.0.1:PORT
  *                                                sends FRAMES frames of FRAME bytes of one
  *                                                message that never ends (MORE on each)
+ *   dt_peer forge ENDPOINT HOLD_MS              result forgery with real leases: worker A says
+ *                                                HELLO and takes the tasks it is dealt (their ids,
+ *                                                attempts and epoch), never runs them; then a peer
+ *                                                that never said HELLO, and a second registered
+ *                                                worker B, each send RESULTS "done" for A's leases
+ *                                                (once naming A, once naming itself), with
+ *                                                final_url http://forged.invalid/; A stays silent
+ *                                                until HOLD_MS, so its leases end and go back
  *   dt_peer fakemaster PORT_FILE COUNT URL HOLD_MS
  *                                                a master on 127.0.0.1 that deals the first
  *                                                worker to say HELLO COUNT tasks of URL at once,
@@ -761,6 +769,94 @@ static int s_fakemaster (const char *port_file, long count, const char *url, lon
     return 0;
 }
 
+/* ---- forge -------------------------------------------------------------- */
+
+/* One RESULTS "done" for every lease in `leases`, sent over `sock` under
+ * the name `worker`. */
+static void s_forge_send (void *sock, const char *worker, const dt_msg_result_t *leases, long n)
+{
+    dt_msg_result_t *items = calloc ((size_t) n, sizeof *items);
+    if (!items)
+        exit (1);
+    for (long i = 0; i < n; i++) {
+        items[i] = leases[i];
+        items[i].outcome = DT_OUTCOME_DONE;
+        items[i].http_status = 200;
+        items[i].final_url = dt_str ("http://forged.invalid/");
+    }
+    dt_msg_t msg;
+    dt_msg_init (&msg);
+    msg.type = DT_MSG_RESULTS;
+    msg.results.worker = dt_str (worker);
+    msg.results.count = (uint32_t) n;
+    msg.results.items = items;
+    s_send (sock, &msg);
+    free (items);
+}
+
+static int s_forge (const char *endpoint, long hold_ms)
+{
+    int64_t end = zclock_mono () + hold_ms;
+    void *holder = s_dealer (endpoint, NULL, NULL);
+    dt_msg_t msg;
+    dt_msg_init (&msg);
+    msg.type = DT_MSG_HELLO;
+    msg.hello.name = dt_str ("forge-holder");
+    msg.hello.capacity = 64;
+    msg.hello.concurrency = 64;
+    s_send (holder, &msg);
+    /* Take what the master deals: wait for the first TASKS (up to 10 s),
+     * then 300 ms more, heartbeating so the leases stay live. */
+    enum { S_LEASES_MAX = 4096 };
+    static dt_msg_result_t leases[S_LEASES_MAX];
+    long n = 0;
+    dt_msg_t reply, beat;
+    dt_msg_init (&reply);
+    dt_msg_init (&beat);
+    beat.type = DT_MSG_HEARTBEAT;
+    int64_t take_end = zclock_mono () + 10000;
+    while (zclock_mono () < take_end && n < S_LEASES_MAX) {
+        s_send (holder, &beat);
+        if (s_recv (holder, &reply, 50) != 0 || reply.type != DT_MSG_TASKS)
+            continue;
+        if (n == 0)
+            take_end = zclock_mono () + 300;
+        for (uint32_t i = 0; i < reply.tasks.count && n < S_LEASES_MAX; i++, n++) {
+            memset (&leases[n], 0, sizeof leases[n]);
+            leases[n].id = reply.tasks.items[i].id;
+            leases[n].attempt = reply.tasks.items[i].attempt;
+            leases[n].epoch = reply.tasks.epoch;
+        }
+    }
+    dt_msg_reset (&reply);
+    /* While the holder's leases are live: a peer that never said HELLO
+     * names the holder; a registered worker names the holder, then itself. */
+    void *anon = s_dealer (endpoint, NULL, NULL);
+    s_forge_send (anon, "forge-holder", leases, n);
+    void *other = s_dealer (endpoint, NULL, NULL);
+    msg.hello.name = dt_str ("forge-other");
+    msg.hello.capacity = 0;
+    msg.hello.concurrency = 0;
+    s_send (other, &msg);
+    s_recv (other, &reply, 2000);
+    dt_msg_reset (&reply);
+    s_forge_send (other, "forge-holder", leases, n);
+    s_forge_send (other, "forge-other", leases, n);
+    /* The holder keeps its leases 2 s more, then falls silent. */
+    for (int64_t keep = zclock_mono () + 2000; zclock_mono () < keep && !s_stop;) {
+        s_send (holder, &beat);
+        s_sleep_ms (50);
+    }
+    /* The holder never answers: its leases end with its liveness. */
+    while (!s_stop && zclock_mono () < end)
+        s_sleep_ms (50);
+    printf ("leased=%ld forged=%ld\n", n, 3 * n);
+    zmq_close (anon);
+    zmq_close (other);
+    zmq_close (holder);
+    return 0;
+}
+
 int main (int argc, char **argv)
 {
     if (argc < 2) {
@@ -791,6 +887,8 @@ int main (int argc, char **argv)
         rc = s_bigframes (argv[2], atol (argv[3]), atol (argv[4]), atol (argv[5]), atol (argv[6]));
     else if (strcmp (mode, "rawmore") == 0 && argc == 6)
         rc = s_rawmore (atoi (argv[2]), atol (argv[3]), atol (argv[4]), atol (argv[5]));
+    else if (strcmp (mode, "forge") == 0 && argc == 4)
+        rc = s_forge (argv[2], atol (argv[3]));
     else if (strcmp (mode, "fakemaster") == 0 && argc == 6)
         rc = s_fakemaster (argv[2], atol (argv[3]), argv[4], atol (argv[5]));
     else

@@ -44,10 +44,11 @@ static void test_done_result_has_every_field_in_order (void)
     char line[1024];
     json_t *j = s_roundtrip (&r, line, sizeof line);
     DT_CHECK (j);
-    DT_CHECK (strcmp (line, "{\"id\":42,\"url\":\"http://127.0.0.1/a\",\"final_url\":"
-                            "\"http://127.0.0.1/b\",\"state\":\"done\",\"http_status\":200,"
-                            "\"bytes\":1256,\"content_type\":\"text/html\",\"elapsed_ms\":84,"
-                            "\"attempts\":2,\"worker\":\"w1\",\"error\":null}\n") == 0);
+    DT_CHECK (strcmp (line,
+                      "{\"id\":42,\"kind\":\"http\",\"url\":\"http://127.0.0.1/a\",\"final_url\":"
+                      "\"http://127.0.0.1/b\",\"state\":\"done\",\"http_status\":200,"
+                      "\"bytes\":1256,\"content_type\":\"text/html\",\"elapsed_ms\":84,"
+                      "\"attempts\":2,\"worker\":\"w1\",\"error\":null}\n") == 0);
     json_decref (j);
 }
 
