@@ -47,6 +47,7 @@ SYSTEM_LABEL = {
     "celery": "Celery + Redis (Python)",
     "dtask": "dtask",
     "dtask-nosave": "dtask --memory, nothing kept",
+    "dtask-nosave-data": "dtask --data, nothing kept",
     "dtask-warc-worker": "dtask, WARC at the worker (--warc-dir)",
     "dtask-save-warc": "dtask submit --save warc (WARC at the master)",
 }
@@ -69,6 +70,11 @@ METRIC_UNIT = {
     "pages": "distinct pages fetched",
     "worker_cpu_ms_per_1k": "worker CPU ms / 1,000 pages",
     "warc_bytes_per_page": "WARC bytes/page",
+    "master_cpu_ms_per_1k": "master CPU ms / 1,000 pages",
+    "master_rss_mb_start": "master RSS MiB before",
+    "master_rss_mb_half": "master RSS MiB halfway",
+    "master_rss_mb_end": "master RSS MiB after",
+    "master_rss_mb_growth_2nd_half": "master RSS growth MiB, 2nd half",
     "bytes_per_url": "RAM bytes per seen URL",
 }
 BOUNDED_MIB = 64  # durable mode's RSS counts as bounded when queueing Q_BIG tasks grows it by less
@@ -140,23 +146,32 @@ def ratios(rows):
     return out
 
 
+# The fetch that keeps nothing that each way of keeping pages is measured against: the same master
+# (`--save warc` needs --data; --warc-dir works with either, and the fetch section's row is --memory).
+SAVE_BASE = {"dtask-save-warc": "dtask-nosave-data"}
+
+
 def save_ratios(rows):
-    """Each way of keeping pages against the same fetch keeping nothing (section save): pages/s and
-    worker CPU per page. A row the archive track adds (dtask-save-warc) is picked up here as is."""
+    """Each way of keeping pages against the same fetch keeping nothing (section save): pages/s,
+    worker CPU and master CPU per page."""
     out = []
-    base = [r for r in rows if r["section"] == "save" and r["system"] == "dtask-nosave"]
     for r in rows:
-        if r["section"] != "save" or r["system"] == "dtask-nosave" or r["metric"] != "pages_per_s":
+        if r["section"] != "save" or r["system"].startswith("dtask-nosave") or r["metric"] != "pages_per_s":
             continue
-        setting = r["setting"]
+        setting, base = r["setting"], SAVE_BASE.get(r["system"], "dtask-nosave")
         out.append(
             {
                 "name": r["system"],
+                "base": base,
                 "setting": setting,
-                "pages_per_s": ratio(r["median"], med(base, "save", "dtask-nosave", setting, "pages_per_s")),
+                "pages_per_s": ratio(r["median"], med(rows, "save", base, setting, "pages_per_s")),
                 "worker_cpu": ratio(
                     med(rows, "save", r["system"], setting, "worker_cpu_ms_per_1k"),
-                    med(base, "save", "dtask-nosave", setting, "worker_cpu_ms_per_1k"),
+                    med(rows, "save", base, setting, "worker_cpu_ms_per_1k"),
+                ),
+                "master_cpu": ratio(
+                    med(rows, "save", r["system"], setting, "master_cpu_ms_per_1k"),
+                    med(rows, "save", base, setting, "master_cpu_ms_per_1k"),
                 ),
             }
         )
@@ -202,6 +217,10 @@ def goals(rows, meta):
                 best = (x, r["setting"])
     add("real fetching vs wrk (best dtask setting)", None if best is None else best[0], ">= 0.7x",
         None if best is None else best[0] >= 0.7, "" if best is None else "dtask pages/s / wrk requests/s, %s" % best[1])
+    sv = [x for x in save_ratios(rows) if x["name"] == "dtask-save-warc"]
+    r = sv[0]["pages_per_s"] if sv else None
+    add("fetch with --save warc vs the same fetch without", r, ">= 0.8x", None if r is None else r >= 0.8,
+        "dtask-save-warc / dtask-nosave-data pages/s")
     return g
 
 
@@ -258,11 +277,12 @@ def main():
             p("| %s | %s | %s | %s |" % (r["name"], fmt_ratio(r["vs_zmq_broker"]), fmt_ratio(r["vs_origin"]), fmt_ratio(r["vs_beanstalkd_best"])))
     if srat:
         p()
-        p("| keeping pages (medians) | setting | pages/s vs nothing kept | worker CPU vs nothing kept |")
-        p("|---|---|---:|---:|")
+        p("| keeping pages (medians) | setting | against | pages/s | worker CPU | master CPU |")
+        p("|---|---|---|---:|---:|---:|")
         for r in srat:
-            p("| %s | %s | %s | %s |" % (SYSTEM_LABEL.get(r["name"], r["name"]), r["setting"],
-                                         fmt_ratio(r["pages_per_s"]), fmt_ratio(r["worker_cpu"])))
+            p("| %s | %s | %s | %s | %s | %s |" % (SYSTEM_LABEL.get(r["name"], r["name"]), r["setting"],
+                                                   SYSTEM_LABEL.get(r["base"], r["base"]), fmt_ratio(r["pages_per_s"]),
+                                                   fmt_ratio(r["worker_cpu"]), fmt_ratio(r["master_cpu"])))
     p()
     p("| goal | target | measured | met |")
     p("|---|---|---:|---|")

@@ -46,8 +46,13 @@ struct dt_archive_t {
     uint8_t *header;                       /* S_HEADER_MAX bytes: a record's head */
     uint8_t *scratch;                      /* inflate's output, thrown away past the head */
     uint64_t found;                        /* bytes of the files there at open */
-    uint64_t reclaimed; /* bytes of the files deleted since (dt_archive_reclaim) */
-    int reclaim_wanted; /* a reclaim was asked (and at open: orphans of a crash) */
+    uint64_t reclaimed;   /* bytes of the files deleted since (dt_archive_reclaim) */
+    int reclaim_wanted;   /* a reclaim was asked (and at open: orphans of a crash) */
+    uint64_t free_known;  /* free bytes at the last statvfs, less bytes since */
+    uint64_t since_check; /* bytes appended since that statvfs */
+    int free_asked;       /* free_known holds an answer */
+    z_stream inflater;    /* reset for each member that is checked */
+    int inflater_ready;   /* inflater was initialised: inflateEnd it */
 };
 
 static void s_stop (dt_archive_t *self, const char *why)
@@ -96,7 +101,11 @@ dt_archive_t *dt_archive_open (const char *data_dir, uint64_t roll_bytes, uint64
     self->dir = malloc (len);
     self->header = malloc (S_HEADER_MAX);
     self->scratch = malloc (64 * 1024);
-    if (!self->dir || !self->header || !self->scratch) {
+    /* One inflate state for the archive's life: a new one per capture
+     * (state and 32 KiB window allocated, then freed) cost the master
+     * more than inflating a small page does. */
+    self->inflater_ready = inflateInit2 (&self->inflater, 15 + 16) == Z_OK;
+    if (!self->dir || !self->header || !self->scratch || !self->inflater_ready) {
         snprintf (err, err_size, "out of memory");
         goto fail;
     }
@@ -140,6 +149,8 @@ void dt_archive_destroy (dt_archive_t **self_p)
     free (self->dir);
     free (self->header);
     free (self->scratch);
+    if (self->inflater_ready)
+        inflateEnd (&self->inflater);
     free (self);
     *self_p = NULL;
 }
@@ -173,6 +184,9 @@ static int s_write_all (dt_archive_t *self, const void *data, size_t len, char *
     self->size += len;
     self->bytes += len;
     self->dirty = 1;
+    self->since_check += len;
+    if (self->free_known != UINT64_MAX)
+        self->free_known = self->free_known > len ? self->free_known - len : 0;
     return 0;
 }
 
@@ -260,32 +274,31 @@ static int s_scan (dt_archive_t *self, const uint8_t *data, size_t len,
                    char digest[DT_LIMIT_DIGEST_MAX + 1], char *err, size_t err_size)
 {
     digest[0] = '\0';
-    z_stream z;
-    memset (&z, 0, sizeof z);
-    if (inflateInit2 (&z, 15 + 16) != Z_OK) {
-        snprintf (err, err_size, "inflate: out of memory");
+    z_stream *z = &self->inflater;
+    if (inflateReset (z) != Z_OK) {
+        snprintf (err, err_size, "inflate: reset failed");
         return -1;
     }
     uint64_t inflated = 0;
     uint32_t records = 0;
     int rc = -1;
-    z.next_in = (Bytef *) data;
-    z.avail_in = (uInt) len;
-    while (z.avail_in > 0) {
+    z->next_in = (Bytef *) data;
+    z->avail_in = (uInt) len;
+    while (z->avail_in > 0) {
         size_t head = 0;
         int zr = Z_OK;
         while (zr != Z_STREAM_END) {
-            z.next_out = self->scratch;
-            z.avail_out = 64 * 1024;
-            zr = inflate (&z, Z_NO_FLUSH);
+            z->next_out = self->scratch;
+            z->avail_out = 64 * 1024;
+            zr = inflate (z, Z_NO_FLUSH);
             if (zr != Z_OK && zr != Z_STREAM_END) {
                 snprintf (err, err_size, "record %" PRIu32 ": not gzip (%s)", records + 1,
                           zr == Z_BUF_ERROR ? "cut short"
-                          : z.msg           ? z.msg
+                          : z->msg          ? z->msg
                                             : "bad data");
                 goto done;
             }
-            size_t out = 64 * 1024 - z.avail_out;
+            size_t out = 64 * 1024 - z->avail_out;
             inflated += out;
             if (inflated > DT_LIMIT_CAPTURE_INFLATED) {
                 snprintf (err, err_size, "inflates past %d bytes", DT_LIMIT_CAPTURE_INFLATED);
@@ -309,7 +322,7 @@ static int s_scan (dt_archive_t *self, const uint8_t *data, size_t len,
         s_field (h + 10, "WARC-Type", type, sizeof type);
         if (strcmp (type, "response") == 0)
             s_field (h + 10, "WARC-Payload-Digest", digest, DT_LIMIT_DIGEST_MAX + 1);
-        if (inflateReset (&z) != Z_OK) {
+        if (inflateReset (z) != Z_OK) {
             snprintf (err, err_size, "inflate: reset failed");
             goto done;
         }
@@ -320,17 +333,26 @@ static int s_scan (dt_archive_t *self, const uint8_t *data, size_t len,
     }
     rc = 0;
 done:
-    inflateEnd (&z);
     return rc;
 }
 
-/* Free bytes on the archive's file system, or UINT64_MAX when unknown. */
-static uint64_t s_free (const dt_archive_t *self)
+/* Free bytes on the archive's file system, or UINT64_MAX when unknown,
+ * for appending `len` more: asked again every DT_ARCHIVE_FREE_CHECK_BYTES
+ * appended, or when what is left of the last answer would come within a
+ * check's worth of the reserve. */
+static uint64_t s_free (dt_archive_t *self, size_t len)
 {
-    struct statvfs vfs;
-    if (statvfs (self->dir, &vfs) != 0)
-        return UINT64_MAX;
-    return (uint64_t) vfs.f_bavail * (uint64_t) vfs.f_frsize;
+    uint64_t need = self->reserve + len + 4096 + DT_ARCHIVE_FREE_CHECK_BYTES;
+    if (!self->free_asked || self->since_check >= DT_ARCHIVE_FREE_CHECK_BYTES ||
+        self->free_known < need) {
+        struct statvfs vfs;
+        self->free_known = statvfs (self->dir, &vfs) == 0
+                               ? (uint64_t) vfs.f_bavail * (uint64_t) vfs.f_frsize
+                               : UINT64_MAX;
+        self->since_check = 0;
+        self->free_asked = 1;
+    }
+    return self->free_known;
 }
 
 int dt_archive_append (dt_archive_t *self, const void *data, size_t len, dt_warc_loc_t *loc,
@@ -348,7 +370,7 @@ int dt_archive_append (dt_archive_t *self, const void *data, size_t len, dt_warc
         return DT_ARCHIVE_EBAD;
     }
     /* A new file costs a warcinfo record too: a few hundred bytes. */
-    uint64_t free_bytes = s_free (self);
+    uint64_t free_bytes = s_free (self, len);
     if (free_bytes < self->reserve + len + 4096) {
         snprintf (why, sizeof why,
                   "disk nearly full: %" PRIu64 " bytes free, %" PRIu64 " kept for the store",

@@ -50,6 +50,12 @@
  * record besides its warcinfo; small files are for tests (the reclaim of
  * purged jobs' files is seen at small sizes). */
 #define DT_ARCHIVE_ROLL_MIN (64 * 1024)
+/* The free space is asked of the file system (statvfs) again once this
+ * many bytes were appended since it was last asked, or sooner when what is
+ * known to be left nears the reserve: not once per capture, where a system
+ * call cost more than appending a small page. The store's own growth in
+ * between comes out of the reserve, which is sized for a busy minute. */
+#define DT_ARCHIVE_FREE_CHECK_BYTES (1024 * 1024)
 
 /* The subdirectory of --data that holds the files. */
 #define DT_ARCHIVE_DIR "warc"

@@ -43,17 +43,25 @@ typedef struct {
 /* More hex digits than this cannot be a chunk size we could keep. */
 #define S_CHUNK_DIGITS_MAX 15
 
+/* Random bytes drawn at once for record ids: 32 ids (16 pages) a call to
+ * OpenSSL's generator, whose call costs more than formatting the ids. */
+#define S_ID_POOL (32 * 16)
+
 struct dt_warc_capture_t {
-    size_t body_cap;         /* body bytes it may keep over all hops */
-    size_t body_kept;        /* body bytes kept over all hops */
-    size_t hop_body;         /* of which in this hop's response */
-    time_t date;             /* this hop's WARC-Date */
-    s_buf_t request;         /* this hop's request head, as sent */
-    s_buf_t response;        /* this hop's response head then body, as received */
-    int have_status;         /* a status line started the response head */
-    int in_body;             /* body bytes have come: the head is complete */
+    size_t body_cap;  /* body bytes it may keep over all hops */
+    size_t body_kept; /* body bytes kept over all hops */
+    size_t hop_body;  /* of which in this hop's response */
+    time_t date;      /* this hop's WARC-Date */
+    s_buf_t request;  /* this hop's request head, as sent */
+    s_buf_t response; /* this hop's response head then body, as received */
+    int have_status;  /* a status line started the response head */
+    int in_body;      /* body bytes have come: the head is complete */
+    EVP_MD
+    *sha1; /* SHA-1 fetched once: an implicit fetch per init costs more than a page's digest */
     EVP_MD_CTX *block_sha;   /* over `response` as it grows */
     EVP_MD_CTX *payload_sha; /* over the body part of `response`, chunk framing removed */
+    EVP_MD_CTX *request_sha; /* over `request`, at the end of a hop */
+    int digests_on;          /* block_sha and payload_sha were started for this response */
     s_dechunk_t dechunk;     /* that framing's parser, when the response is chunked */
     const char *truncated;   /* WARC-Truncated reason, NULL when whole; static string */
     int broken;              /* a head over its cap or out of memory: this hop has no records */
@@ -61,6 +69,10 @@ struct dt_warc_capture_t {
     size_t records;          /* how many */
     z_stream zs;             /* deflate state reused for each member (deflateReset) */
     int zs_ready;            /* zs was initialised: deflateEnd it on destroy */
+    uint8_t ids[S_ID_POOL];  /* random bytes for record ids, used from the end */
+    size_t ids_left;         /* bytes of `ids` not used yet */
+    time_t date_of;          /* the time `date_text` holds; -1: none yet */
+    char date_text[21];      /* WARC-Date of `date_of` */
 };
 
 /* Makes room for `n` more bytes under `max` in all. Returns 0 or -1. */
@@ -97,6 +109,17 @@ static void s_buf_free (s_buf_t *b)
 {
     free (b->data);
     *b = (s_buf_t){0};
+}
+
+/* Empties a buffer for the next record, keeping its memory when it is
+ * small (DT_WARC_BUF_KEEP): allocating and growing it again for each page
+ * cost more than the page's digests. A large one is freed, so an idle
+ * capture never holds a big body. */
+static void s_buf_empty (s_buf_t *b)
+{
+    if (b->cap > DT_WARC_BUF_KEEP)
+        s_buf_free (b);
+    b->len = 0;
 }
 
 /* ---- Digests, ids, dates ---------------------------------------------- */
@@ -137,17 +160,32 @@ void dt_warc_sha1 (const void *data, size_t len, char out[DT_WARC_DIGEST_SIZE])
     s_digest_text (md, out);
 }
 
+/* "<urn:uuid:...>" of 16 random bytes, made a version 4 (random) UUID. */
+static void s_uuid_text (const unsigned char random[16], char out[DT_WARC_ID_SIZE])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char b[16];
+    memcpy (b, random, sizeof b);
+    b[6] = (unsigned char) ((b[6] & 0x0f) | 0x40); /* version 4: random */
+    b[8] = (unsigned char) ((b[8] & 0x3f) | 0x80); /* the RFC 4122 variant */
+    memcpy (out, "<urn:uuid:", 10);
+    char *p = out + 10;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *p++ = '-';
+        *p++ = hex[b[i] >> 4];
+        *p++ = hex[b[i] & 15];
+    }
+    *p++ = '>';
+    *p = '\0';
+}
+
 int dt_warc_record_id (char out[DT_WARC_ID_SIZE])
 {
     unsigned char b[16];
     if (RAND_bytes (b, sizeof b) != 1)
         return -1;
-    b[6] = (unsigned char) ((b[6] & 0x0f) | 0x40); /* version 4: random */
-    b[8] = (unsigned char) ((b[8] & 0x3f) | 0x80); /* the RFC 4122 variant */
-    snprintf (out, DT_WARC_ID_SIZE,
-              "<urn:uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x>",
-              b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-              b[13], b[14], b[15]);
+    s_uuid_text (b, out);
     return 0;
 }
 
@@ -175,7 +213,8 @@ static int s_deflate_init (z_stream *z)
 {
     memset (z, 0, sizeof *z);
     /* windowBits 15 + 16: a gzip wrapper (header and CRC-32 trailer). */
-    return deflateInit2 (z, DT_WARC_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK
+    return deflateInit2 (z, DT_WARC_GZIP_LEVEL, Z_DEFLATED, 15 + 16, DT_WARC_GZIP_MEMLEVEL,
+                         Z_DEFAULT_STRATEGY) == Z_OK
                ? 0
                : -1;
 }
@@ -233,45 +272,72 @@ typedef struct {
     const char *content_type; /* Content-Type */
 } s_fields_t;
 
+/* A record's WARC header being written into a fixed buffer; `over` once
+ * something did not fit. Built by hand: snprintf's format parsing cost
+ * more than the header's compression. */
+typedef struct {
+    char *p;   /* next byte to write */
+    char *end; /* end of the buffer */
+    int over;  /* it did not fit */
+} s_text_t;
+
+static void s_text_add (s_text_t *t, const char *s, size_t n)
+{
+    if (t->over || (size_t) (t->end - t->p) < n) {
+        t->over = 1;
+        return;
+    }
+    memcpy (t->p, s, n);
+    t->p += n;
+}
+
+/* "Name: value\r\n", or nothing when `value` is NULL or "". */
+static void s_text_field (s_text_t *t, const char *name, const char *value)
+{
+    if (!value || !value[0])
+        return;
+    s_text_add (t, name, strlen (name));
+    s_text_add (t, value, strlen (value));
+    s_text_add (t, "\r\n", 2);
+}
+
+static void s_text_size (s_text_t *t, size_t v)
+{
+    char d[24];
+    size_t i = sizeof d;
+    do {
+        d[--i] = (char) ('0' + v % 10);
+        v /= 10;
+    } while (v);
+    s_text_add (t, d + i, sizeof d - i);
+}
+
 /* Appends one record (header, block in up to two pieces, the two CRLFs
  * that end it) as one gzip member. Returns 0 or -1 (`out` unchanged). */
 static int s_record (z_stream *reuse, s_buf_t *out, const s_fields_t *f, const void *a, size_t alen,
                      const void *b, size_t blen)
 {
     char header[S_HEADER_MAX];
-    int n = snprintf (
-        header, sizeof header,
-        "WARC/1.1\r\n"
-        "WARC-Type: %s\r\n"
-        "WARC-Record-ID: %s\r\n"
-        "WARC-Date: %s\r\n"
-        "%s%s%s"
-        "%s%s%s"
-        "%s%s%s"
-        "%s%s%s"
-        "WARC-Block-Digest: %s\r\n"
-        "%s%s%s"
-        "%s%s%s"
-        "Content-Type: %s\r\n"
-        "Content-Length: %zu\r\n"
-        "\r\n",
-        f->type, f->id, f->date, /* */
-        f->filename ? "WARC-Filename: " : "", f->filename ? f->filename : "",
-        f->filename ? "\r\n" : "",                                                     /* */
-        f->uri ? "WARC-Target-URI: " : "", f->uri ? f->uri : "", f->uri ? "\r\n" : "", /* */
-        f->ip && f->ip[0] ? "WARC-IP-Address: " : "", f->ip ? f->ip : "",
-        f->ip && f->ip[0] ? "\r\n" : "", /* */
-        f->concurrent ? "WARC-Concurrent-To: " : "", f->concurrent ? f->concurrent : "",
-        f->concurrent ? "\r\n" : "", f->block_digest, /* */
-        f->payload ? "WARC-Payload-Digest: " : "", f->payload ? f->payload : "",
-        f->payload ? "\r\n" : "", /* */
-        f->truncated ? "WARC-Truncated: " : "", f->truncated ? f->truncated : "",
-        f->truncated ? "\r\n" : "", /* */
-        f->content_type, alen + blen);
-    if (n < 0 || (size_t) n >= sizeof header)
+    s_text_t t = {header, header + sizeof header, 0};
+    s_text_add (&t, "WARC/1.1\r\n", 10);
+    s_text_field (&t, "WARC-Type: ", f->type);
+    s_text_field (&t, "WARC-Record-ID: ", f->id);
+    s_text_field (&t, "WARC-Date: ", f->date);
+    s_text_field (&t, "WARC-Filename: ", f->filename);
+    s_text_field (&t, "WARC-Target-URI: ", f->uri);
+    s_text_field (&t, "WARC-IP-Address: ", f->ip);
+    s_text_field (&t, "WARC-Concurrent-To: ", f->concurrent);
+    s_text_field (&t, "WARC-Block-Digest: ", f->block_digest);
+    s_text_field (&t, "WARC-Payload-Digest: ", f->payload);
+    s_text_field (&t, "WARC-Truncated: ", f->truncated);
+    s_text_field (&t, "Content-Type: ", f->content_type);
+    s_text_add (&t, "Content-Length: ", 16);
+    s_text_size (&t, alen + blen);
+    s_text_add (&t, "\r\n\r\n", 4);
+    if (t.over)
         return -1;
     const void *piece[] = {header, a, b, "\r\n\r\n"};
-    const size_t len[] = {(size_t) n, alen, blen, 4};
+    const size_t len[] = {(size_t) (t.p - header), alen, blen, 4};
     return s_gzip_member (reuse, out, piece, len, 4);
 }
 
@@ -327,13 +393,19 @@ dt_warc_capture_t *dt_warc_capture_new (size_t body_cap)
     dt_warc_capture_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
+    self->date_of = (time_t) -1;
+    /* Fetched once: EVP_sha1() makes every EVP_DigestInit_ex look the
+     * algorithm up again in OpenSSL 3 and make a new context for it. */
+    self->sha1 = EVP_MD_fetch (NULL, "SHA1", NULL);
     self->block_sha = EVP_MD_CTX_new ();
     self->payload_sha = EVP_MD_CTX_new ();
+    self->request_sha = EVP_MD_CTX_new ();
     /* One deflate state for the capture's life: making one per record
      * (~256 KiB allocated, page-faulted and freed twice a page) cost the
      * worker more CPU than compressing did. */
     self->zs_ready = s_deflate_init (&self->zs) == 0;
-    if (!self->block_sha || !self->payload_sha || !self->zs_ready) {
+    if (!self->sha1 || !self->block_sha || !self->payload_sha || !self->request_sha ||
+        !self->zs_ready) {
         dt_warc_capture_destroy (&self);
         return NULL;
     }
@@ -351,6 +423,8 @@ void dt_warc_capture_destroy (dt_warc_capture_t **self_p)
     s_buf_free (&self->out);
     EVP_MD_CTX_free (self->block_sha);
     EVP_MD_CTX_free (self->payload_sha);
+    EVP_MD_CTX_free (self->request_sha);
+    EVP_MD_free (self->sha1);
     if (self->zs_ready)
         deflateEnd (&self->zs);
     free (self);
@@ -367,8 +441,19 @@ static void s_response_restart (dt_warc_capture_t *self)
     self->in_body = 0;
     self->truncated = NULL;
     self->dechunk = (s_dechunk_t){0};
-    EVP_DigestInit_ex (self->block_sha, EVP_sha1 (), NULL);
-    EVP_DigestInit_ex (self->payload_sha, EVP_sha1 (), NULL);
+    self->digests_on = 0;
+}
+
+/* Starts the response's digests at its first byte: a hop, a task and a
+ * slot going idle each restart the response, and only one in four of
+ * those restarts is followed by bytes. */
+static void s_digests_start (dt_warc_capture_t *self)
+{
+    if (self->digests_on)
+        return;
+    EVP_DigestInit_ex (self->block_sha, self->sha1, NULL);
+    EVP_DigestInit_ex (self->payload_sha, self->sha1, NULL);
+    self->digests_on = 1;
 }
 
 void dt_warc_capture_begin (dt_warc_capture_t *self, time_t date)
@@ -381,9 +466,9 @@ void dt_warc_capture_begin (dt_warc_capture_t *self, time_t date)
 
 void dt_warc_capture_reset (dt_warc_capture_t *self, size_t body_cap)
 {
-    s_buf_free (&self->request);
-    s_buf_free (&self->response);
-    s_buf_free (&self->out);
+    s_buf_empty (&self->request);
+    s_buf_empty (&self->response);
+    s_buf_empty (&self->out);
     self->records = 0;
     self->body_cap = body_cap;
     self->body_kept = 0;
@@ -508,6 +593,7 @@ int dt_warc_capture_header (dt_warc_capture_t *self, const void *data, size_t le
         self->broken = 1;
         return -1;
     }
+    s_digests_start (self);
     EVP_DigestUpdate (self->block_sha, data, len);
     if (s_is_chunked (data, len))
         self->dechunk.state = S_CHUNK_SIZE;
@@ -532,6 +618,7 @@ int dt_warc_capture_body (dt_warc_capture_t *self, const void *data, size_t len)
     }
     self->body_kept += len;
     self->hop_body += len;
+    s_digests_start (self);
     EVP_DigestUpdate (self->block_sha, data, len);
     s_payload (self, data, len);
     return 0;
@@ -564,9 +651,36 @@ static int s_close_head (dt_warc_capture_t *self)
     const char *end = n >= 1 && r[n - 1] == '\n' ? "\r\n" : "\r\n\r\n";
     if (s_buf_add (&self->response, end, strlen (end), SIZE_MAX) != 0)
         return -1;
+    s_digests_start (self);
     EVP_DigestUpdate (self->block_sha, end, strlen (end));
     dt_warc_capture_truncate (self, "unspecified");
     return 0;
+}
+
+/* A new record id from the capture's pool of random bytes. 0, or -1 when
+ * no random bytes could be had. */
+static int s_record_id (dt_warc_capture_t *self, char out[DT_WARC_ID_SIZE])
+{
+    if (self->ids_left < 16) {
+        if (RAND_bytes (self->ids, sizeof self->ids) != 1)
+            return -1;
+        self->ids_left = sizeof self->ids;
+    }
+    self->ids_left -= 16;
+    s_uuid_text (self->ids + self->ids_left, out);
+    /* Used bytes are not kept: an id is never made twice from them. */
+    memset (self->ids + self->ids_left, 0, 16);
+    return 0;
+}
+
+/* This hop's WARC-Date: most pages of a second share it, made once. */
+static void s_date (dt_warc_capture_t *self, char out[21])
+{
+    if (self->date != self->date_of) {
+        dt_warc_date (self->date, self->date_text);
+        self->date_of = self->date;
+    }
+    memcpy (out, self->date_text, 21);
 }
 
 int dt_warc_capture_end (dt_warc_capture_t *self, const char *uri, const char *ip)
@@ -590,10 +704,12 @@ int dt_warc_capture_end (dt_warc_capture_t *self, const char *uri, const char *i
     char request_id[DT_WARC_ID_SIZE], response_id[DT_WARC_ID_SIZE], when[21];
     char request_digest[DT_WARC_DIGEST_SIZE], block_digest[DT_WARC_DIGEST_SIZE],
         payload_digest[DT_WARC_DIGEST_SIZE];
-    if (dt_warc_record_id (request_id) != 0 || dt_warc_record_id (response_id) != 0)
+    if (s_record_id (self, request_id) != 0 || s_record_id (self, response_id) != 0)
         goto done;
-    dt_warc_date (self->date, when);
-    dt_warc_sha1 (self->request.data, self->request.len, request_digest);
+    s_date (self, when);
+    EVP_DigestInit_ex (self->request_sha, self->sha1, NULL);
+    EVP_DigestUpdate (self->request_sha, self->request.data, self->request.len);
+    s_digest_final (self->request_sha, request_digest);
     size_t before = self->out.len;
     s_fields_t req = {.type = "request",
                       .id = request_id,
@@ -606,6 +722,7 @@ int dt_warc_capture_end (dt_warc_capture_t *self, const char *uri, const char *i
     if (s_record (&self->zs, &self->out, &req, self->request.data, self->request.len, NULL, 0) != 0)
         goto done;
     if (self->have_status) {
+        s_digests_start (self);
         s_digest_final (self->block_sha, block_digest);
         s_digest_final (self->payload_sha, payload_digest);
         s_fields_t res = {.type = "response",
@@ -627,9 +744,9 @@ int dt_warc_capture_end (dt_warc_capture_t *self, const char *uri, const char *i
     rc = 0;
     self->hop_body = 0; /* kept: it counts against the cap of later hops */
 done:
-    /* The raw block is not needed any more: give its memory back. */
-    s_buf_free (&self->request);
-    s_buf_free (&self->response);
+    /* The raw block is not needed any more: a large one's memory goes back. */
+    s_buf_empty (&self->request);
+    s_buf_empty (&self->response);
     self->broken = 0;
     s_response_restart (self);
     return rc;

@@ -212,6 +212,66 @@ static void test_a_hop_is_a_request_and_a_response_record (void)
     dt_warc_capture_destroy (&c);
 }
 
+/* One capture reused for many tasks, as a worker's slot reuses it: record
+ * ids stay distinct past the pool of random bytes they are drawn from, and
+ * a large body after small ones (and small after large: buffers are kept
+ * only when small) still gives whole records with the right digests. */
+static void test_a_reused_capture_keeps_ids_distinct_and_records_whole (void)
+{
+    enum { TASKS = 40 };
+    static char ids[2 * TASKS][DT_WARC_ID_SIZE];
+    size_t big = 3 * DT_WARC_BUF_KEEP;
+    char *body = malloc (big + 1);
+    DT_CHECK (body);
+    for (size_t i = 0; i < big; i++)
+        body[i] = (char) ('a' + (i * 7) % 26);
+    body[big] = '\0';
+    dt_warc_capture_t *c = dt_warc_capture_new (DT_LIMIT_CAPTURE_MAX);
+    DT_CHECK (c);
+    for (int t = 0; t < TASKS; t++) {
+        size_t blen = t % 3 == 1 ? big : (size_t) (t + 1);
+        dt_warc_capture_reset (c, DT_LIMIT_CAPTURE_MAX);
+        dt_warc_capture_begin (c, 1700000000 + t);
+        dt_warc_capture_request (c, s_request, strlen (s_request));
+        char cl[64];
+        snprintf (cl, sizeof cl, "Content-Length: %zu\r\n", blen);
+        const char *head[] = {"HTTP/1.1 200 OK\r\n", cl, "\r\n"};
+        for (int i = 0; i < 3; i++)
+            dt_warc_capture_header (c, head[i], strlen (head[i]));
+        dt_warc_capture_body (c, body, blen);
+        DT_CHECK (dt_warc_capture_end (c, "http://example.test/a", "192.0.2.1") == 0);
+        size_t len;
+        const uint8_t *out = dt_warc_capture_output (c, &len);
+        s_members_t m;
+        DT_CHECK (s_gunzip_members (out, len, &m) == 0);
+        DT_CHECK_EQ (m.count, 2);
+        char v[256], d[DT_WARC_DIGEST_SIZE];
+        DT_CHECK (s_field (m.text[0], "WARC-Record-ID", ids[2 * t], DT_WARC_ID_SIZE) == 0);
+        DT_CHECK (s_field (m.text[1], "WARC-Record-ID", ids[2 * t + 1], DT_WARC_ID_SIZE) == 0);
+        DT_CHECK (s_field (m.text[1], "WARC-Date", v, sizeof v) == 0);
+        char when[21];
+        dt_warc_date (1700000000 + t, when);
+        DT_CHECK (strcmp (v, when) == 0);
+        dt_warc_sha1 (body, blen, d);
+        DT_CHECK (s_field (m.text[1], "WARC-Payload-Digest", v, sizeof v) == 0 &&
+                  strcmp (v, d) == 0);
+        size_t rlen;
+        const char *block = s_block (m.text[1], m.len[1], &rlen);
+        DT_CHECK (block && rlen > blen && memcmp (block + rlen - blen, body, blen) == 0);
+        dt_warc_sha1 (block, rlen, d);
+        DT_CHECK (s_field (m.text[1], "WARC-Block-Digest", v, sizeof v) == 0 && strcmp (v, d) == 0);
+        s_members_free (&m);
+    }
+    for (int i = 0; i < 2 * TASKS; i++) {
+        DT_CHECK_EQ (strlen (ids[i]), strlen ("<urn:uuid:>") + 36);
+        DT_CHECK (ids[i][10 + 14] == '4' && strchr ("89ab", ids[i][10 + 19]));
+        for (int j = 0; j < i; j++)
+            DT_CHECK (strcmp (ids[i], ids[j]) != 0);
+    }
+    dt_warc_capture_destroy (&c);
+    free (body);
+}
+
 static void test_members_concatenate_into_one_valid_stream (void)
 {
     dt_warc_capture_t *a = s_capture_one (DT_LIMIT_CAPTURE_MAX, "hello");
@@ -805,6 +865,8 @@ int main (void)
         {"record ids are random v4 uuids", test_record_ids_are_random_v4_uuids},
         {"dates are UTC seconds", test_dates_are_utc_seconds},
         {"a hop is a request and a response record", test_a_hop_is_a_request_and_a_response_record},
+        {"a reused capture keeps ids distinct and records whole",
+         test_a_reused_capture_keeps_ids_distinct_and_records_whole},
         {"members concatenate into one valid stream",
          test_members_concatenate_into_one_valid_stream},
         {"a body over the cap is kept up to it and marked length",
