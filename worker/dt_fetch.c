@@ -3,6 +3,7 @@
 #include "dt_fetch.h"
 #include "dt_addr.h"
 #include "dt_limits.h"
+#include "dt_links.h"
 #include "dt_log.h"
 #include "dt_msg.h"
 #include "dt_pagelinks.h"
@@ -577,6 +578,15 @@ static void s_finish (s_fetch_t *self, s_xfer_t *x, CURLcode code)
                             ? dt_pagelinks_links (x->page, status, final_url ? final_url : "",
                                                   content_type, &links_len)
                             : NULL;
+    /* A page marked noindex (meta robots, or X-Robots-Tag for every agent
+     * or for us) is fetched and its links followed unless nofollow, but
+     * what it says is not kept: its result names no capture. */
+    if (warc && x->linking && (dt_pagelinks_robots (x->page) & DT_LINKS_NOINDEX)) {
+        dt_log_debug ("NOINDEX", "task %" PRIu64 ": %s is marked noindex: capture not kept", x->id,
+                      final_url ? final_url : "");
+        warc = NULL;
+        warc_len = 0;
+    }
     dt_handler_result_t r = {
         .id = x->id,
         .attempt = x->attempt,

@@ -3,6 +3,7 @@
 #include "dt_pagelinks.h"
 #include "dt_limits.h"
 #include "dt_links.h"
+#include "dt_log.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -229,6 +230,29 @@ void dt_pagelinks_body (dt_pagelinks_t *self, const char *data, size_t len)
     self->len += len;
 }
 
+/* A clear record of the links a page lost: those cut by a per-page cap
+ * (DT_LIMIT_LINKS_MAX, DT_LIMIT_LINKS_BYTES), longer than DT_LIMIT_URL_MAX,
+ * or past DT_LIMIT_HTML_MAX of HTML are rare and worth a line (limited in
+ * rate: a hostile site may serve many); the usual skips (nofollow, other
+ * schemes, duplicates, bad URLs) only at debug level. */
+static void s_log_skipped (const char *final_url, const dt_links_t *links)
+{
+    const dt_links_skipped_t *s = dt_links_skipped (links);
+    if (s->over_cap || s->too_long || s->html_truncated)
+        dt_log_peer_info ("LINKS-SKIPPED",
+                          "%.200s: %zu links kept; skipped %zu over the per-page cap, %zu longer "
+                          "than %d bytes%s",
+                          final_url, dt_links_count (links), s->over_cap, s->too_long,
+                          DT_LIMIT_URL_MAX,
+                          s->html_truncated ? "; HTML past the parse limit not read" : "");
+    else if (s->nofollow || s->bad_scheme || s->bad_url || s->duplicate)
+        dt_log_debug ("LINKS-SKIPPED",
+                      "%.200s: %zu links kept; skipped %zu nofollow, %zu other schemes, %zu bad, "
+                      "%zu duplicates",
+                      final_url, dt_links_count (links), s->nofollow, s->bad_scheme, s->bad_url,
+                      s->duplicate);
+}
+
 const char *dt_pagelinks_links (dt_pagelinks_t *self, long status, const char *final_url,
                                 const char *content_type, size_t *len)
 {
@@ -253,7 +277,9 @@ const char *dt_pagelinks_links (dt_pagelinks_t *self, long status, const char *f
     free (inflated);
     if (!links)
         return "";
-    size_t count = dt_links_robots (links) & DT_LINKS_NOFOLLOW ? 0 : dt_links_count (links);
+    self->robots |= dt_links_robots (links);
+    s_log_skipped (final_url, links);
+    size_t count = self->robots & DT_LINKS_NOFOLLOW ? 0 : dt_links_count (links);
     size_t total = 0;
     for (size_t i = 0; i < count; i++)
         total += strlen (dt_links_url (links, i)) + 1;
@@ -282,4 +308,9 @@ size_t dt_pagelinks_fit (const char *links, size_t len, size_t room)
     while (keep > 0 && links[keep] != '\n')
         keep--;
     return keep;
+}
+
+unsigned dt_pagelinks_robots (const dt_pagelinks_t *self)
+{
+    return self->robots;
 }

@@ -50,6 +50,11 @@ void dt_pagelinks_body (dt_pagelinks_t *self, const char *data, size_t len);
 const char *dt_pagelinks_links (dt_pagelinks_t *self, long status, const char *final_url,
                                 const char *content_type, size_t *len);
 
+/* The DT_LINKS_* robots flags of this response (dt_links.h): its
+ * X-Robots-Tag lines and, once dt_pagelinks_links has parsed the page, its
+ * meta robots tags. NOINDEX tells the fetch not to keep the page. */
+unsigned dt_pagelinks_robots (const dt_pagelinks_t *self);
+
 /* The length of the longest prefix of `links` (`len` bytes, one URL per
  * '\n', none after the last) that is at most `room` bytes and ends after a
  * whole URL: 0 when even the first does not fit. */

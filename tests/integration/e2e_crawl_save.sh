@@ -3,7 +3,8 @@
 # the site's pages are sent chunked (and, on a second server, chunked and gzipped), so the worker
 # captures the wire's bytes while it reads links from the decoded page. Checks: every in-scope page
 # fetched once (server counts), the same links found as by the same crawl without --save, and
-# `dtask export --job` read by warc-check with one response per page holding the bytes sent.
+# `dtask export --job` read by warc-check with one response per page holding the bytes sent; the
+# page marked noindex (meta robots) is fetched and its result recorded, but not kept.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/archive_lib.sh"
@@ -72,6 +73,7 @@ import base64, hashlib, json, sys
 sys.path.insert(0, sys.argv[1])
 import dt_httpd
 base, gz, version = sys.argv[2], sys.argv[3] == "1", sys.argv[5]
+NOINDEX = "/site/nofollow-meta"  # its meta robots says noindex, nofollow
 dt_httpd.OTHER_BASE = sys.argv[4]
 dt_httpd.SITE_FRAMING = "gzipchunked" if gz else "chunked"
 port = int(base.rsplit(":", 1)[1])
@@ -79,6 +81,8 @@ def digest(b):
     return "sha1:" + base64.b32encode(hashlib.sha1(b).digest()).decode()
 responses = {}
 for p in sorted(dt_httpd.site_expected()):
+    if p == NOINDEX:
+        continue  # fetched, links read, not kept
     status, _, _, body = dt_httpd.site_page(p, port)
     e = {"status": status, "payload_sha1": digest(dt_httpd.site_wire_body(body, gz)), "truncated": None}
     if gz:
@@ -109,12 +113,18 @@ same_crawl() {
   plain=$(links_made "plain-$tag")
   saved=$(links_made "saved-$tag")
   [ "$plain" = "$saved" ] || fail "$tag: links differ: without --save '$plain', with '$saved'"
-  "$DT_PYTHON" - "$DT_TMP/saved-$tag.jsonl" <<'PY' || fail "$tag: a saved page's result names no capture"
+  "$DT_PYTHON" - "$DT_TMP/saved-$tag.jsonl" <<'PY' || fail "$tag: a saved page's result names no capture, or a noindex page's does"
 import json, sys
+noindex = 0
 for line in open(sys.argv[1]):
     if line.startswith("{"):
         r = json.loads(line)
-        assert r.get("warc") and r["warc"]["length"] > 0, line
+        if r["url"].endswith("/site/nofollow-meta"):  # meta robots noindex: fetched, not kept
+            assert r["state"] == "done" and "warc" not in r, line
+            noindex += 1
+        else:
+            assert r.get("warc") and r["warc"]["length"] > 0, line
+assert noindex == 1, "the noindex page was not crawled"
 PY
   dt_cli export --job "saved-$tag" -o "$DT_TMP/$tag.warc.gz" 2>"$DT_TMP/export-$tag.log" ||
     fail "$tag: dtask export failed: $(cat "$DT_TMP/export-$tag.log")"

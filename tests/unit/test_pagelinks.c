@@ -1,6 +1,7 @@
 /* test_pagelinks.c - a crawl page's links in the worker: HTML 2xx only, X-Robots-Tag, the body cap.
  */
 #include "dt_limits.h"
+#include "dt_links.h"
 #include "dt_pagelinks.h"
 #include "dt_test.h"
 
@@ -68,6 +69,34 @@ static void test_x_robots_tag_nofollow_is_obeyed_for_us_only (void)
     dt_pagelinks_body (p, s_page, sizeof s_page - 1);
     s_links (p, 200, "text/html", &len);
     DT_CHECK (len > 0);
+    dt_pagelinks_destroy (&p);
+}
+
+static void test_noindex_is_known_from_the_head_and_from_the_page (void)
+{
+    dt_pagelinks_t *p = dt_pagelinks_new ();
+    size_t len;
+    /* From X-Robots-Tag for us, before any parse. */
+    const char ours[] = "X-Robots-Tag: dtask: noindex\r\n";
+    dt_pagelinks_header (p, ours, sizeof ours - 1);
+    DT_CHECK (dt_pagelinks_robots (p) & DT_LINKS_NOINDEX);
+    dt_pagelinks_body (p, s_page, sizeof s_page - 1);
+    s_links (p, 200, "text/html", &len);
+    DT_CHECK (len > 0); /* noindex alone still follows */
+    /* From the page's meta robots, once its links are read. */
+    dt_pagelinks_reset (p);
+    DT_CHECK_EQ (dt_pagelinks_robots (p), 0);
+    const char meta[] = "<html><head><meta name=\"robots\" content=\"noindex\"></head>"
+                        "<body><a href=\"/a\">a</a></body></html>";
+    dt_pagelinks_body (p, meta, sizeof meta - 1);
+    s_links (p, 200, "text/html", &len);
+    DT_CHECK (len > 0);
+    DT_CHECK (dt_pagelinks_robots (p) & DT_LINKS_NOINDEX);
+    /* Another agent's noindex is not ours. */
+    dt_pagelinks_reset (p);
+    const char other[] = "X-Robots-Tag: otherbot: noindex\r\n";
+    dt_pagelinks_header (p, other, sizeof other - 1);
+    DT_CHECK_EQ (dt_pagelinks_robots (p) & DT_LINKS_NOINDEX, 0);
     dt_pagelinks_destroy (&p);
 }
 
@@ -185,6 +214,8 @@ int main (void)
         {"no links from other bodies", test_no_links_from_other_bodies},
         {"X-Robots-Tag nofollow is obeyed for us only",
          test_x_robots_tag_nofollow_is_obeyed_for_us_only},
+        {"noindex is known from the head and from the page",
+         test_noindex_is_known_from_the_head_and_from_the_page},
         {"the body kept is capped", test_the_body_kept_is_capped},
         {"a wire body is dechunked before its links are read",
          test_a_wire_body_is_dechunked_before_its_links_are_read},
