@@ -110,7 +110,14 @@ int dt_cmd_export (const dt_cli_opts_t *opts, int argc, char **argv)
     snprintf (operator_, sizeof operator_, "job %s", job);
     char host[256] = "";
     gethostname (host, sizeof host - 1);
-    dt_warc_info_t info = {.filename = copy ? basename (copy) : NULL,
+    char *name = copy ? basename (copy) : NULL;
+    /* WARC-Filename is written as a bare value, which takes no space or
+     * line break: the record names the file with those as '_' (the file on
+     * disk keeps its name). */
+    for (char *at = name; at && *at; at++)
+        if (*at == ' ' || *at == '\r' || *at == '\n')
+            *at = '_';
+    dt_warc_info_t info = {.filename = name,
                            .software = "dtask/" DTASK_VERSION " export",
                            .hostname = host[0] ? host : NULL,
                            .operator_ = operator_};
@@ -118,6 +125,9 @@ int dt_cmd_export (const dt_cli_opts_t *opts, int argc, char **argv)
     size_t rec_len = 0;
     int made = dt_warc_warcinfo (&info, time (NULL), &rec, &rec_len);
     free (copy);
+    if (made != 0)
+        fprintf (stderr, "dtask: cannot make the export's warcinfo record (out of memory, or a "
+                         "host name or job id a WARC header cannot hold)\n");
     if (made != 0 || s_sink (&self, rec, rec_len) != 0) {
         free (rec);
         goto done;

@@ -114,6 +114,12 @@ grep -q 'no such job' "$DT_TMP/nojob.err" || fail "export of an unknown job: $(c
 dt_cli export --job site -o "$DT_TMP/site.warc.gz" 2>"$DT_TMP/export.log" || fail "dtask export failed"
 grep -q "exported ${#paths[@]} captures" "$DT_TMP/export.log" || fail "export: $(cat "$DT_TMP/export.log")"
 dt_archive_check "$DT_TMP/expected.json" "$DT_TMP/site.warc.gz"
+# A file name with a space: written as named; the warcinfo names it with '_'.
+mkdir -p "$DT_TMP/a dir"
+dt_cli export --job site -o "$DT_TMP/a dir/site copy.warc.gz" 2>>"$DT_TMP/export.log" ||
+  fail "export to a path with spaces failed: $(tail -n 2 "$DT_TMP/export.log")"
+gzip -dc "$DT_TMP/a dir/site copy.warc.gz" | grep -a '^WARC-Filename: site_copy.warc.gz' >/dev/null ||
+  fail "export to a path with spaces: the warcinfo does not name the file"
 
 # A job's HTTP options hold for its saved fetches: the request record shows them.
 dt_cli submit --job opts --save warc -H 'X-Archive-Test: yes' --user-agent 'archiver/1' --wait \
