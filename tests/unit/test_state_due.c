@@ -3,6 +3,7 @@
 #include "dt_spec.h"
 #include "dt_state.h"
 #include "dt_test.h"
+#include "dt_test_state.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,12 +17,7 @@
 static dt_task_t *s_tasks[DT_LIMIT_BATCH_MAX];
 static dt_msg_task_t s_items[DT_LIMIT_BATCH_MAX];
 
-typedef struct {
-    char dir[64];
-    dt_store_t *store;
-    dt_state_t *st;
-    dt_worker_t *worker;
-} s_fixture_t;
+typedef dt_test_state_t s_fixture_t;
 
 static uint64_t s_wall (void)
 {
@@ -37,45 +33,23 @@ static int64_t s_mono (void)
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int s_open (s_fixture_t *f)
+static dt_state_opts_t s_opts (void)
 {
-    char err[256];
-    f->store = dt_store_open (f->dir, err, sizeof err);
-    if (!f->store)
-        return -1;
     dt_state_opts_t opts = {
         .max_attempts = 1, .retry_base_ms = 100, .task_ms = 1000, .window = WINDOW};
-    f->st = dt_state_new (&opts, f->store);
-    if (!f->st || dt_state_load (f->st) != 0)
-        return -1;
-    dt_peer_t peer;
-    memset (&peer, 0, sizeof peer);
-    peer.len = 1;
-    peer.id[0] = 'w';
-    f->worker = dt_workers_add (dt_state_workers (f->st), &peer, dt_str ("w"), 64);
-    return f->worker ? 0 : -1;
+    return opts;
 }
 
-static void s_close (s_fixture_t *f)
+static int s_open (s_fixture_t *f)
 {
-    dt_state_destroy (&f->st);
-    dt_store_destroy (&f->store);
+    dt_state_opts_t opts = s_opts ();
+    return dt_test_state_open (f, &opts);
 }
 
 static int s_setup (s_fixture_t *f)
 {
-    memset (f, 0, sizeof *f);
-    snprintf (f->dir, sizeof f->dir, "/tmp/dtask-due-XXXXXX");
-    return mkdtemp (f->dir) && s_open (f) == 0 ? 0 : -1;
-}
-
-static void s_teardown (s_fixture_t *f)
-{
-    s_close (f);
-    char cmd[128];
-    snprintf (cmd, sizeof cmd, "rm -rf %s", f->dir);
-    if (system (cmd) != 0)
-        fprintf (stderr, "    could not remove %s\n", f->dir);
+    dt_state_opts_t opts = s_opts ();
+    return dt_test_state_setup (f, "due", &opts);
 }
 
 /* Submits CHUNK tasks of kind "k" in `job`, chunk `chunk`, not before
@@ -113,8 +87,9 @@ static dt_msg_stats_t s_stats (dt_state_t *st, const char *job)
 
 /* Takes and answers everything due, 4 tasks a take and a pause after
  * each (slow enough that later chunks fall due while earlier ones still
- * wait in the queue), for at most `ms`, until `want` tasks ran. Each task's payload is its chunk number; `due` holds each chunk's
- * time. Returns tasks run, or -1 when one came early or out of due order. */
+ * wait in the queue), for at most `ms`, until `want` tasks ran. Each task's payload is its chunk
+ * number; `due` holds each chunk's time. Returns tasks run, or -1 when one came early or out of due
+ * order. */
 static int s_run_due (s_fixture_t *f, const uint64_t *due, int want, int64_t ms)
 {
     int ran = 0;
@@ -180,7 +155,7 @@ static void test_delayed_tasks_wait_in_the_store_and_go_out_in_due_order (void)
     memset (counts, 0, sizeof counts);
     dt_state_kind_counts (f.st, counts);
     DT_CHECK_EQ (counts[dt_state_kind (f.st, dt_str ("k"))][2], 0);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 static void test_cancel_reaches_tasks_waiting_in_the_store (void)
@@ -198,11 +173,11 @@ static void test_cancel_reaches_tasks_waiting_in_the_store (void)
     DT_CHECK_EQ (s_stats (f.st, "c").delayed, 0);
     DT_CHECK_EQ (s_stats (f.st, "other").delayed, CHUNK);
     /* After a restart the cancelled ones stay cancelled, the others wait. */
-    s_close (&f);
+    dt_test_state_close (&f);
     DT_CHECK_EQ (s_open (&f), 0);
     DT_CHECK_EQ (s_stats (f.st, "").failed, CHUNK);
     DT_CHECK_EQ (s_stats (f.st, "").delayed, CHUNK);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 static void test_a_restart_keeps_waiting_tasks_and_queues_those_now_due (void)
@@ -213,7 +188,7 @@ static void test_a_restart_keeps_waiting_tasks_and_queues_those_now_due (void)
     DT_CHECK_EQ (s_submit (f.st, "r", 0, due[0]), 0);
     DT_CHECK_EQ (s_submit (f.st, "r", 1, due[1]), 0);
     DT_CHECK_EQ (dt_store_commit (f.store), 0);
-    s_close (&f);
+    dt_test_state_close (&f);
     while (s_wall () <= due[1])
         usleep (10000);
     DT_CHECK_EQ (s_open (&f), 0);
@@ -224,7 +199,7 @@ static void test_a_restart_keeps_waiting_tasks_and_queues_those_now_due (void)
     DT_CHECK_EQ (s_run_due (&f, due, CHUNK, 30000), CHUNK);
     DT_CHECK_EQ (s_stats (f.st, "r").done, CHUNK);
     DT_CHECK_EQ (s_stats (f.st, "r").delayed, CHUNK);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 int main (void)

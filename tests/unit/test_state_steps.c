@@ -3,6 +3,7 @@
  * middle goes on with them: every task ends once. */
 #include "dt_state.h"
 #include "dt_test.h"
+#include "dt_test_state.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,53 +18,25 @@
 static dt_task_t *s_tasks[DT_LIMIT_BATCH_MAX];
 static dt_msg_task_t s_items[DT_LIMIT_BATCH_MAX];
 
-typedef struct {
-    char dir[64];
-    dt_store_t *store;
-    dt_state_t *st;
-    dt_worker_t *worker;
-} s_fixture_t;
+typedef dt_test_state_t s_fixture_t;
+
+static dt_state_opts_t s_opts (void)
+{
+    dt_state_opts_t opts = {
+        .max_attempts = 1, .retry_base_ms = 100, .task_ms = 1000, .window = WINDOW};
+    return opts;
+}
 
 static int s_open (s_fixture_t *f)
 {
-    char err[256];
-    f->store = dt_store_open (f->dir, err, sizeof err);
-    if (!f->store)
-        return -1;
-    dt_state_opts_t opts = {
-        .max_attempts = 1, .retry_base_ms = 100, .task_ms = 1000, .window = WINDOW};
-    f->st = dt_state_new (&opts, f->store);
-    if (!f->st || dt_state_load (f->st) != 0)
-        return -1;
-    dt_peer_t peer;
-    memset (&peer, 0, sizeof peer);
-    peer.len = 1;
-    peer.id[0] = 'w';
-    f->worker = dt_workers_add (dt_state_workers (f->st), &peer, dt_str ("w"), 64);
-    return f->worker ? 0 : -1;
-}
-
-/* What kill -9 leaves: the last commit, nothing after it. */
-static void s_close (s_fixture_t *f)
-{
-    dt_state_destroy (&f->st);
-    dt_store_destroy (&f->store);
+    dt_state_opts_t opts = s_opts ();
+    return dt_test_state_open (f, &opts);
 }
 
 static int s_setup (s_fixture_t *f)
 {
-    memset (f, 0, sizeof *f);
-    snprintf (f->dir, sizeof f->dir, "/tmp/dtask-steps-XXXXXX");
-    return mkdtemp (f->dir) && s_open (f) == 0 ? 0 : -1;
-}
-
-static void s_teardown (s_fixture_t *f)
-{
-    s_close (f);
-    char cmd[128];
-    snprintf (cmd, sizeof cmd, "rm -rf %s", f->dir);
-    if (system (cmd) != 0)
-        fprintf (stderr, "    could not remove %s\n", f->dir);
+    dt_state_opts_t opts = s_opts ();
+    return dt_test_state_setup (f, "steps", &opts);
 }
 
 /* Submits tasks 0 .. n-1 of `job` (n a multiple of CHUNK), chunks from `chunk0`. */
@@ -171,7 +144,7 @@ static void test_a_requeue_of_failed_tasks_in_the_store_goes_in_bounded_steps (v
     DT_CHECK_EQ (s_stats (f.st, "a").failed, 0);
     DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_DONE), TASKS);
     DT_CHECK_EQ (s_stats (f.st, "a").done, TASKS);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 /* Killed after a few steps, the next master goes on where the last commit
@@ -187,7 +160,7 @@ static void test_a_requeue_cut_short_by_a_restart_goes_on_each_task_once (void)
     DT_CHECK_EQ (s_turn (&f), 0);
     uint64_t pending = s_stats (f.st, "a").pending;
     DT_CHECK (pending < TASKS);
-    s_close (&f);
+    dt_test_state_close (&f);
     DT_CHECK_EQ (s_open (&f), 0);
     DT_CHECK_EQ (s_stats (f.st, "a").pending, pending);
     DT_CHECK (s_steps (&f) > 0);
@@ -195,7 +168,7 @@ static void test_a_requeue_cut_short_by_a_restart_goes_on_each_task_once (void)
     DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_DONE), TASKS);
     DT_CHECK_EQ (s_stats (f.st, "a").done, TASKS);
     DT_CHECK_EQ (s_stats (f.st, "a").failed, 0);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 /* Killed after a few steps of a CANCEL, the next master cancels the rest
@@ -213,7 +186,7 @@ static void test_a_cancel_cut_short_by_a_restart_goes_on (void)
     DT_CHECK_EQ (s_turn (&f), 0);
     DT_CHECK_EQ (s_turn (&f), 0);
     DT_CHECK (s_stats (f.st, "a").failed < TASKS);
-    s_close (&f);
+    dt_test_state_close (&f);
     DT_CHECK_EQ (s_open (&f), 0);
     DT_CHECK (s_steps (&f) > 0);
     DT_CHECK_EQ (s_stats (f.st, "a").failed, TASKS);
@@ -221,7 +194,7 @@ static void test_a_cancel_cut_short_by_a_restart_goes_on (void)
     DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_DONE), CHUNK);
     DT_CHECK_EQ (s_stats (f.st, "a").done, CHUNK);
     DT_CHECK_EQ (s_stats (f.st, "a").failed, TASKS);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 /* A CANCEL of a job whose REQUEUE is under way wins: the requeue ends,
@@ -246,7 +219,7 @@ static void test_a_cancel_ends_a_requeue_of_its_job_under_way (void)
     DT_CHECK (s_steps (&f) >= 0);
     DT_CHECK_EQ (s_stats (f.st, "a").pending, 0);
     DT_CHECK_EQ (s_stats (f.st, "a").failed, TASKS);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 int main (void)

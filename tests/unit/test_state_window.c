@@ -2,6 +2,7 @@
  * leaving memory, old results read from the store, recovery of all that. */
 #include "dt_state.h"
 #include "dt_test.h"
+#include "dt_test_state.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,12 +17,7 @@ static dt_task_t *s_tasks[DT_LIMIT_BATCH_MAX];
 static dt_msg_task_t s_items[DT_LIMIT_BATCH_MAX];
 static dt_record_t s_page[DT_LIMIT_BATCH_MAX];
 
-typedef struct {
-    char dir[64];
-    dt_store_t *store;
-    dt_state_t *st;
-    dt_worker_t *worker;
-} s_fixture_t;
+typedef dt_test_state_t s_fixture_t;
 
 /* --host-limit for the next s_setup (every URL here is on host "h"). */
 static uint32_t s_host_limit;
@@ -38,42 +34,14 @@ static dt_state_opts_t s_opts (void)
 
 static int s_open (s_fixture_t *f)
 {
-    char err[256];
-    f->store = dt_store_open (f->dir, err, sizeof err);
-    if (!f->store)
-        return -1;
     dt_state_opts_t opts = s_opts ();
-    f->st = dt_state_new (&opts, f->store);
-    if (!f->st || dt_state_load (f->st) != 0)
-        return -1;
-    dt_peer_t peer;
-    memset (&peer, 0, sizeof peer);
-    peer.len = 1;
-    peer.id[0] = 'w';
-    f->worker = dt_workers_add (dt_state_workers (f->st), &peer, dt_str ("w"), 64);
-    return f->worker ? 0 : -1;
-}
-
-static void s_close (s_fixture_t *f)
-{
-    dt_state_destroy (&f->st);
-    dt_store_destroy (&f->store);
+    return dt_test_state_open (f, &opts);
 }
 
 static int s_setup (s_fixture_t *f)
 {
-    memset (f, 0, sizeof *f);
-    snprintf (f->dir, sizeof f->dir, "/tmp/dtask-window-XXXXXX");
-    return mkdtemp (f->dir) && s_open (f) == 0 ? 0 : -1;
-}
-
-static void s_teardown (s_fixture_t *f)
-{
-    s_close (f);
-    char cmd[128];
-    snprintf (cmd, sizeof cmd, "rm -rf %s", f->dir);
-    if (system (cmd) != 0)
-        fprintf (stderr, "    could not remove %s\n", f->dir);
+    dt_state_opts_t opts = s_opts ();
+    return dt_test_state_setup (f, "window", &opts);
 }
 
 /* URL of task number i of a job (i from 0), as submitted. */
@@ -185,7 +153,7 @@ static void test_a_long_queue_waits_in_the_store_and_drains_in_order_with_flat_m
     fprintf (stderr, "    memory: queued %zu, peak while draining %zu bytes\n", queued_memory,
              peak);
     DT_CHECK (peak < 32 * MIB);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 static void test_pages_read_old_results_from_the_store_then_memory_each_once (void)
@@ -224,7 +192,7 @@ static void test_pages_read_old_results_from_the_store_then_memory_each_once (vo
     uint64_t cursor = UINT64_MAX;
     DT_CHECK_EQ (dt_state_page (f.st, dt_str (""), &cursor, 1000, 0, s_page), 0);
     DT_CHECK (cursor == UINT64_MAX);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 static void test_resends_and_late_results_of_tasks_gone_from_memory_are_recognised (void)
@@ -247,7 +215,7 @@ static void test_resends_and_late_results_of_tasks_gone_from_memory_are_recognis
     dt_state_result (f.st, f.worker, &r, NOW);
     DT_CHECK_EQ (s_stats (f.st, "").duplicates, 1);
     DT_CHECK_EQ (s_stats (f.st, "").invalid, 0);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 /* Runs the steps of the CANCELs and REQUEUEs under way (one a loop turn in
@@ -287,7 +255,7 @@ static void test_cancel_reaches_cold_tasks_and_the_queue_skips_them (void)
     DT_CHECK_EQ (dt_state_cold (f.st), 0);
     DT_CHECK (s_steps (&f, NULL) >= 0);
     DT_CHECK_EQ (s_stats (f.st, "b").failed, JOB_TASKS / 2);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 /* Cancelled cold tasks come into memory to be finished; once the queue has
@@ -310,7 +278,7 @@ static void test_cancelling_every_cold_task_lets_their_memory_go (void)
              dt_state_memory (f.st));
     DT_CHECK (dt_state_memory (f.st) < queued + 4 * MIB);
     DT_CHECK_EQ (s_stats (f.st, "a").failed, BIG_TASKS);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 /* A CANCEL of a job of 200,000 cold tasks cancels those in memory at once
@@ -373,7 +341,7 @@ static void test_a_cancel_of_cold_tasks_goes_in_bounded_steps (void)
     DT_CHECK_EQ (s_stats (f.st, "b").failed, BIG_TASKS + CHUNK);
     DT_CHECK_EQ (s_stats (f.st, "b").pending, 0);
     DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_DONE, NULL), 0);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 static void test_requeue_brings_back_failed_tasks_gone_from_memory (void)
@@ -409,7 +377,7 @@ static void test_requeue_brings_back_failed_tasks_gone_from_memory (void)
     uint64_t cursor = 0;
     DT_CHECK_EQ (dt_state_page (f.st, dt_str ("a"), &cursor, 1000, DT_FETCH_FAILED_ONLY, s_page),
                  0);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 /* Answers one dispatched task as done; counts it in *done_a when it is
@@ -457,7 +425,7 @@ static void test_requeue_past_the_window_joins_the_cold_queue_and_survives_a_res
         }
     }
     DT_CHECK_EQ (dt_store_commit (f.store), 0);
-    s_close (&f);
+    dt_test_state_close (&f);
 
     /* The rest after a restart, which rebuilds the queue in id order. */
     DT_CHECK_EQ (s_open (&f), 0);
@@ -474,7 +442,7 @@ static void test_requeue_past_the_window_joins_the_cold_queue_and_survives_a_res
     DT_CHECK_EQ (s_stats (f.st, "a").done, JOB_TASKS);
     DT_CHECK_EQ (s_stats (f.st, "b").done, 10 * CHUNK);
     DT_CHECK_EQ (dt_state_cold (f.st), 0);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 /* Every third task fails; requeued, they wait in the store as runs of
@@ -506,7 +474,7 @@ static void test_scattered_failures_requeue_and_each_run_once (void)
     DT_CHECK_EQ (s_run (&f, DT_OUTCOME_DONE, NULL, 0), JOB_TASKS / 3);
     DT_CHECK_EQ (s_stats (f.st, "a").done, JOB_TASKS);
     DT_CHECK_EQ (dt_state_cold (f.st), 0);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 /* With a host limit, a host's tasks beyond it are parked in memory: the
@@ -545,7 +513,7 @@ static void test_a_host_limit_parks_a_bounded_queue_and_every_task_runs (void)
     DT_CHECK_EQ (dt_state_cold (f.st), 0);
     fprintf (stderr, "    memory: peak %zu bytes\n", peak);
     DT_CHECK (peak < 16 * MIB);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 static void test_a_restart_recovers_counts_and_the_cold_queue_in_order (void)
@@ -570,7 +538,7 @@ static void test_a_restart_recovers_counts_and_the_cold_queue_in_order (void)
         }
     }
     DT_CHECK_EQ (dt_store_commit (f.store), 0);
-    s_close (&f);
+    dt_test_state_close (&f);
 
     DT_CHECK_EQ (s_open (&f), 0);
     DT_CHECK_EQ (s_stats (f.st, "a").done, ran);
@@ -583,7 +551,7 @@ static void test_a_restart_recovers_counts_and_the_cold_queue_in_order (void)
     /* New tasks get new ids after a restart too. */
     DT_CHECK_EQ (s_submit (f.st, "c", 0, 0, CHUNK, &first), 0);
     DT_CHECK_EQ (first, JOB_TASKS + 1);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 int main (void)
