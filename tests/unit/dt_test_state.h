@@ -1,6 +1,7 @@
-/* dt_test_state.h - a durable model for unit tests: a store in a fresh directory under /tmp, the
- * state on it and one registered worker "w". Closing it leaves what kill -9 leaves (the last
- * commit, nothing after it), and opening it again loads that, as a restarted master does. */
+/* dt_test_state.h - a model for unit tests: a store in a fresh directory under /tmp (or none: a
+ * --memory master), the state on it and one registered worker "w". Closing it leaves what kill -9
+ * leaves (the last commit, nothing after it), and opening it again loads that, as a restarted
+ * master does. */
 #ifndef DT_TEST_STATE_H
 #define DT_TEST_STATE_H
 
@@ -11,18 +12,18 @@
 #include <string.h>
 
 typedef struct {
-    char dir[64];
+    char dir[64]; /* empty: no store (--memory) */
     dt_store_t *store;
     dt_state_t *st;
     dt_worker_t *worker;
 } dt_test_state_t;
 
-/* Opens the store in f->dir with `opts`, loads it, registers the worker. 0 or -1. */
+/* Opens the store in f->dir (none when it is empty) with `opts`, loads it, registers the worker.
+ * 0 or -1. */
 static int dt_test_state_open (dt_test_state_t *f, const dt_state_opts_t *opts)
 {
     char err[256];
-    f->store = dt_store_open (f->dir, err, sizeof err);
-    if (!f->store)
+    if (f->dir[0] && !(f->store = dt_store_open (f->dir, err, sizeof err)))
         return -1;
     f->st = dt_state_new (opts, f->store);
     if (!f->st || dt_state_load (f->st) != 0)
@@ -42,18 +43,24 @@ static void dt_test_state_close (dt_test_state_t *f)
     dt_store_destroy (&f->store);
 }
 
-/* A fresh directory /tmp/dtask-NAME-XXXXXX, opened. 0 or -1. */
+/* A fresh directory /tmp/dtask-NAME-XXXXXX, opened; NAME NULL: no store. 0 or -1. */
 static int dt_test_state_setup (dt_test_state_t *f, const char *name, const dt_state_opts_t *opts)
 {
     memset (f, 0, sizeof *f);
-    snprintf (f->dir, sizeof f->dir, "/tmp/dtask-%s-XXXXXX", name);
-    return mkdtemp (f->dir) && dt_test_state_open (f, opts) == 0 ? 0 : -1;
+    if (name) {
+        snprintf (f->dir, sizeof f->dir, "/tmp/dtask-%s-XXXXXX", name);
+        if (!mkdtemp (f->dir))
+            return -1;
+    }
+    return dt_test_state_open (f, opts);
 }
 
 /* Closes, then removes the directory. */
 static void dt_test_state_teardown (dt_test_state_t *f)
 {
     dt_test_state_close (f);
+    if (!f->dir[0])
+        return;
     char cmd[128];
     snprintf (cmd, sizeof cmd, "rm -rf %s", f->dir);
     if (system (cmd) != 0)

@@ -4,6 +4,7 @@
  * the resend-only check. */
 #include "dt_state.h"
 #include "dt_test.h"
+#include "dt_test_state.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,63 +22,31 @@ static dt_task_t *s_tasks[DT_LIMIT_BATCH_MAX];
 static dt_msg_task_t s_items[DT_LIMIT_BATCH_MAX];
 static dt_record_t s_page[DT_LIMIT_BATCH_MAX];
 
-typedef struct {
-    char dir[64]; /* empty: --memory */
-    dt_store_t *store;
-    dt_state_t *st;
-    dt_worker_t *worker;
-} s_fixture_t;
+typedef dt_test_state_t s_fixture_t;
 
 /* Results kept in memory by the next s_setup. */
 static uint64_t s_window = 256;
 
-static int s_open (s_fixture_t *f)
+static dt_state_opts_t s_opts (void)
 {
-    char err[256];
-    if (f->dir[0] && !(f->store = dt_store_open (f->dir, err, sizeof err)))
-        return -1;
     dt_state_opts_t opts = {.max_attempts = 1,
                             .retry_base_ms = 100,
                             .task_ms = 1000,
                             .window = s_window,
                             .keep_jobs = KEEP};
-    f->st = dt_state_new (&opts, f->store);
-    if (!f->st || dt_state_load (f->st) != 0)
-        return -1;
-    dt_peer_t peer;
-    memset (&peer, 0, sizeof peer);
-    peer.len = 1;
-    peer.id[0] = 'w';
-    f->worker = dt_workers_add (dt_state_workers (f->st), &peer, dt_str ("w"), 64);
-    return f->worker ? 0 : -1;
+    return opts;
 }
 
-static void s_close (s_fixture_t *f)
+static int s_open (s_fixture_t *f)
 {
-    dt_state_destroy (&f->st);
-    dt_store_destroy (&f->store);
+    dt_state_opts_t opts = s_opts ();
+    return dt_test_state_open (f, &opts);
 }
 
 static int s_setup (s_fixture_t *f, int durable)
 {
-    memset (f, 0, sizeof *f);
-    if (durable) {
-        snprintf (f->dir, sizeof f->dir, "/tmp/dtask-jobs-XXXXXX");
-        if (!mkdtemp (f->dir))
-            return -1;
-    }
-    return s_open (f);
-}
-
-static void s_teardown (s_fixture_t *f)
-{
-    s_close (f);
-    if (!f->dir[0])
-        return;
-    char cmd[128];
-    snprintf (cmd, sizeof cmd, "rm -rf %s", f->dir);
-    if (system (cmd) != 0)
-        fprintf (stderr, "    could not remove %s\n", f->dir);
+    dt_state_opts_t opts = s_opts ();
+    return dt_test_state_setup (f, durable ? "jobs" : NULL, &opts);
 }
 
 static int s_commit (s_fixture_t *f)
@@ -205,7 +174,7 @@ static void test_finished_jobs_leave_memory_and_the_store_answers_for_them (void
     DT_CHECK (strcmp (got, url) == 0);
 
     /* A restart loads only what is in memory, and counts the rest. */
-    s_close (&f);
+    dt_test_state_close (&f);
     DT_CHECK (s_open (&f) == 0);
     DT_CHECK (dt_state_memory (f.st) < before + S_BLOCKS);
     all = s_stats (&f, "");
@@ -219,7 +188,7 @@ static void test_finished_jobs_leave_memory_and_the_store_answers_for_them (void
     /* New tasks get new ids, past those of jobs not in memory. */
     DT_CHECK_EQ (s_submit (&f, "new", 0, 0, &first), 0);
     DT_CHECK_EQ (first, 60001);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 static void test_a_job_that_left_memory_comes_back_with_its_counters (void)
@@ -259,7 +228,7 @@ static void test_a_job_that_left_memory_comes_back_with_its_counters (void)
     dt_msg_stats_t all = s_stats (&f, "");
     DT_CHECK_EQ (all.submitted, 204);
     DT_CHECK_EQ (all.done, 204);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 static void test_without_a_store_finished_jobs_are_forgotten_and_memory_stays_flat (void)
@@ -279,7 +248,7 @@ static void test_without_a_store_finished_jobs_are_forgotten_and_memory_stays_fl
     DT_CHECK (after < before + S_BLOCKS);
     DT_CHECK_EQ (s_stats (&f, "j0").submitted, 0);
     DT_CHECK_EQ (s_stats (&f, "").done, 80000);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 static void test_without_a_store_a_kept_job_is_known_after_its_tasks_left_memory (void)
@@ -305,7 +274,7 @@ static void test_without_a_store_a_kept_job_is_known_after_its_tasks_left_memory
     DT_CHECK_EQ (count, 1);
     DT_CHECK_EQ (s_drain (&f, DT_OUTCOME_DONE), 1);
     DT_CHECK_EQ (s_stats (&f, "kept").done, 1);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 static void test_a_purged_job_leaves_memory_and_the_store_in_steps (void)
@@ -344,7 +313,7 @@ static void test_a_purged_job_leaves_memory_and_the_store_in_steps (void)
     DT_CHECK_EQ (steps, 30000 / 4096 + 1);
 
     /* Gone across a restart too; the name is free again. */
-    s_close (&f);
+    dt_test_state_close (&f);
     DT_CHECK (s_open (&f) == 0);
     all = s_stats (&f, "");
     DT_CHECK_EQ (all.submitted, 21);
@@ -354,7 +323,7 @@ static void test_a_purged_job_leaves_memory_and_the_store_in_steps (void)
     DT_CHECK_EQ (s_submit (&f, "p", 0, 7, &first), 0);
     DT_CHECK_EQ (first, 10022);
     DT_CHECK_EQ (s_stats (&f, "p").submitted, 1);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 /* A master killed after PURGE was committed, before its steps had deleted
@@ -372,7 +341,7 @@ static void test_a_purge_cut_short_by_a_crash_goes_on_after_the_restart (void)
     DT_CHECK_EQ (dt_state_purge (f.st, dt_str ("p"), &count, err, sizeof err), 0);
     DT_CHECK_EQ (count, 100);
     DT_CHECK_EQ (s_commit (&f), 0);
-    s_close (&f); /* no step ran */
+    dt_test_state_close (&f); /* no step ran */
 
     DT_CHECK (s_open (&f) == 0);
     DT_CHECK_EQ (s_stats (&f, "").submitted, 2);
@@ -388,12 +357,12 @@ static void test_a_purge_cut_short_by_a_crash_goes_on_after_the_restart (void)
     DT_CHECK_EQ (s_submit (&f, "p", 0, 7, &first), 0);
     DT_CHECK_EQ (first, 103);
     DT_CHECK_EQ (s_commit (&f), 0);
-    s_close (&f);
+    dt_test_state_close (&f);
     DT_CHECK (s_open (&f) == 0);
     DT_CHECK_EQ (s_stats (&f, "").submitted, 3);
     DT_CHECK_EQ (s_stats (&f, "p").submitted, 1);
     DT_CHECK_EQ (s_fetch_all (&f, "", NULL, 0), 2);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 static void test_without_a_store_a_purged_job_is_forgotten_at_once (void)
@@ -410,7 +379,7 @@ static void test_without_a_store_a_purged_job_is_forgotten_at_once (void)
     DT_CHECK (dt_state_next_due (f.st) != 0);
     DT_CHECK_EQ (s_submit (&f, "p", 0, 0, &first), 0);
     DT_CHECK_EQ (first, 101);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 /* Jobs <prefix>0 .. <prefix>n-1 of one task each, each run to its end
@@ -470,10 +439,10 @@ static void test_jobs_are_listed_newest_first_a_bounded_page_at_a_time (void)
     DT_CHECK (dt_state_jobs (f.st) < 20);
     s_check_pages (&f);
     /* The order is kept across a restart. */
-    s_close (&f);
+    dt_test_state_close (&f);
     DT_CHECK (s_open (&f) == 0);
     s_check_pages (&f);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 static void test_without_a_store_the_jobs_in_memory_are_listed (void)
@@ -489,7 +458,7 @@ static void test_without_a_store_the_jobs_in_memory_are_listed (void)
     /* KEEP finished jobs stay; the rest were forgotten. */
     DT_CHECK_EQ (s_list (&f, &cursor, 5, names, sizeof names), KEEP - 5);
     DT_CHECK_EQ (cursor, 0);
-    s_teardown (&f);
+    dt_test_state_teardown (&f);
 }
 
 static void test_a_job_is_known_while_the_master_has_it (void)
@@ -506,7 +475,7 @@ static void test_a_job_is_known_while_the_master_has_it (void)
         uint64_t count = 0;
         DT_CHECK_EQ (dt_state_purge (f.st, dt_str ("k19"), &count, err, sizeof err), 0);
         DT_CHECK (!dt_state_job_known (f.st, dt_str ("k19")));
-        s_teardown (&f);
+        dt_test_state_teardown (&f);
     }
 }
 
@@ -527,7 +496,7 @@ static void test_requeue_leaves_cancelled_tasks_unless_asked (void)
         DT_CHECK_EQ (dt_state_requeue (f.st, dt_str ("c"), DT_REQUEUE_CANCELLED, &count), 0);
         DT_CHECK_EQ (count, 5);
         DT_CHECK_EQ (s_stats (&f, "c").pending, 5);
-        s_teardown (&f);
+        dt_test_state_teardown (&f);
     }
 }
 
@@ -543,7 +512,7 @@ static void test_a_resend_check_creates_nothing (void)
         DT_CHECK (!dt_state_chunk_resent (f.st, dt_str ("r"), 0, other, 1));
         DT_CHECK (!dt_state_chunk_resent (f.st, dt_str ("r"), 1, same, 1));
         DT_CHECK_EQ (s_stats (&f, "r").submitted, 1);
-        s_teardown (&f);
+        dt_test_state_teardown (&f);
     }
 }
 
