@@ -10,8 +10,7 @@
  * store and counts in no job or master counter, so the task life's table
  * (dt_life.c), whose every step moves those counters, is not for it. It
  * has two states of its own, set here only: QUEUED while it waits here,
- * INFLIGHT while a worker holds its lease (the state's lease lists, which
- * expire and end it like any task's, look at nothing else). */
+ * INFLIGHT while a worker holds its lease. */
 
 /* One fetch. The task comes first: the state's lease lists hold a
  * dt_task_t *, and a fetch is found back from it. */
